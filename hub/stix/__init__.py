@@ -1,0 +1,1 @@
+"""STIX knowledge: the basic object rules, validation, markings, pseudonyms."""

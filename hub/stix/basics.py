@@ -1,0 +1,113 @@
+"""The STIX 2.1 rules every stored object must meet, checked fast on ingest.
+
+These are the basics the TAXII layer relies on (STIX 2.1 part 2 and 3.2): an id of the form
+``type--uuid`` whose prefix is the object's ``type``, ``spec_version`` "2.1", timestamps in STIX
+form, and ``created`` <= ``modified``. Full validation of properties and vocabularies builds on
+these in :mod:`hub.stix.validator`.
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import datetime, timezone
+from typing import Any
+
+# STIX 2.1 section 2.9: identifier = type "--" UUID (RFC 4122, any variant text form, lower case).
+_TYPE_RE = re.compile(r"^[a-z0-9][a-z0-9-]{1,248}[a-z0-9]$")
+_ID_RE = re.compile(
+    r"^([a-z0-9][a-z0-9-]{1,248}[a-z0-9])--"
+    r"[0-9a-f]{8}-[0-9a-f]{4}-[1-8][0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$"
+)
+# STIX 2.1 section 3.2: YYYY-MM-DDTHH:mm:ss[.s+]Z, always UTC.
+_TS_RE = re.compile(r"^(\d{4})-(\d{2})-(\d{2})T(\d{2}):(\d{2}):(\d{2})(?:\.(\d+))?Z$")
+
+_EPOCH = datetime(1970, 1, 1, tzinfo=timezone.utc)
+
+SCO_TYPES = frozenset(
+    {
+        "artifact", "autonomous-system", "directory", "domain-name", "email-addr",
+        "email-message", "file", "ipv4-addr", "ipv6-addr", "mac-addr", "mutex",
+        "network-traffic", "process", "software", "url", "user-account",
+        "windows-registry-key", "x509-certificate",
+    }
+)
+
+
+class InvalidObject(ValueError):
+    """An object breaks a STIX rule; the message names the property and the problem."""
+
+
+def parse_timestamp_us(value: Any, prop: str = "timestamp") -> int:
+    """Parse a STIX timestamp to integer microseconds since the epoch.
+
+    Raises :class:`InvalidObject` naming ``prop`` if the value is not a STIX timestamp.
+    Digits beyond microseconds are accepted and truncated (the hub orders versions to the
+    microsecond).
+    """
+    if not isinstance(value, str):
+        raise InvalidObject(f"{prop} must be a STIX timestamp string, got {type(value).__name__}")
+    m = _TS_RE.match(value)
+    if m is None:
+        raise InvalidObject(f"{prop} is not a STIX timestamp (YYYY-MM-DDTHH:mm:ss[.sss]Z): {value!r}")
+    year, month, day, hour, minute, second, frac = m.groups()
+    try:
+        dt = datetime(int(year), int(month), int(day), int(hour), int(minute), int(second),
+                      tzinfo=timezone.utc)
+    except ValueError:
+        raise InvalidObject(f"{prop} is not a valid date and time: {value!r}") from None
+    micros = int((frac or "0")[:6].ljust(6, "0"))
+    delta = dt - _EPOCH
+    return (delta.days * 86400 + delta.seconds) * 1_000_000 + micros
+
+
+def format_timestamp_us(us: int) -> str:
+    """Format integer microseconds since the epoch as a STIX/TAXII timestamp (6 digits)."""
+    seconds, micros = divmod(us, 1_000_000)
+    dt = datetime.fromtimestamp(seconds, tz=timezone.utc)
+    return dt.strftime("%Y-%m-%dT%H:%M:%S") + f".{micros:06d}Z"
+
+
+def check_basics(obj: Any) -> tuple[str, str, int]:
+    """Check the STIX 2.1 basics of one object.
+
+    Returns ``(id, type, version_us)`` where ``version_us`` is the object's version in
+    microseconds (``modified``, else ``created``) or -1 for an object with neither (most SCOs,
+    whose one version is their ``date_added``; TAXII 2.1 section 3.4.1).
+    Raises :class:`InvalidObject` with a reason a submitter can act on.
+    """
+    if not isinstance(obj, dict):
+        raise InvalidObject(f"an object must be a JSON object, got {type(obj).__name__}")
+    obj_id = obj.get("id")
+    obj_type = obj.get("type")
+    if not isinstance(obj_type, str) or not obj_type:
+        raise InvalidObject("missing required property 'type'")
+    if not _TYPE_RE.match(obj_type):
+        raise InvalidObject(f"type {obj_type!r} is not a valid STIX type name")
+    if not isinstance(obj_id, str) or not obj_id:
+        raise InvalidObject("missing required property 'id'")
+    m = _ID_RE.match(obj_id)
+    if m is None:
+        raise InvalidObject(f"id {obj_id!r} is not of the form type--uuid")
+    if m.group(1) != obj_type:
+        raise InvalidObject(f"id prefix {m.group(1)!r} does not match type {obj_type!r}")
+    spec_version = obj.get("spec_version")
+    if spec_version is None and obj_type not in SCO_TYPES:
+        raise InvalidObject("missing required property 'spec_version'")
+    if spec_version is not None and spec_version != "2.1":
+        raise InvalidObject(f"spec_version must be '2.1', got {spec_version!r}")
+    created = obj.get("created")
+    modified = obj.get("modified")
+    created_us = parse_timestamp_us(created, "created") if created is not None else None
+    modified_us = parse_timestamp_us(modified, "modified") if modified is not None else None
+    if obj_type not in SCO_TYPES:
+        if created_us is None:
+            raise InvalidObject("missing required property 'created'")
+        if modified_us is None:
+            raise InvalidObject("missing required property 'modified'")
+    if created_us is not None and modified_us is not None and modified_us < created_us:
+        raise InvalidObject(f"modified ({modified}) is earlier than created ({created})")
+    if modified_us is not None:
+        return obj_id, obj_type, modified_us
+    if created_us is not None:
+        return obj_id, obj_type, created_us
+    return obj_id, obj_type, -1
