@@ -102,7 +102,7 @@ def check_basics(obj: Any) -> tuple[str, str, int]:
     if obj_type not in SCO_TYPES:
         if created_us is None:
             raise InvalidObject("missing required property 'created'")
-        if modified_us is None:
+        if modified_us is None and obj_type != "marking-definition":
             raise InvalidObject("missing required property 'modified'")
     if created_us is not None and modified_us is not None and modified_us < created_us:
         raise InvalidObject(f"modified ({modified}) is earlier than created ({created})")
