@@ -1,0 +1,212 @@
+"""One typed configuration object, built once: defaults, then the TOML file, then ``HUB_*``.
+
+Nothing else in the hub reads ``os.environ``. Every bad value is reported with its source and
+what is expected, all at once, at start-up.
+
+Environment variables: ``HUB_HOME`` chooses the home folder; ``HUB_<KEY>`` overrides a key of
+the ``[hub]`` table and ``HUB_<TABLE>_<KEY>`` a key of another table, e.g.
+``HUB_DATABASE_URL`` or ``HUB_TAXII_MAX_PAGE_SIZE``.
+"""
+
+from __future__ import annotations
+
+import os
+import tomllib
+from dataclasses import dataclass, field, fields, replace
+from pathlib import Path
+from typing import Any, Mapping
+
+from hub.errors import ConfigError
+
+CONFIG_FILE = "hub.toml"
+DEFAULT_HOME = "./var/hub"
+
+
+@dataclass(frozen=True)
+class TaxiiConfig:
+    """TAXII behaviour: paging and size limits, advertised in the API root."""
+
+    default_page_size: int = 100
+    max_page_size: int = 1000
+    max_content_length: int = 16 * 1024 * 1024
+    status_retention_hours: int = 168
+    public_discovery: bool = True
+    api_root: str = "api"
+
+
+@dataclass(frozen=True)
+class ServerConfig:
+    """Where and how ``abusehub serve`` listens."""
+
+    host: str = "127.0.0.1"
+    port: int = 6100
+    workers: int = 2
+    threads: int = 4
+    timeout: int = 60
+
+
+@dataclass(frozen=True)
+class HubConfig:
+    """The whole configuration of one hub."""
+
+    home: Path
+    title: str = "abusehub"
+    description: str = "Sharing hub for reports of abused IaaS accounts"
+    contact: str = ""
+    database_url: str = ""
+    log_level: str = "info"
+    taxii: TaxiiConfig = field(default_factory=TaxiiConfig)
+    server: ServerConfig = field(default_factory=ServerConfig)
+
+    @property
+    def effective_database_url(self) -> str:
+        """The database URL, defaulting to the embedded SQLite file under the home."""
+        return self.database_url or f"sqlite:///{(self.home / 'hub.db').resolve()}"
+
+
+_SECTIONS: dict[str, type] = {"taxii": TaxiiConfig, "server": ServerConfig}
+_LOG_LEVELS = {"debug", "info", "warning", "error"}
+
+
+def _coerce(value: Any, kind: type, where: str, errors: list[str]) -> Any:
+    if kind is bool:
+        if isinstance(value, bool):
+            return value
+        if isinstance(value, str) and value.lower() in {"1", "true", "yes", "on", "0", "false", "no", "off"}:
+            return value.lower() in {"1", "true", "yes", "on"}
+        errors.append(f"{where}: expected true or false, got {value!r}")
+        return None
+    if kind is int:
+        if isinstance(value, bool):
+            errors.append(f"{where}: expected a whole number, got {value!r}")
+            return None
+        if isinstance(value, int):
+            return value
+        if isinstance(value, str):
+            try:
+                return int(value.strip())
+            except ValueError:
+                pass
+        errors.append(f"{where}: expected a whole number, got {value!r}")
+        return None
+    if not isinstance(value, str):
+        errors.append(f"{where}: expected a string, got {value!r}")
+        return None
+    return value
+
+
+def _apply(obj: Any, values: Mapping[str, Any], source: str, errors: list[str]) -> Any:
+    known = {f.name: f for f in fields(obj) if f.name != "home"}
+    changes: dict[str, Any] = {}
+    for key, value in values.items():
+        where = f"{source}{key.upper()}" if source.startswith("HUB_") else f"{source}{key}"
+        f = known.get(key)
+        if f is None or key in _SECTIONS:
+            errors.append(f"{where}: unknown setting")
+            continue
+        kind = {"int": int, "bool": bool, "str": str}.get(str(f.type), str)
+        coerced = _coerce(value, kind, where, errors)
+        if coerced is not None:
+            changes[key] = coerced
+    return replace(obj, **changes)
+
+
+def _check(cfg: HubConfig, errors: list[str]) -> None:
+    t, s = cfg.taxii, cfg.server
+    if t.default_page_size < 1:
+        errors.append("taxii.default_page_size: must be at least 1")
+    if t.max_page_size < t.default_page_size:
+        errors.append("taxii.max_page_size: must be at least taxii.default_page_size")
+    if t.max_content_length < 1024:
+        errors.append("taxii.max_content_length: must be at least 1024 bytes")
+    if t.status_retention_hours < 24:
+        errors.append("taxii.status_retention_hours: must be at least 24 (TAXII interoperability asks for 24 h)")
+    if not t.api_root or "/" in t.api_root.strip("/") or t.api_root.strip("/") == "taxii2":
+        errors.append("taxii.api_root: must be one path segment other than 'taxii2'")
+    if not 0 <= s.port <= 65535:
+        errors.append("server.port: must be between 0 and 65535")
+    if s.workers < 1 or s.threads < 1:
+        errors.append("server.workers and server.threads: must be at least 1")
+    if cfg.log_level not in _LOG_LEVELS:
+        errors.append(f"log_level: must be one of {', '.join(sorted(_LOG_LEVELS))}")
+    url = cfg.database_url
+    if url and not (url.startswith("sqlite:") or url.startswith("postgresql")):
+        errors.append("database_url: only sqlite:/// and postgresql+psycopg:// URLs are supported")
+
+
+def load_config(home: str | os.PathLike[str] | None = None,
+                environ: Mapping[str, str] | None = None) -> HubConfig:
+    """Build the configuration: defaults, then ``<home>/hub.toml``, then ``HUB_*`` variables.
+
+    Raises :class:`ConfigError` listing every bad value.
+    """
+    env = os.environ if environ is None else environ
+    home_path = Path(home or env.get("HUB_HOME") or DEFAULT_HOME)
+    errors: list[str] = []
+    cfg = HubConfig(home=home_path)
+    file_path = home_path / CONFIG_FILE
+    data: dict[str, Any] = {}
+    if file_path.exists():
+        try:
+            data = tomllib.loads(file_path.read_text(encoding="utf-8"))
+        except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
+            raise ConfigError(f"{file_path}: not valid TOML: {exc}") from None
+    hub_table = dict(data.pop("hub", {}))
+    cfg = _apply(cfg, hub_table, "hub.", errors)
+    for name, section_cls in _SECTIONS.items():
+        table = data.pop(name, {})
+        if not isinstance(table, dict):
+            errors.append(f"{name}: must be a table")
+            continue
+        cfg = replace(cfg, **{name: _apply(getattr(cfg, name), table, f"{name}.", errors)})
+    for name in data:
+        errors.append(f"{name}: unknown table in {file_path}")
+
+    env_hub: dict[str, Any] = {}
+    env_sections: dict[str, dict[str, Any]] = {name: {} for name in _SECTIONS}
+    for key, value in env.items():
+        if not key.startswith("HUB_") or key == "HUB_HOME" or key.startswith("HUB_TEST_"):
+            continue
+        rest = key[4:].lower()
+        section, _, sub = rest.partition("_")
+        if section in _SECTIONS and sub:
+            env_sections[section][sub] = value
+        else:
+            env_hub[rest] = value
+    cfg = _apply(cfg, env_hub, "HUB_", errors)
+    for name, values in env_sections.items():
+        if values:
+            cfg = replace(cfg, **{name: _apply(getattr(cfg, name), values, f"HUB_{name.upper()}_", errors)})
+    _check(cfg, errors)
+    if errors:
+        raise ConfigError("bad configuration:\n  " + "\n  ".join(errors))
+    return cfg
+
+
+DEFAULT_CONFIG_TEXT = """\
+# abusehub configuration. Every key may be overridden by an environment variable:
+# HUB_<KEY> for [hub], HUB_<TABLE>_<KEY> for the others (e.g. HUB_TAXII_MAX_PAGE_SIZE).
+
+[hub]
+title = "abusehub"
+description = "Sharing hub for reports of abused IaaS accounts"
+contact = ""
+# Empty: the embedded SQLite database hub.db in this folder.
+# PostgreSQL: "postgresql+psycopg://user@host:5432/dbname"
+database_url = ""
+log_level = "info"
+
+[taxii]
+api_root = "api"
+default_page_size = 100
+max_page_size = 1000
+max_content_length = 16777216
+status_retention_hours = 168
+public_discovery = true
+
+[server]
+host = "127.0.0.1"
+port = 6100
+workers = 2
+threads = 4
+"""

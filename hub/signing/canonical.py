@@ -1,0 +1,59 @@
+"""RFC 8785 (JSON Canonicalization Scheme) and base64url, the two encodings signatures rest on."""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import re
+from typing import Any
+
+import rfc8785
+
+from hub.signing.errors import CanonicalizationError
+
+# RFC 4648 section 5 alphabet; JWS and JWK use it without padding (RFC 7515 section 2).
+_B64URL_RE = re.compile(r"^[A-Za-z0-9_-]*$")
+
+
+def canonicalize(obj: Any) -> bytes:
+    """Return the RFC 8785 canonical UTF-8 bytes of a JSON value.
+
+    Raises :class:`CanonicalizationError` for values JCS cannot represent: NaN and infinities,
+    integers outside the I-JSON range (RFC 8785 section 3.2.2.3 serialises numbers as IEEE 754
+    doubles, so larger integers would silently change), non-string keys, non-JSON types.
+    """
+    try:
+        return rfc8785.dumps(obj)
+    except rfc8785.CanonicalizationError as exc:
+        raise CanonicalizationError(f"no RFC 8785 canonical form: {exc}") from None
+    except RecursionError:
+        raise CanonicalizationError("no RFC 8785 canonical form: nested too deeply") from None
+
+
+def b64url_encode(data: bytes) -> str:
+    """Encode bytes as base64url without padding (RFC 7515 section 2)."""
+    return base64.urlsafe_b64encode(data).rstrip(b"=").decode("ascii")
+
+
+def b64url_decode(text: str) -> bytes:
+    """Decode strict base64url without padding.
+
+    Raises :class:`ValueError` with the reason if ``text`` uses another alphabet, carries ``=``
+    padding, has an impossible length, or is not the one canonical encoding of its bytes
+    (non-zero unused bits), so that one value has exactly one spelling.
+    """
+    if not _B64URL_RE.match(text):
+        if "=" in text:
+            raise ValueError("base64url must be written without '=' padding")
+        if "+" in text or "/" in text:
+            raise ValueError("uses the base64 alphabet ('+', '/'), not base64url ('-', '_')")
+        raise ValueError("contains characters outside the base64url alphabet")
+    if len(text) % 4 == 1:
+        raise ValueError("has an impossible length for base64url")
+    try:
+        data = base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
+    except (binascii.Error, ValueError):  # pragma: no cover - the checks above exclude this
+        raise ValueError("is not base64url") from None
+    if b64url_encode(data) != text:
+        raise ValueError("is not canonical base64url (unused trailing bits are not zero)")
+    return data

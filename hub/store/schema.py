@@ -1,0 +1,85 @@
+"""The tables, as SQLAlchemy Core metadata. Changes to them go through a migration."""
+
+from __future__ import annotations
+
+from sqlalchemy import (
+    BigInteger, Boolean, Column, ForeignKey, Index, Integer, MetaData, String, Table, Text,
+    UniqueConstraint,
+)
+
+metadata = MetaData()
+
+parties = Table(
+    "parties", metadata,
+    Column("pk", Integer, primary_key=True, autoincrement=True),
+    Column("name", String(200), nullable=False, unique=True),
+    Column("kind", String(20), nullable=False),
+    Column("identity_id", String(100), nullable=False, unique=True),
+    Column("operator", Boolean, nullable=False, default=False),
+    Column("created_us", BigInteger, nullable=False),
+)
+
+tokens = Table(
+    "tokens", metadata,
+    Column("pk", Integer, primary_key=True, autoincrement=True),
+    Column("party_pk", Integer, ForeignKey("parties.pk", ondelete="CASCADE"), nullable=False),
+    Column("token_hash", String(64), nullable=False, unique=True),
+    Column("label", String(200), nullable=False, default=""),
+    Column("created_us", BigInteger, nullable=False),
+    Column("revoked_us", BigInteger, nullable=True),
+)
+
+collections = Table(
+    "collections", metadata,
+    Column("pk", Integer, primary_key=True, autoincrement=True),
+    Column("id", String(36), nullable=False, unique=True),
+    Column("title", String(200), nullable=False),
+    Column("description", Text, nullable=False, default=""),
+    Column("alias", String(200), nullable=True, unique=True),
+    Column("max_tlp", String(20), nullable=False),
+    Column("require_signatures", Boolean, nullable=False),
+    Column("countersign", Boolean, nullable=False),
+    Column("allow_personal_data", Boolean, nullable=False),
+    Column("created_us", BigInteger, nullable=False),
+    # The last date_added given out in this collection: every version gets a distinct,
+    # increasing date_added so that paging by added_after never skips or repeats.
+    Column("last_added_us", BigInteger, nullable=False, default=0),
+)
+
+grants = Table(
+    "grants", metadata,
+    Column("party_pk", Integer, ForeignKey("parties.pk", ondelete="CASCADE"), primary_key=True),
+    Column("collection_pk", Integer, ForeignKey("collections.pk", ondelete="CASCADE"), primary_key=True),
+    Column("can_read", Boolean, nullable=False),
+    Column("can_write", Boolean, nullable=False),
+)
+
+objects = Table(
+    "objects", metadata,
+    Column("pk", Integer, primary_key=True, autoincrement=True),
+    Column("collection_pk", Integer, ForeignKey("collections.pk", ondelete="CASCADE"), nullable=False),
+    Column("date_added_us", BigInteger, nullable=False),
+    Column("stix_id", String(300), nullable=False),
+    Column("type", String(250), nullable=False),
+    Column("version_us", BigInteger, nullable=False),
+    Column("version", String(40), nullable=False),
+    Column("spec_version", String(10), nullable=False),
+    Column("is_latest", Boolean, nullable=False),
+    Column("is_first", Boolean, nullable=False),
+    Column("party_pk", Integer, ForeignKey("parties.pk"), nullable=False),
+    Column("json_text", Text, nullable=False),
+    UniqueConstraint("collection_pk", "date_added_us", name="uq_objects_collection_added"),
+    UniqueConstraint("collection_pk", "stix_id", "version_us", name="uq_objects_collection_version"),
+    Index("ix_objects_collection_type_added", "collection_pk", "type", "date_added_us"),
+)
+
+statuses = Table(
+    "statuses", metadata,
+    Column("id", String(36), primary_key=True),
+    Column("party_pk", Integer, ForeignKey("parties.pk", ondelete="CASCADE"), nullable=False),
+    Column("collection_pk", Integer, ForeignKey("collections.pk", ondelete="CASCADE"), nullable=False),
+    Column("request_us", BigInteger, nullable=False),
+    Column("expires_us", BigInteger, nullable=False, index=True),
+    Column("status", String(20), nullable=False),
+    Column("details_json", Text, nullable=False),
+)

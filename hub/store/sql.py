@@ -1,0 +1,371 @@
+"""The SQL store: SQLAlchemy Core over SQLite (embedded default, WAL) or PostgreSQL (psycopg 3).
+
+Dialect differences stay in this module: how a write transaction takes its lock, and how a
+connection is prepared. The services never know which database they run on.
+"""
+
+from __future__ import annotations
+
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any, Iterable, Iterator
+
+import orjson
+from sqlalchemy import (
+    Connection, and_, create_engine, delete, event, false, func, insert, or_, select, update,
+)
+from sqlalchemy.engine import Engine, make_url
+from sqlalchemy.exc import IntegrityError
+
+from hub.store import schema as t
+from hub.store.base import DuplicateError
+from hub.store.records import (
+    AddOutcome, Collection, Grant, NewVersion, ObjectFilter, Page, Party, StatusRecord,
+    StoredVersion,
+)
+from hub.stix.basics import format_timestamp_us
+
+_CHUNK = 500  # ids per IN (...) list, well inside every database's parameter limit
+
+
+def normalise_url(url: str) -> str:
+    """Use psycopg 3 for plain ``postgresql://`` URLs."""
+    if url.startswith("postgresql://") or url.startswith("postgres://"):
+        return "postgresql+psycopg://" + url.split("://", 1)[1]
+    return url
+
+
+def _make_engine(url: str) -> Engine:
+    url = normalise_url(url)
+    parsed = make_url(url)
+    if parsed.get_backend_name() == "sqlite":
+        if parsed.database and parsed.database != ":memory:":
+            Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
+        engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": 30})
+
+        @event.listens_for(engine, "connect")
+        def _on_connect(dbapi_conn: Any, _record: Any) -> None:
+            # Let SQLAlchemy's begin event issue BEGIN itself (the pysqlite default is lazy and
+            # cannot take the write lock up front).
+            dbapi_conn.isolation_level = None
+            cur = dbapi_conn.cursor()
+            cur.execute("PRAGMA journal_mode=WAL")
+            cur.execute("PRAGMA synchronous=FULL")
+            cur.execute("PRAGMA foreign_keys=ON")
+            cur.execute("PRAGMA busy_timeout=30000")
+            cur.close()
+
+        @event.listens_for(engine, "begin")
+        def _on_begin(conn: Connection) -> None:
+            # A write transaction takes the database's write lock at once (BEGIN IMMEDIATE), so
+            # two writers never deadlock upgrading read locks, and date_added stays ordered.
+            conn.exec_driver_sql("BEGIN IMMEDIATE" if conn.get_execution_options().get("hub_write") else "BEGIN")
+
+        return engine
+    return create_engine(url, pool_pre_ping=True, pool_size=5, max_overflow=10)
+
+
+def _party(row: Any) -> Party:
+    return Party(pk=row.pk, name=row.name, kind=row.kind, identity_id=row.identity_id,
+                 operator=bool(row.operator), created_us=row.created_us)
+
+
+def _collection(row: Any) -> Collection:
+    return Collection(pk=row.pk, id=row.id, title=row.title, description=row.description,
+                      alias=row.alias, max_tlp=row.max_tlp,
+                      require_signatures=bool(row.require_signatures),
+                      countersign=bool(row.countersign),
+                      allow_personal_data=bool(row.allow_personal_data), created_us=row.created_us)
+
+
+def _chunks(items: list[str]) -> Iterator[list[str]]:
+    for i in range(0, len(items), _CHUNK):
+        yield items[i:i + _CHUNK]
+
+
+class SqlStore:
+    """The :class:`hub.store.base.Store` over SQLAlchemy Core."""
+
+    def __init__(self, url: str) -> None:
+        self.url = normalise_url(url)
+        self.engine = _make_engine(self.url)
+        self.dialect = self.engine.dialect.name
+
+    # -- plumbing
+    def migrate(self) -> str:
+        """Bring the schema to the newest revision (idempotent). Returns that revision."""
+        from alembic import command
+        from alembic.config import Config
+
+        cfg = Config()
+        cfg.set_main_option("script_location", str(Path(__file__).parent / "migrations"))
+        with self._write() as conn:
+            cfg.attributes["connection"] = conn
+            command.upgrade(cfg, "head")
+        with self.engine.connect() as conn:
+            return str(conn.exec_driver_sql("SELECT version_num FROM alembic_version").scalar())
+
+    @contextmanager
+    def _write(self) -> Iterator[Connection]:
+        with self.engine.connect().execution_options(hub_write=True) as conn:
+            with conn.begin():
+                yield conn
+
+    @contextmanager
+    def _read(self) -> Iterator[Connection]:
+        with self.engine.connect() as conn:
+            with conn.begin():
+                yield conn
+
+    def close(self) -> None:
+        self.engine.dispose()
+
+    # -- parties and credentials
+    def create_party(self, name: str, kind: str, identity_id: str, operator: bool, now_us: int) -> Party:
+        try:
+            with self._write() as conn:
+                pk = conn.execute(insert(t.parties).values(
+                    name=name, kind=kind, identity_id=identity_id, operator=operator,
+                    created_us=now_us)).inserted_primary_key[0]
+        except IntegrityError:
+            raise DuplicateError(f"a party named {name!r} already exists") from None
+        return Party(pk=pk, name=name, kind=kind, identity_id=identity_id, operator=operator,
+                     created_us=now_us)
+
+    def get_party(self, name: str) -> Party | None:
+        with self._read() as conn:
+            row = conn.execute(select(t.parties).where(t.parties.c.name == name)).first()
+        return _party(row) if row else None
+
+    def list_parties(self) -> list[Party]:
+        with self._read() as conn:
+            return [_party(r) for r in conn.execute(select(t.parties).order_by(t.parties.c.name))]
+
+    def add_token(self, party_pk: int, token_hash: str, label: str, now_us: int) -> None:
+        with self._write() as conn:
+            conn.execute(insert(t.tokens).values(party_pk=party_pk, token_hash=token_hash,
+                                                 label=label, created_us=now_us))
+
+    def party_for_token(self, token_hash: str) -> Party | None:
+        q = (select(t.parties).join(t.tokens, t.tokens.c.party_pk == t.parties.c.pk)
+             .where(t.tokens.c.token_hash == token_hash, t.tokens.c.revoked_us.is_(None)))
+        with self.engine.connect() as conn:
+            row = conn.execute(q).first()
+            conn.rollback()
+        return _party(row) if row else None
+
+    def revoke_tokens(self, party_pk: int, now_us: int) -> int:
+        with self._write() as conn:
+            res = conn.execute(update(t.tokens)
+                               .where(t.tokens.c.party_pk == party_pk, t.tokens.c.revoked_us.is_(None))
+                               .values(revoked_us=now_us))
+            return res.rowcount
+
+    # -- collections and grants
+    def create_collection(self, collection_id: str, title: str, description: str, alias: str | None,
+                          max_tlp: str, require_signatures: bool, countersign: bool,
+                          allow_personal_data: bool, now_us: int) -> Collection:
+        values = dict(id=collection_id, title=title, description=description, alias=alias,
+                      max_tlp=max_tlp, require_signatures=require_signatures,
+                      countersign=countersign, allow_personal_data=allow_personal_data,
+                      created_us=now_us, last_added_us=0)
+        try:
+            with self._write() as conn:
+                pk = conn.execute(insert(t.collections).values(**values)).inserted_primary_key[0]
+        except IntegrityError:
+            raise DuplicateError(f"a collection with id {collection_id!r} or alias {alias!r} already exists") from None
+        values.pop("last_added_us")
+        return Collection(pk=pk, **values)
+
+    def get_collection(self, collection_id: str) -> Collection | None:
+        with self._read() as conn:
+            row = conn.execute(select(t.collections).where(
+                or_(t.collections.c.id == collection_id, t.collections.c.alias == collection_id))).first()
+        return _collection(row) if row else None
+
+    def list_collections(self) -> list[Collection]:
+        with self._read() as conn:
+            return [_collection(r) for r in conn.execute(select(t.collections).order_by(t.collections.c.pk))]
+
+    def set_grant(self, party_pk: int, collection_pk: int, can_read: bool, can_write: bool) -> Grant:
+        key = and_(t.grants.c.party_pk == party_pk, t.grants.c.collection_pk == collection_pk)
+        with self._write() as conn:
+            if not can_read and not can_write:
+                conn.execute(delete(t.grants).where(key))
+            elif conn.execute(select(t.grants.c.party_pk).where(key)).first():
+                conn.execute(update(t.grants).where(key).values(can_read=can_read, can_write=can_write))
+            else:
+                conn.execute(insert(t.grants).values(party_pk=party_pk, collection_pk=collection_pk,
+                                                     can_read=can_read, can_write=can_write))
+        return Grant(party_pk, collection_pk, can_read, can_write)
+
+    def grants_for(self, party_pk: int) -> dict[int, Grant]:
+        with self.engine.connect() as conn:
+            rows = conn.execute(select(t.grants).where(t.grants.c.party_pk == party_pk)).all()
+            conn.rollback()
+        return {r.collection_pk: Grant(r.party_pk, r.collection_pk, bool(r.can_read), bool(r.can_write))
+                for r in rows}
+
+    # -- objects
+    def add_versions(self, collection_pk: int, party_pk: int, versions: Iterable[NewVersion],
+                     now_us: int) -> list[AddOutcome]:
+        batch = list(versions)
+        o = t.objects
+        outcomes: list[AddOutcome] = []
+        with self._write() as conn:
+            # Serialise writers per collection: the row lock (PostgreSQL) or the database write
+            # lock (SQLite, BEGIN IMMEDIATE) is held until commit, so date_added is handed out
+            # in commit order and a reader never sees a later date_added before an earlier one.
+            last = conn.execute(select(t.collections.c.last_added_us)
+                                .where(t.collections.c.pk == collection_pk)
+                                .with_for_update()).scalar_one()
+            ids = sorted({v.stix_id for v in batch})
+            present: set[tuple[str, int]] = set()
+            present_ids: set[str] = set()
+            for chunk in _chunks(ids):
+                for sid, vus in conn.execute(select(o.c.stix_id, o.c.version_us).where(
+                        o.c.collection_pk == collection_pk, o.c.stix_id.in_(chunk))):
+                    present.add((sid, vus))
+                    present_ids.add(sid)
+            rows: list[dict[str, Any]] = []
+            touched: set[str] = set()
+            seen_ids: set[str] = set()
+            for v in batch:
+                if (v.stix_id, v.version_us) in present or (v.version_us < 0 and v.stix_id in present_ids):
+                    outcomes.append(AddOutcome(v.stix_id, v.version or "", False, 0))
+                    continue
+                added = max(now_us, last + 1)
+                last = added
+                version_us = v.version_us if v.version_us >= 0 else added
+                version = v.version if v.version is not None else format_timestamp_us(added)
+                present.add((v.stix_id, v.version_us))
+                if v.stix_id in present_ids or v.stix_id in seen_ids:
+                    touched.add(v.stix_id)
+                seen_ids.add(v.stix_id)
+                present_ids.add(v.stix_id)
+                rows.append(dict(collection_pk=collection_pk, date_added_us=added, stix_id=v.stix_id,
+                                 type=v.type, version_us=version_us, version=version,
+                                 spec_version=v.spec_version, is_latest=True, is_first=True,
+                                 party_pk=party_pk, json_text=v.json_text))
+                outcomes.append(AddOutcome(v.stix_id, version, True, added))
+            if rows:
+                conn.execute(insert(o), rows)
+                conn.execute(update(t.collections).where(t.collections.c.pk == collection_pk)
+                             .values(last_added_us=last))
+            if touched:
+                self._refresh_flags(conn, collection_pk, sorted(touched))
+        return outcomes
+
+    @staticmethod
+    def _refresh_flags(conn: Connection, collection_pk: int, ids: list[str]) -> None:
+        """Recompute which stored version of each object is its first and its last."""
+        o = t.objects
+        o2 = o.alias("o2")
+        same = and_(o2.c.collection_pk == o.c.collection_pk, o2.c.stix_id == o.c.stix_id)
+        newest = select(func.max(o2.c.version_us)).where(same).scalar_subquery()
+        oldest = select(func.min(o2.c.version_us)).where(same).scalar_subquery()
+        for chunk in _chunks(ids):
+            conn.execute(update(o)
+                         .where(o.c.collection_pk == collection_pk, o.c.stix_id.in_(chunk))
+                         .values(is_latest=(o.c.version_us == newest), is_first=(o.c.version_us == oldest)))
+
+    @staticmethod
+    def _conditions(collection_pk: int, flt: ObjectFilter) -> list[Any]:
+        o = t.objects
+        cond: list[Any] = [o.c.collection_pk == collection_pk]
+        if flt.added_after_us is not None:
+            cond.append(o.c.date_added_us > flt.added_after_us)
+        if flt.ids:
+            cond.append(o.c.stix_id.in_(flt.ids))
+        if flt.types:
+            cond.append(o.c.type.in_(flt.types))
+        if flt.spec_versions:
+            cond.append(o.c.spec_version.in_(flt.spec_versions))
+        if "all" not in flt.versions:
+            alternatives: list[Any] = []
+            if "last" in flt.versions:
+                alternatives.append(o.c.is_latest.is_(True))
+            if "first" in flt.versions:
+                alternatives.append(o.c.is_first.is_(True))
+            if flt.version_us:
+                alternatives.append(o.c.version_us.in_(flt.version_us))
+            cond.append(or_(*alternatives) if alternatives else false())
+        return cond
+
+    def query_objects(self, collection_pk: int, flt: ObjectFilter, after_us: int | None,
+                      limit: int) -> Page:
+        o = t.objects
+        cond = self._conditions(collection_pk, flt)
+        if after_us is not None:
+            cond.append(o.c.date_added_us > after_us)
+        q = (select(o.c.stix_id, o.c.version, o.c.date_added_us, o.c.spec_version, o.c.json_text)
+             .where(*cond).order_by(o.c.date_added_us).limit(limit + 1))
+        with self._read() as conn:
+            rows = conn.execute(q).all()
+        more = len(rows) > limit
+        return Page([StoredVersion(r[0], r[1], r[2], r[3], r[4], r[2]) for r in rows[:limit]], more)
+
+    def object_versions(self, collection_pk: int, stix_id: str, flt: ObjectFilter,
+                        after_us: int | None, limit: int) -> Page:
+        """Versions of one object, oldest version first, keyset-paged on the version."""
+        o = t.objects
+        cond = self._conditions(collection_pk, flt)
+        cond.append(o.c.stix_id == stix_id)
+        if after_us is not None:
+            cond.append(o.c.version_us > after_us)
+        q = (select(o.c.stix_id, o.c.version, o.c.date_added_us, o.c.spec_version, o.c.version_us)
+             .where(*cond).order_by(o.c.version_us).limit(limit + 1))
+        with self._read() as conn:
+            rows = conn.execute(q).all()
+        more = len(rows) > limit
+        return Page([StoredVersion(r[0], r[1], r[2], r[3], "", r[4]) for r in rows[:limit]], more)
+
+    def delete_object(self, collection_pk: int, stix_id: str, flt: ObjectFilter) -> int:
+        o = t.objects
+        cond = self._conditions(collection_pk, flt)
+        cond.append(o.c.stix_id == stix_id)
+        with self._write() as conn:
+            conn.execute(select(t.collections.c.pk).where(t.collections.c.pk == collection_pk).with_for_update())
+            count = conn.execute(delete(o).where(*cond)).rowcount
+            if count:
+                self._refresh_flags(conn, collection_pk, [stix_id])
+        return count
+
+    def count_objects(self, collection_pk: int) -> int:
+        with self._read() as conn:
+            return conn.execute(select(func.count()).select_from(t.objects)
+                                .where(t.objects.c.collection_pk == collection_pk)).scalar_one()
+
+    # -- statuses
+    def save_status(self, status: StatusRecord, expires_us: int) -> None:
+        details = orjson.dumps({"successes": status.successes, "failures": status.failures,
+                                "pendings": status.pendings}).decode()
+        with self._write() as conn:
+            conn.execute(insert(t.statuses).values(
+                id=status.id, party_pk=status.party_pk, collection_pk=status.collection_pk,
+                request_us=status.request_us, expires_us=expires_us, status=status.status,
+                details_json=details))
+
+    def get_status(self, status_id: str, now_us: int) -> StatusRecord | None:
+        s = t.statuses
+        with self._read() as conn:
+            row = conn.execute(select(s).where(s.c.id == status_id, s.c.expires_us > now_us)).first()
+        if row is None:
+            return None
+        details = orjson.loads(row.details_json)
+        return StatusRecord(id=row.id, party_pk=row.party_pk, collection_pk=row.collection_pk,
+                            request_us=row.request_us, status=row.status,
+                            successes=details["successes"], failures=details["failures"],
+                            pendings=details["pendings"])
+
+    def purge_statuses(self, now_us: int) -> int:
+        with self._write() as conn:
+            return conn.execute(delete(t.statuses).where(t.statuses.c.expires_us <= now_us)).rowcount
+
+
+def open_store(url: str, *, migrate: bool = False) -> SqlStore:
+    """Open the store at ``url``; with ``migrate``, bring its schema up to date first."""
+    store = SqlStore(url)
+    if migrate:
+        store.migrate()
+    return store
