@@ -38,22 +38,24 @@ def b64url_encode(data: bytes) -> str:
 def b64url_decode(text: str) -> bytes:
     """Decode strict base64url without padding.
 
-    Raises :class:`ValueError` with the reason if ``text`` uses another alphabet, carries ``=``
+    Raises :class:`ValueError` whose message is a predicate ("is not base64url: ...") to be
+    prefixed with the name of the value, if ``text`` uses another alphabet, carries ``=``
     padding, has an impossible length, or is not the one canonical encoding of its bytes
     (non-zero unused bits), so that one value has exactly one spelling.
     """
     if not _B64URL_RE.match(text):
         if "=" in text:
-            raise ValueError("base64url must be written without '=' padding")
+            raise ValueError("is not base64url: it carries '=' padding (write it without)")
         if "+" in text or "/" in text:
-            raise ValueError("uses the base64 alphabet ('+', '/'), not base64url ('-', '_')")
-        raise ValueError("contains characters outside the base64url alphabet")
+            raise ValueError("is not base64url: it uses '+' or '/' of plain base64 "
+                             "(base64url uses '-' and '_')")
+        raise ValueError("is not base64url: it has characters outside A-Z a-z 0-9 - _")
     if len(text) % 4 == 1:
-        raise ValueError("has an impossible length for base64url")
+        raise ValueError(f"is not base64url: {len(text)} characters is an impossible length")
     try:
         data = base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
     except (binascii.Error, ValueError):  # pragma: no cover - the checks above exclude this
         raise ValueError("is not base64url") from None
     if b64url_encode(data) != text:
-        raise ValueError("is not canonical base64url (unused trailing bits are not zero)")
+        raise ValueError("is not canonical base64url: the unused trailing bits are not zero")
     return data

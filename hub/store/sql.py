@@ -320,10 +320,13 @@ class SqlStore:
         more = len(rows) > limit
         return Page([StoredVersion(r[0], r[1], r[2], r[3], "", r[4]) for r in rows[:limit]], more)
 
-    def delete_object(self, collection_pk: int, stix_id: str, flt: ObjectFilter) -> int:
+    def delete_object(self, collection_pk: int, stix_id: str, flt: ObjectFilter,
+                      party_pk: int | None = None) -> int:
         o = t.objects
         cond = self._conditions(collection_pk, flt)
         cond.append(o.c.stix_id == stix_id)
+        if party_pk is not None:
+            cond.append(o.c.party_pk == party_pk)
         with self._write() as conn:
             conn.execute(select(t.collections.c.pk).where(t.collections.c.pk == collection_pk).with_for_update())
             count = conn.execute(delete(o).where(*cond)).rowcount

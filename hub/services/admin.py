@@ -1,0 +1,115 @@
+"""Operator tasks: parties, tokens, collections, grants. The CLI and the demo call these."""
+
+from __future__ import annotations
+
+import re
+import uuid
+
+from hub.errors import BadRequest, Conflict, NotFound
+from hub.services.auth import hash_token, new_token
+from hub.services.clock import Clock
+from hub.store.base import DuplicateError, Store
+from hub.store.records import Collection, Grant, Party
+
+PARTY_KINDS = ("provider", "agency", "peer", "operator")
+TLP_NAMES = ("clear", "green", "amber", "amber+strict", "red")
+_NAME_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,99}$")
+
+
+class AdminService:
+    """Creates and changes parties, credentials, collections and grants."""
+
+    def __init__(self, store: Store, clock: Clock) -> None:
+        self.store = store
+        self.clock = clock
+
+    def add_party(self, name: str, kind: str, operator: bool = False) -> tuple[Party, str]:
+        """Create a party and its first token. The token is returned once and never again."""
+        if not _NAME_RE.match(name):
+            raise BadRequest(f"party name {name!r}: use letters, digits, '.', '_' or '-' (at most 100)")
+        if kind not in PARTY_KINDS:
+            raise BadRequest(f"party kind {kind!r}: must be one of {', '.join(PARTY_KINDS)}")
+        identity_id = f"identity--{uuid.uuid4()}"
+        try:
+            party = self.store.create_party(name, kind, identity_id, operator or kind == "operator",
+                                            self.clock())
+        except DuplicateError as exc:
+            raise Conflict(str(exc)) from None
+        token = self.issue_token(name, label="initial")
+        return party, token
+
+    def party(self, name: str) -> Party:
+        party = self.store.get_party(name)
+        if party is None:
+            raise NotFound(f"no party named {name!r}")
+        return party
+
+    def list_parties(self) -> list[Party]:
+        return self.store.list_parties()
+
+    def issue_token(self, party_name: str, label: str = "") -> str:
+        """A new token for the party; earlier tokens stay valid until revoked."""
+        party = self.party(party_name)
+        token = new_token()
+        self.store.add_token(party.pk, hash_token(token), label, self.clock())
+        return token
+
+    def revoke_tokens(self, party_name: str) -> int:
+        """Revoke every token of the party; returns how many."""
+        return self.store.revoke_tokens(self.party(party_name).pk, self.clock())
+
+    def add_collection(self, title: str, *, description: str = "", alias: str | None = None,
+                       collection_id: str | None = None, max_tlp: str = "amber",
+                       require_signatures: bool = False, countersign: bool = False,
+                       allow_personal_data: bool = False) -> Collection:
+        """Create a collection with its policy."""
+        if not title.strip():
+            raise BadRequest("collection title must not be empty")
+        max_tlp = max_tlp.lower()
+        if max_tlp == "white":
+            max_tlp = "clear"
+        if max_tlp not in TLP_NAMES:
+            raise BadRequest(f"max TLP {max_tlp!r}: must be one of {', '.join(TLP_NAMES)}")
+        if collection_id is None:
+            collection_id = str(uuid.uuid4())
+        else:
+            try:
+                collection_id = str(uuid.UUID(collection_id))
+            except ValueError:
+                raise BadRequest(f"collection id {collection_id!r} is not a UUID") from None
+        try:
+            return self.store.create_collection(collection_id, title.strip(), description, alias,
+                                                max_tlp, require_signatures, countersign,
+                                                allow_personal_data, self.clock())
+        except DuplicateError as exc:
+            raise Conflict(str(exc)) from None
+
+    def collection(self, collection_id: str) -> Collection:
+        col = self.store.get_collection(collection_id)
+        if col is None:
+            raise NotFound(f"no collection {collection_id!r}")
+        return col
+
+    def list_collections(self) -> list[Collection]:
+        return self.store.list_collections()
+
+    def grant(self, party_name: str, collection_id: str, read: bool, write: bool) -> Grant:
+        """Add read and/or write rights (keeps rights already held)."""
+        party, col = self.party(party_name), self.collection(collection_id)
+        current = self.store.grants_for(party.pk).get(col.pk)
+        return self.store.set_grant(party.pk, col.pk,
+                                    read or bool(current and current.can_read),
+                                    write or bool(current and current.can_write))
+
+    def revoke(self, party_name: str, collection_id: str, read: bool, write: bool) -> Grant:
+        """Take read and/or write rights away."""
+        party, col = self.party(party_name), self.collection(collection_id)
+        current = self.store.grants_for(party.pk).get(col.pk)
+        can_read = bool(current and current.can_read) and not read
+        can_write = bool(current and current.can_write) and not write
+        return self.store.set_grant(party.pk, col.pk, can_read, can_write)
+
+    def grants(self, party_name: str) -> list[tuple[Collection, Grant]]:
+        party = self.party(party_name)
+        by_pk = {c.pk: c for c in self.store.list_collections()}
+        return [(by_pk[pk], g) for pk, g in self.store.grants_for(party.pk).items() if pk in by_pk]

@@ -1,0 +1,40 @@
+"""The service container: one per process, built from the configuration.
+
+The TAXII views, the CLI and the demo all go through it; none of them touches the store.
+"""
+
+from __future__ import annotations
+
+from hub.config import HubConfig
+from hub.services.access import AccessService
+from hub.services.admin import AdminService
+from hub.services.clock import Clock, system_clock
+from hub.services.ingest import IngestService
+from hub.services.query import QueryService
+from hub.services.statuses import StatusService
+from hub.store.base import Store
+
+
+class Hub:
+    """Everything a front end needs: access, ingest, query, statuses, administration."""
+
+    def __init__(self, config: HubConfig, store: Store, clock: Clock = system_clock) -> None:
+        self.config = config
+        self.store = store
+        self.clock = clock
+        self.access = AccessService(store)
+        self.admin = AdminService(store, clock)
+        self.ingest = IngestService(store, clock, config.taxii.status_retention_hours)
+        self.query = QueryService(store, self.access, config.taxii.default_page_size,
+                                  config.taxii.max_page_size)
+        self.statuses = StatusService(store, clock)
+
+    def close(self) -> None:
+        self.store.close()
+
+
+def open_hub(config: HubConfig, *, migrate: bool = False, clock: Clock = system_clock) -> Hub:
+    """Open the hub's store at the configured database and build the services."""
+    from hub.store.sql import open_store
+
+    return Hub(config, open_store(config.effective_database_url, migrate=migrate), clock)

@@ -1,0 +1,63 @@
+"""Signatures of STIX objects: RFC 8785 canonical JSON, Ed25519 / ES256 keys, sign and verify.
+
+The scheme is described in SIGNING.md. In short, each signature lives inside the signed object,
+in the property-extension :data:`~hub.stix.extensions.SIGNATURE_EXTENSION_ID`, and covers the
+RFC 8785 form of the object in which the ``signatures`` list holds only that signature's
+metadata. Typical use::
+
+    key = SigningKey.generate()                      # or SigningKey.from_pem(pem)
+    signed = sign_object(report, key, signer="identity--...")
+
+    public = VerifyKey.from_jwk(registered_jwk)      # parse once, keep
+    for entry in signatures_of(signed):              # SignatureFormatError if malformed
+        verify_entry(signed, entry, public)          # SignatureInvalid if it does not verify
+
+This package is a pure library: which key belongs to which signer, validity windows and
+revocation are the services' business. Every error is a :class:`SigningError` (a
+:class:`hub.errors.HubError` and a :class:`ValueError`) whose message can be shown as it is.
+"""
+
+from __future__ import annotations
+
+from hub.signing.canonical import b64url_decode, b64url_encode, canonicalize
+from hub.signing.errors import (
+    CanonicalizationError,
+    KeyFormatError,
+    SignatureFormatError,
+    SignatureInvalid,
+    SigningError,
+)
+from hub.signing.keys import ALGORITHMS, SigningKey, VerifyKey, jwk_thumbprint
+from hub.signing.signatures import (
+    SignatureEntry,
+    sign_object,
+    signatures_of,
+    signing_input,
+    unsigned_form,
+    verify_entry,
+)
+
+__all__ = [
+    # canonical form and encoding
+    "canonicalize",
+    "b64url_encode",
+    "b64url_decode",
+    # keys
+    "ALGORITHMS",
+    "SigningKey",
+    "VerifyKey",
+    "jwk_thumbprint",
+    # object signatures
+    "SignatureEntry",
+    "sign_object",
+    "signatures_of",
+    "signing_input",
+    "verify_entry",
+    "unsigned_form",
+    # errors
+    "SigningError",
+    "KeyFormatError",
+    "SignatureFormatError",
+    "SignatureInvalid",
+    "CanonicalizationError",
+]

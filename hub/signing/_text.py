@@ -1,0 +1,28 @@
+"""Helpers for error messages that quote user input."""
+
+from __future__ import annotations
+
+from typing import Any
+
+
+def json_type(value: Any) -> str:
+    """The JSON name of a Python value's type, for messages ("a number, not a string")."""
+    if value is None:
+        return "null"
+    if isinstance(value, bool):
+        return "boolean"
+    if isinstance(value, (int, float)):
+        return "number"
+    if isinstance(value, str):
+        return "string"
+    if isinstance(value, (list, tuple)):
+        return "array"
+    if isinstance(value, dict):
+        return "object"
+    return type(value).__name__
+
+
+def show(value: Any, limit: int = 60) -> str:
+    """repr() of a user-supplied value, cut short so a message never echoes a megabyte."""
+    text = repr(value)
+    return text if len(text) <= limit else text[: limit - 3] + "..."

@@ -1,0 +1,276 @@
+"""Signatures carried inside STIX objects (SIGNING.md), in the shape of JSS (ITU-T X.590).
+
+An object's signatures are the list at
+``obj["extensions"][SIGNATURE_EXTENSION_ID]["signatures"]``. What one signature S covers: the
+object with that list replaced by ``[S without "value"]``, canonicalised with RFC 8785. Each
+signature therefore covers the whole object and its own metadata but none of the other
+signatures, so a submitter's signature and later countersignatures verify independently and in
+any order. The flip side, by design: removing a signature leaves the others valid, so whether an
+object *must* carry a given signer's signature is a policy question for the caller.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from datetime import datetime, timedelta, timezone
+from typing import Any
+
+from hub.signing._text import json_type, show
+from hub.signing.canonical import b64url_decode, b64url_encode, canonicalize
+from hub.signing.errors import CanonicalizationError, SignatureFormatError, SignatureInvalid
+from hub.signing.keys import ALGORITHMS, SigningKey, VerifyKey
+from hub.stix.basics import InvalidObject, parse_timestamp_us
+from hub.stix.extensions import SIGNATURE_EXTENSION_ID
+
+SIGNATURE_TYPE = "jss"
+EXTENSION_TYPE = "property-extension"
+
+# The members of one entry, in the order the hub writes them; no others are allowed, so that
+# nothing in an entry escapes being understood by every verifier of schema version 1.0.0.
+_MEMBERS = ("type", "algorithm", "signer", "key_id", "signed", "value")
+_BODY_MEMBERS = frozenset({"extension_type", "signatures"})
+_SIGNATURE_BYTES = 64  # Ed25519 (RFC 8032) and ES256 r || s (RFC 7518 section 3.4) alike
+_THUMBPRINT_CHARS = 43  # base64url of a SHA-256 digest
+
+# STIX 2.1 section 2.9 identifier of an identity object (same UUID form as hub.stix.basics).
+_SIGNER_RE = re.compile(
+    r"^identity--[0-9a-f]{8}-[0-9a-f]{4}-[1-8][0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$"
+)
+_EPOCH = datetime(1970, 1, 1, tzinfo=timezone.utc)
+
+
+@dataclass(frozen=True, slots=True)
+class SignatureEntry:
+    """One parsed, well-formed signature entry of an object.
+
+    ``index`` is its position in the object's ``signatures`` list (used in messages); ``value``
+    is the decoded signature; ``signed`` is the timestamp exactly as written, ``signed_at`` the
+    same instant as an aware UTC datetime (for checking the key's validity window).
+    """
+
+    index: int
+    algorithm: str
+    signer: str
+    key_id: str
+    signed: str
+    signed_at: datetime
+    value: bytes
+    type: str = SIGNATURE_TYPE
+
+    def metadata(self) -> dict[str, str]:
+        """The entry as written in the object, without ``value``: the part the signature covers."""
+        return {
+            "type": self.type,
+            "algorithm": self.algorithm,
+            "signer": self.signer,
+            "key_id": self.key_id,
+            "signed": self.signed,
+        }
+
+    def to_json(self) -> dict[str, str]:
+        """The entry as written in the object."""
+        return {**self.metadata(), "value": b64url_encode(self.value)}
+
+
+def signatures_of(obj: dict[str, Any]) -> list[SignatureEntry]:
+    """Parse and check the signature entries of ``obj``, in order.
+
+    Returns ``[]`` if the object carries no signature extension. Raises
+    :class:`SignatureFormatError` naming the entry and member at fault if the extension or an
+    entry is malformed: not a list, a missing, unknown or non-string member, an unknown ``type``
+    or ``algorithm``, a ``value`` or ``key_id`` that is not base64url of the right length, a
+    ``signed`` that is not a STIX timestamp, a ``signer`` that is not an identity id.
+    """
+    if not isinstance(obj, dict):
+        raise SignatureFormatError(f"a signed object must be a JSON object, got {json_type(obj)}")
+    extensions = obj.get("extensions")
+    if extensions is None:
+        return []
+    if not isinstance(extensions, dict):
+        raise SignatureFormatError(f"extensions must be an object, got {json_type(extensions)}")
+    body = extensions.get(SIGNATURE_EXTENSION_ID)
+    if body is None:
+        return []
+    where = f"extension {SIGNATURE_EXTENSION_ID}"
+    if not isinstance(body, dict):
+        raise SignatureFormatError(f"{where} must be an object, got {json_type(body)}")
+    extension_type = body.get("extension_type")
+    if extension_type != EXTENSION_TYPE:
+        raise SignatureFormatError(f"{where}: extension_type must be {EXTENSION_TYPE!r}, "
+                                   f"got {show(extension_type)}")
+    unknown = body.keys() - _BODY_MEMBERS
+    if unknown:
+        raise SignatureFormatError(f"{where}: unknown member(s) {_names(unknown)}; "
+                                   "only 'extension_type' and 'signatures' are defined")
+    raw_list = body.get("signatures")
+    if raw_list is None:
+        raise SignatureFormatError(f"{where}: missing member 'signatures'")
+    if not isinstance(raw_list, list):
+        raise SignatureFormatError(f"{where}: signatures must be a list, got {json_type(raw_list)}")
+    if not raw_list:
+        raise SignatureFormatError(f"{where}: signatures is empty; "
+                                   "drop the extension from an unsigned object")
+    return [_parse_entry(i, raw) for i, raw in enumerate(raw_list)]
+
+
+def signing_input(obj: dict[str, Any], entry: SignatureEntry | dict[str, Any]) -> bytes:
+    """Return the bytes one signature covers (SIGNING.md, "What is signed").
+
+    That is the RFC 8785 form of ``obj`` with its ``signatures`` list replaced by the entry's
+    metadata alone (the entry without ``value``). ``obj`` is not modified: only the object and
+    the two extension dicts on the path are copied, shallowly. Raises
+    :class:`CanonicalizationError` if the object has no canonical form.
+    """
+    metadata = entry.metadata() if isinstance(entry, SignatureEntry) else {
+        k: v for k, v in entry.items() if k != "value"
+    }
+    extensions = obj.get("extensions")
+    extensions = dict(extensions) if isinstance(extensions, dict) else {}
+    body = extensions.get(SIGNATURE_EXTENSION_ID)
+    body = dict(body) if isinstance(body, dict) else {"extension_type": EXTENSION_TYPE}
+    body["signatures"] = [metadata]
+    extensions[SIGNATURE_EXTENSION_ID] = body
+    unsigned = dict(obj)
+    unsigned["extensions"] = extensions
+    return canonicalize(unsigned)
+
+
+def sign_object(
+    obj: dict[str, Any],
+    key: SigningKey,
+    signer: str,
+    signed: datetime | None = None,
+) -> dict[str, Any]:
+    """Return a copy of ``obj`` with one more signature, by ``key`` on behalf of ``signer``.
+
+    Signatures already present are kept and are not covered by the new one (a countersignature
+    attests the object, not the earlier signatures). ``signer`` is the STIX identity id of the
+    signing organisation; ``signed`` (an aware datetime, default now) is written in UTC with
+    millisecond precision. ``obj`` is not modified. Raises :class:`SignatureFormatError` if the
+    object's existing signature extension is malformed or ``signer``/``signed`` are unusable,
+    :class:`CanonicalizationError` if the object has no RFC 8785 form.
+    """
+    signatures_of(obj)  # refuse to add to a malformed extension
+    if not isinstance(signer, str) or not _SIGNER_RE.match(signer):
+        raise SignatureFormatError(f"signer must be an identity id (identity--<uuid>), got {show(signer)}")
+    if signed is None:
+        signed = datetime.now(timezone.utc)
+    elif signed.tzinfo is None or signed.utcoffset() is None:
+        raise SignatureFormatError("signed must be a timezone-aware datetime")
+    metadata = {
+        "type": SIGNATURE_TYPE,
+        "algorithm": key.alg,
+        "signer": signer,
+        "key_id": key.key_id,
+        "signed": _format_ms(signed),
+    }
+    value = key.sign(signing_input(obj, metadata))
+
+    extensions = dict(obj.get("extensions") or {})
+    body = dict(extensions.get(SIGNATURE_EXTENSION_ID) or {"extension_type": EXTENSION_TYPE})
+    body["signatures"] = [*body.get("signatures", []), {**metadata, "value": b64url_encode(value)}]
+    extensions[SIGNATURE_EXTENSION_ID] = body
+    signed_obj = dict(obj)
+    signed_obj["extensions"] = extensions
+    return signed_obj
+
+
+def verify_entry(obj: dict[str, Any], entry: SignatureEntry, key: VerifyKey) -> None:
+    """Check that ``entry``, one of ``obj``'s signatures, verifies with ``key``.
+
+    Returns ``None`` on success. Raises :class:`SignatureInvalid` with a reason a person can act
+    on: the key's type does not fit the algorithm, the entry's ``key_id`` is not the key's
+    thumbprint, the object has no canonical form, or the signature does not verify (the object
+    changed after signing). Whether ``key`` belongs to ``entry.signer`` and was valid at
+    ``entry.signed_at`` is the caller's policy, checked before.
+    """
+    label = f"signature {entry.index} by {entry.signer}"
+    if key.alg != entry.algorithm:
+        raise SignatureInvalid(f"{label}: algorithm is {entry.algorithm} but key {key.key_id} "
+                               f"is an {key.alg} key; the key type does not fit the algorithm")
+    if key.key_id != entry.key_id:
+        raise SignatureInvalid(f"{label}: key_id {entry.key_id} does not match the thumbprint "
+                               f"of the key offered ({key.key_id})")
+    try:
+        data = signing_input(obj, entry)
+    except CanonicalizationError as exc:
+        raise SignatureInvalid(f"{label}: the object cannot be verified: {exc}") from None
+    if not key.verify(entry.value, data):
+        raise SignatureInvalid(f"{label} (key {entry.key_id}): signature does not verify: "
+                               "object changed after signing")
+
+
+def unsigned_form(obj: dict[str, Any]) -> dict[str, Any]:
+    """Return a copy of ``obj`` without the signature extension.
+
+    ``extensions`` is dropped too if nothing else was in it, so an object signed with
+    :func:`sign_object` comes back equal to the object before signing.
+    """
+    extensions = obj.get("extensions")
+    if not isinstance(extensions, dict) or SIGNATURE_EXTENSION_ID not in extensions:
+        return dict(obj)
+    rest = {k: v for k, v in extensions.items() if k != SIGNATURE_EXTENSION_ID}
+    result = {k: v for k, v in obj.items() if k != "extensions"}
+    if rest:
+        result["extensions"] = rest
+    return result
+
+
+def _parse_entry(index: int, raw: Any) -> SignatureEntry:
+    where = f"signature {index}"
+    if not isinstance(raw, dict):
+        raise SignatureFormatError(f"{where} must be an object, got {json_type(raw)}")
+    for name in _MEMBERS:
+        if name not in raw:
+            raise SignatureFormatError(f"{where}: missing member {name!r}")
+        value = raw[name]
+        if not isinstance(value, str):
+            raise SignatureFormatError(f"{where}: {name} must be a string, got {json_type(value)}")
+    if len(raw) != len(_MEMBERS):
+        unknown = raw.keys() - set(_MEMBERS)
+        raise SignatureFormatError(f"{where}: unknown member(s) {_names(unknown)}; "
+                                   f"an entry has exactly {', '.join(_MEMBERS)}")
+    sig_type, algorithm, signer, key_id, signed, value = (raw[name] for name in _MEMBERS)
+    if sig_type != SIGNATURE_TYPE:
+        raise SignatureFormatError(f"{where}: unknown type {show(sig_type)}; expected {SIGNATURE_TYPE!r}")
+    if algorithm not in ALGORITHMS:
+        raise SignatureFormatError(f"{where}: unknown algorithm {show(algorithm)}; "
+                                   f"expected one of {', '.join(ALGORITHMS)}")
+    if not _SIGNER_RE.match(signer):
+        raise SignatureFormatError(f"{where}: signer must be an identity id (identity--<uuid>), "
+                                   f"got {show(signer)}")
+    if len(key_id) != _THUMBPRINT_CHARS or not _is_b64url(key_id):
+        raise SignatureFormatError(f"{where}: key_id must be an RFC 7638 SHA-256 JWK thumbprint "
+                                   f"({_THUMBPRINT_CHARS} base64url characters), got {show(key_id)}")
+    try:
+        signed_at = _EPOCH + timedelta(microseconds=parse_timestamp_us(signed, "signed"))
+    except InvalidObject as exc:
+        raise SignatureFormatError(f"{where}: {exc}") from None
+    try:
+        signature = b64url_decode(value)
+    except ValueError as exc:
+        raise SignatureFormatError(f"{where}: value {exc}") from None
+    if len(signature) != _SIGNATURE_BYTES:
+        raise SignatureFormatError(f"{where}: value must be a {_SIGNATURE_BYTES}-byte {algorithm} "
+                                   f"signature, got {len(signature)} bytes")
+    return SignatureEntry(index, algorithm, signer, key_id, signed, signed_at, signature)
+
+
+def _is_b64url(text: str) -> bool:
+    try:
+        b64url_decode(text)
+    except ValueError:
+        return False
+    return True
+
+
+def _format_ms(moment: datetime) -> str:
+    """STIX timestamp in UTC with millisecond precision (STIX 2.1 section 3.2)."""
+    utc = moment.astimezone(timezone.utc)
+    return (f"{utc.year:04d}-{utc.month:02d}-{utc.day:02d}T{utc.hour:02d}:{utc.minute:02d}:"
+            f"{utc.second:02d}.{utc.microsecond // 1000:03d}Z")
+
+
+def _names(names: Any) -> str:
+    return ", ".join(show(n) for n in sorted(map(str, names)))
