@@ -1,0 +1,256 @@
+"""The ``abusehub`` command line: parses arguments, calls the services, prints.
+
+It holds no rules of its own: everything it does goes through :class:`hub.services.hub.Hub`, the
+same services the TAXII views use. Errors become one readable line and a non-zero exit.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+from typing import Any, Callable, TypeVar
+
+import click
+
+from hub.config import CONFIG_FILE, DEFAULT_CONFIG_TEXT, HubConfig, load_config
+from hub.errors import ConfigError, HubError
+from hub.services.admin import PARTY_KINDS, TLP_NAMES
+from hub.services.hub import Hub, open_hub
+from hub.stix.basics import format_timestamp_us
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+class Context:
+    """Lazily built configuration and services for one command."""
+
+    def __init__(self, home: str | None) -> None:
+        self.home = home
+        self._config: HubConfig | None = None
+        self._hub: Hub | None = None
+
+    @property
+    def config(self) -> HubConfig:
+        if self._config is None:
+            self._config = load_config(self.home)
+        return self._config
+
+    @property
+    def hub(self) -> Hub:
+        if self._hub is None:
+            cfg = self.config
+            if not cfg.database_url and not (cfg.home / CONFIG_FILE).exists():
+                raise ConfigError(f"{cfg.home} is not a hub home: run 'abusehub --home {cfg.home} init' first")
+            self._hub = open_hub(cfg, migrate=True)
+        return self._hub
+
+
+pass_ctx = click.make_pass_decorator(Context)
+
+
+def _emit(as_json: bool, data: Any, text: str) -> None:
+    click.echo(json.dumps(data, indent=2) if as_json else text)
+
+
+class HubGroup(click.Group):
+    """Turns every :class:`HubError` into one line on stderr and a non-zero exit."""
+
+    def invoke(self, ctx: click.Context) -> Any:
+        try:
+            return super().invoke(ctx)
+        except ConfigError as exc:
+            click.echo(f"abusehub: {exc.description}", err=True)
+            sys.exit(2)
+        except HubError as exc:
+            click.echo(f"abusehub: {exc.description}", err=True)
+            sys.exit(1)
+
+
+@click.group(cls=HubGroup)
+@click.option("--home", envvar="HUB_HOME", default=None, metavar="DIR",
+              help="The hub home (config hub.toml and database). Default: $HUB_HOME or ./var/hub.")
+@click.version_option(package_name="abusehub")
+@click.pass_context
+def main(ctx: click.Context, home: str | None) -> None:
+    """abusehub: a TAXII 2.1 hub for signed reports of abused IaaS accounts."""
+    ctx.obj = Context(home)
+
+
+@main.command()
+@pass_ctx
+def init(c: Context) -> None:
+    """Create a hub home: a config file and an up-to-date database."""
+    home = Path(c.home or load_config().home)
+    home.mkdir(parents=True, exist_ok=True)
+    cfg_path = home / CONFIG_FILE
+    if not cfg_path.exists():
+        cfg_path.write_text(DEFAULT_CONFIG_TEXT, encoding="utf-8")
+        click.echo(f"wrote {cfg_path}")
+    c.home = str(home)
+    revision = c.hub.store.migrate()  # type: ignore[attr-defined]
+    click.echo(f"database ready at schema revision {revision}: {c.config.effective_database_url}")
+
+
+@main.command()
+@pass_ctx
+def migrate(c: Context) -> None:
+    """Bring the database schema up to date (never drops data)."""
+    click.echo(f"schema revision {c.hub.store.migrate()}")  # type: ignore[attr-defined]
+
+
+@main.command()
+@click.option("--host", default=None, help="Address to listen on (config server.host).")
+@click.option("--port", type=int, default=None, help="Port (config server.port).")
+@click.option("--workers", type=int, default=None, help="Worker processes (config server.workers).")
+@click.option("--threads", type=int, default=None, help="Threads per worker (config server.threads).")
+@pass_ctx
+def serve(c: Context, host: str | None, port: int | None, workers: int | None, threads: int | None) -> None:
+    """Serve TAXII 2.1 with gunicorn until stopped."""
+    from hub.serve import serve as run
+
+    c.hub  # migrate before the workers start
+    s = c.config.server
+    run(c.config, host or s.host, port if port is not None else s.port, workers or s.workers,
+        threads or s.threads)
+
+
+@main.group()
+def party() -> None:
+    """Parties: providers, agencies, peer hubs."""
+
+
+@party.command("add")
+@click.argument("name")
+@click.option("--kind", type=click.Choice(PARTY_KINDS), required=True)
+@click.option("--operator", is_flag=True, help="May see every status and administer the hub.")
+@click.option("--json", "as_json", is_flag=True)
+@pass_ctx
+def party_add(c: Context, name: str, kind: str, operator: bool, as_json: bool) -> None:
+    """Add a party; prints its first API token, which is not shown again."""
+    p, token = c.hub.admin.add_party(name, kind, operator)
+    _emit(as_json, {"name": p.name, "kind": p.kind, "identity": p.identity_id, "operator": p.operator,
+                    "token": token},
+          f"party {p.name} ({p.kind}) identity {p.identity_id}\n"
+          f"token (shown once, keep it safe): {token}")
+
+
+@party.command("list")
+@click.option("--json", "as_json", is_flag=True)
+@pass_ctx
+def party_list(c: Context, as_json: bool) -> None:
+    """List parties (never their tokens)."""
+    parties = c.hub.admin.list_parties()
+    data = [{"name": p.name, "kind": p.kind, "identity": p.identity_id, "operator": p.operator,
+             "created": format_timestamp_us(p.created_us)} for p in parties]
+    text = "\n".join(f"{p.name:24} {p.kind:9} {p.identity_id}{'  operator' if p.operator else ''}"
+                     for p in parties) or "no parties"
+    _emit(as_json, data, text)
+
+
+@party.command("token")
+@click.argument("name")
+@click.option("--label", default="", help="A note on what the token is for.")
+@click.option("--revoke-all", is_flag=True, help="Revoke every token of the party instead.")
+@pass_ctx
+def party_token(c: Context, name: str, label: str, revoke_all: bool) -> None:
+    """Issue a new token for a party (old ones stay valid), or revoke them all."""
+    if revoke_all:
+        click.echo(f"revoked {c.hub.admin.revoke_tokens(name)} token(s) of {name}")
+        return
+    click.echo(c.hub.admin.issue_token(name, label))
+
+
+@main.group()
+def collection() -> None:
+    """Collections and their policies."""
+
+
+@collection.command("add")
+@click.argument("title")
+@click.option("--id", "collection_id", default=None, help="A UUID (default: a new one).")
+@click.option("--alias", default=None)
+@click.option("--description", default="")
+@click.option("--max-tlp", type=click.Choice(TLP_NAMES + ("white",), case_sensitive=False), default="amber",
+              show_default=True, help="The most restrictive TLP the collection may carry.")
+@click.option("--require-signatures", is_flag=True, help="Refuse objects not signed by their submitter.")
+@click.option("--countersign", is_flag=True, help="The hub countersigns what it accepts.")
+@click.option("--allow-personal-data", is_flag=True, help="Do not refuse personal data in clear (unsafe).")
+@click.option("--json", "as_json", is_flag=True)
+@pass_ctx
+def collection_add(c: Context, title: str, collection_id: str | None, alias: str | None, description: str,
+                   max_tlp: str, require_signatures: bool, countersign: bool, allow_personal_data: bool,
+                   as_json: bool) -> None:
+    """Add a collection."""
+    col = c.hub.admin.add_collection(title, description=description, alias=alias,
+                                     collection_id=collection_id, max_tlp=max_tlp,
+                                     require_signatures=require_signatures, countersign=countersign,
+                                     allow_personal_data=allow_personal_data)
+    _emit(as_json, _collection_data(col), f"collection {col.id} {col.title!r}")
+
+
+def _collection_data(col: Any) -> dict[str, Any]:
+    return {"id": col.id, "title": col.title, "alias": col.alias, "description": col.description,
+            "max_tlp": col.max_tlp, "require_signatures": col.require_signatures,
+            "countersign": col.countersign, "allow_personal_data": col.allow_personal_data}
+
+
+@collection.command("list")
+@click.option("--json", "as_json", is_flag=True)
+@pass_ctx
+def collection_list(c: Context, as_json: bool) -> None:
+    """List collections with their policies."""
+    cols = c.hub.admin.list_collections()
+    text = "\n".join(f"{col.id}  {col.title!r}  max TLP {col.max_tlp}"
+                     f"{'  signatures required' if col.require_signatures else ''}" for col in cols)
+    _emit(as_json, [_collection_data(col) for col in cols], text or "no collections")
+
+
+def _rights(read: bool, write: bool) -> tuple[bool, bool]:
+    return (True, True) if not read and not write else (read, write)
+
+
+@main.command()
+@click.argument("party_name", metavar="PARTY")
+@click.argument("collection_id", metavar="COLLECTION")
+@click.option("--read", is_flag=True)
+@click.option("--write", is_flag=True)
+@pass_ctx
+def grant(c: Context, party_name: str, collection_id: str, read: bool, write: bool) -> None:
+    """Let PARTY read and/or write COLLECTION (both when neither flag is given)."""
+    g = c.hub.admin.grant(party_name, collection_id, *_rights(read, write))
+    click.echo(f"{party_name} on {collection_id}: read={g.can_read} write={g.can_write}")
+
+
+@main.command()
+@click.argument("party_name", metavar="PARTY")
+@click.argument("collection_id", metavar="COLLECTION")
+@click.option("--read", is_flag=True)
+@click.option("--write", is_flag=True)
+@pass_ctx
+def revoke(c: Context, party_name: str, collection_id: str, read: bool, write: bool) -> None:
+    """Take read and/or write on COLLECTION away from PARTY (both when neither flag is given)."""
+    g = c.hub.admin.revoke(party_name, collection_id, *_rights(read, write))
+    click.echo(f"{party_name} on {collection_id}: read={g.can_read} write={g.can_write}")
+
+
+@main.command()
+@click.option("--port", type=int, default=None, help="Port (default: config server.port, 6100).")
+@click.option("--no-serve", is_flag=True, help="Set up and print the examples, but do not serve.")
+@pass_ctx
+def demo(c: Context, port: int | None, no_serve: bool) -> None:
+    """Set up a demo hub (once), print fresh tokens and working examples, and serve it."""
+    from hub.demo import prepare_demo
+
+    home = Path(c.home or load_config().home)
+    if not (home / CONFIG_FILE).exists():
+        home.mkdir(parents=True, exist_ok=True)
+        (home / CONFIG_FILE).write_text(DEFAULT_CONFIG_TEXT, encoding="utf-8")
+    c.home = str(home)
+    s = c.config.server
+    port = port if port is not None else s.port
+    click.echo(prepare_demo(c.hub, s.host, port))
+    if not no_serve:
+        from hub.serve import serve as run
+
+        run(c.config, s.host, port, s.workers, s.threads)
