@@ -1,0 +1,820 @@
+"""Full STIX 2.1 validation of one object, fast enough for the ingest path.
+
+:func:`validate` returns every error of an object as a message that names the property and the
+problem; an empty list means the object is valid. It builds on :func:`hub.stix.basics.check_basics`
+(id, type, spec_version, created/modified) and adds, for the object types an abuse report uses
+(identity, user-account with the IaaS-account extension, infrastructure, ipv4-addr, ipv6-addr,
+domain-name, url, indicator, relationship, report, sighting, marking-definition,
+extension-definition, note):
+
+* required properties and the JSON type of every defined property;
+* timestamps, the millisecond precision of ``created``/``modified`` (section 3.2), and the
+  ordering rules (``valid_until`` > ``valid_from``, ``stop_time`` > ``start_time``,
+  ``last_seen`` >= ``first_seen``);
+* identifiers and the object types each ``*_ref``/``*_refs`` may point to;
+* closed vocabularies and enumerations (open vocabularies only suggest values, section 10);
+* STIX patterns of indicators (cached by pattern string, see :mod:`hub.stix.patterns`);
+* the common properties (labels, external_references, object_marking_refs, granular_markings,
+  confidence, lang, revoked, extensions) and the naming rules for custom properties (3.1, 11.1).
+
+Other types get the basics and the common-property checks. The PyPI validators (stix2-validator,
+stix2.parse) judge the same rules but are 25 to 200 times slower; tests hold this module to
+stix2-validator's verdicts over a generated corpus.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import re
+from collections.abc import Callable
+from typing import Any
+
+from hub.stix.basics import SCO_TYPES, InvalidObject, check_basics, parse_timestamp_us
+from hub.stix.extensions import IAAS_ACCOUNT_EXTENSION_ID
+from hub.stix.iaas import check_iaas_extension
+from hub.stix.patterns import SUPPORTED_PATTERN_VERSIONS, pattern_errors
+from hub.stix.vocab import EXTENSION_TYPES, TLP1_CREATED, TLP1_MARKINGS, TLP2_EXTENSION_ID, TLP2_MARKINGS
+
+__all__ = ["validate", "is_valid"]
+
+Check = Callable[[Any, str, list[str]], None]
+
+# ---------------------------------------------------------------------------------------------
+# Shapes of values.
+
+# Same identifier shape as hub.stix.basics (section 2.9): type "--" lower-case RFC 4122 UUID.
+_UUID = r"[0-9a-f]{8}-[0-9a-f]{4}-[1-8][0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}"
+_ID_RE = re.compile(rf"^([a-z0-9][a-z0-9-]{{1,248}}[a-z0-9])--{_UUID}$")
+_EXT_DEF_KEY_RE = re.compile(rf"^extension-definition--{_UUID}$")
+# Section 6 / 7.3: predefined (and STIX 2.0 style) extension names end in "-ext".
+_PREDEFINED_EXT_RE = re.compile(r"^[a-z][a-z0-9]*(?:-[a-z0-9]+)*-ext$")
+# Section 3.1: property names are ASCII a-z, 0-9 and "_", 3 to 250 long, starting with a letter.
+_PROPERTY_NAME_RE = re.compile(r"^[a-z][a-z0-9_]{2,249}$")
+_MILLIS_RE = re.compile(r"T\d{2}:\d{2}:\d{2}\.\d{3,}Z$")
+_BINARY_RE = re.compile(r"^(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{4}|[A-Za-z0-9+/]{3}=|[A-Za-z0-9+/]{2}==)$")
+_HEX_RE = re.compile(r"^(?:[a-fA-F0-9]{2})+$")
+_RELATIONSHIP_TYPE_RE = re.compile(r"^[a-z0-9-]+$")
+_SELECTOR_RE = re.compile(r"^(?:[a-z0-9_-]{3,249}(?:\.(?:\[\d+\]|[a-z0-9_-]{1,250}))*|id)$")
+_INDEX_RE = re.compile(r"^\[(\d+)\]$")
+_HASH_KEY_RE = re.compile(r"^[a-zA-Z0-9_-]{3,250}$")
+_HASH_VALUE_RES = {
+    "MD5": re.compile(r"^[a-fA-F0-9]{32}$"),
+    "SHA-1": re.compile(r"^[a-fA-F0-9]{40}$"),
+    "SHA-256": re.compile(r"^[a-fA-F0-9]{64}$"),
+    "SHA-512": re.compile(r"^[a-fA-F0-9]{128}$"),
+    "SHA3-256": re.compile(r"^[a-fA-F0-9]{64}$"),
+    "SHA3-512": re.compile(r"^[a-fA-F0-9]{128}$"),
+    "SSDEEP": re.compile(r"^[a-zA-Z0-9/+:.]{1,128}$"),
+    "TLSH": re.compile(r"^[a-zA-Z0-9]{70}$"),
+}
+_CVE_RE = re.compile(r"^CVE-\d{4}-(?:0\d{3}|[1-9]\d{3,})$")
+_CAPEC_RE = re.compile(r"^CAPEC-\d+$")
+# RFC 5646 language tag (well-formed, without the irregular grandfathered tags).
+_LANG_RE = re.compile(
+    r"^(?:(?:[A-Za-z]{2,3}(?:-[A-Za-z]{3}){0,3}|[A-Za-z]{4,8})"
+    r"(?:-[A-Za-z]{4})?(?:-(?:[A-Za-z]{2}|\d{3}))?"
+    r"(?:-(?:[A-Za-z0-9]{5,8}|\d[A-Za-z0-9]{3}))*"
+    r"(?:-[0-9A-WY-Za-wy-z](?:-[A-Za-z0-9]{2,8})+)*"
+    r"(?:-[xX](?:-[A-Za-z0-9]{1,8})+)?"
+    r"|[xX](?:-[A-Za-z0-9]{1,8})+)$"
+)
+_IPV4_RE = re.compile(
+    r"^(?:(?:25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)\.){3}(?:25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)"
+    r"(?:/(?:3[0-2]|[12]?\d))?$"
+)
+# RFC 1123 host name, ASCII letters-digits-hyphen labels; anything else goes through IDNA 2008.
+_LDH_NAME_RE = re.compile(
+    r"^(?=.{1,253}\.?$)(?:[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?\.)*"
+    r"[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?\.?$"
+)
+# RFC 3986 section 3: scheme ":" hier-part [ "?" query ] [ "#" fragment ].
+_U = r"A-Za-z0-9\-._~!$&'()*+,;="
+_PCT = r"%[0-9A-Fa-f]{2}"
+_PCHAR = rf"(?:[{_U}:@]|{_PCT})"
+_URI_RE = re.compile(
+    rf"^[A-Za-z][A-Za-z0-9+.\-]*:"
+    rf"(?://(?:(?:[{_U}:]|{_PCT})*@)?(?:\[(?P<literal>[^\]/?#@]*)\]|(?:[{_U}]|{_PCT})*)"
+    rf"(?::\d*)?(?:/{_PCHAR}*)*"
+    rf"|/(?:{_PCHAR}+(?:/{_PCHAR}*)*)?"
+    rf"|{_PCHAR}+(?:/{_PCHAR}*)*"
+    rf"|)"
+    rf"(?:\?(?:{_PCHAR}|[/?])*)?(?:\#(?:{_PCHAR}|[/?])*)?$"
+)
+_IPVFUTURE_RE = re.compile(rf"^[vV][0-9A-Fa-f]+\.[{_U}:]+$")
+
+
+def _tn(value: Any) -> str:
+    """JSON name of a value's type, for messages."""
+    if value is None:
+        return "null"
+    if isinstance(value, bool):
+        return "boolean"
+    if isinstance(value, (int, float)):
+        return "number"
+    if isinstance(value, str):
+        return "string"
+    if isinstance(value, list):
+        return "list"
+    if isinstance(value, dict):
+        return "object"
+    return type(value).__name__
+
+
+def _is_int(value: Any) -> bool:
+    # JSON has one number type: 50.0 is the integer 50 (as JSON Schema's "integer" agrees).
+    return type(value) is int or (type(value) is float and value.is_integer())
+
+
+# ---------------------------------------------------------------------------------------------
+# Checks of one property value. Each appends messages naming ``prop`` and returns nothing.
+
+
+def _str(value: Any, prop: str, errors: list[str]) -> None:
+    if not isinstance(value, str):
+        errors.append(f"{prop} must be a string, got {_tn(value)}")
+
+
+def _bool(value: Any, prop: str, errors: list[str]) -> None:
+    if not isinstance(value, bool):
+        errors.append(f"{prop} must be a boolean, got {_tn(value)}")
+
+
+def _dict(value: Any, prop: str, errors: list[str]) -> None:
+    if not isinstance(value, dict):
+        errors.append(f"{prop} must be an object, got {_tn(value)}")
+
+
+def _int_range(low: int, high: int) -> Check:
+    def check(value: Any, prop: str, errors: list[str]) -> None:
+        if not _is_int(value):
+            errors.append(f"{prop} must be an integer, got {_tn(value)}")
+        elif not low <= value <= high:
+            errors.append(f"{prop} must be between {low} and {high}, got {value!r}")
+
+    return check
+
+
+def _timestamp(value: Any, prop: str, errors: list[str]) -> None:
+    try:
+        parse_timestamp_us(value, prop)
+    except InvalidObject as e:
+        errors.append(str(e))
+
+
+def _str_list(value: Any, prop: str, errors: list[str]) -> None:
+    # Section 2.? (list): empty lists are prohibited.
+    if not isinstance(value, list) or not value:
+        errors.append(f"{prop} must be a non-empty list of strings, got {_tn(value)}")
+        return
+    for i, item in enumerate(value):
+        if not isinstance(item, str):
+            errors.append(f"{prop}[{i}] must be a string, got {_tn(item)}")
+
+
+def _ref_problem(value: Any, allowed: frozenset[str] | None, forbidden: frozenset[str]) -> str | None:
+    if not isinstance(value, str):
+        return f"must be an identifier string, got {_tn(value)}"
+    m = _ID_RE.match(value)
+    if m is None:
+        return f"{value!r} is not an identifier of the form type--uuid"
+    ref_type = m.group(1)
+    if allowed is not None and ref_type not in allowed:
+        return f"must refer to {' or '.join(sorted(allowed))}, not {ref_type!r}"
+    if ref_type in forbidden:
+        return f"must not refer to a {ref_type!r}"
+    return None
+
+
+def _ref(allowed: set[str] | None = None, forbidden: set[str] = frozenset()) -> Check:  # type: ignore[assignment]
+    allowed_f = frozenset(allowed) if allowed is not None else None
+    forbidden_f = frozenset(forbidden)
+
+    def check(value: Any, prop: str, errors: list[str]) -> None:
+        problem = _ref_problem(value, allowed_f, forbidden_f)
+        if problem is not None:
+            errors.append(f"{prop} {problem}")
+
+    return check
+
+
+def _ref_list(allowed: set[str] | None = None, forbidden: set[str] = frozenset()) -> Check:  # type: ignore[assignment]
+    allowed_f = frozenset(allowed) if allowed is not None else None
+    forbidden_f = frozenset(forbidden)
+
+    def check(value: Any, prop: str, errors: list[str]) -> None:
+        if not isinstance(value, list) or not value:
+            errors.append(f"{prop} must be a non-empty list of identifiers, got {_tn(value)}")
+            return
+        for i, item in enumerate(value):
+            problem = _ref_problem(item, allowed_f, forbidden_f)
+            if problem is not None:
+                errors.append(f"{prop}[{i}] {problem}")
+
+    return check
+
+
+def _lang(value: Any, prop: str, errors: list[str]) -> None:
+    if not isinstance(value, str):
+        errors.append(f"{prop} must be a string, got {_tn(value)}")
+    elif not _LANG_RE.match(value):
+        errors.append(f"{prop} {value!r} is not an RFC 5646 language tag")
+
+
+def _uri(value: Any, prop: str, errors: list[str]) -> None:
+    if not isinstance(value, str):
+        errors.append(f"{prop} must be a string, got {_tn(value)}")
+        return
+    m = _URI_RE.match(value)
+    ok = m is not None
+    if ok and m is not None and m.group("literal") is not None:
+        literal = m.group("literal")
+        if not _IPVFUTURE_RE.match(literal):
+            try:
+                ok = "%" not in literal and bool(ipaddress.IPv6Address(literal))
+            except ValueError:
+                ok = False
+    if not ok:
+        errors.append(f"{prop} {value!r} is not a URI (RFC 3986)")
+
+
+def _hashes(value: Any, prop: str, errors: list[str]) -> None:
+    if not isinstance(value, dict) or not value:
+        errors.append(f"{prop} must be a non-empty object of hash values, got {_tn(value)}")
+        return
+    for algo, digest in value.items():
+        if not _HASH_KEY_RE.match(algo):
+            errors.append(f"{prop}: {algo!r} is not a valid hash algorithm name")
+        elif not isinstance(digest, str):
+            errors.append(f"{prop}.{algo} must be a string, got {_tn(digest)}")
+        else:
+            regex = _HASH_VALUE_RES.get(algo)
+            if regex is not None and not regex.match(digest):
+                errors.append(f"{prop}.{algo} is not a valid {algo} value")
+
+
+def _kill_chain_phases(value: Any, prop: str, errors: list[str]) -> None:
+    if not isinstance(value, list) or not value:
+        errors.append(f"{prop} must be a non-empty list, got {_tn(value)}")
+        return
+    for i, phase in enumerate(value):
+        where = f"{prop}[{i}]"
+        if not isinstance(phase, dict):
+            errors.append(f"{where} must be an object, got {_tn(phase)}")
+            continue
+        for key in ("kill_chain_name", "phase_name"):
+            if key not in phase:
+                errors.append(f"{where}: missing required property {key!r}")
+            else:
+                _str(phase[key], f"{where}.{key}", errors)
+
+
+def _external_references(value: Any, prop: str, errors: list[str]) -> None:
+    if not isinstance(value, list) or not value:
+        errors.append(f"{prop} must be a non-empty list, got {_tn(value)}")
+        return
+    for i, ref in enumerate(value):
+        where = f"{prop}[{i}]"
+        if not isinstance(ref, dict):
+            errors.append(f"{where} must be an object, got {_tn(ref)}")
+            continue
+        source = ref.get("source_name")
+        if source is None:
+            errors.append(f"{where}: missing required property 'source_name'")
+        else:
+            _str(source, f"{where}.source_name", errors)
+        for key in ("description", "external_id"):
+            if key in ref:
+                _str(ref[key], f"{where}.{key}", errors)
+        if "url" in ref:
+            _uri(ref["url"], f"{where}.url", errors)
+        if "hashes" in ref:
+            _hashes(ref["hashes"], f"{where}.hashes", errors)
+        # Section 2.5: at least one of description, url, external_id.
+        if not ("description" in ref or "url" in ref or "external_id" in ref):
+            errors.append(f"{where}: needs at least one of 'description', 'url', 'external_id'")
+        # Section 2.5: the cve and capec sources carry their own identifiers.
+        ext_id = ref.get("external_id")
+        if source == "cve" and not (isinstance(ext_id, str) and _CVE_RE.match(ext_id)):
+            errors.append(f"{where}.external_id must be a CVE id (CVE-YYYY-NNNN) for source 'cve'")
+        elif source == "capec" and not (isinstance(ext_id, str) and _CAPEC_RE.match(ext_id)):
+            errors.append(f"{where}.external_id must be a CAPEC id (CAPEC-N) for source 'capec'")
+
+
+def _ipv4(value: Any, prop: str, errors: list[str]) -> None:
+    if not isinstance(value, str):
+        errors.append(f"{prop} must be a string, got {_tn(value)}")
+    elif not _IPV4_RE.match(value):
+        errors.append(f"{prop} {value!r} is not an IPv4 address or CIDR block")
+
+
+def _ipv6(value: Any, prop: str, errors: list[str]) -> None:
+    if not isinstance(value, str):
+        errors.append(f"{prop} must be a string, got {_tn(value)}")
+        return
+    address, slash, prefix = value.partition("/")
+    try:
+        ipaddress.IPv6Address(address)
+        ok = "%" not in address and (
+            not slash or (prefix.isdigit() and prefix.isascii() and int(prefix) <= 128
+                          and (prefix == "0" or not prefix.startswith("0")))
+        )
+    except ValueError:
+        ok = False
+    if not ok:
+        errors.append(f"{prop} {value!r} is not an IPv6 address or CIDR block")
+
+
+def _domain(value: Any, prop: str, errors: list[str]) -> None:
+    if not isinstance(value, str):
+        errors.append(f"{prop} must be a string, got {_tn(value)}")
+        return
+    if _LDH_NAME_RE.match(value) and "--" not in value:
+        return
+    # Internationalised names, and labels with "--" (which IDNA 2008 reserves for A-labels).
+    try:
+        import idna
+
+        idna.encode(value)
+    except (idna.IDNAError, UnicodeError, ValueError):
+        errors.append(f"{prop} {value!r} is not a valid domain name")
+
+
+# ---------------------------------------------------------------------------------------------
+# Per-type rules.
+
+_NOT_RELATABLE = {"relationship", "sighting", "bundle", "marking-definition", "language-content",
+                  "extension-definition"}
+
+# Common properties of SDOs, SROs and SCOs (sections 3.2, 3.3, 6.1, 7.2.2).
+_COMMON: dict[str, Check] = {
+    "created_by_ref": _ref({"identity"}),
+    "labels": _str_list,
+    "revoked": _bool,
+    "confidence": _int_range(0, 100),
+    "lang": _lang,
+    "external_references": _external_references,
+    "object_marking_refs": _ref_list({"marking-definition"}),
+    "defanged": _bool,
+}
+# Checked by check_basics, or separately below.
+_HANDLED = frozenset({"type", "id", "spec_version", "created", "modified", "extensions",
+                      "granular_markings"})
+# Section 3.1 (reserved property names of 2.1).
+_RESERVED = frozenset({"severity", "action", "username", "phone_numbers"})
+
+
+class _TypeRules:
+    __slots__ = ("required", "props", "order", "extra")
+
+    def __init__(
+        self,
+        required: tuple[str, ...],
+        props: dict[str, Check],
+        order: tuple[tuple[str, str, bool], ...] = (),
+        extra: Callable[[dict[str, Any], list[str]], None] | None = None,
+    ) -> None:
+        self.required = required
+        self.props = props
+        # (later, earlier, strictly): later must be > (or >=) earlier.
+        self.order = order
+        self.extra = extra
+
+
+def _check_indicator(obj: dict[str, Any], errors: list[str]) -> None:
+    if obj.get("pattern_type") != "stix" or not isinstance(obj.get("pattern"), str):
+        return
+    version = obj.get("pattern_version", "2.1")
+    if version not in SUPPORTED_PATTERN_VERSIONS:
+        errors.append(
+            f"pattern_version {version!r} is not a STIX pattern version this hub can check "
+            f"({', '.join(SUPPORTED_PATTERN_VERSIONS)})"
+        )
+        return
+    errors.extend(pattern_errors(obj["pattern"], version))
+
+
+def _check_user_account(obj: dict[str, Any], errors: list[str]) -> None:
+    # Section 6.16 (and the OASIS schema): at least one property beyond the common ones.
+    if not any(p in obj for p in _USER_ACCOUNT_PROPS):
+        errors.append("user-account must have at least one user-account property besides "
+                      "type and id (e.g. account_type, user_id, account_login)")
+    # Section 2.9: an SCO with none of its id contributing properties has a UUIDv4 id.
+    if not ("account_type" in obj or "user_id" in obj or "account_login" in obj):
+        obj_id = obj["id"]
+        if obj_id[len("user-account--") + 14] != "4":
+            errors.append("id must be a UUIDv4 when none of account_type, user_id, "
+                          "account_login is present")
+
+
+def _check_extension_definition(obj: dict[str, Any], errors: list[str]) -> None:
+    types = obj.get("extension_types")
+    if isinstance(types, list):
+        for i, value in enumerate(types):
+            if value not in EXTENSION_TYPES:
+                errors.append(f"extension_types[{i}] must be one of "
+                              f"{', '.join(sorted(EXTENSION_TYPES))}; got {value!r}")
+        if "extension_properties" in obj and "toplevel-property-extension" not in types:
+            errors.append("extension_properties is only allowed with extension_types "
+                          "'toplevel-property-extension'")
+
+
+_USER_ACCOUNT_STR = ("user_id", "credential", "account_login", "account_type", "display_name")
+_USER_ACCOUNT_BOOL = ("is_service_account", "is_privileged", "can_escalate_privs", "is_disabled")
+_USER_ACCOUNT_TS = ("account_created", "account_expires", "credential_last_changed",
+                    "account_first_login", "account_last_login")
+_USER_ACCOUNT_PROPS = _USER_ACCOUNT_STR + _USER_ACCOUNT_BOOL + _USER_ACCOUNT_TS + ("extensions",)
+
+_RULES: dict[str, _TypeRules] = {
+    "identity": _TypeRules(
+        ("name",),
+        {"name": _str, "description": _str, "roles": _str_list, "identity_class": _str,
+         "sectors": _str_list, "contact_information": _str},
+    ),
+    "user-account": _TypeRules(
+        (),
+        {**{p: _str for p in _USER_ACCOUNT_STR}, **{p: _bool for p in _USER_ACCOUNT_BOOL},
+         **{p: _timestamp for p in _USER_ACCOUNT_TS}},
+        extra=_check_user_account,
+    ),
+    "infrastructure": _TypeRules(
+        ("name",),
+        {"name": _str, "description": _str, "infrastructure_types": _str_list,
+         "aliases": _str_list, "kill_chain_phases": _kill_chain_phases,
+         "first_seen": _timestamp, "last_seen": _timestamp},
+        order=(("last_seen", "first_seen", False),),
+    ),
+    "ipv4-addr": _TypeRules(
+        ("value",),
+        {"value": _ipv4, "resolves_to_refs": _ref_list({"mac-addr"}),
+         "belongs_to_refs": _ref_list({"autonomous-system"})},
+    ),
+    "ipv6-addr": _TypeRules(
+        ("value",),
+        {"value": _ipv6, "resolves_to_refs": _ref_list({"mac-addr"}),
+         "belongs_to_refs": _ref_list({"autonomous-system"})},
+    ),
+    "domain-name": _TypeRules(
+        ("value",),
+        {"value": _domain, "resolves_to_refs": _ref_list({"ipv4-addr", "ipv6-addr", "domain-name"})},
+    ),
+    "url": _TypeRules(("value",), {"value": _uri}),
+    "indicator": _TypeRules(
+        ("pattern", "pattern_type", "valid_from"),
+        {"name": _str, "description": _str, "indicator_types": _str_list, "pattern": _str,
+         "pattern_type": _str, "pattern_version": _str, "valid_from": _timestamp,
+         "valid_until": _timestamp, "kill_chain_phases": _kill_chain_phases},
+        order=(("valid_until", "valid_from", True),),
+        extra=_check_indicator,
+    ),
+    "relationship": _TypeRules(
+        ("relationship_type", "source_ref", "target_ref"),
+        {"relationship_type": _str, "description": _str,
+         "source_ref": _ref(forbidden=_NOT_RELATABLE), "target_ref": _ref(forbidden=_NOT_RELATABLE),
+         "start_time": _timestamp, "stop_time": _timestamp},
+        order=(("stop_time", "start_time", True),),
+    ),
+    "report": _TypeRules(
+        ("name", "published", "object_refs"),
+        {"name": _str, "description": _str, "report_types": _str_list, "published": _timestamp,
+         "object_refs": _ref_list()},
+    ),
+    "sighting": _TypeRules(
+        ("sighting_of_ref",),
+        {"description": _str, "first_seen": _timestamp, "last_seen": _timestamp,
+         "count": _int_range(0, 999_999_999),
+         "sighting_of_ref": _ref(forbidden=_NOT_RELATABLE | SCO_TYPES),
+         "observed_data_refs": _ref_list({"observed-data"}),
+         "where_sighted_refs": _ref_list({"identity", "location"}), "summary": _bool},
+        order=(("last_seen", "first_seen", False),),
+    ),
+    "extension-definition": _TypeRules(
+        ("name", "schema", "version", "extension_types", "created_by_ref"),
+        {"name": _str, "description": _str, "schema": _str, "version": _str,
+         "extension_types": _str_list, "extension_properties": _str_list},
+        extra=_check_extension_definition,
+    ),
+    "note": _TypeRules(
+        ("content", "object_refs"),
+        {"abstract": _str, "content": _str, "authors": _str_list, "object_refs": _ref_list()},
+    ),
+}
+
+
+def _check_relationship_type(obj: dict[str, Any], errors: list[str]) -> None:
+    value = obj.get("relationship_type")
+    if isinstance(value, str) and not _RELATIONSHIP_TYPE_RE.match(value):
+        errors.append(f"relationship_type {value!r} must use only a-z, 0-9 and '-'")
+
+
+_RULES["relationship"].extra = _check_relationship_type
+
+_KNOWN_NAMES = frozenset(
+    {name for rules in _RULES.values() for name in rules.props}
+    | set(_COMMON) | set(_HANDLED)
+    | {"name", "definition_type", "definition"}
+)
+
+# ---------------------------------------------------------------------------------------------
+# Marking definitions (section 7.2).
+
+_TLP1_PROPS = frozenset({"type", "spec_version", "id", "created", "definition_type", "name",
+                         "definition"})
+_MARKING_PROPS: dict[str, Check] = {
+    "created_by_ref": _COMMON["created_by_ref"],
+    "external_references": _external_references,
+    "object_marking_refs": _COMMON["object_marking_refs"],
+    "name": _str,
+    "definition_type": _str,
+}
+
+
+def _check_marking_definition(obj: dict[str, Any], errors: list[str]) -> None:
+    obj_id = obj["id"]
+    definition_type = obj.get("definition_type")
+    definition = obj.get("definition")
+    extensions = obj.get("extensions")
+    if "spec_version" not in obj:
+        errors.append("missing required property 'spec_version'")
+
+    if definition_type == "tlp":
+        # Section 7.2.1.4: only the four predefined TLP 1.0 objects, exactly as published.
+        color = TLP1_MARKINGS.get(obj_id)
+        if color is None:
+            errors.append(f"id {obj_id!r} is not one of the four TLP 1.0 marking definitions")
+            return
+        if obj.get("name") != f"TLP:{color.upper()}":
+            errors.append(f"name must be 'TLP:{color.upper()}' for this TLP 1.0 marking")
+        if not isinstance(definition, dict) or definition.get("tlp") != color:
+            errors.append(f"definition must be {{\"tlp\": \"{color}\"}} for this TLP 1.0 marking")
+        if obj.get("created") != TLP1_CREATED:
+            errors.append(f"created must be {TLP1_CREATED!r} for a TLP 1.0 marking")
+        for prop in obj:
+            if prop not in _TLP1_PROPS:
+                errors.append(f"property {prop!r} is not allowed on a TLP 1.0 marking definition")
+        return
+
+    if obj_id in TLP1_MARKINGS:
+        errors.append(f"id {obj_id!r} is reserved for a TLP 1.0 marking (definition_type 'tlp')")
+    for prop, check in _MARKING_PROPS.items():
+        if prop in obj:
+            check(obj[prop], prop, errors)
+    if extensions is None or isinstance(extensions, dict) and TLP2_EXTENSION_ID not in extensions:
+        if obj_id in TLP2_MARKINGS:
+            errors.append(f"id {obj_id!r} is reserved for a TLP 2.0 marking "
+                          f"(extension {TLP2_EXTENSION_ID})")
+    if extensions is None:
+        for prop in ("definition_type", "definition"):
+            if prop not in obj:
+                errors.append(f"missing required property {prop!r}")
+    if definition_type == "statement":
+        if not isinstance(definition, dict) or not isinstance(definition.get("statement"), str):
+            errors.append("definition must be an object with a string 'statement' "
+                          "for definition_type 'statement'")
+    elif "definition" in obj and not isinstance(definition, dict):
+        errors.append(f"definition must be an object, got {_tn(definition)}")
+    if "definition" in obj and "definition_type" not in obj:
+        errors.append("missing required property 'definition_type' (definition is present)")
+
+    for prop in ("object_marking_refs",):
+        refs = obj.get(prop)
+        if isinstance(refs, list) and obj_id in refs:
+            errors.append("object_marking_refs must not refer to the marking definition itself")
+    marks = obj.get("granular_markings")
+    if isinstance(marks, list) and any(isinstance(m, dict) and m.get("marking_ref") == obj_id
+                                       for m in marks):
+        errors.append("granular_markings must not refer to the marking definition itself")
+
+
+def _check_tlp2(obj: dict[str, Any], body: Any, errors: list[str]) -> None:
+    # The OASIS TLP 2.0 extension schema: five fixed objects, id <-> name <-> level.
+    where = f"extensions[{TLP2_EXTENSION_ID!r}]"
+    if obj.get("type") != "marking-definition":
+        errors.append(f"{where}: the TLP 2.0 extension applies only to marking-definition")
+        return
+    level = TLP2_MARKINGS.get(obj["id"])
+    if level is None:
+        errors.append(f"id {obj['id']!r} is not one of the five TLP 2.0 marking definitions")
+        return
+    if not isinstance(body, dict):
+        return  # reported by the extensions shape check
+    if body.get("tlp_2_0") != level:
+        errors.append(f"{where}.tlp_2_0 must be {level!r} for this marking definition")
+    for key in body:
+        if key not in ("extension_type", "tlp_2_0"):
+            errors.append(f"{where}: unknown property {key!r}")
+    if body.get("extension_type") != "property-extension":
+        errors.append(f"{where}.extension_type must be 'property-extension'")
+    if obj.get("name") != f"TLP:{level.upper()}":
+        errors.append(f"name must be 'TLP:{level.upper()}' for this TLP 2.0 marking")
+    if len(obj["extensions"]) != 1:
+        errors.append("extensions of a TLP 2.0 marking definition must hold only the TLP 2.0 "
+                      "extension")
+
+
+# ---------------------------------------------------------------------------------------------
+# Properties present on any object.
+
+
+def _check_custom_value(value: Any, prop: str, errors: list[str]) -> None:
+    # The value rules every property obeys (sections 2 and 3.1): no null, no empty list.
+    if value is None:
+        errors.append(f"{prop} must not be null")
+    elif isinstance(value, list) and not value:
+        errors.append(f"{prop} must not be an empty list")
+    elif prop.endswith("_bin"):
+        if not (isinstance(value, str) and _BINARY_RE.match(value)):
+            errors.append(f"{prop} must be base64 binary (a property name ending in '_bin')")
+    elif prop.endswith("_hex"):
+        if not (isinstance(value, str) and _HEX_RE.match(value)):
+            errors.append(f"{prop} must be hex (a property name ending in '_hex')")
+
+
+def _check_property_names(mapping: dict[str, Any], where: str, errors: list[str]) -> None:
+    for prop, value in mapping.items():
+        if prop not in _KNOWN_NAMES and not _PROPERTY_NAME_RE.match(prop):
+            errors.append(f"{where}property name {prop!r} is invalid: use 3-250 characters "
+                          f"a-z, 0-9, '_', starting with a letter")
+        else:
+            _check_custom_value(value, f"{where}{prop}", errors)
+
+
+def _check_extensions(obj: dict[str, Any], obj_type: str, exts: Any, errors: list[str]) -> None:
+    if not isinstance(exts, dict) or not exts:
+        errors.append(f"extensions must be a non-empty object, got {_tn(exts)}")
+        return
+    for key, body in exts.items():
+        where = f"extensions[{key!r}]"
+        if _EXT_DEF_KEY_RE.match(key):
+            if not isinstance(body, dict):
+                errors.append(f"{where} must be an object, got {_tn(body)}")
+                continue
+            ext_type = body.get("extension_type")
+            if ext_type is None:
+                errors.append(f"{where}: missing required property 'extension_type'")
+            elif ext_type not in EXTENSION_TYPES:
+                errors.append(f"{where}.extension_type must be one of "
+                              f"{', '.join(sorted(EXTENSION_TYPES))}; got {ext_type!r}")
+            if key == IAAS_ACCOUNT_EXTENSION_ID:
+                if obj_type == "user-account":
+                    check_iaas_extension(obj, body, errors)
+                else:
+                    errors.append(f"{where}: the IaaS-account extension applies only to "
+                                  f"user-account, not {obj_type!r}")
+                continue
+            if key == TLP2_EXTENSION_ID:
+                _check_tlp2(obj, body, errors)
+                continue
+            _check_property_names(body, f"{where}: ", errors)
+        elif _PREDEFINED_EXT_RE.match(key) and obj_type != "marking-definition":
+            if not isinstance(body, dict) or not body:
+                errors.append(f"{where} must be a non-empty object, got {_tn(body)}")
+                continue
+            _check_property_names(body, f"{where}: ", errors)
+        else:
+            errors.append(f"extensions key {key!r} is neither an extension-definition id nor "
+                          f"a predefined extension name ending in '-ext'")
+
+
+def _check_granular_markings(obj: dict[str, Any], value: Any, errors: list[str]) -> None:
+    if not isinstance(value, list) or not value:
+        errors.append(f"granular_markings must be a non-empty list, got {_tn(value)}")
+        return
+    for i, marking in enumerate(value):
+        where = f"granular_markings[{i}]"
+        if not isinstance(marking, dict):
+            errors.append(f"{where} must be an object, got {_tn(marking)}")
+            continue
+        # Section 7.2.3: exactly one of marking_ref and lang.
+        has_ref = "marking_ref" in marking
+        if has_ref == ("lang" in marking):
+            errors.append(f"{where} must have exactly one of 'marking_ref' and 'lang'")
+        if has_ref:
+            problem = _ref_problem(marking["marking_ref"], frozenset({"marking-definition"}),
+                                   frozenset())
+            if problem is not None:
+                errors.append(f"{where}.marking_ref {problem}")
+        if "lang" in marking:
+            _lang(marking["lang"], f"{where}.lang", errors)
+        selectors = marking.get("selectors")
+        if selectors is None:
+            errors.append(f"{where}: missing required property 'selectors'")
+            continue
+        if not isinstance(selectors, list) or not selectors:
+            errors.append(f"{where}.selectors must be a non-empty list, got {_tn(selectors)}")
+            continue
+        for j, selector in enumerate(selectors):
+            if not isinstance(selector, str) or not _SELECTOR_RE.match(selector):
+                errors.append(f"{where}.selectors[{j}] {selector!r} is not a selector")
+            elif not _selector_resolves(obj, selector):
+                errors.append(f"{where}.selectors[{j}] {selector!r} does not select a property "
+                              f"of this object")
+
+
+def _selector_resolves(obj: Any, selector: str) -> bool:
+    # Section 7.2.3.1: dotted property names and [n] list indexes.
+    node = obj
+    for part in selector.split("."):
+        m = _INDEX_RE.match(part)
+        if m is not None:
+            if not isinstance(node, list) or int(m.group(1)) >= len(node):
+                return False
+            node = node[int(m.group(1))]
+        else:
+            if not isinstance(node, dict) or part not in node:
+                return False
+            node = node[part]
+    return True
+
+
+def _compare(obj: dict[str, Any], later: str, earlier: str, strictly: bool,
+             errors: list[str]) -> None:
+    if later not in obj or earlier not in obj:
+        return
+    try:
+        later_us = parse_timestamp_us(obj[later], later)
+        earlier_us = parse_timestamp_us(obj[earlier], earlier)
+    except InvalidObject:
+        return  # already reported
+    if later_us < earlier_us or (strictly and later_us == earlier_us):
+        relation = "later than" if strictly else "later than or equal to"
+        errors.append(f"{later} ({obj[later]}) must be {relation} {earlier} ({obj[earlier]})")
+
+
+# ---------------------------------------------------------------------------------------------
+# Entry points.
+
+
+def validate(obj: Any) -> list[str]:
+    """Validate one STIX 2.1 object; return its errors, each naming the property (empty = valid).
+
+    Never raises for bad input: a non-object or an object without a usable ``type``/``id``
+    gives one error.
+    """
+    try:
+        _obj_id, obj_type, _version = check_basics(obj)
+    except InvalidObject as e:
+        return [str(e)]
+    errors: list[str] = []
+    is_marking = obj_type == "marking-definition"
+
+    # Section 3.2: created and modified of SDOs/SROs are precise to the millisecond.
+    if not is_marking and obj_type not in SCO_TYPES:
+        for prop in ("created", "modified"):
+            value = obj.get(prop)
+            if value is not None and not _MILLIS_RE.search(value):
+                errors.append(f"{prop} must be precise to the millisecond "
+                              f"(YYYY-MM-DDTHH:mm:ss.sssZ), got {value!r}")
+
+    rules = _RULES.get(obj_type)
+    if rules is not None:
+        for prop in rules.required:
+            if prop not in obj:
+                errors.append(f"missing required property {prop!r}")
+        type_props = rules.props
+    else:
+        type_props = {}
+
+    if is_marking:
+        _check_marking_definition(obj, errors)
+        skip = _TLP1_PROPS if obj.get("definition_type") == "tlp" else _MARKING_PROPS.keys()
+        for prop, value in obj.items():
+            if prop in _RESERVED:
+                errors.append(f"property {prop!r} is reserved by STIX 2.1 and must not be used")
+            elif prop not in _HANDLED and prop not in skip and prop != "definition":
+                if not _PROPERTY_NAME_RE.match(prop) and prop not in _KNOWN_NAMES:
+                    errors.append(f"property name {prop!r} is invalid: use 3-250 characters "
+                                  f"a-z, 0-9, '_', starting with a letter")
+                else:
+                    _check_custom_value(value, prop, errors)
+    else:
+        common = _COMMON
+        for prop, value in obj.items():
+            check = type_props.get(prop) or common.get(prop)
+            if check is not None:
+                check(value, prop, errors)
+            elif prop in _HANDLED:
+                continue
+            elif prop in _RESERVED:
+                errors.append(f"property {prop!r} is reserved by STIX 2.1 and must not be used")
+            elif not _PROPERTY_NAME_RE.match(prop):
+                errors.append(f"property name {prop!r} is invalid: use 3-250 characters "
+                              f"a-z, 0-9, '_', starting with a letter")
+            else:
+                _check_custom_value(value, prop, errors)
+
+    if "extensions" in obj:
+        _check_extensions(obj, obj_type, obj["extensions"], errors)
+    if "granular_markings" in obj:
+        _check_granular_markings(obj, obj["granular_markings"], errors)
+
+    if rules is not None:
+        for later, earlier, strictly in rules.order:
+            _compare(obj, later, earlier, strictly, errors)
+        if rules.extra is not None:
+            rules.extra(obj, errors)
+    return errors
+
+
+def is_valid(obj: Any) -> bool:
+    """True if :func:`validate` finds no error."""
+    return not validate(obj)
