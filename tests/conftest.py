@@ -143,7 +143,7 @@ def start_server(home: Path, env_extra: dict[str, str] | None = None, workers: i
     env.update(env_extra or {})
     log = home / "server.log"
     proc = subprocess.Popen(
-        [sys.executable, "-m", "hub.cli", "--home", str(home), "serve", "--host", "127.0.0.1",
+        [sys.executable, "-m", "hub", "--home", str(home), "serve", "--host", "127.0.0.1",
          "--port", str(port), "--workers", str(workers)],
         stdout=log.open("wb"), stderr=subprocess.STDOUT, env=env)
     base = f"http://127.0.0.1:{port}"

@@ -38,7 +38,7 @@ _ALLOWED = frozenset(
     + ("account_created", "last_seen", "reseller_ref", "declared_country", "pseudonyms",
        "action_taken", "action_taken_at", "confidence")
 )
-_UUID = r"[0-9a-f]{8}-[0-9a-f]{4}-[1-8][0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}"
+_UUID = r"[0-9a-f]{8}-[0-9a-f]{4}-[1-5][0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}"
 _IDENTITY_REF_RE = re.compile(rf"^identity--{_UUID}$")
 _RESOURCE_REF_RE = re.compile(rf"^(?:{'|'.join(ABUSED_RESOURCE_TYPES)})--{_UUID}$")
 _OV_VALUE_RE = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")

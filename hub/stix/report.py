@@ -37,7 +37,7 @@ import json
 import re
 import uuid
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field, fields
+from dataclasses import MISSING, dataclass, field, fields
 from datetime import date, datetime, timedelta, timezone
 from typing import Any
 from urllib.parse import urlsplit
@@ -295,10 +295,11 @@ class ReportFacts:
             try:
                 key = classify_resource(res)
             except ValueError as exc:
-                problems.append(f"resources[{i}] ({res!r}): {exc}")
+                # No value in the message: a misplaced e-mail address must not be echoed.
+                problems.append(f"resources[{i}]: {exc}")
                 continue
             if key in seen:
-                problems.append(f"resources[{i}] ({res!r}) repeats an earlier resource")
+                problems.append(f"resources[{i}] repeats an earlier resource")
             seen.add(key)
 
         set_(self, "abuse_types", _str_list(self.abuse_types, "abuse_types", problems))
@@ -394,8 +395,6 @@ class ReportFacts:
             raise InvalidReportFacts(["the report facts must be a table"])
         known = {f.name: f for f in fields(cls)}
         problems = [f"unknown field {key!r}" for key in data if key not in known]
-        from dataclasses import MISSING
-
         for name, f in known.items():
             if f.default is MISSING and f.default_factory is MISSING and name not in data:
                 problems.append(f"missing required field {name!r}")
@@ -565,6 +564,10 @@ def build_report(
         indicator.update(
             # The value is in the pattern; keeping it out of the name keeps free text clean.
             name=f"Abused IaaS resource ({sco['type']})",
+            description=(
+                f"A resource ({sco['type']}) of an IaaS account at {facts.provider_name}, "
+                f"abused for {', '.join(facts.abuse_types)}."
+            ),
             indicator_types=["malicious-activity"],
             pattern=_pattern(sco["type"], sco["value"]),
             pattern_type="stix",

@@ -26,7 +26,7 @@ from __future__ import annotations
 
 import ipaddress
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 from typing import Any
 
 from hub.stix.basics import SCO_TYPES, InvalidObject, check_basics, parse_timestamp_us
@@ -43,7 +43,7 @@ Check = Callable[[Any, str, list[str]], None]
 # Shapes of values.
 
 # Same identifier shape as hub.stix.basics (section 2.9): type "--" lower-case RFC 4122 UUID.
-_UUID = r"[0-9a-f]{8}-[0-9a-f]{4}-[1-8][0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}"
+_UUID = r"[0-9a-f]{8}-[0-9a-f]{4}-[1-5][0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}"
 _ID_RE = re.compile(rf"^([a-z0-9][a-z0-9-]{{1,248}}[a-z0-9])--{_UUID}$")
 _EXT_DEF_KEY_RE = re.compile(rf"^extension-definition--{_UUID}$")
 # Section 6 / 7.3: predefined (and STIX 2.0 style) extension names end in "-ext".
@@ -185,7 +185,7 @@ def _ref_problem(value: Any, allowed: frozenset[str] | None, forbidden: frozense
     return None
 
 
-def _ref(allowed: set[str] | None = None, forbidden: set[str] = frozenset()) -> Check:  # type: ignore[assignment]
+def _ref(allowed: set[str] | None = None, forbidden: Collection[str] = ()) -> Check:
     allowed_f = frozenset(allowed) if allowed is not None else None
     forbidden_f = frozenset(forbidden)
 
@@ -197,7 +197,7 @@ def _ref(allowed: set[str] | None = None, forbidden: set[str] = frozenset()) -> 
     return check
 
 
-def _ref_list(allowed: set[str] | None = None, forbidden: set[str] = frozenset()) -> Check:  # type: ignore[assignment]
+def _ref_list(allowed: set[str] | None = None, forbidden: Collection[str] = ()) -> Check:
     allowed_f = frozenset(allowed) if allowed is not None else None
     forbidden_f = frozenset(forbidden)
 
@@ -756,6 +756,10 @@ def validate(obj: Any) -> list[str]:
         return [str(e)]
     errors: list[str] = []
     is_marking = obj_type == "marking-definition"
+    # Section 2.9: the UUID is an RFC 4122 one (versions 1 to 5); check_basics also admits the
+    # RFC 9562 versions 6 to 8, which STIX 2.1 consumers (and the OASIS schemas) reject.
+    if not _ID_RE.match(obj["id"]):
+        errors.append(f"id {obj['id']!r}: the UUID must be an RFC 4122 UUID (version 1 to 5)")
 
     # Section 3.2: created and modified of SDOs/SROs are precise to the millisecond.
     if not is_marking and obj_type not in SCO_TYPES:

@@ -1,0 +1,195 @@
+"""Black-box over raw HTTP: what a client library cannot express (headers, errors, paging)."""
+
+from __future__ import annotations
+
+import base64
+
+import orjson
+import pytest
+import requests
+
+from tests.conftest import RunningHub
+from tests.factories import indicator
+
+TAXII = "application/taxii+json;version=2.1"
+
+
+def objects_url(server: RunningHub, alias: str) -> str:
+    return f"{server.api}/collections/{server.collections[alias]}/objects/"
+
+
+def post(server: RunningHub, alias: str, party: str, body: bytes | dict, **headers: str) -> requests.Response:
+    data = body if isinstance(body, bytes) else orjson.dumps(body)
+    h = {"Content-Type": TAXII, **server.auth(party), **headers}
+    return requests.post(objects_url(server, alias), data=data, headers=h)
+
+
+def count(server: RunningHub, alias: str, party: str = "alice") -> int:
+    n, url, params = 0, objects_url(server, alias), {"limit": "50", "match[version]": "all"}
+    while True:
+        body = requests.get(url, params=params, headers=server.auth(party)).json()
+        n += len(body.get("objects", []))
+        if not body["more"]:
+            return n
+        params["next"] = body["next"]
+
+
+def test_added_after_paging_through_one_request(server: RunningHub) -> None:
+    """Objects added in one request each get a distinct date_added: added_after paging is exact."""
+    sent = [indicator() for _ in range(17)]
+    assert post(server, "advisories", "gov", {"objects": sent}).json()["success_count"] == 17
+    got, added_after = [], None
+    while True:
+        params = {"limit": "4", "match[type]": "indicator"}
+        if added_after:
+            params["added_after"] = added_after
+        r = requests.get(objects_url(server, "advisories"), params=params, headers=server.auth("alice"))
+        assert r.status_code == 200 and r.headers["Content-Type"] == TAXII
+        objs = r.json().get("objects", [])
+        if not objs:
+            assert "X-TAXII-Date-Added-First" not in r.headers
+            break
+        assert r.headers["X-TAXII-Date-Added-First"] <= r.headers["X-TAXII-Date-Added-Last"]
+        got += [o["id"] for o in objs]
+        added_after = r.headers["X-TAXII-Date-Added-Last"]
+    assert got[-17:] == [o["id"] for o in sent]
+    assert len(got) == len(set(got))
+
+
+def test_same_next_token_gives_same_page_and_both_url_forms_work(server: RunningHub) -> None:
+    post(server, "reports", "alice", {"objects": [indicator() for _ in range(8)]})
+    url = objects_url(server, "reports")
+    first = requests.get(url, params={"limit": "3"}, headers=server.auth("gov")).json()
+    token = first["next"]
+    a = requests.get(url, params={"limit": "3", "next": token}, headers=server.auth("gov")).content
+    b = requests.get(url.rstrip("/"), params={"limit": "3", "next": token}, headers=server.auth("gov")).content
+    assert a == b
+
+
+@pytest.mark.parametrize("accept,status", [
+    (None, 200), ("*/*", 200), ("application/taxii+json", 200), (TAXII, 200),
+    ("application/*", 200), ("text/html, application/taxii+json;version=2.1", 200),
+    ("application/taxii+json;version=2.0", 406), ("text/html", 406),
+])
+def test_content_negotiation(server: RunningHub, accept: str | None, status: int) -> None:
+    headers = server.auth("alice")
+    if accept is not None:
+        headers["Accept"] = accept
+    r = requests.get(server.api + "/collections/", headers=headers)
+    assert r.status_code == status
+    assert r.headers["Content-Type"] == TAXII
+    if status != 200:
+        assert r.json()["http_status"] == str(status)
+
+
+def test_auth_forms(server: RunningHub) -> None:
+    url = server.api + "/collections/"
+    token = server.tokens["alice"]
+    assert requests.get(url, auth=("alice", token)).status_code == 200
+    assert requests.get(url, headers={"Authorization": f"Token {token}"}).status_code == 200
+    for headers in ({}, {"Authorization": "Bearer ahub_wrong"}, {"Authorization": "Basic !!!"},
+                    {"Authorization": "Digest abc"}):
+        r = requests.get(url, headers=headers)
+        assert r.status_code == 401, headers
+        assert "Bearer" in r.headers["WWW-Authenticate"] and "Basic" in r.headers["WWW-Authenticate"]
+        assert r.json()["title"]
+    assert requests.get(server.base + "/taxii2/").status_code == 200  # public discovery
+
+
+BAD_REQUESTS = [
+    # (description, method, path suffix, params, body, headers, status, fragment of description)
+    ("malformed JSON", "POST", "objects", {}, b'{"objects": [', {}, 400, "not valid JSON"),
+    ("not an envelope", "POST", "objects", {}, b'[1, 2]', {}, 422, "envelope"),
+    ("objects not a list", "POST", "objects", {}, b'{"objects": {}}', {}, 422, "must be a list"),
+    ("no objects member", "POST", "objects", {}, b'{"more": false}', {}, 422, "no 'objects'"),
+    ("wrong content type", "POST", "objects", {}, b'{"objects": []}', {"Content-Type": "application/json"}, 415,
+     "not supported"),
+    ("TAXII 2.0 content type", "POST", "objects", {}, b'{"objects": []}',
+     {"Content-Type": "application/taxii+json;version=2.0"}, 415, "not supported"),
+    ("bad added_after", "GET", "objects", {"added_after": "yesterday"}, None, {}, 400, "added_after"),
+    ("impossible date", "GET", "objects", {"added_after": "2026-02-30T00:00:00Z"}, None, {}, 400, "added_after"),
+    ("negative limit", "GET", "objects", {"limit": "-5"}, None, {}, 400, "limit"),
+    ("non-numeric limit", "GET", "objects", {"limit": "ten"}, None, {}, 400, "limit"),
+    ("forged next", "GET", "objects", {"next": "not-a-token"}, None, {}, 400, "next"),
+    ("next of another query", "GET", "objects",
+     {"next": base64.urlsafe_b64encode(b'[1,5,"ffffffffffff"]').decode().rstrip("=")}, None, {}, 400, "different query"),
+    ("bad match[version]", "GET", "objects", {"match[version]": "newest"}, None, {}, 400, "match[version]"),
+    ("bad match[type]", "GET", "objects", {"match[type]": "Not A Type"}, None, {}, 400, "match[type]"),
+    ("bad match[id]", "GET", "objects", {"match[id]": "indicator--123"}, None, {}, 400, "match[id]"),
+    ("bad match[spec_version]", "GET", "manifest", {"match[spec_version]": "two"}, None, {}, 400, "spec_version"),
+    ("unknown collection", "GET", "../00000000-0000-4000-8000-000000000000/objects", {}, None, {}, 404, "no collection"),
+    ("unknown route", "GET", "nothing-here", {}, None, {}, 404, ""),
+    ("method not allowed", "PUT", "objects", {}, None, {}, 405, ""),
+]
+
+
+@pytest.mark.parametrize("case", BAD_REQUESTS, ids=[c[0] for c in BAD_REQUESTS])
+def test_bad_input_gets_a_taxii_error_and_stores_nothing(server: RunningHub, case: tuple) -> None:
+    _, method, suffix, params, body, extra, status, fragment = case
+    before = count(server, "private")
+    url = f"{server.api}/collections/{server.collections['private']}/{suffix}/"
+    headers = {"Content-Type": TAXII, **server.auth("alice"), **extra}
+    r = requests.request(method, url, params=params, data=body, headers=headers)
+    assert r.status_code == status, r.text
+    assert r.headers["Content-Type"] == TAXII
+    err = r.json()
+    assert err["http_status"] == str(status) and err["title"]
+    assert fragment in err.get("description", "")
+    assert count(server, "private") == before
+
+
+def test_oversized_body_is_413_and_stores_nothing(server: RunningHub) -> None:
+    before = count(server, "private")
+    big = {"objects": [indicator(description="x" * 2000) for _ in range(40)]}  # > 64 KiB
+    r = post(server, "private", "alice", big)
+    assert r.status_code == 413
+    assert "max_content_length" in r.json()["description"]
+    assert count(server, "private") == before
+
+
+def test_invalid_objects_are_reported_one_by_one_and_valid_ones_kept(server: RunningHub) -> None:
+    good = indicator()
+    bad = [
+        ({"id": "not-stix--1"}, "type"),
+        ({**indicator(), "id": "malware--6b1f7c59-1d23-4d45-8c4e-61ad4e1b0c0e"}, "does not match type"),
+        ({**indicator(), "spec_version": "2.0"}, "spec_version"),
+        ({**indicator(), "created": "2026-01-02T00:00:00Z", "modified": "2026-01-01T00:00:00Z"}, "earlier than created"),
+        ({**indicator(), "modified": "01/01/2026"}, "not a STIX timestamp"),
+        ("just a string", "must be a JSON object"),
+    ]
+    r = post(server, "private", "alice", {"objects": [good] + [b for b, _ in bad]})
+    assert r.status_code == 202
+    st = r.json()
+    assert st["success_count"] == 1 and st["failure_count"] == len(bad)
+    for failure, (_, fragment) in zip(st["failures"], bad):
+        assert fragment in failure["message"]
+    # The status is the submitter's: alice can read it, gov cannot, the operator can.
+    status_url = f"{server.api}/status/{st['id']}/"
+    assert requests.get(status_url, headers=server.auth("alice")).json()["failure_count"] == len(bad)
+    assert requests.get(status_url, headers=server.auth("gov")).status_code == 404
+    assert requests.get(status_url, headers=server.auth("ops")).status_code == 200
+    # Posting the same object again is a success, not a duplicate.
+    again = post(server, "private", "alice", {"objects": [good]}).json()
+    assert again["success_count"] == 1 and "already stored" in again["successes"][0]["message"]
+
+
+def test_match_filters_repeated_and_comma_separated(server: RunningHub) -> None:
+    a, b, c = indicator(), indicator(), indicator()
+    post(server, "private", "alice", {"objects": [a, b, c]})
+    url = objects_url(server, "private")
+    repeated = requests.get(f"{url}?match[id]={a['id']}&match[id]={c['id']}", headers=server.auth("alice")).json()
+    comma = requests.get(url, params={"match[id]": f"{a['id']},{c['id']}"}, headers=server.auth("alice")).json()
+    assert sorted(o["id"] for o in repeated["objects"]) == sorted([a["id"], c["id"]])
+    assert repeated == comma
+
+
+def test_page_size_is_clamped_to_the_maximum(server: RunningHub) -> None:
+    post(server, "private", "alice", {"objects": [indicator() for _ in range(60)]})
+    body = requests.get(objects_url(server, "private"), params={"limit": "1000"}, headers=server.auth("alice")).json()
+    assert len(body["objects"]) == 50 and body["more"] is True
+    default = requests.get(objects_url(server, "private"), headers=server.auth("alice")).json()
+    assert len(default["objects"]) == 5
+
+
+def test_no_500_in_server_log(server: RunningHub) -> None:
+    assert '" 500 ' not in server.read_log()
