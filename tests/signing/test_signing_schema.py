@@ -1,0 +1,119 @@
+"""The shipped extension-definition, identity and JSON Schema of the signature extension."""
+
+from __future__ import annotations
+
+import copy
+import json
+from pathlib import Path
+from typing import Any, Callable
+
+import pytest
+import stix2
+from conftest import HUB, SIGNED_AT, SUBMITTER
+from jsonschema import Draft202012Validator
+from referencing import Registry, Resource
+
+from hub.signing import SignatureFormatError, SigningKey, sign_object, signatures_of
+from hub.stix.basics import check_basics
+from hub.stix.extensions import SIGNATURE_EXTENSION_ID
+
+FOLDER = Path(__file__).resolve().parents[2] / "schemas" / "signature"
+
+
+def load(name: str) -> Any:
+    return json.loads((FOLDER / name).read_text(encoding="utf-8"))
+
+
+@pytest.fixture(scope="module")
+def schema() -> dict[str, Any]:
+    schema = load("signature.schema.json")
+    Draft202012Validator.check_schema(schema)
+    return schema
+
+
+@pytest.fixture(scope="module")
+def body_validator(schema: dict[str, Any]) -> Draft202012Validator:
+    return Draft202012Validator(schema)
+
+
+@pytest.fixture(scope="module")
+def entry_validator(schema: dict[str, Any]) -> Draft202012Validator:
+    registry = Registry().with_resource(schema["$id"], Resource.from_contents(schema))
+    return Draft202012Validator({"$ref": schema["$id"] + "#/$defs/signature"}, registry=registry)
+
+
+def test_extension_definition() -> None:
+    definition = load("extension-definition.json")
+    identity = load("identity.json")
+    assert definition["id"] == SIGNATURE_EXTENSION_ID
+    assert definition["created_by_ref"] == identity["id"]
+    assert definition["extension_types"] == ["property-extension"]
+    assert definition["version"] == "1.0.0"
+    assert (FOLDER / definition["schema"]).is_file()
+    for obj in (definition, identity):
+        assert obj["created"] == obj["modified"] == "2026-11-22T00:00:00.000Z"
+        check_basics(obj)
+        parsed = stix2.parse(obj, allow_custom=False)
+        assert parsed.id == obj["id"]
+
+
+@pytest.mark.parametrize("algs", [["Ed25519"], ["ES256"], ["Ed25519", "ES256", "Ed25519"]])
+def test_signed_objects_validate(
+    algs: list[str], body_validator: Draft202012Validator, entry_validator: Draft202012Validator,
+    make_report: Callable[..., dict[str, Any]],
+) -> None:
+    obj = make_report()
+    for i, alg in enumerate(algs):
+        obj = sign_object(obj, SigningKey.generate(alg), SUBMITTER if i == 0 else HUB, SIGNED_AT)
+    body = obj["extensions"][SIGNATURE_EXTENSION_ID]
+    body_validator.validate(body)
+    for entry in body["signatures"]:
+        entry_validator.validate(entry)
+    # The signed object is still STIX 2.1 that stix2 accepts.
+    assert stix2.parse(obj, allow_custom=False).id == obj["id"]
+
+
+def _entry(obj: dict[str, Any]) -> dict[str, Any]:
+    return obj["extensions"][SIGNATURE_EXTENSION_ID]["signatures"][0]
+
+
+@pytest.mark.parametrize(
+    "member, value",
+    [
+        ("type", "jws"),
+        ("algorithm", "RS256"),
+        ("signer", "identity--ACME"),
+        ("key_id", "kid-1"),
+        ("key_id", "kPrK_qmxVWaYVA9wwBF6Iuo3vVzz7TxHCTwXBygrS4l"),  # non-canonical last character
+        ("signed", "2026-11-22 10:00:00Z"),
+        ("value", "A" * 86 + "=="),
+        ("value", "A" * 84),
+        ("value", "A" * 85 + "B"),
+        ("extra", "x"),
+        ("key_id", None),
+    ],
+)
+def test_schema_and_parser_reject_the_same_entries(
+    member: str, value: Any, entry_validator: Draft202012Validator,
+    make_report: Callable[..., dict[str, Any]],
+) -> None:
+    obj = sign_object(make_report(), SigningKey.generate(), SUBMITTER, SIGNED_AT)
+    entry_validator.validate(_entry(obj))  # the control
+    bad = copy.deepcopy(obj)
+    _entry(bad)[member] = value
+    assert not entry_validator.is_valid(_entry(bad))
+    with pytest.raises(SignatureFormatError):
+        signatures_of(bad)
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        {"extension_type": "property-extension", "signatures": []},
+        {"extension_type": "property-extension"},
+        {"extension_type": "new-sdo", "signatures": [{}]},
+        {"extension_type": "property-extension", "signatures": "x"},
+    ],
+)
+def test_schema_rejects_bad_bodies(body: Any, body_validator: Draft202012Validator) -> None:
+    assert not body_validator.is_valid(body)
