@@ -147,7 +147,9 @@ def sign_object(
     Signatures already present are kept and are not covered by the new one (a countersignature
     attests the object, not the earlier signatures). ``signer`` is the STIX identity id of the
     signing organisation; ``signed`` (an aware datetime, default now) is written in UTC with
-    millisecond precision. ``obj`` is not modified. Raises :class:`SignatureFormatError` if the
+    millisecond precision. ``obj`` is not modified; the result is a shallow copy that shares
+    the values it does not change (everything but ``extensions`` and the signature extension
+    body) with ``obj``, so copy deeply before editing nested values of either. Raises :class:`SignatureFormatError` if the
     object's existing signature extension is malformed or ``signer``/``signed`` are unusable,
     :class:`CanonicalizationError` if the object has no RFC 8785 form.
     """

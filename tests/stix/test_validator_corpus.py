@@ -1,0 +1,782 @@
+"""The hub validator agrees with the OASIS validator over a generated corpus.
+
+A deterministic generator builds valid objects of every type a report uses and, from them,
+invalid ones (one defect each). For every object the hub's verdict must equal the oracle's:
+
+* ``stix2validator.validate_instance`` (non-strict: SHOULDs and open vocabularies only warn);
+* and, for a user-account carrying the IaaS-account extension, the shipped JSON Schema
+  ``schemas/iaas-account/iaas-account.schema.json`` checked with ``jsonschema`` (stix2-validator
+  does not know our extension, so it cannot judge those cases);
+* and, for a marking-definition carrying the TLP 2.0 extension, the OASIS TLP 2.0 marking schema
+  (cti-stix-common-objects, tlp-2.0/marking-definition.json), restated below, for the same reason.
+
+Cases where stix2-validator has a known false verdict are kept out of the comparison and listed
+in ``KNOWN_DISAGREEMENTS`` with the reason; that test pins both verdicts, so a change in either
+validator shows up.
+"""
+
+from __future__ import annotations
+
+import copy
+import json
+import random
+import uuid
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import jsonschema
+import pytest
+from stix2validator import ValidationOptions, validate_instance
+
+from hub.stix.extensions import IAAS_ACCOUNT_EXTENSION_ID as IAAS
+from hub.stix.validator import validate
+from hub.stix.vocab import TLP1_MARKINGS, TLP2_EXTENSION_ID, TLP2_MARKINGS
+
+ROOT = Path(__file__).resolve().parents[2]
+IAAS_SCHEMA = json.loads((ROOT / "schemas/iaas-account/iaas-account.schema.json").read_text())
+IAAS_VALIDATOR = jsonschema.Draft202012Validator(
+    IAAS_SCHEMA, format_checker=jsonschema.Draft202012Validator.FORMAT_CHECKER
+)
+OASIS_OPTIONS = ValidationOptions(version="2.1", strict=False)
+# Non-strict SHOULD checks only warn, so they never change a verdict; some of them crash on
+# malformed input (e.g. a kill chain phase without phase_name raises KeyError in 3.3.2), and
+# then the verdict is taken with them switched off.
+OASIS_MUSTS_ONLY = ValidationOptions(version="2.1", strict=False, disabled=["all"])
+
+
+def oasis_valid(obj: dict[str, Any]) -> bool:
+    """stix2-validator's verdict, non-strict."""
+    try:
+        return validate_instance(obj, OASIS_OPTIONS).is_valid
+    except (KeyError, TypeError, AttributeError):
+        return validate_instance(obj, OASIS_MUSTS_ONLY).is_valid
+
+SEED = 20261122
+HUB_IDENTITY = "identity--5e5e6b2a-5b8a-4a43-9a3e-1d2c0b4f7a10"
+TLP_GREEN = "marking-definition--34098fce-860f-48ae-8e50-ebd3cc5e41da"
+TLP2_AMBER = "marking-definition--55d920b0-5e8b-4f79-9ee9-91f868d9b421"
+
+
+def _tlp2_schema() -> dict[str, Any]:
+    """The OASIS TLP 2.0 marking-definition schema, restated (five fixed objects)."""
+    variants = []
+    for marking_id, level in TLP2_MARKINGS.items():
+        variants.append({
+            "properties": {
+                "id": {"const": marking_id},
+                "name": {"const": f"TLP:{level.upper()}"},
+                "extensions": {
+                    "type": "object",
+                    "properties": {TLP2_EXTENSION_ID: {
+                        "type": "object",
+                        "properties": {"extension_type": {"const": "property-extension"},
+                                       "tlp_2_0": {"const": level}},
+                        "required": ["extension_type", "tlp_2_0"],
+                        "additionalProperties": False,
+                    }},
+                    "required": [TLP2_EXTENSION_ID],
+                    "additionalProperties": False,
+                },
+            },
+        })
+    return {"oneOf": variants, "required": ["id", "type", "name", "spec_version", "created",
+                                            "extensions"]}
+
+
+TLP2_VALIDATOR = jsonschema.Draft202012Validator(_tlp2_schema())
+
+
+def oracle_valid(obj: dict[str, Any]) -> bool:
+    """The reference verdict: stix2-validator, plus the extension schemas it cannot know."""
+    verdict = oasis_valid(obj)
+    exts = obj.get("extensions")
+    if isinstance(exts, dict):
+        if obj.get("type") == "user-account" and IAAS in exts:
+            verdict = verdict and IAAS_VALIDATOR.is_valid(obj)
+        if obj.get("type") == "marking-definition" and TLP2_EXTENSION_ID in exts:
+            verdict = verdict and TLP2_VALIDATOR.is_valid(obj)
+    return verdict
+
+
+# ---------------------------------------------------------------------------------------------
+# The generator.
+
+
+class Gen:
+    """Deterministic builders of valid STIX objects of the types a report uses."""
+
+    def __init__(self, seed: int) -> None:
+        self.r = random.Random(seed)
+
+    def uuid4(self) -> str:
+        return str(uuid.UUID(int=self.r.getrandbits(128), version=4))
+
+    def ident(self, obj_type: str) -> str:
+        return f"{obj_type}--{self.uuid4()}"
+
+    def ts(self, year: int = 2026, ms: bool = True) -> str:
+        r = self.r
+        base = f"{year}-{r.randint(1, 12):02d}-{r.randint(1, 28):02d}T{r.randint(0, 23):02d}:" \
+               f"{r.randint(0, 59):02d}:{r.randint(0, 59):02d}"
+        return base + (f".{r.randint(0, 999):03d}Z" if ms else "Z")
+
+    def pseudonym(self) -> str:
+        return f"hmac-sha256:k{self.r.randint(1, 9)}:{self.r.getrandbits(256):064x}"
+
+    def word(self) -> str:
+        return self.r.choice(["alpha", "bravo", "charlie", "delta", "echo", "foxtrot", "golf"])
+
+    def sdo(self, obj_type: str) -> dict[str, Any]:
+        created = self.ts(2025)
+        obj: dict[str, Any] = {
+            "type": obj_type, "spec_version": "2.1", "id": self.ident(obj_type),
+            "created": created, "modified": created if self.r.random() < 0.5 else self.ts(2026),
+            "created_by_ref": self.ident("identity"),
+        }
+        r = self.r
+        if r.random() < 0.4:
+            obj["object_marking_refs"] = [r.choice([TLP_GREEN, TLP2_AMBER])]
+        if r.random() < 0.3:
+            obj["confidence"] = r.randint(0, 100)
+        if r.random() < 0.2:
+            obj["labels"] = [self.word()]
+        if r.random() < 0.2:
+            obj["lang"] = r.choice(["en", "fr", "de-DE", "en-US"])
+        if r.random() < 0.2:
+            obj["external_references"] = [r.choice([
+                {"source_name": "abuse-desk", "url": f"https://abuse.example.net/case/{r.randint(1, 9999)}"},
+                {"source_name": "cve", "external_id": f"CVE-2024-{r.randint(1000, 99999)}"},
+                {"source_name": "ticket", "external_id": f"T-{r.randint(1, 999)}",
+                 "hashes": {"SHA-256": f"{r.getrandbits(256):064x}"}},
+                {"source_name": "note", "description": "seen in a takedown"},
+            ])]
+        if r.random() < 0.1:
+            obj["revoked"] = False
+        if r.random() < 0.1:
+            obj["x_abusehub_case"] = f"C-{r.randint(1, 999)}"
+        return obj
+
+    def sco(self, obj_type: str) -> dict[str, Any]:
+        obj: dict[str, Any] = {"type": obj_type, "spec_version": "2.1", "id": self.ident(obj_type)}
+        if self.r.random() < 0.2:
+            obj["object_marking_refs"] = [TLP_GREEN]
+        return obj
+
+    def identity(self) -> dict[str, Any]:
+        obj = self.sdo("identity")
+        obj["name"] = f"{self.word().title()} Cloud"
+        obj["identity_class"] = self.r.choice(["organization", "system", "individual"])
+        if self.r.random() < 0.5:
+            obj["sectors"] = [self.r.choice(["technology", "government-national"])]
+        if self.r.random() < 0.3:
+            obj["contact_information"] = "abuse@example.net"
+        if self.r.random() < 0.2:
+            obj["roles"] = ["abuse-desk"]
+        return obj
+
+    def iaas_body(self) -> dict[str, Any]:
+        r = self.r
+        body: dict[str, Any] = {
+            "extension_type": "property-extension",
+            "provider_ref": self.ident("identity"),
+            "provider_account_pseudonym": self.pseudonym(),
+            "first_abuse_seen": self.ts(),
+            "acquisition": r.choice(["direct-signup", "reseller", "compromised"]),
+            "kyc_status": r.choice(["verified", "unverified", "failed", "pending", "exempt"]),
+            "abused_resource_refs": [self.ident(r.choice(["ipv4-addr", "ipv6-addr", "domain-name", "url"]))
+                                     for _ in range(r.randint(1, 3))],
+            "abuse_types": r.sample(["command-and-control", "phishing", "scanning", "spam",
+                                     "proxy-anonymisation", "cryptomining", "bulletproof-resale"],
+                                    r.randint(1, 2)),
+        }
+        if body["acquisition"] == "reseller":
+            body["reseller_ref"] = self.ident("identity")
+        if r.random() < 0.6:
+            body["account_created"] = self.ts(2025)
+        if r.random() < 0.5:
+            body["last_seen"] = self.ts()
+        if r.random() < 0.6:
+            body["declared_country"] = r.choice(["US", "DE", "NL", "RU", "CN", "BR", "KP"])
+        if r.random() < 0.7:
+            kinds = r.sample(["email", "phone", "payment_instrument", "name", "address"], r.randint(1, 3))
+            body["pseudonyms"] = {k: self.pseudonym() for k in kinds}
+        if r.random() < 0.7:
+            body["action_taken"] = r.choice(["none", "suspended", "terminated",
+                                             "resources-reclaimed", "referred"])
+            if body["action_taken"] != "none":
+                body["action_taken_at"] = self.ts()
+        if r.random() < 0.5:
+            body["confidence"] = r.randint(0, 100)
+        return body
+
+    def user_account(self) -> dict[str, Any]:
+        obj = self.sco("user-account")
+        obj["account_type"] = "cloud-iaas"
+        obj["user_id"] = self.pseudonym()
+        obj["extensions"] = {IAAS: self.iaas_body()}
+        return obj
+
+    def plain_user_account(self) -> dict[str, Any]:
+        obj = self.sco("user-account")
+        obj["account_login"] = self.word()
+        obj["is_disabled"] = self.r.random() < 0.5
+        obj["account_created"] = self.ts(ms=False)
+        return obj
+
+    def infrastructure(self) -> dict[str, Any]:
+        obj = self.sdo("infrastructure")
+        obj["name"] = f"{self.word()} c2 host"
+        obj["infrastructure_types"] = [self.r.choice(["command-and-control", "phishing", "botnet"])]
+        if self.r.random() < 0.5:
+            obj["first_seen"] = self.ts(2025)
+            obj["last_seen"] = self.ts(2026)
+        if self.r.random() < 0.3:
+            obj["kill_chain_phases"] = [{"kill_chain_name": "mitre-attack", "phase_name": "command-and-control"}]
+        if self.r.random() < 0.2:
+            obj["aliases"] = [self.word()]
+        return obj
+
+    def ipv4(self) -> dict[str, Any]:
+        obj = self.sco("ipv4-addr")
+        r = self.r
+        obj["value"] = ".".join(str(r.randint(0, 255)) for _ in range(4))
+        if r.random() < 0.2:
+            obj["value"] += f"/{r.randint(8, 32)}"
+        return obj
+
+    def ipv6(self) -> dict[str, Any]:
+        obj = self.sco("ipv6-addr")
+        r = self.r
+        obj["value"] = r.choice([
+            f"2001:db8:{r.getrandbits(16):x}::{r.getrandbits(16):x}",
+            ":".join(f"{r.getrandbits(16):x}" for _ in range(8)),
+            f"2001:db8::/{r.randint(16, 64)}",
+        ])
+        return obj
+
+    def domain(self) -> dict[str, Any]:
+        obj = self.sco("domain-name")
+        obj["value"] = self.r.choice([f"{self.word()}-{self.r.randint(1, 99)}.example.com",
+                                      f"login.{self.word()}.net", "xn--mnchen-3ya.de", "münchen.de"])
+        if self.r.random() < 0.2:
+            obj["resolves_to_refs"] = [self.ident("ipv4-addr")]
+        return obj
+
+    def url(self) -> dict[str, Any]:
+        obj = self.sco("url")
+        r = self.r
+        obj["value"] = r.choice([
+            f"https://{self.word()}.example.com/login?session={r.randint(1, 9999)}",
+            f"http://203.0.113.{r.randint(1, 254)}:8080/gate.php",
+            f"http://[2001:db8::{r.randint(1, 99)}]/x",
+            f"https://cdn.example.net/%7E{self.word()}/a.exe#frag",
+        ])
+        return obj
+
+    def indicator(self) -> dict[str, Any]:
+        obj = self.sdo("indicator")
+        r = self.r
+        ip = ".".join(str(r.randint(0, 255)) for _ in range(4))
+        obj["pattern"] = r.choice([
+            f"[ipv4-addr:value = '{ip}']",
+            f"[domain-name:value = '{self.word()}.example.com']",
+            f"[url:value = 'https://{self.word()}.example.com/a\\'b']",
+            f"[ipv4-addr:value = '{ip}' OR ipv4-addr:value = '198.51.100.1']",
+            f"[network-traffic:dst_ref.value = '{ip}'] WITHIN 600 SECONDS",
+            f"[file:hashes.'SHA-256' = '{r.getrandbits(256):064x}']",
+            f"[user-account:extensions.'{IAAS}'.provider_account_pseudonym = '{self.pseudonym()}']",
+        ])
+        obj["pattern_type"] = "stix"
+        obj["valid_from"] = self.ts(2025)
+        if r.random() < 0.5:
+            obj["valid_until"] = self.ts(2026)
+        if r.random() < 0.5:
+            obj["indicator_types"] = ["malicious-activity"]
+        if r.random() < 0.3:
+            obj["name"] = "C2 address"
+        if r.random() < 0.2:
+            obj["pattern_version"] = "2.1"
+        return obj
+
+    def sigma_indicator(self) -> dict[str, Any]:
+        obj = self.sdo("indicator")
+        obj["pattern"] = "title: not parsed as STIX"
+        obj["pattern_type"] = self.r.choice(["sigma", "yara", "snort"])
+        obj["valid_from"] = self.ts()
+        return obj
+
+    def relationship(self) -> dict[str, Any]:
+        obj = self.sdo("relationship")
+        r = self.r
+        obj["relationship_type"] = r.choice(["indicates", "related-to", "consists-of", "uses"])
+        obj["source_ref"] = self.ident(r.choice(["indicator", "infrastructure", "user-account"]))
+        obj["target_ref"] = self.ident(r.choice(["infrastructure", "ipv4-addr", "domain-name"]))
+        if r.random() < 0.3:
+            obj["start_time"] = self.ts(2025)
+            obj["stop_time"] = self.ts(2026)
+        return obj
+
+    def report(self) -> dict[str, Any]:
+        obj = self.sdo("report")
+        obj["name"] = "Abused IaaS account"
+        obj["published"] = self.ts()
+        obj["report_types"] = ["threat-report"]
+        obj["object_refs"] = [self.ident(t) for t in ("user-account", "ipv4-addr", "indicator")]
+        if self.r.random() < 0.5:
+            obj["description"] = "Account opened through a reseller and used for C2."
+        return obj
+
+    def sighting(self) -> dict[str, Any]:
+        obj = self.sdo("sighting")
+        r = self.r
+        obj["sighting_of_ref"] = self.ident(r.choice(["indicator", "infrastructure"]))
+        if r.random() < 0.6:
+            obj["where_sighted_refs"] = [self.ident("identity")]
+        if r.random() < 0.5:
+            obj["first_seen"] = self.ts(2025)
+            obj["last_seen"] = self.ts(2026)
+        if r.random() < 0.5:
+            obj["count"] = r.randint(0, 5000)
+        if r.random() < 0.3:
+            obj["summary"] = False
+        if r.random() < 0.2:
+            obj["observed_data_refs"] = [self.ident("observed-data")]
+        return obj
+
+    def statement_marking(self) -> dict[str, Any]:
+        obj = {"type": "marking-definition", "spec_version": "2.1", "id": self.ident("marking-definition"),
+               "created": self.ts(), "created_by_ref": self.ident("identity"),
+               "definition_type": "statement",
+               "definition": {"statement": "Copyright 2026, Example Cloud"}}
+        if self.r.random() < 0.3:
+            obj["name"] = "Example copyright"
+        return obj
+
+    def tlp1_marking(self) -> dict[str, Any]:
+        marking_id, color = self.r.choice(sorted(TLP1_MARKINGS.items()))
+        return {"type": "marking-definition", "spec_version": "2.1", "id": marking_id,
+                "created": "2017-01-20T00:00:00.000Z", "definition_type": "tlp",
+                "name": f"TLP:{color.upper()}", "definition": {"tlp": color}}
+
+    def tlp2_marking(self) -> dict[str, Any]:
+        marking_id, level = self.r.choice(sorted(TLP2_MARKINGS.items()))
+        return {"type": "marking-definition", "spec_version": "2.1", "id": marking_id,
+                "created": "2022-10-01T00:00:00.000Z", "name": f"TLP:{level.upper()}",
+                "extensions": {TLP2_EXTENSION_ID: {"extension_type": "property-extension",
+                                                   "tlp_2_0": level}}}
+
+    def extension_definition(self) -> dict[str, Any]:
+        obj = self.sdo("extension-definition")
+        obj["created_by_ref"] = HUB_IDENTITY
+        obj["name"] = f"{self.word()} extension"
+        obj["schema"] = "https://example.net/schema.json"
+        obj["version"] = "1.0.0"
+        obj["extension_types"] = [self.r.choice(["property-extension", "new-sdo"])]
+        if self.r.random() < 0.3:
+            obj["extension_types"] = ["toplevel-property-extension"]
+            obj["extension_properties"] = ["x_example_level"]
+        return obj
+
+    def note(self) -> dict[str, Any]:
+        obj = self.sdo("note")
+        obj["content"] = "The reseller refused to give KYC records."
+        obj["object_refs"] = [self.ident("report")]
+        if self.r.random() < 0.5:
+            obj["authors"] = ["analyst-7"]
+        if self.r.random() < 0.5:
+            obj["abstract"] = "reseller"
+        return obj
+
+    def builders(self) -> list[Callable[[], dict[str, Any]]]:
+        return [self.identity, self.user_account, self.plain_user_account, self.infrastructure,
+                self.ipv4, self.ipv6, self.domain, self.url, self.indicator, self.sigma_indicator,
+                self.relationship, self.report, self.sighting, self.statement_marking,
+                self.tlp1_marking, self.tlp2_marking, self.extension_definition, self.note]
+
+
+# Mutations: (name, applies-to types or None for any, function(obj, gen) -> obj).
+Mutation = tuple[str, "set[str] | None", Callable[[dict[str, Any], Gen], None]]
+
+
+def _set(**kw: Any) -> Callable[[dict[str, Any], Gen], None]:
+    def apply(obj: dict[str, Any], gen: Gen) -> None:
+        obj.update(copy.deepcopy(kw))
+    return apply
+
+
+def _drop(prop: str) -> Callable[[dict[str, Any], Gen], None]:
+    def apply(obj: dict[str, Any], gen: Gen) -> None:
+        del obj[prop]
+    return apply
+
+
+def _ext(**kw: Any) -> Callable[[dict[str, Any], Gen], None]:
+    def apply(obj: dict[str, Any], gen: Gen) -> None:
+        body = obj["extensions"][IAAS]
+        for key, value in kw.items():
+            if value is _DELETE:
+                body.pop(key, None)
+            else:
+                body[key] = copy.deepcopy(value)
+    return apply
+
+
+_DELETE = object()
+SDO = {"identity", "infrastructure", "indicator", "relationship", "report", "sighting",
+       "extension-definition", "note"}
+X = "0b1c5f62-8f5e-4b8e-9d3a-2c6f0a7e1d44"
+
+
+def _later_before(later: str, earlier: str) -> Callable[[dict[str, Any], Gen], None]:
+    def apply(obj: dict[str, Any], gen: Gen) -> None:
+        obj[earlier] = "2026-06-01T00:00:00.000Z"
+        obj[later] = "2026-05-31T23:59:59.999Z"
+    return apply
+
+
+def _same_time(a: str, b: str) -> Callable[[dict[str, Any], Gen], None]:
+    def apply(obj: dict[str, Any], gen: Gen) -> None:
+        obj[a] = obj[b] = "2026-06-01T00:00:00.000Z"
+    return apply
+
+
+def _bad_selector(obj: dict[str, Any], gen: Gen) -> None:
+    obj["granular_markings"] = [{"selectors": ["no_such_property"], "marking_ref": TLP_GREEN}]
+
+
+def _circular(obj: dict[str, Any], gen: Gen) -> None:
+    obj["object_marking_refs"] = [obj["id"]]
+
+
+def _prefix_mismatch(obj: dict[str, Any], gen: Gen) -> None:
+    obj["id"] = "note--" + obj["id"].split("--", 1)[1] if obj["type"] != "note" else "report--" + X
+
+
+MUTATIONS: list[Mutation] = [
+    # Common properties, any type.
+    ("bad id", None, _set(id="identity--1234")),
+    ("id prefix mismatch", None, _prefix_mismatch),
+    ("reserved property", None, _set(severity="high")),
+    ("custom name upper case", None, _set(X_Custom="a")),
+    ("custom name hyphen", None, _set(**{"x-custom": "a"})),
+    ("custom name too short", None, _set(xy="a")),
+    ("custom value null", None, _set(x_abusehub_note=None)),
+    ("custom value empty list", None, _set(x_abusehub_tags=[])),
+    ("custom _hex not hex", None, _set(x_abusehub_digest_hex="zz")),
+    ("custom _bin not base64", None, _set(x_abusehub_blob_bin="not base64!")),
+    ("object_marking_refs not a list", None, _set(object_marking_refs=TLP_GREEN)),
+    ("object_marking_refs bad id", None, _set(object_marking_refs=["marking-definition--nope"])),
+    ("granular selector unresolved", SDO, _bad_selector),
+    ("granular marking without selectors", SDO, _set(granular_markings=[{"marking_ref": TLP_GREEN}])),
+    ("extensions empty", None, _set(extensions={})),
+    ("extensions bad key", SDO, _set(extensions={"custom": {"a_b": 1}})),
+    ("extension without extension_type", SDO, _set(extensions={f"extension-definition--{X}": {"level": 1}})),
+    ("extension_type unknown", SDO, _set(extensions={f"extension-definition--{X}": {"extension_type": "add-on"}})),
+    # SDO/SRO common properties.
+    ("missing spec_version", SDO, _drop("spec_version")),
+    ("spec_version 3.0", SDO, _set(spec_version="3.0")),
+    ("missing created", SDO, _drop("created")),
+    ("missing modified", SDO, _drop("modified")),
+    ("created not millisecond", SDO, _set(created="2025-01-01T00:00:00Z", modified="2026-01-01T00:00:00.000Z")),
+    ("created 30 February", SDO, _set(created="2025-02-30T00:00:00.000Z")),
+    ("created month 13", SDO, _set(created="2025-13-01T00:00:00.000Z")),
+    ("modified before created", SDO, _later_before("modified", "created")),
+    ("created_by_ref not an id", SDO, _set(created_by_ref="the hub")),
+    ("confidence 101", SDO, _set(confidence=101)),
+    ("confidence negative", SDO, _set(confidence=-1)),
+    ("confidence string", SDO, _set(confidence="high")),
+    ("confidence boolean", SDO, _set(confidence=True)),
+    ("labels empty", SDO, _set(labels=[])),
+    ("labels not strings", SDO, _set(labels=[1])),
+    ("revoked string", SDO, _set(revoked="no")),
+    ("lang not a tag", SDO, _set(lang="english_US")),
+    ("external_references empty", SDO, _set(external_references=[])),
+    ("external_reference without source_name", SDO, _set(external_references=[{"url": "https://example.net/a"}])),
+    ("external_reference with only source_name", SDO, _set(external_references=[{"source_name": "desk"}])),
+    ("external_reference bad cve id", SDO, _set(external_references=[{"source_name": "cve", "external_id": "2024-1"}])),
+    ("external_reference url not a URI", SDO, _set(external_references=[{"source_name": "desk", "url": "not a url"}])),
+    ("external_reference bad MD5", SDO, _set(external_references=[{"source_name": "desk", "external_id": "a", "hashes": {"MD5": "zz"}}])),
+    # Per type.
+    ("identity: missing name", {"identity"}, _drop("name")),
+    ("identity: name number", {"identity"}, _set(name=5)),
+    ("identity: roles string", {"identity"}, _set(roles="abuse-desk")),
+    ("identity: sectors empty", {"identity"}, _set(sectors=[])),
+    ("infrastructure: missing name", {"infrastructure"}, _drop("name")),
+    ("infrastructure: last_seen before first_seen", {"infrastructure"}, _later_before("last_seen", "first_seen")),
+    ("infrastructure: first_seen not a timestamp", {"infrastructure"}, _set(first_seen="yesterday")),
+    ("infrastructure: kill chain phase without phase_name", {"infrastructure"}, _set(kill_chain_phases=[{"kill_chain_name": "x"}])),
+    ("infrastructure: types string", {"infrastructure"}, _set(infrastructure_types="botnet")),
+    ("ipv4: 256", {"ipv4-addr"}, _set(value="256.1.2.3")),
+    ("ipv4: prefix 33", {"ipv4-addr"}, _set(value="10.0.0.0/33")),
+    ("ipv4: leading zero", {"ipv4-addr"}, _set(value="10.01.0.1")),
+    ("ipv4: missing value", {"ipv4-addr"}, _drop("value")),
+    ("ipv4: value number", {"ipv4-addr"}, _set(value=167772161)),
+    ("ipv6: bad hex", {"ipv6-addr"}, _set(value="2001:db8::g")),
+    ("ipv6: nine groups", {"ipv6-addr"}, _set(value="1:2:3:4:5:6:7:8:9")),
+    ("ipv6: prefix 129", {"ipv6-addr"}, _set(value="2001:db8::/129")),
+    ("ipv6: missing value", {"ipv6-addr"}, _drop("value")),
+    ("domain: space", {"domain-name"}, _set(value="exa mple.com")),
+    ("domain: leading hyphen", {"domain-name"}, _set(value="-bad.example.com")),
+    ("domain: empty label", {"domain-name"}, _set(value="a..example.com")),
+    ("domain: label too long", {"domain-name"}, _set(value="a" * 64 + ".example.com")),
+    ("domain: underscore", {"domain-name"}, _set(value="_dmarc.example.com")),
+    ("domain: missing value", {"domain-name"}, _drop("value")),
+    ("url: not a URI", {"url"}, _set(value="not a url")),
+    ("url: space", {"url"}, _set(value="http://exa mple.com/")),
+    ("url: bad IPv6 literal", {"url"}, _set(value="http://[2001:db8::g]/")),
+    ("url: missing value", {"url"}, _drop("value")),
+    ("indicator: missing pattern", {"indicator"}, _drop("pattern")),
+    ("indicator: missing pattern_type", {"indicator"}, _drop("pattern_type")),
+    ("indicator: missing valid_from", {"indicator"}, _drop("valid_from")),
+    ("indicator: pattern unclosed", {"indicator"}, _set(pattern="[ipv4-addr:value = '198.51.100.1'", pattern_type="stix")),
+    ("indicator: pattern without brackets", {"indicator"}, _set(pattern="ipv4-addr:value = '198.51.100.1'", pattern_type="stix")),
+    ("indicator: pattern bad operator", {"indicator"}, _set(pattern="[ipv4-addr:value === '198.51.100.1']", pattern_type="stix")),
+    ("indicator: pattern bad escape", {"indicator"}, _set(pattern="[url:value = 'a\\qb']", pattern_type="stix")),
+    ("indicator: pattern bad MD5", {"indicator"}, _set(pattern="[file:hashes.MD5 = 'zz']", pattern_type="stix")),
+    ("indicator: pattern short property", {"indicator"}, _set(pattern="[ipv4-addr:xy = '1']", pattern_type="stix")),
+    ("indicator: pattern bad type name", {"indicator"}, _set(pattern="[Ipv4_Addr:value = '1']", pattern_type="stix")),
+    ("indicator: pattern duplicate qualifier", {"indicator"}, _set(pattern="[ipv4-addr:value = '1'] WITHIN 5 SECONDS WITHIN 6 SECONDS", pattern_type="stix")),
+    ("indicator: valid_until before valid_from", {"indicator"}, _later_before("valid_until", "valid_from")),
+    ("indicator: valid_until equals valid_from", {"indicator"}, _same_time("valid_until", "valid_from")),
+    ("indicator: valid_from not a timestamp", {"indicator"}, _set(valid_from="2026-01-01")),
+    ("indicator: pattern number", {"indicator"}, _set(pattern=42)),
+    ("indicator: kill chain phase string", {"indicator"}, _set(kill_chain_phases=["c2"])),
+    ("relationship: missing relationship_type", {"relationship"}, _drop("relationship_type")),
+    ("relationship: missing source_ref", {"relationship"}, _drop("source_ref")),
+    ("relationship: missing target_ref", {"relationship"}, _drop("target_ref")),
+    ("relationship: type upper case", {"relationship"}, _set(relationship_type="Indicates")),
+    ("relationship: source a marking", {"relationship"}, _set(source_ref=TLP_GREEN)),
+    ("relationship: target a relationship", {"relationship"}, _set(target_ref=f"relationship--{X}")),
+    ("relationship: target a bundle", {"relationship"}, _set(target_ref=f"bundle--{X}")),
+    ("relationship: source not an id", {"relationship"}, _set(source_ref="indicator-1")),
+    ("relationship: stop_time before start_time", {"relationship"}, _later_before("stop_time", "start_time")),
+    ("relationship: stop_time equals start_time", {"relationship"}, _same_time("stop_time", "start_time")),
+    ("report: missing published", {"report"}, _drop("published")),
+    ("report: missing object_refs", {"report"}, _drop("object_refs")),
+    ("report: missing name", {"report"}, _drop("name")),
+    ("report: object_refs empty", {"report"}, _set(object_refs=[])),
+    ("report: object_refs bad id", {"report"}, _set(object_refs=["report-1"])),
+    ("report: published bad", {"report"}, _set(published="2026-11-22 10:00:00")),
+    ("sighting: missing sighting_of_ref", {"sighting"}, _drop("sighting_of_ref")),
+    ("sighting: of a relationship", {"sighting"}, _set(sighting_of_ref=f"relationship--{X}")),
+    ("sighting: of a marking", {"sighting"}, _set(sighting_of_ref=TLP_GREEN)),
+    ("sighting: count negative", {"sighting"}, _set(count=-1)),
+    ("sighting: count too large", {"sighting"}, _set(count=1_000_000_000)),
+    ("sighting: where_sighted an indicator", {"sighting"}, _set(where_sighted_refs=[f"indicator--{X}"])),
+    ("sighting: observed_data_refs an indicator", {"sighting"}, _set(observed_data_refs=[f"indicator--{X}"])),
+    ("sighting: summary string", {"sighting"}, _set(summary="no")),
+    ("sighting: last_seen before first_seen", {"sighting"}, _later_before("last_seen", "first_seen")),
+    ("extension-definition: missing schema", {"extension-definition"}, _drop("schema")),
+    ("extension-definition: missing version", {"extension-definition"}, _drop("version")),
+    ("extension-definition: unknown extension type", {"extension-definition"}, _set(extension_types=["add-on"])),
+    ("extension-definition: extension_properties without toplevel", {"extension-definition"},
+     _set(extension_types=["property-extension"], extension_properties=["x_example_a"])),
+    ("extension-definition: version number", {"extension-definition"}, _set(version=1)),
+    ("note: missing content", {"note"}, _drop("content")),
+    ("note: missing object_refs", {"note"}, _drop("object_refs")),
+    ("note: object_refs string", {"note"}, _set(object_refs=f"report--{X}")),
+    ("note: authors empty", {"note"}, _set(authors=[])),
+    ("user-account: only custom properties", {"user-account"},
+     lambda obj, gen: [obj.pop(k) for k in list(obj) if k not in ("type", "id", "spec_version")] and None),
+    ("user-account: is_disabled string", {"user-account"}, _set(is_disabled="yes")),
+    ("user-account: account_created bad", {"user-account"}, _set(account_created="2026-11-31T00:00:00Z")),
+]
+
+# Marking definitions: their own mutations (the common ones above assume SDO shapes).
+MARKING_MUTATIONS: list[Mutation] = [
+    ("statement: missing definition", {"statement"}, _drop("definition")),
+    ("statement: missing definition_type", {"statement"}, _drop("definition_type")),
+    ("statement: definition without statement", {"statement"}, _set(definition={"text": "x"})),
+    ("statement: definition string", {"statement"}, _set(definition="x")),
+    ("statement: missing created", {"statement"}, _drop("created")),
+    ("statement: missing spec_version", {"statement"}, _drop("spec_version")),
+    ("statement: circular object_marking_refs", {"statement"}, _circular),
+    ("statement: created_by_ref not an id", {"statement"}, _set(created_by_ref="hub")),
+    ("statement: extensions bad key", {"statement"}, _set(extensions={"custom-ext": {"a_b": 1}})),
+    ("tlp1: wrong name", {"tlp1"}, _set(name="TLP:PURPLE")),
+    ("tlp1: wrong colour", {"tlp1"}, _set(definition={"tlp": "purple"})),
+    ("tlp1: extra property", {"tlp1"}, _set(created_by_ref=HUB_IDENTITY)),
+    ("tlp1: unknown id", {"tlp1"}, _set(id=f"marking-definition--{X}")),
+    ("tlp1: wrong created", {"tlp1"}, _set(created="2018-01-20T00:00:00.000Z")),
+    ("tlp2: wrong level", {"tlp2"}, lambda obj, gen: obj["extensions"][TLP2_EXTENSION_ID].update(tlp_2_0="purple")),
+    ("tlp2: wrong name", {"tlp2"}, _set(name="TLP:PURPLE")),
+    ("tlp2: unknown id", {"tlp2"}, _set(id=f"marking-definition--{X}")),
+    ("tlp2: missing name", {"tlp2"}, _drop("name")),
+    ("tlp2: extra extension member", {"tlp2"}, lambda obj, gen: obj["extensions"][TLP2_EXTENSION_ID].update(level=1)),
+]
+
+# The IaaS-account extension (judged by the shipped JSON Schema; stix2-validator sees valid SCOs).
+IAAS_MUTATIONS: list[tuple[str, Callable[[dict[str, Any], Gen], None]]] = [
+    *[(f"iaas: missing {p}", _ext(**{p: _DELETE})) for p in (
+        "extension_type", "provider_ref", "provider_account_pseudonym", "first_abuse_seen",
+        "acquisition", "kyc_status", "abused_resource_refs", "abuse_types")],
+    ("iaas: extension_type new-sco", _ext(extension_type="new-sco")),
+    ("iaas: provider_ref not an identity", _ext(provider_ref=f"infrastructure--{X}")),
+    ("iaas: provider_ref not an id", _ext(provider_ref="Example Cloud")),
+    ("iaas: pseudonym is clear text", _ext(provider_account_pseudonym="acct-12345")),
+    ("iaas: pseudonym upper-case hex", _ext(provider_account_pseudonym="hmac-sha256:k1:" + "A" * 64)),
+    ("iaas: first_abuse_seen bad", _ext(first_abuse_seen="2026-13-01T00:00:00Z")),
+    ("iaas: account_created bad", _ext(account_created="last year")),
+    ("iaas: last_seen 31 April", _ext(last_seen="2026-04-31T00:00:00Z")),
+    ("iaas: acquisition unknown", _ext(acquisition="gift", reseller_ref=_DELETE)),
+    ("iaas: reseller without reseller_ref", _ext(acquisition="reseller", reseller_ref=_DELETE)),
+    ("iaas: reseller_ref with direct signup", _ext(acquisition="direct-signup", reseller_ref=f"identity--{X}")),
+    ("iaas: reseller_ref not an identity", _ext(acquisition="reseller", reseller_ref=f"url--{X}")),
+    ("iaas: kyc_status unknown", _ext(kyc_status="maybe")),
+    ("iaas: declared_country lower case", _ext(declared_country="us")),
+    ("iaas: declared_country unassigned", _ext(declared_country="XX")),
+    ("iaas: declared_country alpha-3", _ext(declared_country="USA")),
+    ("iaas: pseudonyms unknown member", _ext(pseudonyms={"ssn": "hmac-sha256:k1:" + "a" * 64})),
+    ("iaas: pseudonyms clear email", _ext(pseudonyms={"email": "bad@example.com"})),
+    ("iaas: pseudonyms empty", _ext(pseudonyms={})),
+    ("iaas: abused_resource_refs empty", _ext(abused_resource_refs=[])),
+    ("iaas: abused_resource_refs an indicator", _ext(abused_resource_refs=[f"indicator--{X}"])),
+    ("iaas: abused_resource_refs string", _ext(abused_resource_refs=f"url--{X}")),
+    ("iaas: abuse_types empty", _ext(abuse_types=[])),
+    ("iaas: abuse_types capitalised", _ext(abuse_types=["Phishing"])),
+    ("iaas: abuse_types with space", _ext(abuse_types=["command and control"])),
+    ("iaas: action_taken unknown", _ext(action_taken="banned", action_taken_at="2026-11-01T00:00:00Z")),
+    ("iaas: suspended without action_taken_at", _ext(action_taken="suspended", action_taken_at=_DELETE)),
+    ("iaas: action_taken_at bad", _ext(action_taken="terminated", action_taken_at="soon")),
+    ("iaas: confidence 101", _ext(confidence=101)),
+    ("iaas: confidence string", _ext(confidence="high")),
+    ("iaas: unknown member", _ext(x_notes="extra")),
+    ("iaas: account_type not cloud-iaas", lambda obj, gen: obj.update(account_type="unix")),
+    ("iaas: extension not an object", lambda obj, gen: obj["extensions"].update({IAAS: "yes"})),
+]
+
+
+def _kind(obj: dict[str, Any]) -> str:
+    if obj["type"] != "marking-definition":
+        return obj["type"]
+    if obj.get("definition_type") == "tlp":
+        return "tlp1"
+    if "extensions" in obj:
+        return "tlp2"
+    return "statement"
+
+
+def build_corpus(seed: int = SEED) -> list[tuple[str, bool, dict[str, Any]]]:
+    """``(case name, intended validity, object)`` for >= 200 valid and >= 200 invalid objects."""
+    gen = Gen(seed)
+    corpus: list[tuple[str, bool, dict[str, Any]]] = []
+    builders = gen.builders()
+    valid: list[dict[str, Any]] = []
+    for i in range(20 * len(builders)):
+        builder = builders[i % len(builders)]
+        obj = builder()
+        valid.append(obj)
+        corpus.append((f"valid {builder.__name__} #{i}", True, obj))
+    by_kind: dict[str, list[dict[str, Any]]] = {}
+    for obj in valid:
+        by_kind.setdefault(_kind(obj), []).append(obj)
+
+    def pick(kind: str) -> dict[str, Any]:
+        return copy.deepcopy(gen.r.choice(by_kind[kind]))
+
+    for name, types, mutate in MUTATIONS:
+        kinds = sorted(types) if types is not None else sorted(k for k in by_kind if k not in ("tlp1", "tlp2", "statement"))
+        for kind in gen.r.sample(kinds, min(2, len(kinds))):
+            obj = pick(kind)
+            if "user-account" == kind and name.startswith("user-account"):
+                obj = copy.deepcopy(gen.r.choice([o for o in by_kind[kind] if IAAS not in o.get("extensions", {})]))
+            mutate(obj, gen)
+            corpus.append((f"{name} [{kind}]", False, obj))
+    for name, kinds, mutate in MARKING_MUTATIONS:
+        for kind in sorted(kinds or ()):
+            obj = pick(kind)
+            mutate(obj, gen)
+            corpus.append((name, False, obj))
+    iaas_accounts = [o for o in by_kind["user-account"] if IAAS in o.get("extensions", {})]
+    for name, mutate in IAAS_MUTATIONS:
+        for _ in range(2):
+            obj = copy.deepcopy(gen.r.choice(iaas_accounts))
+            mutate(obj, gen)
+            corpus.append((name, False, obj))
+    return corpus
+
+
+# ---------------------------------------------------------------------------------------------
+# Known false verdicts of stix2-validator 3.3 (non-strict), kept out of the comparison above.
+# Each row: (why, object, hub verdict, stix2-validator verdict).
+
+def _indicator(**kw: Any) -> dict[str, Any]:
+    obj = {"type": "indicator", "spec_version": "2.1", "id": f"indicator--{X}",
+           "created": "2026-11-01T00:00:00.000Z", "modified": "2026-11-01T00:00:00.000Z",
+           "pattern": "[ipv4-addr:value = '198.51.100.1']", "pattern_type": "stix",
+           "valid_from": "2026-11-01T00:00:00Z"}
+    obj.update(kw)
+    return obj
+
+
+KNOWN_DISAGREEMENTS: list[tuple[str, dict[str, Any], bool, bool]] = [
+    ("STIX 2.1 3.2: created_by_ref MUST be an identity id; the OASIS core schema only checks "
+     "the identifier form",
+     _indicator(created_by_ref=f"indicator--{X}"), False, True),
+    ("STIX 2.1 7.2.2: object_marking_refs are marking-definition ids; the core schema only "
+     "checks the identifier form",
+     _indicator(object_marking_refs=[f"indicator--{X}"]), False, True),
+    ("STIX 2.1 3.1: property names use only a-z, 0-9, '_'; the OASIS properties regex "
+     "'^([a-z][a-z0-9_]{2,249})|id$' is not anchored at the end, so 'x_fooBar' passes",
+     _indicator(x_fooBar="a"), False, True),
+    ("STIX 2.1 5.5: sighting_of_ref refers to an SDO; the OASIS schema admits SCO ids",
+     {"type": "sighting", "spec_version": "2.1", "id": f"sighting--{X}",
+      "created": "2026-11-01T00:00:00.000Z", "modified": "2026-11-01T00:00:00.000Z",
+      "sighting_of_ref": f"ipv4-addr--{X}"}, False, True),
+    ("STIX 2.1 6.4: ipv4-addr resolves_to_refs are mac-addr ids; the OASIS schema only wants "
+     "strings",
+     {"type": "ipv4-addr", "id": f"ipv4-addr--{X}", "value": "198.51.100.1",
+      "resolves_to_refs": [f"domain-name--{X}"]}, False, True),
+    ("STIX 2.1 7.3: an extension-definition requires created_by_ref; the OASIS schema does "
+     "not",
+     {"type": "extension-definition", "spec_version": "2.1", "id": f"extension-definition--{X}",
+      "created": "2026-11-01T00:00:00.000Z", "modified": "2026-11-01T00:00:00.000Z",
+      "name": "x", "schema": "x", "version": "1", "extension_types": ["new-sdo"]}, False, True),
+    ("RFC 5646: 'es-419' is a well-formed language tag; stix2-validator accepts only the tags "
+     "on its own fixed list",
+     _indicator(lang="es-419"), True, False),
+    ("STIX 2.1 7.2.3: a granular marking has exactly one of marking_ref and lang; the OASIS "
+     "schema always requires marking_ref",
+     _indicator(granular_markings=[{"selectors": ["pattern"], "lang": "en"}]), True, False),
+]
+
+
+@pytest.fixture(scope="module")
+def corpus() -> list[tuple[str, bool, dict[str, Any]]]:
+    return build_corpus()
+
+
+def test_corpus_is_large_enough(corpus: list[tuple[str, bool, dict[str, Any]]]) -> None:
+    valid = sum(1 for _, ok, _ in corpus if ok)
+    assert valid >= 200
+    assert len(corpus) - valid >= 200
+    kinds = {_kind(obj) for _, _, obj in corpus}
+    assert {"identity", "user-account", "infrastructure", "ipv4-addr", "ipv6-addr",
+            "domain-name", "url", "indicator", "relationship", "report", "sighting", "tlp1",
+            "tlp2", "statement", "extension-definition", "note"} <= kinds
+
+
+def _iter_verdicts(corpus: list[tuple[str, bool, dict[str, Any]]]) -> Iterator[tuple[str, bool, bool, bool, list[str]]]:
+    for name, intended, obj in corpus:
+        errors = validate(obj)
+        yield name, intended, oracle_valid(obj), not errors, errors
+
+
+def test_hub_agrees_with_oasis_validator(corpus: list[tuple[str, bool, dict[str, Any]]]) -> None:
+    problems = []
+    for name, intended, oracle, hub, errors in _iter_verdicts(corpus):
+        if hub != oracle:
+            problems.append(f"{name}: hub={'valid' if hub else 'invalid'} "
+                            f"oracle={'valid' if oracle else 'invalid'} hub errors={errors}")
+        elif oracle != intended:
+            problems.append(f"{name}: the generator meant it to be "
+                            f"{'valid' if intended else 'invalid'} but both judge otherwise")
+    assert not problems, "\n".join(problems[:40]) + f"\n({len(problems)} disagreements)"
+
+
+@pytest.mark.parametrize(("why", "obj", "hub", "oasis"), KNOWN_DISAGREEMENTS,
+                         ids=[row[0][:40] for row in KNOWN_DISAGREEMENTS])
+def test_known_disagreements(why: str, obj: dict[str, Any], hub: bool, oasis: bool) -> None:
+    assert (not validate(obj)) is hub, validate(obj)
+    assert oasis_valid(obj) is oasis
