@@ -16,7 +16,7 @@ from typing import Any
 _TYPE_RE = re.compile(r"^[a-z0-9][a-z0-9-]{1,248}[a-z0-9]$")
 _ID_RE = re.compile(
     r"^([a-z0-9][a-z0-9-]{1,248}[a-z0-9])--"
-    r"[0-9a-f]{8}-[0-9a-f]{4}-[1-8][0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$"
+    r"[0-9a-f]{8}-[0-9a-f]{4}-[1-5][0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$"
 )
 # STIX 2.1 section 3.2: YYYY-MM-DDTHH:mm:ss[.s+]Z, always UTC.
 _TS_RE = re.compile(r"^(\d{4})-(\d{2})-(\d{2})T(\d{2}):(\d{2}):(\d{2})(?:\.(\d+))?Z$")

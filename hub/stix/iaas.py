@@ -116,7 +116,7 @@ def check_iaas_extension(obj: dict[str, Any], body: Any, errors: list[str]) -> N
         errors.append(f"{_P}missing required property 'action_taken_at' (action_taken is {action!r})")
 
     value = body.get("declared_country")
-    if value is not None and value not in ISO3166_ALPHA2:
+    if value is not None and not (isinstance(value, str) and value in ISO3166_ALPHA2):
         errors.append(
             f"{_P}'declared_country' must be an ISO 3166-1 alpha-2 code in upper case; got {value!r}"
         )

@@ -100,9 +100,10 @@ def _is_iban(candidate: str) -> bool:
 
 
 def _has_phone(text: str) -> bool:
-    # Region "US" finds national North American numbers and every "+<country>" number;
-    # region None finds "+<country>" numbers only, so it adds nothing once "US" found one.
-    for region in ("US", None):
+    # Region "US" finds national North American numbers and "+<country>" numbers; region None
+    # finds only "+<country>" numbers, so it can add something only when there is a "+".
+    regions = ("US", None) if "+" in text else ("US",)
+    for region in regions:
         for _ in PhoneNumberMatcher(text, region, leniency=Leniency.VALID):
             return True
     return False

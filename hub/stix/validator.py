@@ -29,6 +29,8 @@ import re
 from collections.abc import Callable, Collection
 from typing import Any
 
+import idna  # IDNA 2008, as the OASIS schema's "idn-hostname" format; installed with requests
+
 from hub.stix.basics import SCO_TYPES, InvalidObject, check_basics, parse_timestamp_us
 from hub.stix.extensions import IAAS_ACCOUNT_EXTENSION_ID
 from hub.stix.iaas import check_iaas_extension
@@ -162,7 +164,7 @@ def _timestamp(value: Any, prop: str, errors: list[str]) -> None:
 
 
 def _str_list(value: Any, prop: str, errors: list[str]) -> None:
-    # Section 2.? (list): empty lists are prohibited.
+    # Section 2.7 (list): empty lists are prohibited.
     if not isinstance(value, list) or not value:
         errors.append(f"{prop} must be a non-empty list of strings, got {_tn(value)}")
         return
@@ -332,8 +334,6 @@ def _domain(value: Any, prop: str, errors: list[str]) -> None:
         return
     # Internationalised names, and labels with "--" (which IDNA 2008 reserves for A-labels).
     try:
-        import idna
-
         idna.encode(value)
     except (idna.IDNAError, UnicodeError, ValueError):
         errors.append(f"{prop} {value!r} is not a valid domain name")
@@ -410,7 +410,7 @@ def _check_extension_definition(obj: dict[str, Any], errors: list[str]) -> None:
     types = obj.get("extension_types")
     if isinstance(types, list):
         for i, value in enumerate(types):
-            if value not in EXTENSION_TYPES:
+            if not isinstance(value, str) or value not in EXTENSION_TYPES:
                 errors.append(f"extension_types[{i}] must be one of "
                               f"{', '.join(sorted(EXTENSION_TYPES))}; got {value!r}")
         if "extension_properties" in obj and "toplevel-property-extension" not in types:
@@ -533,8 +533,6 @@ def _check_marking_definition(obj: dict[str, Any], errors: list[str]) -> None:
     definition_type = obj.get("definition_type")
     definition = obj.get("definition")
     extensions = obj.get("extensions")
-    if "spec_version" not in obj:
-        errors.append("missing required property 'spec_version'")
 
     if definition_type == "tlp":
         # Section 7.2.1.4: only the four predefined TLP 1.0 objects, exactly as published.
@@ -651,7 +649,7 @@ def _check_extensions(obj: dict[str, Any], obj_type: str, exts: Any, errors: lis
             ext_type = body.get("extension_type")
             if ext_type is None:
                 errors.append(f"{where}: missing required property 'extension_type'")
-            elif ext_type not in EXTENSION_TYPES:
+            elif not isinstance(ext_type, str) or ext_type not in EXTENSION_TYPES:
                 errors.append(f"{where}.extension_type must be one of "
                               f"{', '.join(sorted(EXTENSION_TYPES))}; got {ext_type!r}")
             if key == IAAS_ACCOUNT_EXTENSION_ID:

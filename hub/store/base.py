@@ -6,12 +6,17 @@ tests in ``tests/store`` run against every implementation.
 
 from __future__ import annotations
 
-from typing import Iterable, Protocol
+from typing import Callable, Iterable, Iterator, Protocol
 
+from hub.store.audit import AuditEntry, AuditRecord
 from hub.store.records import (
-    AddOutcome, Collection, Grant, NewVersion, ObjectFilter, Page, Party, StatusRecord,
+    AddOutcome, Collection, Grant, KeyRecord, NewVersion, ObjectFilter, Page, Party, StatusRecord,
     StoredVersion,
 )
+
+#: Called inside the transaction that stores a submission, with the outcome of each version:
+#: returns the status to save, when it expires, and the audit entry, all committed together.
+Finish = Callable[[list[AddOutcome]], tuple[StatusRecord, int, AuditEntry]]
 
 
 class DuplicateError(Exception):
@@ -40,7 +45,7 @@ class Store(Protocol):
 
     # -- objects
     def add_versions(self, collection_pk: int, party_pk: int, versions: Iterable[NewVersion],
-                     now_us: int) -> list[AddOutcome]: ...
+                     now_us: int, finish: Finish | None = None) -> list[AddOutcome]: ...
     def query_objects(self, collection_pk: int, flt: ObjectFilter, after_us: int | None,
                       limit: int) -> Page: ...
     def object_versions(self, collection_pk: int, stix_id: str, flt: ObjectFilter,
@@ -54,6 +59,21 @@ class Store(Protocol):
     def save_status(self, status: StatusRecord, expires_us: int) -> None: ...
     def get_status(self, status_id: str, now_us: int) -> StatusRecord | None: ...
     def purge_statuses(self, now_us: int) -> int: ...
+
+    # -- signing keys
+    def add_key(self, party_pk: int, key_id: str, alg: str, jwk_json: str, not_before_us: int,
+                not_after_us: int | None, now_us: int) -> None: ...
+    def list_keys(self, party_pk: int | None = None) -> list[KeyRecord]: ...
+    def revoke_key(self, key_id: str, now_us: int) -> bool: ...
+
+    # -- the audit chain
+    def append_audit(self, entries: list[AuditEntry], now_us: int) -> None: ...
+    def iter_audit(self, since_us: int | None = None) -> Iterator[AuditRecord]: ...
+    def audit_head(self) -> tuple[int, str]: ...
+
+    # -- settings
+    def get_setting(self, name: str) -> str | None: ...
+    def set_setting(self, name: str, value: str) -> None: ...
 
     def close(self) -> None: ...
 

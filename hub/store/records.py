@@ -116,3 +116,18 @@ class StatusRecord:
     @property
     def total_count(self) -> int:
         return len(self.successes) + len(self.failures) + len(self.pendings)
+
+
+@dataclass(frozen=True, slots=True)
+class KeyRecord:
+    """A party's registered public signing key."""
+
+    key_id: str
+    alg: str
+    jwk_json: str
+    party_name: str
+    identity_id: str
+    not_before_us: int
+    not_after_us: int | None
+    revoked_us: int | None
+    created_us: int

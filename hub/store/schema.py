@@ -83,3 +83,43 @@ statuses = Table(
     Column("status", String(20), nullable=False),
     Column("details_json", Text, nullable=False),
 )
+
+party_keys = Table(
+    "party_keys", metadata,
+    Column("pk", Integer, primary_key=True, autoincrement=True),
+    Column("party_pk", Integer, ForeignKey("parties.pk", ondelete="CASCADE"), nullable=False),
+    Column("key_id", String(100), nullable=False, unique=True),
+    Column("alg", String(20), nullable=False),
+    Column("jwk_json", Text, nullable=False),
+    Column("not_before_us", BigInteger, nullable=False),
+    Column("not_after_us", BigInteger, nullable=True),
+    Column("revoked_us", BigInteger, nullable=True),
+    Column("created_us", BigInteger, nullable=False),
+)
+
+# The audit trail: append-only, each record holding the hash of the one before it.
+audit_log = Table(
+    "audit_log", metadata,
+    Column("seq", BigInteger, primary_key=True, autoincrement=False),
+    Column("at_us", BigInteger, nullable=False, index=True),
+    Column("kind", String(40), nullable=False),
+    Column("party", String(200), nullable=False),
+    Column("collection", String(36), nullable=False),
+    Column("data_json", Text, nullable=False),
+    Column("prev_hash", String(64), nullable=False),
+    Column("hash", String(64), nullable=False),
+)
+
+# One row: the newest record of the chain. Appenders lock it, so the chain stays a line.
+audit_head = Table(
+    "audit_head", metadata,
+    Column("id", Integer, primary_key=True, autoincrement=False),
+    Column("seq", BigInteger, nullable=False),
+    Column("hash", String(64), nullable=False),
+)
+
+settings = Table(
+    "settings", metadata,
+    Column("name", String(100), primary_key=True),
+    Column("value", Text, nullable=False),
+)

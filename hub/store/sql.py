@@ -18,9 +18,10 @@ from sqlalchemy.engine import Engine, make_url
 from sqlalchemy.exc import IntegrityError
 
 from hub.store import schema as t
-from hub.store.base import DuplicateError
+from hub.store.audit import AuditEntry, AuditRecord, record_hash
+from hub.store.base import DuplicateError, Finish
 from hub.store.records import (
-    AddOutcome, Collection, Grant, NewVersion, ObjectFilter, Page, Party, StatusRecord,
+    AddOutcome, Collection, Grant, KeyRecord, NewVersion, ObjectFilter, Page, Party, StatusRecord,
     StoredVersion,
 )
 from hub.stix.basics import format_timestamp_us
@@ -83,7 +84,92 @@ def _chunks(items: list[str]) -> Iterator[list[str]]:
         yield items[i:i + _CHUNK]
 
 
-class SqlStore:
+class _KeysAuditSettings:
+    """Signing keys, the audit chain and settings (mixed into :class:`SqlStore`)."""
+
+    engine: Engine
+
+    # -- signing keys
+    def add_key(self, party_pk: int, key_id: str, alg: str, jwk_json: str, not_before_us: int,
+                not_after_us: int | None, now_us: int) -> None:
+        try:
+            with self._write() as conn:  # type: ignore[attr-defined]
+                conn.execute(insert(t.party_keys).values(
+                    party_pk=party_pk, key_id=key_id, alg=alg, jwk_json=jwk_json,
+                    not_before_us=not_before_us, not_after_us=not_after_us, created_us=now_us))
+        except IntegrityError:
+            raise DuplicateError(f"key {key_id} is already registered") from None
+
+    def list_keys(self, party_pk: int | None = None) -> list[KeyRecord]:
+        k, p = t.party_keys, t.parties
+        q = (select(k.c.key_id, k.c.alg, k.c.jwk_json, p.c.name, p.c.identity_id, k.c.not_before_us,
+                    k.c.not_after_us, k.c.revoked_us, k.c.created_us)
+             .join(p, p.c.pk == k.c.party_pk).order_by(k.c.pk))
+        if party_pk is not None:
+            q = q.where(k.c.party_pk == party_pk)
+        with self.engine.connect() as conn:
+            rows = conn.execute(q).all()
+            conn.rollback()
+        return [KeyRecord(*r) for r in rows]
+
+    def revoke_key(self, key_id: str, now_us: int) -> bool:
+        with self._write() as conn:  # type: ignore[attr-defined]
+            return conn.execute(update(t.party_keys)
+                                .where(t.party_keys.c.key_id == key_id, t.party_keys.c.revoked_us.is_(None))
+                                .values(revoked_us=now_us)).rowcount == 1
+
+    # -- audit chain
+    @staticmethod
+    def _append_audit(conn: Connection, entries: list[AuditEntry], now_us: int) -> None:
+        h = t.audit_head
+        seq, prev = conn.execute(select(h.c.seq, h.c.hash).where(h.c.id == 1).with_for_update()).one()
+        rows = []
+        for e in entries:
+            seq += 1
+            digest = record_hash(prev, seq, now_us, e.kind, e.party, e.collection, e.data)
+            rows.append(dict(seq=seq, at_us=now_us, kind=e.kind, party=e.party, collection=e.collection,
+                             data_json=orjson.dumps(e.data).decode(), prev_hash=prev, hash=digest))
+            prev = digest
+        conn.execute(insert(t.audit_log), rows)
+        conn.execute(update(h).where(h.c.id == 1).values(seq=seq, hash=prev))
+
+    def append_audit(self, entries: list[AuditEntry], now_us: int) -> None:
+        if entries:
+            with self._write() as conn:  # type: ignore[attr-defined]
+                self._append_audit(conn, entries, now_us)
+
+    def iter_audit(self, since_us: int | None = None) -> Iterator[AuditRecord]:
+        a = t.audit_log
+        q = select(a).order_by(a.c.seq)
+        if since_us is not None:
+            q = q.where(a.c.at_us >= since_us)
+        with self.engine.connect() as conn:
+            for r in conn.execution_options(yield_per=1000).execute(q):
+                yield AuditRecord(r.seq, r.at_us, r.kind, r.party, r.collection, orjson.loads(r.data_json),
+                                  r.prev_hash, r.hash)
+
+    def audit_head(self) -> tuple[int, str]:
+        with self.engine.connect() as conn:
+            seq, digest = conn.execute(select(t.audit_head.c.seq, t.audit_head.c.hash)).one()
+            conn.rollback()
+        return seq, digest
+
+    # -- settings
+    def get_setting(self, name: str) -> str | None:
+        with self.engine.connect() as conn:
+            value = conn.execute(select(t.settings.c.value).where(t.settings.c.name == name)).scalar()
+            conn.rollback()
+        return value
+
+    def set_setting(self, name: str, value: str) -> None:
+        with self._write() as conn:  # type: ignore[attr-defined]
+            if conn.execute(select(t.settings.c.name).where(t.settings.c.name == name)).first():
+                conn.execute(update(t.settings).where(t.settings.c.name == name).values(value=value))
+            else:
+                conn.execute(insert(t.settings).values(name=name, value=value))
+
+
+class SqlStore(_KeysAuditSettings):
     """The :class:`hub.store.base.Store` over SQLAlchemy Core."""
 
     def __init__(self, url: str) -> None:
@@ -208,7 +294,7 @@ class SqlStore:
 
     # -- objects
     def add_versions(self, collection_pk: int, party_pk: int, versions: Iterable[NewVersion],
-                     now_us: int) -> list[AddOutcome]:
+                     now_us: int, finish: Finish | None = None) -> list[AddOutcome]:
         batch = list(versions)
         o = t.objects
         outcomes: list[AddOutcome] = []
@@ -254,6 +340,11 @@ class SqlStore:
                              .values(last_added_us=last))
             if touched:
                 self._refresh_flags(conn, collection_pk, sorted(touched))
+            if finish is not None:
+                # The status and the audit record commit with the objects, or not at all.
+                status, expires_us, entry = finish(outcomes)
+                self._insert_status(conn, status, expires_us)
+                self._append_audit(conn, [entry], now_us)
         return outcomes
 
     @staticmethod
@@ -341,13 +432,17 @@ class SqlStore:
 
     # -- statuses
     def save_status(self, status: StatusRecord, expires_us: int) -> None:
+        with self._write() as conn:
+            self._insert_status(conn, status, expires_us)
+
+    @staticmethod
+    def _insert_status(conn: Connection, status: StatusRecord, expires_us: int) -> None:
         details = orjson.dumps({"successes": status.successes, "failures": status.failures,
                                 "pendings": status.pendings}).decode()
-        with self._write() as conn:
-            conn.execute(insert(t.statuses).values(
-                id=status.id, party_pk=status.party_pk, collection_pk=status.collection_pk,
-                request_us=status.request_us, expires_us=expires_us, status=status.status,
-                details_json=details))
+        conn.execute(insert(t.statuses).values(
+            id=status.id, party_pk=status.party_pk, collection_pk=status.collection_pk,
+            request_us=status.request_us, expires_us=expires_us, status=status.status,
+            details_json=details))
 
     def get_status(self, status_id: str, now_us: int) -> StatusRecord | None:
         s = t.statuses

@@ -5,13 +5,13 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-from conftest import RFC8037_D, RFC8037_X, b64d
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec, rsa
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 from cryptography.hazmat.primitives.asymmetric.utils import encode_dss_signature
 
 from hub.signing import KeyFormatError, SigningKey, VerifyKey, b64url_encode, jwk_thumbprint
+from tests.signing.vectors import RFC8037_D, RFC8037_X, b64d
 
 # RFC 7638 section 3.1.
 RFC7638_RSA = {

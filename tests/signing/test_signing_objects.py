@@ -8,10 +8,9 @@ from datetime import datetime, timedelta, timezone
 from typing import Any, Callable
 
 import pytest
-from conftest import HUB, OTHER_EXTENSION, PEER, SIGNED_AT, SUBMITTER, b64d
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import ec
-from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
 from cryptography.hazmat.primitives.asymmetric.utils import encode_dss_signature
 
 from hub.signing import (
@@ -30,6 +29,7 @@ from hub.signing import (
     verify_entry,
 )
 from hub.stix.extensions import SIGNATURE_EXTENSION_ID
+from tests.signing.vectors import HUB, OTHER_EXTENSION, PEER, RFC8037_D, SIGNED_AT, SUBMITTER, b64d
 
 MakeReport = Callable[..., dict[str, Any]]
 
@@ -176,7 +176,7 @@ def test_ed25519_signature_checked_with_the_raw_primitive(rfc8037_key: SigningKe
     public = Ed25519PublicKey.from_public_bytes(b64d("11qYAYKxCrfVS_7TyWQHOg7hcvPapiMlrwIaaPcHURo"))
     public.verify(b64d(entry["value"]), expected)  # raises InvalidSignature if wrong
     # Ed25519 is deterministic: the value is exactly the primitive's signature of those bytes.
-    assert b64d(entry["value"]) == rfc8037_key._key.sign(expected)  # type: ignore[union-attr]
+    assert b64d(entry["value"]) == Ed25519PrivateKey.from_private_bytes(b64d(RFC8037_D)).sign(expected)
     assert signing_input(signed, signatures_of(signed)[0]) == expected
 
 

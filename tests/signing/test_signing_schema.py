@@ -9,13 +9,13 @@ from typing import Any, Callable
 
 import pytest
 import stix2
-from conftest import HUB, SIGNED_AT, SUBMITTER
 from jsonschema import Draft202012Validator
 from referencing import Registry, Resource
 
 from hub.signing import SignatureFormatError, SigningKey, sign_object, signatures_of
 from hub.stix.basics import check_basics
 from hub.stix.extensions import SIGNATURE_EXTENSION_ID
+from tests.signing.vectors import HUB, SIGNED_AT, SUBMITTER
 
 FOLDER = Path(__file__).resolve().parents[2] / "schemas" / "signature"
 
@@ -55,6 +55,14 @@ def test_extension_definition() -> None:
         check_basics(obj)
         parsed = stix2.parse(obj, allow_custom=False)
         assert parsed.id == obj["id"]
+
+
+def test_one_abusehub_identity() -> None:
+    """Every extension the project ships is authored by the same identity object."""
+    copies = {p.parent.name: json.loads(p.read_text(encoding="utf-8"))
+              for p in FOLDER.parent.glob("*/identity.json")}
+    assert copies["signature"] == load("identity.json")
+    assert all(obj == copies["signature"] for obj in copies.values()), sorted(copies)
 
 
 @pytest.mark.parametrize("algs", [["Ed25519"], ["ES256"], ["Ed25519", "ES256", "Ed25519"]])

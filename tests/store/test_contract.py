@@ -163,4 +163,4 @@ def test_statuses_expire(setup: tuple[SqlStore, int, int]) -> None:
 
 
 def test_migrate_is_idempotent(store: SqlStore) -> None:
-    assert store.migrate() == store.migrate() == "0001"
+    assert store.migrate() == store.migrate() == "0002"

@@ -1,0 +1,199 @@
+"""Validator messages name the property at fault; the shipped extension objects are valid."""
+
+from __future__ import annotations
+
+import copy
+import json
+from pathlib import Path
+from typing import Any
+
+import jsonschema
+import pytest
+from stix2validator import ValidationOptions, validate_instance
+
+from hub.stix.extensions import IAAS_ACCOUNT_EXTENSION_ID as IAAS
+from hub.stix.patterns import pattern_errors
+from hub.stix.validator import is_valid, validate
+
+ROOT = Path(__file__).resolve().parents[2]
+SCHEMA_DIR = ROOT / "schemas/iaas-account"
+X = "0b1c5f62-8f5e-4b8e-9d3a-2c6f0a7e1d44"
+P = "hmac-sha256:k1:" + "ab" * 32
+
+ACCOUNT: dict[str, Any] = {
+    "type": "user-account", "spec_version": "2.1", "id": f"user-account--{X}",
+    "account_type": "cloud-iaas", "user_id": P,
+    "extensions": {IAAS: {
+        "extension_type": "property-extension",
+        "provider_ref": "identity--5e5e6b2a-5b8a-4a43-9a3e-1d2c0b4f7a10",
+        "provider_account_pseudonym": P,
+        "account_created": "2026-10-01T08:00:00Z",
+        "first_abuse_seen": "2026-11-01T00:00:00.000Z",
+        "acquisition": "reseller", "reseller_ref": f"identity--{X}",
+        "kyc_status": "failed", "declared_country": "NL",
+        "pseudonyms": {"email": P, "phone": P},
+        "abused_resource_refs": [f"ipv4-addr--{X}", f"domain-name--{X}"],
+        "abuse_types": ["command-and-control", "bulletproof-resale"],
+        "action_taken": "suspended", "action_taken_at": "2026-11-02T00:00:00Z",
+        "confidence": 85,
+    }},
+}
+INDICATOR: dict[str, Any] = {
+    "type": "indicator", "spec_version": "2.1", "id": f"indicator--{X}",
+    "created": "2026-11-01T00:00:00.000Z", "modified": "2026-11-01T00:00:00.000Z",
+    "pattern": "[ipv4-addr:value = '198.51.100.7']", "pattern_type": "stix",
+    "valid_from": "2026-11-01T00:00:00Z",
+}
+
+
+def _account(**changes: Any) -> dict[str, Any]:
+    obj = copy.deepcopy(ACCOUNT)
+    body = obj["extensions"][IAAS]
+    for key, value in changes.items():
+        if value is None:
+            body.pop(key, None)
+        else:
+            body[key] = value
+    return obj
+
+
+def _indicator(**changes: Any) -> dict[str, Any]:
+    obj = copy.deepcopy(INDICATOR)
+    for key, value in changes.items():
+        if value is None:
+            obj.pop(key, None)
+        else:
+            obj[key] = value
+    return obj
+
+
+def test_examples_are_valid() -> None:
+    assert validate(ACCOUNT) == []
+    assert validate(INDICATOR) == []
+
+
+@pytest.mark.parametrize(
+    ("obj", "expected"),
+    [
+        pytest.param(_account(kyc_status=None),
+                     "user-account extension: missing required property 'kyc_status'", id="missing kyc"),
+        pytest.param(_account(provider_ref=None), "missing required property 'provider_ref'", id="missing provider"),
+        pytest.param(_account(abuse_types=None), "missing required property 'abuse_types'", id="missing abuse_types"),
+        pytest.param(_account(kyc_status="maybe"), "'kyc_status' must be one of", id="kyc enum"),
+        pytest.param(_account(acquisition="gift", reseller_ref=None), "'acquisition' must be one of", id="acquisition enum"),
+        pytest.param(_account(reseller_ref=None), "missing required property 'reseller_ref'", id="reseller needs ref"),
+        pytest.param(_account(acquisition="direct-signup"), "'reseller_ref' is only allowed", id="ref without reseller"),
+        pytest.param(_account(action_taken_at=None), "missing required property 'action_taken_at'", id="action time"),
+        pytest.param(_account(action_taken="banned"), "'action_taken' must be one of", id="action enum"),
+        pytest.param(_account(declared_country="nl"), "'declared_country'", id="country case"),
+        pytest.param(_account(pseudonyms={"ssn": P}), "'pseudonyms' has unknown member 'ssn'", id="pseudonym kind"),
+        pytest.param(_account(pseudonyms={"email": "a@b.c"}), "'pseudonyms.email'", id="pseudonym clear"),
+        pytest.param(_account(provider_account_pseudonym="acct-1"), "'provider_account_pseudonym'", id="account pseudonym"),
+        pytest.param(_account(abused_resource_refs=[f"indicator--{X}"]), "'abused_resource_refs[0]'", id="resource type"),
+        pytest.param(_account(abuse_types=["C2 server"]), "'abuse_types[0]'", id="abuse type form"),
+        pytest.param(_account(confidence=200), "'confidence' must be an integer from 0 to 100", id="ext confidence"),
+        pytest.param(_account(first_abuse_seen="2026-02-30T00:00:00Z"), "first_abuse_seen", id="ext timestamp"),
+        pytest.param(_account(notes="x"), "unknown property 'notes'", id="ext unknown"),
+        pytest.param(_indicator(pattern=None), "missing required property 'pattern'", id="missing pattern"),
+        pytest.param(_indicator(valid_until="2026-10-01T00:00:00Z"), "valid_until", id="valid_until order"),
+        pytest.param(_indicator(pattern="[ipv4-addr:value = '1'"), "pattern:", id="bad pattern"),
+        pytest.param(_indicator(confidence=101), "confidence must be between 0 and 100", id="confidence"),
+        pytest.param(_indicator(lang="en_GB"), "lang", id="lang"),
+        pytest.param(_indicator(revoked="no"), "revoked must be a boolean", id="revoked"),
+        pytest.param(_indicator(labels=[]), "labels must be a non-empty list", id="labels"),
+        pytest.param(_indicator(created_by_ref=f"report--{X}"), "created_by_ref must refer to identity", id="created_by_ref"),
+        pytest.param(_indicator(object_marking_refs=[f"identity--{X}"]), "object_marking_refs[0] must refer to marking-definition", id="marking refs"),
+        pytest.param(_indicator(external_references=[{"source_name": "x"}]), "external_references[0]", id="external ref"),
+        pytest.param(_indicator(granular_markings=[{"selectors": ["nope"], "marking_ref": f"marking-definition--{X}"}]),
+                     "granular_markings[0].selectors[0]", id="selector"),
+        pytest.param(_indicator(created="2026-11-01T00:00:00Z"), "created must be precise to the millisecond", id="millis"),
+        pytest.param(_indicator(x_Bad="x"), "property name 'x_Bad'", id="custom name"),
+        pytest.param(_indicator(severity="high"), "property 'severity' is reserved", id="reserved"),
+        pytest.param(_indicator(extensions={"bogus": {"a_b": 1}}), "extensions key 'bogus'", id="extension key"),
+        pytest.param(_indicator(id=f"indicator--{X[:14]}7{X[15:]}"), "RFC 4122", id="uuid version"),
+        pytest.param(_indicator(pattern_version="3.0"), "pattern_version", id="pattern version"),
+    ],
+)
+def test_message_names_the_field(obj: dict[str, Any], expected: str) -> None:
+    errors = validate(obj)
+    assert errors, "expected the object to be invalid"
+    assert any(expected in e for e in errors), errors
+
+
+def test_account_type_must_be_cloud_iaas() -> None:
+    obj = copy.deepcopy(ACCOUNT)
+    obj["account_type"] = "unix"
+    assert any("account_type" in e for e in validate(obj))
+
+
+def test_extension_only_on_user_account() -> None:
+    obj = _indicator(extensions={IAAS: copy.deepcopy(ACCOUNT["extensions"][IAAS])})
+    assert any("applies only to user-account" in e for e in validate(obj))
+
+
+def test_not_an_object() -> None:
+    assert validate([]) == ["an object must be a JSON object, got list"]
+    assert not is_valid({"type": "indicator"})
+
+
+def test_pattern_cache_parses_once() -> None:
+    pattern = "[ipv4-addr:value = '198.51.100.1'] AND [domain-name:value = 'cache.example']"
+    pattern_errors.cache_clear()
+    validate(_indicator(pattern=pattern))
+    validate(_indicator(pattern=pattern))
+    info = pattern_errors.cache_info()
+    assert info.misses == 1 and info.hits == 1
+
+
+def test_simple_pattern_fast_path_agrees_with_parser() -> None:
+    from stix2patterns.validator import run_validator
+
+    for pattern in ["[ipv4-addr:value = '1.2.3.4']", "[url:value != 'a\\'b\\\\']",
+                    "[x-custom-thing:some_prop.sub = '']", "[user-account:user_id='x']"]:
+        assert pattern_errors(pattern) == () and run_validator(pattern) == []
+
+
+# ---------------------------------------------------------------------------------------------
+# The shipped extension-definition, identity, bundle and schema.
+
+OASIS = ValidationOptions(version="2.1", strict=False)
+
+
+@pytest.mark.parametrize("name", ["identity.json", "extension-definition.json"])
+def test_shipped_objects_are_valid(name: str) -> None:
+    obj = json.loads((SCHEMA_DIR / name).read_text())
+    assert validate(obj) == []
+    result = validate_instance(obj, OASIS)
+    assert result.is_valid, [e.message for e in result.errors]
+
+
+def test_shipped_bundle_is_valid() -> None:
+    bundle = json.loads((SCHEMA_DIR / "bundle.json").read_text())
+    result = validate_instance(bundle, OASIS)
+    assert result.is_valid, [e.message for e in result.errors]
+    by_type = {obj["type"]: obj for obj in bundle["objects"]}
+    assert set(by_type) == {"identity", "extension-definition"}
+    for obj in bundle["objects"]:
+        assert validate(obj) == []
+    ext = by_type["extension-definition"]
+    assert ext["id"] == IAAS
+    assert ext["created_by_ref"] == by_type["identity"]["id"] == "identity--5e5e6b2a-5b8a-4a43-9a3e-1d2c0b4f7a10"
+    assert ext["extension_types"] == ["property-extension"]
+    assert ext["schema"] == "iaas-account.schema.json"
+    assert ext["version"] == "1.0.0"
+    assert ext["created"] == ext["modified"] == "2026-11-22T00:00:00.000Z"
+    assert by_type["identity"]["name"] == "abusehub"
+    assert by_type["identity"]["identity_class"] == "organization"
+    assert by_type["identity"] == json.loads((SCHEMA_DIR / "identity.json").read_text())
+    assert ext == json.loads((SCHEMA_DIR / "extension-definition.json").read_text())
+
+
+def test_schema_is_draft_2020_12_and_accepts_the_example() -> None:
+    schema = json.loads((SCHEMA_DIR / "iaas-account.schema.json").read_text())
+    assert schema["$schema"] == "https://json-schema.org/draft/2020-12/schema"
+    jsonschema.Draft202012Validator.check_schema(schema)
+    validator = jsonschema.Draft202012Validator(
+        schema, format_checker=jsonschema.Draft202012Validator.FORMAT_CHECKER)
+    assert validator.is_valid(ACCOUNT)
+    assert not validator.is_valid(_account(kyc_status=None))
+    assert validate_instance(ACCOUNT, OASIS).is_valid
