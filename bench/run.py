@@ -169,9 +169,30 @@ def _server_error_hint(run: srv.Running) -> str:
 
 
 def _http_error(run: srv.Running, resp: requests.Response) -> str:
-    body = " ".join(resp.text.split())[:200]
+    """``HTTP <code> <body>``; an HTML error page is replaced by its reason phrase, and a 5xx is
+    followed by the last exception in the server log."""
+    body = " ".join(resp.text.split())
+    if body.startswith("<"):
+        body = resp.reason or ""
     hint = _server_error_hint(run) if resp.status_code >= 500 else ""
-    return f"HTTP {resp.status_code} {body}" + (f" (server log: {hint})" if hint else "")
+    return f"HTTP {resp.status_code} {body[:200]}".rstrip() + (f" (server log: {hint})" if hint else "")
+
+
+def probe(run: srv.Running, sess: requests.Session) -> list[str]:
+    """GET the discovery, API root, collections and collection resources; name those that fail."""
+    col = run.collections[0]
+    problems = []
+    for what, url in (("discovery", run.discovery), ("API root", run.api_root),
+                      ("collections", f"{run.api_root}collections/"),
+                      ("collection", f"{run.api_root}collections/{col}/")):
+        try:
+            resp = sess.get(url)
+        except (TimedOut, Failed) as exc:
+            problems.append(f"GET {what} resource: {exc}")
+            continue
+        if resp.status_code != 200:
+            problems.append(f"GET {what} resource answers {_http_error(run, resp)}")
+    return problems
 
 
 # --------------------------------------------------------------------------------------------
@@ -401,6 +422,8 @@ class Bench:
             return
         for text in run.notes:
             self.note(server, text)
+        for text in probe(run, TimeoutSession(self.args.timeout_s, run.auth)):
+            self.note(server, text)
         try:
             self._measure(run, kind, n, objs)
         finally:
@@ -450,6 +473,10 @@ class Bench:
                         f"answered {res.first_error}"),
                         note=f"objects POSTed at {res.objects_per_s:,.0f} obj/s regardless; "
                              "stored count checked by the full poll")
+                    self.note(server, f"{kind} N={n:,} batches of {batch}: every POST answered "
+                              f"{res.first_error}, yet the objects were stored; POSTing them took "
+                              f"{res.seconds:.1f} s ({res.objects_per_s:,.0f} obj/s; not a success "
+                              "figure: no status resource came back)")
                 elif res.failure or res.success != n:
                     self.add(server, kind, n, metric, res.objects_per_s,
                              error=f"MISMATCH: {res.success} succeeded, {res.failure} failed of {n}",

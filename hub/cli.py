@@ -254,3 +254,185 @@ def demo(c: Context, port: int | None, no_serve: bool) -> None:
         from hub.serve import serve as run
 
         run(c.config, s.host, port, s.workers, s.threads)
+
+
+# -- keys, signing, verification, audit ---------------------------------------------------------
+
+def _read_json(path: str) -> Any:
+    try:
+        return json.loads(Path(path).read_text(encoding="utf-8"))
+    except OSError as exc:
+        raise HubError(f"cannot read {path}: {exc.strerror}") from None
+    except json.JSONDecodeError as exc:
+        raise HubError(f"{path} is not JSON: {exc}") from None
+
+
+def _timestamp_option(value: str | None, name: str) -> int | None:
+    from hub.stix.basics import InvalidObject, parse_timestamp_us
+
+    if value is None:
+        return None
+    try:
+        return parse_timestamp_us(value, name)
+    except InvalidObject as exc:
+        raise HubError(str(exc)) from None
+
+
+@main.group()
+def key() -> None:
+    """Signing keys on the analyst's side."""
+
+
+@key.command("generate")
+@click.option("--out", "out", required=True, type=click.Path(dir_okay=False), help="Private key file (PEM, mode 0600).")
+@click.option("--alg", type=click.Choice(["Ed25519", "ES256"]), default="Ed25519", show_default=True)
+def key_generate(out: str, alg: str) -> None:
+    """Generate a private key into OUT and print its public JWK (to register with the hub)."""
+    from hub.services.keys import write_private_key
+    from hub.signing import SigningKey
+
+    path = Path(out)
+    if path.exists():
+        raise HubError(f"{out} exists: refusing to overwrite a private key")
+    k = SigningKey.generate(alg)
+    write_private_key(path, k)
+    click.echo(json.dumps(k.public_key.to_jwk(), indent=2))
+
+
+@party.group("key")
+def party_key() -> None:
+    """A party's registered public keys."""
+
+
+@party_key.command("add")
+@click.argument("name")
+@click.argument("jwk_file", type=click.Path(exists=True, dir_okay=False))
+@click.option("--not-before", default=None, help="Valid from (STIX timestamp; default now).")
+@click.option("--not-after", default=None, help="Valid until (STIX timestamp; default open-ended).")
+@pass_ctx
+def party_key_add(c: Context, name: str, jwk_file: str, not_before: str | None, not_after: str | None) -> None:
+    """Register a public JWK for party NAME (a JWK with private parts is refused)."""
+    rec = c.hub.keys.add(name, _read_json(jwk_file), _timestamp_option(not_before, "--not-before"),
+                         _timestamp_option(not_after, "--not-after"))
+    click.echo(f"registered key {rec.key_id} ({rec.alg}) for {rec.party_name}")
+
+
+@party_key.command("list")
+@click.argument("name", required=False)
+@click.option("--json", "as_json", is_flag=True)
+@pass_ctx
+def party_key_list(c: Context, name: str | None, as_json: bool) -> None:
+    """List registered keys (all parties, or NAME's)."""
+    from hub.services.keys import published_jwk
+
+    recs = c.hub.keys.list(name)
+    text = "\n".join(
+        f"{r.key_id}  {r.alg:7} {r.party_name:16} from {format_timestamp_us(r.not_before_us)}"
+        + (f" until {format_timestamp_us(r.not_after_us)}" if r.not_after_us else "")
+        + (f"  REVOKED {format_timestamp_us(r.revoked_us)}" if r.revoked_us else "") for r in recs)
+    _emit(as_json, [published_jwk(r) for r in recs], text or "no keys")
+
+
+@party_key.command("revoke")
+@click.argument("key_id")
+@pass_ctx
+def party_key_revoke(c: Context, key_id: str) -> None:
+    """Revoke a key: new submissions signed with it are refused; what was accepted stays."""
+    rec = c.hub.keys.revoke(key_id)
+    click.echo(f"revoked key {key_id} of {rec.party_name} at {format_timestamp_us(rec.revoked_us or 0)}")
+
+
+@main.command()
+@click.argument("file", type=click.Path(exists=True, dir_okay=False))
+@click.option("--key", "key_file", required=True, type=click.Path(exists=True, dir_okay=False), help="Private key (PEM).")
+@click.option("--as", "as_party", required=True, help="The signing party: its identity id, or its name in this hub.")
+@click.option("--out", default=None, type=click.Path(dir_okay=False), help="Write here (default: standard output).")
+@pass_ctx
+def sign(c: Context, file: str, key_file: str, as_party: str, out: str | None) -> None:
+    """Sign every object of a bundle, envelope or JSON-lines FILE, setting created_by_ref."""
+    from hub.signing import SigningKey
+    from hub.signing.documents import dump_document, load_document, sign_objects
+
+    if as_party.startswith("identity--"):
+        identity = as_party
+    else:
+        identity = c.hub.admin.party(as_party).identity_id
+    try:
+        k = SigningKey.from_pem(Path(key_file).read_bytes())
+    except ValueError as exc:
+        raise HubError(f"{key_file}: {exc}") from None
+    form, doc, objects = load_document(Path(file).read_bytes())
+    data = dump_document(form, doc, sign_objects(objects, k, identity))
+    if out:
+        Path(out).write_bytes(data)
+        click.echo(f"signed {len(objects)} objects as {identity} with key {k.key_id} into {out}", err=True)
+    else:
+        sys.stdout.buffer.write(data)
+
+
+@main.command()
+@click.argument("file", type=click.Path(exists=True, dir_okay=False))
+@click.option("--keys", "keys_from", default=None,
+              help="The published keys: a hub's keys URL (…/api/keys/) or a JWK set file. "
+                   "Default: this hub's registry.")
+@pass_ctx
+def verify(c: Context, file: str, keys_from: str | None) -> None:
+    """Verify every signature in FILE; prints OK or FAILED per object; exits 1 on any failure."""
+    import time
+
+    from hub.signing import KeySet, KeyFormatError
+    from hub.signing.documents import load_document, verify_objects
+
+    try:
+        if keys_from is None:
+            keyset = c.hub.keys.keyset()
+        elif keys_from.startswith(("http://", "https://")):
+            import requests
+
+            try:
+                resp = requests.get(keys_from, timeout=30)
+                resp.raise_for_status()
+                keyset = KeySet.from_jwks(resp.json())
+            except (requests.RequestException, ValueError) as exc:
+                raise HubError(f"cannot fetch keys from {keys_from}: {exc}") from None
+        else:
+            keyset = KeySet.from_jwks(_read_json(keys_from))
+    except KeyFormatError as exc:
+        raise HubError(f"bad key set: {exc}") from None
+    _, _, objects = load_document(Path(file).read_bytes())
+    verdicts = verify_objects(objects, keyset, time.time_ns() // 1000)
+    for v in verdicts:
+        click.echo(f"OK      {v.id}  signed by {', '.join(v.signers)}" if v.ok else f"FAILED  {v.id}  {v.reason}")
+    failed = sum(not v.ok for v in verdicts)
+    click.echo(f"{len(verdicts) - failed} OK, {failed} FAILED", err=True)
+    if failed:
+        sys.exit(1)
+
+
+@main.group()
+def audit() -> None:
+    """The tamper-evident audit trail."""
+
+
+@audit.command("verify")
+@pass_ctx
+def audit_verify(c: Context) -> None:
+    """Recompute the hash chain; name the first broken record; exit 1 if broken."""
+    report = c.hub.audit.verify()
+    if report.ok:
+        click.echo(f"audit chain OK: {report.records} records, head {report.head}")
+        return
+    click.echo(f"audit chain BROKEN at record {report.broken_seq}: {report.reason} "
+               f"({report.records} records verified before it)")
+    sys.exit(1)
+
+
+@audit.command("export")
+@click.option("--since", default=None, help="Only records at or after this STIX timestamp.")
+@pass_ctx
+def audit_export(c: Context, since: str | None) -> None:
+    """Print audit records as JSON lines."""
+    for rec in c.hub.audit.export(_timestamp_option(since, "--since")):
+        d = rec.as_json()
+        d["at"] = format_timestamp_us(rec.at_us)
+        click.echo(json.dumps(d, separators=(",", ":")))

@@ -6,6 +6,7 @@ import re
 import uuid
 
 from hub.errors import BadRequest, Conflict, NotFound
+from hub.services.audit import AuditService
 from hub.services.auth import hash_token, new_token
 from hub.services.clock import Clock
 from hub.store.base import DuplicateError, Store
@@ -19,9 +20,10 @@ _NAME_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,99}$")
 class AdminService:
     """Creates and changes parties, credentials, collections and grants."""
 
-    def __init__(self, store: Store, clock: Clock) -> None:
+    def __init__(self, store: Store, clock: Clock, audit: AuditService) -> None:
         self.store = store
         self.clock = clock
+        self.audit = audit
 
     def add_party(self, name: str, kind: str, operator: bool = False) -> tuple[Party, str]:
         """Create a party and its first token. The token is returned once and never again."""
@@ -35,6 +37,7 @@ class AdminService:
                                             self.clock())
         except DuplicateError as exc:
             raise Conflict(str(exc)) from None
+        self.audit.record("party.add", name, kind=kind, identity=identity_id, operator=party.operator)
         token = self.issue_token(name, label="initial")
         return party, token
 
@@ -52,11 +55,14 @@ class AdminService:
         party = self.party(party_name)
         token = new_token()
         self.store.add_token(party.pk, hash_token(token), label, self.clock())
+        self.audit.record("token.issue", party_name, label=label)  # never the token itself
         return token
 
     def revoke_tokens(self, party_name: str) -> int:
         """Revoke every token of the party; returns how many."""
-        return self.store.revoke_tokens(self.party(party_name).pk, self.clock())
+        count = self.store.revoke_tokens(self.party(party_name).pk, self.clock())
+        self.audit.record("token.revoke", party_name, count=count)
+        return count
 
     def add_collection(self, title: str, *, description: str = "", alias: str | None = None,
                        collection_id: str | None = None, max_tlp: str = "amber",
@@ -78,11 +84,15 @@ class AdminService:
             except ValueError:
                 raise BadRequest(f"collection id {collection_id!r} is not a UUID") from None
         try:
-            return self.store.create_collection(collection_id, title.strip(), description, alias,
-                                                max_tlp, require_signatures, countersign,
-                                                allow_personal_data, self.clock())
+            col = self.store.create_collection(collection_id, title.strip(), description, alias,
+                                               max_tlp, require_signatures, countersign,
+                                               allow_personal_data, self.clock())
         except DuplicateError as exc:
             raise Conflict(str(exc)) from None
+        self.audit.record("collection.add", "", col.id, title=col.title, max_tlp=max_tlp,
+                          require_signatures=require_signatures, countersign=countersign,
+                          allow_personal_data=allow_personal_data)
+        return col
 
     def collection(self, collection_id: str) -> Collection:
         col = self.store.get_collection(collection_id)
@@ -97,9 +107,8 @@ class AdminService:
         """Add read and/or write rights (keeps rights already held)."""
         party, col = self.party(party_name), self.collection(collection_id)
         current = self.store.grants_for(party.pk).get(col.pk)
-        return self.store.set_grant(party.pk, col.pk,
-                                    read or bool(current and current.can_read),
-                                    write or bool(current and current.can_write))
+        return self._set(party_name, party.pk, col, read or bool(current and current.can_read),
+                         write or bool(current and current.can_write))
 
     def revoke(self, party_name: str, collection_id: str, read: bool, write: bool) -> Grant:
         """Take read and/or write rights away."""
@@ -107,7 +116,12 @@ class AdminService:
         current = self.store.grants_for(party.pk).get(col.pk)
         can_read = bool(current and current.can_read) and not read
         can_write = bool(current and current.can_write) and not write
-        return self.store.set_grant(party.pk, col.pk, can_read, can_write)
+        return self._set(party_name, party.pk, col, can_read, can_write)
+
+    def _set(self, party_name: str, party_pk: int, col: Collection, read: bool, write: bool) -> Grant:
+        grant = self.store.set_grant(party_pk, col.pk, read, write)
+        self.audit.record("grant", party_name, col.id, read=read, write=write)
+        return grant
 
     def grants(self, party_name: str) -> list[tuple[Collection, Grant]]:
         party = self.party(party_name)

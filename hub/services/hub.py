@@ -8,9 +8,12 @@ from __future__ import annotations
 from hub.config import HubConfig
 from hub.services.access import AccessService
 from hub.services.admin import AdminService
+from hub.services.audit import AuditService
 from hub.services.clock import Clock, system_clock
 from hub.services.ingest import IngestService
+from hub.services.keys import HubSigner, KeyService
 from hub.services.query import QueryService
+from hub.services.signatures import make_countersign, make_signature_check
 from hub.services.statuses import StatusService
 from hub.store.base import Store
 
@@ -22,14 +25,21 @@ class Hub:
         self.config = config
         self.store = store
         self.clock = clock
+        self.audit = AuditService(store, clock)
         self.access = AccessService(store)
-        self.admin = AdminService(store, clock)
-        self.ingest = IngestService(store, clock, config.taxii.status_retention_hours)
-        self.query = QueryService(store, self.access, config.taxii.default_page_size,
+        self.admin = AdminService(store, clock, self.audit)
+        self.keys = KeyService(store, clock, self.audit)
+        self.signer = HubSigner(store, self.keys, config.home, clock)
+        self.ingest = IngestService(
+            store, clock, config.taxii.status_retention_hours,
+            checks=[make_signature_check(self.keys)],
+            transforms=[make_countersign(self.signer)])
+        self.query = QueryService(store, self.access, self.audit, config.taxii.default_page_size,
                                   config.taxii.max_page_size)
         self.statuses = StatusService(store, clock)
 
     def close(self) -> None:
+        self.audit.close()
         self.store.close()
 
 

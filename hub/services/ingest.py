@@ -9,7 +9,7 @@ second row. The status names every success and every failure with a reason.
 from __future__ import annotations
 
 import uuid
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, Callable, Sequence
 
 import orjson
@@ -18,8 +18,10 @@ from hub.errors import Unprocessable
 from hub.services.auth import Principal
 from hub.services.clock import Clock
 from hub.stix.basics import InvalidObject, check_basics
+from hub.stix.extensions import SIGNATURE_EXTENSION_ID
+from hub.store.audit import AuditEntry
 from hub.store.base import Store
-from hub.store.records import Collection, NewVersion, StatusRecord
+from hub.store.records import AddOutcome, Collection, NewVersion, StatusRecord
 
 
 @dataclass(frozen=True)
@@ -29,11 +31,11 @@ class CheckContext:
     principal: Principal
     collection: Collection
     now_us: int
+    cache: dict[str, Any] = field(default_factory=dict)  # per-submission memo for the checks
 
 
-#: A per-object check: returns a reason to refuse the object, or None to let it pass. A check
-#: may return a changed object (e.g. countersigned) by raising nothing and mutating nothing:
-#: transformations are done by :data:`ObjectTransform` instead.
+#: A per-object check: returns a reason to refuse the object, or None to let it pass. Checks
+#: never change the object; :data:`ObjectTransform` does that, after every check has passed.
 ObjectCheck = Callable[[dict[str, Any], CheckContext], str | None]
 #: A transformation of an accepted object before it is stored (e.g. the hub's countersignature).
 ObjectTransform = Callable[[dict[str, Any], CheckContext], dict[str, Any]]
@@ -80,6 +82,7 @@ class IngestService:
         status = StatusRecord(id=str(uuid.uuid4()), party_pk=principal.party.pk,
                               collection_pk=collection.pk, request_us=now, status="complete")
         accepted: list[NewVersion] = []
+        key_ids: list[str | None] = []
         for index, obj in enumerate(objects):
             reason = None
             try:
@@ -95,6 +98,7 @@ class IngestService:
                 oid, ver = _describe(obj, index)
                 status.failures.append({"id": oid, "version": ver, "message": reason})
                 continue
+            key_ids.append(_first_key_id(obj))
             for transform in self.transforms:
                 obj = transform(obj, ctx)
             accepted.append(NewVersion(
@@ -102,13 +106,35 @@ class IngestService:
                 version=obj.get("modified") or obj.get("created"),
                 spec_version=obj.get("spec_version", "2.1"),
                 json_text=orjson.dumps(obj).decode("utf-8")))
-        if accepted:
-            for outcome in self.store.add_versions(collection.pk, principal.party.pk, accepted, now):
+
+        def finish(outcomes: list[AddOutcome]) -> tuple[StatusRecord, int, AuditEntry]:
+            audit_objects = []
+            for outcome, key_id in zip(outcomes, key_ids):
                 status.successes.append({
                     "id": outcome.stix_id, "version": outcome.version,
                     "message": "stored" if outcome.stored else "already stored: not added again"})
-        self.store.save_status(status, now + self.retention_us)
+                audit_objects.append([outcome.stix_id, outcome.version,
+                                      "stored" if outcome.stored else "already-stored", key_id])
+            for failure in status.failures:
+                audit_objects.append([failure["id"], failure["version"], "refused", failure["message"]])
+            entry = AuditEntry("submission", principal.party.name, collection.id,
+                               {"status": status.id, "objects": audit_objects})
+            return status, now + self.retention_us, entry
+
+        # Objects, status and audit record commit together.
+        self.store.add_versions(collection.pk, principal.party.pk, accepted, now, finish)
         if now - self._last_purge_us > _PURGE_EVERY_US:
             self._last_purge_us = now
             self.store.purge_statuses(now)
         return status
+
+
+def _first_key_id(obj: dict[str, Any]) -> str | None:
+    """The key id of an object's first signature, for the audit record (None if unsigned)."""
+    ext = obj.get("extensions")
+    body = ext.get(SIGNATURE_EXTENSION_ID) if isinstance(ext, dict) else None
+    sigs = body.get("signatures") if isinstance(body, dict) else None
+    if isinstance(sigs, list) and sigs and isinstance(sigs[0], dict):
+        kid = sigs[0].get("key_id")
+        return kid if isinstance(kid, str) else None
+    return None

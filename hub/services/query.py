@@ -10,6 +10,7 @@ from dataclasses import dataclass
 
 from hub.errors import Forbidden, NotFound
 from hub.services.access import AccessService
+from hub.services.audit import AuditService
 from hub.services.auth import Principal
 from hub.services.paging import decode_next, encode_next, fingerprint
 from hub.store.base import Store
@@ -46,10 +47,11 @@ class PageResult:
 class QueryService:
     """Reads (and deletes) objects of a collection for a principal."""
 
-    def __init__(self, store: Store, access: AccessService, default_page_size: int,
-                 max_page_size: int) -> None:
+    def __init__(self, store: Store, access: AccessService, audit: AuditService,
+                 default_page_size: int, max_page_size: int) -> None:
         self.store = store
         self.access = access
+        self.audit = audit
         self.default_page_size = default_page_size
         self.max_page_size = max_page_size
 
@@ -78,6 +80,8 @@ class QueryService:
         else:
             page = self.store.query_objects(col.pk, q.flt, after, limit)
         token = encode_next(page.items[-1].key, fp) if page.more and page.items else None
+        self.audit.record_read(principal.party.name, col.id, endpoint=endpoint, object=stix_id,
+                               query=_describe_query(q), count=len(page.items))
         return PageResult(page.items, page.more, token, col)
 
     def objects(self, principal: Principal, collection_id: str, q: ObjectQuery) -> PageResult:
@@ -115,6 +119,7 @@ class QueryService:
         flt = _with_id(flt, stix_id)
         owner = None if principal.party.operator else principal.party.pk
         count = self.store.delete_object(col.pk, stix_id, flt, owner)
+        self.audit.record("delete", principal.party.name, col.id, object=stix_id, count=count)
         if count == 0:
             if owner is not None and self.store.query_objects(col.pk, flt, None, 1).items:
                 raise Forbidden(f"object {stix_id!r} was submitted by another party: only they or an operator may delete it")
@@ -126,3 +131,22 @@ def _with_id(flt: ObjectFilter, stix_id: str) -> ObjectFilter:
     return ObjectFilter(added_after_us=flt.added_after_us, ids=(stix_id,), types=flt.types,
                         versions=flt.versions, version_us=flt.version_us,
                         spec_versions=flt.spec_versions)
+
+
+def _describe_query(q: ObjectQuery) -> dict[str, object]:
+    """The filters of a read, as the audit trail keeps them (only those given)."""
+    f = q.flt
+    out: dict[str, object] = {}
+    if f.added_after_us is not None:
+        out["added_after_us"] = f.added_after_us
+    for name, value in (("ids", f.ids), ("types", f.types), ("version_us", f.version_us),
+                        ("spec_versions", f.spec_versions)):
+        if value:
+            out[name] = list(value)
+    if f.versions != ("last",):
+        out["versions"] = list(f.versions)
+    if q.limit is not None:
+        out["limit"] = q.limit
+    if q.next:
+        out["next"] = q.next
+    return out

@@ -28,6 +28,7 @@ from hub.signing.errors import (
     SigningError,
 )
 from hub.signing.keys import ALGORITHMS, SigningKey, VerifyKey, jwk_thumbprint
+from hub.signing.keyset import KeySet, PublishedKey
 from hub.signing.signatures import (
     SignatureEntry,
     sign_object,
@@ -47,6 +48,8 @@ __all__ = [
     "SigningKey",
     "VerifyKey",
     "jwk_thumbprint",
+    "KeySet",
+    "PublishedKey",
     # object signatures
     "SignatureEntry",
     "sign_object",

@@ -87,7 +87,7 @@ def check_basics(obj: Any) -> tuple[str, str, int]:
         raise InvalidObject("missing required property 'id'")
     m = _ID_RE.match(obj_id)
     if m is None:
-        raise InvalidObject(f"id {obj_id!r} is not of the form type--uuid")
+        raise InvalidObject(f"id {obj_id!r} is not of the form type--uuid (a lower-case RFC 4122 UUID, version 1 to 5)")
     if m.group(1) != obj_type:
         raise InvalidObject(f"id prefix {m.group(1)!r} does not match type {obj_type!r}")
     spec_version = obj.get("spec_version")

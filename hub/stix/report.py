@@ -49,6 +49,13 @@ from hub.pseudonym import PERSONAL_KINDS, InvalidPersonalValue, Pseudonymiser, n
 from hub.stix.extensions import IAAS_ACCOUNT_EXTENSION_ID
 from hub.stix.markings import TLP2_IDS, tlp_level, tlp_marking_id
 from hub.stix.pii import find_pii, scan_object
+from hub.stix.vocab import (
+    ABUSE_TYPE_OV,
+    ACQUISITION_ENUM,
+    ACTION_TAKEN_ENUM,
+    ISO3166_ALPHA2,
+    KYC_STATUS_ENUM,
+)
 
 __all__ = [
     "ABUSE_TYPE_INFRASTRUCTURE",
@@ -68,28 +75,31 @@ __all__ = [
 #: STIX 2.1 section 2.9: the namespace of deterministic SCO ids.
 SCO_NAMESPACE = uuid.UUID("00abedb4-aa42-466c-9c01-fed23315a9b7")
 
+# The extension's enumerations (schemas/iaas-account, hub.stix.vocab), re-exported for the CLI.
 #: How the account was obtained.
-ACQUISITIONS = ("direct", "reseller", "marketplace", "unknown")
+ACQUISITIONS = ACQUISITION_ENUM
 #: How far the provider verified the holder's identity.
-KYC_STATUSES = ("none", "email-verified", "phone-verified", "payment-verified",
-                "document-verified", "failed", "unknown")
+KYC_STATUSES = KYC_STATUS_ENUM
 #: What the provider did about the account.
-ACTIONS = ("none", "monitored", "restricted", "suspended", "terminated")
-#: Abuse types, and the STIX infrastructure-type-ov value each one means.
+ACTIONS = ACTION_TAKEN_ENUM
+#: Each value of abuse-type-ov and the STIX infrastructure-type-ov value it means. abuse-type-ov
+#: is open, but the builder takes only these (a typo must not become a new abuse type; "other"
+#: is the way out).
 ABUSE_TYPE_INFRASTRUCTURE: dict[str, str] = {
     "command-and-control": "command-and-control",
     "phishing": "phishing",
     "malware-hosting": "hosting-malware",
     "scanning": "reconnaissance",
-    "proxying": "anonymization",
-    "botnet": "botnet",
-    "exfiltration": "exfiltration",
-    "staging": "staging",
+    "proxy-anonymisation": "anonymization",
+    "credential-stuffing": "unknown",
     "spam": "unknown",
     "ddos": "unknown",
     "cryptomining": "unknown",
+    "data-exfiltration": "exfiltration",
+    "fraud": "unknown",
     "other": "unknown",
 }
+assert set(ABUSE_TYPE_INFRASTRUCTURE) == set(ABUSE_TYPE_OV)
 
 # A fixed created/modified for identity objects (see the module docstring).
 _IDENTITY_TIMESTAMP = "2020-01-01T00:00:00.000Z"
@@ -100,7 +110,6 @@ _REF_RE = re.compile(
     r"^([a-z0-9][a-z0-9-]+[a-z0-9])--"
     r"[0-9a-f]{8}-[0-9a-f]{4}-[1-8][0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$"
 )
-_COUNTRY_RE = re.compile(r"^[A-Z]{2}$")
 _LABEL_RE = re.compile(r"^(?!-)[a-z0-9-]{1,63}(?<!-)$")
 _TLD_RE = re.compile(r"^(?:[a-z]{2,63}|xn--[a-z0-9-]{1,59})$")
 _MAX_VALIDITY_DAYS = 3650
@@ -249,10 +258,10 @@ class ReportFacts:
     resources: tuple[str, ...]
     abuse_types: tuple[str, ...]
     summary: str
-    acquisition: str = "unknown"
+    acquisition: str
+    kyc_status: str
     reseller_identity_id: str | None = None
     reseller_name: str | None = None
-    kyc_status: str = "unknown"
     declared_country: str | None = None
     personal: Mapping[str, str] = field(default_factory=dict, repr=False)
     phone_region: str | None = None
@@ -333,7 +342,7 @@ class ReportFacts:
             value = getattr(self, name)
             if value is None:
                 continue
-            if not isinstance(value, str) or not _COUNTRY_RE.match(value.strip().upper()):
+            if not isinstance(value, str) or value.strip().upper() not in ISO3166_ALPHA2:
                 problems.append(f"{name} must be an ISO 3166-1 alpha-2 code such as 'DE'")
             else:
                 set_(self, name, value.strip().upper())
@@ -522,7 +531,8 @@ def build_report(
     ext["kyc_status"] = facts.kyc_status
     if facts.declared_country:
         ext["declared_country"] = facts.declared_country
-    ext["pseudonyms"] = pseudonyms
+    if pseudonyms:  # the schema wants a non-empty object, or none
+        ext["pseudonyms"] = pseudonyms
     ext["abused_resource_refs"] = [s["id"] for s in scos]
     ext["abuse_types"] = list(facts.abuse_types)
     ext["action_taken"] = facts.action_taken
@@ -624,7 +634,8 @@ def build_sighting(
     (identity or location ids) defaults to it. Raises :class:`InvalidReportFacts`.
     """
     problems: list[str] = []
-    if not isinstance(indicator_id, str) or not indicator_id.startswith("indicator--") or not _REF_RE.match(indicator_id):
+    ref = _REF_RE.match(indicator_id) if isinstance(indicator_id, str) else None
+    if ref is None or ref.group(1) != "indicator":
         problems.append("sighting_of_ref must be an indicator id (indicator--<uuid>)")
     if not isinstance(sighted_by_ref, str) or not _IDENTITY_ID_RE.match(sighted_by_ref):
         problems.append("sighted_by_ref must be an identity id (identity--<uuid>)")

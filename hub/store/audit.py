@@ -23,6 +23,7 @@ class AuditEntry:
     party: str
     collection: str = ""
     data: dict[str, Any] = field(default_factory=dict)
+    at_us: int | None = None  # when it happened, if not when it is appended
 
 
 @dataclass(frozen=True)

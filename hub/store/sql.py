@@ -126,8 +126,9 @@ class _KeysAuditSettings:
         rows = []
         for e in entries:
             seq += 1
-            digest = record_hash(prev, seq, now_us, e.kind, e.party, e.collection, e.data)
-            rows.append(dict(seq=seq, at_us=now_us, kind=e.kind, party=e.party, collection=e.collection,
+            at_us = now_us if e.at_us is None else e.at_us
+            digest = record_hash(prev, seq, at_us, e.kind, e.party, e.collection, e.data)
+            rows.append(dict(seq=seq, at_us=at_us, kind=e.kind, party=e.party, collection=e.collection,
                              data_json=orjson.dumps(e.data).decode(), prev_hash=prev, hash=digest))
             prev = digest
         conn.execute(insert(t.audit_log), rows)

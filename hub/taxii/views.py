@@ -119,6 +119,11 @@ def make_blueprint(api_root: str) -> Blueprint:
         return taxii({"title": cfg.title, "description": cfg.description, "versions": [TAXII_21],
                       "max_content_length": cfg.taxii.max_content_length})
 
+    @bp.get(f"{root}/keys/")
+    def keys() -> Response:
+        # Public on purpose: anyone holding a signed object can check it without an account.
+        return Response(orjson.dumps(_hub().keys.jwks()), content_type="application/jwk-set+json")
+
     @bp.get(f"{root}/status/<status_id>/")
     def status(status_id: str) -> Response:
         return taxii(_status_body(_hub().statuses.get(_principal(), status_id)))

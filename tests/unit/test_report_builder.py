@@ -24,6 +24,7 @@ from hub.stix.report import (
     classify_resource,
     deterministic_sco_id,
 )
+from hub.stix.validator import validate
 
 PROVIDER = "identity--8e2e2d2b-17d4-4cbf-938f-98ee46b3cd3f"
 OTHER_PROVIDER = "identity--0c4f2a1e-5b3d-4e6f-9a8b-7c6d5e4f3a2b"
@@ -41,7 +42,7 @@ last_seen = "2024-02-03T10:00:00+01:00"
 acquisition = "reseller"
 reseller_identity_id = "{RESELLER}"
 reseller_name = "Resell Co"
-kyc_status = "email-verified"
+kyc_status = "unverified"
 declared_country = "us"
 resources = [
     "203.0.113.5",
@@ -111,6 +112,19 @@ def test_validator_finds_no_errors(objects: list[dict[str, Any]]) -> None:
         assert all("account-type-ov" in w for w in warnings), warnings
 
 
+def test_hub_validator_accepts_every_object(objects: list[dict[str, Any]]) -> None:
+    for obj in objects:
+        assert validate(obj) == [], obj["type"]
+
+
+def test_without_personal_values_there_is_no_pseudonyms_member(
+    mapping: dict[str, Any], keyring: PseudonymKeyring
+) -> None:
+    objs = build_report(ReportFacts.from_mapping(_without(mapping, "personal")), keyring, now=NOW)
+    assert "pseudonyms" not in _account_ext(objs)
+    assert all(validate(o) == [] for o in objs)
+
+
 def test_no_raw_personal_value_in_output(objects: list[dict[str, Any]]) -> None:
     text = orjson.dumps(objects).decode()
     for raw in RAW_FORMS:
@@ -174,6 +188,11 @@ def test_sco_ids_are_deterministic_as_in_stix2(
     assert expected_id in {o["id"] for o in objects}
 
 
+@pytest.mark.parametrize("url", ["https://example.com/päth?q=ü", "http://例え.jp/"])
+def test_non_ascii_url_id_as_in_stix2(url: str) -> None:
+    assert deterministic_sco_id("url", {"value": url}) == stix2.URL(value=url).id
+
+
 def test_user_account_id_is_deterministic(objects: list[dict[str, Any]]) -> None:
     (account,) = _by_type(objects, "user-account")
     lib = stix2.UserAccount(account_type="cloud-iaas", user_id=account["user_id"])
@@ -226,7 +245,7 @@ def test_extension_body(objects: list[dict[str, Any]], keyring: PseudonymKeyring
     assert ext["account_created"] == "2024-01-02T03:04:05.000Z"
     assert ext["last_seen"] == "2024-02-03T09:00:00.000Z"  # +01:00 converted to UTC
     assert ext["declared_country"] == "US"
-    assert ext["acquisition"] == "reseller" and ext["kyc_status"] == "email-verified"
+    assert ext["acquisition"] == "reseller" and ext["kyc_status"] == "unverified"
     assert ext["action_taken"] == "suspended"
     assert ext["action_taken_at"] == "2024-02-03T11:00:00.000Z"
     assert ext["abuse_types"] == ["phishing", "scanning"]
@@ -245,7 +264,7 @@ def test_extension_body(objects: list[dict[str, Any]], keyring: PseudonymKeyring
 def test_two_providers_same_card_same_pseudonym(mapping: dict[str, Any],
                                                 keyring: PseudonymKeyring) -> None:
     other = dict(mapping, provider_identity_id=OTHER_PROVIDER, provider_name="Other Cloud",
-                 acquisition="direct", personal={"payment_instrument": "4111111111111111",
+                 acquisition="direct-signup", personal={"payment_instrument": "4111111111111111",
                                                  "email": "alice.smith+cloud@example.com"})
     del other["reseller_identity_id"], other["reseller_name"]
     a = _account_ext(build_report(ReportFacts.from_mapping(mapping), keyring, now=NOW))
@@ -313,10 +332,16 @@ FACT_ERRORS = [
     pytest.param(lambda m: dict(m, acquisition="stolen"), "acquisition must be one of", id="acquisition"),
     pytest.param(lambda m: _without(m, "reseller_name"), "reseller_name is required",
                  id="reseller-name-missing"),
-    pytest.param(lambda m: dict(m, acquisition="direct"), "only for acquisition = reseller",
+    pytest.param(lambda m: dict(m, acquisition="direct-signup"), "only for acquisition = reseller",
                  id="reseller-without-reseller"),
     pytest.param(lambda m: dict(m, declared_country="USA"), "declared_country must be an ISO",
                  id="country"),
+    pytest.param(lambda m: dict(m, declared_country="XX"), "declared_country must be an ISO",
+                 id="country-unassigned"),
+    pytest.param(lambda m: _without(m, "kyc_status"), "missing required field 'kyc_status'",
+                 id="kyc-missing"),
+    pytest.param(lambda m: dict(m, kyc_status="email-verified"), "kyc_status must be one of",
+                 id="kyc-enum"),
     pytest.param(lambda m: _without(m, "action_taken_at"), "action_taken_at is required",
                  id="action-at"),
     pytest.param(lambda m: dict(m, confidence=101), "confidence must be", id="confidence"),

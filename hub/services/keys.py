@@ -1,0 +1,140 @@
+"""The key registry: each party's public signing keys, their validity and revocation.
+
+Keys are published at ``GET /<api root>/keys/`` as a JWK set that anyone may fetch, so a
+consumer verifies a signature without asking anyone (see README, "Signed submissions").
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Any
+
+import orjson
+
+from hub.errors import BadRequest, Conflict, NotFound
+from hub.services.audit import AuditService
+from hub.services.clock import Clock
+from hub.signing import KeyFormatError, KeySet, SigningKey, VerifyKey
+from hub.stix.basics import format_timestamp_us
+from hub.store.base import DuplicateError, Store
+from hub.store.records import KeyRecord
+
+HUB_PARTY = "abusehub"
+HUB_KEY_FILE = "hub-signing-key.pem"
+
+
+def published_jwk(rec: KeyRecord) -> dict[str, Any]:
+    """The public JWK with the registry facts a verifier needs."""
+    jwk = orjson.loads(rec.jwk_json)
+    jwk.update({"kid": rec.key_id, "party": rec.party_name, "identity": rec.identity_id,
+                "not_before": format_timestamp_us(rec.not_before_us)})
+    if rec.not_after_us is not None:
+        jwk["not_after"] = format_timestamp_us(rec.not_after_us)
+    if rec.revoked_us is not None:
+        jwk["revoked"] = format_timestamp_us(rec.revoked_us)
+    return jwk
+
+
+class KeyService:
+    def __init__(self, store: Store, clock: Clock, audit: AuditService) -> None:
+        self.store = store
+        self.clock = clock
+        self.audit = audit
+
+    def add(self, party_name: str, jwk: Any, not_before_us: int | None = None,
+            not_after_us: int | None = None) -> KeyRecord:
+        """Register a public key for a party. A JWK with private parts is refused."""
+        party = self.store.get_party(party_name)
+        if party is None:
+            raise NotFound(f"no party named {party_name!r}")
+        if not isinstance(jwk, dict):
+            raise BadRequest("a key must be a JWK: a JSON object")
+        try:
+            key = VerifyKey.from_jwk(jwk)
+        except KeyFormatError as exc:
+            raise BadRequest(f"the key was refused: {exc}") from None
+        now = self.clock()
+        nb = now if not_before_us is None else not_before_us
+        if not_after_us is not None and not_after_us <= nb:
+            raise BadRequest("the key's validity must end after it begins")
+        public = {k: v for k, v in key.to_jwk().items() if k != "kid"}
+        try:
+            self.store.add_key(party.pk, key.key_id, key.alg, orjson.dumps(public).decode(), nb,
+                               not_after_us, now)
+        except DuplicateError as exc:
+            raise Conflict(str(exc)) from None
+        self.audit.record("key.add", party_name, key_id=key.key_id, alg=key.alg)
+        return next(k for k in self.store.list_keys(party.pk) if k.key_id == key.key_id)
+
+    def list(self, party_name: str | None = None) -> list[KeyRecord]:
+        if party_name is None:
+            return self.store.list_keys()
+        party = self.store.get_party(party_name)
+        if party is None:
+            raise NotFound(f"no party named {party_name!r}")
+        return self.store.list_keys(party.pk)
+
+    def revoke(self, key_id: str) -> KeyRecord:
+        """Revoke a key from now on: new submissions signed with it fail; stored objects stay."""
+        if not self.store.revoke_key(key_id, self.clock()):
+            known = {k.key_id: k for k in self.store.list_keys()}
+            if key_id in known:
+                raise Conflict(f"key {key_id} is already revoked")
+            raise NotFound(f"no key {key_id}")
+        rec = next(k for k in self.store.list_keys() if k.key_id == key_id)
+        self.audit.record("key.revoke", rec.party_name, key_id=key_id)
+        return rec
+
+    def keyset(self) -> KeySet:
+        """Every registered key, parsed, with the same trust rules consumers apply."""
+        return KeySet.from_jwks(self.jwks())
+
+    def jwks(self) -> dict[str, Any]:
+        """The published JWK set, revoked keys included (marked) so old signatures stay checkable."""
+        return {"keys": [published_jwk(r) for r in self.store.list_keys()]}
+
+
+class HubSigner:
+    """The hub's own key, used to countersign what it accepts into collections that ask for it.
+
+    The private key lives in the hub home (mode 0600); its public half is registered to the
+    party ``abusehub`` and published with the others.
+    """
+
+    def __init__(self, store: Store, keys: KeyService, home: Path, clock: Clock) -> None:
+        self.store, self.keys, self.home, self.clock = store, keys, home, clock
+        self._key: SigningKey | None = None
+        self._identity: str | None = None
+
+    def ensure(self) -> tuple[SigningKey, str]:
+        """Load (or on first use create and register) the hub's key and identity."""
+        if self._key is not None and self._identity is not None:
+            return self._key, self._identity
+        path = self.home / HUB_KEY_FILE
+        party = self.store.get_party(HUB_PARTY)
+        if party is None:
+            import uuid
+
+            try:
+                party = self.store.create_party(HUB_PARTY, "hub", f"identity--{uuid.uuid4()}", False, self.clock())
+            except DuplicateError:
+                party = self.store.get_party(HUB_PARTY)
+                assert party is not None
+        if path.exists():
+            key = SigningKey.from_pem(path.read_bytes())
+        else:
+            key = SigningKey.generate()
+            write_private_key(path, key)
+        if key.key_id not in {k.key_id for k in self.store.list_keys(party.pk)}:
+            self.keys.add(HUB_PARTY, key.public_key.to_jwk())
+        self._key, self._identity = key, party.identity_id
+        return key, party.identity_id
+
+
+def write_private_key(path: Path, key: SigningKey) -> None:
+    """Write a private key readable by its owner only (created 0600, never wider)."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(fd, "wb") as f:
+        f.write(key.to_pem())
