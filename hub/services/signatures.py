@@ -37,6 +37,8 @@ def make_signature_check(keys: KeyService):  # type: ignore[no-untyped-def]
             return "not signed: this collection requires each object to be signed by its submitter"
         party = ctx.principal.party
         creator = obj.get("created_by_ref")
+        if creator is None and obj.get("type") == "identity":
+            creator = obj.get("id")  # an organisation's own identity object speaks for itself
         if obj.get("type") in SCO_TYPES and creator is None:
             # Cyber-observables have no created_by_ref (STIX 2.1 section 6): the signer vouches.
             creator = party.identity_id if party.kind != "peer" else None
