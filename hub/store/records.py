@@ -56,6 +56,7 @@ class NewVersion:
     version: str | None  # the object's own version text (modified or created), None as above
     spec_version: str
     json_text: str
+    terms: tuple[tuple[str, str], ...] = ()  # (kind, term) the object can be found by
 
 
 @dataclass(frozen=True, slots=True)

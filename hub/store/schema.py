@@ -123,3 +123,14 @@ settings = Table(
     Column("name", String(100), primary_key=True),
     Column("value", Text, nullable=False),
 )
+
+# What an object can be found by: the pseudonyms it carries ("pseudonym") and, for reports,
+# the objects it refers to ("ref"). Written with the object; used by the correlation view.
+object_terms = Table(
+    "object_terms", metadata,
+    Column("collection_pk", Integer, ForeignKey("collections.pk", ondelete="CASCADE"), primary_key=True),
+    Column("stix_id", String(300), primary_key=True),
+    Column("kind", String(20), primary_key=True),
+    Column("term", String(300), primary_key=True),
+    Index("ix_object_terms_term", "kind", "term"),
+)

@@ -315,6 +315,7 @@ class SqlStore(_KeysAuditSettings):
                     present.add((sid, vus))
                     present_ids.add(sid)
             rows: list[dict[str, Any]] = []
+            terms: set[tuple[str, str, str]] = set()
             touched: set[str] = set()
             seen_ids: set[str] = set()
             for v in batch:
@@ -335,6 +336,15 @@ class SqlStore(_KeysAuditSettings):
                                  spec_version=v.spec_version, is_latest=True, is_first=True,
                                  party_pk=party_pk, json_text=v.json_text))
                 outcomes.append(AddOutcome(v.stix_id, version, True, added))
+                terms.update((v.stix_id, kind, term) for kind, term in v.terms)
+            if terms:
+                known = {(r.stix_id, r.kind, r.term) for r in conn.execute(
+                    select(t.object_terms).where(t.object_terms.c.collection_pk == collection_pk,
+                                                 t.object_terms.c.stix_id.in_({x[0] for x in terms})))}
+                new_terms = [dict(collection_pk=collection_pk, stix_id=sid, kind=kind, term=term)
+                             for sid, kind, term in sorted(terms - known)]
+                if new_terms:
+                    conn.execute(insert(t.object_terms), new_terms)
             if rows:
                 conn.execute(insert(o), rows)
                 conn.execute(update(t.collections).where(t.collections.c.pk == collection_pk)
@@ -424,7 +434,26 @@ class SqlStore(_KeysAuditSettings):
             count = conn.execute(delete(o).where(*cond)).rowcount
             if count:
                 self._refresh_flags(conn, collection_pk, [stix_id])
+                left = conn.execute(select(func.count()).select_from(o).where(
+                    o.c.collection_pk == collection_pk, o.c.stix_id == stix_id)).scalar_one()
+                if not left:
+                    conn.execute(delete(t.object_terms).where(t.object_terms.c.collection_pk == collection_pk,
+                                                              t.object_terms.c.stix_id == stix_id))
         return count
+
+    def find_terms(self, kind: str, terms: Iterable[str], collection_pks: Iterable[int]) -> list[tuple[int, str, str]]:
+        """(collection_pk, stix_id, term) of objects carrying any of ``terms``, in those collections."""
+        terms, pks = sorted(set(terms)), sorted(set(collection_pks))
+        if not terms or not pks:
+            return []
+        ot = t.object_terms
+        out: list[tuple[int, str, str]] = []
+        with self._read() as conn:
+            for chunk in _chunks(terms):
+                out += [(r.collection_pk, r.stix_id, r.term) for r in conn.execute(
+                    select(ot.c.collection_pk, ot.c.stix_id, ot.c.term)
+                    .where(ot.c.kind == kind, ot.c.term.in_(chunk), ot.c.collection_pk.in_(pks)))]
+        return sorted(out)
 
     def count_objects(self, collection_pk: int) -> int:
         with self._read() as conn:

@@ -163,4 +163,19 @@ def test_statuses_expire(setup: tuple[SqlStore, int, int]) -> None:
 
 
 def test_migrate_is_idempotent(store: SqlStore) -> None:
-    assert store.migrate() == store.migrate() == "0002"
+    assert store.migrate() == store.migrate() == "0003"
+
+
+def test_terms_are_indexed_and_follow_deletes(setup: tuple[SqlStore, int, int]) -> None:
+    store, cpk, ppk = setup
+    obj = indicator()
+    v = nv(obj)
+    v = NewVersion(v.stix_id, v.type, v.version_us, v.version, v.spec_version, v.json_text,
+                   (("pseudonym", "hmac-sha256:k1:" + "a" * 64), ("ref", "user-account--x")))
+    store.add_versions(cpk, ppk, [v, v], NOW)
+    assert store.find_terms("pseudonym", ["hmac-sha256:k1:" + "a" * 64], [cpk]) == \
+        [(cpk, obj["id"], "hmac-sha256:k1:" + "a" * 64)]
+    assert store.find_terms("pseudonym", ["hmac-sha256:k1:" + "a" * 64], [cpk + 1]) == []
+    assert store.find_terms("ref", ["user-account--x"], [cpk])[0][1] == obj["id"]
+    store.delete_object(cpk, obj["id"], ObjectFilter(ids=(obj["id"],), versions=("all",)))
+    assert store.find_terms("ref", ["user-account--x"], [cpk]) == []
