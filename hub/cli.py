@@ -436,3 +436,16 @@ def audit_export(c: Context, since: str | None) -> None:
         d = rec.as_json()
         d["at"] = format_timestamp_us(rec.at_us)
         click.echo(json.dumps(d, separators=(",", ":")))
+
+
+# -- the parties' tools: TAXII clients of a hub (hub.client) ------------------------------------
+
+def _register_client_tools() -> None:
+    from hub.client.analyst import report
+    from hub.client.commands import export, poll
+
+    for command in (poll, export, report):
+        main.add_command(command)
+
+
+_register_client_tools()
