@@ -5,7 +5,7 @@ what is expected, all at once, at start-up.
 
 Environment variables: ``HUB_HOME`` chooses the home folder; ``HUB_<KEY>`` overrides a key of
 the ``[hub]`` table and ``HUB_<TABLE>_<KEY>`` a key of another table, e.g.
-``HUB_DATABASE_URL`` or ``HUB_TAXII_MAX_PAGE_SIZE``.
+``HUB_DATABASE_URL``, ``HUB_TAXII_MAX_PAGE_SIZE`` or ``HUB_PSEUDONYMS_PER_MINUTE``.
 """
 
 from __future__ import annotations
@@ -46,6 +46,17 @@ class ServerConfig:
 
 
 @dataclass(frozen=True)
+class PseudonymsConfig:
+    """The pseudonym endpoint: how many values a party may turn into pseudonyms, and how."""
+
+    #: Values per minute and party (a token bucket in each server process).
+    per_minute: int = 600
+    #: ISO 3166-1 alpha-2 region for phone numbers given without "+<country code>"; empty:
+    #: such numbers are refused.
+    default_region: str = ""
+
+
+@dataclass(frozen=True)
 class HubConfig:
     """The whole configuration of one hub."""
 
@@ -57,6 +68,7 @@ class HubConfig:
     log_level: str = "info"
     taxii: TaxiiConfig = field(default_factory=TaxiiConfig)
     server: ServerConfig = field(default_factory=ServerConfig)
+    pseudonyms: PseudonymsConfig = field(default_factory=PseudonymsConfig)
 
     @property
     def effective_database_url(self) -> str:
@@ -64,7 +76,7 @@ class HubConfig:
         return self.database_url or f"sqlite:///{(self.home / 'hub.db').resolve()}"
 
 
-_SECTIONS: dict[str, type] = {"taxii": TaxiiConfig, "server": ServerConfig}
+_SECTIONS: dict[str, type] = {"taxii": TaxiiConfig, "server": ServerConfig, "pseudonyms": PseudonymsConfig}
 _LOG_LEVELS = {"debug", "info", "warning", "error"}
 
 
@@ -111,6 +123,12 @@ def _apply(obj: Any, values: Mapping[str, Any], source: str, errors: list[str]) 
     return replace(obj, **changes)
 
 
+def _phone_regions() -> frozenset[str]:
+    import phonenumbers
+
+    return frozenset(phonenumbers.SUPPORTED_REGIONS)
+
+
 def _check(cfg: HubConfig, errors: list[str]) -> None:
     t, s = cfg.taxii, cfg.server
     if t.default_page_size < 1:
@@ -129,6 +147,12 @@ def _check(cfg: HubConfig, errors: list[str]) -> None:
         errors.append("server.workers and server.threads: must be at least 1")
     if cfg.log_level not in _LOG_LEVELS:
         errors.append(f"log_level: must be one of {', '.join(sorted(_LOG_LEVELS))}")
+    p = cfg.pseudonyms
+    if not 1 <= p.per_minute <= 1_000_000:
+        errors.append("pseudonyms.per_minute: must be between 1 and 1000000")
+    if p.default_region and p.default_region not in _phone_regions():
+        errors.append("pseudonyms.default_region: must be empty or an ISO 3166-1 alpha-2 region code "
+                      "in upper case, such as 'DE'")
     url = cfg.database_url
     if url and not (url.startswith("sqlite:") or url.startswith("postgresql")):
         errors.append("database_url: only sqlite:/// and postgresql+psycopg:// URLs are supported")
@@ -209,4 +233,14 @@ host = "127.0.0.1"
 port = 6100
 workers = 2
 threads = 4
+
+[pseudonyms]
+# Personal values a party may turn into pseudonyms per minute (POST /<api_root>/pseudonyms/).
+# Each server process keeps its own allowance: the hub as a whole allows workers x per_minute.
+per_minute = 600
+# Region for phone numbers written without "+<country code>" (e.g. "DE"); empty: refuse them.
+default_region = ""
+# The pseudonym key lives in pseudonym-keys.json in this folder (mode 0600), created by
+# 'abusehub init'. Keep it secret and back it up: without it, new reports stop matching old
+# ones. Several machines serving one hub must share the same file.
 """
