@@ -39,3 +39,28 @@ def ipv4(value: str) -> dict[str, Any]:
 def identity(name: str, id: str | None = None) -> dict[str, Any]:
     return {"type": "identity", "spec_version": "2.1", "id": id or f"identity--{uuid.uuid4()}",
             "created": ts(0), "modified": ts(0), "name": name, "identity_class": "organization"}
+
+
+def marking_definition(statement: str = "Share with named incident responders only.",
+                       id: str | None = None) -> dict[str, Any]:
+    """A non-TLP (statement) marking definition."""
+    return {"type": "marking-definition", "spec_version": "2.1",
+            "id": id or f"marking-definition--{uuid.uuid4()}", "created": ts(0),
+            "definition_type": "statement", "definition": {"statement": statement}}
+
+
+def report_facts(provider_identity_id: str, account_id: str = "acct-0042", *,
+                 personal: dict[str, str] | None = None, **extra: Any) -> Any:
+    """Facts of one abused IaaS account, for :func:`hub.stix.report.build_report`."""
+    from hub.stix.report import ReportFacts
+
+    n = next(_counter)
+    facts: dict[str, Any] = dict(
+        provider_identity_id=provider_identity_id, provider_name=f"Provider {n}",
+        provider_account_id=account_id, account_created="2026-01-02T00:00:00Z",
+        first_abuse_seen="2026-01-03T00:00:00Z", last_seen="2026-01-04T00:00:00Z",
+        resources=[f"203.0.113.{n % 250}"], abuse_types=["command-and-control"],
+        summary="Command-and-control server on a trial account.", acquisition="direct-signup",
+        kyc_status="unverified", personal=personal or {})
+    facts.update(extra)
+    return ReportFacts(**facts)

@@ -12,6 +12,8 @@ from hub.services.audit import AuditService
 from hub.services.clock import Clock, system_clock
 from hub.services.ingest import IngestService
 from hub.services.keys import HubSigner, KeyService
+from hub.services.policy import policy_checks
+from hub.services.pseudonyms import PseudonymService
 from hub.services.query import QueryService
 from hub.services.signatures import make_countersign, make_signature_check
 from hub.services.statuses import StatusService
@@ -19,7 +21,7 @@ from hub.store.base import Store
 
 
 class Hub:
-    """Everything a front end needs: access, ingest, query, statuses, administration."""
+    """Everything a front end needs: access, ingest, query, statuses, pseudonyms, administration."""
 
     def __init__(self, config: HubConfig, store: Store, clock: Clock = system_clock) -> None:
         self.config = config
@@ -30,10 +32,14 @@ class Hub:
         self.admin = AdminService(store, clock, self.audit)
         self.keys = KeyService(store, clock, self.audit)
         self.signer = HubSigner(store, self.keys, config.home, clock)
+        # Every collection: valid STIX, markings, personal data; then signatures (cryptography last).
         self.ingest = IngestService(
             store, clock, config.taxii.status_retention_hours,
-            checks=[make_signature_check(self.keys)],
+            checks=[*policy_checks(store), make_signature_check(self.keys)],
             transforms=[make_countersign(self.signer)])
+        self.pseudonyms = PseudonymService(
+            store, self.access, self.audit, config.home, config.pseudonyms.per_minute,
+            config.pseudonyms.default_region or None)
         self.query = QueryService(store, self.access, self.audit, config.taxii.default_page_size,
                                   config.taxii.max_page_size)
         self.statuses = StatusService(store, clock)

@@ -1,8 +1,11 @@
 """The ingest pipeline: one POSTed envelope in, a status resource out.
 
 Each object is judged on its own: the STIX basics, then every check the hub is configured with
-(collection policy: signatures, markings, personal data, full validation). The objects that pass
-are stored in one transaction; an object version already stored counts as a success, not a
+(collection policy: full validation, markings, personal data, then signatures). An envelope's
+marking definitions are judged before its other objects, so that objects may use a marking
+defined in the same envelope wherever it sits (see :mod:`hub.services.policy`). The objects that
+pass are stored in one transaction, in envelope order, with the terms they can be found by
+(:func:`hub.stix.terms.index_terms`); an object version already stored counts as a success, not a
 second row. The status names every success and every failure with a reason.
 """
 
@@ -19,6 +22,7 @@ from hub.services.auth import Principal
 from hub.services.clock import Clock
 from hub.stix.basics import InvalidObject, check_basics
 from hub.stix.extensions import SIGNATURE_EXTENSION_ID
+from hub.stix.terms import index_terms
 from hub.store.audit import AuditEntry
 from hub.store.base import Store
 from hub.store.records import AddOutcome, Collection, NewVersion, StatusRecord
@@ -32,6 +36,8 @@ class CheckContext:
     collection: Collection
     now_us: int
     cache: dict[str, Any] = field(default_factory=dict)  # per-submission memo for the checks
+    #: Ids of marking definitions of this envelope that passed every check (judged first).
+    accepted_markings: set[str] = field(default_factory=set)
 
 
 #: A per-object check: returns a reason to refuse the object, or None to let it pass. Checks
@@ -81,9 +87,15 @@ class IngestService:
         ctx = CheckContext(principal, collection, now)
         status = StatusRecord(id=str(uuid.uuid4()), party_pk=principal.party.pk,
                               collection_pk=collection.pk, request_us=now, status="complete")
-        accepted: list[NewVersion] = []
-        key_ids: list[str | None] = []
-        for index, obj in enumerate(objects):
+        # Marking definitions first (rare: usually none), then the rest; results by position.
+        order: list[int] | range = range(len(objects))
+        firsts = [i for i in order if _is_marking_definition(objects[i])]
+        if firsts:
+            order = firsts + [i for i in order if not _is_marking_definition(objects[i])]
+        results: list[NewVersion | dict[str, str] | None] = [None] * len(objects)
+        key_by_index: dict[int, str | None] = {}
+        for index in order:
+            obj = objects[index]
             reason = None
             try:
                 stix_id, stix_type, version_us = check_basics(obj)
@@ -96,16 +108,26 @@ class IngestService:
                         break
             if reason is not None:
                 oid, ver = _describe(obj, index)
-                status.failures.append({"id": oid, "version": ver, "message": reason})
+                results[index] = {"id": oid, "version": ver, "message": reason}
                 continue
-            key_ids.append(_first_key_id(obj))
+            if stix_type == "marking-definition":
+                ctx.accepted_markings.add(stix_id)
+            key_by_index[index] = _first_key_id(obj)
             for transform in self.transforms:
                 obj = transform(obj, ctx)
-            accepted.append(NewVersion(
+            results[index] = NewVersion(
                 stix_id=stix_id, type=stix_type, version_us=version_us,
                 version=obj.get("modified") or obj.get("created"),
                 spec_version=obj.get("spec_version", "2.1"),
-                json_text=orjson.dumps(obj).decode("utf-8")))
+                json_text=orjson.dumps(obj).decode("utf-8"), terms=index_terms(obj))
+        accepted: list[NewVersion] = []
+        key_ids: list[str | None] = []
+        for index, result in enumerate(results):
+            if isinstance(result, NewVersion):
+                accepted.append(result)
+                key_ids.append(key_by_index[index])
+            elif result is not None:
+                status.failures.append(result)
 
         def finish(outcomes: list[AddOutcome]) -> tuple[StatusRecord, int, AuditEntry]:
             audit_objects = []
@@ -127,6 +149,10 @@ class IngestService:
             self._last_purge_us = now
             self.store.purge_statuses(now)
         return status
+
+
+def _is_marking_definition(obj: Any) -> bool:
+    return isinstance(obj, dict) and obj.get("type") == "marking-definition"
 
 
 def _first_key_id(obj: dict[str, Any]) -> str | None:

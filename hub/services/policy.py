@@ -1,0 +1,112 @@
+"""The collection policies every submitted object meets, besides signatures.
+
+- Full STIX 2.1 validity, including the IaaS-account extension (:mod:`hub.stix.validator`),
+  in every collection.
+- Markings: nothing above the collection's TLP ceiling, and no marking definition the hub does
+  not know (fail closed). A non-TLP marking definition is known when it is stored in the same
+  collection, or when the same envelope carries it and the hub accepts it: the ingest pipeline
+  judges an envelope's marking definitions before its other objects, so the order inside the
+  envelope does not matter, and a definition that is itself refused makes its users refused
+  too. Only objects that reference a non-TLP marking pay for this: one indexed lookup per
+  submission and unknown id, remembered for the rest of the submission. A definition stored in
+  another collection does not count: what a collection's readers may see must be defined in it.
+- Personal data: in collections that do not allow it, raw personal values are refused, in the
+  extension's pseudonym fields and in free text alike.
+
+Reasons never quote a personal value: they go to the submitter's status resource and to the
+audit trail. The validator quotes some bad values back (a malformed URL, an account id where a
+pseudonym belongs); on that rare failure path such quotes are withheld when they look personal
+or sit in a pseudonym field.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from hub.services.ingest import CheckContext, ObjectCheck
+from hub.stix.markings import TLP_LEVEL_BY_ID, check_markings, tlp_level
+from hub.stix.pii import find_pii, scan_object
+from hub.stix.validator import validate
+from hub.store.base import Store
+from hub.store.records import ObjectFilter
+
+_SHOWN_ERRORS = 3
+_QUOTED_RE = re.compile(r"'(?:[^'\\]|\\.)*'|\"(?:[^\"\\]|\\.)*\"")
+_WITHHELD = "(value withheld)"
+
+
+def _withhold(message: str) -> str:
+    """``message`` without quoted values that may be personal data."""
+    if "pseudonym" in message and "; got " in message:
+        # An account id or personal value where a pseudonym belongs.
+        return message.split("; got ", 1)[0] + "; got " + _WITHHELD
+    if "@" in message or sum(ch.isdigit() for ch in message) >= 7:
+        def replace(m: re.Match[str]) -> str:
+            return _WITHHELD if find_pii(m.group(0)) else m.group(0)
+
+        return _QUOTED_RE.sub(replace, message)
+    return message
+
+
+def check_valid_stix(obj: dict[str, Any], ctx: CheckContext) -> str | None:
+    """Every error of the object as STIX 2.1 (the first three, and how many more)."""
+    errors = validate(obj)
+    if not errors:
+        return None
+    more = f" (and {len(errors) - _SHOWN_ERRORS} more)" if len(errors) > _SHOWN_ERRORS else ""
+    return "invalid STIX 2.1: " + "; ".join(_withhold(e) for e in errors[:_SHOWN_ERRORS]) + more
+
+
+def check_personal_data(obj: dict[str, Any], ctx: CheckContext) -> str | None:
+    """Raw personal values, unless the collection allows them."""
+    if ctx.collection.allow_personal_data:
+        return None
+    reasons = scan_object(obj)
+    if not reasons:
+        return None
+    return ("personal data in clear is refused here: " + "; ".join(reasons)
+            + " (send keyed pseudonyms instead: POST pseudonyms/ under the API root makes them)")
+
+
+def _marking_refs(obj: dict[str, Any]) -> set[str]:
+    """Every non-TLP marking-definition id the object references (well-formed ones only)."""
+    refs = obj.get("object_marking_refs")
+    found = set(refs) if isinstance(refs, list) and all(isinstance(r, str) for r in refs) else set()
+    granular = obj.get("granular_markings")
+    if isinstance(granular, list):
+        found.update(gm["marking_ref"] for gm in granular
+                     if isinstance(gm, dict) and isinstance(gm.get("marking_ref"), str))
+    return {r for r in found if r not in TLP_LEVEL_BY_ID}
+
+
+def make_marking_check(store: Store) -> ObjectCheck:
+    """The markings check: TLP ceiling, and unknown marking definitions refused."""
+
+    def check(obj: dict[str, Any], ctx: CheckContext) -> str | None:
+        level = ctx.cache.get("max_tlp_level")
+        if level is None:
+            level = ctx.cache["max_tlp_level"] = tlp_level(ctx.collection.max_tlp)
+        reason = check_markings(obj, level)
+        if reason is None or not reason.startswith("unknown marking definition"):
+            return reason
+        # Rare path: the object uses a marking definition that is not TLP.
+        refs = _marking_refs(obj)
+        known: set[str] = ctx.cache.setdefault("stored_markings", set())
+        looked_up: set[str] = ctx.cache.setdefault("looked_up_markings", set())
+        missing = refs - looked_up - ctx.accepted_markings
+        if missing:
+            looked_up.update(missing)
+            page = store.query_objects(
+                ctx.collection.pk,
+                ObjectFilter(ids=tuple(sorted(missing)), types=("marking-definition",)),
+                None, len(missing))
+            known.update(item.stix_id for item in page.items)
+        return check_markings(obj, level, known | ctx.accepted_markings)
+
+    return check
+
+
+def policy_checks(store: Store) -> tuple[ObjectCheck, ...]:
+    """The policy checks in order: cheap and common failures first (signatures come after)."""
+    return (check_valid_stix, make_marking_check(store), check_personal_data)
