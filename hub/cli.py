@@ -15,6 +15,7 @@ import click
 
 from hub.config import CONFIG_FILE, DEFAULT_CONFIG_TEXT, HubConfig, load_config
 from hub.errors import ConfigError, HubError
+from hub.pseudonym import PSEUDONYM_KINDS
 from hub.services.admin import PARTY_KINDS, TLP_NAMES
 from hub.services.hub import Hub, open_hub
 from hub.stix.basics import format_timestamp_us
@@ -90,6 +91,8 @@ def init(c: Context) -> None:
     c.home = str(home)
     revision = c.hub.store.migrate()  # type: ignore[attr-defined]
     click.echo(f"database ready at schema revision {revision}: {c.config.effective_database_url}")
+    if c.hub.pseudonyms.ensure_keyring():
+        click.echo(f"wrote the pseudonym key {c.hub.pseudonyms.path} (keep it secret, back it up)")
 
 
 @main.command()
@@ -109,7 +112,7 @@ def serve(c: Context, host: str | None, port: int | None, workers: int | None, t
     """Serve TAXII 2.1 with gunicorn until stopped."""
     from hub.serve import serve as run
 
-    c.hub  # migrate before the workers start
+    c.hub.pseudonyms.ensure_keyring()  # migrate, and make the key once, before the workers start
     s = c.config.server
     run(c.config, host or s.host, port if port is not None else s.port, workers or s.workers,
         threads or s.threads)
@@ -436,6 +439,51 @@ def audit_export(c: Context, since: str | None) -> None:
         d = rec.as_json()
         d["at"] = format_timestamp_us(rec.at_us)
         click.echo(json.dumps(d, separators=(",", ":")))
+
+
+# -- pseudonyms and correlation ---------------------------------------------------------------
+
+@main.group()
+def pseudonym() -> None:
+    """Keyed pseudonyms of personal values, their key, and the reports they link."""
+
+
+@pseudonym.command("make")
+@click.option("--kind", type=click.Choice(PSEUDONYM_KINDS), required=True)
+@click.option("--all-versions", is_flag=True, help="Print the pseudonym under every key version.")
+@click.option("--json", "as_json", is_flag=True)
+@pass_ctx
+def pseudonym_make(c: Context, kind: str, all_versions: bool, as_json: bool) -> None:
+    """Pseudonymise values read from standard input, one per line (never from arguments:
+    those end up in shell history and process lists). Prints one pseudonym per line."""
+    lines = [(n, line.strip()) for n, line in enumerate(sys.stdin.read().splitlines(), 1) if line.strip()]
+    if not lines:
+        raise HubError("no values on standard input (one per line)")
+    made = c.hub.pseudonyms.make(kind, [v for _, v in lines], [f"line {n}" for n, _ in lines])
+    text = "\n".join(" ".join(m["all_versions"]) if all_versions else m["pseudonym"] for m in made)
+    _emit(as_json, made, text)
+
+
+@pseudonym.command("rotate")
+@pass_ctx
+def pseudonym_rotate(c: Context) -> None:
+    """Add a pseudonym key version and make it current (older versions still match)."""
+    version, versions = c.hub.pseudonyms.rotate()
+    click.echo(f"pseudonym key {version} is now current; kept for matching: "
+               f"{', '.join(v for v in versions if v != version)}")
+
+
+@pseudonym.command("correlate")
+@click.argument("pseudonyms", nargs=-1, required=True, metavar="PSEUDONYM...")
+@click.option("--as", "as_party", default=None, metavar="PARTY",
+              help="Only the collections PARTY may read (default: every collection).")
+@click.option("--json", "as_json", is_flag=True)
+@pass_ctx
+def pseudonym_correlate(c: Context, pseudonyms: tuple[str, ...], as_party: str | None, as_json: bool) -> None:
+    """The reports that mention an account carrying any of PSEUDONYM..."""
+    found = c.hub.pseudonyms.correlate_as_operator(list(pseudonyms), as_party)
+    text = "\n".join(f"{x.pseudonym}  {x.collection}  {x.account}  {x.report}" for x in found)
+    _emit(as_json, [x.as_json() for x in found], text or "no reports share these pseudonyms")
 
 
 # -- the parties' tools: TAXII clients of a hub (hub.client) ------------------------------------

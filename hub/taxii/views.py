@@ -2,6 +2,10 @@
 
 Pages of objects are built from the stored JSON texts by concatenation: nothing is parsed or
 re-serialised on the poll path.
+
+Besides TAXII, the API root carries two plain-JSON endpoints (``application/json``), with the
+same authentication and error bodies: ``POST pseudonyms/`` (personal values in, keyed pseudonyms
+out) and ``GET correlations/`` (the reports that share a pseudonym, in readable collections).
 """
 
 from __future__ import annotations
@@ -13,13 +17,13 @@ from typing import Any
 import orjson
 from flask import Blueprint, Flask, Response, current_app, request
 
-from hub.errors import BadRequest, HubError, Unauthorized
+from hub.errors import BadRequest, HubError, NotAcceptable, TooManyRequests, Unauthorized, UnsupportedMediaType
 from hub.services.auth import Principal
 from hub.services.hub import Hub
 from hub.services.query import PageResult
 from hub.stix.basics import format_timestamp_us
 from hub.store.records import StatusRecord
-from hub.taxii.media import STIX_21, TAXII_21, check_accept, check_content_type
+from hub.taxii.media import STIX_21, TAXII_21, TAXII_TYPE, check_accept, check_content_type
 from hub.taxii.params import parse_query
 
 
@@ -61,6 +65,52 @@ def taxii(body: Any, status: int = 200, headers: dict[str, str] | None = None) -
     return resp
 
 
+JSON = "application/json"
+#: Endpoints answering plain JSON rather than TAXII resources.
+_JSON_ENDPOINTS = frozenset({"taxii.pseudonyms", "taxii.correlations"})
+
+
+def _media_type(header: str) -> tuple[str, dict[str, str]]:
+    parts = [p.strip() for p in header.split(";")]
+    params = {}
+    for p in parts[1:]:
+        key, _, value = p.partition("=")
+        params[key.strip().lower()] = value.strip().strip('"')
+    return parts[0].lower(), params
+
+
+def check_json_accept(accept: str | None) -> None:
+    """The JSON endpoints answer ``application/json``: fine for that, TAXII, or anything."""
+    if not accept or not accept.strip():
+        return
+    for media_range in accept.split(","):
+        mtype, params = _media_type(media_range)
+        if params.get("q") in {"0", "0.0", "0.00", "0.000"}:
+            continue
+        if mtype in {"*/*", "application/*", JSON, TAXII_TYPE}:
+            return
+    raise NotAcceptable(f"this endpoint answers with {JSON}; the Accept header asked for {accept!r}")
+
+
+def json_body() -> Any:
+    """A request body sent as ``application/json`` or as TAXII 2.1 JSON, parsed."""
+    content_type = request.headers.get("Content-Type")
+    mtype, params = _media_type(content_type or "")
+    if mtype != JSON and not (mtype == TAXII_TYPE and params.get("version", "2.1") == "2.1"):
+        raise UnsupportedMediaType(f"send the body as {JSON} (or {TAXII_21}); "
+                                   f"got Content-Type {content_type!r}")
+    try:
+        return orjson.loads(request.get_data(cache=False))
+    except orjson.JSONDecodeError as exc:
+        # Position only: the body may hold personal values, and they are never echoed.
+        raise BadRequest(f"the request body is not valid JSON (line {exc.lineno}, column {exc.colno})") from None
+
+
+def as_json(body: Any, status: int = 200) -> Response:
+    """A plain JSON response."""
+    return Response(orjson.dumps(body), status=status, content_type=JSON)
+
+
 def _date_headers(page: PageResult) -> dict[str, str]:
     first, last = page.first_added_us, page.last_added_us
     if first is None or last is None:
@@ -98,7 +148,10 @@ def make_blueprint(api_root: str) -> Blueprint:
 
     @bp.before_request
     def _negotiate() -> None:
-        check_accept(request.headers.get("Accept"))
+        if request.endpoint in _JSON_ENDPOINTS:
+            check_json_accept(request.headers.get("Accept"))
+        else:
+            check_accept(request.headers.get("Accept"))
 
     @bp.get("/taxii2/")
     def discovery() -> Response:
@@ -205,6 +258,26 @@ def make_blueprint(api_root: str) -> Blueprint:
                                 "version": i.version, "media_type": STIX_21} for i in page.items]
         return taxii(body, headers=_date_headers(page))
 
+    @bp.post(f"{root}/pseudonyms/")
+    def pseudonyms() -> Response:
+        hub = _hub()
+        principal = _principal()
+        body = json_body()
+        if not isinstance(body, dict) or set(body) != {"values"}:
+            raise BadRequest('the body must be {"values": [{"kind": ..., "value": ...}, ...]}')
+        return as_json(hub.pseudonyms.pseudonymise(principal, body["values"]))
+
+    @bp.get(f"{root}/correlations/")
+    def correlations() -> Response:
+        hub = _hub()
+        principal = _principal()
+        unknown = sorted(set(request.args) - {"pseudonym"})
+        if unknown:
+            raise BadRequest(f"unknown query parameter {unknown[0]!r}: use pseudonym=")
+        wanted = [p.strip() for arg in request.args.getlist("pseudonym") for p in arg.split(",") if p.strip()]
+        found = hub.pseudonyms.correlate(principal, wanted)
+        return as_json({"correlations": [c.as_json() for c in found]})
+
     return bp
 
 
@@ -225,6 +298,8 @@ def register_error_handlers(app: Flask) -> None:
     @app.errorhandler(HubError)
     def _hub_error(exc: HubError) -> Response:
         headers = {"WWW-Authenticate": challenge} if exc.http_status == 401 else None
+        if isinstance(exc, TooManyRequests) and exc.details and "retry_after" in exc.details:
+            headers = {"Retry-After": str(exc.details["retry_after"])}
         return taxii(error_body(exc.http_status, exc.title, exc.description, exc.details),
                      exc.http_status, headers)
 
