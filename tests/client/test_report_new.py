@@ -1,0 +1,589 @@
+"""``abusehub report new``: the analyst files a report of an abused account.
+
+Two tiers. The pieces (facts, the pseudonym batch, local validation, the status summary, the
+HTTP functions against a scripted loopback server) run without a hub. The end-to-end tests start
+a real hub on loopback, set it up with the CLI as an operator would, and run the tool as a
+subprocess the way an analyst does; they then look for the raw personal values in everything
+the tool and the hub wrote or answered.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import subprocess
+import sys
+import threading
+import time
+import tomllib
+from collections.abc import Iterator
+from datetime import datetime, timezone
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from typing import Any
+
+import orjson
+import pytest
+import requests
+
+from hub.client.analyst import (
+    REPORT_TEMPLATE,
+    LocalProblems,
+    MappedPseudonymiser,
+    local_problems,
+    pseudonym_values,
+    read_facts,
+)
+from hub.client.errors import ClientError
+from hub.client.hubapi import (
+    api_root,
+    follow_status,
+    is_loopback_url,
+    pseudonymise,
+    read_outcome,
+    submit_objects,
+)
+from hub.pseudonym import PseudonymKeyring
+from hub.signing import KeySet, SigningKey
+from hub.signing.documents import verify_objects
+from hub.stix.extensions import IAAS_ACCOUNT_EXTENSION_ID, PSEUDONYM_RE, SIGNATURE_EXTENSION_ID
+from hub.stix.report import build_report
+from tests.conftest import RunningHub, free_port, start_server, stop_server
+from tests.test_cli import run
+
+REPO = Path(__file__).resolve().parents[2]
+NOW = datetime(2025, 3, 1, 12, 0, tzinfo=timezone.utc)
+TAXII = "application/taxii+json;version=2.1"
+
+# The example facts file (deploy/report-example.toml) is what the analyst starts from; its
+# holder data is fictional (reserved example domain, a 555 number, a test card number).
+TEMPLATE_IDENTITY = "identity--00000000-0000-4000-8000-000000000000"
+RAW = tomllib.loads(REPORT_TEMPLATE)["personal"]
+ACCOUNT_ID = tomllib.loads(REPORT_TEMPLATE)["provider_account_id"]
+# Every written form a raw value could take: as typed, and as normalised.
+RAW_FORMS = [
+    *RAW.values(), ACCOUNT_ID, "+14155552671", "4155552671", "4111111111111111",
+    "jane example", "1 main st springfield",
+]
+
+
+def _toml_value(value: Any) -> str:
+    if isinstance(value, datetime):
+        return value.isoformat()
+    if isinstance(value, list):
+        return "[" + ", ".join(_toml_value(v) for v in value) + "]"
+    return json.dumps(value)
+
+
+def facts_toml(provider: str, **changes: Any) -> str:
+    """The example facts for ``provider``; ``changes`` replace (or, as None, drop) fields."""
+    table = tomllib.loads(REPORT_TEMPLATE.replace(TEMPLATE_IDENTITY, provider))
+    personal = table.pop("personal")
+    for key, value in changes.items():
+        if value is None:
+            table.pop(key, None)
+        else:
+            table[key] = value
+    lines = [f"{k} = {_toml_value(v)}" for k, v in table.items()]
+    lines.append("[personal]")
+    lines += [f"{k} = {_toml_value(v)}" for k, v in personal.items()]
+    return "\n".join(lines) + "\n"
+
+
+PROVIDER = "identity--8e2e2d2b-17d4-4cbf-938f-98ee46b3cd3f"
+
+
+def _write(path: Path, text: str) -> Path:
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+# -- the pieces ---------------------------------------------------------------------------------
+
+
+def test_template_is_the_example_file_and_valid_facts() -> None:
+    assert (REPO / "deploy" / "report-example.toml").read_text(encoding="utf-8") == REPORT_TEMPLATE
+    facts = read_facts(str(REPO / "deploy" / "report-example.toml"))
+    assert facts.provider_name == "Example Cloud" and set(facts.personal) == {
+        "email", "phone", "payment_instrument", "name", "address"}
+
+
+def test_template_command_prints_the_template(tmp_path: Path) -> None:
+    proc = run(tmp_path, "report", "template")
+    assert proc.stdout == REPORT_TEMPLATE
+    tomllib.loads(proc.stdout)
+
+
+def test_facts_problems_are_all_listed_with_the_file_and_field(tmp_path: Path) -> None:
+    path = _write(tmp_path / "f.toml", facts_toml(PROVIDER, summary=None, confidense=80,
+                                                  tlp="purple"))
+    with pytest.raises(LocalProblems) as info:
+        read_facts(str(path))
+    problems = info.value.problems
+    assert f"{path}: unknown field 'confidense'" in problems
+    assert f"{path}: missing required field 'summary'" in problems
+    bad = _write(tmp_path / "bad.toml", "summary = \n")
+    with pytest.raises(LocalProblems, match="is not valid TOML"):
+        read_facts(str(bad))
+    with pytest.raises(LocalProblems, match="cannot read"):
+        read_facts(str(tmp_path / "absent.toml"))
+
+
+def test_flags_override_the_file(tmp_path: Path) -> None:
+    path = _write(tmp_path / "f.toml", facts_toml(PROVIDER))
+    facts = read_facts(str(path), {"summary": "Scanning only.", "resources": ["198.51.100.7"],
+                                   "confidence": None})
+    assert facts.summary == "Scanning only." and facts.resources == ("198.51.100.7",)
+    assert facts.confidence == 80  # None means "not given"
+
+
+def test_pseudonyms_from_one_batch_give_the_same_report_as_the_keyring(tmp_path: Path) -> None:
+    facts = read_facts(str(_write(tmp_path / "f.toml", facts_toml(PROVIDER))))
+    ring = PseudonymKeyring({"k1": bytes(range(32))}, "k1")
+    values = pseudonym_values(facts)
+    # One value per kind: the provider-scoped account id and each personal value, normalised.
+    assert [k for k, _ in values] == ["provider_account", "email", "phone",
+                                      "payment_instrument", "name", "address"]
+    assert ("phone", "+14155552671") in values and ("payment_instrument", "4111111111111111") in values
+    mapped = MappedPseudonymiser(values, [ring.pseudonym(k, v) for k, v in values])
+    assert "holder" not in repr(mapped)
+    via_batch = build_report(facts, mapped, now=NOW)
+    direct = build_report(facts, ring, now=NOW)
+    # Identical but for the random ids of SDOs and SROs (and the refs to them).
+    same = ("identity", "user-account", "ipv4-addr", "ipv6-addr", "domain-name", "url")
+    assert [o for o in via_batch if o["type"] in same] == [o for o in direct if o["type"] in same]
+    assert [o["type"] for o in via_batch] == [o["type"] for o in direct]
+    with pytest.raises(ClientError) as info:
+        mapped.pseudonym("email", "someone.else@example.com")
+    assert "someone" not in str(info.value) and "email" in str(info.value)
+
+
+def test_local_problems_name_the_object_and_the_field(tmp_path: Path) -> None:
+    facts = read_facts(str(_write(tmp_path / "f.toml", facts_toml(PROVIDER))))
+    objects = build_report(facts, PseudonymKeyring({"k1": bytes(32)}, "k1"), now=NOW)
+    assert local_problems(objects) == []
+    report = dict(objects[-1], description="write to holder@example.com", confidence=101)
+    problems = local_problems(objects[:-1] + [report])
+    assert any(p.startswith(report["id"] + ": description") and "e-mail" in p for p in problems)
+    assert any(p.startswith(report["id"] + ": confidence") for p in problems)
+    assert not any("holder@" in p for p in problems)
+
+
+def test_read_outcome_sorts_a_status() -> None:
+    status = {
+        "id": "s1", "status": "complete",
+        "successes": [{"id": "a", "message": "stored"},
+                      {"id": "b", "message": "already stored: not added again"}],
+        "failures": [{"id": "c", "message": "signature does not verify:\n object changed"}],
+        "pendings": [],
+    }
+    outcome = read_outcome(status)
+    assert outcome.complete and outcome.stored == ["a"] and outcome.already_stored == ["b"]
+    assert outcome.refused == [("c", "signature does not verify: object changed")]
+
+
+def test_api_root_and_loopback() -> None:
+    assert api_root("http://127.0.0.1:6100/api") == "http://127.0.0.1:6100/api/"
+    with pytest.raises(ClientError, match="not an http"):
+        api_root("ftp://hub/api/")
+    assert is_loopback_url("http://127.0.0.1:1/") and is_loopback_url("http://[::1]:1/")
+    assert is_loopback_url("http://localhost/") and not is_loopback_url("http://hub.example/")
+
+
+class _Scripted(BaseHTTPRequestHandler):
+    """Answers each request with the next scripted (status, headers, body); records requests."""
+
+    script: list[tuple[int, dict[str, str], bytes]] = []
+    seen: list[tuple[str, str, dict[str, str], bytes]] = []
+
+    def _answer(self) -> None:
+        length = int(self.headers.get("Content-Length") or 0)
+        self.seen.append((self.command, self.path, dict(self.headers), self.rfile.read(length)))
+        status, headers, body = self.script.pop(0)
+        self.send_response(status)
+        for k, v in headers.items():
+            self.send_header(k, v)
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+    do_GET = do_POST = _answer
+
+    def log_message(self, *args: Any) -> None:
+        pass
+
+
+@pytest.fixture()
+def scripted() -> Iterator[tuple[str, type[_Scripted]]]:
+    handler = type("Handler", (_Scripted,), {"script": [], "seen": []})
+    server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{server.server_address[1]}/api/", handler
+    server.shutdown()
+    server.server_close()
+
+
+def _ok_pseudonyms(kinds: list[str]) -> bytes:
+    return orjson.dumps({"key_version": "k1", "pseudonyms": [
+        {"kind": k, "pseudonym": f"hmac-sha256:k1:{i:064x}", "all_versions": []}
+        for i, k in enumerate(kinds)]})
+
+
+def test_pseudonymise_sends_one_batch_and_retries_once_after_429(
+        scripted: tuple[str, type[_Scripted]]) -> None:
+    api, handler = scripted
+    error = orjson.dumps({"title": "Too many requests", "description": "slow down",
+                          "http_status": "429"})
+    handler.script += [(429, {"Retry-After": "7"}, error),
+                       (200, {"Content-Type": "application/json"}, _ok_pseudonyms(["email", "phone"]))]
+    waits: list[float] = []
+    with requests.Session() as s:
+        out = pseudonymise(s, api, [("email", "a@example.org"), ("phone", "+14155552671")],
+                           sleep=waits.append)
+    assert waits == [7.0] and len(handler.seen) == 2
+    assert out == [f"hmac-sha256:k1:{0:064x}", f"hmac-sha256:k1:{1:064x}"]
+    method, path, headers, body = handler.seen[1]
+    assert (method, path, headers["Content-Type"]) == ("POST", "/api/pseudonyms/", "application/json")
+    assert orjson.loads(body) == {"values": [{"kind": "email", "value": "a@example.org"},
+                                             {"kind": "phone", "value": "+14155552671"}]}
+
+
+def test_pseudonymise_gives_up_on_a_second_429_or_a_long_wait(
+        scripted: tuple[str, type[_Scripted]]) -> None:
+    api, handler = scripted
+    error = orjson.dumps({"description": "slow down"})
+    handler.script += [(429, {"Retry-After": "1"}, error), (429, {"Retry-After": "1"}, error),
+                       (429, {"Retry-After": "3600"}, error)]
+    with requests.Session() as s:
+        with pytest.raises(ClientError, match="still rate-limited"):
+            pseudonymise(s, api, [("email", "a@example.org")], sleep=lambda _: None)
+        with pytest.raises(ClientError, match="rate-limiting pseudonym requests"):
+            pseudonymise(s, api, [("email", "a@example.org")], sleep=lambda _: None)
+    assert len(handler.seen) == 3
+
+
+def test_pseudonymise_refuses_an_answer_of_the_wrong_shape(
+        scripted: tuple[str, type[_Scripted]]) -> None:
+    api, handler = scripted
+    handler.script += [(200, {}, _ok_pseudonyms(["phone"])), (200, {}, b"<html>")]
+    with requests.Session() as s:
+        with pytest.raises(ClientError, match=r"value 0 \(email\)"):
+            pseudonymise(s, api, [("email", "a@example.org")])
+        with pytest.raises(ClientError, match="not JSON"):
+            pseudonymise(s, api, [("email", "a@example.org")])
+
+
+def test_errors_show_the_taxii_description_and_follow_polls_until_complete(
+        scripted: tuple[str, type[_Scripted]]) -> None:
+    api, handler = scripted
+    body = orjson.dumps({"title": "Forbidden", "description": "acme may not write c1",
+                         "http_status": "403"})
+    pending = {"id": "s1", "status": "pending", "pendings": [{"id": "x"}]}
+    done = {"id": "s1", "status": "complete", "successes": [{"id": "x", "message": "stored"}]}
+    handler.script += [(403, {"Content-Type": TAXII}, body),
+                       (202, {"Content-Type": TAXII}, orjson.dumps(pending)),
+                       (200, {"Content-Type": TAXII}, orjson.dumps(pending)),
+                       (200, {"Content-Type": TAXII}, orjson.dumps(done))]
+    with requests.Session() as s:
+        with pytest.raises(ClientError, match=r"not allowed \(403\): acme may not write c1"):
+            submit_objects(s, api, "c1", [])
+        status = submit_objects(s, api, "c1", [{"type": "x"}])
+        now = [0.0]
+        final = follow_status(s, api, status, timeout=100, sleep=lambda d: now.__setitem__(0, now[0] + d),
+                              clock=lambda: now[0])
+    assert final["status"] == "complete"
+    assert [(m, p) for m, p, _, _ in handler.seen[1:]] == [
+        ("POST", "/api/collections/c1/objects/"), ("GET", "/api/status/s1/"), ("GET", "/api/status/s1/")]
+    assert handler.seen[1][2]["Content-Type"] == TAXII and handler.seen[1][2]["Accept"] == TAXII
+
+
+def _tool(cwd: Path, *args: str, env_extra: dict[str, str] | None = None
+          ) -> subprocess.CompletedProcess[str]:
+    env = {k: v for k, v in os.environ.items()
+           if not k.startswith("HUB_") and k != "ABUSEHUB_TOKEN"}
+    env.update(env_extra or {})
+    return subprocess.run([sys.executable, "-m", "hub", "report", "new", *args], cwd=cwd,
+                          capture_output=True, text=True, env=env, timeout=120)
+
+
+@pytest.fixture()
+def offline(tmp_path: Path) -> dict[str, Any]:
+    """A key, a token file and an API root where nothing listens."""
+    run(tmp_path, "key", "generate", "--out", str(tmp_path / "k.pem"))
+    _write(tmp_path / "token", "ahub_not_a_real_token\n")
+    return {"dir": tmp_path, "api": f"http://127.0.0.1:{free_port()}/api/",
+            "common": ["--collection", "c1", "--token-file", str(tmp_path / "token"),
+                       "--key", str(tmp_path / "k.pem")]}
+
+
+def _raw_in(text: str) -> list[str]:
+    low = text.lower()
+    return [form for form in RAW_FORMS if form.lower() in low]
+
+
+@pytest.mark.parametrize(("changes", "expected"), [
+    ({"summary": None}, "missing required field 'summary'"),
+    ({"summary": "The holder wrote from holder@example.com about it."},
+     "summary contains an e-mail address"),
+    ({"abuse_types": ["phishing", "phising"]}, "abuse_types: unknown abuse type 'phising'"),
+])
+def test_facts_problems_stop_before_the_hub(offline: dict[str, Any], changes: dict[str, Any],
+                                            expected: str) -> None:
+    facts = _write(offline["dir"] / "f.toml", facts_toml(PROVIDER, **changes))
+    proc = _tool(offline["dir"], str(facts), "--url", offline["api"], *offline["common"],
+                 "--as", PROVIDER)
+    assert proc.returncode == 2, proc.stderr
+    assert any(line.startswith(f"abusehub: {facts}: {expected}")
+               for line in proc.stderr.splitlines()), proc.stderr
+    assert "Traceback" not in proc.stderr and _raw_in(proc.stdout + proc.stderr) == []
+
+
+def test_identity_key_token_and_transport_problems_are_one_line(offline: dict[str, Any]) -> None:
+    d, api, common = offline["dir"], offline["api"], offline["common"]
+    facts = str(_write(d / "f.toml", facts_toml(PROVIDER)))
+    other = "identity--0c4f2a1e-5b3d-4e6f-9a8b-7c6d5e4f3a2b"
+    cases = [
+        ((facts, "--url", api, *common, "--as", other), None, 2,
+         f"--as {other} is not the provider the facts name (provider_identity_id {PROVIDER})"),
+        ((facts, "--url", api, *common[:-1], str(d / "absent.pem"), "--as", PROVIDER), None, 2,
+         "cannot read key"),
+        ((facts, "--url", api, *common[:-1], str(d / "token"), "--as", PROVIDER), None, 2,
+         f"key {d / 'token'}:"),
+        ((facts, "--url", api, "--collection", "c1", "--key", str(d / "k.pem"), "--as", PROVIDER),
+         None, 2, "no token"),
+        ((facts, "--url", "http://hub.example/api/", *common, "--as", PROVIDER), None, 2,
+         "plain http to another machine"),
+        ((facts, "--url", api, *common, "--as", PROVIDER), None, 1, "cannot reach the hub at"),
+        ((facts, "--url", api, "--collection", "c1", "--key", str(d / "k.pem"), "--as", PROVIDER),
+         {"ABUSEHUB_TOKEN": "ahub_from_env"}, 1, "cannot reach the hub at"),
+    ]
+    for args, env, code, fragment in cases:
+        proc = _tool(d, *args, env_extra=env)
+        assert proc.returncode == code, (fragment, proc.stderr)
+        lines = proc.stderr.strip().splitlines()
+        assert len(lines) == 1 and fragment in lines[0], (fragment, proc.stderr)
+        assert "ahub_" not in proc.stdout + proc.stderr
+
+
+# -- end to end, against a real hub ---------------------------------------------------------------
+
+
+def _set_up_hub(home: Path, work: Path) -> tuple[dict[str, str], dict[str, str], str]:
+    """As an operator would: provider acme (writer, the analyst's key registered), provider nosy
+    (reader only), a collection that requires signatures. Returns tokens, identities, collection."""
+    run(home, "init")
+    tokens, ids = {}, {}
+    for name in ("acme", "nosy"):
+        p = json.loads(run(home, "party", "add", name, "--kind", "provider", "--json").stdout)
+        tokens[name], ids[name] = p["token"], p["identity"]
+        _write(work / f"{name}.token", p["token"] + "\n")
+    col = json.loads(run(home, "collection", "add", "Abused accounts", "--require-signatures",
+                         "--json").stdout)["id"]
+    run(home, "grant", "acme", col, "--read", "--write")
+    run(home, "grant", "nosy", col, "--read")
+    jwk = run(work, "key", "generate", "--out", str(work / "analyst.pem")).stdout
+    _write(work / "analyst.jwk.json", jwk)
+    assert "registered key" in run(home, "party", "key", "add", "acme",
+                                   str(work / "analyst.jwk.json")).stdout
+    return tokens, ids, col
+
+
+@pytest.fixture(scope="module")
+def hub_env(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[RunningHub, Path]]:
+    """A real hub set up by :func:`_set_up_hub`; the analyst's files in a separate directory."""
+    home = tmp_path_factory.mktemp("hub")
+    work = tmp_path_factory.mktemp("analyst")
+    tokens, ids, col = _set_up_hub(home, work)
+    running = start_server(home)
+    running.tokens, running.identities, running.collections = tokens, ids, {"reports": col}
+    yield running, work
+    stop_server(running)
+
+
+class Seen:
+    """Everything the hub answered and the tool printed during the end-to-end tests."""
+
+    texts: list[str] = []
+
+
+def _file(server: RunningHub, work: Path, facts: Path, *extra: str, party: str = "acme",
+          collection: str | None = None) -> subprocess.CompletedProcess[str]:
+    proc = _tool(work, str(facts), "--url", server.api + "/",
+                 "--collection", collection or server.collections["reports"],
+                 "--token-file", str(work / f"{party}.token"), "--key", str(work / "analyst.pem"),
+                 "--as", server.identities["acme"], *extra)
+    Seen.texts += [proc.stdout, proc.stderr]
+    return proc
+
+
+def _poll_all(server: RunningHub, party: str = "nosy") -> list[dict[str, Any]]:
+    url = f"{server.api}/collections/{server.collections['reports']}/objects/"
+    objects: list[dict[str, Any]] = []
+    params: dict[str, str] = {"limit": "7"}
+    while True:
+        r = requests.get(url, params=params, headers={"Accept": TAXII, **server.auth(party)},
+                         timeout=30)
+        Seen.texts.append(r.text)
+        assert r.status_code == 200, r.text
+        page = r.json()
+        objects += page.get("objects", [])
+        if not page.get("more"):
+            return objects
+        params["next"] = page["next"]
+
+
+def _submitted(stdout: str) -> tuple[int, str]:
+    m = re.search(r"^submitted (\d+) objects of (report--[0-9a-f-]+) to collection", stdout, re.M)
+    assert m, stdout
+    return int(m.group(1)), m.group(2)
+
+
+def test_endpoint_is_there(hub_env: tuple[RunningHub, Path]) -> None:
+    server, _ = hub_env
+    r = requests.post(f"{server.api}/pseudonyms/", json={"values": [{"kind": "name", "value": "x y"}]},
+                      headers=server.auth("acme"), timeout=30)
+    Seen.texts.append(r.text)
+    assert r.status_code == 200, r.text
+
+
+def test_file_a_report_and_poll_it_back_signed_and_pseudonymised(
+        hub_env: tuple[RunningHub, Path]) -> None:
+    server, work = hub_env
+    acme = server.identities["acme"]
+    # The example file as an analyst fills it in: their identity instead of the placeholder.
+    facts = _write(work / "report.toml", REPORT_TEMPLATE.replace(TEMPLATE_IDENTITY, acme))
+    proc = _file(server, work, facts, "--out", str(work / "filed.json"))
+    print(proc.stdout, proc.stderr)  # shown with -s: the README's example output
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    count, report_id = _submitted(proc.stdout)
+    assert f"{count} stored, 0 already stored, 0 refused" in proc.stdout.splitlines()
+
+    filed = json.loads((work / "filed.json").read_text())["objects"]
+    assert len(filed) == count and filed[-1]["id"] == report_id
+    polled = {o["id"]: o for o in _poll_all(server)}
+    assert {o["id"] for o in filed} <= set(polled)
+    report = polled[report_id]
+    assert set(report["object_refs"]) | {report_id} == {o["id"] for o in filed}
+
+    # Signed by the analyst's key, as the provider; anyone can check with the published keys.
+    key_id = SigningKey.from_pem((work / "analyst.pem").read_bytes()).key_id
+    keys = requests.get(f"{server.api}/keys/", timeout=30).json()
+    mine = [polled[o["id"]] for o in filed]
+    for obj in mine:
+        (sig,) = obj["extensions"][SIGNATURE_EXTENSION_ID]["signatures"]
+        assert (sig["signer"], sig["key_id"]) == (acme, key_id)
+    verdicts = verify_objects(mine, KeySet.from_jwks(keys), time.time_ns() // 1000)
+    assert [v for v in verdicts if not v.ok] == []
+
+    # The account carries hub-made pseudonyms of every personal value, and no raw value.
+    (account,) = [o for o in mine if o["type"] == "user-account"]
+    ext = account["extensions"][IAAS_ACCOUNT_EXTENSION_ID]
+    assert set(ext["pseudonyms"]) == set(RAW)
+    assert all(PSEUDONYM_RE.match(p) for p in [*ext["pseudonyms"].values(),
+                                               ext["provider_account_pseudonym"]])
+    # The hub made them: its endpoint gives the same pseudonym for the same value.
+    r = requests.post(f"{server.api}/pseudonyms/", headers=server.auth("nosy"), timeout=30,
+                      json={"values": [{"kind": "email", "value": RAW["email"]}]})
+    assert r.json()["pseudonyms"][0]["pseudonym"] == ext["pseudonyms"]["email"]
+
+
+def test_the_same_facts_filed_twice(hub_env: tuple[RunningHub, Path]) -> None:
+    server, work = hub_env
+    facts = _write(work / "twice.toml", facts_toml(server.identities["acme"],
+                                                   resources=["198.51.100.23", "c2.example"]))
+    first = _file(server, work, facts)
+    assert first.returncode == 0, first.stdout + first.stderr
+    second = _file(server, work, facts, "--out", str(work / "twice.json"))
+    assert second.returncode == 0, second.stdout + second.stderr
+    count, _ = _submitted(second.stdout)
+    objects = json.loads((work / "twice.json").read_text())["objects"]
+    # The provider's identity and the SCOs (deterministic ids) were there already; the SDOs
+    # and SROs of the second report are new.
+    again = [o["id"] for o in objects if o["type"] in
+             ("identity", "user-account", "ipv4-addr", "domain-name")]
+    assert len(again) == 4
+    assert f"{count - 4} stored, 4 already stored, 0 refused" in second.stdout.splitlines()
+    for oid in again:
+        assert f"already stored  {oid}" in second.stdout.splitlines()
+
+
+def test_dry_run_submits_nothing(hub_env: tuple[RunningHub, Path]) -> None:
+    server, work = hub_env
+    before = len(_poll_all(server))
+    facts = _write(work / "dry.toml", facts_toml(server.identities["acme"],
+                                                 resources=["192.0.2.99"]))
+    proc = _file(server, work, facts, "--dry-run")
+    assert proc.returncode == 0, proc.stderr
+    bundle = json.loads(proc.stdout)
+    assert bundle["type"] == "bundle" and bundle["objects"][-1]["type"] == "report"
+    assert all(SIGNATURE_EXTENSION_ID in o["extensions"] for o in bundle["objects"])
+    assert "nothing submitted" in proc.stderr
+    assert len(_poll_all(server)) == before
+
+
+def test_the_hub_refusing_is_one_line_with_its_description(hub_env: tuple[RunningHub, Path]) -> None:
+    server, work = hub_env
+    facts = _write(work / "f.toml", facts_toml(server.identities["acme"]))
+    _write(work / "bad.token", "ahub_wrong\n")
+    cases = [
+        (dict(party="bad"), "did not accept the token (401)"),
+        (dict(party="nosy"), "(403)"),  # nosy may read the collection, not write it
+        (dict(collection="9b3a4c2e-0000-4000-8000-000000000000"), "(404)"),
+    ]
+    for kwargs, fragment in cases:
+        proc = _file(server, work, facts, **kwargs)
+        assert proc.returncode == 1, proc.stdout + proc.stderr
+        lines = proc.stderr.strip().splitlines()
+        assert len(lines) == 1 and fragment in lines[0], proc.stderr
+    # Refused objects are listed with their reasons, and the exit is non-zero: a key the hub
+    # does not know for acme.
+    run(work, "key", "generate", "--out", str(work / "stray.pem"))
+    proc = _tool(work, str(facts), "--url", server.api + "/", "--collection",
+                 server.collections["reports"], "--token-file", str(work / "acme.token"),
+                 "--key", str(work / "stray.pem"), "--as", server.identities["acme"])
+    Seen.texts += [proc.stdout, proc.stderr]
+    assert proc.returncode == 1
+    assert re.search(r"^0 stored, \d+ already stored, \d+ refused$", proc.stdout, re.M), proc.stdout
+    assert re.search(r"^refused  report--\S+: .*unknown", proc.stdout, re.M), proc.stdout
+
+
+def test_rate_limited_pseudonyms_are_asked_again_once(tmp_path: Path) -> None:
+    # One worker (the limiter is per process) allowing 60 values a minute: after the test
+    # spends them, the tool's 6 values must wait for the bucket to refill, then go through.
+    home, work = tmp_path / "hub", tmp_path / "analyst"
+    work.mkdir()
+    tokens, ids, col = _set_up_hub(home, work)
+    server = start_server(home, env_extra={"HUB_PSEUDONYMS_PER_MINUTE": "60"}, workers=1)
+    try:
+        server.tokens, server.identities, server.collections = tokens, ids, {"reports": col}
+        spend = {"values": [{"kind": "name", "value": f"n{i}"} for i in range(60)]}
+        assert requests.post(f"{server.api}/pseudonyms/", json=spend, headers=server.auth("acme"),
+                             timeout=30).status_code == 200
+        facts = _write(work / "f.toml", facts_toml(ids["acme"]))
+        proc = _file(server, work, facts, "--dry-run")
+        assert proc.returncode == 0, proc.stderr
+        assert "rate-limiting pseudonym requests: asking again in" in proc.stderr
+        assert json.loads(proc.stdout)["objects"][-1]["type"] == "report"
+        assert _raw_in(server.read_log() + proc.stdout + proc.stderr) == []
+    finally:
+        stop_server(server)
+
+
+def test_no_raw_value_anywhere(hub_env: tuple[RunningHub, Path]) -> None:
+    """Runs last in this module: every answer, every output, the log and every hub file."""
+    server, work = hub_env
+    assert len(Seen.texts) > 10
+    for text in Seen.texts:
+        assert _raw_in(text) == []
+    assert _raw_in(server.read_log()) == []
+    for path in server.home.rglob("*"):
+        if path.is_file():
+            data = path.read_bytes().lower()
+            assert [f for f in RAW_FORMS if f.lower().encode() in data] == [], path
+    for path in work.iterdir():
+        if path.suffix != ".toml":  # the analyst's own facts files hold the raw values
+            assert _raw_in(path.read_text(errors="replace")) == [], path
+    for name in ("acme", "nosy"):
+        assert server.tokens[name] not in "".join(Seen.texts) + server.read_log()
