@@ -5,11 +5,14 @@ A cursor is a small JSON file next to the JSON-lines output::
     {"url": ..., "collection": ..., "types": [...], "added_after": ..., "count": ..., "offset": ...}
 
 ``added_after`` is the ``X-TAXII-Date-Added-Last`` of the last page whose lines are on disk
-(``null`` before the first object), ``count`` the number of objects written so far, and
+(before the first object: ``null``, or the ``--since`` of the first run, which the cursor then
+keeps), ``count`` the number of objects written so far, and
 ``offset`` the size in bytes of the output file at that moment. The poller writes the lines of
 a page, fsyncs them, and only then replaces the cursor (atomically); on start it truncates the
 output back to ``offset``, dropping whatever a crash left between the two. So an interruption at
-any point neither skips nor duplicates an object.
+any point neither skips nor duplicates an object. The poller writes the first cursor (offset 0)
+after the hub's first answer and before the first line, so a first run that dies half-way also
+resumes cleanly. :mod:`hub.client.poll` implements this.
 """
 
 from __future__ import annotations
