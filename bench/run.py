@@ -2,22 +2,57 @@
 
 Usage (from /work/main)::
 
-    # the comparison (peers installed on first use into bench/.peers/, about 25 minutes at most)
+    # a smoke run: N=1000, indicators, 5 GETs per page latency (well under 2 minutes)
+    .venv/bin/python -m bench.run --quick --servers abusehub
+    .venv/bin/python -m bench.run --quick --servers abusehub --data signed
+
+    # the comparison (peers installed on first use into bench/.peers/, about 30 minutes at most)
     .venv/bin/python -m bench.run --install-peers
 
     # abusehub alone, the figures the core targets are about
     .venv/bin/python -m bench.run --servers abusehub --sizes 10000,100000
 
-    # a quick look
-    .venv/bin/python -m bench.run --servers abusehub,medallion,opentaxii --sizes 1000 --data indicators
+Per server, data kind (``indicators``, ``reports``, ``signed``: see :mod:`bench.data`) and
+collection size N, a fresh server with two empty collections (and a third, the probe collection)
+is started and measured with real HTTP clients (``requests`` with a keep-alive Session;
+``taxii2-client`` for the full poll). Before anything is measured, every generated object is held
+to the hub's own ingest rules (:func:`bench.data.check_sample`: full STIX 2.1 validation, TLP
+markings only, no personal data in clear); data that fails them stops the run with the problems
+listed (exit code 2), since a validating server would refuse it and the figures would measure
+refusals.
 
-Per server, data kind (``indicators``, ``reports``: see :mod:`bench.data`) and collection size N,
-a fresh server with two empty collections is started and measured with real HTTP clients
-(``requests`` with a keep-alive Session; ``taxii2-client`` for the full poll):
+``signed`` (abusehub only)
+    The indicators, signed by the benchmark provider. abusehub is started with the provider's
+    Ed25519 public key registered (``abusehub party key add``) and both measured collections
+    created with ``--require-signatures``; once it runs, the client signs the objects as the
+    provider party's identity (``created_by_ref`` included) and checks a sample, signatures
+    verified. Signing is the submitter's cost: it happens before the clock starts and is only
+    reported in the notes. Every figure below is then measured as for the other kinds; the
+    hub verifies each signature on ingest. medallion and OpenTAXII verify no signatures: they
+    are not started for this kind and their cells say ``n/a: no signature verification``.
 
 ingest b100 / b1000
     objects/s POSTing the N objects in batches of 100 (collection 1) and of 1000 (collection 2);
     every status resource must say all succeeded (followed to ``complete`` when pending).
+ingest with full validation
+    the batch-1000 ingest figure, for a server seen to validate STIX 2.1 fully. Before the
+    ingest, five invalid objects (:func:`bench.data.invalid_probes`: an indicator without its
+    required pattern, one whose pattern does not parse, valid_until before valid_from, confidence
+    250, a created_by_ref that is not an identifier; each passes the id/type/spec_version/
+    timestamp basics) are POSTed one per request to the probe collection. A server that refuses
+    all five (HTTP 4xx, or a failure in the status) gets its figure; one that refuses some gets
+    it marked ``PARTIAL validation``; one that accepts them all gets ``n/a: no STIX validation``.
+    The notes under the table list what each server did with each probe. What the code does:
+    abusehub validates every object on ingest with its own validator (:mod:`hub.stix.validator`,
+    with the markings and personal-data checks), so its figure is its normal ingest, which the
+    probe confirms on the server measured. medallion 3.0.0 does no STIX validation: its memory
+    backend's ``add_objects`` appends whatever the envelope holds, reading only ``id`` and
+    ``modified`` to skip duplicates. OpenTAXII 0.9.3 runs ``stix2.parse(obj, allow_custom)`` on
+    each object before storing (``validate_envelope``, python-stix2 3.0.x): required
+    properties, property types, identifiers and STIX patterns are checked, ranges such as
+    confidence 0-100 are not, the first invalid object refuses the whole envelope (HTTP 400),
+    and a plain ``ValueError`` from python-stix2 (e.g. valid_until before valid_from) is not
+    caught there and ends as a server error.
 full poll p100 / p1000
     objects/s paging through collection 1 with taxii2-client ``as_pages`` (``next``), falling
     back to ``added_after`` + ``X-TAXII-Date-Added-Last`` with requests when the server gives
@@ -33,19 +68,21 @@ peak RSS
     summed resident memory of the server process tree over the whole cell.
 
 A figure that could not be measured is a string: ``failed: <reason>``, ``timed out after T s``,
-``skipped: <reason>``, or the figure followed by ``MISMATCH …`` when a count is wrong. Every HTTP
-call has a timeout (``--timeout-s``). A server that times out, dies or fails to load its data at
-some N is not run at larger N for that data kind; a size whose ingest would take longer than
-``--cell-budget-s`` at the rate measured at the previous size is skipped and says so. medallion is
-bounded to N ≤ 2,000 (its first page grows with the square of the collection) unless
-``--force-medallion``.
+``skipped: <reason>``, ``n/a: <why it does not apply>``, or the figure followed by ``MISMATCH …``
+when a count is wrong. Every HTTP call has a timeout (``--timeout-s``). A server that times out,
+dies or fails to load its data at some N is not run at larger N for that data kind; a size whose
+ingest would take longer than ``--cell-budget-s`` at the rate measured at the previous size is
+skipped and says so. medallion is bounded to N ≤ 2,000 (its first page grows with the square of
+the collection) unless ``--force-medallion``.
 
 Output: a table on stdout (each figure per server and the ratio abusehub/peer: above 1 means
 abusehub is faster for objects/s, slower for ms and bigger for MB), ``<out>/results-<timestamp>.json``
 and ``<out>/latest.json``, and ``<out>/page_latency.png`` (first-page latency vs N, log x).
-Progress lines go to stderr. When abusehub is measured at both 10,000 and 100,000 the targets are
-checked: page latency at 100k within 1.5x of 10k, and full poll at page size 1000 ≥ 50,000
-objects/s; each is printed as met / NOT met.
+Progress lines go to stderr. Targets, each printed as met / NOT met with its figure: signed
+ingest of at least 2,500 objects/s on one core (the server runs one worker), at every N where
+``signed`` was measured, batches of 100 and of 1000; and, when abusehub is measured at both
+10,000 and 100,000, page latency at 100k within 1.5x of 10k and full poll at page size 1000 ≥
+50,000 objects/s.
 """
 
 from __future__ import annotations
@@ -78,11 +115,19 @@ PEERS = ("medallion", "opentaxii")
 MEDALLION_MAX_N = 2000
 TARGET_PAGE_RATIO = 1.5
 TARGET_POLL_OBJS = 50_000
+TARGET_SIGNED_OBJS = 2_500  # signed objects/s on one core (the server runs one worker)
+# Servers that verify signatures; the others' cells in a signed data kind say why they have none.
+SIGNATURE_SERVERS = ("abusehub",)
+NA_SIGNED = "n/a: no signature verification"
+QUICK = {"sizes": "1000", "data": "indicators", "page_reps": 5, "page_budget_s": 5.0, "max_minutes": 3.0}
+DEFAULTS = {"sizes": "1000,10000,100000", "data": "indicators,reports,signed", "page_reps": 20,
+            "page_budget_s": 20.0, "max_minutes": 30.0}
 
 # (key, label, unit, higher is better)
 METRICS: list[tuple[str, str, str, bool]] = [
     ("ingest_b100", "ingest, batches of 100", "obj/s", True),
     ("ingest_b1000", "ingest, batches of 1000", "obj/s", True),
+    ("ingest_validated", "ingest with full validation, batches of 1000", "obj/s", True),
     ("poll_p100", "full poll, page 100", "obj/s", True),
     ("poll_p1000", "full poll, page 1000", "obj/s", True),
     ("poll_p1000_s", "full poll, page 1000: time", "s", False),
@@ -206,6 +251,21 @@ def _batches(objs: list[dict[str, Any]], size: int, cuts: list[int]) -> list[tup
             for i in range(len(bounds) - 1)]
 
 
+def _follow_status(run: srv.Running, sess: TimeoutSession, status: dict[str, Any],
+                   timeout_s: float) -> dict[str, Any]:
+    """GET a status resource until it is ``complete``."""
+    deadline = time.monotonic() + timeout_s
+    while status.get("status") != "complete":
+        if time.monotonic() > deadline:
+            raise TimedOut(f"timed out after {timeout_s:g} s (status stayed {status.get('status')})")
+        time.sleep(0.05)
+        sresp = sess.get(run.status_url(status["id"]))
+        if sresp.status_code != 200:
+            raise Failed(f"status {status['id']}: {_http_error(run, sresp)}")
+        status = sresp.json()
+    return status
+
+
 @dataclass
 class IngestResult:
     objects_per_s: float
@@ -242,16 +302,7 @@ def ingest(run: srv.Running, sess: TimeoutSession, collection: str, objs: list[d
             if first_error is None:
                 first_error = _http_error(run, resp)
             continue
-        status = resp.json()
-        deadline = time.monotonic() + timeout_s
-        while status.get("status") != "complete":
-            if time.monotonic() > deadline:
-                raise TimedOut(f"timed out after {timeout_s:g} s (status stayed {status.get('status')})")
-            time.sleep(0.05)
-            sresp = sess.get(run.status_url(status["id"]))
-            if sresp.status_code != 200:
-                raise Failed(f"status {status['id']}: {_http_error(run, sresp)}")
-            status = sresp.json()
+        status = _follow_status(run, sess, resp.json(), timeout_s)
         success += int(status.get("success_count", 0))
         failure += int(status.get("failure_count", 0))
         for f in status.get("failures", [])[:3]:
@@ -260,6 +311,54 @@ def ingest(run: srv.Running, sess: TimeoutSession, collection: str, objs: list[d
     seconds = time.perf_counter() - t0 - paused
     return IngestResult(len(objs) / seconds, seconds, success, failure, http_errors, first_error,
                         examples, marks)
+
+
+@dataclass
+class ProbeResult:
+    """What a server did with each invalid object of :func:`bench.data.invalid_probes`."""
+
+    refused: list[str]
+    accepted: list[str]
+    unclear: list[str]  # answered neither a refusal nor a success (e.g. HTTP 500)
+
+    @property
+    def total(self) -> int:
+        return len(self.refused) + len(self.accepted) + len(self.unclear)
+
+    def summary(self) -> str:
+        parts = [f"refused {len(self.refused)} of {self.total} invalid objects"]
+        if self.accepted:
+            parts.append("accepted " + "; ".join(self.accepted))
+        if self.unclear:
+            parts.append("no verdict on " + "; ".join(self.unclear))
+        return ", ".join(parts)
+
+
+def validation_probe(run: srv.Running, sess: TimeoutSession, timeout_s: float) -> ProbeResult:
+    """POST each invalid probe object alone to the probe collection: refused (HTTP 4xx, or a
+    status naming it a failure), accepted (a status counting it a success), or neither."""
+    if run.probe_collection is None:
+        raise Failed("the server was started without a probe collection")
+    url = run.objects_url(run.probe_collection)
+    headers = {"Content-Type": TAXII_ACCEPT, "Accept": TAXII_ACCEPT}
+    result = ProbeResult([], [], [])
+    for what, obj in bench_data.invalid_probes():
+        resp = sess.post(url, data=orjson.dumps({"objects": [obj]}), headers=headers)
+        if 400 <= resp.status_code < 500:
+            result.refused.append(f"{what} (HTTP {resp.status_code})")
+            continue
+        if resp.status_code != 202:
+            result.unclear.append(f"{what} ({_http_error(run, resp)})")
+            continue
+        status = _follow_status(run, sess, resp.json(), timeout_s)
+        if int(status.get("success_count", 0)) > 0:
+            result.accepted.append(what)
+        elif int(status.get("failure_count", 0)) > 0:
+            msgs = [str(f.get("message", "")) for f in status.get("failures", [])]
+            result.refused.append(f"{what} ({msgs[0][:120] if msgs else 'failure'})")
+        else:
+            result.unclear.append(f"{what} (status counts neither a success nor a failure)")
+    return result
 
 
 # --------------------------------------------------------------------------------------------
@@ -376,6 +475,7 @@ class Bench:
         self.notes: dict[str, list[str]] = {}
         self.stopped: dict[tuple[str, str], str] = {}  # (server, data) -> why larger N are skipped
         self.rates: dict[tuple[str, str], dict[int, float]] = {}  # batch -> obj/s at the last N
+        self.key = bench_data.bench_key()  # the benchmark provider's signing key (signed kinds)
 
     def add(self, server: str, data: str, n: int, metric: str, value: float | None = None,
             error: str | None = None, note: str | None = None) -> Cell:
@@ -397,6 +497,10 @@ class Bench:
     def run_cell(self, server: str, kind: str, n: int, objs: list[dict[str, Any]]) -> None:
         a = self.args
         key = (server, kind)
+        signed = kind in bench_data.SIGNED_KINDS
+        if signed and server not in SIGNATURE_SERVERS:
+            self.skip_all(server, kind, n, NA_SIGNED)
+            return
         if time.monotonic() - self.t0 > a.max_minutes * 60:
             self.skip_all(server, kind, n, f"skipped: the run reached --max-minutes {a.max_minutes:g}")
             return
@@ -418,8 +522,9 @@ class Bench:
                 return
 
         log(f"{server}: {kind}, N={n:,}: starting a fresh server")
+        options = {"signing_jwk": self.key.public_key.to_jwk()} if signed else {}
         try:
-            run = srv.start(server, 2)
+            run = srv.start(server, 2, **options)
         except Exception as exc:  # noqa: BLE001 - any start failure becomes the cells' text
             reason = " ".join(str(exc).split())[:300]
             self.skip_all(server, kind, n, f"failed: could not start: {reason}")
@@ -430,10 +535,57 @@ class Bench:
         for text in probe(run, TimeoutSession(self.args.timeout_s, run.auth)):
             self.note(server, text)
         try:
+            if signed:
+                objs = self._sign(run, kind, n, objs)
             self._measure(run, kind, n, objs)
         finally:
             peak = run.stop()
             self.add(server, kind, n, "rss_peak_mb", peak / 1e6)
+
+    def _sign(self, run: srv.Running, kind: str, n: int, objs: list[dict[str, Any]]) -> list[dict[str, Any]]:
+        """Sign ``objs`` as the server's benchmark party (the submitter's cost: before any timing),
+        then check a spread sample of up to 2,000 of them, signatures verified; raises
+        :class:`bench.data.DataInvalid` if one fails."""
+        if run.identity is None:
+            raise bench_data.DataInvalid(f"{run.name} has no party identity to sign as")
+        log(f"{run.name}: {kind}, N={n:,}: signing {n:,} objects as {run.identity} (client side, not timed)")
+        t0 = time.perf_counter()
+        signed = bench_data.sign(objs, self.key, run.identity)
+        secs = time.perf_counter() - t0
+        sample = signed[::max(1, len(signed) // 2000)]
+        bench_data.require_valid(sample, f"signed {kind}", verify_key=self.key.public_key)
+        self.note(run.name, f"{kind} N={n:,}: the client signed the objects (Ed25519, key "
+                            f"{self.key.key_id}) in {secs:.1f} s ({n / secs:,.0f} obj/s) before "
+                            "timing started; not counted in the ingest figures")
+        return signed
+
+    def _validation_cells(self, server: str, kind: str, n: int, probe: ProbeResult | str) -> None:
+        """The "ingest with full validation" cell: the batch-1000 ingest figure of a server that
+        refused every invalid probe object, and says why not otherwise."""
+        ing = _find(self.cells, server, kind, n, "ingest_b1000")
+        if isinstance(probe, str):
+            self.add(server, kind, n, "ingest_validated", error=f"failed: validation probe: {probe}")
+            return
+        self.note(server, f"validation probe ({kind} N={n:,}): {probe.summary()}")
+        if not probe.refused:
+            if probe.accepted:
+                self.add(server, kind, n, "ingest_validated",
+                         error=f"n/a: no STIX validation (accepted {len(probe.accepted)} of "
+                               f"{probe.total} invalid objects)", note=probe.summary())
+            else:
+                self.add(server, kind, n, "ingest_validated",
+                         error=f"failed: validation probe: {probe.summary()}")
+            return
+        value = ing.value if ing else None
+        err = ing.error if ing else "failed: no batch-1000 ingest figure"
+        if ing and ing.value is None:
+            err = ing.text()
+        if probe.accepted or probe.unclear:
+            partial = (f"PARTIAL validation: refused {len(probe.refused)} of {probe.total} invalid "
+                       "objects (see notes)")
+            err = f"{partial}; {err}" if err else partial
+        self.add(server, kind, n, "ingest_validated", value, error=err,
+                 note=f"the batch-1000 ingest; validation probe: {probe.summary()}")
 
     def _measure(self, run: srv.Running, kind: str, n: int, objs: list[dict[str, Any]]) -> None:
         a = self.args
@@ -442,7 +594,7 @@ class Bench:
         sess = TimeoutSession(T, run.auth)
         k = max(1, n // 100)
         mid, newest = n // 2, n - k
-        col_poll, col_big = run.collections
+        col_poll, col_big = run.collections[:2]
 
         def guarded(metrics: list[str], fn: Callable[[], None]) -> bool:
             """Run ``fn``; on a timeout or failure fill ``metrics`` with the reason."""
@@ -491,11 +643,20 @@ class Bench:
                              note=f"{res.seconds:.1f} s, status: all {n:,} succeeded")
             return fn
 
+        # ---- does the server validate? (invalid objects into the probe collection, untimed)
+        log(f"{server}: {kind}, N={n:,}: validation probe")
+        probe: ProbeResult | str
+        try:
+            probe = validation_probe(run, sess, T)
+        except (TimedOut, Failed) as exc:
+            probe = str(exc)
+
         ok1 = guarded(["ingest_b100"], do_ingest("ingest_b100", col_poll, 100, [mid, newest]))
         if ok1:
             guarded(["ingest_b1000"], do_ingest("ingest_b1000", col_big, 1000, []))
         else:
             self.add(server, kind, n, "ingest_b1000", error="skipped: collection 1 did not load")
+        self._validation_cells(server, kind, n, probe)
         poll_metrics = ["poll_p100", "poll_p1000", "poll_p1000_s", "page_first_ms",
                         "page_middle_ms", "newest_1pct_ms"]
         if not ok1 or not loaded["ok"] or not run.alive():
@@ -611,15 +772,21 @@ def render_table(cells: list[Cell], servers: list[str], kinds: list[str], sizes:
                 for p in peers:
                     row.append(_ratio(_find(cells, "abusehub", kind, n, metric), _find(cells, p, kind, n, metric)))
                 rows.append(row)
-    widths = [min(48, max(len(r[i]) for r in rows + [header])) for i in range(len(header))]
-    wrap_w = 48
+    wrap_w = 48  # figure cells longer than this are cut here and listed in full underneath
+    widths = [max(len(r[i]) for r in rows + [header]) if i < 2 else
+              min(wrap_w, max(len(r[i]) for r in rows + [header])) for i in range(len(header))]
 
     def fmt(row: list[str]) -> str:
-        return " | ".join(c[:wrap_w].ljust(widths[i]) if i < 2 else c[:wrap_w].ljust(widths[i])
-                          for i, c in enumerate(row))
+        # The metric label and N are never cut.
+        return " | ".join((c if i < 2 else c[:wrap_w]).ljust(widths[i]) for i, c in enumerate(row))
 
     lines = [fmt(header), "-+-".join("-" * w for w in widths)]
     lines += [fmt(r) for r in rows]
+    unsigned = [s for s in servers if s not in SIGNATURE_SERVERS]
+    for kind in kinds:
+        if kind in bench_data.SIGNED_KINDS and unsigned:
+            lines.append(f"{kind}: {' and '.join(unsigned)} verify no signatures, so they are not run for "
+                         f"this kind and their cells say \"{NA_SIGNED}\".")
     # Long reasons are cut in the table: list them in full underneath.
     long = sorted({(c.server, c.text()) for c in cells if len(c.text()) > wrap_w})
     if long:
@@ -630,8 +797,35 @@ def render_table(cells: list[Cell], servers: list[str], kinds: list[str], sizes:
     return "\n".join(lines)
 
 
-def render_targets(cells: list[Cell], kinds: list[str]) -> str:
+def render_signed_target(cells: list[Cell], kinds: list[str]) -> list[str]:
+    """Signed ingest against TARGET_SIGNED_OBJS, at every N where abusehub was run."""
     out = []
+    for kind in kinds:
+        if kind not in bench_data.SIGNED_KINDS:
+            continue
+        sizes = sorted({c.n for c in cells if c.server == "abusehub" and c.data == kind})
+        lines = []
+        for n in sizes:
+            for metric, what in (("ingest_b100", "batches of 100"), ("ingest_b1000", "batches of 1000")):
+                c = _find(cells, "abusehub", kind, n, metric)
+                if c is None:
+                    continue
+                if c.value is not None and not c.error:
+                    verdict = "met" if c.value >= TARGET_SIGNED_OBJS else "NOT met"
+                    lines.append(f"  N={n:,}, {what}: {c.text()} obj/s: {verdict}")
+                elif (c.error or "").startswith("skipped"):
+                    lines.append(f"  N={n:,}, {what}: not measured ({c.text()})")
+                else:
+                    lines.append(f"  N={n:,}, {what}: no valid figure ({c.text()}): NOT met")
+        if lines:
+            out.append(f"abusehub signed ingest ({kind}), target >= {TARGET_SIGNED_OBJS:,} signed obj/s "
+                       "on one core (one server worker):")
+            out.extend(lines)
+    return out
+
+
+def render_targets(cells: list[Cell], kinds: list[str]) -> str:
+    out = render_signed_target(cells, kinds)
     for kind in kinds:
         small, big = _find(cells, "abusehub", kind, 10_000, "page_first_ms"), \
             _find(cells, "abusehub", kind, 100_000, "page_first_ms")
@@ -675,7 +869,7 @@ def plot(cells: list[Cell], servers: list[str], kinds: list[str], path: Path) ->
 
     fig, axes = plt.subplots(1, 2, figsize=(12, 5), sharey=True)
     drawn = False
-    styles = {"indicators": "-", "reports": "--"}
+    styles = {"indicators": "-", "reports": "--", "signed": ":"}
     colours = {"abusehub": "tab:blue", "medallion": "tab:orange", "opentaxii": "tab:green"}
     for ax, metric, title in ((axes[0], "page_first_ms", "first page (limit 100)"),
                               (axes[1], "page_middle_ms", "middle page (added_after, limit 100)")):
@@ -716,8 +910,13 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
                                  formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--servers", default=",".join(SERVERS),
                     help="comma-separated: abusehub,medallion,opentaxii (default: all)")
-    ap.add_argument("--sizes", default="1000,10000,100000", help="collection sizes N (default: %(default)s)")
-    ap.add_argument("--data", default="indicators,reports", help="data kinds (default: %(default)s)")
+    ap.add_argument("--quick", action="store_true",
+                    help="a smoke run (about a minute per server): unless given, --sizes "
+                         f"{QUICK['sizes']} --data {QUICK['data']} --page-reps {QUICK['page_reps']} "
+                         f"--page-budget-s {QUICK['page_budget_s']:g} --max-minutes {QUICK['max_minutes']:g}")
+    ap.add_argument("--sizes", default=None, help=f"collection sizes N (default: {DEFAULTS['sizes']})")
+    ap.add_argument("--data", default=None,
+                    help=f"data kinds: {', '.join(bench_data.KINDS)} (default: {DEFAULTS['data']})")
     ap.add_argument("--install-peers", action="store_true",
                     help="install medallion 3.0.0 / opentaxii 0.9.3 into bench/.peers/ if missing")
     ap.add_argument("--timeout-s", type=float, default=120.0,
@@ -725,16 +924,21 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     ap.add_argument("--cell-budget-s", type=float, default=240.0,
                     help="skip a size whose two ingests would take longer than this at the rate "
                          "measured at the previous size (default: %(default)s)")
-    ap.add_argument("--page-reps", type=int, default=20, help="GETs per one-page latency (default: 20)")
-    ap.add_argument("--page-budget-s", type=float, default=20.0,
-                    help="stop repeating a one-page GET after this long, once 3 are done (default: 20)")
-    ap.add_argument("--max-minutes", type=float, default=20.0,
-                    help="start no new server after this many minutes (default: %(default)s)")
+    ap.add_argument("--page-reps", type=int, default=None,
+                    help=f"GETs per one-page latency (default: {DEFAULTS['page_reps']})")
+    ap.add_argument("--page-budget-s", type=float, default=None,
+                    help="stop repeating a one-page GET after this long, once 3 are done "
+                         f"(default: {DEFAULTS['page_budget_s']:g})")
+    ap.add_argument("--max-minutes", type=float, default=None,
+                    help=f"start no new server after this many minutes (default: {DEFAULTS['max_minutes']:g})")
     ap.add_argument("--no-budget", action="store_true", help="never skip a size for --cell-budget-s")
     ap.add_argument("--force-medallion", action="store_true",
                     help="run medallion above N=2,000 too (its first page is quadratic)")
     ap.add_argument("--out", default=str(srv.BENCH_DIR / "results"), help="results folder")
     args = ap.parse_args(argv)
+    for name, value in (QUICK if args.quick else DEFAULTS).items():
+        if getattr(args, name) is None:
+            setattr(args, name, value)
     args.server_list = [s.strip() for s in args.servers.split(",") if s.strip()]
     args.size_list = sorted({int(x.replace("_", "")) for x in args.sizes.split(",") if x.strip()})
     args.data_list = [d.strip() for d in args.data.split(",") if d.strip()]
@@ -758,13 +962,25 @@ def main(argv: list[str] | None = None) -> int:
         srv.install_peers(peers)
 
     bench = Bench(args)
-    for kind in args.data_list:
-        for n in args.size_list:
-            log(f"generating {n:,} {kind}")
-            objs = bench_data.objects(kind, n)
-            for server in args.server_list:
-                bench.run_cell(server, kind, n, objs)
-            del objs
+    checked: set[tuple[str, int]] = set()
+    try:
+        for kind in args.data_list:
+            base = bench_data.unsigned_kind(kind)
+            for n in args.size_list:
+                log(f"generating {n:,} {base}" + (f" (to be signed for {kind})" if base != kind else ""))
+                objs = bench_data.objects(base, n)
+                if (base, n) not in checked:
+                    t0 = time.perf_counter()
+                    bench_data.require_valid(objs, f"{n:,} {base}")
+                    checked.add((base, n))
+                    log(f"  all {n:,} pass the hub's validator, markings and personal-data checks "
+                        f"({time.perf_counter() - t0:.1f} s)")
+                for server in args.server_list:
+                    bench.run_cell(server, kind, n, objs)
+                del objs
+    except bench_data.DataInvalid as exc:
+        print(f"\nbench: refusing to measure: {exc}", file=sys.stderr)
+        return 2
 
     elapsed = time.monotonic() - t_start
     table = render_table(bench.cells, args.server_list, args.data_list, args.size_list)

@@ -1,12 +1,19 @@
 """Start, stop and watch the TAXII 2.1 servers the benchmark compares.
 
-Each adapter starts one server on a free loopback port with a fresh, empty store and ``k``
-collections, waits until its discovery endpoint answers, and samples the resident memory of the
-whole process tree (gunicorn master and workers) in a thread until it is stopped.
+Each adapter starts one server on a free loopback port with a fresh, empty store, ``k``
+collections to measure and one more, the probe collection (``Running.probe_collection``: where
+the benchmark POSTs invalid objects to see whether the server validates), waits until its
+discovery endpoint answers, and samples the resident memory of the whole process tree (gunicorn
+master and workers) in a thread until it is stopped.
 
 abusehub
     ``abusehub --home <tmp> init``, one provider party with read and write on each collection,
-    ``abusehub serve --workers 1`` with ``HUB_TAXII_MAX_PAGE_SIZE=1000``. Bearer token.
+    ``abusehub serve --workers 1`` with ``HUB_TAXII_MAX_PAGE_SIZE=1000``. Bearer token. With
+    ``signing_jwk`` (signed ingest): the public JWK is registered for the party with
+    ``abusehub party key add`` (valid from an hour before, so that no signature made after start
+    is "not yet valid") and the ``k`` collections are created with ``--require-signatures``; the
+    probe collection never requires signatures. ``Running.identity`` is the party's STIX
+    identity, the one signed objects must name in ``created_by_ref``.
 
 medallion 3.0.0
     Memory backend loaded from a generated JSON data file (one API root ``api``, the
@@ -37,7 +44,9 @@ import sys
 import tempfile
 import threading
 import time
+import uuid
 from dataclasses import dataclass, field
+from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any, Callable
 
@@ -152,6 +161,8 @@ class Running:
     notes: list[str] = field(default_factory=list)
     monitor: RssMonitor | None = None
     cleanup: Callable[[], None] | None = None
+    probe_collection: str | None = None  # a plain collection for the validation probe
+    identity: str | None = None  # the benchmark party's STIX identity, where the server has one
 
     @property
     def discovery(self) -> str:
@@ -241,30 +252,50 @@ def _run_json(cmd: list[str], env: dict[str, str] | None = None, marker: str | N
 # abusehub
 
 
-def start_abusehub(n_collections: int, ready_timeout_s: float = 60) -> Running:
+def _check_run(cmd: list[str], what: str) -> None:
+    res = subprocess.run(cmd, capture_output=True, text=True, timeout=120)
+    if res.returncode != 0:
+        raise RuntimeError(f"{what} failed: {res.stderr.strip()[-800:]}")
+
+
+def start_abusehub(n_collections: int, ready_timeout_s: float = 60, *,
+                   signing_jwk: dict[str, Any] | None = None) -> Running:
     if not ABUSEHUB_BIN.exists():
         raise RuntimeError(f"{ABUSEHUB_BIN} not found (pip install -e . in /work/main/.venv)")
     workdir = Path(tempfile.mkdtemp(prefix="bench-abusehub-"))
     home = workdir / "home"
     hub = [str(ABUSEHUB_BIN), "--home", str(home)]
-    res = subprocess.run(hub + ["init"], capture_output=True, text=True, timeout=120)
-    if res.returncode != 0:
-        raise RuntimeError(f"abusehub init failed: {res.stderr.strip()[-800:]}")
-    party = _run_json(hub + ["party", "add", "bench-provider", "--kind", "provider", "--json"])
-    cols = []
-    for i in range(n_collections):
-        col = _run_json(hub + ["collection", "add", f"bench-{i}", "--json"])
-        cols.append(col["id"])
-        res = subprocess.run(hub + ["grant", party["name"], col["id"], "--read", "--write"],
-                             capture_output=True, text=True, timeout=60)
-        if res.returncode != 0:
-            raise RuntimeError(f"abusehub grant failed: {res.stderr.strip()[-800:]}")
+    try:
+        _check_run(hub + ["init"], "abusehub init")
+        party = _run_json(hub + ["party", "add", "bench-provider", "--kind", "provider", "--json"])
+        notes: list[str] = []
+        if signing_jwk is not None:
+            jwk_path = workdir / "provider-key.jwk.json"
+            jwk_path.write_text(json.dumps(signing_jwk))
+            not_before = (datetime.now(timezone.utc) - timedelta(hours=1)).strftime("%Y-%m-%dT%H:%M:%S.000Z")
+            _check_run(hub + ["party", "key", "add", party["name"], str(jwk_path), "--not-before", not_before],
+                       "abusehub party key add")
+            notes.append("signed: both measured collections created with --require-signatures; the "
+                         f"provider's {signing_jwk.get('crv', signing_jwk.get('kty'))} public key "
+                         "registered with 'abusehub party key add'")
+        cols = []
+        for i in range(n_collections + 1):
+            probe = i == n_collections
+            extra = ["--require-signatures"] if signing_jwk is not None and not probe else []
+            col = _run_json(hub + ["collection", "add", "bench-probe" if probe else f"bench-{i}",
+                                   *extra, "--json"])
+            cols.append(col["id"])
+            _check_run(hub + ["grant", party["name"], col["id"], "--read", "--write"], "abusehub grant")
+    except Exception:
+        shutil.rmtree(workdir, ignore_errors=True)
+        raise
     port = free_port()
     proc, log_path = _spawn("abusehub", hub + ["serve", "--host", "127.0.0.1", "--port", str(port),
                                                "--workers", "1"],
                             workdir, env={"HUB_TAXII_MAX_PAGE_SIZE": "1000"})
-    run = Running("abusehub", proc, port, f"http://127.0.0.1:{port}/api/", cols,
-                  BearerAuth(party["token"]), workdir, log_path)
+    run = Running("abusehub", proc, port, f"http://127.0.0.1:{port}/api/", cols[:n_collections],
+                  BearerAuth(party["token"]), workdir, log_path, notes=notes,
+                  probe_collection=cols[n_collections], identity=party["identity"])
     run.monitor = RssMonitor(proc.pid)
     try:
         _wait_ready(run, ready_timeout_s)
@@ -285,7 +316,7 @@ def start_medallion(n_collections: int, ready_timeout_s: float = 60) -> Running:
     workdir = Path(tempfile.mkdtemp(prefix="bench-medallion-"))
     port = free_port()
     base = f"http://127.0.0.1:{port}"
-    cols = [str(__import__("uuid").uuid4()) for _ in range(n_collections)]
+    cols = [str(uuid.uuid4()) for _ in range(n_collections + 1)]  # the last: probe collection
     data = {
         "/discovery": {
             "title": "medallion (benchmark)",
@@ -330,8 +361,9 @@ def start_medallion(n_collections: int, ready_timeout_s: float = 60) -> Running:
     proc, log_path = _spawn("medallion", [
         str(gunicorn), "--no-control-socket", "-w", "1", "-b", f"127.0.0.1:{port}", "--timeout", "3600",
         f"medallion:load_app({json.dumps(str(cfg_path))})"], workdir)
-    run = Running("medallion", proc, port, f"{base}/api/", cols,
-                  requests.auth.HTTPBasicAuth("bench", "bench-password"), workdir, log_path)
+    run = Running("medallion", proc, port, f"{base}/api/", cols[:n_collections],
+                  requests.auth.HTTPBasicAuth("bench", "bench-password"), workdir, log_path,
+                  probe_collection=cols[n_collections])
     run.notes.append("medallion 3.0.0, memory backend, gunicorn 1 sync worker, max_page_size 1000, "
                      "HTTP Basic")
     run.monitor = RssMonitor(proc.pid)
@@ -405,14 +437,15 @@ logging:
     env = {"OPENTAXII_CONFIG": str(cfg_path), "PYTHONWARNINGS": "ignore"}
     setup = workdir / "setup.py"
     setup.write_text(_OPENTAXII_SETUP)
-    info = _run_json([str(py), str(setup), str(n_collections)], env=env, marker="BENCH-JSON ")
+    info = _run_json([str(py), str(setup), str(n_collections + 1)], env=env, marker="BENCH-JSON ")
     gunicorn = py.parent / "gunicorn"
     proc, log_path = _spawn("opentaxii", [
         str(gunicorn), "--no-control-socket", "--config", "python:opentaxii.http", "-w", "1",
         "-b", f"127.0.0.1:{port}", "--timeout", "3600", "opentaxii.http:app"], workdir, env=env)
     run = Running("opentaxii", proc, port,
-                  f"http://127.0.0.1:{port}/taxii2/{info['api_root']}/", info["collections"],
-                  BearerAuth(info["token"]), workdir, log_path)
+                  f"http://127.0.0.1:{port}/taxii2/{info['api_root']}/", info["collections"][:n_collections],
+                  BearerAuth(info["token"]), workdir, log_path,
+                  probe_collection=info["collections"][n_collections])
     run.notes.append("opentaxii 0.9.3, SQLite, gunicorn 1 sync worker, no page-size maximum; "
                      "benchmark account is an ADMIN (0.9.3 has no supported command to grant "
                      "TAXII 2 collection permissions); Bearer JWT (Basic auth would run scrypt "
@@ -426,15 +459,17 @@ logging:
     return run
 
 
-STARTERS: dict[str, Callable[[int], Running]] = {
+STARTERS: dict[str, Callable[..., Running]] = {
     "abusehub": start_abusehub,
     "medallion": start_medallion,
     "opentaxii": start_opentaxii,
 }
 
 
-def start(name: str, n_collections: int) -> Running:
-    """Start server ``name`` with ``n_collections`` empty collections and wait until it is ready."""
+def start(name: str, n_collections: int, **options: Any) -> Running:
+    """Start server ``name`` with ``n_collections`` empty collections (plus the probe
+    collection) and wait until it is ready; ``options`` go to its starter (abusehub:
+    ``signing_jwk``)."""
     if name not in STARTERS:
         raise ValueError(f"unknown server {name!r} (known: {', '.join(STARTERS)})")
-    return STARTERS[name](n_collections)
+    return STARTERS[name](n_collections, **options)
