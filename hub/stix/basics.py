@@ -37,6 +37,12 @@ class InvalidObject(ValueError):
     """An object breaks a STIX rule; the message names the property and the problem."""
 
 
+# Ingest parses the same few timestamps many times (created = modified = valid_from, checked
+# by the basics, the validator and the signature check): remember the last few thousand.
+_TS_CACHE: dict[str, int] = {}
+_TS_CACHE_MAX = 4096
+
+
 def parse_timestamp_us(value: Any, prop: str = "timestamp") -> int:
     """Parse a STIX timestamp to integer microseconds since the epoch.
 
@@ -44,6 +50,18 @@ def parse_timestamp_us(value: Any, prop: str = "timestamp") -> int:
     Digits beyond microseconds are accepted and truncated (the hub orders versions to the
     microsecond).
     """
+    if type(value) is str:
+        cached = _TS_CACHE.get(value)
+        if cached is not None:
+            return cached
+    us = _parse_timestamp_us(value, prop)
+    if len(_TS_CACHE) >= _TS_CACHE_MAX:
+        _TS_CACHE.clear()
+    _TS_CACHE[value] = us
+    return us
+
+
+def _parse_timestamp_us(value: Any, prop: str) -> int:
     if not isinstance(value, str):
         raise InvalidObject(f"{prop} must be a STIX timestamp string, got {type(value).__name__}")
     m = _TS_RE.match(value)

@@ -55,3 +55,50 @@ def test_b64url_decode_is_strict(text: str, fragment: str) -> None:
     with pytest.raises(ValueError) as info:
         b64url_decode(text)
     assert fragment in str(info.value)
+
+
+def _random_json(rng: "random.Random", depth: int = 0) -> Any:
+    alphabet = ["a", "Z", "0", " ", "\"", "\\", "/", "\n", "\t", "\b", "\f", "\r", "\u0000",
+                "\u001f", "\u007f", "é", "\u2028", "\u2029", "\ue000", "\uffff", "\U0001f600", "€"]
+    choice = rng.randrange(9 if depth < 4 else 6)
+    if choice == 0:
+        return "".join(rng.choice(alphabet) for _ in range(rng.randrange(12)))
+    if choice == 1:
+        return rng.choice([True, False, None])
+    if choice == 2:
+        return rng.choice([0, -1, 1, 2**53 - 1, -(2**53 - 1), rng.randrange(-10**12, 10**12)])
+    if choice == 3:
+        return rng.choice([0.5, -0.0, 1e21, 1e-7, 123.0, 3.14159])  # left to rfc8785
+    if choice in (4, 5):
+        return "".join(rng.choice(alphabet[:5]) for _ in range(rng.randrange(1, 6)))
+    if choice in (6, 7):
+        keys = ["id", "type", "b", "B", "a_b", "x-1", "é", "\ue000", "\U0001f600", "", "10", "9"]
+        return {rng.choice(keys): _random_json(rng, depth + 1) for _ in range(rng.randrange(6))}
+    return [_random_json(rng, depth + 1) for _ in range(rng.randrange(5))]
+
+
+def test_canonicalize_is_the_rfc8785_package_byte_for_byte() -> None:
+    """The json-module fast path and the rfc8785 package agree on every value either writes."""
+    import random
+
+    import rfc8785
+
+    from bench.data import objects
+
+    rng = random.Random(8785)
+    values: list[Any] = [_random_json(rng) for _ in range(3000)]
+    values += objects("reports", 300) + objects("signed", 50)
+    for value in values:
+        try:
+            expected = rfc8785.dumps(value)
+        except rfc8785.CanonicalizationError:
+            with pytest.raises(CanonicalizationError):
+                canonicalize(value)
+            continue
+        assert canonicalize(value) == expected, value
+
+
+@pytest.mark.parametrize("value", ["\ud800", {"k": ["x\udfff"]}])
+def test_canonicalize_refuses_lone_surrogates(value: Any) -> None:
+    with pytest.raises(CanonicalizationError):
+        canonicalize(value)

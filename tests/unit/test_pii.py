@@ -156,3 +156,58 @@ def test_scan_reasons_never_contain_values(obj: dict, expected: list[str]) -> No
 
 def test_scan_object_not_a_dict() -> None:
     assert scan_object(["not", "an", "object"]) == []  # type: ignore[arg-type]
+
+
+def _phone_corpus() -> list[str]:
+    """Every region's example numbers of every type, written every way a person would."""
+    import phonenumbers
+    from phonenumbers import PhoneNumberFormat, PhoneNumberType
+
+    types = [v for k, v in vars(PhoneNumberType).items() if k.isupper() and k != "UNKNOWN"]
+    formats = (PhoneNumberFormat.E164, PhoneNumberFormat.INTERNATIONAL,
+               PhoneNumberFormat.NATIONAL, PhoneNumberFormat.RFC3966)
+    texts: list[str] = []
+    for region in sorted(phonenumbers.SUPPORTED_REGIONS):
+        for kind in types:
+            number = phonenumbers.example_number_for_type(region, kind)
+            if number is None:
+                continue
+            for fmt in formats:
+                texts.append(f"call {phonenumbers.format_number(number, fmt)} now")
+            # Dialled from the US: "011 ..." without a plus.
+            texts.append("dial " + phonenumbers.format_out_of_country_calling_number(number, "US"))
+    return texts
+
+
+def _digit_noise() -> list[str]:
+    import random
+
+    rng = random.Random(7)
+    seps = ["", " ", "-", ".", "/", " - ", "(", ")", "x", "  ", ",", ":"]
+    texts = []
+    for _ in range(3000):
+        parts = ["".join(rng.choice("0123456789") for _ in range(rng.randint(1, 6)))
+                 for _ in range(rng.randint(1, 5))]
+        lead = rng.choice(["", "", "+", "(", "011 ", "1 "])
+        texts.append("ref " + lead + "".join(p + rng.choice(seps) for p in parts).strip())
+    return texts
+
+
+def test_phone_prefilter_never_hides_a_number_the_matcher_finds() -> None:
+    """The cheap pre-filter may let through text without a number, never the other way."""
+    from hub.stix.pii import _could_be_phone, _has_phone
+
+    corpus = _phone_corpus() + _digit_noise()
+    assert len(corpus) > 4000
+    found = [t for t in corpus if _has_phone(t)]
+    assert len(found) > 1000  # the corpus does exercise the matcher
+    hidden = [t for t in found if not _could_be_phone(t)]
+    assert hidden == []
+
+
+@pytest.mark.parametrize("text", ["sequence 00000123", "build 20260105 step 2", "ticket 1234-5678"])
+def test_short_digit_runs_skip_the_phone_matcher(text: str) -> None:
+    from hub.stix.pii import _could_be_phone
+
+    assert not _could_be_phone(text)
+    assert find_pii(text) == []
