@@ -49,23 +49,20 @@ from hub.signing import KeySet, SigningKey
 from hub.signing.documents import verify_objects
 from hub.stix.extensions import IAAS_ACCOUNT_EXTENSION_ID, PSEUDONYM_RE, SIGNATURE_EXTENSION_ID
 from hub.stix.report import build_report
+from tests.client.report_kit import (
+    RAW,
+    REPO,
+    TEMPLATE_IDENTITY,
+    raw_in,
+    raw_in_bytes,
+    set_up_hub,
+)
+from tests.client.report_kit import write as _write
 from tests.conftest import RunningHub, free_port, start_server, stop_server
 from tests.test_cli import run
 
-REPO = Path(__file__).resolve().parents[2]
 NOW = datetime(2025, 3, 1, 12, 0, tzinfo=timezone.utc)
 TAXII = "application/taxii+json;version=2.1"
-
-# The example facts file (deploy/report-example.toml) is what the analyst starts from; its
-# holder data is fictional (reserved example domain, a 555 number, a test card number).
-TEMPLATE_IDENTITY = "identity--00000000-0000-4000-8000-000000000000"
-RAW = tomllib.loads(REPORT_TEMPLATE)["personal"]
-ACCOUNT_ID = tomllib.loads(REPORT_TEMPLATE)["provider_account_id"]
-# Every written form a raw value could take: as typed, and as normalised.
-RAW_FORMS = [
-    *RAW.values(), ACCOUNT_ID, "+14155552671", "4155552671", "4111111111111111",
-    "jane example", "1 main st springfield",
-]
 
 
 def _toml_value(value: Any) -> str:
@@ -92,11 +89,6 @@ def facts_toml(provider: str, **changes: Any) -> str:
 
 
 PROVIDER = "identity--8e2e2d2b-17d4-4cbf-938f-98ee46b3cd3f"
-
-
-def _write(path: Path, text: str) -> Path:
-    path.write_text(text, encoding="utf-8")
-    return path
 
 
 # -- the pieces ---------------------------------------------------------------------------------
@@ -318,11 +310,6 @@ def offline(tmp_path: Path) -> dict[str, Any]:
                        "--key", str(tmp_path / "k.pem")]}
 
 
-def _raw_in(text: str) -> list[str]:
-    low = text.lower()
-    return [form for form in RAW_FORMS if form.lower() in low]
-
-
 @pytest.mark.parametrize(("changes", "expected"), [
     ({"summary": None}, "missing required field 'summary'"),
     ({"summary": "The holder wrote from holder@example.com about it."},
@@ -337,7 +324,7 @@ def test_facts_problems_stop_before_the_hub(offline: dict[str, Any], changes: di
     assert proc.returncode == 2, proc.stderr
     assert any(line.startswith(f"abusehub: {facts}: {expected}")
                for line in proc.stderr.splitlines()), proc.stderr
-    assert "Traceback" not in proc.stderr and _raw_in(proc.stdout + proc.stderr) == []
+    assert "Traceback" not in proc.stderr and raw_in(proc.stdout + proc.stderr) == []
 
 
 def test_identity_key_token_and_transport_problems_are_one_line(offline: dict[str, Any]) -> None:
@@ -370,32 +357,12 @@ def test_identity_key_token_and_transport_problems_are_one_line(offline: dict[st
 # -- end to end, against a real hub ---------------------------------------------------------------
 
 
-def _set_up_hub(home: Path, work: Path) -> tuple[dict[str, str], dict[str, str], str]:
-    """As an operator would: provider acme (writer, the analyst's key registered), provider nosy
-    (reader only), a collection that requires signatures. Returns tokens, identities, collection."""
-    run(home, "init")
-    tokens, ids = {}, {}
-    for name in ("acme", "nosy"):
-        p = json.loads(run(home, "party", "add", name, "--kind", "provider", "--json").stdout)
-        tokens[name], ids[name] = p["token"], p["identity"]
-        _write(work / f"{name}.token", p["token"] + "\n")
-    col = json.loads(run(home, "collection", "add", "Abused accounts", "--require-signatures",
-                         "--json").stdout)["id"]
-    run(home, "grant", "acme", col, "--read", "--write")
-    run(home, "grant", "nosy", col, "--read")
-    jwk = run(work, "key", "generate", "--out", str(work / "analyst.pem")).stdout
-    _write(work / "analyst.jwk.json", jwk)
-    assert "registered key" in run(home, "party", "key", "add", "acme",
-                                   str(work / "analyst.jwk.json")).stdout
-    return tokens, ids, col
-
-
 @pytest.fixture(scope="module")
 def hub_env(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[RunningHub, Path]]:
     """A real hub set up by :func:`_set_up_hub`; the analyst's files in a separate directory."""
     home = tmp_path_factory.mktemp("hub")
     work = tmp_path_factory.mktemp("analyst")
-    tokens, ids, col = _set_up_hub(home, work)
+    tokens, ids, col = set_up_hub(home, work)
     running = start_server(home)
     running.tokens, running.identities, running.collections = tokens, ids, {"reports": col}
     yield running, work
@@ -554,7 +521,7 @@ def test_rate_limited_pseudonyms_are_asked_again_once(tmp_path: Path) -> None:
     # spends them, the tool's 6 values must wait for the bucket to refill, then go through.
     home, work = tmp_path / "hub", tmp_path / "analyst"
     work.mkdir()
-    tokens, ids, col = _set_up_hub(home, work)
+    tokens, ids, col = set_up_hub(home, work)
     server = start_server(home, env_extra={"HUB_PSEUDONYMS_PER_MINUTE": "60"}, workers=1)
     try:
         server.tokens, server.identities, server.collections = tokens, ids, {"reports": col}
@@ -566,7 +533,7 @@ def test_rate_limited_pseudonyms_are_asked_again_once(tmp_path: Path) -> None:
         assert proc.returncode == 0, proc.stderr
         assert "rate-limiting pseudonym requests: asking again in" in proc.stderr
         assert json.loads(proc.stdout)["objects"][-1]["type"] == "report"
-        assert _raw_in(server.read_log() + proc.stdout + proc.stderr) == []
+        assert raw_in(server.read_log() + proc.stdout + proc.stderr) == []
     finally:
         stop_server(server)
 
@@ -576,14 +543,13 @@ def test_no_raw_value_anywhere(hub_env: tuple[RunningHub, Path]) -> None:
     server, work = hub_env
     assert len(Seen.texts) > 10
     for text in Seen.texts:
-        assert _raw_in(text) == []
-    assert _raw_in(server.read_log()) == []
+        assert raw_in(text) == []
+    assert raw_in(server.read_log()) == []
     for path in server.home.rglob("*"):
         if path.is_file():
-            data = path.read_bytes().lower()
-            assert [f for f in RAW_FORMS if f.lower().encode() in data] == [], path
+            assert raw_in_bytes(path.read_bytes()) == [], path
     for path in work.iterdir():
         if path.suffix != ".toml":  # the analyst's own facts files hold the raw values
-            assert _raw_in(path.read_text(errors="replace")) == [], path
+            assert raw_in(path.read_text(errors="replace")) == [], path
     for name in ("acme", "nosy"):
         assert server.tokens[name] not in "".join(Seen.texts) + server.read_log()
