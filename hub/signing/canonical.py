@@ -38,7 +38,7 @@ def _plain(value: Any) -> bool:
             if type(key) is not str or not key.isascii() or not _plain(item):
                 return False
         return True
-    if t is list:
+    if t is list or t is tuple:
         for item in value:
             if not _plain(item):
                 return False

@@ -10,7 +10,7 @@ import hashlib
 from dataclasses import dataclass, field
 from typing import Any
 
-import rfc8785
+from hub.signing.canonical import canonicalize
 
 GENESIS = "0" * 64
 
@@ -48,6 +48,6 @@ class AuditRecord:
 def record_hash(prev_hash: str, seq: int, at_us: int, kind: str, party: str, collection: str,
                 data: dict[str, Any]) -> str:
     """The hash that chains a record to the one before it."""
-    body = rfc8785.dumps({"seq": seq, "at_us": at_us, "kind": kind, "party": party,
-                          "collection": collection, "data": data})
+    body = canonicalize({"seq": seq, "at_us": at_us, "kind": kind, "party": party,
+                         "collection": collection, "data": data})
     return hashlib.sha256(prev_hash.encode("ascii") + b"\n" + body).hexdigest()
