@@ -5,7 +5,10 @@ re-serialised on the poll path.
 
 Besides TAXII, the API root carries two plain-JSON endpoints (``application/json``), with the
 same authentication and error bodies: ``POST pseudonyms/`` (personal values in, keyed pseudonyms
-out) and ``GET correlations/`` (the reports that share a pseudonym, in readable collections).
+out) and ``GET correlations/`` (the reports that share a pseudonym, in readable collections);
+and the public ``GET keys/``, the JWK set of the registered signing keys
+(``application/jwk-set+json``, or ``application/json`` to a client that asks for that only).
+Their content negotiation is not TAXII's: see :func:`negotiate_json`.
 """
 
 from __future__ import annotations
@@ -15,7 +18,7 @@ import binascii
 from typing import Any
 
 import orjson
-from flask import Blueprint, Flask, Response, current_app, request
+from flask import Blueprint, Flask, Response, current_app, g, request
 
 from hub.errors import BadRequest, HubError, NotAcceptable, TooManyRequests, Unauthorized, UnsupportedMediaType
 from hub.services.auth import Principal
@@ -66,8 +69,16 @@ def taxii(body: Any, status: int = 200, headers: dict[str, str] | None = None) -
 
 
 JSON = "application/json"
-#: Endpoints answering plain JSON rather than TAXII resources.
-_JSON_ENDPOINTS = frozenset({"taxii.pseudonyms", "taxii.correlations"})
+#: RFC 7517 section 8.5: the media type of a JWK set (what ``keys/`` answers).
+JWK_SET = "application/jwk-set+json"
+#: Endpoints answering plain JSON rather than TAXII resources, and the media types each can
+#: answer with, preferred first. TAXII JSON is accepted too (a TAXII client may send its Accept
+#: with every request), and answered with the first type.
+_JSON_ENDPOINTS: dict[str, tuple[str, ...]] = {
+    "taxii.pseudonyms": (JSON,),
+    "taxii.correlations": (JSON,),
+    "taxii.keys": (JWK_SET, JSON),
+}
 
 
 def _media_type(header: str) -> tuple[str, dict[str, str]]:
@@ -79,17 +90,35 @@ def _media_type(header: str) -> tuple[str, dict[str, str]]:
     return parts[0].lower(), params
 
 
-def check_json_accept(accept: str | None) -> None:
-    """The JSON endpoints answer ``application/json``: fine for that, TAXII, or anything."""
+def negotiate_json(accept: str | None, produces: tuple[str, ...] = (JSON,)) -> str:
+    """The media type a plain-JSON endpoint answers with under ``accept``.
+
+    ``produces`` lists what the endpoint can answer with, preferred first. A missing header,
+    ``*/*``, ``application/*`` or TAXII JSON gets the first; a type of ``produces`` named in the
+    header gets that type (the first listed wins; ranges with ``q=0`` are refused types).
+    Otherwise 406, naming the acceptable types.
+    """
     if not accept or not accept.strip():
-        return
+        return produces[0]
+    wildcard = False
     for media_range in accept.split(","):
         mtype, params = _media_type(media_range)
         if params.get("q") in {"0", "0.0", "0.00", "0.000"}:
             continue
-        if mtype in {"*/*", "application/*", JSON, TAXII_TYPE}:
-            return
-    raise NotAcceptable(f"this endpoint answers with {JSON}; the Accept header asked for {accept!r}")
+        if mtype in produces:
+            return mtype
+        if mtype in {"*/*", "application/*", TAXII_TYPE}:
+            wildcard = True
+    if wildcard:
+        return produces[0]
+    acceptable = ", ".join([*produces, "*/*"])
+    raise NotAcceptable(f"this endpoint answers with {' or '.join(produces)}; send Accept: "
+                        f"{acceptable} (the Accept header asked for {accept!r})")
+
+
+def check_json_accept(accept: str | None) -> None:
+    """The JSON endpoints answer ``application/json``: fine for that, TAXII, or anything."""
+    negotiate_json(accept)
 
 
 def json_body() -> Any:
@@ -148,8 +177,9 @@ def make_blueprint(api_root: str) -> Blueprint:
 
     @bp.before_request
     def _negotiate() -> None:
-        if request.endpoint in _JSON_ENDPOINTS:
-            check_json_accept(request.headers.get("Accept"))
+        produces = _JSON_ENDPOINTS.get(request.endpoint or "")
+        if produces is not None:
+            g.answer_type = negotiate_json(request.headers.get("Accept"), produces)
         else:
             check_accept(request.headers.get("Accept"))
 
@@ -175,7 +205,8 @@ def make_blueprint(api_root: str) -> Blueprint:
     @bp.get(f"{root}/keys/")
     def keys() -> Response:
         # Public on purpose: anyone holding a signed object can check it without an account.
-        return Response(orjson.dumps(_hub().keys.jwks()), content_type="application/jwk-set+json")
+        # application/jwk-set+json, or application/json to a client that accepts only that.
+        return Response(orjson.dumps(_hub().keys.jwks()), content_type=g.get("answer_type", JWK_SET))
 
     @bp.get(f"{root}/status/<status_id>/")
     def status(status_id: str) -> Response:

@@ -193,3 +193,60 @@ def test_page_size_is_clamped_to_the_maximum(server: RunningHub) -> None:
 
 def test_no_500_in_server_log(server: RunningHub) -> None:
     assert '" 500 ' not in server.read_log()
+
+
+# -- the plain-JSON endpoints: keys/, pseudonyms/, correlations/ negotiate on their own types ----
+
+JWK_SET = "application/jwk-set+json"
+
+
+@pytest.mark.parametrize("accept,content_type", [
+    (None, JWK_SET), (JWK_SET, JWK_SET), ("application/json", "application/json"),
+    ("*/*", JWK_SET), ("application/*", JWK_SET), (TAXII, JWK_SET),
+    ("text/html, application/json", "application/json"),
+    (f"application/json;q=0.5, {JWK_SET}", "application/json"),  # first listed wins
+    (f"{JWK_SET};q=0, application/json", "application/json"),
+    # What hub.client.verify sends, and what requests sends by default.
+    ("application/jwk-set+json, application/json;q=0.9, */*;q=0.1", JWK_SET),
+])
+def test_keys_answer_json_types(server: RunningHub, accept: str | None, content_type: str) -> None:
+    headers = {} if accept is None else {"Accept": accept}
+    r = requests.get(server.api + "/keys/", headers=headers)
+    assert r.status_code == 200, r.text
+    assert r.headers["Content-Type"] == content_type
+    assert isinstance(r.json()["keys"], list)
+
+
+@pytest.mark.parametrize("accept", ["text/html", "application/xml", f"{JWK_SET};q=0",
+                                    "text/plain, application/jose+json"])
+def test_keys_refuse_other_types_naming_the_acceptable_ones(server: RunningHub, accept: str) -> None:
+    r = requests.get(server.api + "/keys/", headers={"Accept": accept})
+    assert r.status_code == 406
+    body = r.json()
+    assert body["http_status"] == "406"
+    for acceptable in (JWK_SET, "application/json", "*/*"):
+        assert acceptable in body["description"], body["description"]
+
+
+@pytest.mark.parametrize("accept,status", [
+    (None, 200), ("application/json", 200), ("*/*", 200), (TAXII, 200),
+    ("text/html, application/json", 200), ("text/html", 406), (JWK_SET, 406),
+])
+def test_correlations_and_pseudonyms_answer_application_json(
+        server: RunningHub, accept: str | None, status: int) -> None:
+    headers = server.auth("alice") | ({} if accept is None else {"Accept": accept})
+    r = requests.get(server.api + "/correlations/", params={"pseudonym": "hmac-sha256:k1:" + "0" * 64},
+                     headers=headers)
+    assert r.status_code == status, r.text
+    p = requests.post(server.api + "/pseudonyms/", json={"values": [{"kind": "name", "value": "x y"}]},
+                      headers=headers)
+    assert p.status_code == status, p.text
+    if status == 200:
+        assert r.headers["Content-Type"] == p.headers["Content-Type"] == "application/json"
+    else:
+        assert "application/json" in r.json()["description"] and "*/*" in r.json()["description"]
+
+
+def test_taxii_endpoints_still_refuse_plain_json(server: RunningHub) -> None:
+    r = requests.get(server.api + "/collections/", headers={**server.auth("alice"), "Accept": "application/json"})
+    assert r.status_code == 406 and r.headers["Content-Type"] == TAXII
