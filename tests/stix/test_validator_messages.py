@@ -197,3 +197,59 @@ def test_schema_is_draft_2020_12_and_accepts_the_example() -> None:
     assert validator.is_valid(ACCOUNT)
     assert not validator.is_valid(_account(kyc_status=None))
     assert validate_instance(ACCOUNT, OASIS).is_valid
+
+
+# A value in the wrong place may be raw personal data: messages name the property, never echo it.
+RAW_VALUE = "jane.doe@example.com"
+
+
+@pytest.mark.parametrize(
+    ("obj", "expected"),
+    [
+        pytest.param(_account(pseudonyms={"email": RAW_VALUE}),
+                     "'pseudonyms.email' is not a pseudonym", id="pseudonym"),
+        pytest.param(_account(provider_account_pseudonym=RAW_VALUE),
+                     "'provider_account_pseudonym' is not a pseudonym", id="account pseudonym"),
+        pytest.param(_account(kyc_status=RAW_VALUE),
+                     "'kyc_status' must be one of verified, unverified, failed, pending, exempt; "
+                     f"got a string of length {len(RAW_VALUE)}", id="kyc enum"),
+        pytest.param(_account(acquisition=RAW_VALUE, reseller_ref=None), "'acquisition' must be one of",
+                     id="acquisition enum"),
+        pytest.param(_account(action_taken=RAW_VALUE), "'action_taken' must be one of", id="action enum"),
+        pytest.param(_account(action_taken=RAW_VALUE, action_taken_at=None),
+                     "missing required property 'action_taken_at' (action_taken is set)", id="action time"),
+        pytest.param(_account(provider_ref=RAW_VALUE), "'provider_ref' must be the id of an identity",
+                     id="provider ref"),
+        pytest.param(_account(reseller_ref=RAW_VALUE), "'reseller_ref' must be the id of an identity",
+                     id="reseller ref"),
+        pytest.param(_account(declared_country=RAW_VALUE), "'declared_country' must be an ISO 3166-1",
+                     id="country"),
+        pytest.param(_account(abused_resource_refs=[RAW_VALUE]), "'abused_resource_refs[0]' must be the id",
+                     id="resource ref"),
+        pytest.param(_account(abuse_types=[RAW_VALUE]), "'abuse_types[0]' must be a lower-case",
+                     id="abuse type"),
+        pytest.param(_account(first_abuse_seen=RAW_VALUE), "'first_abuse_seen' is not a valid STIX timestamp",
+                     id="timestamp"),
+        pytest.param(_account(last_seen=4155552671), "'last_seen' must be a STIX timestamp string; got a number",
+                     id="timestamp type"),
+        pytest.param(_account(confidence=RAW_VALUE), "'confidence' must be an integer from 0 to 100; got a string",
+                     id="confidence"),
+        pytest.param(_account(**{RAW_VALUE: "x"}), "unknown property (a name that is not a property name",
+                     id="unknown property"),
+        pytest.param(_account(pseudonyms={RAW_VALUE: P}), "'pseudonyms' has unknown member (a name",
+                     id="unknown pseudonym kind"),
+    ],
+)
+def test_messages_do_not_echo_the_value(obj: dict[str, Any], expected: str) -> None:
+    errors = validate(obj)
+    assert any(expected in e for e in errors), errors
+    for e in errors:
+        assert "jane" not in e.lower() and "example.com" not in e and "4155552671" not in e, e
+
+
+def test_account_type_is_not_echoed() -> None:
+    obj = copy.deepcopy(ACCOUNT)
+    obj["account_type"] = RAW_VALUE
+    errors = validate(obj)
+    assert any("account_type must be 'cloud-iaas'" in e for e in errors), errors
+    assert not any(RAW_VALUE in e for e in errors), errors
