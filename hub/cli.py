@@ -130,12 +130,13 @@ def party() -> None:
 @click.option("--json", "as_json", is_flag=True)
 @pass_ctx
 def party_add(c: Context, name: str, kind: str, operator: bool, as_json: bool) -> None:
-    """Add a party; prints its first API token, which is not shown again."""
-    p, token = c.hub.admin.add_party(name, kind, operator)
+    """Add a party; prints its first API token, which is not shown again, and the token's id."""
+    p, issued = c.hub.admin.add_party_with_token(name, kind, operator)
     _emit(as_json, {"name": p.name, "kind": p.kind, "identity": p.identity_id, "operator": p.operator,
-                    "token": token},
+                    "token": issued.token, "token_id": issued.id},
           f"party {p.name} ({p.kind}) identity {p.identity_id}\n"
-          f"token (shown once, keep it safe): {token}")
+          f"token id: {issued.id}\n"
+          f"token (shown once, keep it safe): {issued.token}")
 
 
 @party.command("list")
@@ -153,15 +154,70 @@ def party_list(c: Context, as_json: bool) -> None:
 
 @party.command("token")
 @click.argument("name")
-@click.option("--label", default="", help="A note on what the token is for.")
+@click.option("--label", default="", help="A note on what the new token is for.")
+@click.option("--revoke", "revoke_id", type=int, default=None, metavar="ID",
+              help="Revoke the token with this id (see 'party tokens NAME') instead; the party's "
+                   "other tokens stay valid.")
 @click.option("--revoke-all", is_flag=True, help="Revoke every token of the party instead.")
+@click.option("--json", "as_json", is_flag=True)
 @pass_ctx
-def party_token(c: Context, name: str, label: str, revoke_all: bool) -> None:
-    """Issue a new token for a party (old ones stay valid), or revoke them all."""
+def party_token(c: Context, name: str, label: str, revoke_id: int | None, revoke_all: bool,
+                as_json: bool) -> None:
+    """Issue a new token for a party (old ones stay valid), or revoke one or all of them.
+
+    A new token is printed alone on stdout, once; its id goes to stderr (both to stdout, as
+    JSON, with --json). To rotate: issue a new token, move the client to it, then revoke the
+    old one by id.
+    """
+    if revoke_id is not None and revoke_all:
+        raise click.UsageError("give either --revoke ID or --revoke-all, not both")
+    if label and (revoke_id is not None or revoke_all):
+        raise click.UsageError("--label is for issuing a token, not for revoking")
+    admin = c.hub.admin
     if revoke_all:
-        click.echo(f"revoked {c.hub.admin.revoke_tokens(name)} token(s) of {name}")
+        count = admin.revoke_tokens(name)
+        _emit(as_json, {"party": name, "revoked": count}, f"revoked {count} token(s) of {name}")
         return
-    click.echo(c.hub.admin.issue_token(name, label))
+    if revoke_id is not None:
+        outcome = admin.revoke_token(name, revoke_id)
+        rec = outcome.record
+        revoked_at = format_timestamp_us(rec.revoked_us) if rec.revoked_us is not None else None
+        text = (f"revoked token {rec.id} of {name} (label {rec.label!r}); its other tokens stay valid"
+                if outcome.revoked_now else
+                f"token {rec.id} of {name} was already revoked at {revoked_at}; nothing changed")
+        _emit(as_json, {**_token_data(rec), "party": name, "revoked_now": outcome.revoked_now}, text)
+        return
+    issued = admin.issue(name, label)
+    if as_json:
+        _emit(True, {"id": issued.id, "party": name, "label": issued.label,
+                     "created": format_timestamp_us(issued.created_us), "token": issued.token}, "")
+        return
+    click.echo(issued.token)
+    click.echo(f"issued token id {issued.id} for {name}"
+               f"{f' (label {issued.label!r})' if issued.label else ''}; the token is printed once, "
+               "on stdout", err=True)
+
+
+def _token_data(rec: Any) -> dict[str, Any]:
+    return {"id": rec.id, "label": rec.label, "created": format_timestamp_us(rec.created_us),
+            "revoked": format_timestamp_us(rec.revoked_us) if rec.revoked_us is not None else None,
+            "active": rec.revoked_us is None}
+
+
+@party.command("tokens")
+@click.argument("name")
+@click.option("--json", "as_json", is_flag=True)
+@pass_ctx
+def party_tokens(c: Context, name: str, as_json: bool) -> None:
+    """List a party's tokens by id, revoked ones included (never the tokens themselves)."""
+    records = c.hub.admin.list_tokens(name)
+    data = [_token_data(r) for r in records]
+    rows = [("ID", "STATUS", "CREATED", "REVOKED", "LABEL")] + [
+        (str(d["id"]), "active" if d["active"] else "revoked", d["created"], d["revoked"] or "-",
+         d["label"]) for d in data]
+    widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]))]
+    lines = ["  ".join(col.ljust(w) for col, w in zip(row, widths)).rstrip() for row in rows]
+    _emit(as_json, data, "\n".join(lines) if records else f"no tokens for {name}")
 
 
 @main.group()

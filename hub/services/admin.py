@@ -4,17 +4,37 @@ from __future__ import annotations
 
 import re
 import uuid
+from dataclasses import dataclass, field
 
 from hub.errors import BadRequest, Conflict, NotFound
 from hub.services.audit import AuditService
 from hub.services.auth import hash_token, new_token
 from hub.services.clock import Clock
-from hub.store.base import DuplicateError, Store
+from hub.store.base import DuplicateError, Store, TokenRecord
 from hub.store.records import Collection, Grant, Party
 
 PARTY_KINDS = ("provider", "agency", "peer", "operator")
 TLP_NAMES = ("clear", "green", "amber", "amber+strict", "red")
 _NAME_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,99}$")
+
+
+@dataclass(frozen=True)
+class IssuedToken:
+    """A token just issued: its id (not secret) and the token itself, returned this once."""
+
+    id: int
+    party: str
+    label: str
+    created_us: int
+    token: str = field(repr=False)  # kept out of reprs, so out of logs and tracebacks
+
+
+@dataclass(frozen=True)
+class TokenRevocation:
+    """The outcome of revoking one token: the token as it now is, and whether this call revoked it."""
+
+    record: TokenRecord
+    revoked_now: bool  # False: it had been revoked before
 
 
 class AdminService:
@@ -27,6 +47,11 @@ class AdminService:
 
     def add_party(self, name: str, kind: str, operator: bool = False) -> tuple[Party, str]:
         """Create a party and its first token. The token is returned once and never again."""
+        party, issued = self.add_party_with_token(name, kind, operator)
+        return party, issued.token
+
+    def add_party_with_token(self, name: str, kind: str, operator: bool = False) -> tuple[Party, IssuedToken]:
+        """:meth:`add_party`, returning the first token with its id."""
         if not _NAME_RE.match(name):
             raise BadRequest(f"party name {name!r}: use letters, digits, '.', '_' or '-' (at most 100)")
         if kind not in PARTY_KINDS:
@@ -38,8 +63,8 @@ class AdminService:
         except DuplicateError as exc:
             raise Conflict(str(exc)) from None
         self.audit.record("party.add", name, kind=kind, identity=identity_id, operator=party.operator)
-        token = self.issue_token(name, label="initial")
-        return party, token
+        issued = self.issue(name, label="initial")
+        return party, issued
 
     def party(self, name: str) -> Party:
         party = self.store.get_party(name)
@@ -52,11 +77,45 @@ class AdminService:
 
     def issue_token(self, party_name: str, label: str = "") -> str:
         """A new token for the party; earlier tokens stay valid until revoked."""
+        return self.issue(party_name, label).token
+
+    def issue(self, party_name: str, label: str = "") -> IssuedToken:
+        """:meth:`issue_token`, returning the token with its id."""
         party = self.party(party_name)
         token = new_token()
-        self.store.add_token(party.pk, hash_token(token), label, self.clock())
-        self.audit.record("token.issue", party_name, label=label)  # never the token itself
-        return token
+        now = self.clock()
+        token_id = self.store.add_token(party.pk, hash_token(token), label, now)
+        self.audit.record("token.issue", party_name, token_id=token_id, label=label)  # never the token itself
+        return IssuedToken(id=token_id, party=party_name, label=label, created_us=now, token=token)
+
+    def list_tokens(self, party_name: str) -> list[TokenRecord]:
+        """The party's tokens, revoked ones included, oldest first: ids and dates, never secrets."""
+        return self.store.list_tokens(self.party(party_name).pk)
+
+    def revoke_token(self, party_name: str, token_id: int) -> TokenRevocation:
+        """Revoke one token of the party, leaving its other tokens valid (rotation).
+
+        :class:`NotFound` when no token has that id, :class:`BadRequest` when it is another
+        party's. Revoking a token that is already revoked changes nothing and says so.
+        """
+        party = self.party(party_name)
+        # Ids are positive 32-bit integers (the column's type): others name no token on any database.
+        record = self.store.get_token(token_id) if 0 < token_id < 2**31 else None
+        if record is None:
+            raise NotFound(f"no token with id {token_id}")
+        if record.party_pk != party.pk:
+            raise BadRequest(f"token {token_id} is not a token of party {party_name!r}: "
+                             "it belongs to another party")
+        if record.revoked_us is None and self.store.revoke_token(party.pk, token_id, self.clock()):
+            self.audit.record("token.revoke", party_name, token_id=token_id, label=record.label)
+            return TokenRevocation(self._token(token_id), True)
+        return TokenRevocation(self._token(token_id), False)
+
+    def _token(self, token_id: int) -> TokenRecord:
+        record = self.store.get_token(token_id)
+        if record is None:  # tokens are never deleted while their party exists
+            raise NotFound(f"no token with id {token_id}")
+        return record
 
     def revoke_tokens(self, party_name: str) -> int:
         """Revoke every token of the party; returns how many."""

@@ -6,6 +6,7 @@ tests in ``tests/store`` run against every implementation.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Callable, Iterable, Iterator, Protocol
 
 from hub.store.audit import AuditEntry, AuditRecord
@@ -23,6 +24,25 @@ class DuplicateError(Exception):
     """A unique name or id is already taken."""
 
 
+@dataclass(frozen=True, slots=True)
+class TokenRecord:
+    """What is known about one API token besides its secret: never the token, never its hash.
+
+    ``id`` is the row's primary key: a short number, not secret and not derived from the token,
+    that operators use to name one token (to list it, to revoke it).
+    """
+
+    id: int
+    party_pk: int
+    label: str
+    created_us: int
+    revoked_us: int | None
+
+    @property
+    def active(self) -> bool:
+        return self.revoked_us is None
+
+
 class Store(Protocol):
     """Persistence for parties, credentials, collections, grants, objects and statuses."""
 
@@ -30,8 +50,14 @@ class Store(Protocol):
     def create_party(self, name: str, kind: str, identity_id: str, operator: bool, now_us: int) -> Party: ...
     def get_party(self, name: str) -> Party | None: ...
     def list_parties(self) -> list[Party]: ...
-    def add_token(self, party_pk: int, token_hash: str, label: str, now_us: int) -> None: ...
+    def add_token(self, party_pk: int, token_hash: str, label: str, now_us: int) -> int:
+        """Store a token's hash; returns the token's id."""
     def party_for_token(self, token_hash: str) -> Party | None: ...
+    def list_tokens(self, party_pk: int) -> list[TokenRecord]:
+        """The party's tokens, revoked ones included, oldest first."""
+    def get_token(self, token_id: int) -> TokenRecord | None: ...
+    def revoke_token(self, party_pk: int, token_id: int, now_us: int) -> bool:
+        """Revoke one active token of the party; False when there is no such active token."""
     def revoke_tokens(self, party_pk: int, now_us: int) -> int: ...
 
     # -- collections and grants
@@ -80,4 +106,4 @@ class Store(Protocol):
     def close(self) -> None: ...
 
 
-__all__ = ["Store", "DuplicateError", "StoredVersion"]
+__all__ = ["Store", "DuplicateError", "StoredVersion", "TokenRecord"]

@@ -19,7 +19,7 @@ from sqlalchemy.exc import IntegrityError
 
 from hub.store import schema as t
 from hub.store.audit import AuditEntry, AuditRecord, record_hash
-from hub.store.base import DuplicateError, Finish
+from hub.store.base import DuplicateError, Finish, TokenRecord
 from hub.store.records import (
     AddOutcome, Collection, Grant, KeyRecord, NewVersion, ObjectFilter, Page, Party, StatusRecord,
     StoredVersion,
@@ -69,6 +69,16 @@ def _make_engine(url: str) -> Engine:
 def _party(row: Any) -> Party:
     return Party(pk=row.pk, name=row.name, kind=row.kind, identity_id=row.identity_id,
                  operator=bool(row.operator), created_us=row.created_us)
+
+
+# Never the hash: nothing that reads token records can leak it.
+_TOKEN_COLUMNS = (t.tokens.c.pk, t.tokens.c.party_pk, t.tokens.c.label, t.tokens.c.created_us,
+                  t.tokens.c.revoked_us)
+
+
+def _token(row: Any) -> TokenRecord:
+    return TokenRecord(id=row.pk, party_pk=row.party_pk, label=row.label, created_us=row.created_us,
+                       revoked_us=row.revoked_us)
 
 
 def _collection(row: Any) -> Collection:
@@ -228,10 +238,10 @@ class SqlStore(_KeysAuditSettings):
         with self._read() as conn:
             return [_party(r) for r in conn.execute(select(t.parties).order_by(t.parties.c.name))]
 
-    def add_token(self, party_pk: int, token_hash: str, label: str, now_us: int) -> None:
+    def add_token(self, party_pk: int, token_hash: str, label: str, now_us: int) -> int:
         with self._write() as conn:
-            conn.execute(insert(t.tokens).values(party_pk=party_pk, token_hash=token_hash,
-                                                 label=label, created_us=now_us))
+            return conn.execute(insert(t.tokens).values(party_pk=party_pk, token_hash=token_hash,
+                                                        label=label, created_us=now_us)).inserted_primary_key[0]
 
     def party_for_token(self, token_hash: str) -> Party | None:
         q = (select(t.parties).join(t.tokens, t.tokens.c.party_pk == t.parties.c.pk)
@@ -240,6 +250,25 @@ class SqlStore(_KeysAuditSettings):
             row = conn.execute(q).first()
             conn.rollback()
         return _party(row) if row else None
+
+    def list_tokens(self, party_pk: int) -> list[TokenRecord]:
+        with self._read() as conn:
+            rows = conn.execute(select(*_TOKEN_COLUMNS).where(t.tokens.c.party_pk == party_pk)
+                                .order_by(t.tokens.c.pk)).all()
+        return [_token(r) for r in rows]
+
+    def get_token(self, token_id: int) -> TokenRecord | None:
+        with self._read() as conn:
+            row = conn.execute(select(*_TOKEN_COLUMNS).where(t.tokens.c.pk == token_id)).first()
+        return _token(row) if row else None
+
+    def revoke_token(self, party_pk: int, token_id: int, now_us: int) -> bool:
+        with self._write() as conn:
+            res = conn.execute(update(t.tokens)
+                               .where(t.tokens.c.pk == token_id, t.tokens.c.party_pk == party_pk,
+                                      t.tokens.c.revoked_us.is_(None))
+                               .values(revoked_us=now_us))
+            return res.rowcount == 1
 
     def revoke_tokens(self, party_pk: int, now_us: int) -> int:
         with self._write() as conn:

@@ -40,6 +40,33 @@ def test_parties_tokens_and_duplicates(store: SqlStore) -> None:
     assert [x.name for x in store.list_parties()] == ["acme"]
 
 
+def test_tokens_by_id_list_and_revoke_one(store: SqlStore) -> None:
+    acme = store.create_party("acme", "provider", "identity--2f0c9e8e-3c3c-4f2c-9d1e-0a1b2c3d4e5f", False, NOW)
+    other = store.create_party("other", "agency", "identity--3f0c9e8e-3c3c-4f2c-9d1e-0a1b2c3d4e5f", False, NOW)
+    old = store.add_token(acme.pk, "h-old", "initial", NOW)
+    theirs = store.add_token(other.pk, "h-theirs", "initial", NOW + 1)
+    new = store.add_token(acme.pk, "h-new", "rotated", NOW + 2)
+    assert len({old, theirs, new}) == 3 and all(isinstance(i, int) for i in (old, theirs, new))
+    listed = store.list_tokens(acme.pk)
+    assert [(r.id, r.party_pk, r.label, r.created_us, r.revoked_us, r.active) for r in listed] == [
+        (old, acme.pk, "initial", NOW, None, True), (new, acme.pk, "rotated", NOW + 2, None, True)]
+    assert "h-old" not in repr(listed)  # records carry no hash
+    assert store.get_token(theirs).party_pk == other.pk
+    assert store.get_token(max(old, theirs, new) + 1000) is None
+
+    assert store.revoke_token(acme.pk, theirs, NOW + 3) is False  # another party's: untouched
+    assert store.party_for_token("h-theirs") == other
+    assert store.revoke_token(acme.pk, old, NOW + 4) is True
+    assert store.revoke_token(acme.pk, old, NOW + 5) is False  # already revoked: keeps its time
+    assert store.get_token(old).revoked_us == NOW + 4
+    assert store.party_for_token("h-old") is None
+    assert store.party_for_token("h-new") == acme
+    assert [r.active for r in store.list_tokens(acme.pk)] == [False, True]
+    assert store.revoke_tokens(acme.pk, NOW + 6) == 1  # only the one still active
+    assert store.get_token(old).revoked_us == NOW + 4
+    assert store.list_tokens(other.pk)[0].active
+
+
 def test_collections_and_grants(setup: tuple[SqlStore, int, int]) -> None:
     store, cpk, ppk = setup
     assert store.get_collection("6f1c3d2e-0a4b-4c5d-8e9f-1a2b3c4d5e6f").pk == cpk
