@@ -38,14 +38,12 @@ import orjson
 from hub.client.errors import ClientError
 from hub.client.hubapi import (
     Outcome,
-    api_root,
     follow_status,
-    is_loopback_url,
-    open_session,
     pseudonymise,
     read_outcome,
     submit_objects,
 )
+from hub.client.http import api_root, check_transport, open_session, read_token
 from hub.pseudonym import PERSONAL_KINDS, normalise
 from hub.signing.documents import sign_objects
 from hub.signing.errors import SigningError
@@ -215,18 +213,10 @@ def _load_key(path: str) -> SigningKey:
 
 
 def _token(token: str | None, token_file: str | None) -> str:
-    if token_file is not None:
-        try:
-            text = Path(token_file).read_text(encoding="utf-8").strip()
-        except (OSError, UnicodeDecodeError) as exc:
-            reason = exc.strerror if isinstance(exc, OSError) else "not UTF-8 text"
-            raise LocalProblems([f"cannot read token file {token_file}: {reason}"]) from None
-        if not text or len(text.split()) != 1:
-            raise LocalProblems([f"token file {token_file} must hold one token"])
-        return text
-    if token:
-        return token.strip()
-    raise LocalProblems(["no token: give --token-file FILE (or --token, or ABUSEHUB_TOKEN)"])
+    try:
+        return read_token(token, token_file)
+    except ClientError as exc:
+        raise LocalProblems([exc.description]) from None
 
 
 def _wait_for_rate_limit(seconds: float) -> None:
@@ -333,10 +323,10 @@ def _report_new(facts_file: str, url: str, collection_id: str, token_file: str |
                 no_wait: bool, wait_seconds: float, unsafe_plain_http: bool,
                 overrides: dict[str, Any]) -> int:
     api = api_root(url)
-    if api.startswith("http://") and not is_loopback_url(api) and not unsafe_plain_http:
-        raise LocalProblems([f"--url {api} is plain http to another machine: the token and raw "
-                             "personal values would travel unencrypted; use https "
-                             "(or --unsafe-plain-http)"])
+    try:
+        check_transport(api, unsafe_plain_http, "the token and raw personal values")
+    except ClientError as exc:
+        raise LocalProblems([exc.description]) from None
     secret = _token(token, token_file)
     facts = read_facts(facts_file, overrides)
     if identity != facts.provider_identity_id:

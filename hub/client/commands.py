@@ -12,34 +12,18 @@ from __future__ import annotations
 
 import json
 import sys
-from pathlib import Path
 
 import click
 
 from hub.client.blocklist import build_blocklist, render_csv, render_plain, write_blocklist
 from hub.client.errors import ClientError
-from hub.client.hubapi import is_loopback_url
-from hub.client.poll import DEFAULT_LIMIT, Poller, PollResult, api_root, open_session
+from hub.client.http import api_root, check_transport, open_session, read_token
+from hub.client.poll import DEFAULT_LIMIT, Poller, PollResult
 from hub.client.verify import KeySource, ObjectVerifier, VerifyMode
 
 EXIT_ERROR = 1
 EXIT_SIGNATURE_FAILED = 3
 EXIT_INTERRUPTED = 130
-
-
-def _token(token: str | None, token_file: str | None) -> str:
-    if token_file is not None:
-        try:
-            text = Path(token_file).read_text(encoding="utf-8").strip()
-        except (OSError, UnicodeDecodeError) as exc:
-            reason = exc.strerror if isinstance(exc, OSError) else "not UTF-8 text"
-            raise ClientError(f"cannot read token file {token_file}: {reason}") from None
-        if not text or len(text.split()) != 1:
-            raise ClientError(f"token file {token_file} must hold one token")
-        return text
-    if token and token.strip():
-        return token.strip()
-    raise ClientError("no token: give --token-file FILE (or --token, or ABUSEHUB_TOKEN)")
 
 
 def _n(count: int, noun: str) -> str:
@@ -111,10 +95,8 @@ def poll(url: str, collection_id: str, out: str, token_file: str | None, token: 
     listed in FILE.jsonl.failed; export blocklist leaves it out).
     """
     api = api_root(url)
-    if api.startswith("http://") and not is_loopback_url(api) and not unsafe_plain_http:
-        raise ClientError(f"--url {api} is plain http to another machine: the token would travel "
-                          "unencrypted; use https (or --unsafe-plain-http)")
-    secret = _token(token, token_file)
+    check_transport(api, unsafe_plain_http, "the token")
+    secret = read_token(token, token_file)
     mode: VerifyMode = "auto" if verify is None else ("require" if verify else "off")
     session = open_session(secret)
     keys = None if mode == "off" else KeySource(keys_from or f"{api}keys/", session)

@@ -14,17 +14,17 @@ Endpoints (TAXII 2.1 section 4 and 5, plus the hub's own pseudonym endpoint)::
 
 from __future__ import annotations
 
-import ipaddress
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
-from urllib.parse import urlsplit
 
 import orjson
 import requests
 
 from hub.client.errors import ClientError
+# Re-exported: the analyst's tool and its tests import them from here.
+from hub.client.http import api_root, is_loopback_url, open_session
 from hub.stix.extensions import PSEUDONYM_RE
 
 __all__ = [
@@ -54,36 +54,6 @@ _ALREADY_STORED = "already stored"
 
 Sleep = Callable[[float], None]
 Clock = Callable[[], float]
-
-
-def api_root(url: str) -> str:
-    """The API root URL with exactly one trailing slash; refuses what is not an http(s) URL."""
-    parts = urlsplit(url.strip())
-    if parts.scheme not in ("http", "https") or not parts.hostname:
-        raise ClientError(f"--url {url!r} is not an http(s) URL of a TAXII API root "
-                          "(e.g. https://hub.example/api/)")
-    return url.strip().rstrip("/") + "/"
-
-
-def is_loopback_url(url: str) -> bool:
-    """True if the URL's host is this machine (``localhost``, 127.0.0.0/8, ``::1``)."""
-    host = urlsplit(url).hostname or ""
-    if host == "localhost":
-        return True
-    try:
-        return ipaddress.ip_address(host).is_loopback
-    except ValueError:
-        return False
-
-
-def open_session(token: str) -> requests.Session:
-    """A session that sends ``token`` as a Bearer token with every request."""
-    session = requests.Session()
-    session.headers["Authorization"] = f"Bearer {token}"
-    # Proxies and .netrc from the environment are not consulted: the token and the raw values
-    # go to the hub named on the command line and nowhere else.
-    session.trust_env = False
-    return session
 
 
 def _error_description(resp: requests.Response) -> str:

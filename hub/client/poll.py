@@ -23,8 +23,8 @@ Lines hold each object's JSON text exactly as the server sent it (line breaks be
 from a server that pretty-prints, become spaces). Signatures are checked page by page before
 the page is written (:mod:`hub.client.verify`).
 
-The transport is a ``requests.Session`` passed in (:func:`open_session` makes one with the
-token), so tests and other tools can hand in their own. Every failure is a
+The transport is a ``requests.Session`` passed in (:func:`hub.client.http.open_session` makes
+one with the token), so tests and other tools can hand in their own. Every failure is a
 :class:`~hub.client.errors.ClientError` with one line a person can act on; no message contains
 the token.
 """
@@ -39,13 +39,15 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
-from urllib.parse import quote, urlsplit
+from urllib.parse import quote
 
 import orjson
 import requests
 
 from hub.client.cursor import Cursor, CursorError, default_cursor_path, load_cursor, save_cursor
 from hub.client.errors import ClientError
+# Re-exported: part of this module's interface (see __all__).
+from hub.client.http import api_root, open_session
 from hub.client.verify import ObjectVerifier, Tally, append_failures, failed_path
 from hub.stix.basics import InvalidObject, parse_timestamp_us
 
@@ -79,32 +81,6 @@ _TYPE_RE = re.compile(r"^[a-z0-9][a-z0-9-]{1,248}[a-z0-9]$")
 
 class PollError(ClientError):
     """A poll stopped; what it wrote before stopping is kept and the next run resumes."""
-
-
-def api_root(url: str) -> str:
-    """The API root URL with one trailing slash; refuses what is not a plain http(s) URL."""
-    text = url.strip()
-    parts = urlsplit(text)
-    if parts.scheme not in ("http", "https") or not parts.hostname:
-        raise ClientError(f"--url {url!r} is not an http(s) URL of a TAXII API root "
-                          "(e.g. https://hub.example/api/)")
-    if "@" in parts.netloc:
-        raise ClientError("--url must not carry credentials: give the token with --token-file "
-                          "(or --token, or ABUSEHUB_TOKEN)")
-    if parts.query or parts.fragment:
-        raise ClientError(f"--url {parts.scheme}://{parts.netloc}{parts.path} must be the API root "
-                          "itself, without a query or fragment")
-    return text.rstrip("/") + "/"
-
-
-def open_session(token: str) -> requests.Session:
-    """A session that sends ``token`` as a Bearer token with every TAXII request."""
-    session = requests.Session()
-    session.headers["Authorization"] = f"Bearer {token}"
-    # Proxies and .netrc from the environment are not consulted: the token goes to the hub
-    # named on the command line and nowhere else.
-    session.trust_env = False
-    return session
 
 
 # -- the envelope, with each object's text as sent ----------------------------------------------
