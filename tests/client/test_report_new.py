@@ -31,6 +31,7 @@ from hub.client.analyst import (
     REPORT_TEMPLATE,
     LocalProblems,
     MappedPseudonymiser,
+    differing_account_facts,
     local_problems,
     pseudonym_values,
     read_facts,
@@ -160,6 +161,20 @@ def test_local_problems_name_the_object_and_the_field(tmp_path: Path) -> None:
     assert any(p.startswith(report["id"] + ": description") and "e-mail" in p for p in problems)
     assert any(p.startswith(report["id"] + ": confidence") for p in problems)
     assert not any("holder@" in p for p in problems)
+
+
+def test_differing_account_facts_names_fields_only(tmp_path: Path) -> None:
+    facts = read_facts(str(_write(tmp_path / "f.toml", facts_toml(PROVIDER))))
+    ring = PseudonymKeyring({"k1": bytes(32)}, "k1")
+    (a,) = [o for o in build_report(facts, ring, now=NOW) if o["type"] == "user-account"]
+    later = read_facts(str(_write(tmp_path / "g.toml", facts_toml(PROVIDER, kyc_status="failed",
+                                                                  tlp="red"))))
+    (b,) = [o for o in build_report(later, ring, now=NOW) if o["type"] == "user-account"]
+    assert a["id"] == b["id"]
+    assert differing_account_facts(a, a) == []
+    signed = dict(a, extensions={**a["extensions"], SIGNATURE_EXTENSION_ID: {"signatures": []}})
+    assert differing_account_facts(signed, a) == []  # signatures do not count
+    assert differing_account_facts(a, b) == ["object_marking_refs", "kyc_status"]
 
 
 def test_read_outcome_sorts_a_status() -> None:
@@ -514,6 +529,43 @@ def test_the_hub_refusing_is_one_line_with_its_description(hub_env: tuple[Runnin
     assert proc.returncode == 1
     assert re.search(r"^0 stored, \d+ already stored, \d+ refused$", proc.stdout, re.M), proc.stdout
     assert re.search(r"^refused  report--\S+: .*unknown", proc.stdout, re.M), proc.stdout
+
+
+def test_new_facts_about_an_account_already_reported_are_not_stored_and_the_tool_says_so(
+        hub_env: tuple[RunningHub, Path]) -> None:
+    """The user-account's id comes from the account's pseudonym only, and a user-account is a
+    STIX cyber-observable: no ``modified``, no versions. A later report about the same account
+    with new account facts gets "already stored" for it, and the hub keeps the first facts."""
+    server, work = hub_env
+    acme = server.identities["acme"]
+    first = _write(work / "first.toml", facts_toml(acme))
+    proc = _file(server, work, first, "--out", str(work / "first.json"))
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    later = datetime(2025, 3, 1, 0, 0, tzinfo=timezone.utc)
+    second = _write(work / "second.toml", facts_toml(
+        acme, last_seen=later, action_taken="terminated",
+        action_taken_at=datetime(2025, 3, 1, 1, 0, tzinfo=timezone.utc)))
+    proc = _file(server, work, second, "--out", str(work / "second.json"))
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    sent = json.loads((work / "second.json").read_text())["objects"]
+    (account,) = [o for o in sent if o["type"] == "user-account"]
+    lines = proc.stdout.splitlines()
+    assert f"already stored  {account['id']}" in lines
+    assert (f"NOT STORED  {account['id']}: account facts differ from the hub's copy: "
+            "action_taken, action_taken_at, last_seen") in lines, proc.stdout
+    assert "account facts (action_taken, action_taken_at, last_seen) were NOT stored" in proc.stderr
+    # What the hub holds: one user-account, with the first report's facts.
+    polled = _poll_all(server)
+    stored = [o for o in polled if o["id"] == account["id"]]
+    assert len(stored) == 1
+    ext = stored[0]["extensions"][IAAS_ACCOUNT_EXTENSION_ID]
+    assert (ext["last_seen"], ext["action_taken"]) == ("2025-02-14T02:40:00.000Z", "suspended")
+    # The second report's infrastructure (an SDO, new) carries the later last_seen.
+    (infra,) = [o for o in sent if o["type"] == "infrastructure"]
+    assert next(o for o in polled if o["id"] == infra["id"])["last_seen"] == "2025-03-01T00:00:00.000Z"
+    # Filing the facts the hub holds again says nothing of the kind.
+    again = _file(server, work, first)
+    assert again.returncode == 0 and "NOT STORED" not in again.stdout and "NOT STORED" not in again.stderr
 
 
 def test_rate_limited_pseudonyms_are_asked_again_once(tmp_path: Path) -> None:
