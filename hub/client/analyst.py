@@ -13,13 +13,10 @@
    (:func:`hub.stix.validator.validate` and :func:`hub.stix.pii.scan_object`);
 5. submit them in a TAXII envelope, follow the status resource and print the outcome.
 
-A report about an account the hub already holds a user-account for (same provider, same account
-id: the same deterministic id) gets "already stored" for it. A user-account is a STIX
-cyber-observable: it has no ``modified`` and no versions, so the hub keeps the first one and this
-report's account facts (``last_seen``, ``action_taken``, ...) are not added to it. The tool then
-reads the hub's copy back and, when the facts differ, says ``NOT STORED`` and names the fields
-(never their values); the report's other objects carry the new facts they hold (infrastructure
-``first_seen``/``last_seen``, the summary).
+A later report about the same account with new facts (a later ``last_seen``, ``terminated``)
+carries a new user-account object: its id follows the account's facts, because an observable has
+no versions (:func:`hub.stix.report.build_report`). The same facts filed again are "already
+stored".
 
 Raw personal values stay in memory: they are sent to the hub in the body of the pseudonym
 request and nowhere else; they are never written, printed or logged, and no message of this
@@ -47,7 +44,6 @@ from hub.client.errors import ClientError
 from hub.client.hubapi import (
     Outcome,
     follow_status,
-    get_latest,
     pseudonymise,
     read_outcome,
     submit_objects,
@@ -57,7 +53,6 @@ from hub.pseudonym import PERSONAL_KINDS, normalise
 from hub.signing.documents import sign_objects
 from hub.signing.errors import SigningError
 from hub.signing.keys import SigningKey
-from hub.stix.extensions import IAAS_ACCOUNT_EXTENSION_ID
 from hub.stix.markings import TLP2_IDS
 from hub.stix.pii import scan_object
 from hub.stix.report import (
@@ -73,7 +68,6 @@ __all__ = [
     "REPORT_TEMPLATE",
     "LocalProblems",
     "MappedPseudonymiser",
-    "differing_account_facts",
     "local_problems",
     "pseudonym_values",
     "read_facts",
@@ -251,55 +245,6 @@ def _print_outcome(outcome: Outcome) -> None:
         click.echo(f"refused  {oid}: {reason}")
 
 
-def differing_account_facts(stored: Mapping[str, Any], sent: Mapping[str, Any]) -> list[str]:
-    """The names of the properties (and IaaS-account extension members) in which two versions of
-    a user-account differ; signatures are left out. Names only, never values."""
-    names = []
-    for key in sorted((set(stored) | set(sent)) - {"extensions"}):
-        if stored.get(key) != sent.get(key):
-            names.append(key)
-    ext_a = (stored.get("extensions") or {}).get(IAAS_ACCOUNT_EXTENSION_ID) or {}
-    ext_b = (sent.get("extensions") or {}).get(IAAS_ACCOUNT_EXTENSION_ID) or {}
-    for key in sorted(set(ext_a) | set(ext_b)):
-        if ext_a.get(key) != ext_b.get(key):
-            names.append(key)
-    return names
-
-
-def _account_facts_dropped(session: Any, api: str, collection_id: str,
-                           account: dict[str, Any]) -> list[str] | None:
-    """When the hub answered "already stored" for the report's user-account: the account facts
-    in which the hub's copy differs from this report's (dropped: an SCO has no versions), [] if
-    none differ, None if the hub's copy cannot be read back."""
-    try:
-        stored = get_latest(session, api, collection_id, account["id"])
-    except ClientError:
-        return None
-    if stored is None:
-        return None
-    return differing_account_facts(stored, account)
-
-
-def _print_dropped_account_facts(account_id: str, dropped: list[str] | None) -> None:
-    if dropped == []:
-        return
-    if dropped is None:
-        click.echo(f"NOT CHECKED  {account_id}: already stored, and the hub's copy cannot be read "
-                   "back to compare")
-        click.echo(f"abusehub: the hub already holds {account_id} from an earlier report and "
-                   "does not let you read it back: if this report's account facts (last_seen, "
-                   "action_taken, ...) differ from the earlier ones, they were NOT stored on it",
-                   err=True)
-        return
-    click.echo(f"NOT STORED  {account_id}: account facts differ from the hub's copy: "
-               + ", ".join(dropped))
-    click.echo(f"abusehub: this report's account facts ({', '.join(dropped)}) were NOT stored: "
-               f"the hub already holds {account_id} from an earlier report, and a user-account "
-               "is a STIX cyber-observable, which has no versions, so the new one is not added. "
-               "This report's indicators, infrastructure (first_seen, last_seen) and summary "
-               "were stored.", err=True)
-
-
 @click.group()
 def report() -> None:
     """Reports of abused IaaS accounts."""
@@ -389,6 +334,10 @@ def _report_new(facts_file: str, url: str, collection_id: str, token_file: str |
         raise LocalProblems([exc.description]) from None
     secret = _token(token, token_file)
     facts = read_facts(facts_file, overrides)
+    if not identity.startswith("identity--"):
+        raise LocalProblems([f"--as takes your organisation's identity id (identity--…), not "
+                             f"{identity!r}: the one in provider_identity_id, which the hub "
+                             "operator reads from 'abusehub party list'"])
     if identity != facts.provider_identity_id:
         raise LocalProblems([f"--as {identity} is not the provider the facts name "
                              f"(provider_identity_id {facts.provider_identity_id}): "
@@ -430,13 +379,7 @@ def _report_new(facts_file: str, url: str, collection_id: str, token_file: str |
         if not no_wait:
             status = follow_status(session, api, status, timeout=wait_seconds)
         outcome = read_outcome(status)
-        account_id = next(o["id"] for o in signed if o["type"] == "user-account")
-        dropped: list[str] | None = []
-        if account_id in outcome.already_stored:
-            dropped = _account_facts_dropped(session, api, collection_id,
-                                             next(o for o in signed if o["id"] == account_id))
     _print_outcome(outcome)
-    _print_dropped_account_facts(account_id, dropped)
     if outcome.refused:
         return 1
     if not outcome.complete:

@@ -10,7 +10,6 @@ Endpoints (TAXII 2.1 section 4 and 5, plus the hub's own pseudonym endpoint)::
     POST <api root>pseudonyms/                          raw values in, keyed pseudonyms out
     POST <api root>collections/<id>/objects/            an envelope in, a status resource out
     GET  <api root>status/<status id>/                  the status resource
-    GET  <api root>collections/<id>/objects/<obj id>/   an object's latest version
 """
 
 from __future__ import annotations
@@ -34,7 +33,6 @@ __all__ = [
     "Outcome",
     "api_root",
     "follow_status",
-    "get_latest",
     "is_loopback_url",
     "open_session",
     "pseudonymise",
@@ -197,22 +195,6 @@ def get_status(session: requests.Session, api: str, status_id: str) -> dict[str,
     resp = _send(session, "GET", f"{api}status/{status_id}/", what, headers={"Accept": TAXII_21})
     _check(resp, what)
     return _json_body(resp, what)
-
-
-def get_latest(session: requests.Session, api: str, collection_id: str,
-               object_id: str) -> dict[str, Any] | None:
-    """The latest version of an object of a collection (TAXII 2.1 section 5.6), or None when
-    this party may not read the collection or the hub has no such object."""
-    what = f"reading {object_id} back from collection {collection_id}"
-    resp = _send(session, "GET", f"{api}collections/{collection_id}/objects/{object_id}/", what,
-                 headers={"Accept": TAXII_21})
-    if resp.status_code in (403, 404):
-        return None
-    _check(resp, what)
-    objects = _json_body(resp, what).get("objects")
-    if not isinstance(objects, list) or not objects or not isinstance(objects[-1], dict):
-        return None
-    return objects[-1]
 
 
 def follow_status(

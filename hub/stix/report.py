@@ -543,15 +543,19 @@ def build_report(
     account = {
         "type": "user-account",
         "spec_version": "2.1",
-        # STIX 2.1 id-contributing properties of user-account: account_type, user_id,
-        # account_login. user_id is the account's pseudonym.
-        "id": deterministic_sco_id("user-account",
-                                   {"account_type": "cloud-iaas", "user_id": account_pseudonym}),
         "account_type": "cloud-iaas",
         "user_id": account_pseudonym,
         "object_marking_refs": list(markings),
         "extensions": {IAAS_ACCOUNT_EXTENSION_ID: ext},
     }
+    # STIX 2.1 names account_type, user_id and account_login as the id-contributing properties
+    # of a user-account. Here every property contributes, the extension's facts included: an
+    # observable has no versions, so a later report with new facts about the same account (a
+    # later last_seen, "terminated") must be a new object, or the hub would answer "already
+    # stored" and keep the old facts. The same facts give the same id (a resubmission stays
+    # idempotent); reports about one account are linked by its pseudonym (correlations/).
+    account = {"type": "user-account", "spec_version": "2.1",
+               "id": deterministic_sco_id("user-account", account), **account}
     objects.append(account)
     objects.extend(scos)
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 import tomllib
+import uuid
 from datetime import datetime, timedelta, timezone
 from typing import Any
 
@@ -193,10 +194,22 @@ def test_non_ascii_url_id_as_in_stix2(url: str) -> None:
     assert deterministic_sco_id("url", {"value": url}) == stix2.URL(value=url).id
 
 
-def test_user_account_id_is_deterministic(objects: list[dict[str, Any]]) -> None:
+def test_user_account_id_follows_the_facts(mapping: dict[str, Any], keyring: PseudonymKeyring,
+                                           objects: list[dict[str, Any]]) -> None:
+    """Observables have no versions: the same facts give the same account object (an idempotent
+    resubmission), new facts about the same account a new one, never a dropped update."""
     (account,) = _by_type(objects, "user-account")
-    lib = stix2.UserAccount(account_type="cloud-iaas", user_id=account["user_id"])
-    assert account["id"] == lib.id
+    body = {k: v for k, v in account.items() if k != "id"}
+    assert account["id"] == deterministic_sco_id("user-account", body)
+    assert uuid.UUID(account["id"].split("--", 1)[1]).version == 5
+    again = build_report(ReportFacts.from_mapping(mapping), keyring, now=NOW + timedelta(hours=1))
+    assert _by_type(again, "user-account") == [account]
+    later = dict(mapping, last_seen=datetime(2024, 5, 30, tzinfo=timezone.utc), action_taken="terminated")
+    (updated,) = _by_type(build_report(ReportFacts.from_mapping(later), keyring, now=NOW), "user-account")
+    assert updated["id"] != account["id"] and updated["user_id"] == account["user_id"]
+    ext = updated["extensions"][IAAS_ACCOUNT_EXTENSION_ID]
+    assert (ext["last_seen"], ext["action_taken"]) == ("2024-05-30T00:00:00.000Z", "terminated")
+    stix2.parse(updated, allow_custom=True)  # still a user-account the stix2 library reads
 
 
 def test_indicators(objects: list[dict[str, Any]]) -> None:
