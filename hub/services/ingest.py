@@ -20,7 +20,7 @@ import orjson
 from hub.errors import Unprocessable
 from hub.services.auth import Principal
 from hub.services.clock import Clock
-from hub.stix.basics import InvalidObject, check_basics
+from hub.stix.basics import InvalidObject, check_basics, is_stix_id, is_stix_timestamp
 from hub.stix.extensions import SIGNATURE_EXTENSION_ID
 from hub.stix.terms import index_terms
 from hub.store.audit import AuditEntry
@@ -50,13 +50,17 @@ _PURGE_EVERY_US = 3600 * 1_000_000
 
 
 def _describe(obj: Any, index: int) -> tuple[str, str]:
-    """An id and version to name a failed object by, even if it has none of its own."""
-    if isinstance(obj, dict):
-        oid = obj.get("id")
-        ver = obj.get("modified") or obj.get("created") or ""
-        return (oid if isinstance(oid, str) and oid else f"(object {index} of the envelope)",
-                ver if isinstance(ver, str) else "")
-    return f"(object {index} of the envelope)", ""
+    """An id and version to name a failed object by, even if it has none of its own.
+
+    Only a well-formed STIX id and timestamp are repeated: anything else in those places may be
+    personal data, and the status is read by the submitter, logged and kept.
+    """
+    where = f"(object {index} of the envelope)"
+    if not isinstance(obj, dict):
+        return where, ""
+    oid = obj.get("id")
+    ver = obj.get("modified") or obj.get("created") or ""
+    return (oid if is_stix_id(oid) else where, ver if is_stix_timestamp(ver) else "")
 
 
 class IngestService:

@@ -37,6 +37,33 @@ class InvalidObject(ValueError):
     """An object breaks a STIX rule; the message names the property and the problem."""
 
 
+_SHOWN_MAX = 80
+
+
+def is_stix_id(value: Any) -> bool:
+    """True for a string of the form ``type--uuid`` (the shape only)."""
+    return isinstance(value, str) and _ID_RE.match(value) is not None
+
+
+def is_stix_timestamp(value: Any) -> bool:
+    """True for a string of the form of a STIX timestamp (the shape only)."""
+    return isinstance(value, str) and _TS_RE.match(value) is not None
+
+
+def _shown(value: Any) -> str:
+    """A submitted value as a reason may quote it: reasons reach statuses and logs, so a value
+    that looks like personal data (or is long) is described, not repeated."""
+    from hub.stix.pii import find_pii  # deferred: pii builds on modules that import this one
+
+    if not isinstance(value, str):
+        return f"a {type(value).__name__}"
+    if len(value) > _SHOWN_MAX:
+        return f"a string of {len(value)} characters"
+    if find_pii(value):
+        return "(value withheld)"
+    return repr(value)
+
+
 # Ingest parses the same few timestamps many times (created = modified = valid_from, checked
 # by the basics, the validator and the signature check): remember the last few thousand.
 _TS_CACHE: dict[str, int] = {}
@@ -66,13 +93,13 @@ def _parse_timestamp_us(value: Any, prop: str) -> int:
         raise InvalidObject(f"{prop} must be a STIX timestamp string, got {type(value).__name__}")
     m = _TS_RE.match(value)
     if m is None:
-        raise InvalidObject(f"{prop} is not a STIX timestamp (YYYY-MM-DDTHH:mm:ss[.sss]Z): {value!r}")
+        raise InvalidObject(f"{prop} is not a STIX timestamp (YYYY-MM-DDTHH:mm:ss[.sss]Z): {_shown(value)}")
     year, month, day, hour, minute, second, frac = m.groups()
     try:
         dt = datetime(int(year), int(month), int(day), int(hour), int(minute), int(second),
                       tzinfo=timezone.utc)
     except ValueError:
-        raise InvalidObject(f"{prop} is not a valid date and time: {value!r}") from None
+        raise InvalidObject(f"{prop} is not a valid date and time: {_shown(value)}") from None
     micros = int((frac or "0")[:6].ljust(6, "0"))
     delta = dt - _EPOCH
     return (delta.days * 86400 + delta.seconds) * 1_000_000 + micros
@@ -100,19 +127,19 @@ def check_basics(obj: Any) -> tuple[str, str, int]:
     if not isinstance(obj_type, str) or not obj_type:
         raise InvalidObject("missing required property 'type'")
     if not _TYPE_RE.match(obj_type):
-        raise InvalidObject(f"type {obj_type!r} is not a valid STIX type name")
+        raise InvalidObject(f"type {_shown(obj_type)} is not a valid STIX type name")
     if not isinstance(obj_id, str) or not obj_id:
         raise InvalidObject("missing required property 'id'")
     m = _ID_RE.match(obj_id)
     if m is None:
-        raise InvalidObject(f"id {obj_id!r} is not of the form type--uuid (a lower-case RFC 4122 UUID, version 1 to 5)")
+        raise InvalidObject(f"id {_shown(obj_id)} is not of the form type--uuid (a lower-case RFC 4122 UUID, version 1 to 5)")
     if m.group(1) != obj_type:
-        raise InvalidObject(f"id prefix {m.group(1)!r} does not match type {obj_type!r}")
+        raise InvalidObject(f"id prefix {m.group(1)!r} does not match type {_shown(obj_type)}")
     spec_version = obj.get("spec_version")
     if spec_version is None and obj_type not in SCO_TYPES:
         raise InvalidObject("missing required property 'spec_version'")
     if spec_version is not None and spec_version != "2.1":
-        raise InvalidObject(f"spec_version must be '2.1', got {spec_version!r}")
+        raise InvalidObject(f"spec_version must be '2.1', got {_shown(spec_version)}")
     created = obj.get("created")
     modified = obj.get("modified")
     created_us = parse_timestamp_us(created, "created") if created is not None else None

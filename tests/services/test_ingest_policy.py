@@ -240,3 +240,21 @@ def test_correlation_sees_only_readable_collections(hub: Hub) -> None:
     both = hub.pseudonyms.correlate_as_operator([pseudonym])
     assert {c.report for c in both} == {mine[-1]["id"], theirs[-1]["id"]}
     assert [c.report for c in hub.pseudonyms.correlate_as_operator([pseudonym], "other")] == [theirs[-1]["id"]]
+
+
+@pytest.mark.parametrize("prop", ["id", "created", "modified", "spec_version", "type"])
+@pytest.mark.parametrize("raw", [RAW_EMAIL, RAW_PHONE])
+def test_personal_data_in_a_basic_property_is_not_echoed(hub: Hub, prop: str, raw: str) -> None:
+    """A value that fails the STIX basics is named by its property; personal data in it is not
+    repeated into the status, the audit trail or anything stored."""
+    principal, col = _setup(hub)
+    good = f.indicator()
+    bad = f.indicator()
+    bad[prop] = raw
+    status = _submit(hub, principal, col, [good, bad])
+    assert len(status.successes) == 1 and len(status.failures) == 1
+    message = status.failures[0]["message"]
+    assert prop in message and raw not in message
+    assert raw not in orjson.dumps(status.failures).decode()
+    assert raw not in _audit_text(hub)
+    assert _stored_ids(hub, col) == {good["id"]}
