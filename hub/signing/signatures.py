@@ -11,6 +11,7 @@ object *must* carry a given signer's signature is a policy question for the call
 
 from __future__ import annotations
 
+import functools
 import re
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
@@ -259,6 +260,7 @@ def _parse_entry(index: int, raw: Any) -> SignatureEntry:
     return SignatureEntry(index, algorithm, signer, key_id, signed, signed_at, signature)
 
 
+@functools.lru_cache(maxsize=1024)  # key ids: a few keys sign everything
 def _is_b64url(text: str) -> bool:
     try:
         b64url_decode(text)
