@@ -107,6 +107,17 @@ def hub(config: HubConfig, store: SqlStore, clock: FrozenClock) -> Hub:
     return Hub(config, store, clock)
 
 
+def run_cli(home: Path, *args: str, check: bool = True) -> subprocess.CompletedProcess[str]:
+    """Run ``abusehub --home HOME ARGS`` in its own process, without the caller's HUB_* settings;
+    with ``check``, a non-zero exit fails the test with the command's standard error."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("HUB_")}
+    proc = subprocess.run([sys.executable, "-m", "hub", "--home", str(home), *args],
+                          capture_output=True, text=True, env=env, timeout=60)
+    if check:
+        assert proc.returncode == 0, proc.stderr
+    return proc
+
+
 def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import os
 import re
 import subprocess
 import sys
@@ -11,16 +10,7 @@ from pathlib import Path
 
 import requests
 
-from tests.conftest import free_port, start_server, stop_server
-
-
-def run(home: Path, *args: str, check: bool = True) -> subprocess.CompletedProcess[str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("HUB_")}
-    proc = subprocess.run([sys.executable, "-m", "hub", "--home", str(home), *args],
-                          capture_output=True, text=True, env=env, timeout=60)
-    if check:
-        assert proc.returncode == 0, proc.stderr
-    return proc
+from tests.conftest import free_port, run_cli as run, start_server, stop_server
 
 
 def test_admin_commands_end_to_end(tmp_path: Path) -> None:

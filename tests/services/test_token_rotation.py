@@ -9,9 +9,6 @@ real hub home) against a real server on loopback. The service rules run over the
 from __future__ import annotations
 
 import json
-import os
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
@@ -20,16 +17,7 @@ import requests
 from hub.errors import BadRequest, NotFound, Unauthorized
 from hub.services.auth import hash_token
 from hub.services.hub import Hub
-from tests.conftest import start_server, stop_server
-
-
-def run(home: Path, *args: str, check: bool = True) -> subprocess.CompletedProcess[str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("HUB_")}
-    proc = subprocess.run([sys.executable, "-m", "hub", "--home", str(home), *args],
-                          capture_output=True, text=True, env=env, timeout=60)
-    if check:
-        assert proc.returncode == 0, proc.stderr
-    return proc
+from tests.conftest import run_cli as run, start_server, stop_server
 
 
 def _no_secret(text: str, *tokens: str) -> None:
