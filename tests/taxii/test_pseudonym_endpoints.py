@@ -18,13 +18,12 @@ from typing import Any, Iterator
 import pytest
 import requests
 
-from hub.config import load_config
-from hub.services.hub import open_hub
 from hub.stix.extensions import IAAS_ACCOUNT_EXTENSION_ID, PSEUDONYM_RE
 from hub.stix.report import build_report
 from hub.taxii.media import TAXII_21
 from tests import factories as f
-from tests.conftest import RunningHub, start_server, stop_server
+from tests.conftest import RunningHub, stop_server
+from tests.taxii.conftest import seed
 
 PER_MINUTE = 40
 PARTIES = {"alice": "provider", "bob": "provider", "gov": "agency", "flood": "provider"}
@@ -37,22 +36,8 @@ CARD = "4111 1111 1111 1111"
 
 @pytest.fixture(scope="module")
 def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningHub]:
-    home = tmp_path_factory.mktemp("hub")
-    (home / "hub.toml").write_text(
-        f"[taxii]\nmax_content_length = 262144\n[pseudonyms]\nper_minute = {PER_MINUTE}\n")
-    hub = open_hub(load_config(home, environ={}), migrate=True)
-    tokens, identities, collections = {}, {}, {}
-    for name, kind in PARTIES.items():
-        party, token = hub.admin.add_party(name, kind)
-        tokens[name], identities[name] = token, party.identity_id
-    for alias, grants in GRANTS.items():
-        col = hub.admin.add_collection(alias, alias=alias)
-        collections[alias] = col.id
-        for party_name, (read, write) in grants.items():
-            hub.admin.grant(party_name, col.id, read, write)
-    hub.close()
-    running = start_server(home)
-    running.tokens, running.identities, running.collections = tokens, identities, collections
+    running = seed(tmp_path_factory.mktemp("hub"), parties=PARTIES, grants=GRANTS,
+                   toml=f"[taxii]\nmax_content_length = 262144\n[pseudonyms]\nper_minute = {PER_MINUTE}\n")
     yield running
     stop_server(running)
 
