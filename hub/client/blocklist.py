@@ -42,7 +42,8 @@ from urllib.parse import urlsplit
 
 import orjson
 
-from hub.client.cursor import default_cursor_path, fsync_directory, load_cursor
+from hub.client.cursor import default_cursor_path, load_cursor
+from hub.files import fsync_directory
 from hub.client.errors import ClientError
 from hub.client.verify import failed_path, read_failures, version_of
 from hub.stix.basics import InvalidObject, format_timestamp_us, parse_timestamp_us

@@ -25,6 +25,7 @@ from pathlib import Path
 from typing import Any
 
 from hub.client.errors import ClientError
+from hub.files import fsync_directory
 
 CURSOR_SUFFIX = ".cursor"
 
@@ -114,17 +115,3 @@ def save_cursor(path: Path, cursor: Cursor) -> None:
             pass
         raise
     fsync_directory(directory)
-
-
-def fsync_directory(directory: Path) -> None:
-    """Make a rename in ``directory`` durable (POSIX; a no-op where folders cannot be opened)."""
-    try:
-        dfd = os.open(directory, os.O_RDONLY)
-    except OSError:
-        return
-    try:
-        os.fsync(dfd)
-    except OSError:
-        pass
-    finally:
-        os.close(dfd)

@@ -24,6 +24,7 @@ from pathlib import Path
 from typing import Any, Iterable
 
 from hub.errors import BadRequest, ConfigError, NotFound, TooManyRequests
+from hub.files import fsync_directory
 from hub.pseudonym import PSEUDONYM_KINDS, InvalidPersonalValue, PseudonymKeyring, generate_secret, normalise
 from hub.services.access import AccessService
 from hub.services.audit import AuditService
@@ -80,19 +81,6 @@ def _write_temp(folder: Path, data: dict[str, Any]) -> str:
     return tmp
 
 
-def _sync_folder(folder: Path) -> None:
-    try:
-        fd = os.open(folder, os.O_RDONLY)
-    except OSError:
-        return
-    try:
-        os.fsync(fd)
-    except OSError:
-        pass
-    finally:
-        os.close(fd)
-
-
 def create_keyring_file(path: Path) -> bool:
     """Create the keyring file with a fresh first key unless it exists; True if this call made it.
 
@@ -109,7 +97,7 @@ def create_keyring_file(path: Path) -> bool:
     finally:
         os.unlink(tmp)
     if created:
-        _sync_folder(path.parent)
+        fsync_directory(path.parent)
     return created
 
 
@@ -206,7 +194,7 @@ class PseudonymService:
             data["current"] = version
             tmp = _write_temp(self.path.parent, data)
             os.replace(tmp, self.path)
-            _sync_folder(self.path.parent)
+            fsync_directory(self.path.parent)
         with self._lock:
             self._keyring = None
         versions = list(self.keyring().versions)

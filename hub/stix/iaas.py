@@ -18,6 +18,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
+from hub.signing._text import json_type
 from hub.stix.basics import InvalidObject, parse_timestamp_us
 from hub.stix.extensions import PSEUDONYM_RE
 from hub.stix.vocab import (
@@ -54,19 +55,10 @@ _PROPERTY_NAME_RE = re.compile(r"^[a-z][a-z0-9_]{0,63}$")
 
 def _got(value: Any) -> str:
     """What was given instead, without the value itself: its JSON type (a string's length)."""
-    if value is None:
-        return "got null"
-    if isinstance(value, bool):
-        return "got a boolean"
-    if isinstance(value, (int, float)):
-        return "got a number"
     if isinstance(value, str):
         return f"got a string of length {len(value)}"
-    if isinstance(value, (list, tuple)):
-        return "got an array"
-    if isinstance(value, dict):
-        return "got an object"
-    return f"got a {type(value).__name__}"
+    name = json_type(value)
+    return "got null" if name == "null" else f"got {'an' if name[0] in 'aeiou' else 'a'} {name}"
 
 
 def _name(name: Any) -> str:

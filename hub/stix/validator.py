@@ -31,6 +31,7 @@ from typing import Any
 
 import idna  # IDNA 2008, as the OASIS schema's "idn-hostname" format; installed with requests
 
+from hub.signing._text import json_type as _tn
 from hub.stix.basics import SCO_TYPES, InvalidObject, check_basics, parse_timestamp_us
 from hub.stix.extensions import IAAS_ACCOUNT_EXTENSION_ID
 from hub.stix.iaas import check_iaas_extension
@@ -103,23 +104,6 @@ _URI_RE = re.compile(
     rf"(?:\?(?:{_PCHAR}|[/?])*)?(?:\#(?:{_PCHAR}|[/?])*)?$"
 )
 _IPVFUTURE_RE = re.compile(rf"^[vV][0-9A-Fa-f]+\.[{_U}:]+$")
-
-
-def _tn(value: Any) -> str:
-    """JSON name of a value's type, for messages."""
-    if value is None:
-        return "null"
-    if isinstance(value, bool):
-        return "boolean"
-    if isinstance(value, (int, float)):
-        return "number"
-    if isinstance(value, str):
-        return "string"
-    if isinstance(value, list):
-        return "list"
-    if isinstance(value, dict):
-        return "object"
-    return type(value).__name__
 
 
 def _is_int(value: Any) -> bool:
