@@ -16,7 +16,7 @@ from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
 from typing import Any, Mapping
 
-from hub.errors import ConfigError
+from hub.common.errors import ConfigError
 
 CONFIG_FILE = "hub.toml"
 DEFAULT_HOME = "./var/hub"

@@ -15,7 +15,7 @@ from typing import Any, Iterator
 import pytest
 import requests
 
-from hub.config import HubConfig, TaxiiConfig, load_config
+from hub.config import HubConfig, load_config
 from hub.services.hub import Hub
 from hub.store.sql import SqlStore
 

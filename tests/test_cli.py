@@ -10,7 +10,8 @@ from pathlib import Path
 
 import requests
 
-from tests.conftest import free_port, run_cli as run, start_server, stop_server
+from tests.conftest import free_port, start_server, stop_server
+from tests.conftest import run_cli as run
 
 
 def test_admin_commands_end_to_end(tmp_path: Path) -> None:

@@ -6,8 +6,8 @@ from pathlib import Path
 
 import pytest
 
+from hub.common.errors import ConfigError
 from hub.config import load_config
-from hub.errors import ConfigError
 
 
 def test_precedence(tmp_path: Path) -> None:

@@ -1,11 +1,12 @@
-"""Tools for the parties' side of a hub: TAXII clients that never touch a hub's database.
+"""The parties' side of a hub: TAXII 2.1 client code that never touches a hub's database.
 
-- :mod:`hub.client.commands`: ``abusehub poll`` mirrors one collection into a JSON-lines file
-  with a cursor that survives interruption (:mod:`hub.client.cursor`), checking signatures;
-  ``abusehub export blocklist`` turns such a file into firewall and DNS-filter lists.
-- :mod:`hub.client.analyst`: ``abusehub report new`` builds a report of an abused account,
-  pseudonymises its personal values through the hub, validates, signs, submits and follows it.
+It imports only :mod:`hub.common`, :mod:`hub.pseudonyms`, :mod:`hub.signing` and
+:mod:`hub.stix`, so a provider can use it without running a hub. No module here prints or
+parses command lines: the commands are in :mod:`hub.cli`.
 
-They talk to a hub (this one, or any TAXII 2.1 server that sends ``X-TAXII-Date-Added-Last``)
-over HTTP.
+- :mod:`hub.client.poll`: incremental, resumable polling of one collection into a JSON-lines
+  file, with a cursor that survives interruption (:mod:`hub.client.cursor`), checking
+  signatures (:mod:`hub.client.verify`);
+- :mod:`hub.client.blocklist`: firewall and DNS-filter lists from such a file;
+- :mod:`hub.client.hubapi`: the hub endpoints the analyst's report uses.
 """

@@ -33,7 +33,6 @@ import io
 import ipaddress
 import os
 import re
-import tempfile
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -43,10 +42,11 @@ from urllib.parse import urlsplit
 import orjson
 
 from hub.client.cursor import default_cursor_path, load_cursor
-from hub.files import fsync_directory
 from hub.client.errors import ClientError
 from hub.client.verify import failed_path, read_failures, version_of
-from hub.stix.basics import InvalidObject, format_timestamp_us, parse_timestamp_us
+from hub.common.errors import InvalidValue
+from hub.common.files import atomic_write
+from hub.common.timestamps import format_timestamp_us, parse_timestamp_us
 
 __all__ = [
     "CSV_COLUMNS",
@@ -361,7 +361,7 @@ def build_blocklist(path: str | os.PathLike[str], at: str | None = None,
     else:
         try:
             at_us = parse_timestamp_us(at, "--at")
-        except InvalidObject as exc:
+        except InvalidValue as exc:
             raise ClientError(str(exc)) from None
     result = BlocklistResult(at=format_timestamp_us(at_us), source=source)
     excluded = read_failures(failed if failed is not None else failed_path(source))
@@ -388,7 +388,7 @@ def build_blocklist(path: str | os.PathLike[str], at: str | None = None,
             continue
         try:
             version_us = _timestamp(obj, "modified", False) or _timestamp(obj, "created", True) or 0
-        except InvalidObject:
+        except InvalidValue:
             result.malformed += 1
             continue
         held = latest.get(oid)
@@ -405,7 +405,7 @@ def build_blocklist(path: str | os.PathLike[str], at: str | None = None,
         try:
             valid_from = _timestamp(obj, "valid_from", True)
             valid_until = _timestamp(obj, "valid_until", False)
-        except InvalidObject:
+        except InvalidValue:
             result.malformed += 1
             continue
         assert valid_from is not None
@@ -463,25 +463,10 @@ def render_csv(result: BlocklistResult) -> str:
 
 def _replace(path: Path, text: str) -> None:
     """Write ``path`` atomically: a list reloaded at any moment is the old one or the new one."""
-    directory = path.parent
     try:
-        fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=directory)
+        atomic_write(path, text.encode("utf-8"), mode=0o644)
     except OSError as exc:
-        raise ClientError(f"cannot write in {directory}: {exc.strerror}") from None
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8", newline="") as f:
-            f.write(text)
-            f.flush()
-            os.fsync(f.fileno())
-        os.chmod(tmp, 0o644)
-        os.replace(tmp, path)
-    except OSError as exc:
-        try:
-            os.unlink(tmp)
-        except OSError:
-            pass
         raise ClientError(f"cannot write {path}: {exc.strerror}") from None
-    fsync_directory(directory)
 
 
 def write_blocklist(result: BlocklistResult, fmt: str, out: str | os.PathLike[str]) -> list[Path]:

@@ -18,14 +18,12 @@ resumes cleanly. :mod:`hub.client.poll` implements this.
 from __future__ import annotations
 
 import json
-import os
-import tempfile
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
 from hub.client.errors import ClientError
-from hub.files import fsync_directory
+from hub.common.files import atomic_write
 
 CURSOR_SUFFIX = ".cursor"
 
@@ -99,19 +97,4 @@ def save_cursor(path: Path, cursor: Cursor) -> None:
 
     A reader (or a crash) sees either the old cursor or the new one, never a mixture.
     """
-    data = (json.dumps(cursor.to_json(), indent=1) + "\n").encode("utf-8")
-    directory = path.parent
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=directory)
-    try:
-        with os.fdopen(fd, "wb") as f:
-            f.write(data)
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        try:
-            os.unlink(tmp)
-        except FileNotFoundError:
-            pass
-        raise
-    fsync_directory(directory)
+    atomic_write(path, (json.dumps(cursor.to_json(), indent=1) + "\n").encode("utf-8"))

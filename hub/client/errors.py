@@ -1,8 +1,8 @@
-"""Errors of the client tools: each one is a :class:`hub.errors.HubError` a person can act on."""
+"""Errors of the client tools: each one is a :class:`hub.common.errors.HubError` a person can act on."""
 
 from __future__ import annotations
 
-from hub.errors import HubError
+from hub.common.errors import HubError
 
 
 class ClientError(HubError):

@@ -1,7 +1,7 @@
 """What every client tool does before its first request: the API root, the token, the session.
 
-Shared by ``abusehub report new`` (:mod:`hub.client.analyst` over :mod:`hub.client.hubapi`) and
-``abusehub poll`` (:mod:`hub.client.commands` over :mod:`hub.client.poll`), so that both read
+Shared by ``abusehub report new`` (:mod:`hub.cli.report` over :mod:`hub.client.hubapi`) and
+``abusehub poll`` (:mod:`hub.cli.poll` over :mod:`hub.client.poll`), so that both read
 ``--url``, ``--token-file``/``--token`` and ``--unsafe-plain-http`` by the same rules:
 
 - ``--url`` is the TAXII API root, an http(s) URL without credentials, query or fragment;

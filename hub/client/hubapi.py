@@ -23,9 +23,10 @@ import orjson
 import requests
 
 from hub.client.errors import ClientError
+
 # Re-exported: the analyst's tool and its tests import them from here.
 from hub.client.http import api_root, is_loopback_url, open_session
-from hub.stix.extensions import PSEUDONYM_RE
+from hub.pseudonyms import PSEUDONYM_RE
 
 __all__ = [
     "MAX_PSEUDONYMS_PER_REQUEST",

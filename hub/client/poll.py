@@ -44,12 +44,21 @@ from urllib.parse import quote
 import orjson
 import requests
 
-from hub.client.cursor import Cursor, CursorError, default_cursor_path, load_cursor, save_cursor
+from hub.client.cursor import (
+    Cursor,
+    CursorError,
+    default_cursor_path,
+    load_cursor,
+    save_cursor,
+)
 from hub.client.errors import ClientError
+
 # Re-exported: part of this module's interface (see __all__).
 from hub.client.http import api_root, open_session
 from hub.client.verify import ObjectVerifier, Tally, append_failures, failed_path
-from hub.stix.basics import InvalidObject, parse_timestamp_us
+from hub.common.errors import InvalidValue
+from hub.common.ids import is_stix_type
+from hub.common.timestamps import parse_timestamp_us
 
 try:  # POSIX: one writer per output file
     import fcntl
@@ -76,7 +85,6 @@ DEFAULT_LIMIT = 1000
 _TIMEOUT = (10.0, 120.0)
 # The longest Retry-After (429) the poller waits for, once, before giving up.
 _MAX_RETRY_AFTER = 60.0
-_TYPE_RE = re.compile(r"^[a-z0-9][a-z0-9-]{1,248}[a-z0-9]$")
 
 
 class PollError(ClientError):
@@ -339,12 +347,12 @@ class Poller:
         self.out = Path(out)
         self.types = sorted(set(types))
         for t in self.types:
-            if not _TYPE_RE.match(t):
+            if not is_stix_type(t):
                 raise ClientError(f"--type {t!r} is not a STIX type name (e.g. indicator)")
         if since is not None:
             try:
                 parse_timestamp_us(since, "--since")
-            except InvalidObject as exc:
+            except InvalidValue as exc:
                 raise ClientError(str(exc)) from None
         self.since = since
         if limit < 1:
@@ -441,7 +449,7 @@ class Poller:
             last_us = parse_timestamp_us(page.last, "X-TAXII-Date-Added-Last")
             first_us = (parse_timestamp_us(page.first, "X-TAXII-Date-Added-First")
                         if page.first is not None else last_us)
-        except InvalidObject as exc:
+        except InvalidValue as exc:
             raise PollError(f"{self.api} sent a bad paging header: {exc}") from None
         if position_us is not None and min(first_us, last_us) <= position_us:
             raise PollError(f"{self.api} sent objects added at or before {position} (the cursor): "

@@ -32,9 +32,14 @@ import orjson
 import requests
 
 from hub.client.errors import ClientError
-from hub.signing import KeyFormatError, KeySet, SignatureFormatError, signatures_of
+from hub.signing import (
+    SIGNATURE_EXTENSION_ID,
+    KeyFormatError,
+    KeySet,
+    SignatureFormatError,
+    signatures_of,
+)
 from hub.signing.documents import verify_objects
-from hub.stix.extensions import SIGNATURE_EXTENSION_ID
 
 __all__ = [
     "FAILED_SUFFIX",

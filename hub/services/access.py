@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Literal
 
-from hub.errors import Forbidden, NotFound, Unauthorized
+from hub.common.errors import Forbidden, NotFound, Unauthorized
 from hub.services.auth import Principal, hash_token
 from hub.store.base import Store
 from hub.store.records import Collection

@@ -6,7 +6,7 @@ import re
 import uuid
 from dataclasses import dataclass, field
 
-from hub.errors import BadRequest, Conflict, NotFound
+from hub.common.errors import BadRequest, Conflict, NotFound
 from hub.services.audit import AuditService
 from hub.services.auth import hash_token, new_token
 from hub.services.clock import Clock

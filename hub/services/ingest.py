@@ -12,39 +12,22 @@ second row. The status names every success and every failure with a reason.
 from __future__ import annotations
 
 import uuid
-from dataclasses import dataclass, field
-from typing import Any, Callable, Sequence
+from typing import Any, Sequence
 
 import orjson
 
-from hub.errors import Unprocessable
+from hub.common.errors import InvalidValue, Unprocessable
+from hub.common.ids import is_stix_id
+from hub.common.timestamps import is_stix_timestamp
 from hub.services.auth import Principal
+from hub.services.checks import CheckContext, ObjectCheck, ObjectTransform
 from hub.services.clock import Clock
-from hub.stix.basics import InvalidObject, check_basics, is_stix_id, is_stix_timestamp
-from hub.stix.extensions import SIGNATURE_EXTENSION_ID
+from hub.signing import SIGNATURE_EXTENSION_ID
+from hub.stix.basics import check_basics
 from hub.stix.terms import index_terms
 from hub.store.audit import AuditEntry
 from hub.store.base import Store
 from hub.store.records import AddOutcome, Collection, NewVersion, StatusRecord
-
-
-@dataclass(frozen=True)
-class CheckContext:
-    """What a per-object check may look at."""
-
-    principal: Principal
-    collection: Collection
-    now_us: int
-    cache: dict[str, Any] = field(default_factory=dict)  # per-submission memo for the checks
-    #: Ids of marking definitions of this envelope that passed every check (judged first).
-    accepted_markings: set[str] = field(default_factory=set)
-
-
-#: A per-object check: returns a reason to refuse the object, or None to let it pass. Checks
-#: never change the object; :data:`ObjectTransform` does that, after every check has passed.
-ObjectCheck = Callable[[dict[str, Any], CheckContext], str | None]
-#: A transformation of an accepted object before it is stored (e.g. the hub's countersignature).
-ObjectTransform = Callable[[dict[str, Any], CheckContext], dict[str, Any]]
 
 _PURGE_EVERY_US = 3600 * 1_000_000
 
@@ -103,7 +86,7 @@ class IngestService:
             reason = None
             try:
                 stix_id, stix_type, version_us = check_basics(obj)
-            except InvalidObject as exc:
+            except InvalidValue as exc:
                 reason = str(exc)
             if reason is None:
                 for check in self.checks:
@@ -112,7 +95,7 @@ class IngestService:
                         break
             if reason is not None:
                 oid, ver = _describe(obj, index)
-                results[index] = {"id": oid, "version": ver, "message": reason}
+                results[index] = {"id": oid, "version": ver, "message": str(reason)}
                 continue
             if stix_type == "marking-definition":
                 ctx.accepted_markings.add(stix_id)

@@ -6,17 +6,17 @@ consumer verifies a signature without asking anyone (see README, "Signed submiss
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 from typing import Any
 
 import orjson
 
-from hub.errors import BadRequest, Conflict, NotFound
+from hub.common.errors import BadRequest, Conflict, NotFound
+from hub.common.files import write_private
+from hub.common.timestamps import format_timestamp_us
 from hub.services.audit import AuditService
 from hub.services.clock import Clock
 from hub.signing import KeyFormatError, KeySet, SigningKey, VerifyKey
-from hub.stix.basics import format_timestamp_us
 from hub.store.base import DuplicateError, Store
 from hub.store.records import KeyRecord
 
@@ -134,7 +134,4 @@ class HubSigner:
 
 def write_private_key(path: Path, key: SigningKey) -> None:
     """Write a private key readable by its owner only (created 0600, never wider)."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-    with os.fdopen(fd, "wb") as f:
-        f.write(key.to_pem())
+    write_private(path, key.to_pem())

@@ -13,7 +13,7 @@ import hashlib
 
 import orjson
 
-from hub.errors import BadRequest
+from hub.common.errors import BadRequest
 
 _VERSION = 1
 

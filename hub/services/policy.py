@@ -24,7 +24,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from hub.services.ingest import CheckContext, ObjectCheck
+from hub.services.checks import CheckContext, ObjectCheck
 from hub.stix.markings import TLP_LEVEL_BY_ID, check_markings, tlp_level
 from hub.stix.pii import find_pii, scan_object
 from hub.stix.validator import validate

@@ -1,12 +1,9 @@
-"""Pseudonyms of personal values, and the correlation view over them.
+"""Pseudonyms for parties (rate-limited), the keyring's lifecycle (audited), and the
+correlation view over pseudonyms.
 
-The keyring lives in the hub home (``pseudonym-keys.json``, mode 0600). It is created by
-``abusehub init`` and at server start, or on first use: atomically and first writer wins, so
-that several server processes starting together agree on one first key (each writes a private
-temporary file and hard-links it into place; a process that finds the name taken reads the
-winner's file instead). ``abusehub pseudonym rotate`` adds a key version and makes it current;
-every process re-reads the file when it changes. Older versions stay, so a value pseudonymised
-before a rotation is still found through ``all_versions``.
+The keyring itself, its file and its rotation live in :mod:`hub.pseudonyms`; this service adds
+what the hub decides: who may ask for how many values, what the audit trail records (never a key
+or a value), and which reports a party may see linked.
 
 Raw values are taken, normalised, turned into HMAC-SHA256 pseudonyms and forgotten: never
 stored, logged or echoed. Errors name the item (``values[2]``) and the rule, not the value.
@@ -14,27 +11,28 @@ stored, logged or echoed. Errors name the item (``values[2]``) and the rule, not
 
 from __future__ import annotations
 
-import json
-import os
-import tempfile
 import threading
 import time
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Iterable
 
-from hub.errors import BadRequest, ConfigError, NotFound, TooManyRequests
-from hub.files import fsync_directory
-from hub.pseudonym import PSEUDONYM_KINDS, InvalidPersonalValue, PseudonymKeyring, generate_secret, normalise
+from hub.common.errors import BadRequest, NotFound, TooManyRequests
+from hub.pseudonyms import (
+    KEYRING_FILE,
+    PSEUDONYM_KINDS,
+    PSEUDONYM_RE,
+    InvalidPersonalValue,
+    KeyringFile,
+    PseudonymKeyring,
+    normalise,
+)
 from hub.services.access import AccessService
 from hub.services.audit import AuditService
 from hub.services.auth import Principal
-from hub.stix.extensions import PSEUDONYM_RE
 from hub.store.base import Store
 from hub.store.records import Collection
 
-KEYRING_FILE = "pseudonym-keys.json"
-_LOCK_FILE = "pseudonym-keys.lock"
 #: At most this many values per POST.
 MAX_VALUES_PER_REQUEST = 100
 #: At most this many pseudonyms per correlation query: 40 of them, repeated as ``pseudonym=``
@@ -67,40 +65,6 @@ class RateLimiter:
             return 0.0
 
 
-def _write_temp(folder: Path, data: dict[str, Any]) -> str:
-    """A new private (0600) file in ``folder`` holding ``data``, flushed to disk; its path."""
-    fd, tmp = tempfile.mkstemp(prefix=".pseudonym-keys.", suffix=".tmp", dir=folder)
-    try:
-        with os.fdopen(fd, "w") as f:
-            json.dump(data, f)
-            f.flush()
-            os.fsync(f.fileno())
-    except BaseException:
-        os.unlink(tmp)
-        raise
-    return tmp
-
-
-def create_keyring_file(path: Path) -> bool:
-    """Create the keyring file with a fresh first key unless it exists; True if this call made it.
-
-    First writer wins: the complete file is hard-linked into place, which fails if the name is
-    taken, so concurrent creators never replace each other's key and nobody reads half a file.
-    """
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = _write_temp(path.parent, {"current": "k1", "keys": {"k1": generate_secret().hex()}})
-    try:
-        os.link(tmp, path)
-        created = True
-    except FileExistsError:
-        created = False
-    finally:
-        os.unlink(tmp)
-    if created:
-        fsync_directory(path.parent)
-    return created
-
-
 @dataclass(frozen=True)
 class Correlation:
     """A report that mentions a pseudonym, in a collection the requester may read."""
@@ -123,81 +87,31 @@ class PseudonymService:
         self.store = store
         self.access = access
         self.audit = audit
-        self.path = home / KEYRING_FILE
+        self.keyfile = KeyringFile(home / KEYRING_FILE, default_region)
+        self.path = self.keyfile.path
         self.default_region = default_region or None
         self.limiter = RateLimiter(per_minute)
-        self._keyring: PseudonymKeyring | None = None
-        self._stamp: tuple[int, int, int] | None = None
-        self._lock = threading.Lock()
 
     # -- the keyring
 
     def ensure_keyring(self) -> bool:
         """Create the keyring file if there is none (first writer wins); True if created here."""
-        if self.path.exists():
-            return False
-        created = create_keyring_file(self.path)
+        created = self.keyfile.create()
         if created:
             self.audit.record("pseudonym.key.create", "", version="k1")  # never the key
         return created
 
     def keyring(self) -> PseudonymKeyring:
         """The current keyring (created on first use; re-read when rotated by another process)."""
-        try:
-            st = os.stat(self.path)
-        except FileNotFoundError:
+        if not self.keyfile.path.exists():
             self.ensure_keyring()
-            st = os.stat(self.path)
-        stamp = (st.st_ino, st.st_mtime_ns, st.st_size)
-        with self._lock:
-            if self._keyring is None or stamp != self._stamp:
-                self._keyring = self._load()
-                self._stamp = stamp
-            return self._keyring
-
-    def _read(self) -> dict[str, Any]:
-        try:
-            data = json.loads(self.path.read_text(encoding="utf-8"))
-            if not isinstance(data, dict) or not isinstance(data.get("keys"), dict) \
-                    or not isinstance(data.get("current"), str):
-                raise ValueError("expected {\"current\": version, \"keys\": {version: hex}}")
-            return data
-        except (OSError, ValueError) as exc:
-            # json's messages give a position, never the document: no key material here.
-            raise ConfigError(f"pseudonym keyring {self.path} cannot be read: {exc}") from None
-
-    def _load(self) -> PseudonymKeyring:
-        data = self._read()
-        try:
-            return PseudonymKeyring.from_secrets(data["keys"], data["current"],
-                                                 default_region=self.default_region)
-        except ValueError as exc:  # messages name the version, never the secret
-            raise ConfigError(f"pseudonym keyring {self.path}: {exc}") from None
+        return self.keyfile.keyring()
 
     def rotate(self) -> tuple[str, list[str]]:
         """Add a key version and make it current; returns it and every version (current first).
-
-        Older versions stay for matching. Serialised with other rotations by a lock file; the
-        new file replaces the old one atomically, so servers see either the old or the new.
-        """
-        import fcntl
-
+        Older versions stay for matching."""
         self.ensure_keyring()
-        with open(self.path.parent / _LOCK_FILE, "a") as lock:
-            fcntl.flock(lock.fileno(), fcntl.LOCK_EX)
-            data = self._read()
-            n = len(data["keys"]) + 1
-            while f"k{n}" in data["keys"]:
-                n += 1
-            version = f"k{n}"
-            data["keys"][version] = generate_secret().hex()
-            data["current"] = version
-            tmp = _write_temp(self.path.parent, data)
-            os.replace(tmp, self.path)
-            fsync_directory(self.path.parent)
-        with self._lock:
-            self._keyring = None
-        versions = list(self.keyring().versions)
+        version, versions = self.keyfile.rotate()
         self.audit.record("pseudonym.key.rotate", "", version=version, versions=versions)
         return version, versions
 

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from hub.errors import Forbidden, NotFound
+from hub.common.errors import Forbidden, NotFound
 from hub.services.access import AccessService
 from hub.services.audit import AuditService
 from hub.services.auth import Principal

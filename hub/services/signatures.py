@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from hub.services.ingest import CheckContext
+from hub.services.checks import CheckContext
 from hub.services.keys import HubSigner, KeyService
 from hub.signing import KeySet, SignatureFormatError, sign_object, signatures_of
 from hub.stix.basics import SCO_TYPES

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from hub.errors import NotFound
+from hub.common.errors import NotFound
 from hub.services.auth import Principal
 from hub.services.clock import Clock
 from hub.store.base import Store

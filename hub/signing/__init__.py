@@ -1,7 +1,7 @@
 """Signatures of STIX objects: RFC 8785 canonical JSON, Ed25519 / ES256 keys, sign and verify.
 
-The scheme is described in SIGNING.md. In short, each signature lives inside the signed object,
-in the property-extension :data:`~hub.stix.extensions.SIGNATURE_EXTENSION_ID`, and covers the
+The scheme is described in docs/SIGNING.md. In short, each signature lives inside the signed object,
+in the property-extension :data:`SIGNATURE_EXTENSION_ID`, and covers the
 RFC 8785 form of the object in which the ``signatures`` list holds only that signature's
 metadata. Typical use::
 
@@ -14,12 +14,13 @@ metadata. Typical use::
 
 This package is a pure library: which key belongs to which signer, validity windows and
 revocation are the services' business. Every error is a :class:`SigningError` (a
-:class:`hub.errors.HubError` and a :class:`ValueError`) whose message can be shown as it is.
+:class:`hub.common.errors.HubError` and a :class:`ValueError`) whose message can be shown as it is.
+It imports only :mod:`hub.common`, so a provider's tools can use it without a hub.
 """
 
 from __future__ import annotations
 
-from hub.signing.canonical import b64url_decode, b64url_encode, canonicalize
+from hub.common.canonical import b64url_decode, b64url_encode, canonicalize
 from hub.signing.errors import (
     CanonicalizationError,
     KeyFormatError,
@@ -30,6 +31,7 @@ from hub.signing.errors import (
 from hub.signing.keys import ALGORITHMS, SigningKey, VerifyKey, jwk_thumbprint
 from hub.signing.keyset import KeySet, PublishedKey
 from hub.signing.signatures import (
+    SIGNATURE_EXTENSION_ID,
     SignatureEntry,
     sign_object,
     signatures_of,
@@ -51,6 +53,7 @@ __all__ = [
     "KeySet",
     "PublishedKey",
     # object signatures
+    "SIGNATURE_EXTENSION_ID",
     "SignatureEntry",
     "sign_object",
     "signatures_of",

@@ -12,11 +12,11 @@ from typing import Any
 
 import orjson
 
+from hub.common.ids import SCO_TYPES
 from hub.signing.errors import SignatureFormatError, SigningError
 from hub.signing.keys import SigningKey
 from hub.signing.keyset import KeySet
 from hub.signing.signatures import sign_object, signatures_of
-from hub.stix.basics import SCO_TYPES
 
 # Objects nobody signs for another: shared definitions published by their own authors.
 _NOT_SIGNED_TYPES = frozenset({"marking-definition", "extension-definition", "language-content"})

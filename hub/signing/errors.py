@@ -1,6 +1,6 @@
 """Errors of the signing library.
 
-They sit in the hub's one error tree (:class:`hub.errors.HubError`) and are also
+They sit in the hub's one error tree (:class:`hub.common.errors.HubError`) and are also
 :class:`ValueError`, since each one means "this input is not acceptable". Messages name the
 member or the signature at fault and say what would be acceptable, so the TAXII status of a
 rejected object can quote them as they are.
@@ -8,7 +8,11 @@ rejected object can quote them as they are.
 
 from __future__ import annotations
 
-from hub.errors import HubError
+from hub.common.canonical import CanonicalizationError
+from hub.common.errors import HubError
+
+__all__ = ["CanonicalizationError", "KeyFormatError", "SignatureFormatError", "SignatureInvalid",
+           "SigningError"]
 
 
 class SigningError(HubError, ValueError):
@@ -28,7 +32,3 @@ class SignatureFormatError(SigningError):
 
 class SignatureInvalid(SigningError):
     """A well-formed signature does not verify with the key offered for it."""
-
-
-class CanonicalizationError(SigningError):
-    """A value has no RFC 8785 canonical form (non-finite float, integer beyond 2**53, ...)."""

@@ -12,15 +12,18 @@ from typing import Any, Literal, Union
 from cryptography.exceptions import InvalidSignature, UnsupportedAlgorithm
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
-from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
+from cryptography.hazmat.primitives.asymmetric.ed25519 import (
+    Ed25519PrivateKey,
+    Ed25519PublicKey,
+)
 from cryptography.hazmat.primitives.asymmetric.utils import (
     decode_dss_signature,
     encode_dss_signature,
 )
 
-from hub.signing.canonical import b64url_decode, b64url_encode, canonicalize
-from hub.signing._text import json_type as _json_type
-from hub.signing._text import show as _show
+from hub.common.canonical import b64url_decode, b64url_encode, canonicalize
+from hub.common.quoting import json_type as _json_type
+from hub.common.quoting import show as _show
 from hub.signing.errors import KeyFormatError
 
 #: The signature algorithms the hub accepts, as written in a signature entry and a JWK ``alg``.

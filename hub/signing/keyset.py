@@ -16,12 +16,12 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+from hub.common.errors import InvalidValue
+from hub.common.timestamps import format_timestamp_us as _ts
+from hub.common.timestamps import parse_timestamp_us as _us
 from hub.signing.errors import KeyFormatError, SignatureInvalid
 from hub.signing.keys import VerifyKey
 from hub.signing.signatures import SignatureEntry, verify_entry
-from hub.stix.basics import InvalidObject
-from hub.stix.basics import format_timestamp_us as _ts
-from hub.stix.basics import parse_timestamp_us as _us
 
 _SKEW_US = 5 * 60 * 1_000_000  # a signature may claim a time this far ahead (clock skew)
 
@@ -62,7 +62,7 @@ class KeySet:
                 nb = _us(meta["not_before"]) if meta["not_before"] else 0
                 na = _us(meta["not_after"]) if meta["not_after"] else None
                 rv = _us(meta["revoked"]) if meta["revoked"] else None
-            except InvalidObject:
+            except InvalidValue:
                 raise KeyFormatError(f"keys[{i}] ({key.key_id}) has a bad validity timestamp") from None
             out[key.key_id] = PublishedKey(key, meta["identity"], str(meta["party"] or ""), nb, na, rv)
         return cls(out)

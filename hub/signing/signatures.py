@@ -12,18 +12,25 @@ object *must* carry a given signer's signature is a policy question for the call
 from __future__ import annotations
 
 import functools
-import re
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 from typing import Any
 
-from hub.signing._text import json_type, show
-from hub.signing.canonical import b64url_decode, b64url_encode, canonicalize
-from hub.signing.errors import CanonicalizationError, SignatureFormatError, SignatureInvalid
+from hub.common.canonical import b64url_decode, b64url_encode, canonicalize
+from hub.common.errors import InvalidValue
+from hub.common.ids import is_stix_id
+from hub.common.quoting import json_type, show
+from hub.common.timestamps import parse_timestamp_us
+from hub.signing.errors import (
+    CanonicalizationError,
+    SignatureFormatError,
+    SignatureInvalid,
+)
 from hub.signing.keys import ALGORITHMS, SigningKey, VerifyKey
-from hub.stix.basics import InvalidObject, parse_timestamp_us
-from hub.stix.extensions import SIGNATURE_EXTENSION_ID
 
+#: The STIX property-extension that carries an object's signatures (shipped in
+#: ``schemas/signature/extension-definition.json``), fixed forever once published.
+SIGNATURE_EXTENSION_ID = "extension-definition--9b39b729-aa66-40ae-aed8-53bbf528cf7a"
 SIGNATURE_TYPE = "jss"
 EXTENSION_TYPE = "property-extension"
 
@@ -34,10 +41,6 @@ _BODY_MEMBERS = frozenset({"extension_type", "signatures"})
 _SIGNATURE_BYTES = 64  # Ed25519 (RFC 8032) and ES256 r || s (RFC 7518 section 3.4) alike
 _THUMBPRINT_CHARS = 43  # base64url of a SHA-256 digest
 
-# STIX 2.1 section 2.9 identifier of an identity object (same UUID form as hub.stix.basics).
-_SIGNER_RE = re.compile(
-    r"^identity--[0-9a-f]{8}-[0-9a-f]{4}-[1-8][0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$"
-)
 _EPOCH = datetime(1970, 1, 1, tzinfo=timezone.utc)
 
 
@@ -155,7 +158,7 @@ def sign_object(
     :class:`CanonicalizationError` if the object has no RFC 8785 form.
     """
     signatures_of(obj)  # refuse to add to a malformed extension
-    if not isinstance(signer, str) or not _SIGNER_RE.match(signer):
+    if not isinstance(signer, str) or not is_stix_id(signer, "identity"):
         raise SignatureFormatError(f"signer must be an identity id (identity--<uuid>), got {show(signer)}")
     if signed is None:
         signed = datetime.now(timezone.utc)
@@ -240,7 +243,7 @@ def _parse_entry(index: int, raw: Any) -> SignatureEntry:
     if algorithm not in ALGORITHMS:
         raise SignatureFormatError(f"{where}: unknown algorithm {show(algorithm)}; "
                                    f"expected one of {', '.join(ALGORITHMS)}")
-    if not _SIGNER_RE.match(signer):
+    if not is_stix_id(signer, "identity"):
         raise SignatureFormatError(f"{where}: signer must be an identity id (identity--<uuid>), "
                                    f"got {show(signer)}")
     if len(key_id) != _THUMBPRINT_CHARS or not _is_b64url(key_id):
@@ -248,7 +251,7 @@ def _parse_entry(index: int, raw: Any) -> SignatureEntry:
                                    f"({_THUMBPRINT_CHARS} base64url characters), got {show(key_id)}")
     try:
         signed_at = _EPOCH + timedelta(microseconds=parse_timestamp_us(signed, "signed"))
-    except InvalidObject as exc:
+    except InvalidValue as exc:
         raise SignatureFormatError(f"{where}: {exc}") from None
     try:
         signature = b64url_decode(value)

@@ -18,16 +18,17 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from hub.signing._text import json_type
-from hub.stix.basics import InvalidObject, parse_timestamp_us
-from hub.stix.extensions import PSEUDONYM_RE
+from hub.common.errors import InvalidValue
+from hub.common.ids import UUID_PATTERN
+from hub.common.quoting import json_type
+from hub.common.timestamps import parse_timestamp_us
+from hub.pseudonyms import PERSONAL_KINDS, PSEUDONYM_RE
 from hub.stix.vocab import (
     ABUSED_RESOURCE_TYPES,
     ACQUISITION_ENUM,
     ACTION_TAKEN_ENUM,
     ISO3166_ALPHA2,
     KYC_STATUS_ENUM,
-    PSEUDONYM_KINDS,
 )
 
 __all__ = ["IAAS_ACCOUNT_TYPE", "check_iaas_extension"]
@@ -45,9 +46,8 @@ _ALLOWED = frozenset(
     + ("account_created", "last_seen", "reseller_ref", "declared_country", "pseudonyms",
        "action_taken", "action_taken_at", "confidence")
 )
-_UUID = r"[0-9a-f]{8}-[0-9a-f]{4}-[1-5][0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}"
-_IDENTITY_REF_RE = re.compile(rf"^identity--{_UUID}$")
-_RESOURCE_REF_RE = re.compile(rf"^(?:{'|'.join(ABUSED_RESOURCE_TYPES)})--{_UUID}$")
+_IDENTITY_REF_RE = re.compile(rf"^identity--{UUID_PATTERN}$")
+_RESOURCE_REF_RE = re.compile(rf"^(?:{'|'.join(ABUSED_RESOURCE_TYPES)})--{UUID_PATTERN}$")
 _OV_VALUE_RE = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
 # What a property name looks like (STIX 2.1 section 3.1, lower case); others are not quoted.
 _PROPERTY_NAME_RE = re.compile(r"^[a-z][a-z0-9_]{0,63}$")
@@ -74,7 +74,7 @@ def _timestamp(body: dict[str, Any], prop: str, errors: list[str]) -> None:
         return
     try:
         parse_timestamp_us(value, prop)
-    except InvalidObject:
+    except InvalidValue:
         # Not parse_timestamp_us's message: it quotes the value.
         if isinstance(value, str):
             errors.append(f"{_P}{prop!r} is not a valid STIX timestamp "
@@ -158,10 +158,10 @@ def check_iaas_extension(obj: dict[str, Any], body: Any, errors: list[str]) -> N
             errors.append(f"{_P}'pseudonyms' must be a non-empty object")
         else:
             for kind, value in pseudonyms.items():
-                if kind not in PSEUDONYM_KINDS:
+                if kind not in PERSONAL_KINDS:
                     errors.append(
                         f"{_P}'pseudonyms' has unknown member {_name(kind)} "
-                        f"(allowed: {', '.join(PSEUDONYM_KINDS)})"
+                        f"(allowed: {', '.join(PERSONAL_KINDS)})"
                     )
                 elif not (isinstance(value, str) and PSEUDONYM_RE.match(value)):
                     errors.append(

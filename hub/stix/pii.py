@@ -24,8 +24,8 @@ from typing import Any
 
 from phonenumbers import Leniency, PhoneNumberMatcher
 
-from hub.pseudonym import iban_is_valid, luhn_is_valid
-from hub.stix.extensions import IAAS_ACCOUNT_EXTENSION_ID, PSEUDONYM_RE
+from hub.pseudonyms import PSEUDONYM_RE, iban_is_valid, luhn_is_valid
+from hub.stix.extensions import IAAS_ACCOUNT_EXTENSION_ID
 
 __all__ = ["EMAIL", "PHONE", "PAYMENT_CARD", "IBAN", "find_pii", "scan_object"]
 

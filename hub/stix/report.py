@@ -44,8 +44,14 @@ from urllib.parse import urlsplit
 
 import orjson
 
-from hub.errors import BadRequest
-from hub.pseudonym import PERSONAL_KINDS, InvalidPersonalValue, Pseudonymiser, normalise
+from hub.common.errors import BadRequest
+from hub.common.ids import is_stix_id
+from hub.pseudonyms import (
+    PERSONAL_KINDS,
+    InvalidPersonalValue,
+    Pseudonymiser,
+    normalise,
+)
 from hub.stix.extensions import IAAS_ACCOUNT_EXTENSION_ID
 from hub.stix.markings import TLP2_IDS, tlp_level, tlp_marking_id
 from hub.stix.pii import find_pii, scan_object
@@ -103,13 +109,6 @@ assert set(ABUSE_TYPE_INFRASTRUCTURE) == set(ABUSE_TYPE_OV)
 
 # A fixed created/modified for identity objects (see the module docstring).
 _IDENTITY_TIMESTAMP = "2020-01-01T00:00:00.000Z"
-_IDENTITY_ID_RE = re.compile(
-    r"^identity--[0-9a-f]{8}-[0-9a-f]{4}-[1-8][0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$"
-)
-_REF_RE = re.compile(
-    r"^([a-z0-9][a-z0-9-]+[a-z0-9])--"
-    r"[0-9a-f]{8}-[0-9a-f]{4}-[1-8][0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$"
-)
 _LABEL_RE = re.compile(r"^(?!-)[a-z0-9-]{1,63}(?<!-)$")
 _TLD_RE = re.compile(r"^(?:[a-z]{2,63}|xn--[a-z0-9-]{1,59})$")
 _MAX_VALIDITY_DAYS = 3650
@@ -242,7 +241,7 @@ class ReportFacts:
 
     Timestamps may be given as timezone-aware ``datetime``, ``date`` (midnight UTC) or ISO 8601
     strings; they are stored as UTC ``datetime``. ``personal`` maps kinds of
-    :data:`~hub.pseudonym.PERSONAL_KINDS` to raw values; they are only ever pseudonymised.
+    :data:`~hub.pseudonyms.PERSONAL_KINDS` to raw values; they are only ever pseudonymised.
     Phone numbers without ``+`` are read in ``phone_region``, else in ``declared_country``.
     The repr hides ``personal`` and ``provider_account_id``.
 
@@ -280,8 +279,8 @@ class ReportFacts:
             value = getattr(self, name)
             if not isinstance(value, str) or not value.strip():
                 problems.append(f"{name} must be a non-empty string")
-        if isinstance(self.provider_identity_id, str) and not _IDENTITY_ID_RE.match(
-            self.provider_identity_id
+        if isinstance(self.provider_identity_id, str) and not is_stix_id(
+            self.provider_identity_id, "identity"
         ):
             problems.append("provider_identity_id must be an identity id (identity--<uuid>)")
 
@@ -327,8 +326,8 @@ class ReportFacts:
                 problems.append(f"{name} must be one of {', '.join(allowed)}")
 
         if self.acquisition == "reseller":
-            if not isinstance(self.reseller_identity_id, str) or not _IDENTITY_ID_RE.match(
-                self.reseller_identity_id
+            if not isinstance(self.reseller_identity_id, str) or not is_stix_id(
+                self.reseller_identity_id, "identity"
             ):
                 problems.append(
                     "reseller_identity_id (identity--<uuid>) is required when acquisition is reseller"
@@ -477,7 +476,7 @@ def build_report(
 ) -> list[dict[str, Any]]:
     """STIX 2.1 objects (plain dicts) reporting one abused IaaS account; the report is last.
 
-    ``pseudonymiser`` is usually the hub's :class:`~hub.pseudonym.PseudonymKeyring`. ``now``
+    ``pseudonymiser`` is usually the hub's :class:`~hub.pseudonyms.PseudonymKeyring`. ``now``
     (default: the current time) sets ``created``/``modified``, ``published`` and the indicators'
     ``valid_from``; ``valid_until`` is ``indicator_validity_days`` later. Raises
     :class:`InvalidReportFacts` if a raw personal value would reach the output.
@@ -638,15 +637,13 @@ def build_sighting(
     (identity or location ids) defaults to it. Raises :class:`InvalidReportFacts`.
     """
     problems: list[str] = []
-    ref = _REF_RE.match(indicator_id) if isinstance(indicator_id, str) else None
-    if ref is None or ref.group(1) != "indicator":
+    if not is_stix_id(indicator_id, "indicator"):
         problems.append("sighting_of_ref must be an indicator id (indicator--<uuid>)")
-    if not isinstance(sighted_by_ref, str) or not _IDENTITY_ID_RE.match(sighted_by_ref):
+    if not is_stix_id(sighted_by_ref, "identity"):
         problems.append("sighted_by_ref must be an identity id (identity--<uuid>)")
     where = list(where_sighted_refs) if where_sighted_refs is not None else [sighted_by_ref]
     for i, ref in enumerate(where):
-        m = _REF_RE.match(ref) if isinstance(ref, str) else None
-        if m is None or m.group(1) not in ("identity", "location"):
+        if not (is_stix_id(ref, "identity") or is_stix_id(ref, "location")):
             problems.append(f"where_sighted_refs[{i}] must be an identity or location id")
     # STIX 2.1 5.2: count is 0 to 999,999,999.
     if isinstance(count, bool) or not isinstance(count, int) or not 0 <= count <= 999_999_999:

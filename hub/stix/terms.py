@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from hub.stix.extensions import IAAS_ACCOUNT_EXTENSION_ID, PSEUDONYM_RE
+from hub.pseudonyms import PSEUDONYM_RE
+from hub.stix.extensions import IAAS_ACCOUNT_EXTENSION_ID
 
 
 def index_terms(obj: dict[str, Any]) -> tuple[tuple[str, str], ...]:

@@ -31,12 +31,21 @@ from typing import Any
 
 import idna  # IDNA 2008, as the OASIS schema's "idn-hostname" format; installed with requests
 
-from hub.signing._text import json_type as _tn
-from hub.stix.basics import SCO_TYPES, InvalidObject, check_basics, parse_timestamp_us
+from hub.common.errors import InvalidValue
+from hub.common.ids import STIX_ID_RE, UUID_PATTERN
+from hub.common.quoting import json_type as _tn
+from hub.common.timestamps import parse_timestamp_us
+from hub.stix.basics import SCO_TYPES, check_basics
 from hub.stix.extensions import IAAS_ACCOUNT_EXTENSION_ID
 from hub.stix.iaas import check_iaas_extension
 from hub.stix.patterns import SUPPORTED_PATTERN_VERSIONS, pattern_errors
-from hub.stix.vocab import EXTENSION_TYPES, TLP1_CREATED, TLP1_MARKINGS, TLP2_EXTENSION_ID, TLP2_MARKINGS
+from hub.stix.vocab import (
+    EXTENSION_TYPES,
+    TLP1_CREATED,
+    TLP1_MARKINGS,
+    TLP2_EXTENSION_ID,
+    TLP2_MARKINGS,
+)
 
 __all__ = ["validate", "is_valid"]
 
@@ -46,19 +55,17 @@ Check = Callable[[Any, str, list[str]], None]
 # Shapes of values.
 
 # Same identifier shape as hub.stix.basics (section 2.9): type "--" lower-case RFC 4122 UUID.
-_UUID = r"[0-9a-f]{8}-[0-9a-f]{4}-[1-5][0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}"
-_ID_RE = re.compile(rf"^([a-z0-9][a-z0-9-]{{1,248}}[a-z0-9])--{_UUID}$")
-_EXT_DEF_KEY_RE = re.compile(rf"^extension-definition--{_UUID}$")
+_EXT_DEF_KEY_RE = re.compile(rf"^extension-definition--{UUID_PATTERN}$")
 # Section 6 / 7.3: predefined (and STIX 2.0 style) extension names end in "-ext".
 _PREDEFINED_EXT_RE = re.compile(r"^[a-z][a-z0-9]*(?:-[a-z0-9]+)*-ext$")
 # Section 3.1: property names are ASCII a-z, 0-9 and "_", 3 to 250 long, starting with a letter.
 _PROPERTY_NAME_RE = re.compile(r"^[a-z][a-z0-9_]{2,249}$")
-_MILLIS_RE = re.compile(r"T\d{2}:\d{2}:\d{2}\.\d{3,}Z$")
+_MILLIS_RE = re.compile(r"T[0-9]{2}:[0-9]{2}:[0-9]{2}\.[0-9]{3,}Z$")
 _BINARY_RE = re.compile(r"^(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{4}|[A-Za-z0-9+/]{3}=|[A-Za-z0-9+/]{2}==)$")
 _HEX_RE = re.compile(r"^(?:[a-fA-F0-9]{2})+$")
 _RELATIONSHIP_TYPE_RE = re.compile(r"^[a-z0-9-]+$")
-_SELECTOR_RE = re.compile(r"^(?:[a-z0-9_-]{3,249}(?:\.(?:\[\d+\]|[a-z0-9_-]{1,250}))*|id)$")
-_INDEX_RE = re.compile(r"^\[(\d+)\]$")
+_SELECTOR_RE = re.compile(r"^(?:[a-z0-9_-]{3,249}(?:\.(?:\[[0-9]+\]|[a-z0-9_-]{1,250}))*|id)$")
+_INDEX_RE = re.compile(r"^\[([0-9]+)\]$")
 _HASH_KEY_RE = re.compile(r"^[a-zA-Z0-9_-]{3,250}$")
 _HASH_VALUE_RES = {
     "MD5": re.compile(r"^[a-fA-F0-9]{32}$"),
@@ -70,20 +77,20 @@ _HASH_VALUE_RES = {
     "SSDEEP": re.compile(r"^[a-zA-Z0-9/+:.]{1,128}$"),
     "TLSH": re.compile(r"^[a-zA-Z0-9]{70}$"),
 }
-_CVE_RE = re.compile(r"^CVE-\d{4}-(?:0\d{3}|[1-9]\d{3,})$")
-_CAPEC_RE = re.compile(r"^CAPEC-\d+$")
+_CVE_RE = re.compile(r"^CVE-[0-9]{4}-(?:0[0-9]{3}|[1-9][0-9]{3,})$")
+_CAPEC_RE = re.compile(r"^CAPEC-[0-9]+$")
 # RFC 5646 language tag (well-formed, without the irregular grandfathered tags).
 _LANG_RE = re.compile(
     r"^(?:(?:[A-Za-z]{2,3}(?:-[A-Za-z]{3}){0,3}|[A-Za-z]{4,8})"
-    r"(?:-[A-Za-z]{4})?(?:-(?:[A-Za-z]{2}|\d{3}))?"
-    r"(?:-(?:[A-Za-z0-9]{5,8}|\d[A-Za-z0-9]{3}))*"
+    r"(?:-[A-Za-z]{4})?(?:-(?:[A-Za-z]{2}|[0-9]{3}))?"
+    r"(?:-(?:[A-Za-z0-9]{5,8}|[0-9][A-Za-z0-9]{3}))*"
     r"(?:-[0-9A-WY-Za-wy-z](?:-[A-Za-z0-9]{2,8})+)*"
     r"(?:-[xX](?:-[A-Za-z0-9]{1,8})+)?"
     r"|[xX](?:-[A-Za-z0-9]{1,8})+)$"
 )
 _IPV4_RE = re.compile(
-    r"^(?:(?:25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)\.){3}(?:25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)"
-    r"(?:/(?:3[0-2]|[12]?\d))?$"
+    r"^(?:(?:25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])\.){3}(?:25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])"
+    r"(?:/(?:3[0-2]|[12]?[0-9]))?$"
 )
 # RFC 1123 host name, ASCII letters-digits-hyphen labels; anything else goes through IDNA 2008.
 _LDH_NAME_RE = re.compile(
@@ -97,7 +104,7 @@ _PCHAR = rf"(?:[{_U}:@]|{_PCT})"
 _URI_RE = re.compile(
     rf"^[A-Za-z][A-Za-z0-9+.\-]*:"
     rf"(?://(?:(?:[{_U}:]|{_PCT})*@)?(?:\[(?P<literal>[^\]/?#@]*)\]|(?:[{_U}]|{_PCT})*)"
-    rf"(?::\d*)?(?:/{_PCHAR}*)*"
+    rf"(?::[0-9]*)?(?:/{_PCHAR}*)*"
     rf"|/(?:{_PCHAR}+(?:/{_PCHAR}*)*)?"
     rf"|{_PCHAR}+(?:/{_PCHAR}*)*"
     rf"|)"
@@ -143,7 +150,7 @@ def _int_range(low: int, high: int) -> Check:
 def _timestamp(value: Any, prop: str, errors: list[str]) -> None:
     try:
         parse_timestamp_us(value, prop)
-    except InvalidObject as e:
+    except InvalidValue as e:
         errors.append(str(e))
 
 
@@ -160,7 +167,7 @@ def _str_list(value: Any, prop: str, errors: list[str]) -> None:
 def _ref_problem(value: Any, allowed: frozenset[str] | None, forbidden: frozenset[str]) -> str | None:
     if not isinstance(value, str):
         return f"must be an identifier string, got {_tn(value)}"
-    m = _ID_RE.match(value)
+    m = STIX_ID_RE.match(value)
     if m is None:
         return f"{value!r} is not an identifier of the form type--uuid"
     ref_type = m.group(1)
@@ -715,7 +722,7 @@ def _compare(obj: dict[str, Any], later: str, earlier: str, strictly: bool,
     try:
         later_us = parse_timestamp_us(obj[later], later)
         earlier_us = parse_timestamp_us(obj[earlier], earlier)
-    except InvalidObject:
+    except InvalidValue:
         return  # already reported
     if later_us < earlier_us or (strictly and later_us == earlier_us):
         relation = "later than" if strictly else "later than or equal to"
@@ -734,15 +741,10 @@ def validate(obj: Any) -> list[str]:
     """
     try:
         _obj_id, obj_type, _version = check_basics(obj)
-    except InvalidObject as e:
+    except InvalidValue as e:
         return [str(e)]
     errors: list[str] = []
     is_marking = obj_type == "marking-definition"
-    # Section 2.9: the UUID is an RFC 4122 one (versions 1 to 5); check_basics also admits the
-    # RFC 9562 versions 6 to 8, which STIX 2.1 consumers (and the OASIS schemas) reject.
-    if not _ID_RE.match(obj["id"]):
-        errors.append(f"id {obj['id']!r}: the UUID must be an RFC 4122 UUID (version 1 to 5)")
-
     # Section 3.2: created and modified of SDOs/SROs are precise to the millisecond.
     if not is_marking and obj_type not in SCO_TYPES:
         for prop in ("created", "modified"):

@@ -54,7 +54,6 @@ REPORT_TYPE_OV = (
 ACQUISITION_ENUM = ("direct-signup", "reseller", "compromised")
 KYC_STATUS_ENUM = ("verified", "unverified", "failed", "pending", "exempt")
 ACTION_TAKEN_ENUM = ("none", "suspended", "terminated", "resources-reclaimed", "referred")
-PSEUDONYM_KINDS = ("email", "phone", "payment_instrument", "name", "address")
 ABUSED_RESOURCE_TYPES = ("ipv4-addr", "ipv6-addr", "domain-name", "url")
 ABUSE_TYPE_OV = (
     "command-and-control", "phishing", "malware-hosting", "scanning", "proxy-anonymisation",

@@ -10,7 +10,7 @@ import hashlib
 from dataclasses import dataclass, field
 from typing import Any
 
-from hub.signing.canonical import canonicalize
+from hub.common.canonical import canonicalize
 
 GENESIS = "0" * 64
 

@@ -11,7 +11,15 @@ from typing import Callable, Iterable, Iterator, Protocol
 
 from hub.store.audit import AuditEntry, AuditRecord
 from hub.store.records import (
-    AddOutcome, Collection, Grant, KeyRecord, NewVersion, ObjectFilter, Page, Party, StatusRecord,
+    AddOutcome,
+    Collection,
+    Grant,
+    KeyRecord,
+    NewVersion,
+    ObjectFilter,
+    Page,
+    Party,
+    StatusRecord,
     StoredVersion,
 )
 

@@ -12,19 +12,37 @@ from typing import Any, Iterable, Iterator
 
 import orjson
 from sqlalchemy import (
-    Connection, and_, create_engine, delete, event, false, func, insert, or_, select, update,
+    Connection,
+    and_,
+    create_engine,
+    delete,
+    event,
+    false,
+    func,
+    insert,
+    or_,
+    select,
+    update,
 )
 from sqlalchemy.engine import Engine, make_url
 from sqlalchemy.exc import IntegrityError
 
+from hub.common.timestamps import format_timestamp_us
 from hub.store import schema as t
 from hub.store.audit import AuditEntry, AuditRecord, record_hash
 from hub.store.base import DuplicateError, Finish, TokenRecord
 from hub.store.records import (
-    AddOutcome, Collection, Grant, KeyRecord, NewVersion, ObjectFilter, Page, Party, StatusRecord,
+    AddOutcome,
+    Collection,
+    Grant,
+    KeyRecord,
+    NewVersion,
+    ObjectFilter,
+    Page,
+    Party,
+    StatusRecord,
     StoredVersion,
 )
-from hub.stix.basics import format_timestamp_us
 
 _CHUNK = 500  # ids per IN (...) list, well inside every database's parameter limit
 

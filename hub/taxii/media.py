@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from hub.errors import NotAcceptable, UnsupportedMediaType
+from hub.common.errors import NotAcceptable, UnsupportedMediaType
 
 TAXII_TYPE = "application/taxii+json"
 TAXII_21 = "application/taxii+json;version=2.1"

@@ -3,18 +3,17 @@
 from __future__ import annotations
 
 import re
-from typing import Iterable
+from typing import Callable, Iterable
 
 from werkzeug.datastructures import MultiDict
 
-from hub.errors import BadRequest
+from hub.common.errors import BadRequest, InvalidValue
+from hub.common.ids import is_stix_id, is_stix_type
+from hub.common.timestamps import parse_timestamp_us
 from hub.services.query import ObjectQuery
-from hub.stix.basics import InvalidObject, parse_timestamp_us
 from hub.store.records import ObjectFilter, VersionSelector
 
-_TYPE_RE = re.compile(r"^[a-z0-9][a-z0-9-]{1,248}[a-z0-9]$")
-_ID_RE = re.compile(r"^[a-z0-9][a-z0-9-]{1,248}[a-z0-9]--[0-9a-fA-F-]{36}$")
-_SPEC_RE = re.compile(r"^\d+\.\d+$")
+_SPEC_RE = re.compile(r"^[0-9]{1,3}\.[0-9]{1,3}$")
 
 
 def _values(args: MultiDict[str, str], name: str) -> list[str]:
@@ -28,14 +27,14 @@ def _values(args: MultiDict[str, str], name: str) -> list[str]:
 def _timestamp(name: str, value: str) -> int:
     try:
         return parse_timestamp_us(value, name)
-    except InvalidObject as exc:
+    except InvalidValue as exc:
         raise BadRequest(f"parameter {name!r}: {exc}") from None
 
 
-def _checked(name: str, values: Iterable[str], pattern: re.Pattern[str], what: str) -> tuple[str, ...]:
+def _checked(name: str, values: Iterable[str], valid: Callable[[str], bool], what: str) -> tuple[str, ...]:
     values = tuple(values)
     for v in values:
-        if not pattern.match(v):
+        if not valid(v):
             raise BadRequest(f"parameter {name!r}: {v!r} is not {what}")
     return values
 
@@ -56,9 +55,9 @@ def parse_query(args: MultiDict[str, str], *, allow_version: bool = True,
             raise BadRequest(f"parameter 'limit': must be a positive whole number, got {raw!r}")
         limit = int(raw)
     next_token = args.get("next") or None
-    ids = _checked("match[id]", _values(args, "match[id]"), _ID_RE, "a STIX identifier")
-    types = _checked("match[type]", _values(args, "match[type]"), _TYPE_RE, "a STIX type name")
-    spec_versions = _checked("match[spec_version]", _values(args, "match[spec_version]"), _SPEC_RE,
+    ids = _checked("match[id]", _values(args, "match[id]"), is_stix_id, "a STIX identifier")
+    types = _checked("match[type]", _values(args, "match[type]"), is_stix_type, "a STIX type name")
+    spec_versions = _checked("match[spec_version]", _values(args, "match[spec_version]"), lambda v: _SPEC_RE.match(v) is not None,
                              "a spec version like 2.1")
     selectors: list[VersionSelector] = []
     stamps: list[int] = []

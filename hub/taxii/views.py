@@ -20,13 +20,26 @@ from typing import Any
 import orjson
 from flask import Blueprint, Flask, Response, current_app, g, request
 
-from hub.errors import BadRequest, HubError, NotAcceptable, TooManyRequests, Unauthorized, UnsupportedMediaType
+from hub.common.errors import (
+    BadRequest,
+    HubError,
+    NotAcceptable,
+    TooManyRequests,
+    Unauthorized,
+    UnsupportedMediaType,
+)
+from hub.common.timestamps import format_timestamp_us
 from hub.services.auth import Principal
 from hub.services.hub import Hub
 from hub.services.query import PageResult
-from hub.stix.basics import format_timestamp_us
 from hub.store.records import StatusRecord
-from hub.taxii.media import STIX_21, TAXII_21, TAXII_TYPE, check_accept, check_content_type
+from hub.taxii.media import (
+    STIX_21,
+    TAXII_21,
+    TAXII_TYPE,
+    check_accept,
+    check_content_type,
+)
 from hub.taxii.params import parse_query
 
 

@@ -11,7 +11,7 @@ import tomllib
 from pathlib import Path
 from typing import Any
 
-from hub.client.analyst import REPORT_TEMPLATE
+from hub.cli.report import REPORT_TEMPLATE
 from tests.test_cli import run
 
 REPO = Path(__file__).resolve().parents[2]

@@ -6,9 +6,16 @@ from pathlib import Path
 
 import pytest
 
-from hub.client import commands, hubapi, poll
+from hub.cli import poll as commands
+from hub.client import hubapi, poll
 from hub.client.errors import ClientError
-from hub.client.http import api_root, check_transport, is_loopback_url, open_session, read_token
+from hub.client.http import (
+    api_root,
+    check_transport,
+    is_loopback_url,
+    open_session,
+    read_token,
+)
 
 
 def test_both_tools_use_the_same_helpers() -> None:

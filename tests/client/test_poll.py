@@ -23,7 +23,13 @@ import requests
 
 from hub.client import poll as poll_module
 from hub.client.errors import ClientError
-from hub.client.poll import Poller, PollError, open_session, poll_collection, split_envelope
+from hub.client.poll import (
+    Poller,
+    PollError,
+    open_session,
+    poll_collection,
+    split_envelope,
+)
 from hub.client.verify import KeySource, ObjectVerifier, read_failures
 from hub.signing import sign_object
 from hub.stix.basics import SCO_TYPES

@@ -27,7 +27,7 @@ import orjson
 import pytest
 import requests
 
-from hub.client.analyst import (
+from hub.cli.report import (
     REPORT_TEMPLATE,
     LocalProblems,
     MappedPseudonymiser,
@@ -44,10 +44,10 @@ from hub.client.hubapi import (
     read_outcome,
     submit_objects,
 )
-from hub.pseudonym import PseudonymKeyring
-from hub.signing import KeySet, SigningKey
+from hub.pseudonyms import PSEUDONYM_RE, PseudonymKeyring
+from hub.signing import SIGNATURE_EXTENSION_ID, KeySet, SigningKey
 from hub.signing.documents import verify_objects
-from hub.stix.extensions import IAAS_ACCOUNT_EXTENSION_ID, PSEUDONYM_RE, SIGNATURE_EXTENSION_ID
+from hub.stix.extensions import IAAS_ACCOUNT_EXTENSION_ID
 from hub.stix.report import build_report
 from tests.client.report_kit import (
     RAW,

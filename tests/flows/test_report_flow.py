@@ -32,8 +32,7 @@ import orjson
 import pytest
 import requests
 
-from hub.signing import SigningKey
-from hub.stix.extensions import SIGNATURE_EXTENSION_ID
+from hub.signing import SIGNATURE_EXTENSION_ID, SigningKey
 from hub.stix.report import classify_resource
 from tests.client.report_kit import (
     RAW,

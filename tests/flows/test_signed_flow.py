@@ -19,8 +19,7 @@ from taxii2client.v21 import Collection, as_pages
 
 from hub.config import load_config
 from hub.services.hub import open_hub
-from hub.signing import SigningKey, sign_object
-from hub.stix.extensions import SIGNATURE_EXTENSION_ID
+from hub.signing import SIGNATURE_EXTENSION_ID, SigningKey, sign_object
 from tests.conftest import RunningHub, start_server, stop_server
 from tests.factories import identity, indicator, ipv4
 from tests.test_cli import run

@@ -7,8 +7,8 @@ import multiprocessing
 import stat
 from pathlib import Path
 
+from hub.pseudonyms import KEYRING_FILE, create_keyring_file
 from hub.services.hub import Hub
-from hub.services.pseudonyms import KEYRING_FILE, create_keyring_file
 
 WORKERS = 8
 

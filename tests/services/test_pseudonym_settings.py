@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
+from hub.common.errors import BadRequest, ConfigError
 from hub.config import DEFAULT_CONFIG_TEXT, load_config
-from hub.errors import BadRequest, ConfigError
 from hub.services.hub import Hub
 from hub.store.sql import SqlStore
 from tests.conftest import FrozenClock

@@ -14,10 +14,11 @@ from pathlib import Path
 import pytest
 import requests
 
-from hub.errors import BadRequest, NotFound, Unauthorized
+from hub.common.errors import BadRequest, NotFound, Unauthorized
 from hub.services.auth import hash_token
 from hub.services.hub import Hub
-from tests.conftest import run_cli as run, start_server, stop_server
+from tests.conftest import run_cli as run
+from tests.conftest import start_server, stop_server
 
 
 def _no_secret(text: str, *tokens: str) -> None:

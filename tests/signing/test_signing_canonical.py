@@ -6,7 +6,12 @@ from typing import Any
 
 import pytest
 
-from hub.signing import CanonicalizationError, b64url_decode, b64url_encode, canonicalize
+from hub.signing import (
+    CanonicalizationError,
+    b64url_decode,
+    b64url_encode,
+    canonicalize,
+)
 
 
 @pytest.mark.parametrize(

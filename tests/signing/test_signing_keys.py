@@ -10,7 +10,13 @@ from cryptography.hazmat.primitives.asymmetric import ec, rsa
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 from cryptography.hazmat.primitives.asymmetric.utils import encode_dss_signature
 
-from hub.signing import KeyFormatError, SigningKey, VerifyKey, b64url_encode, jwk_thumbprint
+from hub.signing import (
+    KeyFormatError,
+    SigningKey,
+    VerifyKey,
+    b64url_encode,
+    jwk_thumbprint,
+)
 from tests.signing.vectors import RFC8037_D, RFC8037_X, b64d
 
 # RFC 7638 section 3.1.

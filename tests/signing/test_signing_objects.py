@@ -10,10 +10,14 @@ from typing import Any, Callable
 import pytest
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import ec
-from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
+from cryptography.hazmat.primitives.asymmetric.ed25519 import (
+    Ed25519PrivateKey,
+    Ed25519PublicKey,
+)
 from cryptography.hazmat.primitives.asymmetric.utils import encode_dss_signature
 
 from hub.signing import (
+    SIGNATURE_EXTENSION_ID,
     CanonicalizationError,
     SignatureEntry,
     SignatureFormatError,
@@ -28,8 +32,15 @@ from hub.signing import (
     unsigned_form,
     verify_entry,
 )
-from hub.stix.extensions import SIGNATURE_EXTENSION_ID
-from tests.signing.vectors import HUB, OTHER_EXTENSION, PEER, RFC8037_D, SIGNED_AT, SUBMITTER, b64d
+from tests.signing.vectors import (
+    HUB,
+    OTHER_EXTENSION,
+    PEER,
+    RFC8037_D,
+    SIGNED_AT,
+    SUBMITTER,
+    b64d,
+)
 
 MakeReport = Callable[..., dict[str, Any]]
 

@@ -12,9 +12,14 @@ import stix2
 from jsonschema import Draft202012Validator
 from referencing import Registry, Resource
 
-from hub.signing import SignatureFormatError, SigningKey, sign_object, signatures_of
+from hub.signing import (
+    SIGNATURE_EXTENSION_ID,
+    SignatureFormatError,
+    SigningKey,
+    sign_object,
+    signatures_of,
+)
 from hub.stix.basics import check_basics
-from hub.stix.extensions import SIGNATURE_EXTENSION_ID
 from tests.signing.vectors import HUB, SIGNED_AT, SUBMITTER
 
 FOLDER = Path(__file__).resolve().parents[2] / "schemas" / "signature"

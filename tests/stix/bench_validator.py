@@ -15,8 +15,8 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from test_validator_corpus import OASIS_OPTIONS, Gen  # noqa: E402
 from stix2validator import validate_instance  # noqa: E402
+from test_validator_corpus import OASIS_OPTIONS, Gen  # noqa: E402
 
 from hub.stix.patterns import pattern_errors  # noqa: E402
 from hub.stix.validator import validate  # noqa: E402

@@ -126,7 +126,7 @@ def test_version_selection_first_last_all_and_timestamps(setup: tuple[SqlStore, 
     assert versions(versions=("first",)) == [ts(10)]
     assert versions(versions=("first", "last")) == [ts(10), ts(30)]
     assert versions(versions=("all",)) == [ts(10), ts(20), ts(30)]
-    from hub.stix.basics import parse_timestamp_us
+    from hub.common.timestamps import parse_timestamp_us
     assert versions(versions=(), version_us=(parse_timestamp_us(ts(20)),)) == [ts(20)]
     vpage = store.object_versions(cpk, oid, ObjectFilter(versions=("all",)), None, 2)
     assert [i.version for i in vpage.items] == [ts(10), ts(20)] and vpage.more

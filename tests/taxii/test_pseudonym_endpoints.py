@@ -18,7 +18,8 @@ from typing import Any, Iterator
 import pytest
 import requests
 
-from hub.stix.extensions import IAAS_ACCOUNT_EXTENSION_ID, PSEUDONYM_RE
+from hub.pseudonyms import PSEUDONYM_RE
+from hub.stix.extensions import IAAS_ACCOUNT_EXTENSION_ID
 from hub.stix.report import build_report
 from hub.taxii.media import TAXII_21
 from tests import factories as f
@@ -68,7 +69,7 @@ def _secrets(server: RunningHub) -> list[str]:
 
 
 class EndpointPseudonymiser:
-    """What an analyst's tool does: ask the hub for each pseudonym (hub.pseudonym.Pseudonymiser)."""
+    """What an analyst's tool does: ask the hub for each pseudonym (hub.pseudonyms.Pseudonymiser)."""
 
     def __init__(self, server: RunningHub, party: str) -> None:
         self.server, self.party = server, party

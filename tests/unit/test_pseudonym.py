@@ -1,4 +1,4 @@
-"""Normalisation of personal values and keyed pseudonyms (hub.pseudonym)."""
+"""Normalisation of personal values and keyed pseudonyms (hub.pseudonyms)."""
 
 from __future__ import annotations
 
@@ -8,9 +8,10 @@ import pickle
 
 import pytest
 
-from hub.errors import HubError
-from hub.pseudonym import (
+from hub.common.errors import HubError
+from hub.pseudonyms import (
     PERSONAL_KINDS,
+    PSEUDONYM_RE,
     InvalidPersonalValue,
     PseudonymKeyring,
     generate_secret,
@@ -18,7 +19,6 @@ from hub.pseudonym import (
     luhn_is_valid,
     normalise,
 )
-from hub.stix.extensions import PSEUDONYM_RE
 
 KEY_A = bytes(range(32))
 KEY_B = bytes(range(100, 132))

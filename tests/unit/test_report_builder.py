@@ -13,8 +13,8 @@ import pytest
 import stix2
 from stix2validator import ValidationOptions, validate_instance
 
-from hub.pseudonym import PseudonymKeyring
-from hub.stix.extensions import IAAS_ACCOUNT_EXTENSION_ID, PSEUDONYM_RE
+from hub.pseudonyms import PSEUDONYM_RE, PseudonymKeyring
+from hub.stix.extensions import IAAS_ACCOUNT_EXTENSION_ID
 from hub.stix.markings import AMBER, GREEN, TLP2_IDS, check_markings
 from hub.stix.pii import scan_object
 from hub.stix.report import (

@@ -1,4 +1,8 @@
-"""Helpers for error messages that quote user input."""
+"""How a message describes a value that a user sent.
+
+Messages reach status resources, logs and terminals: they name the property and the rule, and
+show a submitted value only when it is short, and never when the caller says it may be personal.
+"""
 
 from __future__ import annotations
 
@@ -26,3 +30,10 @@ def show(value: Any, limit: int = 60) -> str:
     """repr() of a user-supplied value, cut short so a message never echoes a megabyte."""
     text = repr(value)
     return text if len(text) <= limit else text[: limit - 3] + "..."
+
+
+def describe(value: Any) -> str:
+    """A value described without repeating it: its JSON type, and a string's length."""
+    if isinstance(value, str):
+        return f"a string of {len(value)} characters"
+    return f"a {json_type(value)}"

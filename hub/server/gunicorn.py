@@ -46,7 +46,7 @@ class HubServer(BaseApplication):  # type: ignore[misc]
             self.cfg.set(key, value)
 
     def load(self) -> Any:
-        from hub.taxii import create_app
+        from hub.server import create_app
 
         return create_app(self.hub_config)
 

@@ -41,6 +41,7 @@ import click
 import orjson
 
 from hub.client.errors import ClientError
+from hub.client.http import api_root, check_transport, open_session, read_token
 from hub.client.hubapi import (
     Outcome,
     follow_status,
@@ -48,8 +49,7 @@ from hub.client.hubapi import (
     read_outcome,
     submit_objects,
 )
-from hub.client.http import api_root, check_transport, open_session, read_token
-from hub.pseudonym import PERSONAL_KINDS, normalise
+from hub.pseudonyms import PERSONAL_KINDS, normalise
 from hub.signing.documents import sign_objects
 from hub.signing.errors import SigningError
 from hub.signing.keys import SigningKey
@@ -172,7 +172,7 @@ def pseudonym_values(facts: ReportFacts) -> list[tuple[str, str]]:
 
 
 class MappedPseudonymiser:
-    """A :class:`~hub.pseudonym.Pseudonymiser` answering from pseudonyms the hub already made.
+    """A :class:`~hub.pseudonyms.Pseudonymiser` answering from pseudonyms the hub already made.
 
     A value it was not given is an error (fail closed: nothing is pseudonymised locally).
     The repr shows only the number of values.

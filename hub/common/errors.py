@@ -29,6 +29,11 @@ class BadRequest(HubError):
     title = "Bad request"
 
 
+class InvalidValue(BadRequest, ValueError):
+    """A value a user sent breaks a rule (a STIX id, a timestamp, a property); the message
+    names the property and the rule."""
+
+
 class Unauthorized(HubError):
     http_status = 401
     title = "Authentication required"
@@ -52,11 +57,6 @@ class NotAcceptable(HubError):
 class Conflict(HubError):
     http_status = 409
     title = "Conflict"
-
-
-class PayloadTooLarge(HubError):
-    http_status = 413
-    title = "Request too large"
 
 
 class UnsupportedMediaType(HubError):

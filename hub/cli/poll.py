@@ -15,7 +15,12 @@ import sys
 
 import click
 
-from hub.client.blocklist import build_blocklist, render_csv, render_plain, write_blocklist
+from hub.client.blocklist import (
+    build_blocklist,
+    render_csv,
+    render_plain,
+    write_blocklist,
+)
 from hub.client.errors import ClientError
 from hub.client.http import api_root, check_transport, open_session, read_token
 from hub.client.poll import DEFAULT_LIMIT, Poller, PollResult

@@ -1,4 +1,5 @@
-"""RFC 8785 (JSON Canonicalization Scheme) and base64url, the two encodings signatures rest on."""
+"""RFC 8785 (JSON Canonicalization Scheme) and base64url: the encodings that signatures and the
+audit chain rest on."""
 
 from __future__ import annotations
 
@@ -10,18 +11,23 @@ from typing import Any
 import orjson
 import rfc8785
 
-from hub.signing.errors import CanonicalizationError
+from hub.common.errors import Unprocessable
 
 # RFC 4648 section 5 alphabet; JWS and JWK use it without padding (RFC 7515 section 2).
 _B64URL_RE = re.compile(r"^[A-Za-z0-9_-]*$")
-
 
 # Integers that RFC 8785 writes exactly as Python does (I-JSON: exact as IEEE 754 doubles).
 _MAX_SAFE_INT = 2**53 - 1
 
 
+class CanonicalizationError(Unprocessable, ValueError):
+    """A value has no RFC 8785 canonical form (non-finite float, integer beyond 2**53, ...)."""
+
+    title = "No canonical form"
+
+
 def _plain(value: Any) -> bool:
-    """True if ``value`` holds only what Python's json writes as RFC 8785 does.
+    """True if ``value`` holds only what orjson writes as RFC 8785 does.
 
     That is: strings (both escape only '"', '\\' and U+0000-U+001F, with the same short forms
     and lower-case ``\\u00xx``), booleans, null, safe integers, and objects whose keys are ASCII
@@ -51,19 +57,20 @@ def canonicalize(obj: Any) -> bytes:
 
     Raises :class:`CanonicalizationError` for values JCS cannot represent: NaN and infinities,
     integers outside the I-JSON range (RFC 8785 section 3.2.2.3 serialises numbers as IEEE 754
-    doubles, so larger integers would silently change), non-string keys, non-JSON types.
+    doubles, so larger integers would silently change), non-string keys, non-JSON types, and
+    values nested too deeply to walk.
 
     STIX objects hold strings, integers and lists almost only; for those, orjson with sorted
     keys writes the canonical form (compact, UTF-8, the same escapes) in about 15 us, the check
     included, where the pure-Python ``rfc8785`` package takes about 120 us; the package handles
     everything else (floats, non-ASCII keys, errors). The tests hold the two to the same bytes.
     """
-    if _plain(obj):
-        try:
-            return orjson.dumps(obj, option=orjson.OPT_SORT_KEYS)
-        except (orjson.JSONEncodeError, RecursionError):  # lone surrogates, deep nesting
-            pass
     try:
+        if _plain(obj):
+            try:
+                return orjson.dumps(obj, option=orjson.OPT_SORT_KEYS)
+            except orjson.JSONEncodeError:  # lone surrogates, nesting orjson refuses
+                pass
         return rfc8785.dumps(obj)
     except rfc8785.CanonicalizationError as exc:
         raise CanonicalizationError(f"no RFC 8785 canonical form: {exc}") from None

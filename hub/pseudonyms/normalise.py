@@ -1,4 +1,4 @@
-"""Keyed pseudonyms of personal values: normalise, then HMAC under the hub's secret.
+"""Normalisation of personal values: the contract that makes two providers' pseudonyms match.
 
 Account holders' personal data (e-mail, phone, payment instrument, name, address) never leaves a
 provider in clear. What is shared is ``hmac-sha256:<key version>:<hex>``, the HMAC-SHA256 of
@@ -16,40 +16,15 @@ errors name the *kind* only (they end up in logs, TAXII status resources and CLI
 
 from __future__ import annotations
 
-import hashlib
-import hmac
 import re
-import secrets
 import unicodedata
-from collections.abc import Mapping
-from typing import Protocol
 
 import phonenumbers
 
-from hub.errors import BadRequest
-from hub.stix.extensions import PSEUDONYM_RE
+from hub.common.errors import BadRequest
+from hub.pseudonyms.kinds import PSEUDONYM_KINDS
 
-__all__ = [
-    "PERSONAL_KINDS",
-    "PSEUDONYM_KINDS",
-    "InvalidPersonalValue",
-    "PseudonymKeyring",
-    "Pseudonymiser",
-    "generate_secret",
-    "iban_is_valid",
-    "luhn_is_valid",
-    "normalise",
-]
-
-#: The personal values the IaaS-account extension carries as pseudonyms (``pseudonyms.<kind>``).
-PERSONAL_KINDS: tuple[str, ...] = ("email", "phone", "payment_instrument", "name", "address")
-
-#: Every kind :func:`normalise` accepts: the personal kinds plus the provider's account id.
-PSEUDONYM_KINDS: tuple[str, ...] = PERSONAL_KINDS + ("provider_account",)
-
-# Same alphabet as PSEUDONYM_RE's version part.
-_VERSION_RE = re.compile(r"^[A-Za-z0-9_.-]{1,32}$")
-_MIN_KEY_BYTES = 16
+__all__ = ["InvalidPersonalValue", "iban_is_valid", "luhn_is_valid", "normalise"]
 
 # A deliberately plain address check: one '@', no whitespace, a dotted domain of LDH labels.
 # Quoted local parts and address literals are not account e-mail addresses in practice.
@@ -74,13 +49,6 @@ class InvalidPersonalValue(BadRequest, ValueError):
     def __init__(self, kind: str, problem: str) -> None:
         super().__init__(f"{kind}: {problem}")
         self.kind = kind
-
-
-class Pseudonymiser(Protocol):
-    """Anything that turns a personal value into a pseudonym (a :class:`PseudonymKeyring`)."""
-
-    def pseudonym(self, kind: str, value: str) -> str:  # pragma: no cover - protocol
-        ...
 
 
 def luhn_is_valid(digits: str) -> bool:
@@ -217,129 +185,3 @@ def normalise(kind: str, value: str, *, default_region: str | None = None) -> st
             raise InvalidPersonalValue(kind, "empty")
         return text
     raise ValueError(f"unknown personal value kind {kind!r}; expected one of {PSEUDONYM_KINDS}")
-
-
-def generate_secret() -> bytes:
-    """Return a new random 32-byte pseudonym key (``secrets.token_bytes``)."""
-    return secrets.token_bytes(32)
-
-
-class PseudonymKeyring:
-    """The hub's pseudonym keys by version, and the version new pseudonyms are made with.
-
-    Keys are rotated by adding a version and making it current; older versions stay so that
-    :meth:`pseudonyms_all_versions` can match values reported before the rotation. The repr never
-    shows key material.
-    """
-
-    __slots__ = ("_keys", "_current", "_default_region")
-
-    def __init__(
-        self,
-        keys: Mapping[str, bytes],
-        current: str,
-        *,
-        default_region: str | None = None,
-    ) -> None:
-        if not keys:
-            raise ValueError("a pseudonym keyring needs at least one key")
-        checked: dict[str, bytes] = {}
-        for version, key in keys.items():
-            if not isinstance(version, str) or not _VERSION_RE.match(version):
-                raise ValueError(
-                    f"pseudonym key version {version!r} must be 1-32 characters of "
-                    "letters, digits, '_', '.', '-'"
-                )
-            if not isinstance(key, (bytes, bytearray)):
-                raise ValueError(f"pseudonym key {version!r} must be bytes")
-            if len(key) < _MIN_KEY_BYTES:
-                raise ValueError(
-                    f"pseudonym key {version!r} is too short: at least {_MIN_KEY_BYTES} bytes "
-                    "(32 recommended, see generate_secret())"
-                )
-            checked[version] = bytes(key)
-        if current not in checked:
-            raise ValueError(f"current pseudonym key version {current!r} is not in the keyring")
-        self._keys = checked
-        self._current = current
-        self._default_region = default_region
-
-    @classmethod
-    def from_secrets(
-        cls,
-        secrets_by_version: Mapping[str, str | bytes],
-        current: str | None = None,
-        *,
-        default_region: str | None = None,
-    ) -> PseudonymKeyring:
-        """Build a keyring from configuration: each secret is bytes or a hex string.
-
-        ``current`` may be left out when there is exactly one version. Errors name the version,
-        never the secret.
-        """
-        keys: dict[str, bytes] = {}
-        for version, secret in secrets_by_version.items():
-            if isinstance(secret, str):
-                try:
-                    keys[version] = bytes.fromhex(secret.strip())
-                except ValueError:
-                    raise ValueError(
-                        f"pseudonym secret {version!r} is not a hex string"
-                    ) from None
-            else:
-                keys[version] = secret
-        if current is None:
-            if len(keys) != 1:
-                raise ValueError("name the current pseudonym key version (several are configured)")
-            current = next(iter(keys))
-        return cls(keys, current, default_region=default_region)
-
-    generate_secret = staticmethod(generate_secret)
-
-    @property
-    def current_version(self) -> str:
-        """The key version new pseudonyms are made with."""
-        return self._current
-
-    @property
-    def versions(self) -> tuple[str, ...]:
-        """All key versions, current first."""
-        return (self._current,) + tuple(sorted(v for v in self._keys if v != self._current))
-
-    def _pseudonym(self, version: str, kind: str, normalised: str) -> str:
-        message = kind.encode("utf-8") + b"\x00" + normalised.encode("utf-8")
-        digest = hmac.new(self._keys[version], message, hashlib.sha256).hexdigest()
-        return f"hmac-sha256:{version}:{digest}"
-
-    def _normalise(self, kind: str, value: str) -> str:
-        return normalise(kind, value, default_region=self._default_region)
-
-    def pseudonym(self, kind: str, value: str) -> str:
-        """The pseudonym of a personal value under the current key version."""
-        result = self._pseudonym(self._current, kind, self._normalise(kind, value))
-        assert PSEUDONYM_RE.match(result)
-        return result
-
-    def pseudonyms_all_versions(self, kind: str, value: str) -> list[str]:
-        """The value's pseudonym under every key version (current first), for matching."""
-        normalised = self._normalise(kind, value)
-        return [self._pseudonym(v, kind, normalised) for v in self.versions]
-
-    def matches(self, pseudonym: str, kind: str, value: str) -> bool:
-        """True if ``pseudonym`` is the pseudonym of ``value`` under one of the keyring's versions."""
-        if not PSEUDONYM_RE.match(pseudonym):
-            return False
-        version = pseudonym.split(":", 2)[1]
-        if version not in self._keys:
-            return False
-        expected = self._pseudonym(version, kind, self._normalise(kind, value))
-        return hmac.compare_digest(expected, pseudonym)
-
-    def __repr__(self) -> str:
-        return f"PseudonymKeyring(versions={list(self.versions)!r}, current={self._current!r})"
-
-    __str__ = __repr__
-
-    def __reduce__(self) -> object:
-        # Keys must not travel by accident (pickling into a cache, a task queue, a log).
-        raise TypeError("a PseudonymKeyring cannot be pickled")

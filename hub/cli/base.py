@@ -1,0 +1,94 @@
+"""What every command shares: the ``abusehub`` group, the lazily built services, error
+handling and output helpers."""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+from typing import Any
+
+import click
+
+from hub.common.errors import ConfigError, HubError, InvalidValue
+from hub.common.timestamps import parse_timestamp_us
+from hub.config import CONFIG_FILE, HubConfig, load_config
+from hub.services.hub import Hub, open_hub
+
+
+class Context:
+    """Lazily built configuration and services for one command."""
+
+    def __init__(self, home: str | None) -> None:
+        self.home = home
+        self._config: HubConfig | None = None
+        self._hub: Hub | None = None
+
+    @property
+    def config(self) -> HubConfig:
+        if self._config is None:
+            self._config = load_config(self.home)
+        return self._config
+
+    @property
+    def hub(self) -> Hub:
+        if self._hub is None:
+            cfg = self.config
+            if not cfg.database_url and not (cfg.home / CONFIG_FILE).exists():
+                raise ConfigError(f"{cfg.home} is not a hub home: run 'abusehub --home {cfg.home} init' first")
+            self._hub = open_hub(cfg, migrate=True)
+        return self._hub
+
+
+pass_ctx = click.make_pass_decorator(Context)
+
+
+class HubGroup(click.Group):
+    """Turns every :class:`HubError` into one line on stderr and a non-zero exit."""
+
+    def invoke(self, ctx: click.Context) -> Any:
+        try:
+            return super().invoke(ctx)
+        except ConfigError as exc:
+            click.echo(f"abusehub: {exc.description}", err=True)
+            sys.exit(2)
+        except HubError as exc:
+            click.echo(f"abusehub: {exc.description}", err=True)
+            sys.exit(1)
+
+
+@click.group(cls=HubGroup)
+@click.option("--home", envvar="HUB_HOME", default=None, metavar="DIR",
+              help="The hub home (config hub.toml and database). Default: $HUB_HOME or ./var/hub.")
+@click.version_option(package_name="abusehub")
+@click.pass_context
+def main(ctx: click.Context, home: str | None) -> None:
+    """abusehub: a TAXII 2.1 hub for signed reports of abused IaaS accounts."""
+    ctx.obj = Context(home)
+
+
+
+
+def emit(as_json: bool, data: Any, text: str) -> None:
+    """Print ``data`` as indented JSON with ``--json``, else ``text``."""
+    click.echo(json.dumps(data, indent=2) if as_json else text)
+
+
+def read_json(path: str) -> Any:
+    """The JSON document in ``path``; :class:`HubError` naming the file otherwise."""
+    try:
+        return json.loads(Path(path).read_text(encoding="utf-8"))
+    except OSError as exc:
+        raise HubError(f"cannot read {path}: {exc.strerror}") from None
+    except json.JSONDecodeError as exc:
+        raise HubError(f"{path} is not JSON: {exc}") from None
+
+
+def timestamp_option(value: str | None, name: str) -> int | None:
+    """A STIX timestamp option in microseconds (None when not given)."""
+    if value is None:
+        return None
+    try:
+        return parse_timestamp_us(value, name)
+    except InvalidValue as exc:
+        raise HubError(str(exc)) from None

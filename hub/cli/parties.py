@@ -1,0 +1,157 @@
+"""Parties, their API tokens and their registered signing keys: ``abusehub party ...``."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import click
+
+from hub.cli.base import Context, emit, main, pass_ctx, read_json, timestamp_option
+from hub.common.timestamps import format_timestamp_us
+from hub.services.admin import PARTY_KINDS
+
+
+@main.group()
+def party() -> None:
+    """Parties: providers, agencies, peer hubs."""
+
+
+@party.command("add")
+@click.argument("name")
+@click.option("--kind", type=click.Choice(PARTY_KINDS), required=True)
+@click.option("--operator", is_flag=True, help="May see every status and administer the hub.")
+@click.option("--json", "as_json", is_flag=True)
+@pass_ctx
+def party_add(c: Context, name: str, kind: str, operator: bool, as_json: bool) -> None:
+    """Add a party; prints its first API token, which is not shown again, and the token's id."""
+    p, issued = c.hub.admin.add_party_with_token(name, kind, operator)
+    emit(as_json, {"name": p.name, "kind": p.kind, "identity": p.identity_id, "operator": p.operator,
+                    "token": issued.token, "token_id": issued.id},
+          f"party {p.name} ({p.kind}) identity {p.identity_id}\n"
+          f"token id: {issued.id}\n"
+          f"token (shown once, keep it safe): {issued.token}")
+
+
+@party.command("list")
+@click.option("--json", "as_json", is_flag=True)
+@pass_ctx
+def party_list(c: Context, as_json: bool) -> None:
+    """List parties (never their tokens)."""
+    parties = c.hub.admin.list_parties()
+    data = [{"name": p.name, "kind": p.kind, "identity": p.identity_id, "operator": p.operator,
+             "created": format_timestamp_us(p.created_us)} for p in parties]
+    text = "\n".join(f"{p.name:24} {p.kind:9} {p.identity_id}{'  operator' if p.operator else ''}"
+                     for p in parties) or "no parties"
+    emit(as_json, data, text)
+
+
+@party.command("token")
+@click.argument("name")
+@click.option("--label", default="", help="A note on what the new token is for.")
+@click.option("--revoke", "revoke_id", type=int, default=None, metavar="ID",
+              help="Revoke the token with this id (see 'party tokens NAME') instead; the party's "
+                   "other tokens stay valid.")
+@click.option("--revoke-all", is_flag=True, help="Revoke every token of the party instead.")
+@click.option("--json", "as_json", is_flag=True)
+@pass_ctx
+def party_token(c: Context, name: str, label: str, revoke_id: int | None, revoke_all: bool,
+                as_json: bool) -> None:
+    """Issue a new token for a party (old ones stay valid), or revoke one or all of them.
+
+    A new token is printed alone on stdout, once; its id goes to stderr (both to stdout, as
+    JSON, with --json). To rotate: issue a new token, move the client to it, then revoke the
+    old one by id.
+    """
+    if revoke_id is not None and revoke_all:
+        raise click.UsageError("give either --revoke ID or --revoke-all, not both")
+    if label and (revoke_id is not None or revoke_all):
+        raise click.UsageError("--label is for issuing a token, not for revoking")
+    admin = c.hub.admin
+    if revoke_all:
+        count = admin.revoke_tokens(name)
+        emit(as_json, {"party": name, "revoked": count}, f"revoked {count} token(s) of {name}")
+        return
+    if revoke_id is not None:
+        outcome = admin.revoke_token(name, revoke_id)
+        rec = outcome.record
+        revoked_at = format_timestamp_us(rec.revoked_us) if rec.revoked_us is not None else None
+        text = (f"revoked token {rec.id} of {name} (label {rec.label!r}); its other tokens stay valid"
+                if outcome.revoked_now else
+                f"token {rec.id} of {name} was already revoked at {revoked_at}; nothing changed")
+        emit(as_json, {**_token_data(rec), "party": name, "revoked_now": outcome.revoked_now}, text)
+        return
+    issued = admin.issue(name, label)
+    if as_json:
+        emit(True, {"id": issued.id, "party": name, "label": issued.label,
+                     "created": format_timestamp_us(issued.created_us), "token": issued.token}, "")
+        return
+    click.echo(issued.token)
+    click.echo(f"issued token id {issued.id} for {name}"
+               f"{f' (label {issued.label!r})' if issued.label else ''}; the token is printed once, "
+               "on stdout", err=True)
+
+
+def _token_data(rec: Any) -> dict[str, Any]:
+    return {"id": rec.id, "label": rec.label, "created": format_timestamp_us(rec.created_us),
+            "revoked": format_timestamp_us(rec.revoked_us) if rec.revoked_us is not None else None,
+            "active": rec.revoked_us is None}
+
+
+@party.command("tokens")
+@click.argument("name")
+@click.option("--json", "as_json", is_flag=True)
+@pass_ctx
+def party_tokens(c: Context, name: str, as_json: bool) -> None:
+    """List a party's tokens by id, revoked ones included (never the tokens themselves)."""
+    records = c.hub.admin.list_tokens(name)
+    data = [_token_data(r) for r in records]
+    rows = [("ID", "STATUS", "CREATED", "REVOKED", "LABEL")] + [
+        (str(d["id"]), "active" if d["active"] else "revoked", d["created"], d["revoked"] or "-",
+         d["label"]) for d in data]
+    widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]))]
+    lines = ["  ".join(col.ljust(w) for col, w in zip(row, widths)).rstrip() for row in rows]
+    emit(as_json, data, "\n".join(lines) if records else f"no tokens for {name}")
+
+
+@party.group("key")
+def party_key() -> None:
+    """A party's registered public keys."""
+
+
+@party_key.command("add")
+@click.argument("name")
+@click.argument("jwk_file", type=click.Path(exists=True, dir_okay=False))
+@click.option("--not-before", default=None, help="Valid from (STIX timestamp; default now).")
+@click.option("--not-after", default=None, help="Valid until (STIX timestamp; default open-ended).")
+@pass_ctx
+def party_key_add(c: Context, name: str, jwk_file: str, not_before: str | None, not_after: str | None) -> None:
+    """Register a public JWK for party NAME (a JWK with private parts is refused)."""
+    rec = c.hub.keys.add(name, read_json(jwk_file), timestamp_option(not_before, "--not-before"),
+                         timestamp_option(not_after, "--not-after"))
+    click.echo(f"registered key {rec.key_id} ({rec.alg}) for {rec.party_name}")
+
+
+@party_key.command("list")
+@click.argument("name", required=False)
+@click.option("--json", "as_json", is_flag=True)
+@pass_ctx
+def party_key_list(c: Context, name: str | None, as_json: bool) -> None:
+    """List registered keys (all parties, or NAME's)."""
+    from hub.services.keys import published_jwk
+
+    recs = c.hub.keys.list(name)
+    text = "\n".join(
+        f"{r.key_id}  {r.alg:7} {r.party_name:16} from {format_timestamp_us(r.not_before_us)}"
+        + (f" until {format_timestamp_us(r.not_after_us)}" if r.not_after_us else "")
+        + (f"  REVOKED {format_timestamp_us(r.revoked_us)}" if r.revoked_us else "") for r in recs)
+    emit(as_json, [published_jwk(r) for r in recs], text or "no keys")
+
+
+@party_key.command("revoke")
+@click.argument("key_id")
+@pass_ctx
+def party_key_revoke(c: Context, key_id: str) -> None:
+    """Revoke a key: new submissions signed with it are refused; what was accepted stays."""
+    rec = c.hub.keys.revoke(key_id)
+    click.echo(f"revoked key {key_id} of {rec.party_name} at {format_timestamp_us(rec.revoked_us or 0)}")
+

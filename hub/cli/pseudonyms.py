@@ -1,0 +1,55 @@
+"""Pseudonyms, their key and correlation: ``abusehub pseudonym make|rotate|correlate``."""
+
+from __future__ import annotations
+
+import sys
+
+import click
+
+from hub.cli.base import Context, emit, main, pass_ctx
+from hub.common.errors import HubError
+from hub.pseudonyms import PSEUDONYM_KINDS
+
+
+@main.group()
+def pseudonym() -> None:
+    """Keyed pseudonyms of personal values, their key, and the reports they link."""
+
+
+@pseudonym.command("make")
+@click.option("--kind", type=click.Choice(PSEUDONYM_KINDS), required=True)
+@click.option("--all-versions", is_flag=True, help="Print the pseudonym under every key version.")
+@click.option("--json", "as_json", is_flag=True)
+@pass_ctx
+def pseudonym_make(c: Context, kind: str, all_versions: bool, as_json: bool) -> None:
+    """Pseudonymise values read from standard input, one per line (never from arguments:
+    those end up in shell history and process lists). Prints one pseudonym per line."""
+    lines = [(n, line.strip()) for n, line in enumerate(sys.stdin.read().splitlines(), 1) if line.strip()]
+    if not lines:
+        raise HubError("no values on standard input (one per line)")
+    made = c.hub.pseudonyms.make(kind, [v for _, v in lines], [f"line {n}" for n, _ in lines])
+    text = "\n".join(" ".join(m["all_versions"]) if all_versions else m["pseudonym"] for m in made)
+    emit(as_json, made, text)
+
+
+@pseudonym.command("rotate")
+@pass_ctx
+def pseudonym_rotate(c: Context) -> None:
+    """Add a pseudonym key version and make it current (older versions still match)."""
+    version, versions = c.hub.pseudonyms.rotate()
+    click.echo(f"pseudonym key {version} is now current; kept for matching: "
+               f"{', '.join(v for v in versions if v != version)}")
+
+
+@pseudonym.command("correlate")
+@click.argument("pseudonyms", nargs=-1, required=True, metavar="PSEUDONYM...")
+@click.option("--as", "as_party", default=None, metavar="PARTY",
+              help="Only the collections PARTY may read (default: every collection).")
+@click.option("--json", "as_json", is_flag=True)
+@pass_ctx
+def pseudonym_correlate(c: Context, pseudonyms: tuple[str, ...], as_party: str | None, as_json: bool) -> None:
+    """The reports that mention an account carrying any of PSEUDONYM..."""
+    found = c.hub.pseudonyms.correlate_as_operator(list(pseudonyms), as_party)
+    text = "\n".join(f"{x.pseudonym}  {x.collection}  {x.account}  {x.report}" for x in found)
+    emit(as_json, [x.as_json() for x in found], text or "no reports share these pseudonyms")
+

@@ -1,0 +1,102 @@
+"""The STIX 2.1 timestamp grammar (section 3.2), its parser and its formatter.
+
+``YYYY-MM-DDTHH:mm:ss[.s+]Z``, always UTC, with ASCII digits only: ``\\d`` in a Python pattern
+also matches other scripts' digits (``"２０２５"``), which no STIX consumer would read, so the
+grammar spells ``[0-9]``. The hub keeps time as integer microseconds since the epoch.
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import date, datetime, timezone
+from typing import Any
+
+from hub.common.errors import InvalidValue
+
+_TS_RE = re.compile(
+    r"^([0-9]{4})-([0-9]{2})-([0-9]{2})T([0-9]{2}):([0-9]{2}):([0-9]{2})(?:\.([0-9]+))?Z$"
+)
+#: What is shown of a bad timestamp: a value that starts like a date is quoted (it cannot be
+#: personal data); anything else is described by its length only.
+_DATE_LIKE_RE = re.compile(r"^[0-9]{4}-[0-9]{2}-[0-9]{2}[0-9TZ:. +-]{0,30}$")
+_EPOCH = datetime(1970, 1, 1, tzinfo=timezone.utc)
+_EPOCH_ORDINAL = _EPOCH.toordinal()
+_MIN_US = -62135596800 * 1_000_000  # 0001-01-01T00:00:00Z
+_MAX_US = 253402300799 * 1_000_000 + 999_999  # 9999-12-31T23:59:59.999999Z
+
+
+class InvalidTimestamp(InvalidValue):
+    """A value is not a STIX timestamp; the message names the property."""
+
+
+def is_stix_timestamp(value: Any) -> bool:
+    """True for a string of the form of a STIX timestamp (the shape only)."""
+    return isinstance(value, str) and _TS_RE.match(value) is not None
+
+
+def _shown(value: str) -> str:
+    if len(value) <= 40 and _DATE_LIKE_RE.match(value):
+        return repr(value)
+    return f"a string of {len(value)} characters"
+
+
+# Ingest parses the same few timestamps many times (created = modified = valid_from, checked
+# by the basics, the validator and the signature check): remember the last few thousand.
+_CACHE: dict[str, int] = {}
+_CACHE_MAX = 4096
+
+
+def parse_timestamp_us(value: Any, prop: str = "timestamp") -> int:
+    """Parse a STIX timestamp to integer microseconds since the epoch.
+
+    Raises :class:`InvalidTimestamp` naming ``prop`` if the value is not a STIX timestamp or
+    not a real date and time. Digits beyond microseconds are accepted and truncated (the hub
+    orders versions to the microsecond).
+    """
+    if type(value) is str:
+        cached = _CACHE.get(value)
+        if cached is not None:
+            return cached
+    us = _parse(value, prop)
+    if len(_CACHE) >= _CACHE_MAX:
+        _CACHE.clear()
+    _CACHE[value] = us
+    return us
+
+
+def _parse(value: Any, prop: str) -> int:
+    if not isinstance(value, str):
+        raise InvalidTimestamp(f"{prop} must be a STIX timestamp string, got {type(value).__name__}")
+    m = _TS_RE.match(value)
+    if m is None:
+        raise InvalidTimestamp(f"{prop} is not a STIX timestamp (YYYY-MM-DDTHH:mm:ss[.sss]Z): {_shown(value)}")
+    year, month, day, hour, minute, second, frac = m.groups()
+    try:
+        dt = datetime(int(year), int(month), int(day), int(hour), int(minute), int(second),
+                      tzinfo=timezone.utc)
+    except ValueError:
+        raise InvalidTimestamp(f"{prop} is not a valid date and time: {_shown(value)}") from None
+    micros = int((frac or "0")[:6].ljust(6, "0"))
+    delta = dt - _EPOCH
+    return (delta.days * 86400 + delta.seconds) * 1_000_000 + micros
+
+
+def format_timestamp_us(us: int) -> str:
+    """Format integer microseconds since the epoch as a STIX/TAXII timestamp (6 digits).
+
+    Raises :class:`InvalidTimestamp` for an instant outside years 1 to 9999.
+    """
+    if not _MIN_US <= us <= _MAX_US:
+        raise InvalidTimestamp(f"{us} microseconds since 1970 is outside the years 1 to 9999")
+    seconds, micros = divmod(us, 1_000_000)
+    days, secs = divmod(seconds, 86400)
+    d = date.fromordinal(_EPOCH_ORDINAL + days)
+    hh, rest = divmod(secs, 3600)
+    mm, ss = divmod(rest, 60)
+    return f"{d.year:04d}-{d.month:02d}-{d.day:02d}T{hh:02d}:{mm:02d}:{ss:02d}.{micros:06d}Z"
+
+
+def format_timestamp_ms(dt: datetime) -> str:
+    """A STIX timestamp with millisecond precision: ``2024-05-01T12:00:00.000Z``."""
+    dt = dt.astimezone(timezone.utc)
+    return dt.strftime("%Y-%m-%dT%H:%M:%S") + f".{dt.microsecond // 1000:03d}Z"
