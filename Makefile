@@ -3,8 +3,12 @@ PYTHON ?= $(shell for p in python3.13 python3.12 python3.11 python3; do \
 	if command -v $$p >/dev/null 2>&1 && $$p -c 'import sys; sys.exit(sys.version_info < (3, 11))' 2>/dev/null; then echo $$p; break; fi; done)
 VENV   := .venv
 BIN    := $(VENV)/bin
-DEPS   := $(VENV)/.deps-installed
 HOME_DIR ?= ./var/hub
+# One stamp per extra: the demo installs the hub alone; tests, lint and bench add their tools.
+HUB_DEPS   := $(VENV)/.deps-hub
+TEST_DEPS  := $(VENV)/.deps-test
+LINT_DEPS  := $(VENV)/.deps-lint
+BENCH_DEPS := $(VENV)/.deps-bench
 
 .PHONY: demo test test-fast bench bench-compare lint clean
 
@@ -13,24 +17,46 @@ $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
 
-$(DEPS): pyproject.toml | $(BIN)/python
-	$(BIN)/python -m pip install --quiet -e '.[test,bench]'
+$(HUB_DEPS): pyproject.toml | $(BIN)/python
+	$(BIN)/python -m pip install --quiet -e .
+	@touch $@
+
+$(TEST_DEPS): $(HUB_DEPS)
+	$(BIN)/python -m pip install --quiet -e '.[test]'
+	@touch $@
+
+$(LINT_DEPS): $(HUB_DEPS)
+	$(BIN)/python -m pip install --quiet -e '.[lint]'
+	@touch $@
+
+$(BENCH_DEPS): $(TEST_DEPS)
+	$(BIN)/python -m pip install --quiet -e '.[bench]'
 	@touch $@
 
 ## Run a demo hub on http://127.0.0.1:6100 with an embedded SQLite database under ./var/
-demo: $(DEPS)
+demo: $(HUB_DEPS)
 	$(BIN)/abusehub --home $(HOME_DIR) demo
 
 ## Run the whole test suite (PostgreSQL tier included when a server answers)
-test: $(DEPS)
+test: $(TEST_DEPS)
 	$(BIN)/python -m pytest
 
+## The suite without the tests that start real server or client processes
+test-fast: $(TEST_DEPS)
+	$(BIN)/python -m pytest -m "not slow"
+
+## ruff (style and likely bugs), mypy (types) and import-linter (the layers of docs/ARCHITECTURE.md)
+lint: $(LINT_DEPS)
+	$(BIN)/ruff check hub tests bench
+	$(BIN)/mypy
+	$(BIN)/lint-imports
+
 ## The benchmark of abusehub alone: 10k and 100k objects
-bench: $(DEPS)
+bench: $(BENCH_DEPS)
 	$(BIN)/python -m bench.run --servers abusehub --sizes 10000,100000
 
 ## The side-by-side benchmark against medallion and OpenTAXII (installs them on first run)
-bench-compare: $(DEPS)
+bench-compare: $(BENCH_DEPS)
 	$(BIN)/python -m bench.run --install-peers --servers abusehub,medallion,opentaxii
 
 clean:
