@@ -1,9 +1,11 @@
 """Signatures of STIX objects: RFC 8785 canonical JSON, Ed25519 / ES256 keys, sign and verify.
 
 The scheme is described in docs/SIGNING.md. In short, each signature lives inside the signed object,
-in the property-extension :data:`SIGNATURE_EXTENSION_ID`, and covers the
-RFC 8785 form of the object in which the ``signatures`` list holds only that signature's
-metadata. Typical use::
+in the property-extension :data:`SIGNATURE_EXTENSION_ID`, and covers the object in which the
+``signatures`` list holds only that signature's metadata, in the signed form of the signature's
+version (:data:`SIGNATURE_VERSION` for new ones): every STIX timestamp in its shortest exact form
+(:func:`canonical_timestamps`), then RFC 8785, so that the signature survives STIX libraries that
+rewrite timestamps as well as any JSON re-serialisation. Typical use::
 
     key = SigningKey.generate()                      # or SigningKey.from_pem(pem)
     signed = sign_object(report, key, signer="identity--...")
@@ -27,6 +29,12 @@ from hub.signing.errors import (
     SignatureFormatError,
     SignatureInvalid,
     SigningError,
+)
+from hub.signing.forms import (
+    SIGNATURE_VERSION,
+    SIGNATURE_VERSIONS,
+    canonical_timestamp,
+    canonical_timestamps,
 )
 from hub.signing.keys import ALGORITHMS, SigningKey, VerifyKey, jwk_thumbprint
 from hub.signing.keyset import KeySet, PublishedKey
@@ -54,6 +62,10 @@ __all__ = [
     "PublishedKey",
     # object signatures
     "SIGNATURE_EXTENSION_ID",
+    "SIGNATURE_VERSION",
+    "SIGNATURE_VERSIONS",
+    "canonical_timestamp",
+    "canonical_timestamps",
     "SignatureEntry",
     "sign_object",
     "signatures_of",

@@ -37,7 +37,7 @@ def load_document(data: bytes) -> tuple[str, Any, list[dict[str, Any]]]:
         except orjson.JSONDecodeError as exc:
             raise DocumentError(f"not JSON, nor JSON lines: {exc}") from None
         if not all(isinstance(o, dict) for o in objects):
-            raise DocumentError("every JSON line must be a STIX object")
+            raise DocumentError("every JSON line must be a STIX object") from None
         return "jsonl", objects, objects
     if isinstance(doc, dict) and doc.get("type") == "bundle" and isinstance(doc.get("objects"), list):
         return "bundle", doc, doc["objects"]

@@ -1,22 +1,25 @@
-"""Signatures carried inside STIX objects (SIGNING.md), in the shape of JSS (ITU-T X.590).
+"""Signatures carried inside STIX objects (docs/SIGNING.md), in the shape of JSS (ITU-T X.590).
 
 An object's signatures are the list at
 ``obj["extensions"][SIGNATURE_EXTENSION_ID]["signatures"]``. What one signature S covers: the
-object with that list replaced by ``[S without "value"]``, canonicalised with RFC 8785. Each
-signature therefore covers the whole object and its own metadata but none of the other
-signatures, so a submitter's signature and later countersignatures verify independently and in
-any order. The flip side, by design: removing a signature leaves the others valid, so whether an
-object *must* carry a given signer's signature is a policy question for the caller.
+object with that list replaced by ``[S without "value"]``, in the signed form of S's version
+(:mod:`hub.signing.forms`): for version 2, every STIX timestamp written in its shortest exact
+form, then RFC 8785; for version 1 (entries without a ``version`` member), RFC 8785 alone. Each
+signature therefore covers the whole object and its own metadata (its version included, so it
+cannot be downgraded) but none of the other signatures, so a submitter's signature and later
+countersignatures verify independently and in any order. The flip side, by design: removing a
+signature leaves the others valid, so whether an object *must* carry a given signer's signature
+is a policy question for the caller.
 """
 
 from __future__ import annotations
 
 import functools
 from dataclasses import dataclass
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from hub.common.canonical import b64url_decode, b64url_encode, canonicalize
+from hub.common.canonical import b64url_decode, b64url_encode
 from hub.common.errors import InvalidValue
 from hub.common.ids import is_stix_id
 from hub.common.quoting import json_type, show
@@ -26,6 +29,7 @@ from hub.signing.errors import (
     SignatureFormatError,
     SignatureInvalid,
 )
+from hub.signing.forms import SIGNATURE_VERSION, SIGNATURE_VERSIONS, signed_form
 from hub.signing.keys import ALGORITHMS, SigningKey, VerifyKey
 
 #: The STIX property-extension that carries an object's signatures (shipped in
@@ -34,14 +38,21 @@ SIGNATURE_EXTENSION_ID = "extension-definition--9b39b729-aa66-40ae-aed8-53bbf528
 SIGNATURE_TYPE = "jss"
 EXTENSION_TYPE = "property-extension"
 
-# The members of one entry, in the order the hub writes them; no others are allowed, so that
-# nothing in an entry escapes being understood by every verifier of schema version 1.0.0.
+# The members of one entry of each version, in the order the hub writes them; no others are
+# allowed, so that nothing in an entry escapes being understood by every verifier of its version.
+# Version 1 entries carry no "version" member (they predate it); later ones name their version.
 _MEMBERS = ("type", "algorithm", "signer", "key_id", "signed", "value")
+_MEMBERS_BY_VERSION = {1: _MEMBERS, 2: ("type", "version", *_MEMBERS[1:])}
+# How each version is written in the "version" member (None: no member).
+_VERSION_TEXT: dict[int, str | None] = {1: None, 2: "2"}
+_VERSION_OF_TEXT = {text: v for v, text in _VERSION_TEXT.items() if text is not None}
+if not set(_MEMBERS_BY_VERSION) == set(_VERSION_TEXT) == set(SIGNATURE_VERSIONS):
+    raise ImportError("hub.signing: the members of every signature version must be defined")
 _BODY_MEMBERS = frozenset({"extension_type", "signatures"})
 _SIGNATURE_BYTES = 64  # Ed25519 (RFC 8032) and ES256 r || s (RFC 7518 section 3.4) alike
 _THUMBPRINT_CHARS = 43  # base64url of a SHA-256 digest
 
-_EPOCH = datetime(1970, 1, 1, tzinfo=timezone.utc)
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 
 
 @dataclass(frozen=True, slots=True)
@@ -50,7 +61,9 @@ class SignatureEntry:
 
     ``index`` is its position in the object's ``signatures`` list (used in messages); ``value``
     is the decoded signature; ``signed`` is the timestamp exactly as written, ``signed_at`` the
-    same instant as an aware UTC datetime (for checking the key's validity window).
+    same instant as an aware UTC datetime (for checking the key's validity window); ``version``
+    is the version of the scheme, which decides the signed form (1 for an entry without a
+    ``version`` member).
     """
 
     index: int
@@ -61,16 +74,12 @@ class SignatureEntry:
     signed_at: datetime
     value: bytes
     type: str = SIGNATURE_TYPE
+    version: int = 1
 
     def metadata(self) -> dict[str, str]:
         """The entry as written in the object, without ``value``: the part the signature covers."""
-        return {
-            "type": self.type,
-            "algorithm": self.algorithm,
-            "signer": self.signer,
-            "key_id": self.key_id,
-            "signed": self.signed,
-        }
+        return {**_head(self.type, self.version), "algorithm": self.algorithm,
+                "signer": self.signer, "key_id": self.key_id, "signed": self.signed}
 
     def to_json(self) -> dict[str, str]:
         """The entry as written in the object."""
@@ -82,9 +91,10 @@ def signatures_of(obj: dict[str, Any]) -> list[SignatureEntry]:
 
     Returns ``[]`` if the object carries no signature extension. Raises
     :class:`SignatureFormatError` naming the entry and member at fault if the extension or an
-    entry is malformed: not a list, a missing, unknown or non-string member, an unknown ``type``
-    or ``algorithm``, a ``value`` or ``key_id`` that is not base64url of the right length, a
-    ``signed`` that is not a STIX timestamp, a ``signer`` that is not an identity id.
+    entry is malformed: not a list, an unknown ``version``, a missing, unknown or non-string
+    member, an unknown ``type`` or ``algorithm``, a ``value`` or ``key_id`` that is not base64url
+    of the right length, a ``signed`` that is not a STIX timestamp, a ``signer`` that is not an
+    identity id.
     """
     if not isinstance(obj, dict):
         raise SignatureFormatError(f"a signed object must be a JSON object, got {json_type(obj)}")
@@ -119,16 +129,20 @@ def signatures_of(obj: dict[str, Any]) -> list[SignatureEntry]:
 
 
 def signing_input(obj: dict[str, Any], entry: SignatureEntry | dict[str, Any]) -> bytes:
-    """Return the bytes one signature covers (SIGNING.md, "What is signed").
+    """Return the bytes one signature covers (docs/SIGNING.md, "What is signed").
 
-    That is the RFC 8785 form of ``obj`` with its ``signatures`` list replaced by the entry's
-    metadata alone (the entry without ``value``). ``obj`` is not modified: only the object and
-    the two extension dicts on the path are copied, shallowly. Raises
-    :class:`CanonicalizationError` if the object has no canonical form.
+    That is ``obj`` with its ``signatures`` list replaced by the entry's metadata alone (the
+    entry without ``value``), in the signed form of the entry's version: the timestamp rule, then
+    RFC 8785 (version 2); RFC 8785 alone (version 1, an entry without ``version``). ``obj`` is
+    not modified: only the containers on the paths that change are copied, shallowly. Raises
+    :class:`CanonicalizationError` if the object has no canonical form,
+    :class:`SignatureFormatError` if ``entry`` is a dict naming an unknown version.
     """
-    metadata = entry.metadata() if isinstance(entry, SignatureEntry) else {
-        k: v for k, v in entry.items() if k != "value"
-    }
+    if isinstance(entry, SignatureEntry):
+        metadata, version = entry.metadata(), entry.version
+    else:
+        metadata = {k: v for k, v in entry.items() if k != "value"}
+        version = _version_of(metadata, "the entry")
     extensions = obj.get("extensions")
     extensions = dict(extensions) if isinstance(extensions, dict) else {}
     body = extensions.get(SIGNATURE_EXTENSION_ID)
@@ -137,7 +151,7 @@ def signing_input(obj: dict[str, Any], entry: SignatureEntry | dict[str, Any]) -
     extensions[SIGNATURE_EXTENSION_ID] = body
     unsigned = dict(obj)
     unsigned["extensions"] = extensions
-    return canonicalize(unsigned)
+    return signed_form(unsigned, version)
 
 
 def sign_object(
@@ -148,24 +162,26 @@ def sign_object(
 ) -> dict[str, Any]:
     """Return a copy of ``obj`` with one more signature, by ``key`` on behalf of ``signer``.
 
+    The new signature is of the current version of the scheme (:data:`SIGNATURE_VERSION`).
     Signatures already present are kept and are not covered by the new one (a countersignature
     attests the object, not the earlier signatures). ``signer`` is the STIX identity id of the
     signing organisation; ``signed`` (an aware datetime, default now) is written in UTC with
     millisecond precision. ``obj`` is not modified; the result is a shallow copy that shares
     the values it does not change (everything but ``extensions`` and the signature extension
-    body) with ``obj``, so copy deeply before editing nested values of either. Raises :class:`SignatureFormatError` if the
-    object's existing signature extension is malformed or ``signer``/``signed`` are unusable,
-    :class:`CanonicalizationError` if the object has no RFC 8785 form.
+    body) with ``obj``, so copy deeply before editing nested values of either. Raises
+    :class:`SignatureFormatError` if the object's existing signature extension is malformed or
+    ``signer``/``signed`` are unusable, :class:`CanonicalizationError` if the object has no
+    RFC 8785 form.
     """
     signatures_of(obj)  # refuse to add to a malformed extension
     if not isinstance(signer, str) or not is_stix_id(signer, "identity"):
         raise SignatureFormatError(f"signer must be an identity id (identity--<uuid>), got {show(signer)}")
     if signed is None:
-        signed = datetime.now(timezone.utc)
+        signed = datetime.now(UTC)
     elif signed.tzinfo is None or signed.utcoffset() is None:
         raise SignatureFormatError("signed must be a timezone-aware datetime")
     metadata = {
-        "type": SIGNATURE_TYPE,
+        **_head(SIGNATURE_TYPE, SIGNATURE_VERSION),
         "algorithm": key.alg,
         "signer": signer,
         "key_id": key.key_id,
@@ -223,20 +239,50 @@ def unsigned_form(obj: dict[str, Any]) -> dict[str, Any]:
     return result
 
 
+def _head(sig_type: str, version: int) -> dict[str, str]:
+    """The first members of an entry: ``type`` and, from version 2 on, ``version``."""
+    text = _VERSION_TEXT[version]
+    return {"type": sig_type} if text is None else {"type": sig_type, "version": text}
+
+
+def _version_of(entry: dict[str, Any], where: str) -> int:
+    """The scheme version an entry names; :class:`SignatureFormatError` if it is not one we know.
+
+    Checked before any other member, since another version may define other members.
+    """
+    if "version" not in entry:
+        return 1
+    text = entry["version"]
+    if not isinstance(text, str):
+        raise SignatureFormatError(f"{where}: version must be a string, got {json_type(text)}")
+    version = _VERSION_OF_TEXT.get(text)
+    if version is None:
+        if text == "1":
+            raise SignatureFormatError(f"{where}: version '1' is written without a 'version' "
+                                       "member; entries that carry one are of version 2 or later")
+        known = ", ".join(repr(t) for t in _VERSION_OF_TEXT)
+        raise SignatureFormatError(f"{where}: unknown signature version {show(text)}; this "
+                                   f"verifier knows {known} and entries without 'version' "
+                                   "(version 1): the signature may need a newer verifier")
+    return version
+
+
 def _parse_entry(index: int, raw: Any) -> SignatureEntry:
     where = f"signature {index}"
     if not isinstance(raw, dict):
         raise SignatureFormatError(f"{where} must be an object, got {json_type(raw)}")
-    for name in _MEMBERS:
+    version = _version_of(raw, where)
+    members = _MEMBERS_BY_VERSION[version]
+    for name in members:
         if name not in raw:
             raise SignatureFormatError(f"{where}: missing member {name!r}")
         value = raw[name]
         if not isinstance(value, str):
             raise SignatureFormatError(f"{where}: {name} must be a string, got {json_type(value)}")
-    if len(raw) != len(_MEMBERS):
-        unknown = raw.keys() - set(_MEMBERS)
-        raise SignatureFormatError(f"{where}: unknown member(s) {_names(unknown)}; "
-                                   f"an entry has exactly {', '.join(_MEMBERS)}")
+    if len(raw) != len(members):
+        unknown = raw.keys() - set(members)
+        raise SignatureFormatError(f"{where}: unknown member(s) {_names(unknown)}; an entry of "
+                                   f"version {version} has exactly {', '.join(members)}")
     sig_type, algorithm, signer, key_id, signed, value = (raw[name] for name in _MEMBERS)
     if sig_type != SIGNATURE_TYPE:
         raise SignatureFormatError(f"{where}: unknown type {show(sig_type)}; expected {SIGNATURE_TYPE!r}")
@@ -260,7 +306,8 @@ def _parse_entry(index: int, raw: Any) -> SignatureEntry:
     if len(signature) != _SIGNATURE_BYTES:
         raise SignatureFormatError(f"{where}: value must be a {_SIGNATURE_BYTES}-byte {algorithm} "
                                    f"signature, got {len(signature)} bytes")
-    return SignatureEntry(index, algorithm, signer, key_id, signed, signed_at, signature)
+    return SignatureEntry(index, algorithm, signer, key_id, signed, signed_at, signature,
+                          version=version)
 
 
 @functools.lru_cache(maxsize=1024)  # key ids: a few keys sign everything
@@ -274,7 +321,7 @@ def _is_b64url(text: str) -> bool:
 
 def _format_ms(moment: datetime) -> str:
     """STIX timestamp in UTC with millisecond precision (STIX 2.1 section 3.2)."""
-    utc = moment.astimezone(timezone.utc)
+    utc = moment.astimezone(UTC)
     return (f"{utc.year:04d}-{utc.month:02d}-{utc.day:02d}T{utc.hour:02d}:{utc.minute:02d}:"
             f"{utc.second:02d}.{utc.microsecond // 1000:03d}Z")
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import random
 from typing import Any
 
 import pytest
@@ -62,7 +63,7 @@ def test_b64url_decode_is_strict(text: str, fragment: str) -> None:
     assert fragment in str(info.value)
 
 
-def _random_json(rng: "random.Random", depth: int = 0) -> Any:
+def _random_json(rng: random.Random, depth: int = 0) -> Any:
     alphabet = ["a", "Z", "0", " ", "\"", "\\", "/", "\n", "\t", "\b", "\f", "\r", "\u0000",
                 "\u001f", "\u007f", "é", "\u2028", "\u2029", "\ue000", "\uffff", "\U0001f600", "€"]
     choice = rng.randrange(9 if depth < 4 else 6)
@@ -84,8 +85,6 @@ def _random_json(rng: "random.Random", depth: int = 0) -> Any:
 
 def test_canonicalize_is_the_rfc8785_package_byte_for_byte() -> None:
     """The json-module fast path and the rfc8785 package agree on every value either writes."""
-    import random
-
     import rfc8785
 
     from bench.data import objects

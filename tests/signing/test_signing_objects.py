@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import copy
 import json
-from datetime import datetime, timedelta, timezone
-from typing import Any, Callable
+import re
+from collections.abc import Callable
+from datetime import UTC, datetime, timedelta, timezone
+from typing import Any
 
 import pytest
 from cryptography.hazmat.primitives import hashes
@@ -65,15 +67,16 @@ def test_round_trip(alg: str, make_report: MakeReport) -> None:
     signed = sign_object(report, key, SUBMITTER, SIGNED_AT)
 
     [entry] = signatures_of(signed)
-    assert (entry.index, entry.algorithm, entry.signer, entry.key_id, entry.type) == (
-        0, alg, SUBMITTER, key.key_id, "jss")
+    assert (entry.index, entry.algorithm, entry.signer, entry.key_id, entry.type, entry.version) == (
+        0, alg, SUBMITTER, key.key_id, "jss", 2)
     assert entry.signed == "2026-11-22T10:00:00.123Z"
     assert entry.signed_at == SIGNED_AT.replace(microsecond=123000)
     assert len(entry.value) == 64
     verify_entry(signed, entry, key.public_key)
-    # The entry as written in the object, member for member.
+    # The entry as written in the object, member for member: new signatures are of version 2.
     assert sigs(signed) == [entry.to_json()]
-    assert list(sigs(signed)[0]) == ["type", "algorithm", "signer", "key_id", "signed", "value"]
+    assert list(sigs(signed)[0]) == ["type", "version", "algorithm", "signer", "key_id", "signed", "value"]
+    assert sigs(signed)[0]["version"] == "2"
 
 
 def test_sign_object_does_not_mutate_and_keeps_other_extensions(
@@ -145,9 +148,11 @@ def test_signature_survives_reserialisation(ed_key: SigningKey, make_report: Mak
 
 # ---------------------------------------------------------------- independent checks of the bytes
 
-# The hand-written RFC 8785 form of INDEPENDENT_OBJECT signed by the RFC 8037 key at SIGNED_AT:
+# The hand-written signed form of INDEPENDENT_OBJECT signed by the RFC 8037 key at SIGNED_AT:
 # members sorted, no whitespace, non-ASCII as UTF-8, the signature list holding only the entry
-# without "value". Written out by hand, not computed, so it checks the library from outside.
+# without "value", and (version 2) each timestamp in its shortest exact form: created and
+# modified lose ".000", valid_from had no fraction, signed keeps ".123". Written out by hand, not
+# computed, so it checks the library from outside.
 INDEPENDENT_OBJECT = {
     "type": "indicator",
     "id": "indicator--8e2e2d2b-17d4-4cbf-938f-98ee46b3cd3f",
@@ -164,31 +169,101 @@ INDEPENDENT_OBJECT = {
 
 def expected_input(algorithm: str, key_id: str) -> bytes:
     return (
-        '{"confidence":80,"created":"2026-11-22T09:00:00.000Z",'
+        '{"confidence":80,"created":"2026-11-22T09:00:00Z",'
         '"extensions":{"extension-definition--9b39b729-aa66-40ae-aed8-53bbf528cf7a":'
         '{"extension_type":"property-extension","signatures":[{"algorithm":"' + algorithm + '",'
         '"key_id":"' + key_id + '","signed":"2026-11-22T10:00:00.123Z",'
-        '"signer":"identity--7d3f6a4e-2b1c-4c8e-9f0a-1b2c3d4e5f60","type":"jss"}]}},'
-        '"id":"indicator--8e2e2d2b-17d4-4cbf-938f-98ee46b3cd3f","modified":"2026-11-22T09:30:00.000Z",'
+        '"signer":"identity--7d3f6a4e-2b1c-4c8e-9f0a-1b2c3d4e5f60","type":"jss","version":"2"}]}},'
+        '"id":"indicator--8e2e2d2b-17d4-4cbf-938f-98ee46b3cd3f","modified":"2026-11-22T09:30:00Z",'
         '"name":"Zürich C2","pattern":"[ipv4-addr:value = \'203.0.113.7\']","pattern_type":"stix",'
         '"spec_version":"2.1","type":"indicator","valid_from":"2026-11-22T09:00:00Z"}'
     ).encode("utf-8")
+
+
+def shortest_timestamps_by_hand(text: str) -> str:
+    """The timestamp rule written again from docs/SIGNING.md, on JSON text whose strings hold
+    no quotes: a string that is a whole STIX timestamp loses the trailing zeros of its fraction."""
+    return re.sub(r'"([0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2})(\.[0-9]*?)0*Z"',
+                  lambda m: f'"{m[1]}{m[2] if m[2] != "." else ""}Z"', text)
 
 
 def test_ed25519_signature_checked_with_the_raw_primitive(rfc8037_key: SigningKey) -> None:
     signed = sign_object(INDEPENDENT_OBJECT, rfc8037_key, SUBMITTER, SIGNED_AT)
     entry = sigs(signed)[0]
     expected = expected_input("Ed25519", "kPrK_qmxVWaYVA9wwBF6Iuo3vVzz7TxHCTwXBygrS4k")
-    # For this object, the hand-written form is also what json.dumps gives with sorted keys.
+    # For this object, the hand-written form is also json.dumps with sorted keys, then the rule.
     unsigned = copy.deepcopy(signed)
     unsigned["extensions"][SIGNATURE_EXTENSION_ID]["signatures"][0].pop("value")
-    assert json.dumps(unsigned, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode() == expected
+    text = json.dumps(unsigned, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+    assert shortest_timestamps_by_hand(text).encode() == expected
 
     public = Ed25519PublicKey.from_public_bytes(b64d("11qYAYKxCrfVS_7TyWQHOg7hcvPapiMlrwIaaPcHURo"))
     public.verify(b64d(entry["value"]), expected)  # raises InvalidSignature if wrong
     # Ed25519 is deterministic: the value is exactly the primitive's signature of those bytes.
     assert b64d(entry["value"]) == Ed25519PrivateKey.from_private_bytes(b64d(RFC8037_D)).sign(expected)
     assert signing_input(signed, signatures_of(signed)[0]) == expected
+
+
+# ---------------------------------------------------------------- version 1, as published before
+
+# INDEPENDENT_OBJECT signed by the RFC 8037 key at SIGNED_AT by the library before version 2
+# existed (an entry without "version"), and the bytes it covered: RFC 8785 of the object as it
+# stands, timestamps as written. Objects stored and published with such signatures stay valid.
+V1_ENTRY = {
+    "type": "jss",
+    "algorithm": "Ed25519",
+    "signer": SUBMITTER,
+    "key_id": "kPrK_qmxVWaYVA9wwBF6Iuo3vVzz7TxHCTwXBygrS4k",
+    "signed": "2026-11-22T10:00:00.123Z",
+    "value": "_8XYG5SPejRosGeyHPqxqcWCnkn8YeB8RqNRftxkSvmB0E8nB6SP2I9u4DT0vIA-x7YBWl-BcmkkuNI9POQSCw",
+}
+V1_INPUT = (
+    '{"confidence":80,"created":"2026-11-22T09:00:00.000Z",'
+    '"extensions":{"extension-definition--9b39b729-aa66-40ae-aed8-53bbf528cf7a":'
+    '{"extension_type":"property-extension","signatures":[{"algorithm":"Ed25519",'
+    '"key_id":"kPrK_qmxVWaYVA9wwBF6Iuo3vVzz7TxHCTwXBygrS4k","signed":"2026-11-22T10:00:00.123Z",'
+    '"signer":"identity--7d3f6a4e-2b1c-4c8e-9f0a-1b2c3d4e5f60","type":"jss"}]}},'
+    '"id":"indicator--8e2e2d2b-17d4-4cbf-938f-98ee46b3cd3f","modified":"2026-11-22T09:30:00.000Z",'
+    '"name":"Zürich C2","pattern":"[ipv4-addr:value = \'203.0.113.7\']","pattern_type":"stix",'
+    '"spec_version":"2.1","type":"indicator","valid_from":"2026-11-22T09:00:00Z"}'
+).encode()
+
+
+def v1_signed() -> dict[str, Any]:
+    return {**copy.deepcopy(INDEPENDENT_OBJECT), "extensions": {SIGNATURE_EXTENSION_ID: {
+        "extension_type": "property-extension", "signatures": [dict(V1_ENTRY)]}}}
+
+
+def test_a_published_version_1_signature_still_verifies(rfc8037_key: SigningKey) -> None:
+    obj = v1_signed()
+    [entry] = signatures_of(obj)
+    assert entry.version == 1 and entry.to_json() == V1_ENTRY  # written back without "version"
+    assert signing_input(obj, entry) == V1_INPUT
+    verify_entry(obj, entry, rfc8037_key.public_key)
+    # Still under the old rules: a version 1 signature does not survive a timestamp respelled.
+    respelled = v1_signed()
+    respelled["created"] = "2026-11-22T09:00:00Z"
+    [entry] = signatures_of(respelled)
+    with pytest.raises(SignatureInvalid, match="signature does not verify"):
+        verify_entry(respelled, entry, rfc8037_key.public_key)
+    # A countersignature of version 2 next to it: each verifies by the rules of its version.
+    both = sign_object(obj, rfc8037_key, HUB, SIGNED_AT)
+    assert [e.version for e in signatures_of(both)] == [1, 2]
+    verify_all(both, [rfc8037_key])
+
+
+@pytest.mark.parametrize("change", ["add version 2", "drop version"])
+def test_a_signature_cannot_change_its_version(change: str, rfc8037_key: SigningKey) -> None:
+    """The version member is covered by the signature: up- or downgrading it breaks it."""
+    if change == "add version 2":
+        obj = v1_signed()
+        sigs(obj)[0] = {"type": "jss", "version": "2", **{k: v for k, v in V1_ENTRY.items() if k != "type"}}
+    else:
+        obj = sign_object(INDEPENDENT_OBJECT, rfc8037_key, SUBMITTER, SIGNED_AT)
+        del sigs(obj)[0]["version"]
+    [entry] = signatures_of(obj)
+    with pytest.raises(SignatureInvalid, match="signature does not verify"):
+        verify_entry(obj, entry, rfc8037_key.public_key)
 
 
 def test_es256_signature_checked_with_the_raw_primitive(es_key: SigningKey) -> None:
@@ -298,8 +373,8 @@ def test_signature_covering_the_other_signatures_fails(
 ) -> None:
     """A countersignature over the whole list (earlier signatures included) is not this scheme."""
     obj = sign_object(make_report(), es_key, HUB, SIGNED_AT)
-    meta = {"type": "jss", "algorithm": "Ed25519", "signer": SUBMITTER, "key_id": ed_key.key_id,
-            "signed": "2026-11-22T10:00:00.000Z"}
+    meta = {"type": "jss", "version": "2", "algorithm": "Ed25519", "signer": SUBMITTER,
+            "key_id": ed_key.key_id, "signed": "2026-11-22T10:00:00.000Z"}
     whole_list = copy.deepcopy(obj)
     sigs(whole_list).append(meta)
     wrong = copy.deepcopy(obj)
@@ -443,7 +518,7 @@ def test_well_formed_control_entry_parses() -> None:
     """The base of the table above is itself acceptable, so each row fails for its own reason."""
     [entry] = signatures_of(with_entry())
     assert entry == SignatureEntry(0, "Ed25519", SUBMITTER, GOOD["key_id"], GOOD["signed"],
-                                   datetime(2026, 11, 22, 10, 0, 0, 123000, tzinfo=timezone.utc), bytes(64))
+                                   datetime(2026, 11, 22, 10, 0, 0, 123000, tzinfo=UTC), bytes(64))
 
 
 def test_not_an_object() -> None:

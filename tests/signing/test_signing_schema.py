@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import copy
 import json
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 import pytest
 import stix2
@@ -20,7 +21,7 @@ from hub.signing import (
     signatures_of,
 )
 from hub.stix.basics import check_basics
-from tests.signing.vectors import HUB, SIGNED_AT, SUBMITTER
+from tests.signing.vectors import HUB, SIGNED_AT, SUBMITTER, sign_v1
 
 FOLDER = Path(__file__).resolve().parents[2] / "schemas" / "signature"
 
@@ -53,10 +54,15 @@ def test_extension_definition() -> None:
     assert definition["id"] == SIGNATURE_EXTENSION_ID
     assert definition["created_by_ref"] == identity["id"]
     assert definition["extension_types"] == ["property-extension"]
-    assert definition["version"] == "1.0.0"
+    # Version 2.0.0 of the definition (signature scheme version 2) is a new version of the
+    # object published on 2026-11-22: same id and created, a later modified.
+    assert definition["version"] == "2.0.0"
+    assert load("signature.schema.json")["$id"].endswith(":" + definition["version"])
+    assert (definition["created"], definition["modified"]) == ("2026-11-22T00:00:00.000Z",
+                                                                "2026-11-30T00:00:00.000Z")
+    assert identity["created"] == identity["modified"] == "2026-11-22T00:00:00.000Z"
     assert (FOLDER / definition["schema"]).is_file()
     for obj in (definition, identity):
-        assert obj["created"] == obj["modified"] == "2026-11-22T00:00:00.000Z"
         check_basics(obj)
         parsed = stix2.parse(obj, allow_custom=False)
         assert parsed.id == obj["id"]
@@ -104,6 +110,10 @@ def _entry(obj: dict[str, Any]) -> dict[str, Any]:
         ("value", "A" * 85 + "B"),
         ("extra", "x"),
         ("key_id", None),
+        ("version", "3"),  # unknown versions are refused
+        ("version", "1"),  # version 1 is written without the member
+        ("version", 2),
+        ("version", None),
     ],
 )
 def test_schema_and_parser_reject_the_same_entries(
@@ -130,3 +140,13 @@ def test_schema_and_parser_reject_the_same_entries(
 )
 def test_schema_rejects_bad_bodies(body: Any, body_validator: Draft202012Validator) -> None:
     assert not body_validator.is_valid(body)
+
+
+def test_version_1_entries_still_validate(entry_validator: Draft202012Validator,
+                                          make_report: Callable[..., dict[str, Any]]) -> None:
+    """Entries written before versions were named (schema 1.0.0) are valid under 2.0.0."""
+    obj = sign_v1(make_report(), SigningKey.generate(), SUBMITTER, "2026-11-22T10:00:00.000Z")
+    entry = _entry(obj)
+    assert "version" not in entry
+    entry_validator.validate(entry)
+    assert signatures_of(obj)[0].version == 1
