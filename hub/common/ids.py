@@ -1,11 +1,18 @@
 """The STIX 2.1 identifier and type-name grammar, in one place (STIX 2.1 sections 2.9 and 3.1).
 
-An identifier is ``<object type>--<UUID>``. The UUID is RFC 4122 compliant (section 2.9 cites
-RFC 4122, which defines versions 1 to 5 and the variant ``10xx``) and written in lower case; a
-type name is 3 to 250 lower-case ASCII letters, digits and hyphens, starting and ending with a
-letter or digit. Every part of the hub that takes an identifier (ingest, the validator, signing,
-the report builder, TAXII query parameters, the client tools) asks :func:`is_stix_id`, so that
-no part accepts what another refuses.
+An identifier is ``<object type>--<UUID>``. The UUID "MUST be an RFC 4122-compliant UUID"
+(section 2.9): RFC 4122 defines versions 1 to 5 and the variant ``10xx`` (the first hex digit of
+the fourth group is 8, 9, a or b), and the hub takes it in lower case only, the form RFC 4122
+section 3 says to output, so that one object has one id string (TAXII matches ids as strings).
+A type name is 3 to 250 ASCII characters ``a-z``, ``0-9`` and ``-``, starting with a letter,
+ending with a letter or digit, without two hyphens in a row: the intersection of the OASIS STIX
+2.1 JSON schemas' ``type`` and ``identifier`` patterns (and python-stix2's 2.1 rule), and what
+keeps ``type--uuid`` unambiguous.
+
+Every part of the hub that takes an identifier (ingest, the validator, signing, the report
+builder, TAXII query parameters, the client tools) asks :func:`is_stix_id`, and every part that
+takes a type name asks :func:`is_stix_type`, so that no part accepts what another refuses. The
+patterns spell ``[0-9]`` and ``[a-z]``: ``\\d`` and ``\\w`` also match other scripts' characters.
 """
 
 from __future__ import annotations
@@ -13,8 +20,12 @@ from __future__ import annotations
 import re
 from typing import Any
 
-#: A STIX type name (section 3.1): ASCII only, so ``\d`` and ``\w`` are not used.
-TYPE_PATTERN = r"[a-z0-9][a-z0-9-]{1,248}[a-z0-9]"
+__all__ = ["SCO_TYPES", "STIX_ID_RE", "TYPE_PATTERN", "UUID_PATTERN", "id_type", "is_stix_id",
+           "is_stix_type", "uuid_version"]
+
+#: A STIX type name (section 3.1): a letter, then letters, digits and single hyphens, ending in
+#: a letter or digit; 3 to 250 characters in all.
+TYPE_PATTERN = r"[a-z](?:[a-z0-9]|-(?=[a-z0-9])){2,249}"
 #: An RFC 4122 UUID in lower case: version 1 to 5, variant 10xx.
 UUID_PATTERN = r"[0-9a-f]{8}-[0-9a-f]{4}-[1-5][0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}"
 
@@ -29,9 +40,10 @@ SCO_TYPES = frozenset(
     }
 )
 
-_TYPE_RE = re.compile(rf"^{TYPE_PATTERN}$")
-#: Group 1 is the type part.
-STIX_ID_RE = re.compile(rf"^({TYPE_PATTERN})--{UUID_PATTERN}$")
+# Anchored with \Z, not $: $ also matches before a final newline ("indicator--...\n").
+_TYPE_RE = re.compile(rf"^{TYPE_PATTERN}\Z")
+#: A whole STIX identifier; group 1 is the type part.
+STIX_ID_RE = re.compile(rf"^({TYPE_PATTERN})--{UUID_PATTERN}\Z")
 
 
 def is_stix_type(value: Any) -> bool:
@@ -47,7 +59,17 @@ def is_stix_id(value: Any, type: str | None = None) -> bool:  # noqa: A002 - the
     return m is not None and (type is None or m.group(1) == type)
 
 
-def id_type(value: str) -> str | None:
+def id_type(value: Any) -> str | None:
     """The type part of a STIX identifier, or None if ``value`` is not one."""
     m = STIX_ID_RE.match(value) if isinstance(value, str) else None
     return m.group(1) if m else None
+
+
+def uuid_version(value: Any) -> int | None:
+    """The RFC 4122 version (1 to 5) of a STIX identifier's UUID, or None if ``value`` is not
+    an identifier. Section 2.9: objects get UUIDv4 ids, observables with id-contributing
+    properties UUIDv5 ones."""
+    if not is_stix_id(value):
+        return None
+    # The version is the first digit of the UUID's third group: 14 characters into the UUID.
+    return int(value[value.index("--") + 2 + 14])

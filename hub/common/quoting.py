@@ -33,7 +33,11 @@ def show(value: Any, limit: int = 60) -> str:
 
 
 def describe(value: Any) -> str:
-    """A value described without repeating it: its JSON type, and a string's length."""
+    """A value described without repeating it: its JSON type, and a string's length
+    (``"a string of 12 characters"``, ``"a number"``, ``"an object"``)."""
     if isinstance(value, str):
         return f"a string of {len(value)} characters"
-    return f"a {json_type(value)}"
+    name = json_type(value)
+    if name == "null":
+        return "null"
+    return f"{'an' if name[0] in 'aeiou' else 'a'} {name}"

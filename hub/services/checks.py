@@ -1,14 +1,21 @@
 """The per-object checks and transforms the ingest pipeline runs, and what they may see.
 
-A check judges one object and returns None to let it pass, or a reason to refuse it; a
-transform changes an accepted object before it is stored (the hub's countersignature). The
-policies are in :mod:`hub.services.policy` and :mod:`hub.services.signatures`.
+A check judges one object and returns None to let it pass, or a
+:class:`~hub.common.problems.Problem` to refuse it (the ingest pipeline puts ``str(problem)``, its
+message, in the status); a transform changes an accepted object before it is stored (the hub's
+countersignature). The policies are in :mod:`hub.services.policy` and
+:mod:`hub.services.signatures`.
+
+A reason goes to the submitter's status resource and to the audit trail, so a check returns a
+problem whose message repeats no submitted value that may be personal data: a problem that
+quotes one (``quotes_value``) is returned as ``problem.without_value()``.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any, Callable
+from typing import Any
 
 from hub.common.problems import Problem
 from hub.services.auth import Principal
@@ -29,8 +36,8 @@ class CheckContext:
     accepted_markings: set[str] = field(default_factory=set)
 
 
-#: A per-object check: returns a reason to refuse the object, or None to let it pass. Checks
-#: never change the object; :data:`ObjectTransform` does that, after every check has passed.
-ObjectCheck = Callable[[dict[str, Any], CheckContext], Problem | str | None]
+#: A per-object check: returns the problem that refuses the object, or None to let it pass.
+#: Checks never change the object; :data:`ObjectTransform` does that, after every check passed.
+ObjectCheck = Callable[[dict[str, Any], CheckContext], Problem | None]
 #: A transformation of an accepted object before it is stored (e.g. the hub's countersignature).
 ObjectTransform = Callable[[dict[str, Any], CheckContext], dict[str, Any]]

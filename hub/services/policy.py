@@ -13,60 +13,54 @@
 - Personal data: in collections that do not allow it, raw personal values are refused, in the
   extension's pseudonym fields and in free text alike.
 
-Reasons never quote a personal value: they go to the submitter's status resource and to the
-audit trail. The validator quotes some bad values back (a malformed URL, an account id where a
-pseudonym belongs); on that rare failure path such quotes are withheld when they look personal
-or sit in a pseudonym field.
+Reasons never quote a submitted value that may be personal data: they go to the submitter's
+status resource and to the audit trail. The checks return :class:`~hub.common.problems.Problem`
+values; a problem that quotes a submitted value (the validator quotes some bad values back: a
+malformed URL, a language tag) is told without it (``problem.without_value()``: the value
+described by its type and length). Decisions read ``problem.code``, never the message.
 """
 
 from __future__ import annotations
 
-import re
 from typing import Any
 
+from hub.common.ids import is_stix_id
+from hub.common.problems import Code, Problem
 from hub.services.checks import CheckContext, ObjectCheck
 from hub.stix.markings import TLP_LEVEL_BY_ID, check_markings, tlp_level
-from hub.stix.pii import find_pii, scan_object
+from hub.stix.pii import scan_object
 from hub.stix.validator import validate
 from hub.store.base import Store
 from hub.store.records import ObjectFilter
 
 _SHOWN_ERRORS = 3
-_QUOTED_RE = re.compile(r"'(?:[^'\\]|\\.)*'|\"(?:[^\"\\]|\\.)*\"")
-_WITHHELD = "(value withheld)"
 
 
-def _withhold(message: str) -> str:
-    """``message`` without quoted values that may be personal data."""
-    if "pseudonym" in message and "; got " in message:
-        # An account id or personal value where a pseudonym belongs.
-        return message.split("; got ", 1)[0] + "; got " + _WITHHELD
-    if "@" in message or sum(ch.isdigit() for ch in message) >= 7:
-        def replace(m: re.Match[str]) -> str:
-            return _WITHHELD if find_pii(m.group(0)) else m.group(0)
-
-        return _QUOTED_RE.sub(replace, message)
-    return message
+def _summary(code: str, lead: str, problems: list[Problem], tail: str = "") -> Problem:
+    """One refusal telling the first problems (each without a submitted value) and how many
+    more; its property is the first problem's."""
+    shown = [p.without_value() for p in problems[:_SHOWN_ERRORS]]
+    more = f" (and {len(problems) - _SHOWN_ERRORS} more)" if len(problems) > _SHOWN_ERRORS else ""
+    return Problem(code, lead + "; ".join(p.message for p in shown) + more + tail, shown[0].property)
 
 
-def check_valid_stix(obj: dict[str, Any], ctx: CheckContext) -> str | None:
-    """Every error of the object as STIX 2.1 (the first three, and how many more)."""
-    errors = validate(obj)
-    if not errors:
+def check_valid_stix(obj: dict[str, Any], ctx: CheckContext) -> Problem | None:
+    """Every problem of the object as STIX 2.1 (the first three, and how many more)."""
+    problems = validate(obj)
+    if not problems:
         return None
-    more = f" (and {len(errors) - _SHOWN_ERRORS} more)" if len(errors) > _SHOWN_ERRORS else ""
-    return "invalid STIX 2.1: " + "; ".join(_withhold(e) for e in errors[:_SHOWN_ERRORS]) + more
+    return _summary(Code.INVALID_STIX, "invalid STIX 2.1: ", problems)
 
 
-def check_personal_data(obj: dict[str, Any], ctx: CheckContext) -> str | None:
+def check_personal_data(obj: dict[str, Any], ctx: CheckContext) -> Problem | None:
     """Raw personal values, unless the collection allows them."""
     if ctx.collection.allow_personal_data:
         return None
-    reasons = scan_object(obj)
-    if not reasons:
+    problems = scan_object(obj)
+    if not problems:
         return None
-    return ("personal data in clear is refused here: " + "; ".join(reasons)
-            + " (send keyed pseudonyms instead: POST pseudonyms/ under the API root makes them)")
+    return _summary(Code.PERSONAL_DATA, "personal data in clear is refused here: ", problems,
+                    " (send keyed pseudonyms instead: POST pseudonyms/ under the API root makes them)")
 
 
 def _marking_refs(obj: dict[str, Any]) -> set[str]:
@@ -77,19 +71,19 @@ def _marking_refs(obj: dict[str, Any]) -> set[str]:
     if isinstance(granular, list):
         found.update(gm["marking_ref"] for gm in granular
                      if isinstance(gm, dict) and isinstance(gm.get("marking_ref"), str))
-    return {r for r in found if r not in TLP_LEVEL_BY_ID}
+    return {r for r in found if r not in TLP_LEVEL_BY_ID and is_stix_id(r, "marking-definition")}
 
 
 def make_marking_check(store: Store) -> ObjectCheck:
     """The markings check: TLP ceiling, and unknown marking definitions refused."""
 
-    def check(obj: dict[str, Any], ctx: CheckContext) -> str | None:
+    def check(obj: dict[str, Any], ctx: CheckContext) -> Problem | None:
         level = ctx.cache.get("max_tlp_level")
         if level is None:
             level = ctx.cache["max_tlp_level"] = tlp_level(ctx.collection.max_tlp)
-        reason = check_markings(obj, level)
-        if reason is None or not reason.startswith("unknown marking definition"):
-            return reason
+        problem = check_markings(obj, level)
+        if problem is None or problem.code != Code.UNKNOWN_MARKING:
+            return problem
         # Rare path: the object uses a marking definition that is not TLP.
         refs = _marking_refs(obj)
         known: set[str] = ctx.cache.setdefault("stored_markings", set())

@@ -3,16 +3,30 @@
 In a collection with ``require_signatures``, each object must carry a valid signature by the
 submitting party's registered key, and name that party in ``created_by_ref``. A peer hub may
 relay objects created by others; then the creator's own signature must verify.
+
+Refusals are :class:`~hub.common.problems.Problem` values: ``not-signed``,
+``malformed-signature``, ``not-the-submitter``, ``wrong-signer`` and ``bad-signature`` (a key
+unknown, revoked or expired, or a signature that does not verify). Their messages repeat only
+well-formed identity ids, key ids and timestamps, and the signing library's account of a
+malformed signature extension unless that extension holds something that looks like personal
+data.
 """
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from typing import Any
 
-from hub.services.checks import CheckContext
+from hub.common.ids import SCO_TYPES, is_stix_id
+from hub.common.problems import Code, Problem
+from hub.common.quoting import describe
+from hub.services.checks import CheckContext, ObjectCheck, ObjectTransform
 from hub.services.keys import HubSigner, KeyService
-from hub.signing import KeySet, SignatureFormatError, sign_object, signatures_of
-from hub.stix.basics import SCO_TYPES
+from hub.signing import SIGNATURE_EXTENSION_ID, KeySet, SignatureFormatError, sign_object, signatures_of
+from hub.stix.pii import find_pii
+
+_EXT_PATH = f"extensions[{SIGNATURE_EXTENSION_ID!r}]"
+_MAX_DEPTH = 6
 
 
 def _keyset(ctx: CheckContext, keys: KeyService) -> KeySet:
@@ -23,18 +37,53 @@ def _keyset(ctx: CheckContext, keys: KeyService) -> KeySet:
     return ks
 
 
-def make_signature_check(keys: KeyService):  # type: ignore[no-untyped-def]
+def _strings(value: Any, depth: int = 0) -> Iterator[str]:
+    """Every string inside a JSON value, member names included."""
+    if isinstance(value, str):
+        yield value
+    elif depth < _MAX_DEPTH and isinstance(value, list):
+        for item in value:
+            yield from _strings(item, depth + 1)
+    elif depth < _MAX_DEPTH and isinstance(value, dict):
+        for key, item in value.items():
+            yield from _strings(key, depth + 1)
+            yield from _strings(item, depth + 1)
+
+
+def _malformed(obj: dict[str, Any], exc: SignatureFormatError) -> Problem:
+    """The signing library names the member at fault and may quote its value (a signer id, an
+    algorithm): its account is told unless the extension holds obvious personal data."""
+    ext = obj.get("extensions")
+    body = ext.get(SIGNATURE_EXTENSION_ID) if isinstance(ext, dict) else None
+    withheld = ("malformed signature: the signature extension does not have the required shape "
+                "(the details quote a submitted value, so they are not shown here; "
+                "`abusehub verify` tells them)")
+    problem = Problem(Code.MALFORMED_SIGNATURE, f"malformed signature: {exc}", _EXT_PATH,
+                      quotes_value=True, withheld=withheld)
+    if any(find_pii(text) for text in _strings(body)):
+        return problem.without_value()
+    return problem
+
+
+def _identity(value: Any) -> str:
+    """An identity id as a message may show it: well-formed ids only."""
+    return value if is_stix_id(value) else f"({describe(value)}, not an identity id)"
+
+
+def make_signature_check(keys: KeyService) -> ObjectCheck:
     """The per-object check for collections whose policy requires signatures."""
 
-    def check(obj: dict[str, Any], ctx: CheckContext) -> str | None:
+    def check(obj: dict[str, Any], ctx: CheckContext) -> Problem | None:
         if not ctx.collection.require_signatures:
             return None
         try:
             entries = signatures_of(obj)
         except SignatureFormatError as exc:
-            return f"malformed signature: {exc}"
+            return _malformed(obj, exc)
         if not entries:
-            return "not signed: this collection requires each object to be signed by its submitter"
+            return Problem(Code.NOT_SIGNED,
+                           "not signed: this collection requires each object to be signed by its submitter",
+                           _EXT_PATH)
         party = ctx.principal.party
         creator = obj.get("created_by_ref")
         if creator is None and obj.get("type") == "identity":
@@ -45,12 +94,15 @@ def make_signature_check(keys: KeyService):  # type: ignore[no-untyped-def]
         if party.kind == "peer" and creator != party.identity_id:
             # A relaying hub forwards what others created: their signature must verify.
             wanted, role = creator, "its creator"
-            if creator is not None and not isinstance(creator, str):
-                return "created_by_ref must be an identity id"
+            if creator is not None and not is_stix_id(creator, "identity"):
+                return Problem(Code.INVALID_ID, "created_by_ref must be an identity id",
+                               "created_by_ref")
         else:
             if creator != party.identity_id:
-                return (f"created_by_ref {creator!r} is not the submitter's identity {party.identity_id}: "
-                        "nobody may submit in another organisation's name")
+                return Problem(Code.NOT_THE_SUBMITTER,
+                               f"created_by_ref {_identity(creator)} is not the submitter's identity "
+                               f"{party.identity_id}: nobody may submit in another organisation's name",
+                               "created_by_ref")
             wanted, role = party.identity_id, "the submitter"
         if wanted is None:
             # A relayed observable names no creator: a signature by any registered party must verify.
@@ -59,8 +111,10 @@ def make_signature_check(keys: KeyService):  # type: ignore[no-untyped-def]
         else:
             candidates = [e for e in entries if e.signer == wanted]
         if not candidates:
+            # Signers passed signatures_of: each is a well-formed identity id.
             signers = ", ".join(sorted({e.signer for e in entries}))
-            return f"signer is not {role}: signed by {signers}, expected {wanted}"
+            return Problem(Code.WRONG_SIGNER, f"signer is not {role}: signed by {signers}, expected {wanted}",
+                           _EXT_PATH)
         keyset = _keyset(ctx, keys)
         reasons = []
         for entry in candidates:
@@ -68,12 +122,13 @@ def make_signature_check(keys: KeyService):  # type: ignore[no-untyped-def]
             if reason is None:
                 return None
             reasons.append(reason)
-        return reasons[0]
+        # The key set's reasons name key ids, identities, parties and timestamps it holds.
+        return Problem(Code.BAD_SIGNATURE, reasons[0], _EXT_PATH)
 
     return check
 
 
-def make_countersign(signer: HubSigner):  # type: ignore[no-untyped-def]
+def make_countersign(signer: HubSigner) -> ObjectTransform:
     """The transform that adds the hub's signature to what a countersigning collection accepts."""
 
     def countersign(obj: dict[str, Any], ctx: CheckContext) -> dict[str, Any]:

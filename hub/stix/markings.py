@@ -13,12 +13,18 @@ Both map onto one order, from least to most restrictive::
 
 A collection allows a maximum level; :func:`check_markings` refuses an object above it, and
 refuses any marking-definition id that is neither TLP nor known to the hub (fail closed: a
-marking we do not understand may forbid what we are about to do with the object).
+marking we do not understand may forbid what we are about to do with the object). Its refusals
+are :class:`~hub.common.problems.Problem` values with the codes ``tlp-above-ceiling``,
+``unknown-marking``, ``tlp-definition-mismatch`` and ``invalid-marking-ref``; they quote only
+well-formed marking-definition ids, never a submitted value of another kind.
 """
 
 from __future__ import annotations
 
 from typing import Any, Final
+
+from hub.common.ids import is_stix_id
+from hub.common.problems import Code, Problem
 
 __all__ = [
     "CLEAR",
@@ -175,14 +181,17 @@ def check_markings(
     obj: dict[str, Any],
     max_level: int,
     known_marking_ids: frozenset[str] | set[str] = frozenset(),
-) -> str | None:
+) -> Problem | None:
     """Why ``obj`` may not enter a collection allowing at most TLP ``max_level``; None if it may.
 
     Looks at ``object_marking_refs`` and ``granular_markings[*].marking_ref``. Refused:
 
-    - a TLP marking above ``max_level``;
-    - a marking-definition id that is neither TLP nor in ``known_marking_ids`` (fail closed);
-    - a marking-definition object reusing a TLP id with a different TLP level.
+    - a TLP marking above ``max_level`` (``tlp-above-ceiling``);
+    - a marking-definition id that is neither TLP nor in ``known_marking_ids`` (fail closed,
+      ``unknown-marking``);
+    - a marking-definition object reusing a TLP id with a different TLP level
+      (``tlp-definition-mismatch``);
+    - a reference that is not a marking-definition id (``invalid-marking-ref``).
 
     A TLP marking-definition object itself passes whatever the maximum: defining TLP:RED is
     not TLP:RED content. An object without markings passes (whether unmarked objects are
@@ -190,36 +199,52 @@ def check_markings(
     """
     if obj.get("type") == "marking-definition" and obj.get("id") in TLP_LEVEL_BY_ID:
         if not _tlp_definition_is_faithful(obj):
-            return f"{obj['id']} is a TLP marking definition id with a different definition: refused"
+            return Problem(Code.TLP_DEFINITION_MISMATCH,
+                           f"{obj['id']} is a TLP marking definition id with a different definition: "
+                           "refused", "id")
         return None
 
-    refs: list[tuple[str, Any]] = []
+    refs: list[tuple[str, str, Any]] = []  # (what holds it, its path, the reference)
     object_refs = obj.get("object_marking_refs")
     if object_refs is not None:
         if not isinstance(object_refs, list):
-            return "object_marking_refs must be a list of marking-definition ids"
-        refs.extend(("object_marking_refs", r) for r in object_refs)
+            return Problem(Code.INVALID_MARKING_REF,
+                           "object_marking_refs must be a list of marking-definition ids",
+                           "object_marking_refs")
+        refs.extend(("object_marking_refs", f"object_marking_refs[{i}]", r)
+                    for i, r in enumerate(object_refs))
     granular = obj.get("granular_markings")
     if granular is not None:
         if not isinstance(granular, list):
-            return "granular_markings must be a list"
+            return Problem(Code.INVALID_MARKING_REF, "granular_markings must be a list",
+                           "granular_markings")
         for i, gm in enumerate(granular):
             if not isinstance(gm, dict):
-                return f"granular_markings[{i}] must be an object"
+                return Problem(Code.INVALID_MARKING_REF, f"granular_markings[{i}] must be an object",
+                               f"granular_markings[{i}]")
             if "marking_ref" in gm:
-                refs.append((f"granular_markings[{i}].marking_ref", gm["marking_ref"]))
+                where = f"granular_markings[{i}].marking_ref"
+                refs.append((where, where, gm["marking_ref"]))
             # A granular marking with "lang" only carries no marking-definition.
 
     highest = -1
-    for where, ref in refs:
-        if not isinstance(ref, str) or not ref.startswith("marking-definition--"):
-            return f"{where} must hold marking-definition ids"
+    highest_where = ""
+    for holder, where, ref in refs:
+        if not is_stix_id(ref, "marking-definition"):
+            # Named by where it is, not by its value: it may be anything.
+            return Problem(Code.INVALID_MARKING_REF, f"{holder} must hold marking-definition ids",
+                           where)
         level = TLP_LEVEL_BY_ID.get(ref)
         if level is None:
             if ref not in known_marking_ids:
-                return f"unknown marking definition {ref}: refused (fail closed)"
+                # A well-formed id: quoting it repeats nothing personal.
+                return Problem(Code.UNKNOWN_MARKING,
+                               f"unknown marking definition {ref}: refused (fail closed)", where)
             continue
-        highest = max(highest, level)
+        if level > highest:
+            highest, highest_where = level, where
     if highest > max_level:
-        return f"object is {level_name(highest)}, collection allows at most {level_name(max_level)}"
+        return Problem(Code.TLP_ABOVE_CEILING,
+                       f"object is {level_name(highest)}, collection allows at most {level_name(max_level)}",
+                       highest_where)
     return None

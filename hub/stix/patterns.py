@@ -6,6 +6,11 @@ abuse report, a single equality comparison ``[type:property = 'string']``, is re
 regular expression whose every match the grammar accepts, and only other patterns are parsed.
 After parsing, the object types and property names the pattern compares are checked the way
 the STIX 2.1 rules for names require (section 3.1 and 9.4).
+
+Problems have the code ``invalid-pattern`` and the property ``pattern``. The parser's messages
+quote pieces of the pattern, which holds submitted values (an address, a URL): those problems
+say so (``quotes_value``), and their ``without_value()`` form says only that the pattern does
+not parse.
 """
 
 from __future__ import annotations
@@ -23,6 +28,8 @@ from stix2patterns.v21.inspector import InspectionListener
 from stix2patterns.v21.validator import DuplicateQualifierTypeError, ValidationListener
 from stix2patterns.validator import run_validator
 
+from hub.common.problems import Code, Problem
+
 __all__ = ["pattern_errors", "SUPPORTED_PATTERN_VERSIONS"]
 
 #: Versions of the STIX pattern language the hub can check.
@@ -35,12 +42,24 @@ _NOT_BOOL = r"(?!(?:true|false)[.:= !])"
 _SIMPLE_RE = re.compile(
     rf"^\[ ?{_NOT_BOOL}([a-z][a-z0-9]*(?:-[a-z0-9]+)*)"
     rf":({_NOT_BOOL}[a-z_][a-z0-9_]*(?:\.{_NOT_BOOL}[a-z_][a-z0-9_]*)*)"
-    r" ?(?:=|!=) ?'(?:[^'\\]|\\['\\])*' ?\]$"
+    r" ?(?:=|!=) ?'(?:[^'\\]|\\['\\])*' ?\]\Z"
 )
 
-# The musts of the OASIS validator (and STIX 2.1 section 3.1) for names used in a pattern.
-_TYPE_NAME_RE = re.compile(r"^-?[a-z0-9]+(-[a-z0-9]+)*-?$")
-_PROPERTY_NAME_RE = re.compile(r"^[a-z0-9_]{3,250}$")
+# The musts of the OASIS validator (and STIX 2.1 section 3.1) for names used in a pattern. These
+# are the OASIS validator's own (laxer) rules for what a pattern may name, kept so that the two
+# validators agree on patterns; an object's own type is held to hub.common.ids.is_stix_type.
+_TYPE_NAME_RE = re.compile(r"^-?[a-z0-9]+(-[a-z0-9]+)*-?\Z")
+_PROPERTY_NAME_RE = re.compile(r"^[a-z0-9_]{3,250}\Z")
+_UNPARSED = "pattern: not a valid STIX pattern (the parser's message quotes the pattern, so it is not shown)"
+
+
+def _parser_problem(message: str) -> Problem:
+    return Problem(Code.INVALID_PATTERN, f"pattern: {message}", "pattern", True, _UNPARSED)
+
+
+def _name_problem(kind: str, name: object, of: str = "") -> Problem:
+    return Problem.quoting(Code.INVALID_PATTERN, "pattern", name,
+                           lambda v: f"pattern: {v} is not a valid {kind}{of}")
 
 # Properties of the STIX 2.1 SCOs, by type (section 6); a pattern may name any of them even when
 # shorter than three characters (e.g. file:name is fine, but so is network-traffic:src_ref.value).
@@ -89,23 +108,27 @@ _SCO_PROPERTIES: dict[str, frozenset[str]] = {
 }
 
 
-def _names_errors(comparisons: dict[str, list[tuple[list[object], str, str]]]) -> list[str]:
+def _names_errors(comparisons: dict[str, list[tuple[list[object], str, str]]]) -> list[Problem]:
     """Check the object types and first property names a pattern compares."""
-    errors: list[str] = []
+    errors: list[Problem] = []
     for obj_type, exprs in comparisons.items():
         known = _SCO_PROPERTIES.get(obj_type)
-        if known is None and (not _TYPE_NAME_RE.match(obj_type) or not 3 <= len(obj_type) <= 250):
-            errors.append(f"pattern: {obj_type!r} is not a valid object type name")
+        type_ok = known is not None or (_TYPE_NAME_RE.match(obj_type) is not None
+                                        and 3 <= len(obj_type) <= 250)
+        if not type_ok:
+            errors.append(_name_problem("object type name", obj_type))
         for path, _op, _value in exprs:
             prop = path[0]
             if known is not None and prop in known:
                 continue
             if not isinstance(prop, str) or not _PROPERTY_NAME_RE.match(prop):
-                errors.append(f"pattern: {prop!r} is not a valid property name of {obj_type!r}")
+                # The type is named only when it is a valid name (else it was quoted above).
+                of = f" of {obj_type!r}" if type_ok else ""
+                errors.append(_name_problem("property name", prop, of))
     return errors
 
 
-def _parse_21(pattern: str) -> list[str]:
+def _parse_21(pattern: str) -> list[Problem]:
     """Parse with the STIX 2.1 grammar once and run the same checks as stix2patterns."""
     listener = STIXPatternErrorListener()
     lexer = STIXPatternLexer(InputStream(pattern))
@@ -114,26 +137,27 @@ def _parse_21(pattern: str) -> list[str]:
     parser.removeErrorListeners()
     parser.addErrorListener(listener)
     tree = parser.pattern()
-    errors = [f"pattern: {e}" for e in listener.err_strings]
+    errors = [_parser_problem(e) for e in listener.err_strings]
     if not errors:
         inspection = InspectionListener()
         ParseTreeWalker.DEFAULT.walk(inspection, tree)
         data = inspection.pattern_data()
-        errors.extend(f"pattern: {e}" for e in object_validator.verify_object(data))
+        errors.extend(_parser_problem(e) for e in object_validator.verify_object(data))
         try:
             ParseTreeWalker.DEFAULT.walk(ValidationListener(), tree)
         except DuplicateQualifierTypeError as e:
-            errors.append(f"pattern: {e}")
+            errors.append(_parser_problem(str(e)))
         if not errors:
             errors.extend(_names_errors(data.comparisons))
     if not brackets_check(pattern):
-        errors.insert(0, "pattern: the pattern is missing square brackets")
+        errors.insert(0, Problem(Code.INVALID_PATTERN, "pattern: the pattern is missing square brackets",
+                                 "pattern"))
     return errors
 
 
 @lru_cache(maxsize=65536)
-def pattern_errors(pattern: str, version: str = "2.1") -> tuple[str, ...]:
-    """Return the errors of a STIX pattern (empty if valid), cached by ``(pattern, version)``.
+def pattern_errors(pattern: str, version: str = "2.1") -> tuple[Problem, ...]:
+    """Return the problems of a STIX pattern (empty if valid), cached by ``(pattern, version)``.
 
     ``version`` is the indicator's ``pattern_version`` (STIX 2.1 section 4.7); "2.0" patterns are
     checked with the STIX 2.0 grammar.
@@ -148,4 +172,4 @@ def pattern_errors(pattern: str, version: str = "2.1") -> tuple[str, ...]:
             return tuple(_names_errors({obj_type: [([first], "=", "")]}))
         return tuple(_parse_21(pattern))
     # STIX 2.0 grammar: rare on a 2.1 hub; use the library's own entry point.
-    return tuple(f"pattern: {e}" for e in run_validator(pattern, version))
+    return tuple(_parser_problem(e) for e in run_validator(pattern, version))

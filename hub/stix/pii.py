@@ -6,8 +6,13 @@ IBANs in free text, an ``email-addr`` object at all, and raw values where the Ia
 extension wants pseudonyms. It cannot recognise names or postal addresses in prose; the builder
 (:mod:`hub.stix.report`) is what keeps those out.
 
-Every reason names the property and the *kind* of value found, never the value: reasons are
-returned to the submitter in a TAXII status resource and may be logged.
+Every problem (:class:`~hub.common.problems.Problem`, code ``personal-data``) names the property
+and the *kind* of value found, never the value: reasons are returned to the submitter in a TAXII
+status resource and may be logged.
+
+Digits of other scripts (``"４１５"``, ``"٤١١١"``) are read as the ASCII digits they stand for
+before anything is searched, so a number written in them is found like any other; the patterns
+below then spell ``[0-9]``.
 
 Cost: :func:`find_pii` first checks for an ``@`` or at least seven digits, which almost all
 text of a STIX object lacks, before running any regular expression. The phone matcher (about
@@ -19,12 +24,14 @@ pre-filter to the matcher's own verdicts over every region's example numbers.
 from __future__ import annotations
 
 import re
+import unicodedata
 from collections.abc import Iterator
 from typing import Any
 
 from phonenumbers import Leniency, PhoneNumberMatcher
 
-from hub.pseudonyms import PSEUDONYM_RE, iban_is_valid, luhn_is_valid
+from hub.common.problems import Code, Problem
+from hub.pseudonyms import PERSONAL_KINDS, PSEUDONYM_RE, iban_is_valid, luhn_is_valid
 from hub.stix.extensions import IAAS_ACCOUNT_EXTENSION_ID
 
 __all__ = ["EMAIL", "PHONE", "PAYMENT_CARD", "IBAN", "find_pii", "scan_object"]
@@ -49,23 +56,23 @@ _EMAIL_RE = re.compile(
 _STRUCTURED_RE = re.compile(
     r"""
       [0-9A-Fa-f]{8}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{12}  # UUID, STIX id
-    | \d{4}-\d{2}-\d{2}                                           # ISO date ...
-      (?:[T\ ]\d{2}:\d{2}(?::\d{2}(?:[.,]\d+)?)?(?:Z|[+-]\d{2}:?\d{2})?)?  # ... and time
+    | [0-9]{4}-[0-9]{2}-[0-9]{2}                                   # ISO date ...
+      (?:[T\ ][0-9]{2}:[0-9]{2}(?::[0-9]{2}(?:[.,][0-9]+)?)?(?:Z|[+-][0-9]{2}:?[0-9]{2})?)?  # ... and time
     | (?<![0-9A-Za-z])(?=[0-9A-Fa-f]*[A-Fa-f])[0-9A-Fa-f]{16,}(?![0-9A-Za-z])  # hex digest
     | (?<![0-9A-Za-z:])[0-9A-Fa-f]{0,4}(?::[0-9A-Fa-f]{0,4}){2,7}         # IPv6, MAC, hh:mm:ss
-      (?:/\d{1,3})?
-    | (?<![\d.])\d{1,3}(?:\.\d{1,3}){3}(?::\d{1,5})?(?:/\d{1,2})?(?![\d.])  # IPv4[:port][/len]
+      (?:/[0-9]{1,3})?
+    | (?<![0-9.])[0-9]{1,3}(?:\.[0-9]{1,3}){3}(?::[0-9]{1,5})?(?:/[0-9]{1,2})?(?![0-9.])  # IPv4[:port][/len]
     """,
     re.VERBOSE,
 )
 # Dotted numbers: versions ("10.0.19041.1234", "2.10.3") are blanked, but a North American
 # phone number written "415.555.2671" (three groups of 3+ digits) is not.
-_DOTTED_RE = re.compile(r"(?<![\d.])\d+(?:\.\d+){2,}(?![\d.])")
+_DOTTED_RE = re.compile(r"(?<![0-9.])[0-9]+(?:\.[0-9]+){2,}(?![0-9.])")
 _MASK = ";"
 
-_CARD_RE = re.compile(r"(?<![0-9A-Za-z])[2-6]\d{3}(?:[ -]?\d){9,15}(?![0-9A-Za-z])")
+_CARD_RE = re.compile(r"(?<![0-9A-Za-z])[2-6][0-9]{3}(?:[ -]?[0-9]){9,15}(?![0-9A-Za-z])")
 _IBAN_RE = re.compile(
-    r"(?<![0-9A-Za-z])[A-Z]{2}\d{2}(?: ?[A-Z0-9]{4}){2,7}(?: ?[A-Z0-9]{1,4})?(?![0-9A-Za-z])"
+    r"(?<![0-9A-Za-z])[A-Z]{2}[0-9]{2}(?: ?[A-Z0-9]{4}){2,7}(?: ?[A-Z0-9]{1,4})?(?![0-9A-Za-z])"
 )
 _SEP_RE = re.compile(r"[ -]")
 
@@ -76,8 +83,19 @@ _PHONE_PUNCTUATION = (
     "-x\u2010-\u2015\u2212\u30FC\uFF0D-\uFF0F \u00A0\u00AD\u200B\u2060\u3000()"
     "\uFF08\uFF09\uFF3B\uFF3D.\\[\\]/~\u2053\u223C\uFF5E"
 )
-_PHONE_RUN_RE = re.compile(rf"\d(?:[{_PHONE_PUNCTUATION}]{{0,4}}\d)*")
-_NOT_DIGIT_RE = re.compile(r"\D")
+_PHONE_RUN_RE = re.compile(rf"[0-9](?:[{_PHONE_PUNCTUATION}]{{0,4}}[0-9])*")
+_NOT_DIGIT_RE = re.compile(r"[^0-9]")
+# A decimal digit of another script: in a str pattern \d is any Unicode decimal digit (Nd).
+_OTHER_DIGIT_RE = re.compile(r"(?![0-9])\d")
+
+
+def _ascii_digit(match: re.Match[str]) -> str:
+    return str(unicodedata.decimal(match.group(0)))
+
+
+def _with_ascii_digits(text: str) -> str:
+    """``text`` with every decimal digit of another script replaced by its ASCII digit."""
+    return text if text.isascii() else _OTHER_DIGIT_RE.sub(_ascii_digit, text)
 _PLUS_CHARS = ("+", "\uFF0B")
 
 
@@ -153,6 +171,7 @@ def find_pii(text: str) -> list[str]:
     """
     if not isinstance(text, str) or not text:
         return []
+    text = _with_ascii_digits(text)
     has_at = "@" in text
     if not has_at and sum(map(text.count, _DIGITS)) < _MIN_DIGITS:
         return []
@@ -200,41 +219,61 @@ def _custom_strings(value: Any, path: str, depth: int = 0) -> Iterator[tuple[str
             yield from _custom_strings(item, f"{path}[{i}]", depth + 1)
     elif isinstance(value, dict):
         for key, item in value.items():
-            yield from _custom_strings(item, f"{path}.{key}", depth + 1)
+            # Member names are text too, and a path repeats one only when it is not personal.
+            personal_key = bool(find_pii(key))
+            if personal_key:
+                yield f"{path} (a member name)", key
+            yield from _custom_strings(item, f"{path}.{'(a member name)' if personal_key else key}",
+                                       depth + 1)
 
 
-def _check_pseudonym(value: Any, path: str) -> str | None:
+_EXT_PATH = f"extensions[{IAAS_ACCOUNT_EXTENSION_ID!r}]"
+
+
+def _personal(path: str, message: str) -> Problem:
+    return Problem(Code.PERSONAL_DATA, message, path)
+
+
+def _check_pseudonym(value: Any, path: str) -> Problem | None:
     if isinstance(value, str) and PSEUDONYM_RE.match(value):
         return None
     if isinstance(value, list) and value and all(
         isinstance(v, str) and PSEUDONYM_RE.match(v) for v in value
     ):
         return None
-    return f"{path} is not a pseudonym: raw personal values are refused"
+    return _personal(f"{_EXT_PATH}.{path}", f"{path} is not a pseudonym: raw personal values are refused")
 
 
-def _scan_iaas_extension(ext: Any) -> list[str]:
+def _scan_iaas_extension(ext: Any) -> list[Problem]:
     if not isinstance(ext, dict):
         return []
-    reasons: list[str] = []
+    problems: list[Problem] = []
     if "provider_account_pseudonym" in ext:
-        reason = _check_pseudonym(ext["provider_account_pseudonym"], "provider_account_pseudonym")
-        if reason:
-            reasons.append(reason)
+        problem = _check_pseudonym(ext["provider_account_pseudonym"], "provider_account_pseudonym")
+        if problem:
+            problems.append(problem)
     pseudonyms = ext.get("pseudonyms")
     if pseudonyms is not None:
         if not isinstance(pseudonyms, dict):
-            reasons.append("pseudonyms must be an object of pseudonyms: raw personal values are refused")
+            problems.append(_personal(f"{_EXT_PATH}.pseudonyms", "pseudonyms must be an object of "
+                                                                 "pseudonyms: raw personal values are refused"))
         else:
             for kind, value in pseudonyms.items():
-                reason = _check_pseudonym(value, f"pseudonyms.{kind}")
-                if reason:
-                    reasons.append(reason)
-    return reasons
+                # A member name is named only when it is one of the kinds: anything else may be
+                # a value put where a kind belongs (the validator refuses unknown kinds).
+                name = kind if kind in PERSONAL_KINDS else "(a member that is not a kind)"
+                problem = _check_pseudonym(value, f"pseudonyms.{name}")
+                if problem:
+                    problems.append(problem)
+    return problems
 
 
-def scan_object(obj: dict[str, Any]) -> list[str]:
-    """Reasons to refuse a STIX object for carrying personal data in clear (empty: none found).
+def scan_object(obj: dict[str, Any]) -> list[Problem]:
+    """Why to refuse a STIX object for carrying personal data in clear (empty: none found).
+
+    Each :class:`~hub.common.problems.Problem` has the code ``personal-data``, the property where
+    the value was found, and a message naming the property and the kind of value, never the
+    value (``str()`` of a problem is that message).
 
     Looks at free text (``name``, ``description``, ``abstract``, ``content``, ``explanation``,
     ``labels``, ``external_references[*].description``, every string inside ``x_`` custom
@@ -245,12 +284,12 @@ def scan_object(obj: dict[str, Any]) -> list[str]:
     """
     if not isinstance(obj, dict):
         return []
-    reasons: list[str] = []
+    problems: list[Problem] = []
 
     def scan(path: str, text: Any, verb: str = "contains") -> None:
         if isinstance(text, str):
             for kind in find_pii(text):
-                reasons.append(f"{path} {verb} {kind}")
+                problems.append(_personal(path, f"{path} {verb} {kind}"))
 
     for prop in _TEXT_PROPERTIES:
         scan(prop, obj.get(prop))
@@ -271,11 +310,11 @@ def scan_object(obj: dict[str, Any]) -> list[str]:
     obj_type = obj.get("type")
     if obj_type == "email-addr" and obj.get("value"):
         # The whole object is personal data: there is nothing to scan, only to refuse.
-        reasons.append("email-addr object carries an e-mail address in clear")
+        problems.append(_personal("value", "email-addr object carries an e-mail address in clear"))
     elif obj_type == "user-account":
         for prop in _USER_ACCOUNT_PROPERTIES:
             scan(prop, obj.get(prop), "looks like")
     extensions = obj.get("extensions")
     if isinstance(extensions, dict) and IAAS_ACCOUNT_EXTENSION_ID in extensions:
-        reasons.extend(_scan_iaas_extension(extensions[IAAS_ACCOUNT_EXTENSION_ID]))
-    return list(dict.fromkeys(reasons))
+        problems.extend(_scan_iaas_extension(extensions[IAAS_ACCOUNT_EXTENSION_ID]))
+    return list(dict.fromkeys(problems))

@@ -38,7 +38,7 @@ import re
 import uuid
 from collections.abc import Mapping, Sequence
 from dataclasses import MISSING, dataclass, field, fields
-from datetime import date, datetime, timedelta, timezone
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -46,6 +46,7 @@ import orjson
 
 from hub.common.errors import BadRequest
 from hub.common.ids import is_stix_id
+from hub.common.timestamps import format_timestamp_ms
 from hub.pseudonyms import (
     PERSONAL_KINDS,
     InvalidPersonalValue,
@@ -109,8 +110,9 @@ assert set(ABUSE_TYPE_INFRASTRUCTURE) == set(ABUSE_TYPE_OV)
 
 # A fixed created/modified for identity objects (see the module docstring).
 _IDENTITY_TIMESTAMP = "2020-01-01T00:00:00.000Z"
-_LABEL_RE = re.compile(r"^(?!-)[a-z0-9-]{1,63}(?<!-)$")
-_TLD_RE = re.compile(r"^(?:[a-z]{2,63}|xn--[a-z0-9-]{1,59})$")
+# Anchored with \Z: $ also matches before a final newline.
+_LABEL_RE = re.compile(r"^(?!-)[a-z0-9-]{1,63}(?<!-)\Z")
+_TLD_RE = re.compile(r"^(?:[a-z]{2,63}|xn--[a-z0-9-]{1,59})\Z")
 _MAX_VALIDITY_DAYS = 3650
 # Raw values shorter than this are not searched for in the output: a short name such as "Li"
 # would be "found" inside ordinary words.
@@ -130,8 +132,7 @@ class InvalidReportFacts(BadRequest, ValueError):
 
 def format_timestamp(dt: datetime) -> str:
     """A STIX timestamp with millisecond precision: ``2024-05-01T12:00:00.000Z``."""
-    dt = dt.astimezone(timezone.utc)
-    return dt.strftime("%Y-%m-%dT%H:%M:%S") + f".{dt.microsecond // 1000:03d}Z"
+    return format_timestamp_ms(dt)
 
 
 def deterministic_sco_id(sco_type: str, contributing: Mapping[str, Any]) -> str:
@@ -186,7 +187,7 @@ def classify_resource(value: str) -> tuple[str, str]:
         return ("ipv4-addr" if addr.version == 4 else "ipv6-addr"), str(addr)
     except ValueError:
         if "/" in text or ":" in text:
-            raise ValueError("not a valid IP address or CIDR block (host bits must be zero)")
+            raise ValueError("not a valid IP address or CIDR block (host bits must be zero)") from None
     name = _domain(text)
     if name is None:
         raise ValueError("not an IP address, CIDR block, domain name or URL")
@@ -208,9 +209,9 @@ def _coerce_datetime(value: Any, name: str, problems: list[str]) -> datetime | N
         if value.tzinfo is None:
             problems.append(f"{name} must include a time zone (e.g. 2024-05-01T12:00:00Z)")
             return None
-        return value.astimezone(timezone.utc)
+        return value.astimezone(UTC)
     if isinstance(value, date):
-        return datetime(value.year, value.month, value.day, tzinfo=timezone.utc)
+        return datetime(value.year, value.month, value.day, tzinfo=UTC)
     if isinstance(value, str):
         text = value.strip()
         if text.endswith(("Z", "z")):
@@ -481,7 +482,7 @@ def build_report(
     ``valid_from``; ``valid_until`` is ``indicator_validity_days`` later. Raises
     :class:`InvalidReportFacts` if a raw personal value would reach the output.
     """
-    now_dt = (now or datetime.now(timezone.utc)).astimezone(timezone.utc)
+    now_dt = (now or datetime.now(UTC)).astimezone(UTC)
     now_dt = now_dt.replace(microsecond=now_dt.microsecond // 1000 * 1000)
     ts = format_timestamp(now_dt)
     provider = facts.provider_identity_id
@@ -539,7 +540,7 @@ def build_report(
         ext["action_taken_at"] = format_timestamp(facts.action_taken_at)
     if facts.confidence is not None:
         ext["confidence"] = facts.confidence
-    account = {
+    account: dict[str, Any] = {
         "type": "user-account",
         "spec_version": "2.1",
         "account_type": "cloud-iaas",
@@ -667,7 +668,7 @@ def build_sighting(
     if problems:
         raise InvalidReportFacts(problems)
 
-    now_dt = (now or datetime.now(timezone.utc)).astimezone(timezone.utc)
+    now_dt = (now or datetime.now(UTC)).astimezone(UTC)
     sighting = _sdo_common("sighting", format_timestamp(now_dt), sighted_by_ref, markings)
     sighting.update(sighting_of_ref=indicator_id, where_sighted_refs=where, count=count)
     if first is not None:

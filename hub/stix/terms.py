@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from hub.common.ids import is_stix_id
 from hub.pseudonyms import PSEUDONYM_RE
 from hub.stix.extensions import IAAS_ACCOUNT_EXTENSION_ID
 
@@ -23,5 +24,5 @@ def index_terms(obj: dict[str, Any]) -> tuple[tuple[str, str], ...]:
     elif kind == "report":
         refs = obj.get("object_refs")
         if isinstance(refs, list):
-            out += [("ref", r) for r in refs if isinstance(r, str)]
+            out += [("ref", r) for r in refs if is_stix_id(r)]
     return tuple(dict.fromkeys(out))

@@ -1,8 +1,13 @@
 """Full STIX 2.1 validation of one object, fast enough for the ingest path.
 
-:func:`validate` returns every error of an object as a message that names the property and the
-problem; an empty list means the object is valid. It builds on :func:`hub.stix.basics.check_basics`
-(id, type, spec_version, created/modified) and adds, for the object types an abuse report uses
+:func:`validate` returns every error of an object as a :class:`~hub.common.problems.Problem`
+with a stable code, the property at fault and a message that names both (``str()`` of a problem
+is its message); an empty list means the object is valid. A message may quote the bad value
+back (a malformed URL, a language tag): such problems say so (``quotes_value``) and carry the
+same sentence with the value described instead (``without_value()``), for the places where
+submitted values must not be repeated. Well-formed ids, timestamps and type names are quoted
+freely. It builds on :func:`hub.stix.basics.check_basics` (id, type, spec_version,
+created/modified) and adds, for the object types an abuse report uses
 (identity, user-account with the IaaS-account extension, infrastructure, ipv4-addr, ipv6-addr,
 domain-name, url, indicator, relationship, report, sighting, marking-definition,
 extension-definition, note):
@@ -31,11 +36,11 @@ from typing import Any
 
 import idna  # IDNA 2008, as the OASIS schema's "idn-hostname" format; installed with requests
 
-from hub.common.errors import InvalidValue
-from hub.common.ids import STIX_ID_RE, UUID_PATTERN
+from hub.common.ids import id_type, is_stix_id, uuid_version
+from hub.common.problems import Code, Problem
 from hub.common.quoting import json_type as _tn
-from hub.common.timestamps import parse_timestamp_us
-from hub.stix.basics import SCO_TYPES, check_basics
+from hub.common.timestamps import InvalidTimestamp, fraction_digits, parse_timestamp_us
+from hub.stix.basics import SCO_TYPES, InvalidObject, check_basics
 from hub.stix.extensions import IAAS_ACCOUNT_EXTENSION_ID
 from hub.stix.iaas import check_iaas_extension
 from hub.stix.patterns import SUPPORTED_PATTERN_VERSIONS, pattern_errors
@@ -49,36 +54,35 @@ from hub.stix.vocab import (
 
 __all__ = ["validate", "is_valid"]
 
-Check = Callable[[Any, str, list[str]], None]
+Check = Callable[[Any, str, list[Problem]], None]
 
 # ---------------------------------------------------------------------------------------------
-# Shapes of values.
+# Shapes of values. Identifiers and timestamps are hub.common's grammars (is_stix_id,
+# parse_timestamp_us), the ones every part of the hub uses. Every pattern is anchored with \Z,
+# not $, which also matches before a final newline.
 
-# Same identifier shape as hub.stix.basics (section 2.9): type "--" lower-case RFC 4122 UUID.
-_EXT_DEF_KEY_RE = re.compile(rf"^extension-definition--{UUID_PATTERN}$")
 # Section 6 / 7.3: predefined (and STIX 2.0 style) extension names end in "-ext".
-_PREDEFINED_EXT_RE = re.compile(r"^[a-z][a-z0-9]*(?:-[a-z0-9]+)*-ext$")
+_PREDEFINED_EXT_RE = re.compile(r"^[a-z][a-z0-9]*(?:-[a-z0-9]+)*-ext\Z")
 # Section 3.1: property names are ASCII a-z, 0-9 and "_", 3 to 250 long, starting with a letter.
-_PROPERTY_NAME_RE = re.compile(r"^[a-z][a-z0-9_]{2,249}$")
-_MILLIS_RE = re.compile(r"T[0-9]{2}:[0-9]{2}:[0-9]{2}\.[0-9]{3,}Z$")
-_BINARY_RE = re.compile(r"^(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{4}|[A-Za-z0-9+/]{3}=|[A-Za-z0-9+/]{2}==)$")
-_HEX_RE = re.compile(r"^(?:[a-fA-F0-9]{2})+$")
-_RELATIONSHIP_TYPE_RE = re.compile(r"^[a-z0-9-]+$")
-_SELECTOR_RE = re.compile(r"^(?:[a-z0-9_-]{3,249}(?:\.(?:\[[0-9]+\]|[a-z0-9_-]{1,250}))*|id)$")
-_INDEX_RE = re.compile(r"^\[([0-9]+)\]$")
-_HASH_KEY_RE = re.compile(r"^[a-zA-Z0-9_-]{3,250}$")
+_PROPERTY_NAME_RE = re.compile(r"^[a-z][a-z0-9_]{2,249}\Z")
+_BINARY_RE = re.compile(r"^(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{4}|[A-Za-z0-9+/]{3}=|[A-Za-z0-9+/]{2}==)\Z")
+_HEX_RE = re.compile(r"^(?:[a-fA-F0-9]{2})+\Z")
+_RELATIONSHIP_TYPE_RE = re.compile(r"^[a-z0-9-]+\Z")
+_SELECTOR_RE = re.compile(r"^(?:[a-z0-9_-]{3,249}(?:\.(?:\[[0-9]+\]|[a-z0-9_-]{1,250}))*|id)\Z")
+_INDEX_RE = re.compile(r"^\[([0-9]+)\]\Z")
+_HASH_KEY_RE = re.compile(r"^[a-zA-Z0-9_-]{3,250}\Z")
 _HASH_VALUE_RES = {
-    "MD5": re.compile(r"^[a-fA-F0-9]{32}$"),
-    "SHA-1": re.compile(r"^[a-fA-F0-9]{40}$"),
-    "SHA-256": re.compile(r"^[a-fA-F0-9]{64}$"),
-    "SHA-512": re.compile(r"^[a-fA-F0-9]{128}$"),
-    "SHA3-256": re.compile(r"^[a-fA-F0-9]{64}$"),
-    "SHA3-512": re.compile(r"^[a-fA-F0-9]{128}$"),
-    "SSDEEP": re.compile(r"^[a-zA-Z0-9/+:.]{1,128}$"),
-    "TLSH": re.compile(r"^[a-zA-Z0-9]{70}$"),
+    "MD5": re.compile(r"^[a-fA-F0-9]{32}\Z"),
+    "SHA-1": re.compile(r"^[a-fA-F0-9]{40}\Z"),
+    "SHA-256": re.compile(r"^[a-fA-F0-9]{64}\Z"),
+    "SHA-512": re.compile(r"^[a-fA-F0-9]{128}\Z"),
+    "SHA3-256": re.compile(r"^[a-fA-F0-9]{64}\Z"),
+    "SHA3-512": re.compile(r"^[a-fA-F0-9]{128}\Z"),
+    "SSDEEP": re.compile(r"^[a-zA-Z0-9/+:.]{1,128}\Z"),
+    "TLSH": re.compile(r"^[a-zA-Z0-9]{70}\Z"),
 }
-_CVE_RE = re.compile(r"^CVE-[0-9]{4}-(?:0[0-9]{3}|[1-9][0-9]{3,})$")
-_CAPEC_RE = re.compile(r"^CAPEC-[0-9]+$")
+_CVE_RE = re.compile(r"^CVE-[0-9]{4}-(?:0[0-9]{3}|[1-9][0-9]{3,})\Z")
+_CAPEC_RE = re.compile(r"^CAPEC-[0-9]+\Z")
 # RFC 5646 language tag (well-formed, without the irregular grandfathered tags).
 _LANG_RE = re.compile(
     r"^(?:(?:[A-Za-z]{2,3}(?:-[A-Za-z]{3}){0,3}|[A-Za-z]{4,8})"
@@ -86,16 +90,16 @@ _LANG_RE = re.compile(
     r"(?:-(?:[A-Za-z0-9]{5,8}|[0-9][A-Za-z0-9]{3}))*"
     r"(?:-[0-9A-WY-Za-wy-z](?:-[A-Za-z0-9]{2,8})+)*"
     r"(?:-[xX](?:-[A-Za-z0-9]{1,8})+)?"
-    r"|[xX](?:-[A-Za-z0-9]{1,8})+)$"
+    r"|[xX](?:-[A-Za-z0-9]{1,8})+)\Z"
 )
 _IPV4_RE = re.compile(
     r"^(?:(?:25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])\.){3}(?:25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])"
-    r"(?:/(?:3[0-2]|[12]?[0-9]))?$"
+    r"(?:/(?:3[0-2]|[12]?[0-9]))?\Z"
 )
 # RFC 1123 host name, ASCII letters-digits-hyphen labels; anything else goes through IDNA 2008.
 _LDH_NAME_RE = re.compile(
-    r"^(?=.{1,253}\.?$)(?:[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?\.)*"
-    r"[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?\.?$"
+    r"^(?=.{1,253}\.?\Z)(?:[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?\.)*"
+    r"[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?\.?\Z"
 )
 # RFC 3986 section 3: scheme ":" hier-part [ "?" query ] [ "#" fragment ].
 _U = r"A-Za-z0-9\-._~!$&'()*+,;="
@@ -108,9 +112,9 @@ _URI_RE = re.compile(
     rf"|/(?:{_PCHAR}+(?:/{_PCHAR}*)*)?"
     rf"|{_PCHAR}+(?:/{_PCHAR}*)*"
     rf"|)"
-    rf"(?:\?(?:{_PCHAR}|[/?])*)?(?:\#(?:{_PCHAR}|[/?])*)?$"
+    rf"(?:\?(?:{_PCHAR}|[/?])*)?(?:\#(?:{_PCHAR}|[/?])*)?\Z"
 )
-_IPVFUTURE_RE = re.compile(rf"^[vV][0-9A-Fa-f]+\.[{_U}:]+$")
+_IPVFUTURE_RE = re.compile(rf"^[vV][0-9A-Fa-f]+\.[{_U}:]+\Z")
 
 
 def _is_int(value: Any) -> bool:
@@ -119,62 +123,81 @@ def _is_int(value: Any) -> bool:
 
 
 # ---------------------------------------------------------------------------------------------
-# Checks of one property value. Each appends messages naming ``prop`` and returns nothing.
+# Checks of one property value. Each appends problems naming ``prop`` and returns nothing.
 
 
-def _str(value: Any, prop: str, errors: list[str]) -> None:
+def _quoting(code: str, prop: str, value: Any, sentence: Callable[[str], str]) -> Problem:
+    # A message that repeats a submitted value (which may be anything, personal data too).
+    return Problem.quoting(code, prop, value, sentence)
+
+
+def _wrong_type(prop: str, wanted: str, value: Any) -> Problem:
+    return Problem(Code.WRONG_TYPE, f"{prop} must be {wanted}, got {_tn(value)}", prop)
+
+
+def _missing(prop: str, where: str = "", because: str = "") -> Problem:
+    path = f"{where}.{prop}" if where else prop
+    text = f"{where}: missing required property {prop!r}" if where else f"missing required property {prop!r}"
+    return Problem(Code.MISSING_PROPERTY, text + (f" ({because})" if because else ""), path)
+
+
+def _str(value: Any, prop: str, errors: list[Problem]) -> None:
     if not isinstance(value, str):
-        errors.append(f"{prop} must be a string, got {_tn(value)}")
+        errors.append(_wrong_type(prop, "a string", value))
 
 
-def _bool(value: Any, prop: str, errors: list[str]) -> None:
+def _bool(value: Any, prop: str, errors: list[Problem]) -> None:
     if not isinstance(value, bool):
-        errors.append(f"{prop} must be a boolean, got {_tn(value)}")
+        errors.append(_wrong_type(prop, "a boolean", value))
 
 
-def _dict(value: Any, prop: str, errors: list[str]) -> None:
+def _dict(value: Any, prop: str, errors: list[Problem]) -> None:
     if not isinstance(value, dict):
-        errors.append(f"{prop} must be an object, got {_tn(value)}")
+        errors.append(_wrong_type(prop, "an object", value))
 
 
 def _int_range(low: int, high: int) -> Check:
-    def check(value: Any, prop: str, errors: list[str]) -> None:
+    def check(value: Any, prop: str, errors: list[Problem]) -> None:
         if not _is_int(value):
-            errors.append(f"{prop} must be an integer, got {_tn(value)}")
+            errors.append(_wrong_type(prop, "an integer", value))
         elif not low <= value <= high:
-            errors.append(f"{prop} must be between {low} and {high}, got {value!r}")
+            errors.append(_quoting(Code.OUT_OF_RANGE, prop, value,
+                                   lambda v: f"{prop} must be between {low} and {high}, got {v}"))
 
     return check
 
 
-def _timestamp(value: Any, prop: str, errors: list[str]) -> None:
+def _timestamp(value: Any, prop: str, errors: list[Problem]) -> None:
     try:
         parse_timestamp_us(value, prop)
-    except InvalidValue as e:
-        errors.append(str(e))
+    except InvalidTimestamp as e:
+        errors.append(e.problem)  # quotes only a value shaped like a date, never personal data
 
 
-def _str_list(value: Any, prop: str, errors: list[str]) -> None:
+def _str_list(value: Any, prop: str, errors: list[Problem]) -> None:
     # Section 2.7 (list): empty lists are prohibited.
     if not isinstance(value, list) or not value:
-        errors.append(f"{prop} must be a non-empty list of strings, got {_tn(value)}")
+        errors.append(_wrong_type(prop, "a non-empty list of strings", value))
         return
     for i, item in enumerate(value):
         if not isinstance(item, str):
-            errors.append(f"{prop}[{i}] must be a string, got {_tn(item)}")
+            errors.append(_wrong_type(f"{prop}[{i}]", "a string", item))
 
 
-def _ref_problem(value: Any, allowed: frozenset[str] | None, forbidden: frozenset[str]) -> str | None:
+def _ref_problem(value: Any, prop: str, allowed: frozenset[str] | None,
+                 forbidden: frozenset[str]) -> Problem | None:
     if not isinstance(value, str):
-        return f"must be an identifier string, got {_tn(value)}"
-    m = STIX_ID_RE.match(value)
-    if m is None:
-        return f"{value!r} is not an identifier of the form type--uuid"
-    ref_type = m.group(1)
+        return _wrong_type(prop, "an identifier string", value)
+    ref_type = id_type(value)
+    if ref_type is None:
+        return _quoting(Code.INVALID_ID, prop, value,
+                        lambda v: f"{prop} {v} is not an identifier of the form type--uuid")
+    # A well-formed id's type part is a type name: quoting it repeats nothing personal.
     if allowed is not None and ref_type not in allowed:
-        return f"must refer to {' or '.join(sorted(allowed))}, not {ref_type!r}"
+        return Problem(Code.WRONG_REF_TYPE,
+                       f"{prop} must refer to {' or '.join(sorted(allowed))}, not {ref_type!r}", prop)
     if ref_type in forbidden:
-        return f"must not refer to a {ref_type!r}"
+        return Problem(Code.WRONG_REF_TYPE, f"{prop} must not refer to a {ref_type!r}", prop)
     return None
 
 
@@ -182,10 +205,10 @@ def _ref(allowed: set[str] | None = None, forbidden: Collection[str] = ()) -> Ch
     allowed_f = frozenset(allowed) if allowed is not None else None
     forbidden_f = frozenset(forbidden)
 
-    def check(value: Any, prop: str, errors: list[str]) -> None:
-        problem = _ref_problem(value, allowed_f, forbidden_f)
+    def check(value: Any, prop: str, errors: list[Problem]) -> None:
+        problem = _ref_problem(value, prop, allowed_f, forbidden_f)
         if problem is not None:
-            errors.append(f"{prop} {problem}")
+            errors.append(problem)
 
     return check
 
@@ -194,28 +217,29 @@ def _ref_list(allowed: set[str] | None = None, forbidden: Collection[str] = ()) 
     allowed_f = frozenset(allowed) if allowed is not None else None
     forbidden_f = frozenset(forbidden)
 
-    def check(value: Any, prop: str, errors: list[str]) -> None:
+    def check(value: Any, prop: str, errors: list[Problem]) -> None:
         if not isinstance(value, list) or not value:
-            errors.append(f"{prop} must be a non-empty list of identifiers, got {_tn(value)}")
+            errors.append(_wrong_type(prop, "a non-empty list of identifiers", value))
             return
         for i, item in enumerate(value):
-            problem = _ref_problem(item, allowed_f, forbidden_f)
+            problem = _ref_problem(item, f"{prop}[{i}]", allowed_f, forbidden_f)
             if problem is not None:
-                errors.append(f"{prop}[{i}] {problem}")
+                errors.append(problem)
 
     return check
 
 
-def _lang(value: Any, prop: str, errors: list[str]) -> None:
+def _lang(value: Any, prop: str, errors: list[Problem]) -> None:
     if not isinstance(value, str):
-        errors.append(f"{prop} must be a string, got {_tn(value)}")
+        errors.append(_wrong_type(prop, "a string", value))
     elif not _LANG_RE.match(value):
-        errors.append(f"{prop} {value!r} is not an RFC 5646 language tag")
+        errors.append(_quoting(Code.INVALID_VALUE, prop, value,
+                               lambda v: f"{prop} {v} is not an RFC 5646 language tag"))
 
 
-def _uri(value: Any, prop: str, errors: list[str]) -> None:
+def _uri(value: Any, prop: str, errors: list[Problem]) -> None:
     if not isinstance(value, str):
-        errors.append(f"{prop} must be a string, got {_tn(value)}")
+        errors.append(_wrong_type(prop, "a string", value))
         return
     m = _URI_RE.match(value)
     ok = m is not None
@@ -227,52 +251,64 @@ def _uri(value: Any, prop: str, errors: list[str]) -> None:
             except ValueError:
                 ok = False
     if not ok:
-        errors.append(f"{prop} {value!r} is not a URI (RFC 3986)")
+        errors.append(_quoting(Code.INVALID_VALUE, prop, value,
+                               lambda v: f"{prop} {v} is not a URI (RFC 3986)"))
 
 
-def _hashes(value: Any, prop: str, errors: list[str]) -> None:
+def _hashes(value: Any, prop: str, errors: list[Problem]) -> None:
     if not isinstance(value, dict) or not value:
-        errors.append(f"{prop} must be a non-empty object of hash values, got {_tn(value)}")
+        errors.append(_wrong_type(prop, "a non-empty object of hash values", value))
         return
     for algo, digest in value.items():
         if not _HASH_KEY_RE.match(algo):
-            errors.append(f"{prop}: {algo!r} is not a valid hash algorithm name")
-        elif not isinstance(digest, str):
-            errors.append(f"{prop}.{algo} must be a string, got {_tn(digest)}")
-        else:
-            regex = _HASH_VALUE_RES.get(algo)
-            if regex is not None and not regex.match(digest):
-                errors.append(f"{prop}.{algo} is not a valid {algo} value")
+            errors.append(_quoting(Code.INVALID_VALUE, prop, algo,
+                                   lambda v: f"{prop}: {v} is not a valid hash algorithm name"))
+            continue
+        regex = _HASH_VALUE_RES.get(algo)
+        if not isinstance(digest, str):
+            if regex is not None:
+                errors.append(_wrong_type(f"{prop}.{algo}", "a string", digest))
+            else:
+                errors.append(_custom_hash_not_string(prop, algo, digest))
+        elif regex is not None and not regex.match(digest):
+            errors.append(Problem(Code.INVALID_VALUE, f"{prop}.{algo} is not a valid {algo} value",
+                                  f"{prop}.{algo}"))
 
 
-def _kill_chain_phases(value: Any, prop: str, errors: list[str]) -> None:
+def _custom_hash_not_string(prop: str, key: str, digest: Any) -> Problem:
+    # A custom key may be anything (a value put where a key belongs): it is quoted as a value.
+    got = _tn(digest)
+    return _quoting(Code.WRONG_TYPE, prop, key, lambda v: f"{prop}.{v} must be a string, got {got}")
+
+
+def _kill_chain_phases(value: Any, prop: str, errors: list[Problem]) -> None:
     if not isinstance(value, list) or not value:
-        errors.append(f"{prop} must be a non-empty list, got {_tn(value)}")
+        errors.append(_wrong_type(prop, "a non-empty list", value))
         return
     for i, phase in enumerate(value):
         where = f"{prop}[{i}]"
         if not isinstance(phase, dict):
-            errors.append(f"{where} must be an object, got {_tn(phase)}")
+            errors.append(_wrong_type(where, "an object", phase))
             continue
         for key in ("kill_chain_name", "phase_name"):
             if key not in phase:
-                errors.append(f"{where}: missing required property {key!r}")
+                errors.append(_missing(key, where))
             else:
                 _str(phase[key], f"{where}.{key}", errors)
 
 
-def _external_references(value: Any, prop: str, errors: list[str]) -> None:
+def _external_references(value: Any, prop: str, errors: list[Problem]) -> None:
     if not isinstance(value, list) or not value:
-        errors.append(f"{prop} must be a non-empty list, got {_tn(value)}")
+        errors.append(_wrong_type(prop, "a non-empty list", value))
         return
     for i, ref in enumerate(value):
         where = f"{prop}[{i}]"
         if not isinstance(ref, dict):
-            errors.append(f"{where} must be an object, got {_tn(ref)}")
+            errors.append(_wrong_type(where, "an object", ref))
             continue
         source = ref.get("source_name")
         if source is None:
-            errors.append(f"{where}: missing required property 'source_name'")
+            errors.append(_missing("source_name", where))
         else:
             _str(source, f"{where}.source_name", errors)
         for key in ("description", "external_id"):
@@ -284,25 +320,32 @@ def _external_references(value: Any, prop: str, errors: list[str]) -> None:
             _hashes(ref["hashes"], f"{where}.hashes", errors)
         # Section 2.5: at least one of description, url, external_id.
         if not ("description" in ref or "url" in ref or "external_id" in ref):
-            errors.append(f"{where}: needs at least one of 'description', 'url', 'external_id'")
+            errors.append(Problem(Code.PROPERTY_COMBINATION,
+                                  f"{where}: needs at least one of 'description', 'url', 'external_id'",
+                                  where))
         # Section 2.5: the cve and capec sources carry their own identifiers.
         ext_id = ref.get("external_id")
         if source == "cve" and not (isinstance(ext_id, str) and _CVE_RE.match(ext_id)):
-            errors.append(f"{where}.external_id must be a CVE id (CVE-YYYY-NNNN) for source 'cve'")
+            errors.append(Problem(Code.INVALID_VALUE,
+                                  f"{where}.external_id must be a CVE id (CVE-YYYY-NNNN) for source 'cve'",
+                                  f"{where}.external_id"))
         elif source == "capec" and not (isinstance(ext_id, str) and _CAPEC_RE.match(ext_id)):
-            errors.append(f"{where}.external_id must be a CAPEC id (CAPEC-N) for source 'capec'")
+            errors.append(Problem(Code.INVALID_VALUE,
+                                  f"{where}.external_id must be a CAPEC id (CAPEC-N) for source 'capec'",
+                                  f"{where}.external_id"))
 
 
-def _ipv4(value: Any, prop: str, errors: list[str]) -> None:
+def _ipv4(value: Any, prop: str, errors: list[Problem]) -> None:
     if not isinstance(value, str):
-        errors.append(f"{prop} must be a string, got {_tn(value)}")
+        errors.append(_wrong_type(prop, "a string", value))
     elif not _IPV4_RE.match(value):
-        errors.append(f"{prop} {value!r} is not an IPv4 address or CIDR block")
+        errors.append(_quoting(Code.INVALID_VALUE, prop, value,
+                               lambda v: f"{prop} {v} is not an IPv4 address or CIDR block"))
 
 
-def _ipv6(value: Any, prop: str, errors: list[str]) -> None:
+def _ipv6(value: Any, prop: str, errors: list[Problem]) -> None:
     if not isinstance(value, str):
-        errors.append(f"{prop} must be a string, got {_tn(value)}")
+        errors.append(_wrong_type(prop, "a string", value))
         return
     address, slash, prefix = value.partition("/")
     try:
@@ -314,12 +357,13 @@ def _ipv6(value: Any, prop: str, errors: list[str]) -> None:
     except ValueError:
         ok = False
     if not ok:
-        errors.append(f"{prop} {value!r} is not an IPv6 address or CIDR block")
+        errors.append(_quoting(Code.INVALID_VALUE, prop, value,
+                               lambda v: f"{prop} {v} is not an IPv6 address or CIDR block"))
 
 
-def _domain(value: Any, prop: str, errors: list[str]) -> None:
+def _domain(value: Any, prop: str, errors: list[Problem]) -> None:
     if not isinstance(value, str):
-        errors.append(f"{prop} must be a string, got {_tn(value)}")
+        errors.append(_wrong_type(prop, "a string", value))
         return
     if _LDH_NAME_RE.match(value) and "--" not in value:
         return
@@ -327,7 +371,8 @@ def _domain(value: Any, prop: str, errors: list[str]) -> None:
     try:
         idna.encode(value)
     except (idna.IDNAError, UnicodeError, ValueError):
-        errors.append(f"{prop} {value!r} is not a valid domain name")
+        errors.append(_quoting(Code.INVALID_VALUE, prop, value,
+                               lambda v: f"{prop} {v} is not a valid domain name"))
 
 
 # ---------------------------------------------------------------------------------------------
@@ -362,7 +407,7 @@ class _TypeRules:
         required: tuple[str, ...],
         props: dict[str, Check],
         order: tuple[tuple[str, str, bool], ...] = (),
-        extra: Callable[[dict[str, Any], list[str]], None] | None = None,
+        extra: Callable[[dict[str, Any], list[Problem]], None] | None = None,
     ) -> None:
         self.required = required
         self.props = props
@@ -371,42 +416,47 @@ class _TypeRules:
         self.extra = extra
 
 
-def _check_indicator(obj: dict[str, Any], errors: list[str]) -> None:
+def _check_indicator(obj: dict[str, Any], errors: list[Problem]) -> None:
     if obj.get("pattern_type") != "stix" or not isinstance(obj.get("pattern"), str):
         return
     version = obj.get("pattern_version", "2.1")
     if version not in SUPPORTED_PATTERN_VERSIONS:
-        errors.append(
-            f"pattern_version {version!r} is not a STIX pattern version this hub can check "
-            f"({', '.join(SUPPORTED_PATTERN_VERSIONS)})"
-        )
+        errors.append(_quoting(
+            Code.UNSUPPORTED_PATTERN_VERSION, "pattern_version", version,
+            lambda v: f"pattern_version {v} is not a STIX pattern version this hub can check "
+                      f"({', '.join(SUPPORTED_PATTERN_VERSIONS)})"))
         return
     errors.extend(pattern_errors(obj["pattern"], version))
 
 
-def _check_user_account(obj: dict[str, Any], errors: list[str]) -> None:
+def _check_user_account(obj: dict[str, Any], errors: list[Problem]) -> None:
     # Section 6.16 (and the OASIS schema): at least one property beyond the common ones.
     if not any(p in obj for p in _USER_ACCOUNT_PROPS):
-        errors.append("user-account must have at least one user-account property besides "
-                      "type and id (e.g. account_type, user_id, account_login)")
+        errors.append(Problem(Code.MISSING_PROPERTY,
+                              "user-account must have at least one user-account property besides "
+                              "type and id (e.g. account_type, user_id, account_login)"))
     # Section 2.9: an SCO with none of its id contributing properties has a UUIDv4 id.
     if not ("account_type" in obj or "user_id" in obj or "account_login" in obj):
-        obj_id = obj["id"]
-        if obj_id[len("user-account--") + 14] != "4":
-            errors.append("id must be a UUIDv4 when none of account_type, user_id, "
-                          "account_login is present")
+        if uuid_version(obj["id"]) != 4:
+            errors.append(Problem(Code.INVALID_ID, "id must be a UUIDv4 when none of account_type, "
+                                                   "user_id, account_login is present", "id"))
 
 
-def _check_extension_definition(obj: dict[str, Any], errors: list[str]) -> None:
+def _not_extension_type(prop: str, value: Any) -> Problem:
+    return _quoting(Code.NOT_IN_VOCABULARY, prop, value,
+                    lambda v: f"{prop} must be one of {', '.join(sorted(EXTENSION_TYPES))}; got {v}")
+
+
+def _check_extension_definition(obj: dict[str, Any], errors: list[Problem]) -> None:
     types = obj.get("extension_types")
     if isinstance(types, list):
         for i, value in enumerate(types):
             if not isinstance(value, str) or value not in EXTENSION_TYPES:
-                errors.append(f"extension_types[{i}] must be one of "
-                              f"{', '.join(sorted(EXTENSION_TYPES))}; got {value!r}")
+                errors.append(_not_extension_type(f"extension_types[{i}]", value))
         if "extension_properties" in obj and "toplevel-property-extension" not in types:
-            errors.append("extension_properties is only allowed with extension_types "
-                          "'toplevel-property-extension'")
+            errors.append(Problem(Code.PROPERTY_COMBINATION,
+                                  "extension_properties is only allowed with extension_types "
+                                  "'toplevel-property-extension'", "extension_properties"))
 
 
 _USER_ACCOUNT_STR = ("user_id", "credential", "account_login", "account_type", "display_name")
@@ -491,10 +541,11 @@ _RULES: dict[str, _TypeRules] = {
 }
 
 
-def _check_relationship_type(obj: dict[str, Any], errors: list[str]) -> None:
+def _check_relationship_type(obj: dict[str, Any], errors: list[Problem]) -> None:
     value = obj.get("relationship_type")
     if isinstance(value, str) and not _RELATIONSHIP_TYPE_RE.match(value):
-        errors.append(f"relationship_type {value!r} must use only a-z, 0-9 and '-'")
+        errors.append(_quoting(Code.INVALID_VALUE, "relationship_type", value,
+                               lambda v: f"relationship_type {v} must use only a-z, 0-9 and '-'"))
 
 
 _RULES["relationship"].extra = _check_relationship_type
@@ -519,184 +570,220 @@ _MARKING_PROPS: dict[str, Check] = {
 }
 
 
-def _check_marking_definition(obj: dict[str, Any], errors: list[str]) -> None:
+def _check_marking_definition(obj: dict[str, Any], errors: list[Problem]) -> None:
+    # The id passed check_basics: a well-formed id, safe to quote.
     obj_id = obj["id"]
     definition_type = obj.get("definition_type")
     definition = obj.get("definition")
     extensions = obj.get("extensions")
 
+    def bad(message: str, prop: str = "") -> None:
+        errors.append(Problem(Code.INVALID_MARKING_DEFINITION, message, prop))
+
     if definition_type == "tlp":
         # Section 7.2.1.4: only the four predefined TLP 1.0 objects, exactly as published.
         color = TLP1_MARKINGS.get(obj_id)
         if color is None:
-            errors.append(f"id {obj_id!r} is not one of the four TLP 1.0 marking definitions")
+            bad(f"id {obj_id!r} is not one of the four TLP 1.0 marking definitions", "id")
             return
         if obj.get("name") != f"TLP:{color.upper()}":
-            errors.append(f"name must be 'TLP:{color.upper()}' for this TLP 1.0 marking")
+            bad(f"name must be 'TLP:{color.upper()}' for this TLP 1.0 marking", "name")
         if not isinstance(definition, dict) or definition.get("tlp") != color:
-            errors.append(f"definition must be {{\"tlp\": \"{color}\"}} for this TLP 1.0 marking")
+            bad(f"definition must be {{\"tlp\": \"{color}\"}} for this TLP 1.0 marking", "definition")
         if obj.get("created") != TLP1_CREATED:
-            errors.append(f"created must be {TLP1_CREATED!r} for a TLP 1.0 marking")
+            bad(f"created must be {TLP1_CREATED!r} for a TLP 1.0 marking", "created")
         for prop in obj:
             if prop not in _TLP1_PROPS:
-                errors.append(f"property {prop!r} is not allowed on a TLP 1.0 marking definition")
+                errors.append(_property_problem(
+                    Code.UNKNOWN_PROPERTY, prop,
+                    lambda v: f"property {v} is not allowed on a TLP 1.0 marking definition"))
         return
 
     if obj_id in TLP1_MARKINGS:
-        errors.append(f"id {obj_id!r} is reserved for a TLP 1.0 marking (definition_type 'tlp')")
+        bad(f"id {obj_id!r} is reserved for a TLP 1.0 marking (definition_type 'tlp')", "id")
     for prop, check in _MARKING_PROPS.items():
         if prop in obj:
             check(obj[prop], prop, errors)
     if extensions is None or isinstance(extensions, dict) and TLP2_EXTENSION_ID not in extensions:
         if obj_id in TLP2_MARKINGS:
-            errors.append(f"id {obj_id!r} is reserved for a TLP 2.0 marking "
-                          f"(extension {TLP2_EXTENSION_ID})")
+            bad(f"id {obj_id!r} is reserved for a TLP 2.0 marking (extension {TLP2_EXTENSION_ID})", "id")
     if extensions is None:
         for prop in ("definition_type", "definition"):
             if prop not in obj:
-                errors.append(f"missing required property {prop!r}")
+                errors.append(_missing(prop))
     if definition_type == "statement":
         if not isinstance(definition, dict) or not isinstance(definition.get("statement"), str):
-            errors.append("definition must be an object with a string 'statement' "
-                          "for definition_type 'statement'")
+            bad("definition must be an object with a string 'statement' for definition_type "
+                "'statement'", "definition")
     elif "definition" in obj and not isinstance(definition, dict):
-        errors.append(f"definition must be an object, got {_tn(definition)}")
+        errors.append(_wrong_type("definition", "an object", definition))
     if "definition" in obj and "definition_type" not in obj:
-        errors.append("missing required property 'definition_type' (definition is present)")
+        errors.append(_missing("definition_type", because="definition is present"))
 
-    for prop in ("object_marking_refs",):
-        refs = obj.get(prop)
-        if isinstance(refs, list) and obj_id in refs:
-            errors.append("object_marking_refs must not refer to the marking definition itself")
+    refs = obj.get("object_marking_refs")
+    if isinstance(refs, list) and obj_id in refs:
+        bad("object_marking_refs must not refer to the marking definition itself", "object_marking_refs")
     marks = obj.get("granular_markings")
     if isinstance(marks, list) and any(isinstance(m, dict) and m.get("marking_ref") == obj_id
                                        for m in marks):
-        errors.append("granular_markings must not refer to the marking definition itself")
+        bad("granular_markings must not refer to the marking definition itself", "granular_markings")
 
 
-def _check_tlp2(obj: dict[str, Any], body: Any, errors: list[str]) -> None:
+def _check_tlp2(obj: dict[str, Any], body: Any, errors: list[Problem]) -> None:
     # The OASIS TLP 2.0 extension schema: five fixed objects, id <-> name <-> level.
     where = f"extensions[{TLP2_EXTENSION_ID!r}]"
+
+    def bad(message: str, prop: str = where) -> None:
+        errors.append(Problem(Code.INVALID_MARKING_DEFINITION, message, prop))
+
     if obj.get("type") != "marking-definition":
-        errors.append(f"{where}: the TLP 2.0 extension applies only to marking-definition")
+        errors.append(Problem(Code.INVALID_EXTENSION,
+                              f"{where}: the TLP 2.0 extension applies only to marking-definition", where))
         return
     level = TLP2_MARKINGS.get(obj["id"])
     if level is None:
-        errors.append(f"id {obj['id']!r} is not one of the five TLP 2.0 marking definitions")
+        bad(f"id {obj['id']!r} is not one of the five TLP 2.0 marking definitions", "id")
         return
     if not isinstance(body, dict):
         return  # reported by the extensions shape check
     if body.get("tlp_2_0") != level:
-        errors.append(f"{where}.tlp_2_0 must be {level!r} for this marking definition")
+        bad(f"{where}.tlp_2_0 must be {level!r} for this marking definition", f"{where}.tlp_2_0")
     for key in body:
         if key not in ("extension_type", "tlp_2_0"):
-            errors.append(f"{where}: unknown property {key!r}")
+            errors.append(_property_problem(Code.UNKNOWN_PROPERTY, key,
+                                            lambda v: f"{where}: unknown property {v}", where))
     if body.get("extension_type") != "property-extension":
-        errors.append(f"{where}.extension_type must be 'property-extension'")
+        bad(f"{where}.extension_type must be 'property-extension'", f"{where}.extension_type")
     if obj.get("name") != f"TLP:{level.upper()}":
-        errors.append(f"name must be 'TLP:{level.upper()}' for this TLP 2.0 marking")
+        bad(f"name must be 'TLP:{level.upper()}' for this TLP 2.0 marking", "name")
     if len(obj["extensions"]) != 1:
-        errors.append("extensions of a TLP 2.0 marking definition must hold only the TLP 2.0 "
-                      "extension")
+        bad("extensions of a TLP 2.0 marking definition must hold only the TLP 2.0 extension",
+            "extensions")
 
 
 # ---------------------------------------------------------------------------------------------
 # Properties present on any object.
 
 
-def _check_custom_value(value: Any, prop: str, errors: list[str]) -> None:
+def _property_problem(code: str, name: Any, sentence: Callable[[str], str], where: str = "") -> Problem:
+    """A problem naming a property name that was submitted: a name that meets the STIX grammar
+    (section 3.1) is named as it is, anything else (a value put where a name belongs) is
+    quoted as a value."""
+    if isinstance(name, str) and (name in _KNOWN_NAMES or _PROPERTY_NAME_RE.match(name)):
+        return Problem(code, sentence(repr(name)), f"{where}.{name}" if where else name)
+    return _quoting(code, where, name, sentence)
+
+
+def _check_custom_value(value: Any, prop: str, errors: list[Problem]) -> None:
     # The value rules every property obeys (sections 2 and 3.1): no null, no empty list.
     if value is None:
-        errors.append(f"{prop} must not be null")
+        errors.append(Problem(Code.WRONG_TYPE, f"{prop} must not be null", prop))
     elif isinstance(value, list) and not value:
-        errors.append(f"{prop} must not be an empty list")
+        errors.append(Problem(Code.INVALID_VALUE, f"{prop} must not be an empty list", prop))
     elif prop.endswith("_bin"):
         if not (isinstance(value, str) and _BINARY_RE.match(value)):
-            errors.append(f"{prop} must be base64 binary (a property name ending in '_bin')")
+            errors.append(Problem(Code.INVALID_VALUE,
+                                  f"{prop} must be base64 binary (a property name ending in '_bin')", prop))
     elif prop.endswith("_hex"):
         if not (isinstance(value, str) and _HEX_RE.match(value)):
-            errors.append(f"{prop} must be hex (a property name ending in '_hex')")
+            errors.append(Problem(Code.INVALID_VALUE,
+                                  f"{prop} must be hex (a property name ending in '_hex')", prop))
 
 
-def _check_property_names(mapping: dict[str, Any], where: str, errors: list[str]) -> None:
+def _bad_property_name(prop: Any, where: str = "", label: str = "") -> Problem:
+    return _quoting(Code.INVALID_PROPERTY_NAME, where, prop,
+                    lambda v: f"{label}property name {v} is invalid: use 3-250 characters a-z, 0-9, "
+                              f"'_', starting with a letter")
+
+
+def _check_property_names(mapping: dict[str, Any], where: str, errors: list[Problem]) -> None:
+    # ``where`` is an extension's path (a well-formed key, see _check_extensions).
     for prop, value in mapping.items():
         if prop not in _KNOWN_NAMES and not _PROPERTY_NAME_RE.match(prop):
-            errors.append(f"{where}property name {prop!r} is invalid: use 3-250 characters "
-                          f"a-z, 0-9, '_', starting with a letter")
+            errors.append(_bad_property_name(prop, where, f"{where}: "))
         else:
-            _check_custom_value(value, f"{where}{prop}", errors)
+            _check_custom_value(value, f"{where}: {prop}", errors)
 
 
-def _check_extensions(obj: dict[str, Any], obj_type: str, exts: Any, errors: list[str]) -> None:
+def _check_extensions(obj: dict[str, Any], obj_type: str, exts: Any, errors: list[Problem]) -> None:
     if not isinstance(exts, dict) or not exts:
-        errors.append(f"extensions must be a non-empty object, got {_tn(exts)}")
+        errors.append(_wrong_type("extensions", "a non-empty object", exts))
         return
     for key, body in exts.items():
+        # Only a well-formed key is repeated in a path: an extension-definition id or the name
+        # of a predefined extension.
         where = f"extensions[{key!r}]"
-        if _EXT_DEF_KEY_RE.match(key):
+        if is_stix_id(key, "extension-definition"):
             if not isinstance(body, dict):
-                errors.append(f"{where} must be an object, got {_tn(body)}")
+                errors.append(_wrong_type(where, "an object", body))
                 continue
             ext_type = body.get("extension_type")
             if ext_type is None:
-                errors.append(f"{where}: missing required property 'extension_type'")
+                errors.append(_missing("extension_type", where))
             elif not isinstance(ext_type, str) or ext_type not in EXTENSION_TYPES:
-                errors.append(f"{where}.extension_type must be one of "
-                              f"{', '.join(sorted(EXTENSION_TYPES))}; got {ext_type!r}")
+                errors.append(_not_extension_type(f"{where}.extension_type", ext_type))
             if key == IAAS_ACCOUNT_EXTENSION_ID:
                 if obj_type == "user-account":
-                    check_iaas_extension(obj, body, errors)
+                    errors.extend(check_iaas_extension(obj, body))
                 else:
-                    errors.append(f"{where}: the IaaS-account extension applies only to "
-                                  f"user-account, not {obj_type!r}")
+                    errors.append(Problem(Code.INVALID_EXTENSION,
+                                          f"{where}: the IaaS-account extension applies only to "
+                                          f"user-account, not {obj_type!r}", where))
                 continue
             if key == TLP2_EXTENSION_ID:
                 _check_tlp2(obj, body, errors)
                 continue
-            _check_property_names(body, f"{where}: ", errors)
+            _check_property_names(body, where, errors)
         elif _PREDEFINED_EXT_RE.match(key) and obj_type != "marking-definition":
             if not isinstance(body, dict) or not body:
-                errors.append(f"{where} must be a non-empty object, got {_tn(body)}")
+                errors.append(_wrong_type(where, "a non-empty object", body))
                 continue
-            _check_property_names(body, f"{where}: ", errors)
+            _check_property_names(body, where, errors)
         else:
-            errors.append(f"extensions key {key!r} is neither an extension-definition id nor "
-                          f"a predefined extension name ending in '-ext'")
+            errors.append(_quoting(
+                Code.INVALID_EXTENSION, "extensions", key,
+                lambda v: f"extensions key {v} is neither an extension-definition id nor a "
+                          f"predefined extension name ending in '-ext'"))
 
 
-def _check_granular_markings(obj: dict[str, Any], value: Any, errors: list[str]) -> None:
+def _check_granular_markings(obj: dict[str, Any], value: Any, errors: list[Problem]) -> None:
     if not isinstance(value, list) or not value:
-        errors.append(f"granular_markings must be a non-empty list, got {_tn(value)}")
+        errors.append(_wrong_type("granular_markings", "a non-empty list", value))
         return
     for i, marking in enumerate(value):
         where = f"granular_markings[{i}]"
         if not isinstance(marking, dict):
-            errors.append(f"{where} must be an object, got {_tn(marking)}")
+            errors.append(_wrong_type(where, "an object", marking))
             continue
         # Section 7.2.3: exactly one of marking_ref and lang.
         has_ref = "marking_ref" in marking
         if has_ref == ("lang" in marking):
-            errors.append(f"{where} must have exactly one of 'marking_ref' and 'lang'")
+            errors.append(Problem(Code.PROPERTY_COMBINATION,
+                                  f"{where} must have exactly one of 'marking_ref' and 'lang'", where))
         if has_ref:
-            problem = _ref_problem(marking["marking_ref"], frozenset({"marking-definition"}),
-                                   frozenset())
+            problem = _ref_problem(marking["marking_ref"], f"{where}.marking_ref",
+                                   frozenset({"marking-definition"}), frozenset())
             if problem is not None:
-                errors.append(f"{where}.marking_ref {problem}")
+                errors.append(problem)
         if "lang" in marking:
             _lang(marking["lang"], f"{where}.lang", errors)
         selectors = marking.get("selectors")
         if selectors is None:
-            errors.append(f"{where}: missing required property 'selectors'")
+            errors.append(_missing("selectors", where))
             continue
         if not isinstance(selectors, list) or not selectors:
-            errors.append(f"{where}.selectors must be a non-empty list, got {_tn(selectors)}")
+            errors.append(_wrong_type(f"{where}.selectors", "a non-empty list", selectors))
             continue
         for j, selector in enumerate(selectors):
             if not isinstance(selector, str) or not _SELECTOR_RE.match(selector):
-                errors.append(f"{where}.selectors[{j}] {selector!r} is not a selector")
+                errors.append(_bad_selector(f"{where}.selectors[{j}]", selector, "is not a selector"))
             elif not _selector_resolves(obj, selector):
-                errors.append(f"{where}.selectors[{j}] {selector!r} does not select a property "
-                              f"of this object")
+                errors.append(_bad_selector(f"{where}.selectors[{j}]", selector,
+                                            "does not select a property of this object"))
+
+
+def _bad_selector(prop: str, selector: Any, rule: str) -> Problem:
+    return _quoting(Code.INVALID_VALUE, prop, selector, lambda v: f"{prop} {v} {rule}")
 
 
 def _selector_resolves(obj: Any, selector: str) -> bool:
@@ -716,48 +803,54 @@ def _selector_resolves(obj: Any, selector: str) -> bool:
 
 
 def _compare(obj: dict[str, Any], later: str, earlier: str, strictly: bool,
-             errors: list[str]) -> None:
+             errors: list[Problem]) -> None:
     if later not in obj or earlier not in obj:
         return
     try:
         later_us = parse_timestamp_us(obj[later], later)
         earlier_us = parse_timestamp_us(obj[earlier], earlier)
-    except InvalidValue:
+    except InvalidTimestamp:
         return  # already reported
     if later_us < earlier_us or (strictly and later_us == earlier_us):
         relation = "later than" if strictly else "later than or equal to"
-        errors.append(f"{later} ({obj[later]}) must be {relation} {earlier} ({obj[earlier]})")
+        # Both values are well-formed timestamps: quoting them repeats nothing personal.
+        errors.append(Problem(Code.TIMESTAMP_ORDER,
+                              f"{later} ({obj[later]}) must be {relation} {earlier} ({obj[earlier]})",
+                              later))
 
 
 # ---------------------------------------------------------------------------------------------
 # Entry points.
 
 
-def validate(obj: Any) -> list[str]:
-    """Validate one STIX 2.1 object; return its errors, each naming the property (empty = valid).
+def validate(obj: Any) -> list[Problem]:
+    """Validate one STIX 2.1 object; return its problems, each naming the property (empty =
+    valid). ``str()`` of a problem is its message.
 
     Never raises for bad input: a non-object or an object without a usable ``type``/``id``
-    gives one error.
+    gives one problem.
     """
     try:
         _obj_id, obj_type, _version = check_basics(obj)
-    except InvalidValue as e:
-        return [str(e)]
-    errors: list[str] = []
+    except InvalidObject as e:
+        return [e.problem]
+    errors: list[Problem] = []
     is_marking = obj_type == "marking-definition"
     # Section 3.2: created and modified of SDOs/SROs are precise to the millisecond.
     if not is_marking and obj_type not in SCO_TYPES:
         for prop in ("created", "modified"):
             value = obj.get(prop)
-            if value is not None and not _MILLIS_RE.search(value):
-                errors.append(f"{prop} must be precise to the millisecond "
-                              f"(YYYY-MM-DDTHH:mm:ss.sssZ), got {value!r}")
+            if value is not None and (fraction_digits(value) or 0) < 3:
+                # The value passed check_basics: a well-formed timestamp, safe to quote.
+                errors.append(Problem(Code.TIMESTAMP_PRECISION,
+                                      f"{prop} must be precise to the millisecond "
+                                      f"(YYYY-MM-DDTHH:mm:ss.sssZ), got {value!r}", prop))
 
     rules = _RULES.get(obj_type)
     if rules is not None:
         for prop in rules.required:
             if prop not in obj:
-                errors.append(f"missing required property {prop!r}")
+                errors.append(_missing(prop))
         type_props = rules.props
     else:
         type_props = {}
@@ -767,11 +860,10 @@ def validate(obj: Any) -> list[str]:
         skip = _TLP1_PROPS if obj.get("definition_type") == "tlp" else _MARKING_PROPS.keys()
         for prop, value in obj.items():
             if prop in _RESERVED:
-                errors.append(f"property {prop!r} is reserved by STIX 2.1 and must not be used")
+                errors.append(_reserved(prop))
             elif prop not in _HANDLED and prop not in skip and prop != "definition":
                 if not _PROPERTY_NAME_RE.match(prop) and prop not in _KNOWN_NAMES:
-                    errors.append(f"property name {prop!r} is invalid: use 3-250 characters "
-                                  f"a-z, 0-9, '_', starting with a letter")
+                    errors.append(_bad_property_name(prop))
                 else:
                     _check_custom_value(value, prop, errors)
     else:
@@ -783,10 +875,9 @@ def validate(obj: Any) -> list[str]:
             elif prop in _HANDLED:
                 continue
             elif prop in _RESERVED:
-                errors.append(f"property {prop!r} is reserved by STIX 2.1 and must not be used")
+                errors.append(_reserved(prop))
             elif not _PROPERTY_NAME_RE.match(prop):
-                errors.append(f"property name {prop!r} is invalid: use 3-250 characters "
-                              f"a-z, 0-9, '_', starting with a letter")
+                errors.append(_bad_property_name(prop))
             else:
                 _check_custom_value(value, prop, errors)
 
@@ -803,6 +894,11 @@ def validate(obj: Any) -> list[str]:
     return errors
 
 
+def _reserved(prop: str) -> Problem:
+    return Problem(Code.RESERVED_PROPERTY,
+                   f"property {prop!r} is reserved by STIX 2.1 and must not be used", prop)
+
+
 def is_valid(obj: Any) -> bool:
-    """True if :func:`validate` finds no error."""
+    """True if :func:`validate` finds no problem."""
     return not validate(obj)

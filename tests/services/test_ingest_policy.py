@@ -14,6 +14,7 @@ import pytest
 
 from hub.services.auth import Principal
 from hub.services.hub import Hub
+from hub.signing import SIGNATURE_EXTENSION_ID
 from hub.stix.extensions import IAAS_ACCOUNT_EXTENSION_ID
 from hub.stix.markings import TLP1_IDS, TLP2_IDS
 from hub.stix.report import build_report
@@ -258,3 +259,76 @@ def test_personal_data_in_a_basic_property_is_not_echoed(hub: Hub, prop: str, ra
     assert raw not in orjson.dumps(status.failures).decode()
     assert raw not in _audit_text(hub)
     assert _stored_ids(hub, col) == {good["id"]}
+
+
+# ---------------------------------------------------------------------------------------------
+# Values the validator quotes back are withheld from statuses: the problem is named by its
+# property and rule, the value described by its type and length.
+
+@pytest.mark.parametrize(("prop", "value", "named"), [
+    pytest.param("lang", RAW_EMAIL, "lang", id="lang-email"),
+    pytest.param("lang", "en_GB", "lang", id="lang-not-personal"),
+    pytest.param("object_marking_refs", [f"marking-definition--{RAW_EMAIL}"], "object_marking_refs[0]",
+                 id="marking-ref-with-email"),
+    pytest.param("created_by_ref", RAW_PHONE, "created_by_ref", id="creator-phone"),
+    pytest.param("x_bad", {"nested": RAW_CARD}, None, id="custom-card-is-personal-data"),
+])
+def test_a_value_quoted_by_a_check_is_not_repeated_in_the_status(
+        hub: Hub, prop: str, value: Any, named: str | None) -> None:
+    principal, col = _setup(hub)
+    bad = f.indicator(**{prop: value})
+    status = _submit(hub, principal, col, [bad])
+    message = _failure(status, bad["id"])
+    raw = value if isinstance(value, str) else orjson.dumps(value).decode()
+    for text in (RAW_EMAIL, RAW_PHONE, RAW_CARD, "en_GB", "4111"):
+        if text in raw:
+            assert text not in message and text not in _audit_text(hub), message
+    if named is not None:
+        assert message.startswith("invalid STIX 2.1: ") and named in message
+        assert "not shown" in message
+    else:
+        assert message.startswith("personal data in clear is refused here: ")
+
+
+def test_the_marking_check_decides_on_the_problem_code(hub: Hub) -> None:
+    """An unknown marking definition sends the marking check to the collection; a TLP level
+    above the ceiling does not (and is refused whatever else is known)."""
+    principal, col = _setup(hub, "green")
+    marking = f.marking_definition()
+    assert not _submit(hub, principal, col, [marking]).failures
+    known_but_red = f.indicator(object_marking_refs=[marking["id"], TLP2_IDS["red"]])
+    known = f.indicator(object_marking_refs=[marking["id"], TLP2_IDS["green"]])
+    status = _submit(hub, principal, col, [known_but_red, known])
+    assert "TLP:RED, collection allows at most TLP:GREEN" in _failure(status, known_but_red["id"])
+    assert [s["id"] for s in status.successes] == [known["id"]]
+
+
+def _signed_collection(hub: Hub) -> tuple[Principal, Collection]:
+    _party, token = hub.admin.add_party("acme", "provider")
+    col = hub.admin.add_collection("Signed", alias="signed", require_signatures=True)
+    hub.admin.grant("acme", col.id, True, True)
+    return hub.access.authenticate(token), col
+
+
+@pytest.mark.parametrize(("signer", "shown"), [
+    pytest.param(RAW_EMAIL, False, id="signer-is-an-email"),
+    pytest.param("acme", True, id="signer-is-a-name"),
+])
+def test_a_malformed_signature_is_named_without_personal_data(hub: Hub, signer: str, shown: bool) -> None:
+    principal, col = _signed_collection(hub)
+    obj = f.indicator(created_by_ref=principal.party.identity_id)
+    entry = {"type": "jss", "algorithm": "Ed25519", "signer": signer, "key_id": "A" * 43,
+             "signed": "2026-01-01T00:00:00.000Z", "value": "AA"}
+    obj["extensions"] = {SIGNATURE_EXTENSION_ID: {"extension_type": "property-extension",
+                                                  "signatures": [entry]}}
+    message = _failure(_submit(hub, principal, col, [obj]), obj["id"])
+    assert message.startswith("malformed signature")
+    assert RAW_EMAIL not in message and RAW_EMAIL not in _audit_text(hub)
+    # The signing library's account is told when it repeats nothing personal.
+    assert ("signer must be an identity id" in message) is shown
+
+
+def test_an_unsigned_object_is_refused_naming_the_rule(hub: Hub) -> None:
+    principal, col = _signed_collection(hub)
+    obj = f.indicator(created_by_ref=principal.party.identity_id)
+    assert _failure(_submit(hub, principal, col, [obj]), obj["id"]).startswith("not signed: ")

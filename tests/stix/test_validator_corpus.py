@@ -453,9 +453,37 @@ def _prefix_mismatch(obj: dict[str, Any], gen: Gen) -> None:
     obj["id"] = "note--" + obj["id"].split("--", 1)[1] if obj["type"] != "note" else "report--" + X
 
 
+def _uuid_digits(version: str = "4", variant: str = "9") -> Callable[[dict[str, Any], Gen], None]:
+    # The object's own id with another UUID version digit or first digit of the fourth group.
+    def apply(obj: dict[str, Any], gen: Gen) -> None:
+        prefix, u = obj["id"].split("--", 1)
+        obj["id"] = f"{prefix}--{u[:14]}{version}{u[15:19]}{variant}{u[20:]}"
+    return apply
+
+
+def _retype(new_type: str) -> Callable[[dict[str, Any], Gen], None]:
+    def apply(obj: dict[str, Any], gen: Gen) -> None:
+        obj["type"] = new_type
+        obj["id"] = f"{new_type}--{obj['id'].split('--', 1)[1]}"
+    return apply
+
+
 MUTATIONS: list[Mutation] = [
     # Common properties, any type.
     ("bad id", None, _set(id="identity--1234")),
+    # hub.common.ids: RFC 4122 versions 1 to 5, variant 10xx; type names start with a letter and
+    # have no doubled or trailing hyphen (the OASIS schemas' "type" pattern).
+    ("id uuid version 6", None, _uuid_digits(version="6")),
+    ("id uuid version 0", None, _uuid_digits(version="0")),
+    ("id uuid variant c", None, _uuid_digits(variant="c")),
+    ("id uuid variant 7", None, _uuid_digits(variant="7")),
+    ("type starts with a digit", SDO, _retype("1x-abusehub-thing")),
+    ("type with a doubled hyphen", SDO, _retype("x--abusehub-thing")),
+    ("type with a trailing hyphen", SDO, _retype("x-abusehub-thing-")),
+    # hub.common.timestamps: ASCII digits, real dates, no leap second.
+    ("modified with fullwidth digits", SDO, _set(modified="\uff12\uff10\uff12\uff16-01-01T00:00:00.000Z")),
+    ("modified 29 February 2027", SDO, _set(modified="2027-02-29T00:00:00.000Z")),
+    ("modified in a leap second", SDO, _set(modified="2027-12-31T23:59:60.000Z")),
     ("id prefix mismatch", None, _prefix_mismatch),
     ("reserved property", None, _set(severity="high")),
     ("custom name upper case", None, _set(X_Custom="a")),
@@ -739,6 +767,20 @@ KNOWN_DISAGREEMENTS: list[tuple[str, dict[str, Any], bool, bool]] = [
     ("STIX 2.1 7.2.3: a granular marking has exactly one of marking_ref and lang; the OASIS "
      "schema always requires marking_ref",
      _indicator(granular_markings=[{"selectors": ["pattern"], "lang": "en"}]), True, False),
+    ("STIX 2.1 2.9 (RFC 4122 section 3: UUIDs are output in lower case): the hub takes ids in "
+     "lower case only, so that one object has one id string; the OASIS identifier pattern "
+     "admits A-F",
+     _indicator(id=f"indicator--{X.upper()}"), False, True),
+    ("the same for a reference: an upper-case id would name another object than its lower-case "
+     "spelling wherever ids are compared as strings (TAXII match[id])",
+     _indicator(created_by_ref=f"identity--{X.upper()}"), False, True),
+    ("a timestamp followed by a newline is not a STIX timestamp; the OASIS patterns end in '$', "
+     "which in a Python pattern also matches before a final newline",
+     _indicator(valid_from="2026-11-01T00:00:00Z\n"), False, True),
+    ("the same for an id",
+     _indicator(id=f"indicator--{X}\n"), False, True),
+    ("the same for a custom property name",
+     _indicator(**{"x_abusehub_note\n": "a"}), False, True),
 ]
 
 

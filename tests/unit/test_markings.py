@@ -7,6 +7,7 @@ import json
 import pytest
 import stix2
 
+from hub.common.problems import Code
 from hub.stix.markings import (
     AMBER,
     AMBER_STRICT,
@@ -131,48 +132,62 @@ CHECK = [
     pytest.param(_obj([T2_AMBER]), AMBER, frozenset(), None, id="at-max"),
     pytest.param(_obj([T1_AMBER]), AMBER, frozenset(), None, id="tlp1-amber-at-max"),
     pytest.param(_obj([T1_WHITE]), CLEAR, frozenset(), None, id="white-is-clear"),
-    pytest.param(_obj([T2_RED]), AMBER, frozenset(),
-                 "object is TLP:RED, collection allows at most TLP:AMBER", id="red-over-amber"),
-    pytest.param(_obj([T2_AMBER_STRICT]), AMBER, frozenset(),
-                 "object is TLP:AMBER+STRICT, collection allows at most TLP:AMBER",
+    pytest.param(_obj([T2_RED]), AMBER, frozenset(), (Code.TLP_ABOVE_CEILING,
+                 "object is TLP:RED, collection allows at most TLP:AMBER"), id="red-over-amber"),
+    pytest.param(_obj([T2_AMBER_STRICT]), AMBER, frozenset(), (Code.TLP_ABOVE_CEILING,
+                 "object is TLP:AMBER+STRICT, collection allows at most TLP:AMBER"),
                  id="strict-over-amber"),
-    pytest.param(_obj([T1_AMBER]), GREEN, frozenset(),
-                 "object is TLP:AMBER, collection allows at most TLP:GREEN", id="tlp1-over-green"),
+    pytest.param(_obj([T1_AMBER]), GREEN, frozenset(), (Code.TLP_ABOVE_CEILING,
+                 "object is TLP:AMBER, collection allows at most TLP:GREEN"), id="tlp1-over-green"),
     pytest.param(_obj([T2_GREEN, T2_RED]), RED, frozenset(), None, id="red-collection"),
-    pytest.param(_obj([STATEMENT]), RED, frozenset(),
-                 f"unknown marking definition {STATEMENT}: refused (fail closed)", id="unknown"),
+    pytest.param(_obj([STATEMENT]), RED, frozenset(), (Code.UNKNOWN_MARKING,
+                 f"unknown marking definition {STATEMENT}: refused (fail closed)"), id="unknown"),
     pytest.param(_obj([STATEMENT, T2_GREEN]), AMBER, frozenset({STATEMENT}), None, id="known"),
     pytest.param(_obj([T2_GREEN], [{"marking_ref": T2_RED, "selectors": ["description"]}]),
-                 AMBER, frozenset(), "object is TLP:RED, collection allows at most TLP:AMBER",
+                 AMBER, frozenset(), (Code.TLP_ABOVE_CEILING, "object is TLP:RED, collection allows at most TLP:AMBER"),
                  id="granular-red"),
     pytest.param(_obj(None, [{"marking_ref": OTHER, "selectors": ["name"]}]), RED,
-                 frozenset({STATEMENT}), f"unknown marking definition {OTHER}: refused (fail closed)",
+                 frozenset({STATEMENT}), (Code.UNKNOWN_MARKING, f"unknown marking definition {OTHER}: refused (fail closed)"),
                  id="granular-unknown"),
     pytest.param(_obj(None, [{"lang": "de", "selectors": ["name"]}]), CLEAR, frozenset(), None,
                  id="granular-lang-only"),
-    pytest.param(_obj(T2_GREEN), RED, frozenset(),
-                 "object_marking_refs must be a list of marking-definition ids", id="refs-not-list"),
-    pytest.param(_obj(["identity--8e2e2d2b-17d4-4cbf-938f-98ee46b3cd3f"]), RED, frozenset(),
-                 "object_marking_refs must hold marking-definition ids", id="ref-not-marking"),
+    pytest.param(_obj(T2_GREEN), RED, frozenset(), (Code.INVALID_MARKING_REF,
+                 "object_marking_refs must be a list of marking-definition ids"), id="refs-not-list"),
+    pytest.param(_obj(["identity--8e2e2d2b-17d4-4cbf-938f-98ee46b3cd3f"]), RED, frozenset(), (Code.INVALID_MARKING_REF,
+                 "object_marking_refs must hold marking-definition ids"), id="ref-not-marking"),
+    pytest.param(_obj(["marking-definition--jane.doe@example.com"]), RED, frozenset(),
+                 (Code.INVALID_MARKING_REF, "object_marking_refs must hold marking-definition ids"),
+                 id="ref-prefix-only"),
+    pytest.param(_obj(None, [{"marking_ref": "marking-definition--2F0B6C4E-61B8-4F3A-9B8E-5D8C1C0E7A11",
+                              "selectors": ["name"]}]), RED, frozenset(),
+                 (Code.INVALID_MARKING_REF, "granular_markings[0].marking_ref must hold marking-definition ids"),
+                 id="granular-ref-upper-case"),
     pytest.param({"type": "marking-definition", "id": STATEMENT, "definition_type": "statement",
                   "definition": {"statement": "Copyright Example"}, "object_marking_refs": [T2_RED]},
-                 GREEN, frozenset(), "object is TLP:RED, collection allows at most TLP:GREEN",
+                 GREEN, frozenset(), (Code.TLP_ABOVE_CEILING, "object is TLP:RED, collection allows at most TLP:GREEN"),
                  id="statement-definition-marked-red"),
     pytest.param({"type": "marking-definition", "id": T1_RED, "definition_type": "tlp",
-                  "definition": {"tlp": "white"}}, RED, frozenset(),
-                 f"{T1_RED} is a TLP marking definition id with a different definition: refused",
+                  "definition": {"tlp": "white"}}, RED, frozenset(), (Code.TLP_DEFINITION_MISMATCH,
+                 f"{T1_RED} is a TLP marking definition id with a different definition: refused"),
                  id="spoofed-tlp1"),
     pytest.param({"type": "marking-definition", "id": T2_RED, "extensions": {
         TLP2_EXTENSION_ID: {"extension_type": "property-extension", "tlp_2_0": "clear"}}},
-        RED, frozenset(),
-        f"{T2_RED} is a TLP marking definition id with a different definition: refused",
+        RED, frozenset(), (Code.TLP_DEFINITION_MISMATCH,
+        f"{T2_RED} is a TLP marking definition id with a different definition: refused"),
         id="spoofed-tlp2"),
 ]
 
 
 @pytest.mark.parametrize(("obj", "max_level", "known", "expected"), CHECK)
 def test_check_markings(obj: dict, max_level: int, known: frozenset, expected) -> None:
-    assert check_markings(obj, max_level, known) == expected
+    problem = check_markings(obj, max_level, known)
+    if expected is None:
+        assert problem is None
+    else:
+        assert problem is not None
+        assert (problem.code, str(problem)) == expected
+        # Quotes only well-formed marking-definition ids: nothing to withhold.
+        assert not problem.quotes_value
 
 
 @pytest.mark.parametrize("obj", list(TLP_MARKING_OBJECTS), ids=lambda o: o["name"] + o["created"][:4])

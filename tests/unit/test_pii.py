@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 
+from hub.common.problems import Code
 from hub.stix.extensions import IAAS_ACCOUNT_EXTENSION_ID
 from hub.stix.pii import EMAIL, IBAN, PAYMENT_CARD, PHONE, find_pii, scan_object
 
@@ -24,6 +25,13 @@ FOUND = [
     pytest.param("IBAN DE89 3704 0044 0532 0130 00", [IBAN], id="iban"),
     pytest.param("a@example.com, +1 415 555 2671, 4111111111111111", [EMAIL, PHONE, PAYMENT_CARD],
                  id="all-three-in-order"),
+    # Digits of other scripts are the same digits: a number written in them is still found.
+    pytest.param("call \uff0b\uff11 \uff14\uff11\uff15 \uff15\uff15\uff15 \uff12\uff16\uff17\uff11",
+                 [PHONE], id="phone-fullwidth-digits"),
+    pytest.param("card \u0664\u0661\u0661\u0661 \u0661\u0661\u0661\u0661 \u0661\u0661\u0661\u0661 "
+                 "\u0661\u0661\u0661\u0661", [PAYMENT_CARD], id="card-arabic-indic-digits"),
+    pytest.param("tel +1 \u096a\u0967\u096b \u096b\u096b\u096b \u0968\u096c\u096d\u0967", [PHONE],
+                 id="phone-devanagari-digits"),
 ]
 
 
@@ -64,6 +72,9 @@ NOT_FOUND = [
     pytest.param("card ending 1111", id="card-last-four"),
     pytest.param("order 4111111111111112", id="luhn-invalid-16"),
     pytest.param("user@ but no domain", id="at-sign-only"),
+    # Superscripts are digits (str.isdigit) but not decimal digits: no number is written in them.
+    pytest.param("x\u00b2\u00b3\u2074\u2075\u2076\u2077\u2078\u2079\u00b9\u2070", id="superscripts"),
+    pytest.param("first seen \uff12\uff10\uff12\uff14-01-15", id="date-fullwidth-year"),
 ]
 
 
@@ -140,18 +151,27 @@ SCAN = [
                   "id": "identity--12345678-1234-4123-8123-412345678901",
                   "created": "2024-01-15T10:20:30.123Z"},
                  [], id="structured-properties-skipped"),
+    pytest.param({"type": "indicator", "x_notes": {"frank@example.com": "yes", "k": "+1 415 555 2671"}},
+                 ["x_notes (a member name) contains an e-mail address", "x_notes.k contains a phone number"],
+                 id="custom-member-name"),
+    pytest.param({"type": "user-account", "extensions": {IAAS: {"pseudonyms": {"frank@example.com": "x"}}}},
+                 ["pseudonyms.(a member that is not a kind) is not a pseudonym: raw personal values are refused"],
+                 id="iaas-unknown-kind-not-named"),
 ]
 
 
 @pytest.mark.parametrize(("obj", "expected"), SCAN)
 def test_scan_object(obj: dict, expected: list[str]) -> None:
-    assert scan_object(obj) == expected
+    problems = scan_object(obj)
+    assert [str(p) for p in problems] == expected
+    assert all(p.code == Code.PERSONAL_DATA and p.property and not p.quotes_value for p in problems)
 
 
 @pytest.mark.parametrize(("obj", "expected"), SCAN)
 def test_scan_reasons_never_contain_values(obj: dict, expected: list[str]) -> None:
-    for reason in scan_object(obj):
-        assert "@" not in reason and "4111" not in reason and "555" not in reason
+    for problem in scan_object(obj):
+        for text in (problem.message, problem.property):
+            assert "@" not in text and "4111" not in text and "555" not in text, problem
 
 
 def test_scan_object_not_a_dict() -> None:

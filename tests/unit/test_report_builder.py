@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 import tomllib
 import uuid
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import orjson
@@ -30,8 +30,8 @@ from hub.stix.validator import validate
 PROVIDER = "identity--8e2e2d2b-17d4-4cbf-938f-98ee46b3cd3f"
 OTHER_PROVIDER = "identity--0c4f2a1e-5b3d-4e6f-9a8b-7c6d5e4f3a2b"
 RESELLER = "identity--2e2e2d2b-17d4-4cbf-938f-98ee46b3cd3f"
-NOW = datetime(2024, 3, 1, 12, 30, 45, 123456, tzinfo=timezone.utc)
-TS_RE = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$")
+NOW = datetime(2024, 3, 1, 12, 30, 45, 123456, tzinfo=UTC)
+TS_RE = re.compile(r"^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}\.[0-9]{3}Z\Z")
 
 FACTS_TOML = f"""
 provider_identity_id = "{PROVIDER}"
@@ -204,7 +204,7 @@ def test_user_account_id_follows_the_facts(mapping: dict[str, Any], keyring: Pse
     assert uuid.UUID(account["id"].split("--", 1)[1]).version == 5
     again = build_report(ReportFacts.from_mapping(mapping), keyring, now=NOW + timedelta(hours=1))
     assert _by_type(again, "user-account") == [account]
-    later = dict(mapping, last_seen=datetime(2024, 5, 30, tzinfo=timezone.utc), action_taken="terminated")
+    later = dict(mapping, last_seen=datetime(2024, 5, 30, tzinfo=UTC), action_taken="terminated")
     (updated,) = _by_type(build_report(ReportFacts.from_mapping(later), keyring, now=NOW), "user-account")
     assert updated["id"] != account["id"] and updated["user_id"] == account["user_id"]
     ext = updated["extensions"][IAAS_ACCOUNT_EXTENSION_ID]
@@ -401,7 +401,7 @@ def test_sighting() -> None:
     indicator = "indicator--5e2e2d2b-17d4-4cbf-938f-98ee46b3cd3f"
     s = build_sighting(indicator, OTHER_PROVIDER, count=3,
                        first_seen="2024-02-10T00:00:00Z",
-                       last_seen=datetime(2024, 2, 12, tzinfo=timezone.utc), tlp="green", now=NOW)
+                       last_seen=datetime(2024, 2, 12, tzinfo=UTC), tlp="green", now=NOW)
     stix2.parse(s, allow_custom=True)
     assert s["type"] == "sighting" and s["sighting_of_ref"] == indicator
     assert s["where_sighted_refs"] == [OTHER_PROVIDER]
