@@ -10,11 +10,14 @@ the ``[hub]`` table and ``HUB_<TABLE>_<KEY>`` a key of another table, e.g.
 
 from __future__ import annotations
 
+import ipaddress
 import os
 import tomllib
+from collections.abc import Mapping
 from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
-from typing import Any, Mapping
+from typing import Any
+from urllib.parse import urlsplit
 
 from hub.common.errors import ConfigError
 
@@ -43,6 +46,10 @@ class ServerConfig:
     workers: int = 2
     threads: int = 4
     timeout: int = 60
+    #: Addresses (or networks, ``10.0.0.0/8``) of the reverse proxies whose ``X-Forwarded-For``,
+    #: ``X-Forwarded-Proto`` and ``X-Forwarded-Host`` headers are believed; from anyone else
+    #: those headers are ignored. Empty: believed from nobody.
+    trusted_proxies: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -64,6 +71,9 @@ class HubConfig:
     title: str = "abusehub"
     description: str = "Sharing hub for reports of abused IaaS accounts"
     contact: str = ""
+    #: Where clients reach the hub, e.g. ``https://hub.example``: discovery names the API root
+    #: under it. Empty: discovery answers with a relative URL (``/api/``).
+    public_url: str = ""
     database_url: str = ""
     log_level: str = "info"
     taxii: TaxiiConfig = field(default_factory=TaxiiConfig)
@@ -81,6 +91,14 @@ _LOG_LEVELS = {"debug", "info", "warning", "error"}
 
 
 def _coerce(value: Any, kind: type, where: str, errors: list[str]) -> Any:
+    if kind is tuple:
+        # A TOML array of strings, or (from the environment) a comma-separated string.
+        if isinstance(value, str):
+            return tuple(v.strip() for v in value.split(",") if v.strip())
+        if isinstance(value, list) and all(isinstance(v, str) for v in value):
+            return tuple(v.strip() for v in value)
+        errors.append(f"{where}: expected a list of strings, got {value!r}")
+        return None
     if kind is bool:
         if isinstance(value, bool):
             return value
@@ -116,7 +134,7 @@ def _apply(obj: Any, values: Mapping[str, Any], source: str, errors: list[str]) 
         if f is None or key in _SECTIONS:
             errors.append(f"{where}: unknown setting")
             continue
-        kind = {"int": int, "bool": bool, "str": str}.get(str(f.type), str)
+        kind = {"int": int, "bool": bool, "str": str, "tuple[str, ...]": tuple}.get(str(f.type), str)
         coerced = _coerce(value, kind, where, errors)
         if coerced is not None:
             changes[key] = coerced
@@ -153,9 +171,36 @@ def _check(cfg: HubConfig, errors: list[str]) -> None:
     if p.default_region and p.default_region not in _phone_regions():
         errors.append("pseudonyms.default_region: must be empty or an ISO 3166-1 alpha-2 region code "
                       "in upper case, such as 'DE'")
+    if cfg.public_url:
+        problem = _public_url_problem(cfg.public_url)
+        if problem:
+            errors.append(f"public_url: {problem}, e.g. 'https://hub.example'")
+    for proxy in s.trusted_proxies:
+        try:
+            ipaddress.ip_network(proxy, strict=False)
+        except ValueError:
+            errors.append(f"server.trusted_proxies: {proxy!r} is not an IP address or network")
     url = cfg.database_url
     if url and not (url.startswith("sqlite:") or url.startswith("postgresql")):
         errors.append("database_url: only sqlite:/// and postgresql+psycopg:// URLs are supported")
+
+
+def _public_url_problem(url: str) -> str | None:
+    """What is wrong with ``url`` as the hub's public URL, or None."""
+    try:
+        parts = urlsplit(url)
+        parts.port  # noqa: B018 - raises ValueError for a port that is not a number in range
+    except ValueError:
+        return "is not a valid URL (a port must be a number from 0 to 65535)"
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        return "must be an http:// or https:// URL with a host name"
+    if parts.username is not None or parts.password is not None:
+        return "must not contain credentials"
+    if parts.query or parts.fragment or "?" in url or "#" in url:
+        return "must not contain a query or a fragment"
+    if any(not c.isprintable() or c.isspace() for c in url):
+        return "must not contain spaces or control characters"
+    return None
 
 
 def load_config(home: str | os.PathLike[str] | None = None,
@@ -177,7 +222,7 @@ def load_config(home: str | os.PathLike[str] | None = None,
             raise ConfigError(f"{file_path}: not valid TOML: {exc}") from None
     hub_table = dict(data.pop("hub", {}))
     cfg = _apply(cfg, hub_table, "hub.", errors)
-    for name, section_cls in _SECTIONS.items():
+    for name in _SECTIONS:
         table = data.pop(name, {})
         if not isinstance(table, dict):
             errors.append(f"{name}: must be a table")
@@ -215,6 +260,9 @@ DEFAULT_CONFIG_TEXT = """\
 title = "abusehub"
 description = "Sharing hub for reports of abused IaaS accounts"
 contact = ""
+# Where clients reach this hub (e.g. "https://hub.example"): discovery (/taxii2/) names the API
+# root under it. Empty: discovery names the API root by a relative URL ("/api/").
+public_url = ""
 # Empty: the embedded SQLite database hub.db in this folder.
 # PostgreSQL: "postgresql+psycopg://user@host:5432/dbname"
 database_url = ""
@@ -233,6 +281,9 @@ host = "127.0.0.1"
 port = 6100
 workers = 2
 threads = 4
+# Reverse proxies (addresses or networks) whose X-Forwarded-For/-Proto/-Host headers are
+# believed, e.g. ["127.0.0.1"]; from any other address those headers are ignored.
+trusted_proxies = []
 
 [pseudonyms]
 # Personal values a party may turn into pseudonyms per minute (POST /<api_root>/pseudonyms/).

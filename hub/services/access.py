@@ -2,14 +2,47 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Literal
 
 from hub.common.errors import Forbidden, NotFound, Unauthorized
+from hub.common.quoting import show
 from hub.services.auth import Principal, hash_token
 from hub.store.base import Store
 from hub.store.records import Collection
 
 Need = Literal["see", "read", "write"]
+
+#: The longest collection alias the store keeps; ids (UUIDs) are shorter.
+_MAX_COLLECTION_REF = 200
+
+
+def _can_name_a_collection(collection_id: str) -> bool:
+    """A collection is named by its UUID or its alias: printable text of bounded length.
+
+    Anything else (a NUL, another control character, a megabyte) cannot name one, and is
+    answered without asking the database (PostgreSQL refuses NUL in text outright).
+    """
+    return 0 < len(collection_id) <= _MAX_COLLECTION_REF and collection_id.isprintable()
+
+
+@dataclass(frozen=True)
+class CollectionInfo:
+    """A collection as one principal sees it: what the TAXII collection resource tells
+    (TAXII 2.1 section 5.2.1). ``description`` is empty and ``alias`` None when not set."""
+
+    id: str
+    title: str
+    description: str
+    alias: str | None
+    can_read: bool
+    can_write: bool
+
+    @classmethod
+    def of(cls, principal: Principal, col: Collection) -> CollectionInfo:
+        """What ``principal`` may know of ``col``."""
+        return cls(id=col.id, title=col.title, description=col.description, alias=col.alias,
+                   can_read=principal.can_read(col), can_write=principal.can_write(col))
 
 
 class AccessService:
@@ -31,12 +64,22 @@ class AccessService:
         """The collections the principal may read or write; no others are ever listed."""
         return [c for c in self.store.list_collections() if principal.can_see(c)]
 
+    def collection_infos(self, principal: Principal) -> list[CollectionInfo]:
+        """The collections the principal may read or write, described for it, in a stable order."""
+        return [CollectionInfo.of(principal, c) for c in self.visible_collections(principal)]
+
+    def collection_info(self, principal: Principal, collection_id: str) -> CollectionInfo:
+        """One visible collection described for the principal; 404 as :meth:`collection`."""
+        return CollectionInfo.of(principal, self.collection(principal, collection_id, "see"))
+
     def collection(self, principal: Principal, collection_id: str, need: Need) -> Collection:
         """Resolve a collection for ``need``.
 
         404 when the collection does not exist or is not visible to the principal (its existence
         is not revealed); 403 when it is visible but the principal lacks ``need``.
         """
+        if not _can_name_a_collection(collection_id):
+            raise NotFound(f"no collection {show(collection_id)} is available to you")
         col = self.store.get_collection(collection_id)
         if col is None or not principal.can_see(col):
             raise NotFound(f"no collection {collection_id!r} is available to you")

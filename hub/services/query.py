@@ -2,13 +2,19 @@
 
 Every paged answer is keyset-paged with a stateless ``next`` token; the page size is clamped to
 the configured maximum; a page is the stored JSON texts, served as they are.
+
+:class:`ObjectQuery` is what a front end builds from a request (the TAXII views from the URL
+query, TAXII 2.1 section 3.4); the store's own filter type stays behind this service.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Literal
 
-from hub.common.errors import Forbidden, NotFound
+from hub.common.errors import BadRequest, Forbidden, NotFound
+from hub.common.ids import is_stix_id
+from hub.common.quoting import show
 from hub.services.access import AccessService
 from hub.services.audit import AuditService
 from hub.services.auth import Principal
@@ -16,19 +22,41 @@ from hub.services.paging import decode_next, encode_next, fingerprint
 from hub.store.base import Store
 from hub.store.records import Collection, ObjectFilter, StoredVersion
 
+#: ``match[version]`` keywords (TAXII 2.1 section 3.4.1).
+VersionSelector = Literal["last", "first", "all"]
+
 
 @dataclass(frozen=True)
 class ObjectQuery:
-    """A parsed request: its filters and paging parameters."""
+    """A parsed request: its filters (TAXII 2.1 section 3.4.1) and paging parameters.
 
-    flt: ObjectFilter = ObjectFilter()
+    ``versions`` and ``version_us`` together are ``match[version]``: keywords and exact
+    versions (microseconds since the epoch). ``limit`` is None for the server's default.
+    """
+
+    added_after_us: int | None = None
+    ids: tuple[str, ...] = ()
+    types: tuple[str, ...] = ()
+    versions: tuple[VersionSelector, ...] = ("last",)
+    version_us: tuple[int, ...] = ()
+    spec_versions: tuple[str, ...] = ()
     limit: int | None = None
     next: str | None = None
 
 
+def _store_filter(q: ObjectQuery, stix_id: str | None = None) -> ObjectFilter:
+    """The store's filter for ``q``; with ``stix_id``, restricted to that one object."""
+    return ObjectFilter(added_after_us=q.added_after_us, ids=(stix_id,) if stix_id else q.ids,
+                        types=q.types, versions=q.versions, version_us=q.version_us,
+                        spec_versions=q.spec_versions)
+
+
 @dataclass(frozen=True)
 class PageResult:
-    """One page and what a client needs to get the next one."""
+    """One page and what a client needs to get the next one.
+
+    ``items`` are the stored versions as they are served (their JSON text is sent unchanged).
+    """
 
     items: list[StoredVersion]
     more: bool
@@ -37,11 +65,21 @@ class PageResult:
 
     @property
     def first_added_us(self) -> int | None:
+        """The ``date_added`` of the oldest item (TAXII 2.1 ``X-TAXII-Date-Added-First``)."""
         return min((i.date_added_us for i in self.items), default=None)
 
     @property
     def last_added_us(self) -> int | None:
+        """The ``date_added`` of the newest item (TAXII 2.1 ``X-TAXII-Date-Added-Last``)."""
         return max((i.date_added_us for i in self.items), default=None)
+
+
+def _check_object_id(stix_id: str, col: Collection) -> None:
+    """An object id that cannot be a STIX identifier names no object: 404 before any query
+    (a NUL or a megabyte of text never reaches the database)."""
+    if not is_stix_id(stix_id):
+        raise NotFound(f"no object {show(stix_id)} in collection {col.id}: "
+                       "an object id is a STIX identifier (type--UUID)")
 
 
 class QueryService:
@@ -56,9 +94,11 @@ class QueryService:
         self.max_page_size = max_page_size
 
     def _limit(self, limit: int | None) -> int:
-        # limit=0 is what taxii2-client's as_pages sends by default: treat it as "server default".
-        if not limit:
+        if limit is None:
             return self.default_page_size
+        # TAXII 2.1 section 3.4: "limit MUST be a positive integer greater than zero".
+        if limit < 1:
+            raise BadRequest(f"parameter 'limit': must be a positive whole number, got {limit}")
         return min(limit, self.max_page_size)
 
     @staticmethod
@@ -69,16 +109,19 @@ class QueryService:
     def _page(self, principal: Principal, collection_id: str, endpoint: str, q: ObjectQuery,
               stix_id: str | None = None) -> PageResult:
         col = self.access.collection(principal, collection_id, "read")
-        fp = self._fp(col, endpoint, stix_id, q.flt)
-        after = decode_next(q.next, fp) if q.next else None
+        if stix_id is not None:
+            _check_object_id(stix_id, col)
         limit = self._limit(q.limit)
+        flt = _store_filter(q)
+        fp = self._fp(col, endpoint, stix_id, flt)
+        after = decode_next(q.next, fp) if q.next else None
         if endpoint == "versions":
             assert stix_id is not None
-            page = self.store.object_versions(col.pk, stix_id, q.flt, after, limit)
+            page = self.store.object_versions(col.pk, stix_id, flt, after, limit)
         elif stix_id is not None:
-            page = self.store.query_objects(col.pk, _with_id(q.flt, stix_id), after, limit)
+            page = self.store.query_objects(col.pk, _store_filter(q, stix_id), after, limit)
         else:
-            page = self.store.query_objects(col.pk, q.flt, after, limit)
+            page = self.store.query_objects(col.pk, flt, after, limit)
         token = encode_next(page.items[-1].key, fp) if page.more and page.items else None
         self.audit.record_read(principal.party.name, col.id, endpoint=endpoint, object=stix_id,
                                query=_describe_query(q), count=len(page.items))
@@ -100,23 +143,27 @@ class QueryService:
         return result
 
     def versions(self, principal: Principal, collection_id: str, stix_id: str, q: ObjectQuery) -> PageResult:
-        """GET versions: the versions of one object, oldest first; 404 if it has none."""
-        flt = ObjectFilter(added_after_us=q.flt.added_after_us, versions=("all",),
-                           spec_versions=q.flt.spec_versions)
-        result = self._page(principal, collection_id, "versions", ObjectQuery(flt, q.limit, q.next), stix_id)
+        """GET versions: the versions of one object, oldest first; 404 if it has none.
+
+        Only ``added_after``, ``match[spec_version]`` and paging apply (TAXII 2.1 section 5.8).
+        """
+        every = ObjectQuery(added_after_us=q.added_after_us, versions=("all",), spec_versions=q.spec_versions,
+                            limit=q.limit, next=q.next)
+        result = self._page(principal, collection_id, "versions", every, stix_id)
         if not result.items and not q.next:
             raise NotFound(f"no object {stix_id!r} in collection {result.collection.id}")
         return result
 
-    def delete(self, principal: Principal, collection_id: str, stix_id: str, flt: ObjectFilter) -> int:
-        """DELETE an object (the versions matching ``flt``).
+    def delete(self, principal: Principal, collection_id: str, stix_id: str, q: ObjectQuery) -> int:
+        """DELETE an object (the versions matching ``q``; paging parameters do not apply).
 
         Needs read and write access; a party deletes only what it submitted, an operator anything.
         """
         col = self.access.collection(principal, collection_id, "write")
         if not principal.can_read(col):
             raise Forbidden(f"deleting from collection {col.id} needs read and write access")
-        flt = _with_id(flt, stix_id)
+        _check_object_id(stix_id, col)
+        flt = _store_filter(q, stix_id)
         owner = None if principal.party.operator else principal.party.pk
         count = self.store.delete_object(col.pk, stix_id, flt, owner)
         self.audit.record("delete", principal.party.name, col.id, object=stix_id, count=count)
@@ -127,24 +174,17 @@ class QueryService:
         return count
 
 
-def _with_id(flt: ObjectFilter, stix_id: str) -> ObjectFilter:
-    return ObjectFilter(added_after_us=flt.added_after_us, ids=(stix_id,), types=flt.types,
-                        versions=flt.versions, version_us=flt.version_us,
-                        spec_versions=flt.spec_versions)
-
-
 def _describe_query(q: ObjectQuery) -> dict[str, object]:
     """The filters of a read, as the audit trail keeps them (only those given)."""
-    f = q.flt
     out: dict[str, object] = {}
-    if f.added_after_us is not None:
-        out["added_after_us"] = f.added_after_us
-    for name, value in (("ids", f.ids), ("types", f.types), ("version_us", f.version_us),
-                        ("spec_versions", f.spec_versions)):
+    if q.added_after_us is not None:
+        out["added_after_us"] = q.added_after_us
+    for name, value in (("ids", q.ids), ("types", q.types), ("version_us", q.version_us),
+                        ("spec_versions", q.spec_versions)):
         if value:
             out[name] = list(value)
-    if f.versions != ("last",):
-        out["versions"] = list(f.versions)
+    if q.versions != ("last",):
+        out["versions"] = list(q.versions)
     if q.limit is not None:
         out["limit"] = q.limit
     if q.next:

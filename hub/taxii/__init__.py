@@ -1,7 +1,15 @@
 """The TAXII 2.1 HTTP layer: parse a request, call a service, answer. It never touches the store.
 
-:func:`register_taxii` adds the discovery endpoint, the API root and the error handlers to an
-application (:func:`hub.server.create_app` builds it).
+One module per resource, each a blueprint whose views cite their section of TAXII 2.1:
+:mod:`~hub.taxii.discovery` (4.1), :mod:`~hub.taxii.api_root` (4.2), :mod:`~hub.taxii.status`
+(4.3), :mod:`~hub.taxii.collections` (5.1, 5.2), :mod:`~hub.taxii.manifest` (5.3),
+:mod:`~hub.taxii.objects` (5.4 to 5.7), :mod:`~hub.taxii.versions` (5.8); and the hub's own
+endpoints under the API root, :mod:`~hub.taxii.keys` and :mod:`~hub.taxii.pseudonyms`.
+Around them: :mod:`~hub.taxii.negotiation` (media types), :mod:`~hub.taxii.params` (query
+parameters), :mod:`~hub.taxii.responses` (resources and responses), :mod:`~hub.taxii.errors`
+(error bodies) and :mod:`~hub.taxii.context` (the services and the authenticated party).
+
+:func:`register_taxii` adds them to an application (:func:`hub.server.create_app` builds it).
 """
 
 from __future__ import annotations
@@ -14,8 +22,23 @@ __all__ = ["register_taxii"]
 
 
 def register_taxii(app: Flask, config: HubConfig) -> None:
-    """Register the TAXII endpoints and error handlers on ``app``."""
-    from hub.taxii.views import make_blueprint, register_error_handlers
+    """Register discovery at ``/taxii2/``, the API root at ``/<config.taxii.api_root>/``, and the
+    error handlers, on ``app``."""
+    from hub.taxii import (
+        api_root,
+        collections,
+        discovery,
+        keys,
+        manifest,
+        objects,
+        pseudonyms,
+        status,
+        versions,
+    )
+    from hub.taxii.errors import register_error_handlers
 
-    app.register_blueprint(make_blueprint(config.taxii.api_root))
+    app.register_blueprint(discovery.bp)
+    prefix = f"/{config.taxii.api_root.strip('/')}"
+    for module in (api_root, status, collections, manifest, objects, versions, keys, pseudonyms):
+        app.register_blueprint(module.bp, url_prefix=prefix)
     register_error_handlers(app)

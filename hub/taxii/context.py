@@ -1,0 +1,52 @@
+"""What a view needs from the request: the hub's services and the authenticated principal."""
+
+from __future__ import annotations
+
+import base64
+import binascii
+
+from flask import current_app, request
+
+from hub.common.errors import Unauthorized
+from hub.common.quoting import show
+from hub.services.auth import Principal
+from hub.services.hub import Hub
+
+#: Where :func:`hub.server.create_app` puts the hub's services.
+EXTENSION = "abusehub"
+
+
+def current_hub() -> Hub:
+    """The services of the hub this application serves."""
+    hub: Hub = current_app.extensions[EXTENSION]
+    return hub
+
+
+def bearer_token(header: str | None) -> str | None:
+    """The token in an Authorization header: HTTP Basic password, Bearer or Token scheme.
+
+    TAXII 2.1 section 1.6.9 asks servers for HTTP Basic; Bearer and Token carry the same token
+    for clients that prefer them (taxii2-client's ``TokenAuth`` sends ``Token``).
+    """
+    if not header:
+        return None
+    scheme, _, value = header.strip().partition(" ")
+    scheme = scheme.lower()
+    value = value.strip()
+    if scheme in ("bearer", "token"):
+        return value or None
+    if scheme == "basic":
+        try:
+            decoded = base64.b64decode(value, validate=True).decode("utf-8")
+        except (binascii.Error, UnicodeDecodeError):
+            raise Unauthorized("the Basic credentials are not valid base64 of 'name:token'") from None
+        _user, sep, password = decoded.partition(":")
+        if not sep:
+            raise Unauthorized("the Basic credentials must be 'name:token'")
+        return password or None
+    raise Unauthorized(f"authentication scheme {show(scheme)} is not supported: use Basic or Bearer")
+
+
+def current_principal() -> Principal:
+    """The party the request acts for; 401 without valid credentials."""
+    return current_hub().access.authenticate(bearer_token(request.headers.get("Authorization")))
