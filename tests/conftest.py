@@ -1,4 +1,12 @@
-"""Shared fixtures: stores over every backend, a hub, and a real server on loopback."""
+"""Shared fixtures: stores over every backend, a hub, in-process apps, and a real server on loopback.
+
+Most HTTP tests run in-process, as Flask's tutorial tests do: ``app`` is the real application
+built by :func:`hub.server.create_app` over a freshly seeded hub, ``client`` its test client,
+and ``seeded`` what was set up in it (tokens, identities, collection ids). Each runs on every
+store backend. ``hub_factory`` builds further independent hubs on the same backend (two hubs
+wired together with ``httpx.WSGITransport``, a hub with other settings). The black-box tier
+(``start_server``) starts the real gunicorn server and is marked ``slow``.
+"""
 
 from __future__ import annotations
 
@@ -8,14 +16,20 @@ import subprocess
 import sys
 import time
 import uuid
+from collections.abc import Callable, Iterator
+from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any
 
 import pytest
 import requests
+from flask import Flask
+from flask.testing import FlaskClient
 
 from hub.config import HubConfig, load_config
+from hub.server import create_app
+from hub.services.clock import Clock, system_clock
 from hub.services.hub import Hub
 from hub.store.sql import SqlStore
 
@@ -77,18 +91,39 @@ def _postgres_store() -> Iterator[SqlStore]:
             conn.execute(f'DROP SCHEMA "{schema}" CASCADE')
 
 
-@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
-def store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[SqlStore]:
-    """A migrated, empty store of each backend."""
-    if request.param == "sqlite":
-        s = SqlStore(f"sqlite:///{tmp_path / 'hub.db'}")
+#: The store backends every store-touching test runs on.
+BACKENDS = ["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)]
+
+
+@contextmanager
+def open_test_store(backend: str, folder: Path) -> Iterator[SqlStore]:
+    """A migrated, empty store of ``backend`` (a SQLite file in ``folder``, or a PostgreSQL
+    schema of its own), removed afterwards; skips the test when PostgreSQL is not there."""
+    if backend == "sqlite":
+        folder.mkdir(parents=True, exist_ok=True)
+        s = SqlStore(f"sqlite:///{folder / 'hub.db'}")
         s.migrate()
-        yield s
-        s.close()
+        try:
+            yield s
+        finally:
+            s.close()
     else:
         if not _postgres_available():
             pytest.skip(f"PostgreSQL not available at {POSTGRES_URL}")
         yield from _postgres_store()
+
+
+@pytest.fixture(params=BACKENDS)
+def backend(request: pytest.FixtureRequest) -> str:
+    """The name of a store backend: each test using it runs once per backend."""
+    return str(request.param)
+
+
+@pytest.fixture
+def store(backend: str, tmp_path: Path) -> Iterator[SqlStore]:
+    """A migrated, empty store of each backend."""
+    with open_test_store(backend, tmp_path) as s:
+        yield s
 
 
 @pytest.fixture
@@ -106,6 +141,160 @@ def hub(config: HubConfig, store: SqlStore, clock: FrozenClock) -> Hub:
     """The services over each backend, with a frozen clock."""
     return Hub(config, store, clock)
 
+
+# -- in-process hubs: the real app over a seeded hub, driven by Flask's test client ------------
+
+# party -> kind
+PARTIES = {"alice": "provider", "bob": "provider", "gov": "agency", "ops": "operator"}
+# collection alias -> {party: (read, write)}
+GRANTS: dict[str, dict[str, tuple[bool, bool]]] = {
+    "reports": {"alice": (True, True), "bob": (True, True), "gov": (True, False)},
+    "advisories": {"gov": (True, True), "alice": (True, False)},
+    "private": {"alice": (True, True)},
+    "dropbox": {"bob": (False, True)},
+}
+#: The settings of a seeded test hub: small pages, so that paging shows with a few objects.
+TEST_TOML = "[taxii]\nmax_content_length = 65536\ndefault_page_size = 5\nmax_page_size = 50\n"
+
+
+@dataclass
+class Seeded:
+    """What was set up in a hub: each party's token and identity, each collection's id by alias."""
+
+    tokens: dict[str, str] = field(default_factory=dict)
+    identities: dict[str, str] = field(default_factory=dict)
+    collections: dict[str, str] = field(default_factory=dict)
+
+    def auth(self, party: str) -> dict[str, str]:
+        """The Authorization header of ``party``."""
+        return {"Authorization": f"Bearer {self.tokens[party]}"}
+
+
+def seed_hub(hub: Hub, parties: dict[str, str] | None = None,
+             grants: dict[str, dict[str, tuple[bool, bool]]] | None = None) -> Seeded:
+    """Add ``parties`` (name: kind) and collections with ``grants`` (alias: party: (read, write))
+    through the hub's administration service, as ``abusehub party add`` and friends do."""
+    seeded = Seeded()
+    for name, kind in (PARTIES if parties is None else parties).items():
+        party, token = hub.admin.add_party(name, kind)
+        seeded.tokens[name], seeded.identities[name] = token, party.identity_id
+    for alias, col_grants in (GRANTS if grants is None else grants).items():
+        col = hub.admin.add_collection(alias.title(), alias=alias)
+        seeded.collections[alias] = col.id
+        for party_name, (read, write) in col_grants.items():
+            hub.admin.grant(party_name, col.id, read, write)
+    return seeded
+
+
+@dataclass
+class HubApp:
+    """An in-process hub: its services, its WSGI app and a test client, and what was seeded."""
+
+    hub: Hub
+    app: Flask
+    client: FlaskClient
+    seed: Seeded
+
+    @property
+    def tokens(self) -> dict[str, str]:
+        return self.seed.tokens
+
+    @property
+    def identities(self) -> dict[str, str]:
+        return self.seed.identities
+
+    @property
+    def collections(self) -> dict[str, str]:
+        return self.seed.collections
+
+    def auth(self, party: str) -> dict[str, str]:
+        """The Authorization header of ``party``."""
+        return self.seed.auth(party)
+
+    @property
+    def api(self) -> str:
+        """The path of the API root."""
+        return f"/{self.hub.config.taxii.api_root.strip('/')}"
+
+    def collection_url(self, alias: str, *rest: str) -> str:
+        """``{api}/collections/<id of alias>/`` followed by ``rest`` (e.g. ``"objects"``), with
+        the trailing slash TAXII asks for."""
+        return "/".join([f"{self.api}/collections/{self.collections[alias]}", *rest]) + "/"
+
+
+def build_hub_app(store: SqlStore, home: Path, *, toml: str = TEST_TOML, parties: dict[str, str] | None = None,
+                  grants: dict[str, dict[str, tuple[bool, bool]]] | None = None,
+                  clock: Clock = system_clock) -> HubApp:
+    """A hub over ``store`` configured by ``toml`` (written to ``home``/hub.toml, read as the
+    server reads it), seeded, with its app built by :func:`create_app`."""
+    home.mkdir(parents=True, exist_ok=True)
+    (home / "hub.toml").write_text(toml)
+    hub = Hub(load_config(home, environ={}), store, clock)
+    seeded = seed_hub(hub, parties, grants)
+    app = create_app(hub.config, hub)
+    return HubApp(hub=hub, app=app, client=app.test_client(), seed=seeded)
+
+
+@contextmanager
+def hub_app_on(backend: str, folder: Path, **kwargs: Any) -> Iterator[HubApp]:
+    """A seeded in-process hub (:func:`build_hub_app` with ``kwargs``) on a new store of
+    ``backend`` in ``folder``; its audit records are written and its store removed afterwards."""
+    with open_test_store(backend, folder) as store:
+        built = build_hub_app(store, folder / "home", **kwargs)
+        try:
+            yield built
+        finally:
+            built.hub.audit.close()
+
+
+@pytest.fixture
+def seeded(store: SqlStore, tmp_path: Path) -> Iterator[HubApp]:
+    """A freshly seeded hub (PARTIES, GRANTS, TEST_TOML) on each backend, served in-process."""
+    built = build_hub_app(store, tmp_path / "home")
+    yield built
+    built.hub.audit.close()  # buffered audit records are written before the store goes
+
+
+@pytest.fixture
+def app(seeded: HubApp) -> Flask:
+    """The application of the seeded hub, as :func:`hub.server.create_app` builds it."""
+    return seeded.app
+
+
+@pytest.fixture
+def client(seeded: HubApp) -> FlaskClient:
+    """A test client of ``app``."""
+    return seeded.client
+
+
+HubFactory = Callable[..., HubApp]
+
+
+@pytest.fixture
+def hub_factory(backend: str, tmp_path: Path) -> Iterator[HubFactory]:
+    """Builds independent in-process hubs on the test's backend, each on a store of its own:
+    ``hub_factory(toml=..., parties=..., grants=..., clock=...)`` (the arguments of
+    :func:`build_hub_app`)."""
+    with ExitStack() as stack:
+        count = 0
+
+        def make(**kwargs: Any) -> HubApp:
+            nonlocal count
+            count += 1
+            return stack.enter_context(hub_app_on(backend, tmp_path / f"hub-{count}", **kwargs))
+
+        yield make
+
+
+@pytest.fixture(scope="module", params=BACKENDS)
+def shared_hub(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[HubApp]:
+    """One seeded in-process hub per backend for a whole test module (for tests that only add
+    what they read, such as the access matrix)."""
+    with hub_app_on(str(request.param), tmp_path_factory.mktemp("shared-hub")) as built:
+        yield built
+
+
+# -- the black-box tier: real processes ------------------------------------------------------
 
 def run_cli(home: Path, *args: str, check: bool = True) -> subprocess.CompletedProcess[str]:
     """Run ``abusehub --home HOME ARGS`` in its own process, without the caller's HUB_* settings;

@@ -8,10 +8,13 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
 import requests
 
 from tests.conftest import free_port, start_server, stop_server
 from tests.conftest import run_cli as run
+
+pytestmark = pytest.mark.slow  # every test here runs the CLI, and some the server, as processes
 
 
 def test_admin_commands_end_to_end(tmp_path: Path) -> None:

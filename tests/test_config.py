@@ -28,6 +28,15 @@ def test_precedence(tmp_path: Path) -> None:
     ("", {"HUB_DATABASE_URL": "mysql://x"}, ["database_url"]),
     ("", {"HUB_TAXII_PUBLIC_DISCOVERY": "maybe"}, ["expected true or false"]),
     ("[taxii\n", {}, ["not valid TOML"]),
+    ('[hub]\npublic_url = "ftp://hub.example"\n', {}, ["public_url: must be an http:// or https:// URL"]),
+    ("", {"HUB_PUBLIC_URL": "hub.example"}, ["public_url: must be an http:// or https:// URL"]),
+    ("", {"HUB_PUBLIC_URL": "https://user:secret@hub.example"}, ["public_url: must not contain credentials"]),
+    ("", {"HUB_PUBLIC_URL": "https://hub.example/?a=1"}, ["public_url: must not contain a query"]),
+    ("", {"HUB_PUBLIC_URL": "https://hub.example/#top"}, ["public_url: must not contain a query or a fragment"]),
+    ("", {"HUB_PUBLIC_URL": "https://hub.example:99999"}, ["public_url: is not a valid URL"]),
+    ('[server]\ntrusted_proxies = ["127.0.0.1", "proxy.internal"]\n', {},
+     ["server.trusted_proxies: 'proxy.internal' is not an IP address or network"]),
+    ("[server]\ntrusted_proxies = [1]\n", {}, ["server.trusted_proxies: expected a list of strings"]),
 ])
 def test_every_bad_value_is_named(tmp_path: Path, toml: str, env: dict, fragments: list[str]) -> None:
     (tmp_path / "hub.toml").write_text(toml)
@@ -35,3 +44,27 @@ def test_every_bad_value_is_named(tmp_path: Path, toml: str, env: dict, fragment
         load_config(tmp_path, environ=env)
     for fragment in fragments:
         assert fragment in err.value.description
+
+
+def test_public_url_and_trusted_proxies(tmp_path: Path) -> None:
+    assert load_config(tmp_path, environ={}).public_url == ""
+    assert load_config(tmp_path, environ={}).server.trusted_proxies == ()
+    (tmp_path / "hub.toml").write_text('[hub]\npublic_url = "https://hub.example"\n'
+                                       '[server]\ntrusted_proxies = ["127.0.0.1", "10.0.0.0/8", "::1"]\n')
+    cfg = load_config(tmp_path, environ={})
+    assert cfg.public_url == "https://hub.example"
+    assert cfg.server.trusted_proxies == ("127.0.0.1", "10.0.0.0/8", "::1")
+    # From the environment: a comma-separated list.
+    cfg = load_config(tmp_path, environ={"HUB_SERVER_TRUSTED_PROXIES": "192.0.2.1, 192.0.2.2",
+                                         "HUB_PUBLIC_URL": "http://127.0.0.1:6100"})
+    assert cfg.server.trusted_proxies == ("192.0.2.1", "192.0.2.2")
+    assert cfg.public_url == "http://127.0.0.1:6100"
+
+
+def test_the_default_config_file_loads(tmp_path: Path) -> None:
+    """What `abusehub init` writes is a valid configuration with the defaults."""
+    from hub.config import DEFAULT_CONFIG_TEXT
+
+    (tmp_path / "hub.toml").write_text(DEFAULT_CONFIG_TEXT)
+    cfg = load_config(tmp_path, environ={})
+    assert cfg.public_url == "" and cfg.server.trusted_proxies == ()

@@ -1,23 +1,23 @@
-"""Per-party access: every party x every collection x every endpoint, and no leaks.
+"""Per-party access, in-process on every store: every party x every collection x every
+endpoint, and no leaks.
 
-Grants (tests/taxii/conftest.py): reports alice rw, bob rw, gov r; advisories gov rw, alice r;
+Grants (tests.conftest.GRANTS): reports alice rw, bob rw, gov r; advisories gov rw, alice r;
 private alice rw; dropbox bob write-only; ops is an operator with no grants.
 """
 
 from __future__ import annotations
 
 import uuid
-from typing import Iterator
+from typing import Any
 
 import orjson
 import pytest
-import requests
+from werkzeug.test import TestResponse
 
-from hub.config import load_config
-from hub.services.hub import open_hub
-from tests.conftest import RunningHub
+from hub.services.hub import Hub
+from hub.store.sql import SqlStore
+from tests.conftest import GRANTS, PARTIES, HubApp
 from tests.factories import indicator
-from tests.taxii.conftest import GRANTS, PARTIES
 
 TAXII = "application/taxii+json;version=2.1"
 WRITERS = {"reports": "alice", "advisories": "gov", "private": "alice", "dropbox": "bob"}
@@ -37,45 +37,45 @@ def expected(party: str, alias: str, endpoint: str) -> int:
     return 200 if read else 403
 
 
+def _post(h: HubApp, alias: str, party: str, objects: list[dict[str, Any]]) -> TestResponse:
+    return h.client.post(h.collection_url(alias, "objects"), data=orjson.dumps({"objects": objects}),
+                         headers={"Content-Type": TAXII, **h.auth(party)})
+
+
 @pytest.fixture(scope="module")
-def markers(server: RunningHub) -> Iterator[dict[str, dict]]:
+def markers(shared_hub: HubApp) -> dict[str, dict[str, Any]]:
     """One object per collection, posted by a party that may write it."""
     out = {}
     for alias, writer in WRITERS.items():
-        obj = indicator(created_by_ref=server.identities[writer])
-        r = requests.post(f"{server.api}/collections/{server.collections[alias]}/objects/",
-                          data=orjson.dumps({"objects": [obj]}),
-                          headers={"Content-Type": TAXII, **server.auth(writer)})
-        assert r.json()["success_count"] == 1
+        obj = indicator(created_by_ref=shared_hub.identities[writer])
+        assert _post(shared_hub, alias, writer, [obj]).json["success_count"] == 1
         out[alias] = obj
-    yield out
+    return out
 
 
-def call(server: RunningHub, party: str, alias: str, endpoint: str, markers: dict[str, dict]) -> requests.Response:
-    col = f"{server.api}/collections/{server.collections[alias]}"
+def call(h: HubApp, party: str, alias: str, endpoint: str, markers: dict[str, dict[str, Any]]) -> TestResponse:
+    col = h.collection_url(alias).rstrip("/")
     oid = markers[alias]["id"]
-    h = server.auth(party)
+    auth = h.auth(party)
     if endpoint == "collection":
-        return requests.get(col + "/", headers=h)
+        return h.client.get(col + "/", headers=auth)
     if endpoint == "get_objects":
-        return requests.get(col + "/objects/", headers=h)
+        return h.client.get(col + "/objects/", headers=auth)
     if endpoint == "post_objects":
-        return requests.post(col + "/objects/", data=orjson.dumps({"objects": [indicator()]}),
-                             headers={"Content-Type": TAXII, **h})
+        return _post(h, alias, party, [indicator()])
     if endpoint == "get_object":
-        return requests.get(f"{col}/objects/{oid}/", headers=h)
+        return h.client.get(f"{col}/objects/{oid}/", headers=auth)
     if endpoint == "versions":
-        return requests.get(f"{col}/objects/{oid}/versions/", headers=h)
+        return h.client.get(f"{col}/objects/{oid}/versions/", headers=auth)
     if endpoint == "manifest":
-        return requests.get(col + "/manifest/", headers=h)
+        return h.client.get(col + "/manifest/", headers=auth)
     if endpoint == "delete":
         if expected(party, alias, "delete") == 200:
             # A party deletes what it submitted itself.
             own = indicator()
-            requests.post(col + "/objects/", data=orjson.dumps({"objects": [own]}),
-                          headers={"Content-Type": TAXII, **h})
-            return requests.delete(f"{col}/objects/{own['id']}/", headers=h)
-        return requests.delete(f"{col}/objects/{oid}/", headers=h)
+            _post(h, alias, party, [own])
+            return h.client.delete(f"{col}/objects/{own['id']}/", headers=auth)
+        return h.client.delete(f"{col}/objects/{oid}/", headers=auth)
     raise AssertionError(endpoint)
 
 
@@ -83,64 +83,65 @@ CELLS = [(p, c, e) for p in PARTIES for c in GRANTS for e in ENDPOINTS]
 
 
 @pytest.mark.parametrize("party,alias,endpoint", CELLS, ids=["-".join(c) for c in CELLS])
-def test_access_cell(server: RunningHub, markers: dict[str, dict], party: str, alias: str, endpoint: str) -> None:
-    r = call(server, party, alias, endpoint, markers)
-    assert r.status_code == expected(party, alias, endpoint), r.text
+def test_access_cell(shared_hub: HubApp, markers: dict[str, dict[str, Any]], party: str, alias: str,
+                     endpoint: str) -> None:
+    r = call(shared_hub, party, alias, endpoint, markers)
+    assert r.status_code == expected(party, alias, endpoint), r.get_data(as_text=True)
     assert r.headers["Content-Type"] == TAXII
     if r.status_code >= 400:
-        body = r.json()
+        body = r.json
         assert body["http_status"] == str(r.status_code)
         # An error never names objects of the collection.
-        assert markers[alias]["id"] not in r.text
+        assert markers[alias]["id"] not in r.get_data(as_text=True)
 
 
-def test_a_party_cannot_delete_what_another_submitted(server: RunningHub, markers: dict[str, dict]) -> None:
-    col = f"{server.api}/collections/{server.collections['reports']}"
-    r = requests.delete(f"{col}/objects/{markers['reports']['id']}/", headers=server.auth("bob"))
-    assert r.status_code == 403 and "another party" in r.json()["description"]
+def test_a_party_cannot_delete_what_another_submitted(shared_hub: HubApp, markers: dict[str, dict[str, Any]]) -> None:
+    r = shared_hub.client.delete(shared_hub.collection_url("reports", "objects", markers["reports"]["id"]),
+                                 headers=shared_hub.auth("bob"))
+    assert r.status_code == 403 and "another party" in r.json["description"]
 
 
-def test_no_object_leaks_anywhere(server: RunningHub, markers: dict[str, dict]) -> None:
+def test_no_object_leaks_anywhere(shared_hub: HubApp, markers: dict[str, dict[str, Any]]) -> None:
     """Walk every read endpoint of every collection as every party: only readable objects appear."""
+    h = shared_hub
     marker_ids = {alias: obj["id"] for alias, obj in markers.items()}
     for party in PARTIES:
         readable = {a for a, g in GRANTS.items() if g.get(party, (False, False))[0]}
-        visible = {server.collections[a] for a, g in GRANTS.items() if any(g.get(party, (False, False)))}
-        listed = requests.get(server.api + "/collections/", headers=server.auth(party)).json()["collections"]
+        visible = {h.collections[a] for a, g in GRANTS.items() if any(g.get(party, (False, False)))}
+        listed = h.client.get(h.api + "/collections/", headers=h.auth(party)).json.get("collections", [])
         assert {c["id"] for c in listed} == visible
         seen: set[str] = set()
         for alias in GRANTS:
-            col = f"{server.api}/collections/{server.collections[alias]}"
+            col = h.collection_url(alias).rstrip("/")
             for oid in marker_ids.values():
-                r = requests.get(f"{col}/objects/{oid}/", headers=server.auth(party))
-                seen |= {o["id"] for o in r.json().get("objects", [])} if r.ok else set()
-                if requests.get(f"{col}/objects/{oid}/versions/", headers=server.auth(party)).ok:
+                r = h.client.get(f"{col}/objects/{oid}/", headers=h.auth(party))
+                seen |= {o["id"] for o in r.json.get("objects", [])} if r.status_code == 200 else set()
+                if h.client.get(f"{col}/objects/{oid}/versions/", headers=h.auth(party)).status_code == 200:
                     seen.add(oid)
             for path in ("/objects/?limit=50", "/manifest/?limit=50"):
-                r = requests.get(col + path, headers=server.auth(party))
-                seen |= {o["id"] for o in r.json().get("objects", [])} if r.ok else set()
+                r = h.client.get(col + path, headers=h.auth(party))
+                seen |= {o["id"] for o in r.json.get("objects", [])} if r.status_code == 200 else set()
         for alias, oid in marker_ids.items():
             assert (oid in seen) == (alias in readable), (party, alias)
     # The markers of collections nobody but their writer reads are still stored.
-    hub = open_hub(load_config(server.home, environ={}))
-    try:
-        col = hub.store.get_collection(server.collections["dropbox"])
-        assert col is not None and hub.store.count_objects(col.pk) >= 1
-    finally:
-        hub.close()
+    col = h.hub.store.get_collection(h.collections["dropbox"])
+    assert col is not None and h.hub.store.count_objects(col.pk) >= 1
 
 
-def test_revoked_token_and_revoked_grant_take_effect_at_once(server: RunningHub) -> None:
-    hub = open_hub(load_config(server.home, environ={}))
+def test_revoked_token_and_revoked_grant_take_effect_at_once(shared_hub: HubApp) -> None:
+    """Changes made by another process (the operator's CLI, with its own connections to the
+    same database) apply to the very next request: nothing about access is cached."""
+    h = shared_hub
+    operator = Hub(h.hub.config, SqlStore(h.hub.store.url))
     try:
-        party, token = hub.admin.add_party(f"temp-{uuid.uuid4().hex[:6]}", "provider")
-        hub.admin.grant(party.name, server.collections["reports"], True, False)
-        h = {"Authorization": f"Bearer {token}"}
-        url = f"{server.api}/collections/{server.collections['reports']}/objects/"
-        assert requests.get(url, headers=h).status_code == 200
-        hub.admin.revoke(party.name, server.collections["reports"], True, True)
-        assert requests.get(url, headers=h).status_code == 404
-        hub.admin.revoke_tokens(party.name)
-        assert requests.get(url, headers=h).status_code == 401
+        party, token = operator.admin.add_party(f"temp-{uuid.uuid4().hex[:6]}", "provider")
+        operator.admin.grant(party.name, h.collections["reports"], True, False)
+        auth = {"Authorization": f"Bearer {token}"}
+        url = h.collection_url("reports", "objects")
+        assert h.client.get(url, headers=auth).status_code == 200
+        operator.admin.revoke(party.name, h.collections["reports"], True, True)
+        assert h.client.get(url, headers=auth).status_code == 404
+        operator.admin.revoke_tokens(party.name)
+        assert h.client.get(url, headers=auth).status_code == 401
     finally:
-        hub.close()
+        operator.close()

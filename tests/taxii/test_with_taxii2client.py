@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import pytest
 import requests
 from taxii2client.v21 import ApiRoot, Collection, Server, as_pages
 
 from tests.conftest import RunningHub
 from tests.factories import indicator, ts
+
+pytestmark = pytest.mark.slow
 
 
 def _collection(server: RunningHub, alias: str, party: str) -> Collection:
@@ -17,6 +20,8 @@ def _collection(server: RunningHub, alias: str, party: str) -> Collection:
 def test_discovery_and_api_root(server: RunningHub) -> None:
     srv = Server(server.base + "/taxii2/", user="alice", password=server.tokens["alice"])
     assert srv.title == "abusehub"
+    # Discovery names the API root by a relative URL (no public_url configured): the client
+    # resolves it against the discovery URL.
     assert [r.url for r in srv.api_roots] == [server.api + "/"]
     root = srv.default
     assert isinstance(root, ApiRoot)
@@ -73,3 +78,18 @@ def test_polling_through_a_second_worker_with_next(server: RunningHub) -> None:
     ids = [o["id"] for p in pages for o in p.get("objects", [])]
     assert len(ids) == len(set(ids)) >= 20
     assert len(pages) >= 7
+
+
+def test_as_pages_with_its_default_page_size(server: RunningHub) -> None:
+    """``as_pages`` defaults to ``per_request=0``, which taxii2-client leaves out of the request
+    (it drops falsy parameters): the server's default page size applies, and every object comes."""
+    col = _collection(server, "advisories", "gov")
+    sent = [indicator() for _ in range(12)]
+    col.add_objects({"objects": sent})
+    reader = _collection(server, "advisories", "alice")
+    pages = list(as_pages(reader.get_objects))
+    assert all(len(p.get("objects", [])) <= 5 for p in pages)  # the test hub's default page size
+    ids = [o["id"] for p in pages for o in p.get("objects", [])]
+    assert ids[-12:] == [o["id"] for o in sent]
+    manifest = [m["id"] for p in as_pages(reader.get_manifest) for m in p.get("objects", [])]
+    assert manifest == ids
