@@ -1,15 +1,34 @@
 """The Store protocol: everything the services need from persistence, and nothing about HTTP.
 
-Implementations: :class:`hub.store.sql.SqlStore` (SQLite by default, PostgreSQL). The contract
-tests in ``tests/store`` run against every implementation.
+Implementation: :class:`hub.store.sql.SqlStore` (SQLite by default, PostgreSQL). The contract
+tests in ``tests/store`` run every implementation through the same cases.
+
+Conventions that hold for every method:
+
+- **Time** is integer microseconds since 1970-01-01T00:00:00Z (UTC), in every argument and
+  result whose name ends in ``_us``. The store never reads a clock: the caller passes ``now_us``.
+- **Keys.** ``*_pk`` are the store's own row numbers (parties, collections); ``collection_id``
+  is a collection's public UUID; ``stix_id`` a STIX identifier.
+- **Transactions.** Each method that writes runs in a transaction of its own and has committed
+  when it returns. Several writes that must commit together go through :meth:`Store.transaction`.
+  A thread that holds a transaction open must not call the store's own writing methods until it
+  ends (on SQLite it would wait for its own lock): they raise :class:`RuntimeError` instead.
+- **Lookups** by a string holding U+0000 (a name, an id, a filter value) find nothing, on every
+  database: nothing stored holds that character (:mod:`hub.store.limits`).
+- **Errors.** Besides what each method names, any method raises the database driver's error
+  (a :class:`sqlalchemy.exc.DBAPIError`) when the database fails or cannot be reached; nothing
+  has been written then.
 """
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Iterator
+from contextlib import AbstractContextManager
 from dataclasses import dataclass
-from typing import Callable, Iterable, Iterator, Protocol
+from typing import Protocol
 
 from hub.store.audit import AuditEntry, AuditRecord
+from hub.store.limits import UnstorableError
 from hub.store.records import (
     AddOutcome,
     Collection,
@@ -22,10 +41,6 @@ from hub.store.records import (
     StatusRecord,
     StoredVersion,
 )
-
-#: Called inside the transaction that stores a submission, with the outcome of each version:
-#: returns the status to save, when it expires, and the audit entry, all committed together.
-Finish = Callable[[list[AddOutcome]], tuple[StatusRecord, int, AuditEntry]]
 
 
 class DuplicateError(Exception):
@@ -51,67 +66,246 @@ class TokenRecord:
         return self.revoked_us is None
 
 
+class Transaction(Protocol):
+    """The writes that can share one transaction (see :meth:`Store.transaction`).
+
+    Each behaves as the :class:`Store` method of the same name, except that nothing it writes is
+    visible to anyone else, or durable, until the ``with`` block that opened the transaction
+    ends without an exception.
+    """
+
+    def add_versions(self, collection_pk: int, party_pk: int, versions: Iterable[NewVersion],
+                     now_us: int) -> list[AddOutcome]:
+        """As :meth:`Store.add_versions`."""
+        ...
+
+    def save_status(self, status: StatusRecord, expires_us: int) -> None:
+        """As :meth:`Store.save_status`."""
+        ...
+
+    def append_audit(self, entries: list[AuditEntry], now_us: int) -> None:
+        """As :meth:`Store.append_audit`."""
+        ...
+
+
 class Store(Protocol):
-    """Persistence for parties, credentials, collections, grants, objects and statuses."""
+    """Persistence for parties, credentials, collections, grants, objects, statuses, signing
+    keys, the audit chain and settings."""
+
+    # -- plumbing
+
+    def migrate(self) -> str:
+        """Bring the schema to the newest revision; idempotent. Returns that revision's name."""
+        ...
+
+    def transaction(self) -> AbstractContextManager[Transaction]:
+        """A write transaction: ``with store.transaction() as tx: ...``.
+
+        Everything done through ``tx`` commits together when the block ends normally, or not at
+        all: an exception inside the block rolls every write of the block back and propagates.
+        The transaction holds the write locks it takes until it ends (on SQLite the whole
+        database, from the start; on PostgreSQL the rows it changes), so keep it short and do
+        the slow work (validation, signatures) before opening it. While it is open, the same
+        thread must write only through ``tx``: the store's own writing methods raise
+        :class:`RuntimeError`. Reads through the store see what was committed before the block,
+        not the block's own writes.
+        """
+        ...
+
+    def close(self) -> None:
+        """Release the store's connections. The store is not used afterwards."""
+        ...
 
     # -- parties and credentials
-    def create_party(self, name: str, kind: str, identity_id: str, operator: bool, now_us: int) -> Party: ...
-    def get_party(self, name: str) -> Party | None: ...
-    def list_parties(self) -> list[Party]: ...
+
+    def create_party(self, name: str, kind: str, identity_id: str, operator: bool, now_us: int) -> Party:
+        """Create a party created at ``now_us``. Raises :class:`DuplicateError` when the name or
+        the identity id is taken. The caller has checked the name and the kind."""
+        ...
+
+    def get_party(self, name: str) -> Party | None:
+        """The party named ``name`` (exact, case-sensitive), or None."""
+        ...
+
+    def list_parties(self) -> list[Party]:
+        """Every party, ordered by name."""
+        ...
+
     def add_token(self, party_pk: int, token_hash: str, label: str, now_us: int) -> int:
-        """Store a token's hash; returns the token's id."""
-    def party_for_token(self, token_hash: str) -> Party | None: ...
+        """Store a token's hash (never the token) for the party; returns the token's id.
+        Raises :class:`sqlalchemy.exc.IntegrityError` if the hash is already stored."""
+        ...
+
+    def party_for_token(self, token_hash: str) -> Party | None:
+        """The party holding the active (not revoked) token with this hash, or None."""
+        ...
+
     def list_tokens(self, party_pk: int) -> list[TokenRecord]:
-        """The party's tokens, revoked ones included, oldest first."""
-    def get_token(self, token_id: int) -> TokenRecord | None: ...
+        """The party's tokens, revoked ones included, oldest first (by id)."""
+        ...
+
+    def get_token(self, token_id: int) -> TokenRecord | None:
+        """The token with this id, whoever's it is, or None."""
+        ...
+
     def revoke_token(self, party_pk: int, token_id: int, now_us: int) -> bool:
-        """Revoke one active token of the party; False when there is no such active token."""
-    def revoke_tokens(self, party_pk: int, now_us: int) -> int: ...
+        """Revoke one active token of the party as of ``now_us``; False (and nothing changed)
+        when the party has no active token with that id."""
+        ...
+
+    def revoke_tokens(self, party_pk: int, now_us: int) -> int:
+        """Revoke every active token of the party as of ``now_us``; returns how many."""
+        ...
 
     # -- collections and grants
+
     def create_collection(self, collection_id: str, title: str, description: str, alias: str | None,
                           max_tlp: str, require_signatures: bool, countersign: bool,
-                          allow_personal_data: bool, now_us: int) -> Collection: ...
-    def get_collection(self, collection_id: str) -> Collection | None: ...
-    def list_collections(self) -> list[Collection]: ...
-    def set_grant(self, party_pk: int, collection_pk: int, can_read: bool, can_write: bool) -> Grant: ...
-    def grants_for(self, party_pk: int) -> dict[int, Grant]: ...
+                          allow_personal_data: bool, now_us: int) -> Collection:
+        """Create a collection with its policy. Raises :class:`DuplicateError` when the id or the
+        alias is taken. The caller has checked the values."""
+        ...
+
+    def get_collection(self, collection_id: str) -> Collection | None:
+        """The collection whose id or alias is ``collection_id``, or None."""
+        ...
+
+    def list_collections(self) -> list[Collection]:
+        """Every collection, in the order they were created."""
+        ...
+
+    def set_grant(self, party_pk: int, collection_pk: int, can_read: bool, can_write: bool) -> Grant:
+        """Set (replace) what the party may do with the collection; neither right removes the
+        grant. Returns the grant as it now is."""
+        ...
+
+    def grants_for(self, party_pk: int) -> dict[int, Grant]:
+        """The party's grants, by collection pk."""
+        ...
 
     # -- objects
+
     def add_versions(self, collection_pk: int, party_pk: int, versions: Iterable[NewVersion],
-                     now_us: int, finish: Finish | None = None) -> list[AddOutcome]: ...
-    def query_objects(self, collection_pk: int, flt: ObjectFilter, after_us: int | None,
-                      limit: int) -> Page: ...
+                     now_us: int) -> list[AddOutcome]:
+        """Store object versions submitted by the party, in order; one outcome per version.
+
+        Each new version gets a ``date_added`` that is distinct and increasing within the
+        collection: ``now_us``, or one microsecond after the collection's last one if that is
+        not earlier (a clock that went backwards never reorders the collection). A version
+        already in the collection (same id and ``version_us``; for an unversioned object
+        (``version_us`` -1), any version of that id) is not stored again: its outcome has
+        ``stored`` False and ``date_added_us`` 0. The first and last versions of each object
+        are kept marked for :attr:`ObjectFilter.versions`; the versions' terms are indexed for
+        :meth:`find_terms`.
+
+        Raises :class:`UnstorableError` (before writing anything) if a version breaks
+        :func:`hub.store.limits.unstorable_reason`; callers check each version first.
+        """
+        ...
+
+    def query_objects(self, collection_pk: int, flt: ObjectFilter, after_added_us: int | None,
+                      limit: int) -> Page:
+        """One page of the collection's object versions matching ``flt``.
+
+        Ordered by ``date_added``, oldest first. ``after_added_us`` is the paging cursor: only
+        versions added strictly after it (pass the ``key`` of the last item of the previous page,
+        which is its ``date_added_us``; None for the first page). At most ``limit`` (>= 1) items;
+        ``Page.more`` tells whether more match. Items carry their stored JSON text.
+        """
+        ...
+
     def object_versions(self, collection_pk: int, stix_id: str, flt: ObjectFilter,
-                        after_us: int | None, limit: int) -> Page: ...
+                        after_version_us: int | None, limit: int) -> Page:
+        """One page of the versions of one object that match ``flt``.
+
+        Ordered by version (``modified``, else ``created``, else ``date_added``), oldest first.
+        ``after_version_us`` is the paging cursor: only versions strictly newer than it (pass the
+        ``key`` of the last item of the previous page, which here is its version in
+        microseconds; None for the first page). At most ``limit`` (>= 1) items. Items carry no
+        JSON text (``json_text`` is empty): the versions endpoint lists versions only.
+        """
+        ...
+
     def delete_object(self, collection_pk: int, stix_id: str, flt: ObjectFilter,
                       party_pk: int | None = None) -> int:
-        """Delete the matching versions (only ``party_pk``'s when given); returns how many."""
-    def count_objects(self, collection_pk: int) -> int: ...
+        """Delete the object's versions matching ``flt`` (only those ``party_pk`` submitted, when
+        given); returns how many. The remaining versions' first and last marks are recomputed;
+        the object's terms go with its last version."""
+        ...
+
+    def count_objects(self, collection_pk: int) -> int:
+        """How many object versions the collection holds."""
+        ...
+
     def find_terms(self, kind: str, terms: Iterable[str],
-                   collection_pks: Iterable[int]) -> list[tuple[int, str, str]]: ...
+                   collection_pks: Iterable[int]) -> list[tuple[int, str, str]]:
+        """``(collection_pk, stix_id, term)`` of the objects in those collections indexed under
+        any of ``terms`` of this kind (``"pseudonym"`` or ``"ref"``), sorted."""
+        ...
 
     # -- statuses
-    def save_status(self, status: StatusRecord, expires_us: int) -> None: ...
-    def get_status(self, status_id: str, now_us: int) -> StatusRecord | None: ...
-    def purge_statuses(self, now_us: int) -> int: ...
+
+    def save_status(self, status: StatusRecord, expires_us: int) -> None:
+        """Store a status resource until ``expires_us``. Raises :class:`sqlalchemy.exc.IntegrityError`
+        if its id is taken."""
+        ...
+
+    def get_status(self, status_id: str, now_us: int) -> StatusRecord | None:
+        """The status with this id if it has not expired at ``now_us``, else None."""
+        ...
+
+    def purge_statuses(self, now_us: int) -> int:
+        """Delete the statuses expired at ``now_us``; returns how many."""
+        ...
 
     # -- signing keys
+
     def add_key(self, party_pk: int, key_id: str, alg: str, jwk_json: str, not_before_us: int,
-                not_after_us: int | None, now_us: int) -> None: ...
-    def list_keys(self, party_pk: int | None = None) -> list[KeyRecord]: ...
-    def revoke_key(self, key_id: str, now_us: int) -> bool: ...
+                not_after_us: int | None, now_us: int) -> None:
+        """Register a party's public key, valid from ``not_before_us`` until ``not_after_us``
+        (None: no end). Raises :class:`DuplicateError` when ``key_id`` is registered (to anyone)."""
+        ...
+
+    def list_keys(self, party_pk: int | None = None) -> list[KeyRecord]:
+        """The registered keys (one party's, or everyone's), revoked ones included, in the order
+        they were registered."""
+        ...
+
+    def revoke_key(self, key_id: str, now_us: int) -> bool:
+        """Revoke the key as of ``now_us``; False (nothing changed) if it is unknown or already
+        revoked."""
+        ...
 
     # -- the audit chain
-    def append_audit(self, entries: list[AuditEntry], now_us: int) -> None: ...
-    def iter_audit(self, since_us: int | None = None) -> Iterator[AuditRecord]: ...
-    def audit_head(self) -> tuple[int, str]: ...
+
+    def append_audit(self, entries: list[AuditEntry], now_us: int) -> None:
+        """Append entries to the hash chain, in order, with the next sequence numbers.
+
+        Content with no RFC 8785 canonical form is stored as :func:`hub.store.audit.recordable`
+        makes it. A record's ``at_us`` is its entry's own ``at_us`` (``now_us`` when it has
+        none), clamped to be no earlier than the record before it: times never go backwards
+        along ``seq``, and a record appended late carries the time it was appended.
+        """
+        ...
+
+    def iter_audit(self, since_us: int | None = None) -> Iterator[AuditRecord]:
+        """The chain's records by ``seq``, first to last; with ``since_us``, only those whose
+        ``at_us`` is at or after it (as ``at_us`` never decreases, that is a tail of the chain)."""
+        ...
+
+    def audit_head(self) -> tuple[int, str]:
+        """``(seq, hash)`` of the newest record; ``(0, GENESIS)`` for an empty chain."""
+        ...
 
     # -- settings
-    def get_setting(self, name: str) -> str | None: ...
-    def set_setting(self, name: str, value: str) -> None: ...
 
-    def close(self) -> None: ...
+    def get_setting(self, name: str) -> str | None:
+        """The hub setting's value, or None if it was never set."""
+        ...
+
+    def set_setting(self, name: str, value: str) -> None:
+        """Set (insert or replace) a hub setting."""
+        ...
 
 
-__all__ = ["Store", "DuplicateError", "StoredVersion", "TokenRecord"]
+__all__ = ["DuplicateError", "Store", "StoredVersion", "TokenRecord", "Transaction", "UnstorableError"]

@@ -71,7 +71,13 @@ class AddOutcome:
 
 @dataclass(frozen=True, slots=True)
 class StoredVersion:
-    """One stored object version as served; ``key`` is where the next page starts after it."""
+    """One stored object version as served.
+
+    ``key`` is the paging cursor that starts the next page after this item: its
+    ``date_added_us`` in :meth:`~hub.store.base.Store.query_objects` (pass it back as
+    ``after_added_us``), its version in microseconds in
+    :meth:`~hub.store.base.Store.object_versions` (pass it back as ``after_version_us``).
+    """
 
     stix_id: str
     version: str

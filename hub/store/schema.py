@@ -1,4 +1,8 @@
-"""The tables, as SQLAlchemy Core metadata. Changes to them go through a migration."""
+"""The tables, as SQLAlchemy Core metadata. Changes to them go through a migration.
+
+The widths of the columns that hold submitted values are constants of :mod:`hub.store.limits`,
+which checks them before anything is written (PostgreSQL enforces them, SQLite does not).
+"""
 
 from __future__ import annotations
 
@@ -16,12 +20,26 @@ from sqlalchemy import (
     UniqueConstraint,
 )
 
+from hub.store.limits import (
+    AUDIT_KIND_MAX,
+    COLLECTION_ID_MAX,
+    LABEL_MAX,
+    PARTY_NAME_MAX,
+    SPEC_VERSION_MAX,
+    STIX_ID_MAX,
+    TERM_KIND_MAX,
+    TERM_MAX,
+    TITLE_MAX,
+    TYPE_MAX,
+    VERSION_MAX,
+)
+
 metadata = MetaData()
 
 parties = Table(
     "parties", metadata,
     Column("pk", Integer, primary_key=True, autoincrement=True),
-    Column("name", String(200), nullable=False, unique=True),
+    Column("name", String(PARTY_NAME_MAX), nullable=False, unique=True),
     Column("kind", String(20), nullable=False),
     Column("identity_id", String(100), nullable=False, unique=True),
     Column("operator", Boolean, nullable=False, default=False),
@@ -33,7 +51,7 @@ tokens = Table(
     Column("pk", Integer, primary_key=True, autoincrement=True),
     Column("party_pk", Integer, ForeignKey("parties.pk", ondelete="CASCADE"), nullable=False),
     Column("token_hash", String(64), nullable=False, unique=True),
-    Column("label", String(200), nullable=False, default=""),
+    Column("label", String(LABEL_MAX), nullable=False, default=""),
     Column("created_us", BigInteger, nullable=False),
     Column("revoked_us", BigInteger, nullable=True),
 )
@@ -41,10 +59,10 @@ tokens = Table(
 collections = Table(
     "collections", metadata,
     Column("pk", Integer, primary_key=True, autoincrement=True),
-    Column("id", String(36), nullable=False, unique=True),
-    Column("title", String(200), nullable=False),
+    Column("id", String(COLLECTION_ID_MAX), nullable=False, unique=True),
+    Column("title", String(TITLE_MAX), nullable=False),
     Column("description", Text, nullable=False, default=""),
-    Column("alias", String(200), nullable=True, unique=True),
+    Column("alias", String(TITLE_MAX), nullable=True, unique=True),
     Column("max_tlp", String(20), nullable=False),
     Column("require_signatures", Boolean, nullable=False),
     Column("countersign", Boolean, nullable=False),
@@ -68,11 +86,11 @@ objects = Table(
     Column("pk", Integer, primary_key=True, autoincrement=True),
     Column("collection_pk", Integer, ForeignKey("collections.pk", ondelete="CASCADE"), nullable=False),
     Column("date_added_us", BigInteger, nullable=False),
-    Column("stix_id", String(300), nullable=False),
-    Column("type", String(250), nullable=False),
+    Column("stix_id", String(STIX_ID_MAX), nullable=False),
+    Column("type", String(TYPE_MAX), nullable=False),
     Column("version_us", BigInteger, nullable=False),
-    Column("version", String(40), nullable=False),
-    Column("spec_version", String(10), nullable=False),
+    Column("version", String(VERSION_MAX), nullable=False),
+    Column("spec_version", String(SPEC_VERSION_MAX), nullable=False),
     Column("is_latest", Boolean, nullable=False),
     Column("is_first", Boolean, nullable=False),
     Column("party_pk", Integer, ForeignKey("parties.pk"), nullable=False),
@@ -111,9 +129,9 @@ audit_log = Table(
     "audit_log", metadata,
     Column("seq", BigInteger, primary_key=True, autoincrement=False),
     Column("at_us", BigInteger, nullable=False, index=True),
-    Column("kind", String(40), nullable=False),
-    Column("party", String(200), nullable=False),
-    Column("collection", String(36), nullable=False),
+    Column("kind", String(AUDIT_KIND_MAX), nullable=False),
+    Column("party", String(PARTY_NAME_MAX), nullable=False),
+    Column("collection", String(COLLECTION_ID_MAX), nullable=False),
     Column("data_json", Text, nullable=False),
     Column("prev_hash", String(64), nullable=False),
     Column("hash", String(64), nullable=False),
@@ -138,8 +156,8 @@ settings = Table(
 object_terms = Table(
     "object_terms", metadata,
     Column("collection_pk", Integer, ForeignKey("collections.pk", ondelete="CASCADE"), primary_key=True),
-    Column("stix_id", String(300), primary_key=True),
-    Column("kind", String(20), primary_key=True),
-    Column("term", String(300), primary_key=True),
+    Column("stix_id", String(STIX_ID_MAX), primary_key=True),
+    Column("kind", String(TERM_KIND_MAX), primary_key=True),
+    Column("term", String(TERM_MAX), primary_key=True),
     Index("ix_object_terms_term", "kind", "term"),
 )

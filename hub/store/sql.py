@@ -1,22 +1,23 @@
 """The SQL store: SQLAlchemy Core over SQLite (embedded default, WAL) or PostgreSQL (psycopg 3).
 
-Dialect differences stay in this module: how a write transaction takes its lock, and how a
-connection is prepared. The services never know which database they run on.
+The SQL is written once for both databases; what differs between them (engines, connection
+settings, how a write transaction takes its locks) is in :mod:`hub.store.dialect`. The services
+never know which database they run on.
 """
 
 from __future__ import annotations
 
+import threading
+from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any, Iterable, Iterator
+from typing import Any
 
 import orjson
 from sqlalchemy import (
     Connection,
     and_,
-    create_engine,
     delete,
-    event,
     false,
     func,
     insert,
@@ -24,13 +25,15 @@ from sqlalchemy import (
     select,
     update,
 )
-from sqlalchemy.engine import Engine, make_url
+from sqlalchemy.engine import Engine
 from sqlalchemy.exc import IntegrityError
 
 from hub.common.timestamps import format_timestamp_us
 from hub.store import schema as t
-from hub.store.audit import AuditEntry, AuditRecord, record_hash
-from hub.store.base import DuplicateError, Finish, TokenRecord
+from hub.store.audit import AuditEntry, AuditRecord, record_hash, recordable
+from hub.store.base import DuplicateError, TokenRecord
+from hub.store.dialect import WRITE, lock_rows, make_engine, normalise_url
+from hub.store.limits import UnstorableError, matchable, unstorable_audit_reason, unstorable_reason
 from hub.store.records import (
     AddOutcome,
     Collection,
@@ -44,44 +47,10 @@ from hub.store.records import (
     StoredVersion,
 )
 
+__all__ = ["SqlStore", "normalise_url", "open_store"]
+
 _CHUNK = 500  # ids per IN (...) list, well inside every database's parameter limit
-
-
-def normalise_url(url: str) -> str:
-    """Use psycopg 3 for plain ``postgresql://`` URLs."""
-    if url.startswith("postgresql://") or url.startswith("postgres://"):
-        return "postgresql+psycopg://" + url.split("://", 1)[1]
-    return url
-
-
-def _make_engine(url: str) -> Engine:
-    url = normalise_url(url)
-    parsed = make_url(url)
-    if parsed.get_backend_name() == "sqlite":
-        if parsed.database and parsed.database != ":memory:":
-            Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
-        engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": 30})
-
-        @event.listens_for(engine, "connect")
-        def _on_connect(dbapi_conn: Any, _record: Any) -> None:
-            # Let SQLAlchemy's begin event issue BEGIN itself (the pysqlite default is lazy and
-            # cannot take the write lock up front).
-            dbapi_conn.isolation_level = None
-            cur = dbapi_conn.cursor()
-            cur.execute("PRAGMA journal_mode=WAL")
-            cur.execute("PRAGMA synchronous=FULL")
-            cur.execute("PRAGMA foreign_keys=ON")
-            cur.execute("PRAGMA busy_timeout=30000")
-            cur.close()
-
-        @event.listens_for(engine, "begin")
-        def _on_begin(conn: Connection) -> None:
-            # A write transaction takes the database's write lock at once (BEGIN IMMEDIATE), so
-            # two writers never deadlock upgrading read locks, and date_added stays ordered.
-            conn.exec_driver_sql("BEGIN IMMEDIATE" if conn.get_execution_options().get("hub_write") else "BEGIN")
-
-        return engine
-    return create_engine(url, pool_pre_ping=True, pool_size=5, max_overflow=10)
+_INT_LIMIT = 2**31  # Integer primary keys are 32-bit on PostgreSQL
 
 
 def _party(row: Any) -> Party:
@@ -107,108 +76,179 @@ def _collection(row: Any) -> Collection:
                       allow_personal_data=bool(row.allow_personal_data), created_us=row.created_us)
 
 
+def _new_pk(result: Any) -> int:
+    """The primary key of the row an INSERT made."""
+    return int(result.inserted_primary_key[0])
+
+
 def _chunks(items: list[str]) -> Iterator[list[str]]:
     for i in range(0, len(items), _CHUNK):
         yield items[i:i + _CHUNK]
 
 
-class _KeysAuditSettings:
-    """Signing keys, the audit chain and settings (mixed into :class:`SqlStore`)."""
+class SqlTransaction:
+    """The writes of one transaction (:class:`hub.store.base.Transaction`) on one connection.
 
-    engine: Engine
+    Made by :meth:`SqlStore.transaction`; each method also backs the store's method of the same
+    name, which runs it in a transaction of its own.
+    """
 
-    # -- signing keys
-    def add_key(self, party_pk: int, key_id: str, alg: str, jwk_json: str, not_before_us: int,
-                not_after_us: int | None, now_us: int) -> None:
-        try:
-            with self._write() as conn:  # type: ignore[attr-defined]
-                conn.execute(insert(t.party_keys).values(
-                    party_pk=party_pk, key_id=key_id, alg=alg, jwk_json=jwk_json,
-                    not_before_us=not_before_us, not_after_us=not_after_us, created_us=now_us))
-        except IntegrityError:
-            raise DuplicateError(f"key {key_id} is already registered") from None
+    def __init__(self, conn: Connection) -> None:
+        self.conn = conn
 
-    def list_keys(self, party_pk: int | None = None) -> list[KeyRecord]:
-        k, p = t.party_keys, t.parties
-        q = (select(k.c.key_id, k.c.alg, k.c.jwk_json, p.c.name, p.c.identity_id, k.c.not_before_us,
-                    k.c.not_after_us, k.c.revoked_us, k.c.created_us)
-             .join(p, p.c.pk == k.c.party_pk).order_by(k.c.pk))
-        if party_pk is not None:
-            q = q.where(k.c.party_pk == party_pk)
-        with self.engine.connect() as conn:
-            rows = conn.execute(q).all()
-            conn.rollback()
-        return [KeyRecord(*r) for r in rows]
+    # -- objects
+    def add_versions(self, collection_pk: int, party_pk: int, versions: Iterable[NewVersion],
+                     now_us: int) -> list[AddOutcome]:
+        batch = list(versions)
+        for v in batch:
+            reason = unstorable_reason(v)
+            if reason is not None:
+                raise UnstorableError(f"{v.stix_id[:100]!r} cannot be stored: {reason}")
+        conn = self.conn
+        o = t.objects
+        outcomes: list[AddOutcome] = []
+        # Serialise writers per collection: the counter row stays locked until commit, so
+        # date_added is handed out in commit order and a reader never sees a later date_added
+        # before an earlier one (see hub.store.dialect for how each database locks it).
+        last = conn.execute(lock_rows(select(t.collections.c.last_added_us)
+                                      .where(t.collections.c.pk == collection_pk))).scalar_one()
+        ids = sorted({v.stix_id for v in batch})
+        present: set[tuple[str, int]] = set()
+        present_ids: set[str] = set()
+        for chunk in _chunks(ids):
+            for sid, vus in conn.execute(select(o.c.stix_id, o.c.version_us).where(
+                    o.c.collection_pk == collection_pk, o.c.stix_id.in_(chunk))):
+                present.add((sid, vus))
+                present_ids.add(sid)
+        rows: list[dict[str, Any]] = []
+        terms: set[tuple[str, str, str]] = set()
+        touched: set[str] = set()
+        seen_ids: set[str] = set()
+        for v in batch:
+            if (v.stix_id, v.version_us) in present or (v.version_us < 0 and v.stix_id in present_ids):
+                outcomes.append(AddOutcome(v.stix_id, v.version or "", False, 0))
+                continue
+            added = max(now_us, last + 1)
+            last = added
+            version_us = v.version_us if v.version_us >= 0 else added
+            version = v.version if v.version is not None else format_timestamp_us(added)
+            present.add((v.stix_id, v.version_us))
+            if v.stix_id in present_ids or v.stix_id in seen_ids:
+                touched.add(v.stix_id)
+            seen_ids.add(v.stix_id)
+            present_ids.add(v.stix_id)
+            rows.append(dict(collection_pk=collection_pk, date_added_us=added, stix_id=v.stix_id,
+                             type=v.type, version_us=version_us, version=version,
+                             spec_version=v.spec_version, is_latest=True, is_first=True,
+                             party_pk=party_pk, json_text=v.json_text))
+            outcomes.append(AddOutcome(v.stix_id, version, True, added))
+            terms.update((v.stix_id, kind, term) for kind, term in v.terms)
+        if terms:
+            known = {(r.stix_id, r.kind, r.term) for r in conn.execute(
+                select(t.object_terms).where(t.object_terms.c.collection_pk == collection_pk,
+                                             t.object_terms.c.stix_id.in_({x[0] for x in terms})))}
+            new_terms = [dict(collection_pk=collection_pk, stix_id=sid, kind=kind, term=term)
+                         for sid, kind, term in sorted(terms - known)]
+            if new_terms:
+                conn.execute(insert(t.object_terms), new_terms)
+        if rows:
+            conn.execute(insert(o), rows)
+            conn.execute(update(t.collections).where(t.collections.c.pk == collection_pk)
+                         .values(last_added_us=last))
+        if touched:
+            _refresh_flags(conn, collection_pk, sorted(touched))
+        return outcomes
 
-    def revoke_key(self, key_id: str, now_us: int) -> bool:
-        with self._write() as conn:  # type: ignore[attr-defined]
-            return conn.execute(update(t.party_keys)
-                                .where(t.party_keys.c.key_id == key_id, t.party_keys.c.revoked_us.is_(None))
-                                .values(revoked_us=now_us)).rowcount == 1
+    # -- statuses
+    def save_status(self, status: StatusRecord, expires_us: int) -> None:
+        details = orjson.dumps({"successes": status.successes, "failures": status.failures,
+                                "pendings": status.pendings}).decode()
+        self.conn.execute(insert(t.statuses).values(
+            id=status.id, party_pk=status.party_pk, collection_pk=status.collection_pk,
+            request_us=status.request_us, expires_us=expires_us, status=status.status,
+            details_json=details))
 
-    # -- audit chain
-    @staticmethod
-    def _append_audit(conn: Connection, entries: list[AuditEntry], now_us: int) -> None:
-        h = t.audit_head
-        seq, prev = conn.execute(select(h.c.seq, h.c.hash).where(h.c.id == 1).with_for_update()).one()
+    # -- the audit chain
+    def append_audit(self, entries: list[AuditEntry], now_us: int) -> None:
+        """Append to the chain (see :meth:`hub.store.base.Store.append_audit`).
+
+        Times are clamped, not reordered: a record keeps its place in the order it was given,
+        and its ``at_us`` is the later of its own time and the previous record's.
+        """
+        if not entries:
+            return
+        conn = self.conn
+        h, a = t.audit_head, t.audit_log
+        seq, prev = conn.execute(lock_rows(select(h.c.seq, h.c.hash).where(h.c.id == 1))).one()
+        last_at = conn.execute(select(a.c.at_us).where(a.c.seq == seq)).scalar() if seq else None
         rows = []
         for e in entries:
             seq += 1
             at_us = now_us if e.at_us is None else e.at_us
-            digest = record_hash(prev, seq, at_us, e.kind, e.party, e.collection, e.data)
-            rows.append(dict(seq=seq, at_us=at_us, kind=e.kind, party=e.party, collection=e.collection,
-                             data_json=orjson.dumps(e.data).decode(), prev_hash=prev, hash=digest))
+            if last_at is not None and at_us < last_at:
+                at_us = last_at
+            last_at = at_us
+            kind, party, collection = recordable(e.kind), recordable(e.party), recordable(e.collection)
+            reason = unstorable_audit_reason(kind, party, collection)
+            if reason is not None:
+                raise UnstorableError(f"audit record {seq} cannot be stored: {reason}")
+            data = recordable(e.data)
+            digest = record_hash(prev, seq, at_us, kind, party, collection, data)
+            rows.append(dict(seq=seq, at_us=at_us, kind=kind, party=party, collection=collection,
+                             data_json=orjson.dumps(data).decode(), prev_hash=prev, hash=digest))
             prev = digest
-        conn.execute(insert(t.audit_log), rows)
+        conn.execute(insert(a), rows)
         conn.execute(update(h).where(h.c.id == 1).values(seq=seq, hash=prev))
 
-    def append_audit(self, entries: list[AuditEntry], now_us: int) -> None:
-        if entries:
-            with self._write() as conn:  # type: ignore[attr-defined]
-                self._append_audit(conn, entries, now_us)
 
-    def iter_audit(self, since_us: int | None = None) -> Iterator[AuditRecord]:
-        a = t.audit_log
-        q = select(a).order_by(a.c.seq)
-        if since_us is not None:
-            q = q.where(a.c.at_us >= since_us)
-        with self.engine.connect() as conn:
-            for r in conn.execution_options(yield_per=1000).execute(q):
-                yield AuditRecord(r.seq, r.at_us, r.kind, r.party, r.collection, orjson.loads(r.data_json),
-                                  r.prev_hash, r.hash)
-
-    def audit_head(self) -> tuple[int, str]:
-        with self.engine.connect() as conn:
-            seq, digest = conn.execute(select(t.audit_head.c.seq, t.audit_head.c.hash)).one()
-            conn.rollback()
-        return seq, digest
-
-    # -- settings
-    def get_setting(self, name: str) -> str | None:
-        with self.engine.connect() as conn:
-            value = conn.execute(select(t.settings.c.value).where(t.settings.c.name == name)).scalar()
-            conn.rollback()
-        return value
-
-    def set_setting(self, name: str, value: str) -> None:
-        with self._write() as conn:  # type: ignore[attr-defined]
-            if conn.execute(select(t.settings.c.name).where(t.settings.c.name == name)).first():
-                conn.execute(update(t.settings).where(t.settings.c.name == name).values(value=value))
-            else:
-                conn.execute(insert(t.settings).values(name=name, value=value))
+def _refresh_flags(conn: Connection, collection_pk: int, ids: list[str]) -> None:
+    """Recompute which stored version of each object is its first and its last."""
+    o = t.objects
+    o2 = o.alias("o2")
+    same = and_(o2.c.collection_pk == o.c.collection_pk, o2.c.stix_id == o.c.stix_id)
+    newest = select(func.max(o2.c.version_us)).where(same).scalar_subquery()
+    oldest = select(func.min(o2.c.version_us)).where(same).scalar_subquery()
+    for chunk in _chunks(ids):
+        conn.execute(update(o)
+                     .where(o.c.collection_pk == collection_pk, o.c.stix_id.in_(chunk))
+                     .values(is_latest=(o.c.version_us == newest), is_first=(o.c.version_us == oldest)))
 
 
-class SqlStore(_KeysAuditSettings):
-    """The :class:`hub.store.base.Store` over SQLAlchemy Core."""
+def _conditions(collection_pk: int, flt: ObjectFilter) -> list[Any]:
+    o = t.objects
+    cond: list[Any] = [o.c.collection_pk == collection_pk]
+    if flt.added_after_us is not None:
+        cond.append(o.c.date_added_us > flt.added_after_us)
+    for column, values in ((o.c.stix_id, flt.ids), (o.c.type, flt.types), (o.c.spec_version, flt.spec_versions)):
+        if values:
+            usable = [v for v in values if matchable(v)]
+            cond.append(column.in_(usable) if usable else false())
+    if "all" not in flt.versions:
+        alternatives: list[Any] = []
+        if "last" in flt.versions:
+            alternatives.append(o.c.is_latest.is_(True))
+        if "first" in flt.versions:
+            alternatives.append(o.c.is_first.is_(True))
+        if flt.version_us:
+            alternatives.append(o.c.version_us.in_(flt.version_us))
+        cond.append(or_(*alternatives) if alternatives else false())
+    return cond
+
+
+class SqlStore:
+    """The :class:`hub.store.base.Store` over SQLAlchemy Core (SQLite or PostgreSQL).
+
+    Safe to share between threads: each call takes its own pooled connection.
+    """
 
     def __init__(self, url: str) -> None:
         self.url = normalise_url(url)
-        self.engine = _make_engine(self.url)
+        self.engine: Engine = make_engine(self.url)
         self.dialect = self.engine.dialect.name
+        self._local = threading.local()  # .in_transaction: this thread has a transaction open
 
     # -- plumbing
     def migrate(self) -> str:
-        """Bring the schema to the newest revision (idempotent). Returns that revision."""
         from alembic import command
         from alembic.config import Config
 
@@ -221,10 +261,22 @@ class SqlStore(_KeysAuditSettings):
             return str(conn.exec_driver_sql("SELECT version_num FROM alembic_version").scalar())
 
     @contextmanager
+    def transaction(self) -> Iterator[SqlTransaction]:
+        with self._write() as conn:
+            yield SqlTransaction(conn)
+
+    @contextmanager
     def _write(self) -> Iterator[Connection]:
-        with self.engine.connect().execution_options(hub_write=True) as conn:
-            with conn.begin():
-                yield conn
+        """A write transaction: committed when the block ends, rolled back if it raises."""
+        if getattr(self._local, "in_transaction", False):
+            raise RuntimeError("this thread already has a write transaction open: write through it")
+        self._local.in_transaction = True
+        try:
+            with self.engine.connect().execution_options(**WRITE) as conn:
+                with conn.begin():
+                    yield conn
+        finally:
+            self._local.in_transaction = False
 
     @contextmanager
     def _read(self) -> Iterator[Connection]:
@@ -239,15 +291,17 @@ class SqlStore(_KeysAuditSettings):
     def create_party(self, name: str, kind: str, identity_id: str, operator: bool, now_us: int) -> Party:
         try:
             with self._write() as conn:
-                pk = conn.execute(insert(t.parties).values(
+                pk = _new_pk(conn.execute(insert(t.parties).values(
                     name=name, kind=kind, identity_id=identity_id, operator=operator,
-                    created_us=now_us)).inserted_primary_key[0]
+                    created_us=now_us)))
         except IntegrityError:
             raise DuplicateError(f"a party named {name!r} already exists") from None
         return Party(pk=pk, name=name, kind=kind, identity_id=identity_id, operator=operator,
                      created_us=now_us)
 
     def get_party(self, name: str) -> Party | None:
+        if not matchable(name):
+            return None
         with self._read() as conn:
             row = conn.execute(select(t.parties).where(t.parties.c.name == name)).first()
         return _party(row) if row else None
@@ -258,15 +312,16 @@ class SqlStore(_KeysAuditSettings):
 
     def add_token(self, party_pk: int, token_hash: str, label: str, now_us: int) -> int:
         with self._write() as conn:
-            return conn.execute(insert(t.tokens).values(party_pk=party_pk, token_hash=token_hash,
-                                                        label=label, created_us=now_us)).inserted_primary_key[0]
+            return _new_pk(conn.execute(insert(t.tokens).values(
+                party_pk=party_pk, token_hash=token_hash, label=label, created_us=now_us)))
 
     def party_for_token(self, token_hash: str) -> Party | None:
+        if not matchable(token_hash):
+            return None
         q = (select(t.parties).join(t.tokens, t.tokens.c.party_pk == t.parties.c.pk)
              .where(t.tokens.c.token_hash == token_hash, t.tokens.c.revoked_us.is_(None)))
-        with self.engine.connect() as conn:
+        with self._read() as conn:
             row = conn.execute(q).first()
-            conn.rollback()
         return _party(row) if row else None
 
     def list_tokens(self, party_pk: int) -> list[TokenRecord]:
@@ -276,11 +331,15 @@ class SqlStore(_KeysAuditSettings):
         return [_token(r) for r in rows]
 
     def get_token(self, token_id: int) -> TokenRecord | None:
+        if not 0 < token_id < _INT_LIMIT:  # PostgreSQL would refuse it; no row has such an id
+            return None
         with self._read() as conn:
             row = conn.execute(select(*_TOKEN_COLUMNS).where(t.tokens.c.pk == token_id)).first()
         return _token(row) if row else None
 
     def revoke_token(self, party_pk: int, token_id: int, now_us: int) -> bool:
+        if not 0 < token_id < _INT_LIMIT:
+            return False
         with self._write() as conn:
             res = conn.execute(update(t.tokens)
                                .where(t.tokens.c.pk == token_id, t.tokens.c.party_pk == party_pk,
@@ -305,13 +364,15 @@ class SqlStore(_KeysAuditSettings):
                       created_us=now_us, last_added_us=0)
         try:
             with self._write() as conn:
-                pk = conn.execute(insert(t.collections).values(**values)).inserted_primary_key[0]
+                pk = _new_pk(conn.execute(insert(t.collections).values(**values)))
         except IntegrityError:
             raise DuplicateError(f"a collection with id {collection_id!r} or alias {alias!r} already exists") from None
         values.pop("last_added_us")
-        return Collection(pk=pk, **values)
+        return Collection(pk=pk, **values)  # type: ignore[arg-type]
 
     def get_collection(self, collection_id: str) -> Collection | None:
+        if not matchable(collection_id):
+            return None
         with self._read() as conn:
             row = conn.execute(select(t.collections).where(
                 or_(t.collections.c.id == collection_id, t.collections.c.alias == collection_id))).first()
@@ -334,119 +395,23 @@ class SqlStore(_KeysAuditSettings):
         return Grant(party_pk, collection_pk, can_read, can_write)
 
     def grants_for(self, party_pk: int) -> dict[int, Grant]:
-        with self.engine.connect() as conn:
+        with self._read() as conn:
             rows = conn.execute(select(t.grants).where(t.grants.c.party_pk == party_pk)).all()
-            conn.rollback()
         return {r.collection_pk: Grant(r.party_pk, r.collection_pk, bool(r.can_read), bool(r.can_write))
                 for r in rows}
 
     # -- objects
     def add_versions(self, collection_pk: int, party_pk: int, versions: Iterable[NewVersion],
-                     now_us: int, finish: Finish | None = None) -> list[AddOutcome]:
-        batch = list(versions)
-        o = t.objects
-        outcomes: list[AddOutcome] = []
-        with self._write() as conn:
-            # Serialise writers per collection: the row lock (PostgreSQL) or the database write
-            # lock (SQLite, BEGIN IMMEDIATE) is held until commit, so date_added is handed out
-            # in commit order and a reader never sees a later date_added before an earlier one.
-            last = conn.execute(select(t.collections.c.last_added_us)
-                                .where(t.collections.c.pk == collection_pk)
-                                .with_for_update()).scalar_one()
-            ids = sorted({v.stix_id for v in batch})
-            present: set[tuple[str, int]] = set()
-            present_ids: set[str] = set()
-            for chunk in _chunks(ids):
-                for sid, vus in conn.execute(select(o.c.stix_id, o.c.version_us).where(
-                        o.c.collection_pk == collection_pk, o.c.stix_id.in_(chunk))):
-                    present.add((sid, vus))
-                    present_ids.add(sid)
-            rows: list[dict[str, Any]] = []
-            terms: set[tuple[str, str, str]] = set()
-            touched: set[str] = set()
-            seen_ids: set[str] = set()
-            for v in batch:
-                if (v.stix_id, v.version_us) in present or (v.version_us < 0 and v.stix_id in present_ids):
-                    outcomes.append(AddOutcome(v.stix_id, v.version or "", False, 0))
-                    continue
-                added = max(now_us, last + 1)
-                last = added
-                version_us = v.version_us if v.version_us >= 0 else added
-                version = v.version if v.version is not None else format_timestamp_us(added)
-                present.add((v.stix_id, v.version_us))
-                if v.stix_id in present_ids or v.stix_id in seen_ids:
-                    touched.add(v.stix_id)
-                seen_ids.add(v.stix_id)
-                present_ids.add(v.stix_id)
-                rows.append(dict(collection_pk=collection_pk, date_added_us=added, stix_id=v.stix_id,
-                                 type=v.type, version_us=version_us, version=version,
-                                 spec_version=v.spec_version, is_latest=True, is_first=True,
-                                 party_pk=party_pk, json_text=v.json_text))
-                outcomes.append(AddOutcome(v.stix_id, version, True, added))
-                terms.update((v.stix_id, kind, term) for kind, term in v.terms)
-            if terms:
-                known = {(r.stix_id, r.kind, r.term) for r in conn.execute(
-                    select(t.object_terms).where(t.object_terms.c.collection_pk == collection_pk,
-                                                 t.object_terms.c.stix_id.in_({x[0] for x in terms})))}
-                new_terms = [dict(collection_pk=collection_pk, stix_id=sid, kind=kind, term=term)
-                             for sid, kind, term in sorted(terms - known)]
-                if new_terms:
-                    conn.execute(insert(t.object_terms), new_terms)
-            if rows:
-                conn.execute(insert(o), rows)
-                conn.execute(update(t.collections).where(t.collections.c.pk == collection_pk)
-                             .values(last_added_us=last))
-            if touched:
-                self._refresh_flags(conn, collection_pk, sorted(touched))
-            if finish is not None:
-                # The status and the audit record commit with the objects, or not at all.
-                status, expires_us, entry = finish(outcomes)
-                self._insert_status(conn, status, expires_us)
-                self._append_audit(conn, [entry], now_us)
-        return outcomes
+                     now_us: int) -> list[AddOutcome]:
+        with self.transaction() as tx:
+            return tx.add_versions(collection_pk, party_pk, versions, now_us)
 
-    @staticmethod
-    def _refresh_flags(conn: Connection, collection_pk: int, ids: list[str]) -> None:
-        """Recompute which stored version of each object is its first and its last."""
-        o = t.objects
-        o2 = o.alias("o2")
-        same = and_(o2.c.collection_pk == o.c.collection_pk, o2.c.stix_id == o.c.stix_id)
-        newest = select(func.max(o2.c.version_us)).where(same).scalar_subquery()
-        oldest = select(func.min(o2.c.version_us)).where(same).scalar_subquery()
-        for chunk in _chunks(ids):
-            conn.execute(update(o)
-                         .where(o.c.collection_pk == collection_pk, o.c.stix_id.in_(chunk))
-                         .values(is_latest=(o.c.version_us == newest), is_first=(o.c.version_us == oldest)))
-
-    @staticmethod
-    def _conditions(collection_pk: int, flt: ObjectFilter) -> list[Any]:
-        o = t.objects
-        cond: list[Any] = [o.c.collection_pk == collection_pk]
-        if flt.added_after_us is not None:
-            cond.append(o.c.date_added_us > flt.added_after_us)
-        if flt.ids:
-            cond.append(o.c.stix_id.in_(flt.ids))
-        if flt.types:
-            cond.append(o.c.type.in_(flt.types))
-        if flt.spec_versions:
-            cond.append(o.c.spec_version.in_(flt.spec_versions))
-        if "all" not in flt.versions:
-            alternatives: list[Any] = []
-            if "last" in flt.versions:
-                alternatives.append(o.c.is_latest.is_(True))
-            if "first" in flt.versions:
-                alternatives.append(o.c.is_first.is_(True))
-            if flt.version_us:
-                alternatives.append(o.c.version_us.in_(flt.version_us))
-            cond.append(or_(*alternatives) if alternatives else false())
-        return cond
-
-    def query_objects(self, collection_pk: int, flt: ObjectFilter, after_us: int | None,
+    def query_objects(self, collection_pk: int, flt: ObjectFilter, after_added_us: int | None,
                       limit: int) -> Page:
         o = t.objects
-        cond = self._conditions(collection_pk, flt)
-        if after_us is not None:
-            cond.append(o.c.date_added_us > after_us)
+        cond = _conditions(collection_pk, flt)
+        if after_added_us is not None:
+            cond.append(o.c.date_added_us > after_added_us)
         q = (select(o.c.stix_id, o.c.version, o.c.date_added_us, o.c.spec_version, o.c.json_text)
              .where(*cond).order_by(o.c.date_added_us).limit(limit + 1))
         with self._read() as conn:
@@ -455,13 +420,14 @@ class SqlStore(_KeysAuditSettings):
         return Page([StoredVersion(r[0], r[1], r[2], r[3], r[4], r[2]) for r in rows[:limit]], more)
 
     def object_versions(self, collection_pk: int, stix_id: str, flt: ObjectFilter,
-                        after_us: int | None, limit: int) -> Page:
-        """Versions of one object, oldest version first, keyset-paged on the version."""
+                        after_version_us: int | None, limit: int) -> Page:
         o = t.objects
-        cond = self._conditions(collection_pk, flt)
+        if not matchable(stix_id):
+            return Page([], False)
+        cond = _conditions(collection_pk, flt)
         cond.append(o.c.stix_id == stix_id)
-        if after_us is not None:
-            cond.append(o.c.version_us > after_us)
+        if after_version_us is not None:
+            cond.append(o.c.version_us > after_version_us)
         q = (select(o.c.stix_id, o.c.version, o.c.date_added_us, o.c.spec_version, o.c.version_us)
              .where(*cond).order_by(o.c.version_us).limit(limit + 1))
         with self._read() as conn:
@@ -472,15 +438,17 @@ class SqlStore(_KeysAuditSettings):
     def delete_object(self, collection_pk: int, stix_id: str, flt: ObjectFilter,
                       party_pk: int | None = None) -> int:
         o = t.objects
-        cond = self._conditions(collection_pk, flt)
+        if not matchable(stix_id):
+            return 0
+        cond = _conditions(collection_pk, flt)
         cond.append(o.c.stix_id == stix_id)
         if party_pk is not None:
             cond.append(o.c.party_pk == party_pk)
         with self._write() as conn:
-            conn.execute(select(t.collections.c.pk).where(t.collections.c.pk == collection_pk).with_for_update())
+            conn.execute(lock_rows(select(t.collections.c.pk).where(t.collections.c.pk == collection_pk)))
             count = conn.execute(delete(o).where(*cond)).rowcount
             if count:
-                self._refresh_flags(conn, collection_pk, [stix_id])
+                _refresh_flags(conn, collection_pk, [stix_id])
                 left = conn.execute(select(func.count()).select_from(o).where(
                     o.c.collection_pk == collection_pk, o.c.stix_id == stix_id)).scalar_one()
                 if not left:
@@ -489,14 +457,13 @@ class SqlStore(_KeysAuditSettings):
         return count
 
     def find_terms(self, kind: str, terms: Iterable[str], collection_pks: Iterable[int]) -> list[tuple[int, str, str]]:
-        """(collection_pk, stix_id, term) of objects carrying any of ``terms``, in those collections."""
-        terms, pks = sorted(set(terms)), sorted(set(collection_pks))
-        if not terms or not pks:
+        wanted, pks = sorted({x for x in terms if matchable(x)}), sorted(set(collection_pks))
+        if not wanted or not pks:
             return []
         ot = t.object_terms
         out: list[tuple[int, str, str]] = []
         with self._read() as conn:
-            for chunk in _chunks(terms):
+            for chunk in _chunks(wanted):
                 out += [(r.collection_pk, r.stix_id, r.term) for r in conn.execute(
                     select(ot.c.collection_pk, ot.c.stix_id, ot.c.term)
                     .where(ot.c.kind == kind, ot.c.term.in_(chunk), ot.c.collection_pk.in_(pks)))]
@@ -509,20 +476,13 @@ class SqlStore(_KeysAuditSettings):
 
     # -- statuses
     def save_status(self, status: StatusRecord, expires_us: int) -> None:
-        with self._write() as conn:
-            self._insert_status(conn, status, expires_us)
-
-    @staticmethod
-    def _insert_status(conn: Connection, status: StatusRecord, expires_us: int) -> None:
-        details = orjson.dumps({"successes": status.successes, "failures": status.failures,
-                                "pendings": status.pendings}).decode()
-        conn.execute(insert(t.statuses).values(
-            id=status.id, party_pk=status.party_pk, collection_pk=status.collection_pk,
-            request_us=status.request_us, expires_us=expires_us, status=status.status,
-            details_json=details))
+        with self.transaction() as tx:
+            tx.save_status(status, expires_us)
 
     def get_status(self, status_id: str, now_us: int) -> StatusRecord | None:
         s = t.statuses
+        if not matchable(status_id):
+            return None
         with self._read() as conn:
             row = conn.execute(select(s).where(s.c.id == status_id, s.c.expires_us > now_us)).first()
         if row is None:
@@ -536,6 +496,70 @@ class SqlStore(_KeysAuditSettings):
     def purge_statuses(self, now_us: int) -> int:
         with self._write() as conn:
             return conn.execute(delete(t.statuses).where(t.statuses.c.expires_us <= now_us)).rowcount
+
+    # -- signing keys
+    def add_key(self, party_pk: int, key_id: str, alg: str, jwk_json: str, not_before_us: int,
+                not_after_us: int | None, now_us: int) -> None:
+        try:
+            with self._write() as conn:
+                conn.execute(insert(t.party_keys).values(
+                    party_pk=party_pk, key_id=key_id, alg=alg, jwk_json=jwk_json,
+                    not_before_us=not_before_us, not_after_us=not_after_us, created_us=now_us))
+        except IntegrityError:
+            raise DuplicateError(f"key {key_id} is already registered") from None
+
+    def list_keys(self, party_pk: int | None = None) -> list[KeyRecord]:
+        k, p = t.party_keys, t.parties
+        q = (select(k.c.key_id, k.c.alg, k.c.jwk_json, p.c.name, p.c.identity_id, k.c.not_before_us,
+                    k.c.not_after_us, k.c.revoked_us, k.c.created_us)
+             .join(p, p.c.pk == k.c.party_pk).order_by(k.c.pk))
+        if party_pk is not None:
+            q = q.where(k.c.party_pk == party_pk)
+        with self._read() as conn:
+            rows = conn.execute(q).all()
+        return [KeyRecord(*r) for r in rows]
+
+    def revoke_key(self, key_id: str, now_us: int) -> bool:
+        with self._write() as conn:
+            return conn.execute(update(t.party_keys)
+                                .where(t.party_keys.c.key_id == key_id, t.party_keys.c.revoked_us.is_(None))
+                                .values(revoked_us=now_us)).rowcount == 1
+
+    # -- the audit chain
+    def append_audit(self, entries: list[AuditEntry], now_us: int) -> None:
+        if entries:
+            with self.transaction() as tx:
+                tx.append_audit(entries, now_us)
+
+    def iter_audit(self, since_us: int | None = None) -> Iterator[AuditRecord]:
+        a = t.audit_log
+        q = select(a).order_by(a.c.seq)
+        if since_us is not None:
+            q = q.where(a.c.at_us >= since_us)
+        with self.engine.connect() as conn:
+            for r in conn.execution_options(yield_per=1000).execute(q):
+                yield AuditRecord(r.seq, r.at_us, r.kind, r.party, r.collection, orjson.loads(r.data_json),
+                                  r.prev_hash, r.hash)
+
+    def audit_head(self) -> tuple[int, str]:
+        with self._read() as conn:
+            seq, digest = conn.execute(select(t.audit_head.c.seq, t.audit_head.c.hash)).one()
+        return seq, digest
+
+    # -- settings
+    def get_setting(self, name: str) -> str | None:
+        if not matchable(name):
+            return None
+        with self._read() as conn:
+            value = conn.execute(select(t.settings.c.value).where(t.settings.c.name == name)).scalar()
+        return value
+
+    def set_setting(self, name: str, value: str) -> None:
+        with self._write() as conn:
+            if conn.execute(select(t.settings.c.name).where(t.settings.c.name == name)).first():
+                conn.execute(update(t.settings).where(t.settings.c.name == name).values(value=value))
+            else:
+                conn.execute(insert(t.settings).values(name=name, value=value))
 
 
 def open_store(url: str, *, migrate: bool = False) -> SqlStore:
