@@ -11,11 +11,21 @@ from hub.services.audit import AuditService
 from hub.services.auth import hash_token, new_token
 from hub.services.clock import Clock
 from hub.store.base import DuplicateError, Store, TokenRecord
+from hub.store.limits import LABEL_MAX, TITLE_MAX
 from hub.store.records import Collection, Grant, Party
 
 PARTY_KINDS = ("provider", "agency", "peer", "operator")
 TLP_NAMES = ("clear", "green", "amber", "amber+strict", "red")
 _NAME_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,99}$")
+
+
+def _check_text(what: str, value: str, limit: int | None = None) -> None:
+    """Refuse text every database would not store alike: too long for its column (PostgreSQL
+    refuses it, SQLite keeps it), or holding U+0000 (PostgreSQL text cannot)."""
+    if limit is not None and len(value) > limit:
+        raise BadRequest(f"{what} is {len(value)} characters long: at most {limit} are allowed")
+    if "\x00" in value:
+        raise BadRequest(f"{what} contains the character U+0000 (NUL)")
 
 
 @dataclass(frozen=True)
@@ -81,6 +91,7 @@ class AdminService:
 
     def issue(self, party_name: str, label: str = "") -> IssuedToken:
         """:meth:`issue_token`, returning the token with its id."""
+        _check_text("the token's label", label, LABEL_MAX)
         party = self.party(party_name)
         token = new_token()
         now = self.clock()
@@ -130,6 +141,10 @@ class AdminService:
         """Create a collection with its policy."""
         if not title.strip():
             raise BadRequest("collection title must not be empty")
+        _check_text("the collection title", title.strip(), TITLE_MAX)
+        _check_text("the collection description", description)
+        if alias is not None:
+            _check_text("the collection alias", alias, TITLE_MAX)
         max_tlp = max_tlp.lower()
         if max_tlp == "white":
             max_tlp = "clear"

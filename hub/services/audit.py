@@ -10,13 +10,17 @@ operators to note down.
 from __future__ import annotations
 
 import atexit
+import logging
 import threading
+from collections.abc import Iterator
 from dataclasses import dataclass
-from typing import Any, Iterator
+from typing import Any
 
 from hub.services.clock import Clock
 from hub.store.audit import GENESIS, AuditEntry, AuditRecord, record_hash
 from hub.store.base import Store
+
+log = logging.getLogger("abusehub.audit")
 
 
 @dataclass(frozen=True)
@@ -31,9 +35,25 @@ class ChainReport:
 
 
 class AuditService:
-    """Appends to the chain. Reads are buffered and appended together at most a second later
-    (``READ_FLUSH_S``), so polling does not turn every GET into a synchronous database write;
-    a crash loses at most that second of read records, never a write's."""
+    """Appends to the chain.
+
+    Writes (submissions, grants, keys, tokens, deletes) are appended in the request's own
+    transaction or before it answers: if that fails, the request fails. Reads are buffered and
+    appended together at most a second later (``READ_FLUSH_S``), so polling does not turn every
+    GET into a synchronous database write; a crash loses at most that second of read records.
+
+    No read record is dropped for another's sake. Content with no canonical form is recorded
+    as strings by the store (:func:`hub.store.audit.recordable`). If appending a batch fails,
+    its records are tried one by one; a record that the database still refuses is appended with
+    its content replaced by a note saying so (its kind, party, collection and time kept); if
+    even that fails the database itself is failing, and the records not yet appended go back to
+    the front of the buffer, in order, for the next flush (every ``READ_FLUSH_S`` seconds).
+
+    Times: each read record carries the time of the read. Records are appended in order of
+    those times within a batch, and the store clamps each record's ``at_us`` to be no earlier
+    than the record before it (:meth:`hub.store.base.Store.append_audit`), so ``at_us`` never
+    goes backwards along ``seq``; a read appended after a later write carries that write's time.
+    """
 
     READ_FLUSH_S = 1.0
     READ_FLUSH_COUNT = 500
@@ -41,13 +61,14 @@ class AuditService:
     def __init__(self, store: Store, clock: Clock) -> None:
         self.store = store
         self.clock = clock
-        self._lock = threading.Lock()
+        self._lock = threading.Lock()  # guards the buffer
+        self._flush_lock = threading.Lock()  # one flush at a time, so batches keep their order
         self._reads: list[AuditEntry] = []
         self._flusher: threading.Thread | None = None
         self._closed = threading.Event()
 
     def record(self, event: str, party: str, collection: str = "", **data: Any) -> None:
-        """Append one record in its own transaction."""
+        """Append one record in its own transaction (raises if it cannot be appended)."""
         self.store.append_audit([AuditEntry(event, party, collection, data)], self.clock())
 
     def record_read(self, party: str, collection: str, **data: Any) -> None:
@@ -59,29 +80,70 @@ class AuditService:
             if self._flusher is None:
                 self._flusher = threading.Thread(target=self._flush_loop, name="audit-flush", daemon=True)
                 self._flusher.start()
-                atexit.register(self.flush)
+                atexit.register(self._flush_logged)
         if full:
-            self.flush()
+            self._flush_logged()  # the read itself has been answered: a failure is retried later
+
+    @property
+    def pending(self) -> int:
+        """How many read records wait in the buffer."""
+        with self._lock:
+            return len(self._reads)
 
     def flush(self) -> None:
-        """Append the buffered read records now."""
-        with self._lock:
-            pending, self._reads = self._reads, []
-        if pending:
-            self.store.append_audit(pending, self.clock())
+        """Append the buffered read records now.
+
+        Raises the database's error if it cannot be written to; the records not appended stay
+        buffered, in order, ahead of any read noted since.
+        """
+        with self._flush_lock:
+            with self._lock:
+                pending, self._reads = self._reads, []
+            if not pending:
+                return
+            pending.sort(key=lambda e: e.at_us or 0)  # stable: ties keep the order they came in
+            try:
+                self.store.append_audit(pending, self.clock())
+                return
+            except Exception:
+                log.warning("could not append %d read records together; appending them one by one",
+                            len(pending))
+            for i, entry in enumerate(pending):
+                try:
+                    self._append_one(entry)
+                except Exception:
+                    with self._lock:
+                        self._reads[:0] = pending[i:]
+                    raise
+
+    def _append_one(self, entry: AuditEntry) -> None:
+        """Append one record, or (if the database refuses its content) a note in its place."""
+        try:
+            self.store.append_audit([entry], self.clock())
+            return
+        except Exception as exc:
+            reason = type(exc).__name__
+        log.error("an audit record of kind %s could not be appended as made (%s): "
+                  "appending a note in its place", entry.kind[:40], reason)
+        note = AuditEntry(entry.kind[:40], entry.party[:200], entry.collection[:36],
+                          {"unrecorded": f"the record's content could not be stored ({reason})"},
+                          at_us=entry.at_us)
+        self.store.append_audit([note], self.clock())
+
+    def _flush_logged(self) -> None:
+        try:
+            self.flush()
+        except Exception:  # the records stay buffered; the next round tries again
+            log.exception("could not append read records; %d wait for the next attempt", self.pending)
 
     def _flush_loop(self) -> None:
         while not self._closed.wait(self.READ_FLUSH_S):
-            try:
-                self.flush()
-            except Exception:  # the next round tries again; the records stay in order
-                import logging
-
-                logging.getLogger("abusehub.audit").exception("could not append read records")
+            self._flush_logged()
 
     def close(self) -> None:
+        """Stop the background flush and append what is buffered (logged if that fails)."""
         self._closed.set()
-        self.flush()
+        self._flush_logged()
 
     def verify(self) -> ChainReport:
         """Recompute the chain from the first record; name the first one that does not fit."""

@@ -31,6 +31,7 @@ class Hub:
         self.access = AccessService(store)
         self.admin = AdminService(store, clock, self.audit)
         self.keys = KeyService(store, clock, self.audit)
+        # Its key is made by ``signer.prepare()`` (at init), or else by the first countersignature.
         self.signer = HubSigner(store, self.keys, config.home, clock)
         # Every collection: valid STIX, markings, personal data; then signatures (cryptography last).
         self.ingest = IngestService(

@@ -1,22 +1,33 @@
 """The ingest pipeline: one POSTed envelope in, a status resource out.
 
-Each object is judged on its own: the STIX basics, then every check the hub is configured with
-(collection policy: full validation, markings, personal data, then signatures). An envelope's
-marking definitions are judged before its other objects, so that objects may use a marking
-defined in the same envelope wherever it sits (see :mod:`hub.services.policy`). The objects that
-pass are stored in one transaction, in envelope order, with the terms they can be found by
+Each object is judged on its own: the STIX basics, what every database can store alike
+(:func:`hub.store.limits.unstorable_reason`: lengths, control characters, U+0000), then every
+check the hub is configured with (collection policy: full validation, markings, personal data,
+then signatures), then the transforms (the hub's countersignature). One bad object costs only
+itself: whatever judging it raises (a pattern nested too deeply for the parser, a value with no
+canonical form, a signature that does not decode) is caught, and that object alone is refused
+with a reason; unexpected errors are logged without the object's content.
+
+An envelope's marking definitions are judged before its other objects, so that objects may use
+a marking defined in the same envelope wherever it sits (see :mod:`hub.services.policy`). The
+objects that pass are stored in envelope order, with the terms they can be found by
 (:func:`hub.stix.terms.index_terms`); an object version already stored counts as a success, not a
-second row. The status names every success and every failure with a reason.
+second row. The objects, the status (every success and every failure with a reason) and the
+submission's audit record are written in one transaction: all of them or none.
 """
 
 from __future__ import annotations
 
+import logging
+import traceback
 import uuid
-from typing import Any, Sequence
+from collections.abc import Sequence
+from dataclasses import replace
+from typing import Any
 
 import orjson
 
-from hub.common.errors import InvalidValue, Unprocessable
+from hub.common.errors import HubError, InvalidValue, Unprocessable
 from hub.common.ids import is_stix_id
 from hub.common.timestamps import is_stix_timestamp
 from hub.services.auth import Principal
@@ -27,9 +38,13 @@ from hub.stix.basics import check_basics
 from hub.stix.terms import index_terms
 from hub.store.audit import AuditEntry
 from hub.store.base import Store
-from hub.store.records import AddOutcome, Collection, NewVersion, StatusRecord
+from hub.store.limits import unstorable_reason
+from hub.store.records import Collection, NewVersion, StatusRecord
+
+log = logging.getLogger("abusehub.ingest")
 
 _PURGE_EVERY_US = 3600 * 1_000_000
+_LOGGED_FRAMES = 8
 
 
 def _describe(obj: Any, index: int) -> tuple[str, str]:
@@ -43,7 +58,17 @@ def _describe(obj: Any, index: int) -> tuple[str, str]:
         return where, ""
     oid = obj.get("id")
     ver = obj.get("modified") or obj.get("created") or ""
-    return (oid if is_stix_id(oid) else where, ver if is_stix_timestamp(ver) else "")
+    return (str(oid) if is_stix_id(oid) else where, str(ver) if is_stix_timestamp(ver) else "")
+
+
+class _Judged:
+    """An accepted object: the version to store and the key id of its first signature."""
+
+    __slots__ = ("key_id", "version")
+
+    def __init__(self, version: NewVersion, key_id: str | None) -> None:
+        self.version = version
+        self.key_id = key_id
 
 
 class IngestService:
@@ -61,7 +86,8 @@ class IngestService:
     def submit(self, principal: Principal, collection: Collection, envelope: Any) -> StatusRecord:
         """Ingest a TAXII envelope into ``collection`` on behalf of ``principal``.
 
-        The caller has checked that the principal may write the collection.
+        The caller has checked that the principal may write the collection. Raises
+        :class:`Unprocessable` for an envelope that is not one; never for one bad object.
         """
         if not isinstance(envelope, dict):
             raise Unprocessable("the request body must be a TAXII envelope: a JSON object with an 'objects' list")
@@ -79,63 +105,122 @@ class IngestService:
         firsts = [i for i in order if _is_marking_definition(objects[i])]
         if firsts:
             order = firsts + [i for i in order if not _is_marking_definition(objects[i])]
-        results: list[NewVersion | dict[str, str] | None] = [None] * len(objects)
-        key_by_index: dict[int, str | None] = {}
+        results: list[_Judged | dict[str, str] | None] = [None] * len(objects)
         for index in order:
             obj = objects[index]
-            reason = None
-            try:
-                stix_id, stix_type, version_us = check_basics(obj)
-            except InvalidValue as exc:
-                reason = str(exc)
-            if reason is None:
-                for check in self.checks:
-                    reason = check(obj, ctx)
-                    if reason is not None:
-                        break
-            if reason is not None:
+            judged = self._judge_contained(obj, index, ctx)
+            if isinstance(judged, _Judged):
+                results[index] = judged
+                if judged.version.type == "marking-definition":
+                    ctx.accepted_markings.add(judged.version.stix_id)
+            else:
                 oid, ver = _describe(obj, index)
-                results[index] = {"id": oid, "version": ver, "message": str(reason)}
-                continue
-            if stix_type == "marking-definition":
-                ctx.accepted_markings.add(stix_id)
-            key_by_index[index] = _first_key_id(obj)
-            for transform in self.transforms:
-                obj = transform(obj, ctx)
-            results[index] = NewVersion(
-                stix_id=stix_id, type=stix_type, version_us=version_us,
-                version=obj.get("modified") or obj.get("created"),
-                spec_version=obj.get("spec_version", "2.1"),
-                json_text=orjson.dumps(obj).decode("utf-8"), terms=index_terms(obj))
-        accepted: list[NewVersion] = []
-        key_ids: list[str | None] = []
-        for index, result in enumerate(results):
-            if isinstance(result, NewVersion):
+                results[index] = {"id": oid, "version": ver, "message": judged}
+        accepted: list[_Judged] = []
+        failures: list[dict[str, str]] = []
+        for result in results:
+            if isinstance(result, _Judged):
                 accepted.append(result)
-                key_ids.append(key_by_index[index])
             elif result is not None:
-                status.failures.append(result)
+                failures.append(result)
 
-        def finish(outcomes: list[AddOutcome]) -> tuple[StatusRecord, int, AuditEntry]:
-            audit_objects = []
-            for outcome, key_id in zip(outcomes, key_ids):
-                status.successes.append({
+        # Objects, status and audit record commit together, or not at all.
+        with self.store.transaction() as tx:
+            outcomes = tx.add_versions(collection.pk, principal.party.pk,
+                                       [a.version for a in accepted], now)
+            successes: list[dict[str, str]] = []
+            audit_objects: list[list[Any]] = []
+            for outcome, judged in zip(outcomes, accepted, strict=True):
+                successes.append({
                     "id": outcome.stix_id, "version": outcome.version,
                     "message": "stored" if outcome.stored else "already stored: not added again"})
                 audit_objects.append([outcome.stix_id, outcome.version,
-                                      "stored" if outcome.stored else "already-stored", key_id])
-            for failure in status.failures:
+                                      "stored" if outcome.stored else "already-stored", judged.key_id])
+            for failure in failures:
                 audit_objects.append([failure["id"], failure["version"], "refused", failure["message"]])
-            entry = AuditEntry("submission", principal.party.name, collection.id,
-                               {"status": status.id, "objects": audit_objects})
-            return status, now + self.retention_us, entry
-
-        # Objects, status and audit record commit together.
-        self.store.add_versions(collection.pk, principal.party.pk, accepted, now, finish)
+            status.successes, status.failures = successes, failures
+            tx.save_status(status, now + self.retention_us)
+            tx.append_audit([AuditEntry("submission", principal.party.name, collection.id,
+                                        {"status": status.id, "objects": audit_objects})], now)
         if now - self._last_purge_us > _PURGE_EVERY_US:
             self._last_purge_us = now
             self.store.purge_statuses(now)
         return status
+
+    def _judge_contained(self, obj: Any, index: int, ctx: CheckContext) -> _Judged | str:
+        """:meth:`_judge`, with whatever it raises turned into a reason to refuse this object."""
+        stage = ["checking the object"]
+        try:
+            return self._judge(obj, ctx, stage)
+        except InvalidValue as exc:
+            return str(exc)
+        except RecursionError:
+            log.warning("object %d of a submission to collection %s is nested too deeply (while %s)",
+                        index, ctx.collection.id, stage[0])
+            return f"the object is nested too deeply for the hub to finish {stage[0]}; it was not stored"
+        except HubError as exc:  # raised for the submitter: the message names the problem
+            return f"refused while {stage[0]}: {exc.description}"
+        except Exception as exc:
+            # Only the type and where it was raised: the message may quote the object.
+            frames = traceback.extract_tb(exc.__traceback__)[-_LOGGED_FRAMES:]
+            where = "; ".join(f"{f.filename}:{f.lineno} in {f.name}" for f in frames)
+            oid, _ = _describe(obj, index)
+            log.error("%s while %s: %s (object %d of a submission to collection %s), at %s",
+                      type(exc).__name__, stage[0], oid, index, ctx.collection.id, where)
+            return (f"the hub failed ({type(exc).__name__}) while {stage[0]}; it was not stored. "
+                    "The error was logged for the hub's operators")
+
+    def _judge(self, obj: Any, ctx: CheckContext, stage: list[str]) -> _Judged | str:
+        """Accept one object (the version to store) or refuse it (the reason).
+
+        ``stage`` is kept up to date with what is being done, for the reason of a failure.
+        """
+        stix_id, stix_type, version_us = check_basics(obj)
+        stage[0] = "serialising the object"
+        text = _json_text(obj)
+        if text is None:
+            return _NOT_JSON
+        version = NewVersion(stix_id=stix_id, type=stix_type, version_us=version_us,
+                             version=obj.get("modified") or obj.get("created"),
+                             spec_version=obj.get("spec_version") or "2.1", json_text=text)
+        # Before the costly checks: what no database could store alike is refused at once.
+        reason = unstorable_reason(version)
+        if reason is not None:
+            return reason
+        stage[0] = "checking the object"
+        for check in self.checks:
+            problem = check(obj, ctx)
+            if problem is not None:
+                return str(problem)
+        key_id = _first_key_id(obj)
+        stage[0] = "preparing the object for storage"
+        stored = obj
+        for transform in self.transforms:
+            stored = transform(stored, ctx)
+        if stored is not obj:
+            text = _json_text(stored)
+            if text is None:
+                return _NOT_JSON
+            version = replace(version, json_text=text,
+                              version=stored.get("modified") or stored.get("created"))
+        version = replace(version, terms=index_terms(stored))
+        reason = unstorable_reason(version)
+        if reason is not None:
+            return reason
+        return _Judged(version, key_id)
+
+
+_NOT_JSON = ("it cannot be stored as JSON text: it is nested more deeply than 254 levels, or "
+             "holds an integer beyond 64 bits or text that is not valid Unicode")
+
+
+def _json_text(obj: dict[str, Any]) -> str | None:
+    """The object as compact JSON text, or None if orjson cannot write it (what it refuses is
+    listed in ``_NOT_JSON``; its messages are not shown, they may name a value)."""
+    try:
+        return orjson.dumps(obj).decode("utf-8")
+    except orjson.JSONEncodeError:
+        return None
 
 
 def _is_marking_definition(obj: Any) -> bool:

@@ -6,13 +6,15 @@ consumer verifies a signature without asking anyone (see README, "Signed submiss
 
 from __future__ import annotations
 
+import threading
+import uuid
 from pathlib import Path
 from typing import Any
 
 import orjson
 
 from hub.common.errors import BadRequest, Conflict, NotFound
-from hub.common.files import write_private
+from hub.common.files import create_once, write_private
 from hub.common.timestamps import format_timestamp_us
 from hub.services.audit import AuditService
 from hub.services.clock import Clock
@@ -99,36 +101,59 @@ class HubSigner:
     """The hub's own key, used to countersign what it accepts into collections that ask for it.
 
     The private key lives in the hub home (mode 0600); its public half is registered to the
-    party ``abusehub`` and published with the others.
+    party ``abusehub`` and published with the others. :meth:`prepare` makes both; ``abusehub
+    init`` calls it, so a hub has its key before it serves anything. Should a hub start without
+    it, the first countersigning request makes it: safely, even when several workers (threads or
+    processes) try at once. The file is created first-writer-wins (every creator then reads the
+    winner's key), and the party and the key are registered by whoever gets there first, the
+    others finding them registered.
     """
 
     def __init__(self, store: Store, keys: KeyService, home: Path, clock: Clock) -> None:
         self.store, self.keys, self.home, self.clock = store, keys, home, clock
         self._key: SigningKey | None = None
         self._identity: str | None = None
+        self._lock = threading.Lock()
+
+    @property
+    def path(self) -> Path:
+        """Where the hub's private key is kept."""
+        return self.home / HUB_KEY_FILE
+
+    def prepare(self) -> str:
+        """Create (if missing) and register the hub's key now; returns its key id."""
+        return self.ensure()[0].key_id
 
     def ensure(self) -> tuple[SigningKey, str]:
-        """Load (or on first use create and register) the hub's key and identity."""
+        """The hub's key and identity id; made and registered on first use if missing."""
         if self._key is not None and self._identity is not None:
             return self._key, self._identity
-        path = self.home / HUB_KEY_FILE
+        with self._lock:  # one thread of this process does the work; the others wait for it
+            if self._key is None or self._identity is None:
+                self._key, self._identity = self._load_or_create()
+            return self._key, self._identity
+
+    def _load_or_create(self) -> tuple[SigningKey, str]:
         party = self.store.get_party(HUB_PARTY)
         if party is None:
-            import uuid
-
             try:
-                party = self.store.create_party(HUB_PARTY, "hub", f"identity--{uuid.uuid4()}", False, self.clock())
-            except DuplicateError:
+                party = self.store.create_party(HUB_PARTY, "hub", f"identity--{uuid.uuid4()}", False,
+                                                self.clock())
+            except DuplicateError:  # another worker made it meanwhile
                 party = self.store.get_party(HUB_PARTY)
-                assert party is not None
-        if path.exists():
-            key = SigningKey.from_pem(path.read_bytes())
-        else:
-            key = SigningKey.generate()
-            write_private_key(path, key)
+                if party is None:
+                    raise
+        if not self.path.exists():
+            # First writer wins: a complete file is linked into place or not at all, so a
+            # concurrent reader never sees half a key and nobody replaces the winner's.
+            create_once(self.path, SigningKey.generate().to_pem())
+        key = SigningKey.from_pem(self.path.read_bytes())
         if key.key_id not in {k.key_id for k in self.store.list_keys(party.pk)}:
-            self.keys.add(HUB_PARTY, key.public_key.to_jwk())
-        self._key, self._identity = key, party.identity_id
+            try:
+                self.keys.add(HUB_PARTY, key.public_key.to_jwk())
+            except Conflict:  # registered by another worker meanwhile: fine if it is ours
+                if key.key_id not in {k.key_id for k in self.store.list_keys(party.pk)}:
+                    raise
         return key, party.identity_id
 
 

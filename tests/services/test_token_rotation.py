@@ -26,6 +26,7 @@ def _no_secret(text: str, *tokens: str) -> None:
         assert token not in text and hash_token(token) not in text
 
 
+@pytest.mark.slow
 def test_rotate_one_token_while_the_server_runs(tmp_path: Path) -> None:
     home = tmp_path / "hub"
     run(home, "init")
@@ -90,6 +91,7 @@ def test_rotate_one_token_while_the_server_runs(tmp_path: Path) -> None:
     _no_secret(audit, old_token, new_token)
 
 
+@pytest.mark.slow
 def test_revoke_by_id_errors_on_the_command_line(tmp_path: Path) -> None:
     home = tmp_path / "hub"
     run(home, "init")
@@ -168,3 +170,13 @@ def test_revoke_token_service(hub: Hub) -> None:
     kinds = [(r.kind, r.data) for r in hub.store.iter_audit() if r.kind.startswith("token.")]
     assert ("token.revoke", {"token_id": first.id, "label": "initial"}) in kinds
     assert sum(1 for k, _ in kinds if k == "token.revoke") == 1  # the repeat recorded nothing
+
+
+def test_a_label_no_database_would_store_alike_is_refused(hub: Hub) -> None:
+    hub.admin.add_party("acme", "provider")
+    with pytest.raises(BadRequest, match="label is 201 characters long: at most 200"):
+        hub.admin.issue("acme", "x" * 201)
+    with pytest.raises(BadRequest, match="U\\+0000"):
+        hub.admin.issue("acme", "ci\x00")
+    assert [t.label for t in hub.admin.list_tokens("acme")] == ["initial"]
+    assert hub.admin.issue("acme", "y" * 200).label == "y" * 200
