@@ -18,16 +18,24 @@ def pseudonym() -> None:
 
 @pseudonym.command("make")
 @click.option("--kind", type=click.Choice(PSEUDONYM_KINDS), required=True)
+@click.option("--provider", default=None, metavar="PARTY|IDENTITY",
+              help="With --kind provider_account: the provider whose account ids these are (its "
+                   "name in this hub or its identity id). Without it, write each line as "
+                   "<identity id>/<account id>.")
 @click.option("--all-versions", is_flag=True, help="Print the pseudonym under every key version.")
 @click.option("--json", "as_json", is_flag=True)
 @pass_ctx
-def pseudonym_make(c: Context, kind: str, all_versions: bool, as_json: bool) -> None:
+def pseudonym_make(c: Context, kind: str, provider: str | None, all_versions: bool, as_json: bool) -> None:
     """Pseudonymise values read from standard input, one per line (never from arguments:
-    those end up in shell history and process lists). Prints one pseudonym per line."""
+    those end up in shell history and process lists). Prints one pseudonym per line.
+
+    Account ids (--kind provider_account) are scoped by their provider, as reports carry them:
+    the pseudonym is of "<provider identity id>/<account id>".
+    """
     lines = [(n, line.strip()) for n, line in enumerate(sys.stdin.read().splitlines(), 1) if line.strip()]
     if not lines:
         raise HubError("no values on standard input (one per line)")
-    made = c.hub.pseudonyms.make(kind, [v for _, v in lines], [f"line {n}" for n, _ in lines])
+    made = c.hub.pseudonyms.make(kind, [v for _, v in lines], [f"line {n}" for n, _ in lines], provider)
     text = "\n".join(" ".join(m["all_versions"]) if all_versions else m["pseudonym"] for m in made)
     emit(as_json, made, text)
 

@@ -16,6 +16,7 @@ from hub.pseudonyms.kinds import (
     PSEUDONYM_KINDS,
     PSEUDONYM_RE,
     provider_account_value,
+    scoped_account_value,
 )
 from hub.pseudonyms.normalise import (
     InvalidPersonalValue,
@@ -39,4 +40,5 @@ __all__ = [
     "luhn_is_valid",
     "normalise",
     "provider_account_value",
+    "scoped_account_value",
 ]

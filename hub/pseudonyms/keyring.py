@@ -13,7 +13,7 @@ import hmac
 import re
 import secrets
 from collections.abc import Mapping
-from typing import Protocol
+from typing import Any, Protocol
 
 from hub.pseudonyms.kinds import PSEUDONYM_RE
 from hub.pseudonyms.normalise import normalise
@@ -153,6 +153,6 @@ class PseudonymKeyring:
 
     __str__ = __repr__
 
-    def __reduce__(self) -> object:
+    def __reduce__(self) -> tuple[Any, ...]:
         # Keys must not travel by accident (pickling into a cache, a task queue, a log).
         raise TypeError("a PseudonymKeyring cannot be pickled")

@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import re
 
+from hub.common.ids import is_stix_id
+
 #: The personal values the IaaS-account extension carries as pseudonyms (``pseudonyms.<kind>``).
 PERSONAL_KINDS: tuple[str, ...] = ("email", "phone", "payment_instrument", "name", "address")
 
@@ -25,3 +27,23 @@ def provider_account_value(provider_identity_id: str, account_id: str) -> str:
     correlate: the provider's STIX identity id scopes the id before it is pseudonymised.
     """
     return f"{provider_identity_id}/{account_id.strip()}"
+
+
+def scoped_account_value(value: str, provider: str | None = None) -> str:
+    """The provider-scoped form of an account id, as :func:`provider_account_value` makes it.
+
+    With ``provider`` (an identity id), ``value`` is the bare account id. Without it, ``value``
+    must already be scoped, ``<identity id>/<account id>``: a bare id would give a pseudonym that
+    no report carries. Raises :class:`ValueError` naming the rule, never the value.
+    """
+    if provider is not None:
+        if not is_stix_id(provider, "identity"):
+            raise ValueError("the provider must be an identity id (identity--<uuid>)")
+        if not value.strip():
+            raise ValueError("the account id is empty")
+        return provider_account_value(provider, value)
+    identity, sep, account = value.strip().partition("/")
+    if not sep or not is_stix_id(identity, "identity") or not account.strip():
+        raise ValueError("a provider account id is scoped by its provider: give the provider's "
+                         "identity id, or write the value as <identity id>/<account id>")
+    return provider_account_value(identity, account)

@@ -13,9 +13,10 @@ from __future__ import annotations
 
 import threading
 import time
+from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Iterable
+from typing import Any
 
 from hub.common.errors import BadRequest, NotFound, TooManyRequests
 from hub.pseudonyms import (
@@ -26,6 +27,7 @@ from hub.pseudonyms import (
     KeyringFile,
     PseudonymKeyring,
     normalise,
+    scoped_account_value,
 )
 from hub.services.access import AccessService
 from hub.services.audit import AuditService
@@ -117,39 +119,66 @@ class PseudonymService:
 
     # -- making pseudonyms
 
-    def _make(self, ring: PseudonymKeyring, kind: str, value: str, label: str) -> dict[str, Any]:
+    def _make(self, ring: PseudonymKeyring, kind: str, value: str, label: str,
+              provider: str | None = None) -> dict[str, Any]:
         try:
+            if kind == "provider_account":
+                # Account ids are unique within one provider only: the pseudonym is of
+                # "<provider identity>/<account id>", exactly what a report carries.
+                value = scoped_account_value(value, provider)
             text = normalise(kind, value, default_region=self.default_region)
         except InvalidPersonalValue as exc:
             raise BadRequest(f"{label}: {exc.description}") from None
+        except ValueError as exc:
+            raise BadRequest(f"{label}: {exc}") from None
         # Normalised once; the current version comes first in all_versions.
         every = ring.pseudonyms_all_versions(kind, text)
         return {"kind": kind, "pseudonym": every[0], "all_versions": every}
 
-    def make(self, kind: str, values: Iterable[str], labels: Iterable[str]) -> list[dict[str, Any]]:
+    def make(self, kind: str, values: Iterable[str], labels: Iterable[str],
+             provider: str | None = None) -> list[dict[str, Any]]:
         """Pseudonyms of ``values`` of one kind for the operator (no rate limit).
 
-        ``labels`` name each value in error messages (e.g. ``line 3``).
+        ``labels`` name each value in error messages (e.g. ``line 3``). For the kind
+        ``provider_account``, ``provider`` is the identity id, or the name in this hub, of the
+        provider whose account ids ``values`` are (without it, each value must be written
+        ``<identity id>/<account id>``).
         """
         if kind not in PSEUDONYM_KINDS:
             raise BadRequest(f"kind must be one of {', '.join(PSEUDONYM_KINDS)}")
+        if provider is not None and kind != "provider_account":
+            raise BadRequest("a provider is given only for the kind provider_account")
+        if provider is not None and not provider.startswith("identity--"):
+            party = self.store.get_party(provider)
+            if party is None:
+                raise NotFound(f"no party named {provider!r}")
+            provider = party.identity_id
         ring = self.keyring()
-        return [self._make(ring, kind, v, label) for v, label in zip(values, labels)]
+        return [self._make(ring, kind, v, label, provider) for v, label in zip(values, labels, strict=True)]
 
     def pseudonymise(self, principal: Principal, values: Any) -> dict[str, Any]:
-        """Pseudonyms for ``[{"kind": …, "value": …}, …]`` in request order; rate-limited per party."""
+        """Pseudonyms for ``[{"kind": …, "value": …}, …]`` in request order; rate-limited per party.
+
+        An item of kind ``provider_account`` may name the provider whose account id it is,
+        ``{"kind": "provider_account", "value": "<account id>", "provider": "identity--…"}``;
+        without it the value must be ``<identity id>/<account id>``. Either way the pseudonym is
+        the one a report of that provider carries for that account.
+        """
         if not isinstance(values, list) or not values:
             raise BadRequest("'values' must be a non-empty list of {\"kind\", \"value\"} objects")
         if len(values) > MAX_VALUES_PER_REQUEST:
             raise BadRequest(f"at most {MAX_VALUES_PER_REQUEST} values per request")
         for i, item in enumerate(values):
             if not isinstance(item, dict) or not isinstance(item.get("kind"), str) \
-                    or not isinstance(item.get("value"), str) or set(item) - {"kind", "value"}:
-                raise BadRequest(f"values[{i}] must be an object with exactly the string members "
-                                 "'kind' and 'value'")
+                    or not isinstance(item.get("value"), str) or set(item) - {"kind", "value", "provider"} \
+                    or not isinstance(item.get("provider", ""), str):
+                raise BadRequest(f"values[{i}] must be an object with the string members 'kind' and "
+                                 "'value' (and 'provider' for the kind provider_account)")
             if item["kind"] not in PSEUDONYM_KINDS:
                 # The kind is not echoed either: a value pasted into it would be.
                 raise BadRequest(f"values[{i}].kind must be one of {', '.join(PSEUDONYM_KINDS)}")
+            if "provider" in item and item["kind"] != "provider_account":
+                raise BadRequest(f"values[{i}].provider is given only for the kind provider_account")
         if len(values) > self.limiter.capacity:
             raise BadRequest(f"this hub pseudonymises at most {int(self.limiter.capacity)} values "
                              "per minute and party: send fewer per request")
@@ -159,7 +188,8 @@ class PseudonymService:
             raise TooManyRequests(f"too many pseudonym requests: try again in {seconds} s",
                                   details={"retry_after": seconds})
         ring = self.keyring()
-        out = [self._make(ring, item["kind"], item["value"], f"values[{i}] ({item['kind']})")
+        out = [self._make(ring, item["kind"], item["value"], f"values[{i}] ({item['kind']})",
+                          item.get("provider"))
                for i, item in enumerate(values)]
         self.audit.record_read(principal.party.name, "", endpoint="pseudonyms", count=len(out),
                                kinds=sorted({item["kind"] for item in values}))
