@@ -93,3 +93,22 @@ def test_demo_examples_work_as_printed(tmp_path: Path) -> None:
         assert re.match(r"^\d+ objects$", outputs[2].strip()) and int(outputs[2].split()[0]) >= 8
     finally:
         stop_server(running)
+
+
+def test_init_makes_and_publishes_the_hub_key_before_serving(tmp_path: Path) -> None:
+    home = tmp_path / "hub"
+    out = run(home, "init").stdout
+    key_id = re.search(r"hub signing key (\S+) registered", out)
+    assert key_id, out
+    keys = json.loads(run(home, "party", "key", "list", "--json").stdout)
+    assert [k["kid"] for k in keys if k["party"] == "abusehub"] == [key_id.group(1)]
+    assert (home / "hub-signing-key.pem").stat().st_mode & 0o777 == 0o600
+    # A second init changes nothing: the same key, registered once.
+    assert key_id.group(1) in run(home, "init").stdout
+    assert len(json.loads(run(home, "party", "key", "list", "--json").stdout)) == 1
+    running = start_server(home, workers=2)
+    try:
+        published = requests.get(f"{running.base}/api/keys/").json()["keys"]
+        assert [k["kid"] for k in published] == [key_id.group(1)]
+    finally:
+        stop_server(running)

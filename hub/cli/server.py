@@ -21,9 +21,10 @@ def init(c: Context) -> None:
         cfg_path.write_text(DEFAULT_CONFIG_TEXT, encoding="utf-8")
         click.echo(f"wrote {cfg_path}")
     c.home = str(home)
-    revision = c.hub.store.migrate()  # type: ignore[attr-defined]
+    revision, key_id, keyring_created = c.hub.prepare()
     click.echo(f"database ready at schema revision {revision}: {c.config.effective_database_url}")
-    if c.hub.pseudonyms.ensure_keyring():
+    click.echo(f"hub signing key {key_id} registered and published at <api root>/keys/")
+    if keyring_created:
         click.echo(f"wrote the pseudonym key {c.hub.pseudonyms.path} (keep it secret, back it up)")
 
 
@@ -31,7 +32,7 @@ def init(c: Context) -> None:
 @pass_ctx
 def migrate(c: Context) -> None:
     """Bring the database schema up to date (never drops data)."""
-    click.echo(f"schema revision {c.hub.store.migrate()}")  # type: ignore[attr-defined]
+    click.echo(f"schema revision {c.hub.migrate()}")
 
 
 @main.command()
@@ -44,7 +45,7 @@ def serve(c: Context, host: str | None, port: int | None, workers: int | None, t
     """Serve TAXII 2.1 with gunicorn until stopped."""
     from hub.server.gunicorn import serve as run
 
-    c.hub.pseudonyms.ensure_keyring()  # migrate, and make the key once, before the workers start
+    c.hub.prepare()  # schema, hub key and pseudonym key, once, before the workers start
     s = c.config.server
     run(c.config, host or s.host, port if port is not None else s.port, workers or s.workers,
         threads or s.threads)

@@ -26,6 +26,11 @@ class HubServer(BaseApplication):  # type: ignore[misc]
             "errorlog": "-",
             "loglevel": config.log_level,
             "proc_name": "abusehub",
+            # Which forwarded headers to believe is decided by [server] trusted_proxies in the
+            # app (hub.server.TrustedProxies); gunicorn's own default would let any client on
+            # 127.0.0.1 switch the request scheme with X-Forwarded-Proto.
+            "secure_scheme_headers": {},
+            "forwarded_allow_ips": "",
             # Each worker opens its own database connections: no app preloading across fork.
             "preload_app": False,
         }

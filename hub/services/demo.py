@@ -49,7 +49,7 @@ def example_objects(identity_id: str, name: str, count: int = 3) -> list[dict[st
 def prepare_demo(hub: Hub, host: str, port: int) -> str:
     """Seed the demo once, issue fresh tokens for the demo parties, and return the examples."""
     admin = hub.admin
-    hub.pseudonyms.ensure_keyring()
+    hub.prepare()
     existing = {p.name for p in admin.list_parties()}
     for name, kind in DEMO_PARTIES:
         if name not in existing:

@@ -45,6 +45,21 @@ class Hub:
                                   config.taxii.max_page_size)
         self.statuses = StatusService(store, clock)
 
+    def migrate(self) -> str:
+        """Bring the database schema up to date (idempotent, never drops data); its revision."""
+        return self.store.migrate()
+
+    def prepare(self) -> tuple[str, str, bool]:
+        """Make what a hub needs before it serves anything, once: the schema, the hub's
+        countersigning key (registered and published at keys/) and the pseudonym keyring.
+
+        Returns the schema revision, the hub key's id, and whether the keyring was created now.
+        """
+        revision = self.migrate()
+        key_id = self.signer.prepare()
+        created = self.pseudonyms.ensure_keyring()
+        return revision, key_id, created
+
     def close(self) -> None:
         self.audit.close()
         self.store.close()
