@@ -10,7 +10,7 @@ TEST_DEPS  := $(VENV)/.deps-test
 LINT_DEPS  := $(VENV)/.deps-lint
 BENCH_DEPS := $(VENV)/.deps-bench
 
-.PHONY: demo test test-fast bench bench-compare lint clean
+.PHONY: demo test test-fast fuzz bench bench-compare lint clean
 
 $(BIN)/python:
 	@test -n "$(PYTHON)" || { echo "abusehub needs Python 3.11 or newer on PATH (python3.11, python3.12, python3.13 or python3)"; exit 1; }
@@ -41,9 +41,14 @@ demo: $(HUB_DEPS)
 test: $(TEST_DEPS)
 	$(BIN)/python -m pytest
 
-## The suite without the tests that start real server or client processes
+## The suite without the tests that start real server or client processes (a shorter fuzz run)
 test-fast: $(TEST_DEPS)
-	$(BIN)/python -m pytest -m "not slow"
+	HUB_TEST_FUZZ_REQUESTS=$${HUB_TEST_FUZZ_REQUESTS:-500} $(BIN)/python -m pytest -m "not slow"
+
+## The HTTP fuzz tier alone, longer and with a fresh random seed: FUZZ_REQUESTS per store
+FUZZ_REQUESTS ?= 100000
+fuzz: $(TEST_DEPS)
+	HUB_TEST_FUZZ_REQUESTS=$(FUZZ_REQUESTS) HUB_TEST_FUZZ_RANDOM=1 $(BIN)/python -m pytest tests/fuzz -p no:cacheprovider
 
 ## ruff (style and likely bugs), mypy (types) and import-linter (the layers of docs/ARCHITECTURE.md)
 lint: $(LINT_DEPS)
