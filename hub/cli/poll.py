@@ -1,6 +1,7 @@
 """The provider's tools: ``abusehub poll`` and ``abusehub export blocklist``.
 
-Thin: they read options, call :mod:`hub.client.poll` and :mod:`hub.client.blocklist`, print.
+Thin: they read options, call :mod:`hub.client.poll` (over :class:`hub.client.taxii.TaxiiClient`)
+and :mod:`hub.client.blocklist`, print.
 
 ``abusehub poll`` exit status: 0 the collection was polled to its end and no signature failed;
 1 the poll stopped on an error (what it wrote is kept, the next run resumes); 3 one or more
@@ -22,8 +23,10 @@ from hub.client.blocklist import (
     write_blocklist,
 )
 from hub.client.errors import ClientError
-from hub.client.http import api_root, check_transport, open_session, read_token
+from hub.client.http import api_root, check_transport, read_token
 from hub.client.poll import DEFAULT_LIMIT, Poller, PollResult
+from hub.client.retry import RetryNotice
+from hub.client.taxii import TaxiiClient
 from hub.client.verify import KeySource, ObjectVerifier, VerifyMode
 
 EXIT_ERROR = 1
@@ -60,6 +63,10 @@ def _print_summary(result: PollResult, as_json: bool, error: str | None) -> None
     for f in tally.failed:
         version = f" (version {f.version})" if f.version else ""
         click.echo(f"FAILED  {f.id}{version}: {f.reason}")
+
+
+def _tell_wait(notice: RetryNotice) -> None:
+    click.echo(f"abusehub: {notice.message}", err=True)
 
 
 @click.command()
@@ -103,12 +110,16 @@ def poll(url: str, collection_id: str, out: str, token_file: str | None, token: 
     check_transport(api, unsafe_plain_http, "the token")
     secret = read_token(token, token_file)
     mode: VerifyMode = "auto" if verify is None else ("require" if verify else "off")
-    session = open_session(secret)
-    keys = None if mode == "off" else KeySource(keys_from or f"{api}keys/", session)
+    client = TaxiiClient(api, secret, unsafe_plain_http=unsafe_plain_http, on_retry=_tell_wait)
+    keys = None if mode == "off" else KeySource(keys_from or f"{api}keys/", client)
     verifier = ObjectVerifier(mode, keys)
 
-    poller = Poller(session, api, collection_id, out, types=types, since=since, limit=limit,
-                    verifier=verifier)
+    try:
+        poller = Poller(client, collection_id, out, types=types, since=since, limit=limit,
+                        verifier=verifier)
+    except ClientError:
+        client.close()
+        raise
 
     from tqdm import tqdm
 
@@ -130,7 +141,7 @@ def poll(url: str, collection_id: str, out: str, token_file: str | None, token: 
         code = EXIT_ERROR
     finally:
         bar.close()
-        session.close()
+        client.close()
     result = poller.result
     progressed = result.fetched or result.signatures.failed or result.complete
     if progressed or as_json:

@@ -1,15 +1,16 @@
 """Incremental polling of one TAXII 2.1 collection into a JSON-lines file.
 
 :func:`poll_collection` (or :class:`Poller`, whose ``result`` stays readable when a run stops
-half-way) fetches the objects added to a collection since the last run and appends them, one
-per line, to a file, with a cursor next to it (:mod:`hub.client.cursor`)::
+half-way) fetches the objects added to a collection since the last run through a
+:class:`~hub.client.taxii.TaxiiClient` and appends them, one per line, to a file, with a cursor
+next to it (:mod:`hub.client.cursor`)::
 
     GET <api root>collections/<id>/objects/?added_after=<cursor>&limit=N&match[version]=all
 
-Paging follows TAXII 2.1 section 5.4 (Get Objects) and 3.4 (pagination): while ``more`` is
-true, the next request repeats the query with ``next`` when the server gives one, else with
-``added_after`` set to the page's ``X-TAXII-Date-Added-Last``. Every version of every object is
-asked for (``match[version]=all``), so the file mirrors the collection; readers pick versions.
+Paging is :meth:`TaxiiClient.pages <hub.client.taxii.TaxiiClient.pages>` (TAXII 2.1 sections
+3.4 and 5.4: ``next`` when the server gives one, else ``added_after`` from the page's
+``X-TAXII-Date-Added-Last``). Every version of every object is asked for
+(``match[version]=all``), so the file mirrors the collection; readers pick versions.
 
 Never skip, never duplicate. A page's lines are written and fsynced before the cursor moves to
 its ``X-TAXII-Date-Added-Last``, and a run starts by truncating the file back to the cursor's
@@ -23,26 +24,17 @@ Lines hold each object's JSON text exactly as the server sent it (line breaks be
 from a server that pretty-prints, become spaces). Signatures are checked page by page before
 the page is written (:mod:`hub.client.verify`).
 
-The transport is a ``requests.Session`` passed in (:func:`hub.client.http.open_session` makes
-one with the token), so tests and other tools can hand in their own. Every failure is a
-:class:`~hub.client.errors.ClientError` with one line a person can act on; no message contains
-the token.
+Every failure is a :class:`~hub.client.errors.ClientError` with one line a person can act on;
+no message contains the token.
 """
 
 from __future__ import annotations
 
-import json
 import os
-import re
-import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
-from urllib.parse import quote
-
-import orjson
-import requests
 
 from hub.client.cursor import (
     Cursor,
@@ -51,10 +43,9 @@ from hub.client.cursor import (
     load_cursor,
     save_cursor,
 )
+from hub.client.envelope import json_line, split_envelope
 from hub.client.errors import ClientError
-
-# Re-exported: part of this module's interface (see __all__).
-from hub.client.http import api_root, open_session
+from hub.client.taxii import TaxiiClient
 from hub.client.verify import ObjectVerifier, Tally, append_failures, failed_path
 from hub.common.errors import InvalidValue
 from hub.common.ids import is_stix_type
@@ -70,152 +61,16 @@ __all__ = [
     "PollError",
     "PollResult",
     "Poller",
-    "api_root",
-    "open_session",
     "poll_collection",
     "split_envelope",
 ]
 
-#: TAXII 2.1 section 1.6.8: the media type of TAXII resources.
-TAXII_21 = "application/taxii+json;version=2.1"
 #: Objects asked for per page (the server may send fewer: it clamps to its own maximum).
 DEFAULT_LIMIT = 1000
-
-# Seconds for one HTTP exchange (connect, read); a hub that takes longer is treated as down.
-_TIMEOUT = (10.0, 120.0)
-# The longest Retry-After (429) the poller waits for, once, before giving up.
-_MAX_RETRY_AFTER = 60.0
 
 
 class PollError(ClientError):
     """A poll stopped; what it wrote before stopping is kept and the next run resumes."""
-
-
-# -- the envelope, with each object's text as sent ----------------------------------------------
-
-_WS = re.compile(r"[ \t\n\r]*")
-
-
-def _reject_constant(name: str) -> Any:
-    raise ValueError(f"{name} is not JSON")
-
-
-_DECODER = json.JSONDecoder(parse_constant=_reject_constant)
-
-
-class _NotEnvelope(ValueError):
-    pass
-
-
-def split_envelope(text: str) -> tuple[dict[str, Any], list[tuple[str, dict[str, Any]]]]:
-    """Parse a TAXII envelope; returns its other members and ``(text, object)`` per object.
-
-    Each object's text is the exact slice of ``text`` it was parsed from. Raises ``ValueError``
-    if ``text`` is not one JSON object whose ``objects`` (if present) is a list of objects.
-    """
-    def skip(i: int) -> int:
-        return _WS.match(text, i).end()  # type: ignore[union-attr]
-
-    def expect(i: int, chars: str) -> tuple[str, int]:
-        c = text[i:i + 1]
-        if not c or c not in chars:
-            raise _NotEnvelope(f"expected {' or '.join(repr(ch) for ch in chars)} at character {i}")
-        return c, skip(i + 1)
-
-    members: dict[str, Any] = {}
-    objects: list[tuple[str, dict[str, Any]]] = []
-    has_objects = False
-    try:
-        _, i = expect(skip(0), "{")
-        if text[i:i + 1] == "}":
-            i = skip(i + 1)
-        else:
-            while True:
-                if text[i:i + 1] != '"':
-                    raise _NotEnvelope(f"expected a member name at character {i}")
-                name, i = _DECODER.raw_decode(text, i)
-                _, i = expect(skip(i), ":")
-                if name == "objects" and text[i:i + 1] == "[":
-                    objects = []
-                    i = skip(i + 1)
-                    if text[i:i + 1] == "]":
-                        i = skip(i + 1)
-                    else:
-                        while True:
-                            start = i
-                            obj, i = _DECODER.raw_decode(text, i)
-                            if not isinstance(obj, dict):
-                                raise _NotEnvelope(f"objects[{len(objects)}] is not a JSON object")
-                            objects.append((text[start:i], obj))
-                            c, i = expect(skip(i), ",]")
-                            if c == "]":
-                                break
-                    has_objects = True
-                elif name == "objects":
-                    raise _NotEnvelope("'objects' is not a list")
-                else:
-                    members[name], i = _DECODER.raw_decode(text, i)
-                    i = skip(i)
-                c, i = expect(skip(i), ",}")
-                if c == "}":
-                    break
-                i = skip(i)
-        if i != len(text):
-            raise _NotEnvelope(f"unexpected data after the envelope at character {i}")
-    except _NotEnvelope:
-        raise
-    except ValueError as exc:  # json.JSONDecodeError and the constants refused above
-        raise _NotEnvelope(str(exc).split(":")[0]) from None
-    if not has_objects and "more" not in members and "next" not in members and members:
-        raise _NotEnvelope("a JSON object, but not a TAXII envelope")
-    return members, objects
-
-
-# -- one page ----------------------------------------------------------------------------------
-
-
-@dataclass
-class _Page:
-    objects: list[tuple[str, dict[str, Any]]]
-    more: bool
-    next: str | None
-    first: str | None
-    last: str | None
-
-
-def _error_description(resp: requests.Response) -> str | None:
-    """The TAXII error body's description (section 3.6.1), or None if the body is not one."""
-    try:
-        body = orjson.loads(resp.content)
-    except orjson.JSONDecodeError:
-        return None
-    if isinstance(body, dict) and isinstance(body.get("description"), str) and body["description"]:
-        return " ".join(body["description"].split())[:300]
-    return None
-
-
-def _retry_after(resp: requests.Response) -> float | None:
-    header = resp.headers.get("Retry-After")
-    if header is None:
-        return None
-    try:
-        return max(0.0, float(header.strip()))
-    except ValueError:
-        return None  # an HTTP date: not worth waiting for
-
-
-def _connection_problem(exc: requests.ConnectionError) -> str:
-    text = str(exc)
-    if "Connection refused" in text or "Errno 111" in text:
-        return "connection refused"
-    if "Name or service not known" in text or "nodename nor servname" in text \
-            or "Temporary failure in name resolution" in text:
-        return "host name not found"
-    if "RemoteDisconnected" in text or "Connection aborted" in text:
-        return "the connection was closed"
-    if "SSL" in text or "certificate" in text.lower():
-        return "TLS failed"
-    return "cannot connect"
 
 
 # -- the output file ---------------------------------------------------------------------------
@@ -323,12 +178,15 @@ class PollResult:
 
 
 class Poller:
-    """One run of an incremental poll; :attr:`result` reflects the progress at every moment."""
+    """One run of an incremental poll; :attr:`result` reflects the progress at every moment.
+
+    ``client`` names the API root and carries the token and the transport; the poller neither
+    opens nor closes it.
+    """
 
     def __init__(
         self,
-        session: requests.Session,
-        url: str,
+        client: TaxiiClient,
         collection: str,
         out: str | os.PathLike[str],
         *,
@@ -337,10 +195,9 @@ class Poller:
         limit: int = DEFAULT_LIMIT,
         verifier: ObjectVerifier | None = None,
         on_page: Callable[[int], None] | None = None,
-        sleep: Callable[[float], None] = time.sleep,
     ) -> None:
-        self.session = session
-        self.api = api_root(url)
+        self.client = client
+        self.api = client.api
         if not collection.strip():
             raise ClientError("--collection must name a collection")
         self.collection = collection.strip()
@@ -360,8 +217,6 @@ class Poller:
         self.limit = limit
         self.verifier = verifier or ObjectVerifier("off", None)
         self.on_page = on_page
-        self.sleep = sleep
-        self.objects_url = f"{self.api}collections/{quote(self.collection, safe='')}/objects/"
         cursor_path = default_cursor_path(self.out)
         self.result = PollResult(out=self.out, cursor_path=cursor_path,
                                  failed_path=failed_path(self.out), collection=self.collection,
@@ -399,16 +254,16 @@ class Poller:
     def _loop(self, output: _Output, cursor: Cursor | None) -> None:
         result = self.result
         position = cursor.added_after if cursor is not None else self.since
-        position_us = parse_timestamp_us(position, "added_after") if position else None
-        query_after, next_token = position, None
-        while True:
-            page = self._fetch(query_after, next_token)
+        pages = self.client.pages(self.collection, added_after=position, limit=self.limit,
+                                  types=self.types, versions=("all",))
+        for page in pages:
             lines: list[bytes] = []
             if page.objects:
-                last_us = self._check_page(page, position, position_us)
-                objects = [obj for _, obj in page.objects]
-                failures = self.verifier.check(objects)
-                lines = [_line(text) for text, _ in page.objects]
+                if page.date_added_last is None:
+                    raise PollError(f"{self.api} sent objects without an X-TAXII-Date-Added-Last "
+                                    "header: polling incrementally needs it (TAXII 2.1 section 5.4)")
+                failures = self.verifier.check([o.data for o in page.objects])
+                lines = [json_line(o.text) for o in page.objects]
             if cursor is None:
                 # Recorded before any line is written: a crash during the first page leaves
                 # a cursor at offset 0, and the next run starts clean from the same point.
@@ -417,8 +272,7 @@ class Poller:
             if lines:
                 append_failures(result.failed_path, failures)
                 output.append(b"".join(lines))
-                assert page.last is not None
-                cursor.added_after, position, position_us = page.last, page.last, last_us
+                cursor.added_after = page.date_added_last
                 cursor.count += len(lines)
                 cursor.offset = output.size
                 save_cursor(result.cursor_path, cursor)
@@ -427,112 +281,10 @@ class Poller:
                 result.total, result.added_after = cursor.count, cursor.added_after
                 if self.on_page is not None:
                     self.on_page(len(lines))
-            if not page.more:
-                return
-            if page.next:
-                if not page.objects and page.next == next_token:
-                    raise PollError(f"{self.api} repeats an empty page with the same 'next': "
-                                    "it does not page as TAXII 2.1 says")
-                next_token = page.next
-            elif page.objects:
-                query_after, next_token = page.last, None
-            else:
-                raise PollError(f"{self.api} says there is more but sent no objects and no "
-                                "'next': it does not page as TAXII 2.1 says")
-
-    def _check_page(self, page: _Page, position: str | None, position_us: int | None) -> int:
-        """The page's last date_added in microseconds; refuses pages that would duplicate."""
-        if page.last is None:
-            raise PollError(f"{self.api} sent objects without an X-TAXII-Date-Added-Last header: "
-                            "polling incrementally needs it (TAXII 2.1 section 5.4)")
-        try:
-            last_us = parse_timestamp_us(page.last, "X-TAXII-Date-Added-Last")
-            first_us = (parse_timestamp_us(page.first, "X-TAXII-Date-Added-First")
-                        if page.first is not None else last_us)
-        except InvalidValue as exc:
-            raise PollError(f"{self.api} sent a bad paging header: {exc}") from None
-        if position_us is not None and min(first_us, last_us) <= position_us:
-            raise PollError(f"{self.api} sent objects added at or before {position} (the cursor): "
-                            "writing them could duplicate objects; nothing of that page was written")
-        return last_us
-
-    def _fetch(self, added_after: str | None, next_token: str | None) -> _Page:
-        params: list[tuple[str, str]] = [("limit", str(self.limit)), ("match[version]", "all")]
-        if added_after is not None:
-            params.append(("added_after", added_after))
-        if self.types:
-            params.append(("match[type]", ",".join(self.types)))
-        if next_token is not None:
-            params.append(("next", next_token))
-        resp = self._get(params)
-        if resp.status_code == 429:
-            wait = _retry_after(resp)
-            if wait is None or wait > _MAX_RETRY_AFTER:
-                raise PollError(f"the hub is rate-limiting polls of collection {self.collection} "
-                                f"(429): {_error_description(resp) or 'try again later'}")
-            self.sleep(wait)
-            resp = self._get(params)
-        self._check_status(resp)
-        content_type = resp.headers.get("Content-Type", "none")
-        not_taxii = (f"{self.objects_url} did not answer as a TAXII 2.1 server "
-                     f"(Content-Type {content_type}): is --url the API root "
-                     "(e.g. https://hub.example/api/)?")
-        try:
-            text = resp.content.decode("utf-8-sig")
-            members, objects = split_envelope(text)
-        except (UnicodeDecodeError, ValueError):
-            raise PollError(not_taxii) from None
-        more = members.get("more", False)
-        next_value = members.get("next")
-        if not isinstance(more, bool) or (next_value is not None and not isinstance(next_value, str)):
-            raise PollError(not_taxii)
-        return _Page(objects, more, next_value or None,
-                     resp.headers.get("X-TAXII-Date-Added-First"),
-                     resp.headers.get("X-TAXII-Date-Added-Last"))
-
-    def _get(self, params: list[tuple[str, str]]) -> requests.Response:
-        try:
-            return self.session.get(self.objects_url, params=params, timeout=_TIMEOUT,
-                                    allow_redirects=False, headers={"Accept": TAXII_21})
-        except requests.ConnectionError as exc:
-            raise PollError(f"cannot reach the hub at {self.api} ({_connection_problem(exc)})") from None
-        except requests.Timeout:
-            raise PollError(f"the hub at {self.api} did not answer in time") from None
-        except requests.RequestException as exc:
-            # The message of a RequestException names the URL at most, never the headers.
-            raise PollError(f"{type(exc).__name__} talking to {self.api}") from None
-
-    def _check_status(self, resp: requests.Response) -> None:
-        status = resp.status_code
-        if status == 200:
-            return
-        col = f"collection {self.collection}"
-        if 300 <= status < 400:
-            # Not followed: the token goes to the URL given, nowhere else.
-            raise PollError(f"{self.objects_url} redirects to {resp.headers.get('Location', '?')} "
-                            f"({status}): give --url as the API root it names")
-        described = _error_description(resp)
-        hint = "" if described else "; is --url the API root (e.g. https://hub.example/api/)?"
-        why = described or resp.reason or "no description"
-        if status == 401:
-            raise PollError(f"the hub did not accept the token for {col} (401): {why}")
-        if status == 403:
-            raise PollError(f"no read access to {col} (403): {why}")
-        if status == 404:
-            raise PollError(f"no {col} at {self.api} (404): {why}{hint}")
-        raise PollError(f"the hub answered {status} for {col}: {why}{hint}")
-
-
-def _line(text: str) -> bytes:
-    # Between JSON tokens only: inside strings a line break is always escaped.
-    if "\n" in text or "\r" in text:
-        text = text.replace("\r", " ").replace("\n", " ")
-    return text.encode("utf-8") + b"\n"
 
 
 def poll_collection(
-    session: requests.Session,
-    url: str,
+    client: TaxiiClient,
     collection: str,
     out: str | os.PathLike[str],
     *,
@@ -547,5 +299,5 @@ def poll_collection(
     ``since`` counts only when there is no cursor yet. Raises :class:`PollError` (or another
     :class:`ClientError`) when the run cannot finish; what it wrote before is kept.
     """
-    return Poller(session, url, collection, out, types=types, since=since, limit=limit,
+    return Poller(client, collection, out, types=types, since=since, limit=limit,
                   verifier=verifier, on_page=on_page).run()

@@ -1,8 +1,9 @@
 """Checking the signatures of polled objects, and remembering the ones that failed.
 
 Signatures are checked against the JWK set a hub publishes at ``GET <api root>keys/`` (public,
-fetched without the token) or a JWK set saved in a file, with the same trust rules as
-``abusehub verify`` (:func:`hub.signing.documents.verify_objects`).
+fetched without the token through :class:`~hub.client.taxii.TaxiiClient`) or a JWK set saved in
+a file, with the same trust rules as ``abusehub verify``
+(:func:`hub.signing.documents.verify_objects`).
 
 Three modes:
 
@@ -28,10 +29,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
 
+import httpx
 import orjson
-import requests
 
 from hub.client.errors import ClientError
+from hub.client.taxii import TaxiiClient, fetch_key_set
 from hub.signing import (
     SIGNATURE_EXTENSION_ID,
     KeyFormatError,
@@ -43,6 +45,7 @@ from hub.signing.documents import verify_objects
 
 __all__ = [
     "FAILED_SUFFIX",
+    "POLL_KEYS_HINT",
     "Failure",
     "KeySource",
     "ObjectVerifier",
@@ -51,6 +54,7 @@ __all__ = [
     "append_failures",
     "failed_path",
     "read_failures",
+    "version_of",
 ]
 
 VerifyMode = Literal["auto", "require", "off"]
@@ -58,9 +62,8 @@ VerifyMode = Literal["auto", "require", "off"]
 #: ``FILE.jsonl`` -> ``FILE.jsonl.failed``: the object versions whose signatures failed.
 FAILED_SUFFIX = ".failed"
 
-_KEYS_TIMEOUT = (10.0, 60.0)
-# The hub's keys endpoint answers application/jwk-set+json; TAXII negotiation there accepts */*.
-_KEYS_ACCEPT = "application/jwk-set+json, application/json;q=0.9, */*;q=0.1"
+#: What a failed key fetch suggests while polling.
+POLL_KEYS_HINT = "give --keys FILE (a saved JWK set), or --no-verify"
 
 
 @dataclass(frozen=True)
@@ -101,14 +104,20 @@ def version_of(obj: dict[str, Any]) -> str | None:
 class KeySource:
     """The JWK set to verify with: a file (read once) or a URL (fetched on first need).
 
-    A key set fetched from a URL may be refreshed once per run, when a signature names a key it
-    does not hold (a party registered a new key while the poll was running).
+    A URL is fetched through ``client`` (its transport; never with its token), or, without a
+    client, over the network (``transport`` to choose another). A key set fetched from a URL
+    may be refreshed once per run, when a signature names a key it does not hold (a party
+    registered a new key while the poll was running). ``hint`` ends the message of a failed
+    fetch, saying what else the person can do.
     """
 
-    def __init__(self, location: str, session: requests.Session | None = None) -> None:
+    def __init__(self, location: str, client: TaxiiClient | None = None, *,
+                 transport: httpx.BaseTransport | None = None, hint: str = POLL_KEYS_HINT) -> None:
         self.location = location
         self.is_url = location.startswith(("http://", "https://"))
-        self.session = session
+        self.client = client
+        self.transport = transport
+        self.hint = hint
         self._keys: KeySet | None = None
         self._refreshed = False
 
@@ -143,25 +152,13 @@ class KeySource:
             raise ClientError(f"the key set {self.location} is not usable: {exc}") from None
 
     def _fetch(self) -> Any:
-        what = f"cannot fetch the signing keys from {self.location}"
-        hint = "give --keys FILE (a saved JWK set), or --no-verify"
-        session = self.session or requests.Session()
         try:
-            # The keys are public: the token is not sent (the URL may be another host's).
-            resp = session.get(self.location, timeout=_KEYS_TIMEOUT, allow_redirects=False,
-                               headers={"Authorization": None, "Accept": _KEYS_ACCEPT})
-        except requests.ConnectionError:
-            raise ClientError(f"{what} (cannot connect); {hint}") from None
-        except requests.Timeout:
-            raise ClientError(f"{what} (no answer in time); {hint}") from None
-        except requests.RequestException as exc:
-            raise ClientError(f"{what} ({type(exc).__name__}); {hint}") from None
-        if resp.status_code != 200:
-            raise ClientError(f"{what} (HTTP {resp.status_code}); {hint}")
-        try:
-            return orjson.loads(resp.content)
-        except orjson.JSONDecodeError:
-            raise ClientError(f"{what} (the answer is not JSON); {hint}") from None
+            if self.client is not None:
+                return self.client.key_set(self.location)
+            return fetch_key_set(self.location, transport=self.transport)
+        except ClientError as exc:
+            suffix = f"; {self.hint}" if self.hint else ""
+            raise ClientError(exc.description + suffix) from None
 
 
 def _carries_signatures(obj: dict[str, Any]) -> bool:
