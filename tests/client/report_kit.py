@@ -1,17 +1,19 @@
 """What the tests of ``abusehub report new`` share: the example facts, the raw personal values
 they hold (in every written form), and a hub set up by the CLI the way an operator would.
 
-Used by ``tests/client/test_report_new.py`` and ``tests/flows/test_report_flow.py``.
+Used by ``tests/client/test_report_new.py``, ``tests/client/test_reports.py`` and
+``tests/flows/test_report_flow.py``.
 """
 
 from __future__ import annotations
 
 import json
 import tomllib
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from hub.cli.report import REPORT_TEMPLATE
+from hub.client.reports import REPORT_TEMPLATE
 from tests.test_cli import run
 
 REPO = Path(__file__).resolve().parents[2]
@@ -81,3 +83,26 @@ def example_facts(identity: str) -> str:
 def example_table() -> dict[str, Any]:
     """The example facts, parsed."""
     return tomllib.loads(EXAMPLE_FACTS.read_text(encoding="utf-8"))
+
+
+def _toml_value(value: Any) -> str:
+    if isinstance(value, datetime):
+        return value.isoformat()
+    if isinstance(value, list):
+        return "[" + ", ".join(_toml_value(v) for v in value) + "]"
+    return json.dumps(value)
+
+
+def facts_toml(provider: str, **changes: Any) -> str:
+    """The example facts for ``provider``; ``changes`` replace (or, as None, drop) fields."""
+    table = tomllib.loads(REPORT_TEMPLATE.replace(TEMPLATE_IDENTITY, provider))
+    personal = table.pop("personal")
+    for key, value in changes.items():
+        if value is None:
+            table.pop(key, None)
+        else:
+            table[key] = value
+    lines = [f"{k} = {_toml_value(v)}" for k, v in table.items()]
+    lines.append("[personal]")
+    lines += [f"{k} = {_toml_value(v)}" for k, v in personal.items()]
+    return "\n".join(lines) + "\n"

@@ -94,6 +94,7 @@ def env(tmp_path_factory: pytest.TempPathFactory) -> Iterator[PollEnv]:
     stop_poll_hub(running)
 
 
+@pytest.mark.slow  # runs the CLI as a subprocess
 def test_polled_from_a_hub_then_exported(env: PollEnv, tmp_path: Path) -> None:
     alice = env.identity("alice")
     c = case(alice)
@@ -147,6 +148,7 @@ def test_polled_from_a_hub_then_exported(env: PollEnv, tmp_path: Path) -> None:
     assert "renewed.example" in later and "203.0.113.2" in later  # the future one is valid now
 
 
+@pytest.mark.slow  # runs the CLI as a subprocess
 def test_one_file_with_sections_and_standard_output(tmp_path: Path) -> None:
     c = case()
     src = write_jsonl(tmp_path / "in.jsonl", [c[n] for n in ORDER])
@@ -175,6 +177,7 @@ def test_output_is_deterministic_whatever_the_line_order(tmp_path: Path) -> None
     assert len(results) == 1
 
 
+@pytest.mark.slow  # runs the CLI as a subprocess
 def test_nothing_current_empties_every_list(tmp_path: Path) -> None:
     c = case()
     src = write_jsonl(tmp_path / "in.jsonl", [c[n] for n in ORDER])
@@ -218,6 +221,7 @@ def test_failed_signatures_recorded_by_poll_are_left_out(tmp_path: Path) -> None
     assert result.failed_signature == 2
 
 
+@pytest.mark.slow  # runs the CLI as a subprocess
 def test_bad_input_is_one_line_and_non_zero(tmp_path: Path) -> None:
     c = case()
     missing = tmp_path / "nope.jsonl"

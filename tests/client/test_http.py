@@ -1,4 +1,4 @@
-"""hub.client.http: the one place both client tools read --url, the token and the transport rules."""
+"""hub.client.http: the one place the client tools read --url, the token and the transport rules."""
 
 from __future__ import annotations
 
@@ -6,22 +6,21 @@ from pathlib import Path
 
 import pytest
 
-from hub.cli import poll as commands
-from hub.client import hubapi, poll
+from hub.cli import poll as poll_commands
+from hub.cli import report as report_commands
 from hub.client.errors import ClientError
 from hub.client.http import (
     api_root,
     check_transport,
     is_loopback_url,
-    open_session,
     read_token,
 )
 
 
 def test_both_tools_use_the_same_helpers() -> None:
-    assert hubapi.api_root is poll.api_root is commands.api_root is api_root
-    assert hubapi.open_session is poll.open_session is commands.open_session is open_session
-    assert hubapi.is_loopback_url is is_loopback_url
+    assert poll_commands.api_root is report_commands.api_root is api_root
+    assert poll_commands.read_token is report_commands.read_token is read_token
+    assert poll_commands.check_transport is report_commands.check_transport is check_transport
 
 
 def test_api_root() -> None:
@@ -57,8 +56,3 @@ def test_read_token(tmp_path: Path) -> None:
         with pytest.raises(ClientError, match=fragment) as info:
             read_token(*args)
         assert "ahub_a" not in str(info.value)
-
-
-def test_session_sends_the_token_and_ignores_the_environment() -> None:
-    with open_session("ahub_x") as s:
-        assert s.headers["Authorization"] == "Bearer ahub_x" and s.trust_env is False

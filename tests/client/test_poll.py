@@ -10,26 +10,20 @@ from __future__ import annotations
 
 import json
 import os
-import re
 import subprocess
 import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-import orjson
+import httpx
 import pytest
 import requests
 
 from hub.client import poll as poll_module
-from hub.client.errors import ClientError
-from hub.client.poll import (
-    Poller,
-    PollError,
-    open_session,
-    poll_collection,
-    split_envelope,
-)
+from hub.client.errors import ConnectionFailed
+from hub.client.poll import Poller, poll_collection
+from hub.client.taxii import TaxiiClient
 from hub.client.verify import KeySource, ObjectVerifier, read_failures
 from hub.signing import sign_object
 from hub.stix.basics import SCO_TYPES
@@ -53,6 +47,8 @@ from tests.client.polling_hub import (
 )
 from tests.conftest import free_port
 from tests.factories import identity, indicator, ipv4, ts
+
+pytestmark = pytest.mark.slow
 
 
 @pytest.fixture(scope="module")
@@ -214,36 +210,36 @@ def test_lines_written_but_cursor_not_saved_are_fetched_again_once(env: PollEnv,
     assert_mirror(env, col, out)
 
 
-class FailingSession(requests.Session):
-    """A session whose ``fail_on``-th GET of objects fails as a dropped network would."""
+class FailingTransport(httpx.HTTPTransport):
+    """The network, except that the ``fail_on``-th GET of objects fails as a dropped network would."""
 
-    def __init__(self, token: str, fail_on: int) -> None:
+    def __init__(self, fail_on: int) -> None:
         super().__init__()
-        self.headers["Authorization"] = f"Bearer {token}"
-        self.trust_env = False
         self.fail_on = fail_on
         self.gets = 0
 
-    def get(self, url: str | bytes, **kwargs: Any) -> requests.Response:  # type: ignore[override]
-        self.gets += 1
-        if self.gets == self.fail_on:
-            raise requests.ConnectionError("[Errno 111] Connection refused")
-        return super().get(url, **kwargs)
+    def handle_request(self, request: httpx.Request) -> httpx.Response:
+        if request.method == "GET" and request.url.path.endswith("/objects/"):
+            self.gets += 1
+            if self.gets == self.fail_on:
+                raise httpx.ConnectError("[Errno 111] Connection refused", request=request)
+        return super().handle_request(request)
 
 
 def test_network_error_mid_pull_keeps_what_was_written(env: PollEnv, tmp_path: Path) -> None:
     col = new_collection(env, "Network error")
     post(env, col, indicators(env, 14))
     out = tmp_path / "net.jsonl"
-    poller = Poller(FailingSession(env.server.tokens["soc"], fail_on=3), env.api, col, out, limit=5)
-    with pytest.raises(PollError, match="connection refused"):
+    failing = TaxiiClient(env.api, env.server.tokens["soc"], transport=FailingTransport(fail_on=3))
+    poller = Poller(failing, col, out, limit=5)
+    with failing, pytest.raises(ConnectionFailed, match="connection refused"):
         poller.run()
     assert poller.result.fetched == 10 and not poller.result.complete
     assert lines_of(out) == [t for _, _, t in stored(env, col)[:10]]
     assert cursor_of(out)["count"] == 10
 
-    with open_session(env.server.tokens["soc"]) as session:
-        result = poll_collection(session, env.api, col, out, limit=5)
+    with TaxiiClient(env.api, env.server.tokens["soc"]) as client:
+        result = poll_collection(client, col, out, limit=5)
     assert result.fetched == 4 and result.complete and result.resumed
     assert_mirror(env, col, out)
 
@@ -264,16 +260,16 @@ def test_interrupted_in_the_middle_of_writing_a_page(env: PollEnv, tmp_path: Pat
         real_append(self, data)
 
     monkeypatch.setattr(poll_module._Output, "append", append_then_interrupt)
-    with open_session(env.server.tokens["soc"]) as session:
-        poller = Poller(session, env.api, col, out, limit=5)
+    with TaxiiClient(env.api, env.server.tokens["soc"]) as client:
+        poller = Poller(client, col, out, limit=5)
         with pytest.raises(KeyboardInterrupt):
             poller.run()
     assert poller.result.fetched == 5 and cursor_of(out)["count"] == 5
     assert out.stat().st_size > cursor_of(out)["offset"]
     monkeypatch.setattr(poll_module._Output, "append", real_append)
 
-    with open_session(env.server.tokens["soc"]) as session:
-        result = poll_collection(session, env.api, col, out, limit=5)
+    with TaxiiClient(env.api, env.server.tokens["soc"]) as client:
+        result = poll_collection(client, col, out, limit=5)
     assert result.discarded_bytes > 0 and result.fetched == 6
     assert_mirror(env, col, out)
 
@@ -340,8 +336,8 @@ def test_a_key_registered_during_the_run_is_fetched_again(env: PollEnv, tmp_path
     col = new_collection(env, "New key")
     alice = env.identity("alice")
     out = tmp_path / "newkey.jsonl"
-    with open_session(env.server.tokens["soc"]) as session:
-        keys = KeySource(env.api + "keys/", session)
+    with TaxiiClient(env.api, env.server.tokens["soc"]) as client:
+        keys = KeySource(env.api + "keys/", client)
         keys.get()  # the set as it was before the new key
         fresh = SigningKey.generate()
         hub = open_hub(load_config(env.server.home, environ={}))
@@ -350,7 +346,7 @@ def test_a_key_registered_during_the_run_is_fetched_again(env: PollEnv, tmp_path
         finally:
             hub.close()
         post(env, col, [sign_object(o, fresh, alice) for o in indicators(env, 2)])
-        result = poll_collection(session, env.api, col, out, verifier=ObjectVerifier("auto", keys))
+        result = poll_collection(client, col, out, verifier=ObjectVerifier("auto", keys))
     assert result.signatures.verified == 2 and not result.signatures.failed
 
 
@@ -421,33 +417,3 @@ def test_local_state_errors_lose_nothing(env: PollEnv, tmp_path: Path) -> None:
     cursor_path.unlink()
     one_line_error(run_poll(env, col, out, check=False), "already holds data but has no cursor")
     assert out.read_bytes() == kept
-
-
-# -- the envelope reader ---------------------------------------------------------------------
-
-
-def test_split_envelope_keeps_each_object_text_as_sent() -> None:
-    text = '{ "more" : true,\n "objects": [ {"id": "a--1", "x": [1, 2]},\n  {"id":"b"} ], "next": "n1" }'
-    members, objects = split_envelope(text)
-    assert members == {"more": True, "next": "n1"}
-    assert [t for t, _ in objects] == ['{"id": "a--1", "x": [1, 2]}', '{"id":"b"}']
-    assert objects[0][1] == {"id": "a--1", "x": [1, 2]}
-    assert poll_module._line('{"a":\n 1}') == b'{"a":  1}\n'
-    assert orjson.loads(poll_module._line('{"a":\r\n "x\\ny"}')) == {"a": "x\ny"}
-    for bad in ("[]", '{"title": "a discovery document"}', '{"objects": {}}', '{"objects": [1]}',
-                '{"more": false} trailing', "", '{"objects": [{"a": NaN}]}'):
-        with pytest.raises(ValueError):
-            split_envelope(bad)
-
-
-def test_poller_refuses_bad_arguments(tmp_path: Path) -> None:
-    session = requests.Session()
-    for kwargs, fragment in [({"url": "hub.example/api"}, "not an http(s) URL"),
-                             ({"url": "https://u:p@hub.example/api/"}, "must not carry credentials"),
-                             ({"types": ["Indicator"]}, "not a STIX type name"),
-                             ({"since": "2025-13-01T00:00:00Z"}, "--since"),
-                             ({"limit": 0}, "--limit")]:
-        args = {"url": "https://hub.example/api/", **kwargs}
-        url = args.pop("url")
-        with pytest.raises(ClientError, match=re.escape(fragment)):
-            Poller(session, url, "c", tmp_path / "x.jsonl", **args)

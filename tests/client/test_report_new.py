@@ -1,10 +1,10 @@
-"""``abusehub report new``: the analyst files a report of an abused account.
+"""``abusehub report new``: the analyst files a report of an abused account, with the tool.
 
-Two tiers. The pieces (facts, the pseudonym batch, local validation, the status summary, the
-HTTP functions against a scripted loopback server) run without a hub. The end-to-end tests start
-a real hub on loopback, set it up with the CLI as an operator would, and run the tool as a
-subprocess the way an analyst does; they then look for the raw personal values in everything
-the tool and the hub wrote or answered.
+The tool runs as a subprocess the way an analyst runs it: first against nothing (problems found
+before any request), then end to end against a real hub on loopback set up with the CLI as an
+operator would; the tests then look for the raw personal values in everything the tool and the
+hub wrote or answered. The report service the tool calls is tested in-process in
+``test_reports.py``, the client library in ``test_taxii_client.py`` and ``test_retry.py``.
 """
 
 from __future__ import annotations
@@ -14,45 +14,25 @@ import os
 import re
 import subprocess
 import sys
-import threading
 import time
 import tomllib
 from collections.abc import Iterator
-from datetime import datetime, timezone
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-import orjson
 import pytest
 import requests
 
-from hub.cli.report import (
-    REPORT_TEMPLATE,
-    LocalProblems,
-    MappedPseudonymiser,
-    local_problems,
-    pseudonym_values,
-    read_facts,
-)
-from hub.client.errors import ClientError
-from hub.client.hubapi import (
-    api_root,
-    follow_status,
-    is_loopback_url,
-    pseudonymise,
-    read_outcome,
-    submit_objects,
-)
-from hub.pseudonyms import PSEUDONYM_RE, PseudonymKeyring
+from hub.client.reports import REPORT_TEMPLATE
+from hub.pseudonyms import PSEUDONYM_RE
 from hub.signing import SIGNATURE_EXTENSION_ID, KeySet, SigningKey
 from hub.signing.documents import verify_objects
 from hub.stix.extensions import IAAS_ACCOUNT_EXTENSION_ID
-from hub.stix.report import build_report
 from tests.client.report_kit import (
     RAW,
-    REPO,
     TEMPLATE_IDENTITY,
+    facts_toml,
     raw_in,
     raw_in_bytes,
     set_up_hub,
@@ -61,234 +41,19 @@ from tests.client.report_kit import write as _write
 from tests.conftest import RunningHub, free_port, start_server, stop_server
 from tests.test_cli import run
 
-NOW = datetime(2025, 3, 1, 12, 0, tzinfo=timezone.utc)
+pytestmark = pytest.mark.slow
+
 TAXII = "application/taxii+json;version=2.1"
-
-
-def _toml_value(value: Any) -> str:
-    if isinstance(value, datetime):
-        return value.isoformat()
-    if isinstance(value, list):
-        return "[" + ", ".join(_toml_value(v) for v in value) + "]"
-    return json.dumps(value)
-
-
-def facts_toml(provider: str, **changes: Any) -> str:
-    """The example facts for ``provider``; ``changes`` replace (or, as None, drop) fields."""
-    table = tomllib.loads(REPORT_TEMPLATE.replace(TEMPLATE_IDENTITY, provider))
-    personal = table.pop("personal")
-    for key, value in changes.items():
-        if value is None:
-            table.pop(key, None)
-        else:
-            table[key] = value
-    lines = [f"{k} = {_toml_value(v)}" for k, v in table.items()]
-    lines.append("[personal]")
-    lines += [f"{k} = {_toml_value(v)}" for k, v in personal.items()]
-    return "\n".join(lines) + "\n"
-
-
 PROVIDER = "identity--8e2e2d2b-17d4-4cbf-938f-98ee46b3cd3f"
 
 
-# -- the pieces ---------------------------------------------------------------------------------
-
-
-def test_template_is_the_example_file_and_valid_facts() -> None:
-    assert (REPO / "deploy" / "report-example.toml").read_text(encoding="utf-8") == REPORT_TEMPLATE
-    facts = read_facts(str(REPO / "deploy" / "report-example.toml"))
-    assert facts.provider_name == "Example Cloud" and set(facts.personal) == {
-        "email", "phone", "payment_instrument", "name", "address"}
+# -- the tool, before it reaches a hub ----------------------------------------------------------
 
 
 def test_template_command_prints_the_template(tmp_path: Path) -> None:
     proc = run(tmp_path, "report", "template")
     assert proc.stdout == REPORT_TEMPLATE
     tomllib.loads(proc.stdout)
-
-
-def test_facts_problems_are_all_listed_with_the_file_and_field(tmp_path: Path) -> None:
-    path = _write(tmp_path / "f.toml", facts_toml(PROVIDER, summary=None, confidense=80,
-                                                  tlp="purple"))
-    with pytest.raises(LocalProblems) as info:
-        read_facts(str(path))
-    problems = info.value.problems
-    assert f"{path}: unknown field 'confidense'" in problems
-    assert f"{path}: missing required field 'summary'" in problems
-    bad = _write(tmp_path / "bad.toml", "summary = \n")
-    with pytest.raises(LocalProblems, match="is not valid TOML"):
-        read_facts(str(bad))
-    with pytest.raises(LocalProblems, match="cannot read"):
-        read_facts(str(tmp_path / "absent.toml"))
-
-
-def test_flags_override_the_file(tmp_path: Path) -> None:
-    path = _write(tmp_path / "f.toml", facts_toml(PROVIDER))
-    facts = read_facts(str(path), {"summary": "Scanning only.", "resources": ["198.51.100.7"],
-                                   "confidence": None})
-    assert facts.summary == "Scanning only." and facts.resources == ("198.51.100.7",)
-    assert facts.confidence == 80  # None means "not given"
-
-
-def test_pseudonyms_from_one_batch_give_the_same_report_as_the_keyring(tmp_path: Path) -> None:
-    facts = read_facts(str(_write(tmp_path / "f.toml", facts_toml(PROVIDER))))
-    ring = PseudonymKeyring({"k1": bytes(range(32))}, "k1")
-    values = pseudonym_values(facts)
-    # One value per kind: the provider-scoped account id and each personal value, normalised.
-    assert [k for k, _ in values] == ["provider_account", "email", "phone",
-                                      "payment_instrument", "name", "address"]
-    assert ("phone", "+14155552671") in values and ("payment_instrument", "4111111111111111") in values
-    mapped = MappedPseudonymiser(values, [ring.pseudonym(k, v) for k, v in values])
-    assert "holder" not in repr(mapped)
-    via_batch = build_report(facts, mapped, now=NOW)
-    direct = build_report(facts, ring, now=NOW)
-    # Identical but for the random ids of SDOs and SROs (and the refs to them).
-    same = ("identity", "user-account", "ipv4-addr", "ipv6-addr", "domain-name", "url")
-    assert [o for o in via_batch if o["type"] in same] == [o for o in direct if o["type"] in same]
-    assert [o["type"] for o in via_batch] == [o["type"] for o in direct]
-    with pytest.raises(ClientError) as info:
-        mapped.pseudonym("email", "someone.else@example.com")
-    assert "someone" not in str(info.value) and "email" in str(info.value)
-
-
-def test_local_problems_name_the_object_and_the_field(tmp_path: Path) -> None:
-    facts = read_facts(str(_write(tmp_path / "f.toml", facts_toml(PROVIDER))))
-    objects = build_report(facts, PseudonymKeyring({"k1": bytes(32)}, "k1"), now=NOW)
-    assert local_problems(objects) == []
-    report = dict(objects[-1], description="write to holder@example.com", confidence=101)
-    problems = local_problems(objects[:-1] + [report])
-    assert any(p.startswith(report["id"] + ": description") and "e-mail" in p for p in problems)
-    assert any(p.startswith(report["id"] + ": confidence") for p in problems)
-    assert not any("holder@" in p for p in problems)
-
-
-def test_read_outcome_sorts_a_status() -> None:
-    status = {
-        "id": "s1", "status": "complete",
-        "successes": [{"id": "a", "message": "stored"},
-                      {"id": "b", "message": "already stored: not added again"}],
-        "failures": [{"id": "c", "message": "signature does not verify:\n object changed"}],
-        "pendings": [],
-    }
-    outcome = read_outcome(status)
-    assert outcome.complete and outcome.stored == ["a"] and outcome.already_stored == ["b"]
-    assert outcome.refused == [("c", "signature does not verify: object changed")]
-
-
-def test_api_root_and_loopback() -> None:
-    assert api_root("http://127.0.0.1:6100/api") == "http://127.0.0.1:6100/api/"
-    with pytest.raises(ClientError, match="not an http"):
-        api_root("ftp://hub/api/")
-    assert is_loopback_url("http://127.0.0.1:1/") and is_loopback_url("http://[::1]:1/")
-    assert is_loopback_url("http://localhost/") and not is_loopback_url("http://hub.example/")
-
-
-class _Scripted(BaseHTTPRequestHandler):
-    """Answers each request with the next scripted (status, headers, body); records requests."""
-
-    script: list[tuple[int, dict[str, str], bytes]] = []
-    seen: list[tuple[str, str, dict[str, str], bytes]] = []
-
-    def _answer(self) -> None:
-        length = int(self.headers.get("Content-Length") or 0)
-        self.seen.append((self.command, self.path, dict(self.headers), self.rfile.read(length)))
-        status, headers, body = self.script.pop(0)
-        self.send_response(status)
-        for k, v in headers.items():
-            self.send_header(k, v)
-        self.send_header("Content-Length", str(len(body)))
-        self.end_headers()
-        self.wfile.write(body)
-
-    do_GET = do_POST = _answer
-
-    def log_message(self, *args: Any) -> None:
-        pass
-
-
-@pytest.fixture()
-def scripted() -> Iterator[tuple[str, type[_Scripted]]]:
-    handler = type("Handler", (_Scripted,), {"script": [], "seen": []})
-    server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{server.server_address[1]}/api/", handler
-    server.shutdown()
-    server.server_close()
-
-
-def _ok_pseudonyms(kinds: list[str]) -> bytes:
-    return orjson.dumps({"key_version": "k1", "pseudonyms": [
-        {"kind": k, "pseudonym": f"hmac-sha256:k1:{i:064x}", "all_versions": []}
-        for i, k in enumerate(kinds)]})
-
-
-def test_pseudonymise_sends_one_batch_and_retries_once_after_429(
-        scripted: tuple[str, type[_Scripted]]) -> None:
-    api, handler = scripted
-    error = orjson.dumps({"title": "Too many requests", "description": "slow down",
-                          "http_status": "429"})
-    handler.script += [(429, {"Retry-After": "7"}, error),
-                       (200, {"Content-Type": "application/json"}, _ok_pseudonyms(["email", "phone"]))]
-    waits: list[float] = []
-    with requests.Session() as s:
-        out = pseudonymise(s, api, [("email", "a@example.org"), ("phone", "+14155552671")],
-                           sleep=waits.append)
-    assert waits == [7.0] and len(handler.seen) == 2
-    assert out == [f"hmac-sha256:k1:{0:064x}", f"hmac-sha256:k1:{1:064x}"]
-    method, path, headers, body = handler.seen[1]
-    assert (method, path, headers["Content-Type"]) == ("POST", "/api/pseudonyms/", "application/json")
-    assert orjson.loads(body) == {"values": [{"kind": "email", "value": "a@example.org"},
-                                             {"kind": "phone", "value": "+14155552671"}]}
-
-
-def test_pseudonymise_gives_up_on_a_second_429_or_a_long_wait(
-        scripted: tuple[str, type[_Scripted]]) -> None:
-    api, handler = scripted
-    error = orjson.dumps({"description": "slow down"})
-    handler.script += [(429, {"Retry-After": "1"}, error), (429, {"Retry-After": "1"}, error),
-                       (429, {"Retry-After": "3600"}, error)]
-    with requests.Session() as s:
-        with pytest.raises(ClientError, match="still rate-limited"):
-            pseudonymise(s, api, [("email", "a@example.org")], sleep=lambda _: None)
-        with pytest.raises(ClientError, match="rate-limiting pseudonym requests"):
-            pseudonymise(s, api, [("email", "a@example.org")], sleep=lambda _: None)
-    assert len(handler.seen) == 3
-
-
-def test_pseudonymise_refuses_an_answer_of_the_wrong_shape(
-        scripted: tuple[str, type[_Scripted]]) -> None:
-    api, handler = scripted
-    handler.script += [(200, {}, _ok_pseudonyms(["phone"])), (200, {}, b"<html>")]
-    with requests.Session() as s:
-        with pytest.raises(ClientError, match=r"value 0 \(email\)"):
-            pseudonymise(s, api, [("email", "a@example.org")])
-        with pytest.raises(ClientError, match="not JSON"):
-            pseudonymise(s, api, [("email", "a@example.org")])
-
-
-def test_errors_show_the_taxii_description_and_follow_polls_until_complete(
-        scripted: tuple[str, type[_Scripted]]) -> None:
-    api, handler = scripted
-    body = orjson.dumps({"title": "Forbidden", "description": "acme may not write c1",
-                         "http_status": "403"})
-    pending = {"id": "s1", "status": "pending", "pendings": [{"id": "x"}]}
-    done = {"id": "s1", "status": "complete", "successes": [{"id": "x", "message": "stored"}]}
-    handler.script += [(403, {"Content-Type": TAXII}, body),
-                       (202, {"Content-Type": TAXII}, orjson.dumps(pending)),
-                       (200, {"Content-Type": TAXII}, orjson.dumps(pending)),
-                       (200, {"Content-Type": TAXII}, orjson.dumps(done))]
-    with requests.Session() as s:
-        with pytest.raises(ClientError, match=r"not allowed \(403\): acme may not write c1"):
-            submit_objects(s, api, "c1", [])
-        status = submit_objects(s, api, "c1", [{"type": "x"}])
-        now = [0.0]
-        final = follow_status(s, api, status, timeout=100, sleep=lambda d: now.__setitem__(0, now[0] + d),
-                              clock=lambda: now[0])
-    assert final["status"] == "complete"
-    assert [(m, p) for m, p, _, _ in handler.seen[1:]] == [
-        ("POST", "/api/collections/c1/objects/"), ("GET", "/api/status/s1/"), ("GET", "/api/status/s1/")]
-    assert handler.seen[1][2]["Content-Type"] == TAXII and handler.seen[1][2]["Accept"] == TAXII
 
 
 def _tool(cwd: Path, *args: str, env_extra: dict[str, str] | None = None
@@ -527,10 +292,10 @@ def test_new_facts_about_an_account_already_reported_are_kept(hub_env: tuple[Run
     first = _write(work / "first.toml", facts_toml(acme))
     proc = _file(server, work, first, "--out", str(work / "first.json"))
     assert proc.returncode == 0, proc.stdout + proc.stderr
-    later = datetime(2025, 3, 1, 0, 0, tzinfo=timezone.utc)
+    later = datetime(2025, 3, 1, 0, 0, tzinfo=UTC)
     second = _write(work / "second.toml", facts_toml(
         acme, last_seen=later, action_taken="terminated",
-        action_taken_at=datetime(2025, 3, 1, 1, 0, tzinfo=timezone.utc)))
+        action_taken_at=datetime(2025, 3, 1, 1, 0, tzinfo=UTC)))
     proc = _file(server, work, second, "--out", str(work / "second.json"))
     assert proc.returncode == 0, proc.stdout + proc.stderr
 

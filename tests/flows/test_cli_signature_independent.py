@@ -1,9 +1,11 @@
 """Signatures made by the ``abusehub`` CLI, checked without the hub's signing library.
 
 The analyst's path: ``abusehub key generate`` then ``abusehub sign``. Each signature is checked
-from outside: the signing input is rebuilt by hand (``json.dumps`` with sorted keys and no
-whitespace, which is RFC 8785 for objects holding only strings, integers and lists, as these do),
-and the signature is checked with the raw ``cryptography`` primitive and the printed public JWK.
+from outside: the signing input is rebuilt by hand (for a version 2 signature, every STIX
+timestamp written with its shortest exact fraction, as docs/SIGNING.md says; then ``json.dumps``
+with sorted keys and no whitespace, which is RFC 8785 for objects holding only strings, integers
+and lists, as these do), and the signature is checked with the raw ``cryptography`` primitive and
+the printed public JWK.
 """
 
 from __future__ import annotations
@@ -11,6 +13,7 @@ from __future__ import annotations
 import base64
 import copy
 import json
+import re
 import uuid
 from pathlib import Path
 from typing import Any
@@ -25,11 +28,29 @@ from cryptography.hazmat.primitives.asymmetric.utils import encode_dss_signature
 from tests.factories import indicator, ipv4
 from tests.test_cli import run
 
+pytestmark = pytest.mark.slow  # runs the CLI as subprocesses
+
 EXTENSION = "extension-definition--9b39b729-aa66-40ae-aed8-53bbf528cf7a"  # schemas/signature
+# STIX 2.1 section 3.2: a timestamp, with an optional fraction of any length.
+TIMESTAMP = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}(\.[0-9]+)?Z")
 
 
 def b64d(text: str) -> bytes:
     return base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
+
+
+def shortest_timestamps(value: Any) -> Any:
+    """Every string that is a STIX timestamp, at any depth, with its fraction's trailing zeros
+    (and a bare ".") removed; nothing else changed."""
+    if isinstance(value, dict):
+        return {k: shortest_timestamps(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [shortest_timestamps(v) for v in value]
+    if isinstance(value, str) and TIMESTAMP.fullmatch(value) and "." in value:
+        whole, fraction = value[:-1].split(".")
+        fraction = fraction.rstrip("0")
+        return f"{whole}.{fraction}Z" if fraction else f"{whole}Z"
+    return value
 
 
 def signing_input_by_hand(obj: dict[str, Any]) -> tuple[bytes, bytes]:
@@ -37,6 +58,8 @@ def signing_input_by_hand(obj: dict[str, Any]) -> tuple[bytes, bytes]:
     body = copy.deepcopy(obj)
     entry = body["extensions"][EXTENSION]["signatures"][0]
     value = entry.pop("value")
+    if entry.get("version") == "2":
+        body = shortest_timestamps(body)
     text = json.dumps(body, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
     return text.encode("utf-8"), b64d(value)
 

@@ -45,6 +45,7 @@ from tests.client.report_kit import (
 )
 from tests.conftest import RunningHub, start_server, stop_server
 
+pytestmark = pytest.mark.slow  # real server and CLI processes
 
 class RecordingProxy:
     """A loopback reverse proxy to the hub that keeps every answer it passed on."""

@@ -9,8 +9,9 @@ from __future__ import annotations
 import json
 import sqlite3
 import uuid
+from collections.abc import Iterator
+from datetime import UTC
 from pathlib import Path
-from typing import Iterator
 
 import orjson
 import pytest
@@ -23,6 +24,8 @@ from hub.signing import SIGNATURE_EXTENSION_ID, SigningKey, sign_object
 from tests.conftest import RunningHub, start_server, stop_server
 from tests.factories import identity, indicator, ipv4
 from tests.test_cli import run
+
+pytestmark = pytest.mark.slow  # real server and CLI processes
 
 TAXII = "application/taxii+json;version=2.1"
 
@@ -141,9 +144,9 @@ def test_tampering_is_refused_each_with_its_reason(hub_env: tuple[RunningHub, Pa
     swapped = {**swapped, "created_by_ref": bob}
     with_bobs_key = sign_object(indicator(created_by_ref=alice), bob_key, alice)
     with_revoked = sign_object(indicator(created_by_ref=alice), revoked_key, alice)
-    from datetime import datetime, timezone
+    from datetime import datetime
     with_expired = sign_object(indicator(created_by_ref=alice), expired_key, alice,
-                               signed=datetime(2020, 6, 1, tzinfo=timezone.utc))
+                               signed=datetime(2020, 6, 1, tzinfo=UTC))
     unsigned = indicator(created_by_ref=alice)
     unknown_key = sign_object(indicator(created_by_ref=alice), SigningKey.generate(), alice)
     garbage = sign_object(indicator(created_by_ref=alice), alice_key, alice)
@@ -154,7 +157,7 @@ def test_tampering_is_refused_each_with_its_reason(hub_env: tuple[RunningHub, Pa
     other_form = indicator(created_by_ref=alice)
     from hub.signing import b64url_encode
     entry = {"type": "jss", "algorithm": "Ed25519", "signer": alice, "key_id": alice_key.key_id,
-             "signed": datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.000Z")}
+             "signed": datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%S.000Z")}
     other_form["extensions"] = {SIGNATURE_EXTENSION_ID: {"extension_type": "property-extension",
                                                          "signatures": [entry]}}
     value = alice_key.sign(json.dumps(other_form, indent=1).encode())
