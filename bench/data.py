@@ -46,8 +46,9 @@ import json
 import random
 import sys
 import uuid
-from datetime import datetime, timedelta, timezone
-from typing import TYPE_CHECKING, Any, Iterator
+from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
+from typing import TYPE_CHECKING, Any
 
 from hub.stix.extensions import IAAS_ACCOUNT_EXTENSION_ID as IAAS_EXTENSION_ID
 from hub.stix.markings import TLP2_IDS
@@ -69,7 +70,7 @@ BENCH_IDENTITY = "identity--" + str(uuid.uuid5(uuid.NAMESPACE_URL, "https://abus
 # STIX 2.1 section 2.9: SCO ids are UUIDv5 in this namespace over the canonical JSON of the
 # id-contributing properties.
 _SCO_NAMESPACE = uuid.UUID("00abedb4-aa42-466c-9c01-fed23315a9b7")
-_BASE_TIME = datetime(2026, 1, 5, 8, 0, 0, tzinfo=timezone.utc)
+_BASE_TIME = datetime(2026, 1, 5, 8, 0, 0, tzinfo=UTC)
 OBJECTS_PER_REPORT = 9
 
 
@@ -241,7 +242,7 @@ def sign(objs: list[dict[str, Any]], key: SigningKey, identity: str,
     ``created_by_ref`` is set to ``identity``); ``signed_at`` defaults to now."""
     from hub.signing.documents import sign_objects
 
-    return sign_objects(objs, key, identity, signed_at or datetime.now(timezone.utc))
+    return sign_objects(objs, key, identity, signed_at or datetime.now(UTC))
 
 
 def unsigned_kind(kind: str) -> str:

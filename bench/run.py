@@ -95,10 +95,11 @@ import re
 import statistics
 import sys
 import time
+from collections.abc import Callable
 from dataclasses import asdict, dataclass
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 import orjson
 import psutil
@@ -191,7 +192,7 @@ def _utc_mark() -> str:
     """The client clock as a TAXII timestamp (microseconds), with a gap on both sides so that no
     server stamps an object with the same instant."""
     time.sleep(0.03)
-    mark = datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+    mark = datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
     time.sleep(0.03)
     return mark
 
@@ -879,7 +880,7 @@ def plot(cells: list[Cell], servers: list[str], kinds: list[str], path: Path) ->
                              if c.server == server and c.data == kind and c.metric == metric
                              and c.value is not None and not c.error)
                 if pts:
-                    xs, ys = zip(*pts)
+                    xs, ys = zip(*pts, strict=True)
                     ax.plot(xs, ys, styles.get(kind, "-"), marker="o", color=colours.get(server),
                             label=f"{server} ({kind})")
                     drawn = True
@@ -954,7 +955,7 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
     t_start = time.monotonic()
-    started = datetime.now(timezone.utc)
+    started = datetime.now(UTC)
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
     peers = [s for s in args.server_list if s in PEERS]

@@ -45,10 +45,11 @@ import tempfile
 import threading
 import time
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 import psutil
 import requests
@@ -272,7 +273,7 @@ def start_abusehub(n_collections: int, ready_timeout_s: float = 60, *,
         if signing_jwk is not None:
             jwk_path = workdir / "provider-key.jwk.json"
             jwk_path.write_text(json.dumps(signing_jwk))
-            not_before = (datetime.now(timezone.utc) - timedelta(hours=1)).strftime("%Y-%m-%dT%H:%M:%S.000Z")
+            not_before = (datetime.now(UTC) - timedelta(hours=1)).strftime("%Y-%m-%dT%H:%M:%S.000Z")
             _check_run(hub + ["party", "key", "add", party["name"], str(jwk_path), "--not-before", not_before],
                        "abusehub party key add")
             notes.append("signed: both measured collections created with --require-signatures; the "

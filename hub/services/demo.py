@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import shlex
 import uuid
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from hub.services.hub import Hub
@@ -27,7 +27,7 @@ def _ts(dt: datetime) -> str:
 
 def example_objects(identity_id: str, name: str, count: int = 3) -> list[dict[str, Any]]:
     """A provider identity and indicators of abused resources, valid STIX 2.1."""
-    now = datetime.now(timezone.utc)
+    now = datetime.now(UTC)
     created = _ts(now)
     objects: list[dict[str, Any]] = [{
         "type": "identity", "spec_version": "2.1", "id": identity_id, "created": created,
@@ -80,7 +80,7 @@ def prepare_demo(hub: Hub, host: str, port: int) -> str:
     for name, kind in DEMO_PARTIES:
         lines.append(f"  {name:10} {kind:9} {tokens[name]}")
     lines += ["", "Collections:"]
-    for alias, title, grants in DEMO_COLLECTIONS:
+    for alias, _title, grants in DEMO_COLLECTIONS:
         who = ", ".join(f"{p} ({'rw' if w else 'r'})" for p, (r, w) in grants.items())
         lines.append(f"  {cols[alias].id}  {alias:18} {who}")
     token = tokens["cert-gov"]

@@ -34,7 +34,7 @@ import re
 from collections.abc import Callable, Collection
 from typing import Any
 
-import idna  # IDNA 2008, as the OASIS schema's "idn-hostname" format; installed with requests
+import idna  # IDNA 2008, as the OASIS schema's "idn-hostname" format
 
 from hub.common.ids import id_type, is_stix_id, uuid_version
 from hub.common.problems import Code, Problem

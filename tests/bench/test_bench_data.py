@@ -101,7 +101,7 @@ def test_signed_objects_pass_the_hubs_key_rules(generated: dict[str, list[dict[s
 
 
 def test_signed_kind_is_the_indicators_signed(generated: dict[str, list[dict[str, Any]]]) -> None:
-    for plain, signed in zip(generated["indicators"], generated["signed"]):
+    for plain, signed in zip(generated["indicators"], generated["signed"], strict=True):
         body = {k: v for k, v in signed.items() if k not in ("extensions", "created_by_ref")}
         assert body == plain
 

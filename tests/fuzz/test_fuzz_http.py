@@ -19,8 +19,8 @@ import base64
 import json
 import os
 import uuid
-from urllib.parse import quote
 from typing import Any
+from urllib.parse import quote
 
 import orjson
 import pytest
