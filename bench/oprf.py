@@ -133,12 +133,12 @@ def main(argv: Sequence[str] | None = None) -> int:
           f"Python {platform.python_version()}, {platform.machine()}, {pinned}{load}")
     f = measure(args.batch, args.client_values, args.seconds)
     met = "met" if f["server_values_per_s"] >= TARGET_SERVER_VALUES_PER_S else "NOT met"
-    print(f"server: batch of {f['batch']} with one proof   {f['server_values_per_s']:>9,.0f} values/s  "
-          f"({f['server_batch_s'] * 1000:.1f} ms per batch)  target {TARGET_SERVER_VALUES_PER_S:,}: {met}")
-    print(f"server: batch of {f['batch']}, OPRF mode, no proof {f['server_bare_values_per_s']:>9,.0f} values/s  "
+    print(f"server, POPRF batch of {f['batch']} with one proof: {f['server_values_per_s']:,.0f} values/s "
+          f"({f['server_batch_s'] * 1000:.1f} ms per batch); target {TARGET_SERVER_VALUES_PER_S:,} values/s: {met}")
+    print(f"server, OPRF batch of {f['batch']}, no proof:      {f['server_bare_values_per_s']:,.0f} values/s "
           f"(for comparison)")
-    print(f"client: {f['client_values']} values (blind + verify + finalize)  "
-          f"{f['client_report_s'] * 1000:>7.2f} ms per report  ({f['client_values_per_s']:,.0f} values/s; "
+    print(f"client, {f['client_values']} values (blind + verify + finalize): "
+          f"{f['client_report_s'] * 1000:.2f} ms per report  ({f['client_values_per_s']:,.0f} values/s; "
           f"blind {f['client_blind_s'] * 1000:.2f} ms, verify + finalize {f['client_verify_finalize_s'] * 1000:.2f} ms)")
     sys.stdout.flush()
     return 0
