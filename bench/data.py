@@ -15,7 +15,7 @@ Three kinds, generated from a seed so that every run (and every server) gets the
     short when ``n`` is not a multiple of 9 (a benchmark only counts objects).
 
 ``signed``
-    The ``indicators``, each signed by the benchmark provider (:func:`sign`, SIGNING.md): the
+    The ``indicators``, each signed by the benchmark provider (:func:`sign`, docs/SIGNING.md): the
     signer's identity goes into ``created_by_ref`` and an Ed25519 signature into the hub's
     signature property-extension, about 1 KB per object. The key is derived from the seed
     (:func:`bench_key`), so its public JWK is the same on every run; the benchmark signs with the

@@ -1,4 +1,4 @@
-"""The signature policy on ingest, and the hub's countersignature (SIGNING.md, "Rules").
+"""The signature policy on ingest, and the hub's countersignature (docs/SIGNING.md, "What the hub enforces per collection").
 
 In a collection with ``require_signatures``, each object must carry a valid signature by the
 submitting party's registered key, and name that party in ``created_by_ref``. A peer hub may

@@ -220,7 +220,7 @@ class SigningKey:
     """A private key that signs with ``Ed25519`` or ``ES256``.
 
     Private keys belong to the organisations that sign; the hub holds one only to countersign, or
-    when an organisation runs its own hub that signs for its analysts (SIGNING.md, Keys).
+    when an organisation runs its own hub that signs for its analysts (docs/SIGNING.md, "Keys").
     """
 
     __slots__ = ("_key", "_public")

@@ -26,7 +26,7 @@ from hub.stix.markings import (
     tlp_marking_id,
 )
 
-# TLP 2.0 ids as listed in /work/shared/design/TAXII-NOTES.md.
+# TLP 2.0 ids as published by OASIS (cti-stix-common-objects, extension-definition-specifications/tlp-2.0).
 T2_CLEAR = "marking-definition--94868c89-83c2-464b-929b-a1a8aa3c8487"
 T2_GREEN = "marking-definition--bab4a63c-aed9-4cf5-a766-dfca5abac2bb"
 T2_AMBER = "marking-definition--55d920b0-5e8b-4f79-9ee9-91f868d9b421"
