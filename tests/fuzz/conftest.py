@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import os
-import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -15,8 +14,7 @@ from hub.config import load_config
 from hub.server import create_app
 from hub.services.demo import example_objects
 from hub.services.hub import Hub
-from hub.store.sql import SqlStore
-from tests.conftest import POSTGRES_URL, FrozenClock, _postgres_available
+from tests.conftest import BACKENDS, FrozenClock, open_test_store
 
 #: Requests per store in one run; `make fuzz` asks for more, `make test-fast` for fewer.
 FUZZ_REQUESTS = int(os.environ.get("HUB_TEST_FUZZ_REQUESTS", "10000"))
@@ -63,36 +61,16 @@ def _seed(hub: Hub) -> tuple[dict[str, str], dict[str, str], dict[str, str], lis
     return tokens, identities, collections, object_ids, [status.id]
 
 
-@pytest.fixture(scope="module", params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
+@pytest.fixture(scope="module", params=BACKENDS)
 def fuzz_hub(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[FuzzHub]:
     home: Path = tmp_path_factory.mktemp("fuzz-hub")
     (home / "hub.toml").write_text("[taxii]\nmax_content_length = 65536\ndefault_page_size = 5\n"
                                    "max_page_size = 50\n")
     config = load_config(home, environ={})
-    schema = None
-    if request.param == "sqlite":
-        store = SqlStore(f"sqlite:///{home / 'hub.db'}")
-    else:
-        if not _postgres_available():
-            pytest.skip(f"PostgreSQL not available at {POSTGRES_URL}")
-        import psycopg
-
-        schema = f"abusehub_fuzz_{uuid.uuid4().hex[:10]}"
-        plain = POSTGRES_URL.replace("postgresql+psycopg", "postgresql")
-        with psycopg.connect(plain, autocommit=True) as conn:
-            conn.execute(f'CREATE SCHEMA "{schema}"')
-        sep = "&" if "?" in POSTGRES_URL else "?"
-        store = SqlStore(f"{POSTGRES_URL}{sep}options=-csearch_path%3D{schema}")
-    store.migrate()
-    hub = Hub(config, store, FrozenClock())
-    tokens, identities, collections, object_ids, status_ids = _seed(hub)
-    app = create_app(config, hub)
-    app.config["TESTING"] = False  # errors go through the handlers, as in production
-    yield FuzzHub(app, hub, tokens, collections, object_ids, status_ids, identities)
-    hub.close()
-    if schema is not None:
-        import psycopg
-
-        with psycopg.connect(POSTGRES_URL.replace("postgresql+psycopg", "postgresql"), autocommit=True) as conn:
-            conn.execute(f'DROP SCHEMA "{schema}" CASCADE')
-
+    with open_test_store(str(request.param), home) as store:
+        hub = Hub(config, store, FrozenClock())
+        tokens, identities, collections, object_ids, status_ids = _seed(hub)
+        app = create_app(config, hub)
+        app.config["TESTING"] = False  # errors go through the handlers, as in production
+        yield FuzzHub(app, hub, tokens, collections, object_ids, status_ids, identities)
+        hub.audit.close()
