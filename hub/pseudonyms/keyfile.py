@@ -1,6 +1,11 @@
 """The pseudonym keyring's file in the hub home: created once, re-read when rotated.
 
-``pseudonym-keys.json`` (mode 0600) holds ``{"current": version, "keys": {version: hex}}``. It is
+``pseudonym-keys.json`` (mode 0600) holds ``{"current": version, "keys": {version: hex},
+"poprf": {version: hex}}``: per key version, the HMAC secret of the ``hmac-sha256:`` pseudonyms
+the hub makes from values it sees, and the 32-byte seed of the POPRF key of the oblivious
+``poprf-r255:`` pseudonyms (:mod:`hub.pseudonyms.oprf`). The two are made and rotated together,
+so their versions stay aligned. A file written before oblivious pseudonyms has no ``"poprf"``
+member: the seeds are added on first use, under the rotation lock and atomically. It is
 created atomically and first writer wins, so that several server processes starting together
 agree on one first key (:func:`hub.common.files.create_once`). A rotation adds a version and
 makes it current, serialised with other rotations by a lock file and written atomically; every
@@ -19,6 +24,7 @@ from typing import Any
 from hub.common.errors import ConfigError
 from hub.common.files import atomic_write, create_once
 from hub.pseudonyms.keyring import PseudonymKeyring, generate_secret
+from hub.pseudonyms.oprf import InvalidOprfInput, PoprfKeyring
 
 __all__ = ["KEYRING_FILE", "KeyringFile", "create_keyring_file"]
 
@@ -32,7 +38,8 @@ def _encode(data: dict[str, Any]) -> bytes:
 
 def create_keyring_file(path: Path) -> bool:
     """Create the keyring file with a fresh first key unless it exists; True if this call made it."""
-    return create_once(path, _encode({"current": "k1", "keys": {"k1": generate_secret().hex()}}))
+    return create_once(path, _encode({"current": "k1", "keys": {"k1": generate_secret().hex()},
+                                      "poprf": {"k1": PoprfKeyring.generate_seed().hex()}}))
 
 
 class KeyringFile:
@@ -42,6 +49,7 @@ class KeyringFile:
         self.path = path
         self.default_region = default_region or None
         self._keyring: PseudonymKeyring | None = None
+        self._poprf: PoprfKeyring | None = None
         self._stamp: tuple[int, int, int] | None = None
         self._lock = threading.Lock()
 
@@ -52,8 +60,16 @@ class KeyringFile:
         return create_keyring_file(self.path)
 
     def keyring(self) -> PseudonymKeyring:
-        """The current keyring (the file is created on first use; re-read when rotated by
+        """The current HMAC keyring (the file is created on first use; re-read when rotated by
         another process)."""
+        return self._both()[0]
+
+    def poprf(self) -> PoprfKeyring:
+        """The current POPRF keyring, of the same versions as :meth:`keyring` (seeds missing
+        from an older file are added first)."""
+        return self._both()[1]
+
+    def _both(self) -> tuple[PseudonymKeyring, PoprfKeyring]:
         try:
             st = os.stat(self.path)
         except FileNotFoundError:
@@ -61,29 +77,57 @@ class KeyringFile:
             st = os.stat(self.path)
         stamp = (st.st_ino, st.st_mtime_ns, st.st_size)
         with self._lock:
-            if self._keyring is None or stamp != self._stamp:
-                self._keyring = self._load()
+            if self._keyring is None or self._poprf is None or stamp != self._stamp:
+                data = self._read()
+                if set(data.get("poprf") or {}) != set(data["keys"]):
+                    data = self._add_poprf_seeds()
+                    st = os.stat(self.path)
+                    stamp = (st.st_ino, st.st_mtime_ns, st.st_size)
+                self._keyring, self._poprf = self._load(data)
                 self._stamp = stamp
-            return self._keyring
+            return self._keyring, self._poprf
+
+    def _add_poprf_seeds(self) -> dict[str, Any]:
+        """Give every key version without a POPRF seed a new one (a file from before oblivious
+        pseudonyms), under the rotation lock, atomically; the file's new content."""
+        import fcntl
+
+        with open(self.path.parent / _LOCK_FILE, "a") as lock:
+            fcntl.flock(lock.fileno(), fcntl.LOCK_EX)
+            data = self._read()  # again, under the lock: another process may have done it
+            seeds = data.get("poprf") or {}
+            missing = [v for v in data["keys"] if v not in seeds]
+            if missing:
+                for version in missing:
+                    seeds[version] = PoprfKeyring.generate_seed().hex()
+                data["poprf"] = seeds
+                atomic_write(self.path, _encode(data))
+            return data
 
     def _read(self) -> dict[str, Any]:
         try:
             data = json.loads(self.path.read_text(encoding="utf-8"))
             if not isinstance(data, dict) or not isinstance(data.get("keys"), dict) \
-                    or not isinstance(data.get("current"), str):
-                raise ValueError("expected {\"current\": version, \"keys\": {version: hex}}")
+                    or not isinstance(data.get("current"), str) \
+                    or not isinstance(data.get("poprf", {}), dict):
+                raise ValueError("expected {\"current\": version, \"keys\": {version: hex}, "
+                                 "\"poprf\": {version: hex}}")
             return data
         except (OSError, ValueError) as exc:
             # json's messages give a position, never the document: no key material here.
             raise ConfigError(f"pseudonym keyring {self.path} cannot be read: {exc}") from None
 
-    def _load(self) -> PseudonymKeyring:
-        data = self._read()
+    def _load(self, data: dict[str, Any]) -> tuple[PseudonymKeyring, PoprfKeyring]:
         try:
-            return PseudonymKeyring.from_secrets(data["keys"], data["current"],
-                                                 default_region=self.default_region)
+            hmac_ring = PseudonymKeyring.from_secrets(data["keys"], data["current"],
+                                                      default_region=self.default_region)
         except ValueError as exc:  # messages name the version, never the secret
             raise ConfigError(f"pseudonym keyring {self.path}: {exc}") from None
+        try:
+            poprf_ring = PoprfKeyring.from_secrets(data["poprf"], data["current"])
+        except InvalidOprfInput as exc:  # likewise
+            raise ConfigError(f"pseudonym keyring {self.path}: {exc.description}") from None
+        return hmac_ring, poprf_ring
 
     def rotate(self) -> tuple[str, list[str]]:
         """Add a key version and make it current; returns it and every version (current first).
@@ -102,8 +146,12 @@ class KeyringFile:
                 n += 1
             version = f"k{n}"
             data["keys"][version] = generate_secret().hex()
+            # The POPRF seed of the same version, made with it: versions stay aligned.
+            seeds = data.setdefault("poprf", {})
+            for missing in [v for v in data["keys"] if v not in seeds]:
+                seeds[missing] = PoprfKeyring.generate_seed().hex()
             data["current"] = version
             atomic_write(self.path, _encode(data))
         with self._lock:
-            self._keyring = None
+            self._keyring = self._poprf = None
         return version, list(self.keyring().versions)

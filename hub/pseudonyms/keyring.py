@@ -15,7 +15,7 @@ import secrets
 from collections.abc import Mapping
 from typing import Any, Protocol
 
-from hub.pseudonyms.kinds import PSEUDONYM_RE
+from hub.pseudonyms.kinds import HMAC_PSEUDONYM_RE
 from hub.pseudonyms.normalise import normalise
 
 __all__ = ["PseudonymKeyring", "Pseudonymiser", "generate_secret"]
@@ -130,7 +130,7 @@ class PseudonymKeyring:
     def pseudonym(self, kind: str, value: str) -> str:
         """The pseudonym of a personal value under the current key version."""
         result = self._pseudonym(self._current, kind, self._normalise(kind, value))
-        assert PSEUDONYM_RE.match(result)
+        assert HMAC_PSEUDONYM_RE.match(result)
         return result
 
     def pseudonyms_all_versions(self, kind: str, value: str) -> list[str]:
@@ -140,7 +140,7 @@ class PseudonymKeyring:
 
     def matches(self, pseudonym: str, kind: str, value: str) -> bool:
         """True if ``pseudonym`` is the pseudonym of ``value`` under one of the keyring's versions."""
-        if not PSEUDONYM_RE.match(pseudonym):
+        if not HMAC_PSEUDONYM_RE.match(pseudonym):
             return False
         version = pseudonym.split(":", 2)[1]
         if version not in self._keys:

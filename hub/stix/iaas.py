@@ -24,7 +24,7 @@ from hub.common.ids import id_type, is_stix_id
 from hub.common.problems import Code, Problem
 from hub.common.quoting import json_type
 from hub.common.timestamps import InvalidTimestamp, parse_timestamp_us
-from hub.pseudonyms import PERSONAL_KINDS, PSEUDONYM_RE
+from hub.pseudonyms import PERSONAL_KINDS, PSEUDONYM_FORMS, PSEUDONYM_RE
 from hub.stix.extensions import IAAS_ACCOUNT_EXTENSION_ID
 from hub.stix.vocab import (
     ABUSED_RESOURCE_TYPES,
@@ -147,7 +147,7 @@ def check_iaas_extension(obj: dict[str, Any], body: Any) -> list[Problem]:
         errors.append(_problem(
             Code.NOT_A_PSEUDONYM, "provider_account_pseudonym",
             f"'provider_account_pseudonym' is not a pseudonym "
-            f"'hmac-sha256:<key version>:<64 hex>'; {_got(value)}"))
+            f"{PSEUDONYM_FORMS}; {_got(value)}"))
     _timestamp(body, "account_created", errors)
     _timestamp(body, "first_abuse_seen", errors)
     _timestamp(body, "last_seen", errors)
@@ -191,7 +191,7 @@ def check_iaas_extension(obj: dict[str, Any], body: Any) -> list[Problem]:
                     errors.append(_problem(
                         Code.NOT_A_PSEUDONYM, f"pseudonyms.{kind}",
                         f"'pseudonyms.{kind}' is not a pseudonym "
-                        f"'hmac-sha256:<key version>:<64 hex>'; {_got(value)}"))
+                        f"{PSEUDONYM_FORMS}; {_got(value)}"))
 
     if "abused_resource_refs" in body:
         refs = body["abused_resource_refs"]

@@ -16,3 +16,10 @@ def test_measure_checks_its_work_and_reports_every_figure() -> None:
     }
     assert figures["batch"] == 3 and figures["client_values"] == 2
     assert figures["client_report_s"] == figures["client_blind_s"] + figures["client_verify_finalize_s"]
+
+
+def test_report_new_figure_files_real_reports_with_six_oblivious_pseudonyms() -> None:
+    # measure_report_new() stops unless each report was stored with poprf-r255: pseudonyms.
+    figures = oprf.measure_report_new(rounds=1)
+    assert figures["report_values"] == 6 and figures["report_rounds"] == 1
+    assert figures["report_new_max_s"] >= figures["report_new_s"] > 0
