@@ -5,66 +5,93 @@ The keyring itself, its file and its rotation live in :mod:`hub.pseudonyms`; thi
 what the hub decides: who may ask for how many values, what the audit trail records (never a key
 or a value), and which reports a party may see linked.
 
-Raw values are taken, normalised, turned into HMAC-SHA256 pseudonyms and forgotten: never
-stored, logged or echoed. Errors name the item (``values[2]``) and the rule, not the value.
+Two ways to a pseudonym:
+
+- oblivious (``POST pseudonyms/evaluate``, :meth:`PseudonymService.evaluate`): the provider
+  blinds each normalised value (RFC 9497 POPRF, :mod:`hub.pseudonyms.oprf`), the hub evaluates
+  the blinded elements of each kind under that kind's public ``info`` with one batched DLEQ
+  proof per kind, and the provider verifies and unblinds: the hub never sees a value, only
+  kinds and counts; ``GET pseudonyms/key`` publishes each key version's public key;
+- in clear (``POST pseudonyms/``, :meth:`PseudonymService.pseudonymise`, only where the operator
+  turned on ``[pseudonyms] accept_raw_values``): raw values are taken, normalised, turned into
+  HMAC-SHA256 pseudonyms and forgotten, never stored, logged or echoed. Errors name the item
+  (``values[2]``) and the rule, not the value.
 """
 
 from __future__ import annotations
 
-import threading
-import time
 from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from hub.common.canonical import b64url_decode, b64url_encode
 from hub.common.errors import BadRequest, NotFound, TooManyRequests
+from hub.common.problems import Code, Problem
 from hub.pseudonyms import (
     KEYRING_FILE,
+    PSEUDONYM_FORMS,
     PSEUDONYM_KINDS,
     PSEUDONYM_RE,
+    InvalidElement,
+    InvalidOprfInput,
     InvalidPersonalValue,
     KeyringFile,
+    PoprfKeyring,
     PseudonymKeyring,
     normalise,
+    pseudonym_info,
+    pseudonym_version,
     scoped_account_value,
 )
+from hub.pseudonyms.oprf import SUITE, format_pseudonym
 from hub.services.access import AccessService
 from hub.services.audit import AuditService
 from hub.services.auth import Principal
+from hub.services.checks import CheckContext
+from hub.services.clock import Clock, system_clock
+from hub.services.limits import TokenBucket, ops_store
+from hub.services.metrics import NULL_METRICS, Metrics
 from hub.store.base import Store
 from hub.store.records import Collection
 
-#: At most this many values per POST.
+#: At most this many values per POST pseudonyms/, and blinded elements per POST
+#: pseudonyms/evaluate (all groups together).
 MAX_VALUES_PER_REQUEST = 100
-#: At most this many pseudonyms per correlation query: 40 of them, repeated as ``pseudonym=``
-#: parameters, keep the GET request line under gunicorn's 4 KiB limit.
-MAX_CORRELATION_PSEUDONYMS = 40
+#: At most this many pseudonyms per correlation query: 24 oblivious ones (146 characters each
+#: with a 6-character key version), repeated as ``pseudonym=`` parameters, keep the GET request
+#: line under gunicorn's 4 KiB limit (``limit_request_line``, 4094).
+MAX_CORRELATION_PSEUDONYMS = 24
 
 
 class RateLimiter:
-    """A token bucket per party: ``per_minute`` values, refilled continuously (per process)."""
+    """A token bucket per party: ``per_minute`` values, refilled continuously.
 
-    def __init__(self, per_minute: int) -> None:
+    The bucket is a row in the database (:class:`hub.services.limits.TokenBucket`), so every
+    server process draws on the same allowance: the hub as a whole allows ``per_minute``, not
+    ``workers x per_minute``. ``capacity`` and ``rate`` (tokens per second) are read at each take.
+    """
+
+    def __init__(self, per_minute: int, store: Any, clock: Clock) -> None:
         self.rate = per_minute / 60.0
         self.capacity = float(per_minute)
-        self._buckets: dict[int, tuple[float, float]] = {}
-        self._lock = threading.Lock()
+        self.store = store
+        self.clock = clock
+        self.metrics: Metrics = NULL_METRICS
+        self._bucket: TokenBucket | None = None
 
     def take(self, party_pk: int, n: int) -> float:
         """Take ``n`` tokens; returns 0, or the seconds to wait when there are too few.
 
         Nothing is taken when there are too few: a refused request costs the party nothing.
         """
-        now = time.monotonic()
-        with self._lock:
-            tokens, last = self._buckets.get(party_pk, (self.capacity, now))
-            tokens = min(self.capacity, tokens + (now - last) * self.rate)
-            if tokens < n:
-                self._buckets[party_pk] = (tokens, now)
-                return (n - tokens) / self.rate
-            self._buckets[party_pk] = (tokens - n, now)
-            return 0.0
+        if self._bucket is None:
+            self._bucket = TokenBucket(ops_store(self.store), self.clock, "pseudonyms", self.capacity, self.rate)
+        self._bucket.capacity, self._bucket.per_second = self.capacity, self.rate
+        wait = self._bucket.take(str(party_pk), n)
+        if not wait:
+            self.metrics.pseudonyms(party_pk, n)
+        return wait
 
 
 @dataclass(frozen=True)
@@ -92,7 +119,7 @@ class PseudonymService:
         self.keyfile = KeyringFile(home / KEYRING_FILE, default_region)
         self.path = self.keyfile.path
         self.default_region = default_region or None
-        self.limiter = RateLimiter(per_minute)
+        self.limiter = RateLimiter(per_minute, store, audit.clock if audit is not None else system_clock)
 
     # -- the keyring
 
@@ -109,6 +136,33 @@ class PseudonymService:
             self.ensure_keyring()
         return self.keyfile.keyring()
 
+    def poprf_keyring(self) -> PoprfKeyring:
+        """The POPRF keys, by the same versions as :meth:`keyring` (seeds added to an older
+        keyring file on first use)."""
+        if not self.keyfile.path.exists():
+            self.ensure_keyring()
+        return self.keyfile.poprf()
+
+    def public_keys(self) -> dict[str, Any]:
+        """What ``GET pseudonyms/key`` publishes: the suite, the form of the public input, and
+        each key version's public key (base64url), the current one first and flagged.
+
+        Every version stays valid for evaluation: a provider asks for older versions to find
+        reports filed before a rotation.
+        """
+        ring = self.poprf_keyring()
+        return {
+            "suite": SUITE,
+            "mode": "POPRF",
+            "info": "abusehub:<kind>:<key version>",
+            "kinds": list(PSEUDONYM_KINDS),
+            "max_elements": MAX_VALUES_PER_REQUEST,
+            "current": ring.current_version,
+            "keys": [{"key_version": v, "public_key": b64url_encode(pk), "current": v == ring.current_version,
+                      "valid": True}
+                     for v, pk in ring.public_keys().items()],
+        }
+
     def rotate(self) -> tuple[str, list[str]]:
         """Add a key version and make it current; returns it and every version (current first).
         Older versions stay for matching."""
@@ -120,7 +174,7 @@ class PseudonymService:
     # -- making pseudonyms
 
     def _make(self, ring: PseudonymKeyring, kind: str, value: str, label: str,
-              provider: str | None = None) -> dict[str, Any]:
+              provider: str | None = None, poprf: PoprfKeyring | None = None) -> dict[str, Any]:
         try:
             if kind == "provider_account":
                 # Account ids are unique within one provider only: the pseudonym is of
@@ -131,15 +185,27 @@ class PseudonymService:
             raise BadRequest(f"{label}: {exc.description}") from None
         except ValueError as exc:
             raise BadRequest(f"{label}: {exc}") from None
+        if poprf is not None:
+            # The operator's machine holds the key: it evaluates in clear, as the provider's
+            # blind evaluation would give (RFC 9497 section 3.3.3, Evaluate).
+            data = text.encode("utf-8")
+            oblivious = [format_pseudonym(v, poprf.server(v).evaluate_unblinded(data, pseudonym_info(kind, v)))
+                         for v in poprf.versions]
+            older = ring.pseudonyms_all_versions(kind, text)
+            return {"kind": kind, "pseudonym": oblivious[0], "all_versions": oblivious + older}
         # Normalised once; the current version comes first in all_versions.
         every = ring.pseudonyms_all_versions(kind, text)
         return {"kind": kind, "pseudonym": every[0], "all_versions": every}
 
     def make(self, kind: str, values: Iterable[str], labels: Iterable[str],
-             provider: str | None = None) -> list[dict[str, Any]]:
+             provider: str | None = None, *, scheme: str = "hmac") -> list[dict[str, Any]]:
         """Pseudonyms of ``values`` of one kind for the operator (no rate limit).
 
-        ``labels`` name each value in error messages (e.g. ``line 3``). For the kind
+        ``scheme`` ``"poprf"`` gives the oblivious pseudonym providers' tools make now
+        (``poprf-r255:``), and in ``all_versions`` every POPRF version followed by every HMAC
+        version, so that a correlation also finds reports filed with ``hmac-sha256:``
+        pseudonyms; ``"hmac"`` (the default, what ``POST pseudonyms/`` makes) the HMAC ones only. ``labels`` name each value in error
+        messages (e.g. ``line 3``). For the kind
         ``provider_account``, ``provider`` is the identity id, or the name in this hub, of the
         provider whose account ids ``values`` are (without it, each value must be written
         ``<identity id>/<account id>``).
@@ -153,8 +219,12 @@ class PseudonymService:
             if party is None:
                 raise NotFound(f"no party named {provider!r}")
             provider = party.identity_id
+        if scheme not in ("poprf", "hmac"):
+            raise BadRequest("scheme must be poprf or hmac")
         ring = self.keyring()
-        return [self._make(ring, kind, v, label, provider) for v, label in zip(values, labels, strict=True)]
+        poprf = self.poprf_keyring() if scheme == "poprf" else None
+        return [self._make(ring, kind, v, label, provider, poprf)
+                for v, label in zip(values, labels, strict=True)]
 
     def pseudonymise(self, principal: Principal, values: Any) -> dict[str, Any]:
         """Pseudonyms for ``[{"kind": …, "value": …}, …]`` in request order; rate-limited per party.
@@ -195,6 +265,108 @@ class PseudonymService:
                                kinds=sorted({item["kind"] for item in values}))
         return {"key_version": ring.current_version, "pseudonyms": out}
 
+    # -- oblivious pseudonyms
+
+    def evaluate(self, principal: Principal, body: Any) -> dict[str, Any]:
+        """Evaluate blinded elements (RFC 9497 POPRF, BlindEvaluate) for a party; rate-limited.
+
+        ``body`` is ``{"key_version": v, "groups": [{"kind": k, "blinded": [b64url, ...]}, ...]}``:
+        at most :data:`MAX_VALUES_PER_REQUEST` elements in all. The answer holds, per group in
+        order, the evaluated elements and ONE batched DLEQ proof under the group's ``info``
+        (``abusehub:<kind>:<v>``): a proof is tied to one ``info``, so a kind is one group.
+        Every element counts against the party's allowance. The audit trail records the counts
+        per kind; no element is stored, logged or echoed (they are random-looking anyway).
+        """
+        if not isinstance(body, dict) or set(body) - {"key_version", "groups"} or "groups" not in body:
+            raise BadRequest('the body must be {"key_version": ..., "groups": '
+                             '[{"kind": ..., "blinded": [...]}, ...]}')
+        ring = self.poprf_keyring()
+        version = body.get("key_version", ring.current_version)
+        if not isinstance(version, str) or version not in ring.versions:
+            raise BadRequest("key_version must be one of this hub's pseudonym key versions "
+                             f"({', '.join(ring.versions)}): see GET pseudonyms/key")
+        groups = body["groups"]
+        if not isinstance(groups, list) or not groups:
+            raise BadRequest("'groups' must be a non-empty list of {\"kind\", \"blinded\"} objects")
+        seen: set[str] = set()
+        total = 0
+        for i, group in enumerate(groups):
+            if not isinstance(group, dict) or set(group) != {"kind", "blinded"} \
+                    or not isinstance(group["kind"], str) or not isinstance(group["blinded"], list):
+                raise BadRequest(f"groups[{i}] must be an object with the members 'kind' (a string) "
+                                 "and 'blinded' (a list of base64url elements)")
+            if group["kind"] not in PSEUDONYM_KINDS:
+                raise BadRequest(f"groups[{i}].kind must be one of {', '.join(PSEUDONYM_KINDS)}")
+            if group["kind"] in seen:
+                raise BadRequest(f"groups[{i}]: the kind {group['kind']} is given twice; one group per kind")
+            seen.add(group["kind"])
+            if not group["blinded"]:
+                raise BadRequest(f"groups[{i}].blinded is empty")
+            total += len(group["blinded"])
+        if total > MAX_VALUES_PER_REQUEST:
+            raise BadRequest(f"at most {MAX_VALUES_PER_REQUEST} blinded elements per request, got {total}")
+        decoded: list[list[bytes]] = []
+        for i, group in enumerate(groups):
+            elements = []
+            for j, text in enumerate(group["blinded"]):
+                where = f"groups[{i}].blinded[{j}]"
+                if not isinstance(text, str):
+                    raise BadRequest(f"{where} must be a base64url string")
+                try:
+                    elements.append(b64url_decode(text))
+                except ValueError as exc:
+                    raise BadRequest(f"{where} {exc}") from None
+            decoded.append(elements)
+        if total > self.limiter.capacity:
+            raise BadRequest(f"this hub evaluates at most {int(self.limiter.capacity)} elements "
+                             "per minute and party: send fewer per request")
+        # Counted before the elements are checked: each check costs the hub a group operation.
+        wait = self.limiter.take(principal.party.pk, total)
+        if wait:
+            seconds = int(wait) + 1
+            raise TooManyRequests(f"too many pseudonym requests: try again in {seconds} s",
+                                  details={"retry_after": seconds})
+        server = ring.server(version)
+        out = []
+        for i, (group, elements) in enumerate(zip(groups, decoded, strict=True)):
+            try:
+                evaluated, proof = server.evaluate_batch(elements, pseudonym_info(group["kind"], version))
+            except InvalidElement as exc:
+                # "blinded element 3 is the identity element": a position and a rule, no value.
+                raise BadRequest(f"groups[{i}]: {exc.description}") from None
+            except InvalidOprfInput as exc:
+                raise BadRequest(f"groups[{i}]: {exc.description}") from None
+            out.append({"kind": group["kind"], "evaluated": [b64url_encode(e) for e in evaluated],
+                        "proof": b64url_encode(proof)})
+        self.audit.record_read(principal.party.name, "", endpoint="pseudonyms/evaluate", key_version=version,
+                               count=total, kinds={g["kind"]: len(g["blinded"]) for g in groups})
+        return {"key_version": version, "groups": out}
+
+    def check_key_versions(self, obj: dict[str, Any], ctx: CheckContext) -> Problem | None:
+        """An ingest check: every pseudonym an IaaS-account extension carries names a key version
+        this hub has (of its scheme); a pseudonym under a version that never existed cannot
+        correlate with anything and is refused with the reason."""
+        from hub.stix.extensions import IAAS_ACCOUNT_EXTENSION_ID
+
+        ext = (obj.get("extensions") or {}).get(IAAS_ACCOUNT_EXTENSION_ID) if isinstance(obj, dict) else None
+        if not isinstance(ext, dict):
+            return None
+        found: list[tuple[str, Any]] = [("provider_account_pseudonym", ext.get("provider_account_pseudonym"))]
+        if isinstance(ext.get("pseudonyms"), dict):
+            found += [(f"pseudonyms.{k}", v) for k, v in ext["pseudonyms"].items()]
+        versions = set(self.poprf_keyring().versions)
+        for path, value in found:
+            parsed = pseudonym_version(value) if isinstance(value, str) else None
+            if parsed is None:
+                continue  # absent or malformed: the extension's own check says so
+            if parsed[1] not in versions:
+                return Problem(Code.NOT_A_PSEUDONYM,
+                               f"'{path}' is a {parsed[0]} pseudonym under the key version "
+                               f"{parsed[1]!r}, which this hub never had (it has "
+                               f"{', '.join(sorted(versions))}): it cannot match any report",
+                               f"extensions[{IAAS_ACCOUNT_EXTENSION_ID}].{path}")
+        return None
+
     # -- correlation
 
     @staticmethod
@@ -206,8 +378,7 @@ class PseudonymService:
             raise BadRequest(f"at most {MAX_CORRELATION_PSEUDONYMS} pseudonyms per query")
         for i, p in enumerate(pseudonyms):
             if not isinstance(p, str) or not PSEUDONYM_RE.match(p):
-                raise BadRequest(f"pseudonym[{i}] is not a pseudonym "
-                                 "'hmac-sha256:<key version>:<64 lower-case hex digits>'")
+                raise BadRequest(f"pseudonym[{i}] is not a pseudonym {PSEUDONYM_FORMS}")
         return list(dict.fromkeys(pseudonyms))
 
     def correlate(self, principal: Principal, pseudonyms: list[str]) -> list[Correlation]:

@@ -1,6 +1,11 @@
 """Pseudonyms and correlations: the hub's own plain-JSON endpoints under the API root.
 
-``POST {api-root}/pseudonyms/`` turns personal values into keyed pseudonyms;
+``POST {api-root}/pseudonyms/evaluate`` evaluates blinded elements (RFC 9497 POPRF) with a
+batched proof per kind, so that a provider makes oblivious pseudonyms the hub never sees the
+values of; ``GET {api-root}/pseudonyms/key`` publishes the public key of each key version, to
+check those proofs against (public, like ``keys/``). ``POST {api-root}/pseudonyms/`` turns
+personal values seen in clear into keyed pseudonyms, only where the operator turned on
+``[pseudonyms] accept_raw_values``;
 ``GET {api-root}/correlations/`` lists the reports that share a pseudonym, in the collections
 the party may read. Not TAXII resources: they answer ``application/json``, with TAXII's
 authentication and error bodies, and take ``application/json`` (or TAXII JSON) bodies.
@@ -10,7 +15,7 @@ from __future__ import annotations
 
 from flask import Blueprint, Response, request
 
-from hub.common.errors import BadRequest
+from hub.common.errors import BadRequest, Forbidden
 from hub.common.quoting import show
 from hub.taxii.context import current_hub, current_principal
 from hub.taxii.negotiation import JSON, answer_json, json_body
@@ -20,11 +25,39 @@ bp = Blueprint("pseudonyms", __name__)
 bp.before_request(answer_json(JSON))
 
 
-@bp.post("/pseudonyms/")
-def make_pseudonyms() -> Response:
-    """``{"values": [{"kind": ..., "value": ...}, ...]}`` in, the pseudonyms out, in order."""
+@bp.get("/pseudonyms/key")
+def get_pseudonym_key() -> Response:
+    """Each key version's POPRF public key (base64url), the current one flagged.
+
+    Public on purpose: a provider checks the hub's proofs against it, and anyone may compare it
+    with what others were shown (one key for everyone is what the proof guarantees).
+    """
+    return json_response(current_hub().pseudonyms.public_keys())
+
+
+@bp.post("/pseudonyms/evaluate")
+def evaluate_pseudonyms() -> Response:
+    """``{"key_version": v, "groups": [{"kind": k, "blinded": [...]}, ...]}`` in; per group the
+    evaluated elements and one proof out, in order."""
     hub = current_hub()
     principal = current_principal()
+    return json_response(hub.pseudonyms.evaluate(principal, json_body()))
+
+
+@bp.post("/pseudonyms/")
+def make_pseudonyms() -> Response:
+    """``{"values": [{"kind": ..., "value": ...}, ...]}`` in, the pseudonyms out, in order.
+
+    This endpoint sees the raw personal values: it answers only where the operator turned on
+    ``[pseudonyms] accept_raw_values``.
+    """
+    hub = current_hub()
+    principal = current_principal()
+    if not hub.config.pseudonyms.accept_raw_values:
+        # Refused before the body is read: the values are not even parsed.
+        raise Forbidden("this hub does not take personal values in clear (its operator has not "
+                        "turned on [pseudonyms] accept_raw_values): make oblivious pseudonyms "
+                        "with POST pseudonyms/evaluate, whose public key is at GET pseudonyms/key")
     body = json_body()
     if not isinstance(body, dict) or set(body) != {"values"}:
         raise BadRequest('the body must be {"values": [{"kind": ..., "value": ...}, ...]}')

@@ -172,7 +172,9 @@ def test_media_types(h: HubApp) -> None:
     ({}, "at least one pseudonym"),
     ({"pseudonym": "mallory@example.net"}, "pseudonym[0] is not a pseudonym"),
     ([("pseudonym", "hmac-sha256:k1:" + "a" * 64), ("pseudonym", "hmac-sha256:k1:" + "A" * 64)], "pseudonym[1]"),
-    ({"pseudonym": ",".join(f"hmac-sha256:k1:{i:064x}" for i in range(41))}, "at most 40"),
+    ({"pseudonym": ",".join(f"hmac-sha256:k1:{i:064x}" for i in range(25))}, "at most 24"),
+    ({"pseudonym": "poprf-r255:k1:" + "a" * 64}, "'poprf-r255:<key version>:<128 hex>' or "
+                                                 "'hmac-sha256:<key version>:<64 hex>'"),
     ({"pseudonyms": "hmac-sha256:k1:" + "a" * 64}, "unknown query parameter"),
 ])
 def test_bad_correlation_queries(h: HubApp, query: Any, fragment: str) -> None:
@@ -253,6 +255,10 @@ def test_rotation_keeps_old_pseudonyms_matchable(h: HubApp) -> None:
 
 
 def test_the_largest_correlation_query_fits_in_a_request_line(h: HubApp) -> None:
-    many = [("pseudonym", f"hmac-sha256:k12345:{i:064x}") for i in range(40)]
+    # The longest pseudonyms (oblivious, a 6-character key version), as many as allowed, each a
+    # parameter of its own: the request line stays under gunicorn's limit_request_line (4094).
+    many = [("pseudonym", f"poprf-r255:k12345:{i:0128x}") for i in range(24)]
     resp = _correlate(h, "gov", many)
     assert resp.status_code == 200 and resp.json == {"correlations": []}
+    line = f"GET {h.api}/correlations/?" + "&".join(f"{k}={v}" for k, v in many) + " HTTP/1.1"
+    assert len(line) < 4094

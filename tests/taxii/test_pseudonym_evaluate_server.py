@@ -1,0 +1,61 @@
+"""Oblivious pseudonyms against the real server (gunicorn, two workers) on loopback: the client's
+whole path over the network, the raw-value endpoint off as ``abusehub init`` writes it, and the
+longest correlation query through gunicorn's request-line limit."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import pytest
+import requests
+
+from hub.client.errors import AccessDenied
+from hub.client.taxii import MAX_CORRELATION_PSEUDONYMS, TaxiiClient
+from hub.config import DEFAULT_CONFIG_TEXT
+from hub.pseudonyms import POPRF_PSEUDONYM_RE
+from tests.conftest import RunningHub, stop_server
+from tests.taxii.conftest import seed
+
+pytestmark = pytest.mark.slow  # a real server process
+
+PARTIES = {"alice": "provider", "bob": "provider", "gov": "agency"}
+GRANTS = {"reports": {"alice": (True, True), "bob": (True, True), "gov": (True, False)}}
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningHub]:
+    running = seed(tmp_path_factory.mktemp("hub"), parties=PARTIES, grants=GRANTS, toml=DEFAULT_CONFIG_TEXT)
+    yield running
+    stop_server(running)
+
+
+def _client(server: RunningHub, party: str) -> TaxiiClient:
+    return TaxiiClient(server.api + "/", server.tokens[party])
+
+
+def test_two_providers_get_the_same_verified_pseudonyms_over_the_network(server: RunningHub) -> None:
+    values = [("payment_instrument", "4111 1111 1111 1111"), ("phone", "+1 415 555 2671"),
+              ("email", "holder@example.com")]
+    with _client(server, "alice") as alice, _client(server, "bob") as bob:
+        a = alice.pseudonymise(values)
+        b = bob.pseudonymise([("payment_instrument", "4111-1111-1111-1111"), ("phone", "+14155552671"),
+                              ("email", "holder@EXAMPLE.com")])
+        pinned = alice.pseudonym_key().keys
+        assert bob.pseudonymise(values, pinned=pinned) == a
+    assert a == b and all(POPRF_PSEUDONYM_RE.match(p) for p in a)
+    assert "555" not in server.read_log() and "4111" not in server.read_log()
+
+
+def test_the_raw_value_endpoint_is_off(server: RunningHub) -> None:
+    r = requests.post(f"{server.api}/pseudonyms/", headers=server.auth("alice"), timeout=30,
+                      json={"values": [{"kind": "email", "value": "holder@example.com"}]})
+    assert r.status_code == 403 and "pseudonyms/evaluate" in r.json()["description"]
+    with _client(server, "alice") as alice:
+        with pytest.raises(AccessDenied, match="accept_raw_values"):
+            alice.pseudonymise([("email", "holder@example.com")], oblivious=False)
+
+
+def test_the_largest_correlation_query_fits_in_a_request_line(server: RunningHub) -> None:
+    many = [("pseudonym", f"poprf-r255:k12345:{i:0128x}") for i in range(MAX_CORRELATION_PSEUDONYMS)]
+    r = requests.get(f"{server.api}/correlations/", params=many, headers=server.auth("gov"), timeout=30)
+    assert r.status_code == 200 and r.json() == {"correlations": []}
