@@ -13,7 +13,7 @@ from hub.pseudonyms import PSEUDONYM_KINDS
 
 @main.group()
 def pseudonym() -> None:
-    """Keyed pseudonyms of personal values, their key, and the reports they link."""
+    """Keyed pseudonyms of personal values, their keys, and the reports they link."""
 
 
 @pseudonym.command("make")
@@ -22,12 +22,21 @@ def pseudonym() -> None:
               help="With --kind provider_account: the provider whose account ids these are (its "
                    "name in this hub or its identity id). Without it, write each line as "
                    "<identity id>/<account id>.")
-@click.option("--all-versions", is_flag=True, help="Print the pseudonym under every key version.")
+@click.option("--all-versions", is_flag=True,
+              help="Print the pseudonym under every key version (with --scheme poprf, the "
+                   "hmac-sha256 ones too, to find reports filed before oblivious pseudonyms).")
+@click.option("--scheme", type=click.Choice(["poprf", "hmac"]), default="poprf", show_default=True,
+              help="poprf: the oblivious pseudonyms (poprf-r255:) providers' tools make; hmac: "
+                   "the older hmac-sha256: ones.")
 @click.option("--json", "as_json", is_flag=True)
 @pass_ctx
-def pseudonym_make(c: Context, kind: str, provider: str | None, all_versions: bool, as_json: bool) -> None:
+def pseudonym_make(c: Context, kind: str, provider: str | None, all_versions: bool, scheme: str,
+                   as_json: bool) -> None:
     """Pseudonymise values read from standard input, one per line (never from arguments:
     those end up in shell history and process lists). Prints one pseudonym per line.
+
+    The pseudonyms are made here with the hub's key, the same as a provider's tools obtain
+    obliviously through POST pseudonyms/evaluate.
 
     Account ids (--kind provider_account) are scoped by their provider, as reports carry them:
     the pseudonym is of "<provider identity id>/<account id>".
@@ -35,7 +44,8 @@ def pseudonym_make(c: Context, kind: str, provider: str | None, all_versions: bo
     lines = [(n, line.strip()) for n, line in enumerate(sys.stdin.read().splitlines(), 1) if line.strip()]
     if not lines:
         raise HubError("no values on standard input (one per line)")
-    made = c.hub.pseudonyms.make(kind, [v for _, v in lines], [f"line {n}" for n, _ in lines], provider)
+    made = c.hub.pseudonyms.make(kind, [v for _, v in lines], [f"line {n}" for n, _ in lines], provider,
+                                 scheme=scheme)
     text = "\n".join(" ".join(m["all_versions"]) if all_versions else m["pseudonym"] for m in made)
     emit(as_json, made, text)
 
@@ -43,10 +53,23 @@ def pseudonym_make(c: Context, kind: str, provider: str | None, all_versions: bo
 @pseudonym.command("rotate")
 @pass_ctx
 def pseudonym_rotate(c: Context) -> None:
-    """Add a pseudonym key version and make it current (older versions still match)."""
+    """Add a pseudonym key version (its HMAC secret and POPRF key together) and make it current
+    (older versions still match)."""
     version, versions = c.hub.pseudonyms.rotate()
     click.echo(f"pseudonym key {version} is now current; kept for matching: "
                f"{', '.join(v for v in versions if v != version)}")
+
+
+@pseudonym.command("key")
+@click.option("--json", "as_json", is_flag=True)
+@pass_ctx
+def pseudonym_key(c: Context, as_json: bool) -> None:
+    """Print each key version's public key (what GET pseudonyms/key publishes), for providers
+    to pin with 'abusehub report new --pseudonym-key VERSION=KEY'."""
+    published = c.hub.pseudonyms.public_keys()
+    text = "\n".join(f"{k['key_version']}={k['public_key']}" + ("  (current)" if k["current"] else "")
+                     for k in published["keys"])
+    emit(as_json, published, text)
 
 
 @pseudonym.command("correlate")

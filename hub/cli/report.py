@@ -4,8 +4,10 @@ Thin: the options are read here, the work is :mod:`hub.client.reports` over a
 :class:`hub.client.taxii.TaxiiClient` (facts, pseudonyms through the hub in one request, build,
 sign, local validation, submit, status), and the outcome is printed.
 
-Raw personal values stay in memory: they go to the hub in the body of the pseudonym request and
-nowhere else; nothing here writes, prints or logs one.
+Raw personal values stay in memory: the pseudonyms are oblivious where the hub offers it (the
+values are blinded here and the hub's proof checked against its published key, or the one
+pinned with ``--pseudonym-key``); only a hub without ``pseudonyms/evaluate`` gets them in the
+body of the pseudonym request. Nothing here writes, prints or logs one.
 
 Exit status: 0 everything was accepted (or, with ``--dry-run``, built and signed); 1 the hub
 refused an object or could not be used; 2 a problem found before anything was submitted (facts,
@@ -34,6 +36,7 @@ from hub.client.reports import (
 )
 from hub.client.retry import RetryNotice
 from hub.client.taxii import StatusResource, TaxiiClient
+from hub.common.canonical import b64url_decode
 from hub.stix.markings import TLP2_IDS
 from hub.stix.report import ABUSE_TYPE_INFRASTRUCTURE, ACTIONS
 
@@ -97,8 +100,12 @@ _ABUSE_TYPES = click.Choice(list(ABUSE_TYPE_INFRASTRUCTURE))
 @click.option("--wait", "wait_seconds", type=click.FloatRange(0, 3600), default=120.0,
               show_default=True, help="Seconds to follow the status before giving up.")
 @click.option("--unsafe-plain-http", is_flag=True,
-              help="Allow http:// to a hub that is not on this machine (sends the token and "
-                   "raw personal values unencrypted).")
+              help="Allow http:// to a hub that is not on this machine (sends the token, and to a "
+                   "hub without oblivious pseudonyms raw personal values, unencrypted).")
+@click.option("--pseudonym-key", "pseudonym_keys", multiple=True, metavar="VERSION=KEY",
+              help="Check the hub's pseudonym evaluations against this public key (base64url, as "
+                   "'abusehub pseudonym key' prints it and GET pseudonyms/key publishes it) instead "
+                   "of the one the hub shows now; repeat for each key version.")
 @click.option("--summary", default=None, help="Overrides summary.")
 @click.option("--resource", "resources", multiple=True,
               help="An abused resource (repeat); replaces the file's resources.")
@@ -115,10 +122,11 @@ def report_new(facts_file: str, url: str, collection_id: str, token_file: str | 
                no_wait: bool, wait_seconds: float, unsafe_plain_http: bool, summary: str | None,
                resources: tuple[str, ...], abuse_types: tuple[str, ...], last_seen: str | None,
                action_taken: str | None, action_taken_at: str | None, confidence: int | None,
-               tlp: str | None) -> None:
+               tlp: str | None, pseudonym_keys: tuple[str, ...]) -> None:
     """File a report of an abused IaaS account described in FACTS.toml.
 
-    The account id and personal values are pseudonymised through the hub (one request), the
+    The account id and personal values are pseudonymised through the hub (one request; blinded,
+    so that the hub never sees them, and the hub's proof checked before anything is used), the
     report is built, validated and signed here, then submitted and followed until the hub has
     judged every object. Exit 0 if nothing was refused; 2 for problems found before anything
     was submitted. Start from `abusehub report template`.
@@ -130,7 +138,7 @@ def report_new(facts_file: str, url: str, collection_id: str, token_file: str | 
             {"summary": summary, "resources": list(resources) or None,
              "abuse_types": list(abuse_types) or None, "last_seen": last_seen,
              "action_taken": action_taken, "action_taken_at": action_taken_at,
-             "confidence": confidence, "tlp": tlp})
+             "confidence": confidence, "tlp": tlp}, _pinned(pseudonym_keys))
     except LocalProblems as exc:
         for problem in exc.problems:
             click.echo(f"abusehub: {problem}", err=True)
@@ -139,10 +147,27 @@ def report_new(facts_file: str, url: str, collection_id: str, token_file: str | 
         sys.exit(code)
 
 
+def _pinned(options: tuple[str, ...]) -> dict[str, bytes] | None:
+    """``VERSION=KEY`` options as pinned POPRF public keys; :class:`LocalProblems` naming the
+    option otherwise."""
+    if not options:
+        return None
+    pinned: dict[str, bytes] = {}
+    for text in options:
+        version, sep, key = text.partition("=")
+        try:
+            if not sep or not version.strip():
+                raise ValueError("is not VERSION=KEY")
+            pinned[version.strip()] = b64url_decode(key.strip())
+        except ValueError as exc:
+            raise LocalProblems([f"--pseudonym-key {text!r}: {exc}"]) from None
+    return pinned
+
+
 def _report_new(facts_file: str, url: str, collection_id: str, token_file: str | None,
                 token: str | None, key_file: str, identity: str, dry_run: bool, out: str | None,
                 no_wait: bool, wait_seconds: float, unsafe_plain_http: bool,
-                overrides: dict[str, Any]) -> int:
+                overrides: dict[str, Any], pinned: dict[str, bytes] | None = None) -> int:
     api = api_root(url)
     try:
         check_transport(api, unsafe_plain_http, "the token and raw personal values")
@@ -154,7 +179,7 @@ def _report_new(facts_file: str, url: str, collection_id: str, token_file: str |
     key = load_signing_key(key_file)
 
     with TaxiiClient(api, secret, unsafe_plain_http=unsafe_plain_http, on_retry=_tell_wait) as client:
-        prepared = prepare_report(client, facts, key, identity, source=facts_file)
+        prepared = prepare_report(client, facts, key, identity, source=facts_file, pinned=pinned)
         if out is not None:
             try:
                 Path(out).write_bytes(prepared.bundle())

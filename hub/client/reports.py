@@ -6,9 +6,13 @@ The service behind ``abusehub report new`` (and the analysts' web page), over a
 1. the facts (a TOML file or a mapping, :func:`load_facts`) are checked
    (:meth:`hub.stix.report.ReportFacts.from_mapping`, every problem listed);
 2. the signing identity must be the provider the facts name;
-3. the account id and the holder's personal values are pseudonymised through the hub, in ONE
-   request to ``<api root>pseudonyms/`` (normalised here first, exactly as the builder will ask
-   for them: :func:`pseudonym_values`);
+3. the account id and the holder's personal values are pseudonymised through the hub
+   (normalised here first, exactly as the builder will ask for them: :func:`pseudonym_values`):
+   obliviously where the hub offers it, blinded here, evaluated by the hub in ONE request to
+   ``<api root>pseudonyms/evaluate`` with a proof per kind checked against the hub's published
+   (or a pinned) key, so that the hub never sees a value
+   (:meth:`~hub.client.taxii.TaxiiClient.pseudonymise`); an answer that does not verify stops
+   here, and nothing is submitted;
 4. the STIX objects are built from those pseudonyms (:func:`hub.stix.report.build_report`),
    signed (:func:`hub.signing.documents.sign_objects`) and every signed object validated
    locally (:func:`local_problems`); this is :func:`prepare_report`, and a dry run stops here;
@@ -21,9 +25,10 @@ carries a new user-account object: its id follows the account's facts, because a
 no versions (:func:`hub.stix.report.build_report`). The same facts filed again are "already
 stored".
 
-Raw personal values stay in memory: they are sent to the hub in the body of the pseudonym
-request and nowhere else; they are never written, printed or logged, and no message of this
-module contains one (problems name fields and kinds only).
+Raw personal values stay in memory: with oblivious pseudonyms only their blinded elements leave
+this machine (an older hub without ``pseudonyms/evaluate`` gets them in the body of ``POST
+pseudonyms/``); they are never written, printed or logged, and no message of this module
+contains one (problems name fields and kinds only).
 
 Problems found before anything reaches the hub's collection are :class:`LocalProblems` (one line
 each); the hub's refusals of the requests themselves are the other
@@ -273,17 +278,21 @@ class PreparedReport:
 
 
 def prepare_report(client: TaxiiClient, facts: ReportFacts, key: SigningKey, identity: str, *,
-                   now: datetime | None = None, source: str = "") -> PreparedReport:
-    """Pseudonymise through the hub (one request), build, sign as ``identity`` with ``key``, and
-    validate every signed object locally.
+                   now: datetime | None = None, source: str = "",
+                   pinned: Mapping[str, bytes] | None = None) -> PreparedReport:
+    """Pseudonymise through the hub (one request; oblivious where the hub offers it), build, sign
+    as ``identity`` with ``key``, and validate every signed object locally.
 
-    ``source`` (e.g. the facts file) starts the builder's problem lines. Raises
+    ``pinned`` (key version -> POPRF public key) is checked instead of the key the hub publishes
+    (and then the hub must make oblivious pseudonyms). ``source`` (e.g. the facts file) starts
+    the builder's problem lines. Raises
     :class:`LocalProblems` for problems of the facts, the identity, the signature or the
-    objects, and the client's errors when the hub cannot pseudonymise.
+    objects, and the client's errors when the hub cannot pseudonymise
+    (:class:`~hub.client.taxii.UnverifiableAnswer` when its answer does not verify).
     """
     check_identity(identity, facts)
     values = pseudonym_values(facts)
-    pseudonyms = client.pseudonymise(values)
+    pseudonyms = client.pseudonymise(values, pinned=pinned)
     try:
         objects = build_report(facts, MappedPseudonymiser(values, pseudonyms), now=now)
     except InvalidReportFacts as exc:
@@ -381,7 +390,7 @@ def submit_report(client: TaxiiClient, collection_id: str, prepared: PreparedRep
 
 def file_report(client: TaxiiClient, collection_id: str, facts: ReportFacts | Mapping[str, Any],
                 key: SigningKey, identity: str, *, dry_run: bool = False, wait: float | None = 120.0,
-                now: datetime | None = None) -> ReportResult:
+                now: datetime | None = None, pinned: Mapping[str, bytes] | None = None) -> ReportResult:
     """The whole path: facts (checked :class:`~hub.stix.report.ReportFacts`, or a mapping to
     check) -> pseudonyms -> build -> sign -> validate -> submit -> status -> result.
 
@@ -389,7 +398,7 @@ def file_report(client: TaxiiClient, collection_id: str, facts: ReportFacts | Ma
     """
     if not isinstance(facts, ReportFacts):
         facts = load_facts(facts)
-    prepared = prepare_report(client, facts, key, identity, now=now)
+    prepared = prepare_report(client, facts, key, identity, now=now, pinned=pinned)
     if dry_run:
         return ReportResult(prepared)
     return submit_report(client, collection_id, prepared, wait=wait)

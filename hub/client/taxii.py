@@ -20,8 +20,11 @@ TAXII 2.1 resources (section numbers of the TAXII 2.1 specification):
   :meth:`~TaxiiClient.add_objects` (5.5), :meth:`~TaxiiClient.get_object` (5.6);
 
 and the hub's plain-JSON endpoints under the same API root: :meth:`~TaxiiClient.key_set`
-(``GET keys/``, public), :meth:`~TaxiiClient.pseudonymise` (``POST pseudonyms/``) and
-:meth:`~TaxiiClient.correlations` (``GET correlations/``).
+(``GET keys/``, public), :meth:`~TaxiiClient.pseudonym_key` (``GET pseudonyms/key``),
+:meth:`~TaxiiClient.oblivious_pseudonyms` (``POST pseudonyms/evaluate``: the values are blinded
+here, the hub's proof checked, and the hub never sees a value),
+:meth:`~TaxiiClient.pseudonymise` (oblivious where the hub offers it, else ``POST pseudonyms/``)
+and :meth:`~TaxiiClient.correlations` (``GET correlations/``).
 
 The transport is an :class:`httpx.BaseTransport` (default: the network); tests and in-process
 federation pass :class:`httpx.WSGITransport` (``app=create_app(config)``). The HTTP rules (token
@@ -44,7 +47,7 @@ import httpx
 import orjson
 
 from hub.client.envelope import ExactObject, envelope_bytes, split_envelope
-from hub.client.errors import ClientError, ProtocolError
+from hub.client.errors import ClientError, ProtocolError, ResourceNotFound
 from hub.client.http import (
     DEFAULT_TIMEOUT,
     Call,
@@ -55,21 +58,31 @@ from hub.client.http import (
     not_taxii,
 )
 from hub.client.retry import RetryNotice, RetryPolicy
+from hub.common.canonical import b64url_decode, b64url_encode
 from hub.common.errors import InvalidValue
 from hub.common.timestamps import parse_timestamp_us
-from hub.pseudonyms import PSEUDONYM_RE
+from hub.pseudonyms import (
+    PSEUDONYM_RE,
+    InvalidOprfInput,
+    InvalidPersonalValue,
+    PseudonymBatch,
+    VerifyError,
+)
 
 __all__ = [
     "JSON",
     "JWK_SET_ACCEPT",
+    "MAX_CORRELATION_PSEUDONYMS",
     "MAX_PSEUDONYMS_PER_REQUEST",
     "TAXII_21",
     "ManifestEntry",
     "ManifestPage",
     "ObjectsPage",
     "Outcome",
+    "PseudonymKeys",
     "StatusResource",
     "TaxiiClient",
+    "UnverifiableAnswer",
     "fetch_key_set",
     "read_outcome",
 ]
@@ -82,8 +95,27 @@ JSON = "application/json"
 JWK_SET_ACCEPT = "application/jwk-set+json, application/json;q=0.9, */*;q=0.1"
 #: The pseudonym endpoint takes at most this many values per request.
 MAX_PSEUDONYMS_PER_REQUEST = 100
+#: The correlation endpoint takes at most this many pseudonyms per query.
+MAX_CORRELATION_PSEUDONYMS = 24
 
 _ALREADY_STORED = "already stored"
+
+
+class UnverifiableAnswer(ProtocolError):
+    """The hub's evaluation of blinded values did not verify against its published (or the
+    pinned) public key: nothing made from it may be used or submitted."""
+
+
+@dataclass(frozen=True)
+class PseudonymKeys:
+    """The hub's POPRF public keys by key version (``GET pseudonyms/key``), and the current one."""
+
+    current: str
+    keys: Mapping[str, bytes]
+
+    def __post_init__(self) -> None:
+        if self.current not in self.keys:
+            raise ClientError(f"the current pseudonym key version {self.current!r} has no public key")
 
 
 # -- what the server answers ---------------------------------------------------------------------
@@ -484,15 +516,143 @@ class TaxiiClient:
         """
         return _get_key_set(self.http, url or self.api + "keys/")
 
-    def pseudonymise(self, values: Sequence[tuple[str, str]]) -> list[str]:
-        """The hub's pseudonyms of ``(kind, value)`` pairs, in the same order, in ONE request.
+    def pseudonym_key(self) -> PseudonymKeys:
+        """The hub's published POPRF public keys (``GET pseudonyms/key``).
 
-        The values travel in the request body only; no message of this method contains one.
+        :class:`~hub.client.errors.ResourceNotFound` when the hub does not make oblivious
+        pseudonyms (an older hub).
         """
-        call = Call("pseudonymising through the hub", subject="pseudonym requests",
-                    expect="the hub's pseudonym endpoint", missing=f"no pseudonym endpoint at {self.api}")
+        call = Call("fetching the hub's pseudonym key", expect="the hub's pseudonym key",
+                    missing=f"no oblivious pseudonyms at {self.api} (no pseudonyms/key)")
+        body = json_object(self.http.request("GET", self.api + "pseudonyms/key", call,
+                                             headers={"Accept": JSON}), call)
+        entries, current = body.get("keys"), body.get("current")
+        keys: dict[str, bytes] = {}
+        if isinstance(entries, list):
+            for entry in entries:
+                if not isinstance(entry, dict) or not isinstance(entry.get("key_version"), str) \
+                        or not isinstance(entry.get("public_key"), str):
+                    break
+                try:
+                    keys[entry["key_version"]] = b64url_decode(entry["public_key"])
+                except ValueError:
+                    break
+            else:
+                if isinstance(current, str) and current in keys:
+                    return PseudonymKeys(current, keys)
+        raise ProtocolError(f"{call.what}: the answer is not a list of key versions and public keys")
+
+    def oblivious_pseudonyms(self, values: Sequence[tuple[str, str]], *,
+                             pinned: Mapping[str, bytes] | None = None, all_versions: bool = False,
+                             default_region: str | None = None) -> list[list[str]]:
+        """Oblivious pseudonyms of ``(kind, value)`` pairs: per value, its ``poprf-r255:``
+        pseudonym under the current key version, then (``all_versions``) under every older one.
+
+        Each value is normalised and blinded here (RFC 9497 POPRF); the hub evaluates the
+        blinded elements (``POST pseudonyms/evaluate``, one group and one proof per kind, at
+        most 100 elements a request) and never sees a value. Each group's proof is checked
+        against the public key of its version, as published at ``GET pseudonyms/key`` or, for
+        the versions in ``pinned``, as the caller pinned it; an answer that does not verify
+        raises :class:`UnverifiableAnswer` ("the hub's answer could not be verified: ..."), and
+        nothing made from it is returned. Values stay in memory; no message holds one.
+        """
         if not values:
             return []
+        published = self.pseudonym_key()
+        versions = [published.current] + ([v for v in published.keys if v != published.current]
+                                          if all_versions else [])
+        keys = dict(published.keys)
+        if pinned is not None:
+            # A pinned key is checked instead of the published one: a hub showing this client
+            # another key than it pinned cannot make its answers verify.
+            unpinned = [v for v in versions if v not in pinned]
+            if unpinned:
+                raise UnverifiableAnswer(f"the hub's answer could not be verified: its key version "
+                                         f"{unpinned[0]} is not among the pinned ones")
+            keys = {v: bytes(pinned[v]) for v in versions}
+        out: list[list[str]] = [[] for _ in values]
+        for version in versions:
+            for start in range(0, len(values), MAX_PSEUDONYMS_PER_REQUEST):
+                chunk = list(enumerate(values))[start:start + MAX_PSEUDONYMS_PER_REQUEST]
+                made = self._evaluate(version, keys[version], chunk, default_region)
+                for i, pseudonym in made.items():
+                    out[i].append(pseudonym)
+        return out
+
+    def _evaluate(self, version: str, public_key: bytes, chunk: Sequence[tuple[int, tuple[str, str]]],
+                  default_region: str | None) -> dict[int, str]:
+        """One ``POST pseudonyms/evaluate`` for ``chunk`` (index, (kind, value)) under ``version``."""
+        call = Call("making oblivious pseudonyms through the hub", subject="pseudonym requests",
+                    expect="the hub's pseudonym evaluation",
+                    missing=f"no oblivious pseudonyms at {self.api} (no pseudonyms/evaluate)")
+        by_kind: dict[str, list[tuple[int, str]]] = {}
+        for i, (kind, value) in chunk:
+            by_kind.setdefault(kind, []).append((i, value))
+        batches: list[tuple[list[int], PseudonymBatch]] = []
+        for kind, items in by_kind.items():
+            try:
+                batch = PseudonymBatch(kind, version, [v for _, v in items], default_region=default_region)
+            except InvalidPersonalValue as exc:
+                raise ClientError(f"{call.what}: a value of kind {kind}: {exc.description}") from None
+            except InvalidOprfInput as exc:
+                raise ClientError(f"{call.what}: {exc.description}") from None
+            batches.append(([i for i, _ in items], batch))
+        body = orjson.dumps({"key_version": version, "groups": [
+            {"kind": b.kind, "blinded": [b64url_encode(e) for e in b.blinded]} for _, b in batches]})
+        resp = self.http.request("POST", self.api + "pseudonyms/evaluate", call, content=body,
+                                 headers={"Content-Type": JSON, "Accept": JSON})
+        answer = json_object(resp, call)
+        groups = answer.get("groups")
+        if answer.get("key_version") != version or not isinstance(groups, list) or len(groups) != len(batches):
+            raise UnverifiableAnswer("the hub's answer could not be verified: it does not answer "
+                                     "each group of the request under the key version asked for")
+        out: dict[int, str] = {}
+        for (indexes, batch), group in zip(batches, groups, strict=True):
+            try:
+                if not isinstance(group, dict) or group.get("kind") != batch.kind \
+                        or not isinstance(group.get("evaluated"), list) or not isinstance(group.get("proof"), str) \
+                        or not all(isinstance(e, str) for e in group["evaluated"]):
+                    raise VerifyError(f"the group of kind {batch.kind} is not evaluated elements and a proof")
+                try:
+                    evaluated = [b64url_decode(e) for e in group["evaluated"]]
+                    proof = b64url_decode(group["proof"])
+                except ValueError:
+                    raise VerifyError(f"the group of kind {batch.kind} is not base64url") from None
+                pseudonyms = batch.finish(public_key, evaluated, proof)
+            except VerifyError as exc:
+                raise UnverifiableAnswer(exc.description) from None
+            out.update(zip(indexes, pseudonyms, strict=True))
+        return out
+
+    def pseudonymise(self, values: Sequence[tuple[str, str]], *, oblivious: bool | None = None,
+                     pinned: Mapping[str, bytes] | None = None, default_region: str | None = None) -> list[str]:
+        """The hub's pseudonyms of ``(kind, value)`` pairs, in the same order.
+
+        Oblivious (:meth:`oblivious_pseudonyms`, the hub never sees a value) when the hub offers
+        it; ``oblivious=None`` asks ``GET pseudonyms/key`` and falls back to ``POST pseudonyms/``
+        (the values in clear, in ONE request) only for a hub without it, ``True`` never falls
+        back, ``False`` sends the values in clear. With ``pinned`` keys there is no fallback.
+        No message of this method contains a value.
+        """
+        if not values:
+            return []
+        if oblivious is None:
+            if pinned is not None:
+                oblivious = True
+            else:
+                try:
+                    self.pseudonym_key()
+                    oblivious = True
+                except ResourceNotFound:
+                    oblivious = False
+        if oblivious:
+            return [p[0] for p in self.oblivious_pseudonyms(values, pinned=pinned, default_region=default_region)]
+        return self._pseudonymise_in_clear(values)
+
+    def _pseudonymise_in_clear(self, values: Sequence[tuple[str, str]]) -> list[str]:
+        """``POST pseudonyms/``: the values travel in the request body, and the hub sees them."""
+        call = Call("pseudonymising through the hub", subject="pseudonym requests",
+                    expect="the hub's pseudonym endpoint", missing=f"no pseudonym endpoint at {self.api}")
         if len(values) > MAX_PSEUDONYMS_PER_REQUEST:
             raise ClientError(f"{call.what}: {len(values)} values, the hub takes at most "
                               f"{MAX_PSEUDONYMS_PER_REQUEST} per request")
@@ -513,15 +673,24 @@ class TaxiiClient:
         return out
 
     def correlations(self, pseudonyms: Sequence[str]) -> list[dict[str, Any]]:
-        """The reports, in collections this party can read, that carry any of ``pseudonyms``."""
+        """The reports, in collections this party can read, that carry any of ``pseudonyms``.
+
+        More pseudonyms than the hub takes in one query (:data:`MAX_CORRELATION_PSEUDONYMS`, so
+        that the request line stays short) are asked in several; each correlation once.
+        """
         call = Call("looking up correlations", expect="the hub's correlation endpoint",
                     missing=f"no correlation endpoint at {self.api}")
-        resp = self.http.request("GET", self.api + "correlations/", call,
-                                 params=[("pseudonym", ",".join(pseudonyms))], headers={"Accept": JSON})
-        found = json_object(resp, call).get("correlations")
-        if not isinstance(found, list) or not all(isinstance(c, dict) for c in found):
-            raise not_taxii(resp, call)
-        return found
+        wanted = list(dict.fromkeys(pseudonyms)) or [""]
+        out: list[dict[str, Any]] = []
+        for start in range(0, len(wanted), MAX_CORRELATION_PSEUDONYMS):
+            chunk = wanted[start:start + MAX_CORRELATION_PSEUDONYMS]
+            resp = self.http.request("GET", self.api + "correlations/", call,
+                                     params=[("pseudonym", ",".join(chunk))], headers={"Accept": JSON})
+            found = json_object(resp, call).get("correlations")
+            if not isinstance(found, list) or not all(isinstance(c, dict) for c in found):
+                raise not_taxii(resp, call)
+            out += [c for c in found if c not in out]
+        return out
 
 
 def _get_key_set(http: HttpSession, url: str) -> dict[str, Any]:
