@@ -9,9 +9,11 @@ that requires signatures, the status followed to the end. Party B (``nosy``) the
 verify`` on the polled file, and ``abusehub export blocklist`` in both formats; a second poll adds
 nothing. Every command runs as a subprocess, the way the README shows it.
 
-The CLI talks to the hub through a recording proxy, so every HTTP answer the tools received is
-searched for the example's raw personal values, with the tools' output, the server log, the
-hub's database and every other file the hub or B wrote.
+The CLI talks to the hub through a recording proxy, so every request body the hub received and
+every HTTP answer the tools received is searched for the example's raw personal values, with the
+tools' output, the server log, the hub's database and every other file the hub or B wrote. The
+pseudonyms are oblivious: the hub, set up by ``abusehub init`` (the raw-value endpoint off),
+evaluates blinded values only.
 """
 
 from __future__ import annotations
@@ -53,6 +55,7 @@ class RecordingProxy:
     def __init__(self, upstream: str) -> None:
         self.upstream = upstream.rstrip("/")
         self.answers: list[tuple[str, str, int, str]] = []  # method, path, status, body
+        self.requests: list[tuple[str, str, bytes]] = []  # method, path, body
         proxy = self
         session = requests.Session()
         session.trust_env = False
@@ -64,6 +67,7 @@ class RecordingProxy:
             def _forward(self) -> None:
                 length = int(self.headers.get("Content-Length") or 0)
                 body = self.rfile.read(length) if length else None
+                proxy.requests.append((self.command, self.path, body or b""))
                 headers = {k: v for k, v in self.headers.items()
                            if k.lower() in ("authorization", "accept", "content-type")}
                 r = session.request(self.command, proxy.upstream + self.path, data=body,
@@ -175,10 +179,11 @@ def test_provider_a_files_the_example_and_every_object_is_stored(flow: Flow) -> 
     assert len(submitted) == 1 and f"to collection {flow.collection}" in submitted[0], out
     count = int(submitted[0].split()[1])
     assert f"{count} stored, 0 already stored, 0 refused" in out
-    # Everything went through the hub's endpoints: one pseudonym request, one submission, the
-    # status followed until complete.
+    # Everything went through the hub's endpoints: one oblivious evaluation (never the raw-value
+    # endpoint), one submission, the status followed until complete.
     paths = [(m, p.split("?")[0]) for m, p, _, _ in flow.proxy.answers]
-    assert paths.count(("POST", "/api/pseudonyms/")) == 1
+    assert paths.count(("POST", "/api/pseudonyms/evaluate")) == 1
+    assert ("POST", "/api/pseudonyms/") not in paths
     assert paths.count(("POST", f"/api/collections/{flow.collection}/objects/")) == 1
 
 
@@ -232,6 +237,9 @@ def test_no_raw_personal_value_anywhere(flow: Flow) -> None:
     assert len(flow.proxy.answers) >= 6
     for method, path, status, body in flow.proxy.answers:
         assert raw_in(body) == [], (method, path, status)
+    assert any(m == "POST" and p.startswith("/api/pseudonyms/evaluate") for m, p, _ in flow.proxy.requests)
+    for method, path, body in flow.proxy.requests:  # what the hub received
+        assert raw_in_bytes(body) == [], (method, path)
     for name, proc in flow.outputs.items():
         assert raw_in(proc.stdout + proc.stderr) == [], name
     assert raw_in(flow.server.read_log()) == []
