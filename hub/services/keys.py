@@ -13,9 +13,9 @@ from typing import Any
 
 import orjson
 
-from hub.common.errors import BadRequest, Conflict, NotFound
+from hub.common.errors import BadRequest, Conflict, InvalidValue, NotFound
 from hub.common.files import create_once, write_private
-from hub.common.timestamps import format_timestamp_us
+from hub.common.timestamps import format_timestamp_us, parse_timestamp_us
 from hub.services.audit import AuditService
 from hub.services.clock import Clock
 from hub.signing import KeyFormatError, KeySet, SigningKey, VerifyKey
@@ -95,6 +95,52 @@ class KeyService:
     def jwks(self) -> dict[str, Any]:
         """The published JWK set, revoked keys included (marked) so old signatures stay checkable."""
         return {"keys": [published_jwk(r) for r in self.store.list_keys()]}
+
+
+#: The members of a published JWK that describe the key itself (RFC 7517, 7518, 8037); the rest
+#: are the publishing hub's registry facts (:func:`published_jwk`).
+_KEY_MEMBERS = ("kty", "crv", "x", "y", "alg", "use", "kid")
+
+
+def _published_time(jwk: dict[str, Any], name: str) -> int | None:
+    value = jwk.get(name)
+    if value is None:
+        return None
+    try:
+        return parse_timestamp_us(value, name)
+    except InvalidValue as exc:
+        raise BadRequest(f"key {jwk.get('kid')!r}: {exc}") from None
+
+
+def import_published_key(keys: KeyService, party_name: str, published: Any) -> tuple[str, bool]:
+    """Register a key as another hub publishes it (``GET keys/``) for ``party_name``: the same
+    validity (``not_before``, ``not_after``) and, if it is revoked there, revoked here too.
+
+    Returns ``(key id, whether anything changed)``; a key already registered is left as it is
+    unless it is now revoked. The caller decides whose keys it takes from whom (pinning).
+    """
+    if not isinstance(published, dict):
+        raise BadRequest("a published key must be a JWK: a JSON object")
+    jwk = {k: published[k] for k in _KEY_MEMBERS if k in published}
+    not_before = _published_time(published, "not_before")
+    not_after = _published_time(published, "not_after")
+    revoked = published.get("revoked") is not None
+    try:
+        key_id = VerifyKey.from_jwk(jwk).key_id
+    except KeyFormatError as exc:
+        raise BadRequest(f"the key was refused: {exc}") from None
+    known = {k.key_id: k for k in keys.store.list_keys()}
+    changed = False
+    if key_id in known:
+        if known[key_id].party_name != party_name:
+            raise Conflict(f"key {key_id} is registered here to {known[key_id].party_name}, not {party_name}")
+    else:
+        keys.add(party_name, jwk, not_before_us=not_before, not_after_us=not_after)
+        changed = True
+    if revoked and (key_id not in known or known[key_id].revoked_us is None):
+        keys.revoke(key_id)
+        changed = True
+    return key_id, changed
 
 
 class HubSigner:

@@ -1,0 +1,324 @@
+"""The sync engine: one pass over every link, or a loop of passes until told to stop.
+
+Pull (TAXII 2.1 section 5.4): page through the peer's collection from the link's cursor (the
+peer's ``X-TAXII-Date-Added-Last``, its exact text) and submit each page, as the peer's party,
+through the same ingest pipeline as a POST. The cursor moves only after the page is committed
+here; what ingest refuses is held aside in quarantine with the reason, never dropped. A crash at
+any point re-delivers the last page, and ingest answers "already stored" for what it holds.
+
+Push (section 5.5): send the local collection's versions added after the link's cursor (a local
+``date_added``) to the peer, except those the peer itself submitted here, and follow the status
+until the peer has judged every object; only then the cursor moves.
+
+Loops end by themselves: an object version already present is not stored again, so it gets no
+new ``date_added`` and is not pushed again, and nothing goes back to the peer it came from.
+
+Faults stay on their link: an error ends that link's turn with a log line and a recorded
+``last_error``; in the loop the link waits ``2**n`` seconds (with jitter, at most
+``[federation] max_backoff``) before its next turn while the other links go on.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import queue
+import random
+import threading
+import time
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import orjson
+
+from hub.client.envelope import ExactObject
+from hub.client.errors import ClientError
+from hub.client.retry import RetryNotice
+from hub.client.taxii import ObjectsPage, read_outcome
+from hub.common.errors import HubError
+from hub.common.ids import is_stix_id
+from hub.common.timestamps import is_stix_timestamp
+from hub.services.auth import Principal
+from hub.services.clock import Clock
+from hub.services.federation.peers import PeerDirectory, federation_store
+from hub.services.ingest import IngestService
+from hub.stix.markings import TLP_LEVEL_BY_ID, tlp_level
+from hub.store.base import Store
+from hub.store.federation import LinkRecord, PeerRecord
+from hub.store.records import Collection
+
+__all__ = ["LinkResult", "SyncEngine", "digest"]
+
+log = logging.getLogger("abusehub.federation")
+
+
+def digest(text: str) -> str:
+    """The SHA-256 of an object's exact text, hex: one quarantine row per text."""
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
+@dataclass
+class LinkResult:
+    """What one turn of one link did."""
+
+    link: int
+    direction: str
+    peer: str
+    stored: int = 0
+    already: int = 0
+    quarantined: int = 0
+    pushed: int = 0
+    refused_by_peer: int = 0
+    error: str | None = None
+    skipped: bool = False
+    refusals: list[tuple[str, str]] = field(default_factory=list)
+
+
+def _failure_key(obj: dict[str, Any], index: int) -> str:
+    """How ingest names a failed object (see hub.services.ingest._describe)."""
+    oid = obj.get("id")
+    return str(oid) if is_stix_id(oid) else f"(object {index} of the envelope)"
+
+
+def _object_tlp(obj: dict[str, Any]) -> int | None:
+    refs = obj.get("object_marking_refs")
+    levels = [TLP_LEVEL_BY_ID[r] for r in refs if isinstance(r, str) and r in TLP_LEVEL_BY_ID] \
+        if isinstance(refs, list) else []
+    return max(levels) if levels else None
+
+
+_DONE = object()
+
+
+def _prefetched(pages: Iterator[ObjectsPage]) -> Iterator[ObjectsPage]:
+    """The pages, each fetched while the one before it is being ingested (one page ahead, in a
+    thread of its own); an error of the fetch is raised where that page would have come."""
+    ahead: queue.Queue[Any] = queue.Queue(maxsize=1)
+    quit_ = threading.Event()
+
+    def offer(item: Any) -> bool:
+        while not quit_.is_set():
+            try:
+                ahead.put(item, timeout=0.1)
+                return True
+            except queue.Full:
+                continue
+        return False
+
+    def fetch() -> None:
+        try:
+            for page in pages:
+                if not offer(page):
+                    return
+            offer(_DONE)
+        except BaseException as exc:  # handed to the consumer, raised there
+            offer(exc)
+
+    worker = threading.Thread(target=fetch, name="federation-prefetch", daemon=True)
+    worker.start()
+    try:
+        while True:
+            item = ahead.get()
+            if item is _DONE:
+                return
+            if isinstance(item, BaseException):
+                raise item
+            yield item
+    finally:
+        quit_.set()  # the fetching thread stops at its next page (or wait)
+        worker.join(timeout=float(60))
+
+
+class SyncEngine:
+    """Moves objects along every link; one instance per ``abusehub federate`` process."""
+
+    def __init__(self, store: Store, peers: PeerDirectory, ingest: IngestService, clock: Clock, *,
+                 rng: random.Random | None = None) -> None:
+        self.store = store
+        self.fed = federation_store(store)
+        self.peers = peers
+        self.ingest = ingest
+        self.clock = clock
+        self.rng = rng or random.Random()
+        self.config = peers.config
+        self._failures: dict[int, int] = {}
+        self._not_before: dict[int, float] = {}
+
+    # -- one pass
+
+    def run_once(self, *, now: Callable[[], float] = time.monotonic, honour_backoff: bool = False,
+                 stop: threading.Event | None = None) -> list[LinkResult]:
+        """One turn of every link (in link order); a failing link does not stop the others."""
+        results = []
+        for link in self.fed.list_links():
+            if stop is not None and stop.is_set():
+                break
+            if honour_backoff and self._not_before.get(link.pk, 0.0) > now():
+                results.append(LinkResult(link.pk, link.direction, link.peer_name, skipped=True))
+                continue
+            result = self.sync_link(link, stop=stop)
+            if result.error is None:
+                self._failures.pop(link.pk, None)
+                self._not_before.pop(link.pk, None)
+            else:
+                n = self._failures.get(link.pk, 0)
+                self._failures[link.pk] = n + 1
+                ceiling = min(float(self.config.max_backoff), 2.0 ** n)
+                # Equal jitter: half fixed, half random, so links that failed together spread out.
+                self._not_before[link.pk] = now() + ceiling / 2 + self.rng.uniform(0, ceiling / 2)
+            results.append(result)
+        return results
+
+    def run_forever(self, interval: float, stop: threading.Event) -> None:
+        """Passes every ``interval`` seconds until ``stop`` is set (a SIGTERM handler sets it);
+        a pass in progress ends after its current page."""
+        while not stop.is_set():
+            started = time.monotonic()
+            try:
+                self.run_once(honour_backoff=True, stop=stop)
+            except Exception:  # the store failing: log, wait, go on
+                log.exception("federation pass failed")
+            stop.wait(max(0.0, interval - (time.monotonic() - started)))
+
+    def sync_link(self, link: LinkRecord, *, stop: threading.Event | None = None) -> LinkResult:
+        """One turn of one link; errors are caught, logged and recorded on the link."""
+        result = LinkResult(link.pk, link.direction, link.peer_name)
+        peer = next((p for p in self.fed.list_peers() if p.pk == link.peer_pk), None)
+        col = self.store.get_collection(link.collection_id)
+        if peer is None or col is None:
+            result.error = "the link's peer or local collection no longer exists"
+            return result
+
+        def on_retry(notice: RetryNotice) -> None:
+            log.warning("link %d (%s %s): the peer asked to wait; retrying (%s)", link.pk, link.direction,
+                        link.peer_name, notice)
+
+        try:
+            with self.peers.client(peer, on_retry=on_retry) as client:
+                if link.direction == "pull":
+                    self._pull(link, peer, col, client, result, stop)
+                else:
+                    self._push(link, peer, col, client, result, stop)
+        except (HubError, OSError, ValueError) as exc:
+            text = exc.description if isinstance(exc, HubError) else f"{type(exc).__name__}: {exc}"
+            result.error = " ".join(text.split())[:1000]
+        except Exception as exc:  # never one link's fault stopping the others
+            result.error = f"{type(exc).__name__} while syncing (logged)"
+            log.exception("link %d (%s %s) failed", link.pk, link.direction, link.peer_name)
+        if result.error is not None:
+            log.warning("link %d (%s %s, remote collection %s): %s", link.pk, link.direction, link.peer_name,
+                        link.remote_collection, result.error)
+            self.fed.set_link_error(link.pk, result.error, self.clock())
+        else:
+            log.info("link %d (%s %s): %d stored, %d already here, %d quarantined, %d pushed",
+                     link.pk, link.direction, link.peer_name, result.stored, result.already,
+                     result.quarantined, result.pushed)
+        return result
+
+    # -- pull
+
+    def _principal(self, peer: PeerRecord) -> Principal:
+        party = next(p for p in self.store.list_parties() if p.pk == peer.party_pk)
+        return Principal(party, self.store.grants_for(party.pk))
+
+    def _pull(self, link: LinkRecord, peer: PeerRecord, col: Collection, client: Any, result: LinkResult,
+              stop: threading.Event | None) -> None:
+        principal = self._principal(peer)
+        cursor = link.cursor
+        pages = client.pages(link.remote_collection, added_after=cursor, limit=self.config.page_size,
+                             types=link.types, versions=("all",))
+        for page in _prefetched(pages):
+            if page.objects:
+                self.admit(link, peer, principal, col, page.objects, result)
+                if page.date_added_last is not None:
+                    cursor = page.date_added_last
+                # Only now, with the page committed here, does the cursor move.
+                self.fed.set_link_cursor(link.pk, cursor, self.clock(), None)
+            if stop is not None and stop.is_set():
+                return
+        # The whole collection has been read: nothing is left behind.
+        self.fed.set_link_cursor(link.pk, cursor, self.clock(), 0)
+
+    def admit(self, link: LinkRecord | None, peer: PeerRecord, principal: Principal, col: Collection,
+              objects: Sequence[ExactObject], result: LinkResult) -> None:
+        """Ingest objects from a peer; each refused one is quarantined with its reason."""
+        ceiling = tlp_level(link.max_tlp) if link is not None and link.max_tlp else None
+        admitted: list[ExactObject] = []
+        for obj in objects:
+            level = _object_tlp(obj.data)
+            if ceiling is not None and level is not None and level > ceiling:
+                self._hold(link, peer, col, obj, f"marked above the link's TLP ceiling {link.max_tlp}"
+                           if link else "above the TLP ceiling", result)
+            else:
+                admitted.append(obj)
+        if not admitted:
+            return
+        status = self.ingest.submit(principal, col, {"objects": [o.data for o in admitted]})
+        for success in status.successes:
+            if str(success.get("message", "")).startswith("already stored"):
+                result.already += 1
+            else:
+                result.stored += 1
+        by_key: dict[str, list[ExactObject]] = {}
+        for index, obj in enumerate(admitted):
+            by_key.setdefault(_failure_key(obj.data, index), []).append(obj)
+        for failure in status.failures:
+            candidates = by_key.get(str(failure.get("id")), [])
+            if candidates:
+                self._hold(link, peer, col, candidates.pop(0), str(failure.get("message", "")), result)
+
+    def _hold(self, link: LinkRecord | None, peer: PeerRecord, col: Collection, obj: ExactObject, reason: str,
+              result: LinkResult) -> None:
+        oid = obj.data.get("id")
+        version = obj.data.get("modified") or obj.data.get("created") or ""
+        stix_id = str(oid) if is_stix_id(oid) else "(no valid id)"
+        version = str(version) if is_stix_timestamp(version) else ""
+        added = self.fed.quarantine(link.pk if link else None, peer.pk, col.pk, stix_id, version,
+                                    digest(obj.text), reason, obj.text, self.clock())
+        result.refusals.append((stix_id, reason))
+        if added:
+            result.quarantined += 1
+            log.warning("quarantined %s from peer %s into collection %s: %s", stix_id, peer.name, col.id,
+                        reason)
+
+    # -- push
+
+    def _push(self, link: LinkRecord, peer: PeerRecord, col: Collection, client: Any, result: LinkResult,
+              stop: threading.Event | None) -> None:
+        after = int(link.cursor or 0)
+        ceiling = tlp_level(link.max_tlp) if link.max_tlp else None
+        while True:
+            batch = self.fed.outgoing(col.pk, after, self.config.page_size)
+            if not batch:
+                break
+            send = []
+            for v in batch:
+                if v.party_pk == peer.party_pk:
+                    continue  # never back to the peer it came from
+                if link.types and v.type not in link.types:
+                    continue
+                if ceiling is not None:
+                    level = _object_tlp(orjson.loads(v.json_text))
+                    if level is not None and level > ceiling:
+                        continue
+                send.append(v.json_text)
+            if send:
+                status = client.submit(link.remote_collection, send, wait=float(self.config.status_wait))
+                outcome = read_outcome(status)
+                if not outcome.complete:
+                    raise ClientError(f"the peer has not judged {len(outcome.pending)} pushed object(s) "
+                                      f"after {self.config.status_wait} s (status {outcome.status_id}); "
+                                      "they are sent again next time")
+                result.pushed += len(outcome.stored)
+                result.already += len(outcome.already_stored)
+                result.refused_by_peer += len(outcome.refused)
+                result.refusals.extend(outcome.refused)
+                for oid, reason in outcome.refused:
+                    log.warning("peer %s refused %s pushed from collection %s: %s", peer.name, oid, col.id,
+                                reason)
+            after = batch[-1].date_added_us
+            # The peer has acknowledged every object of the batch: the cursor moves.
+            self.fed.set_link_cursor(link.pk, str(after), self.clock(), self.fed.count_after(col.pk, after))
+            if stop is not None and stop.is_set():
+                return
