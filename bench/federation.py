@@ -1,0 +1,187 @@
+"""Federation benchmark: two hubs on loopback, hub B pulling N signed objects from hub A.
+
+Hub A and hub B are real ``abusehub serve`` processes (two workers each) with homes of their
+own. A's collection requires signatures (the benchmark provider's Ed25519 key, registered) and
+countersigns; B's requires signatures and countersigns too, so every object is checked at A,
+checked again at B (the provider's signature, with the key B imported from A, pinned) and
+countersigned twice. B runs ``abusehub federate --interval 0.2`` while the provider posts the
+N objects to A in envelopes of 1,000.
+
+Reported: the end-to-end rate (N / seconds from the first post until B holds all N), the rate of
+posting alone, the lag (seconds from the end of the last post until B holds everything), and the
+catch-up rate: a third hub C, added afterwards, pulling all N with one ``federate --once``.
+
+    .venv/bin/python -m bench.federation -n 100000
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+from bench.data import bench_key, objects
+from bench.servers import free_port
+from hub.client.taxii import TaxiiClient, read_outcome
+from hub.config import load_config
+from hub.services.hub import open_hub
+
+ROOT = Path(__file__).resolve().parent.parent
+TOML = ("[taxii]\nmax_content_length = 67108864\ndefault_page_size = 1000\nmax_page_size = 1000\n"
+        "[federation]\npage_size = 1000\n")
+
+
+def _env() -> dict[str, str]:
+    return {k: v for k, v in os.environ.items() if not k.startswith("HUB_")}
+
+
+def _cli(home: Path, *args: str) -> str:
+    proc = subprocess.run([sys.executable, "-m", "hub", "--home", str(home), *args], capture_output=True,
+                          text=True, env=_env(), timeout=7200)
+    if proc.returncode != 0:
+        raise RuntimeError(f"abusehub {' '.join(args[:2])}: {proc.stderr.strip()}")
+    return proc.stdout
+
+
+def _home(folder: Path, name: str, parties: dict[str, str], provider_key: Any = None) -> dict[str, Any]:
+    home = folder / name
+    home.mkdir(parents=True)
+    (home / "hub.toml").write_text(TOML)
+    hub = open_hub(load_config(home, environ={}), migrate=True)
+    hub.prepare()
+    tokens, identities = {}, {}
+    for party, kind in parties.items():
+        p, token = hub.admin.add_party(party, kind)
+        tokens[party], identities[party] = token, p.identity_id
+    col = hub.admin.add_collection("Shared", alias="shared", require_signatures=True, countersign=True)
+    for party in parties:
+        hub.admin.grant(party, col.id, True, True)
+    if provider_key is not None:
+        hub.keys.add("provider", provider_key.public_key.to_jwk(),
+                     not_before_us=int((datetime.now(UTC) - timedelta(hours=1)).timestamp() * 1e6))
+    hub.close()
+    return {"home": home, "tokens": tokens, "identities": identities, "collection": col.id}
+
+
+def _serve(home: Path) -> tuple[subprocess.Popen[bytes], str]:
+    port = free_port()
+    proc = subprocess.Popen([sys.executable, "-m", "hub", "--home", str(home), "serve", "--host", "127.0.0.1",
+                             "--port", str(port), "--workers", "2"], env=_env(),
+                            stdout=(home / "server.log").open("wb"), stderr=subprocess.STDOUT)
+    api = f"http://127.0.0.1:{port}/api/"
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        try:
+            with TaxiiClient(api) as c:
+                c.discovery()
+            return proc, api
+        except Exception:
+            time.sleep(0.2)
+    proc.kill()
+    raise RuntimeError(f"hub at {home} did not start")
+
+
+def run(n: int, keep: bool = False, measure_catch_up: bool = True) -> dict[str, Any]:
+    """Run the benchmark with ``n`` objects; the figures as a dict."""
+    folder = Path(tempfile.mkdtemp(prefix="bench-federation-"))
+    procs: list[subprocess.Popen[bytes]] = []
+    key = bench_key()
+    try:
+        a = _home(folder, "a", {"provider": "provider", "hub-b": "peer", "hub-c": "peer"}, key)
+        b = _home(folder, "b", {"hub-a": "peer"})
+        proc_a, api_a = _serve(a["home"])
+        procs.append(proc_a)
+        token_file = folder / "b-to-a.token"
+        token_file.write_text(a["tokens"]["hub-b"] + "\n")
+        _cli(b["home"], "peer", "add", "hub-a", "--url", api_a, "--token-file", str(token_file))
+        _cli(b["home"], "link", "add", "hub-a", "--pull", a["collection"], "--into", b["collection"])
+        _cli(b["home"], "peer", "map-identity", "hub-a", a["identities"]["provider"])
+        _cli(b["home"], "peer", "import-keys", "hub-a")
+        print(f"signing {n} objects ...", file=sys.stderr)
+        objs = objects("indicators", n)
+        from hub.signing.documents import sign_objects
+
+        signed = sign_objects(objs, key, a["identities"]["provider"])
+        fed = subprocess.Popen([sys.executable, "-m", "hub", "--home", str(b["home"]), "federate",
+                                "--interval", "0.2"], env=_env(), stdout=subprocess.DEVNULL,
+                               stderr=(folder / "federate.log").open("wb"))
+        procs.append(fed)
+        hub_b = open_hub(load_config(b["home"], environ={}))
+        col_b = hub_b.store.get_collection(b["collection"])
+        assert col_b is not None
+        print(f"posting {n} signed objects to A while B pulls ...", file=sys.stderr)
+        t0 = time.monotonic()
+        with TaxiiClient(api_a, a["tokens"]["provider"], timeout=600) as c:
+            for i in range(0, n, 1000):
+                outcome = read_outcome(c.submit(a["collection"], signed[i:i + 1000]))
+                if outcome.refused:
+                    raise RuntimeError(f"A refused objects: {outcome.refused[:2]}")
+        t_posted = time.monotonic()
+        at_last_post = hub_b.store.count_objects(col_b.pk)
+        while (held := hub_b.store.count_objects(col_b.pk)) < n:
+            if fed.poll() is not None:
+                raise RuntimeError(f"federate exited: {(folder / 'federate.log').read_text()[-2000:]}")
+            if time.monotonic() - t_posted > 3600:
+                raise RuntimeError(f"B holds {held} of {n} after an hour")
+            time.sleep(0.05)
+        t_done = time.monotonic()
+        hub_b.close()
+        catch_up = None
+        if measure_catch_up:
+            # Hub C pulls the whole collection at once (a new peer catching up): the pull alone.
+            c = _home(folder, "c", {"hub-a": "peer"})
+            token_c = folder / "c-to-a.token"
+            token_c.write_text(a["tokens"]["hub-c"] + "\n")
+            _cli(c["home"], "peer", "add", "hub-a", "--url", api_a, "--token-file", str(token_c))
+            _cli(c["home"], "link", "add", "hub-a", "--pull", a["collection"], "--into", c["collection"])
+            _cli(c["home"], "peer", "map-identity", "hub-a", a["identities"]["provider"])
+            _cli(c["home"], "peer", "import-keys", "hub-a")
+            t1 = time.monotonic()
+            _cli(c["home"], "federate", "--once")
+            catch_up = round(n / (time.monotonic() - t1), 1)
+        return {
+            "objects": n,
+            "end_to_end_objects_per_s": round(n / (t_done - t0), 1),
+            "posting_objects_per_s": round(n / (t_posted - t0), 1),
+            "seconds_total": round(t_done - t0, 2),
+            "held_at_b_when_posting_ended": at_last_post,
+            "lag_after_last_post_s": round(t_done - t_posted, 2),
+            "catch_up_pull_objects_per_s": catch_up,
+            "setup": "hub A served by abusehub serve (2 workers, SQLite); B and C federate from it "
+                     "(SQLite); every collection requires signatures and countersigns; B runs "
+                     "federate --interval 0.2 while the objects are posted, C one federate --once "
+                     "afterwards; pages of 1000",
+        }
+    finally:
+        for p in procs:
+            p.terminate()
+            try:
+                p.wait(timeout=20)
+            except subprocess.TimeoutExpired:
+                p.kill()
+        if not keep:
+            shutil.rmtree(folder, ignore_errors=True)
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Command line: ``-n N`` objects (default 100,000); prints the figures as JSON."""
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
+    parser.add_argument("-n", type=int, default=100_000, help="objects to move (default 100000)")
+    parser.add_argument("--keep", action="store_true", help="keep the hub homes")
+    parser.add_argument("--no-catch-up", action="store_true",
+                        help="skip the second measure (a third hub pulling everything at once)")
+    args = parser.parse_args(argv)
+    print(json.dumps(run(args.n, args.keep, not args.no_catch_up), indent=2))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,67 @@
+"""medallion 3.0.0 (the OASIS reference TAXII 2.1 server, from PyPI) as a peer in both
+directions: a served hub pushes its signed collection into medallion and pulls it back into a
+second collection, every signature intact. Uses the benchmark's installation in bench/.peers
+(``python -m bench.run --install-peers``, or :func:`bench.servers.install_peers`)."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import orjson
+import pytest
+
+from hub.signing import KeySet
+from hub.signing.documents import verify_objects
+from tests.conftest import stop_server
+from tests.factories import indicator
+from tests.federation.procs import make_fed_hub, status
+
+pytestmark = pytest.mark.slow
+
+servers = pytest.importorskip("bench.servers")
+
+
+@pytest.fixture()
+def medallion() -> Iterator[Any]:
+    if not servers.peer_installed("medallion"):
+        pytest.skip("medallion is not installed in bench/.peers (python -m bench.run --install-peers)")
+    run = servers.start_medallion(1)
+    yield run
+    run.stop()
+
+
+def test_medallion_is_a_peer_in_both_directions(medallion: Any, tmp_path: Path) -> None:
+    run = medallion
+    a = make_fed_hub(tmp_path, "a", [], alice=True)
+    try:
+        remote = run.collections[0]
+        basic = tmp_path / "medallion.basic"
+        basic.write_text("bench:bench-password\n")
+        a.cli("peer", "add", "medallion", "--url", run.api_root, "--basic-auth-file", str(basic))
+        mirror = orjson.loads(a.cli("collection", "add", "Mirror", "--alias", "mirror", "--require-signatures",
+                                    "--json").stdout)["id"]
+        a.cli("link", "add", "medallion", "--push", a.collection, "--to", remote)
+        a.cli("link", "add", "medallion", "--pull", remote, "--into", mirror)
+        alice = a.identities["alice"]
+        a.post([indicator(created_by_ref=alice) for _ in range(7)])
+        a.cli("federate", "--once")  # push, then pull what medallion now holds
+        a.cli("federate", "--once")
+        rows = {r["direction"]: r for r in status(a)}
+        assert rows["push"]["lag_objects"] == 0 and rows["push"]["last_error"] is None
+        assert rows["pull"]["last_error"] is None
+
+        with a.client("alice") as c:
+            sent = {o.data["id"]: o.data for p in c.pages(a.collection) for o in p.objects}
+            keys = KeySet.from_jwks(c.key_set())
+        a.cli("grant", "alice", mirror, "--read")
+        with a.client("alice") as c:
+            back = [o.data for p in c.pages(mirror) for o in p.objects]
+        assert {o["id"] for o in back} == set(sent) and len(back) == 7
+        # Each object came back unchanged: alice's signature and A's countersignature verify.
+        assert all(o == sent[o["id"]] for o in back)
+        assert all(v.ok for v in verify_objects(back, keys, int(time.time() * 1e6)))
+    finally:
+        stop_server(a.running)
