@@ -137,7 +137,8 @@ class Store(Protocol):
         ...
 
     def party_for_token(self, token_hash: str) -> Party | None:
-        """The party holding the active (not revoked) token with this hash, or None."""
+        """The party holding the active (not revoked) token with this hash, or None; a disabled
+        or removed party holds no active token."""
         ...
 
     def list_tokens(self, party_pk: int) -> list[TokenRecord]:

@@ -53,7 +53,9 @@ def make_engine(url: str) -> Engine:
     url = normalise_url(url)
     parsed = make_url(url)
     if parsed.get_backend_name() != "sqlite":
-        return create_engine(url, pool_pre_ping=True, pool_size=5, max_overflow=10)
+        # A host that drops packets must fail a check in seconds, not hang it.
+        return create_engine(url, pool_pre_ping=True, pool_size=5, max_overflow=10,
+                             connect_args={"connect_timeout": 5})
 
     if parsed.database and parsed.database != ":memory:":
         Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)

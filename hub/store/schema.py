@@ -44,6 +44,9 @@ parties = Table(
     Column("identity_id", String(100), nullable=False, unique=True),
     Column("operator", Boolean, nullable=False, default=False),
     Column("created_us", BigInteger, nullable=False),
+    # The party's lifecycle (revision 0005, hub.store.lifecycle): set when disabled or removed.
+    Column("disabled_us", BigInteger, nullable=True),
+    Column("removed_us", BigInteger, nullable=True),
 )
 
 tokens = Table(
@@ -71,6 +74,8 @@ collections = Table(
     # The last date_added given out in this collection: every version gets a distinct,
     # increasing date_added so that paging by added_after never skips or repeats.
     Column("last_added_us", BigInteger, nullable=False, default=0),
+    # Retention (revision 0005): versions added more than this many days ago are purged.
+    Column("max_age_days", Integer, nullable=True),
 )
 
 grants = Table(
@@ -161,3 +166,21 @@ object_terms = Table(
     Column("term", String(TERM_MAX), primary_key=True),
     Index("ix_object_terms_term", "kind", "term"),
 )
+
+# Client certificates a party authenticates with (revision 0005): the SHA-256 fingerprint of
+# the DER certificate, as hex, and what the operator needs to recognise it.
+party_certificates = Table(
+    "party_certificates", metadata,
+    Column("pk", Integer, primary_key=True, autoincrement=True),
+    Column("party_pk", Integer, ForeignKey("parties.pk", ondelete="CASCADE"), nullable=False),
+    Column("fingerprint", String(64), nullable=False, unique=True),
+    Column("subject", Text, nullable=False),
+    Column("not_after_us", BigInteger, nullable=False),
+    Column("created_us", BigInteger, nullable=False),
+)
+
+# The federation tables (peers, links, pinned identities, quarantine): hub.store.federation.
+from hub.store import federation as _federation  # noqa: E402,F401
+
+# The operations tables (shared limits) are defined with their SQL in hub.store.ops.
+from hub.store import ops as _ops  # noqa: E402,F401

@@ -33,7 +33,10 @@ from hub.store import schema as t
 from hub.store.audit import AuditEntry, AuditRecord, record_hash, recordable
 from hub.store.base import DuplicateError, TokenRecord
 from hub.store.dialect import WRITE, lock_rows, make_engine, normalise_url
+from hub.store.federation import FederationMixin
+from hub.store.lifecycle import LifecycleMixin
 from hub.store.limits import UnstorableError, matchable, unstorable_audit_reason, unstorable_reason
+from hub.store.ops import OpsMixin
 from hub.store.records import (
     AddOutcome,
     Collection,
@@ -235,7 +238,7 @@ def _conditions(collection_pk: int, flt: ObjectFilter) -> list[Any]:
     return cond
 
 
-class SqlStore:
+class SqlStore(OpsMixin, LifecycleMixin, FederationMixin):
     """The :class:`hub.store.base.Store` over SQLAlchemy Core (SQLite or PostgreSQL).
 
     Safe to share between threads: each call takes its own pooled connection.
@@ -319,7 +322,8 @@ class SqlStore:
         if not matchable(token_hash):
             return None
         q = (select(t.parties).join(t.tokens, t.tokens.c.party_pk == t.parties.c.pk)
-             .where(t.tokens.c.token_hash == token_hash, t.tokens.c.revoked_us.is_(None)))
+             .where(t.tokens.c.token_hash == token_hash, t.tokens.c.revoked_us.is_(None),
+                    t.parties.c.disabled_us.is_(None), t.parties.c.removed_us.is_(None)))
         with self._read() as conn:
             row = conn.execute(q).first()
         return _party(row) if row else None
