@@ -4,6 +4,7 @@ handling and output helpers."""
 from __future__ import annotations
 
 import json
+import os
 import sys
 from pathlib import Path
 from typing import Any
@@ -30,12 +31,17 @@ class Context:
             self._config = load_config(self.home)
         return self._config
 
+    def require_home(self) -> HubConfig:
+        """The configuration of an existing hub home; :class:`ConfigError` when there is none."""
+        cfg = self.config
+        if not cfg.database_url and not (cfg.home / CONFIG_FILE).exists():
+            raise ConfigError(f"{cfg.home} is not a hub home: run 'abusehub --home {cfg.home} init' first")
+        return cfg
+
     @property
     def hub(self) -> Hub:
         if self._hub is None:
-            cfg = self.config
-            if not cfg.database_url and not (cfg.home / CONFIG_FILE).exists():
-                raise ConfigError(f"{cfg.home} is not a hub home: run 'abusehub --home {cfg.home} init' first")
+            cfg = self.require_home()
             self._hub = open_hub(cfg, migrate=True)
         return self._hub
 
@@ -64,6 +70,9 @@ class HubGroup(click.Group):
 @click.pass_context
 def main(ctx: click.Context, home: str | None) -> None:
     """abusehub: a TAXII 2.1 hub for signed reports of abused IaaS accounts."""
+    # What the hub writes (its database, keys, backups) is its owner's alone; files meant for
+    # others (blocklists) set their mode explicitly.
+    os.umask(0o077)
     ctx.obj = Context(home)
 
 

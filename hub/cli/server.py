@@ -45,7 +45,10 @@ def serve(c: Context, host: str | None, port: int | None, workers: int | None, t
     """Serve TAXII 2.1 with gunicorn until stopped."""
     from hub.server.gunicorn import serve as run
 
-    c.hub.prepare()  # schema, hub key and pseudonym key, once, before the workers start
+    # Not c.hub: that would migrate. serve checks the port, the database and the schema (one
+    # line each when they fail; an old schema asks for 'abusehub migrate'), then makes the hub
+    # key and the pseudonym keyring once, before the workers start.
+    c.require_home()
     s = c.config.server
     run(c.config, host or s.host, port if port is not None else s.port, workers or s.workers,
         threads or s.threads)

@@ -1,8 +1,11 @@
 """The WSGI application of one hub, and the process that serves it.
 
 :func:`create_app` builds the Flask application from a configuration: the TAXII 2.1 API
-(:mod:`hub.taxii`) over the hub's services. Each process builds its own app and its own store
-connections; :mod:`hub.server.gunicorn` runs it in production.
+(:mod:`hub.taxii`) over the hub's services, the operator's endpoints (:mod:`hub.server.ops`:
+``/healthz``, ``/readyz``, ``/metrics``), a log line and metrics for every request
+(:mod:`hub.server.logs`), and the shared limits (:mod:`hub.services.runtime`). Each process
+builds its own app and its own store connections; :mod:`hub.server.gunicorn` runs it in
+production.
 """
 
 from __future__ import annotations
@@ -25,7 +28,8 @@ __all__ = ["TrustedProxies", "create_app"]
 _Network = ipaddress.IPv4Network | ipaddress.IPv6Network
 #: A host name or address with an optional port, as X-Forwarded-Host may carry it.
 _HOST_RE = re.compile(r"^(?:[A-Za-z0-9](?:[A-Za-z0-9.-]{0,251}[A-Za-z0-9])?|\[[0-9A-Fa-f:.]{2,45}\])(?::[0-9]{1,5})?$")
-_FORWARDED = ("HTTP_X_FORWARDED_FOR", "HTTP_X_FORWARDED_PROTO", "HTTP_X_FORWARDED_HOST")
+_FORWARDED = ("HTTP_X_FORWARDED_FOR", "HTTP_X_FORWARDED_PROTO", "HTTP_X_FORWARDED_HOST",
+              "HTTP_X_SSL_CLIENT_CERT")
 
 
 class TrustedProxies:
@@ -92,15 +96,29 @@ class TrustedProxies:
 
 def create_app(config: HubConfig, hub: Hub | None = None) -> Flask:
     """Build the WSGI application for one hub (on ``hub``'s services, or on new ones opened
-    from ``config``). Each process builds its own."""
+    from ``config``): the TAXII API, the analysts' web pages, and the operations endpoints.
+    Each process builds its own."""
+    from hub.server.logs import install_request_log
+    from hub.server.ops import register_ops
+    from hub.services.metrics import NULL_METRICS
+    from hub.services.metrics.prometheus import PrometheusMetrics
+    from hub.services.runtime import install
     from hub.taxii import register_taxii
     from hub.taxii.context import EXTENSION
+    from hub.web import register_web
 
     app = Flask("abusehub")
     app.url_map.strict_slashes = False  # serve both /path and /path/, no redirects (they break POST)
     app.config["MAX_CONTENT_LENGTH"] = config.taxii.max_content_length
-    app.extensions[EXTENSION] = hub if hub is not None else open_hub(config)
+    served = hub if hub is not None else open_hub(config)
+    app.extensions[EXTENSION] = served
+    metrics = PrometheusMetrics() if config.metrics.enabled else None
+    app.extensions["abusehub.metrics"] = metrics
+    install(served, metrics or NULL_METRICS)
+    install_request_log(app, metrics or NULL_METRICS)
     register_taxii(app, config)
+    register_web(app, config)
+    register_ops(app, config, metrics)
     # The documented way to wrap a Flask app in WSGI middleware (mypy sees a method there).
     app.wsgi_app = TrustedProxies(app.wsgi_app, config.server.trusted_proxies)  # type: ignore[method-assign]
     return app

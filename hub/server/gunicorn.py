@@ -1,12 +1,40 @@
-"""Production serving: gunicorn with threaded workers, each building its own app and store."""
+"""Production serving: gunicorn with threaded workers, each building its own app and store.
+
+:func:`serve` checks what would otherwise fail in every worker, or after gunicorn's retries,
+before gunicorn starts: the port can be bound, the database answers, its schema is at this
+code's head revision. Each failure is one :class:`~hub.common.errors.HubError` (one line on
+standard error from the CLI) and a non-zero exit. It then keeps the home private (umask 077:
+the SQLite database, its WAL and SHM files and the key files are created 0600; the home is
+0700), prepares the hub's keys, and empties the folder where the workers keep their metrics
+(prometheus-client's multiprocess mode; a worker that exits is marked dead there).
+"""
 
 from __future__ import annotations
 
+import errno
+import os
+import shutil
+import socket
+from pathlib import Path
 from typing import Any
 
 from gunicorn.app.base import BaseApplication
 
+from hub.common.errors import HubError
 from hub.config import HubConfig
+from hub.server.logs import gunicorn_logconfig
+
+__all__ = ["HubServer", "check_port", "metrics_dir", "serve"]
+
+
+def _child_exit(_server: Any, worker: Any) -> None:
+    """gunicorn's ``child_exit`` hook: the worker's live gauges leave the metrics folder (its
+    counters and histograms stay: the server's totals never go backwards)."""
+    if not os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
+        return  # metrics are off
+    from prometheus_client import multiprocess
+
+    multiprocess.mark_process_dead(worker.pid)
 
 
 class HubServer(BaseApplication):  # type: ignore[misc]
@@ -15,16 +43,19 @@ class HubServer(BaseApplication):  # type: ignore[misc]
     def __init__(self, config: HubConfig, host: str, port: int, workers: int, threads: int) -> None:
         self.hub_config = config
         self.options = {
-            "bind": f"{host}:{port}",
+            "bind": f"[{host}]:{port}" if ":" in host else f"{host}:{port}",
             "workers": workers,
             "threads": threads,
             "worker_class": "gthread",
             "timeout": config.server.timeout,
             "graceful_timeout": 20,
             "keepalive": 5,
-            "accesslog": "-",
+            # The app logs one line per request (hub.server.logs); gunicorn's own access line
+            # would repeat the query string's values.
+            "accesslog": None,
             "errorlog": "-",
             "loglevel": config.log_level,
+            "logconfig_dict": gunicorn_logconfig(config.log_format, config.log_level),
             "proc_name": "abusehub",
             # Which forwarded headers to believe is decided by [server] trusted_proxies in the
             # app (hub.server.TrustedProxies); gunicorn's own default would let any client on
@@ -33,6 +64,7 @@ class HubServer(BaseApplication):  # type: ignore[misc]
             "forwarded_allow_ips": "",
             # Each worker opens its own database connections: no app preloading across fork.
             "preload_app": False,
+            "child_exit": _child_exit,
         }
         if "control_socket_disable" in self._known_settings():
             # gunicorn >= 23 opens a control socket at one shared path: several hubs on one
@@ -56,6 +88,65 @@ class HubServer(BaseApplication):  # type: ignore[misc]
         return create_app(self.hub_config)
 
 
+def check_port(host: str, port: int) -> None:
+    """Raise :class:`HubError` when ``host:port`` cannot be bound (taken, or not an address of
+    this machine). Port 0 is left to gunicorn."""
+    if port == 0:
+        return
+    try:
+        infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM, flags=socket.AI_PASSIVE)
+    except socket.gaierror as exc:
+        raise HubError(f"cannot listen on {host}:{port}: {exc.strerror}") from None
+    family, kind, proto, _name, address = infos[0]
+    with socket.socket(family, kind, proto) as sock:
+        # As gunicorn binds: a port left in TIME_WAIT is free, one being listened on is not.
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            sock.bind(address)
+        except OSError as exc:
+            if exc.errno == errno.EADDRINUSE:
+                raise HubError(f"cannot listen on {host}:{port}: the port is in use by another process") from None
+            raise HubError(f"cannot listen on {host}:{port}: {exc.strerror}") from None
+
+
+def metrics_dir(config: HubConfig) -> Path:
+    """The folder where the workers keep their metrics (``[metrics] multiproc_dir``)."""
+    name = config.metrics.multiproc_dir or "metrics"
+    return Path(name) if Path(name).is_absolute() else config.home / name
+
+
+def _fresh_metrics_dir(folder: Path) -> None:
+    """Empty ``folder`` (metrics of an earlier run would be added to this one's) and make it
+    the folder of prometheus-client's multiprocess mode, for this process and its workers."""
+    if folder.exists():
+        shutil.rmtree(folder)
+    folder.mkdir(mode=0o700, parents=True)
+    os.environ["PROMETHEUS_MULTIPROC_DIR"] = str(folder)
+
+
+def prepare(config: HubConfig, host: str, port: int) -> None:
+    """Everything :func:`serve` checks and prepares before gunicorn starts; raises
+    :class:`HubError` (one line) for a busy port, an unreachable database or an old schema."""
+    from hub.services.hub import open_hub
+    from hub.services.runtime import check_database, secure_home
+
+    os.umask(0o077)  # every file the hub creates from here on is its owner's alone
+    check_port(host, port)
+    check_database(config)
+    secure_home(config.home)
+    hub = open_hub(config)
+    try:
+        hub.signer.prepare()
+        hub.pseudonyms.ensure_keyring()
+    finally:
+        hub.close()
+    secure_home(config.home)
+    if config.metrics.enabled:
+        _fresh_metrics_dir(metrics_dir(config))
+
+
 def serve(config: HubConfig, host: str, port: int, workers: int, threads: int) -> None:
-    """Run the hub in the foreground until SIGTERM or SIGINT."""
+    """Check the port, the database and the schema, then run the hub in the foreground until
+    SIGTERM or SIGINT."""
+    prepare(config, host, port)
     HubServer(config, host, port, workers, threads).run()

@@ -5,9 +5,12 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Literal
 
-from hub.common.errors import Forbidden, NotFound, Unauthorized
+from hub.common.errors import Forbidden, NotFound, TooManyRequests, Unauthorized
 from hub.common.quoting import show
 from hub.services.auth import Principal, hash_token
+from hub.services.certificates import party_for_forwarded_certificate
+from hub.services.limits import AuthThrottle
+from hub.services.metrics import NULL_METRICS, Metrics
 from hub.store.base import Store
 from hub.store.records import Collection
 
@@ -46,19 +49,56 @@ class CollectionInfo:
 
 
 class AccessService:
-    """Authenticates tokens and resolves collections for a principal."""
+    """Authenticates tokens and resolves collections for a principal.
 
-    def __init__(self, store: Store) -> None:
+    ``throttle`` (none until the server installs one) counts failed authentications across
+    processes; ``metrics`` hears of every authentication, failed or not.
+    """
+
+    def __init__(self, store: Store, throttle: AuthThrottle | None = None, metrics: Metrics = NULL_METRICS) -> None:
         self.store = store
+        self.throttle = throttle
+        self.metrics = metrics
 
-    def authenticate(self, token: str | None) -> Principal:
-        """The principal holding ``token``; :class:`Unauthorized` for none, unknown or revoked."""
+    def authenticate(self, token: str | None, *, address: str | None = None, claimed: str | None = None) -> Principal:
+        """The principal holding ``token``; :class:`Unauthorized` for none, unknown or revoked.
+
+        ``address`` is the request's source address and ``claimed`` the user name of HTTP Basic
+        credentials: a failure is counted under both, and answered with
+        :class:`~hub.common.errors.TooManyRequests` once either has failed too often.
+        """
         if not token:
+            # Not an attempt: clients ask without credentials first and answer the challenge.
+            self.metrics.auth_failure("missing")
             raise Unauthorized("this resource needs an API token (HTTP Basic password or Bearer token)")
         party = self.store.party_for_token(hash_token(token))
         if party is None:
+            self.failed(address, claimed, "invalid")
             raise Unauthorized("the API token is not valid (unknown or revoked)")
+        self.metrics.authenticated(party.pk, party.name)
         return Principal(party, self.store.grants_for(party.pk))
+
+    def authenticate_certificate(self, forwarded: str) -> Principal:
+        """The principal whose registered client certificate the trusted proxy forwarded;
+        :class:`Unauthorized` when it is not registered to an active party."""
+        party = party_for_forwarded_certificate(self.store, forwarded)
+        if party is None:
+            self.metrics.auth_failure("invalid")
+            raise Unauthorized("the client certificate is not registered to an active party")
+        self.metrics.authenticated(party.pk, party.name)
+        return Principal(party, self.store.grants_for(party.pk))
+
+    def failed(self, address: str | None, claimed: str | None, reason: str) -> None:
+        """Count a failed authentication (``reason``: ``invalid``, ``malformed``); raises
+        :class:`~hub.common.errors.TooManyRequests` when its source or claimed party has failed
+        too often. The caller raises :class:`Unauthorized` when this returns."""
+        self.metrics.auth_failure(reason)
+        if self.throttle is not None:
+            try:
+                self.throttle.failed(address, claimed)
+            except TooManyRequests:
+                self.metrics.auth_failure("throttled")
+                raise
 
     def visible_collections(self, principal: Principal) -> list[Collection]:
         """The collections the principal may read or write; no others are ever listed."""

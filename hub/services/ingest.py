@@ -23,16 +23,18 @@ import traceback
 import uuid
 from collections.abc import Sequence
 from dataclasses import replace
-from typing import Any
+from typing import Any, NamedTuple
 
 import orjson
 
 from hub.common.errors import HubError, InvalidValue, Unprocessable
 from hub.common.ids import is_stix_id
+from hub.common.problems import Code
 from hub.common.timestamps import is_stix_timestamp
 from hub.services.auth import Principal
 from hub.services.checks import CheckContext, ObjectCheck, ObjectTransform
 from hub.services.clock import Clock
+from hub.services.metrics import NULL_METRICS, Metrics
 from hub.signing import SIGNATURE_EXTENSION_ID
 from hub.stix.basics import check_basics
 from hub.stix.terms import index_terms
@@ -71,8 +73,19 @@ class _Judged:
         self.key_id = key_id
 
 
+class _Refused(NamedTuple):
+    """Why one object was refused: the message its status carries, and the code metrics count
+    it under (a :class:`~hub.common.problems.Code`, or one of the hub's own failures)."""
+
+    message: str
+    code: str
+
+
 class IngestService:
-    """Validates, stores and reports on submitted objects."""
+    """Validates, stores and reports on submitted objects.
+
+    ``metrics`` hears of every object's outcome (:meth:`hub.services.metrics.Metrics.ingest`).
+    """
 
     def __init__(self, store: Store, clock: Clock, status_retention_hours: int,
                  checks: Sequence[ObjectCheck] = (), transforms: Sequence[ObjectTransform] = ()) -> None:
@@ -82,6 +95,7 @@ class IngestService:
         self.checks = list(checks)
         self.transforms = list(transforms)
         self._last_purge_us = 0
+        self.metrics: Metrics = NULL_METRICS
 
     def submit(self, principal: Principal, collection: Collection, envelope: Any) -> StatusRecord:
         """Ingest a TAXII envelope into ``collection`` on behalf of ``principal``.
@@ -106,6 +120,7 @@ class IngestService:
         if firsts:
             order = firsts + [i for i in order if not _is_marking_definition(objects[i])]
         results: list[_Judged | dict[str, str] | None] = [None] * len(objects)
+        codes: list[str] = []
         for index in order:
             obj = objects[index]
             judged = self._judge_contained(obj, index, ctx)
@@ -115,7 +130,8 @@ class IngestService:
                     ctx.accepted_markings.add(judged.version.stix_id)
             else:
                 oid, ver = _describe(obj, index)
-                results[index] = {"id": oid, "version": ver, "message": judged}
+                results[index] = {"id": oid, "version": ver, "message": judged.message}
+                codes.append(judged.code)
         accepted: list[_Judged] = []
         failures: list[dict[str, str]] = []
         for result in results:
@@ -142,24 +158,29 @@ class IngestService:
             tx.save_status(status, now + self.retention_us)
             tx.append_audit([AuditEntry("submission", principal.party.name, collection.id,
                                         {"status": status.id, "objects": audit_objects})], now)
+        for outcome in outcomes:
+            self.metrics.ingest("stored" if outcome.stored else "already-stored")
+        for code in codes:
+            self.metrics.ingest("refused", code)
         if now - self._last_purge_us > _PURGE_EVERY_US:
             self._last_purge_us = now
             self.store.purge_statuses(now)
         return status
 
-    def _judge_contained(self, obj: Any, index: int, ctx: CheckContext) -> _Judged | str:
+    def _judge_contained(self, obj: Any, index: int, ctx: CheckContext) -> _Judged | _Refused:
         """:meth:`_judge`, with whatever it raises turned into a reason to refuse this object."""
         stage = ["checking the object"]
         try:
             return self._judge(obj, ctx, stage)
         except InvalidValue as exc:
-            return str(exc)
+            return _Refused(str(exc), Code.INVALID_VALUE)
         except RecursionError:
             log.warning("object %d of a submission to collection %s is nested too deeply (while %s)",
                         index, ctx.collection.id, stage[0])
-            return f"the object is nested too deeply for the hub to finish {stage[0]}; it was not stored"
+            return _Refused(f"the object is nested too deeply for the hub to finish {stage[0]}; it was not stored",
+                            "nested-too-deeply")
         except HubError as exc:  # raised for the submitter: the message names the problem
-            return f"refused while {stage[0]}: {exc.description}"
+            return _Refused(f"refused while {stage[0]}: {exc.description}", "refused")
         except Exception as exc:
             # Only the type and where it was raised: the message may quote the object.
             frames = traceback.extract_tb(exc.__traceback__)[-_LOGGED_FRAMES:]
@@ -167,10 +188,10 @@ class IngestService:
             oid, _ = _describe(obj, index)
             log.error("%s while %s: %s (object %d of a submission to collection %s), at %s",
                       type(exc).__name__, stage[0], oid, index, ctx.collection.id, where)
-            return (f"the hub failed ({type(exc).__name__}) while {stage[0]}; it was not stored. "
-                    "The error was logged for the hub's operators")
+            return _Refused(f"the hub failed ({type(exc).__name__}) while {stage[0]}; it was not stored. "
+                            "The error was logged for the hub's operators", "internal-error")
 
-    def _judge(self, obj: Any, ctx: CheckContext, stage: list[str]) -> _Judged | str:
+    def _judge(self, obj: Any, ctx: CheckContext, stage: list[str]) -> _Judged | _Refused:
         """Accept one object (the version to store) or refuse it (the reason).
 
         ``stage`` is kept up to date with what is being done, for the reason of a failure.
@@ -179,19 +200,19 @@ class IngestService:
         stage[0] = "serialising the object"
         text = _json_text(obj)
         if text is None:
-            return _NOT_JSON
+            return _Refused(_NOT_JSON, "not-json")
         version = NewVersion(stix_id=stix_id, type=stix_type, version_us=version_us,
                              version=obj.get("modified") or obj.get("created"),
                              spec_version=obj.get("spec_version") or "2.1", json_text=text)
         # Before the costly checks: what no database could store alike is refused at once.
         reason = unstorable_reason(version)
         if reason is not None:
-            return reason
+            return _Refused(reason, "unstorable")
         stage[0] = "checking the object"
         for check in self.checks:
             problem = check(obj, ctx)
             if problem is not None:
-                return str(problem)
+                return _Refused(str(problem), problem.code)
         key_id = _first_key_id(obj)
         stage[0] = "preparing the object for storage"
         stored = obj
@@ -200,13 +221,13 @@ class IngestService:
         if stored is not obj:
             text = _json_text(stored)
             if text is None:
-                return _NOT_JSON
+                return _Refused(_NOT_JSON, "not-json")
             version = replace(version, json_text=text,
                               version=stored.get("modified") or stored.get("created"))
         version = replace(version, terms=index_terms(stored))
         reason = unstorable_reason(version)
         if reason is not None:
-            return reason
+            return _Refused(reason, "unstorable")
         return _Judged(version, key_id)
 
 

@@ -5,11 +5,12 @@ from __future__ import annotations
 import base64
 import binascii
 
-from flask import current_app, request
+from flask import current_app, g, request
 
 from hub.common.errors import Unauthorized
 from hub.common.quoting import show
 from hub.services.auth import Principal
+from hub.services.certificates import CLIENT_CERT_HEADER
 from hub.services.hub import Hub
 
 #: Where :func:`hub.server.create_app` puts the hub's services.
@@ -20,6 +21,20 @@ def current_hub() -> Hub:
     """The services of the hub this application serves."""
     hub: Hub = current_app.extensions[EXTENSION]
     return hub
+
+
+def basic_user(header: str | None) -> str | None:
+    """The user name of HTTP Basic credentials (the party the client claims to be), else None."""
+    if not header:
+        return None
+    scheme, _, value = header.strip().partition(" ")
+    if scheme.lower() != "basic":
+        return None
+    try:
+        user, sep, _password = base64.b64decode(value.strip(), validate=True).decode("utf-8").partition(":")
+    except (binascii.Error, UnicodeDecodeError):
+        return None
+    return user if sep and user else None
 
 
 def bearer_token(header: str | None) -> str | None:
@@ -48,5 +63,24 @@ def bearer_token(header: str | None) -> str | None:
 
 
 def current_principal() -> Principal:
-    """The party the request acts for; 401 without valid credentials."""
-    return current_hub().access.authenticate(bearer_token(request.headers.get("Authorization")))
+    """The party the request acts for; 401 without valid credentials, 429 after too many
+    failures from the request's address or for the party it claims (HTTP Basic user name).
+
+    The party is remembered on :data:`flask.g` (``g.party``) for the request's log line.
+    """
+    access = current_hub().access
+    header = request.headers.get("Authorization")
+    forwarded = request.headers.get(CLIENT_CERT_HEADER)  # only a trusted proxy's reaches here
+    if header is None and forwarded:
+        principal = access.authenticate_certificate(forwarded)
+        g.party = principal.party.name
+        return principal
+    address, claimed = request.remote_addr, basic_user(header)
+    try:
+        token = bearer_token(header)
+    except Unauthorized:
+        access.failed(address, claimed, "malformed")
+        raise
+    principal = access.authenticate(token, address=address, claimed=claimed)
+    g.party = principal.party.name
+    return principal

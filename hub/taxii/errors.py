@@ -50,7 +50,8 @@ def _http_error(exc: HTTPException) -> Response:
 
 
 def _unexpected(exc: Exception) -> Response:
-    current_app.logger.exception("unexpected error on %s %s", request.method, request.path)
+    # The endpoint's name, not the path: a path may carry what a client typed (an alias, an id).
+    current_app.logger.exception("unexpected error on %s %s", request.method, request.endpoint or "unknown")
     return taxii_response(error_body(500, "Internal error", "the server failed to answer; the error was logged"), 500)
 
 

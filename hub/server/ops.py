@@ -1,0 +1,98 @@
+"""The operator's endpoints, outside the API root: ``/healthz``, ``/readyz`` and ``/metrics``.
+
+- ``GET /healthz``: the process is up. 200 and ``{"status": "ok"}``; no authentication, no
+  database.
+- ``GET /readyz``: the process can serve: its database answers and its schema is at this code's
+  head revision. 200 and ``{"status": "ready"}``, else 503 with a TAXII error message (TAXII 2.1
+  section 3.6.1) naming the problem (never the database's address or credentials).
+- ``GET /metrics``: Prometheus' text format, for the addresses of ``[metrics] allow`` and, when
+  ``[metrics] token_file`` is set, only with that bearer token; 403 otherwise, 404 when
+  ``[metrics] enabled`` is false.
+"""
+
+from __future__ import annotations
+
+import hmac
+import ipaddress
+from pathlib import Path
+
+from flask import Flask, Response, request
+
+from hub.common.errors import ConfigError
+from hub.config import HubConfig
+from hub.services.metrics.prometheus import PrometheusMetrics
+from hub.services.runtime import readiness_problem
+from hub.taxii.context import current_hub
+from hub.taxii.errors import error_body
+from hub.taxii.responses import taxii_response
+
+__all__ = ["register_ops"]
+
+_JSON = "application/json"
+
+
+def _json(body: dict[str, str], status: int = 200) -> Response:
+    import orjson
+
+    return Response(orjson.dumps(body), status=status, mimetype=_JSON,
+                    headers={"Cache-Control": "no-store"})
+
+
+def _read_token(config: HubConfig) -> str | None:
+    name = config.metrics.token_file
+    if not name:
+        return None
+    path = Path(name) if Path(name).is_absolute() else config.home / name
+    try:
+        token = path.read_text(encoding="utf-8").strip()
+    except OSError as exc:
+        raise ConfigError(f"metrics.token_file: cannot read {path}: {exc.strerror}") from None
+    if len(token) < 16:
+        raise ConfigError(f"metrics.token_file: {path} must hold a token of at least 16 characters")
+    return token
+
+
+def register_ops(app: Flask, config: HubConfig, metrics: PrometheusMetrics | None) -> None:
+    """Add ``/healthz``, ``/readyz`` and ``/metrics`` to ``app`` (``/metrics`` answers 404
+    without ``metrics``)."""
+    networks = tuple(ipaddress.ip_network(a, strict=False) for a in config.metrics.allow)
+    token = _read_token(config) if metrics is not None else None
+
+    @app.get("/healthz")
+    def healthz() -> Response:
+        return _json({"status": "ok"})
+
+    @app.get("/readyz")
+    def readyz() -> Response:
+        problem = readiness_problem(current_hub())
+        if problem:
+            return taxii_response(error_body(503, "Not ready", problem), 503, {"Retry-After": "5"})
+        return _json({"status": "ready"})
+
+    @app.get("/metrics", endpoint="metrics")
+    def prometheus() -> Response:
+        if metrics is None:
+            return taxii_response(error_body(404, "Not Found", "this server publishes no metrics"), 404)
+        if not _address_allowed(request.remote_addr, networks) or not _token_ok(token):
+            return taxii_response(error_body(403, "Forbidden", "metrics are not available to this client"), 403)
+        data, content_type = metrics.exposition()
+        return Response(data, status=200, content_type=content_type, headers={"Cache-Control": "no-store"})
+
+
+def _address_allowed(address: str | None, networks: tuple[ipaddress.IPv4Network | ipaddress.IPv6Network, ...]) -> bool:
+    if not networks:
+        return True
+    try:
+        ip = ipaddress.ip_address(address or "")
+    except ValueError:
+        return False
+    if isinstance(ip, ipaddress.IPv6Address) and ip.ipv4_mapped is not None:
+        ip = ip.ipv4_mapped
+    return any(ip in net for net in networks)
+
+
+def _token_ok(token: str | None) -> bool:
+    if token is None:
+        return True
+    scheme, _, value = (request.headers.get("Authorization") or "").strip().partition(" ")
+    return scheme.lower() == "bearer" and hmac.compare_digest(value.strip().encode(), token.encode())

@@ -1,0 +1,93 @@
+"""Limits every server process shares, counted in the database (:mod:`hub.store.ops`).
+
+A gunicorn worker cannot see another's memory, so a limit counted in memory allows ``workers x
+limit``. Here the counters are rows every worker reads and writes in short transactions:
+
+- :class:`AuthThrottle`: failed authentications per source address and, for HTTP Basic, per
+  claimed party name, in fixed windows. Beyond ``max_failures`` in a window, a failing request is
+  answered 429 with ``Retry-After`` instead of 401. A valid token is never refused by it: many
+  clients behind one address (a NAT, a proxy) cannot lock each other out, and a guessed party
+  name cannot lock its owner out. Counts are per key: no success resets any of them.
+- :class:`TokenBucket`: a continuously refilled allowance per key (the pseudonym endpoint's
+  values per party and minute); a refused request takes nothing.
+
+Keys are hashes (an address or a user name is never stored as sent).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import math
+from typing import Any
+
+from hub.common.errors import TooManyRequests
+from hub.services.clock import Clock
+from hub.services.metrics import NULL_METRICS, Metrics
+from hub.store.ops import OpsStore
+
+__all__ = ["AuthThrottle", "TokenBucket", "ops_store"]
+
+
+def ops_store(store: Any) -> OpsStore:
+    """``store`` as the operations store it also is (:class:`hub.store.sql.SqlStore` is both)."""
+    for name in ("add_auth_failure", "auth_failure_counts", "take_tokens", "ping", "schema_revisions"):
+        if not callable(getattr(store, name, None)):
+            raise TypeError(f"{type(store).__name__} does not keep shared limits (no {name})")
+    ops: OpsStore = store
+    return ops
+
+
+def limit_key(kind: str, value: str) -> str:
+    """The stored key of ``value`` (an address, a name): a hash, never the value itself."""
+    return f"{kind}:" + hashlib.sha256(f"{kind}\0{value}".encode("utf-8", "surrogatepass")).hexdigest()[:40]
+
+
+class AuthThrottle:
+    """Failed authentications per source address and claimed party, shared by every process."""
+
+    def __init__(self, store: OpsStore, clock: Clock, max_failures: int, window_seconds: int,
+                 metrics: Metrics = NULL_METRICS) -> None:
+        self.store = store
+        self.clock = clock
+        self.max_failures = max_failures
+        self.window_us = window_seconds * 1_000_000
+        self.metrics = metrics
+
+    def failed(self, address: str | None, claimed: str | None = None) -> None:
+        """Count a failed authentication from ``address`` (claiming the party ``claimed``, for
+        HTTP Basic); raises :class:`TooManyRequests` once either has failed ``max_failures``
+        times in the current window. Otherwise returns, and the caller answers 401."""
+        keys = []
+        if address:
+            keys.append(limit_key("addr", address))
+        if claimed:
+            keys.append(limit_key("party", claimed))
+        if not keys:
+            return
+        now = self.clock()
+        counts = self.store.auth_failure_counts(keys, self.window_us, now)
+        if max(counts.values()) < self.max_failures:
+            # Counted only below the limit: a flood beyond it costs reads, not writes.
+            self.store.add_auth_failure(keys, self.window_us, now)
+            return
+        retry = max(1, math.ceil((self.window_us - now % self.window_us) / 1_000_000))
+        self.metrics.throttled("auth")
+        raise TooManyRequests(f"too many failed authentications: try again in {retry} s",
+                              details={"retry_after": retry})
+
+
+class TokenBucket:
+    """Token buckets in the database: ``capacity`` tokens, refilled at ``per_second``."""
+
+    def __init__(self, store: OpsStore, clock: Clock, name: str, capacity: float, per_second: float) -> None:
+        self.store = store
+        self.clock = clock
+        self.name = name
+        self.capacity = capacity
+        self.per_second = per_second
+
+    def take(self, key: str, n: int) -> float:
+        """Take ``n`` tokens from ``key``'s bucket: 0.0, or the seconds to wait (nothing taken)."""
+        if math.isinf(self.capacity) or math.isinf(self.per_second):
+            return 0.0
+        return self.store.take_tokens(f"{self.name}:{key}", n, self.capacity, self.per_second, self.clock())
