@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 import click
 
 from hub.cli.base import Context, emit, main, pass_ctx, read_json, timestamp_option
+from hub.common.errors import HubError
 from hub.common.timestamps import format_timestamp_us
 from hub.services.admin import PARTY_KINDS
 
@@ -37,12 +39,111 @@ def party_add(c: Context, name: str, kind: str, operator: bool, as_json: bool) -
 @pass_ctx
 def party_list(c: Context, as_json: bool) -> None:
     """List parties (never their tokens)."""
-    parties = c.hub.admin.list_parties()
+    admin = c.hub.admin
+    parties = admin.list_parties()
+    states = {p.name: _state(admin.state(p)) for p in parties}
     data = [{"name": p.name, "kind": p.kind, "identity": p.identity_id, "operator": p.operator,
-             "created": format_timestamp_us(p.created_us)} for p in parties]
+             "created": format_timestamp_us(p.created_us), "state": states[p.name]} for p in parties]
     text = "\n".join(f"{p.name:24} {p.kind:9} {p.identity_id}{'  operator' if p.operator else ''}"
+                     f"{'' if states[p.name] == 'active' else '  ' + states[p.name].upper()}"
                      for p in parties) or "no parties"
     emit(as_json, data, text)
+
+
+def _state(state: Any) -> str:
+    if state.removed_us is not None:
+        return "removed"
+    return "disabled" if state.disabled_us is not None else "active"
+
+
+@party.command("disable")
+@click.argument("name")
+@pass_ctx
+def party_disable(c: Context, name: str) -> None:
+    """Refuse the party's tokens and certificates from now on, on every server process.
+
+    Nothing is deleted: 'party enable NAME' accepts them again.
+    """
+    changed = c.hub.admin.disable_party(name)
+    click.echo(f"disabled {name}: its tokens and certificates are refused" if changed
+               else f"{name} was already disabled; nothing changed")
+
+
+@party.command("enable")
+@click.argument("name")
+@pass_ctx
+def party_enable(c: Context, name: str) -> None:
+    """Accept a disabled party's (unrevoked) tokens and certificates again."""
+    changed = c.hub.admin.enable_party(name)
+    click.echo(f"enabled {name}" if changed else f"{name} was not disabled; nothing changed")
+
+
+@party.command("remove")
+@click.argument("name")
+@click.option("--yes", is_flag=True, help="Do not ask for confirmation.")
+@pass_ctx
+def party_remove(c: Context, name: str, yes: bool) -> None:
+    """Remove a party for good: revoke its tokens, delete its certificates and grants.
+
+    What it submitted stays (objects, statuses, audit records naming it), and its name stays
+    taken: 'party add' with the same name is refused, so the name never silently means
+    someone else.
+    """
+    if not yes:
+        click.confirm(f"remove party {name} for good (its objects stay)?", abort=True)
+    r = c.hub.admin.remove_party(name)
+    click.echo(f"removed {name}: {r.tokens_revoked} token(s) revoked, {r.certificates_removed} "
+               f"certificate(s) removed, grants removed; its {r.objects_kept} object version(s) stay")
+
+
+@party.group("cert")
+def party_cert() -> None:
+    """A party's client certificates (TLS client authentication through the proxy)."""
+
+
+def _cert_data(rec: Any) -> dict[str, Any]:
+    return {"fingerprint": rec.fingerprint, "subject": rec.subject,
+            "not_after": format_timestamp_us(rec.not_after_us), "added": format_timestamp_us(rec.created_us)}
+
+
+@party_cert.command("add")
+@click.argument("name")
+@click.argument("file", type=click.Path(exists=True, dir_okay=False))
+@click.option("--json", "as_json", is_flag=True)
+@pass_ctx
+def party_cert_add(c: Context, name: str, file: str, as_json: bool) -> None:
+    """Register a client certificate (PEM FILE) for party NAME: its SHA-256 fingerprint, subject
+    and expiry are kept; requests the proxy forwards with it act for NAME."""
+    try:
+        data = Path(file).read_bytes()
+    except OSError as exc:
+        raise HubError(f"cannot read {file}: {exc.strerror}") from None
+    rec = c.hub.admin.add_certificate(name, data, file)
+    emit(as_json, {**_cert_data(rec), "party": name},
+         f"registered certificate {rec.fingerprint} for {name}\n"
+         f"subject {rec.subject}, valid until {format_timestamp_us(rec.not_after_us)}")
+
+
+@party_cert.command("list")
+@click.argument("name")
+@click.option("--json", "as_json", is_flag=True)
+@pass_ctx
+def party_cert_list(c: Context, name: str, as_json: bool) -> None:
+    """List a party's client certificates."""
+    recs = c.hub.admin.list_certificates(name)
+    emit(as_json, [_cert_data(r) for r in recs],
+         "\n".join(f"{r.fingerprint}  until {format_timestamp_us(r.not_after_us)}  {r.subject}" for r in recs)
+         or f"no certificates for {name}")
+
+
+@party_cert.command("remove")
+@click.argument("name")
+@click.argument("fingerprint")
+@pass_ctx
+def party_cert_remove(c: Context, name: str, fingerprint: str) -> None:
+    """Stop accepting one of the party's certificates (FINGERPRINT: SHA-256, as 'cert list' shows)."""
+    c.hub.admin.remove_certificate(name, fingerprint)
+    click.echo(f"removed certificate {fingerprint} of {name}")
 
 
 @party.command("token")
@@ -109,7 +210,7 @@ def party_tokens(c: Context, name: str, as_json: bool) -> None:
         (str(d["id"]), "active" if d["active"] else "revoked", d["created"], d["revoked"] or "-",
          d["label"]) for d in data]
     widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]))]
-    lines = ["  ".join(col.ljust(w) for col, w in zip(row, widths)).rstrip() for row in rows]
+    lines = ["  ".join(col.ljust(w) for col, w in zip(row, widths, strict=True)).rstrip() for row in rows]
     emit(as_json, data, "\n".join(lines) if records else f"no tokens for {name}")
 
 

@@ -7,10 +7,13 @@ import uuid
 from dataclasses import dataclass, field
 
 from hub.common.errors import BadRequest, Conflict, NotFound
+from hub.common.timestamps import format_timestamp_us
 from hub.services.audit import AuditService
 from hub.services.auth import hash_token, new_token
+from hub.services.certificates import normalise_fingerprint, read_certificate
 from hub.services.clock import Clock
 from hub.store.base import DuplicateError, Store, TokenRecord
+from hub.store.lifecycle import CertificateRecord, GrantRow, LifecycleStore, PartyState
 from hub.store.limits import LABEL_MAX, TITLE_MAX
 from hub.store.records import Collection, Grant, Party
 
@@ -37,6 +40,36 @@ class IssuedToken:
     label: str
     created_us: int
     token: str = field(repr=False)  # kept out of reprs, so out of logs and tracebacks
+
+
+def lifecycle_store(store: Store) -> LifecycleStore:
+    """``store`` as a :class:`LifecycleStore` (every SQL store is one)."""
+    if not isinstance(store, LifecycleStore):
+        raise TypeError(f"{type(store).__name__} does not keep the parties' lifecycle")
+    return store
+
+
+def _tlp(max_tlp: str) -> str:
+    max_tlp = max_tlp.lower()
+    if max_tlp == "white":
+        max_tlp = "clear"
+    if max_tlp not in TLP_NAMES:
+        raise BadRequest(f"max TLP {max_tlp!r}: must be one of {', '.join(TLP_NAMES)}")
+    return max_tlp
+
+
+#: The longest retention period accepted (a century): longer is "keep everything" (None).
+MAX_AGE_DAYS_LIMIT = 36_500
+
+
+@dataclass(frozen=True)
+class PartyRemoval:
+    """What removing a party did."""
+
+    party: Party
+    tokens_revoked: int
+    certificates_removed: int
+    objects_kept: int
 
 
 @dataclass(frozen=True)
@@ -66,6 +99,12 @@ class AdminService:
             raise BadRequest(f"party name {name!r}: use letters, digits, '.', '_' or '-' (at most 100)")
         if kind not in PARTY_KINDS:
             raise BadRequest(f"party kind {kind!r}: must be one of {', '.join(PARTY_KINDS)}")
+        existing = self.store.get_party(name)
+        if existing is not None and self.state(existing).removed_us is not None:
+            removed = self.state(existing).removed_us or 0
+            raise Conflict(f"party {name!r} was removed at {format_timestamp_us(removed)}: its name "
+                           "stays taken, so that the audit trail and the objects it submitted keep "
+                           "naming one party; add the new party under another name")
         identity_id = f"identity--{uuid.uuid4()}"
         try:
             party = self.store.create_party(name, kind, identity_id, operator or kind == "operator",
@@ -85,6 +124,87 @@ class AdminService:
     def list_parties(self) -> list[Party]:
         return self.store.list_parties()
 
+    def _live(self, name: str) -> Party:
+        """The party named ``name``, refused (:class:`Conflict`) when it was removed."""
+        party = self.party(name)
+        removed = self.state(party).removed_us
+        if removed is not None:
+            raise Conflict(f"party {name!r} was removed at {format_timestamp_us(removed)}; "
+                           "nothing can be given to it any more")
+        return party
+
+    # -- the party's lifecycle
+
+    def state(self, party: Party) -> PartyState:
+        """Whether the party is active, disabled or removed."""
+        return lifecycle_store(self.store).party_state(party.pk)
+
+    def disable_party(self, name: str) -> bool:
+        """Refuse the party's tokens and certificates from now on, on every worker (the state
+        is checked in the credential lookup itself); False if it was disabled already."""
+        party = self._live(name)
+        changed = lifecycle_store(self.store).set_party_disabled(party.pk, self.clock())
+        if changed:
+            self.audit.record("party.disable", name)
+        return changed
+
+    def enable_party(self, name: str) -> bool:
+        """Accept the party's (unrevoked) credentials again; False if it was not disabled."""
+        party = self._live(name)
+        changed = lifecycle_store(self.store).set_party_disabled(party.pk, None)
+        if changed:
+            self.audit.record("party.enable", name)
+        return changed
+
+    def remove_party(self, name: str) -> PartyRemoval:
+        """Remove a party for good: its tokens are revoked, its certificates and grants deleted,
+        and it can never authenticate again. What it submitted stays (objects, statuses, the
+        audit trail name it), and so does its row, so its name cannot be given to anyone else.
+        """
+        party = self._live(name)
+        if party.kind == "hub" or name == "abusehub":
+            raise BadRequest(f"party {name!r} is the hub itself and cannot be removed")
+        kept = lifecycle_store(self.store).count_party_objects(party.pk)
+        tokens, certs = lifecycle_store(self.store).remove_party(party.pk, self.clock())
+        self.audit.record("party.remove", name, tokens_revoked=tokens, certificates_removed=certs,
+                          objects_kept=kept)
+        return PartyRemoval(party, tokens, certs, kept)
+
+    # -- client certificates
+
+    def add_certificate(self, name: str, pem: bytes, source: str = "the file") -> CertificateRecord:
+        """Register a client certificate (PEM) for the party: the proxy's verified certificate
+        with this SHA-256 fingerprint then authenticates it."""
+        info = read_certificate(pem, source)
+        party = self._live(name)
+        now = self.clock()
+        if info.not_after_us <= now:
+            raise BadRequest(f"{source}: the certificate expired at {format_timestamp_us(info.not_after_us)}; "
+                             "the proxy would refuse it")
+        try:
+            lifecycle_store(self.store).add_certificate(party.pk, info.fingerprint, info.subject,
+                                                        info.not_after_us, now)
+        except DuplicateError:
+            raise Conflict(f"certificate {info.fingerprint} is already registered "
+                           "(to this or another party)") from None
+        # The subject may name a person: the audit trail keeps the fingerprint, which is enough.
+        self.audit.record("party.cert.add", name, fingerprint=info.fingerprint,
+                          not_after=format_timestamp_us(info.not_after_us))
+        return CertificateRecord(party.pk, info.fingerprint, info.subject, info.not_after_us, now)
+
+    def list_certificates(self, name: str) -> list[CertificateRecord]:
+        """The party's registered client certificates."""
+        return lifecycle_store(self.store).list_certificates(self.party(name).pk)
+
+    def remove_certificate(self, name: str, fingerprint: str) -> None:
+        """Stop accepting one of the party's certificates; :class:`NotFound` if it has none
+        with that fingerprint."""
+        party = self.party(name)
+        fp = normalise_fingerprint(fingerprint)
+        if not lifecycle_store(self.store).remove_certificate(party.pk, fp):
+            raise NotFound(f"party {name!r} has no certificate with fingerprint {fp}")
+        self.audit.record("party.cert.remove", name, fingerprint=fp)
+
     def issue_token(self, party_name: str, label: str = "") -> str:
         """A new token for the party; earlier tokens stay valid until revoked."""
         return self.issue(party_name, label).token
@@ -92,7 +212,7 @@ class AdminService:
     def issue(self, party_name: str, label: str = "") -> IssuedToken:
         """:meth:`issue_token`, returning the token with its id."""
         _check_text("the token's label", label, LABEL_MAX)
-        party = self.party(party_name)
+        party = self._live(party_name)
         token = new_token()
         now = self.clock()
         token_id = self.store.add_token(party.pk, hash_token(token), label, now)
@@ -145,11 +265,7 @@ class AdminService:
         _check_text("the collection description", description)
         if alias is not None:
             _check_text("the collection alias", alias, TITLE_MAX)
-        max_tlp = max_tlp.lower()
-        if max_tlp == "white":
-            max_tlp = "clear"
-        if max_tlp not in TLP_NAMES:
-            raise BadRequest(f"max TLP {max_tlp!r}: must be one of {', '.join(TLP_NAMES)}")
+        max_tlp = _tlp(max_tlp)
         if collection_id is None:
             collection_id = str(uuid.uuid4())
         else:
@@ -179,7 +295,7 @@ class AdminService:
 
     def grant(self, party_name: str, collection_id: str, read: bool, write: bool) -> Grant:
         """Add read and/or write rights (keeps rights already held)."""
-        party, col = self.party(party_name), self.collection(collection_id)
+        party, col = self._live(party_name), self.collection(collection_id)
         current = self.store.grants_for(party.pk).get(col.pk)
         return self._set(party_name, party.pk, col, read or bool(current and current.can_read),
                          write or bool(current and current.can_write))
@@ -201,3 +317,80 @@ class AdminService:
         party = self.party(party_name)
         by_pk = {c.pk: c for c in self.store.list_collections()}
         return [(by_pk[pk], g) for pk, g in self.store.grants_for(party.pk).items() if pk in by_pk]
+
+    # -- the collection's lifecycle
+
+    def edit_collection(self, collection_id: str, *, title: str | None = None,
+                        description: str | None = None, max_tlp: str | None = None,
+                        require_signatures: bool | None = None, countersign: bool | None = None,
+                        allow_personal_data: bool | None = None,
+                        max_age_days: int | None = None, keep_forever: bool = False) -> Collection:
+        """Change what is given (None: unchanged) of a collection's description and policy.
+
+        ``max_age_days`` sets its retention (``abusehub retention run`` purges versions added
+        longer ago); ``keep_forever`` clears it. The policy applies to what is submitted from
+        now on; what is stored stays. The change is audited with the old and new values.
+        """
+        col = self.collection(collection_id)
+        store = lifecycle_store(self.store)
+        changes: dict[str, object] = {}
+        if title is not None:
+            if not title.strip():
+                raise BadRequest("collection title must not be empty")
+            _check_text("the collection title", title.strip(), TITLE_MAX)
+            changes["title"] = title.strip()
+        if description is not None:
+            _check_text("the collection description", description)
+            changes["description"] = description
+        if max_tlp is not None:
+            changes["max_tlp"] = _tlp(max_tlp)
+        for key, flag in (("require_signatures", require_signatures), ("countersign", countersign),
+                          ("allow_personal_data", allow_personal_data)):
+            if flag is not None:
+                changes[key] = flag
+        if max_age_days is not None and keep_forever:
+            raise BadRequest("give either a maximum age or 'keep forever', not both")
+        if max_age_days is not None:
+            if not 1 <= max_age_days <= MAX_AGE_DAYS_LIMIT:
+                raise BadRequest(f"max age {max_age_days} days: must be between 1 and {MAX_AGE_DAYS_LIMIT}")
+            changes["max_age_days"] = max_age_days
+        if keep_forever:
+            changes["max_age_days"] = None
+        before = {**_policy(col), "max_age_days": store.collection_max_age(col.pk)}
+        changed = {k: v for k, v in changes.items() if before.get(k) != v}
+        if not changed:
+            return col
+        updated = store.update_collection(col.pk, changed)
+        self.audit.record("collection.edit", "", col.id,
+                          changes={k: {"from": before.get(k), "to": v} for k, v in changed.items()})
+        return updated
+
+    def max_age_days(self, collection_id: str) -> int | None:
+        """The collection's retention in days, None when it keeps everything."""
+        return lifecycle_store(self.store).collection_max_age(self.collection(collection_id).pk)
+
+    def remove_collection(self, collection_id: str, purge: bool = False) -> int:
+        """Delete a collection with its grants and statuses. Refused (:class:`Conflict`) while
+        it holds objects, unless ``purge``: then they go too, and the audit record says how
+        many. Returns how many object versions were deleted."""
+        col = self.collection(collection_id)
+        held = self.store.count_objects(col.pk)
+        if held and not purge:
+            raise Conflict(f"collection {col.id} holds {held} object version(s): remove it with "
+                           "--purge to delete them with it, or keep it")
+        count = lifecycle_store(self.store).delete_collection(col.pk)
+        self.audit.record("collection.remove", "", col.id, title=col.title, purged=count)
+        return count
+
+    def list_grants(self, party_name: str | None = None,
+                    collection_id: str | None = None) -> list[GrantRow]:
+        """Every grant, or those of one party and/or one collection."""
+        party_pk = self.party(party_name).pk if party_name is not None else None
+        col_pk = self.collection(collection_id).pk if collection_id is not None else None
+        return lifecycle_store(self.store).list_grants(party_pk, col_pk)
+
+
+def _policy(col: Collection) -> dict[str, object]:
+    return {"title": col.title, "description": col.description, "max_tlp": col.max_tlp,
+            "require_signatures": col.require_signatures, "countersign": col.countersign,
+            "allow_personal_data": col.allow_personal_data}

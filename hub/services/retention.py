@@ -1,0 +1,62 @@
+"""Retention: each collection may keep object versions for at most ``max_age_days`` days after
+they were added (``abusehub collection edit ID --max-age-days N``); ``abusehub retention run``
+deletes the older ones.
+
+Age is measured by ``date_added`` (TAXII 2.1 section 3.4.1), the time this hub accepted the
+version, not by the object's own ``created`` or ``modified``: a report accepted today about an
+old incident is kept for the full period. A run is idempotent (a second run at the same time
+deletes nothing), leaves newer versions alone and keeps each remaining object's first and last
+versions marked, so ``match[version]=first|last`` stays right. Each collection with a policy
+gets one audit record per run, with how many versions were deleted.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from hub.common.timestamps import format_timestamp_us
+from hub.services.admin import lifecycle_store
+from hub.services.audit import AuditService
+from hub.services.clock import Clock
+from hub.services.hub import Hub
+from hub.store.base import Store
+
+_DAY_US = 86_400 * 1_000_000
+
+
+@dataclass(frozen=True)
+class RetentionOutcome:
+    """What one run did to one collection."""
+
+    collection_id: str
+    max_age_days: int
+    cutoff_us: int  # versions added before this were deleted
+    purged: int
+
+
+class RetentionService:
+    """Applies every collection's retention policy."""
+
+    def __init__(self, store: Store, clock: Clock, audit: AuditService) -> None:
+        self.store = store
+        self.clock = clock
+        self.audit = audit
+
+    @classmethod
+    def of(cls, hub: Hub) -> RetentionService:
+        """The retention service over ``hub``'s store, clock and audit trail."""
+        return cls(hub.store, hub.clock, hub.audit)
+
+    def run(self) -> list[RetentionOutcome]:
+        """Delete, in every collection with a ``max_age_days``, the versions added more than that
+        many days before now; one outcome (and one audit record) per such collection."""
+        store = lifecycle_store(self.store)
+        now = self.clock()
+        outcomes = []
+        for policy in store.retention_policies():
+            cutoff = now - policy.max_age_days * _DAY_US
+            purged = store.purge_added_before(policy.collection_pk, cutoff)
+            self.audit.record("retention.purge", "", policy.collection_id, max_age_days=policy.max_age_days,
+                              added_before=format_timestamp_us(cutoff), purged=purged)
+            outcomes.append(RetentionOutcome(policy.collection_id, policy.max_age_days, cutoff, purged))
+        return outcomes
