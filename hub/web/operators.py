@@ -1,0 +1,98 @@
+"""The operators' pages: parties, tokens (ids and labels only), keys, grants, collections and
+their policies, the audit chain's state; disabling a party and revoking a token or a key, each
+after a confirmation page, through the administration services (which audit the change), with
+one more audit record naming the operator who did it from the web.
+
+Only a party marked operator sees them; everyone else gets 404, as for anything not theirs.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from functools import wraps
+from typing import Any, TypeVar, cast
+
+from flask import current_app, g, redirect, render_template, request, url_for
+
+from hub.common.errors import NotFound
+from hub.common.timestamps import format_timestamp_us
+from hub.services.auth import Principal
+from hub.services.hub import Hub
+from hub.web.views import blueprint, signed_in
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+def _hub() -> Hub:
+    hub: Hub = current_app.extensions["abusehub"]
+    return hub
+
+
+def operator_only(view: F) -> F:
+    """Pages for operators; 404 for others (their existence is not revealed)."""
+    @wraps(view)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        principal: Principal = g.principal
+        if not principal.party.operator:
+            raise NotFound("no such page")
+        return view(*args, **kwargs)
+    return cast(F, wrapper)
+
+
+def _ts(us: int | None) -> str:
+    return format_timestamp_us(us) if us is not None else ""
+
+
+@blueprint.route("/operators", methods=["GET"])
+@signed_in
+@operator_only
+def operators() -> Any:
+    hub = _hub()
+    parties = []
+    for p in hub.admin.list_parties():
+        state = hub.admin.state(p)
+        parties.append({"name": p.name, "kind": p.kind, "identity": p.identity_id, "operator": p.operator,
+                        "disabled": _ts(state.disabled_us), "removed": _ts(state.removed_us),
+                        "tokens": [{"id": t.id, "label": t.label, "created": _ts(t.created_us),
+                                    "revoked": _ts(t.revoked_us)} for t in hub.admin.list_tokens(p.name)]})
+    keys = [{"kid": k.key_id, "alg": k.alg, "party": k.party_name, "not_before": _ts(k.not_before_us),
+             "not_after": _ts(k.not_after_us), "revoked": _ts(k.revoked_us)} for k in hub.keys.list()]
+    return render_template("operators.html", parties=parties, keys=keys,
+                           collections=hub.admin.list_collections(), grants=hub.admin.list_grants(),
+                           chain=hub.audit.verify())
+
+
+#: What each confirmed action does: (question, the call, the audit action name).
+def _action(kind: str, target: str, token_id: int | None = None) -> tuple[str, Callable[[], object]]:
+    hub = _hub()
+    if kind == "disable-party":
+        hub.admin.party(target)
+        return (f"Disable party {target}? Its tokens and certificates stop working at once; its "
+                "data stays.", lambda: hub.admin.disable_party(target))
+    if kind == "revoke-token" and token_id is not None:
+        return (f"Revoke token {token_id} of {target}? Sessions signed in with it end at their next "
+                "request.", lambda: hub.admin.revoke_token(target, token_id))
+    if kind == "revoke-key":
+        if target not in {k.key_id for k in hub.keys.list()}:
+            raise NotFound(f"no key {target}")
+        return (f"Revoke key {target}? New submissions signed with it are refused; what it signed "
+                "before stays valid.", lambda: hub.keys.revoke(target))
+    raise NotFound("no such action")
+
+
+@blueprint.route("/operators/confirm", methods=["GET", "POST"])
+@signed_in
+@operator_only
+def confirm() -> Any:
+    values = request.values
+    kind, target = values.get("action", ""), values.get("target", "")
+    token_text = values.get("token_id") or ""
+    token_id = int(token_text) if token_text.isdigit() else None
+    question, act = _action(kind, target, token_id)
+    if request.method == "POST":
+        act()
+        _hub().audit.record("web.operator", g.principal.party.name, action=kind, target=target,
+                            token_id=token_id)
+        return redirect(url_for("web.operators"))
+    return render_template("confirm.html", question=question, action=kind, target=target,
+                           token_id=token_text)

@@ -1,0 +1,462 @@
+"""The web pages: sign-in, collections, the object browser, the report case file, filing a
+report, correlations and sharing statistics.
+
+Every page calls the hub's services (:class:`hub.services.hub.Hub`) with the principal of the
+session, exactly as the TAXII views do with the principal of a token; nothing here reads the
+store.
+
+Sessions (signed cookies, see :func:`hub.web.register_web`) hold the SHA-256 hash of the token
+the analyst signed in with, never the token; the party is looked up from it on every request
+(:func:`hub.services.websessions.principal_for_token_hash`), so a token revoked on the command
+line ends the session at once. Every POST carries the session's CSRF token (a form field, or the
+``X-CSRF-Token`` header for the page's own JSON requests) and is refused without it.
+"""
+
+from __future__ import annotations
+
+import hmac
+import secrets
+import time
+from collections.abc import Callable
+from datetime import UTC, datetime
+from functools import wraps
+from typing import Any, TypeVar, cast
+
+import orjson
+from flask import (
+    Blueprint,
+    Response,
+    current_app,
+    g,
+    jsonify,
+    redirect,
+    render_template,
+    request,
+    session,
+    url_for,
+)
+
+from hub.client.reports import (
+    LocalProblems,
+    MappedPseudonymiser,
+    check_identity,
+    load_facts,
+    local_problems,
+    pseudonym_values,
+)
+from hub.common.errors import BadRequest, Forbidden, HubError, NotFound
+from hub.common.ids import is_stix_id, is_stix_type
+from hub.common.timestamps import format_timestamp_us, parse_timestamp_us
+from hub.pseudonyms import PERSONAL_KINDS
+from hub.services.auth import Principal, hash_token
+from hub.services.hub import Hub
+from hub.services.query import ObjectQuery
+from hub.services.statuses import Status
+from hub.services.webfiling import web_pseudonyms
+from hub.services.websessions import principal_for_token_hash
+from hub.signing import SIGNATURE_EXTENSION_ID
+from hub.stix.report import InvalidReportFacts, build_report
+from hub.web import CSP
+from hub.web.casefile import build_case_file, check_signatures, tlp_of
+from hub.web.filing import ABUSE_TYPES, CHOICES, problems_by_field, read_form
+
+blueprint = Blueprint("web", __name__, url_prefix="/web", template_folder="templates",
+                      static_folder="static", static_url_path="/static")
+
+F = TypeVar("F", bound=Callable[..., Any])
+#: How many pages of the collection a text filter looks through for one page of matches.
+_TEXT_SCAN_PAGES = 10
+_PAGE_SIZE = 25
+
+
+#: Where :func:`hub.server.create_app` puts the hub's services (as hub.taxii.context reads them).
+_EXTENSION = "abusehub"
+
+
+def _hub() -> Hub:
+    hub: Hub = current_app.extensions[_EXTENSION]
+    return hub
+
+
+# -- sessions, CSRF and headers ------------------------------------------------------------------
+
+
+def _csrf_token() -> str:
+    token = session.get("csrf")
+    if not isinstance(token, str):
+        token = secrets.token_urlsafe(32)
+        session["csrf"] = token
+    return token
+
+
+@blueprint.app_context_processor
+def _template_globals() -> dict[str, Any]:
+    return {"csrf_token": _csrf_token, "principal": g.get("principal")}
+
+
+@blueprint.before_request
+def _load_session() -> Response | None:
+    """End an idle or revoked session; load the principal; check CSRF on every POST."""
+    g.principal = None
+    if request.endpoint == "web.static":
+        return None
+    now = int(time.time())
+    idle = int(current_app.permanent_session_lifetime.total_seconds())
+    token_hash = session.get("th")
+    if token_hash is not None:
+        seen = session.get("seen")
+        principal = principal_for_token_hash(_hub(), token_hash)
+        if not isinstance(seen, int) or now - seen > idle or principal is None:
+            session.clear()
+            session["ended"] = "idle" if principal is not None else "revoked"
+        else:
+            g.principal = principal
+            session["seen"] = now
+    if request.method == "POST":
+        sent = request.form.get("csrf_token") or request.headers.get("X-CSRF-Token") or ""
+        expected = session.get("csrf")
+        if not isinstance(expected, str) or not hmac.compare_digest(sent.encode(), expected.encode()):
+            return _error_page(403, "this form has expired or did not come from this page: "
+                                    "reload the page and try again (CSRF check)")
+    return None
+
+
+@blueprint.after_request
+def _headers(response: Response) -> Response:
+    response.headers["Content-Security-Policy"] = CSP
+    response.headers["X-Content-Type-Options"] = "nosniff"
+    response.headers["Referrer-Policy"] = "same-origin"
+    response.headers["X-Frame-Options"] = "DENY"
+    if request.endpoint != "web.static":
+        response.headers["Cache-Control"] = "no-store"
+    return response
+
+
+def _error_page(status: int, message: str) -> Response:
+    if request.accept_mimetypes.best == "application/json" or request.is_json:
+        resp = jsonify({"title": "refused", "description": message})
+    else:
+        resp = Response(render_template("error.html", status=status, message=message))
+    resp.status_code = status
+    return resp
+
+
+@blueprint.errorhandler(HubError)
+def _hub_error(exc: HubError) -> Response:
+    return _error_page(exc.http_status if exc.http_status < 500 else 500, exc.description)
+
+
+def signed_in(view: F) -> F:
+    """Pages for a signed-in party; others are sent to the sign-in page."""
+    @wraps(view)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        if g.principal is None:
+            if request.is_json or request.method == "POST":
+                return _error_page(401, "your session has ended: sign in again")
+            return redirect(url_for("web.signin", next=request.full_path))
+        return view(*args, **kwargs)
+    return cast(F, wrapper)
+
+
+def _principal() -> Principal:
+    principal: Principal = g.principal
+    return principal
+
+
+def _local_next(target: str | None) -> str:
+    """Only a path of these pages: an open redirect would let another site use the sign-in."""
+    if target and target.startswith("/web/") and not target.startswith("//") and "\\" not in target:
+        return target
+    return url_for("web.collections")
+
+
+@blueprint.route("/", methods=["GET"])
+def index() -> Any:
+    return redirect(url_for("web.collections" if g.principal else "web.signin"))
+
+
+@blueprint.route("/signin", methods=["GET", "POST"])
+def signin() -> Any:
+    message = None
+    ended = session.pop("ended", None)
+    if ended == "idle":
+        message = "Your session ended after a time without activity: sign in again."
+    elif ended == "revoked":
+        message = "Your session ended: its token is no longer valid."
+    if request.method == "POST":
+        token = (request.form.get("token") or "").strip()
+        try:
+            principal = _hub().access.authenticate(token)
+        except HubError:
+            return render_template("signin.html", error="That token is not valid (unknown or revoked).",
+                                   next=request.form.get("next", "")), 401
+        session.clear()
+        session.permanent = True
+        session["th"] = hash_token(token)
+        session["seen"] = int(time.time())
+        session["csrf"] = secrets.token_urlsafe(32)  # a new one: nothing from before sign-in
+        g.principal = principal
+        return redirect(_local_next(request.form.get("next")))
+    return render_template("signin.html", message=message, next=request.args.get("next", ""))
+
+
+@blueprint.route("/signout", methods=["POST"])
+def signout() -> Any:
+    session.clear()
+    return redirect(url_for("web.signin"))
+
+
+# -- collections and objects ---------------------------------------------------------------------
+
+
+@blueprint.route("/collections", methods=["GET"])
+@signed_in
+def collections() -> Any:
+    infos = _hub().access.collection_infos(_principal())
+    return render_template("collections.html", collections=infos)
+
+
+def _parse_since(text: str) -> int | None:
+    if not text:
+        return None
+    candidate = text.strip()
+    if len(candidate) == 10:
+        candidate += "T00:00:00Z"
+    elif len(candidate) == 16:
+        candidate += ":00Z"
+    elif not candidate.endswith("Z"):
+        candidate += "Z"
+    try:
+        return parse_timestamp_us(candidate)
+    except HubError:
+        raise BadRequest("'added since' must be a date or a UTC time, e.g. 2026-11-01 or "
+                         "2026-11-01T09:30") from None
+
+
+def _matches(obj: dict[str, Any], text: str) -> bool:
+    needle = text.casefold()
+    return any(isinstance(obj.get(k), str) and needle in obj[k].casefold() for k in ("name", "description"))
+
+
+@blueprint.route("/collections/<collection_id>/objects", methods=["GET"])
+@signed_in
+def objects(collection_id: str) -> Any:
+    principal = _principal()
+    info = _hub().access.collection_info(principal, collection_id)
+    if not info.can_read:
+        raise Forbidden(f"you may not read collection {info.id}")
+    obj_type = (request.args.get("type") or "").strip()
+    if obj_type and not is_stix_type(obj_type):
+        raise BadRequest("'type' must be a STIX type such as report or indicator")
+    since_text = (request.args.get("since") or "").strip()
+    since = _parse_since(since_text)
+    text = (request.args.get("text") or "").strip()
+    cursor = request.args.get("next") or None
+    rows: list[dict[str, Any]] = []
+    more, next_token = False, None
+    # Paged with the query service's keyset (the same "next" as TAXII); a text filter reads on
+    # through a bounded number of pages to fill one page of matches.
+    for _ in range(_TEXT_SCAN_PAGES if text else 1):
+        page = _hub().query.objects(principal, info.id, ObjectQuery(
+            added_after_us=since, types=(obj_type,) if obj_type else (), limit=_PAGE_SIZE, next=cursor))
+        for item in page.items:
+            obj = orjson.loads(item.json_text)
+            if text and not _matches(obj, text):
+                continue
+            rows.append({"id": item.stix_id, "type": obj.get("type", ""), "version": item.version,
+                         "name": obj.get("name") or obj.get("value") or "",
+                         "added": format_timestamp_us(item.date_added_us), "tlp": tlp_of(obj)})
+        more, next_token = page.more, page.next
+        cursor = page.next
+        if not page.more or len(rows) >= _PAGE_SIZE:
+            break
+    return render_template("objects.html", collection=info, rows=rows, more=more, next_token=next_token,
+                           filters={"type": obj_type, "since": since_text, "text": text})
+
+
+def _latest(principal: Principal, collection_id: str, stix_id: str) -> tuple[dict[str, Any], str]:
+    if not is_stix_id(stix_id):
+        raise NotFound("an object id is a STIX identifier (type--UUID)")
+    page = _hub().query.object(principal, collection_id, stix_id, ObjectQuery())
+    if not page.items:
+        raise NotFound(f"no object {stix_id} in collection {page.collection.id}")
+    item = page.items[-1]
+    return orjson.loads(item.json_text), format_timestamp_us(item.date_added_us)
+
+
+def _fetch(principal: Principal, collection_id: str, ids: list[str]) -> dict[str, dict[str, Any]]:
+    """The latest versions of ``ids`` the principal may read in the collection."""
+    out: dict[str, dict[str, Any]] = {}
+    wanted = [i for i in dict.fromkeys(ids) if is_stix_id(i)]
+    for start in range(0, len(wanted), 40):
+        cursor = None
+        while True:
+            page = _hub().query.objects(principal, collection_id, ObjectQuery(
+                ids=tuple(wanted[start:start + 40]), limit=_hub().query.max_page_size, next=cursor))
+            for item in page.items:
+                out[item.stix_id] = orjson.loads(item.json_text)
+            if not page.more:
+                break
+            cursor = page.next
+    return out
+
+
+@blueprint.route("/collections/<collection_id>/objects/<stix_id>", methods=["GET"])
+@signed_in
+def object_page(collection_id: str, stix_id: str) -> Any:
+    principal = _principal()
+    obj, added = _latest(principal, collection_id, stix_id)
+    col = _hub().access.collection_info(principal, collection_id)
+    now_us = _hub().clock()
+    keys = _hub().keys.keyset()
+    if obj.get("type") == "report":
+        refs = [r for r in obj.get("object_refs") or [] if isinstance(r, str)]
+        case = build_case_file(obj, _fetch(principal, col.id, refs), keys, now_us)
+        correlated = []
+        if case.all_pseudonyms:
+            found = _hub().pseudonyms.correlate(principal, case.all_pseudonyms[:40])
+            correlated = sorted({(c.collection, c.report) for c in found if c.report != obj.get("id")})
+        return render_template("report.html", collection=col, case=case, added=added,
+                               correlated=correlated, raw=orjson.dumps(obj, option=orjson.OPT_INDENT_2).decode())
+    return render_template("object.html", collection=col, obj=obj, added=added, tlp=tlp_of(obj),
+                           signatures=check_signatures(obj, keys, now_us),
+                           raw=orjson.dumps(obj, option=orjson.OPT_INDENT_2).decode())
+
+
+# -- correlations --------------------------------------------------------------------------------
+
+
+@blueprint.route("/correlations", methods=["GET"])
+@signed_in
+def correlations() -> Any:
+    wanted = [p.strip() for p in request.args.getlist("pseudonym") if p.strip()]
+    found = _hub().pseudonyms.correlate(_principal(), wanted) if wanted else []
+    return render_template("correlations.html", wanted=wanted, found=found)
+
+
+# -- filing a report -----------------------------------------------------------------------------
+
+
+def _registered_keys(principal: Principal) -> list[dict[str, str]]:
+    """The party's keys a browser may sign with now: registered, not revoked, not expired."""
+    now = _hub().clock()
+    return [{"kid": k.key_id, "alg": k.alg} for k in _hub().keys.list(principal.party.name)
+            if k.revoked_us is None and (k.not_after_us is None or k.not_after_us > now)
+            and k.not_before_us <= now]
+
+
+@blueprint.route("/collections/<collection_id>/file", methods=["GET", "POST"])
+@signed_in
+def file_report(collection_id: str) -> Any:
+    principal = _principal()
+    col = _hub().access.collection_info(principal, collection_id)
+    if not col.can_write:
+        raise Forbidden(f"you may not write to collection {col.id}")
+    context: dict[str, Any] = {"collection": col, "choices": CHOICES, "abuse_types": ABUSE_TYPES,
+                               "personal_kinds": PERSONAL_KINDS, "keys": _registered_keys(principal),
+                               "identity": principal.party.identity_id, "problems": {},
+                               "objects": None, "personal_given": []}
+    if request.method == "GET":
+        context["shown"] = {"provider_name": principal.party.name, "acquisition": "direct-signup",
+                            "kyc_status": "unverified", "action_taken": "suspended", "tlp": "amber",
+                            "indicator_validity_days": "90", "abuse_types": []}
+        return render_template("file.html", **context)
+    data = read_form(request.form, request.form.getlist("abuse_types"), principal.party.identity_id)
+    context["shown"] = data.shown
+    context["personal_given"] = data.personal_given
+    try:
+        facts = load_facts(data.facts)
+        check_identity(principal.party.identity_id, facts)
+        values = pseudonym_values(facts)
+        labels = ["provider_account_id" if k == "provider_account" else f"personal.{k}" for k, _ in values]
+        pseudonyms = web_pseudonyms(_hub().pseudonyms, principal, values, labels)
+        built = build_report(facts, MappedPseudonymiser(values, pseudonyms))
+    except (LocalProblems, InvalidReportFacts) as exc:
+        context["problems"] = problems_by_field(exc.problems)
+        return render_template("file.html", **context), 422
+    problems = local_problems(built)
+    if problems:
+        context["problems"] = {"": problems}
+        return render_template("file.html", **context), 422
+    context["objects"] = built
+    context["report_id"] = built[-1]["id"]
+    return render_template("file.html", **context)
+
+
+@blueprint.route("/collections/<collection_id>/submit", methods=["POST"])
+@signed_in
+def submit(collection_id: str) -> Any:
+    """The page's signed objects into the collection through the ingest service, as a TAXII
+    POST would put them; CSRF-checked like every POST of these pages."""
+    principal = _principal()
+    col = _hub().access.collection(principal, collection_id, "write")
+    envelope = request.get_json(silent=True)
+    if not isinstance(envelope, dict) or not isinstance(envelope.get("objects"), list):
+        raise BadRequest("the body must be a JSON envelope {\"objects\": [...]}")
+    record = _hub().ingest.submit(principal, col, envelope)
+    return jsonify(_status_json(Status.of(record))), 202
+
+
+def _status_json(status: Status) -> dict[str, Any]:
+    return {"id": status.id, "status": status.status, "successes": status.successes,
+            "failures": status.failures, "pendings": status.pendings,
+            "url": url_for("web.status", status_id=status.id)}
+
+
+@blueprint.route("/status/<status_id>", methods=["GET"])
+@signed_in
+def status(status_id: str) -> Any:
+    return jsonify(_status_json(_hub().statuses.get(_principal(), status_id)))
+
+
+# -- small helpers for the templates -------------------------------------------------------------
+
+
+@blueprint.app_template_filter("pretty_json")
+def _pretty_json(value: Any) -> str:
+    return orjson.dumps(value, option=orjson.OPT_INDENT_2).decode()
+
+
+@blueprint.app_template_global("signature_extension")
+def _signature_extension() -> str:
+    return SIGNATURE_EXTENSION_ID
+
+
+@blueprint.app_template_global("now_text")
+def _now_text() -> str:
+    return datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC")
+
+
+# -- sharing statistics --------------------------------------------------------------------------
+
+
+@blueprint.route("/stats", methods=["GET"])
+@signed_in
+def stats() -> Any:
+    """Counts over the audit trail of the collections the party may see (every collection for
+    an operator), drawn as server-side SVG."""
+    from hub.services.stats import sharing_stats
+    from hub.web.charts import bar_chart
+
+    principal = _principal()
+    visible = None if principal.party.operator else {
+        c.id for c in _hub().access.visible_collections(principal)}
+    st = sharing_stats(_hub().audit, visible)
+    weeks = st.weeks[-12:]
+    per_week = [(w, [sum(c[w] for c in st.reports.values()), sum(c[w] for c in st.objects.values())])
+                for w in weeks]
+    per_party = [(p, [sum(st.reports[p].values()), sum(st.objects[p].values())]) for p in st.parties]
+    now = _hub().clock()
+    freshness = sorted(((p, format_timestamp_us(t), (now - t) // 86_400_000_000)
+                        for p, t in st.newest_report_us.items()), key=lambda r: r[2])
+    listed = _hub().admin.list_collections() if principal.party.operator else \
+        _hub().access.visible_collections(principal)
+    titles = {c.id: c.title for c in listed}
+    reads = sorted(((p, titles.get(c, c), n) for (p, c), n in st.reads.items()), key=lambda r: -r[2])
+    return render_template(
+        "stats.html",
+        week_chart=bar_chart("Reports and objects stored per week", per_week, ("reports", "objects")),
+        party_chart=bar_chart("Reports and objects stored per party", per_party, ("reports", "objects")),
+        refusal_chart=bar_chart("Refusals by reason", [(r[:40], [n]) for r, n in st.refusals.most_common(10)]),
+        per_week=per_week, per_party=per_party, freshness=freshness,
+        refusals=st.refusals.most_common(10), reads=reads[:50])
