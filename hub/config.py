@@ -53,14 +53,77 @@ class ServerConfig:
 
 
 @dataclass(frozen=True)
+class MetricsConfig:
+    """``GET /metrics`` (Prometheus): who may read it."""
+
+    enabled: bool = True
+    #: Source addresses (or networks) allowed to read /metrics; empty: any address (then set a
+    #: token_file).
+    allow: tuple[str, ...] = ("127.0.0.1/32", "::1/128")
+    #: A file holding a bearer token /metrics asks for (relative to the home); empty: none.
+    token_file: str = ""
+    #: Where the server processes keep their metric files (relative to the home); emptied at
+    #: each start. Empty: "metrics" in the home.
+    multiproc_dir: str = ""
+
+
+@dataclass(frozen=True)
+class LimitsConfig:
+    """Limits every server process shares (counted in the database)."""
+
+    #: Failed authentications from one address, or for one claimed party, per window; beyond
+    #: it a failing request is answered 429 instead of 401.
+    auth_failures: int = 20
+    auth_window_seconds: int = 300
+
+
+@dataclass(frozen=True)
 class PseudonymsConfig:
     """The pseudonym endpoint: how many values a party may turn into pseudonyms, and how."""
 
-    #: Values per minute and party (a token bucket in each server process).
+    #: Values per minute and party (a token bucket in the database, shared by every process).
     per_minute: int = 600
     #: ISO 3166-1 alpha-2 region for phone numbers given without "+<country code>"; empty:
     #: such numbers are refused.
     default_region: str = ""
+    #: Whether ``POST pseudonyms/`` answers: that endpoint SEES the raw personal values (it
+    #: makes ``hmac-sha256:`` pseudonyms from them). Providers' tools use the oblivious
+    #: ``POST pseudonyms/evaluate`` instead, which sees blinded elements only. ``abusehub init``
+    #: writes ``false``; a hub.toml without the key (a hub set up before oblivious pseudonyms)
+    #: keeps answering, so that its providers' older tools go on working until the operator
+    #: turns it off.
+    accept_raw_values: bool = True
+
+
+@dataclass(frozen=True)
+class WebConfig:
+    """The analysts' web pages (:mod:`hub.web`): how long a session lasts and what signs it."""
+
+    #: Minutes without a request after which a web session ends and the analyst signs in again.
+    session_idle_minutes: int = 30
+    #: The file holding the key that signs session cookies (created, mode 0600, on first use);
+    #: relative to the home. Every process serving one hub must read the same file.
+    secret_key_file: str = "web-secret.key"
+    #: Send session cookies only over HTTPS (turn off only for a hub on loopback without TLS).
+    secure_cookies: bool = True
+
+
+@dataclass(frozen=True)
+class FederationConfig:
+    """``abusehub federate``: how this hub pulls from and pushes to its peers."""
+
+    #: Objects asked for per page when pulling, and sent per envelope when pushing.
+    page_size: int = 500
+    #: Seconds to wait for a peer's answer to one request.
+    timeout: int = 30
+    #: Seconds to follow a pushed envelope's status until the peer has judged every object.
+    status_wait: int = 120
+    #: Attempts of one request on 429/503 before the link's turn ends with an error.
+    max_retries: int = 3
+    #: The longest wait (seconds) before a failing link is tried again; waits double from 1 s.
+    max_backoff: int = 300
+    #: The largest answer (bytes) taken from a peer; a larger one fails that link only.
+    max_response_bytes: int = 64 * 1024 * 1024
 
 
 @dataclass(frozen=True)
@@ -76,9 +139,15 @@ class HubConfig:
     public_url: str = ""
     database_url: str = ""
     log_level: str = "info"
+    #: The server's log lines: "json" (one JSON object per line) or "text".
+    log_format: str = "json"
     taxii: TaxiiConfig = field(default_factory=TaxiiConfig)
     server: ServerConfig = field(default_factory=ServerConfig)
     pseudonyms: PseudonymsConfig = field(default_factory=PseudonymsConfig)
+    web: WebConfig = field(default_factory=WebConfig)
+    metrics: MetricsConfig = field(default_factory=MetricsConfig)
+    limits: LimitsConfig = field(default_factory=LimitsConfig)
+    federation: FederationConfig = field(default_factory=FederationConfig)
 
     @property
     def effective_database_url(self) -> str:
@@ -86,7 +155,10 @@ class HubConfig:
         return self.database_url or f"sqlite:///{(self.home / 'hub.db').resolve()}"
 
 
-_SECTIONS: dict[str, type] = {"taxii": TaxiiConfig, "server": ServerConfig, "pseudonyms": PseudonymsConfig}
+_SECTIONS: dict[str, type] = {"taxii": TaxiiConfig, "server": ServerConfig, "pseudonyms": PseudonymsConfig,
+                              "metrics": MetricsConfig, "limits": LimitsConfig, "web": WebConfig,
+                              "federation": FederationConfig}
+_LOG_FORMATS = {"json", "text"}
 _LOG_LEVELS = {"debug", "info", "warning", "error"}
 
 
@@ -171,6 +243,11 @@ def _check(cfg: HubConfig, errors: list[str]) -> None:
     if p.default_region and p.default_region not in _phone_regions():
         errors.append("pseudonyms.default_region: must be empty or an ISO 3166-1 alpha-2 region code "
                       "in upper case, such as 'DE'")
+    w = cfg.web
+    if not 1 <= w.session_idle_minutes <= 24 * 60:
+        errors.append("web.session_idle_minutes: must be between 1 and 1440")
+    if not w.secret_key_file.strip():
+        errors.append("web.secret_key_file: must name a file")
     if cfg.public_url:
         problem = _public_url_problem(cfg.public_url)
         if problem:
@@ -180,6 +257,23 @@ def _check(cfg: HubConfig, errors: list[str]) -> None:
             ipaddress.ip_network(proxy, strict=False)
         except ValueError:
             errors.append(f"server.trusted_proxies: {proxy!r} is not an IP address or network")
+    if cfg.log_format not in _LOG_FORMATS:
+        errors.append(f"log_format: must be one of {', '.join(sorted(_LOG_FORMATS))}")
+    for address in cfg.metrics.allow:
+        try:
+            ipaddress.ip_network(address, strict=False)
+        except ValueError:
+            errors.append(f"metrics.allow: {address!r} is not an IP address or network")
+    lim = cfg.limits
+    if not 1 <= lim.auth_failures <= 1_000_000:
+        errors.append("limits.auth_failures: must be between 1 and 1000000")
+    if not 1 <= lim.auth_window_seconds <= 86_400:
+        errors.append("limits.auth_window_seconds: must be between 1 and 86400")
+    fed = cfg.federation
+    if not 1 <= fed.page_size <= 100_000 or fed.timeout < 1 or fed.status_wait < 0 or fed.max_retries < 0 \
+            or fed.max_backoff < 1 or fed.max_response_bytes < 1024:
+        errors.append("federation: page_size must be 1 to 100000, timeout and max_backoff at least 1, "
+                      "status_wait and max_retries not negative, max_response_bytes at least 1024")
     url = cfg.database_url
     if url and not (url.startswith("sqlite:") or url.startswith("postgresql")):
         errors.append("database_url: only sqlite:/// and postgresql+psycopg:// URLs are supported")
@@ -267,6 +361,10 @@ public_url = ""
 # PostgreSQL: "postgresql+psycopg://user@host:5432/dbname"
 database_url = ""
 log_level = "info"
+# "json": one JSON object per log line (time, level, request id, method, endpoint, status,
+# duration, party, collection); "text": the same as plain text. Never tokens, bodies or
+# query values.
+log_format = "json"
 
 [taxii]
 api_root = "api"
@@ -286,12 +384,42 @@ threads = 4
 trusted_proxies = []
 
 [pseudonyms]
-# Personal values a party may turn into pseudonyms per minute (POST /<api_root>/pseudonyms/).
-# Each server process keeps its own allowance: the hub as a whole allows workers x per_minute.
+# Personal values a party may turn into pseudonyms per minute (POST /<api_root>/pseudonyms/
+# and /<api_root>/pseudonyms/evaluate, one per blinded value).
+# Counted in the database: every server process draws on the same allowance.
 per_minute = 600
 # Region for phone numbers written without "+<country code>" (e.g. "DE"); empty: refuse them.
 default_region = ""
-# The pseudonym key lives in pseudonym-keys.json in this folder (mode 0600), created by
-# 'abusehub init'. Keep it secret and back it up: without it, new reports stop matching old
-# ones. Several machines serving one hub must share the same file.
+# Whether POST /<api_root>/pseudonyms/ answers: that endpoint SEES the raw personal values.
+# Providers' tools make oblivious pseudonyms through POST /<api_root>/pseudonyms/evaluate,
+# which sees blinded values only; turn this on only for older tools that need it.
+accept_raw_values = false
+# The pseudonym keys (an HMAC secret and a POPRF seed per version) live in pseudonym-keys.json
+# in this folder (mode 0600), created by 'abusehub init'. Keep it secret and back it up:
+# without it, new reports stop matching old ones. Several machines serving one hub must share
+# the same file.
+
+[metrics]
+# GET /metrics (Prometheus text format) answers only these addresses or networks...
+# Behind a reverse proxy, set [server] trusted_proxies (or refuse /metrics at the proxy):
+# otherwise every request it forwards comes from the proxy's own address.
+enabled = true
+allow = ["127.0.0.1/32", "::1/128"]
+# ...and, when set, only requests bearing the token in this file ("Authorization: Bearer ...").
+token_file = ""
+
+[limits]
+# Failed authentications per source address (and per party named in HTTP Basic credentials)
+# within the window; beyond that, failing requests get 429 with Retry-After.
+auth_failures = 20
+auth_window_seconds = 300
+
+[web]
+# The analysts' web pages (/web/): a session ends after this many idle minutes.
+session_idle_minutes = 30
+# The key that signs session cookies (in this folder, mode 0600, made on first use); every
+# process and machine serving the hub must share it.
+secret_key_file = "web-secret.key"
+# Session cookies over HTTPS only; turn off only for a hub on loopback without TLS.
+secure_cookies = true
 """

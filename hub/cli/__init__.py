@@ -7,7 +7,7 @@ Errors become one readable line and a non-zero exit (:class:`hub.cli.base.HubGro
 from __future__ import annotations
 
 # Importing a module registers its commands on ``main``.
-from hub.cli import audit, collections, parties, poll, pseudonyms, report, server, signatures  # noqa: F401
+from hub.cli import audit, backup, collections, federation, parties, poll, pseudonyms, report, server, signatures  # noqa: F401
 from hub.cli.base import main
 
 main.add_command(poll.poll)

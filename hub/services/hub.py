@@ -10,6 +10,7 @@ from hub.services.access import AccessService
 from hub.services.admin import AdminService
 from hub.services.audit import AuditService
 from hub.services.clock import Clock, system_clock
+from hub.services.federation import FederationService
 from hub.services.ingest import IngestService
 from hub.services.keys import HubSigner, KeyService
 from hub.services.policy import policy_checks
@@ -33,17 +34,21 @@ class Hub:
         self.keys = KeyService(store, clock, self.audit)
         # Its key is made by ``signer.prepare()`` (at init), or else by the first countersignature.
         self.signer = HubSigner(store, self.keys, config.home, clock)
-        # Every collection: valid STIX, markings, personal data; then signatures (cryptography last).
-        self.ingest = IngestService(
-            store, clock, config.taxii.status_retention_hours,
-            checks=[*policy_checks(store), make_signature_check(self.keys)],
-            transforms=[make_countersign(self.signer)])
         self.pseudonyms = PseudonymService(
             store, self.access, self.audit, config.home, config.pseudonyms.per_minute,
             config.pseudonyms.default_region or None)
+        # Every collection: valid STIX, markings, personal data, pseudonyms under key versions
+        # this hub has; then signatures (cryptography last).
+        self.ingest = IngestService(
+            store, clock, config.taxii.status_retention_hours,
+            checks=[*policy_checks(store), self.pseudonyms.check_key_versions,
+                    make_signature_check(self.keys)],
+            transforms=[make_countersign(self.signer)])
         self.query = QueryService(store, self.access, self.audit, config.taxii.default_page_size,
                                   config.taxii.max_page_size)
         self.statuses = StatusService(store, clock)
+        self.federation = FederationService(store, self.audit, clock, self.keys, self.ingest, config.home,
+                                            config.federation)
 
     def migrate(self) -> str:
         """Bring the database schema up to date (idempotent, never drops data); its revision."""
