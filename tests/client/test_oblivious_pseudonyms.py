@@ -192,8 +192,6 @@ def test_a_poprf_pseudonym_under_a_key_version_that_never_existed_is_refused(mak
     assert "'k7'" in str(h.hub.pseudonyms.check_key_versions(bad, None))  # type: ignore[arg-type]
 
 
-@pytest.mark.xfail(strict=True, reason="PseudonymService.check_key_versions is not yet among the ingest "
-                                        "checks of hub/services/hub.py")
 def test_ingest_refuses_a_pseudonym_under_a_key_version_that_never_existed(make_hubs: MakeHubs) -> None:
     h = _hub(make_hubs)
     h.add_collection("open", {"acme": (True, True)})  # no signatures: the object as written

@@ -94,7 +94,7 @@ def test_the_cli_prints_the_reported_pseudonym(tmp_path: Path) -> None:
     added = run_cli(home, "party", "add", "cloudco", "--kind", "provider", "--json")
     identity = json.loads(added.stdout)["identity"]
     proc = subprocess.run([sys.executable, "-m", "hub", "--home", str(home), "pseudonym", "make",
-                           "--kind", "provider_account", "--provider", "cloudco"],
+                           "--kind", "provider_account", "--provider", "cloudco", "--scheme", "hmac"],
                           input=ACCOUNT + "\n", capture_output=True, text=True, timeout=60)
     assert proc.returncode == 0, proc.stderr
     h = open_hub(load_config(home, environ={}))
@@ -103,6 +103,6 @@ def test_the_cli_prints_the_reported_pseudonym(tmp_path: Path) -> None:
     finally:
         h.close()
     bare = subprocess.run([sys.executable, "-m", "hub", "--home", str(home), "pseudonym", "make",
-                           "--kind", "provider_account"],
+                           "--kind", "provider_account", "--scheme", "hmac"],
                           input=ACCOUNT + "\n", capture_output=True, text=True, timeout=60)
     assert bare.returncode != 0 and "scoped by its provider" in bare.stderr and ACCOUNT not in bare.stderr

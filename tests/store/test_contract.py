@@ -16,6 +16,7 @@ from hub.store.audit import GENESIS, AuditEntry, record_hash
 from hub.store.base import DuplicateError, UnstorableError
 from hub.store.dialect import normalise_url
 from hub.store.limits import unstorable_reason
+from hub.store.ops import head_revision
 from hub.store.records import NewVersion, ObjectFilter, StatusRecord
 from hub.store.sql import SqlStore
 from tests.factories import indicator, ipv4, ts
@@ -199,7 +200,7 @@ def test_statuses_expire(setup: tuple[SqlStore, int, int]) -> None:
 
 
 def test_migrate_is_idempotent(store: SqlStore) -> None:
-    assert store.migrate() == store.migrate() == "0003"
+    assert store.migrate() == store.migrate() == head_revision() != ""
 
 
 def test_terms_are_indexed_and_follow_deletes(setup: tuple[SqlStore, int, int]) -> None:

@@ -117,7 +117,8 @@ def test_operator_correlates_with_the_cli(server: RunningHub) -> None:
 
 
 def test_operator_makes_the_same_pseudonyms_from_stdin(server: RunningHub) -> None:
-    made = _cli(server, "pseudonym", "make", "--kind", "phone", stdin="+14155552671\n\n+1 415 555 2671\n").stdout
+    made = _cli(server, "pseudonym", "make", "--kind", "phone", "--scheme", "hmac",
+                stdin="+14155552671\n\n+1 415 555 2671\n").stdout
     lines = made.split()
     served = _post(server, "alice", {"values": [{"kind": "phone", "value": "+14155552671"}]}).json()
     assert lines == [served["pseudonyms"][0]["pseudonym"]] * 2
@@ -155,6 +156,6 @@ def test_rotation_by_the_cli_reaches_every_worker_and_the_audit_trail(server: Ru
 
 
 def test_the_largest_correlation_query_fits_in_a_request_line(server: RunningHub) -> None:
-    many = [("pseudonym", f"hmac-sha256:k12345:{i:064x}") for i in range(40)]
+    many = [("pseudonym", f"poprf-r255:k12345:{i:0128x}") for i in range(24)]
     resp = _correlate(server, "gov", many)
     assert resp.status_code == 200 and resp.json() == {"correlations": []}

@@ -1,0 +1,307 @@
+"""The web pages in a real browser (Debian's Chromium, driven by Selenium through
+/usr/bin/chromedriver; nothing downloads a browser) against a real hub on loopback.
+
+The hub is the real application (:func:`hub.server.create_app`, which registers the web pages)
+served by werkzeug in a thread on 127.0.0.1. Alice signs in, files a report whose objects she
+signs in the page with a key imported into the browser (WebCrypto), and watches its status
+complete; gov polls the objects over TAXII and ``abusehub verify`` checks every signature the
+browser made against the published keys; bob files a report about the same holder with the
+CLI's report service, and the correlation shows for alice and not for an outsider; text with
+HTML in it is shown as text; the CSP header is set and the console stays free of errors and
+CSP violations. Screenshots of every page are saved under the test's temporary folder (and
+copied to ``$HUB_WEB_SCREENSHOTS`` when set).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import threading
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+import requests
+
+from hub.client.reports import file_report
+from hub.client.taxii import TaxiiClient
+from hub.config import load_config
+from hub.server import create_app
+from hub.services.hub import Hub
+from hub.signing import KeySet, SigningKey
+from hub.signing.documents import verify_objects
+from hub.web import CSP
+from tests.conftest import free_port, open_test_store, run_cli, seed_hub
+from tests.web.forms import report_form
+
+pytestmark = pytest.mark.slow
+
+CHROMIUM, CHROMEDRIVER = "/usr/bin/chromium", "/usr/bin/chromedriver"
+if not (os.path.exists(CHROMIUM) and os.path.exists(CHROMEDRIVER)):
+    pytest.skip("Chromium and chromedriver (Debian: chromium chromium-driver) are not installed",
+                allow_module_level=True)
+webdriver = pytest.importorskip("selenium.webdriver")
+from selenium.common.exceptions import NoAlertPresentException  # noqa: E402
+from selenium.webdriver.common.by import By  # noqa: E402
+from selenium.webdriver.support import expected_conditions as ec  # noqa: E402
+from selenium.webdriver.support.ui import Select, WebDriverWait  # noqa: E402
+
+XSS = '<img src=x onerror="alert(1)"><script>alert(2)</script>'
+
+
+class LiveHub:
+    """A hub served on loopback by werkzeug in a thread."""
+
+    def __init__(self, hub: Hub, base: str, seeded: Any, server: Any) -> None:
+        self.hub, self.base, self.seeded, self.server = hub, base, seeded, server
+
+
+@pytest.fixture(scope="module")
+def live(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveHub]:
+    from werkzeug.serving import make_server
+
+    folder = tmp_path_factory.mktemp("browser-hub")
+    home = folder / "home"
+    home.mkdir()
+    # Plain HTTP on loopback: session cookies without the Secure flag (a browser keeps Secure
+    # cookies only over HTTPS, and this hub has no TLS); everything else as in production.
+    (home / "hub.toml").write_text("[web]\nsecure_cookies = false\n")
+    with open_test_store("sqlite", folder / "db") as store:
+        hub = Hub(load_config(home, environ={}), store)
+        hub.prepare()
+        seeded = seed_hub(hub)
+        _, seeded.tokens["outsider"] = hub.admin.add_party("outsider", "agency")
+        app = create_app(hub.config, hub)
+        port = free_port()
+        server = make_server("127.0.0.1", port, app, threaded=True)
+        thread = threading.Thread(target=server.serve_forever, daemon=True)
+        thread.start()
+        try:
+            yield LiveHub(hub, f"http://127.0.0.1:{port}", seeded, server)
+        finally:
+            server.shutdown()
+            hub.audit.close()
+
+
+@pytest.fixture(scope="module")
+def shots(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return tmp_path_factory.mktemp("screenshots")
+
+
+@pytest.fixture(scope="module")
+def driver() -> Iterator[Any]:
+    from selenium.webdriver.chrome.options import Options
+    from selenium.webdriver.chrome.service import Service
+
+    os.environ["SE_OFFLINE"] = "true"  # Selenium Manager must not fetch anything
+    opts = Options()
+    opts.binary_location = CHROMIUM
+    for arg in ("--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
+                "--window-size=1280,1800", "--no-first-run", "--disable-extensions"):
+        opts.add_argument(arg)
+    opts.set_capability("goog:loggingPrefs", {"browser": "ALL"})
+    drv = webdriver.Chrome(service=Service(CHROMEDRIVER), options=opts)
+    drv.set_page_load_timeout(30)
+    try:
+        yield drv
+    finally:
+        drv.quit()
+
+
+def shot(driver: Any, shots: Path, name: str) -> None:
+    path = shots / f"{name}.png"
+    height = driver.execute_script("return document.documentElement.scrollHeight")
+    driver.set_window_size(1280, min(max(900, height + 40), 6000))
+    driver.save_screenshot(str(path))
+    driver.set_window_size(1280, 1800)
+    target = os.environ.get("HUB_WEB_SCREENSHOTS")
+    if target:
+        Path(target).mkdir(parents=True, exist_ok=True)
+        shutil.copy(path, Path(target) / path.name)
+
+
+def console_problems(driver: Any) -> list[str]:
+    """Console entries that are errors, or CSP reports of any level."""
+    return [e["message"] for e in driver.get_log("browser")
+            if e["level"] == "SEVERE" or "Content Security Policy" in e["message"]]
+
+
+def sign_in(driver: Any, live: LiveHub, party: str) -> None:
+    driver.delete_all_cookies()
+    driver.get(live.base + "/web/signin")
+    driver.find_element(By.ID, "token").send_keys(live.seeded.tokens[party])
+    driver.find_element(By.CSS_SELECTOR, "form.narrow button[type=submit]").click()
+    WebDriverWait(driver, 10).until(ec.text_to_be_present_in_element((By.CSS_SELECTOR, ".signout"), party))
+
+
+def fill(driver: Any, form: dict[str, Any]) -> None:
+    for name, value in form.items():
+        if name == "abuse_types":
+            for t in value:
+                driver.find_element(By.CSS_SELECTOR, f'input[name=abuse_types][value="{t}"]').click()
+            continue
+        el = driver.find_element(By.NAME, name)
+        if el.tag_name == "select":
+            Select(el).select_by_value(value)
+        else:
+            el.clear()
+            el.send_keys(value)
+
+
+def no_alert(driver: Any) -> bool:
+    try:
+        driver.switch_to.alert  # noqa: B018 - reading it raises when there is no alert
+    except NoAlertPresentException:
+        return True
+    return False
+
+
+def test_file_sign_follow_verify_correlate_in_a_browser(live: LiveHub, driver: Any, shots: Path,
+                                                        tmp_path: Path) -> None:
+    hub, seeded = live.hub, live.seeded
+    col = seeded.collections["reports"]
+    alice_key, bob_key = SigningKey.generate(), SigningKey.generate()
+    hub.keys.add("alice", alice_key.public_key.to_jwk())
+    hub.keys.add("bob", bob_key.public_key.to_jwk())
+
+    # The headers: a strict CSP on every page.
+    resp = requests.get(live.base + "/web/signin", timeout=10)
+    assert resp.headers["Content-Security-Policy"] == CSP
+
+    driver.get(live.base + "/web/signin")
+    shot(driver, shots, "01-signin")
+    sign_in(driver, live, "alice")
+    shot(driver, shots, "02-collections")
+
+    # File a report: the form, checked by the hub, then the preview.
+    driver.get(f"{live.base}/web/collections/{col}/file")
+    form = report_form(summary="Phishing kit; " + XSS, **{"personal.email": "shared.holder@example.com"})
+    fill(driver, {k: v for k, v in form.items() if k != "abuse_types"} | {"abuse_types": form["abuse_types"]})
+    driver.find_element(By.CSS_SELECTOR, "#facts-form button[type=submit]").click()
+    WebDriverWait(driver, 20).until(ec.presence_of_element_located((By.ID, "preview")))
+    assert "shared.holder@example.com" not in driver.page_source
+    assert driver.find_element(By.ID, "f-summary").get_attribute("value") == "Phishing kit; " + XSS
+
+    # Import the key once (kept non-extractable in IndexedDB), sign in the page, submit.
+    driver.find_element(By.ID, "key-input").send_keys(alice_key.to_pem().decode())
+    driver.find_element(By.ID, "key-import").click()
+    WebDriverWait(driver, 10).until(ec.text_to_be_present_in_element((By.ID, "key-state"), "is ready"))
+    assert driver.find_element(By.ID, "key-input").get_attribute("value") == ""
+    shot(driver, shots, "03-file-report")
+    driver.find_element(By.ID, "sign-submit").click()
+    WebDriverWait(driver, 30).until(
+        lambda d: d.find_element(By.ID, "outcome-summary").get_attribute("data-status") == "complete")
+    summary = driver.find_element(By.ID, "outcome-summary")
+    assert summary.get_attribute("data-refused") == "0", driver.find_element(By.ID, "outcome").text
+    stored = driver.find_elements(By.CSS_SELECTOR, "#outcome-list li.stored")
+    assert len(stored) > 10
+    assert driver.find_element(By.ID, "sign-submit").get_attribute("disabled") is not None
+    shot(driver, shots, "04-filed")
+
+    # The report page: every signature verified on the server, alice named.
+    driver.find_element(By.ID, "report-link").click()
+    WebDriverWait(driver, 10).until(ec.presence_of_element_located((By.ID, "h-signatures")))
+    assert no_alert(driver)
+    assert "Phishing kit; " + XSS in driver.find_element(By.ID, "h-summary").find_element(By.XPATH, "..").text
+    verified = driver.find_elements(By.CSS_SELECTOR, ".sig-verified")
+    assert len(verified) == len(stored) and not driver.find_elements(By.CSS_SELECTOR, ".sig-failed")
+    report_url = driver.current_url
+    report_id = report_url.rstrip("/").rsplit("/", 1)[1]
+
+    # Another party polls over TAXII; the CLI verifies every browser-made signature.
+    objs = requests.get(f"{live.base}/api/collections/{col}/objects/", headers=seeded.auth("gov"),
+                        params={"limit": 50}, timeout=10).json()["objects"]
+    mine = [o for o in objs if o.get("created_by_ref") == seeded.identities["alice"]
+            or o["type"] in ("user-account", "ipv4-addr", "ipv6-addr", "domain-name", "url")]
+    assert len(mine) == len(stored)
+    keys = KeySet.from_jwks(requests.get(f"{live.base}/api/keys/", timeout=10).json())
+    verdicts = verify_objects(mine, keys, hub.clock())
+    assert all(v.ok for v in verdicts), [v for v in verdicts if not v.ok]
+    assert all(seeded.identities["alice"] in v.signers for v in verdicts)
+    bundle = tmp_path / "polled.json"
+    bundle.write_text(json.dumps({"type": "bundle", "id": "bundle--5d0092c5-5f74-4ae0-a2b2-26e3d0b1f4a4",
+                                  "objects": mine}))
+    out = run_cli(hub.config.home, "verify", str(bundle), "--keys", f"{live.base}/api/keys/")
+    assert out.stdout.count("OK") >= len(mine) and "FAILED" not in out.stdout
+
+    # Bob files about the same holder with the CLI's report service; alice sees the link.
+    facts = {k: v for k, v in report_form(provider_name="Bob Hosting", provider_account_id="b-1",
+                                           resources="192.0.2.77", summary="Same holder, " + XSS).items()
+             if not k.startswith("personal.")}
+    facts.update(provider_identity_id=seeded.identities["bob"], resources=["192.0.2.77"], confidence=70,
+                 indicator_validity_days=30, personal={"email": "shared.holder@example.com"})
+    client = TaxiiClient(live.base + "/api/", seeded.tokens["bob"], unsafe_plain_http=True)
+    result = file_report(client, col, facts, bob_key, seeded.identities["bob"])
+    client.close()
+    assert result.state == "stored", result.refused
+    driver.get(report_url)
+    links = [a.get_attribute("href") for a in driver.find_elements(By.CSS_SELECTOR, "ul.correlated a")]
+    assert any(result.report_id in h for h in links)
+    shot(driver, shots, "05-report")
+    driver.find_element(By.CSS_SELECTOR, f'ul.correlated a[href*="{result.report_id}"]').click()
+    WebDriverWait(driver, 10).until(ec.presence_of_element_located((By.ID, "h-signatures")))
+    assert no_alert(driver) and "Same holder, " + XSS in driver.page_source.replace("&lt;", "<").replace("&gt;", ">").replace("&quot;", '"')
+    # The holder's e-mail pseudonym, shared by both providers' reports (account ids are not).
+    pseudonym = driver.find_element(By.XPATH, "//dt[text()='email']/following-sibling::dd[1]//code").text
+
+    # Objects, raw JSON, correlations and statistics pages.
+    driver.get(f"{live.base}/web/collections/{col}/objects?type=report")
+    shot(driver, shots, "06-objects")
+    driver.get(f"{live.base}/web/correlations?pseudonym={pseudonym}")
+    assert report_id in driver.page_source and result.report_id in driver.page_source
+    shot(driver, shots, "07-correlations")
+    driver.get(f"{live.base}/web/stats")
+    assert driver.find_elements(By.CSS_SELECTOR, "svg.chart")
+    shot(driver, shots, "08-statistics")
+    assert console_problems(driver) == []
+
+    # An outsider (no grant on the collection) finds no correlation.
+    sign_in(driver, live, "outsider")
+    driver.get(f"{live.base}/web/correlations?pseudonym={pseudonym}")
+    assert report_id not in driver.page_source and "No report you may read carries it." in driver.page_source
+    # Gov, a reader, sees bob's text as text too.
+    sign_in(driver, live, "gov")
+    driver.get(report_url)
+    assert no_alert(driver) and driver.find_elements(By.CSS_SELECTOR, ".sig-verified")
+    assert console_problems(driver) == []
+
+
+def test_a_post_without_the_csrf_token_is_refused_in_the_browser(live: LiveHub, driver: Any) -> None:
+    sign_in(driver, live, "alice")
+    driver.get(live.base + "/web/collections")
+    # A forged form without the token (as another site would post it) is refused.
+    driver.execute_script("document.querySelector('.signout input[name=csrf_token]').value = 'forged';")
+    driver.find_element(By.CSS_SELECTOR, ".signout button").click()
+    WebDriverWait(driver, 10).until(ec.text_to_be_present_in_element((By.TAG_NAME, "main"), "CSRF"))
+    # The refusal is the one console error here (the 403 of the forged post).
+    logged = console_problems(driver)
+    assert len(logged) == 1 and "/web/signout" in logged[0] and "403" in logged[0]
+    driver.get(live.base + "/web/collections")
+    assert "Signed in as" in driver.page_source
+
+
+def test_pages_fit_at_200_percent_zoom_and_start_with_a_skip_link(live: LiveHub, driver: Any) -> None:
+    from selenium.webdriver.common.keys import Keys
+
+    sign_in(driver, live, "alice")
+    col = live.seeded.collections["reports"]
+    # 1280 CSS pixels at 200 % zoom leave 640 CSS pixels: no page may need scrolling sideways.
+    driver.set_window_size(640, 1200)
+    try:
+        for path in ("/web/collections", f"/web/collections/{col}/objects", f"/web/collections/{col}/file",
+                     "/web/correlations", "/web/stats"):
+            driver.get(live.base + path)
+            overflow = driver.execute_script(
+                "return document.documentElement.scrollWidth - document.documentElement.clientWidth")
+            assert overflow <= 0, (path, overflow)
+    finally:
+        driver.set_window_size(1280, 1800)
+    driver.get(f"{live.base}/web/collections/{col}/file")
+    driver.find_element(By.TAG_NAME, "body").send_keys(Keys.TAB)
+    active = driver.switch_to.active_element
+    assert active.text == "Skip to content"
+    active.send_keys(Keys.ENTER)
+    assert driver.switch_to.active_element.get_attribute("id") == "main"
+    assert console_problems(driver) == []

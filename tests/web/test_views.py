@@ -1,0 +1,390 @@
+"""The web pages in-process (Flask's test client over the real app and services): sign-in and
+sessions, CSRF, CSP, the object browser, the report case file, filing, correlation, statistics,
+and escaping of every text the pages show."""
+
+from __future__ import annotations
+
+import json
+import re
+
+from hub.common.timestamps import format_timestamp_us
+from hub.signing import SigningKey
+from hub.web import CSP
+from tests.conftest import HubApp
+from tests.web.conftest import BASE, WebClient, browser
+from tests.web.forms import preview_objects, report_form, sign_as
+
+XSS = '<script>alert("x")</script><img src=x onerror=alert(1)>'
+
+
+def file_report(web: HubApp, c: WebClient, key: SigningKey, party: str = "alice",
+                collection: str = "reports", **overrides: object) -> tuple[list[dict], dict]:
+    """File a report through the form and the page's submit endpoint; the signed objects and
+    the status."""
+    col = web.collections[collection]
+    c.get(f"/web/collections/{col}/file")
+    resp = c.post(f"/web/collections/{col}/file", report_form(**overrides))
+    assert resp.status_code == 200, resp.get_data(as_text=True)
+    signed = sign_as(preview_objects(resp.get_data(as_text=True)), key, web.identities[party])
+    resp = c.client.post(f"/web/collections/{col}/submit", base_url=BASE, json={"objects": signed},
+                         headers={"X-CSRF-Token": c.csrf})
+    assert resp.status_code == 202, resp.get_data(as_text=True)
+    return signed, resp.get_json()
+
+
+# -- sessions ------------------------------------------------------------------------------------
+
+
+def test_sign_in_sets_a_strict_session_cookie_without_the_token(web: HubApp) -> None:
+    c = WebClient(web.app.test_client())
+    c.get("/web/signin")
+    resp = c.post("/web/signin", {"token": web.tokens["alice"]})
+    assert resp.status_code == 302
+    cookie = next(h for h in resp.headers.getlist("Set-Cookie") if h.startswith("abusehub_web="))
+    for flag in ("Secure", "HttpOnly", "SameSite=Strict", "Path=/web"):
+        assert flag in cookie
+    # Neither the token nor anything that decodes to it is in the cookie.
+    value = cookie.split(";")[0].split("=", 1)[1]
+    payload = web.app.session_interface.get_signing_serializer(web.app).loads(value)  # type: ignore[attr-defined]
+    assert web.tokens["alice"] not in json.dumps(payload) and web.tokens["alice"] not in value
+    page = c.get("/web/collections").get_data(as_text=True)
+    assert "Signed in as <strong>alice</strong>" in page
+
+
+def test_a_wrong_token_is_refused_and_pages_need_a_session(web: HubApp) -> None:
+    c = WebClient(web.app.test_client())
+    assert c.get("/web/collections").status_code == 302
+    c.get("/web/signin")
+    resp = c.post("/web/signin", {"token": "ahub_not-a-token"})
+    assert resp.status_code == 401
+    assert "not valid" in resp.get_data(as_text=True)
+    assert c.get("/web/collections").headers["Location"].startswith("/web/signin")
+
+
+def test_every_post_needs_the_session_csrf_token(web: HubApp) -> None:
+    c = browser(web, "alice")
+    assert c.post("/web/signout", csrf=False).status_code == 403
+    assert c.post("/web/signout", {"csrf_token": "forged"}, csrf=False).status_code == 403
+    col = web.collections["reports"]
+    resp = c.client.post(f"/web/collections/{col}/submit", base_url=BASE, json={"objects": []})
+    assert resp.status_code == 403
+    # Still signed in; with the token, sign-out ends the session.
+    assert c.get("/web/collections").status_code == 200
+    assert c.post("/web/signout").status_code == 302
+    assert c.get("/web/collections").status_code == 302
+
+
+def test_a_token_revoked_on_the_cli_ends_the_session_at_the_next_request(web: HubApp) -> None:
+    c = browser(web, "alice")
+    assert c.get("/web/collections").status_code == 200
+    web.hub.admin.revoke_tokens("alice")
+    resp = c.get("/web/collections")
+    assert resp.status_code == 302
+    page = c.get(resp.headers["Location"]).get_data(as_text=True)
+    assert "no longer valid" in page
+
+
+def test_an_idle_session_ends(web: HubApp) -> None:
+    c = browser(web, "alice")
+    idle = int(web.app.permanent_session_lifetime.total_seconds())
+    with c.client.session_transaction("/web/collections", base_url=BASE) as sess:
+        sess["seen"] = sess["seen"] - idle - 1
+    resp = c.get("/web/collections")
+    assert resp.status_code == 302
+    assert "without activity" in c.get(resp.headers["Location"]).get_data(as_text=True)
+
+
+def test_pages_carry_a_strict_csp_and_no_inline_script_or_style(web: HubApp, alice_key: SigningKey) -> None:
+    c = browser(web, "alice")
+    col = web.collections["reports"]
+    _, status = file_report(web, c, alice_key)
+    report_id = next(s["id"] for s in status["successes"] if s["id"].startswith("report--"))
+    pages = ["/web/signin", "/web/collections", f"/web/collections/{col}/objects",
+             f"/web/collections/{col}/file", f"/web/collections/{col}/objects/{report_id}",
+             "/web/correlations", "/web/stats"]
+    for path in pages:
+        resp = c.get(path)
+        assert resp.status_code == 200, path
+        assert resp.headers["Content-Security-Policy"] == CSP
+        assert "default-src 'self'" in CSP and "unsafe-inline" not in CSP
+        html = resp.get_data(as_text=True)
+        assert " style=" not in html and "<style" not in html, path
+        for tag in re.findall(r"<script[^>]*>", html):
+            assert "src=" in tag or 'type="application/json"' in tag, (path, tag)
+        assert "https://" not in re.sub(r'(value|placeholder)="[^"]*"', "", html.split("<main")[0]), path
+
+
+# -- collections and the object browser ----------------------------------------------------------
+
+
+def test_collections_lists_only_what_the_party_may_see(web: HubApp) -> None:
+    page = browser(web, "alice").get("/web/collections").get_data(as_text=True)
+    assert "Reports" in page and "Advisories" in page and "Private" in page
+    assert "Dropbox" not in page
+    gov = browser(web, "gov").get(f"/web/collections/{web.collections['private']}/objects")
+    assert gov.status_code == 404
+
+
+def test_object_browser_filters_pages_and_shows_raw_json(web: HubApp, alice_key: SigningKey) -> None:
+    c = browser(web, "alice")
+    col = web.collections["reports"]
+    file_report(web, c, alice_key)
+    file_report(web, c, alice_key, resources="198.51.100.7\n198.51.100.8\nbad-actor.example",
+                summary="Cryptomining on a reseller account", provider_account_id="acct-2")
+    page1 = c.get(f"/web/collections/{col}/objects").get_data(as_text=True)
+    ids1 = set(re.findall(r"/objects/([a-z0-9-]+--[0-9a-f-]{36})", page1))
+    assert len(ids1) == 25 and 'rel="next"' in page1
+    next_url = re.search(r'rel="next" href="([^"]+)"', page1).group(1).replace("&amp;", "&")
+    page2 = c.get(next_url).get_data(as_text=True)
+    ids2 = set(re.findall(r"/objects/([a-z0-9-]+--[0-9a-f-]{36})", page2))
+    assert ids2 and not ids1 & ids2
+    reports = c.get(f"/web/collections/{col}/objects?type=report").get_data(as_text=True)
+    assert len(set(re.findall(r"/objects/(report--[0-9a-f-]{36})", reports))) == 2
+    found = c.get(f"/web/collections/{col}/objects?type=report&text=CRYPTOMINING").get_data(as_text=True)
+    assert len(set(re.findall(r"/objects/(report--[0-9a-f-]{36})", found))) == 1
+    future = format_timestamp_us(web.hub.clock() + 3_600_000_000)[:16]
+    none = c.get(f"/web/collections/{col}/objects?since={future}").get_data(as_text=True)
+    assert "No objects match." in none
+    bad = c.get(f"/web/collections/{col}/objects?since=yesterday")
+    assert bad.status_code == 400 and "added since" in bad.get_data(as_text=True)
+    indicator = re.search(r"/objects/(indicator--[0-9a-f-]{36})", page1 + page2).group(1)
+    raw = c.get(f"/web/collections/{col}/objects/{indicator}").get_data(as_text=True)
+    assert "[ipv4-addr:value = &#39;" in raw or "[domain-name:value = &#39;" in raw or "[url:value = &#39;" in raw or "ipv6-addr" in raw
+    assert "The object as stored" in raw
+
+
+# -- filing --------------------------------------------------------------------------------------
+
+
+def test_filing_maps_every_problem_to_its_field_and_keeps_what_was_typed(web: HubApp) -> None:
+    c = browser(web, "alice")
+    col = web.collections["reports"]
+    c.get(f"/web/collections/{col}/file")
+    form = report_form(summary="", resources="203.0.113.45\nnot a resource!", last_seen="2020-01-01T00:00:00Z",
+                       confidence="high", **{"personal.email": "not-an-email"})
+    resp = c.post(f"/web/collections/{col}/file", form)
+    assert resp.status_code == 422
+    html = resp.get_data(as_text=True)
+    for field in ("summary", "resources", "last_seen", "confidence", "personal-email"):
+        assert f'id="err-{field}"' in html, field
+    assert 'aria-describedby="hint-summary err-summary"' in html
+    # Non-personal values stay in the form; personal ones are never put back into a page.
+    assert "Example Cloud" in html and "203.0.113.45" in html
+    assert "not-an-email" not in html and "acct-0042-9917" not in html and "555 2671" not in html
+
+
+def test_filing_pseudonymises_builds_and_the_signed_report_is_stored(web: HubApp, alice_key: SigningKey) -> None:
+    c = browser(web, "alice")
+    col = web.collections["reports"]
+    c.get(f"/web/collections/{col}/file")
+    resp = c.post(f"/web/collections/{col}/file", report_form())
+    html = resp.get_data(as_text=True)
+    assert "holder@example.com" not in html and "acct-0042-9917" not in html
+    objects = preview_objects(html)
+    assert objects[-1]["type"] == "report"
+    assert "poprf-r255:" in json.dumps(objects)
+    signed = sign_as(objects, alice_key, web.identities["alice"])
+    post = lambda: c.client.post(f"/web/collections/{col}/submit", base_url=BASE,  # noqa: E731
+                                 json={"objects": signed}, headers={"X-CSRF-Token": c.csrf})
+    first = post()
+    assert first.status_code == 202
+    status = first.get_json()
+    assert status["status"] == "complete" and not status["failures"]
+    assert {s["message"] for s in status["successes"]} == {"stored"}
+    # A second submit of the same page files nothing twice.
+    again = post().get_json()
+    assert {s["message"] for s in again["successes"]} == {"already stored: not added again"}
+    followed = c.get(status["url"]).get_json()
+    assert followed["id"] == status["id"] and followed["status"] == "complete"
+
+
+def test_a_refused_submission_names_each_object_and_reason(web: HubApp) -> None:
+    web.hub.admin.add_collection("Signed", alias="signed", require_signatures=True)
+    signed_col = web.hub.admin.collection("signed").id
+    web.hub.admin.grant("alice", signed_col, True, True)
+    c = browser(web, "alice")
+    c.get(f"/web/collections/{signed_col}/file")
+    objects = preview_objects(c.post(f"/web/collections/{signed_col}/file", report_form()).get_data(as_text=True))
+    unknown = SigningKey.generate()  # not registered
+    signed = sign_as(objects, unknown, web.identities["alice"])
+    status = c.client.post(f"/web/collections/{signed_col}/submit", base_url=BASE, json={"objects": signed},
+                           headers={"X-CSRF-Token": c.csrf}).get_json()
+    assert len(status["failures"]) == len(objects)
+    assert all("unknown" in f["message"] for f in status["failures"])
+
+
+def test_a_party_cannot_file_where_it_may_not_write(web: HubApp) -> None:
+    c = browser(web, "gov")
+    assert c.get(f"/web/collections/{web.collections['reports']}/file").status_code == 403
+
+
+# -- the report page, correlations, escaping -----------------------------------------------------
+
+
+def test_report_page_reads_as_a_case_file_with_checked_signatures(web: HubApp, alice_key: SigningKey) -> None:
+    c = browser(web, "alice")
+    col = web.collections["reports"]
+    signed, status = file_report(web, c, alice_key, tlp="green")
+    report = signed[-1]
+    page = browser(web, "gov").get(f"/web/collections/{col}/objects/{report['id']}").get_data(as_text=True)
+    assert 'class="tlp-banner tlp-green">TLP:GREEN' in page
+    assert "Example Cloud" in page and "phishing, scanning" in page and "suspended" in page
+    assert "203.0.113.45" in page and "[ipv4-addr:value = &#39;203.0.113.45&#39;]" in page
+    account = next(o for o in signed if o["type"] == "user-account")
+    ext = next(iter(account["extensions"].values()))
+    assert ext["provider_account_pseudonym"] in page and ext["pseudonyms"]["email"] in page
+    assert "holder@example.com" not in page
+    assert page.count('class="sig sig-verified"') == len(signed)
+    assert "sig-failed" not in page and "sig-unknown-key" not in page
+    # The signer by its name in the key registry.
+    assert page.count('<td>alice<div class="hint">key') == len(signed)
+
+
+def test_signatures_that_fail_or_name_unknown_keys_are_shown_so(web: HubApp, alice_key: SigningKey) -> None:
+    c = browser(web, "alice")
+    col = web.collections["private"]
+    c.get(f"/web/collections/{col}/file")
+    objects = preview_objects(c.post(f"/web/collections/{col}/file", report_form()).get_data(as_text=True))
+    signed = sign_as(objects, alice_key, web.identities["alice"])
+    tampered = json.loads(json.dumps(signed[-1]))
+    tampered["description"] = "changed after signing"
+    # Another build (new ids), signed with a key the hub does not know.
+    again = preview_objects(c.post(f"/web/collections/{col}/file", report_form()).get_data(as_text=True))
+    stranger = sign_as(again, SigningKey.generate(), web.identities["alice"])[-1]
+    envelope = {"objects": [*signed[:-1], tampered, stranger]}
+    status = c.client.post(f"/web/collections/{col}/submit", base_url=BASE, json=envelope,
+                           headers={"X-CSRF-Token": c.csrf}).get_json()
+    assert not status["failures"]
+    page = c.get(f"/web/collections/{col}/objects/{tampered['id']}").get_data(as_text=True)
+    assert "sig-failed" in page and "does not verify" in page
+    other = c.get(f"/web/collections/{col}/objects/{stranger['id']}").get_data(as_text=True)
+    assert "sig-unknown-key" in other
+
+
+def test_correlation_links_reports_of_two_providers_and_not_for_an_outsider(web: HubApp, alice_key: SigningKey) -> None:
+    bob_key = SigningKey.generate()
+    web.hub.keys.add("bob", bob_key.public_key.to_jwk())
+    a = browser(web, "alice")
+    b = browser(web, "bob")
+    col = web.collections["reports"]
+    alice_signed, _ = file_report(web, a, alice_key)
+    bob_signed, _ = file_report(web, b, bob_key, party="bob", provider_name="Bob Hosting",
+                                provider_account_id="b-77", resources="192.0.2.9")
+    alice_report, bob_report = alice_signed[-1]["id"], bob_signed[-1]["id"]
+    page = a.get(f"/web/collections/{col}/objects/{alice_report}").get_data(as_text=True)
+    assert bob_report in page
+    email = next(iter(o for o in bob_signed if o["type"] == "user-account"))
+    pseudonym = next(iter(email["extensions"].values()))["pseudonyms"]["email"]
+    listed = b.get(f"/web/correlations?pseudonym={pseudonym}").get_data(as_text=True)
+    assert alice_report in listed and bob_report in listed
+    # An outsider party that may read no collection with these reports sees none.
+    _, outsider_token = web.hub.admin.add_party("outsider", "agency")
+    o = browser(web)
+    o.sign_in(outsider_token)
+    none = o.get(f"/web/correlations?pseudonym={pseudonym}").get_data(as_text=True)
+    assert alice_report not in none and "No report you may read carries it." in none
+
+
+def test_every_text_field_is_escaped_in_every_view(web: HubApp, alice_key: SigningKey) -> None:
+    c = browser(web, "alice")
+    col = web.collections["reports"]
+    signed, status = file_report(web, c, alice_key, summary="Kit " + XSS, report_name="R " + XSS,
+                                 provider_name="Cloud " + XSS)
+    assert not status["failures"], status
+    report_id = signed[-1]["id"]
+    for viewer in ("alice", "gov"):
+        v = browser(web, viewer)
+        for path in (f"/web/collections/{col}/objects/{report_id}", f"/web/collections/{col}/objects",
+                     f"/web/collections/{col}/objects?text=Kit"):
+            html = v.get(path).get_data(as_text=True)
+            assert "<script>alert" not in html and "<img src=x" not in html, (viewer, path)
+            assert "&lt;script&gt;alert" in html or "&lt;img src=x" in html, (viewer, path)
+    # The form gives back what it was sent, escaped, when the facts are refused.
+    c.get(f"/web/collections/{col}/file")
+    html = c.post(f"/web/collections/{col}/file", report_form(summary=XSS, resources="")).get_data(as_text=True)
+    assert "<script>alert" not in html and "&lt;script&gt;" in html
+
+
+def test_statistics_count_reports_refusals_and_reads(web: HubApp, alice_key: SigningKey) -> None:
+    c = browser(web, "alice")
+    col = web.collections["reports"]
+    file_report(web, c, alice_key)
+    browser(web, "gov").get(f"/web/collections/{col}/objects")
+    page = browser(web, "gov").get("/web/stats").get_data(as_text=True)
+    assert page.count("<svg") >= 2 and "<title>Reports and objects stored per week</title>" in page
+    assert re.search(r'<th scope="row">alice</th><td>\d{4}-', page)
+    assert re.search(r'<th scope="row">gov</th><td>Reports</td><td>\d+</td>', page)
+
+
+# -- operators -----------------------------------------------------------------------------------
+
+
+def test_operator_pages_show_no_secret_and_are_hidden_from_others(web: HubApp, alice_key: SigningKey) -> None:
+    assert browser(web, "alice").get("/web/operators").status_code == 404
+    page = browser(web, "ops").get("/web/operators").get_data(as_text=True)
+    assert "alice" in page and alice_key.key_id in page and "Audit chain:" in page and "intact" in page
+    for token in web.tokens.values():
+        assert token not in page
+
+
+def test_an_operator_disables_a_party_after_confirming_and_its_session_ends(web: HubApp) -> None:
+    alice = browser(web, "alice")
+    ops = browser(web, "ops")
+    confirm = ops.get("/web/operators/confirm?action=disable-party&target=alice")
+    assert "Disable party alice?" in confirm.get_data(as_text=True)
+    assert alice.get("/web/collections").status_code == 200  # nothing happened on the GET
+    done = ops.post("/web/operators/confirm", {"action": "disable-party", "target": "alice"})
+    assert done.status_code == 302
+    assert alice.get("/web/collections").status_code == 302
+    actions = [r for r in web.hub.audit.export() if r.kind == "web.operator"]
+    assert actions and actions[-1].party == "ops" and actions[-1].data["target"] == "alice"
+
+
+def test_an_operator_revokes_a_token_and_a_key(web: HubApp, alice_key: SigningKey) -> None:
+    alice = browser(web, "alice")
+    ops = browser(web, "ops")
+    token_id = web.hub.admin.list_tokens("alice")[0].id
+    ops.get(f"/web/operators/confirm?action=revoke-token&target=alice&token_id={token_id}")
+    assert ops.post("/web/operators/confirm", {"action": "revoke-token", "target": "alice",
+                                               "token_id": str(token_id)}).status_code == 302
+    assert alice.get("/web/collections").status_code == 302
+    ops.get(f"/web/operators/confirm?action=revoke-key&target={alice_key.key_id}")
+    ops.post("/web/operators/confirm", {"action": "revoke-key", "target": alice_key.key_id})
+    assert next(k for k in web.hub.keys.list("alice")).revoked_us is not None
+
+
+def test_the_hubs_countersignature_is_shown_verified(web: HubApp, alice_key: SigningKey) -> None:
+    col = web.hub.admin.add_collection("Countersigned", alias="cs", countersign=True)
+    web.hub.admin.grant("alice", col.id, True, True)
+    web.collections["cs"] = col.id
+    c = browser(web, "alice")
+    signed, status = file_report(web, c, alice_key, collection="cs")
+    assert not status["failures"]
+    page = c.get(f"/web/collections/{col.id}/objects/{signed[-1]['id']}").get_data(as_text=True)
+    assert page.count("(hub countersignature)") == len(signed)
+    assert page.count('class="sig sig-verified"') == 2 * len(signed)
+    assert f"{2 * len(signed)} signature(s): {2 * len(signed)} verified, 0 failed" in page
+
+
+def test_web_pseudonyms_are_those_report_new_makes_obliviously(web: HubApp) -> None:
+    import httpx
+
+    from hub.client.reports import pseudonym_values
+    from hub.client.taxii import TaxiiClient
+    from hub.services.webfiling import web_pseudonyms
+    from hub.stix.report import ReportFacts
+
+    form = report_form(**{"personal.phone": "+1 415 555 2671", "personal.name": "Jane Example"})
+    facts = {k: v for k, v in form.items() if not k.startswith("personal.")}
+    facts.update(provider_identity_id=web.identities["alice"], resources=form["resources"].split("\n"),
+                 confidence=80, indicator_validity_days=90,
+                 personal={k.removeprefix("personal."): v for k, v in form.items() if k.startswith("personal.")})
+    values = pseudonym_values(ReportFacts.from_mapping(facts))
+    client = TaxiiClient("http://hub.test/api/", web.tokens["alice"], unsafe_plain_http=True,
+                         transport=httpx.WSGITransport(app=web.app))
+    try:
+        blind = client.pseudonymise(values, oblivious=True)
+    finally:
+        client.close()
+    principal = web.hub.access.authenticate(web.tokens["alice"])
+    assert web_pseudonyms(web.hub.pseudonyms, principal, values, [k for k, _ in values]) == blind
