@@ -24,7 +24,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from hub.common.canonical import CanonicalizationError, canonicalize
+from hub.common.canonical import canonicalize
 
 #: The versions of the scheme this library signs and verifies; new signatures use the last.
 SIGNATURE_VERSIONS: tuple[int, ...] = (1, 2)
@@ -94,6 +94,26 @@ def _walk(value: Any) -> Any:
     return value if changed is None else changed
 
 
+#: The timestamp rule on RFC 8785 bytes: a whole string VALUE that is a STIX timestamp whose
+#: fraction ends in "0". The pattern starts with a literal quote (so the engine scans for it
+#: fast); :func:`_shortest` then checks that the quote opens a value: in compact JSON a quote
+#: preceded by ":", "," or "[" (or starting the text) is always an opening delimiter, never one
+#: inside a string, and the closing quote of a value is followed by ",", "}" or "]" (a member
+#: name is followed by ":"). Group 1 is all before the fraction, group 2 the "." and the digits
+#: to keep.
+_SIGNED_TIMESTAMP_RE = re.compile(
+    rb'"([0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2})(\.[0-9]*?)0+Z"(?=[,}\]]|\Z)')
+_OPENS_VALUE = frozenset(b":,[")
+
+
+def _shortest(match: re.Match[bytes]) -> bytes:
+    start = match.start()
+    if start and match.string[start - 1] not in _OPENS_VALUE:
+        return match.group(0)
+    fraction = match.group(2)
+    return b'"' + match.group(1) + (fraction if len(fraction) > 1 else b"") + b'Z"'
+
+
 def signed_form(obj: Any, version: int) -> bytes:
     """The bytes a signature of ``version`` covers, given the object already prepared for it.
 
@@ -101,13 +121,14 @@ def signed_form(obj: Any, version: int) -> bytes:
     without its ``value`` (:func:`hub.signing.signatures.signing_input` prepares it). Raises
     :class:`CanonicalizationError` if it has no RFC 8785 form, :class:`ValueError` for a version
     not in :data:`SIGNATURE_VERSIONS` (callers check versions before).
+
+    Version 2 applies the timestamp rule to the canonical bytes in one pass, which gives exactly
+    ``canonicalize(canonical_timestamps(obj))`` (the rule changes no member name and no order:
+    RFC 8785 sorts by member names only) without walking the object in Python; the tests hold
+    the two to the same bytes.
     """
     if version == 1:
         return canonicalize(obj)
     if version == 2:
-        try:
-            prepared = canonical_timestamps(obj)
-        except RecursionError:
-            raise CanonicalizationError("no RFC 8785 canonical form: nested too deeply") from None
-        return canonicalize(prepared)
+        return _SIGNED_TIMESTAMP_RE.sub(_shortest, canonicalize(obj))
     raise ValueError(f"unknown signature version {version!r}")

@@ -20,7 +20,10 @@ import pytest
 import stix2
 from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
+from hub.common.canonical import canonicalize
 from hub.pseudonyms import PseudonymKeyring
 from hub.signing import (
     SIGNATURE_EXTENSION_ID,
@@ -39,6 +42,7 @@ from hub.signing import (
     verify_entry,
 )
 from hub.signing.documents import sign_objects, verify_objects
+from hub.signing.forms import signed_form
 from hub.stix.report import ReportFacts, build_report, build_sighting
 from tests.signing.vectors import (
     OTHER_EXTENSION,
@@ -504,3 +508,28 @@ def test_what_the_rule_does_not_cover(change: dict[str, Any], what_stix2_does: t
     assert after.get(name) == value
     with pytest.raises(SignatureInvalid, match="signature does not verify"):
         verify_entry(after, signatures_of(after)[0], ed_key.public_key)
+
+
+# -- the rule applied to canonical bytes is the rule applied to the object ---------------------
+
+_TIMESTAMPY = st.sampled_from([
+    "2025-03-01T09:30:00.000Z", "2025-03-01T09:30:00Z", "2025-03-01T09:30:00.120Z",
+    "2025-03-01T09:30:00.1000000Z", "2025-03-01T09:30:00.0Z", "x2025-03-01T09:30:00.000Z",
+    "2025-03-01T09:30:00.000Z ", "2025-03-01T09:30:00.000Z\n", '"2025-03-01T09:30:00.000Z',
+    'a:"', "2025-03-01T09:30:00.00Z\\", "\\", ",", "[", "é,[:\"x", "\u2028",
+])
+_JSON = st.recursive(
+    st.one_of(_TIMESTAMPY, st.text(max_size=6), st.integers(-(2**53) + 1, 2**53 - 1),
+              st.floats(allow_nan=False, allow_infinity=False), st.booleans(), st.none()),
+    lambda children: st.one_of(st.lists(children, max_size=4),
+                               st.dictionaries(st.one_of(_TIMESTAMPY, st.text(max_size=4)), children,
+                                               max_size=4)),
+    max_leaves=12)
+
+
+@settings(max_examples=3000, deadline=None, derandomize=True)
+@given(value=_JSON)
+def test_the_rule_on_canonical_bytes_equals_the_rule_on_the_object(value: object) -> None:
+    # signed_form applies the rule to the RFC 8785 bytes in one pass; the rule is defined on
+    # the object (canonical_timestamps). They must give the same bytes for every JSON value.
+    assert signed_form(value, 2) == canonicalize(canonical_timestamps(value))
