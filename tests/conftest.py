@@ -35,6 +35,8 @@ from hub.store.sql import SqlStore
 
 POSTGRES_URL = os.environ.get("HUB_TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
 _pg_skip_reason: list[str] = []
+#: CI sets this: there the PostgreSQL tier must run, and a missing server fails the run.
+REQUIRE_POSTGRES = os.environ.get("HUB_TEST_REQUIRE_POSTGRES") == "1"
 
 
 def _postgres_available() -> bool:
@@ -47,6 +49,9 @@ def _postgres_available() -> bool:
             return True
     except Exception as exc:  # any failure to connect means: skip the tier, and say so
         _pg_skip_reason.append(f"{type(exc).__name__}: {exc}".splitlines()[0])
+        if REQUIRE_POSTGRES:
+            pytest.fail(f"the PostgreSQL tier is required (HUB_TEST_REQUIRE_POSTGRES=1) but there is no "
+                        f"server at {POSTGRES_URL}: {_pg_skip_reason[0]}")
         return False
 
 

@@ -95,5 +95,7 @@ def prepare_demo(hub: Hub, host: str, port: int) -> str:
         f"  curl -s -H 'Authorization: Bearer {token}' {base}/api/collections/",
         f"  curl -s -g -u cert-gov:{token} '{coll_url}objects/?limit=2&match[type]=indicator'",
         f"  .venv/bin/python -c {shlex.quote(python_code)}",
+        "",
+        f"The analysts' web pages: {base}/web/  (sign in with a token above, e.g. cloudco's)",
     ]
     return "\n".join(lines)
