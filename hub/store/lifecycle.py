@@ -16,7 +16,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from contextlib import AbstractContextManager
 from dataclasses import dataclass
-from typing import Any, Protocol, runtime_checkable
+from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
 
 from sqlalchemy import Connection, delete, func, insert, select, update
 from sqlalchemy.exc import IntegrityError
@@ -149,11 +149,10 @@ class LifecycleMixin:
     """:class:`LifecycleStore` for :class:`hub.store.sql.SqlStore` (which provides ``_read``
     and ``_write``, its read and write transactions)."""
 
-    def _read(self) -> AbstractContextManager[Connection]:  # provided by SqlStore
-        raise NotImplementedError
+    if TYPE_CHECKING:  # provided by SqlStore
+        def _read(self) -> AbstractContextManager[Connection]: ...
 
-    def _write(self) -> AbstractContextManager[Connection]:  # provided by SqlStore
-        raise NotImplementedError
+        def _write(self) -> AbstractContextManager[Connection]: ...
 
     # -- parties
     def party_state(self, party_pk: int) -> PartyState:
