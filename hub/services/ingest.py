@@ -203,7 +203,8 @@ class IngestService:
             return _Refused(_NOT_JSON, "not-json")
         version = NewVersion(stix_id=stix_id, type=stix_type, version_us=version_us,
                              version=obj.get("modified") or obj.get("created"),
-                             spec_version=obj.get("spec_version") or "2.1", json_text=text)
+                             spec_version=obj.get("spec_version") or "2.1", json_text=text,
+                             terms=index_terms(obj))
         # Before the costly checks: what no database could store alike is refused at once.
         reason = unstorable_reason(version)
         if reason is not None:
@@ -219,15 +220,15 @@ class IngestService:
         for transform in self.transforms:
             stored = transform(stored, ctx)
         if stored is not obj:
+            # A transform changed the object (the hub's countersignature): judge its new text.
             text = _json_text(stored)
             if text is None:
                 return _Refused(_NOT_JSON, "not-json")
-            version = replace(version, json_text=text,
+            version = replace(version, json_text=text, terms=index_terms(stored),
                               version=stored.get("modified") or stored.get("created"))
-        version = replace(version, terms=index_terms(stored))
-        reason = unstorable_reason(version)
-        if reason is not None:
-            return _Refused(reason, "unstorable")
+            reason = unstorable_reason(version)
+            if reason is not None:
+                return _Refused(reason, "unstorable")
         return _Judged(version, key_id)
 
 
