@@ -81,8 +81,9 @@ __all__ = [
 REPORT_TEMPLATE = '''\
 # Facts about one abused IaaS account, for `abusehub report new FACTS.toml`.
 # Times are TOML date-times with a zone (2025-03-01T09:30:00Z) or dates (midnight UTC).
-# Only pseudonyms of the account id and of the [personal] values leave this machine for the
-# collection; the raw values go to the hub's pseudonym endpoint only, and this file stays here.
+# Only pseudonyms of the account id and of the [personal] values leave this machine: each value
+# is normalised and blinded here, the hub evaluates the blinded value (RFC 9497) without seeing
+# it, and this file stays here.
 
 # Your organisation: its STIX identity id at the hub (`abusehub party list`) and its name.
 # `--as` must name the same identity.
@@ -131,6 +132,12 @@ phone = "+1 415 555 2671"
 payment_instrument = "4111 1111 1111 1111"   # a card number or an IBAN
 name = "Jane Example"
 address = "1 Main St, Springfield, IL 62701"
+
+# Values pseudonymised elsewhere already (e.g. by another tool of yours) can be given as their
+# pseudonyms instead, by kind (provider_account, email, phone, payment_instrument, name,
+# address); a kind is given as a value or as a pseudonym, not both.
+# [pseudonyms]
+# email = "poprf-r255:k1:…"
 '''
 
 
@@ -209,9 +216,12 @@ def load_signing_key(path: str | os.PathLike[str]) -> SigningKey:
 
 def pseudonym_values(facts: ReportFacts) -> list[tuple[str, str]]:
     """The ``(kind, value)`` pairs :func:`~hub.stix.report.build_report` will ask pseudonyms
-    for: the provider-scoped account id, then each personal value, normalised."""
-    values = [("provider_account",
-               provider_account_value(facts.provider_identity_id, facts.provider_account_id))]
+    for: the provider-scoped account id, then each personal value, normalised (none for the
+    kinds the facts already give as pseudonyms)."""
+    values = []
+    if facts.provider_account_id is not None and "provider_account" not in facts.pseudonyms:
+        values.append(("provider_account",
+                       provider_account_value(facts.provider_identity_id, facts.provider_account_id)))
     region = facts.personal_region
     values += [(kind, normalise(kind, facts.personal[kind], default_region=region))
                for kind in PERSONAL_KINDS if kind in facts.personal]

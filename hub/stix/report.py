@@ -49,9 +49,13 @@ from hub.common.ids import is_stix_id
 from hub.common.timestamps import format_timestamp_ms
 from hub.pseudonyms import (
     PERSONAL_KINDS,
+    PSEUDONYM_FORMS,
+    PSEUDONYM_KINDS,
+    PSEUDONYM_RE,
     InvalidPersonalValue,
     Pseudonymiser,
     normalise,
+    provider_account_value,
 )
 from hub.stix.extensions import IAAS_ACCOUNT_EXTENSION_ID
 from hub.stix.markings import TLP2_IDS, tlp_level, tlp_marking_id
@@ -236,7 +240,7 @@ def _str_list(value: Any, name: str, problems: list[str]) -> tuple[str, ...]:
     return tuple(value)
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class ReportFacts:
     """What an analyst knows about one abused IaaS account (validated on construction).
 
@@ -246,12 +250,18 @@ class ReportFacts:
     Phone numbers without ``+`` are read in ``phone_region``, else in ``declared_country``.
     The repr hides ``personal`` and ``provider_account_id``.
 
+    ``pseudonyms`` maps kinds (``provider_account`` or a personal kind) to pseudonyms already
+    made where the values are, for instance by the analyst's browser (RFC 9497, blinded there):
+    the builder uses them as they are, and the values never reach whoever builds the report. A
+    kind is given either as a value or as a pseudonym, not both; the account is given as
+    ``provider_account_id`` or as ``pseudonyms.provider_account``.
+
     Raises :class:`InvalidReportFacts` listing every problem.
     """
 
     provider_identity_id: str
     provider_name: str
-    provider_account_id: str = field(repr=False)
+    provider_account_id: str | None = field(default=None, repr=False)
     account_created: datetime
     first_abuse_seen: datetime
     last_seen: datetime
@@ -264,6 +274,7 @@ class ReportFacts:
     reseller_name: str | None = None
     declared_country: str | None = None
     personal: Mapping[str, str] = field(default_factory=dict, repr=False)
+    pseudonyms: Mapping[str, str] = field(default_factory=dict)
     phone_region: str | None = None
     action_taken: str = "none"
     action_taken_at: datetime | None = None
@@ -276,7 +287,24 @@ class ReportFacts:
         problems: list[str] = []
         set_ = object.__setattr__
 
-        for name in ("provider_identity_id", "provider_name", "provider_account_id", "summary"):
+        if not isinstance(self.pseudonyms, Mapping):
+            problems.append("pseudonyms must be a table of kind = pseudonym")
+            set_(self, "pseudonyms", {})
+        else:
+            set_(self, "pseudonyms", dict(self.pseudonyms))
+        for kind, pseudonym in self.pseudonyms.items():
+            if kind not in PSEUDONYM_KINDS:
+                problems.append(f"pseudonyms.{kind}: unknown kind; expected one of {', '.join(PSEUDONYM_KINDS)}")
+            elif not isinstance(pseudonym, str) or not PSEUDONYM_RE.match(pseudonym):
+                problems.append(f"pseudonyms.{kind} must be a pseudonym: {PSEUDONYM_FORMS}")
+        names = ["provider_identity_id", "provider_name", "summary"]
+        if "provider_account" in self.pseudonyms:
+            if self.provider_account_id is not None:
+                problems.append("provider_account_id: give the account id or its pseudonym "
+                                "(pseudonyms.provider_account), not both")
+        else:
+            names.insert(2, "provider_account_id")
+        for name in names:
             value = getattr(self, name)
             if not isinstance(value, str) or not value.strip():
                 problems.append(f"{name} must be a non-empty string")
@@ -373,6 +401,10 @@ class ReportFacts:
             set_(self, "personal", dict(self.personal))
         region = self.phone_region or self.declared_country
         for kind, value in self.personal.items():
+            if kind in self.pseudonyms:
+                problems.append(f"personal.{kind}: give the value or its pseudonym "
+                                f"(pseudonyms.{kind}), not both")
+                continue
             if kind not in PERSONAL_KINDS:
                 problems.append(
                     f"personal.{kind}: unknown kind; expected one of {', '.join(PERSONAL_KINDS)}"
@@ -454,7 +486,9 @@ def _leak_check(objects: list[dict[str, Any]], facts: ReportFacts) -> None:
     text = orjson.dumps(objects).decode("utf-8").casefold()
     region = facts.personal_region
     leaked: list[str] = []
-    candidates: list[tuple[str, str]] = [("provider_account_id", facts.provider_account_id)]
+    candidates: list[tuple[str, str]] = []
+    if facts.provider_account_id is not None:
+        candidates.append(("provider_account_id", facts.provider_account_id))
     candidates += [(f"personal.{k}", v) for k, v in facts.personal.items()]
     for label, raw in candidates:
         kind = label.removeprefix("personal.") if label.startswith("personal.") else None
@@ -508,14 +542,15 @@ def build_report(
 
     # The account. Its provider id is scoped by the provider, so that account "12345" at two
     # providers gives two pseudonyms.
-    account_pseudonym = pseudonymiser.pseudonym(
-        "provider_account", f"{provider}/{facts.provider_account_id.strip()}"
+    # Pseudonyms made where the values are (facts.pseudonyms) are used as they are.
+    account_pseudonym = facts.pseudonyms.get("provider_account") or pseudonymiser.pseudonym(
+        "provider_account", provider_account_value(provider, facts.provider_account_id or "")
     )
     pseudonyms = {
-        kind: pseudonymiser.pseudonym(kind, normalise(kind, facts.personal[kind],
-                                                      default_region=region))
+        kind: facts.pseudonyms.get(kind) or pseudonymiser.pseudonym(
+            kind, normalise(kind, facts.personal[kind], default_region=region))
         for kind in PERSONAL_KINDS
-        if kind in facts.personal
+        if kind in facts.personal or kind in facts.pseudonyms
     }
     ext: dict[str, Any] = {
         "extension_type": "property-extension",

@@ -289,6 +289,52 @@ def test_two_providers_same_card_same_pseudonym(mapping: dict[str, Any],
     assert "reseller_ref" not in b and set(b["pseudonyms"]) == {"payment_instrument", "email"}
 
 
+def test_pseudonyms_made_where_the_values_are_are_used_as_they_are(mapping: dict[str, Any],
+                                                                  keyring: PseudonymKeyring) -> None:
+    """Facts that carry pseudonyms (made in the analyst's browser) instead of values give the
+    report those pseudonyms; the builder is asked for none."""
+    made = {kind: keyring.pseudonym(kind, value) for kind, value in
+            [("provider_account", f"{PROVIDER}/acct-0042-9917"), ("email", "alice.smith+cloud@example.com"),
+             ("phone", "+14155552671")]}
+    blind = dict(mapping, pseudonyms=made, personal={"name": "Alice Smith"})
+    del blind["provider_account_id"]
+
+    class OnlyNames:
+        def pseudonym(self, kind: str, value: str) -> str:
+            assert kind == "name", kind
+            return keyring.pseudonym(kind, value)
+
+    ext = _account_ext(build_report(ReportFacts.from_mapping(blind), OnlyNames(), now=NOW))
+    assert ext["provider_account_pseudonym"] == made["provider_account"]
+    assert ext["pseudonyms"] == {"email": made["email"], "phone": made["phone"],
+                                 "name": keyring.pseudonym("name", "alice smith")}
+    # The same facts with values give the same report facts.
+    full = _account_ext(build_report(ReportFacts.from_mapping(mapping), keyring, now=NOW))
+    assert full["provider_account_pseudonym"] == made["provider_account"]
+    assert full["pseudonyms"]["email"] == made["email"]
+
+
+@pytest.mark.parametrize(("change", "expected"), [
+    ({"pseudonyms": {"email": "alice@example.com"}}, "pseudonyms.email must be a pseudonym"),
+    ({"pseudonyms": {"shoe_size": "hmac-sha256:k1:" + "0" * 64}}, "pseudonyms.shoe_size: unknown kind"),
+    ({"pseudonyms": {"email": "hmac-sha256:k1:" + "0" * 64}}, "personal.email: give the value or its pseudonym"),
+    ({"pseudonyms": {"provider_account": "hmac-sha256:k1:" + "0" * 64}},
+     "provider_account_id: give the account id or its pseudonym"),
+    ({"pseudonyms": "not a table"}, "pseudonyms must be a table"),
+])
+def test_pseudonym_fact_errors(mapping: dict[str, Any], change: dict[str, Any], expected: str) -> None:
+    with pytest.raises(InvalidReportFacts) as exc:
+        ReportFacts.from_mapping(dict(mapping, **change))
+    assert any(p.startswith(expected) for p in exc.value.problems), exc.value.problems
+
+
+def test_the_account_is_required_as_a_value_or_a_pseudonym(mapping: dict[str, Any]) -> None:
+    del mapping["provider_account_id"]
+    with pytest.raises(InvalidReportFacts) as exc:
+        ReportFacts.from_mapping(mapping)
+    assert "provider_account_id must be a non-empty string" in exc.value.problems
+
+
 def test_markings_fit_the_collection(objects: list[dict[str, Any]]) -> None:
     assert all(check_markings(o, AMBER) is None for o in objects)
     refused = [o["type"] for o in objects if check_markings(o, GREEN) is not None]
