@@ -70,14 +70,23 @@ def normalise_fingerprint(value: str) -> str:
     return clean
 
 
-def party_for_forwarded_certificate(store: Store, header: str | None) -> Party | None:
-    """The active party whose registered certificate the proxy forwarded in ``header``
-    (URL-escaped PEM), or None: no header, not a certificate, unknown, or its party disabled
-    or removed. Call it only for requests from a trusted proxy."""
-    if not header or len(header) > _MAX_HEADER or not isinstance(store, LifecycleStore):
+def forwarded_fingerprint(header: str | None) -> str | None:
+    """The SHA-256 fingerprint of the certificate a proxy forwarded in ``header`` (URL-escaped
+    PEM), or None when there is none or it is not a certificate."""
+    if not header or len(header) > _MAX_HEADER:
         return None
     try:
         cert = x509.load_pem_x509_certificate(unquote(header).encode("ascii"))
     except (ValueError, UnicodeEncodeError):
         return None
-    return store.party_for_certificate(fingerprint_of(cert))
+    return fingerprint_of(cert)
+
+
+def party_for_forwarded_certificate(store: Store, header: str | None) -> Party | None:
+    """The active party whose registered certificate the proxy forwarded in ``header``
+    (URL-escaped PEM), or None: no header, not a certificate, unknown, or its party disabled
+    or removed. Call it only for requests from a trusted proxy."""
+    fingerprint = forwarded_fingerprint(header)
+    if fingerprint is None or not isinstance(store, LifecycleStore):
+        return None
+    return store.party_for_certificate(fingerprint)

@@ -8,7 +8,10 @@ store.
 Sessions (signed cookies, see :func:`hub.web.register_web`) hold the SHA-256 hash of the token
 the analyst signed in with, never the token; the party is looked up from it on every request
 (:func:`hub.services.websessions.principal_for_token_hash`), so a token revoked on the command
-line ends the session at once. Every POST carries the session's CSRF token (a form field, or the
+line ends the session at once. A session signed in with a client certificate holds the
+certificate's SHA-256 fingerprint and party instead, checked on every request against the
+trusted proxy's ``X-SSL-Client-Cert`` (:func:`hub.services.websessions.principal_for_certificate`).
+Every POST carries the session's CSRF token (a form field, or the
 ``X-CSRF-Token`` header for the page's own JSON requests) and is refused without it.
 """
 
@@ -44,16 +47,22 @@ from hub.client.reports import (
     local_problems,
     pseudonym_values,
 )
-from hub.common.errors import BadRequest, Forbidden, HubError, NotFound
+from hub.common.errors import BadRequest, Forbidden, HubError, NotFound, TooManyRequests
 from hub.common.ids import is_stix_id, is_stix_type
 from hub.common.timestamps import format_timestamp_us, parse_timestamp_us
 from hub.pseudonyms import PERSONAL_KINDS
 from hub.services.auth import Principal, hash_token
+from hub.services.certificates import CLIENT_CERT_HEADER
 from hub.services.hub import Hub
 from hub.services.query import ObjectQuery
 from hub.services.statuses import Status
 from hub.services.webfiling import web_pseudonyms
-from hub.services.websessions import principal_for_token_hash
+from hub.services.websessions import (
+    certificate_sign_in,
+    principal_for_certificate,
+    principal_for_token_hash,
+    sign_in_with_certificate,
+)
 from hub.signing import SIGNATURE_EXTENSION_ID
 from hub.stix.report import InvalidReportFacts, build_report
 from hub.web import CSP
@@ -96,19 +105,29 @@ def _template_globals() -> dict[str, Any]:
 
 @blueprint.before_request
 def _load_session() -> Response | None:
-    """End an idle or revoked session; load the principal; check CSRF on every POST."""
+    """End an idle or revoked session; load the principal; check CSRF on every POST.
+
+    A session signed in with a token keeps its hash (``th``); one signed in with a client
+    certificate keeps the certificate's fingerprint (``cf``) and its party (``cp``), and ends
+    as soon as a request does not carry that certificate from the trusted proxy.
+    """
     g.principal = None
     if request.endpoint == "web.static":
         return None
     now = int(time.time())
     idle = int(current_app.permanent_session_lifetime.total_seconds())
-    token_hash = session.get("th")
-    if token_hash is not None:
+    token_hash, fingerprint = session.get("th"), session.get("cf")
+    if token_hash is not None or fingerprint is not None:
         seen = session.get("seen")
-        principal = principal_for_token_hash(_hub(), token_hash)
+        if token_hash is not None:
+            principal = principal_for_token_hash(_hub(), token_hash)
+            lost = "revoked"
+        else:
+            principal = principal_for_certificate(_hub(), fingerprint, session.get("cp"), _forwarded_certificate())
+            lost = "certificate"
         if not isinstance(seen, int) or now - seen > idle or principal is None:
             session.clear()
-            session["ended"] = "idle" if principal is not None else "revoked"
+            session["ended"] = "idle" if principal is not None else lost
         else:
             g.principal = principal
             session["seen"] = now
@@ -175,29 +194,90 @@ def index() -> Any:
     return redirect(url_for("web.collections" if g.principal else "web.signin"))
 
 
+_ENDED = {
+    "idle": "Your session ended after a time without activity: sign in again.",
+    "revoked": "Your session ended: its token is no longer valid.",
+    "certificate": "Your session ended: your browser no longer presented the certificate it was signed "
+                   "in with, or that certificate is no longer registered to an active party.",
+}
+
+
+def _forwarded_certificate() -> str | None:
+    """The client certificate the TLS-terminating proxy forwarded with this request, or None;
+    the server drops the header from anyone but the configured ``[server] trusted_proxies``."""
+    return request.headers.get(CLIENT_CERT_HEADER) or None
+
+
+def _signin_page(status: int = 200, **context: Any) -> Response:
+    """The sign-in page: the token form, and the certificate sign-in when the request carries
+    a certificate registered to an active party. Nothing typed is ever put back into it."""
+    context.setdefault("next", request.form.get("next", "") if request.method == "POST" else
+                       request.args.get("next", ""))
+    offer = certificate_sign_in(_hub(), _forwarded_certificate())
+    resp = Response(render_template("signin.html", certificate=offer, **context))
+    resp.status_code = status
+    return resp
+
+
+def _start_session(principal: Principal, **kept: str | int) -> Any:
+    """A new session for ``principal`` keeping ``kept`` (what it is looked up by on each
+    request), with a new CSRF token: nothing from before sign-in carries over."""
+    session.clear()
+    session.permanent = True
+    session.update(kept)
+    session["seen"] = int(time.time())
+    session["csrf"] = secrets.token_urlsafe(32)
+    g.principal = principal
+    return redirect(_local_next(request.form.get("next")))
+
+
+def _retry_text(seconds: int) -> str:
+    """When a throttled address may try again: in how many seconds, and at what time (UTC)."""
+    at = datetime.fromtimestamp(_hub().clock() // 1_000_000 + seconds, UTC)
+    return f"{seconds} seconds (at {at:%H:%M:%S} UTC)"
+
+
+def _sign_in_with_token() -> Any:
+    """A token sign-in, through the TAXII API's authentication: a failure is counted against the
+    request's address in the same shared throttle, and once the address has failed too often the
+    answer is 429 with ``Retry-After``. A valid token is accepted even then (as on the TAXII
+    side), so that parties sharing an address are not locked out by someone else's guesses."""
+    token = (request.form.get("token") or "").strip()
+    if not token:
+        return _signin_page(401, error="Enter your party's API token.")
+    try:
+        principal = _hub().access.authenticate(token, address=request.remote_addr)
+    except TooManyRequests as exc:
+        retry = (exc.details or {}).get("retry_after")
+        seconds = retry if isinstance(retry, int) and retry > 0 else 60
+        resp = _signin_page(429, error=f"Too many failed sign-ins from your address: try again in "
+                                       f"{_retry_text(seconds)}. A valid token is still accepted.")
+        resp.headers["Retry-After"] = str(seconds)
+        return resp
+    except HubError:
+        return _signin_page(401, error="That token is not valid (unknown or revoked).")
+    return _start_session(principal, th=hash_token(token))
+
+
+def _sign_in_with_certificate() -> Any:
+    """A certificate sign-in, authenticated as the TAXII API authenticates a certificate; the
+    session keeps the certificate's fingerprint and party, never the certificate."""
+    try:
+        principal, fingerprint = sign_in_with_certificate(_hub(), _forwarded_certificate())
+    except HubError:
+        return _signin_page(401, error="This request carries no client certificate registered to an "
+                                       "active party: sign in with your token.")
+    return _start_session(principal, cf=fingerprint, cp=principal.party.pk)
+
+
 @blueprint.route("/signin", methods=["GET", "POST"])
 def signin() -> Any:
-    message = None
-    ended = session.pop("ended", None)
-    if ended == "idle":
-        message = "Your session ended after a time without activity: sign in again."
-    elif ended == "revoked":
-        message = "Your session ended: its token is no longer valid."
     if request.method == "POST":
-        token = (request.form.get("token") or "").strip()
-        try:
-            principal = _hub().access.authenticate(token)
-        except HubError:
-            return render_template("signin.html", error="That token is not valid (unknown or revoked).",
-                                   next=request.form.get("next", "")), 401
-        session.clear()
-        session.permanent = True
-        session["th"] = hash_token(token)
-        session["seen"] = int(time.time())
-        session["csrf"] = secrets.token_urlsafe(32)  # a new one: nothing from before sign-in
-        g.principal = principal
-        return redirect(_local_next(request.form.get("next")))
-    return render_template("signin.html", message=message, next=request.args.get("next", ""))
+        if request.form.get("method") == "certificate":
+            return _sign_in_with_certificate()
+        return _sign_in_with_token()
+    ended = session.pop("ended", None)
+    return _signin_page(message=_ENDED.get(ended) if isinstance(ended, str) else None)
 
 
 @blueprint.route("/signout", methods=["POST"])
