@@ -157,14 +157,15 @@ settings = Table(
 )
 
 # What an object can be found by: the pseudonyms it carries ("pseudonym") and, for reports,
-# the objects it refers to ("ref"). Written with the object; used by the correlation view.
+# the objects it refers to ("ref"). Written with the object; used by the correlation view,
+# which looks terms up in the collections a party may read (revision 0007: a covering index).
 object_terms = Table(
     "object_terms", metadata,
     Column("collection_pk", Integer, ForeignKey("collections.pk", ondelete="CASCADE"), primary_key=True),
     Column("stix_id", String(STIX_ID_MAX), primary_key=True),
     Column("kind", String(TERM_KIND_MAX), primary_key=True),
     Column("term", String(TERM_MAX), primary_key=True),
-    Index("ix_object_terms_term", "kind", "term"),
+    Index("ix_object_terms_lookup", "kind", "term", "collection_pk", "stix_id"),
 )
 
 # Client certificates a party authenticates with (revision 0005): the SHA-256 fingerprint of
