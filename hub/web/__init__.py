@@ -40,7 +40,10 @@ def register_web(app: Flask, config: HubConfig) -> None:
     """Add the web pages (under ``/web/``) to ``app``, with sessions in signed cookies that
     are Secure (unless ``[web] secure_cookies`` is off), HttpOnly and SameSite=Strict, and end
     after ``[web] session_idle_minutes`` without a request."""
-    from hub.web import operators  # noqa: F401 - adds the operators' pages to the blueprint
+    from hub.web import (
+        operators,  # noqa: F401 - adds the operators' pages to the blueprint
+        pseudonyms,  # noqa: F401 - adds the form's pseudonym routes
+    )
     from hub.web.views import blueprint
 
     app.secret_key = _secret_key(config)

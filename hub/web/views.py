@@ -45,7 +45,6 @@ from hub.client.reports import (
     check_identity,
     load_facts,
     local_problems,
-    pseudonym_values,
 )
 from hub.common.errors import BadRequest, Forbidden, HubError, NotFound, TooManyRequests
 from hub.common.ids import is_stix_id, is_stix_type
@@ -56,7 +55,6 @@ from hub.services.certificates import CLIENT_CERT_HEADER
 from hub.services.hub import Hub
 from hub.services.query import ObjectQuery
 from hub.services.statuses import Status
-from hub.services.webfiling import web_pseudonyms
 from hub.services.websessions import (
     certificate_sign_in,
     principal_for_certificate,
@@ -67,7 +65,7 @@ from hub.signing import SIGNATURE_EXTENSION_ID
 from hub.stix.report import InvalidReportFacts, build_report
 from hub.web import CSP
 from hub.web.casefile import build_case_file, check_signatures, tlp_of
-from hub.web.filing import ABUSE_TYPES, CHOICES, problems_by_field, read_form
+from hub.web.filing import ABUSE_TYPES, CHOICES, clear_value_problems, problems_by_field, read_form
 
 blueprint = Blueprint("web", __name__, url_prefix="/web", template_folder="templates",
                       static_folder="static", static_url_path="/static")
@@ -162,7 +160,11 @@ def _error_page(status: int, message: str) -> Response:
 
 @blueprint.errorhandler(HubError)
 def _hub_error(exc: HubError) -> Response:
-    return _error_page(exc.http_status if exc.http_status < 500 else 500, exc.description)
+    resp = _error_page(exc.http_status if exc.http_status < 500 else 500, exc.description)
+    retry_after = (exc.details or {}).get("retry_after")
+    if isinstance(retry_after, int):
+        resp.headers["Retry-After"] = str(retry_after)
+    return resp
 
 
 def signed_in(view: F) -> F:
@@ -170,7 +172,7 @@ def signed_in(view: F) -> F:
     @wraps(view)
     def wrapper(*args: Any, **kwargs: Any) -> Any:
         if g.principal is None:
-            if request.is_json or request.method == "POST":
+            if request.is_json or request.method == "POST" or request.accept_mimetypes.best == "application/json":
                 return _error_page(401, "your session has ended: sign in again")
             return redirect(url_for("web.signin", next=request.full_path))
         return view(*args, **kwargs)
@@ -435,7 +437,7 @@ def file_report(collection_id: str) -> Any:
     context: dict[str, Any] = {"collection": col, "choices": CHOICES, "abuse_types": ABUSE_TYPES,
                                "personal_kinds": PERSONAL_KINDS, "keys": _registered_keys(principal),
                                "identity": principal.party.identity_id, "problems": {},
-                               "objects": None, "personal_given": []}
+                               "objects": None, "fresh": request.method == "GET"}
     if request.method == "GET":
         context["shown"] = {"provider_name": principal.party.name, "acquisition": "direct-signup",
                             "kyc_status": "unverified", "action_taken": "suspended", "tlp": "amber",
@@ -443,16 +445,16 @@ def file_report(collection_id: str) -> Any:
         return render_template("file.html", **context)
     data = read_form(request.form, request.form.getlist("abuse_types"), principal.party.identity_id)
     context["shown"] = data.shown
-    context["personal_given"] = data.personal_given
+    refused = clear_value_problems(data.sent_in_clear)
     try:
         facts = load_facts(data.facts)
         check_identity(principal.party.identity_id, facts)
-        values = pseudonym_values(facts)
-        labels = ["provider_account_id" if k == "provider_account" else f"personal.{k}" for k, _ in values]
-        pseudonyms = web_pseudonyms(_hub().pseudonyms, principal, values, labels)
-        built = build_report(facts, MappedPseudonymiser(values, pseudonyms))
+        if refused:
+            raise LocalProblems([])
+        # Every pseudonym came from the browser: the builder is asked for none.
+        built = build_report(facts, MappedPseudonymiser([], []))
     except (LocalProblems, InvalidReportFacts) as exc:
-        context["problems"] = problems_by_field(exc.problems)
+        context["problems"] = problems_by_field([*exc.problems, *refused])
         return render_template("file.html", **context), 422
     problems = local_problems(built)
     if problems:

@@ -1,5 +1,10 @@
-"""Report facts as the filing form sends them, and signing as the browser does (for the
-in-process tests: the browser tests sign with WebCrypto itself)."""
+"""Report facts as the filing form sends them, pseudonymised and signed as the browser does (for
+the in-process tests: the browser tests blind with the page's script and sign with WebCrypto).
+
+:func:`pseudonymised` does what the page's script does before the form is posted, with the
+Python client's half of RFC 9497 (held to the script's by the vectors and parity tests):
+normalise and blind each value, ``/web/pseudonyms/evaluate`` under the session, verify the
+proof against ``/web/pseudonyms/key``, and send only ``pseudonym.<kind>`` fields."""
 
 from __future__ import annotations
 
@@ -7,8 +12,11 @@ import json
 import re
 from typing import Any
 
+from hub.common.canonical import b64url_decode, b64url_encode
+from hub.pseudonyms import PERSONAL_KINDS, PseudonymBatch, provider_account_value
 from hub.signing import SigningKey
 from hub.signing.documents import sign_objects
+from tests.web.conftest import BASE
 
 _OBJECTS_RE = re.compile(r'<script type="application/json" id="objects-json">(.*?)</script>', re.S)
 
@@ -50,3 +58,29 @@ def preview_objects(html: str) -> list[dict[str, Any]]:
 def sign_as(objects: list[dict[str, Any]], key: SigningKey, identity: str) -> list[dict[str, Any]]:
     """The objects signed as the page's script signs them (scheme version 2)."""
     return sign_objects(objects, key, identity)
+
+
+def pseudonymised(c: Any, form: dict[str, Any], identity: str) -> dict[str, Any]:
+    """``form`` with its account id and personal values replaced by their oblivious pseudonyms,
+    made through the web session ``c`` (a :class:`tests.web.conftest.WebClient`) as the page's
+    script makes them; the values themselves are not sent."""
+    out = {k: v for k, v in form.items() if k != "provider_account_id" and not k.startswith("personal.")}
+    values: list[tuple[str, str]] = []
+    if form.get("provider_account_id"):
+        values.append(("provider_account", provider_account_value(identity, form["provider_account_id"])))
+    values += [(k, form[f"personal.{k}"]) for k in PERSONAL_KINDS if form.get(f"personal.{k}")]
+    if not values:
+        return out
+    keys = c.get("/web/pseudonyms/key").get_json()
+    version = keys["current"]
+    public = b64url_decode(next(k["public_key"] for k in keys["keys"] if k["key_version"] == version))
+    region = form.get("phone_region") or form.get("declared_country") or None
+    batches = [PseudonymBatch(kind, version, [value], default_region=region) for kind, value in values]
+    body = {"key_version": version,
+            "groups": [{"kind": b.kind, "blinded": [b64url_encode(e) for e in b.blinded]} for b in batches]}
+    resp = c.client.post("/web/pseudonyms/evaluate", base_url=BASE, json=body, headers={"X-CSRF-Token": c.csrf})
+    assert resp.status_code == 200, resp.get_data(as_text=True)
+    for batch, group in zip(batches, resp.get_json()["groups"], strict=True):
+        made = batch.finish(public, [b64url_decode(e) for e in group["evaluated"]], b64url_decode(group["proof"]))
+        out[f"pseudonym.{batch.kind}"] = made[0]
+    return out

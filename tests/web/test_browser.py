@@ -6,7 +6,9 @@ served by werkzeug in a thread on 127.0.0.1. Alice signs in, files a report whos
 signs in the page with a key imported into the browser (WebCrypto), and watches its status
 complete; gov polls the objects over TAXII and ``abusehub verify`` checks every signature the
 browser made against the published keys; bob files a report about the same holder with the
-CLI's report service, and the correlation shows for alice and not for an outsider; text with
+CLI's report service, and the correlation shows for alice and not for an outsider (the page
+pseudonymised the holder's values in the browser, RFC 9497, and every request body the hub
+received is captured at the WSGI layer to show that no value reached it); text with
 HTML in it is shown as text; the CSP header is set and the console stays free of errors and
 CSP violations. Screenshots of every page are saved under the test's temporary folder (and
 copied to ``$HUB_WEB_SCREENSHOTS`` when set).
@@ -21,6 +23,7 @@ import threading
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
+from urllib.parse import unquote_plus
 
 import pytest
 import requests
@@ -51,11 +54,28 @@ from selenium.webdriver.support.ui import Select, WebDriverWait  # noqa: E402
 XSS = '<img src=x onerror="alert(1)"><script>alert(2)</script>'
 
 
+class BodyCapture:
+    """WSGI middleware keeping every request body the hub receives, with its path."""
+
+    def __init__(self, app: Any) -> None:
+        self.app = app
+        self.bodies: list[tuple[str, bytes]] = []
+
+    def __call__(self, environ: dict[str, Any], start_response: Any) -> Any:
+        import io
+
+        length = int(environ.get("CONTENT_LENGTH") or 0)
+        body = environ["wsgi.input"].read(length) if length else b""
+        self.bodies.append((environ.get("PATH_INFO", ""), body))
+        environ["wsgi.input"] = io.BytesIO(body)
+        return self.app(environ, start_response)
+
+
 class LiveHub:
     """A hub served on loopback by werkzeug in a thread."""
 
-    def __init__(self, hub: Hub, base: str, seeded: Any, server: Any) -> None:
-        self.hub, self.base, self.seeded, self.server = hub, base, seeded, server
+    def __init__(self, hub: Hub, base: str, seeded: Any, server: Any, capture: BodyCapture) -> None:
+        self.hub, self.base, self.seeded, self.server, self.capture = hub, base, seeded, server, capture
 
 
 @pytest.fixture(scope="module")
@@ -74,12 +94,14 @@ def live(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveHub]:
         seeded = seed_hub(hub)
         _, seeded.tokens["outsider"] = hub.admin.add_party("outsider", "agency")
         app = create_app(hub.config, hub)
+        capture = BodyCapture(app.wsgi_app)
+        app.wsgi_app = capture  # type: ignore[method-assign]
         port = free_port()
         server = make_server("127.0.0.1", port, app, threaded=True)
         thread = threading.Thread(target=server.serve_forever, daemon=True)
         thread.start()
         try:
-            yield LiveHub(hub, f"http://127.0.0.1:{port}", seeded, server)
+            yield LiveHub(hub, f"http://127.0.0.1:{port}", seeded, server, capture)
         finally:
             server.shutdown()
             hub.audit.close()
@@ -132,7 +154,7 @@ def sign_in(driver: Any, live: LiveHub, party: str) -> None:
     driver.delete_all_cookies()
     driver.get(live.base + "/web/signin")
     driver.find_element(By.ID, "token").send_keys(live.seeded.tokens[party])
-    driver.find_element(By.CSS_SELECTOR, "form.narrow button[type=submit]").click()
+    driver.find_element(By.CSS_SELECTOR, "#token-signin button[type=submit]").click()
     WebDriverWait(driver, 10).until(ec.text_to_be_present_in_element((By.CSS_SELECTOR, ".signout"), party))
 
 
@@ -142,7 +164,12 @@ def fill(driver: Any, form: dict[str, Any]) -> None:
             for t in value:
                 driver.find_element(By.CSS_SELECTOR, f'input[name=abuse_types][value="{t}"]').click()
             continue
-        el = driver.find_element(By.NAME, name)
+        if name == "provider_account_id" or name.startswith("personal."):
+            # Personal fields have no name: their values are never part of the form sent.
+            el = driver.find_element(By.ID, "f-" + name.replace(".", "-"))
+            assert el.get_attribute("name") in (None, "")
+        else:
+            el = driver.find_element(By.NAME, name)
         if el.tag_name == "select":
             Select(el).select_by_value(value)
         else:
@@ -177,11 +204,19 @@ def test_file_sign_follow_verify_correlate_in_a_browser(live: LiveHub, driver: A
 
     # File a report: the form, checked by the hub, then the preview.
     driver.get(f"{live.base}/web/collections/{col}/file")
-    form = report_form(summary="Phishing kit; " + XSS, **{"personal.email": "shared.holder@example.com"})
+    live.capture.bodies.clear()
+    form = report_form(summary="Phishing kit; " + XSS, **{"personal.email": "Shared.Holder@Example.com",
+                                                           "personal.name": "Jane  O'Example",
+                                                           "personal.payment_instrument": "4111 1111 1111 1111"})
     fill(driver, {k: v for k, v in form.items() if k != "abuse_types"} | {"abuse_types": form["abuse_types"]})
     driver.find_element(By.CSS_SELECTOR, "#facts-form button[type=submit]").click()
     WebDriverWait(driver, 20).until(ec.presence_of_element_located((By.ID, "preview")))
-    assert "shared.holder@example.com" not in driver.page_source
+    assert "holder@example.com" not in driver.page_source.lower()
+    preview = json.loads(driver.find_element(By.ID, "objects-json").get_attribute("textContent"))
+    account = next(o for o in preview if o["type"] == "user-account")
+    browser_pseudonyms = next(iter(account["extensions"].values()))["pseudonyms"]
+    assert set(browser_pseudonyms) == {"email", "phone", "name", "payment_instrument"}
+    assert all(p.startswith("poprf-r255:") for p in browser_pseudonyms.values())
     assert driver.find_element(By.ID, "f-summary").get_attribute("value") == "Phishing kit; " + XSS
 
     # Import the key once (kept non-extractable in IndexedDB), sign in the page, submit.
@@ -227,7 +262,7 @@ def test_file_sign_follow_verify_correlate_in_a_browser(live: LiveHub, driver: A
     assert out.stdout.count("OK") >= len(mine) and "FAILED" not in out.stdout
 
     # Bob files about the same holder with the CLI's report service; alice sees the link.
-    facts = {k: v for k, v in report_form(provider_name="Bob Hosting", provider_account_id="b-1",
+    facts = {k: v for k, v in report_form(provider_name="Bob Hosting", provider_account_id="bob-acct-7781",
                                            resources="192.0.2.77", summary="Same holder, " + XSS).items()
              if not k.startswith("personal.")}
     facts.update(provider_identity_id=seeded.identities["bob"], resources=["192.0.2.77"], confidence=70,
@@ -236,6 +271,19 @@ def test_file_sign_follow_verify_correlate_in_a_browser(live: LiveHub, driver: A
     result = file_report(client, col, facts, bob_key, seeded.identities["bob"])
     client.close()
     assert result.state == "stored", result.refused
+
+    # No request body the hub received (the page's form, its blinded elements, the signed
+    # objects, bob's client) holds a personal value or the account id, in any written form.
+    raw = ["acct-0042-9917", "Shared.Holder@Example.com", "shared.holder@example.com", "+1 415 555 2671",
+           "+14155552671", "4155552671", "Jane  O'Example", "jane oexample", "4111 1111 1111 1111",
+           "4111111111111111", "bob-acct-7781"]
+    bodies = live.capture.bodies
+    assert any(path.endswith("/pseudonyms/evaluate") for path, _ in bodies)
+    assert any(path.endswith("/file") for path, _ in bodies)
+    for path, body in bodies:
+        text = body.decode("utf-8", "replace")
+        for value in raw:
+            assert value not in text and value not in unquote_plus(text), (path, value)
     driver.get(report_url)
     links = [a.get_attribute("href") for a in driver.find_elements(By.CSS_SELECTOR, "ul.correlated a")]
     assert any(result.report_id in h for h in links)
@@ -305,3 +353,47 @@ def test_pages_fit_at_200_percent_zoom_and_start_with_a_skip_link(live: LiveHub,
     active.send_keys(Keys.ENTER)
     assert driver.switch_to.active_element.get_attribute("id") == "main"
     assert console_problems(driver) == []
+
+
+def test_bad_personal_values_and_an_ended_session_lose_nothing_in_the_browser(live: LiveHub, driver: Any) -> None:
+    """A value the browser cannot normalise is named under its field and nothing is sent; a
+    session that ends in the middle of filing keeps the draft (never the personal values)
+    through sign-in."""
+    col = live.seeded.collections["reports"]
+    sign_in(driver, live, "alice")
+    driver.get(f"{live.base}/web/collections/{col}/file")
+    form = report_form(summary="Draft that must survive", **{"personal.payment_instrument": "4111 1111 1111 1112"})
+    fill(driver, {k: v for k, v in form.items() if k != "abuse_types"} | {"abuse_types": form["abuse_types"]})
+    live.capture.bodies.clear()
+    driver.find_element(By.ID, "preview-button").click()
+    problem = WebDriverWait(driver, 10).until(
+        ec.presence_of_element_located((By.ID, "err-personal-payment_instrument")))
+    assert "Luhn check failed" in problem.text and "4111" not in problem.text
+    assert driver.find_element(By.ID, "f-personal-payment_instrument").get_attribute("aria-invalid") == "true"
+    assert live.capture.bodies == []  # nothing left the page
+
+    # The session ends (its cookie is gone) before the analyst sends the corrected form.
+    field = driver.find_element(By.ID, "f-personal-payment_instrument")
+    field.clear()
+    field.send_keys("4111 1111 1111 1111")
+    driver.delete_cookie("abusehub_web")
+    driver.find_element(By.ID, "preview-button").click()
+    link = WebDriverWait(driver, 10).until(ec.presence_of_element_located((By.ID, "signin-again")))
+    link.click()
+    driver.find_element(By.ID, "token").send_keys(live.seeded.tokens["alice"])
+    driver.find_element(By.CSS_SELECTOR, "#token-signin button[type=submit]").click()
+    WebDriverWait(driver, 10).until(ec.text_to_be_present_in_element((By.ID, "pseudonym-state"), "draft was restored"))
+    assert driver.find_element(By.ID, "f-summary").get_attribute("value") == "Draft that must survive"
+    assert driver.find_element(By.ID, "f-resources").get_attribute("value") == form["resources"]
+    checked = [b.get_attribute("value") for b in driver.find_elements(By.CSS_SELECTOR, "input[name=abuse_types]:checked")]
+    assert checked == form["abuse_types"]
+    # Personal values are not kept anywhere, not even in the browser's draft.
+    assert driver.find_element(By.ID, "f-personal-email").get_attribute("value") == ""
+    stored = driver.execute_script("return JSON.stringify(sessionStorage)")
+    assert "holder@example.com" not in stored and "4111" not in stored and "acct-0042" not in stored
+    # Typed again, the form now builds.
+    fill(driver, {"provider_account_id": form["provider_account_id"], "personal.email": "holder@example.com"})
+    driver.find_element(By.ID, "preview-button").click()
+    WebDriverWait(driver, 20).until(ec.presence_of_element_located((By.ID, "preview")))
+    logged = console_problems(driver)
+    assert all("401" in m for m in logged), logged  # the one refused request of the ended session

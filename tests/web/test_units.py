@@ -10,7 +10,7 @@ import pytest
 from hub.client.reports import LocalProblems, load_facts
 from hub.services.stats import reason_group, week_of
 from hub.web.charts import bar_chart
-from hub.web.filing import field_of, read_form
+from hub.web.filing import clear_value_problems, field_of, read_form
 from tests.conftest import HubApp
 from tests.web.conftest import browser
 from tests.web.forms import report_form
@@ -18,10 +18,26 @@ from tests.web.forms import report_form
 IDENTITY = "identity--7d3f6a4e-2b1c-4c8e-9f0a-1b2c3d4e5f60"
 
 
+PSEUDONYM = "poprf-r255:k1:" + "ab" * 64
+
+
+def _as_browser_sends(form: dict[str, object]) -> dict[str, object]:
+    """The form as the page's script posts it: each typed personal value (and the account id)
+    replaced by a pseudonym field; the values themselves are not sent."""
+    out = {k: v for k, v in form.items() if k != "provider_account_id" and not k.startswith("personal.")}
+    if form.get("provider_account_id"):
+        out.setdefault("pseudonym.provider_account", PSEUDONYM)
+    for k in form:
+        if k.startswith("personal.") and form[k]:
+            out.setdefault("pseudonym." + k.removeprefix("personal."), PSEUDONYM)
+    return out
+
+
 def _problems(**overrides: object) -> list[str]:
-    form = report_form(**overrides)
-    data = read_form({k: v for k, v in form.items() if k != "abuse_types"}, list(form.get("abuse_types", [])),
+    form = _as_browser_sends(report_form(**overrides))
+    data = read_form({k: v for k, v in form.items() if k != "abuse_types"}, list(form.get("abuse_types", [])),  # type: ignore[arg-type]
                      IDENTITY)
+    assert not data.sent_in_clear
     with pytest.raises(LocalProblems) as exc:
         load_facts(data.facts)
     return exc.value.problems
@@ -47,12 +63,21 @@ def _problems(**overrides: object) -> list[str]:
     ({"confidence": "high"}, "confidence"),
     ({"tlp": "purple"}, "tlp"),
     ({"indicator_validity_days": "0"}, "indicator_validity_days"),
-    ({"personal.email": "nope"}, "personal.email"),
-    ({"personal.phone": "12"}, "personal.phone"),
+    ({"pseudonym.email": "hmac-sha256:k1:nothex"}, "personal.email"),
+    ({"pseudonym.provider_account": "a-raw-account-id"}, "provider_account_id"),
 ])
 def test_each_problem_of_the_facts_names_its_field(overrides: dict[str, object], field: str) -> None:
     problems = _problems(**overrides)
     assert field in {field_of(p) for p in problems}, problems
+
+
+def test_values_sent_in_clear_are_refused_by_field_and_not_used() -> None:
+    form = report_form()
+    data = read_form({k: v for k, v in form.items() if k != "abuse_types"}, list(form["abuse_types"]), IDENTITY)
+    assert data.sent_in_clear == ["provider_account_id", "personal.email", "personal.phone"]
+    assert "personal" not in data.facts and "provider_account_id" not in data.facts
+    assert "holder@example.com" not in repr(data) and "acct-0042-9917" not in repr(data)
+    assert [field_of(p) for p in clear_value_problems(data.sent_in_clear)] == data.sent_in_clear
 
 
 def test_refusal_reasons_group_without_ids_keys_or_times() -> None:

@@ -12,7 +12,7 @@ from hub.signing import SigningKey
 from hub.web import CSP
 from tests.conftest import HubApp
 from tests.web.conftest import BASE, WebClient, browser
-from tests.web.forms import preview_objects, report_form, sign_as
+from tests.web.forms import preview_objects, pseudonymised, report_form, sign_as
 
 XSS = '<script>alert("x")</script><img src=x onerror=alert(1)>'
 
@@ -23,7 +23,7 @@ def file_report(web: HubApp, c: WebClient, key: SigningKey, party: str = "alice"
     the status."""
     col = web.collections[collection]
     c.get(f"/web/collections/{col}/file")
-    resp = c.post(f"/web/collections/{col}/file", report_form(**overrides))
+    resp = c.post(f"/web/collections/{col}/file", pseudonymised(c, report_form(**overrides), web.identities[party]))
     assert resp.status_code == 200, resp.get_data(as_text=True)
     signed = sign_as(preview_objects(resp.get_data(as_text=True)), key, web.identities[party])
     resp = c.client.post(f"/web/collections/{col}/submit", base_url=BASE, json={"objects": signed},
@@ -161,23 +161,58 @@ def test_filing_maps_every_problem_to_its_field_and_keeps_what_was_typed(web: Hu
     col = web.collections["reports"]
     c.get(f"/web/collections/{col}/file")
     form = report_form(summary="", resources="203.0.113.45\nnot a resource!", last_seen="2020-01-01T00:00:00Z",
-                       confidence="high", **{"personal.email": "not-an-email"})
-    resp = c.post(f"/web/collections/{col}/file", form)
+                       confidence="high")
+    sent = pseudonymised(c, form, web.identities["alice"])
+    sent["pseudonym.name"] = "not a pseudonym"
+    resp = c.post(f"/web/collections/{col}/file", sent)
     assert resp.status_code == 422
     html = resp.get_data(as_text=True)
-    for field in ("summary", "resources", "last_seen", "confidence", "personal-email"):
+    for field in ("summary", "resources", "last_seen", "confidence", "personal-name"):
         assert f'id="err-{field}"' in html, field
     assert 'aria-describedby="hint-summary err-summary"' in html
-    # Non-personal values stay in the form; personal ones are never put back into a page.
+    # What was typed stays in the form, pseudonyms included (so the values need not be typed
+    # again); the values themselves never reached the hub.
     assert "Example Cloud" in html and "203.0.113.45" in html
-    assert "not-an-email" not in html and "acct-0042-9917" not in html and "555 2671" not in html
+    assert sent["pseudonym.email"] in html and sent["pseudonym.provider_account"] in html
+    assert "holder@example.com" not in html and "acct-0042-9917" not in html
+
+
+def test_values_sent_in_clear_are_refused_by_field_and_never_shown(web: HubApp) -> None:
+    """A form posted without the page's script (values in clear) files nothing; each value's
+    field says why, and no value is put back into the page."""
+    c = browser(web, "alice")
+    col = web.collections["reports"]
+    c.get(f"/web/collections/{col}/file")
+    resp = c.post(f"/web/collections/{col}/file", report_form())
+    assert resp.status_code == 422
+    html = resp.get_data(as_text=True)
+    for field in ("provider_account_id", "personal-email", "personal-phone"):
+        assert f'id="err-{field}"' in html, field
+    assert "sent in clear and not used" in html and 'id="objects-json"' not in html
+    assert "holder@example.com" not in html and "acct-0042-9917" not in html and "555 2671" not in html
+
+
+def test_the_form_pseudonym_routes_are_those_of_taxii_under_the_session(web: HubApp) -> None:
+    c = browser(web, "alice")
+    assert c.get("/web/pseudonyms/key").get_json() == web.client.get(
+        "/api/pseudonyms/key", headers={"Authorization": f"Bearer {web.tokens['alice']}"}).get_json()
+    # Without the CSRF header, without a session, or with a bad element: refused, by name.
+    body = {"key_version": "k1", "groups": [{"kind": "email", "blinded": ["AA"]}]}
+    assert c.client.post("/web/pseudonyms/evaluate", base_url=BASE, json=body).status_code == 403
+    resp = c.client.post("/web/pseudonyms/evaluate", base_url=BASE, json=body, headers={"X-CSRF-Token": c.csrf})
+    assert resp.status_code == 400 and "groups[0]" in resp.get_json()["description"]
+    too_many = {"groups": [{"kind": "email", "blinded": ["AA"] * 101}]}
+    resp = c.client.post("/web/pseudonyms/evaluate", base_url=BASE, json=too_many, headers={"X-CSRF-Token": c.csrf})
+    assert resp.status_code == 400 and "at most 100" in resp.get_json()["description"]
+    anonymous = browser(web)
+    assert anonymous.get("/web/pseudonyms/key").status_code == 302
 
 
 def test_filing_pseudonymises_builds_and_the_signed_report_is_stored(web: HubApp, alice_key: SigningKey) -> None:
     c = browser(web, "alice")
     col = web.collections["reports"]
     c.get(f"/web/collections/{col}/file")
-    resp = c.post(f"/web/collections/{col}/file", report_form())
+    resp = c.post(f"/web/collections/{col}/file", pseudonymised(c, report_form(), web.identities["alice"]))
     html = resp.get_data(as_text=True)
     assert "holder@example.com" not in html and "acct-0042-9917" not in html
     objects = preview_objects(html)
@@ -204,7 +239,8 @@ def test_a_refused_submission_names_each_object_and_reason(web: HubApp) -> None:
     web.hub.admin.grant("alice", signed_col, True, True)
     c = browser(web, "alice")
     c.get(f"/web/collections/{signed_col}/file")
-    objects = preview_objects(c.post(f"/web/collections/{signed_col}/file", report_form()).get_data(as_text=True))
+    objects = preview_objects(c.post(f"/web/collections/{signed_col}/file",
+                                     pseudonymised(c, report_form(), web.identities["alice"])).get_data(as_text=True))
     unknown = SigningKey.generate()  # not registered
     signed = sign_as(objects, unknown, web.identities["alice"])
     status = c.client.post(f"/web/collections/{signed_col}/submit", base_url=BASE, json={"objects": signed},
@@ -244,12 +280,14 @@ def test_signatures_that_fail_or_name_unknown_keys_are_shown_so(web: HubApp, ali
     c = browser(web, "alice")
     col = web.collections["private"]
     c.get(f"/web/collections/{col}/file")
-    objects = preview_objects(c.post(f"/web/collections/{col}/file", report_form()).get_data(as_text=True))
+    objects = preview_objects(c.post(f"/web/collections/{col}/file",
+                                     pseudonymised(c, report_form(), web.identities["alice"])).get_data(as_text=True))
     signed = sign_as(objects, alice_key, web.identities["alice"])
     tampered = json.loads(json.dumps(signed[-1]))
     tampered["description"] = "changed after signing"
     # Another build (new ids), signed with a key the hub does not know.
-    again = preview_objects(c.post(f"/web/collections/{col}/file", report_form()).get_data(as_text=True))
+    again = preview_objects(c.post(f"/web/collections/{col}/file",
+                                     pseudonymised(c, report_form(), web.identities["alice"])).get_data(as_text=True))
     stranger = sign_as(again, SigningKey.generate(), web.identities["alice"])[-1]
     envelope = {"objects": [*signed[:-1], tampered, stranger]}
     status = c.client.post(f"/web/collections/{col}/submit", base_url=BASE, json=envelope,
@@ -301,7 +339,8 @@ def test_every_text_field_is_escaped_in_every_view(web: HubApp, alice_key: Signi
             assert "&lt;script&gt;alert" in html or "&lt;img src=x" in html, (viewer, path)
     # The form gives back what it was sent, escaped, when the facts are refused.
     c.get(f"/web/collections/{col}/file")
-    html = c.post(f"/web/collections/{col}/file", report_form(summary=XSS, resources="")).get_data(as_text=True)
+    html = c.post(f"/web/collections/{col}/file", pseudonymised(c, report_form(summary=XSS, resources=""),
+                                                                  web.identities["alice"])).get_data(as_text=True)
     assert "<script>alert" not in html and "&lt;script&gt;" in html
 
 
@@ -366,15 +405,19 @@ def test_the_hubs_countersignature_is_shown_verified(web: HubApp, alice_key: Sig
     assert f"{2 * len(signed)} signature(s): {2 * len(signed)} verified, 0 failed" in page
 
 
-def test_web_pseudonyms_are_those_report_new_makes_obliviously(web: HubApp) -> None:
+def test_web_pseudonyms_are_those_report_new_makes_obliviously(web: HubApp, alice_key: SigningKey) -> None:
+    """A report filed on the page and one made by ``report new`` carry the same pseudonyms."""
     import httpx
 
     from hub.client.reports import pseudonym_values
     from hub.client.taxii import TaxiiClient
-    from hub.services.webfiling import web_pseudonyms
     from hub.stix.report import ReportFacts
 
-    form = report_form(**{"personal.phone": "+1 415 555 2671", "personal.name": "Jane Example"})
+    overrides = {"personal.phone": "+1 415 555 2671", "personal.name": "Jane Example"}
+    signed, _ = file_report(web, browser(web, "alice"), alice_key, **overrides)
+    account = next(o for o in signed if o["type"] == "user-account")
+    on_the_page = next(iter(account["extensions"].values()))["pseudonyms"]
+    form = report_form(**overrides)
     facts = {k: v for k, v in form.items() if not k.startswith("personal.")}
     facts.update(provider_identity_id=web.identities["alice"], resources=form["resources"].split("\n"),
                  confidence=80, indicator_validity_days=90,
@@ -383,8 +426,8 @@ def test_web_pseudonyms_are_those_report_new_makes_obliviously(web: HubApp) -> N
     client = TaxiiClient("http://hub.test/api/", web.tokens["alice"], unsafe_plain_http=True,
                          transport=httpx.WSGITransport(app=web.app))
     try:
-        blind = client.pseudonymise(values, oblivious=True)
+        blind = dict(zip([k for k, _ in values], client.pseudonymise(values, oblivious=True), strict=True))
     finally:
         client.close()
-    principal = web.hub.access.authenticate(web.tokens["alice"])
-    assert web_pseudonyms(web.hub.pseudonyms, principal, values, [k for k, _ in values]) == blind
+    assert account["user_id"] == blind.pop("provider_account")
+    assert on_the_page == blind and set(blind) == {"email", "phone", "name"}

@@ -96,6 +96,7 @@
     for (const q of status.pendings) line(ul, q.id + ": pending", "pending");
     outcome.appendChild(ul);
     if (status.status === "complete" && !refused) {
+      try { sessionStorage.removeItem("abusehub:draft:" + panel.dataset.collection); } catch (e) { /* no draft */ }
       const a = document.createElement("a");
       a.href = panel.dataset.reportUrl;
       a.id = "report-link";
