@@ -1,5 +1,5 @@
 """The operators' pages: parties, tokens (ids and labels only), keys, grants, collections and
-their policies, the audit chain's state; disabling a party and revoking a token or a key, each
+their policies, federation links and the quarantine (read-only), the audit chain's state; disabling a party and revoking a token or a key, each
 after a confirmation page, through the administration services (which audit the change), with
 one more audit record naming the operator who did it from the web.
 
@@ -57,9 +57,17 @@ def operators() -> Any:
                                     "revoked": _ts(t.revoked_us)} for t in hub.admin.list_tokens(p.name)]})
     keys = [{"kid": k.key_id, "alg": k.alg, "party": k.party_name, "not_before": _ts(k.not_before_us),
              "not_after": _ts(k.not_after_us), "revoked": _ts(k.revoked_us)} for k in hub.keys.list()]
+    links = [{"peer": st.link.peer_name, "direction": st.link.direction, "collection": st.link.collection_id,
+              "remote": st.link.remote_collection, "last_success": _ts(st.link.last_success_us),
+              "last_error": st.link.last_error or "", "lag_objects": st.lag_objects,
+              "quarantined": st.quarantined} for st in hub.federation.status()]
+    # Quarantined objects: what and why, not their text (the CLI shows and releases them).
+    held = [{"number": q.pk, "peer": q.peer_name, "collection": q.collection_id, "id": q.stix_id,
+             "version": q.version, "reason": q.reason, "since": _ts(q.created_us)}
+            for q in hub.federation.quarantined()]
     return render_template("operators.html", parties=parties, keys=keys,
                            collections=hub.admin.list_collections(), grants=hub.admin.list_grants(),
-                           chain=hub.audit.verify())
+                           chain=hub.audit.verify(), links=links, quarantine=held)
 
 
 #: What each confirmed action does: (question, the call, the audit action name).

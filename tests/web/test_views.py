@@ -366,6 +366,26 @@ def test_operator_pages_show_no_secret_and_are_hidden_from_others(web: HubApp, a
         assert token not in page
 
 
+def test_operators_see_federation_links_and_the_quarantine_escaped(web: HubApp) -> None:
+    from hub.services.federation.peers import Credentials
+
+    fed = web.hub.federation
+    peer = fed.peers.add("hub-b", "https://hub-b.example/api/", Credentials(token="ahub_x"), check=False)
+    link = fed.peers.add_link("hub-b", "pull", "remote-col", web.collections["reports"], check=False)
+    col_pk = link.collection_pk
+    web.hub.store.quarantine(link.pk, peer.pk, col_pk, "indicator--8e2e2d2b-17d4-4cbf-938f-98ee46b3cd3f",
+                             "2026-11-30T00:00:00.000Z", "d" * 64, "signature by unknown key <b>k</b>",
+                             '{"secret": "text of the object"}', web.hub.clock())
+    assert browser(web, "alice").get("/web/operators").status_code == 404
+    page = browser(web, "ops").get("/web/operators").get_data(as_text=True)
+    links = page[page.index('id="federation-links"'):page.index('id="quarantine"')]
+    assert "hub-b" in links and "pull" in links and "never" in links
+    held = page[page.index('id="quarantine"'):]
+    assert "indicator--8e2e2d2b-17d4-4cbf-938f-98ee46b3cd3f" in held
+    assert "signature by unknown key &lt;b&gt;k&lt;/b&gt;" in held and "<b>k</b>" not in held
+    assert "text of the object" not in page and "ahub_x" not in page
+
+
 def test_an_operator_disables_a_party_after_confirming_and_its_session_ends(web: HubApp) -> None:
     alice = browser(web, "alice")
     ops = browser(web, "ops")
