@@ -118,6 +118,22 @@ def open_test_store(backend: str, folder: Path) -> Iterator[SqlStore]:
         yield from _postgres_store()
 
 
+def alembic_step(store: SqlStore, target: str, down: bool = False) -> None:
+    """Upgrade ``store``'s schema to revision ``target`` (or downgrade to it when ``down``) with
+    the hub's own migrations, in one transaction on the store's engine: how the migration tests
+    put a database at an older revision and bring it back."""
+    from alembic import command
+    from alembic.config import Config
+
+    import hub.store.sql as sql
+
+    cfg = Config()
+    cfg.set_main_option("script_location", str(Path(sql.__file__).parent / "migrations"))
+    with store.engine.begin() as conn:
+        cfg.attributes["connection"] = conn
+        (command.downgrade if down else command.upgrade)(cfg, target)
+
+
 @pytest.fixture(params=BACKENDS)
 def backend(request: pytest.FixtureRequest) -> str:
     """The name of a store backend: each test using it runs once per backend."""

@@ -6,28 +6,16 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from alembic import command
-from alembic.config import Config
 from sqlalchemy import insert
 
-import hub.store.sql as sql
 from hub.store import schema as t
-from hub.store.sql import SqlStore
-from tests.conftest import open_test_store
-
-
-def _alembic(store: SqlStore, target: str, down: bool = False) -> None:
-    cfg = Config()
-    cfg.set_main_option("script_location", str(Path(sql.__file__).parent / "migrations"))
-    with store.engine.begin() as conn:
-        cfg.attributes["connection"] = conn
-        (command.downgrade if down else command.upgrade)(cfg, target)
+from tests.conftest import alembic_step, open_test_store
 
 
 @pytest.mark.parametrize("backend", ["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
 def test_0005_keeps_existing_parties_active_and_collections_unbounded(backend: str, tmp_path: Path) -> None:
     with open_test_store(backend, tmp_path) as store:
-        _alembic(store, "0004", down=True)
+        alembic_step(store, "0004", down=True)
         with store.engine.begin() as conn:
             # Rows as revision 0004 knew them: no lifecycle columns yet.
             conn.exec_driver_sql(

@@ -17,18 +17,15 @@ from typing import Any
 
 import orjson
 import pytest
-from alembic import command
-from alembic.config import Config
 from sqlalchemy import event, inspect
 
-import hub.store.sql as sql
 from hub.common.timestamps import parse_timestamp_us
 from hub.stix.basics import check_basics
 from hub.store import schema as t
 from hub.store.ops import head_revision
 from hub.store.records import NewVersion, ObjectFilter
 from hub.store.sql import SqlStore
-from tests.conftest import open_test_store
+from tests.conftest import alembic_step, open_test_store
 from tests.factories import indicator, ipv4, ts
 
 NOW = 1_795_000_000_000_000
@@ -187,14 +184,6 @@ def test_sqlite_finds_terms_by_term_then_collection(tmp_path: Path) -> None:
 # -- revision 0007
 
 
-def _alembic(store: SqlStore, target: str, down: bool = False) -> None:
-    cfg = Config()
-    cfg.set_main_option("script_location", str(Path(sql.__file__).parent / "migrations"))
-    with store.engine.begin() as conn:
-        cfg.attributes["connection"] = conn
-        (command.downgrade if down else command.upgrade)(cfg, target)
-
-
 def _term_indexes(store: SqlStore) -> dict[str, list[str]]:
     with store.engine.connect() as conn:
         return {str(ix["name"]): [str(c) for c in ix["column_names"]]
@@ -208,7 +197,7 @@ def test_0007_replaces_the_term_index_and_keeps_the_terms(backend: str, tmp_path
         declared = {str(ix.name): [c.name for c in ix.columns] for ix in t.object_terms.indexes}
         assert _term_indexes(store) == declared == {
             "ix_object_terms_lookup": ["kind", "term", "collection_pk", "stix_id"]}
-        _alembic(store, "0006", down=True)
+        alembic_step(store, "0006", down=True)
         assert _term_indexes(store) == {"ix_object_terms_term": ["kind", "term"]}
         mine, _, ppk = _two_collections(store)
         obj = indicator()
@@ -219,7 +208,7 @@ def test_0007_replaces_the_term_index_and_keeps_the_terms(backend: str, tmp_path
         assert store.find_terms("pseudonym", [PSEUDONYM], [mine]) == [(mine, obj["id"], PSEUDONYM)]
         assert store.find_terms("ref", ["user-account--x"], [mine]) == [(mine, obj["id"], "user-account--x")]
         # Down and up again: the downgrade restores revision 0006's index, the terms stay.
-        _alembic(store, "0006", down=True)
+        alembic_step(store, "0006", down=True)
         assert _term_indexes(store) == {"ix_object_terms_term": ["kind", "term"]}
         assert store.find_terms("pseudonym", [PSEUDONYM], [mine]) == [(mine, obj["id"], PSEUDONYM)]
         assert store.migrate() == "0007" and _term_indexes(store) == declared

@@ -37,15 +37,14 @@ from hub.signing import KeySet, SigningKey
 from hub.signing.documents import verify_objects
 from hub.web import CSP
 from tests.conftest import free_port, open_test_store, run_cli, seed_hub
+from tests.web.chromium import MISSING, console_problems, have_chromium, start_chromium
 from tests.web.forms import report_form
 
 pytestmark = pytest.mark.slow
 
-CHROMIUM, CHROMEDRIVER = "/usr/bin/chromium", "/usr/bin/chromedriver"
-if not (os.path.exists(CHROMIUM) and os.path.exists(CHROMEDRIVER)):
-    pytest.skip("Chromium and chromedriver (Debian: chromium chromium-driver) are not installed",
-                allow_module_level=True)
-webdriver = pytest.importorskip("selenium.webdriver")
+if not have_chromium():
+    pytest.skip(MISSING, allow_module_level=True)
+pytest.importorskip("selenium.webdriver")
 from selenium.common.exceptions import NoAlertPresentException  # noqa: E402
 from selenium.webdriver.common.by import By  # noqa: E402
 from selenium.webdriver.support import expected_conditions as ec  # noqa: E402
@@ -114,18 +113,7 @@ def shots(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 @pytest.fixture(scope="module")
 def driver() -> Iterator[Any]:
-    from selenium.webdriver.chrome.options import Options
-    from selenium.webdriver.chrome.service import Service
-
-    os.environ["SE_OFFLINE"] = "true"  # Selenium Manager must not fetch anything
-    opts = Options()
-    opts.binary_location = CHROMIUM
-    for arg in ("--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
-                "--window-size=1280,1800", "--no-first-run", "--disable-extensions"):
-        opts.add_argument(arg)
-    opts.set_capability("goog:loggingPrefs", {"browser": "ALL"})
-    drv = webdriver.Chrome(service=Service(CHROMEDRIVER), options=opts)
-    drv.set_page_load_timeout(30)
+    drv = start_chromium()
     try:
         yield drv
     finally:
@@ -142,12 +130,6 @@ def shot(driver: Any, shots: Path, name: str) -> None:
     if target:
         Path(target).mkdir(parents=True, exist_ok=True)
         shutil.copy(path, Path(target) / path.name)
-
-
-def console_problems(driver: Any) -> list[str]:
-    """Console entries that are errors, or CSP reports of any level."""
-    return [e["message"] for e in driver.get_log("browser")
-            if e["level"] == "SEVERE" or "Content Security Policy" in e["message"]]
 
 
 def sign_in(driver: Any, live: LiveHub, party: str) -> None:

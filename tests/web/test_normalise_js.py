@@ -27,7 +27,6 @@ and runs over about two million values: slow.
 from __future__ import annotations
 
 import json
-import os
 import random
 import re
 import shutil
@@ -46,6 +45,7 @@ from phonenumbers import PhoneNumberFormat, PhoneNumberType
 from hub.pseudonyms.kinds import PSEUDONYM_KINDS, provider_account_value
 from hub.pseudonyms.normalise import InvalidPersonalValue, normalise
 from tests.web import gen_normalise_tables
+from tests.web.chromium import MISSING, have_chromium, start_chromium
 
 pytestmark = pytest.mark.slow
 
@@ -476,24 +476,12 @@ def test_a_browser_with_older_unicode_data_refuses_only_non_ascii() -> None:
                                  "characters outside ASCII"], value
 
 
-CHROMIUM, CHROMEDRIVER = Path("/usr/bin/chromium"), Path("/usr/bin/chromedriver")
-
-
-@pytest.mark.skipif(not (CHROMIUM.exists() and CHROMEDRIVER.exists()),
-                    reason="Chromium and chromedriver (Debian: chromium chromium-driver) are not installed")
+@pytest.mark.skipif(not have_chromium(), reason=MISSING)
 def test_chromium_normalises_as_python(corpus: dict[str, list[Case]]) -> None:
     """The same files in a real browser (its own JavaScript engine and Unicode data), over every
     fourth value of the corpus."""
-    webdriver = pytest.importorskip("selenium.webdriver")
-    from selenium.webdriver.chrome.options import Options
-    from selenium.webdriver.chrome.service import Service
-
-    os.environ["SE_OFFLINE"] = "true"  # Selenium Manager must not fetch anything
-    opts = Options()
-    opts.binary_location = str(CHROMIUM)
-    for arg in ("--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--no-first-run"):
-        opts.add_argument(arg)
-    drv = webdriver.Chrome(service=Service(str(CHROMEDRIVER)), options=opts)
+    pytest.importorskip("selenium.webdriver")
+    drv = start_chromium()
     try:
         drv.get("about:blank")
         for name in ("vendor/libphonenumber.js", "js/normalise.js"):  # as the page's classic scripts

@@ -16,7 +16,6 @@ the test page and its scripts, every response under the hub's own Content-Securi
 from __future__ import annotations
 
 import json
-import os
 import threading
 from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -28,6 +27,7 @@ import pytest
 from hub.web import CSP
 from tests.conftest import HubApp, hub_app_on
 from tests.pseudonyms.test_oprf_vectors import VECTORS, Vector
+from tests.web.chromium import MISSING, console_problems, have_chromium, start_chromium
 from tests.web.test_oprf_js import (
     GRANTS,
     PARTIES,
@@ -44,11 +44,9 @@ from tests.web.test_oprf_js import (
 
 pytestmark = pytest.mark.slow
 
-CHROMIUM, CHROMEDRIVER = "/usr/bin/chromium", "/usr/bin/chromedriver"
-if not (os.path.exists(CHROMIUM) and os.path.exists(CHROMEDRIVER)):
-    pytest.skip("Chromium and chromedriver (Debian: chromium chromium-driver) are not installed",
-                allow_module_level=True)
-webdriver = pytest.importorskip("selenium.webdriver")
+if not have_chromium():
+    pytest.skip(MISSING, allow_module_level=True)
+pytest.importorskip("selenium.webdriver")
 
 ROOT = Path(__file__).resolve().parents[2]
 HERE = Path(__file__).resolve().parent
@@ -157,18 +155,7 @@ def page(h: HubApp) -> Iterator[PageServer]:
 
 @pytest.fixture(scope="module")
 def driver(page: PageServer) -> Iterator[Any]:
-    from selenium.webdriver.chrome.options import Options
-    from selenium.webdriver.chrome.service import Service
-
-    os.environ["SE_OFFLINE"] = "true"  # Selenium Manager must not fetch anything
-    opts = Options()
-    opts.binary_location = CHROMIUM
-    for arg in ("--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
-                "--no-first-run", "--disable-extensions"):
-        opts.add_argument(arg)
-    opts.set_capability("goog:loggingPrefs", {"browser": "ALL"})
-    drv = webdriver.Chrome(service=Service(CHROMEDRIVER), options=opts)
-    drv.set_page_load_timeout(30)
+    drv = start_chromium()
     drv.set_script_timeout(120)
     try:
         drv.get(page.base + "/")
@@ -222,6 +209,5 @@ def test_an_evaluation_with_another_key_is_refused_in_chromium(driver: Any) -> N
 def test_the_console_has_no_errors(driver: Any, browser_vectors: dict[str, Any]) -> None:
     # Runs after the others (pytest keeps the file's order): their console output is included.
     run_async(driver, "OprfPage.pseudonymise([{kind: 'email', input: 'a@example.com'}], '/evaluate')")
-    logs = driver.get_log("browser")
-    bad = [entry for entry in logs if entry["level"] == "SEVERE" or "Content Security Policy" in entry["message"]]
+    bad = console_problems(driver)
     assert bad == [], bad

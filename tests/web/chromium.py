@@ -1,0 +1,48 @@
+"""Debian's Chromium driven by Selenium through /usr/bin/chromedriver, for the browser tests.
+
+Nothing downloads a browser or a driver: both come from the system packages (Debian: chromium
+chromium-driver), and Selenium Manager is told to stay offline. Selenium is imported only when a
+browser is started, so a module can import this one to decide whether to skip.
+"""
+
+from __future__ import annotations
+
+import os
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from selenium.webdriver.chrome.webdriver import WebDriver
+
+CHROMIUM, CHROMEDRIVER = "/usr/bin/chromium", "/usr/bin/chromedriver"
+#: Why a browser test is skipped when :func:`have_chromium` says no.
+MISSING = "Chromium and chromedriver (Debian: chromium chromium-driver) are not installed"
+
+
+def have_chromium() -> bool:
+    """Whether both Chromium and chromedriver are installed where Debian puts them."""
+    return os.path.exists(CHROMIUM) and os.path.exists(CHROMEDRIVER)
+
+
+def start_chromium(window: str = "1280,1800") -> WebDriver:
+    """A headless Chromium of the system's packages (``window`` its size, "width,height"), keeping
+    the console's entries for :func:`console_problems`; the caller quits it."""
+    from selenium import webdriver
+    from selenium.webdriver.chrome.options import Options
+    from selenium.webdriver.chrome.service import Service
+
+    os.environ["SE_OFFLINE"] = "true"  # Selenium Manager must not fetch anything
+    opts = Options()
+    opts.binary_location = CHROMIUM
+    for arg in ("--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
+                f"--window-size={window}", "--no-first-run", "--disable-extensions"):
+        opts.add_argument(arg)
+    opts.set_capability("goog:loggingPrefs", {"browser": "ALL"})
+    driver = webdriver.Chrome(service=Service(CHROMEDRIVER), options=opts)
+    driver.set_page_load_timeout(30)
+    return driver
+
+
+def console_problems(driver: WebDriver) -> list[str]:
+    """The console's entries since the last call that are errors, or CSP reports of any level."""
+    return [e["message"] for e in driver.get_log("browser")
+            if e["level"] == "SEVERE" or "Content Security Policy" in e["message"]]
