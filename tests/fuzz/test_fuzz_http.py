@@ -174,6 +174,7 @@ ENDPOINTS = [
     ("POST", "/api/pseudonyms/evaluate"), ("POST", "/api/pseudonyms/evaluate"), ("GET", "/api/pseudonyms/key"),
     ("GET", "/healthz"), ("GET", "/readyz"), ("GET", "/metrics"),
     ("GET", "/web/signin"), ("POST", "/web/signin"), ("GET", "/web/collections"),
+    ("GET", "/web/pseudonyms/key"), ("POST", "/web/pseudonyms/evaluate"),
 ]
 #: A valid blinded element (the same one every run: the fuzzing is of what surrounds it).
 _BLINDED = base64.urlsafe_b64encode(oprf.blind(b"a@example.com", unsafe_blind=bytes([7]) + bytes(31))[1]
