@@ -28,9 +28,10 @@ __all__ = ["InvalidPersonalValue", "iban_is_valid", "luhn_is_valid", "normalise"
 
 # A deliberately plain address check: one '@', no whitespace, a dotted domain of LDH labels.
 # Quoted local parts and address literals are not account e-mail addresses in practice.
+# \Z, not $: "$" would also match before a final newline and let one into the normalised form.
 _EMAIL_RE = re.compile(
     r"^[^@\s\"(),:;<>\[\]\\]{1,64}@"
-    r"(?=.{1,253}$)(?:[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z0-9-]{2,63}$"
+    r"(?=.{1,253}\Z)(?:[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z0-9-]{2,63}\Z"
 )
 _IBAN_SHAPE_RE = re.compile(r"^[A-Z]{2}[0-9]{2}[A-Z0-9]{11,30}$")
 _CARD_SEPARATORS_RE = re.compile(r"[\s-]+")

@@ -78,6 +78,7 @@ REJECT_CASES = [
     pytest.param("email", "alice@localhost", id="email-no-dot"),
     pytest.param("email", "alice smith@example.com", id="email-space"),
     pytest.param("email", "@example.com", id="email-empty-local"),
+    pytest.param("email", "alice@example.com\n.", id="email-newline-before-final-dot"),
     pytest.param("phone", "call me maybe", id="phone-text"),
     pytest.param("phone", "415 555 2671", id="phone-national-without-region"),
     pytest.param("phone", "+1 415 555", id="phone-too-short"),

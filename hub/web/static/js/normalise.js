@@ -260,10 +260,10 @@
 
   const NOT_EMAIL = "not an e-mail address (expected local@domain)";
   const BAD_DOMAIN = "the domain is not a valid domain name";
-  // _EMAIL_RE with Python's \s, "." (anything but \n) and "$" (the end, or before a final \n).
+  // _EMAIL_RE with Python's \s and "." (anything but \n); Python's \Z is "$" without the m flag.
   const EMAIL_RE = new RegExp(
     "^[^@" + WS + "\"(),:;<>\\[\\]\\\\]{1,64}@" +
-    "(?=[^\\n]{1,253}(?=\\n?$))(?:[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\\.)+[a-z0-9-]{2,63}(?=\\n?$)", "u");
+    "(?=[^\\n]{1,253}$)(?:[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\\.)+[a-z0-9-]{2,63}$", "u");
 
   // RFC 3492, as Python's punycode codec.
   function punycode(cps) {
