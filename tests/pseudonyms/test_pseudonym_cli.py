@@ -48,7 +48,7 @@ def test_make_prints_oblivious_pseudonyms_and_every_version_after_a_rotation(tmp
     card = "4111 1111 1111 1111\n4111-1111-1111-1111\n"
     first = _cli(home, "pseudonym", "make", "--kind", "payment_instrument", stdin=card).output.split()
     assert len(first) == 2 and first[0] == first[1] and POPRF_PSEUDONYM_RE.match(first[0])
-    assert first[0].startswith("poprf-r255:k1:") and "4111" not in "".join(first)
+    assert first[0].startswith("poprf-r255:k1:") and not any(c in "".join(first) for c in ("4111 1111", "4111-1111", "4111111111111111"))
     (old_hmac,) = _cli(home, "pseudonym", "make", "--kind", "payment_instrument", "--scheme", "hmac",
                        stdin=card[:20]).output.split()
     assert HMAC_PSEUDONYM_RE.match(old_hmac)

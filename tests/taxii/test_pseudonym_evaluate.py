@@ -162,7 +162,7 @@ def test_the_audit_trail_has_counts_per_kind_and_no_element(h: HubApp) -> None:
     assert rows and rows[-1].data["kinds"] == {"phone": 2} and rows[-1].data["count"] == 2
     dump = json.dumps([r.data for r in rows])
     assert not any(e in dump for e in body["groups"][0]["blinded"])
-    assert "555" not in dump
+    assert not any(v in dump for v in ("415 555 2671", "4155552671", "7946 0958", "2079460958"))
 
 
 def test_the_raw_value_endpoint_is_off_and_says_where_to_go(h: HubApp) -> None:
