@@ -236,6 +236,7 @@ def federate(c: Context, once: bool, interval: float | None) -> None:
 
     signal.signal(signal.SIGTERM, stopping)
     signal.signal(signal.SIGINT, stopping)
+    click.echo(f"federating every {interval:g} s; SIGTERM or Ctrl-C stops after the current page")
     fed.engine.run_forever(interval, stop)
     click.echo("federation stopped")
 

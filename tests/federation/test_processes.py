@@ -148,7 +148,9 @@ def test_a_federate_process_killed_mid_sync_loses_and_duplicates_nothing(tmp_pat
         proc = subprocess.Popen([sys.executable, "-m", "hub", "--home", str(b.home), "federate",
                                  "--interval", "0.2"], env=env, stdout=subprocess.PIPE,
                                 stderr=subprocess.DEVNULL, text=True)
-        time.sleep(1.0)
+        # Once it says it runs (its signal handlers are in place), however long it took to start.
+        assert proc.stdout is not None and "federating every 0.2 s" in proc.stdout.readline()
+        time.sleep(0.5)
         proc.send_signal(signal.SIGTERM)
         out, _ = proc.communicate(timeout=30)
         assert proc.returncode == 0 and "federation stopped" in out
