@@ -4,6 +4,9 @@ PYTHON ?= $(shell for p in python3.13 python3.12 python3.11 python3; do \
 VENV   := .venv
 BIN    := $(VENV)/bin
 HOME_DIR ?= ./var/hub
+# Test files run on this many processes (pytest-xdist, whole files per process: a file's
+# module-wide fixtures stay in one process); 1 runs them in this one.
+PYTEST_WORKERS ?= 2
 # One stamp per extra: the demo installs the hub alone; tests, lint and bench add their tools.
 HUB_DEPS   := $(VENV)/.deps-hub
 TEST_DEPS  := $(VENV)/.deps-test
@@ -39,11 +42,11 @@ demo: $(HUB_DEPS)
 
 ## Run the whole test suite (PostgreSQL tier included when a server answers)
 test: $(TEST_DEPS)
-	$(BIN)/python -m pytest
+	$(BIN)/python -m pytest -n $(PYTEST_WORKERS) --dist loadfile
 
 ## The suite without the tests that start real server or client processes (a shorter fuzz run)
 test-fast: $(TEST_DEPS)
-	HUB_TEST_FUZZ_REQUESTS=$${HUB_TEST_FUZZ_REQUESTS:-500} $(BIN)/python -m pytest -m "not slow"
+	HUB_TEST_FUZZ_REQUESTS=$${HUB_TEST_FUZZ_REQUESTS:-500} $(BIN)/python -m pytest -n $(PYTEST_WORKERS) --dist loadfile -m "not slow"
 
 ## The HTTP fuzz tier alone, longer and with a fresh random seed: FUZZ_REQUESTS per store
 FUZZ_REQUESTS ?= 100000

@@ -17,7 +17,7 @@ from hub.services.hub import Hub
 from tests.conftest import BACKENDS, FrozenClock, open_test_store
 
 #: Requests per store in one run; `make fuzz` asks for more, `make test-fast` for fewer.
-FUZZ_REQUESTS = int(os.environ.get("HUB_TEST_FUZZ_REQUESTS", "10000"))
+FUZZ_REQUESTS = int(os.environ.get("HUB_TEST_FUZZ_REQUESTS", "3000"))
 
 PARTIES = {"alice": "provider", "bob": "provider", "gov": "agency", "ops": "operator"}
 GRANTS = {

@@ -9,7 +9,7 @@ parameters, headers, body) and sends it to the real application in-process. What
   status resource says was stored.
 
 The run is derandomised (the same requests every time, so CI is repeatable);
-``HUB_TEST_FUZZ_REQUESTS`` sets how many requests per store (10,000 by default; ``make fuzz``
+``HUB_TEST_FUZZ_REQUESTS`` sets how many requests per store (3,000 by default; ``make fuzz``
 sends more with a random seed, ``make test-fast`` fewer).
 """
 
