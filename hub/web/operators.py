@@ -12,20 +12,14 @@ from collections.abc import Callable
 from functools import wraps
 from typing import Any, TypeVar, cast
 
-from flask import current_app, g, redirect, render_template, request, url_for
+from flask import g, redirect, render_template, request, url_for
 
 from hub.common.errors import NotFound
 from hub.common.timestamps import format_timestamp_us
 from hub.services.auth import Principal
-from hub.services.hub import Hub
-from hub.web.views import blueprint, signed_in
+from hub.web.views import blueprint, current_hub, signed_in
 
 F = TypeVar("F", bound=Callable[..., Any])
-
-
-def _hub() -> Hub:
-    hub: Hub = current_app.extensions["abusehub"]
-    return hub
 
 
 def operator_only(view: F) -> F:
@@ -47,7 +41,7 @@ def _ts(us: int | None) -> str:
 @signed_in
 @operator_only
 def operators() -> Any:
-    hub = _hub()
+    hub = current_hub()
     parties = []
     for p in hub.admin.list_parties():
         state = hub.admin.state(p)
@@ -72,7 +66,7 @@ def operators() -> Any:
 
 #: What each confirmed action does: (question, the call, the audit action name).
 def _action(kind: str, target: str, token_id: int | None = None) -> tuple[str, Callable[[], object]]:
-    hub = _hub()
+    hub = current_hub()
     if kind == "disable-party":
         hub.admin.party(target)
         return (f"Disable party {target}? Its tokens and certificates stop working at once; its "
@@ -99,7 +93,7 @@ def confirm() -> Any:
     question, act = _action(kind, target, token_id)
     if request.method == "POST":
         act()
-        _hub().audit.record("web.operator", g.principal.party.name, action=kind, target=target,
+        current_hub().audit.record("web.operator", g.principal.party.name, action=kind, target=target,
                             token_id=token_id)
         return redirect(url_for("web.operators"))
     return render_template("confirm.html", question=question, action=kind, target=target,

@@ -13,23 +13,17 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import current_app, g, jsonify, request
+from flask import g, jsonify, request
 
 from hub.common.errors import BadRequest
-from hub.services.hub import Hub
-from hub.web.views import blueprint, signed_in
-
-
-def _hub() -> Hub:
-    hub: Hub = current_app.extensions["abusehub"]
-    return hub
+from hub.web.views import blueprint, current_hub, signed_in
 
 
 @blueprint.route("/pseudonyms/key", methods=["GET"])
 @signed_in
 def pseudonym_key() -> Any:
     """Each key version's POPRF public key, as ``GET pseudonyms/key`` publishes it."""
-    return jsonify(_hub().pseudonyms.public_keys())
+    return jsonify(current_hub().pseudonyms.public_keys())
 
 
 @blueprint.route("/pseudonyms/evaluate", methods=["POST"])
@@ -40,4 +34,4 @@ def evaluate() -> Any:
     body = request.get_json(silent=True)
     if body is None:
         raise BadRequest('the body must be JSON: {"key_version": ..., "groups": [{"kind": ..., "blinded": [...]}]}')
-    return jsonify(_hub().pseudonyms.evaluate(g.principal, body))
+    return jsonify(current_hub().pseudonyms.evaluate(g.principal, body))

@@ -80,7 +80,8 @@ _PAGE_SIZE = 25
 _EXTENSION = "abusehub"
 
 
-def _hub() -> Hub:
+def current_hub() -> Hub:
+    """The hub whose services these pages call (one per app)."""
     hub: Hub = current_app.extensions[_EXTENSION]
     return hub
 
@@ -118,10 +119,10 @@ def _load_session() -> Response | None:
     if token_hash is not None or fingerprint is not None:
         seen = session.get("seen")
         if token_hash is not None:
-            principal = principal_for_token_hash(_hub(), token_hash)
+            principal = principal_for_token_hash(current_hub(), token_hash)
             lost = "revoked"
         else:
-            principal = principal_for_certificate(_hub(), fingerprint, session.get("cp"), _forwarded_certificate())
+            principal = principal_for_certificate(current_hub(), fingerprint, session.get("cp"), _forwarded_certificate())
             lost = "certificate"
         if not isinstance(seen, int) or now - seen > idle or principal is None:
             session.clear()
@@ -215,7 +216,7 @@ def _signin_page(status: int = 200, **context: Any) -> Response:
     a certificate registered to an active party. Nothing typed is ever put back into it."""
     context.setdefault("next", request.form.get("next", "") if request.method == "POST" else
                        request.args.get("next", ""))
-    offer = certificate_sign_in(_hub(), _forwarded_certificate())
+    offer = certificate_sign_in(current_hub(), _forwarded_certificate())
     resp = Response(render_template("signin.html", certificate=offer, **context))
     resp.status_code = status
     return resp
@@ -235,7 +236,7 @@ def _start_session(principal: Principal, **kept: str | int) -> Any:
 
 def _retry_text(seconds: int) -> str:
     """When a throttled address may try again: in how many seconds, and at what time (UTC)."""
-    at = datetime.fromtimestamp(_hub().clock() // 1_000_000 + seconds, UTC)
+    at = datetime.fromtimestamp(current_hub().clock() // 1_000_000 + seconds, UTC)
     return f"{seconds} seconds (at {at:%H:%M:%S} UTC)"
 
 
@@ -248,7 +249,7 @@ def _sign_in_with_token() -> Any:
     if not token:
         return _signin_page(401, error="Enter your party's API token.")
     try:
-        principal = _hub().access.authenticate(token, address=request.remote_addr)
+        principal = current_hub().access.authenticate(token, address=request.remote_addr)
     except TooManyRequests as exc:
         retry = (exc.details or {}).get("retry_after")
         seconds = retry if isinstance(retry, int) and retry > 0 else 60
@@ -265,7 +266,7 @@ def _sign_in_with_certificate() -> Any:
     """A certificate sign-in, authenticated as the TAXII API authenticates a certificate; the
     session keeps the certificate's fingerprint and party, never the certificate."""
     try:
-        principal, fingerprint = sign_in_with_certificate(_hub(), _forwarded_certificate())
+        principal, fingerprint = sign_in_with_certificate(current_hub(), _forwarded_certificate())
     except HubError:
         return _signin_page(401, error="This request carries no client certificate registered to an "
                                        "active party: sign in with your token.")
@@ -294,7 +295,7 @@ def signout() -> Any:
 @blueprint.route("/collections", methods=["GET"])
 @signed_in
 def collections() -> Any:
-    infos = _hub().access.collection_infos(_principal())
+    infos = current_hub().access.collection_infos(_principal())
     return render_template("collections.html", collections=infos)
 
 
@@ -324,7 +325,7 @@ def _matches(obj: dict[str, Any], text: str) -> bool:
 @signed_in
 def objects(collection_id: str) -> Any:
     principal = _principal()
-    info = _hub().access.collection_info(principal, collection_id)
+    info = current_hub().access.collection_info(principal, collection_id)
     if not info.can_read:
         raise Forbidden(f"you may not read collection {info.id}")
     obj_type = (request.args.get("type") or "").strip()
@@ -339,7 +340,7 @@ def objects(collection_id: str) -> Any:
     # Paged with the query service's keyset (the same "next" as TAXII); a text filter reads on
     # through a bounded number of pages to fill one page of matches.
     for _ in range(_TEXT_SCAN_PAGES if text else 1):
-        page = _hub().query.objects(principal, info.id, ObjectQuery(
+        page = current_hub().query.objects(principal, info.id, ObjectQuery(
             added_after_us=since, types=(obj_type,) if obj_type else (), limit=_PAGE_SIZE, next=cursor))
         for item in page.items:
             obj = orjson.loads(item.json_text)
@@ -359,7 +360,7 @@ def objects(collection_id: str) -> Any:
 def _latest(principal: Principal, collection_id: str, stix_id: str) -> tuple[dict[str, Any], str]:
     if not is_stix_id(stix_id):
         raise NotFound("an object id is a STIX identifier (type--UUID)")
-    page = _hub().query.object(principal, collection_id, stix_id, ObjectQuery())
+    page = current_hub().query.object(principal, collection_id, stix_id, ObjectQuery())
     if not page.items:
         raise NotFound(f"no object {stix_id} in collection {page.collection.id}")
     item = page.items[-1]
@@ -373,8 +374,8 @@ def _fetch(principal: Principal, collection_id: str, ids: list[str]) -> dict[str
     for start in range(0, len(wanted), 40):
         cursor = None
         while True:
-            page = _hub().query.objects(principal, collection_id, ObjectQuery(
-                ids=tuple(wanted[start:start + 40]), limit=_hub().query.max_page_size, next=cursor))
+            page = current_hub().query.objects(principal, collection_id, ObjectQuery(
+                ids=tuple(wanted[start:start + 40]), limit=current_hub().query.max_page_size, next=cursor))
             for item in page.items:
                 out[item.stix_id] = orjson.loads(item.json_text)
             if not page.more:
@@ -388,15 +389,15 @@ def _fetch(principal: Principal, collection_id: str, ids: list[str]) -> dict[str
 def object_page(collection_id: str, stix_id: str) -> Any:
     principal = _principal()
     obj, added = _latest(principal, collection_id, stix_id)
-    col = _hub().access.collection_info(principal, collection_id)
-    now_us = _hub().clock()
-    keys = _hub().keys.keyset()
+    col = current_hub().access.collection_info(principal, collection_id)
+    now_us = current_hub().clock()
+    keys = current_hub().keys.keyset()
     if obj.get("type") == "report":
         refs = [r for r in obj.get("object_refs") or [] if isinstance(r, str)]
         case = build_case_file(obj, _fetch(principal, col.id, refs), keys, now_us)
         correlated = []
         if case.all_pseudonyms:
-            found = _hub().pseudonyms.correlate(principal, case.all_pseudonyms[:40])
+            found = current_hub().pseudonyms.correlate(principal, case.all_pseudonyms[:40])
             correlated = sorted({(c.collection, c.report) for c in found if c.report != obj.get("id")})
         return render_template("report.html", collection=col, case=case, added=added,
                                correlated=correlated, raw=orjson.dumps(obj, option=orjson.OPT_INDENT_2).decode())
@@ -412,7 +413,7 @@ def object_page(collection_id: str, stix_id: str) -> Any:
 @signed_in
 def correlations() -> Any:
     wanted = [p.strip() for p in request.args.getlist("pseudonym") if p.strip()]
-    found = _hub().pseudonyms.correlate(_principal(), wanted) if wanted else []
+    found = current_hub().pseudonyms.correlate(_principal(), wanted) if wanted else []
     return render_template("correlations.html", wanted=wanted, found=found)
 
 
@@ -421,8 +422,8 @@ def correlations() -> Any:
 
 def _registered_keys(principal: Principal) -> list[dict[str, str]]:
     """The party's keys a browser may sign with now: registered, not revoked, not expired."""
-    now = _hub().clock()
-    return [{"kid": k.key_id, "alg": k.alg} for k in _hub().keys.list(principal.party.name)
+    now = current_hub().clock()
+    return [{"kid": k.key_id, "alg": k.alg} for k in current_hub().keys.list(principal.party.name)
             if k.revoked_us is None and (k.not_after_us is None or k.not_after_us > now)
             and k.not_before_us <= now]
 
@@ -431,7 +432,7 @@ def _registered_keys(principal: Principal) -> list[dict[str, str]]:
 @signed_in
 def file_report(collection_id: str) -> Any:
     principal = _principal()
-    col = _hub().access.collection_info(principal, collection_id)
+    col = current_hub().access.collection_info(principal, collection_id)
     if not col.can_write:
         raise Forbidden(f"you may not write to collection {col.id}")
     context: dict[str, Any] = {"collection": col, "choices": CHOICES, "abuse_types": ABUSE_TYPES,
@@ -449,12 +450,13 @@ def file_report(collection_id: str) -> Any:
     try:
         facts = load_facts(data.facts)
         check_identity(principal.party.identity_id, facts)
-        if refused:
-            raise LocalProblems([])
         # Every pseudonym came from the browser: the builder is asked for none.
-        built = build_report(facts, MappedPseudonymiser([], []))
+        built = [] if refused else build_report(facts, MappedPseudonymiser([], []))
+        problems = refused
     except (LocalProblems, InvalidReportFacts) as exc:
-        context["problems"] = problems_by_field([*exc.problems, *refused])
+        problems = [*exc.problems, *refused]
+    if problems:
+        context["problems"] = problems_by_field(problems)
         return render_template("file.html", **context), 422
     problems = local_problems(built)
     if problems:
@@ -471,11 +473,11 @@ def submit(collection_id: str) -> Any:
     """The page's signed objects into the collection through the ingest service, as a TAXII
     POST would put them; CSRF-checked like every POST of these pages."""
     principal = _principal()
-    col = _hub().access.collection(principal, collection_id, "write")
+    col = current_hub().access.collection(principal, collection_id, "write")
     envelope = request.get_json(silent=True)
     if not isinstance(envelope, dict) or not isinstance(envelope.get("objects"), list):
         raise BadRequest("the body must be a JSON envelope {\"objects\": [...]}")
-    record = _hub().ingest.submit(principal, col, envelope)
+    record = current_hub().ingest.submit(principal, col, envelope)
     return jsonify(_status_json(Status.of(record))), 202
 
 
@@ -488,7 +490,7 @@ def _status_json(status: Status) -> dict[str, Any]:
 @blueprint.route("/status/<status_id>", methods=["GET"])
 @signed_in
 def status(status_id: str) -> Any:
-    return jsonify(_status_json(_hub().statuses.get(_principal(), status_id)))
+    return jsonify(_status_json(current_hub().statuses.get(_principal(), status_id)))
 
 
 # -- small helpers for the templates -------------------------------------------------------------
@@ -522,17 +524,17 @@ def stats() -> Any:
 
     principal = _principal()
     visible = None if principal.party.operator else {
-        c.id for c in _hub().access.visible_collections(principal)}
-    st = sharing_stats(_hub().audit, visible)
+        c.id for c in current_hub().access.visible_collections(principal)}
+    st = sharing_stats(current_hub().audit, visible)
     weeks = st.weeks[-12:]
     per_week = [(w, [sum(c[w] for c in st.reports.values()), sum(c[w] for c in st.objects.values())])
                 for w in weeks]
     per_party = [(p, [sum(st.reports[p].values()), sum(st.objects[p].values())]) for p in st.parties]
-    now = _hub().clock()
+    now = current_hub().clock()
     freshness = sorted(((p, format_timestamp_us(t), (now - t) // 86_400_000_000)
                         for p, t in st.newest_report_us.items()), key=lambda r: r[2])
-    listed = _hub().admin.list_collections() if principal.party.operator else \
-        _hub().access.visible_collections(principal)
+    listed = current_hub().admin.list_collections() if principal.party.operator else \
+        current_hub().access.visible_collections(principal)
     titles = {c.id: c.title for c in listed}
     reads = sorted(((p, titles.get(c, c), n) for (p, c), n in st.reads.items()), key=lambda r: -r[2])
     return render_template(
