@@ -180,6 +180,23 @@ party_certificates = Table(
     Column("created_us", BigInteger, nullable=False),
 )
 
+# Sessions of the web pages (revision 0008, hub.store.websessions): the browser's cookie carries
+# a random id, of which only the SHA-256 hash is kept; what the session signed in with (a
+# token's hash or a certificate's fingerprint); when it was last seen; when and why it ended.
+web_sessions = Table(
+    "web_sessions", metadata,
+    Column("pk", Integer, primary_key=True, autoincrement=True),
+    Column("id_hash", String(64), nullable=False, unique=True),
+    Column("party_pk", Integer, ForeignKey("parties.pk", ondelete="CASCADE"), nullable=False),
+    Column("token_hash", String(64), nullable=True),
+    Column("cert_fingerprint", String(64), nullable=True),
+    Column("created_us", BigInteger, nullable=False),
+    Column("seen_us", BigInteger, nullable=False),
+    Column("ended_us", BigInteger, nullable=True),
+    Column("ended_reason", String(20), nullable=True),
+    Index("ix_web_sessions_seen", "seen_us"),
+)
+
 # The federation tables (peers, links, pinned identities, quarantine): hub.store.federation.
 from hub.store import federation as _federation  # noqa: E402,F401
 
