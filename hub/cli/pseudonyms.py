@@ -22,6 +22,10 @@ def pseudonym() -> None:
               help="With --kind provider_account: the provider whose account ids these are (its "
                    "name in this hub or its identity id). Without it, write each line as "
                    "<identity id>/<account id>.")
+@click.option("--region", default=None, metavar="CC",
+              help="With --kind phone: the region (ISO 3166-1 alpha-2, e.g. US) of numbers written "
+                   "without +<country code>, as a report's phone_region (default: the hub's "
+                   "[pseudonyms] default_region).")
 @click.option("--all-versions", is_flag=True,
               help="Print the pseudonym under every key version (with --scheme poprf, the "
                    "hmac-sha256 ones too, to find reports filed before oblivious pseudonyms).")
@@ -30,8 +34,8 @@ def pseudonym() -> None:
                    "the older hmac-sha256: ones.")
 @click.option("--json", "as_json", is_flag=True)
 @pass_ctx
-def pseudonym_make(c: Context, kind: str, provider: str | None, all_versions: bool, scheme: str,
-                   as_json: bool) -> None:
+def pseudonym_make(c: Context, kind: str, provider: str | None, region: str | None, all_versions: bool,
+                   scheme: str, as_json: bool) -> None:
     """Pseudonymise values read from standard input, one per line (never from arguments:
     those end up in shell history and process lists). Prints one pseudonym per line.
 
@@ -39,13 +43,15 @@ def pseudonym_make(c: Context, kind: str, provider: str | None, all_versions: bo
     obliviously through POST pseudonyms/evaluate.
 
     Account ids (--kind provider_account) are scoped by their provider, as reports carry them:
-    the pseudonym is of "<provider identity id>/<account id>".
+    the pseudonym is of "<provider identity id>/<account id>". Phone numbers written in
+    national form (no +<country code>) are read in --region, as report new reads them in the
+    facts' phone_region (or declared_country).
     """
     lines = [(n, line.strip()) for n, line in enumerate(sys.stdin.read().splitlines(), 1) if line.strip()]
     if not lines:
         raise HubError("no values on standard input (one per line)")
     made = c.hub.pseudonyms.make(kind, [v for _, v in lines], [f"line {n}" for n, _ in lines], provider,
-                                 scheme=scheme)
+                                 scheme=scheme, region=region)
     text = "\n".join(" ".join(m["all_versions"]) if all_versions else m["pseudonym"] for m in made)
     emit(as_json, made, text)
 

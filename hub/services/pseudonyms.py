@@ -25,6 +25,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import phonenumbers
+
 from hub.common.canonical import b64url_decode, b64url_encode
 from hub.common.errors import BadRequest, NotFound, TooManyRequests
 from hub.common.problems import Code, Problem
@@ -174,13 +176,14 @@ class PseudonymService:
     # -- making pseudonyms
 
     def _make(self, ring: PseudonymKeyring, kind: str, value: str, label: str,
-              provider: str | None = None, poprf: PoprfKeyring | None = None) -> dict[str, Any]:
+              provider: str | None = None, poprf: PoprfKeyring | None = None,
+              region: str | None = None) -> dict[str, Any]:
         try:
             if kind == "provider_account":
                 # Account ids are unique within one provider only: the pseudonym is of
                 # "<provider identity>/<account id>", exactly what a report carries.
                 value = scoped_account_value(value, provider)
-            text = normalise(kind, value, default_region=self.default_region)
+            text = normalise(kind, value, default_region=region or self.default_region)
         except InvalidPersonalValue as exc:
             raise BadRequest(f"{label}: {exc.description}") from None
         except ValueError as exc:
@@ -198,7 +201,8 @@ class PseudonymService:
         return {"kind": kind, "pseudonym": every[0], "all_versions": every}
 
     def make(self, kind: str, values: Iterable[str], labels: Iterable[str],
-             provider: str | None = None, *, scheme: str = "hmac") -> list[dict[str, Any]]:
+             provider: str | None = None, *, scheme: str = "hmac",
+             region: str | None = None) -> list[dict[str, Any]]:
         """Pseudonyms of ``values`` of one kind for the operator (no rate limit).
 
         ``scheme`` ``"poprf"`` gives the oblivious pseudonym providers' tools make now
@@ -208,10 +212,19 @@ class PseudonymService:
         messages (e.g. ``line 3``). For the kind
         ``provider_account``, ``provider`` is the identity id, or the name in this hub, of the
         provider whose account ids ``values`` are (without it, each value must be written
-        ``<identity id>/<account id>``).
+        ``<identity id>/<account id>``). For the kind ``phone``, ``region`` (ISO 3166-1 alpha-2,
+        e.g. ``US``) is where numbers written without ``+<country code>`` are read, as a report's
+        ``phone_region`` (default: ``[pseudonyms] default_region``).
         """
         if kind not in PSEUDONYM_KINDS:
             raise BadRequest(f"kind must be one of {', '.join(PSEUDONYM_KINDS)}")
+        if region is not None:
+            if kind != "phone":
+                raise BadRequest("a region is given only for the kind phone")
+            region = region.strip().upper()
+            if region not in phonenumbers.SUPPORTED_REGIONS:
+                raise BadRequest("the region must be an ISO 3166-1 alpha-2 code with a telephone "
+                                 "numbering plan, such as 'US' or 'DE'")
         if provider is not None and kind != "provider_account":
             raise BadRequest("a provider is given only for the kind provider_account")
         if provider is not None and not provider.startswith("identity--"):
@@ -223,7 +236,7 @@ class PseudonymService:
             raise BadRequest("scheme must be poprf or hmac")
         ring = self.keyring()
         poprf = self.poprf_keyring() if scheme == "poprf" else None
-        return [self._make(ring, kind, v, label, provider, poprf)
+        return [self._make(ring, kind, v, label, provider, poprf, region)
                 for v, label in zip(values, labels, strict=True)]
 
     def pseudonymise(self, principal: Principal, values: Any) -> dict[str, Any]:
