@@ -53,6 +53,7 @@ __all__ = [
     "DEFAULT_TIMEOUT",
     "Call",
     "HttpSession",
+    "ResponseTooLarge",
     "api_root",
     "check_transport",
     "is_loopback_url",
@@ -139,6 +140,12 @@ class Call:
     subject: str = "requests"
     expect: str = "a TAXII 2.1 server"
     hint: str | None = API_ROOT_HINT
+
+
+class ResponseTooLarge(httpx.DecodingError):
+    """Raised by a transport that stops reading an answer at a size limit (a federation link's
+    ``[federation] max_response_bytes``); its message says so, naming the limit, and
+    :meth:`HttpSession.request` passes it on as it is."""
 
 
 def _connection_problem(exc: httpx.TransportError) -> str:
@@ -333,6 +340,8 @@ class HttpSession:
                                        f"({_connection_problem(exc)})") from None
             except httpx.InvalidURL:
                 raise ClientError(f"{call.what}: {_bare(url)} is not a usable URL") from None
+            except ResponseTooLarge as exc:
+                raise ClientError(f"{call.what}: {exc}") from None
             except httpx.RequestError as exc:
                 # Names the kind of failure only: never headers or bodies.
                 raise ClientError(f"{call.what}: {type(exc).__name__} talking to {_bare(url)}") from None

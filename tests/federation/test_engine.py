@@ -426,8 +426,9 @@ def test_an_answer_over_the_size_limit_fails_that_link_only(net: tuple[Net, dict
     n.broken[hubs["b"].url] = httpx.MockTransport(lambda _req: httpx.Response(
         200, headers={"Content-Type": "application/taxii+json;version=2.1"}, content=huge))
     results = {r.peer: r for r in c.hub.federation.sync_once()}
-    assert "DecodingError" in (results["hub-b"].error or "")
-    assert "the link's limit of 1000000 bytes" in caplog.text
+    error = results["hub-b"].error or ""
+    assert "larger than [federation] max_response_bytes = 1000000 bytes" in error
+    assert "DecodingError" not in error and error in caplog.text
     assert results["hub-a"].error is None and results["hub-a"].stored == 2
 
 

@@ -27,6 +27,7 @@ from urllib.parse import urlsplit
 import httpx
 
 from hub.client.errors import ClientError
+from hub.client.http import ResponseTooLarge
 from hub.client.retry import RetryNotice, RetryPolicy
 from hub.client.taxii import TaxiiClient
 from hub.common.errors import BadRequest, Conflict, NotFound
@@ -333,24 +334,23 @@ class GuardedTransport(httpx.BaseTransport):
         declared = response.headers.get("Content-Length")
         if declared is not None and declared.isdigit() and int(declared) > self.max_bytes:
             response.close()
-            raise self._cut_off(request, f"declared as {declared} bytes")
+            raise self._cut_off(request, f"({declared} bytes declared)")
         chunks, size = [], 0
         for chunk in response.stream:  # type: ignore[union-attr]
             size += len(chunk)
             if size > self.max_bytes:
                 response.close()
-                raise self._cut_off(request, "longer")
+                raise self._cut_off(request, f"(more than {self.max_bytes} bytes read)")
             chunks.append(chunk)
         response.close()
         return httpx.Response(response.status_code, headers=response.headers, content=b"".join(chunks),
                               request=request, extensions=response.extensions)
 
-    def _cut_off(self, request: httpx.Request, size: str) -> httpx.DecodingError:
-        # The client library reports the failed request without this detail: say it here.
-        message = (f"the answer of {self.api} to {request.method} {request.url.path} is {size}: over "
-                   f"the link's limit of {self.max_bytes} bytes ([federation] max_response_bytes): cut off")
-        log.warning("%s", message)
-        return httpx.DecodingError(message, request=request)
+    def _cut_off(self, request: httpx.Request, size: str) -> ResponseTooLarge:
+        # The client names the request and passes this on: it becomes the link's last error.
+        return ResponseTooLarge(f"the peer's answer to {request.method} {request.url.path} {size} is larger "
+                                f"than [federation] max_response_bytes = {self.max_bytes} bytes: not taken",
+                                request=request)
 
     def close(self) -> None:
         self.inner.close()
