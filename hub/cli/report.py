@@ -4,10 +4,12 @@ Thin: the options are read here, the work is :mod:`hub.client.reports` over a
 :class:`hub.client.taxii.TaxiiClient` (facts, pseudonyms through the hub in one request, build,
 sign, local validation, submit, status), and the outcome is printed.
 
-Raw personal values stay in memory: the pseudonyms are oblivious where the hub offers it (the
-values are blinded here and the hub's proof checked against its published key, or the one
-pinned with ``--pseudonym-key``); only a hub without ``pseudonyms/evaluate`` gets them in the
-body of the pseudonym request. Nothing here writes, prints or logs one.
+Raw personal values stay in memory: the pseudonyms are oblivious (the values are blinded here
+and the hub's proof checked against its published key, or the one pinned with
+``--pseudonym-key``). A hub that publishes no pseudonym key gets nothing: the tool stops with
+one line saying so, unless ``--allow-clear-values`` (never with ``--pseudonym-key``) lets the
+values go in the body of ``POST pseudonyms/`` to a hub known to be older, and then says that it
+did. Nothing here writes, prints or logs a value.
 
 Exit status: 0 everything was accepted (or, with ``--dry-run``, built and signed); 1 the hub
 refused an object or could not be used; 2 a problem found before anything was submitted (facts,
@@ -35,7 +37,7 @@ from hub.client.reports import (
     submit_report,
 )
 from hub.client.retry import RetryNotice
-from hub.client.taxii import StatusResource, TaxiiClient
+from hub.client.taxii import NoObliviousPseudonyms, StatusResource, TaxiiClient
 from hub.common.canonical import b64url_decode
 from hub.stix.markings import TLP2_IDS
 from hub.stix.report import ABUSE_TYPE_INFRASTRUCTURE, ACTIONS
@@ -100,8 +102,13 @@ _ABUSE_TYPES = click.Choice(list(ABUSE_TYPE_INFRASTRUCTURE))
 @click.option("--wait", "wait_seconds", type=click.FloatRange(0, 3600), default=120.0,
               show_default=True, help="Seconds to follow the status before giving up.")
 @click.option("--unsafe-plain-http", is_flag=True,
-              help="Allow http:// to a hub that is not on this machine (sends the token, and to a "
-                   "hub without oblivious pseudonyms raw personal values, unencrypted).")
+              help="Allow http:// to a hub that is not on this machine (sends the token, and with "
+                   "--allow-clear-values raw personal values, unencrypted).")
+@click.option("--allow-clear-values", is_flag=True,
+              help="Only for a hub known to be older, without oblivious pseudonyms (no GET "
+                   "pseudonyms/key): send the personal values in clear to its POST pseudonyms/, "
+                   "which then sees them and answers with pseudonyms it cannot prove. Never "
+                   "with --pseudonym-key. Without it, such a hub gets nothing.")
 @click.option("--pseudonym-key", "pseudonym_keys", multiple=True, metavar="VERSION=KEY",
               help="Check the hub's pseudonym evaluations against this public key (base64url, as "
                    "'abusehub pseudonym key' prints it and GET pseudonyms/key publishes it) instead "
@@ -122,7 +129,7 @@ def report_new(facts_file: str, url: str, collection_id: str, token_file: str | 
                no_wait: bool, wait_seconds: float, unsafe_plain_http: bool, summary: str | None,
                resources: tuple[str, ...], abuse_types: tuple[str, ...], last_seen: str | None,
                action_taken: str | None, action_taken_at: str | None, confidence: int | None,
-               tlp: str | None, pseudonym_keys: tuple[str, ...]) -> None:
+               tlp: str | None, pseudonym_keys: tuple[str, ...], allow_clear_values: bool) -> None:
     """File a report of an abused IaaS account described in FACTS.toml.
 
     The account id and personal values are pseudonymised through the hub (one request; blinded,
@@ -138,7 +145,7 @@ def report_new(facts_file: str, url: str, collection_id: str, token_file: str | 
             {"summary": summary, "resources": list(resources) or None,
              "abuse_types": list(abuse_types) or None, "last_seen": last_seen,
              "action_taken": action_taken, "action_taken_at": action_taken_at,
-             "confidence": confidence, "tlp": tlp}, _pinned(pseudonym_keys))
+             "confidence": confidence, "tlp": tlp}, _pinned(pseudonym_keys), allow_clear_values)
     except LocalProblems as exc:
         for problem in exc.problems:
             click.echo(f"abusehub: {problem}", err=True)
@@ -164,10 +171,22 @@ def _pinned(options: tuple[str, ...]) -> dict[str, bytes] | None:
     return pinned
 
 
+def _no_oblivious(exc: NoObliviousPseudonyms) -> str:
+    """The one line for a hub that makes no oblivious pseudonyms, saying what was (not) sent."""
+    head = (f"the hub at {exc.api} offers no oblivious pseudonym evaluation (GET pseudonyms/key "
+            "answered 404), so nothing was sent")
+    if exc.pinned:
+        return (f"{head}; with --pseudonym-key the personal values are only ever sent blinded, "
+                "never in clear")
+    return (f"{head}; --allow-clear-values would send the personal values in clear for that hub to "
+            "pseudonymise (it then sees them): use it only for a hub known to be older")
+
+
 def _report_new(facts_file: str, url: str, collection_id: str, token_file: str | None,
                 token: str | None, key_file: str, identity: str, dry_run: bool, out: str | None,
                 no_wait: bool, wait_seconds: float, unsafe_plain_http: bool,
-                overrides: dict[str, Any], pinned: dict[str, bytes] | None = None) -> int:
+                overrides: dict[str, Any], pinned: dict[str, bytes] | None = None,
+                allow_clear_values: bool = False) -> int:
     api = api_root(url)
     try:
         check_transport(api, unsafe_plain_http, "the token and raw personal values")
@@ -179,7 +198,17 @@ def _report_new(facts_file: str, url: str, collection_id: str, token_file: str |
     key = load_signing_key(key_file)
 
     with TaxiiClient(api, secret, unsafe_plain_http=unsafe_plain_http, on_retry=_tell_wait) as client:
-        prepared = prepare_report(client, facts, key, identity, source=facts_file, pinned=pinned)
+        try:
+            prepared = prepare_report(client, facts, key, identity, source=facts_file, pinned=pinned,
+                                      allow_clear_values=allow_clear_values)
+        except NoObliviousPseudonyms as exc:
+            if not exc.clear_refused:
+                raise
+            raise ClientError(_no_oblivious(exc)) from None
+        if prepared.sent_in_clear:
+            click.echo(f"abusehub: {api} offers no oblivious pseudonyms: {prepared.sent_in_clear} personal "
+                       "values were sent to it in clear (--allow-clear-values), and its pseudonyms of "
+                       "them are not proven", err=True)
         if out is not None:
             try:
                 Path(out).write_bytes(prepared.bundle())

@@ -12,7 +12,9 @@ The service behind ``abusehub report new`` (and the analysts' web page), over a
    ``<api root>pseudonyms/evaluate`` with a proof per kind checked against the hub's published
    (or a pinned) key, so that the hub never sees a value
    (:meth:`~hub.client.taxii.TaxiiClient.pseudonymise`); an answer that does not verify stops
-   here, and nothing is submitted;
+   here, and nothing is submitted. A hub that publishes no pseudonym key stops here too
+   (:class:`~hub.client.taxii.NoObliviousPseudonyms`, nothing sent), unless the caller allows
+   the values in clear (``allow_clear_values``, never with a pinned key);
 4. the STIX objects are built from those pseudonyms (:func:`hub.stix.report.build_report`),
    signed (:func:`hub.signing.documents.sign_objects`) and every signed object validated
    locally (:func:`local_problems`); this is :func:`prepare_report`, and a dry run stops here;
@@ -25,10 +27,10 @@ carries a new user-account object: its id follows the account's facts, because a
 no versions (:func:`hub.stix.report.build_report`). The same facts filed again are "already
 stored".
 
-Raw personal values stay in memory: with oblivious pseudonyms only their blinded elements leave
-this machine (an older hub without ``pseudonyms/evaluate`` gets them in the body of ``POST
-pseudonyms/``); they are never written, printed or logged, and no message of this module
-contains one (problems name fields and kinds only).
+Raw personal values stay in memory: only their blinded elements leave this machine (an older
+hub without ``pseudonyms/key`` gets them in the body of ``POST pseudonyms/`` only where the
+caller passed ``allow_clear_values``); they are never written, printed or logged, and no message
+of this module contains one (problems name fields and kinds only).
 
 Problems found before anything reaches the hub's collection are :class:`LocalProblems` (one line
 each); the hub's refusals of the requests themselves are the other
@@ -50,7 +52,7 @@ import orjson
 
 from hub.client.errors import ClientError
 from hub.client.taxii import Outcome, StatusResource, TaxiiClient, read_outcome
-from hub.pseudonyms import PERSONAL_KINDS, normalise, provider_account_value
+from hub.pseudonyms import PERSONAL_KINDS, POPRF_PSEUDONYM_RE, normalise, provider_account_value
 from hub.signing.documents import sign_objects
 from hub.signing.errors import SigningError
 from hub.signing.keys import SigningKey
@@ -275,6 +277,9 @@ class PreparedReport:
     objects: list[dict[str, Any]]
     identity: str
     key_id: str
+    #: How many values went to the hub in clear (``allow_clear_values`` and a hub without
+    #: oblivious pseudonyms): their pseudonyms are the hub's word, with no proof. 0 otherwise.
+    sent_in_clear: int = 0
 
     @property
     def report_id(self) -> str:
@@ -289,20 +294,25 @@ class PreparedReport:
 
 def prepare_report(client: TaxiiClient, facts: ReportFacts, key: SigningKey, identity: str, *,
                    now: datetime | None = None, source: str = "",
-                   pinned: Mapping[str, bytes] | None = None) -> PreparedReport:
-    """Pseudonymise through the hub (one request; oblivious where the hub offers it), build, sign
-    as ``identity`` with ``key``, and validate every signed object locally.
+                   pinned: Mapping[str, bytes] | None = None,
+                   allow_clear_values: bool = False) -> PreparedReport:
+    """Pseudonymise through the hub (oblivious: one request), build, sign as ``identity`` with
+    ``key``, and validate every signed object locally.
 
-    ``pinned`` (key version -> POPRF public key) is checked instead of the key the hub publishes
-    (and then the hub must make oblivious pseudonyms). ``source`` (e.g. the facts file) starts
-    the builder's problem lines. Raises
-    :class:`LocalProblems` for problems of the facts, the identity, the signature or the
-    objects, and the client's errors when the hub cannot pseudonymise
-    (:class:`~hub.client.taxii.UnverifiableAnswer` when its answer does not verify).
+    ``pinned`` (key version -> POPRF public key) is checked instead of the key the hub publishes.
+    ``allow_clear_values`` lets the values go in clear to a hub that publishes no pseudonym key
+    (one known to be older; never with ``pinned``). ``source`` (e.g. the facts file) starts the
+    builder's problem lines. Raises :class:`LocalProblems` for problems of the facts, the
+    identity, the signature or the objects, and the client's errors when the hub cannot
+    pseudonymise (:class:`~hub.client.taxii.UnverifiableAnswer` when its answer does not verify,
+    :class:`~hub.client.taxii.NoObliviousPseudonyms` when it makes no oblivious pseudonyms and
+    the values may not go in clear: nothing was sent).
     """
     check_identity(identity, facts)
     values = pseudonym_values(facts)
-    pseudonyms = client.pseudonymise(values, pinned=pinned)
+    pseudonyms = client.pseudonymise(values, pinned=pinned, allow_clear_values=allow_clear_values)
+    # The oblivious path makes poprf-r255: pseudonyms only; any other came from values in clear.
+    in_clear = sum(1 for p in pseudonyms if not POPRF_PSEUDONYM_RE.match(p))
     try:
         objects = build_report(facts, MappedPseudonymiser(values, pseudonyms), now=now)
     except InvalidReportFacts as exc:
@@ -315,7 +325,7 @@ def prepare_report(client: TaxiiClient, facts: ReportFacts, key: SigningKey, ide
     problems = local_problems(signed)
     if problems:
         raise LocalProblems(problems)
-    return PreparedReport(signed, identity, key.key_id)
+    return PreparedReport(signed, identity, key.key_id, in_clear)
 
 
 ReportState = Literal["dry run", "stored", "already stored", "refused", "pending"]
@@ -400,15 +410,18 @@ def submit_report(client: TaxiiClient, collection_id: str, prepared: PreparedRep
 
 def file_report(client: TaxiiClient, collection_id: str, facts: ReportFacts | Mapping[str, Any],
                 key: SigningKey, identity: str, *, dry_run: bool = False, wait: float | None = 120.0,
-                now: datetime | None = None, pinned: Mapping[str, bytes] | None = None) -> ReportResult:
+                now: datetime | None = None, pinned: Mapping[str, bytes] | None = None,
+                allow_clear_values: bool = False) -> ReportResult:
     """The whole path: facts (checked :class:`~hub.stix.report.ReportFacts`, or a mapping to
     check) -> pseudonyms -> build -> sign -> validate -> submit -> status -> result.
 
     A dry run stops before submitting: its result holds the signed objects only.
+    ``pinned`` and ``allow_clear_values`` are :func:`prepare_report`'s.
     """
     if not isinstance(facts, ReportFacts):
         facts = load_facts(facts)
-    prepared = prepare_report(client, facts, key, identity, now=now, pinned=pinned)
+    prepared = prepare_report(client, facts, key, identity, now=now, pinned=pinned,
+                              allow_clear_values=allow_clear_values)
     if dry_run:
         return ReportResult(prepared)
     return submit_report(client, collection_id, prepared, wait=wait)

@@ -23,7 +23,9 @@ and the hub's plain-JSON endpoints under the same API root: :meth:`~TaxiiClient.
 (``GET keys/``, public), :meth:`~TaxiiClient.pseudonym_key` (``GET pseudonyms/key``),
 :meth:`~TaxiiClient.oblivious_pseudonyms` (``POST pseudonyms/evaluate``: the values are blinded
 here, the hub's proof checked, and the hub never sees a value),
-:meth:`~TaxiiClient.pseudonymise` (oblivious where the hub offers it, else ``POST pseudonyms/``)
+:meth:`~TaxiiClient.pseudonymise` (oblivious; ``POST pseudonyms/`` with the values in clear only
+when the caller allows it for a hub that publishes no pseudonym key, never with a pinned key),
+:meth:`~TaxiiClient.pseudonymise_in_clear` (``POST pseudonyms/``, for a hub known to be older)
 and :meth:`~TaxiiClient.correlations` (``GET correlations/``).
 
 The transport is an :class:`httpx.BaseTransport` (default: the network); tests and in-process
@@ -77,6 +79,7 @@ __all__ = [
     "TAXII_21",
     "ManifestEntry",
     "ManifestPage",
+    "NoObliviousPseudonyms",
     "ObjectsPage",
     "Outcome",
     "PseudonymKeys",
@@ -104,6 +107,23 @@ _ALREADY_STORED = "already stored"
 class UnverifiableAnswer(ProtocolError):
     """The hub's evaluation of blinded values did not verify against its published (or the
     pinned) public key: nothing made from it may be used or submitted."""
+
+
+class NoObliviousPseudonyms(ResourceNotFound):
+    """The hub publishes no pseudonym key (``GET pseudonyms/key`` answered 404: an older hub, or a
+    proxy or operator hiding it), so it cannot make oblivious pseudonyms; no value was sent.
+
+    ``api`` is the API root; ``pinned`` whether the caller pinned the hub's key (then the values
+    are never sent in clear); ``clear_refused`` whether the caller was making pseudonyms and did
+    not allow the values in clear (:meth:`TaxiiClient.pseudonymise`).
+    """
+
+    def __init__(self, description: str, *, api: str, status: int = 404, reason: str | None = None,
+                 pinned: bool = False, clear_refused: bool = False) -> None:
+        super().__init__(description, status=status, reason=reason)
+        self.api = api
+        self.pinned = pinned
+        self.clear_refused = clear_refused
 
 
 @dataclass(frozen=True)
@@ -519,13 +539,19 @@ class TaxiiClient:
     def pseudonym_key(self) -> PseudonymKeys:
         """The hub's published POPRF public keys (``GET pseudonyms/key``).
 
-        :class:`~hub.client.errors.ResourceNotFound` when the hub does not make oblivious
-        pseudonyms (an older hub).
+        :class:`NoObliviousPseudonyms` (a :class:`~hub.client.errors.ResourceNotFound`) when the
+        hub publishes none: it does not make oblivious pseudonyms (an older hub), or something
+        between here and the hub hides them.
         """
         call = Call("fetching the hub's pseudonym key", expect="the hub's pseudonym key",
                     missing=f"no oblivious pseudonyms at {self.api} (no pseudonyms/key)")
-        body = json_object(self.http.request("GET", self.api + "pseudonyms/key", call,
-                                             headers={"Accept": JSON}), call)
+        try:
+            resp = self.http.request("GET", self.api + "pseudonyms/key", call, headers={"Accept": JSON})
+        except ResourceNotFound as exc:
+            raise NoObliviousPseudonyms(
+                f"the hub at {self.api} offers no oblivious pseudonym evaluation (GET pseudonyms/key "
+                "answered 404)", api=self.api, status=exc.status, reason=exc.reason) from None
+        body = json_object(resp, call)
         entries, current = body.get("keys"), body.get("current")
         keys: dict[str, bytes] = {}
         if isinstance(entries, list):
@@ -558,7 +584,11 @@ class TaxiiClient:
         """
         if not values:
             return []
-        published = self.pseudonym_key()
+        return self._oblivious(values, self.pseudonym_key(), pinned, all_versions, default_region)
+
+    def _oblivious(self, values: Sequence[tuple[str, str]], published: PseudonymKeys,
+                   pinned: Mapping[str, bytes] | None, all_versions: bool,
+                   default_region: str | None) -> list[list[str]]:
         versions = [published.current] + ([v for v in published.keys if v != published.current]
                                           if all_versions else [])
         keys = dict(published.keys)
@@ -624,33 +654,40 @@ class TaxiiClient:
             out.update(zip(indexes, pseudonyms, strict=True))
         return out
 
-    def pseudonymise(self, values: Sequence[tuple[str, str]], *, oblivious: bool | None = None,
-                     pinned: Mapping[str, bytes] | None = None, default_region: str | None = None) -> list[str]:
+    def pseudonymise(self, values: Sequence[tuple[str, str]], *, pinned: Mapping[str, bytes] | None = None,
+                     default_region: str | None = None, allow_clear_values: bool = False) -> list[str]:
         """The hub's pseudonyms of ``(kind, value)`` pairs, in the same order.
 
-        Oblivious (:meth:`oblivious_pseudonyms`, the hub never sees a value) when the hub offers
-        it; ``oblivious=None`` asks ``GET pseudonyms/key`` and falls back to ``POST pseudonyms/``
-        (the values in clear, in ONE request) only for a hub without it, ``True`` never falls
-        back, ``False`` sends the values in clear. With ``pinned`` keys there is no fallback.
-        No message of this method contains a value.
+        Oblivious (:meth:`oblivious_pseudonyms`: the hub never sees a value). A hub that publishes
+        no pseudonym key (``GET pseudonyms/key`` answers 404) cannot make them, and then nothing
+        is sent: :class:`NoObliviousPseudonyms`, unless the caller passes
+        ``allow_clear_values=True`` for a hub it knows to be older, when the values go in clear
+        to ``POST pseudonyms/`` (ONE request; the hub sees them, and its ``hmac-sha256:``
+        pseudonyms come with no proof). With ``pinned`` keys the values never go in clear,
+        whatever ``allow_clear_values`` says. No message of this method contains a value.
         """
         if not values:
             return []
-        if oblivious is None:
-            if pinned is not None:
-                oblivious = True
-            else:
-                try:
-                    self.pseudonym_key()
-                    oblivious = True
-                except ResourceNotFound:
-                    oblivious = False
-        if oblivious:
-            return [p[0] for p in self.oblivious_pseudonyms(values, pinned=pinned, default_region=default_region)]
-        return self._pseudonymise_in_clear(values)
+        try:
+            published = self.pseudonym_key()
+        except NoObliviousPseudonyms as exc:
+            if pinned is not None or not allow_clear_values:
+                why = ("values are never sent in clear to a hub whose pseudonym key is pinned"
+                       if pinned is not None else
+                       "sending them in clear (allow_clear_values) lets the hub see them: allow it "
+                       "only for a hub known to be older")
+                raise NoObliviousPseudonyms(f"{exc.description}: no value was sent; {why}", api=exc.api,
+                                            status=exc.status, reason=exc.reason, pinned=pinned is not None,
+                                            clear_refused=True) from None
+            return self.pseudonymise_in_clear(values)
+        return [p[0] for p in self._oblivious(values, published, pinned, False, default_region)]
 
-    def _pseudonymise_in_clear(self, values: Sequence[tuple[str, str]]) -> list[str]:
-        """``POST pseudonyms/``: the values travel in the request body, and the hub sees them."""
+    def pseudonymise_in_clear(self, values: Sequence[tuple[str, str]]) -> list[str]:
+        """``POST pseudonyms/`` (ONE request): the values travel in the request body, the hub sees
+        them, and its ``hmac-sha256:`` pseudonyms come with no proof. Only for a hub known to be
+        older, by a caller that decided so: :meth:`pseudonymise` is the oblivious way."""
+        if not values:
+            return []
         call = Call("pseudonymising through the hub", subject="pseudonym requests",
                     expect="the hub's pseudonym endpoint", missing=f"no pseudonym endpoint at {self.api}")
         if len(values) > MAX_PSEUDONYMS_PER_REQUEST:

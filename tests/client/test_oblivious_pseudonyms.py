@@ -3,11 +3,13 @@ blind, evaluate, verify the proof against the published (or a pinned) key, final
 
 Two providers that saw the same card correlate; an answer proved with another key than the one
 checked against is refused and nothing is submitted; a rotation keeps correlation across key
-versions; a hub without pseudonyms/evaluate gets the values in clear, as before.
+versions; a hub without pseudonyms/key gets no value, unless the caller allows values in clear
+(and never with a pinned key).
 """
 
 from __future__ import annotations
 
+import io
 import json
 from collections.abc import Callable, Iterable
 from typing import Any
@@ -17,7 +19,7 @@ import pytest
 
 from hub.client.errors import ClientError
 from hub.client.reports import file_report, pseudonym_values
-from hub.client.taxii import TaxiiClient, UnverifiableAnswer
+from hub.client.taxii import NoObliviousPseudonyms, TaxiiClient, UnverifiableAnswer
 from hub.config import DEFAULT_CONFIG_TEXT
 from hub.pseudonyms import POPRF_PSEUDONYM_RE, PSEUDONYM_RE
 from hub.stix.extensions import IAAS_ACCOUNT_EXTENSION_ID
@@ -157,22 +159,49 @@ def test_a_value_that_cannot_be_normalised_names_its_kind_only(make_hubs: MakeHu
     assert "phone" in str(err.value) and "555" not in str(err.value)
 
 
-def test_an_older_hub_without_evaluation_gets_the_values_in_clear(make_hubs: MakeHubs) -> None:
-    # A hub whose operator keeps the raw-value endpoint on, and that has no pseudonyms/key.
-    h = make_hubs("old", PARTIES, GRANTS, toml="[pseudonyms]\naccept_raw_values = true\n")
+def test_a_hub_without_a_pseudonym_key_gets_no_value_unless_clear_values_are_allowed(make_hubs: MakeHubs) -> None:
+    # A hub whose operator keeps the raw-value endpoint on, and that has no pseudonyms/key (an
+    # older hub, or a proxy hiding it): a value sent in clear would be pseudonymised.
+    h = make_hubs("old", PARTIES, GRANTS, signed={"reports": False}, keys_for=("acme",),
+                  toml="[pseudonyms]\naccept_raw_values = true\n")
+    bodies: list[bytes] = []
 
     def without_key(environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterable[bytes]:
+        length = int(environ.get("CONTENT_LENGTH") or 0)
+        body = environ["wsgi.input"].read(length) if length else b""
+        bodies.append(body)
+        environ["wsgi.input"] = io.BytesIO(body)
         if "/pseudonyms/key" in environ["PATH_INFO"] or "/pseudonyms/evaluate" in environ["PATH_INFO"]:
             environ["PATH_INFO"] = environ["PATH_INFO"].replace("/pseudonyms/", "/nothing-here/")
         result: Iterable[bytes] = h.app(environ, start_response)
         return result
 
+    values = [("payment_instrument", CARD), ("email", RAW["email"])]
+    pinned = h.hub.pseudonyms.poprf_keyring().public_keys()
     with TaxiiClient(h.url, h.tokens["acme"], transport=httpx.WSGITransport(app=without_key)) as c:
-        (made,) = c.pseudonymise([("payment_instrument", CARD)])
-        assert made.startswith("hmac-sha256:") and PSEUDONYM_RE.match(made)
-        # Insisting on oblivious pseudonyms does not fall back.
-        with pytest.raises(ClientError, match="no oblivious pseudonyms"):
-            c.pseudonymise([("payment_instrument", CARD)], oblivious=True)
+        # By default nothing is sent, and the error says why and what would send the values.
+        with pytest.raises(NoObliviousPseudonyms) as err:
+            c.pseudonymise(values)
+        assert str(err.value).startswith(f"the hub at {h.url}")
+        assert "offers no oblivious pseudonym evaluation (GET pseudonyms/key answered 404): no value was sent" \
+            in str(err.value) and "allow_clear_values" in str(err.value) and "\n" not in str(err.value)
+        assert err.value.clear_refused and not err.value.pinned and isinstance(err.value, ClientError)
+        # A pinned key never lets a value go in clear, even when clear values are allowed.
+        with pytest.raises(NoObliviousPseudonyms, match="never sent in clear to a hub whose pseudonym key is pinned"):
+            c.pseudonymise(values, pinned=pinned, allow_clear_values=True)
+        # Nor does a report filed through the library.
+        with pytest.raises(NoObliviousPseudonyms):
+            file_report(c, h.collections["reports"], _facts(h, "acme"), h.keys["acme"], h.identities["acme"])
+        assert raw_in(b"".join(bodies).decode("utf-8", "replace")) == []
+        assert h.stored("reports") == []
+        # Allowed explicitly, for a hub known to be older: the values go in clear, one request.
+        before = len(bodies)
+        made = c.pseudonymise(values, allow_clear_values=True)
+        assert all(p.startswith("hmac-sha256:") and PSEUDONYM_RE.match(p) for p in made)
+        assert len(bodies) == before + 2 and raw_in(bodies[-1].decode()) != []  # the key, then the values
+        result = file_report(c, h.collections["reports"], _facts(h, "acme"), h.keys["acme"], h.identities["acme"],
+                             allow_clear_values=True)
+        assert result.state == "stored" and result.prepared.sent_in_clear == 6
 
 
 def test_a_poprf_pseudonym_under_a_key_version_that_never_existed_is_refused(make_hubs: MakeHubs) -> None:

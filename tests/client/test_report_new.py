@@ -220,7 +220,7 @@ def test_file_a_report_and_poll_it_back_signed_and_pseudonymised(
                                                ext["provider_account_pseudonym"]])
     # Oblivious, under the hub's key: another party blinding the same value gets the same one.
     with TaxiiClient(server.api + "/", token=server.tokens["nosy"]) as nosy:
-        assert nosy.pseudonymise([("email", RAW["email"])], oblivious=True) == [ext["pseudonyms"]["email"]]
+        assert nosy.pseudonymise([("email", RAW["email"])]) == [ext["pseudonyms"]["email"]]
     assert ext["pseudonyms"]["email"].startswith("poprf-r255:")
 
 

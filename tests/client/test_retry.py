@@ -93,7 +93,7 @@ def test_a_post_is_sent_again_with_the_same_body() -> None:
     waits: list[float] = []
     notices: list[RetryNotice] = []
     with client(app, waits, on_retry=notices.append) as c:
-        assert c.pseudonymise([("email", "a@example.org")], oblivious=False) == ["hmac-sha256:k1:" + "0" * 64]
+        assert c.pseudonymise_in_clear([("email", "a@example.org")]) == ["hmac-sha256:k1:" + "0" * 64]
     assert waits == [5.0] and app.seen[0].body == app.seen[1].body
     assert orjson.loads(app.seen[1].body) == {"values": [{"kind": "email", "value": "a@example.org"}]}
     assert notices[0].message == "the hub is rate-limiting pseudonym requests: asking again in 5 s"

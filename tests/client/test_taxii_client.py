@@ -215,9 +215,9 @@ def test_pseudonymise_in_one_request(feed: InProcessHub) -> None:
     recorder = Rewriting(feed.app)
     values = [("email", "holder@example.com"), ("phone", "+14155552671"), ("email", "other@example.org")]
     with client_over(feed, recorder, party="alice") as client:
-        out = client.pseudonymise(values, oblivious=False)
-        assert client.pseudonymise([], oblivious=False) == []
-        again = client.pseudonymise(values[:1], oblivious=False)
+        out = client.pseudonymise_in_clear(values)
+        assert client.pseudonymise_in_clear([]) == []
+        again = client.pseudonymise_in_clear(values[:1])
     assert len(recorder.seen) == 2  # one request per call with values; none for no values
     assert all(PSEUDONYM_RE.match(p) for p in out) and len(set(out)) == 3
     assert again == out[:1]
@@ -257,7 +257,7 @@ def test_hub_errors_are_typed_and_name_what_to_do(feed: InProcessHub) -> None:
 
 def test_a_refused_pseudonym_request_does_not_echo_the_values(feed: InProcessHub) -> None:
     with feed.client("alice") as client, pytest.raises(HubRefused) as info:
-        client.pseudonymise([("shoe-size", "holder@example.com")], oblivious=False)
+        client.pseudonymise_in_clear([("shoe-size", "holder@example.com")])
     assert info.value.status == 400 and "pseudonymising through the hub" in str(info.value)
     assert "holder@" not in str(info.value)
 

@@ -57,7 +57,7 @@ def test_the_raw_value_endpoint_is_off(server: RunningHub) -> None:
     assert r.status_code == 403 and "pseudonyms/evaluate" in r.json()["description"]
     with _client(server, "alice") as alice:
         with pytest.raises(AccessDenied, match="accept_raw_values"):
-            alice.pseudonymise([("email", "holder@example.com")], oblivious=False)
+            alice.pseudonymise_in_clear([("email", "holder@example.com")])
 
 
 def test_the_largest_correlation_query_fits_in_a_request_line(server: RunningHub) -> None:
