@@ -34,6 +34,7 @@ __all__ = [
     "RED",
     "TLP1_IDS",
     "TLP2_IDS",
+    "TLP_NAMES",
     "TLP2_EXTENSION_ID",
     "TLP_LEVEL_BY_ID",
     "TLP_MARKING_OBJECTS",
@@ -50,19 +51,26 @@ AMBER: Final = 2
 AMBER_STRICT: Final = 3
 RED: Final = 4
 
-_LEVEL_NAMES = ("CLEAR", "GREEN", "AMBER", "AMBER+STRICT", "RED")
+#: The TLP 2.0 names, from least to most restrictive (their index is their level): the names a
+#: report's ``tlp`` takes, and the only place they are written out.
+TLP_NAMES: Final = ("clear", "green", "amber", "amber+strict", "red")
+
+_LEVEL_NAMES = tuple(name.upper() for name in TLP_NAMES)
 
 #: The extension-definition that TLP 2.0 marking-definitions carry.
 TLP2_EXTENSION_ID = "extension-definition--60a3c5c5-0d10-413e-aab3-9e08dde9e88d"
 
 #: TLP 2.0 marking-definition ids (oasis-open/cti-stix-common-objects, tlp-2.0).
-TLP2_IDS: Final[dict[str, str]] = {
-    "clear": "marking-definition--94868c89-83c2-464b-929b-a1a8aa3c8487",
-    "green": "marking-definition--bab4a63c-aed9-4cf5-a766-dfca5abac2bb",
-    "amber": "marking-definition--55d920b0-5e8b-4f79-9ee9-91f868d9b421",
-    "amber+strict": "marking-definition--939a9414-2ddd-4d32-a0cd-375ea402b003",
-    "red": "marking-definition--e828b379-4e03-4974-9ac4-e53a884c97c1",
-}
+TLP2_IDS: Final[dict[str, str]] = dict(zip(TLP_NAMES, (
+    "marking-definition--94868c89-83c2-464b-929b-a1a8aa3c8487",
+    "marking-definition--bab4a63c-aed9-4cf5-a766-dfca5abac2bb",
+    "marking-definition--55d920b0-5e8b-4f79-9ee9-91f868d9b421",
+    "marking-definition--939a9414-2ddd-4d32-a0cd-375ea402b003",
+    "marking-definition--e828b379-4e03-4974-9ac4-e53a884c97c1",
+), strict=True))
+
+#: The ``created`` of the four TLP 1.0 marking-definitions.
+TLP1_CREATED: Final = "2017-01-20T00:00:00.000Z"
 
 #: TLP 1.0 marking-definition ids predefined by STIX 2.1 section 7.2.1.4.
 TLP1_IDS: Final[dict[str, str]] = {
@@ -72,13 +80,10 @@ TLP1_IDS: Final[dict[str, str]] = {
     "red": "marking-definition--5e57c739-391a-4eb3-b6be-7d15ca92d5ed",
 }
 
+# TLP 1.0's WHITE is TLP 2.0's CLEAR.
 _LEVEL_BY_NAME: Final[dict[str, int]] = {
-    "clear": CLEAR,
+    **{name: level for level, name in enumerate(TLP_NAMES)},
     "white": CLEAR,
-    "green": GREEN,
-    "amber": AMBER,
-    "amber+strict": AMBER_STRICT,
-    "red": RED,
 }
 
 #: Level of every TLP marking-definition id, both generations.
@@ -94,7 +99,7 @@ def _tlp1(name: str) -> dict[str, Any]:
         "type": "marking-definition",
         "spec_version": "2.1",
         "id": TLP1_IDS[name],
-        "created": "2017-01-20T00:00:00.000Z",
+        "created": TLP1_CREATED,
         "definition_type": "tlp",
         "name": f"TLP:{name.upper()}",
         "definition": {"tlp": name},

@@ -8,30 +8,25 @@ for the hub's own ``abuse-type-ov``.
 
 from __future__ import annotations
 
+from hub.stix.markings import TLP1_CREATED, TLP1_IDS, TLP2_EXTENSION_ID, TLP2_IDS
+
+__all__ = [
+    "ABUSED_RESOURCE_TYPES", "ABUSE_TYPE_OV", "ACQUISITION_ENUM", "ACTION_TAKEN_ENUM",
+    "EXTENSION_TYPES", "IDENTITY_CLASS_OV", "INDICATOR_TYPE_OV", "INFRASTRUCTURE_TYPE_OV",
+    "ISO3166_ALPHA2", "KYC_STATUS_ENUM", "PATTERN_TYPE_OV", "REPORT_TYPE_OV", "TLP1_CREATED",
+    "TLP1_MARKINGS", "TLP2_EXTENSION_ID", "TLP2_MARKINGS",
+]
+
 # STIX 2.1 section 7.3, extension-type-enum.
 EXTENSION_TYPES = frozenset(
     {"new-sdo", "new-sco", "new-sro", "property-extension", "toplevel-property-extension"}
 )
 
-# STIX 2.1 section 7.2.1.4: the four TLP 1.0 marking definitions are fixed objects.
-TLP1_CREATED = "2017-01-20T00:00:00.000Z"
-TLP1_MARKINGS: dict[str, str] = {
-    "marking-definition--613f2e26-407d-48c7-9eca-b8e91df99dc9": "white",
-    "marking-definition--34098fce-860f-48ae-8e50-ebd3cc5e41da": "green",
-    "marking-definition--f88d31f6-486f-44da-b317-01333bde0b82": "amber",
-    "marking-definition--5e57c739-391a-4eb3-b6be-7d15ca92d5ed": "red",
-}
-
-# The OASIS TLP 2.0 property-extension on marking-definition (cti-stix-common-objects,
-# extension-definition-specifications/tlp-2.0): five fixed objects, each id bound to one level.
-TLP2_EXTENSION_ID = "extension-definition--60a3c5c5-0d10-413e-aab3-9e08dde9e88d"
-TLP2_MARKINGS: dict[str, str] = {
-    "marking-definition--94868c89-83c2-464b-929b-a1a8aa3c8487": "clear",
-    "marking-definition--bab4a63c-aed9-4cf5-a766-dfca5abac2bb": "green",
-    "marking-definition--55d920b0-5e8b-4f79-9ee9-91f868d9b421": "amber",
-    "marking-definition--939a9414-2ddd-4d32-a0cd-375ea402b003": "amber+strict",
-    "marking-definition--e828b379-4e03-4974-9ac4-e53a884c97c1": "red",
-}
+# The TLP marking definitions are fixed objects (TLP 1.0: STIX 2.1 section 7.2.1.4; TLP 2.0: the
+# OASIS property-extension in cti-stix-common-objects), each id bound to one level; their ids
+# and names are written once, in hub.stix.markings. Here: id -> name.
+TLP1_MARKINGS: dict[str, str] = {mid: name for name, mid in TLP1_IDS.items()}
+TLP2_MARKINGS: dict[str, str] = {mid: name for name, mid in TLP2_IDS.items()}
 
 # Open vocabularies used by report objects (STIX 2.1 section 10); informative only.
 IDENTITY_CLASS_OV = ("individual", "group", "system", "organization", "class", "unknown")
