@@ -105,7 +105,7 @@ def create_app(config: HubConfig, hub: Hub | None = None) -> Flask:
     from hub.services.runtime import install
     from hub.taxii import register_taxii
     from hub.taxii.context import EXTENSION
-    from hub.web import register_web
+    from hub.web import front_door, register_web
 
     app = Flask("abusehub")
     app.url_map.strict_slashes = False  # serve both /path and /path/, no redirects (they break POST)
@@ -118,6 +118,7 @@ def create_app(config: HubConfig, hub: Hub | None = None) -> Flask:
     install_request_log(app, metrics or NULL_METRICS)
     register_taxii(app, config)
     register_web(app, config)
+    app.add_url_rule("/", "front_door", front_door, methods=["GET"])  # a browser at the bare address: the pages
     register_ops(app, config, metrics)
     # The documented way to wrap a Flask app in WSGI middleware (mypy sees a method there).
     app.wsgi_app = TrustedProxies(app.wsgi_app, config.server.trusted_proxies)  # type: ignore[method-assign]

@@ -25,7 +25,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Iterator
 from contextlib import AbstractContextManager
 from dataclasses import dataclass
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
 
 from hub.store.audit import AuditEntry, AuditRecord
 from hub.store.limits import UnstorableError
@@ -41,6 +41,9 @@ from hub.store.records import (
     StatusRecord,
     StoredVersion,
 )
+
+if TYPE_CHECKING:
+    from hub.store.websessions import WebSessionRecord
 
 
 class DuplicateError(Exception):
@@ -306,6 +309,32 @@ class Store(Protocol):
 
     def set_setting(self, name: str, value: str) -> None:
         """Set (insert or replace) a hub setting."""
+        ...
+
+    # -- web sessions (hub.store.websessions): a session id is kept only as its SHA-256 hash
+
+    def create_web_session(self, id_hash: str, party_pk: int, token_hash: str | None,
+                           cert_fingerprint: str | None, now_us: int) -> bool:
+        """Start a session of the party, signed in with a token (its hash) or a certificate (its
+        fingerprint), last seen ``now_us``; False (nothing written) if ``id_hash`` is taken."""
+        ...
+
+    def web_session(self, id_hash: str) -> WebSessionRecord | None:
+        """The session with this id hash, ended or not; None if there is none."""
+        ...
+
+    def touch_web_session(self, id_hash: str, seen_us: int) -> bool:
+        """Mark a live session seen at ``seen_us`` (never earlier than it was); False if it has
+        ended, is unknown, or was already seen at or after ``seen_us``."""
+        ...
+
+    def end_web_session(self, id_hash: str, reason: str, now_us: int) -> bool:
+        """End a live session as of ``now_us`` for ``reason`` (at most 20 characters); False if
+        it had already ended or is unknown."""
+        ...
+
+    def purge_web_sessions(self, before_us: int) -> int:
+        """Delete the sessions last seen, or ended, before ``before_us``; how many."""
         ...
 
 

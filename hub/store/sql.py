@@ -49,6 +49,7 @@ from hub.store.records import (
     StatusRecord,
     StoredVersion,
 )
+from hub.store.websessions import WebSessionMixin
 
 __all__ = ["SqlStore", "normalise_url", "open_store"]
 
@@ -261,7 +262,7 @@ def _conditions(collection_pk: int, flt: ObjectFilter, *, ids_by_key: bool = Fal
     return cond
 
 
-class SqlStore(OpsMixin, LifecycleMixin, FederationMixin):
+class SqlStore(OpsMixin, LifecycleMixin, FederationMixin, WebSessionMixin):
     """The :class:`hub.store.base.Store` over SQLAlchemy Core (SQLite or PostgreSQL).
 
     Safe to share between threads: each call takes its own pooled connection.

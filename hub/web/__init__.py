@@ -12,14 +12,15 @@ served by the hub itself, under a strict Content-Security-Policy without inline 
 from __future__ import annotations
 
 import secrets
-from datetime import timedelta
 
-from flask import Flask
+from flask import Flask, redirect, request, url_for
+from werkzeug.exceptions import NotFound
+from werkzeug.wrappers import Response
 
 from hub.common.files import create_once
 from hub.config import HubConfig
 
-__all__ = ["CSP", "register_web"]
+__all__ = ["CSP", "front_door", "register_web"]
 
 #: The Content-Security-Policy of every web page: the hub's own scripts, styles and images
 #: only; no inline script or style, no plugins, no framing, forms post only to the hub.
@@ -29,31 +30,35 @@ CSP = ("default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' 
 
 
 def _secret_key(config: HubConfig) -> bytes:
-    """The key that signs session cookies: read from the configured file, made (0600) by the
-    first process that needs it, so that every worker of the hub shares it."""
+    """The key the forms' CSRF tokens are derived with: read from the configured file, made
+    (0600) by the first process that needs it, so that every worker of the hub shares it."""
     path = config.home / config.web.secret_key_file
     create_once(path, secrets.token_hex(32).encode("ascii"))
     return path.read_bytes().strip()
 
 
+def front_door() -> Response:
+    """The hub's bare address (``/``): a browser is sent to the pages; anything that asks for
+    JSON only (a TAXII client) gets the API's 404, as for any address the API does not have."""
+    best = request.accept_mimetypes.best_match(["text/html", "application/taxii+json", "application/json"])
+    if best != "text/html":
+        raise NotFound()
+    return redirect(url_for("web.index"))
+
+
 def register_web(app: Flask, config: HubConfig) -> None:
-    """Add the web pages (under ``/web/``) to ``app``, with sessions in signed cookies that
-    are Secure (unless ``[web] secure_cookies`` is off), HttpOnly and SameSite=Strict, and end
-    after ``[web] session_idle_minutes`` without a request."""
+    """Add the web pages (under ``/web/``) to ``app``. Sessions live in the database; the
+    browser's cookie carries only a session id and is Secure (unless ``[web] secure_cookies``
+    is off), HttpOnly and SameSite=Strict. A session ends at sign-out, after
+    ``[web] session_idle_minutes`` without a request, or a day after sign-in. Every answer
+    under ``/web/`` carries the pages' headers; an error there is an HTML page."""
     from hub.web import (
         operators,  # noqa: F401 - adds the operators' pages to the blueprint
         pseudonyms,  # noqa: F401 - adds the form's pseudonym routes
     )
-    from hub.web.views import blueprint
+    from hub.web.views import blueprint, headers, routing_error
 
     app.secret_key = _secret_key(config)
-    app.config.update(
-        SESSION_COOKIE_NAME="abusehub_web",
-        SESSION_COOKIE_HTTPONLY=True,
-        SESSION_COOKIE_SECURE=config.web.secure_cookies,
-        SESSION_COOKIE_SAMESITE="Strict",
-        SESSION_COOKIE_PATH="/web",
-        SESSION_REFRESH_EACH_REQUEST=True,
-        PERMANENT_SESSION_LIFETIME=timedelta(minutes=config.web.session_idle_minutes),
-    )
     app.register_blueprint(blueprint)
+    app.before_request(routing_error)
+    app.after_request(headers)

@@ -5,21 +5,23 @@ Every page calls the hub's services (:class:`hub.services.hub.Hub`) with the pri
 session, exactly as the TAXII views do with the principal of a token; nothing here reads the
 store.
 
-Sessions (signed cookies, see :func:`hub.web.register_web`) hold the SHA-256 hash of the token
-the analyst signed in with, never the token; the party is looked up from it on every request
-(:func:`hub.services.websessions.principal_for_token_hash`), so a token revoked on the command
-line ends the session at once. A session signed in with a client certificate holds the
-certificate's SHA-256 fingerprint and party instead, checked on every request against the
-trusted proxy's ``X-SSL-Client-Cert`` (:func:`hub.services.websessions.principal_for_certificate`).
-Every POST carries the session's CSRF token (a form field, or the
-``X-CSRF-Token`` header for the page's own JSON requests) and is refused without it.
+Sessions live in the database (:mod:`hub.services.websessions`): the browser's cookie carries
+only a random session id. The session keeps the SHA-256 hash of the token the analyst signed in
+with, never the token, and the party is looked up from it on every request, so a token revoked
+on the command line ends the session at once. A session signed in with a client certificate
+keeps the certificate's SHA-256 fingerprint and party instead, checked on every request against
+the trusted proxy's ``X-SSL-Client-Cert``. Signing out ends the session on the server: a copy of
+the cookie opens nothing afterwards. Every POST carries the CSRF token derived from the
+browser's session id (a form field, or the ``X-CSRF-Token`` header for the page's own JSON
+requests) and is refused without it.
+
+Every answer under ``/web/`` carries the pages' headers (CSP and the rest), errors included:
+an address no page has is an HTML 404 page, not the TAXII API's JSON.
 """
 
 from __future__ import annotations
 
 import hmac
-import secrets
-import time
 from collections.abc import Callable
 from datetime import UTC, datetime
 from functools import wraps
@@ -35,9 +37,9 @@ from flask import (
     redirect,
     render_template,
     request,
-    session,
     url_for,
 )
+from werkzeug.exceptions import HTTPException
 
 from hub.client.reports import (
     LocalProblems,
@@ -56,10 +58,20 @@ from hub.services.hub import Hub
 from hub.services.query import ObjectQuery
 from hub.services.statuses import Status
 from hub.services.websessions import (
+    CERTIFICATE,
+    EXPIRED,
+    IDLE,
+    MAX_AGE_US,
+    REVOKED,
+    SIGNED_OUT,
     certificate_sign_in,
-    principal_for_certificate,
-    principal_for_token_hash,
+    csrf_token,
+    end_session,
+    is_session_id,
+    new_session_id,
+    resume_session,
     sign_in_with_certificate,
+    start_session,
 )
 from hub.signing import SIGNATURE_EXTENSION_ID
 from hub.stix.report import InvalidReportFacts, build_report
@@ -88,13 +100,22 @@ def current_hub() -> Hub:
 
 # -- sessions, CSRF and headers ------------------------------------------------------------------
 
+#: The cookie that carries a browser's session id (nothing else) on the paths of these pages.
+COOKIE = "abusehub_web"
+
+
+def _secret() -> bytes:
+    key = current_app.secret_key
+    return key.encode() if isinstance(key, str) else bytes(key or b"")
+
 
 def _csrf_token() -> str:
-    token = session.get("csrf")
-    if not isinstance(token, str):
-        token = secrets.token_urlsafe(32)
-        session["csrf"] = token
-    return token
+    """The CSRF token of this browser's forms. A browser without a session id (not signed in)
+    is given a random one in the cookie first: the id stands for no session until sign-in
+    replaces it with the id of a new one."""
+    if g.get("session_id") is None:
+        g.session_id = g.set_cookie = new_session_id()
+    return csrf_token(_secret(), g.session_id)
 
 
 @blueprint.app_context_processor
@@ -104,54 +125,70 @@ def _template_globals() -> dict[str, Any]:
 
 @blueprint.before_request
 def _load_session() -> Response | None:
-    """End an idle or revoked session; load the principal; check CSRF on every POST.
-
-    A session signed in with a token keeps its hash (``th``); one signed in with a client
-    certificate keeps the certificate's fingerprint (``cf``) and its party (``cp``), and ends
-    as soon as a request does not carry that certificate from the trusted proxy.
-    """
-    g.principal = None
+    """Find the request's session (:func:`hub.services.websessions.resume_session` ends it if it
+    is idle, too old or revoked); load the principal; check CSRF on every POST."""
+    g.principal = g.ended = None
+    g.session_id = g.set_cookie = None
     if request.endpoint == "web.static":
         return None
-    now = int(time.time())
-    idle = int(current_app.permanent_session_lifetime.total_seconds())
-    token_hash, fingerprint = session.get("th"), session.get("cf")
-    if token_hash is not None or fingerprint is not None:
-        seen = session.get("seen")
-        if token_hash is not None:
-            principal = principal_for_token_hash(current_hub(), token_hash)
-            lost = "revoked"
-        else:
-            principal = principal_for_certificate(current_hub(), fingerprint, session.get("cp"), _forwarded_certificate())
-            lost = "certificate"
-        if not isinstance(seen, int) or now - seen > idle or principal is None:
-            session.clear()
-            session["ended"] = "idle" if principal is not None else lost
-        else:
-            g.principal = principal
-            session["seen"] = now
+    sent = request.cookies.get(COOKIE)
+    if is_session_id(sent):
+        g.session_id = sent
+        state = resume_session(current_hub(), sent, _forwarded_certificate())
+        g.principal, g.ended = state.principal, state.ended
     if request.method == "POST":
-        sent = request.form.get("csrf_token") or request.headers.get("X-CSRF-Token") or ""
-        expected = session.get("csrf")
-        if not isinstance(expected, str) or not hmac.compare_digest(sent.encode(), expected.encode()):
+        given = request.form.get("csrf_token") or request.headers.get("X-CSRF-Token") or ""
+        expected = csrf_token(_secret(), g.session_id) if g.session_id else ""
+        if not expected or not hmac.compare_digest(given.encode(), expected.encode()):
             return _error_page(403, "this form has expired or did not come from this page: "
                                     "reload the page and try again (CSRF check)")
     return None
 
 
-@blueprint.after_request
-def _headers(response: Response) -> Response:
+def _set_cookie(response: Response) -> None:
+    """Send the cookie when this request made a session id (sign-in, or a first form), or
+    remove it at sign-out; otherwise send none (a session is never renewed by a cookie)."""
+    if g.get("set_cookie"):
+        response.set_cookie(COOKIE, g.set_cookie, path="/web", secure=current_hub().config.web.secure_cookies,
+                            httponly=True, samesite="Strict")
+    elif g.get("clear_cookie"):
+        response.delete_cookie(COOKIE, path="/web", secure=current_hub().config.web.secure_cookies,
+                               httponly=True, samesite="Strict")
+
+
+def under_web(path: str) -> bool:
+    """Whether ``path`` is one of these pages' addresses."""
+    return path == "/web" or path.startswith("/web/")
+
+
+def headers(response: Response) -> Response:
+    """The headers of every answer under ``/web/``, page, JSON or error alike (registered on
+    the app by :func:`hub.web.register_web`, so that errors the blueprint never sees get them)."""
+    if not under_web(request.path):
+        return response
+    _set_cookie(response)
     response.headers["Content-Security-Policy"] = CSP
     response.headers["X-Content-Type-Options"] = "nosniff"
     response.headers["Referrer-Policy"] = "same-origin"
     response.headers["X-Frame-Options"] = "DENY"
-    if request.endpoint != "web.static":
+    if request.endpoint != "web.static" or response.status_code >= 400:
         response.headers["Cache-Control"] = "no-store"
     return response
 
 
-def _error_page(status: int, message: str) -> Response:
-    if request.accept_mimetypes.best == "application/json" or request.is_json:
+#: The routes the pages' scripts call: they answer JSON, errors too, to a caller that asks for
+#: JSON; every other address under /web/ answers pages, errors as pages.
+JSON_ROUTES = frozenset({"web.pseudonym_key", "web.evaluate", "web.submit", "web.status"})
+
+
+def _wants_json() -> bool:
+    return request.endpoint in JSON_ROUTES and (
+        request.accept_mimetypes.best == "application/json" or request.is_json)
+
+
+def _error_page(status: int, message: str, *, html: bool = False) -> Response:
+    """An error as a page (the JSON routes' callers, which ask for JSON, get it as JSON)."""
+    if not html and _wants_json():
         resp = jsonify({"title": "refused", "description": message})
     else:
         resp = Response(render_template("error.html", status=status, message=message))
@@ -168,12 +205,52 @@ def _hub_error(exc: HubError) -> Response:
     return resp
 
 
+_HTTP_MESSAGES = {
+    404: "there is no page at this address",
+    405: "this page does not answer that kind of request",
+    413: "what was sent is larger than this hub accepts",
+}
+
+
+def _http_error_page(exc: HTTPException, *, html: bool = False) -> Response:
+    code = exc.code or 500
+    resp = _error_page(code, _HTTP_MESSAGES.get(code, exc.description or exc.name), html=html)
+    for name, value in exc.get_headers():
+        if name.lower() == "allow":
+            resp.headers[name] = value
+    return resp
+
+
+@blueprint.errorhandler(HTTPException)
+def _http_error(exc: HTTPException) -> Response:
+    return _http_error_page(exc)
+
+
+@blueprint.errorhandler(Exception)
+def _unexpected(exc: Exception) -> Response:
+    # The endpoint's name, not the path: a path may carry what a browser typed.
+    current_app.logger.exception("unexpected error on %s %s", request.method, request.endpoint or "unknown")
+    return _error_page(500, "the hub failed to answer; the error was logged")
+
+
+def routing_error() -> Response | None:
+    """An address under ``/web/`` that no page has (or a method it does not take): an HTML
+    error page, not the TAXII API's JSON (registered on the app by :func:`hub.web.register_web`,
+    as routing errors reach no blueprint)."""
+    exc = request.routing_exception
+    if exc is None or not under_web(request.path) or not isinstance(exc, HTTPException):
+        return None
+    if exc.code is not None and 300 <= exc.code < 400:
+        return None  # a redirect werkzeug's routing asks for
+    return _http_error_page(exc, html=True)
+
+
 def signed_in(view: F) -> F:
     """Pages for a signed-in party; others are sent to the sign-in page."""
     @wraps(view)
     def wrapper(*args: Any, **kwargs: Any) -> Any:
         if g.principal is None:
-            if request.is_json or request.method == "POST" or request.accept_mimetypes.best == "application/json":
+            if request.method == "POST" or _wants_json():
                 return _error_page(401, "your session has ended: sign in again")
             return redirect(url_for("web.signin", next=request.full_path))
         return view(*args, **kwargs)
@@ -198,10 +275,12 @@ def index() -> Any:
 
 
 _ENDED = {
-    "idle": "Your session ended after a time without activity: sign in again.",
-    "revoked": "Your session ended: its token is no longer valid.",
-    "certificate": "Your session ended: your browser no longer presented the certificate it was signed "
-                   "in with, or that certificate is no longer registered to an active party.",
+    SIGNED_OUT: "You signed out.",
+    IDLE: "Your session ended after a time without activity: sign in again.",
+    EXPIRED: f"Your session ended after {MAX_AGE_US // 3_600_000_000} hours: sign in again.",
+    REVOKED: "Your session ended: its token is no longer valid.",
+    CERTIFICATE: "Your session ended: your browser no longer presented the certificate it was signed "
+                 "in with, or that certificate is no longer registered to an active party.",
 }
 
 
@@ -222,14 +301,11 @@ def _signin_page(status: int = 200, **context: Any) -> Response:
     return resp
 
 
-def _start_session(principal: Principal, **kept: str | int) -> Any:
-    """A new session for ``principal`` keeping ``kept`` (what it is looked up by on each
-    request), with a new CSRF token: nothing from before sign-in carries over."""
-    session.clear()
-    session.permanent = True
-    session.update(kept)
-    session["seen"] = int(time.time())
-    session["csrf"] = secrets.token_urlsafe(32)
+def _start_session(principal: Principal, *, token_hash: str | None = None, fingerprint: str | None = None) -> Any:
+    """A new session for ``principal`` in the database, with a new id (hence a new CSRF token):
+    nothing from before sign-in carries over."""
+    g.session_id = g.set_cookie = start_session(current_hub(), principal, token_hash=token_hash,
+                                                fingerprint=fingerprint)
     g.principal = principal
     return redirect(_local_next(request.form.get("next")))
 
@@ -259,7 +335,7 @@ def _sign_in_with_token() -> Any:
         return resp
     except HubError:
         return _signin_page(401, error="That token is not valid (unknown or revoked).")
-    return _start_session(principal, th=hash_token(token))
+    return _start_session(principal, token_hash=hash_token(token))
 
 
 def _sign_in_with_certificate() -> Any:
@@ -270,7 +346,7 @@ def _sign_in_with_certificate() -> Any:
     except HubError:
         return _signin_page(401, error="This request carries no client certificate registered to an "
                                        "active party: sign in with your token.")
-    return _start_session(principal, cf=fingerprint, cp=principal.party.pk)
+    return _start_session(principal, fingerprint=fingerprint)
 
 
 @blueprint.route("/signin", methods=["GET", "POST"])
@@ -279,13 +355,18 @@ def signin() -> Any:
         if request.form.get("method") == "certificate":
             return _sign_in_with_certificate()
         return _sign_in_with_token()
-    ended = session.pop("ended", None)
+    ended = g.get("ended")
     return _signin_page(message=_ENDED.get(ended) if isinstance(ended, str) else None)
 
 
 @blueprint.route("/signout", methods=["POST"])
 def signout() -> Any:
-    session.clear()
+    """End the session in the database (a copy of the cookie opens nothing afterwards, on any
+    host of the hub) and remove the cookie."""
+    if g.session_id is not None:
+        end_session(current_hub(), g.session_id)
+    g.principal = None
+    g.clear_cookie = True
     return redirect(url_for("web.signin"))
 
 

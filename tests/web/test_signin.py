@@ -5,11 +5,13 @@ session tied to that certificate."""
 
 from __future__ import annotations
 
-import json
+import hashlib
 from typing import Any
 from urllib.parse import quote
 
 from hub.services.certificates import CLIENT_CERT_HEADER
+from hub.store.websessions import WebSessionRecord
+from hub.web.views import COOKIE
 from tests.conftest import TEST_TOML, FrozenClock, HubApp, HubFactory
 from tests.lifecycle.pki import Issued, issue, make_ca
 from tests.server.test_operations import metric_lines
@@ -37,12 +39,11 @@ def through_proxy(cert: Issued | None) -> dict[str, Any]:
     return {"environ_base": {"REMOTE_ADDR": PROXY}, "headers": headers}
 
 
-def session_of(h: HubApp, c: WebClient) -> dict[str, Any]:
-    """What the browser's session cookie holds, decoded."""
-    cookie = c.client.get_cookie("abusehub_web", domain="hub.test", path="/web")
+def session_of(h: HubApp, c: WebClient) -> WebSessionRecord | None:
+    """The session the browser's cookie names in the database, if any."""
+    cookie = c.client.get_cookie(COOKIE, domain="hub.test", path="/web")
     assert cookie is not None
-    payload: dict[str, Any] = h.app.session_interface.get_signing_serializer(h.app).loads(cookie.value)  # type: ignore[attr-defined]
-    return payload
+    return h.hub.store.web_session(hashlib.sha256(cookie.value.encode()).hexdigest())
 
 
 def pem_body(cert: Issued) -> list[str]:
@@ -123,8 +124,9 @@ def test_a_registered_certificate_from_the_trusted_proxy_signs_in_its_party(hub_
     assert "Signed in as <strong>alice</strong>" in text
     # The session keeps the certificate's fingerprint and party: no token hash, no certificate.
     kept = session_of(h, c)
-    assert kept["cf"] == cert.fingerprint and "th" not in kept
-    cookie_text = json.dumps(kept)
+    assert kept is not None and kept.cert_fingerprint == cert.fingerprint and kept.token_hash is None
+    assert kept.party_pk == h.hub.admin.party("alice").pk
+    cookie_text = c.client.get_cookie(COOKIE, domain="hub.test", path="/web").value  # type: ignore[union-attr]
     for shown in (text, resp.get_data(as_text=True), cookie_text):
         assert "BEGIN CERTIFICATE" not in shown and not any(line in shown for line in pem_body(cert))
         assert not any(token in shown for token in h.tokens.values())
@@ -153,7 +155,7 @@ def test_a_certificate_header_from_anyone_but_the_proxy_is_ignored(hub_factory: 
     assert 'name="csrf_token"' in page and OFFER not in page
     resp = c.post("/web/signin", {"method": "certificate"}, **spoofed)
     assert resp.status_code == 401
-    assert "cf" not in session_of(h, c)
+    assert session_of(h, c) is None
     assert c.get("/web/collections", **spoofed).status_code == 302
 
     # A session made through the proxy ends when the same header comes from elsewhere.
