@@ -22,6 +22,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import psutil
 import pytest
 import requests
 from flask import Flask
@@ -322,7 +323,7 @@ def run_cli(home: Path, *args: str, check: bool = True) -> subprocess.CompletedP
     with ``check``, a non-zero exit fails the test with the command's standard error."""
     env = {k: v for k, v in os.environ.items() if not k.startswith("HUB_")}
     proc = subprocess.run([sys.executable, "-m", "hub", "--home", str(home), *args],
-                          capture_output=True, text=True, env=env, timeout=60)
+                          capture_output=True, text=True, env=env, timeout=120)
     if check:
         assert proc.returncode == 0, proc.stderr
     return proc
@@ -357,35 +358,88 @@ class RunningHub:
         return self.log.read_text(errors="replace") if self.log else ""
 
 
+#: How long a started process may take to become ready, and how long each readiness request may
+#: take to be answered: generous, so that a machine whose cores are busy with other work (two
+#: test processes, a browser, a build) still passes. HUB_TEST_READY_DEADLINE changes the first.
+READY_DEADLINE_S = float(os.environ.get("HUB_TEST_READY_DEADLINE", "120"))
+READY_REQUEST_TIMEOUT_S = 10.0
+
+
+def log_tail(path: Path | None, lines: int = 40) -> str:
+    """The last ``lines`` lines of the log at ``path`` ("" when there is none)."""
+    if path is None or not path.exists():
+        return ""
+    return "\n".join(path.read_text(errors="replace").splitlines()[-lines:])
+
+
+def stop_process(proc: subprocess.Popen[Any], grace_s: float = 30) -> None:
+    """SIGTERM ``proc`` and wait up to ``grace_s`` for it; then SIGKILL it and every process
+    below it (a gunicorn master's workers, nginx's), and wait for them."""
+    if proc.poll() is None:
+        proc.terminate()
+        try:
+            proc.wait(timeout=grace_s)
+            return
+        except subprocess.TimeoutExpired:
+            pass
+    try:
+        below = psutil.Process(proc.pid).children(recursive=True)
+    except psutil.NoSuchProcess:
+        below = []
+    for p in below:
+        try:
+            p.kill()
+        except psutil.NoSuchProcess:
+            pass
+    proc.kill()
+    proc.wait(timeout=grace_s)
+    psutil.wait_procs(below, timeout=grace_s)
+
+
+def wait_until_ready(proc: subprocess.Popen[Any], url: str, what: str, log: Path | None = None, *,
+                     deadline_s: float | None = None, **request_kwargs: Any) -> None:
+    """Poll ``url`` until it answers 200, each request allowed READY_REQUEST_TIMEOUT_S and all
+    of them ``deadline_s`` (READY_DEADLINE_S). When ``proc`` exits first, or the deadline
+    passes (``proc`` is then stopped), raise RuntimeError naming ``what``, the last answer or
+    error, and the tail of ``log``."""
+    allowed = READY_DEADLINE_S if deadline_s is None else deadline_s
+    deadline = time.monotonic() + allowed
+    last = "no answer yet"
+    while True:
+        if proc.poll() is not None:
+            raise RuntimeError(f"{what} exited with status {proc.returncode} before it was ready "
+                               f"({url}: {last}); its log ends:\n{log_tail(log)}")
+        try:
+            r = requests.get(url, timeout=READY_REQUEST_TIMEOUT_S, **request_kwargs)
+            if r.status_code == 200:
+                return
+            last = f"HTTP {r.status_code}: {r.text[:300]}"
+        except requests.RequestException as exc:  # not listening yet, or too busy to answer in time
+            last = f"{type(exc).__name__}: {str(exc)[:300]}"
+        if time.monotonic() >= deadline:
+            stop_process(proc)
+            raise RuntimeError(f"{what} was not ready after {allowed:.0f} s "
+                               f"({url}: {last}); its log ends:\n{log_tail(log)}")
+        time.sleep(0.2)
+
+
 def start_server(home: Path, env_extra: dict[str, str] | None = None, workers: int = 2) -> RunningHub:
-    """Start ``abusehub serve`` for ``home`` and wait until it answers."""
+    """Start ``abusehub serve`` for ``home`` and wait until its ``/readyz`` answers 200 (see
+    :func:`wait_until_ready`: an error naming the cause, with the server's log, otherwise)."""
     port = free_port()
     env = {k: v for k, v in os.environ.items() if not k.startswith("HUB_")}
     env.update(env_extra or {})
     log = home / "server.log"
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "hub", "--home", str(home), "serve", "--host", "127.0.0.1",
-         "--port", str(port), "--workers", str(workers)],
-        stdout=log.open("wb"), stderr=subprocess.STDOUT, env=env)
+    with log.open("wb") as out:
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "hub", "--home", str(home), "serve", "--host", "127.0.0.1",
+             "--port", str(port), "--workers", str(workers)],
+            stdout=out, stderr=subprocess.STDOUT, env=env)
     base = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 30
-    while time.monotonic() < deadline:
-        if proc.poll() is not None:
-            raise RuntimeError(f"server exited: {log.read_text()}")
-        try:
-            requests.get(base + "/taxii2/", timeout=1)
-            break
-        except requests.ConnectionError:
-            time.sleep(0.1)
-    else:
-        proc.kill()
-        raise RuntimeError(f"server did not start: {log.read_text()}")
+    wait_until_ready(proc, base + "/readyz", f"abusehub serve for {home}", log)
     return RunningHub(base=base, home=home, process=proc, log=log)
 
 
 def stop_server(running: RunningHub) -> None:
-    running.process.terminate()
-    try:
-        running.process.wait(timeout=20)
-    except subprocess.TimeoutExpired:
-        running.process.kill()
+    """Stop the server (SIGTERM; SIGKILL for it and its workers when it does not end)."""
+    stop_process(running.process)

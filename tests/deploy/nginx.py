@@ -19,6 +19,8 @@ from pathlib import Path
 
 import pytest
 
+from tests.conftest import READY_DEADLINE_S, READY_REQUEST_TIMEOUT_S, log_tail, stop_process
+
 TEMPLATE = Path(__file__).resolve().parents[2] / "deploy" / "nginx" / "abusehub.conf.template"
 
 
@@ -58,12 +60,7 @@ class Nginx:
         return path.read_text(errors="replace") if path.exists() else ""
 
     def stop(self) -> None:
-        self.process.terminate()
-        try:
-            self.process.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            self.process.kill()
-            self.process.wait(timeout=15)
+        stop_process(self.process)
 
 
 def write_config(folder: Path, values: dict[str, str]) -> Path:
@@ -97,20 +94,26 @@ def check_config(main: Path) -> subprocess.CompletedProcess[str]:
 
 
 def start_nginx(main: Path, port: int) -> Nginx:
-    """Start nginx on ``main`` and wait until ``port`` accepts connections."""
+    """Start nginx on ``main`` and wait until ``port`` accepts connections (READY_DEADLINE_S at
+    most; an error naming the cause, with nginx's logs, otherwise)."""
     folder = main.parent
-    proc = subprocess.Popen([nginx_binary(), "-p", str(folder), "-c", str(main), "-e",
-                             str(folder / "error.log")],
-                            stdout=subprocess.DEVNULL, stderr=(folder / "stderr.log").open("wb"))
+    with (folder / "stderr.log").open("wb") as err:
+        proc = subprocess.Popen([nginx_binary(), "-p", str(folder), "-c", str(main), "-e",
+                                 str(folder / "error.log")], stdout=subprocess.DEVNULL, stderr=err)
     running = Nginx(proc, port, folder)
-    deadline = time.monotonic() + 20
-    while time.monotonic() < deadline:
+    deadline = time.monotonic() + READY_DEADLINE_S
+    last = "no connection yet"
+    while True:
         if proc.poll() is not None:
-            raise RuntimeError(f"nginx exited: {(folder / 'stderr.log').read_text()} {running.error_log()}")
+            raise RuntimeError(f"nginx exited with status {proc.returncode} before it listened on {port}: "
+                               f"{(folder / 'stderr.log').read_text()} {log_tail(folder / 'error.log')}")
         try:
-            with socket.create_connection(("127.0.0.1", port), timeout=1):
+            with socket.create_connection(("127.0.0.1", port), timeout=READY_REQUEST_TIMEOUT_S):
                 return running
-        except OSError:
-            time.sleep(0.05)
-    running.stop()
-    raise RuntimeError(f"nginx did not start: {running.error_log()}")
+        except OSError as exc:
+            last = f"{type(exc).__name__}: {exc}"
+        if time.monotonic() >= deadline:
+            running.stop()
+            raise RuntimeError(f"nginx did not listen on {port} within {READY_DEADLINE_S:.0f} s ({last}); "
+                               f"its error log ends:\n{log_tail(folder / 'error.log')}")
+        time.sleep(0.1)
