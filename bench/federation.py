@@ -77,8 +77,10 @@ def _serve(home: Path) -> tuple[subprocess.Popen[bytes], str]:
                              "--port", str(port), "--workers", "2"], env=_env(),
                             stdout=(home / "server.log").open("wb"), stderr=subprocess.STDOUT)
     api = f"http://127.0.0.1:{port}/api/"
-    deadline = time.monotonic() + 60
+    deadline = time.monotonic() + 120
     while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            break
         try:
             with TaxiiClient(api) as c:
                 c.discovery()
@@ -86,7 +88,9 @@ def _serve(home: Path) -> tuple[subprocess.Popen[bytes], str]:
         except Exception:
             time.sleep(0.2)
     proc.kill()
-    raise RuntimeError(f"hub at {home} did not start")
+    proc.wait()
+    tail = "\n".join((home / "server.log").read_text(errors="replace").splitlines()[-20:])
+    raise RuntimeError(f"hub at {home} did not start (exit status {proc.returncode}):\n{tail}")
 
 
 def run(n: int, keep: bool = False, measure_catch_up: bool = True) -> dict[str, Any]:

@@ -213,7 +213,7 @@ def _wait_ready(run: Running, timeout_s: float) -> None:
         if not run.alive():
             raise RuntimeError(f"{run.name} exited with code {run.proc.returncode}:\n{run.log_tail()}")
         try:
-            r = requests.get(run.discovery, headers={"Accept": TAXII_ACCEPT}, auth=run.auth, timeout=5)
+            r = requests.get(run.discovery, headers={"Accept": TAXII_ACCEPT}, auth=run.auth, timeout=10)
             if r.status_code == 200:
                 return
             last = f"HTTP {r.status_code}: {r.text[:200]}"

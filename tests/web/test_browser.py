@@ -137,7 +137,7 @@ def sign_in(driver: Any, live: LiveHub, party: str) -> None:
     driver.get(live.base + "/web/signin")
     driver.find_element(By.ID, "token").send_keys(live.seeded.tokens[party])
     driver.find_element(By.CSS_SELECTOR, "#token-signin button[type=submit]").click()
-    WebDriverWait(driver, 10).until(ec.text_to_be_present_in_element((By.CSS_SELECTOR, ".signout"), party))
+    WebDriverWait(driver, 60).until(ec.text_to_be_present_in_element((By.CSS_SELECTOR, ".signout"), party))
 
 
 def fill(driver: Any, form: dict[str, Any]) -> None:
@@ -192,7 +192,7 @@ def test_file_sign_follow_verify_correlate_in_a_browser(live: LiveHub, driver: A
                                                            "personal.payment_instrument": "4111 1111 1111 1111"})
     fill(driver, {k: v for k, v in form.items() if k != "abuse_types"} | {"abuse_types": form["abuse_types"]})
     driver.find_element(By.CSS_SELECTOR, "#facts-form button[type=submit]").click()
-    WebDriverWait(driver, 20).until(ec.presence_of_element_located((By.ID, "preview")))
+    WebDriverWait(driver, 60).until(ec.presence_of_element_located((By.ID, "preview")))
     assert "holder@example.com" not in driver.page_source.lower()
     preview = json.loads(driver.find_element(By.ID, "objects-json").get_attribute("textContent"))
     account = next(o for o in preview if o["type"] == "user-account")
@@ -204,11 +204,11 @@ def test_file_sign_follow_verify_correlate_in_a_browser(live: LiveHub, driver: A
     # Import the key once (kept non-extractable in IndexedDB), sign in the page, submit.
     driver.find_element(By.ID, "key-input").send_keys(alice_key.to_pem().decode())
     driver.find_element(By.ID, "key-import").click()
-    WebDriverWait(driver, 10).until(ec.text_to_be_present_in_element((By.ID, "key-state"), "is ready"))
+    WebDriverWait(driver, 60).until(ec.text_to_be_present_in_element((By.ID, "key-state"), "is ready"))
     assert driver.find_element(By.ID, "key-input").get_attribute("value") == ""
     shot(driver, shots, "03-file-report")
     driver.find_element(By.ID, "sign-submit").click()
-    WebDriverWait(driver, 30).until(
+    WebDriverWait(driver, 60).until(
         lambda d: d.find_element(By.ID, "outcome-summary").get_attribute("data-status") == "complete")
     summary = driver.find_element(By.ID, "outcome-summary")
     assert summary.get_attribute("data-refused") == "0", driver.find_element(By.ID, "outcome").text
@@ -219,7 +219,7 @@ def test_file_sign_follow_verify_correlate_in_a_browser(live: LiveHub, driver: A
 
     # The report page: every signature verified on the server, alice named.
     driver.find_element(By.ID, "report-link").click()
-    WebDriverWait(driver, 10).until(ec.presence_of_element_located((By.ID, "h-signatures")))
+    WebDriverWait(driver, 60).until(ec.presence_of_element_located((By.ID, "h-signatures")))
     assert no_alert(driver)
     assert "Phishing kit; " + XSS in driver.find_element(By.ID, "h-summary").find_element(By.XPATH, "..").text
     verified = driver.find_elements(By.CSS_SELECTOR, ".sig-verified")
@@ -271,7 +271,7 @@ def test_file_sign_follow_verify_correlate_in_a_browser(live: LiveHub, driver: A
     assert any(result.report_id in h for h in links)
     shot(driver, shots, "05-report")
     driver.find_element(By.CSS_SELECTOR, f'ul.correlated a[href*="{result.report_id}"]').click()
-    WebDriverWait(driver, 10).until(ec.presence_of_element_located((By.ID, "h-signatures")))
+    WebDriverWait(driver, 60).until(ec.presence_of_element_located((By.ID, "h-signatures")))
     assert no_alert(driver) and "Same holder, " + XSS in driver.page_source.replace("&lt;", "<").replace("&gt;", ">").replace("&quot;", '"')
     # The holder's e-mail pseudonym, shared by both providers' reports (account ids are not).
     pseudonym = driver.find_element(By.XPATH, "//dt[text()='email']/following-sibling::dd[1]//code").text
@@ -304,7 +304,7 @@ def test_a_post_without_the_csrf_token_is_refused_in_the_browser(live: LiveHub, 
     # A forged form without the token (as another site would post it) is refused.
     driver.execute_script("document.querySelector('.signout input[name=csrf_token]').value = 'forged';")
     driver.find_element(By.CSS_SELECTOR, ".signout button").click()
-    WebDriverWait(driver, 10).until(ec.text_to_be_present_in_element((By.TAG_NAME, "main"), "CSRF"))
+    WebDriverWait(driver, 60).until(ec.text_to_be_present_in_element((By.TAG_NAME, "main"), "CSRF"))
     # The refusal is the one console error here (the 403 of the forged post).
     logged = console_problems(driver)
     assert len(logged) == 1 and "/web/signout" in logged[0] and "403" in logged[0]
@@ -348,7 +348,7 @@ def test_bad_personal_values_and_an_ended_session_lose_nothing_in_the_browser(li
     fill(driver, {k: v for k, v in form.items() if k != "abuse_types"} | {"abuse_types": form["abuse_types"]})
     live.capture.bodies.clear()
     driver.find_element(By.ID, "preview-button").click()
-    problem = WebDriverWait(driver, 10).until(
+    problem = WebDriverWait(driver, 60).until(
         ec.presence_of_element_located((By.ID, "err-personal-payment_instrument")))
     assert "Luhn check failed" in problem.text and "4111" not in problem.text
     assert driver.find_element(By.ID, "f-personal-payment_instrument").get_attribute("aria-invalid") == "true"
@@ -360,11 +360,11 @@ def test_bad_personal_values_and_an_ended_session_lose_nothing_in_the_browser(li
     field.send_keys("4111 1111 1111 1111")
     driver.delete_cookie("abusehub_web")
     driver.find_element(By.ID, "preview-button").click()
-    link = WebDriverWait(driver, 10).until(ec.presence_of_element_located((By.ID, "signin-again")))
+    link = WebDriverWait(driver, 60).until(ec.presence_of_element_located((By.ID, "signin-again")))
     link.click()
     driver.find_element(By.ID, "token").send_keys(live.seeded.tokens["alice"])
     driver.find_element(By.CSS_SELECTOR, "#token-signin button[type=submit]").click()
-    WebDriverWait(driver, 10).until(ec.text_to_be_present_in_element((By.ID, "pseudonym-state"), "draft was restored"))
+    WebDriverWait(driver, 60).until(ec.text_to_be_present_in_element((By.ID, "pseudonym-state"), "draft was restored"))
     assert driver.find_element(By.ID, "f-summary").get_attribute("value") == "Draft that must survive"
     assert driver.find_element(By.ID, "f-resources").get_attribute("value") == form["resources"]
     checked = [b.get_attribute("value") for b in driver.find_elements(By.CSS_SELECTOR, "input[name=abuse_types]:checked")]
@@ -377,6 +377,6 @@ def test_bad_personal_values_and_an_ended_session_lose_nothing_in_the_browser(li
     # Typed again, the form now builds.
     fill(driver, {"provider_account_id": form["provider_account_id"], "personal.email": "holder@example.com"})
     driver.find_element(By.ID, "preview-button").click()
-    WebDriverWait(driver, 20).until(ec.presence_of_element_located((By.ID, "preview")))
+    WebDriverWait(driver, 60).until(ec.presence_of_element_located((By.ID, "preview")))
     logged = console_problems(driver)
     assert all("401" in m for m in logged), logged  # the one refused request of the ended session
