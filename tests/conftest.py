@@ -34,6 +34,10 @@ from hub.services.clock import Clock, system_clock
 from hub.services.hub import Hub
 from hub.store.sql import SqlStore
 
+# A run fails when a process that a test or fixture started is still running at its end (in a
+# plain run, in each xdist worker and in the controller): tests/leftover_processes.py.
+from tests.leftover_processes import pytest_configure, pytest_sessionfinish, pytest_testnodedown  # noqa: F401
+
 POSTGRES_URL = os.environ.get("HUB_TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
 _pg_skip_reason: list[str] = []
 #: CI sets this: there the PostgreSQL tier must run, and a missing server fails the run.
