@@ -25,11 +25,17 @@ TEMPLATE = Path(__file__).resolve().parents[2] / "deploy" / "nginx" / "abusehub.
 
 
 def nginx_binary() -> str:
-    """The nginx executable; the test is skipped (naming how to install it) when there is none."""
-    found = shutil.which("nginx") or next((p for p in ("/usr/sbin/nginx", "/usr/local/sbin/nginx")
-                                           if os.access(p, os.X_OK)), None)
+    """The nginx executable (HUB_TEST_NGINX when set, else the one on PATH or in an sbin); the
+    test is skipped (naming how to install it) when there is none."""
+    chosen = os.environ.get("HUB_TEST_NGINX")
+    if chosen is not None:
+        found = chosen if os.access(chosen, os.X_OK) else None
+    else:
+        found = shutil.which("nginx") or next((p for p in ("/usr/sbin/nginx", "/usr/local/sbin/nginx")
+                                               if os.access(p, os.X_OK)), None)
     if found is None:
-        pytest.skip("nginx is not installed (apt-get install nginx-light; .ci/run installs it)")
+        pytest.skip(f"nginx is not installed{f' at HUB_TEST_NGINX={chosen}' if chosen else ''} "
+                    "(apt-get install nginx-light; .ci/run installs it)")
     return found
 
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 import http.client
 import json
 from collections.abc import Iterator
+from contextlib import ExitStack
 from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import quote
@@ -19,7 +20,7 @@ import pytest
 import requests
 
 from tests.conftest import RunningHub, free_port, run_cli, start_server, stop_server
-from tests.deploy.nginx import Nginx, check_config, start_nginx, write_config
+from tests.deploy.nginx import Nginx, check_config, nginx_binary, start_nginx, write_config
 from tests.factories import indicator
 from tests.lifecycle.pki import Issued, issue, make_ca
 
@@ -48,6 +49,7 @@ class Setup:
 
 @pytest.fixture(scope="module")
 def setup(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Setup]:
+    nginx_binary()  # skips here, before anything is started, when nginx is not installed
     tmp = tmp_path_factory.mktemp("nginx")
     pki = tmp / "pki"
     pki.mkdir()
@@ -67,26 +69,25 @@ def setup(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Setup]:
     added = run_cli(home, "party", "cert", "add", "acme", str(client_files[0]))
     assert client.fingerprint in added.stdout
 
-    hub = start_server(home, env_extra={"HUB_SERVER_TRUSTED_PROXIES": "127.0.0.1"})
-    sent = indicator()
-    r = requests.post(f"{hub.api}/collections/{col}/objects/", data=json.dumps({"objects": [sent]}),
-                      headers={"Content-Type": TAXII, "Authorization": f"Bearer {token}"}, timeout=30)
-    assert r.json()["success_count"] == 1
-    port = free_port()
-    main = write_config(tmp / "nginx", {
-        "ABUSEHUB_LISTEN": f"127.0.0.1:{port}", "ABUSEHUB_SERVER_NAME": "localhost",
-        "ABUSEHUB_UPSTREAM": hub.base.removeprefix("http://"),
-        "ABUSEHUB_TLS_CERT": str(server_crt), "ABUSEHUB_TLS_KEY": str(server_key),
-        "ABUSEHUB_CLIENT_CA": str(ca_crt)})
-    checked = check_config(main)
-    assert checked.returncode == 0, checked.stderr
-    proxy = start_nginx(main, port)
-    try:
+    with ExitStack() as started:  # whatever was started is stopped, however the set-up ends
+        hub = start_server(home, env_extra={"HUB_SERVER_TRUSTED_PROXIES": "127.0.0.1"})
+        started.callback(stop_server, hub)
+        sent = indicator()
+        r = requests.post(f"{hub.api}/collections/{col}/objects/", data=json.dumps({"objects": [sent]}),
+                          headers={"Content-Type": TAXII, "Authorization": f"Bearer {token}"}, timeout=30)
+        assert r.json()["success_count"] == 1
+        port = free_port()
+        main = write_config(tmp / "nginx", {
+            "ABUSEHUB_LISTEN": f"127.0.0.1:{port}", "ABUSEHUB_SERVER_NAME": "localhost",
+            "ABUSEHUB_UPSTREAM": hub.base.removeprefix("http://"),
+            "ABUSEHUB_TLS_CERT": str(server_crt), "ABUSEHUB_TLS_KEY": str(server_key),
+            "ABUSEHUB_CLIENT_CA": str(ca_crt)})
+        checked = check_config(main)
+        assert checked.returncode == 0, checked.stderr
+        proxy = start_nginx(main, port)
+        started.callback(proxy.stop)
         yield Setup(hub, proxy, ca_crt, client_files, client.cert_pem, stranger, foreign, token, col,
                     sent["id"])
-    finally:
-        proxy.stop()
-        stop_server(hub)
 
 
 def test_a_registered_client_certificate_authenticates_its_party(setup: Setup) -> None:
