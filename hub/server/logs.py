@@ -27,6 +27,7 @@ from typing import Any
 import orjson
 from flask import Flask, Response, g, has_request_context, request
 
+from hub.common.ids import is_uuid_text
 from hub.services.metrics import Metrics
 
 __all__ = ["JsonFormatter", "TextFormatter", "gunicorn_logconfig", "install_request_log", "request_id_of"]
@@ -42,7 +43,6 @@ POLL_ENDPOINTS = frozenset({"objects.get_objects", "objects.get_object", "manife
 #: The fields of a request's line, in order.
 ACCESS_FIELDS = ("request_id", "method", "endpoint", "status", "duration_ms", "party", "collection", "params")
 _METHODS = frozenset({"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"})
-_UUID = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$")
 
 access_log = logging.getLogger("abusehub.access")
 
@@ -125,7 +125,7 @@ def _collection(status: int) -> str | None:
     value = (request.view_args or {}).get("collection_id")
     if not isinstance(value, str):
         return None
-    if _UUID.match(value) or (status < 400 and len(value) <= 100 and value.isprintable()):
+    if is_uuid_text(value) or (status < 400 and len(value) <= 100 and value.isprintable()):
         return value
     return None
 

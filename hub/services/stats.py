@@ -13,10 +13,10 @@ from collections.abc import Collection as Coll
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
+from hub.common.ids import STIX_ID_IN_TEXT_RE
 from hub.services.audit import AuditService
 
 # Ids and key ids in refusal reasons differ from object to object; grouped without them.
-_ID_RE = re.compile(r"[a-z0-9-]+--[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}")
 _KEY_RE = re.compile(r"\b[A-Za-z0-9_-]{43}\b")
 _TS_RE = re.compile(r"\d{4}-\d\d-\d\dT[0-9:.]+Z")
 _MAX_REASON = 160
@@ -30,7 +30,7 @@ def week_of(at_us: int) -> str:
 
 def reason_group(reason: str) -> str:
     """A refusal reason with ids, key ids and times replaced, so alike reasons count together."""
-    text = _TS_RE.sub("<time>", _KEY_RE.sub("<key>", _ID_RE.sub("<id>", str(reason))))
+    text = _TS_RE.sub("<time>", _KEY_RE.sub("<key>", STIX_ID_IN_TEXT_RE.sub("<id>", str(reason))))
     return text[:_MAX_REASON]
 
 

@@ -2,19 +2,16 @@
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 from typing import Any
 
 from hub.common.errors import NotFound
+from hub.common.ids import is_uuid_text
 from hub.common.quoting import show
 from hub.services.auth import Principal
 from hub.services.clock import Clock
 from hub.store.base import Store
 from hub.store.records import StatusRecord
-
-#: Status ids are the UUIDs this hub issues (``str(uuid4())``, lower case).
-_STATUS_ID_RE = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$")
 
 
 @dataclass(frozen=True)
@@ -53,7 +50,8 @@ class StatusService:
 
     def get(self, principal: Principal, status_id: str) -> Status:
         """The status, or 404 when it does not exist, has expired, or is someone else's."""
-        if not _STATUS_ID_RE.match(status_id):
+        # Status ids are the UUIDs this hub issues (``str(uuid4())``, lower case).
+        if not is_uuid_text(status_id):
             # Not an id this hub issues: no status to look up (and nothing odd reaches the database).
             raise NotFound(f"no status {show(status_id)} is available to you: status ids are UUIDs")
         status = self.store.get_status(status_id, self.clock())

@@ -9,12 +9,22 @@ hyphen, starting with a letter, without a trailing or doubled hyphen.
 
 from __future__ import annotations
 
+import re
 import uuid
+from pathlib import Path
 from typing import Any
 
 import pytest
 
-from hub.common.ids import SCO_TYPES, id_type, is_stix_id, is_stix_type, uuid_version
+from hub.common.ids import (
+    SCO_TYPES,
+    STIX_ID_IN_TEXT_RE,
+    id_type,
+    is_stix_id,
+    is_stix_type,
+    is_uuid_text,
+    uuid_version,
+)
 
 U = "8e2e2d2b-17d4-4cbf-938f-98ee46b3cd3f"  # a version 4, variant 10xx UUID
 
@@ -137,3 +147,40 @@ def test_is_stix_type(value: Any, ok: bool) -> None:
 @pytest.mark.parametrize("sco_type", sorted(SCO_TYPES))
 def test_every_observable_type_is_a_type_name(sco_type: str) -> None:
     assert is_stix_type(sco_type)
+
+
+UUID_TEXT_CASES = [
+    pytest.param(U, True, id="v4"),
+    pytest.param(str(uuid.uuid1()), True, id="v1"),
+    pytest.param("00000000-0000-0000-0000-000000000000", True, id="nil-any-version"),
+    pytest.param(_with(version="7", variant="c"), True, id="any-version-and-variant"),
+    pytest.param(U.upper(), False, id="upper-case"),
+    pytest.param(f"{U}\n", False, id="trailing-newline"),
+    pytest.param(U.replace("-", ""), False, id="without-hyphens"),
+    pytest.param(f"{{{U}}}", False, id="braced"),
+    pytest.param(f"indicator--{U}", False, id="stix-id"),
+    pytest.param(f"\uff18{U[1:]}", False, id="fullwidth-digit"),
+    pytest.param(None, False, id="null"),
+]
+
+
+@pytest.mark.parametrize(("value", "ok"), UUID_TEXT_CASES)
+def test_is_uuid_text(value: Any, ok: bool) -> None:
+    assert is_uuid_text(value) is ok
+    if ok:  # exactly the text Python writes for that UUID
+        assert str(uuid.UUID(value)) == value
+
+
+def test_ids_in_a_text_are_found_whatever_their_uuid_version() -> None:
+    text = (f"created_by_ref identity--{U} and x509-certificate--{_with(version='0')} refused; "
+            f"not indicator--{U.upper()} nor {U}")
+    assert STIX_ID_IN_TEXT_RE.findall(text) == [f"identity--{U}", f"x509-certificate--{_with(version='0')}"]
+
+
+def test_the_id_grammar_is_written_only_here() -> None:
+    """No module of the hub spells a UUID pattern of its own: hub.common.ids holds it."""
+    hub = Path(__file__).resolve().parents[2] / "hub"
+    spelled = re.compile(r"\[0-9a-f\]\{8\}-|\{4\}-\[0-9a-f\]")
+    found = sorted(str(path.relative_to(hub)) for path in hub.rglob("*.py")
+                   if path != hub / "common" / "ids.py" and spelled.search(path.read_text(encoding="utf-8")))
+    assert found == []
