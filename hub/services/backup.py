@@ -1,19 +1,31 @@
 """Backups of one hub, and restoring one into a new home: ``abusehub backup`` / ``restore``.
 
 A backup is ONE gzip-compressed tar archive, created with mode 0600 (it holds the hub's private
-signing key and the pseudonym key), holding:
+signing key, the pseudonym key and every other secret the hub reads), holding:
 
 - ``MANIFEST.json``, first: the archive format, the hub's identity id and signing key id, the
   schema revision, the database kind, and the SHA-256 and size of every other member;
 - the database: ``hub.db``, a consistent copy of a SQLite database made through SQLite's online
   backup API (writers may go on meanwhile), or ``database.sql``, a ``pg_dump`` of a PostgreSQL
   database;
-- the files of the home that a hub cannot be rebuilt without: ``hub-signing-key.pem``,
-  ``pseudonym-keys.json`` (without it new reports stop matching old ones) and ``hub.toml``.
+- every file a hub needs to start again: ``hub-signing-key.pem``, ``pseudonym-keys.json``
+  (without it new reports stop matching old ones), ``hub.toml``, every file a setting names
+  (each setting of the configuration whose name ends in ``_file``, such as ``[metrics]
+  token_file`` and ``[web] secret_key_file``), and the peers' credentials in ``federation/``.
+  A file the configuration names inside the home keeps its place (``metrics.token``); a file
+  named by a path outside the home is carried as ``outside-home/<setting>`` with the path it
+  came from in the manifest. A named file that does not exist makes the backup fail with one
+  line naming the setting, except the web pages' cookie key, which the hub makes on first use.
 
 Restoring checks everything before writing anything: an archive cut short, a member whose
-checksum does not match, or a backup of another hub into a home that already belongs to one is
-refused with one line saying which. It never overwrites a database, nor a file that differs.
+checksum does not match, a backup of another hub into a home that already belongs to one, a
+home with a database, or (PostgreSQL) a database that is not empty is refused with one line
+saying which, and nothing is written: not even the home folder. It never overwrites a database,
+nor a file that differs. A PostgreSQL dump is loaded with ``psql`` into the empty database given
+to ``restore`` (in one transaction) and the restored ``hub.toml`` names that database; a SQLite
+backup becomes ``hub.db`` in the home. Nothing is written outside the home: a file that lived
+outside it is restored under ``outside-home/`` and the restore says the one command that puts
+it back where the configuration looks for it.
 """
 
 from __future__ import annotations
@@ -21,38 +33,52 @@ from __future__ import annotations
 import gzip
 import hashlib
 import io
+import json
 import os
+import re
+import shlex
 import shutil
 import sqlite3
 import subprocess
 import tarfile
 import tempfile
 import time
+import tomllib
 import zlib
-from dataclasses import dataclass, field
+from collections.abc import Mapping
+from dataclasses import dataclass, field, fields, is_dataclass
 from pathlib import Path
 from typing import Any
 
 import orjson
-from sqlalchemy.engine import make_url
+from sqlalchemy.engine import URL, make_url
+from sqlalchemy.exc import ArgumentError
 
-from hub.common.errors import Conflict, HubError
+from hub.common.errors import ConfigError, Conflict, HubError
 from hub.common.files import fsync_directory
 from hub.common.timestamps import format_timestamp_us
-from hub.config import CONFIG_FILE
+from hub.config import CONFIG_FILE, HubConfig, load_config
 from hub.pseudonyms.keyfile import KEYRING_FILE
 from hub.services.hub import Hub
 from hub.services.keys import HUB_KEY_FILE, HUB_PARTY
+from hub.services.limits import ops_store
 from hub.signing import KeyFormatError, SigningKey
+from hub.store.ops import head_revision
 
 FORMAT = "abusehub-backup"
-FORMAT_VERSION = 1
+FORMAT_VERSION = 2
+#: Version 1 archives (the database, the two key files and hub.toml) are still restored.
+READABLE_VERSIONS = (1, 2)
 MANIFEST = "MANIFEST.json"
 SQLITE_MEMBER = "hub.db"
 POSTGRES_MEMBER = "database.sql"
-#: The home's files a backup carries besides the database, in archive order.
+#: The home's files a backup carries under these names whatever the configuration says.
 HOME_FILES = (HUB_KEY_FILE, KEYRING_FILE, CONFIG_FILE)
-_MEMBERS = frozenset({SQLITE_MEMBER, POSTGRES_MEMBER, *HOME_FILES})
+#: Where a file the configuration names outside the home is kept, in the archive and the home.
+OUTSIDE_HOME = "outside-home"
+#: Settings naming a file the hub makes itself when it is missing: a backup without it is whole.
+MADE_ON_FIRST_USE = frozenset({"web.secret_key_file"})
+_DATABASES = (SQLITE_MEMBER, POSTGRES_MEMBER)
 _BLOCK = 1 << 20
 
 
@@ -69,7 +95,9 @@ class Manifest:
     schema_revision: str
     database: str  # "sqlite" or "postgresql"
     created: str
-    files: dict[str, dict[str, Any]] = field(default_factory=dict)  # name: {sha256, size}
+    #: member name: {sha256, size}, and for a file a setting names, {setting} and (outside the
+    #: home) the {path} it was read from.
+    files: dict[str, dict[str, Any]] = field(default_factory=dict)
 
     def to_json(self) -> bytes:
         """The manifest as the archive stores it."""
@@ -85,19 +113,27 @@ class Manifest:
             doc = orjson.loads(data)
             if doc.get("format") != FORMAT:
                 raise ValueError("format")
-            if doc.get("version") != FORMAT_VERSION:
+            if doc.get("version") not in READABLE_VERSIONS:
                 raise BackupError(f"{archive}: backup format version {doc.get('version')!r} is not "
-                                  f"supported (this hub reads version {FORMAT_VERSION})")
+                                  f"supported (this hub reads versions "
+                                  f"{', '.join(map(str, READABLE_VERSIONS))})")
             files = doc["files"]
             if not isinstance(files, dict) or not all(
                     isinstance(v, dict) and isinstance(v.get("sha256"), str) and isinstance(v.get("size"), int)
+                    and all(isinstance(v.get(k, ""), str) for k in ("setting", "path"))
                     for v in files.values()):
                 raise ValueError("files")
-            return cls(hub_identity=str(doc["hub"]["identity"]), hub_key_id=str(doc["hub"]["key_id"]),
-                       schema_revision=str(doc["schema_revision"]), database=str(doc["database"]),
-                       created=str(doc["created"]), files=files)
+            manifest = cls(hub_identity=str(doc["hub"]["identity"]), hub_key_id=str(doc["hub"]["key_id"]),
+                           schema_revision=str(doc["schema_revision"]), database=str(doc["database"]),
+                           created=str(doc["created"]), files=files)
         except (orjson.JSONDecodeError, KeyError, TypeError, ValueError, AttributeError):
             raise BackupError(f"{archive}: {MANIFEST} is not an abusehub backup manifest") from None
+        if manifest.database not in ("sqlite", "postgresql"):
+            raise BackupError(f"{archive}: {MANIFEST} names an unknown database kind {manifest.database!r}")
+        for name in files:
+            if not _safe_member(name):
+                raise BackupError(f"{archive}: {MANIFEST} lists {name!r}, which is not a file of a hub home")
+        return manifest
 
 
 @dataclass(frozen=True)
@@ -108,7 +144,58 @@ class RestoreOutcome:
     home: Path
     written: list[str]
     notes: list[str]
+    #: Where a PostgreSQL dump was loaded (the URL without its password); "" for SQLite.
+    database: str = ""
 
+
+# -- the files a home needs ----------------------------------------------------------------
+
+def file_settings(config: HubConfig) -> list[tuple[str, str]]:
+    """Every setting of ``config`` that names a file the hub reads (each field, of the [hub]
+    table or another, whose name ends in ``_file``), with its value: ``("metrics.token_file",
+    "metrics.token")``. Empty settings are left out."""
+    found: list[tuple[str, str]] = []
+    for f in fields(config):
+        value = getattr(config, f.name)
+        if is_dataclass(value):
+            for sub in fields(value):
+                named = getattr(value, sub.name)
+                if sub.name.endswith("_file") and isinstance(named, str) and named.strip():
+                    found.append((f"{f.name}.{sub.name}", named))
+        elif f.name.endswith("_file") and isinstance(value, str) and value.strip():
+            found.append((f.name, value))
+    return found
+
+
+def setting_path(home: Path, value: str) -> Path:
+    """The file a setting names, as the hub finds it: an absolute path, or one relative to the
+    home."""
+    path = Path(value)
+    return path if path.is_absolute() else home / path
+
+
+def _member_of_setting(setting: str, value: str) -> tuple[str, bool]:
+    """The archive member of the file ``setting`` names: its place in the home, or (for a file
+    outside the home) ``outside-home/<setting>``; and whether it is outside."""
+    if not Path(value).is_absolute():
+        inside = Path(os.path.normpath(value)).as_posix()
+        if _safe_member(inside):
+            return inside, False
+    return f"{OUTSIDE_HOME}/{setting}", True
+
+
+def _safe_member(name: str) -> bool:
+    """Whether ``name`` may be a member (and so a file in the home): a relative path without
+    '..', not a database's journal or write-ahead log."""
+    if not name or name.startswith("/") or "\\" in name or "\0" in name:
+        return False
+    parts = name.split("/")
+    if any(p in ("", ".", "..") for p in parts):
+        return False
+    return not (name != SQLITE_MEMBER and name.startswith(SQLITE_MEMBER))
+
+
+# -- the database --------------------------------------------------------------------------
 
 def _sha256_file(path: Path) -> tuple[str, int]:
     digest, size = hashlib.sha256(), 0
@@ -131,48 +218,128 @@ def _copy_sqlite(source: Path, target: Path) -> str:
     API: pages copied while writers go on, restarted if they change); its schema revision."""
     if not source.exists():
         raise BackupError(f"the database {source} does not exist")
-    # Read-only, by a URI that escapes whatever the path holds ('?', '#', spaces).
-    src = sqlite3.connect(f"{source.resolve().as_uri()}?mode=ro", uri=True)
     try:
-        dst = sqlite3.connect(target)
+        # Read-only, by a URI that escapes whatever the path holds ('?', '#', spaces).
+        src = sqlite3.connect(f"{source.resolve().as_uri()}?mode=ro", uri=True)
         try:
-            src.backup(dst)
-            # The copy must stand alone: one file, no write-ahead log beside it.
-            dst.execute("PRAGMA journal_mode=DELETE")
-            row = dst.execute("SELECT version_num FROM alembic_version").fetchone()
+            dst = sqlite3.connect(target)
+            try:
+                src.backup(dst)
+                # The copy must stand alone: one file, no write-ahead log beside it.
+                dst.execute("PRAGMA journal_mode=DELETE")
+                row = dst.execute("SELECT version_num FROM alembic_version").fetchone()
+            finally:
+                dst.close()
         finally:
-            dst.close()
-    finally:
-        src.close()
+            src.close()
+    except sqlite3.Error as exc:
+        raise BackupError(f"cannot copy the database {source}: {exc}") from None
     return str(row[0]) if row else ""
+
+
+def libpq_target(url: str) -> tuple[str, dict[str, str]]:
+    """The PostgreSQL client tools' ``--dbname`` for the SQLAlchemy ``url`` (libpq URI, its
+    query kept: ``sslmode``, ``options``...) and the environment that carries its password,
+    which never goes on a command line (``ps`` shows those)."""
+    try:
+        parsed = make_url(url)
+    except ArgumentError:
+        raise BackupError("the database URL is not a URL, e.g. postgresql+psycopg://user@host/dbname") from None
+    if not parsed.drivername.startswith("postgresql"):
+        raise BackupError(f"the database URL must be a PostgreSQL URL (postgresql+psycopg://...), "
+                          f"not {parsed.drivername}:")
+    env = dict(os.environ)
+    if parsed.password is not None:
+        env["PGPASSWORD"] = str(parsed.password)
+    plain = URL.create("postgresql", username=parsed.username, host=parsed.host, port=parsed.port,
+                       database=parsed.database, query=parsed.query)
+    return plain.render_as_string(hide_password=False), env
+
+
+def shown_url(url: str) -> str:
+    """``url`` as the hub shows it: without its password."""
+    try:
+        return make_url(url).render_as_string(hide_password=True)
+    except ArgumentError:
+        return url.split(":", 1)[0] + ":..."
+
+
+def _client_tool(name: str, doing: str) -> str:
+    path = shutil.which(name)
+    if path is None:
+        raise BackupError(f"{name} is not on PATH: install the PostgreSQL client tools (Debian: apt-get "
+                          f"install postgresql-client) to {doing}")
+    return path
+
+
+def _run_tool(args: list[str], env: dict[str, str], tool: str) -> subprocess.CompletedProcess[str]:
+    try:
+        return subprocess.run(args, capture_output=True, text=True, env=env, timeout=6 * 3600)
+    except subprocess.TimeoutExpired:
+        raise BackupError(f"{tool} did not finish within 6 hours: stopped") from None
+    except OSError as exc:
+        raise BackupError(f"cannot run {tool}: {exc.strerror}") from None
+
+
+def _tool_error(stderr: str, returncode: int) -> str:
+    """The line of a PostgreSQL tool's standard error that says what failed (the URL, and so
+    any password, is never repeated)."""
+    lines = [line.strip() for line in stderr.strip().splitlines() if line.strip()]
+    for line in lines:
+        if "ERROR:" in line:
+            return line.split("ERROR:", 1)[1].strip()
+    for line in lines:
+        if "FATAL:" in line or "error:" in line:
+            if line.startswith(("pg_dump:", "psql:")):
+                line = line.split(":", 1)[1].strip()
+            return line.removeprefix("error:").strip()
+    return lines[-1] if lines else f"exit status {returncode}"
 
 
 def _dump_postgres(url: str, target: Path) -> None:
     """``pg_dump`` of the hub's PostgreSQL database (its schema only, when the URL chooses one
     with ``options=-csearch_path=...``) into ``target``."""
-    pg_dump = shutil.which("pg_dump")
-    if pg_dump is None:
-        raise BackupError("pg_dump is not on PATH: install the PostgreSQL client tools (Debian: "
-                          "apt-get install postgresql-client) to back up a PostgreSQL hub")
-    parsed = make_url(url)
+    pg_dump = _client_tool("pg_dump", "back up a PostgreSQL hub")
+    dbname, env = libpq_target(url)
     args = [pg_dump, "--format=plain", "--no-owner", "--no-privileges", f"--file={target}"]
-    options = parsed.query.get("options")
+    options = make_url(url).query.get("options")
     for option in ([options] if isinstance(options, str) else list(options or ())):
         for part in option.split():
             if part.startswith("-csearch_path="):
                 args.append(f"--schema={part.split('=', 1)[1]}")
-    # The password goes through the environment, never the command line (which 'ps' shows).
-    env = dict(os.environ)
-    if parsed.password is not None:
-        env["PGPASSWORD"] = str(parsed.password)
-    plain = parsed.set(drivername="postgresql", query={}, password=None)
-    args.append(f"--dbname={plain.render_as_string(hide_password=False)}")
-    proc = subprocess.run(args, capture_output=True, text=True, env=env, timeout=3600)
+    args.append(f"--dbname={dbname}")
+    proc = _run_tool(args, env, "pg_dump")
     if proc.returncode != 0:
-        # pg_dump's own message names the problem; the URL (and any password) is not repeated.
-        lines = proc.stderr.strip().splitlines()
-        raise BackupError(f"pg_dump failed: {lines[-1] if lines else 'exit status ' + str(proc.returncode)}")
+        raise BackupError(f"pg_dump failed: {_tool_error(proc.stderr, proc.returncode)}")
 
+
+#: Run by psql before the dump: the schema the URL's connections use must have no tables.
+_EMPTY_CHECK = ("DO $$BEGIN IF EXISTS (SELECT 1 FROM pg_catalog.pg_tables WHERE schemaname = current_schema()) "
+                "THEN RAISE EXCEPTION 'abusehub-restore: the database already has tables in schema %', "
+                "current_schema(); END IF; END$$")
+#: Run after it, back on the URL's own search_path: the hub's tables must be where the restored
+#: hub will look for them.
+_FOUND_CHECK = ("DO $$BEGIN IF to_regclass('alembic_version') IS NULL THEN RAISE EXCEPTION "
+                "'abusehub-restore: the dump''s tables are not in the schema this URL uses "
+                "(current schema: %)', coalesce(current_schema(), 'none'); END IF; END$$")
+
+
+def _load_postgres(dump: Path, url: str) -> None:
+    """Load ``dump`` into the empty database at ``url`` with ``psql``, in one transaction that
+    also checks the database was empty and that the hub finds its tables there afterwards:
+    either all of it is loaded or nothing is."""
+    psql = _client_tool("psql", "restore a PostgreSQL backup")
+    dbname, env = libpq_target(url)
+    args = [psql, "--no-psqlrc", "--quiet", "--set=ON_ERROR_STOP=1", "--single-transaction",
+            f"--command={_EMPTY_CHECK}", f"--file={dump}", "--command=RESET search_path",
+            f"--command={_FOUND_CHECK}", f"--dbname={dbname}"]
+    proc = _run_tool(args, env, "psql")
+    if proc.returncode != 0:
+        problem = _tool_error(proc.stderr, proc.returncode).removeprefix("abusehub-restore: ")
+        raise BackupError(f"loading the dump into {shown_url(url)} failed, nothing was loaded: {problem}")
+
+
+# -- backup --------------------------------------------------------------------------------
 
 class BackupService:
     """Backs one hub up into an archive, and restores an archive into a new home."""
@@ -183,55 +350,98 @@ class BackupService:
     def backup(self, target: Path) -> Manifest:
         """Write the hub's backup archive to ``target`` (created 0600; refused if it exists)."""
         hub = self.hub
-        if target.exists():
+        if target.exists() or target.is_symlink():
             raise BackupError(f"{target} exists: a backup never replaces a file; choose a new name")
+        if not target.parent.is_dir():
+            raise BackupError(f"cannot write {target}: the folder {target.parent} does not exist")
         party = hub.store.get_party(HUB_PARTY)
         key_path = hub.config.home / HUB_KEY_FILE
         if party is None or not key_path.exists():
             raise BackupError(f"{hub.config.home} has no hub key yet: run 'abusehub init' first")
-        key_id = SigningKey.from_pem(key_path.read_bytes()).key_id
+        try:
+            key_id = SigningKey.from_pem(key_path.read_bytes()).key_id
+        except (KeyFormatError, ValueError, OSError) as exc:
+            raise BackupError(f"cannot read the hub's signing key {key_path}: {exc}") from None
+        # Every file first, so that a missing one is found before the database is copied.
+        files = self._home_files()
         # The database the hub has open (the store's own URL when it says so), not a guess.
         url = str(getattr(hub.store, "url", "") or hub.config.effective_database_url)
-        with tempfile.TemporaryDirectory(prefix=".abusehub-backup.", dir=target.parent) as tmp:
-            staged: list[tuple[str, Path]] = []
-            if url.startswith("sqlite"):
-                db = Path(tmp) / SQLITE_MEMBER
-                revision = _copy_sqlite(_sqlite_path(url), db)
-                staged.append((SQLITE_MEMBER, db))
-                kind = "sqlite"
-            else:
-                db = Path(tmp) / POSTGRES_MEMBER
-                _dump_postgres(url, db)
-                revision = hub.migrate()
-                staged.append((POSTGRES_MEMBER, db))
-                kind = "postgresql"
-            for name in HOME_FILES:
-                path = hub.config.home / name
-                if path.exists():
-                    staged.append((name, path))
-            files = {}
-            for name, path in staged:
-                digest, size = _sha256_file(path)
-                files[name] = {"sha256": digest, "size": size}
-            manifest = Manifest(hub_identity=party.identity_id, hub_key_id=key_id,
-                                schema_revision=revision, database=kind,
-                                created=format_timestamp_us(hub.clock()), files=files)
-            self._write_archive(target, manifest, staged)
+        try:
+            with tempfile.TemporaryDirectory(prefix=".abusehub-backup.", dir=target.parent) as tmp:
+                if url.startswith("sqlite"):
+                    kind, member, db = "sqlite", SQLITE_MEMBER, Path(tmp) / SQLITE_MEMBER
+                    revision = _copy_sqlite(_sqlite_path(url), db)
+                else:
+                    kind, member, db = "postgresql", POSTGRES_MEMBER, Path(tmp) / POSTGRES_MEMBER
+                    _dump_postgres(url, db)
+                    revision = ops_store(hub.store).schema_revisions()[0] or ""
+                if not revision:
+                    raise BackupError("the database has no hub schema: there is no hub to back up")
+                digest, size = _sha256_file(db)
+                entries: dict[str, dict[str, Any]] = {member: {"sha256": digest, "size": size}}
+                for name, (data, extra) in files.items():
+                    entries[name] = {"sha256": hashlib.sha256(data).hexdigest(), "size": len(data), **extra}
+                manifest = Manifest(hub_identity=party.identity_id, hub_key_id=key_id,
+                                    schema_revision=revision, database=kind,
+                                    created=format_timestamp_us(hub.clock()), files=entries)
+                self._write_archive(target, manifest, db, member, {n: d for n, (d, _) in files.items()})
+        except OSError as exc:
+            raise BackupError(f"cannot write {target}: {exc.strerror or exc}") from None
         hub.audit.record("backup", "", file=target.name, database=kind, schema_revision=revision,
-                         files=sorted(files))
+                         files=sorted(entries))
         return manifest
 
+    def _home_files(self) -> dict[str, tuple[bytes, dict[str, str]]]:
+        """Every file of the home a hub needs to start, by member name: its content, and what
+        the manifest says of it besides its checksum (the setting naming it, the path it came
+        from when outside the home). :class:`BackupError` names a named file that is missing."""
+        config = self.hub.config
+        home = config.home
+        files: dict[str, tuple[bytes, dict[str, str]]] = {}
+
+        def read(path: Path, what: str) -> bytes:
+            try:
+                return path.read_bytes()
+            except OSError as exc:
+                raise BackupError(f"cannot read {path} ({what}): {exc.strerror}") from None
+
+        for name in HOME_FILES:
+            if (home / name).exists():
+                files[name] = (read(home / name, name), {})
+        for setting, value in file_settings(config):
+            member, outside = _member_of_setting(setting, value)
+            path = setting_path(home, value)
+            if member in files or member in _DATABASES:
+                continue
+            if not path.is_file():
+                if setting in MADE_ON_FIRST_USE and not path.exists():
+                    continue  # the hub makes it when it first needs it
+                state = "is not a file" if path.exists() else "does not exist"
+                raise BackupError(f"{setting} names {path}, which {state}: a hub restored from this "
+                                  "backup could not start; create it or clear the setting, then back up again")
+            extra = {"setting": setting, **({"path": str(path.absolute())} if outside else {})}
+            files[member] = (read(path, setting), extra)
+        folder = self.hub.federation.peers.folder
+        if folder.is_dir():
+            for path in sorted(folder.rglob("*")):
+                member = path.relative_to(home).as_posix() if path.is_relative_to(home) else ""
+                if path.is_file() and _safe_member(member) and member not in files:
+                    files[member] = (read(path, "a peer's credentials"), {})
+        return files
+
     @staticmethod
-    def _write_archive(target: Path, manifest: Manifest, staged: list[tuple[str, Path]]) -> None:
+    def _write_archive(target: Path, manifest: Manifest, db: Path, db_member: str,
+                       files: dict[str, bytes]) -> None:
         fd = os.open(target, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
         try:
             with os.fdopen(fd, "wb") as raw:
                 with tarfile.open(fileobj=raw, mode="w:gz") as tar:
                     data = manifest.to_json()
                     tar.addfile(_member(MANIFEST, len(data)), io.BytesIO(data))
-                    for name, path in staged:
-                        with path.open("rb") as f:
-                            tar.addfile(_member(name, manifest.files[name]["size"]), f)
+                    with db.open("rb") as f:
+                        tar.addfile(_member(db_member, manifest.files[db_member]["size"]), f)
+                    for name, content in files.items():
+                        tar.addfile(_member(name, len(content)), io.BytesIO(content))
                 raw.flush()
                 os.fsync(raw.fileno())
         except BaseException:
@@ -246,32 +456,54 @@ def _member(name: str, size: int) -> tarfile.TarInfo:
     return info
 
 
-def restore(archive: Path, home: Path) -> RestoreOutcome:
+# -- restore -------------------------------------------------------------------------------
+
+def restore(archive: Path, home: Path, database_url: str | None = None,
+            environ: Mapping[str, str] | None = None) -> RestoreOutcome:
     """Restore ``archive`` into ``home`` (a new or empty folder, or one holding only files of
-    the same hub). Every check is made before anything is written; see the module's notes."""
+    the same hub); a PostgreSQL backup is loaded into the empty database at ``database_url``.
+    Every check is made before anything is written; a refusal writes nothing, not even the
+    home folder. ``environ`` (default: this process's) is the environment the restored hub
+    will be served with, for the notes on what is left to do."""
     name = str(archive)
     if not archive.is_file():
-        raise BackupError(f"{name}: no such file")
+        raise BackupError(f"{name}: no such file" if not archive.exists() else f"{name}: not a file")
     _check_complete(archive)
-    home.mkdir(parents=True, exist_ok=True)
-    with tempfile.TemporaryDirectory(prefix=".abusehub-restore.", dir=home) as tmp:
-        manifest, staged = _unpack(archive, Path(tmp))
-        _check_home(manifest, staged, home, name)
-        written: list[str] = []
+    if home.exists() and not home.is_dir():
+        raise BackupError(f"{home} exists and is not a folder: restore into a new home")
+    anchor = home
+    while not anchor.exists():
+        anchor = anchor.parent
+    try:
+        staging = Path(tempfile.mkdtemp(prefix=".abusehub-restore.", dir=anchor))
+    except OSError as exc:
+        raise BackupError(f"cannot restore into {home}: cannot write in {anchor}: {exc.strerror}") from None
+    try:
+        try:
+            manifest, staged = _unpack(archive, staging)
+        except OSError as exc:
+            raise BackupError(f"cannot restore into {home}: cannot write in {anchor}: {exc.strerror}") from None
         notes: list[str] = []
-        for member, path in staged.items():
-            dest = home / member
-            if dest.exists():  # the same content (checked above): nothing to write
-                continue
-            os.link(path, dest)  # never replaces: fails if the name was taken meanwhile
-            os.chmod(dest, 0o600)
-            written.append(member)
-        fsync_directory(home)
-    if manifest.database == "postgresql":
-        notes.append(f"load {home / POSTGRES_MEMBER} into an empty PostgreSQL database "
-                     f"(psql -v ON_ERROR_STOP=1 -d DATABASE -f {home / POSTGRES_MEMBER}) and set "
-                     "database_url in hub.toml or HUB_DATABASE_URL to it before serving")
-    return RestoreOutcome(manifest, home, written, notes)
+        dump = staged.pop(POSTGRES_MEMBER, None)
+        if manifest.database == "postgresql":
+            if not database_url:
+                raise BackupError(f"{name} holds a PostgreSQL database: give --database-url with the URL of "
+                                  "an empty database to load it into")
+            libpq_target(database_url)  # a URL that is not PostgreSQL's is refused here
+            _configure_database(staged, staging, database_url, name, notes)
+        else:
+            if database_url:
+                raise BackupError(f"{name} holds a SQLite database, restored as {SQLITE_MEMBER} in the "
+                                  "home: --database-url is for PostgreSQL backups")
+            _configure_database(staged, staging, "", name, notes)
+        _check_home(manifest, staged, home, name)
+        if dump is not None and database_url:
+            _load_postgres(dump, database_url)
+        written = _write_home(staged, home)
+    finally:
+        shutil.rmtree(staging, ignore_errors=True)
+    notes += _left_to_do(manifest, home, database_url, environ)
+    return RestoreOutcome(manifest, home, written, notes, shown_url(database_url) if database_url else "")
 
 
 def _check_complete(archive: Path) -> None:
@@ -302,10 +534,11 @@ def _unpack(archive: Path, folder: Path) -> tuple[Manifest, dict[str, Path]]:
                     f = tar.extractfile(info)
                     manifest = Manifest.from_json(f.read() if f else b"", name)
                     continue
-                if info.name not in _MEMBERS or not info.isfile() or info.name in staged:
+                if info.name not in manifest.files or not info.isfile() or info.name in staged:
                     raise BackupError(f"{name}: unexpected member {info.name!r}: not an abusehub backup")
                 source = tar.extractfile(info)
-                path = folder / info.name
+                path = folder / "members" / info.name
+                path.parent.mkdir(parents=True, exist_ok=True)
                 digest, size = hashlib.sha256(), 0
                 fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
                 with os.fdopen(fd, "wb") as out:
@@ -326,12 +559,89 @@ def _unpack(archive: Path, folder: Path) -> tuple[Manifest, dict[str, Path]]:
             raise BackupError(f"{name}: {member} is listed in the manifest but missing from the archive")
         if digests[member] != (expected["sha256"], expected["size"]):
             raise BackupError(f"{name}: checksum mismatch for {member}: the archive was altered or damaged")
-    extra = set(digests) - set(manifest.files)
-    if extra:
-        raise BackupError(f"{name}: {sorted(extra)[0]} is not listed in the manifest")
-    if SQLITE_MEMBER not in staged and POSTGRES_MEMBER not in staged:
-        raise BackupError(f"{name}: the archive holds no database")
+    kind = SQLITE_MEMBER if manifest.database == "sqlite" else POSTGRES_MEMBER
+    if kind not in staged or ({SQLITE_MEMBER, POSTGRES_MEMBER} - {kind}) & set(staged):
+        raise BackupError(f"{name}: the archive does not hold the {manifest.database} database its manifest names")
     return manifest, staged
+
+
+def _configure_database(staged: dict[str, Path], staging: Path, database_url: str, archive: str,
+                        notes: list[str]) -> None:
+    """Make the restored hub.toml name the restored database: ``database_url`` (PostgreSQL), or
+    the home's own hub.db (SQLite: a database_url naming another SQLite file is cleared)."""
+    current = staged.get(CONFIG_FILE)
+    text = ""
+    if current is None and not database_url:
+        return  # no hub.toml: the hub's defaults open hub.db in the home
+    if current is not None:
+        try:
+            text = current.read_text(encoding="utf-8")
+            doc = tomllib.loads(text)
+        except (UnicodeDecodeError, tomllib.TOMLDecodeError) as exc:
+            if not database_url:
+                return  # the note on the configuration says it does not load
+            raise BackupError(f"{archive}: its hub.toml is not valid TOML ({exc}): it cannot be "
+                              "pointed at the database") from None
+        hub_table = doc.get("hub")
+        named = hub_table.get("database_url", "") if isinstance(hub_table, dict) else ""
+        if named == database_url:
+            return
+        if not database_url:
+            notes.append(f"hub.toml named the database {shown_url(str(named))}: cleared, so that the restored "
+                         f"hub opens the restored {SQLITE_MEMBER} in its home")
+    new = set_database_url(text, database_url)
+    if new is None:
+        raise BackupError(f"{archive}: its hub.toml's [hub] table is written in a way restore cannot "
+                          "edit: set database_url in it by hand after restoring, or restore without it")
+    path = staging / "configured" / CONFIG_FILE
+    path.parent.mkdir(exist_ok=True)
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(fd, "wb") as f:
+        f.write(new.encode("utf-8"))
+        f.flush()
+        os.fsync(f.fileno())
+    staged[CONFIG_FILE] = path
+
+
+_TABLE = re.compile(r"^\s*\[\s*([A-Za-z0-9_-]+)\s*\]\s*(#.*)?$")
+_ANY_TABLE = re.compile(r"^\s*\[")
+_DATABASE_URL = re.compile(r"^\s*database_url\s*=")
+
+
+def set_database_url(text: str, url: str) -> str | None:
+    """``text`` (a hub.toml) with ``[hub] database_url`` set to ``url``, everything else (its
+    comments too) kept; None when the file is written in a way this cannot edit safely (the
+    result is checked by parsing it)."""
+    try:
+        doc = tomllib.loads(text)
+    except tomllib.TOMLDecodeError:
+        return None
+    line = f"database_url = {json.dumps(url, ensure_ascii=False)}\n"
+    lines = (text if not text or text.endswith("\n") else text + "\n").splitlines(keepends=True)
+    table, header, found = "", -1, -1
+    for i, raw in enumerate(lines):
+        m = _TABLE.match(raw)
+        if m:
+            table = m.group(1)
+            header = i if table == "hub" and header < 0 else header
+        elif _ANY_TABLE.match(raw):
+            table = ""
+        elif table == "hub" and _DATABASE_URL.match(raw):
+            found = i
+    if found >= 0:
+        lines[found] = line
+    elif header >= 0:
+        lines.insert(header + 1, line)
+    else:
+        lines[:0] = ["[hub]\n", line, "\n"]
+    new = "".join(lines)
+    expected = dict(doc)
+    hub_table = doc.get("hub")
+    expected["hub"] = {**(hub_table if isinstance(hub_table, dict) else {}), "database_url": url}
+    try:
+        return new if tomllib.loads(new) == expected else None
+    except tomllib.TOMLDecodeError:
+        return None
 
 
 def _check_home(manifest: Manifest, staged: dict[str, Path], home: Path, archive: str) -> None:
@@ -340,20 +650,80 @@ def _check_home(manifest: Manifest, staged: dict[str, Path], home: Path, archive
     if key.exists():
         try:
             key_id = SigningKey.from_pem(key.read_bytes()).key_id
-        except (KeyFormatError, ValueError):
+        except (KeyFormatError, ValueError, OSError):
             key_id = "(unreadable)"
         if key_id != manifest.hub_key_id:
             raise Conflict(f"{archive} is a backup of another hub (identity {manifest.hub_identity}, "
                            f"key {manifest.hub_key_id}) than the one in {home} (key {key_id}): "
                            "restore it into a new home")
-    for db in (SQLITE_MEMBER, POSTGRES_MEMBER):
-        for suffix in ("", "-wal", "-shm"):
+    for db in _DATABASES:
+        for suffix in ("", "-wal", "-shm", "-journal"):
             if (home / f"{db}{suffix}").exists():
                 raise Conflict(f"{home} already has a database ({db}{suffix}): restore never overwrites "
                                "a database; restore into a new home")
     for member, path in staged.items():
         dest = home / member
-        if dest.exists() and _sha256_file(dest) != _sha256_file(path):
-            raise Conflict(f"{home / member} exists and differs from the archive's: restore never "
+        for parent in list(dest.relative_to(home).parents)[:-1]:
+            if (home / parent).is_symlink() or ((home / parent).exists() and not (home / parent).is_dir()):
+                raise Conflict(f"{home / parent} is not a folder, but the archive has {member} in it: "
+                               "restore into a new home")
+        if dest.exists() and (not dest.is_file() or _sha256_file(dest) != _sha256_file(path)):
+            raise Conflict(f"{dest} exists and differs from the archive's: restore never "
                            "overwrites it; restore into a new home")
 
+
+def _write_home(staged: dict[str, Path], home: Path) -> list[str]:
+    """Link every staged file into ``home`` (made 0700 if new); never replaces a file."""
+    written: list[str] = []
+    try:
+        home.mkdir(mode=0o700, parents=True, exist_ok=True)
+        for member, path in staged.items():
+            dest = home / member
+            if dest.exists():  # the same content (checked above): nothing to write
+                continue
+            dest.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+            os.link(path, dest)  # never replaces: fails if the name was taken meanwhile
+            os.chmod(dest, 0o600)
+            written.append(member)
+            fsync_directory(dest.parent)
+    except OSError as exc:
+        raise BackupError(f"cannot restore into {home}: {exc.strerror or exc} "
+                          f"(written so far: {', '.join(written) or 'nothing'})") from None
+    fsync_directory(home)
+    return written
+
+
+def _left_to_do(manifest: Manifest, home: Path, database_url: str | None,
+                environ: Mapping[str, str] | None) -> list[str]:
+    """What the restored hub still lacks to start, as the configuration it will be served with
+    (the restored hub.toml and ``environ``) says: the database it would open, files it names."""
+    notes: list[str] = []
+    head = head_revision()
+    if manifest.schema_revision != head:
+        notes.append(f"the backup's schema is at revision {manifest.schema_revision} and this abusehub's at "
+                     f"{head}: run 'abusehub --home {home} migrate' before serving")
+    try:
+        config = load_config(home, environ)
+    except ConfigError as exc:
+        return [*notes, f"the restored configuration does not load: {'; '.join(exc.description.splitlines())}"]
+    expected = database_url or f"sqlite:///{(home / SQLITE_MEMBER).resolve()}"
+    if config.effective_database_url != expected:
+        source = ("this environment's HUB_DATABASE_URL" if "HUB_DATABASE_URL" in (os.environ if environ is None
+                                                                                  else environ)
+                  else f"{home / CONFIG_FILE} (kept as it was)")
+        notes.append(f"{source} makes the restored hub open {shown_url(config.effective_database_url)}, not the "
+                     f"restored database {shown_url(expected)}: set it to the restored database")
+    outside = {entry.get("setting"): member for member, entry in manifest.files.items()
+               if member.startswith(f"{OUTSIDE_HOME}/")}
+    for setting, value in file_settings(config):
+        path = setting_path(home, value)
+        copy = outside.get(setting)
+        if path.exists() or (copy is None and setting in MADE_ON_FIRST_USE):
+            continue
+        if copy is not None and (home / copy).is_file():
+            notes.append(f"{setting} names {path}, outside the home: put the backed-up copy there before "
+                         f"serving: install -D -m 0600 {shlex.quote(str(home / copy))} {shlex.quote(str(path))}")
+        else:
+            notes.append(f"{setting} names {path}, which does not exist and is not in the backup: "
+                         "create it before serving")
+    return notes
