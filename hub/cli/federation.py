@@ -6,6 +6,7 @@ Peer secrets are read from files and kept under the hub home (mode 0600); no com
 from __future__ import annotations
 
 import logging
+import os
 import signal
 import sys
 import threading
@@ -18,7 +19,7 @@ from hub.cli.base import Context, emit, main, pass_ctx
 from hub.client.http import read_token
 from hub.common.timestamps import format_timestamp_us
 from hub.services.admin import TLP_NAMES
-from hub.services.federation import Credentials
+from hub.services.federation import DEFAULT_DEADLINE, Credentials
 
 
 def _when(us: int | None) -> str | None:
@@ -209,14 +210,19 @@ def link_status(c: Context, as_json: bool) -> None:
 @click.option("--once", is_flag=True, help="One turn of every link, then exit (non-zero if any failed).")
 @click.option("--interval", type=click.FloatRange(min=0.1), default=None, metavar="SECONDS",
               help="Run until SIGTERM or SIGINT, one turn of every link every SECONDS.")
+@click.option("--deadline", type=click.FloatRange(min=1), default=float(DEFAULT_DEADLINE), show_default=True,
+              metavar="SECONDS", help="The longest turn of one link; past it the turn ends after its current "
+                                      "page, and the link goes on in its next turn.")
 @pass_ctx
-def federate(c: Context, once: bool, interval: float | None) -> None:
-    """Pull from and push to every peer along the links."""
+def federate(c: Context, once: bool, interval: float | None, deadline: float) -> None:
+    """Pull from and push to every peer along the links, each link in a thread of its own: a slow
+    or hung peer holds up only its own links."""
     if once == (interval is not None):
         raise click.UsageError("give --once or --interval SECONDS")
     logging.basicConfig(level=c.config.log_level.upper(), stream=sys.stderr,
                         format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     fed = c.hub.federation
+    fed.engine.deadline = deadline
     if once:
         results = fed.sync_once()
         for r in results:
@@ -231,14 +237,22 @@ def federate(c: Context, once: bool, interval: float | None) -> None:
     stop = threading.Event()
 
     def stopping(signum: int, _frame: Any) -> None:
-        logging.getLogger("abusehub.federation").info("signal %d: stopping after the current page", signum)
+        logging.getLogger("abusehub.federation").info("signal %d: stopping", signum)
         stop.set()
 
     signal.signal(signal.SIGTERM, stopping)
     signal.signal(signal.SIGINT, stopping)
-    click.echo(f"federating every {interval:g} s; SIGTERM or Ctrl-C stops after the current page")
-    fed.engine.run_forever(interval, stop)
-    click.echo("federation stopped")
+    click.echo(f"federating every {interval:g} s; SIGTERM or Ctrl-C stops within 2 s (a request still "
+               "waiting for a peer is left, and made again next time)")
+    left = fed.engine.run_forever(interval, stop)
+    click.echo("federation stopped" + (f" ({left} link(s) left waiting for a peer)" if left else ""))
+    if left:
+        # Threads still wait for a peer: end now, without the interpreter's slow tear-down. Their
+        # uncommitted work is rolled back by the database and done again by the next turn.
+        logging.shutdown()
+        sys.stdout.flush()
+        sys.stderr.flush()
+        os._exit(0)
 
 
 # -- quarantine -------------------------------------------------------------------------------

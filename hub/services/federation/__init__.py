@@ -3,7 +3,8 @@ each other, with signatures and provenance intact, without loops and without los
 
 - :mod:`.peers`: peers (API root, credentials kept 0600 under the home, a party of kind
   ``peer``) and links (pull or push, types, TLP ceiling);
-- :mod:`.engine`: the sync engine (cursors, quarantine of what ingest refuses, per-link faults);
+- :mod:`.engine`: the sync engine (cursors, quarantine of what ingest refuses, per-link faults,
+  each link's turn in a thread of its own);
 - :class:`FederationService`: the facade the CLI uses, with the quarantine (list, show,
   release, drop), the pinned key import and each link's status.
 
@@ -26,15 +27,15 @@ from hub.config import FederationConfig
 from hub.services.audit import AuditService
 from hub.services.auth import Principal
 from hub.services.clock import Clock
-from hub.services.federation.engine import LinkResult, SyncEngine
+from hub.services.federation.engine import DEFAULT_DEADLINE, LinkResult, SyncEngine
 from hub.services.federation.peers import DIRECTIONS, Credentials, PeerDirectory, TransportFor, federation_store
 from hub.services.ingest import IngestService
 from hub.services.keys import KeyService, import_published_key
 from hub.store.base import DuplicateError, Store
 from hub.store.federation import LinkRecord, PeerRecord, QuarantineRecord
 
-__all__ = ["DIRECTIONS", "Credentials", "FederationService", "KeyImport", "LinkResult", "LinkStatus",
-           "Release"]
+__all__ = ["DEFAULT_DEADLINE", "DIRECTIONS", "Credentials", "FederationService", "KeyImport", "LinkResult",
+           "LinkStatus", "Release"]
 
 _PARTY_CHARS = re.compile(r"[^A-Za-z0-9._-]")
 
@@ -91,7 +92,7 @@ class FederationService:
     # -- syncing
 
     def sync_once(self) -> list[LinkResult]:
-        """One turn of every link."""
+        """One turn of every link, the links side by side."""
         return self.engine.run_once()
 
     def status(self) -> list[LinkStatus]:

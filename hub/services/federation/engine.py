@@ -13,15 +13,22 @@ until the peer has judged every object; only then the cursor moves.
 Loops end by themselves: an object version already present is not stored again, so it gets no
 new ``date_added`` and is not pushed again, and nothing goes back to the peer it came from.
 
-Faults stay on their link: an error ends that link's turn with a log line and a recorded
-``last_error``; in the loop the link waits ``2**n`` seconds (with jitter, at most
-``[federation] max_backoff``) before its next turn while the other links go on.
+Links are independent: each turn of a link runs in a thread of its own, so a slow or hung peer
+holds up only its own links. A turn has a deadline (:data:`DEFAULT_DEADLINE`, ``federate
+--deadline``) after which it ends after its current page; a single request is bounded by
+``[federation] timeout``. Faults stay on their link: an error ends that link's turn with a log
+line and a recorded ``last_error``; in the loop the link waits ``2**n`` seconds (with jitter, at
+most ``[federation] max_backoff``) before its next turn while the other links go on. Stopping
+never waits for a peer: turns end after their current page, and those still waiting for an
+answer half a second later are left behind. Every step commits on its own (a page with its
+objects, then the cursor), so an abandoned step is simply done again by the link's next turn.
 """
 
 from __future__ import annotations
 
 import hashlib
 import logging
+import math
 import queue
 import random
 import threading
@@ -48,7 +55,7 @@ from hub.store.base import Store
 from hub.store.federation import LinkRecord, PeerRecord
 from hub.store.records import Collection
 
-__all__ = ["LinkResult", "SyncEngine", "digest"]
+__all__ = ["DEFAULT_DEADLINE", "LinkResult", "SyncEngine", "digest"]
 
 log = logging.getLogger("abusehub.federation")
 
@@ -89,6 +96,23 @@ def _object_tlp(obj: dict[str, Any]) -> int | None:
 
 
 _DONE = object()
+#: The longest wait (seconds) of the loop: how soon it notices a stop, a deadline or an ended turn.
+_TICK = 0.2
+#: Seconds a turn of one link may run by default (``abusehub federate --deadline``).
+DEFAULT_DEADLINE = 300
+
+
+@dataclass
+class _Turn:
+    """One turn of one link, running in a thread of its own."""
+
+    link: LinkRecord
+    #: Set at the turn's deadline, or when the loop stops: the turn ends after its current page.
+    stop: threading.Event
+    deadline: float
+    thread: threading.Thread | None = None
+    result: LinkResult | None = None
+    late: bool = False
 
 
 def _prefetched(pages: Iterator[ObjectsPage]) -> Iterator[ObjectsPage]:
@@ -144,42 +168,149 @@ class SyncEngine:
         self.config = peers.config
         self._failures: dict[int, int] = {}
         self._not_before: dict[int, float] = {}
+        #: Seconds a turn of one link may run; past it, the turn ends after its current page.
+        self.deadline = float(DEFAULT_DEADLINE)
+        #: Seconds a stopping loop waits for turns to end after their current page.
+        self.grace = 0.5
+
+    # -- turns: each link in a thread of its own
+
+    def _start(self, link: LinkRecord, deadline: float, done: queue.Queue[_Turn]) -> _Turn:
+        """Start one turn of ``link`` in a daemon thread; it is put on ``done`` when it ends."""
+        turn = _Turn(link, threading.Event(), time.monotonic() + deadline)
+
+        def work() -> None:
+            try:
+                turn.result = self.sync_link(link, stop=turn.stop)
+            except Exception as exc:  # the store failing while the error is recorded
+                log.exception("link %d (%s %s) failed", link.pk, link.direction, link.peer_name)
+                turn.result = LinkResult(link.pk, link.direction, link.peer_name,
+                                         error=f"{type(exc).__name__} while syncing (logged)")
+            finally:
+                done.put(turn)
+
+        # A daemon: a turn waiting for a peer never keeps the process from ending; what it has
+        # not committed is fetched or sent again by the link's next turn.
+        turn.thread = threading.Thread(target=work, name=f"federation-link-{link.pk}", daemon=True)
+        turn.thread.start()
+        return turn
+
+    def _ended(self, turn: _Turn, now: float) -> LinkResult:
+        """The result of a turn that ended, its link's backoff brought up to date."""
+        link, result = turn.link, turn.result
+        assert result is not None
+        if result.error is None:
+            self._failures.pop(link.pk, None)
+            self._not_before.pop(link.pk, None)
+        else:
+            n = self._failures.get(link.pk, 0)
+            self._failures[link.pk] = n + 1
+            ceiling = min(float(self.config.max_backoff), 2.0 ** n)
+            # Equal jitter: half fixed, half random, so links that failed together spread out.
+            self._not_before[link.pk] = now + ceiling / 2 + self.rng.uniform(0, ceiling / 2)
+        return result
+
+    def _watch(self, running: dict[int, _Turn]) -> None:
+        """Tell turns past their deadline to end after their current page (once each)."""
+        now = time.monotonic()
+        for turn in running.values():
+            if not turn.late and now > turn.deadline:
+                turn.late = True
+                turn.stop.set()
+                log.warning("link %d (%s %s): its turn passed its deadline of %g s: it ends after its current "
+                            "page and goes on next turn", turn.link.pk, turn.link.direction,
+                            turn.link.peer_name, self.deadline)
+
+    def _stopping(self, running: dict[int, _Turn], done: queue.Queue[_Turn], grace: float) -> list[_Turn]:
+        """Ask every running turn to end after its current page; wait at most ``grace`` seconds,
+        then leave the turns still waiting for a peer behind (daemon threads). Returns the turns
+        that ended; those left behind stay in ``running``."""
+        for turn in running.values():
+            turn.stop.set()
+        until = time.monotonic() + grace
+        ended = []
+        while running:
+            try:
+                turn = done.get(timeout=max(0.0, until - time.monotonic()))
+            except queue.Empty:
+                break
+            running.pop(turn.link.pk, None)
+            ended.append(turn)
+        for turn in running.values():
+            log.warning("link %d (%s %s): stopped with a request to the peer in flight; what it had not "
+                        "committed is fetched or sent again next time", turn.link.pk, turn.link.direction,
+                        turn.link.peer_name)
+        return ended
 
     # -- one pass
 
     def run_once(self, *, now: Callable[[], float] = time.monotonic, honour_backoff: bool = False,
                  stop: threading.Event | None = None) -> list[LinkResult]:
-        """One turn of every link (in link order); a failing link does not stop the others."""
-        results = []
-        for link in self.fed.list_links():
-            if stop is not None and stop.is_set():
-                break
+        """One turn of every link, each in a thread of its own, so a slow peer holds up only its
+        own links; returns when every turn has ended, the results in link order. A failing link
+        does not stop the others. ``stop`` ends the turns after their current page."""
+        done: queue.Queue[_Turn] = queue.Queue()
+        results: dict[int, LinkResult] = {}
+        running: dict[int, _Turn] = {}
+        links = self.fed.list_links()
+        for link in links:
             if honour_backoff and self._not_before.get(link.pk, 0.0) > now():
-                results.append(LinkResult(link.pk, link.direction, link.peer_name, skipped=True))
-                continue
-            result = self.sync_link(link, stop=stop)
-            if result.error is None:
-                self._failures.pop(link.pk, None)
-                self._not_before.pop(link.pk, None)
+                results[link.pk] = LinkResult(link.pk, link.direction, link.peer_name, skipped=True)
             else:
-                n = self._failures.get(link.pk, 0)
-                self._failures[link.pk] = n + 1
-                ceiling = min(float(self.config.max_backoff), 2.0 ** n)
-                # Equal jitter: half fixed, half random, so links that failed together spread out.
-                self._not_before[link.pk] = now() + ceiling / 2 + self.rng.uniform(0, ceiling / 2)
-            results.append(result)
-        return results
-
-    def run_forever(self, interval: float, stop: threading.Event) -> None:
-        """Passes every ``interval`` seconds until ``stop`` is set (a SIGTERM handler sets it);
-        a pass in progress ends after its current page."""
-        while not stop.is_set():
-            started = time.monotonic()
+                running[link.pk] = self._start(link, self.deadline, done)
+        while running:
+            if stop is not None and stop.is_set():
+                for turn in self._stopping(running, done, self.grace):
+                    results[turn.link.pk] = self._ended(turn, now())
+                break
+            self._watch(running)
             try:
-                self.run_once(honour_backoff=True, stop=stop)
-            except Exception:  # the store failing: log, wait, go on
-                log.exception("federation pass failed")
-            stop.wait(max(0.0, interval - (time.monotonic() - started)))
+                turn = done.get(timeout=_TICK)
+            except queue.Empty:
+                continue
+            del running[turn.link.pk]
+            results[turn.link.pk] = self._ended(turn, now())
+        return [results[link.pk] for link in links if link.pk in results]
+
+    def run_forever(self, interval: float, stop: threading.Event) -> int:
+        """Turns of every link until ``stop`` is set (a SIGTERM handler sets it): each link in a
+        thread of its own, a new turn ``interval`` seconds after its last one began (or when it
+        ends, if it took longer; or after its backoff), so a slow or hung peer holds up only its
+        own links. A turn ends after its current page when it passes its deadline. Once ``stop``
+        is set, turns end after their current page; those still waiting for a peer after
+        :attr:`grace` seconds are left behind. Returns how many were."""
+        done: queue.Queue[_Turn] = queue.Queue()
+        running: dict[int, _Turn] = {}
+        began: dict[int, float] = {}
+        look = 0.0  # when to read the links again (to start the turns due)
+        while not stop.is_set():
+            now = time.monotonic()
+            if now >= look:
+                look = now + interval
+                try:
+                    links = self.fed.list_links()
+                except Exception:  # the store failing: log, wait, go on
+                    log.exception("federation: cannot read the links")
+                    links = []
+                for link in links:
+                    if link.pk in running:
+                        continue
+                    due = max(began.get(link.pk, -math.inf) + interval, self._not_before.get(link.pk, 0.0))
+                    if due > now:
+                        look = min(look, due)
+                        continue
+                    began[link.pk] = now
+                    running[link.pk] = self._start(link, self.deadline, done)
+            self._watch(running)
+            try:
+                turn = done.get(timeout=min(_TICK, max(0.0, look - time.monotonic())))
+            except queue.Empty:
+                continue
+            running.pop(turn.link.pk, None)
+            self._ended(turn, time.monotonic())
+            look = min(look, max(began[turn.link.pk] + interval, self._not_before.get(turn.link.pk, 0.0)))
+        self._stopping(running, done, self.grace)
+        return len(running)
 
     def sync_link(self, link: LinkRecord, *, stop: threading.Event | None = None) -> LinkResult:
         """One turn of one link; errors are caught, logged and recorded on the link."""
