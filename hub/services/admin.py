@@ -12,6 +12,7 @@ from hub.services.audit import AuditService
 from hub.services.auth import hash_token, new_token
 from hub.services.certificates import normalise_fingerprint, read_certificate
 from hub.services.clock import Clock
+from hub.services.keys import HUB_PARTY
 from hub.store.base import DuplicateError, Store, TokenRecord
 from hub.store.lifecycle import CertificateRecord, GrantRow, LifecycleStore, PartyState
 from hub.store.limits import LABEL_MAX, TITLE_MAX
@@ -20,6 +21,11 @@ from hub.store.records import Collection, Grant, Party
 PARTY_KINDS = ("provider", "agency", "peer", "operator")
 TLP_NAMES = ("clear", "green", "amber", "amber+strict", "red")
 _NAME_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,99}$")
+
+
+def is_hub_party(party: Party) -> bool:
+    """Whether ``party`` is the hub's own (kind ``hub``, made with its countersigning key)."""
+    return party.kind == "hub" or party.name == HUB_PARTY
 
 
 def _check_text(what: str, value: str, limit: int | None = None) -> None:
@@ -141,12 +147,22 @@ class AdminService:
 
     def disable_party(self, name: str) -> bool:
         """Refuse the party's tokens and certificates from now on, on every worker (the state
-        is checked in the credential lookup itself); False if it was disabled already."""
-        party = self._live(name)
+        is checked in the credential lookup itself); False if it was disabled already. The
+        hub's own party is refused (:class:`BadRequest`): it holds the countersigning key."""
+        party = self.check_can_disable(name)
         changed = lifecycle_store(self.store).set_party_disabled(party.pk, self.clock())
         if changed:
             self.audit.record("party.disable", name)
         return changed
+
+    def check_can_disable(self, name: str) -> Party:
+        """The party, if it may be disabled: not removed (:class:`Conflict`), not the hub's own
+        party (:class:`BadRequest`: it holds the key the hub countersigns with)."""
+        party = self._live(name)
+        if is_hub_party(party):
+            raise BadRequest(f"party {name!r} is the hub itself (it holds the key the hub countersigns "
+                             "with) and cannot be disabled")
+        return party
 
     def enable_party(self, name: str) -> bool:
         """Accept the party's (unrevoked) credentials again; False if it was not disabled."""
@@ -162,13 +178,23 @@ class AdminService:
         audit trail name it), and so does its row, so its name cannot be given to anyone else.
         """
         party = self._live(name)
-        if party.kind == "hub" or name == "abusehub":
+        if is_hub_party(party):
             raise BadRequest(f"party {name!r} is the hub itself and cannot be removed")
         kept = lifecycle_store(self.store).count_party_objects(party.pk)
         tokens, certs = lifecycle_store(self.store).remove_party(party.pk, self.clock())
         self.audit.record("party.remove", name, tokens_revoked=tokens, certificates_removed=certs,
                           objects_kept=kept)
         return PartyRemoval(party, tokens, certs, kept)
+
+    def check_key_revocable(self, key_id: str) -> None:
+        """Refuse (:class:`BadRequest`) to revoke a key of the hub's own party: every
+        countersignature the hub makes with it would fail to verify from then on."""
+        rec = next((k for k in self.store.list_keys() if k.key_id == key_id), None)
+        owner = self.store.get_party(rec.party_name) if rec is not None else None
+        if rec is not None and owner is not None and is_hub_party(owner) and rec.revoked_us is None:
+            raise BadRequest(f"key {key_id} is the hub's own countersigning key: revoked, every "
+                             "countersignature the hub makes with it would fail to verify; it is not "
+                             "revoked")
 
     # -- client certificates
 

@@ -16,6 +16,7 @@ from flask import g, redirect, render_template, request, url_for
 
 from hub.common.errors import NotFound
 from hub.common.timestamps import format_timestamp_us
+from hub.services.admin import is_hub_party
 from hub.services.auth import Principal
 from hub.web.views import blueprint, current_hub, signed_in
 
@@ -46,10 +47,13 @@ def operators() -> Any:
     for p in hub.admin.list_parties():
         state = hub.admin.state(p)
         parties.append({"name": p.name, "kind": p.kind, "identity": p.identity_id, "operator": p.operator,
+                        "hub": is_hub_party(p),
                         "disabled": _ts(state.disabled_us), "removed": _ts(state.removed_us),
                         "tokens": [{"id": t.id, "label": t.label, "created": _ts(t.created_us),
                                     "revoked": _ts(t.revoked_us)} for t in hub.admin.list_tokens(p.name)]})
-    keys = [{"kid": k.key_id, "alg": k.alg, "party": k.party_name, "not_before": _ts(k.not_before_us),
+    hub_parties = {p["name"] for p in parties if p["hub"]}
+    keys = [{"kid": k.key_id, "alg": k.alg, "party": k.party_name, "hub": k.party_name in hub_parties,
+             "not_before": _ts(k.not_before_us),
              "not_after": _ts(k.not_after_us), "revoked": _ts(k.revoked_us)} for k in hub.keys.list()]
     links = [{"peer": st.link.peer_name, "direction": st.link.direction, "collection": st.link.collection_id,
               "remote": st.link.remote_collection, "last_success": _ts(st.link.last_success_us),
@@ -68,7 +72,7 @@ def operators() -> Any:
 def _action(kind: str, target: str, token_id: int | None = None) -> tuple[str, Callable[[], object]]:
     hub = current_hub()
     if kind == "disable-party":
-        hub.admin.party(target)
+        hub.admin.check_can_disable(target)
         return (f"Disable party {target}? Its tokens and certificates stop working at once; its "
                 "data stays.", lambda: hub.admin.disable_party(target))
     if kind == "revoke-token" and token_id is not None:
@@ -77,8 +81,13 @@ def _action(kind: str, target: str, token_id: int | None = None) -> tuple[str, C
     if kind == "revoke-key":
         if target not in {k.key_id for k in hub.keys.list()}:
             raise NotFound(f"no key {target}")
+        hub.admin.check_key_revocable(target)
+
+        def revoke() -> object:
+            hub.admin.check_key_revocable(target)
+            return hub.keys.revoke(target)
         return (f"Revoke key {target}? New submissions signed with it are refused; what it signed "
-                "before stays valid.", lambda: hub.keys.revoke(target))
+                "before stays valid.", revoke)
     raise NotFound("no such action")
 
 

@@ -22,6 +22,7 @@ an address no page has is an HTML 404 page, not the TAXII API's JSON.
 from __future__ import annotations
 
 import hmac
+from collections import Counter
 from collections.abc import Callable
 from datetime import UTC, datetime
 from functools import wraps
@@ -73,7 +74,7 @@ from hub.services.websessions import (
     sign_in_with_certificate,
     start_session,
 )
-from hub.signing import SIGNATURE_EXTENSION_ID
+from hub.signing import SIGNATURE_EXTENSION_ID, KeySet
 from hub.stix.report import InvalidReportFacts, build_report
 from hub.web import CSP
 from hub.web.casefile import build_case_file, check_signatures, tlp_of
@@ -495,7 +496,8 @@ def object_page(collection_id: str, stix_id: str) -> Any:
 def correlations() -> Any:
     wanted = [p.strip() for p in request.args.getlist("pseudonym") if p.strip()]
     found = current_hub().pseudonyms.correlate(_principal(), wanted) if wanted else []
-    return render_template("correlations.html", wanted=wanted, found=found)
+    return render_template("correlations.html", wanted=wanted, found=found,
+                           key_version=current_hub().pseudonyms.public_keys()["current"])
 
 
 # -- filing a report -----------------------------------------------------------------------------
@@ -545,6 +547,9 @@ def file_report(collection_id: str) -> Any:
         return render_template("file.html", **context), 422
     context["objects"] = built
     context["report_id"] = built[-1]["id"]
+    # The preview, read as the report page reads a report (nothing is signed yet).
+    context["case"] = build_case_file(built[-1], {o["id"]: o for o in built}, KeySet({}), current_hub().clock())
+    context["object_counts"] = Counter(str(o.get("type")) for o in built).most_common()
     return render_template("file.html", **context)
 
 

@@ -124,6 +124,7 @@ def shot(driver: Any, shots: Path, name: str) -> None:
     path = shots / f"{name}.png"
     height = driver.execute_script("return document.documentElement.scrollHeight")
     driver.set_window_size(1280, min(max(900, height + 40), 6000))
+    driver.execute_script("window.scrollTo(0, 0)")  # the whole page from its top
     driver.save_screenshot(str(path))
     driver.set_window_size(1280, 1800)
     target = os.environ.get("HUB_WEB_SCREENSHOTS")
@@ -380,3 +381,78 @@ def test_bad_personal_values_and_an_ended_session_lose_nothing_in_the_browser(li
     WebDriverWait(driver, 60).until(ec.presence_of_element_located((By.ID, "preview")))
     logged = console_problems(driver)
     assert all("401" in m for m in logged), logged  # the one refused request of the ended session
+
+
+#: How many lines the text of each element matching a selector takes (one rect per line box).
+_LINES = """return Array.from(document.querySelectorAll(arguments[0])).map(el => {
+  const range = document.createRange(); range.selectNodeContents(el);
+  const tops = new Set(Array.from(range.getClientRects()).map(r => Math.round(r.top)));
+  return [el.textContent, tops.size, el.scrollWidth > el.clientWidth, el.getAttribute('title')
+          || (el.parentElement && el.parentElement.getAttribute('title'))];
+});"""
+_OVERFLOW = "return document.documentElement.scrollWidth - document.documentElement.clientWidth"
+
+
+def test_the_layout_at_1280_by_800(live: LiveHub, driver: Any, shots: Path) -> None:
+    """At 1280×800: the filing preview beside the form, in the first screen; pseudonyms one line
+    each (shortened, the whole value their title) on the report and correlation pages, which do
+    not scroll sideways; the operators' Kind column never breaks a word."""
+    hub, seeded = live.hub, live.seeded
+    col = seeded.collections["reports"]
+    for i in range(3):  # long token labels widen the Tokens column, squeezing the others
+        hub.admin.issue("alice", label=f"ticketing-automation-{i}-abuse-desk-eu-west")
+    key = SigningKey.generate()
+    hub.keys.add("bob", key.public_key.to_jwk())
+    facts = {k: v for k, v in report_form(provider_name="Bob Hosting", provider_account_id="bob-acct-1280",
+                                           resources="192.0.2.80", summary="Layout check").items()
+             if not k.startswith("personal.")}
+    facts.update(provider_identity_id=seeded.identities["bob"], resources=["192.0.2.80"], confidence=70,
+                 indicator_validity_days=30, personal={"email": "layout.holder@example.com", "phone": "+14155550180"})
+    client = TaxiiClient(live.base + "/api/", seeded.tokens["bob"], unsafe_plain_http=True)
+    filed = file_report(client, col, facts, key, seeded.identities["bob"])
+    client.close()
+    assert filed.state == "stored", filed.refused
+
+    driver.set_window_size(1280, 800)
+    try:
+        sign_in(driver, live, "alice")
+        driver.get(f"{live.base}/web/collections/{col}/file")
+        driver.execute_script("sessionStorage.clear()")  # no draft of an earlier test in the form
+        driver.get(f"{live.base}/web/collections/{col}/file")
+        form = report_form(summary="Layout check")
+        fill(driver, {k: v for k, v in form.items() if k != "abuse_types"} | {"abuse_types": form["abuse_types"]})
+        driver.find_element(By.ID, "preview-button").click()
+        preview = WebDriverWait(driver, 60).until(ec.presence_of_element_located((By.ID, "preview")))
+        driver.execute_script("window.scrollTo(0, 0)")
+        driver.save_screenshot(str(shots / "layout-file-preview.png"))
+        box = driver.execute_script("return arguments[0].getBoundingClientRect().toJSON()", preview)
+        form_box = driver.execute_script("return document.getElementById('facts-form').getBoundingClientRect().toJSON()")
+        assert box["left"] >= form_box["right"] and box["top"] < 400, (box, form_box)  # beside it, on top
+        assert not preview.find_element(By.TAG_NAME, "pre").is_displayed()  # the JSON waits behind <details>
+        assert driver.execute_script(_OVERFLOW) <= 0
+
+        driver.get(f"{live.base}/web/collections/{col}/objects/{filed.report_id}")
+        driver.save_screenshot(str(shots / "layout-report.png"))
+        shown = driver.execute_script(_LINES, "code.pv")
+        assert len(shown) == 3 and driver.execute_script(_OVERFLOW) <= 0
+        for text, lines, shortened, title in shown:
+            assert text.startswith("poprf-r255:") and lines == 1 and shortened and title == text, (text, lines)
+        email = driver.find_element(By.XPATH, "//dt[text()='email']/following-sibling::dd[1]//code").text
+        assert email.startswith("poprf-r255:") and len(email) > 100  # the whole value, not the ellipsis
+        driver.get(f"{live.base}/web/correlations?pseudonym={email}")
+        driver.save_screenshot(str(shots / "layout-correlations.png"))
+        assert filed.report_id in driver.page_source and driver.execute_script(_OVERFLOW) <= 0
+        assert [lines for _, lines, _, _ in driver.execute_script(_LINES, "caption code.pv")] == [1]
+        placeholder = driver.find_element(By.ID, "pseudonym").get_attribute("placeholder")
+        assert placeholder.startswith("poprf-r255:")
+
+        sign_in(driver, live, "ops")
+        driver.get(f"{live.base}/web/operators")
+        driver.save_screenshot(str(shots / "layout-operators.png"))
+        kinds = driver.execute_script(_LINES, "td.word")
+        assert {text for text, _, _, _ in kinds} >= {"provider", "agency", "operator"}
+        assert all(lines == 1 for _, lines, _, _ in kinds), kinds
+        assert driver.execute_script(_OVERFLOW) <= 0
+        assert console_problems(driver) == []
+    finally:
+        driver.set_window_size(1280, 1800)

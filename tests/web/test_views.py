@@ -7,6 +7,9 @@ from __future__ import annotations
 import json
 import re
 
+import pytest
+from markupsafe import escape
+
 from hub.common.timestamps import format_timestamp_us
 from hub.services.auth import hash_token
 from hub.signing import SigningKey
@@ -166,6 +169,50 @@ def test_filing_maps_every_problem_to_its_field_and_keeps_what_was_typed(web: Hu
     assert "Example Cloud" in html and "203.0.113.45" in html
     assert sent["pseudonym.email"] in html and sent["pseudonym.provider_account"] in html
     assert "holder@example.com" not in html and "acct-0042-9917" not in html
+
+
+def test_the_preview_is_a_readable_summary_beside_the_form_with_the_json_behind_details(web: HubApp) -> None:
+    c = browser(web, "alice")
+    col = web.collections["reports"]
+    c.get(f"/web/collections/{col}/file")
+    sent = pseudonymised(c, report_form(summary="Kit " + XSS, provider_name="Cloud " + XSS), web.identities["alice"])
+    html = c.post(f"/web/collections/{col}/file", sent).get_data(as_text=True)
+    objects = preview_objects(html)
+    # The form posts back to the preview; the preview and signing are the form's neighbours.
+    assert f'action="/web/collections/{col}/file#preview"' in html
+    layout = html[html.index('<div class="file-layout">'):]
+    form_end, side = layout.index("</form>"), layout.index('<div class="file-side">')
+    assert form_end < side < layout.index('id="preview"') < layout.index('id="signing"')
+    preview = html[html.index('id="preview"'):html.index('id="signing"')]
+    summary, raw = preview.split("<details>", 1)
+    # A summary to read: the report's facts, its pseudonyms each as one value, the objects counted.
+    report = objects[-1]
+    assert str(escape(report["name"])) in summary and "Kit &lt;script&gt;" in summary and "<script>alert" not in summary
+    assert "phishing, scanning" in summary and "suspended" in summary and "TLP:AMBER" in summary
+    assert "203.0.113.45" in summary and "login-update.example" in summary
+    for kind in ("email", "phone", "provider_account"):
+        p = sent[f"pseudonym.{kind}"]
+        assert f'<code class="pv" title="{p}">{p}</code>' in summary, kind
+    assert f"{len(objects)} objects" in summary and "1 report" in summary
+    assert "{" not in summary  # no JSON outside the <details>
+    assert raw.startswith("<summary>") and '"type": "report"' in raw
+
+
+def test_pseudonyms_are_shown_as_single_values_and_the_placeholder_names_their_form(web: HubApp, alice_key: SigningKey) -> None:
+    c = browser(web, "alice")
+    col = web.collections["reports"]
+    signed, _ = file_report(web, c, alice_key)
+    account = next(o for o in signed if o["type"] == "user-account")
+    pseudonyms = next(iter(account["extensions"].values()))["pseudonyms"]
+    page = c.get(f"/web/collections/{col}/objects/{signed[-1]['id']}").get_data(as_text=True)
+    for p in pseudonyms.values():
+        assert f'title="{p}"><code class="pv">{p}</code></a>' in page
+    correlations = c.get("/web/correlations", query_string={"pseudonym": pseudonyms["email"]}).get_data(as_text=True)
+    caption = correlations[correlations.index("<caption>"):correlations.index("</caption>")]
+    assert f'<code class="pv" title="{pseudonyms["email"]}">' in caption
+    version = c.get("/web/pseudonyms/key").get_json()["current"]
+    for html in (correlations, c.get("/web/correlations").get_data(as_text=True)):
+        assert f'placeholder="poprf-r255:{version}:…"' in html and "hmac-sha256" not in html
 
 
 def test_values_sent_in_clear_are_refused_by_field_and_never_shown(web: HubApp) -> None:
@@ -369,12 +416,49 @@ def test_operators_see_federation_links_and_the_quarantine_escaped(web: HubApp) 
                              '{"secret": "text of the object"}', web.hub.clock())
     assert browser(web, "alice").get("/web/operators").status_code == 404
     page = browser(web, "ops").get("/web/operators").get_data(as_text=True)
-    links = page[page.index('id="federation-links"'):page.index('id="quarantine"')]
+    body = page[page.index("<main"):]  # the tables of the page, not anything in its head
+    links = body[body.index('id="federation-links"'):body.index('id="quarantine"')]
     assert "hub-b" in links and "pull" in links and "never" in links
-    held = page[page.index('id="quarantine"'):]
+    held = body[body.index('id="quarantine"'):]
     assert "indicator--8e2e2d2b-17d4-4cbf-938f-98ee46b3cd3f" in held
     assert "signature by unknown key &lt;b&gt;k&lt;/b&gt;" in held and "<b>k</b>" not in held
     assert "text of the object" not in page and "ahub_x" not in page
+
+
+def test_the_operators_page_title_is_a_title_and_each_table_is_there_once(web: HubApp) -> None:
+    page = browser(web, "ops").get("/web/operators").get_data(as_text=True)
+    assert re.search(r"<title>([^<]*)</title>", page).group(1) == "Operators · abusehub"  # type: ignore[union-attr]
+    head = page[:page.index("<body")]
+    assert "<table" not in head and "Federation links" not in head
+    for table in ('id="federation-links"', 'id="quarantine"'):
+        assert page.count(table) == 1, table
+
+
+def test_the_hubs_own_party_and_countersigning_key_are_neither_offered_nor_done(web: HubApp, alice_key: SigningKey) -> None:
+    from hub.common.errors import BadRequest
+
+    hub_key = web.hub.signer.prepare()
+    ops = browser(web, "ops")
+    page = ops.get("/web/operators").get_data(as_text=True)
+    assert "target=abusehub" not in page and f"target={hub_key}" not in page
+    assert "target=alice" in page and f"target={alice_key.key_id}" in page  # the others still are
+    assert "the hub itself" in page and "the hub's countersigning key" in page
+    # Asked for anyway (a crafted address, the confirmation posted): refused, saying why; nothing done.
+    for form in ({"action": "disable-party", "target": "abusehub"}, {"action": "revoke-key", "target": hub_key}):
+        asked = ops.get("/web/operators/confirm", query_string=form)
+        assert asked.status_code == 400 and asked.mimetype == "text/html"
+        done = ops.post("/web/operators/confirm", form)
+        assert done.status_code == 400
+        text = done.get_data(as_text=True)
+        assert ("is the hub itself" in text) if form["action"] == "disable-party" else ("countersigning key" in text)
+    assert web.hub.admin.state(web.hub.admin.party("abusehub")).active
+    assert next(k for k in web.hub.keys.list() if k.key_id == hub_key).revoked_us is None
+    # The service refuses them for every caller, in one line that names the reason.
+    with pytest.raises(BadRequest, match="is the hub itself .* cannot be disabled"):
+        web.hub.admin.disable_party("abusehub")
+    with pytest.raises(BadRequest, match="countersigning key"):
+        web.hub.admin.check_key_revocable(hub_key)
+    web.hub.admin.check_key_revocable(alice_key.key_id)  # any other key may be revoked
 
 
 def test_an_operator_disables_a_party_after_confirming_and_its_session_ends(web: HubApp) -> None:
