@@ -26,6 +26,7 @@ and runs over about two million values: slow.
 
 from __future__ import annotations
 
+import importlib.util
 import json
 import random
 import re
@@ -36,6 +37,7 @@ import unicodedata
 from collections.abc import Iterator
 from functools import cache
 from pathlib import Path
+from types import ModuleType
 from typing import Any
 
 import phonenumbers
@@ -44,7 +46,6 @@ from phonenumbers import PhoneNumberFormat, PhoneNumberType
 
 from hub.pseudonyms.kinds import PSEUDONYM_KINDS, provider_account_value
 from hub.pseudonyms.normalise import InvalidPersonalValue, normalise
-from tests.web import gen_normalise_tables
 from tests.web.chromium import MISSING, have_chromium, start_chromium
 
 pytestmark = pytest.mark.slow
@@ -58,7 +59,7 @@ if _TABLES_UNICODE is None or _TABLES_UNICODE.group(1) != unicodedata.unidata_ve
     # one version, and the hub's Python clients must run one with the same (docs/WEB.md).
     pytest.skip(f"normalise.js holds the tables of Unicode {_TABLES_UNICODE and _TABLES_UNICODE.group(1)}, "
                 f"this Python has {unicodedata.unidata_version}: regenerate them with "
-                "python -m tests.web.gen_normalise_tables to compare", allow_module_level=True)
+                "python tools/gen_normalise_tables.py to compare", allow_module_level=True)
 needs_node = pytest.mark.skipif(shutil.which("node") is None, reason="node is not installed")
 
 VENDOR = ROOT / "hub/web/static/vendor"
@@ -506,9 +507,19 @@ def test_corpus_is_large() -> None:
     assert len(phone_cases()) > 30000
 
 
+def _generator() -> ModuleType:
+    """tools/gen_normalise_tables.py, a script (tools/ is no package)."""
+    spec = importlib.util.spec_from_file_location("gen_normalise_tables", ROOT / "tools/gen_normalise_tables.py")
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
 def test_generated_tables_are_current() -> None:
     """The tables in normalise.js are what this Python gives (regenerate with
-    `.venv/bin/python -m tests.web.gen_normalise_tables` after a Python or phonenumbers change)."""
+    `.venv/bin/python tools/gen_normalise_tables.py` after a Python or phonenumbers change)."""
+    gen_normalise_tables = _generator()
     committed = gen_normalise_tables.committed_block(gen_normalise_tables.TARGET.read_text(encoding="utf-8"))
     assert committed == gen_normalise_tables.block(), (
-        "the generated tables of normalise.js are stale: run .venv/bin/python -m tests.web.gen_normalise_tables")
+        "the generated tables of normalise.js are stale: run .venv/bin/python tools/gen_normalise_tables.py")

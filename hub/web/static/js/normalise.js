@@ -15,7 +15,7 @@
 //
 // A browser has its own Unicode data, of its own version, while Python's str methods, re and
 // unicodedata have Python's. So the Python behaviour is taken from tables generated from Python
-// (the block below, tests/web/gen_normalise_tables.py): case mappings (str.lower, str.upper,
+// (the block below, tools/gen_normalise_tables.py): case mappings (str.lower, str.upper,
 // str.casefold, with Python's final-sigma context), categories, Python's whitespace and \d \w,
 // digit values, case-insensitive matching, and the IDNA 2003 tables (stringprep, and where its
 // Unicode 3.2 normalisation differs). Only NFC/NFKC is the browser's, and only for characters
@@ -34,7 +34,7 @@
 // number is normalised) and under node (module.exports; it evaluates the vendored bundle itself).
 (function (root) {
   "use strict";
-  // BEGIN GENERATED TABLES (tests/web/gen_normalise_tables.py): do not edit by hand.
+  // BEGIN GENERATED TABLES (tools/gen_normalise_tables.py): do not edit by hand.
   // Python 3.11, Unicode 14.0.0.
   const TABLES = {
     unicode: "14.0.0",

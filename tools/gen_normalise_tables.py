@@ -8,9 +8,9 @@ another Unicode version, so the browser's copy of the rules takes every table fr
 only NFC/NFKC itself is left to the browser (stable for assigned characters), for the characters
 this Python has assigned.
 
-Run ``.venv/bin/python -m tests.web.gen_normalise_tables`` to rewrite the generated block of
-normalise.js; tests/web/test_normalise_js.py fails while the committed block is not what this
-Python gives.
+    .venv/bin/python tools/gen_normalise_tables.py   # rewrites the generated block of normalise.js
+
+tests/web/test_normalise_js.py fails while the committed block is not what this Python gives.
 """
 
 from __future__ import annotations
@@ -27,9 +27,9 @@ import phonenumbers
 
 from hub.pseudonyms.kinds import PSEUDONYM_KINDS
 
-ROOT = Path(__file__).resolve().parents[2]
+ROOT = Path(__file__).resolve().parents[1]
 TARGET = ROOT / "hub/web/static/js/normalise.js"
-BEGIN = "  // BEGIN GENERATED TABLES (tests/web/gen_normalise_tables.py): do not edit by hand.\n"
+BEGIN = "  // BEGIN GENERATED TABLES (tools/gen_normalise_tables.py): do not edit by hand.\n"
 END = "  // END GENERATED TABLES\n"
 
 LIMIT = 0x110000
