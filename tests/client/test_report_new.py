@@ -80,7 +80,7 @@ def offline(tmp_path: Path) -> dict[str, Any]:
     ({"summary": None}, "missing required field 'summary'"),
     ({"summary": "The holder wrote from holder@example.com about it."},
      "summary contains an e-mail address"),
-    ({"abuse_types": ["phishing", "phising"]}, "abuse_types: unknown abuse type 'phising'"),
+    ({"abuse_types": ["phishing", "phising"]}, "abuse_types[1]: unknown abuse type 'phising'"),
 ])
 def test_facts_problems_stop_before_the_hub(offline: dict[str, Any], changes: dict[str, Any],
                                             expected: str) -> None:

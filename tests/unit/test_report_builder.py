@@ -13,6 +13,7 @@ import pytest
 import stix2
 from stix2validator import ValidationOptions, validate_instance
 
+from hub.common.problems import Code, Problem
 from hub.pseudonyms import PSEUDONYM_RE, PseudonymKeyring
 from hub.stix.extensions import IAAS_ACCOUNT_EXTENSION_ID
 from hub.stix.markings import AMBER, GREEN, TLP2_IDS, check_markings
@@ -314,25 +315,27 @@ def test_pseudonyms_made_where_the_values_are_are_used_as_they_are(mapping: dict
     assert full["pseudonyms"]["email"] == made["email"]
 
 
-@pytest.mark.parametrize(("change", "expected"), [
-    ({"pseudonyms": {"email": "alice@example.com"}}, "pseudonyms.email must be a pseudonym"),
-    ({"pseudonyms": {"shoe_size": "hmac-sha256:k1:" + "0" * 64}}, "pseudonyms.shoe_size: unknown kind"),
-    ({"pseudonyms": {"email": "hmac-sha256:k1:" + "0" * 64}}, "personal.email: give the value or its pseudonym"),
-    ({"pseudonyms": {"provider_account": "hmac-sha256:k1:" + "0" * 64}},
-     "provider_account_id: give the account id or its pseudonym"),
-    ({"pseudonyms": "not a table"}, "pseudonyms must be a table"),
+@pytest.mark.parametrize(("change", "path", "code"), [
+    ({"pseudonyms": {"email": "alice@example.com"}}, "pseudonyms.email", Code.NOT_A_PSEUDONYM),
+    ({"pseudonyms": {"shoe_size": "hmac-sha256:k1:" + "0" * 64}}, "pseudonyms.shoe_size", Code.UNKNOWN_PROPERTY),
+    ({"pseudonyms": {"email": "hmac-sha256:k1:" + "0" * 64}}, "personal.email", Code.PROPERTY_COMBINATION),
+    ({"pseudonyms": {"provider_account": "hmac-sha256:k1:" + "0" * 64}}, "provider_account_id",
+     Code.PROPERTY_COMBINATION),
+    ({"pseudonyms": "not a table"}, "pseudonyms", Code.WRONG_TYPE),
 ])
-def test_pseudonym_fact_errors(mapping: dict[str, Any], change: dict[str, Any], expected: str) -> None:
+def test_pseudonym_fact_errors(mapping: dict[str, Any], change: dict[str, Any], path: str, code: Code) -> None:
     with pytest.raises(InvalidReportFacts) as exc:
         ReportFacts.from_mapping(dict(mapping, **change))
-    assert any(p.startswith(expected) for p in exc.value.problems), exc.value.problems
+    assert (path, code) in [(p.property, p.code) for p in exc.value.found], exc.value.problems
+    assert exc.value.problems == [p.message for p in exc.value.found]
 
 
 def test_the_account_is_required_as_a_value_or_a_pseudonym(mapping: dict[str, Any]) -> None:
     del mapping["provider_account_id"]
     with pytest.raises(InvalidReportFacts) as exc:
         ReportFacts.from_mapping(mapping)
-    assert "provider_account_id must be a non-empty string" in exc.value.problems
+    assert [(p.property, p.code) for p in exc.value.found] == [("provider_account_id", Code.MISSING_PROPERTY)]
+    assert exc.value.problems[0].startswith("provider_account_id must be a non-empty string")
 
 
 def test_markings_fit_the_collection(objects: list[dict[str, Any]]) -> None:
@@ -355,11 +358,11 @@ def test_repr_hides_personal_values(mapping: dict[str, Any]) -> None:
         assert raw not in shown
 
 
-def _problems(data: dict[str, Any]) -> list[str]:
+def _problems(data: dict[str, Any]) -> list[Problem]:
     with pytest.raises(InvalidReportFacts) as info:
         ReportFacts.from_mapping(data)
     assert isinstance(info.value, ValueError)
-    return info.value.problems
+    return info.value.found
 
 
 def _without(mapping: dict[str, Any], *keys: str) -> dict[str, Any]:
@@ -368,70 +371,91 @@ def _without(mapping: dict[str, Any], *keys: str) -> dict[str, Any]:
 
 FACT_ERRORS = [
     pytest.param(lambda m: _without(m, "provider_name"), "missing required field 'provider_name'",
-                 id="missing"),
+                 "provider_name", id="missing"),
     pytest.param(lambda m: dict(m, provider_acount_id="x"), "unknown field 'provider_acount_id'",
-                 id="unknown-field"),
+                 "provider_acount_id", id="unknown-field"),
     pytest.param(lambda m: dict(m, provider_identity_id="identity--1"),
-                 "provider_identity_id must be an identity id", id="bad-identity"),
+                 "provider_identity_id must be an identity id", "provider_identity_id", id="bad-identity"),
     pytest.param(lambda m: dict(m, account_created="yesterday"), "account_created is not a timestamp",
-                 id="bad-timestamp"),
+                 "account_created", id="bad-timestamp"),
     pytest.param(lambda m: dict(m, account_created=datetime(2024, 1, 1)),
-                 "account_created must include a time zone", id="naive-timestamp"),
-    pytest.param(lambda m: dict(m, last_seen="2023-01-01T00:00:00Z"), "timestamps out of order",
-                 id="order"),
-    pytest.param(lambda m: dict(m, resources=[]), "resources must list at least one", id="no-resources"),
+                 "account_created must include a time zone", "account_created", id="naive-timestamp"),
+    pytest.param(lambda m: dict(m, last_seen="2023-01-01T00:00:00Z"), "last_seen is earlier than first_abuse_seen",
+                 "last_seen", id="order"),
+    pytest.param(lambda m: dict(m, first_abuse_seen="2023-01-01T00:00:00Z"),
+                 "first_abuse_seen is earlier than account_created", "first_abuse_seen", id="order-first"),
+    pytest.param(lambda m: dict(m, resources=[]), "resources must list at least one", "resources",
+                 id="no-resources"),
+    pytest.param(lambda m: dict(m, resources="203.0.113.5"), "resources must be a list of strings", "resources",
+                 id="resources-not-a-list"),
     pytest.param(lambda m: dict(m, resources=["203.0.113.5/24"]), "resources[0]: not a valid IP",
-                 id="cidr-host-bits"),
+                 "resources[0]", id="cidr-host-bits"),
     pytest.param(lambda m: dict(m, resources=["not a host"]), "resources[0]: not an IP address",
-                 id="bad-resource"),
+                 "resources[0]", id="bad-resource"),
     pytest.param(lambda m: dict(m, resources=["203.0.113.5", "203.0.113.5"]),
-                 "resources[1] repeats", id="duplicate-resource"),
-    pytest.param(lambda m: dict(m, abuse_types=["phising"]), "unknown abuse type 'phising'",
-                 id="bad-abuse-type"),
-    pytest.param(lambda m: dict(m, acquisition="stolen"), "acquisition must be one of", id="acquisition"),
-    pytest.param(lambda m: _without(m, "reseller_name"), "reseller_name is required",
+                 "resources[1] repeats", "resources[1]", id="duplicate-resource"),
+    pytest.param(lambda m: dict(m, abuse_types=["phishing", "phising"]), "unknown abuse type 'phising'",
+                 "abuse_types[1]", id="bad-abuse-type"),
+    pytest.param(lambda m: dict(m, acquisition="stolen"), "acquisition must be one of", "acquisition",
+                 id="acquisition"),
+    pytest.param(lambda m: _without(m, "reseller_name"), "reseller_name is required", "reseller_name",
                  id="reseller-name-missing"),
-    pytest.param(lambda m: dict(m, acquisition="direct-signup"), "only for acquisition = reseller",
-                 id="reseller-without-reseller"),
+    pytest.param(lambda m: dict(m, reseller_identity_id="Resell Co"), "reseller_identity_id must be an identity id",
+                 "reseller_identity_id", id="reseller-id-not-an-id"),
+    pytest.param(lambda m: dict(m, acquisition="direct-signup"), "is only allowed when acquisition is reseller",
+                 "reseller_identity_id", id="reseller-without-reseller"),
     pytest.param(lambda m: dict(m, declared_country="USA"), "declared_country must be an ISO",
-                 id="country"),
+                 "declared_country", id="country"),
     pytest.param(lambda m: dict(m, declared_country="XX"), "declared_country must be an ISO",
-                 id="country-unassigned"),
-    pytest.param(lambda m: _without(m, "kyc_status"), "missing required field 'kyc_status'",
+                 "declared_country", id="country-unassigned"),
+    pytest.param(lambda m: _without(m, "kyc_status"), "missing required field 'kyc_status'", "kyc_status",
                  id="kyc-missing"),
-    pytest.param(lambda m: dict(m, kyc_status="email-verified"), "kyc_status must be one of",
+    pytest.param(lambda m: dict(m, kyc_status="email-verified"), "kyc_status must be one of", "kyc_status",
                  id="kyc-enum"),
-    pytest.param(lambda m: _without(m, "action_taken_at"), "action_taken_at is required",
+    pytest.param(lambda m: _without(m, "action_taken_at"), "action_taken_at is required", "action_taken_at",
                  id="action-at"),
-    pytest.param(lambda m: dict(m, confidence=101), "confidence must be", id="confidence"),
-    pytest.param(lambda m: dict(m, tlp="orange"), "tlp must be one of", id="tlp"),
-    pytest.param(lambda m: dict(m, indicator_validity_days=0), "indicator_validity_days", id="days"),
+    pytest.param(lambda m: dict(m, confidence=101), "confidence must be", "confidence", id="confidence"),
+    pytest.param(lambda m: dict(m, confidence=True), "confidence must be", "confidence", id="confidence-bool"),
+    pytest.param(lambda m: dict(m, tlp="orange"), "tlp must be one of", "tlp", id="tlp"),
+    pytest.param(lambda m: dict(m, indicator_validity_days=0), "indicator_validity_days",
+                 "indicator_validity_days", id="days"),
     pytest.param(lambda m: dict(m, personal={"ssn": "078-05-1120"}), "personal.ssn: unknown kind",
-                 id="personal-kind"),
+                 "personal.ssn", id="personal-kind"),
     pytest.param(lambda m: dict(m, personal={"payment_instrument": "4111 1111 1111 1112"}),
-                 "personal.payment_instrument: not a valid card number", id="personal-card"),
+                 "personal.payment_instrument: not a valid card number", "personal.payment_instrument",
+                 id="personal-card"),
     pytest.param(lambda m: dict(m, personal={"phone": "415 555 2671"}, declared_country=None),
-                 "personal.phone: not a phone number", id="personal-phone-no-region"),
+                 "personal.phone: not a phone number", "personal.phone", id="personal-phone-no-region"),
+    pytest.param(lambda m: dict(m, personal="alice@example.com"), "personal must be a table", "personal",
+                 id="personal-not-a-table"),
     pytest.param(lambda m: dict(m, summary="holder: alice@example.com"),
-                 "summary contains an e-mail address", id="summary-email"),
+                 "summary contains an e-mail address", "summary", id="summary-email"),
     pytest.param(lambda m: dict(m, summary="paid with 4111 1111 1111 1111"),
-                 "summary contains a payment card number", id="summary-card"),
+                 "summary contains a payment card number", "summary", id="summary-card"),
+    pytest.param(lambda m: dict(m, summary="  "), "summary must be a non-empty string", "summary",
+                 id="summary-blank"),
+    pytest.param(lambda m: dict(m, report_name="call +1 415 555 2671"), "report_name contains a phone number",
+                 "report_name", id="report-name-phone"),
 ]
 
 
-@pytest.mark.parametrize(("change", "expected"), FACT_ERRORS)
-def test_fact_errors(mapping: dict[str, Any], change, expected: str) -> None:
+@pytest.mark.parametrize(("change", "expected", "path"), FACT_ERRORS)
+def test_fact_errors(mapping: dict[str, Any], change, expected: str, path: str) -> None:
+    """Each problem says what is wrong, names its fact by path (what the web form places it
+    by), and repeats no personal value."""
     data = change(mapping)
     problems = _problems(data)
-    assert any(expected in p for p in problems), problems
-    message = "; ".join(problems)
+    matching = [p for p in problems if expected in p.message]
+    assert matching, problems
+    assert matching[0].property == path, problems
+    message = "; ".join(map(str, problems))
     for raw in ("4111", "415 555", "alice@", "078-05"):
         assert raw not in message
 
 
 def test_all_problems_reported_together(mapping: dict[str, Any]) -> None:
     problems = _problems(dict(mapping, confidence=-1, tlp="blue", resources=["x"]))
-    assert len(problems) == 3
+    assert sorted(p.property for p in problems) == ["confidence", "resources[0]", "tlp"]
 
 
 def test_name_in_summary_is_caught_by_the_leak_check(mapping: dict[str, Any],
@@ -459,21 +483,26 @@ def test_sighting() -> None:
     assert s["created"] == "2024-03-01T12:30:45.123Z"
 
 
-@pytest.mark.parametrize(("kwargs", "expected"), [
-    ({"indicator_id": "malware--5e2e2d2b-17d4-4cbf-938f-98ee46b3cd3f"}, "sighting_of_ref"),
-    ({"sighted_by_ref": "organisation"}, "sighted_by_ref"),
-    ({"where_sighted_refs": ["indicator--5e2e2d2b-17d4-4cbf-938f-98ee46b3cd3f"]}, "where_sighted_refs[0]"),
-    ({"count": -1}, "count"),
-    ({"first_seen": "2024-02-12T00:00:00Z", "last_seen": "2024-02-10T00:00:00Z"}, "earlier"),
-    ({"tlp": "purple"}, "tlp"),
-    ({"description": "seen from +1 415 555 2671"}, "description contains a phone number"),
+@pytest.mark.parametrize(("kwargs", "expected", "path"), [
+    ({"indicator_id": "malware--5e2e2d2b-17d4-4cbf-938f-98ee46b3cd3f"}, "sighting_of_ref", "sighting_of_ref"),
+    ({"sighted_by_ref": "organisation"}, "sighted_by_ref", "sighted_by_ref"),
+    ({"where_sighted_refs": ["indicator--5e2e2d2b-17d4-4cbf-938f-98ee46b3cd3f"]}, "where_sighted_refs[0]",
+     "where_sighted_refs[0]"),
+    ({"count": -1}, "count", "count"),
+    ({"count": 1_000_000_000}, "count", "count"),
+    ({"first_seen": "2024-02-12T00:00:00Z", "last_seen": "2024-02-10T00:00:00Z"}, "earlier", "last_seen"),
+    ({"first_seen": "soon"}, "first_seen", "first_seen"),
+    ({"tlp": "purple"}, "tlp", "tlp"),
+    ({"confidence": 101}, "confidence", "confidence"),
+    ({"description": "seen from +1 415 555 2671"}, "description contains a phone number", "description"),
 ])
-def test_sighting_errors(kwargs: dict[str, Any], expected: str) -> None:
+def test_sighting_errors(kwargs: dict[str, Any], expected: str, path: str) -> None:
     args = {"indicator_id": "indicator--5e2e2d2b-17d4-4cbf-938f-98ee46b3cd3f",
             "sighted_by_ref": OTHER_PROVIDER, **kwargs}
     indicator_id, sighted_by = args.pop("indicator_id"), args.pop("sighted_by_ref")
-    with pytest.raises(InvalidReportFacts, match=re.escape(expected)):
+    with pytest.raises(InvalidReportFacts, match=re.escape(expected)) as info:
         build_sighting(indicator_id, sighted_by, **args)
+    assert path in [p.property for p in info.value.found]
 
 
 @pytest.mark.parametrize(("resource", "expected"), [
