@@ -572,61 +572,80 @@ _MARKING_PROPS: dict[str, Check] = {
 
 def _check_marking_definition(obj: dict[str, Any], errors: list[Problem]) -> None:
     # The id passed check_basics: a well-formed id, safe to quote.
+    if obj.get("definition_type") == "tlp":
+        _check_tlp1_marking(obj, errors)
+        return
+    obj_id = obj["id"]
+    if obj_id in TLP1_MARKINGS:
+        _bad_marking(errors, f"id {obj_id!r} is reserved for a TLP 1.0 marking (definition_type 'tlp')", "id")
+    for prop, check in _MARKING_PROPS.items():
+        if prop in obj:
+            check(obj[prop], prop, errors)
+    _check_marking_definition_body(obj, errors)
+    _check_marking_self_reference(obj, errors)
+
+
+def _bad_marking(errors: list[Problem], message: str, prop: str = "") -> None:
+    errors.append(Problem(Code.INVALID_MARKING_DEFINITION, message, prop))
+
+
+def _check_tlp1_marking(obj: dict[str, Any], errors: list[Problem]) -> None:
+    # Section 7.2.1.4: only the four predefined TLP 1.0 objects, exactly as published.
+    obj_id = obj["id"]
+    color = TLP1_MARKINGS.get(obj_id)
+    if color is None:
+        _bad_marking(errors, f"id {obj_id!r} is not one of the four TLP 1.0 marking definitions", "id")
+        return
+    if obj.get("name") != f"TLP:{color.upper()}":
+        _bad_marking(errors, f"name must be 'TLP:{color.upper()}' for this TLP 1.0 marking", "name")
+    definition = obj.get("definition")
+    if not isinstance(definition, dict) or definition.get("tlp") != color:
+        _bad_marking(errors, f"definition must be {{\"tlp\": \"{color}\"}} for this TLP 1.0 marking",
+                     "definition")
+    if obj.get("created") != TLP1_CREATED:
+        _bad_marking(errors, f"created must be {TLP1_CREATED!r} for a TLP 1.0 marking", "created")
+    for prop in obj:
+        if prop not in _TLP1_PROPS:
+            errors.append(_property_problem(
+                Code.UNKNOWN_PROPERTY, prop,
+                lambda v: f"property {v} is not allowed on a TLP 1.0 marking definition"))
+
+
+def _check_marking_definition_body(obj: dict[str, Any], errors: list[Problem]) -> None:
+    """definition_type and definition of a marking that is not TLP 1.0 (section 7.2.1)."""
     obj_id = obj["id"]
     definition_type = obj.get("definition_type")
     definition = obj.get("definition")
     extensions = obj.get("extensions")
-
-    def bad(message: str, prop: str = "") -> None:
-        errors.append(Problem(Code.INVALID_MARKING_DEFINITION, message, prop))
-
-    if definition_type == "tlp":
-        # Section 7.2.1.4: only the four predefined TLP 1.0 objects, exactly as published.
-        color = TLP1_MARKINGS.get(obj_id)
-        if color is None:
-            bad(f"id {obj_id!r} is not one of the four TLP 1.0 marking definitions", "id")
-            return
-        if obj.get("name") != f"TLP:{color.upper()}":
-            bad(f"name must be 'TLP:{color.upper()}' for this TLP 1.0 marking", "name")
-        if not isinstance(definition, dict) or definition.get("tlp") != color:
-            bad(f"definition must be {{\"tlp\": \"{color}\"}} for this TLP 1.0 marking", "definition")
-        if obj.get("created") != TLP1_CREATED:
-            bad(f"created must be {TLP1_CREATED!r} for a TLP 1.0 marking", "created")
-        for prop in obj:
-            if prop not in _TLP1_PROPS:
-                errors.append(_property_problem(
-                    Code.UNKNOWN_PROPERTY, prop,
-                    lambda v: f"property {v} is not allowed on a TLP 1.0 marking definition"))
-        return
-
-    if obj_id in TLP1_MARKINGS:
-        bad(f"id {obj_id!r} is reserved for a TLP 1.0 marking (definition_type 'tlp')", "id")
-    for prop, check in _MARKING_PROPS.items():
-        if prop in obj:
-            check(obj[prop], prop, errors)
     if extensions is None or isinstance(extensions, dict) and TLP2_EXTENSION_ID not in extensions:
         if obj_id in TLP2_MARKINGS:
-            bad(f"id {obj_id!r} is reserved for a TLP 2.0 marking (extension {TLP2_EXTENSION_ID})", "id")
+            _bad_marking(errors, f"id {obj_id!r} is reserved for a TLP 2.0 marking "
+                                 f"(extension {TLP2_EXTENSION_ID})", "id")
     if extensions is None:
         for prop in ("definition_type", "definition"):
             if prop not in obj:
                 errors.append(_missing(prop))
     if definition_type == "statement":
         if not isinstance(definition, dict) or not isinstance(definition.get("statement"), str):
-            bad("definition must be an object with a string 'statement' for definition_type "
-                "'statement'", "definition")
+            _bad_marking(errors, "definition must be an object with a string 'statement' for "
+                                 "definition_type 'statement'", "definition")
     elif "definition" in obj and not isinstance(definition, dict):
         errors.append(_wrong_type("definition", "an object", definition))
     if "definition" in obj and "definition_type" not in obj:
         errors.append(_missing("definition_type", because="definition is present"))
 
+
+def _check_marking_self_reference(obj: dict[str, Any], errors: list[Problem]) -> None:
+    obj_id = obj["id"]
     refs = obj.get("object_marking_refs")
     if isinstance(refs, list) and obj_id in refs:
-        bad("object_marking_refs must not refer to the marking definition itself", "object_marking_refs")
+        _bad_marking(errors, "object_marking_refs must not refer to the marking definition itself",
+                     "object_marking_refs")
     marks = obj.get("granular_markings")
     if isinstance(marks, list) and any(isinstance(m, dict) and m.get("marking_ref") == obj_id
                                        for m in marks):
-        bad("granular_markings must not refer to the marking definition itself", "granular_markings")
+        _bad_marking(errors, "granular_markings must not refer to the marking definition itself",
+                     "granular_markings")
 
 
 def _check_tlp2(obj: dict[str, Any], body: Any, errors: list[Problem]) -> None:
@@ -836,50 +855,20 @@ def validate(obj: Any) -> list[Problem]:
         return [e.problem]
     errors: list[Problem] = []
     is_marking = obj_type == "marking-definition"
-    # Section 3.2: created and modified of SDOs/SROs are precise to the millisecond.
     if not is_marking and obj_type not in SCO_TYPES:
-        for prop in ("created", "modified"):
-            value = obj.get(prop)
-            if value is not None and (fraction_digits(value) or 0) < 3:
-                # The value passed check_basics: a well-formed timestamp, safe to quote.
-                errors.append(Problem(Code.TIMESTAMP_PRECISION,
-                                      f"{prop} must be precise to the millisecond "
-                                      f"(YYYY-MM-DDTHH:mm:ss.sssZ), got {value!r}", prop))
+        _check_precision(obj, errors)
 
     rules = _RULES.get(obj_type)
     if rules is not None:
         for prop in rules.required:
             if prop not in obj:
                 errors.append(_missing(prop))
-        type_props = rules.props
-    else:
-        type_props = {}
 
     if is_marking:
         _check_marking_definition(obj, errors)
-        skip = _TLP1_PROPS if obj.get("definition_type") == "tlp" else _MARKING_PROPS.keys()
-        for prop, value in obj.items():
-            if prop in _RESERVED:
-                errors.append(_reserved(prop))
-            elif prop not in _HANDLED and prop not in skip and prop != "definition":
-                if not _PROPERTY_NAME_RE.match(prop) and prop not in _KNOWN_NAMES:
-                    errors.append(_bad_property_name(prop))
-                else:
-                    _check_custom_value(value, prop, errors)
+        _check_marking_properties(obj, errors)
     else:
-        common = _COMMON
-        for prop, value in obj.items():
-            check = type_props.get(prop) or common.get(prop)
-            if check is not None:
-                check(value, prop, errors)
-            elif prop in _HANDLED:
-                continue
-            elif prop in _RESERVED:
-                errors.append(_reserved(prop))
-            elif not _PROPERTY_NAME_RE.match(prop):
-                errors.append(_bad_property_name(prop))
-            else:
-                _check_custom_value(value, prop, errors)
+        _check_properties(obj, rules.props if rules is not None else {}, errors)
 
     if "extensions" in obj:
         _check_extensions(obj, obj_type, obj["extensions"], errors)
@@ -892,6 +881,48 @@ def validate(obj: Any) -> list[Problem]:
         if rules.extra is not None:
             rules.extra(obj, errors)
     return errors
+
+
+def _check_precision(obj: dict[str, Any], errors: list[Problem]) -> None:
+    # Section 3.2: created and modified of SDOs/SROs are precise to the millisecond.
+    for prop in ("created", "modified"):
+        value = obj.get(prop)
+        if value is not None and (fraction_digits(value) or 0) < 3:
+            # The value passed check_basics: a well-formed timestamp, safe to quote.
+            errors.append(Problem(Code.TIMESTAMP_PRECISION,
+                                  f"{prop} must be precise to the millisecond "
+                                  f"(YYYY-MM-DDTHH:mm:ss.sssZ), got {value!r}", prop))
+
+
+def _check_properties(obj: dict[str, Any], type_props: dict[str, Check], errors: list[Problem]) -> None:
+    """Each property of an object that is not a marking-definition: its type's check, the
+    common properties' check, or the rules of custom properties."""
+    common = _COMMON
+    for prop, value in obj.items():
+        check = type_props.get(prop) or common.get(prop)
+        if check is not None:
+            check(value, prop, errors)
+        elif prop in _HANDLED:
+            continue
+        elif prop in _RESERVED:
+            errors.append(_reserved(prop))
+        elif not _PROPERTY_NAME_RE.match(prop):
+            errors.append(_bad_property_name(prop))
+        else:
+            _check_custom_value(value, prop, errors)
+
+
+def _check_marking_properties(obj: dict[str, Any], errors: list[Problem]) -> None:
+    """The properties of a marking-definition that :func:`_check_marking_definition` leaves."""
+    skip = _TLP1_PROPS if obj.get("definition_type") == "tlp" else _MARKING_PROPS.keys()
+    for prop, value in obj.items():
+        if prop in _RESERVED:
+            errors.append(_reserved(prop))
+        elif prop not in _HANDLED and prop not in skip and prop != "definition":
+            if not _PROPERTY_NAME_RE.match(prop) and prop not in _KNOWN_NAMES:
+                errors.append(_bad_property_name(prop))
+            else:
+                _check_custom_value(value, prop, errors)
 
 
 def _reserved(prop: str) -> Problem:
