@@ -354,30 +354,40 @@ def build_blocklist(path: str | os.PathLike[str], at: str | None = None,
     line that is not a JSON object.
     """
     source = Path(path)
+    at_us = _at_us(at)
+    result = BlocklistResult(at=format_timestamp_us(at_us), source=source)
+    excluded = read_failures(failed if failed is not None else failed_path(source))
+    latest = _latest_indicators(source, excluded, result)
+    result.indicators = len(latest)
+    rows: set[Entry] = set()
+    for oid in sorted(latest):
+        rows.update(_current_entries(oid, latest[oid], at_us, result))
+    result.entries = sorted(rows, key=Entry.sort_key)
+    return result
+
+
+def _at_us(at: str | None) -> int:
+    """``--at`` in microseconds since the epoch (now when not given)."""
     if at is None:
         import time
 
-        at_us = time.time_ns() // 1000
-    else:
-        try:
-            at_us = parse_timestamp_us(at, "--at")
-        except InvalidValue as exc:
-            raise ClientError(str(exc)) from None
-    result = BlocklistResult(at=format_timestamp_us(at_us), source=source)
-    excluded = read_failures(failed if failed is not None else failed_path(source))
+        return time.time_ns() // 1000
+    try:
+        return parse_timestamp_us(at, "--at")
+    except InvalidValue as exc:
+        raise ClientError(str(exc)) from None
+
+
+def _latest_indicators(source: Path, excluded: set[tuple[str, str | None]],
+                       result: BlocklistResult) -> dict[str, dict[str, Any]]:
+    """The latest version of each indicator in ``source`` (by ``modified``, else ``created``),
+    without the versions whose signatures failed; counts lines, malformed and failed ones."""
     lines, result.ignored_bytes = _read_lines(source)
     latest: dict[str, tuple[int, dict[str, Any]]] = {}
     for number, line in lines:
         result.lines += 1
-        if not line.strip():
-            continue
-        try:
-            obj = orjson.loads(line)
-        except orjson.JSONDecodeError as exc:
-            raise ClientError(f"{source} line {number}: not JSON ({str(exc).split(':')[0]})") from None
-        if not isinstance(obj, dict):
-            raise ClientError(f"{source} line {number}: not a JSON object (a STIX object per line)")
-        if obj.get("type") != "indicator":
+        obj = _object_of(source, number, line)
+        if obj is None or obj.get("type") != "indicator":
             continue
         oid = obj.get("id")
         if not isinstance(oid, str):
@@ -394,45 +404,56 @@ def build_blocklist(path: str | os.PathLike[str], at: str | None = None,
         held = latest.get(oid)
         if held is None or version_us >= held[0]:
             latest[oid] = (version_us, obj)
-    result.indicators = len(latest)
+    return {oid: obj for oid, (_v, obj) in latest.items()}
 
-    rows: set[Entry] = set()
-    for oid in sorted(latest):
-        obj = latest[oid][1]
-        if obj.get("revoked") is True:
-            result.revoked += 1
-            continue
-        try:
-            valid_from = _timestamp(obj, "valid_from", True)
-            valid_until = _timestamp(obj, "valid_until", False)
-        except InvalidValue:
-            result.malformed += 1
-            continue
-        assert valid_from is not None
-        if at_us < valid_from:
-            result.not_yet_valid += 1
-            continue
-        if valid_until is not None and at_us >= valid_until:
-            result.expired += 1
-            continue
-        result.current += 1
-        if obj.get("pattern_type") != "stix":
-            result.skipped.append((oid, f"pattern_type {obj.get('pattern_type')!r} is not 'stix'"))
-            continue
-        try:
-            found = pattern_entries(obj.get("pattern"))  # type: ignore[arg-type]
-        except UnsupportedPattern as exc:
-            result.skipped.append((oid, str(exc)))
-            continue
-        confidence = obj.get("confidence")
-        creator = obj.get("created_by_ref")
-        for entry_type, value in found:
-            rows.add(Entry(entry_type, value, oid,
-                           obj["valid_until"] if valid_until is not None else None,
-                           confidence if isinstance(confidence, int) and not isinstance(confidence, bool) else None,
-                           creator if isinstance(creator, str) else None))
-    result.entries = sorted(rows, key=Entry.sort_key)
-    return result
+
+def _object_of(source: Path, number: int, line: bytes) -> dict[str, Any] | None:
+    """The JSON object on a line (None for a blank line); :class:`ClientError` otherwise."""
+    if not line.strip():
+        return None
+    try:
+        obj = orjson.loads(line)
+    except orjson.JSONDecodeError as exc:
+        raise ClientError(f"{source} line {number}: not JSON ({str(exc).split(':')[0]})") from None
+    if not isinstance(obj, dict):
+        raise ClientError(f"{source} line {number}: not a JSON object (a STIX object per line)")
+    return obj
+
+
+def _current_entries(oid: str, obj: dict[str, Any], at_us: int, result: BlocklistResult) -> list[Entry]:
+    """The entries of an indicator that is current at ``at_us``; counts why others are left out."""
+    if obj.get("revoked") is True:
+        result.revoked += 1
+        return []
+    try:
+        valid_from = _timestamp(obj, "valid_from", True)
+        valid_until = _timestamp(obj, "valid_until", False)
+    except InvalidValue:
+        result.malformed += 1
+        return []
+    assert valid_from is not None
+    if at_us < valid_from:
+        result.not_yet_valid += 1
+        return []
+    if valid_until is not None and at_us >= valid_until:
+        result.expired += 1
+        return []
+    result.current += 1
+    if obj.get("pattern_type") != "stix":
+        result.skipped.append((oid, f"pattern_type {obj.get('pattern_type')!r} is not 'stix'"))
+        return []
+    try:
+        found = pattern_entries(obj.get("pattern"))  # type: ignore[arg-type]
+    except UnsupportedPattern as exc:
+        result.skipped.append((oid, str(exc)))
+        return []
+    confidence = obj.get("confidence")
+    creator = obj.get("created_by_ref")
+    return [Entry(entry_type, value, oid,
+                  obj["valid_until"] if valid_until is not None else None,
+                  confidence if isinstance(confidence, int) and not isinstance(confidence, bool) else None,
+                  creator if isinstance(creator, str) else None)
+            for entry_type, value in found]
 
 
 # -- writing it --------------------------------------------------------------------------------
