@@ -43,6 +43,7 @@ from hub.store.records import (
 )
 
 if TYPE_CHECKING:
+    from hub.store.tombstones import Describe, Tombstone
     from hub.store.websessions import WebSessionRecord
 
 
@@ -335,6 +336,54 @@ class Store(Protocol):
 
     def purge_web_sessions(self, before_us: int) -> int:
         """Delete the sessions last seen, or ended, before ``before_us``; how many."""
+        ...
+
+    # -- tombstones (hub.store.tombstones): deleted versions, never stored again
+
+    def delete_remembered(self, collection_pk: int, stix_id: str, flt: ObjectFilter, party_pk: int | None,
+                          deleted_by: str, now_us: int, describe: Describe) -> list[Tombstone]:
+        """As :meth:`delete_object`, and remember each deleted version with a tombstone, deleted
+        by the party whose identity id is ``deleted_by`` at ``now_us``, in the same transaction.
+        ``describe`` reads each deleted copy's JSON text (an unversioned object's tombstone buries
+        every version of its id). Returns the new tombstones (one per version deleted)."""
+        ...
+
+    def apply_tombstone(self, collection_pk: int, stix_id: str, version_us: int, version: str, deleted_us: int,
+                        deleted_by: str, hub: str, record_json: str, now_us: int,
+                        describe: Describe) -> tuple[Tombstone | None, int]:
+        """Take a peer hub's tombstone: delete the copy of that version held here (for
+        ``version_us`` -1, every unversioned copy of the id) and keep the tombstone with its
+        record, in one transaction. Returns the new tombstone and how many versions were deleted;
+        ``(None, 0)`` (nothing changed) when the version has a tombstone here already."""
+        ...
+
+    def tombstoned(self, collection_pk: int, versions: Iterable[tuple[str, int]]) -> dict[tuple[str, int], Tombstone]:
+        """The tombstones of these ``(stix_id, version_us)`` (-1: an unversioned object) in the
+        collection, by the same pair."""
+        ...
+
+    def tombstone_mark(self, collection_pk: int) -> int | None:
+        """The newest feed place (``added_us``) of the collection's tombstones; None when it has
+        none. A new tombstone always raises it, so it tells when :meth:`tombstoned_ids` changed."""
+        ...
+
+    def tombstoned_ids(self, collection_pk: int) -> set[str]:
+        """The ids of the objects that have a tombstone in the collection."""
+        ...
+
+    def tombstones_after(self, collection_pk: int, after_added_us: int | None,
+                         limit: int) -> tuple[list[Tombstone], bool]:
+        """The collection's tombstones whose feed place (``added_us``) is after
+        ``after_added_us`` (all: None), in feed order, at most ``limit``; and whether more follow."""
+        ...
+
+    def count_tombstones(self, collection_pk: int) -> int:
+        """How many tombstones the collection has."""
+        ...
+
+    def purge_tombstones(self, collection_pk: int, deleted_before_us: int) -> int:
+        """Forget the collection's tombstones of versions deleted before ``deleted_before_us``;
+        how many."""
         ...
 
 

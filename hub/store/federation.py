@@ -65,6 +65,9 @@ fed_links = Table(
     Column("max_tlp", String(20), nullable=True),
     # Pull: the peer's X-TAXII-Date-Added-Last, its exact text; push: the local date_added_us.
     Column("cursor", Text, nullable=True),
+    # The same over the tombstones (revision 0009): the peer's tombstone feed (pull), this
+    # hub's own (push: what has been sent as TAXII DELETE).
+    Column("tombstone_cursor", Text, nullable=True),
     Column("last_success_us", BigInteger, nullable=True),
     Column("last_error", Text, nullable=True),
     Column("last_error_us", BigInteger, nullable=True),
@@ -131,6 +134,8 @@ class LinkRecord:
     last_error_us: int | None
     lag_objects: int | None
     created_us: int
+    #: The link's place in the tombstones (see ``fed_links.tombstone_cursor``); None: the start.
+    tombstone_cursor: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -207,6 +212,10 @@ class FederationStore(Protocol):
         """Record the link's last error."""
         ...
 
+    def set_tombstone_cursor(self, pk: int, cursor: str | None) -> None:
+        """Move the link's cursor over the tombstones (the peer's feed, or this hub's own)."""
+        ...
+
     def map_identity(self, peer_pk: int, identity_id: str, now_us: int) -> bool:
         """Pin ``identity_id`` to the peer; False if it is pinned to it already.
         :class:`hub.store.base.DuplicateError` if it is pinned to another peer."""
@@ -259,7 +268,8 @@ def _link(row: Any) -> LinkRecord:
                       types=tuple(t for t in (row.types or "").split(",") if t),
                       max_tlp=row.max_tlp, cursor=row.cursor, last_success_us=row.last_success_us,
                       last_error=row.last_error, last_error_us=row.last_error_us,
-                      lag_objects=row.lag_objects, created_us=row.created_us)
+                      lag_objects=row.lag_objects, created_us=row.created_us,
+                      tombstone_cursor=row.tombstone_cursor)
 
 
 def _quarantined(row: Any) -> QuarantineRecord:
@@ -365,6 +375,10 @@ class FederationMixin:
         with self._write() as conn:
             conn.execute(update(fed_links).where(fed_links.c.pk == pk).values(
                 last_error=error[:2000], last_error_us=now_us))
+
+    def set_tombstone_cursor(self, pk: int, cursor: str | None) -> None:
+        with self._write() as conn:
+            conn.execute(update(fed_links).where(fed_links.c.pk == pk).values(tombstone_cursor=cursor))
 
     # -- pinned identities
 

@@ -127,8 +127,9 @@ class LifecycleStore(Protocol):
         ...
 
     def delete_collection(self, collection_pk: int) -> int:
-        """Delete the collection with its objects, terms, grants and statuses; returns how many
-        object versions went."""
+        """Delete the collection with its objects, terms, grants, statuses and tombstones (no
+        version can be offered to a collection that is gone); returns how many object versions
+        went."""
         ...
 
     def retention_policies(self) -> list[RetentionPolicy]:
@@ -259,7 +260,7 @@ class LifecycleMixin:
         with self._write() as conn:
             conn.execute(lock_rows(select(t.collections.c.pk).where(t.collections.c.pk == collection_pk)))
             count = conn.execute(delete(t.objects).where(t.objects.c.collection_pk == collection_pk)).rowcount
-            for table in (t.object_terms, t.grants, t.statuses):
+            for table in (t.object_terms, t.grants, t.statuses, t.tombstones):
                 conn.execute(delete(table).where(table.c.collection_pk == collection_pk))
             conn.execute(delete(t.collections).where(t.collections.c.pk == collection_pk))
         return count

@@ -197,6 +197,31 @@ web_sessions = Table(
     Index("ix_web_sessions_seen", "seen_us"),
 )
 
+# Deleted object versions (revision 0009, hub.store.tombstones): one row per version deleted
+# here, or by a peer hub whose signed tombstone this hub accepted; such a version is never
+# stored again. ``added_us`` is the row's place in the collection's tombstone feed (drawn from
+# the collection's date_added counter); ``hub`` and ``record_json`` are set for a peer's
+# tombstone; ``held_*`` describe the copy this hub deleted, for its push links.
+tombstones = Table(
+    "tombstones", metadata,
+    Column("pk", Integer, primary_key=True, autoincrement=True),
+    Column("collection_pk", Integer, ForeignKey("collections.pk", ondelete="CASCADE"), nullable=False),
+    Column("stix_id", String(STIX_ID_MAX), nullable=False),
+    Column("version_us", BigInteger, nullable=False),  # -1: an unversioned object, every version
+    Column("version", String(VERSION_MAX), nullable=False),  # "" for an unversioned object
+    Column("added_us", BigInteger, nullable=False),
+    Column("deleted_us", BigInteger, nullable=False),
+    Column("deleted_by", String(100), nullable=False),  # the deleting party's identity id
+    Column("hub", String(100), nullable=True),  # the deleting hub's identity id; NULL: this hub
+    Column("record_json", Text, nullable=True),  # the peer's signed tombstone; NULL: this hub's
+    Column("held_added_us", BigInteger, nullable=True),
+    Column("held_party_pk", Integer, nullable=True),
+    Column("held_tlp", Integer, nullable=True),
+    UniqueConstraint("collection_pk", "stix_id", "version_us", name="uq_tombstones_version"),
+    UniqueConstraint("collection_pk", "added_us", name="uq_tombstones_added"),
+    Index("ix_tombstones_deleted", "deleted_us"),
+)
+
 # The federation tables (peers, links, pinned identities, quarantine): hub.store.federation.
 from hub.store import federation as _federation  # noqa: E402,F401
 
