@@ -26,7 +26,8 @@ here, the hub's proof checked, and the hub never sees a value),
 :meth:`~TaxiiClient.pseudonymise` (oblivious; ``POST pseudonyms/`` with the values in clear only
 when the caller allows it for a hub that publishes no pseudonym key, never with a pinned key),
 :meth:`~TaxiiClient.pseudonymise_in_clear` (``POST pseudonyms/``, for a hub known to be older)
-and :meth:`~TaxiiClient.correlations` (``GET correlations/``).
+and :meth:`~TaxiiClient.correlations` (``GET correlations/``). The pseudonym methods are
+:class:`hub.client.oprf.OprfClient`'s (the RFC 9497 POPRF protocol), over the same session.
 
 The transport is an :class:`httpx.BaseTransport` (default: the network); tests and in-process
 federation pass :class:`httpx.WSGITransport` (``app=create_app(config)``). The HTTP rules (token
@@ -46,10 +47,9 @@ from typing import Any
 from urllib.parse import quote, urlsplit
 
 import httpx
-import orjson
 
 from hub.client.envelope import ExactObject, envelope_bytes, split_envelope
-from hub.client.errors import ClientError, ProtocolError, ResourceNotFound
+from hub.client.errors import ClientError, ProtocolError
 from hub.client.http import (
     DEFAULT_TIMEOUT,
     Call,
@@ -59,17 +59,17 @@ from hub.client.http import (
     json_object,
     not_taxii,
 )
+from hub.client.oprf import (
+    JSON,
+    MAX_PSEUDONYMS_PER_REQUEST,
+    NoObliviousPseudonyms,
+    OprfClient,
+    PseudonymKeys,
+    UnverifiableAnswer,
+)
 from hub.client.retry import RetryNotice, RetryPolicy
-from hub.common.canonical import b64url_decode, b64url_encode
 from hub.common.errors import InvalidValue
 from hub.common.timestamps import parse_timestamp_us
-from hub.pseudonyms import (
-    PSEUDONYM_RE,
-    InvalidOprfInput,
-    InvalidPersonalValue,
-    PseudonymBatch,
-    VerifyError,
-)
 
 __all__ = [
     "JSON",
@@ -85,6 +85,7 @@ __all__ = [
     "PseudonymKeys",
     "StatusResource",
     "TaxiiClient",
+    "TombstonePage",
     "UnverifiableAnswer",
     "fetch_key_set",
     "read_outcome",
@@ -92,50 +93,14 @@ __all__ = [
 
 #: TAXII 2.1 section 1.6.8: the media type of TAXII resources.
 TAXII_21 = "application/taxii+json;version=2.1"
-#: The hub's pseudonym and correlation endpoints answer plain JSON.
-JSON = "application/json"
 #: The hub's keys endpoint answers ``application/jwk-set+json`` (RFC 7517 section 8.5).
 JWK_SET_ACCEPT = "application/jwk-set+json, application/json;q=0.9, */*;q=0.1"
-#: The pseudonym endpoint takes at most this many values per request.
-MAX_PSEUDONYMS_PER_REQUEST = 100
 #: The correlation endpoint takes at most this many pseudonyms per query.
 MAX_CORRELATION_PSEUDONYMS = 24
+# JSON, MAX_PSEUDONYMS_PER_REQUEST, NoObliviousPseudonyms, PseudonymKeys and UnverifiableAnswer
+# are hub.client.oprf's, named here too: TaxiiClient's pseudonym methods return and raise them.
 
 _ALREADY_STORED = "already stored"
-
-
-class UnverifiableAnswer(ProtocolError):
-    """The hub's evaluation of blinded values did not verify against its published (or the
-    pinned) public key: nothing made from it may be used or submitted."""
-
-
-class NoObliviousPseudonyms(ResourceNotFound):
-    """The hub publishes no pseudonym key (``GET pseudonyms/key`` answered 404: an older hub, or a
-    proxy or operator hiding it), so it cannot make oblivious pseudonyms; no value was sent.
-
-    ``api`` is the API root; ``pinned`` whether the caller pinned the hub's key (then the values
-    are never sent in clear); ``clear_refused`` whether the caller was making pseudonyms and did
-    not allow the values in clear (:meth:`TaxiiClient.pseudonymise`).
-    """
-
-    def __init__(self, description: str, *, api: str, status: int = 404, reason: str | None = None,
-                 pinned: bool = False, clear_refused: bool = False) -> None:
-        super().__init__(description, status=status, reason=reason)
-        self.api = api
-        self.pinned = pinned
-        self.clear_refused = clear_refused
-
-
-@dataclass(frozen=True)
-class PseudonymKeys:
-    """The hub's POPRF public keys by key version (``GET pseudonyms/key``), and the current one."""
-
-    current: str
-    keys: Mapping[str, bytes]
-
-    def __post_init__(self) -> None:
-        if self.current not in self.keys:
-            raise ClientError(f"the current pseudonym key version {self.current!r} has no public key")
 
 
 # -- what the server answers ---------------------------------------------------------------------
@@ -149,6 +114,18 @@ class ObjectsPage:
     objects: list[ExactObject]
     more: bool
     next: str | None
+    date_added_first: str | None
+    date_added_last: str | None
+
+
+@dataclass(frozen=True)
+class TombstonePage:
+    """One page of a hub's tombstone records (``GET collections/{id}/tombstones/``, an abusehub
+    extension: docs/OPERATIONS.md): the records, ``more``, and the page's first and last places
+    in the feed (``X-TAXII-Date-Added-First``/``-Last``), the last to page on with ``added_after``."""
+
+    records: list[dict[str, Any]]
+    more: bool
     date_added_first: str | None
     date_added_last: str | None
 
@@ -288,6 +265,8 @@ class TaxiiClient:
         self.clock = clock
         self.http = HttpSession(api, token, transport=transport, verify=verify, timeout=timeout,
                                 retry=retry, on_retry=on_retry, sleep=sleep, rng=rng)
+        #: The hub's pseudonym endpoints (RFC 9497 POPRF), over the same session.
+        self.oprf = OprfClient(self.http, api)
 
     def __repr__(self) -> str:
         return f"TaxiiClient({self.api!r})"
@@ -527,7 +506,52 @@ class TaxiiClient:
             status = self.follow_status(status, timeout=wait)
         return status
 
+    def delete_object(self, collection_id: str, object_id: str, *, versions: Sequence[str] = ()) -> None:
+        """DELETE the versions of one object that ``versions`` (``match[version]``) names
+        (section 5.7; the server's default when empty)."""
+        call = Call(f"deleting object {object_id} from collection {collection_id}",
+                    denied=f"not allowed to delete object {object_id} from collection {collection_id}",
+                    missing=f"no object {object_id} (of those versions) in collection {collection_id} at {self.api}")
+        self.http.request("DELETE", self._collection_url(collection_id, "objects", object_id), call,
+                          params=_params(versions=versions), headers={"Accept": TAXII_21})
+
     # -- the hub's endpoints
+
+    def tombstones(self, collection_id: str, *, added_after: str | None = None,
+                   limit: int | None = None) -> TombstonePage:
+        """One page of a hub's signed tombstone records of a collection, after ``added_after``
+        (``GET collections/{id}/tombstones/``); :class:`ResourceNotFound` from a server without
+        them (any plain TAXII 2.1 server)."""
+        call = Call(f"reading the tombstones of collection {collection_id}",
+                    denied=f"no read access to collection {collection_id}",
+                    missing=f"no tombstones of collection {collection_id} at {self.api}")
+        resp = self._taxii_get(self._collection_url(collection_id, "tombstones"), call,
+                               _params(added_after=added_after, limit=limit))
+        body = json_object(resp, call)
+        records, more = body.get("tombstones", []), body.get("more", False)
+        if not isinstance(records, list) or not isinstance(more, bool):
+            raise not_taxii(resp, call)
+        return TombstonePage(records, more, resp.headers.get("X-TAXII-Date-Added-First"),
+                             resp.headers.get("X-TAXII-Date-Added-Last"))
+
+    def tombstone_pages(self, collection_id: str, *, added_after: str | None = None,
+                        limit: int | None = None) -> Iterator[TombstonePage]:
+        """Every page of :meth:`tombstones` after ``added_after``, paged by ``added_after`` set to
+        each page's last place; a page that does not move forward is refused (:class:`ProtocolError`)."""
+        position_us = self._added_us(added_after, "added_after") if added_after else None
+        while True:
+            page = self.tombstones(collection_id, added_after=added_after, limit=limit)
+            yield page
+            if not page.more:
+                return
+            if not page.records or page.date_added_last is None:
+                raise ProtocolError(f"{self.api} says there are more tombstones but sent none, or no "
+                                    "X-TAXII-Date-Added-Last header to page on")
+            last_us = self._added_us(page.date_added_last, "X-TAXII-Date-Added-Last")
+            if position_us is not None and last_us <= position_us:
+                raise ProtocolError(f"{self.api} sent tombstones at or before {added_after}, where the "
+                                    "previous page ended")
+            added_after, position_us = page.date_added_last, last_us
 
     def key_set(self, url: str | None = None) -> dict[str, Any]:
         """The JWK set of the parties' signing keys: ``GET keys/`` of the API root, or ``url``.
@@ -537,177 +561,35 @@ class TaxiiClient:
         return _get_key_set(self.http, url or self.api + "keys/")
 
     def pseudonym_key(self) -> PseudonymKeys:
-        """The hub's published POPRF public keys (``GET pseudonyms/key``).
-
-        :class:`NoObliviousPseudonyms` (a :class:`~hub.client.errors.ResourceNotFound`) when the
-        hub publishes none: it does not make oblivious pseudonyms (an older hub), or something
-        between here and the hub hides them.
-        """
-        call = Call("fetching the hub's pseudonym key", expect="the hub's pseudonym key",
-                    missing=f"no oblivious pseudonyms at {self.api} (no pseudonyms/key)")
-        try:
-            resp = self.http.request("GET", self.api + "pseudonyms/key", call, headers={"Accept": JSON})
-        except ResourceNotFound as exc:
-            raise NoObliviousPseudonyms(
-                f"the hub at {self.api} offers no oblivious pseudonym evaluation (GET pseudonyms/key "
-                "answered 404)", api=self.api, status=exc.status, reason=exc.reason) from None
-        body = json_object(resp, call)
-        entries, current = body.get("keys"), body.get("current")
-        keys: dict[str, bytes] = {}
-        if isinstance(entries, list):
-            for entry in entries:
-                if not isinstance(entry, dict) or not isinstance(entry.get("key_version"), str) \
-                        or not isinstance(entry.get("public_key"), str):
-                    break
-                try:
-                    keys[entry["key_version"]] = b64url_decode(entry["public_key"])
-                except ValueError:
-                    break
-            else:
-                if isinstance(current, str) and current in keys:
-                    return PseudonymKeys(current, keys)
-        raise ProtocolError(f"{call.what}: the answer is not a list of key versions and public keys")
+        """The hub's published POPRF public keys (``GET pseudonyms/key``);
+        :class:`NoObliviousPseudonyms` when it publishes none (:meth:`OprfClient.pseudonym_key
+        <hub.client.oprf.OprfClient.pseudonym_key>`)."""
+        return self.oprf.pseudonym_key()
 
     def oblivious_pseudonyms(self, values: Sequence[tuple[str, str]], *,
                              pinned: Mapping[str, bytes] | None = None, all_versions: bool = False,
                              default_region: str | None = None) -> list[list[str]]:
-        """Oblivious pseudonyms of ``(kind, value)`` pairs: per value, its ``poprf-r255:``
-        pseudonym under the current key version, then (``all_versions``) under every older one.
-
-        Each value is normalised and blinded here (RFC 9497 POPRF); the hub evaluates the
-        blinded elements (``POST pseudonyms/evaluate``, one group and one proof per kind, at
-        most 100 elements a request) and never sees a value. Each group's proof is checked
-        against the public key of its version, as published at ``GET pseudonyms/key`` or, for
-        the versions in ``pinned``, as the caller pinned it; an answer that does not verify
-        raises :class:`UnverifiableAnswer` ("the hub's answer could not be verified: ..."), and
-        nothing made from it is returned. Values stay in memory; no message holds one.
-        """
-        if not values:
-            return []
-        return self._oblivious(values, self.pseudonym_key(), pinned, all_versions, default_region)
-
-    def _oblivious(self, values: Sequence[tuple[str, str]], published: PseudonymKeys,
-                   pinned: Mapping[str, bytes] | None, all_versions: bool,
-                   default_region: str | None) -> list[list[str]]:
-        versions = [published.current] + ([v for v in published.keys if v != published.current]
-                                          if all_versions else [])
-        keys = dict(published.keys)
-        if pinned is not None:
-            # A pinned key is checked instead of the published one: a hub showing this client
-            # another key than it pinned cannot make its answers verify.
-            unpinned = [v for v in versions if v not in pinned]
-            if unpinned:
-                raise UnverifiableAnswer(f"the hub's answer could not be verified: its key version "
-                                         f"{unpinned[0]} is not among the pinned ones")
-            keys = {v: bytes(pinned[v]) for v in versions}
-        out: list[list[str]] = [[] for _ in values]
-        for version in versions:
-            for start in range(0, len(values), MAX_PSEUDONYMS_PER_REQUEST):
-                chunk = list(enumerate(values))[start:start + MAX_PSEUDONYMS_PER_REQUEST]
-                made = self._evaluate(version, keys[version], chunk, default_region)
-                for i, pseudonym in made.items():
-                    out[i].append(pseudonym)
-        return out
-
-    def _evaluate(self, version: str, public_key: bytes, chunk: Sequence[tuple[int, tuple[str, str]]],
-                  default_region: str | None) -> dict[int, str]:
-        """One ``POST pseudonyms/evaluate`` for ``chunk`` (index, (kind, value)) under ``version``."""
-        call = Call("making oblivious pseudonyms through the hub", subject="pseudonym requests",
-                    expect="the hub's pseudonym evaluation",
-                    missing=f"no oblivious pseudonyms at {self.api} (no pseudonyms/evaluate)")
-        by_kind: dict[str, list[tuple[int, str]]] = {}
-        for i, (kind, value) in chunk:
-            by_kind.setdefault(kind, []).append((i, value))
-        batches: list[tuple[list[int], PseudonymBatch]] = []
-        for kind, items in by_kind.items():
-            try:
-                batch = PseudonymBatch(kind, version, [v for _, v in items], default_region=default_region)
-            except InvalidPersonalValue as exc:
-                raise ClientError(f"{call.what}: a value of kind {kind}: {exc.description}") from None
-            except InvalidOprfInput as exc:
-                raise ClientError(f"{call.what}: {exc.description}") from None
-            batches.append(([i for i, _ in items], batch))
-        body = orjson.dumps({"key_version": version, "groups": [
-            {"kind": b.kind, "blinded": [b64url_encode(e) for e in b.blinded]} for _, b in batches]})
-        resp = self.http.request("POST", self.api + "pseudonyms/evaluate", call, content=body,
-                                 headers={"Content-Type": JSON, "Accept": JSON})
-        answer = json_object(resp, call)
-        groups = answer.get("groups")
-        if answer.get("key_version") != version or not isinstance(groups, list) or len(groups) != len(batches):
-            raise UnverifiableAnswer("the hub's answer could not be verified: it does not answer "
-                                     "each group of the request under the key version asked for")
-        out: dict[int, str] = {}
-        for (indexes, batch), group in zip(batches, groups, strict=True):
-            try:
-                if not isinstance(group, dict) or group.get("kind") != batch.kind \
-                        or not isinstance(group.get("evaluated"), list) or not isinstance(group.get("proof"), str) \
-                        or not all(isinstance(e, str) for e in group["evaluated"]):
-                    raise VerifyError(f"the group of kind {batch.kind} is not evaluated elements and a proof")
-                try:
-                    evaluated = [b64url_decode(e) for e in group["evaluated"]]
-                    proof = b64url_decode(group["proof"])
-                except ValueError:
-                    raise VerifyError(f"the group of kind {batch.kind} is not base64url") from None
-                pseudonyms = batch.finish(public_key, evaluated, proof)
-            except VerifyError as exc:
-                raise UnverifiableAnswer(exc.description) from None
-            out.update(zip(indexes, pseudonyms, strict=True))
-        return out
+        """Oblivious pseudonyms of ``(kind, value)`` pairs, blinded here and evaluated by the hub
+        (``POST pseudonyms/evaluate``), each proof checked against the published or ``pinned``
+        key (:meth:`OprfClient.oblivious_pseudonyms <hub.client.oprf.OprfClient.oblivious_pseudonyms>`):
+        per value, its pseudonym under the current key version, then (``all_versions``) under
+        every older one; :class:`UnverifiableAnswer` when an answer does not verify."""
+        return self.oprf.oblivious_pseudonyms(values, pinned=pinned, all_versions=all_versions,
+                                              default_region=default_region)
 
     def pseudonymise(self, values: Sequence[tuple[str, str]], *, pinned: Mapping[str, bytes] | None = None,
                      default_region: str | None = None, allow_clear_values: bool = False) -> list[str]:
-        """The hub's pseudonyms of ``(kind, value)`` pairs, in the same order.
-
-        Oblivious (:meth:`oblivious_pseudonyms`: the hub never sees a value). A hub that publishes
-        no pseudonym key (``GET pseudonyms/key`` answers 404) cannot make them, and then nothing
-        is sent: :class:`NoObliviousPseudonyms`, unless the caller passes
-        ``allow_clear_values=True`` for a hub it knows to be older, when the values go in clear
-        to ``POST pseudonyms/`` (ONE request; the hub sees them, and its ``hmac-sha256:``
-        pseudonyms come with no proof). With ``pinned`` keys the values never go in clear,
-        whatever ``allow_clear_values`` says. No message of this method contains a value.
-        """
-        if not values:
-            return []
-        try:
-            published = self.pseudonym_key()
-        except NoObliviousPseudonyms as exc:
-            if pinned is not None or not allow_clear_values:
-                why = ("values are never sent in clear to a hub whose pseudonym key is pinned"
-                       if pinned is not None else
-                       "sending them in clear (allow_clear_values) lets the hub see them: allow it "
-                       "only for a hub known to be older")
-                raise NoObliviousPseudonyms(f"{exc.description}: no value was sent; {why}", api=exc.api,
-                                            status=exc.status, reason=exc.reason, pinned=pinned is not None,
-                                            clear_refused=True) from None
-            return self.pseudonymise_in_clear(values)
-        return [p[0] for p in self._oblivious(values, published, pinned, False, default_region)]
+        """The hub's pseudonyms of ``(kind, value)`` pairs, in the same order: oblivious, and in
+        clear (``POST pseudonyms/``) only with ``allow_clear_values`` for a hub that publishes no
+        pseudonym key, never with ``pinned`` keys (else :class:`NoObliviousPseudonyms`, nothing
+        sent): :meth:`OprfClient.pseudonymise <hub.client.oprf.OprfClient.pseudonymise>`."""
+        return self.oprf.pseudonymise(values, pinned=pinned, default_region=default_region,
+                                      allow_clear_values=allow_clear_values)
 
     def pseudonymise_in_clear(self, values: Sequence[tuple[str, str]]) -> list[str]:
-        """``POST pseudonyms/`` (ONE request): the values travel in the request body, the hub sees
-        them, and its ``hmac-sha256:`` pseudonyms come with no proof. Only for a hub known to be
-        older, by a caller that decided so: :meth:`pseudonymise` is the oblivious way."""
-        if not values:
-            return []
-        call = Call("pseudonymising through the hub", subject="pseudonym requests",
-                    expect="the hub's pseudonym endpoint", missing=f"no pseudonym endpoint at {self.api}")
-        if len(values) > MAX_PSEUDONYMS_PER_REQUEST:
-            raise ClientError(f"{call.what}: {len(values)} values, the hub takes at most "
-                              f"{MAX_PSEUDONYMS_PER_REQUEST} per request")
-        body = orjson.dumps({"values": [{"kind": k, "value": v} for k, v in values]})
-        resp = self.http.request("POST", self.api + "pseudonyms/", call, content=body,
-                                 headers={"Content-Type": JSON, "Accept": JSON})
-        items = json_object(resp, call).get("pseudonyms")
-        if not isinstance(items, list) or len(items) != len(values):
-            raise ProtocolError(f"{call.what}: the hub's answer does not hold one pseudonym per value")
-        out = []
-        for i, ((kind, _value), item) in enumerate(zip(values, items, strict=True)):
-            pseudonym = item.get("pseudonym") if isinstance(item, dict) else None
-            if not isinstance(item, dict) or item.get("kind") != kind or not isinstance(pseudonym, str) \
-                    or not PSEUDONYM_RE.match(pseudonym):
-                raise ProtocolError(f"{call.what}: the hub's answer for value {i} ({kind}) is not a "
-                                    "pseudonym of that kind")
-            out.append(pseudonym)
-        return out
+        """``POST pseudonyms/`` (ONE request, the hub sees the values): only for a hub known to be
+        older (:meth:`OprfClient.pseudonymise_in_clear <hub.client.oprf.OprfClient.pseudonymise_in_clear>`)."""
+        return self.oprf.pseudonymise_in_clear(values)
 
     def correlations(self, pseudonyms: Sequence[str]) -> list[dict[str, Any]]:
         """The reports, in collections this party can read, that carry any of ``pseudonyms``.

@@ -19,6 +19,7 @@ from hub.services.access import AccessService
 from hub.services.audit import AuditService
 from hub.services.auth import Principal
 from hub.services.paging import decode_next, encode_next, fingerprint
+from hub.services.tombstones import held_facts
 from hub.store.base import Store
 from hub.store.records import Collection, ObjectFilter, StoredVersion
 
@@ -158,6 +159,8 @@ class QueryService:
         """DELETE an object (the versions matching ``q``; paging parameters do not apply).
 
         Needs read and write access; a party deletes only what it submitted, an operator anything.
+        Each deleted version is remembered (its tombstone, :mod:`hub.services.tombstones`): it
+        is never stored again, and the deletion travels to peers.
         """
         col = self.access.collection(principal, collection_id, "write")
         if not principal.can_read(col):
@@ -165,7 +168,8 @@ class QueryService:
         _check_object_id(stix_id, col)
         flt = _store_filter(q, stix_id)
         owner = None if principal.party.operator else principal.party.pk
-        count = self.store.delete_object(col.pk, stix_id, flt, owner)
+        count = len(self.store.delete_remembered(col.pk, stix_id, flt, owner, principal.party.identity_id,
+                                                 self.audit.clock(), held_facts))
         self.audit.record("delete", principal.party.name, col.id, object=stix_id, count=count)
         if count == 0:
             if owner is not None and self.store.query_objects(col.pk, flt, None, 1).items:

@@ -8,6 +8,17 @@ old incident is kept for the full period. A run is idempotent (a second run at t
 deletes nothing), leaves newer versions alone and keeps each remaining object's first and last
 versions marked, so ``match[version]=first|last`` stays right. Each collection with a policy
 gets one audit record per run, with how many versions were deleted.
+
+A version that retention deletes is not a deletion that peers must follow: it leaves no
+tombstone, and a peer may offer it again (it is then kept for another period). The tombstones of
+versions that were *deleted* (:mod:`hub.services.tombstones`) are kept as long as a peer could
+still offer such a version: a peer that keeps the collection under the same policy has dropped
+its own copy ``max_age_days`` after adding it, and it added it before the deletion or deletes
+it when the tombstone reaches it. So a run also forgets the tombstones of versions deleted more
+than ``max_age_days`` ago; a collection without a maximum age keeps its objects, and its
+tombstones, for ever (a peer may keep its copy for ever too). A federation whose hubs keep a
+shared collection for different periods gives it, here, the longest of them
+(docs/OPERATIONS.md, "Deletions across a federation").
 """
 
 from __future__ import annotations
@@ -32,6 +43,7 @@ class RetentionOutcome:
     max_age_days: int
     cutoff_us: int  # versions added before this were deleted
     purged: int
+    tombstones_purged: int = 0  # tombstones of versions deleted before the cutoff, forgotten
 
 
 class RetentionService:
@@ -49,14 +61,17 @@ class RetentionService:
 
     def run(self) -> list[RetentionOutcome]:
         """Delete, in every collection with a ``max_age_days``, the versions added more than that
-        many days before now; one outcome (and one audit record) per such collection."""
+        many days before now, and forget the tombstones of versions deleted before then; one
+        outcome (and one audit record) per such collection."""
         store = lifecycle_store(self.store)
         now = self.clock()
         outcomes = []
         for policy in store.retention_policies():
             cutoff = now - policy.max_age_days * _DAY_US
             purged = store.purge_added_before(policy.collection_pk, cutoff)
+            forgotten = self.store.purge_tombstones(policy.collection_pk, cutoff)
             self.audit.record("retention.purge", "", policy.collection_id, max_age_days=policy.max_age_days,
-                              added_before=format_timestamp_us(cutoff), purged=purged)
-            outcomes.append(RetentionOutcome(policy.collection_id, policy.max_age_days, cutoff, purged))
+                              added_before=format_timestamp_us(cutoff), purged=purged,
+                              tombstones_purged=forgotten)
+            outcomes.append(RetentionOutcome(policy.collection_id, policy.max_age_days, cutoff, purged, forgotten))
         return outcomes

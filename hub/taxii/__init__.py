@@ -4,7 +4,8 @@ One module per resource, each a blueprint whose views cite their section of TAXI
 :mod:`~hub.taxii.discovery` (4.1), :mod:`~hub.taxii.api_root` (4.2), :mod:`~hub.taxii.status`
 (4.3), :mod:`~hub.taxii.collections` (5.1, 5.2), :mod:`~hub.taxii.manifest` (5.3),
 :mod:`~hub.taxii.objects` (5.4 to 5.7), :mod:`~hub.taxii.versions` (5.8); and the hub's own
-endpoints under the API root, :mod:`~hub.taxii.keys` and :mod:`~hub.taxii.pseudonyms`.
+endpoints under the API root, :mod:`~hub.taxii.keys`, :mod:`~hub.taxii.pseudonyms` and
+:mod:`~hub.taxii.tombstones` (a collection's signed deletions).
 Around them: :mod:`~hub.taxii.negotiation` (media types), :mod:`~hub.taxii.params` (query
 parameters), :mod:`~hub.taxii.responses` (resources and responses), :mod:`~hub.taxii.errors`
 (error bodies) and :mod:`~hub.taxii.context` (the services and the authenticated party).
@@ -33,12 +34,13 @@ def register_taxii(app: Flask, config: HubConfig) -> None:
         objects,
         pseudonyms,
         status,
+        tombstones,
         versions,
     )
     from hub.taxii.errors import register_error_handlers
 
     app.register_blueprint(discovery.bp)
     prefix = f"/{config.taxii.api_root.strip('/')}"
-    for module in (api_root, status, collections, manifest, objects, versions, keys, pseudonyms):
+    for module in (api_root, status, collections, manifest, objects, versions, tombstones, keys, pseudonyms):
         app.register_blueprint(module.bp, url_prefix=prefix)
     register_error_handlers(app)
