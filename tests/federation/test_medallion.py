@@ -12,6 +12,7 @@ from typing import Any
 
 import orjson
 import pytest
+import requests
 
 from hub.signing import KeySet
 from hub.signing.documents import verify_objects
@@ -65,5 +66,42 @@ def test_medallion_is_a_peer_in_both_directions(medallion: Any, tmp_path: Path) 
         # Each object came back unchanged: alice's signature and A's countersignature verify.
         assert all(o == sent[o["id"]] for o in back)
         assert all(v.ok for v in verify_objects(back, keys, int(time.time() * 1e6)))
+    finally:
+        stop_server(a.running)
+
+
+def test_a_push_link_to_medallion_sends_the_delete_of_what_it_pushed(medallion: Any, tmp_path: Path) -> None:
+    """Deleted at the hub after it was pushed: the push link's next turn sends medallion the TAXII
+    DELETE of that version (medallion 3.0.0 deletes it); the other objects stay."""
+    run = medallion
+    a = make_fed_hub(tmp_path, "a", [], alice=True)
+    try:
+        remote = run.collections[0]
+        basic = tmp_path / "medallion.basic"
+        basic.write_text("bench:bench-password\n")
+        a.cli("peer", "add", "medallion", "--url", run.api_root, "--basic-auth-file", str(basic))
+        a.cli("link", "add", "medallion", "--push", a.collection, "--to", remote)
+        alice = a.identities["alice"]
+        objs = [indicator(created_by_ref=alice) for _ in range(3)]
+        a.post(objs)
+
+        def at_medallion() -> dict[str, list[str]]:
+            r = requests.get(f"{run.api_root}collections/{remote}/objects/", auth=run.auth,
+                             params={"match[version]": "all"},
+                             headers={"Accept": "application/taxii+json;version=2.1"}, timeout=30)
+            r.raise_for_status()
+            out: dict[str, list[str]] = {}
+            for o in r.json().get("objects", []):
+                out.setdefault(o["id"], []).append(o["modified"])
+            return out
+
+        a.cli("federate", "--once")
+        assert set(at_medallion()) == {o["id"] for o in objs}
+        with a.client("alice") as c:
+            c.delete_object(a.collection, objs[0]["id"])
+        a.cli("federate", "--once")
+        assert set(at_medallion()) == {o["id"] for o in objs[1:]}
+        (row,) = status(a)
+        assert row["last_error"] is None and row["lag_objects"] == 0
     finally:
         stop_server(a.running)

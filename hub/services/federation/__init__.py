@@ -30,7 +30,7 @@ from hub.services.clock import Clock
 from hub.services.federation.engine import DEFAULT_DEADLINE, LinkResult, SyncEngine
 from hub.services.federation.peers import DIRECTIONS, Credentials, PeerDirectory, TransportFor, federation_store
 from hub.services.ingest import IngestService
-from hub.services.keys import KeyService, import_published_key
+from hub.services.keys import HUB_PARTY, KeyService, import_published_key
 from hub.store.base import DuplicateError, Store
 from hub.store.federation import LinkRecord, PeerRecord, QuarantineRecord
 
@@ -142,7 +142,9 @@ class FederationService:
         return report
 
     def _party_for(self, peer: PeerRecord, identity: str, remote_name: object) -> str:
-        """The local party of a pinned identity, made (without tokens) on first import."""
+        """The local party of a pinned identity, made (without tokens) on first import: of kind
+        ``peer`` for another hub's own identity (its key published as the hub's, party
+        ``abusehub``), whose signed tombstones this hub then takes; else ``provider``."""
         for party in self.store.list_parties():
             if party.identity_id == identity:
                 if party.kind == "hub":
@@ -152,11 +154,12 @@ class FederationService:
         name = f"{base}.{peer.name}"[:100]
         if self.store.get_party(name) is not None:
             name = f"{name[:90]}.{uuid.uuid4().hex[:8]}"
+        kind = "peer" if remote_name == HUB_PARTY else "provider"
         try:
-            self.store.create_party(name, "provider", identity, False, self.clock())
+            self.store.create_party(name, kind, identity, False, self.clock())
         except DuplicateError:
             raise Conflict(f"cannot register a party for identity {identity}") from None
-        self.audit.record("party.add", name, kind="provider", identity=identity, operator=False,
+        self.audit.record("party.add", name, kind=kind, identity=identity, operator=False,
                           via_peer=peer.name)
         return name
 

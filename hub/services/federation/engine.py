@@ -10,6 +10,10 @@ Push (section 5.5): send the local collection's versions added after the link's 
 ``date_added``) to the peer, except those the peer itself submitted here, and follow the status
 until the peer has judged every object; only then the cursor moves.
 
+Deletions (:mod:`.deletions`): a pull link first takes the peer's signed tombstone records and
+passes over the versions deleted here; a push link, after its objects, sends the TAXII DELETE of
+each deleted version it had pushed.
+
 Loops end by themselves: an object version already present is not stored again, so it gets no
 new ``date_added`` and is not pushed again, and nothing goes back to the peer it came from.
 
@@ -48,6 +52,7 @@ from hub.common.ids import is_stix_id
 from hub.common.timestamps import is_stix_timestamp
 from hub.services.auth import Principal
 from hub.services.clock import Clock
+from hub.services.federation.deletions import Deletions
 from hub.services.federation.peers import PeerDirectory, federation_store
 from hub.services.ingest import IngestService
 from hub.stix.markings import TLP_LEVEL_BY_ID, tlp_level
@@ -77,6 +82,12 @@ class LinkResult:
     quarantined: int = 0
     pushed: int = 0
     refused_by_peer: int = 0
+    #: Deletions (:mod:`.deletions`): the peer's tombstones taken, the versions they deleted here,
+    #: offered versions passed over as deleted here, and TAXII DELETEs the peer acknowledged.
+    tombstones: int = 0
+    removed: int = 0
+    deleted_here: int = 0
+    deletes_sent: int = 0
     error: str | None = None
     skipped: bool = False
     refusals: list[tuple[str, str]] = field(default_factory=list)
@@ -166,6 +177,7 @@ class SyncEngine:
         self.clock = clock
         self.rng = rng or random.Random()
         self.config = peers.config
+        self.deletions = Deletions(store, self.fed, peers.audit, clock, self.config.page_size)
         self._failures: dict[int, int] = {}
         self._not_before: dict[int, float] = {}
         #: Seconds a turn of one link may run; past it, the turn ends after its current page.
@@ -356,6 +368,8 @@ class SyncEngine:
     def _pull(self, link: LinkRecord, peer: PeerRecord, col: Collection, client: Any, result: LinkResult,
               stop: threading.Event | None) -> None:
         principal = self._principal(peer)
+        # The peer's deletions first: a version deleted there is not taken again here.
+        self.deletions.pull(link, peer, col, client, result, stop)
         cursor = link.cursor
         pages = client.pages(link.remote_collection, added_after=cursor, limit=self.config.page_size,
                              types=link.types, versions=("all",))
@@ -373,7 +387,9 @@ class SyncEngine:
 
     def admit(self, link: LinkRecord | None, peer: PeerRecord, principal: Principal, col: Collection,
               objects: Sequence[ExactObject], result: LinkResult) -> None:
-        """Ingest objects from a peer; each refused one is quarantined with its reason."""
+        """Ingest objects from a peer; each refused one is quarantined with its reason, and a
+        version deleted here is passed over."""
+        objects = self.deletions.skip_deleted(col, objects, result)
         ceiling = tlp_level(link.max_tlp) if link is not None and link.max_tlp else None
         admitted: list[ExactObject] = []
         for obj in objects:
@@ -453,3 +469,5 @@ class SyncEngine:
             self.fed.set_link_cursor(link.pk, str(after), self.clock(), self.fed.count_after(col.pk, after))
             if stop is not None and stop.is_set():
                 return
+        # Then what the link had pushed and was deleted since: its TAXII DELETE at the peer.
+        self.deletions.push(link, peer, col, client, result, stop)

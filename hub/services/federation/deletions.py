@@ -1,0 +1,134 @@
+"""Deletions along federation links (docs/OPERATIONS.md, "Deletions across a federation").
+
+- **Pull**, before the objects: the peer's signed tombstone records, from
+  ``GET collections/{id}/tombstones/`` paged by ``added_after`` from the link's tombstone cursor
+  (:meth:`Deletions.pull`). Each valid record deletes the copy held here and is kept
+  (:meth:`hub.services.tombstones.TombstoneService.take`); a peer that answers 404, 405 or 501
+  for it, or not with JSON (a plain TAXII server), serves none, and the link goes on with the
+  objects. Then the objects: a version with
+  a tombstone here is skipped (:meth:`Deletions.skip_deleted`), not quarantined.
+- **Push**, after the objects: for each tombstone of the local collection past the link's
+  tombstone cursor whose deleted copy the link had pushed (added at or before the link's
+  cursor, of the link's types, within its TLP ceiling, and not the peer's own), the TAXII
+  DELETE of that version at the peer (:meth:`Deletions.push`). The peer answering 404 (it holds
+  no such version) or 403 (it is not this hub's to delete there) ends that deletion; any other
+  error ends the link's turn, and the deletion is sent again next turn.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections.abc import Sequence
+from typing import TYPE_CHECKING, Any
+
+from hub.client.envelope import ExactObject
+from hub.client.errors import AccessDenied, HubRefused, NotTaxii, ResourceNotFound
+from hub.services.access import AccessService
+from hub.services.audit import AuditService
+from hub.services.clock import Clock
+from hub.services.keys import KeyService
+from hub.services.tombstones import TombstoneService, version_key
+from hub.stix.markings import tlp_level
+from hub.store.base import Store
+from hub.store.federation import FederationStore, LinkRecord, PeerRecord
+from hub.store.records import Collection
+
+if TYPE_CHECKING:
+    from hub.services.federation.engine import LinkResult
+
+__all__ = ["Deletions"]
+
+log = logging.getLogger("abusehub.federation")
+
+#: What a server without the tombstone feed answers for it: no such resource, or method.
+_NO_FEED = (404, 405, 501)
+
+
+class Deletions:
+    """The tombstone half of a link's turn (see the module's notes)."""
+
+    def __init__(self, store: Store, fed: FederationStore, audit: AuditService, clock: Clock, page_size: int) -> None:
+        self.store = store
+        self.fed = fed
+        self.audit = audit
+        self.page_size = page_size
+        self.tombstones = TombstoneService(store, AccessService(store), audit, clock,
+                                           KeyService(store, clock, audit), None)
+
+    # -- pull
+
+    def pull(self, link: LinkRecord, peer: PeerRecord, col: Collection, client: Any, result: LinkResult,
+             stop: threading.Event | None) -> None:
+        """Take the peer's new tombstone records (none from a peer without the feed)."""
+        try:
+            for page in client.tombstone_pages(link.remote_collection, added_after=link.tombstone_cursor,
+                                               limit=self.page_size):
+                if page.records:
+                    got = self.tombstones.take(col, page.records, peer=peer.name, types=link.types)
+                    result.tombstones += got.kept
+                    result.removed += got.removed
+                    result.refusals.extend(got.refused)
+                if page.date_added_last is not None:
+                    # The page is committed here: the cursor moves.
+                    self.fed.set_tombstone_cursor(link.pk, page.date_added_last)
+                if stop is not None and stop.is_set():
+                    return
+        except HubRefused as exc:
+            if exc.status not in _NO_FEED:
+                raise
+            # A plain TAXII server: no tombstone feed.
+        except NotTaxii:
+            # A server that answers any address with a page of its own: no tombstone feed either.
+            log.info("link %d (pull %s): the peer serves no tombstone feed", link.pk, peer.name)
+
+    def skip_deleted(self, col: Collection, objects: Sequence[ExactObject],
+                     result: LinkResult) -> list[ExactObject]:
+        """The objects without a tombstone here (a deleted version is passed over, counted in
+        ``result.deleted_here``, not quarantined)."""
+        ids = self.tombstones.buried_ids(col.pk) if objects else frozenset()
+        if not ids:
+            return list(objects)
+        keys = {i: version_key(o.data) for i, o in enumerate(objects)}
+        found = self.store.tombstoned(col.pk, [k for k in keys.values() if k is not None and k[0] in ids])
+        kept = [o for i, o in enumerate(objects) if keys[i] is None or keys[i] not in found]
+        result.deleted_here += len(objects) - len(kept)
+        return kept
+
+    # -- push
+
+    def push(self, link: LinkRecord, peer: PeerRecord, col: Collection, client: Any, result: LinkResult,
+             stop: threading.Event | None) -> None:
+        """Send the TAXII DELETE of each deleted version the link had pushed."""
+        now = self.fed.get_link(link.pk)
+        if now is None:
+            return
+        pushed_up_to = int(now.cursor or 0)
+        after = int(now.tombstone_cursor or 0)
+        ceiling = tlp_level(link.max_tlp) if link.max_tlp else None
+        while True:
+            items, more = self.store.tombstones_after(col.pk, after, self.page_size)
+            for item in items:
+                pushed = (item.held_added_us is not None and item.held_added_us <= pushed_up_to
+                          and item.held_party_pk != peer.party_pk
+                          and (not link.types or item.stix_id.split("--")[0] in link.types)
+                          and (ceiling is None or item.held_tlp is None or item.held_tlp <= ceiling))
+                if pushed:
+                    versions = [item.version] if item.version_us >= 0 else ["all"]
+                    try:
+                        client.delete_object(link.remote_collection, item.stix_id, versions=versions)
+                        result.deletes_sent += 1
+                        self.audit.record("link.delete", peer.name, col.id, object=item.stix_id,
+                                          version=item.version or None, remote=link.remote_collection)
+                    except ResourceNotFound:
+                        pass  # the peer holds no such version: nothing to delete
+                    except AccessDenied as exc:
+                        result.refusals.append((item.stix_id, exc.description))
+                        log.warning("peer %s refused to delete %s pushed from collection %s: %s", peer.name,
+                                    item.stix_id, col.id, exc.description)
+                after = item.added_us
+                self.fed.set_tombstone_cursor(link.pk, str(after))
+                if stop is not None and stop.is_set():
+                    return
+            if not more:
+                return

@@ -1,0 +1,227 @@
+"""Deleted versions stay deleted (in-process, every store backend): the tombstone a TAXII DELETE
+leaves, the signed feed that serves it to readers only, ingest refusing the version again,
+retention keeping tombstones for the collection's maximum age, a push link's TAXII DELETE at an
+abusehub peer, and which peer records a hub takes."""
+
+from __future__ import annotations
+
+import copy
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import httpx
+import orjson
+import pytest
+
+from hub.client.taxii import read_outcome
+from hub.services.federation import Credentials
+from hub.services.retention import RetentionService
+from hub.signing import KeySet, SigningKey, sign_object, signatures_of
+from hub.signing.documents import sign_objects
+from tests.client.inprocess import BACKENDS, InProcessHub, make_hub
+from tests.conftest import FrozenClock, HubApp, build_hub_app
+from tests.factories import indicator, ts
+
+TAXII = "application/taxii+json;version=2.1"
+DAY = 86_400
+
+
+# -- one hub: the tombstone a DELETE leaves, its feed, ingest, retention
+
+
+def _post(h: HubApp, party: str, objects: list[dict[str, Any]], alias: str = "reports") -> Any:
+    r = h.client.post(h.collection_url(alias, "objects"), data=orjson.dumps({"objects": objects}),
+                      headers={"Content-Type": TAXII, **h.auth(party)})
+    assert r.status_code == 202, r.json
+    return r.json
+
+
+def _delete(h: HubApp, party: str, oid: str, version: str | None = None, alias: str = "reports") -> int:
+    query = {"match[version]": version} if version else {}
+    r = h.client.delete(h.collection_url(alias, "objects", oid), query_string=query,
+                        headers={"Accept": TAXII, **h.auth(party)})
+    return r.status_code
+
+
+def _feed(h: HubApp, party: str, alias: str = "reports", **query: str) -> Any:
+    return h.client.get(h.collection_url(alias, "tombstones"), query_string=query,
+                        headers={"Accept": TAXII, **h.auth(party)})
+
+
+def test_a_delete_leaves_a_signed_tombstone_that_readers_of_the_collection_get(seeded: HubApp) -> None:
+    h = seeded
+    v1 = indicator(created=ts(1), modified=ts(1))
+    v2 = {**v1, "modified": ts(2)}
+    other = indicator()
+    _post(h, "alice", [v1, v2, other])
+    assert _delete(h, "alice", v1["id"], ts(2)) == 200
+    assert _delete(h, "alice", other["id"]) == 200
+
+    r = _feed(h, "gov")  # gov reads 'reports' without writing it
+    assert r.status_code == 200 and r.content_type == TAXII
+    body = r.json
+    assert body["more"] is False and len(body["tombstones"]) == 2
+    record = body["tombstones"][0]
+    hub_identity = h.hub.signer.ensure()[1]
+    assert {k: record[k] for k in ("type", "format", "hub", "collection", "object_id", "object_version",
+                                   "deleted_by")} == {
+        "type": "abusehub-tombstone", "format": "1", "hub": hub_identity, "collection": h.collections["reports"],
+        "object_id": v1["id"], "object_version": ts(2), "deleted_by": h.identities["alice"]}
+    assert body["tombstones"][1]["object_id"] == other["id"]
+    # Signed by the hub's key, verifiable with what keys/ publishes (no token needed).
+    keys = KeySet.from_jwks(h.client.get(f"{h.api}/keys/").json)
+    for rec in body["tombstones"]:
+        (entry,) = signatures_of(rec)
+        assert entry.signer == hub_identity
+        assert keys.check(rec, entry, h.hub.clock(), new_submission=False) is None
+    # Paged by added_after on the X-TAXII-Date-Added-Last header, as objects are.
+    first = _feed(h, "gov", limit="1")
+    assert first.json["more"] is True and len(first.json["tombstones"]) == 1
+    rest = _feed(h, "gov", added_after=first.headers["X-TAXII-Date-Added-Last"])
+    assert [t["object_id"] for t in rest.json["tombstones"]] == [other["id"]] and rest.json["more"] is False
+
+    # The same access as the objects: a party that may not read the collection gets what it
+    # gets there (403 for bob, who may only write 'dropbox'; 404 where it sees nothing).
+    for party, alias in (("bob", "dropbox"), ("gov", "private"), ("bob", "advisories"), ("alice", "advisories")):
+        objects = h.client.get(h.collection_url(alias, "objects"), headers={"Accept": TAXII, **h.auth(party)})
+        assert _feed(h, party, alias).status_code == objects.status_code, (party, alias)
+    assert h.client.get(h.collection_url("reports", "tombstones"), headers={"Accept": TAXII}).status_code == 401
+
+    # The deleted version is not accepted again, from anyone; the other version and a new one are.
+    status = _post(h, "alice", [v2, {**v1, "modified": ts(3)}])
+    (failure,) = status["failures"]
+    assert failure["id"] == v1["id"] and "was deleted from this collection" in failure["message"]
+    assert status["success_count"] == 1
+    versions = h.client.get(h.collection_url("reports", "objects", v1["id"], "versions"),
+                            headers=h.auth("alice")).json["versions"]
+    assert versions == [ts(1), ts(3)]
+
+
+def test_retention_keeps_tombstones_for_the_collections_maximum_age(store: Any, tmp_path: Path) -> None:
+    clock = FrozenClock()
+    h = build_hub_app(store, tmp_path / "home", clock=clock)
+    try:
+        gone, kept = indicator(), indicator()
+        _post(h, "alice", [gone, kept])
+        assert _delete(h, "alice", gone["id"]) == 200
+        h.hub.admin.edit_collection(h.collections["reports"], max_age_days=5)
+        clock.advance(3 * DAY)
+        _post(h, "alice", [indicator()])
+        service = RetentionService.of(h.hub)
+        (outcome,) = service.run()
+        assert (outcome.purged, outcome.tombstones_purged) == (0, 0)
+        assert _post(h, "alice", [gone])["failure_count"] == 1  # still remembered
+        clock.advance(3 * DAY)  # the deletion is now older than the collection keeps anything
+        (outcome,) = service.run()
+        assert (outcome.purged, outcome.tombstones_purged) == (1, 1)  # kept (day 0) goes too
+        (record,) = [r for r in h.hub.store.iter_audit() if r.kind == "retention.purge"][-1:]
+        assert record.data["tombstones_purged"] == 1
+        assert _feed(h, "alice").json == {"more": False}
+        assert _post(h, "alice", [gone])["success_count"] == 1  # forgotten, as retention forgets
+    finally:
+        h.hub.audit.close()
+
+
+# -- two hubs: a push link's DELETE, and the records a hub takes
+
+
+class Net:
+    def __init__(self) -> None:
+        self.hubs: dict[str, InProcessHub] = {}
+
+    def transport_for(self, peer: Any) -> httpx.BaseTransport:
+        return self.hubs[peer.url].transport()
+
+
+@pytest.fixture(params=BACKENDS)
+def pair(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[tuple[InProcessHub, InProcessHub]]:
+    """Hubs A (alice, with a key) and B, each with a collection 'shared' that requires
+    signatures; the other hub is a peer party with read and write there. B adds A as a peer
+    (and takes A's keys, alice's pinned to it)."""
+    net = Net()
+    made = []
+    for name, other in (("a", "b"), ("b", "a")):
+        parties = {f"hub-{other}": "peer", **({"alice": "provider"} if name == "a" else {})}
+        url = f"http://127.0.0.1:{8300 + len(made)}/api/"
+        h = make_hub(tmp_path / name, parties, {"shared": {p: (True, True) for p in parties}},
+                     signed={"shared": True}, keys_for=("alice",) if name == "a" else (), url=url,
+                     backend=request.param,
+                     toml="[taxii]\ndefault_page_size = 5\nmax_page_size = 50\n"
+                          "[federation]\npage_size = 3\nmax_retries = 0\n")
+        h.hub.signer.prepare()
+        h.hub.federation.set_transport(net.transport_for)
+        net.hubs[url] = h
+        made.append(h)
+    a, b = made
+    for here, there, peer_name, known_there_as in ((a, b, "hub-b", "hub-a"), (b, a, "hub-a", "hub-b")):
+        here.hub.federation.peers.add(peer_name, there.url, Credentials(token=there.tokens[known_there_as]))
+    b.hub.federation.peers.map_identity("hub-a", a.identities["alice"])
+    b.hub.federation.import_keys("hub-a")
+    yield a, b
+    for h in made:
+        h.close()
+
+
+def _alice_posts(a: InProcessHub, objs: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    signed = sign_objects(objs, a.keys["alice"], a.identities["alice"])
+    with a.client("alice") as c:
+        assert read_outcome(c.submit(a.collections["shared"], signed)).refused == []
+    return signed
+
+
+def test_a_push_link_sends_the_delete_of_what_it_pushed(pair: tuple[InProcessHub, InProcessHub]) -> None:
+    a, b = pair
+    fed = a.hub.federation
+    fed.peers.add_link("hub-b", "push", b.collections["shared"], a.collections["shared"])
+    objs = _alice_posts(a, [indicator(created_by_ref=a.identities["alice"]) for _ in range(4)])
+    assert [r.error for r in fed.sync_once()] == [None]
+    assert {i for i, _v, _t in b.stored("shared")} == {o["id"] for o in objs}
+    # Deleted at A after the push: the push link's next turn deletes B's copy, with TAXII DELETE.
+    with a.client("alice") as c:
+        c.delete_object(a.collections["shared"], objs[0]["id"], versions=[objs[0]["modified"]])
+    (result,) = fed.sync_once()
+    assert result.error is None and result.deletes_sent == 1
+    assert {i for i, _v, _t in b.stored("shared")} == {o["id"] for o in objs[1:]}
+    # B remembers it too: the version pushed again (by anyone) is refused there.
+    with b.client("hub-a") as c:
+        outcome = read_outcome(c.submit(b.collections["shared"], [objs[0]]))
+    assert [oid for oid, _ in outcome.refused] == [objs[0]["id"]] and "deleted" in outcome.refused[0][1]
+    # Sent once: the next turn sends nothing again.
+    (result,) = fed.sync_once()
+    assert result.error is None and result.deletes_sent == 0
+
+
+def test_a_hub_takes_only_tombstones_signed_by_a_hub_it_federates_with(
+        pair: tuple[InProcessHub, InProcessHub]) -> None:
+    a, b = pair
+    objs = _alice_posts(a, [indicator(created_by_ref=a.identities["alice"]) for _ in range(2)])
+    with a.client("alice") as c:
+        for o in objs:
+            c.delete_object(a.collections["shared"], o["id"])
+    with a.client("hub-b") as c:
+        records = c.tombstones(a.collections["shared"]).records
+    assert len(records) == 2
+    col = b.hub.store.get_collection(b.collections["shared"])
+    assert col is not None
+    service = b.hub.tombstones
+    tampered = copy.deepcopy(records[0])
+    tampered["deleted_by"] = b.identities["hub-a"]
+    stranger = SigningKey.generate()
+    unknown = sign_object({k: v for k, v in records[1].items() if k != "extensions"}, stranger, records[1]["hub"])
+    not_a_hub = {**{k: v for k, v in records[1].items() if k != "extensions"}, "hub": a.identities["alice"]}
+    got = service.take(col, [tampered, unknown, sign_object(not_a_hub, a.keys["alice"], a.identities["alice"]),
+                             {"type": "something else"}], peer="hub-a")
+    assert got.kept == 0 and len(got.refused) == 4
+    reasons = [r for _, r in got.refused]
+    assert "does not verify" in reasons[0]
+    assert "unknown" in reasons[1]
+    assert "not a hub this hub federates with" in reasons[2]
+    assert "not a tombstone record" in reasons[3]
+    assert b.hub.store.count_tombstones(col.pk) == 0
+    got = service.take(col, records, peer="hub-a")
+    assert (got.kept, got.refused) == (2, [])
+    assert service.take(col, records, peer="hub-a").known == 2  # came round again: nothing new
+    # Served on as they came: A's signature, not B's.
+    with b.client("hub-a") as c:
+        assert c.tombstones(b.collections["shared"]).records == records
