@@ -1,7 +1,7 @@
 """One typed configuration object, built once: defaults, then the TOML file, then ``HUB_*``.
 
 Nothing else in the hub reads ``os.environ``. Every bad value is reported with its source and
-what is expected, all at once, at start-up.
+what is expected, all at once, at start-up: one line for one bad value, a line each for several.
 
 Environment variables: ``HUB_HOME`` chooses the home folder; ``HUB_<KEY>`` overrides a key of
 the ``[hub]`` table and ``HUB_<TABLE>_<KEY>`` a key of another table, e.g.
@@ -341,8 +341,10 @@ def load_config(home: str | os.PathLike[str] | None = None,
         if values:
             cfg = replace(cfg, **{name: _apply(getattr(cfg, name), values, f"HUB_{name.upper()}_", errors)})
     _check(cfg, errors)
+    if len(errors) == 1:
+        raise ConfigError(f"bad configuration: {errors[0]}")
     if errors:
-        raise ConfigError("bad configuration:\n  " + "\n  ".join(errors))
+        raise ConfigError(f"bad configuration ({len(errors)} problems):\n  " + "\n  ".join(errors))
     return cfg
 
 
@@ -422,4 +424,19 @@ session_idle_minutes = 30
 secret_key_file = "web-secret.key"
 # Session cookies over HTTPS only; turn off only for a hub on loopback without TLS.
 secure_cookies = true
+
+[federation]
+# 'abusehub federate': how this hub pulls from and pushes to its peers ('abusehub peer add').
+# Objects asked for per page when pulling, and sent per envelope when pushing.
+page_size = 500
+# Seconds to wait for a peer's answer to one request.
+timeout = 30
+# Seconds to follow a pushed envelope's status until the peer has judged every object.
+status_wait = 120
+# Attempts of one request on 429/503 before the link's turn ends with an error.
+max_retries = 3
+# The longest wait (seconds) before a failing link is tried again; waits double from 1 s.
+max_backoff = 300
+# The largest answer (bytes) taken from a peer; a larger one fails that link only.
+max_response_bytes = 67108864
 """

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import tomllib
+from dataclasses import fields
 from pathlib import Path
 
 import pytest
 
 from hub.common.errors import ConfigError
-from hub.config import load_config
+from hub.config import DEFAULT_CONFIG_TEXT, FederationConfig, load_config
 
 
 def test_precedence(tmp_path: Path) -> None:
@@ -68,3 +70,25 @@ def test_the_default_config_file_loads(tmp_path: Path) -> None:
     (tmp_path / "hub.toml").write_text(DEFAULT_CONFIG_TEXT)
     cfg = load_config(tmp_path, environ={})
     assert cfg.public_url == "" and cfg.server.trusted_proxies == ()
+
+
+def test_one_bad_value_is_one_line_and_several_a_line_each(tmp_path: Path) -> None:
+    (tmp_path / "hub.toml").write_text("[limits]\nauth_failures = 0\n")
+    with pytest.raises(ConfigError) as err:
+        load_config(tmp_path, environ={})
+    assert err.value.description == "bad configuration: limits.auth_failures: must be between 1 and 1000000"
+    with pytest.raises(ConfigError) as err:
+        load_config(tmp_path, environ={"HUB_SERVER_PORT": "eighty"})
+    lines = err.value.description.splitlines()
+    assert lines[0] == "bad configuration (2 problems):" and len(lines) == 3
+
+
+def test_the_default_config_file_has_every_table_and_every_federation_setting() -> None:
+    """What `abusehub init` writes shows every table an operator may set, [federation] included,
+    with the defaults the code has."""
+    from hub.config import _SECTIONS
+
+    written = tomllib.loads(DEFAULT_CONFIG_TEXT)
+    assert set(written) == {"hub", *_SECTIONS}
+    defaults = FederationConfig()
+    assert written["federation"] == {f.name: getattr(defaults, f.name) for f in fields(FederationConfig)}
