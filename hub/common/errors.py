@@ -72,3 +72,11 @@ class Unprocessable(HubError):
 class TooManyRequests(HubError):
     http_status = 429
     title = "Too many requests"
+
+
+class Unavailable(HubError):
+    """The hub cannot answer now (its database is not the one it opened, or does not answer);
+    nothing was read or written."""
+
+    http_status = 503
+    title = "Service unavailable"

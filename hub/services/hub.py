@@ -18,6 +18,7 @@ from hub.services.pseudonyms import PseudonymService
 from hub.services.query import QueryService
 from hub.services.signatures import make_countersign, make_signature_check
 from hub.services.statuses import StatusService
+from hub.services.tombstones import TombstoneService
 from hub.store.base import Store
 
 
@@ -37,11 +38,14 @@ class Hub:
         self.pseudonyms = PseudonymService(
             store, self.access, self.audit, config.home, config.pseudonyms.per_minute,
             config.pseudonyms.default_region or None)
-        # Every collection: valid STIX, markings, personal data, pseudonyms under key versions
-        # this hub has; then signatures (cryptography last).
+        # Deleted versions (their tombstones), served as signed records and never stored again.
+        self.tombstones = TombstoneService(store, self.access, self.audit, clock, self.keys, self.signer,
+                                           config.taxii.default_page_size, config.taxii.max_page_size)
+        # Every collection: not a deleted version; valid STIX, markings, personal data,
+        # pseudonyms under key versions this hub has; then signatures (cryptography last).
         self.ingest = IngestService(
             store, clock, config.taxii.status_retention_hours,
-            checks=[*policy_checks(store), self.pseudonyms.check_key_versions,
+            checks=[self.tombstones.check, *policy_checks(store), self.pseudonyms.check_key_versions,
                     make_signature_check(self.keys)],
             transforms=[make_countersign(self.signer)])
         self.query = QueryService(store, self.access, self.audit, config.taxii.default_page_size,
@@ -70,8 +74,16 @@ class Hub:
         self.store.close()
 
 
-def open_hub(config: HubConfig, *, migrate: bool = False, clock: Clock = system_clock) -> Hub:
-    """Open the hub's store at the configured database and build the services."""
+def open_hub(config: HubConfig, *, migrate: bool = False, clock: Clock = system_clock,
+             database_file: tuple[int, int] | None = None) -> Hub:
+    """Open the hub's store at the configured database and build the services.
+
+    This checks nothing: the commands open a hub through :mod:`hub.services.runtime`, which
+    says which databases each may open. ``migrate`` brings the schema to head (making a SQLite
+    file that does not exist); ``database_file`` is the (device, inode) of the SQLite file to
+    serve, and no other (:meth:`hub.store.sql.SqlStore.database_file`).
+    """
     from hub.store.sql import open_store
 
-    return Hub(config, open_store(config.effective_database_url, migrate=migrate), clock)
+    return Hub(config, open_store(config.effective_database_url, migrate=migrate, database_file=database_file),
+               clock)

@@ -32,7 +32,15 @@ from hub.common.timestamps import format_timestamp_us
 from hub.store import schema as t
 from hub.store.audit import AuditEntry, AuditRecord, record_hash, recordable
 from hub.store.base import DuplicateError, TokenRecord
-from hub.store.dialect import WRITE, lock_rows, make_engine, normalise_url
+from hub.store.dialect import (
+    WRITE,
+    FileIdentity,
+    create_database_file,
+    lock_rows,
+    make_engine,
+    normalise_url,
+    sqlite_file,
+)
 from hub.store.federation import FederationMixin
 from hub.store.lifecycle import LifecycleMixin
 from hub.store.limits import UnstorableError, matchable, unstorable_audit_reason, unstorable_reason
@@ -49,6 +57,7 @@ from hub.store.records import (
     StatusRecord,
     StoredVersion,
 )
+from hub.store.tombstones import TombstoneMixin, buried
 from hub.store.websessions import WebSessionMixin
 
 __all__ = ["SqlStore", "normalise_url", "open_store"]
@@ -124,6 +133,9 @@ class SqlTransaction:
                     o.c.collection_pk == collection_pk, o.c.stix_id.in_(chunk))):
                 present.add((sid, vus))
                 present_ids.add(sid)
+        # A deleted version is not stored again (its tombstone, hub.store.tombstones): looked up
+        # under the counter lock a deletion takes too, so none slips in while it is deleted.
+        present |= buried(conn, collection_pk, ids)
         rows: list[dict[str, Any]] = []
         terms: set[tuple[str, str, str]] = set()
         touched: set[str] = set()
@@ -262,23 +274,37 @@ def _conditions(collection_pk: int, flt: ObjectFilter, *, ids_by_key: bool = Fal
     return cond
 
 
-class SqlStore(OpsMixin, LifecycleMixin, FederationMixin, WebSessionMixin):
+class SqlStore(OpsMixin, LifecycleMixin, FederationMixin, WebSessionMixin, TombstoneMixin):
     """The :class:`hub.store.base.Store` over SQLAlchemy Core (SQLite or PostgreSQL).
 
-    Safe to share between threads: each call takes its own pooled connection.
+    Safe to share between threads: each call takes its own pooled connection. A SQLite store
+    serves the file that was at its path when it was opened (or ``database_file``, a
+    :meth:`database_file` of another store), and opens no file that does not exist: only
+    :meth:`migrate` makes one.
     """
 
-    def __init__(self, url: str) -> None:
+    def __init__(self, url: str, *, database_file: FileIdentity | None = None) -> None:
         self.url = normalise_url(url)
-        self.engine: Engine = make_engine(self.url)
+        self.file = sqlite_file(self.url, database_file)
+        self.engine: Engine = make_engine(self.url, self.file)
         self.dialect = self.engine.dialect.name
         self._local = threading.local()  # .in_transaction: this thread has a transaction open
 
     # -- plumbing
+    def database_file(self) -> FileIdentity | None:
+        """The (device, inode) of the SQLite file this store serves; None for PostgreSQL."""
+        if self.file is None:
+            return None
+        self.file.check()
+        return self.file.identity
+
     def migrate(self) -> str:
+        """Bring the schema to this code's head revision; a SQLite file that does not exist is
+        made first (the only place one is made)."""
         from alembic import command
         from alembic.config import Config
 
+        create_database_file(self.url)
         cfg = Config()
         cfg.set_main_option("script_location", str(Path(__file__).parent / "migrations"))
         with self._write() as conn:
@@ -590,9 +616,10 @@ class SqlStore(OpsMixin, LifecycleMixin, FederationMixin, WebSessionMixin):
                 conn.execute(insert(t.settings).values(name=name, value=value))
 
 
-def open_store(url: str, *, migrate: bool = False) -> SqlStore:
-    """Open the store at ``url``; with ``migrate``, bring its schema up to date first."""
-    store = SqlStore(url)
+def open_store(url: str, *, migrate: bool = False, database_file: FileIdentity | None = None) -> SqlStore:
+    """Open the store at ``url`` (serving ``database_file``, see :class:`SqlStore`); with
+    ``migrate``, bring its schema up to date first (making a SQLite file that is not there)."""
+    store = SqlStore(url, database_file=database_file)
     if migrate:
         store.migrate()
     return store
