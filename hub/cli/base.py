@@ -1,5 +1,10 @@
 """What every command shares: the ``abusehub`` group, the lazily built services, error
-handling and output helpers."""
+handling and output helpers.
+
+Exit codes: 0 done; 1 the command ran and failed (no such party, a refused file, ...); 2 the
+command could not start: a bad option or configuration, no hub home, a database that is missing,
+unreachable, or not at this code's schema (every start-up error of ``serve`` too).
+"""
 
 from __future__ import annotations
 
@@ -14,7 +19,7 @@ import click
 from hub.common.errors import ConfigError, HubError, InvalidValue
 from hub.common.timestamps import parse_timestamp_us
 from hub.config import CONFIG_FILE, HubConfig, load_config
-from hub.services.hub import Hub, open_hub
+from hub.services.hub import Hub
 
 
 class Context:
@@ -40,10 +45,19 @@ class Context:
 
     @property
     def hub(self) -> Hub:
+        """The hub of this home, on a database at this code's schema. Commands never create or
+        migrate a database: one that is missing or behind is one line naming the command to run
+        (``init``, ``migrate``) and exit 2."""
         if self._hub is None:
-            cfg = self.require_home()
-            self._hub = open_hub(cfg, migrate=True)
+            from hub.services.runtime import open_current_hub
+
+            self._hub = open_current_hub(self.require_home())
         return self._hub
+
+    def use(self, hub: Hub) -> Hub:
+        """Make ``hub`` (opened by ``init``, ``migrate`` or ``demo``) this command's hub."""
+        self._hub = hub
+        return hub
 
 
 pass_ctx = click.make_pass_decorator(Context)
@@ -55,7 +69,7 @@ class HubGroup(click.Group):
     def invoke(self, ctx: click.Context) -> Any:
         try:
             return super().invoke(ctx)
-        except ConfigError as exc:
+        except ConfigError as exc:  # the command could not start: exit 2, as for a bad option
             click.echo(f"abusehub: {exc.description}", err=True)
             sys.exit(2)
         except HubError as exc:

@@ -1,4 +1,10 @@
-"""Setting a hub up and running it: ``init``, ``migrate``, ``serve``, ``demo``."""
+"""Setting a hub up and running it: ``init``, ``migrate``, ``serve``, ``demo``.
+
+One rule for the schema (:mod:`hub.services.runtime`): ``init`` creates it (and the hub's keys)
+in a database that has none, ``migrate`` is the only way to bring one that is behind up to date,
+and everything else opens only a database at this code's schema. The container's
+``serve --init-if-empty`` does what ``init`` does first, when the database has no schema.
+"""
 
 from __future__ import annotations
 
@@ -10,10 +16,8 @@ from hub.cli.base import Context, main, pass_ctx
 from hub.config import CONFIG_FILE, DEFAULT_CONFIG_TEXT, load_config
 
 
-@main.command()
-@pass_ctx
-def init(c: Context) -> None:
-    """Create a hub home: a config file and an up-to-date database."""
+def _make_home(c: Context) -> Path:
+    """The home folder, made with a default ``hub.toml`` if it has none."""
     home = Path(c.home or load_config().home)
     home.mkdir(parents=True, exist_ok=True)
     cfg_path = home / CONFIG_FILE
@@ -21,18 +25,48 @@ def init(c: Context) -> None:
         cfg_path.write_text(DEFAULT_CONFIG_TEXT, encoding="utf-8")
         click.echo(f"wrote {cfg_path}")
     c.home = str(home)
-    revision, key_id, keyring_created = c.hub.prepare()
-    click.echo(f"database ready at schema revision {revision}: {c.config.effective_database_url}")
-    click.echo(f"hub signing key {key_id} registered and published at <api root>/keys/")
-    if keyring_created:
-        click.echo(f"wrote the pseudonym key {c.hub.pseudonyms.path} (keep it secret, back it up)")
+    return home
+
+
+def _initialise(c: Context) -> None:
+    """``init``'s work on the database: the schema when there is none, then the keys."""
+    from hub.services.runtime import initialise_hub, shown_database_url
+
+    hub, done = initialise_hub(c.config)
+    c.use(hub)
+    made = "created" if done.schema_created else "ready"
+    click.echo(f"database {made} at schema revision {done.revision}: "
+               f"{shown_database_url(c.config.effective_database_url)}")
+    click.echo(f"hub signing key {done.key_id} registered and published at <api root>/keys/")
+    if done.keyring_created:
+        click.echo(f"wrote the pseudonym key {hub.pseudonyms.path} (keep it secret, back it up)")
+
+
+@main.command()
+@pass_ctx
+def init(c: Context) -> None:
+    """Create a hub home: a config file, the database schema and the hub's keys.
+
+    On a database that already has this code's schema, only what is missing is made. A
+    database whose schema is behind is refused: run 'abusehub migrate'.
+    """
+    _make_home(c)
+    _initialise(c)
 
 
 @main.command()
 @pass_ctx
 def migrate(c: Context) -> None:
-    """Bring the database schema up to date (never drops data)."""
-    click.echo(f"schema revision {c.hub.migrate()}")
+    """Bring the database schema up to date (never drops data): the only way it changes.
+
+    Stop the hub's servers first; back the hub up before.
+    """
+    from hub.services.runtime import open_hub_to_migrate
+
+    hub, before = open_hub_to_migrate(c.require_home())
+    c.use(hub)
+    revision = hub.migrate()
+    click.echo(f"schema revision {revision}" + (f" (was {before})" if before != revision else " (already up to date)"))
 
 
 @main.command()
@@ -40,14 +74,29 @@ def migrate(c: Context) -> None:
 @click.option("--port", type=int, default=None, help="Port (config server.port).")
 @click.option("--workers", type=int, default=None, help="Worker processes (config server.workers).")
 @click.option("--threads", type=int, default=None, help="Threads per worker (config server.threads).")
+@click.option("--init-if-empty", is_flag=True,
+              help="On a database with no hub schema, first do what 'init' does (the container's first "
+                   "start). A database that is behind is still refused: run 'abusehub migrate'.")
 @pass_ctx
-def serve(c: Context, host: str | None, port: int | None, workers: int | None, threads: int | None) -> None:
-    """Serve TAXII 2.1 with gunicorn until stopped."""
+def serve(c: Context, host: str | None, port: int | None, workers: int | None, threads: int | None,
+          init_if_empty: bool) -> None:
+    """Serve TAXII 2.1 with gunicorn until stopped.
+
+    The database must be at this code's schema: an empty one asks for 'abusehub init' (or
+    --init-if-empty), an old one for 'abusehub migrate'. Every start-up problem is one line and
+    exit status 2.
+    """
     from hub.server.gunicorn import serve as run
 
-    # Not c.hub: that would migrate. serve checks the port, the database and the schema (one
-    # line each when they fail; an old schema asks for 'abusehub migrate'), then makes the hub
-    # key and the pseudonym keyring once, before the workers start.
+    if init_if_empty:
+        # What 'init' does: the schema and keys on an empty database; on one at this code's
+        # schema, nothing but missing keys; one that is behind is refused (one line, exit 2).
+        _make_home(c)
+        _initialise(c)
+        c.hub.close()
+    # serve checks the port, every file a worker reads, the database and its schema (one line
+    # each when they fail), then makes the hub key and the pseudonym keyring once, before the
+    # workers start.
     c.require_home()
     s = c.config.server
     run(c.config, host or s.host, port if port is not None else s.port, workers or s.workers,
@@ -61,6 +110,7 @@ def serve(c: Context, host: str | None, port: int | None, workers: int | None, t
 def demo(c: Context, port: int | None, no_serve: bool) -> None:
     """Set up a demo hub (once), print fresh tokens and working examples, and serve it."""
     from hub.services.demo import prepare_demo
+    from hub.services.runtime import initialise_hub
 
     home = Path(c.home or load_config().home)
     if not (home / CONFIG_FILE).exists():
@@ -69,9 +119,10 @@ def demo(c: Context, port: int | None, no_serve: bool) -> None:
     c.home = str(home)
     s = c.config.server
     port = port if port is not None else s.port
-    click.echo(prepare_demo(c.hub, s.host, port))
+    hub, _done = initialise_hub(c.config)
+    click.echo(prepare_demo(c.use(hub), s.host, port))
     if not no_serve:
         from hub.server.gunicorn import serve as run
 
+        hub.close()
         run(c.config, s.host, port, s.workers, s.threads)
-

@@ -1,12 +1,15 @@
 """Production serving: gunicorn with threaded workers, each building its own app and store.
 
 :func:`serve` checks what would otherwise fail in every worker, or after gunicorn's retries,
-before gunicorn starts: the port can be bound, the database answers, its schema is at this
-code's head revision. Each failure is one :class:`~hub.common.errors.HubError` (one line on
-standard error from the CLI) and a non-zero exit. It then keeps the home private (umask 077:
-the SQLite database, its WAL and SHM files and the key files are created 0600; the home is
-0700), prepares the hub's keys, and empties the folder where the workers keep their metrics
-(prometheus-client's multiprocess mode; a worker that exits is marked dead there).
+before gunicorn starts: the port can be bound, every file a worker reads when it boots can be
+read (the ``/metrics`` token, the web pages' key), the database exists and answers, its schema
+is at this code's head revision, the hub's keys can be made or read, and the metrics folder can
+be made. Each failure is one :class:`~hub.common.errors.ConfigError` (one line on standard error
+from the CLI, exit status 2). It then keeps the home private (umask 077: the SQLite database,
+its WAL and SHM files and the key files are created 0600; the home is 0700), and empties the
+folder where the workers keep their metrics (prometheus-client's multiprocess mode; a worker
+that exits is marked dead there). The workers serve the SQLite file that was checked, and no
+other (:meth:`hub.store.sql.SqlStore.database_file`).
 """
 
 from __future__ import annotations
@@ -20,7 +23,7 @@ from typing import Any
 
 from gunicorn.app.base import BaseApplication
 
-from hub.common.errors import HubError
+from hub.common.errors import ConfigError, HubError
 from hub.config import HubConfig
 from hub.server.logs import gunicorn_logconfig
 
@@ -40,8 +43,10 @@ def _child_exit(_server: Any, worker: Any) -> None:
 class HubServer(BaseApplication):  # type: ignore[misc]
     """gunicorn, configured from the hub's config rather than from gunicorn's command line."""
 
-    def __init__(self, config: HubConfig, host: str, port: int, workers: int, threads: int) -> None:
+    def __init__(self, config: HubConfig, host: str, port: int, workers: int, threads: int,
+                 database_file: tuple[int, int] | None = None) -> None:
         self.hub_config = config
+        self.database_file = database_file
         self.options = {
             "bind": f"[{host}]:{port}" if ":" in host else f"{host}:{port}",
             "workers": workers,
@@ -84,19 +89,21 @@ class HubServer(BaseApplication):  # type: ignore[misc]
 
     def load(self) -> Any:
         from hub.server import create_app
+        from hub.services.hub import open_hub
 
-        return create_app(self.hub_config)
+        # The database file serve checked, and no other (see hub.store.dialect).
+        return create_app(self.hub_config, open_hub(self.hub_config, database_file=self.database_file))
 
 
 def check_port(host: str, port: int) -> None:
-    """Raise :class:`HubError` when ``host:port`` cannot be bound (taken, or not an address of
+    """Raise :class:`ConfigError` when ``host:port`` cannot be bound (taken, or not an address of
     this machine). Port 0 is left to gunicorn."""
     if port == 0:
         return
     try:
         infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM, flags=socket.AI_PASSIVE)
     except socket.gaierror as exc:
-        raise HubError(f"cannot listen on {host}:{port}: {exc.strerror}") from None
+        raise ConfigError(f"cannot listen on {host}:{port}: {exc.strerror}") from None
     family, kind, proto, _name, address = infos[0]
     with socket.socket(family, kind, proto) as sock:
         # As gunicorn binds: a port left in TIME_WAIT is free, one being listened on is not.
@@ -105,8 +112,8 @@ def check_port(host: str, port: int) -> None:
             sock.bind(address)
         except OSError as exc:
             if exc.errno == errno.EADDRINUSE:
-                raise HubError(f"cannot listen on {host}:{port}: the port is in use by another process") from None
-            raise HubError(f"cannot listen on {host}:{port}: {exc.strerror}") from None
+                raise ConfigError(f"cannot listen on {host}:{port}: the port is in use by another process") from None
+            raise ConfigError(f"cannot listen on {host}:{port}: {exc.strerror}") from None
 
 
 def metrics_dir(config: HubConfig) -> Path:
@@ -118,35 +125,45 @@ def metrics_dir(config: HubConfig) -> Path:
 def _fresh_metrics_dir(folder: Path) -> None:
     """Empty ``folder`` (metrics of an earlier run would be added to this one's) and make it
     the folder of prometheus-client's multiprocess mode, for this process and its workers."""
-    if folder.exists():
-        shutil.rmtree(folder)
-    folder.mkdir(mode=0o700, parents=True)
+    try:
+        if folder.exists():
+            shutil.rmtree(folder)
+        folder.mkdir(mode=0o700, parents=True)
+    except OSError as exc:
+        raise ConfigError(f"metrics.multiproc_dir: cannot empty or make {folder}: {exc.strerror}") from None
     os.environ["PROMETHEUS_MULTIPROC_DIR"] = str(folder)
 
 
-def prepare(config: HubConfig, host: str, port: int) -> None:
+def prepare(config: HubConfig, host: str, port: int) -> tuple[int, int] | None:
     """Everything :func:`serve` checks and prepares before gunicorn starts; raises
-    :class:`HubError` (one line) for a busy port, an unreachable database or an old schema."""
-    from hub.services.hub import open_hub
-    from hub.services.runtime import check_database, secure_home
+    :class:`ConfigError` (one line) for each problem. Returns the (device, inode) of the
+    SQLite file the workers are to serve (None for PostgreSQL)."""
+    from hub.services.runtime import check_worker_files, database_file, open_current_hub, secure_home
 
     os.umask(0o077)  # every file the hub creates from here on is its owner's alone
     check_port(host, port)
-    check_database(config)
-    secure_home(config.home)
-    hub = open_hub(config)
+    hub = open_current_hub(config)
     try:
-        hub.signer.prepare()
+        check_worker_files(config)
+        secure_home(config.home)
+        try:
+            hub.signer.prepare()
+        except HubError as exc:
+            raise ConfigError(f"the hub's signing key {hub.signer.path}: {exc.description}") from None
         hub.pseudonyms.ensure_keyring()
+        hub.pseudonyms.keyring()  # read now, as every worker will (ConfigError when it cannot)
+        hub.pseudonyms.poprf_keyring()
+        served = database_file(hub)
     finally:
         hub.close()
     secure_home(config.home)
     if config.metrics.enabled:
         _fresh_metrics_dir(metrics_dir(config))
+    return served
 
 
 def serve(config: HubConfig, host: str, port: int, workers: int, threads: int) -> None:
-    """Check the port, the database and the schema, then run the hub in the foreground until
-    SIGTERM or SIGINT."""
-    prepare(config, host, port)
-    HubServer(config, host, port, workers, threads).run()
+    """Check everything the workers need (:func:`prepare`), then run the hub in the foreground
+    until SIGTERM or SIGINT."""
+    served = prepare(config, host, port)
+    HubServer(config, host, port, workers, threads, served).run()

@@ -2,26 +2,26 @@
 
 - ``GET /healthz``: the process is up. 200 and ``{"status": "ok"}``; no authentication, no
   database.
-- ``GET /readyz``: the process can serve: its database answers and its schema is at this code's
-  head revision. 200 and ``{"status": "ready"}``, else 503 with a TAXII error message (TAXII 2.1
-  section 3.6.1) naming the problem (never the database's address or credentials).
+- ``GET /readyz``: the process can serve: its database answers, is still the SQLite file it
+  opened (not moved, deleted or replaced since), and its schema is at this code's head revision.
+  200 and ``{"status": "ready"}``, else 503 with a TAXII error message (TAXII 2.1 section 3.6.1)
+  naming the problem (never the database's address or credentials).
 - ``GET /metrics``: Prometheus' text format, for the addresses of ``[metrics] allow`` and, when
   ``[metrics] token_file`` is set, only with that bearer token; 403 otherwise, 404 when
-  ``[metrics] enabled`` is false.
+  ``[metrics] enabled`` is false. ``serve`` reads the token file once before any worker starts
+  (:func:`hub.services.runtime.metrics_token`), so a missing or short one is one line at start-up.
 """
 
 from __future__ import annotations
 
 import hmac
 import ipaddress
-from pathlib import Path
 
 from flask import Flask, Response, request
 
-from hub.common.errors import ConfigError
 from hub.config import HubConfig
 from hub.services.metrics.prometheus import PrometheusMetrics
-from hub.services.runtime import readiness_problem
+from hub.services.runtime import metrics_token, readiness_problem
 from hub.taxii.context import current_hub
 from hub.taxii.errors import error_body
 from hub.taxii.responses import taxii_response
@@ -38,25 +38,11 @@ def _json(body: dict[str, str], status: int = 200) -> Response:
                     headers={"Cache-Control": "no-store"})
 
 
-def _read_token(config: HubConfig) -> str | None:
-    name = config.metrics.token_file
-    if not name:
-        return None
-    path = Path(name) if Path(name).is_absolute() else config.home / name
-    try:
-        token = path.read_text(encoding="utf-8").strip()
-    except OSError as exc:
-        raise ConfigError(f"metrics.token_file: cannot read {path}: {exc.strerror}") from None
-    if len(token) < 16:
-        raise ConfigError(f"metrics.token_file: {path} must hold a token of at least 16 characters")
-    return token
-
-
 def register_ops(app: Flask, config: HubConfig, metrics: PrometheusMetrics | None) -> None:
     """Add ``/healthz``, ``/readyz`` and ``/metrics`` to ``app`` (``/metrics`` answers 404
     without ``metrics``)."""
     networks = tuple(ipaddress.ip_network(a, strict=False) for a in config.metrics.allow)
-    token = _read_token(config) if metrics is not None else None
+    token = metrics_token(config) if metrics is not None else None
 
     @app.get("/healthz")
     def healthz() -> Response:

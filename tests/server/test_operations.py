@@ -6,20 +6,37 @@ from __future__ import annotations
 
 import base64
 import logging
+import os
+import shutil
+import signal
+import sqlite3
+import time
 import uuid
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import orjson
+import psutil
 import pytest
+import requests
 from flask.testing import FlaskClient
 
 from hub.config import load_config
 from hub.server import create_app
 from hub.server.logs import JsonFormatter, TextFormatter
-from hub.services.hub import Hub
+from hub.services.hub import Hub, open_hub
 from hub.store.sql import SqlStore
-from tests.conftest import TEST_TOML, FrozenClock, HubApp, HubFactory
+from tests.conftest import (
+    TEST_TOML,
+    FrozenClock,
+    HubApp,
+    HubFactory,
+    hub_app_on,
+    run_cli,
+    seed_hub,
+    start_server,
+    stop_server,
+)
 from tests.factories import indicator
 
 TAXII = "application/taxii+json;version=2.1"
@@ -66,6 +83,102 @@ def test_readyz_is_503_when_the_database_does_not_answer(tmp_path: Path) -> None
     assert r.status_code == 503 and r.json["description"] == "the database does not answer"
     assert "127.0.0.1" not in r.get_data(as_text=True)
     assert client.get("/healthz").status_code == 200
+
+
+# -- the SQLite file the hub opened ---------------------------------------------------------
+
+def _post(h: HubApp, *objects: dict[str, object]) -> tuple[int, dict[str, object]]:
+    r = h.client.post(h.collection_url("reports", "objects"), data=orjson.dumps({"objects": list(objects)}),
+                      headers={**h.auth("alice"), "Content-Type": TAXII})
+    return r.status_code, r.json
+
+
+def test_a_database_file_moved_or_replaced_under_the_hub_is_refused_and_never_made_anew(tmp_path: Path) -> None:
+    with hub_app_on("sqlite", tmp_path) as h:
+        db, away = tmp_path / "hub.db", tmp_path.parent / f"{tmp_path.name}-moved.db"
+        first, second = indicator(), indicator()
+        assert _post(h, first)[0] == 202
+        os.rename(db, away)
+        try:
+            r = h.client.get("/readyz")
+            assert r.status_code == 503 and r.headers["Content-Type"] == TAXII and r.headers["Retry-After"]
+            assert "database file hub.db was moved or deleted" in r.json["description"]
+            status, body = _post(h, second)
+            assert status == 503 and body["http_status"] == "503"
+            assert "database file hub.db was moved or deleted" in str(body["description"])
+            r = h.client.get(h.collection_url("reports", "objects"), headers=h.auth("alice"))
+            assert r.status_code == 503
+            h.hub.store.engine.dispose()  # fresh connections: they must not make an empty file
+            assert h.client.get("/readyz").status_code == 503 and _post(h, second)[0] == 503
+            assert not db.exists()
+        finally:
+            os.rename(away, db)
+        # Back in place: the same file, ready again, nothing lost.
+        assert h.client.get("/readyz").status_code == 200
+        assert _post(h, second)[0] == 202
+        r = h.client.get(h.collection_url("reports", "objects"), headers=h.auth("alice"))
+        assert {o["id"] for o in r.json["objects"]} == {first["id"], second["id"]}
+        # Another file at the same path (a restore, a copy) is not the one the hub opened.
+        shutil.copy(db, away)
+        os.replace(away, db)
+        r = h.client.get("/readyz")
+        assert r.status_code == 503 and "database file hub.db was replaced" in r.json["description"]
+        assert _post(h, indicator())[0] == 503
+
+
+def _worker_pids(server_pid: int) -> set[int]:
+    return {p.pid for p in psutil.Process(server_pid).children()}
+
+
+@pytest.mark.slow
+def test_a_real_server_refuses_reads_and_writes_when_its_database_file_is_moved(tmp_path: Path) -> None:
+    home = tmp_path / "hub"
+    run_cli(home, "init")
+    hub = open_hub(load_config(home, environ={}))
+    seeded = seed_hub(hub, {"alice": "provider"}, {"reports": {"alice": (True, True)}})
+    hub.close()
+    server = start_server(home, workers=2)
+    db, away = home / "hub.db", tmp_path / "hub.db.moved"
+    url = f"{server.api}/collections/{seeded.collections['reports']}/objects/"
+    headers = {**seeded.auth("alice"), "Content-Type": TAXII, "Accept": TAXII}
+    first, second = indicator(), indicator()
+
+    def post(obj: dict[str, object]) -> requests.Response:
+        return requests.post(url, data=orjson.dumps({"objects": [obj]}), headers=headers, timeout=30)
+
+    def refused_everywhere() -> None:
+        for _ in range(8):  # several requests: both workers answer some
+            r = requests.get(server.base + "/readyz", timeout=30)
+            assert r.status_code == 503 and "hub.db was moved or deleted" in r.json()["description"]
+        r = post(second)
+        assert r.status_code == 503 and r.headers["Content-Type"] == TAXII
+        assert r.json()["http_status"] == "503" and "hub.db was moved or deleted" in r.json()["description"]
+        assert not db.exists()
+
+    try:
+        assert post(first).status_code == 202
+        os.rename(db, away)
+        refused_everywhere()
+        # A worker started after the move (gunicorn replaces one that dies) serves the file
+        # serve checked, or nothing: it does not make a new one.
+        before = _worker_pids(server.process.pid)
+        victim = min(before)
+        os.kill(victim, signal.SIGKILL)
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline and len(_worker_pids(server.process.pid) - before) < 1:
+            time.sleep(0.2)
+        assert victim not in _worker_pids(server.process.pid) and len(_worker_pids(server.process.pid)) == 2
+        refused_everywhere()
+        os.rename(away, db)
+        assert requests.get(server.base + "/readyz", timeout=30).status_code == 200
+        assert post(second).status_code == 202
+    finally:
+        if away.exists() and not db.exists():
+            os.rename(away, db)
+        stop_server(server)
+    with sqlite3.connect(db) as conn:  # everything accepted is in the hub's own file
+        stored = {row[0] for row in conn.execute("SELECT stix_id FROM objects")}
+    assert {first["id"], second["id"]} <= stored
 
 
 # -- /metrics -------------------------------------------------------------------------------

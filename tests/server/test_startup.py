@@ -1,12 +1,19 @@
-"""What `abusehub serve` checks before gunicorn starts, in-process: each problem is one
-HubError line (the CLI prints it and exits non-zero), and the home's files are kept private.
-The real command is run in tests/ops/test_live_server.py."""
+"""What `abusehub serve` checks before gunicorn starts: in-process, each problem is one
+ConfigError line, and the home's files are kept private; then the real command, for every
+file a worker reads when it boots and every other start-up problem: one line on stderr, exit
+status 2, and no worker started. More of the real command is run in
+tests/ops/test_live_server.py."""
 
 from __future__ import annotations
 
 import os
+import shutil
+import signal
 import socket
 import stat
+import subprocess
+import sys
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -17,6 +24,7 @@ from hub.server.gunicorn import check_port, metrics_dir
 from hub.services.hub import open_hub
 from hub.services.runtime import check_database, secure_home
 from hub.store.sql import SqlStore
+from tests.conftest import free_port, run_cli
 
 
 def test_a_busy_port_is_one_clear_error() -> None:
@@ -96,3 +104,115 @@ def test_operations_settings(tmp_path: Path) -> None:
     for expected in ("log_format: must be one of json, text", "metrics.allow: 'nowhere'",
                      "limits.auth_failures: must be between"):
         assert expected in err.value.description
+
+
+# -- the real command: every start-up problem is one line and exit status 2 -------------------
+
+@pytest.fixture(scope="module")
+def initialised(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A home made by 'abusehub init', copied by each test below."""
+    home = tmp_path_factory.mktemp("template") / "hub"
+    run_cli(home, "init")
+    return home
+
+
+def serve_once(home: Path, port: int | None = None) -> tuple[int, str, str]:
+    """Run 'abusehub serve' on ``home``; its exit status, stderr and stdout. A server that
+    starts (a problem not found at start-up) is stopped, with its workers, and fails the test."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("HUB_")}
+    proc = subprocess.Popen([sys.executable, "-m", "hub", "--home", str(home), "serve", "--host", "127.0.0.1",
+                             "--port", str(port or free_port()), "--workers", "2"],
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env,
+                            start_new_session=True)
+    try:
+        out, err = proc.communicate(timeout=90)
+    except subprocess.TimeoutExpired:
+        os.killpg(proc.pid, signal.SIGKILL)
+        out, err = proc.communicate()
+        pytest.fail(f"serve started although its home is broken: {err[-2000:]}")
+    return proc.returncode, err, out
+
+
+def _token(name: str, content: str) -> Callable[[Path], None]:
+    def apply(home: Path) -> None:
+        text = (home / "hub.toml").read_text().replace('token_file = ""', f'token_file = "{name}"')
+        (home / "hub.toml").write_text(text)
+        if content:
+            (home / name).write_text(content)
+    return apply
+
+
+def _setting(line: str, replacement: str) -> Callable[[Path], None]:
+    """Replace ``line`` of the hub.toml that init wrote."""
+    def apply(home: Path) -> None:
+        text = (home / "hub.toml").read_text()
+        assert line in text
+        (home / "hub.toml").write_text(text.replace(line, replacement))
+    return apply
+
+
+def _write(name: str, content: str) -> Callable[[Path], None]:
+    def apply(home: Path) -> None:
+        (home / name).write_text(content)
+    return apply
+
+
+def _old_schema(home: Path) -> None:
+    store = SqlStore(f"sqlite:///{home / 'hub.db'}")
+    with store.engine.begin() as conn:
+        conn.exec_driver_sql("UPDATE alembic_version SET version_num = '0003'")
+    store.close()
+
+
+def _no_database(home: Path) -> None:
+    for name in ("hub.db", "hub.db-wal", "hub.db-shm"):
+        (home / name).unlink(missing_ok=True)
+
+
+def _key_folder(home: Path) -> None:
+    (home / "keys.d").mkdir()
+    _setting('secret_key_file = "web-secret.key"', 'secret_key_file = "keys.d"')(home)
+
+
+BROKEN: dict[str, tuple[Callable[[Path], None], str]] = {
+    "metrics token file missing": (_token("metrics.token", ""), "metrics.token_file: cannot read "),
+    "metrics token too short": (_token("metrics.token", "short\n"),
+                                "metrics.token_file: {home}/metrics.token must hold a token of at least 16"),
+    "web key file is a folder": (_key_folder, "web.secret_key_file: cannot make or read {home}/keys.d"),
+    "web key file empty": (_write("web-secret.key", "\n"), "web.secret_key_file: {home}/web-secret.key is empty"),
+    "pseudonym keyring unreadable": (_write("pseudonym-keys.json", "{not json"), "pseudonym keyring {home}/"),
+    "hub signing key unreadable": (_write("hub-signing-key.pem", "not a key"), "the hub's signing key {home}/"),
+    "metrics folder cannot be made": (_setting('token_file = ""', 'token_file = ""\nmultiproc_dir = "/proc/abusehub-metrics"'),
+                                      "metrics.multiproc_dir: cannot empty or make /proc/abusehub-metrics"),
+    "old schema": (_old_schema, "the database schema is at revision 0003 but this abusehub needs"),
+    "no database": (_no_database, "there is no database in {home}: run 'abusehub --home {home} init' first"),
+    "bad setting": (_setting("auth_failures = 20", "auth_failures = 0"), "limits.auth_failures: must be between"),
+}
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("case", list(BROKEN))
+def test_every_start_up_problem_is_one_line_and_exit_status_2(case: str, initialised: Path, tmp_path: Path) -> None:
+    home = tmp_path / "hub"
+    shutil.copytree(initialised, home)
+    breaks, expected = BROKEN[case]
+    breaks(home)
+    status, err, out = serve_once(home)
+    assert "Traceback" not in err + out and "Booting worker" not in err + out, err
+    lines = err.strip().splitlines()
+    assert status == 2 and len(lines) == 1, (status, err)
+    assert lines[0].startswith("abusehub: ") and expected.format(home=home) in lines[0], lines[0]
+    # Nothing the check reads is left half made: the database is not created either.
+    if case == "no database":
+        assert not (home / "hub.db").exists()
+
+
+@pytest.mark.slow
+def test_a_busy_port_is_exit_status_2_too(initialised: Path, tmp_path: Path) -> None:
+    home = tmp_path / "hub"
+    shutil.copytree(initialised, home)
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        status, err, _out = serve_once(home, taken.getsockname()[1])
+    assert status == 2 and err.strip().count("\n") == 0 and "the port is in use" in err
