@@ -70,11 +70,13 @@ class Problem:
     """One thing wrong with one object or value.
 
     ``code`` is a short stable name (:class:`Code`); ``property`` the path of the property at
-    fault (``"valid_from"``, ``"extensions[...].pseudonyms.email"``) or ``""`` for the object as
-    a whole; ``message`` the sentence a person reads. ``quotes_value`` says that ``message``
-    repeats a submitted value that may be personal data (anything but a well-formed id,
-    timestamp or name the specification defines); ``withheld`` is then the same sentence with
-    the value described instead of repeated (see :meth:`without_value`).
+    fault (``"valid_from"``, ``"extensions[...].pseudonyms.email"``; for the facts of a report,
+    the fact's: ``"resources[2]"``, ``"personal.email"``, see :mod:`hub.stix.facts`) or ``""``
+    for the object as a whole, so that a form places a problem by it; ``message`` the sentence
+    a person reads. ``quotes_value`` says that ``message`` repeats a submitted value that may
+    be personal data (anything but a well-formed id, timestamp or name the specification
+    defines); ``withheld`` is then the same sentence with the value described instead of
+    repeated (see :meth:`without_value`).
     """
 
     code: str
