@@ -252,7 +252,9 @@ def party_key_list(c: Context, name: str | None, as_json: bool) -> None:
 @click.argument("key_id")
 @pass_ctx
 def party_key_revoke(c: Context, key_id: str) -> None:
-    """Revoke a key: new submissions signed with it are refused; what was accepted stays."""
+    """Revoke a key: new submissions signed with it are refused; what was accepted stays. The
+    hub's own countersigning key is refused, as on the operators' page."""
+    c.hub.admin.check_key_revocable(key_id)
     rec = c.hub.keys.revoke(key_id)
     click.echo(f"revoked key {key_id} of {rec.party_name} at {format_timestamp_us(rec.revoked_us or 0)}")
 

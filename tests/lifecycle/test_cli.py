@@ -104,3 +104,15 @@ def test_collection_edit_remove_grants_and_retention_from_the_command_line(tmp_p
     assert "removed collection" in run_cli(home, "collection", "remove", "reports").stdout
     assert run_cli(home, "grants", "list").stdout.strip() == "no grants"
     assert "no collection" in _refused(home, "collection", "remove", "reports")
+
+
+def test_the_hubs_own_party_and_countersigning_key_are_refused_from_the_command_line(tmp_path: Path) -> None:
+    home = tmp_path / "hub"
+    run_cli(home, "init")
+    keys = json.loads(run_cli(home, "party", "key", "list", "abusehub", "--json").stdout)
+    assert keys, "init registers the hub's countersigning key"
+    kid = keys[0]["kid"]
+    assert "countersigning key" in _refused(home, "party", "key", "revoke", kid)
+    assert "cannot be disabled" in _refused(home, "party", "disable", "abusehub")
+    after = json.loads(run_cli(home, "party", "key", "list", "abusehub", "--json").stdout)
+    assert [k["kid"] for k in after if "revoked" not in k] == [kid]
