@@ -213,6 +213,10 @@ def _sqlite_path(url: str) -> Path:
     return Path(database)
 
 
+#: The browser sessions' table, whose rows a backup leaves behind.
+SESSIONS_TABLE = "web_sessions"
+
+
 def _copy_sqlite(source: Path, target: Path) -> str:
     """A consistent copy of the SQLite database ``source`` at ``target`` (SQLite's online backup
     API: pages copied while writers go on, restarted if they change); its schema revision."""
@@ -225,6 +229,12 @@ def _copy_sqlite(source: Path, target: Path) -> str:
             dst = sqlite3.connect(target)
             try:
                 src.backup(dst)
+                # A backup carries no browser sessions: a restored hub starts with everyone
+                # signed out, so a session ended after the backup cannot come back with it.
+                if dst.execute("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?",
+                               (SESSIONS_TABLE,)).fetchone():
+                    dst.execute(f"DELETE FROM {SESSIONS_TABLE}")
+                    dst.commit()
                 # The copy must stand alone: one file, no write-ahead log beside it.
                 dst.execute("PRAGMA journal_mode=DELETE")
                 row = dst.execute("SELECT version_num FROM alembic_version").fetchone()
@@ -301,7 +311,9 @@ def _dump_postgres(url: str, target: Path) -> None:
     with ``options=-csearch_path=...``) into ``target``."""
     pg_dump = _client_tool("pg_dump", "back up a PostgreSQL hub")
     dbname, env = libpq_target(url)
-    args = [pg_dump, "--format=plain", "--no-owner", "--no-privileges", f"--file={target}"]
+    args = [pg_dump, "--format=plain", "--no-owner", "--no-privileges", f"--file={target}",
+            # The sessions table's rows stay behind (see _copy_sqlite); the table itself goes.
+            f"--exclude-table-data=*.{SESSIONS_TABLE}"]
     options = make_url(url).query.get("options")
     for option in ([options] if isinstance(options, str) else list(options or ())):
         for part in option.split():

@@ -538,3 +538,28 @@ def test_a_restored_hub_starts_and_serves_the_same_objects_tokens_and_keys(backe
 @contextmanager
 def _nothing() -> Iterator[list[str]]:
     yield []
+
+
+def test_a_backup_carries_no_browser_sessions(seeded: HubApp, backend: str, tmp_path: Path) -> None:
+    """A session open when the backup was taken (and perhaps signed out of since) does not come
+    back with a restore: the restored hub starts with everyone signed out."""
+    seeded.hub.prepare()
+    alice = seeded.hub.store.get_party("alice")
+    assert alice is not None
+    secret_hash = hashlib.sha256(b"a session id").hexdigest()
+    assert seeded.hub.store.create_web_session(secret_hash, alice.pk, "0" * 64, None, 1)
+    archive = tmp_path / "backup.tar.gz"
+    BackupService(seeded.hub).backup(archive)
+    assert seeded.hub.store.web_session(secret_hash) is not None  # the running hub keeps it
+    members = _members(archive)
+    if backend == "postgres":
+        dump = members["database.sql"].decode()
+        assert "web_sessions" in dump and secret_hash not in dump
+        return
+    restore(archive, tmp_path / "new", environ={})
+    restored = SqlStore(f"sqlite:///{tmp_path / 'new' / 'hub.db'}")
+    try:
+        assert restored.web_session(secret_hash) is None
+        assert restored.get_party("alice") == alice
+    finally:
+        restored.close()
