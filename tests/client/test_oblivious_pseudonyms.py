@@ -18,8 +18,9 @@ import httpx
 import pytest
 
 from hub.client.errors import ClientError
+from hub.client.oprf import NoObliviousPseudonyms, UnverifiableAnswer
 from hub.client.reports import file_report, pseudonym_values
-from hub.client.taxii import NoObliviousPseudonyms, TaxiiClient, UnverifiableAnswer
+from hub.client.taxii import TaxiiClient
 from hub.config import DEFAULT_CONFIG_TEXT
 from hub.pseudonyms import POPRF_PSEUDONYM_RE, PSEUDONYM_RE
 from hub.stix.extensions import IAAS_ACCOUNT_EXTENSION_ID
