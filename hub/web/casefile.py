@@ -8,10 +8,17 @@ the objects through the query service.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
+from functools import lru_cache
 from typing import Any
 
+from stix2patterns.exceptions import ParseException
+from stix2patterns.v20.pattern import Pattern as Pattern20
+from stix2patterns.v21.pattern import Pattern as Pattern21
+
 from hub.common.errors import HubError
+from hub.services.keys import HUB_PARTY
 from hub.signing import KeySet, SignatureFormatError, signatures_of
 from hub.stix.extensions import IAAS_ACCOUNT_EXTENSION_ID
 from hub.stix.markings import TLP2_IDS
@@ -19,9 +26,9 @@ from hub.stix.markings import TLP2_IDS
 #: TLP 2.0 names by marking id; the banner's colours are in static/css/web.css (FIRST TLP 2.0:
 #: black background; red FF2B2B, amber FFC000, green 33FF00, clear FFFFFF).
 TLP_BY_ID = {mid: name for name, mid in TLP2_IDS.items()}
-#: The party whose key makes the hub's countersignatures (hub.services.keys.HUB_PARTY).
-HUB_PARTY = "abusehub"
 _SCO_RESOURCE_TYPES = ("ipv4-addr", "ipv6-addr", "domain-name", "url")
+#: The escapes of a STIX pattern's string literal (STIX 2.1 section 9.2): \' and \\.
+_LITERAL_ESCAPE_RE = re.compile(r"\\(['\\])")
 
 
 @dataclass(frozen=True)
@@ -105,12 +112,47 @@ def check_signatures(obj: dict[str, Any], keys: KeySet, now_us: int) -> list[Sig
     return out
 
 
-def _indicator_value(pattern: str) -> str | None:
-    """The literal of a builder's single-comparison pattern (``[t:value = 'x']``), unescaped."""
-    start, end = pattern.find("'"), pattern.rfind("'")
-    if start < 0 or end <= start:
-        return None
-    return pattern[start + 1:end].replace("\\'", "'").replace("\\\\", "\\")
+@lru_cache(maxsize=4096)
+def detected_values(pattern: str, version: str = "2.1") -> tuple[tuple[str, str], ...]:
+    """The ``(object type, value)`` pairs an indicator's pattern detects: each of its equality
+    comparisons of an object's ``value`` with a string literal (unescaped), read with the STIX
+    pattern library's own parser (``stix2patterns``, the grammar of ``pattern_version``). A
+    pattern that does not parse detects nothing here."""
+    parser = Pattern20 if version == "2.0" else Pattern21
+    try:
+        comparisons = parser(pattern).inspect().comparisons
+    except ParseException:
+        return ()
+    out: list[tuple[str, str]] = []
+    for obj_type, terms in comparisons.items():
+        for path, op, literal in terms:
+            if path == ["value"] and op == "=" and isinstance(literal, str) and literal.startswith("'"):
+                out.append((obj_type, _LITERAL_ESCAPE_RE.sub(r"\1", literal[1:-1])))
+    return tuple(out)
+
+
+def _indicators(objects: dict[str, dict[str, Any]]) -> dict[tuple[str, str], dict[str, Any]]:
+    """The indicators among ``objects``, by each ``(object type, value)`` they detect."""
+    out: dict[tuple[str, str], dict[str, Any]] = {}
+    for obj in objects.values():
+        if obj.get("type") == "indicator" and isinstance(obj.get("pattern"), str):
+            for key in detected_values(obj["pattern"], str(obj.get("pattern_version") or "2.1")):
+                out[key] = obj
+    return out
+
+
+def _resource(obj: dict[str, Any], indicator: dict[str, Any] | None) -> ResourceView:
+    ind = indicator or {}
+    return ResourceView(obj["type"], str(obj.get("value", "")), ind.get("id"), ind.get("pattern"),
+                        ind.get("valid_from"), ind.get("valid_until"))
+
+
+def _read_account(case: CaseFile, account: dict[str, Any]) -> None:
+    """The account's facts (the IaaS-account extension) and its pseudonyms, into ``case``."""
+    ext = (account.get("extensions") or {}).get(IAAS_ACCOUNT_EXTENSION_ID) or {}
+    case.account = ext
+    case.account_pseudonym = ext.get("provider_account_pseudonym") or account.get("user_id")
+    case.pseudonyms = dict(ext.get("pseudonyms") or {})
 
 
 def build_case_file(report: dict[str, Any], objects: dict[str, dict[str, Any]], keys: KeySet,
@@ -122,28 +164,13 @@ def build_case_file(report: dict[str, Any], objects: dict[str, dict[str, Any]], 
     case = CaseFile(report=report, tlp=tlp_of(report), provider=str(provider), provider_id=provider_id)
     refs = [r for r in report.get("object_refs") or [] if isinstance(r, str)]
     case.missing = [r for r in refs if r not in objects]
-    indicators: dict[tuple[str, str], dict[str, Any]] = {}
-    for obj in objects.values():
-        if obj.get("type") == "indicator" and isinstance(obj.get("pattern"), str):
-            value = _indicator_value(obj["pattern"])
-            kind = obj["pattern"].lstrip("[").split(":", 1)[0]
-            if value is not None:
-                indicators[(kind, value)] = obj
-    for ref in refs:
-        if ref not in objects:
-            continue
-        obj = objects[ref]
+    read = [objects[r] for r in refs if r in objects]
+    indicators = _indicators(objects)
+    for obj in read:
         if obj.get("type") == "user-account":
-            ext = (obj.get("extensions") or {}).get(IAAS_ACCOUNT_EXTENSION_ID) or {}
-            case.account = ext
-            case.account_pseudonym = ext.get("provider_account_pseudonym") or obj.get("user_id")
-            case.pseudonyms = dict(ext.get("pseudonyms") or {})
+            _read_account(case, obj)
         elif obj.get("type") in _SCO_RESOURCE_TYPES:
-            ind = indicators.get((obj["type"], str(obj.get("value"))))
-            case.resources.append(ResourceView(
-                obj["type"], str(obj.get("value", "")), ind.get("id") if ind else None,
-                ind.get("pattern") if ind else None, ind.get("valid_from") if ind else None,
-                ind.get("valid_until") if ind else None))
-    for obj in [report, *(objects[r] for r in refs if r in objects)]:
+            case.resources.append(_resource(obj, indicators.get((obj["type"], str(obj.get("value"))))))
+    for obj in [report, *read]:
         case.signatures.extend(check_signatures(obj, keys, now_us))
     return case
