@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING
 from flask import Flask
 
 from hub.config import HubConfig
-from hub.services.hub import Hub, open_hub
+from hub.services.hub import EXTENSION, Hub, open_hub
 
 if TYPE_CHECKING:
     from _typeshed.wsgi import StartResponse, WSGIApplication, WSGIEnvironment
@@ -104,7 +104,6 @@ def create_app(config: HubConfig, hub: Hub | None = None) -> Flask:
     from hub.services.metrics.prometheus import PrometheusMetrics
     from hub.services.runtime import install
     from hub.taxii import register_taxii
-    from hub.taxii.context import EXTENSION
     from hub.web import front_door, register_web
 
     app = Flask("abusehub")

@@ -21,6 +21,10 @@ from hub.services.statuses import StatusService
 from hub.services.tombstones import TombstoneService
 from hub.store.base import Store
 
+#: Where a Flask application keeps its hub: ``app.extensions[EXTENSION]`` (put there by
+#: :func:`hub.server.create_app`, read by the TAXII views and the web pages).
+EXTENSION = "abusehub"
+
 
 class Hub:
     """Everything a front end needs: access, ingest, query, statuses, pseudonyms, administration."""

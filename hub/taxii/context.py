@@ -11,10 +11,7 @@ from hub.common.errors import Unauthorized
 from hub.common.quoting import show
 from hub.services.auth import Principal
 from hub.services.certificates import CLIENT_CERT_HEADER
-from hub.services.hub import Hub
-
-#: Where :func:`hub.server.create_app` puts the hub's services.
-EXTENSION = "abusehub"
+from hub.services.hub import EXTENSION, Hub
 
 
 def current_hub() -> Hub:

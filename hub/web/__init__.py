@@ -1,40 +1,36 @@
 """The analysts' web pages: sign in with a party's token, browse, read, file and correlate
 reports in a browser.
 
-Server-rendered pages (a Flask blueprint and Jinja templates, autoescaped) over the SAME
-services as the TAXII views and the CLI (:class:`hub.services.hub.Hub`); the only JavaScript
-signs a report in the browser (WebCrypto) and follows its status. Everything the pages load is
-served by the hub itself, under a strict Content-Security-Policy without inline script or style.
+Server-rendered pages (Flask blueprints and Jinja templates, autoescaped) over the SAME
+services as the TAXII views and the CLI (:class:`hub.services.hub.Hub`); nothing here reads the
+store. The only JavaScript normalises, blinds and signs in the browser and follows a status.
+Everything the pages load is served by the hub itself, under a strict Content-Security-Policy
+without inline script or style.
 
-:func:`register_web` adds the pages to an app built by :func:`hub.server.create_app`.
+Built like the TAXII layer: one module per page family, each a blueprint:
+:mod:`~hub.web.signin` (``/web/``, sign-in and sign-out), :mod:`~hub.web.collections`
+(collections, their objects, an object's page, a report's case file),
+:mod:`~hub.web.correlations`, :mod:`~hub.web.file` (filing a report and submitting it),
+:mod:`~hub.web.status` (a submission's status), :mod:`~hub.web.stats` (sharing statistics),
+:mod:`~hub.web.operators` (the operators' pages) and :mod:`~hub.web.pseudonyms` (the filing
+form's key and evaluation routes). Around them: :mod:`~hub.web.sessions` (sessions, CSRF and
+the security headers), :mod:`~hub.web.errors` (error pages), :mod:`~hub.web.context` (the
+services and the signed-in principal), :mod:`~hub.web.filing` (the form and report facts),
+:mod:`~hub.web.casefile` (a report read as a case file) and :mod:`~hub.web.charts`.
+
+:func:`register_web` adds them to an application (:func:`hub.server.create_app` builds it).
 """
 
 from __future__ import annotations
 
-import secrets
-
-from flask import Flask, redirect, request, url_for
+from flask import Blueprint, Flask, redirect, request, url_for
 from werkzeug.exceptions import NotFound
 from werkzeug.wrappers import Response
 
-from hub.common.files import create_once
 from hub.config import HubConfig
+from hub.web.sessions import CSP
 
 __all__ = ["CSP", "front_door", "register_web"]
-
-#: The Content-Security-Policy of every web page: the hub's own scripts, styles and images
-#: only; no inline script or style, no plugins, no framing, forms post only to the hub.
-CSP = ("default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
-       "connect-src 'self'; object-src 'none'; base-uri 'none'; form-action 'self'; "
-       "frame-ancestors 'none'")
-
-
-def _secret_key(config: HubConfig) -> bytes:
-    """The key the forms' CSRF tokens are derived with: read from the configured file, made
-    (0600) by the first process that needs it, so that every worker of the hub shares it."""
-    path = config.home / config.web.secret_key_file
-    create_once(path, secrets.token_hex(32).encode("ascii"))
-    return path.read_bytes().strip()
 
 
 def front_door() -> Response:
@@ -43,22 +39,40 @@ def front_door() -> Response:
     best = request.accept_mimetypes.best_match(["text/html", "application/taxii+json", "application/json"])
     if best != "text/html":
         raise NotFound()
-    return redirect(url_for("web.index"))
+    return redirect(url_for("web.signin.index"))
 
 
 def register_web(app: Flask, config: HubConfig) -> None:
-    """Add the web pages (under ``/web/``) to ``app``. Sessions live in the database; the
-    browser's cookie carries only a session id and is Secure (unless ``[web] secure_cookies``
-    is off), HttpOnly and SameSite=Strict. A session ends at sign-out, after
-    ``[web] session_idle_minutes`` without a request, or a day after sign-in. Every answer
-    under ``/web/`` carries the pages' headers; an error there is an HTML page."""
-    from hub.web import (
-        operators,  # noqa: F401 - adds the operators' pages to the blueprint
-        pseudonyms,  # noqa: F401 - adds the form's pseudonym routes
-    )
-    from hub.web.views import blueprint, headers, routing_error
+    """Add the web pages (under ``/web/``) to ``app``.
 
-    app.secret_key = _secret_key(config)
-    app.register_blueprint(blueprint)
-    app.before_request(routing_error)
-    app.after_request(headers)
+    One blueprint ``web`` holds the templates and static files, loads the session and checks
+    CSRF before every page (:func:`hub.web.sessions.load_session`) and answers errors with pages
+    (:func:`hub.web.errors.register_error_pages`); each page family's blueprint is registered
+    under it (endpoints ``web.<family>.<view>``). On the app: an address under ``/web/`` that no
+    page has is an HTML error page, and every answer under ``/web/`` carries the pages' headers
+    (:func:`hub.web.sessions.headers`).
+    """
+    from hub.web import (
+        collections,
+        correlations,
+        errors,
+        file,
+        operators,
+        pseudonyms,
+        sessions,
+        signin,
+        stats,
+        status,
+    )
+
+    web = Blueprint("web", __name__, url_prefix="/web", template_folder="templates",
+                    static_folder="static", static_url_path="/static")
+    web.before_request(sessions.load_session)
+    web.app_context_processor(sessions.template_globals)
+    errors.register_error_pages(web)
+    for module in (signin, collections, correlations, file, status, stats, operators, pseudonyms):
+        web.register_blueprint(module.bp)
+    app.secret_key = sessions.secret_key(config)
+    app.register_blueprint(web)
+    app.before_request(errors.routing_error)
+    app.after_request(sessions.headers)

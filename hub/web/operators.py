@@ -1,46 +1,35 @@
 """The operators' pages: parties, tokens (ids and labels only), keys, grants, collections and
-their policies, federation links and the quarantine (read-only), the audit chain's state; disabling a party and revoking a token or a key, each
-after a confirmation page, through the administration services (which audit the change), with
-one more audit record naming the operator who did it from the web.
+their policies, federation links and the quarantine (read-only), the audit chain's state;
+disabling a party and revoking a token or a key, each after a confirmation page, through the
+administration services (which audit the change), with one more audit record naming the
+operator who did it from the web.
 
-Only a party marked operator sees them; everyone else gets 404, as for anything not theirs.
+Only a party marked operator sees them; everyone else gets 404, as for anything not theirs
+(:func:`hub.web.sessions.require_operator`, before every page of this blueprint).
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
-from functools import wraps
-from typing import Any, TypeVar, cast
+from typing import Any
 
-from flask import g, redirect, render_template, request, url_for
+from flask import Blueprint, redirect, render_template, request, url_for
 
 from hub.common.errors import NotFound
 from hub.common.timestamps import format_timestamp_us
 from hub.services.admin import is_hub_party
-from hub.services.auth import Principal
-from hub.web.views import blueprint, current_hub, signed_in
+from hub.web.context import current_hub, current_principal
+from hub.web.sessions import require_operator
 
-F = TypeVar("F", bound=Callable[..., Any])
-
-
-def operator_only(view: F) -> F:
-    """Pages for operators; 404 for others (their existence is not revealed)."""
-    @wraps(view)
-    def wrapper(*args: Any, **kwargs: Any) -> Any:
-        principal: Principal = g.principal
-        if not principal.party.operator:
-            raise NotFound("no such page")
-        return view(*args, **kwargs)
-    return cast(F, wrapper)
+bp = Blueprint("operators", __name__)
+bp.before_request(require_operator)
 
 
 def _ts(us: int | None) -> str:
     return format_timestamp_us(us) if us is not None else ""
 
 
-@blueprint.route("/operators", methods=["GET"])
-@signed_in
-@operator_only
+@bp.get("/operators")
 def operators() -> Any:
     hub = current_hub()
     parties = []
@@ -91,9 +80,7 @@ def _action(kind: str, target: str, token_id: int | None = None) -> tuple[str, C
     raise NotFound("no such action")
 
 
-@blueprint.route("/operators/confirm", methods=["GET", "POST"])
-@signed_in
-@operator_only
+@bp.route("/operators/confirm", methods=["GET", "POST"])
 def confirm() -> Any:
     values = request.values
     kind, target = values.get("action", ""), values.get("target", "")
@@ -102,8 +89,8 @@ def confirm() -> Any:
     question, act = _action(kind, target, token_id)
     if request.method == "POST":
         act()
-        current_hub().audit.record("web.operator", g.principal.party.name, action=kind, target=target,
-                            token_id=token_id)
-        return redirect(url_for("web.operators"))
+        current_hub().audit.record("web.operator", current_principal().party.name, action=kind, target=target,
+                                   token_id=token_id)
+        return redirect(url_for("web.operators.operators"))
     return render_template("confirm.html", question=question, action=kind, target=target,
                            token_id=token_text)

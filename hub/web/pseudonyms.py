@@ -13,25 +13,29 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import g, jsonify, request
+from flask import Blueprint, jsonify, request
 
 from hub.common.errors import BadRequest
-from hub.web.views import blueprint, current_hub, signed_in
+from hub.web.context import answers_json, current_hub, current_principal
+from hub.web.sessions import require_session
+
+bp = Blueprint("pseudonyms", __name__)
+bp.before_request(require_session)
 
 
-@blueprint.route("/pseudonyms/key", methods=["GET"])
-@signed_in
+@bp.get("/pseudonyms/key")
+@answers_json
 def pseudonym_key() -> Any:
     """Each key version's POPRF public key, as ``GET pseudonyms/key`` publishes it."""
     return jsonify(current_hub().pseudonyms.public_keys())
 
 
-@blueprint.route("/pseudonyms/evaluate", methods=["POST"])
-@signed_in
+@bp.post("/pseudonyms/evaluate")
+@answers_json
 def evaluate() -> Any:
     """Blinded elements in, evaluated elements and one proof per kind out (CSRF-checked like
     every POST of these pages); the body is that of ``POST pseudonyms/evaluate``."""
     body = request.get_json(silent=True)
     if body is None:
         raise BadRequest('the body must be JSON: {"key_version": ..., "groups": [{"kind": ..., "blinded": [...]}]}')
-    return jsonify(current_hub().pseudonyms.evaluate(g.principal, body))
+    return jsonify(current_hub().pseudonyms.evaluate(current_principal(), body))

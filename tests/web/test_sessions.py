@@ -17,7 +17,7 @@ from hub.services.hub import Hub
 from hub.services.websessions import MAX_AGE_US
 from hub.store.sql import SqlStore
 from hub.web import CSP
-from hub.web.views import COOKIE
+from hub.web.sessions import COOKIE
 from tests.conftest import FrozenClock, HubApp, HubFactory
 from tests.web.conftest import BASE, WebClient
 

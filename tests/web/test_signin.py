@@ -11,7 +11,7 @@ from urllib.parse import quote
 
 from hub.services.certificates import CLIENT_CERT_HEADER
 from hub.store.websessions import WebSessionRecord
-from hub.web.views import COOKIE
+from hub.web.sessions import COOKIE
 from tests.conftest import TEST_TOML, FrozenClock, HubApp, HubFactory
 from tests.lifecycle.pki import Issued, issue, make_ca
 from tests.server.test_operations import metric_lines

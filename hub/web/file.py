@@ -1,0 +1,112 @@
+"""Filing a report: the form (``/web/collections/<id>/file``: check and preview) and the route
+its script posts the signed objects to (``/web/collections/<id>/submit``).
+
+The form's fields and their mapping to report facts are :mod:`hub.web.filing`'s; the facts are
+checked and the objects built exactly as ``abusehub report new`` does (:mod:`hub.client.reports`,
+:func:`hub.stix.report.build_report`); the preview is read as the report page reads a report
+(:mod:`hub.web.casefile`). The browser signs; the objects go in through the ingest service.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from typing import Any
+
+import orjson
+from flask import Blueprint, jsonify, render_template, request
+
+from hub.client.reports import (
+    LocalProblems,
+    MappedPseudonymiser,
+    check_identity,
+    load_facts,
+    local_problems,
+)
+from hub.common.errors import BadRequest, Forbidden
+from hub.pseudonyms import PERSONAL_KINDS
+from hub.services.auth import Principal
+from hub.services.statuses import Status
+from hub.signing import KeySet
+from hub.stix.report import InvalidReportFacts, build_report
+from hub.web.casefile import build_case_file
+from hub.web.context import answers_json, current_hub, current_principal, now_us
+from hub.web.filing import ABUSE_TYPES, CHOICES, clear_value_problems, problems_by_field, read_form
+from hub.web.sessions import require_session
+from hub.web.status import status_json
+
+bp = Blueprint("file", __name__)
+bp.before_request(require_session)
+
+
+@bp.app_template_filter("pretty_json")
+def pretty_json(value: Any) -> str:
+    """The objects of the preview as indented JSON (the page's "as STIX" view)."""
+    return orjson.dumps(value, option=orjson.OPT_INDENT_2).decode()
+
+
+def _registered_keys(principal: Principal) -> list[dict[str, str]]:
+    """The party's keys a browser may sign with now: registered, not revoked, not expired."""
+    now = now_us()
+    return [{"kid": k.key_id, "alg": k.alg} for k in current_hub().keys.list(principal.party.name)
+            if k.revoked_us is None and (k.not_after_us is None or k.not_after_us > now)
+            and k.not_before_us <= now]
+
+
+def _build(facts_mapping: dict[str, Any], identity_id: str,
+           refused: list[str]) -> tuple[list[dict[str, Any]], dict[str, list[str]]]:
+    """The objects of the form's facts, or its problems by field ("" for the whole form)."""
+    try:
+        facts = load_facts(facts_mapping)
+        check_identity(identity_id, facts)
+        # Every pseudonym came from the browser: the builder is asked for none.
+        built = [] if refused else build_report(facts, MappedPseudonymiser([], []))
+        problems = refused
+    except (LocalProblems, InvalidReportFacts) as exc:
+        built, problems = [], [*exc.problems, *refused]
+    if problems:
+        return [], problems_by_field(problems)
+    problems = local_problems(built)
+    return (built, {}) if not problems else ([], {"": problems})
+
+
+@bp.route("/collections/<collection_id>/file", methods=["GET", "POST"])
+def file_report(collection_id: str) -> Any:
+    principal = current_principal()
+    col = current_hub().access.collection_info(principal, collection_id)
+    if not col.can_write:
+        raise Forbidden(f"you may not write to collection {col.id}")
+    context: dict[str, Any] = {"collection": col, "choices": CHOICES, "abuse_types": ABUSE_TYPES,
+                               "personal_kinds": PERSONAL_KINDS, "keys": _registered_keys(principal),
+                               "identity": principal.party.identity_id, "problems": {},
+                               "objects": None, "fresh": request.method == "GET"}
+    if request.method == "GET":
+        context["shown"] = {"provider_name": principal.party.name, "acquisition": "direct-signup",
+                            "kyc_status": "unverified", "action_taken": "suspended", "tlp": "amber",
+                            "indicator_validity_days": "90", "abuse_types": []}
+        return render_template("file.html", **context)
+    data = read_form(request.form, request.form.getlist("abuse_types"), principal.party.identity_id)
+    context["shown"] = data.shown
+    built, problems = _build(data.facts, principal.party.identity_id, clear_value_problems(data.sent_in_clear))
+    if problems:
+        context["problems"] = problems
+        return render_template("file.html", **context), 422
+    context["objects"] = built
+    context["report_id"] = built[-1]["id"]
+    # The preview, read as the report page reads a report (nothing is signed yet).
+    context["case"] = build_case_file(built[-1], {o["id"]: o for o in built}, KeySet({}), now_us())
+    context["object_counts"] = Counter(str(o.get("type")) for o in built).most_common()
+    return render_template("file.html", **context)
+
+
+@bp.post("/collections/<collection_id>/submit")
+@answers_json
+def submit(collection_id: str) -> Any:
+    """The page's signed objects into the collection through the ingest service, as a TAXII
+    POST would put them; CSRF-checked like every POST of these pages."""
+    principal = current_principal()
+    col = current_hub().access.collection(principal, collection_id, "write")
+    envelope = request.get_json(silent=True)
+    if not isinstance(envelope, dict) or not isinstance(envelope.get("objects"), list):
+        raise BadRequest("the body must be a JSON envelope {\"objects\": [...]}")
+    record = current_hub().ingest.submit(principal, col, envelope)
+    return jsonify(status_json(Status.of(record))), 202
