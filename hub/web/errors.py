@@ -1,9 +1,9 @@
 """Every error under ``/web/`` is an HTML page with its status (the JSON routes' callers, which
 ask for JSON, get it as JSON): the web pages' counterpart of :mod:`hub.taxii.errors`.
 
-The hub's own errors keep their status (a 5xx is a 500 page), with ``Retry-After`` when the
-service says when to try again; werkzeug's keep theirs with their ``Allow`` header; anything
-unexpected is a 500 page, logged here without the request's path.
+The hub's own errors keep their status, 503 (the database cannot be used now) included, and
+``Retry-After`` when the service says when to try again; werkzeug's keep theirs with their
+``Allow`` header; anything unexpected is a 500 page, logged here without the request's path.
 """
 
 from __future__ import annotations
@@ -39,9 +39,10 @@ def error_page(status: int, message: str, *, html: bool = False) -> Response:
 
 
 def _hub_error(exc: HubError) -> Response:
-    resp = error_page(exc.http_status if exc.http_status < 500 else 500, exc.description)
+    status = exc.http_status if 400 <= exc.http_status <= 599 else 500
+    resp = error_page(status, exc.description)
     retry_after = (exc.details or {}).get("retry_after")
-    if isinstance(retry_after, int):
+    if isinstance(retry_after, int) and not isinstance(retry_after, bool) and retry_after >= 0:
         resp.headers["Retry-After"] = str(retry_after)
     return resp
 
@@ -50,7 +51,7 @@ def _http_error_page(exc: HTTPException, *, html: bool = False) -> Response:
     code = exc.code or 500
     resp = error_page(code, _HTTP_MESSAGES.get(code, exc.description or exc.name), html=html)
     for name, value in exc.get_headers():
-        if name.lower() == "allow":
+        if name.lower() in ("allow", "retry-after"):
             resp.headers[name] = value
     return resp
 

@@ -97,7 +97,9 @@ def _sign_in_with_token() -> Any:
                                        f"{_retry_text(seconds)}. A valid token is still accepted.")
         resp.headers["Retry-After"] = str(seconds)
         return resp
-    except HubError:
+    except HubError as exc:
+        if exc.http_status >= 500:
+            raise  # the hub cannot answer now: its error page, not "that token is not valid"
         return _signin_page(401, error="That token is not valid (unknown or revoked).")
     return _start_session(principal, token_hash=hash_token(token))
 
@@ -107,7 +109,9 @@ def _sign_in_with_certificate() -> Any:
     session keeps the certificate's fingerprint and party, never the certificate."""
     try:
         principal, fingerprint = sign_in_with_certificate(current_hub(), forwarded_certificate())
-    except HubError:
+    except HubError as exc:
+        if exc.http_status >= 500:
+            raise
         return _signin_page(401, error="This request carries no client certificate registered to an "
                                        "active party: sign in with your token.")
     return _start_session(principal, fingerprint=fingerprint)
