@@ -229,8 +229,11 @@ def _check(cfg: HubConfig, errors: list[str]) -> None:
         errors.append("taxii.max_content_length: must be at least 1024 bytes")
     if t.status_retention_hours < 24:
         errors.append("taxii.status_retention_hours: must be at least 24 (TAXII interoperability asks for 24 h)")
-    if not t.api_root or "/" in t.api_root.strip("/") or t.api_root.strip("/") == "taxii2":
-        errors.append("taxii.api_root: must be one path segment other than 'taxii2'")
+    # The hub's own first path segments: discovery, the web pages, the operations endpoints.
+    if not t.api_root or "/" in t.api_root.strip("/") or t.api_root.strip("/") in (
+            "taxii2", "web", "healthz", "readyz", "metrics"):
+        errors.append("taxii.api_root: must be one path segment other than the hub's own "
+                      "(taxii2, web, healthz, readyz, metrics)")
     if not 0 <= s.port <= 65535:
         errors.append("server.port: must be between 0 and 65535")
     if s.workers < 1 or s.threads < 1:

@@ -27,6 +27,8 @@ def test_precedence(tmp_path: Path) -> None:
     ("[taxii]\nstatus_retention_hours = 1\n", {}, ["status_retention_hours: must be at least 24"]),
     ("[taxii]\nbogus = 1\n", {"HUB_NOPE": "1"}, ["taxii.bogus: unknown setting", "HUB_NOPE: unknown setting"]),
     ("[nonsense]\n", {}, ["nonsense: unknown table"]),
+    ('[taxii]\napi_root = "web"\n', {}, ["taxii.api_root: must be one path segment other than the hub's own"]),
+    ("", {"HUB_TAXII_API_ROOT": "/healthz/"}, ["taxii.api_root: must be one path segment"]),
     ("", {"HUB_DATABASE_URL": "mysql://x"}, ["database_url"]),
     ("", {"HUB_TAXII_PUBLIC_DISCOVERY": "maybe"}, ["expected true or false"]),
     ("[taxii\n", {}, ["not valid TOML"]),
