@@ -3,20 +3,184 @@
 It imports only :mod:`hub.common`, :mod:`hub.pseudonyms`, :mod:`hub.signing` and
 :mod:`hub.stix` (and httpx), so a provider can use it without running a hub. No module here
 prints, parses command lines or exits: the commands are in :mod:`hub.cli`, and federation and
-the web page call the same functions.
+the web page call the same functions. A provider's tooling imports what it needs from here::
 
-- :mod:`hub.client.taxii`: :class:`~hub.client.taxii.TaxiiClient`, TAXII 2.1 over an injected
-  httpx transport (discovery, API root, collections, objects page by page with each object's
-  exact text, manifest, add objects and follow the status), plus the hub's key set, pseudonym
-  and correlation endpoints;
-- :mod:`hub.client.http`: the rules every request follows (API root, token only there, no
-  redirects, nothing from the environment, plain http only to this machine, one-line errors),
-  with :mod:`hub.client.retry` (429/503, ``Retry-After``, bounded backoff with jitter);
-- :mod:`hub.client.errors`: the error tree under :class:`~hub.client.errors.ClientError`;
-- :mod:`hub.client.poll`: incremental, resumable polling of one collection into a JSON-lines
-  file, with a cursor that survives interruption (:mod:`hub.client.cursor`), checking
-  signatures page by page (:mod:`hub.client.verify`);
-- :mod:`hub.client.blocklist`: firewall and DNS-filter lists from such a file;
-- :mod:`hub.client.reports`: filing a report of an abused account (facts, pseudonyms through
-  the hub, build, sign, validate, submit, outcome).
+    from hub.client import ClientError, Poller, TaxiiClient, build_blocklist
+
+The names below are the public API (``__all__``), by the module that defines them:
+
+- :mod:`hub.client.taxii`: ``TaxiiClient``, TAXII 2.1 over an injected httpx transport
+  (discovery, API root, collections, objects page by page with each object's exact text,
+  manifest, add objects and follow the status), plus the hub's key set, pseudonym and
+  correlation endpoints; what it returns: ``ObjectsPage``, ``ManifestPage``, ``ManifestEntry``,
+  ``TombstonePage``, ``StatusResource``, and ``Outcome`` (``read_outcome`` sorts a status into
+  stored, already stored, refused and pending); ``fetch_key_set`` fetches a published JWK set;
+- :mod:`hub.client.oprf`: ``OprfClient``, the RFC 9497 POPRF protocol behind
+  ``TaxiiClient.pseudonymise`` (values blinded here, the hub's proof checked against its
+  published ``PseudonymKeys`` or pinned ones), with ``UnverifiableAnswer`` and
+  ``NoObliviousPseudonyms``;
+- :mod:`hub.client.envelope`: ``ExactObject``, an object with the exact text it was sent with;
+- :mod:`hub.client.errors`: the error tree under ``ClientError`` (one line a person can act on):
+  ``ConnectionFailed``, ``Redirected``, ``HubRefused`` (``AuthenticationFailed``,
+  ``AccessDenied``, ``ResourceNotFound``, ``Busy``), ``ProtocolError`` (``NotTaxii``), and
+  ``ResponseTooLarge`` from :mod:`hub.client.http`, whose ``HttpSession`` holds the rules every
+  request follows (API root, token only there, no redirects, nothing from the environment,
+  plain http only to this machine);
+- :mod:`hub.client.retry`: ``RetryPolicy`` (429/503, ``Retry-After``, bounded backoff with
+  jitter; ``NO_RETRY`` never retries) and the ``RetryNotice`` a caller hears of each wait;
+- :mod:`hub.client.poll`: ``Poller`` and ``poll_collection``, incremental, resumable polling of
+  one collection into a JSON-lines file, giving a ``PollResult`` or raising ``PollError``;
+- :mod:`hub.client.cursor`: the ``Cursor`` that survives interruption (``load_cursor``,
+  ``save_cursor``, ``default_cursor_path``, ``CursorError``);
+- :mod:`hub.client.verify`: signatures checked page by page: ``ObjectVerifier`` with keys from a
+  ``KeySource``, in a ``VerifyMode``, counting in a ``Tally``; each ``Failure`` is kept next to
+  the file (``failed_path``, ``read_failures``);
+- :mod:`hub.client.blocklist`: firewall and DNS-filter lists from such a file
+  (``build_blocklist`` giving a ``BlocklistResult`` of ``Entry`` rows, ``write_blocklist``,
+  ``render_plain``, ``render_csv``; ``pattern_entries`` reads one STIX pattern, or raises
+  ``UnsupportedPattern``);
+- :mod:`hub.client.reports`: filing a report of an abused account: the facts (``REPORT_TEMPLATE``,
+  ``read_facts``, ``load_facts``, ``check_identity``), pseudonyms through the hub
+  (``pseudonym_values``, ``MappedPseudonymiser`` for values pseudonymised elsewhere), build, sign
+  and check (``load_signing_key``, ``prepare_report`` giving a ``PreparedReport``,
+  ``local_problems`` and ``LocalProblems``), submit (``submit_report``, ``file_report``) and the
+  outcome (``ReportResult``, its ``ReportState``).
+
+Everything else in the modules is theirs (tests/client/test_exported_members.py names it).
 """
+
+from hub.client.blocklist import (
+    BlocklistResult,
+    Entry,
+    UnsupportedPattern,
+    build_blocklist,
+    pattern_entries,
+    render_csv,
+    render_plain,
+    write_blocklist,
+)
+from hub.client.cursor import Cursor, CursorError, default_cursor_path, load_cursor, save_cursor
+from hub.client.envelope import ExactObject
+from hub.client.errors import (
+    AccessDenied,
+    AuthenticationFailed,
+    Busy,
+    ClientError,
+    ConnectionFailed,
+    HubRefused,
+    NotTaxii,
+    ProtocolError,
+    Redirected,
+    ResourceNotFound,
+)
+from hub.client.http import ResponseTooLarge
+from hub.client.oprf import NoObliviousPseudonyms, OprfClient, PseudonymKeys, UnverifiableAnswer
+from hub.client.poll import Poller, PollError, PollResult, poll_collection
+from hub.client.reports import (
+    REPORT_TEMPLATE,
+    LocalProblems,
+    MappedPseudonymiser,
+    PreparedReport,
+    ReportResult,
+    ReportState,
+    check_identity,
+    file_report,
+    load_facts,
+    load_signing_key,
+    local_problems,
+    prepare_report,
+    pseudonym_values,
+    read_facts,
+    submit_report,
+)
+from hub.client.retry import NO_RETRY, RetryNotice, RetryPolicy
+from hub.client.taxii import (
+    ManifestEntry,
+    ManifestPage,
+    ObjectsPage,
+    Outcome,
+    StatusResource,
+    TaxiiClient,
+    TombstonePage,
+    fetch_key_set,
+    read_outcome,
+)
+from hub.client.verify import (
+    Failure,
+    KeySource,
+    ObjectVerifier,
+    Tally,
+    VerifyMode,
+    failed_path,
+    read_failures,
+)
+
+__all__ = [
+    "AccessDenied",
+    "AuthenticationFailed",
+    "BlocklistResult",
+    "build_blocklist",
+    "Busy",
+    "check_identity",
+    "ClientError",
+    "ConnectionFailed",
+    "Cursor",
+    "CursorError",
+    "default_cursor_path",
+    "Entry",
+    "ExactObject",
+    "failed_path",
+    "Failure",
+    "fetch_key_set",
+    "file_report",
+    "HubRefused",
+    "KeySource",
+    "load_cursor",
+    "load_facts",
+    "load_signing_key",
+    "local_problems",
+    "LocalProblems",
+    "ManifestEntry",
+    "ManifestPage",
+    "MappedPseudonymiser",
+    "NO_RETRY",
+    "NoObliviousPseudonyms",
+    "NotTaxii",
+    "ObjectsPage",
+    "ObjectVerifier",
+    "OprfClient",
+    "Outcome",
+    "pattern_entries",
+    "poll_collection",
+    "Poller",
+    "PollError",
+    "PollResult",
+    "prepare_report",
+    "PreparedReport",
+    "ProtocolError",
+    "pseudonym_values",
+    "PseudonymKeys",
+    "read_facts",
+    "read_failures",
+    "read_outcome",
+    "Redirected",
+    "render_csv",
+    "render_plain",
+    "REPORT_TEMPLATE",
+    "ReportResult",
+    "ReportState",
+    "ResourceNotFound",
+    "ResponseTooLarge",
+    "RetryNotice",
+    "RetryPolicy",
+    "save_cursor",
+    "StatusResource",
+    "submit_report",
+    "Tally",
+    "TaxiiClient",
+    "TombstonePage",
+    "UnsupportedPattern",
+    "UnverifiableAnswer",
+    "VerifyMode",
+    "write_blocklist",
+]
