@@ -17,16 +17,16 @@ PSEUDONYM_KINDS: tuple[str, ...] = PERSONAL_KINDS + ("provider_account",)
 
 #: A keyed pseudonym made by the hub from a value it saw: HMAC-SHA256 under the hub secret of a
 #: key version. Form: ``hmac-sha256:<key version>:<64 lower-case hex digits>``.
-HMAC_PSEUDONYM_RE = re.compile(r"^hmac-sha256:[A-Za-z0-9_.-]{1,32}:[0-9a-f]{64}$")
+HMAC_PSEUDONYM_RE = re.compile(r"^hmac-sha256:[A-Za-z0-9_.-]{1,32}:[0-9a-f]{64}\Z")
 
 #: An oblivious pseudonym (RFC 9497 POPRF, :mod:`hub.pseudonyms.oprf`), made by a provider from
 #: the hub's blind evaluation: ``poprf-r255:<key version>:<128 lower-case hex digits>``.
-POPRF_PSEUDONYM_RE = re.compile(r"^poprf-r255:[A-Za-z0-9_.-]{1,32}:[0-9a-f]{128}$")
+POPRF_PSEUDONYM_RE = re.compile(r"^poprf-r255:[A-Za-z0-9_.-]{1,32}:[0-9a-f]{128}\Z")
 
 #: A pseudonym of either form. Both stay valid: reports filed before the hub offered oblivious
 #: pseudonyms keep their ``hmac-sha256:`` ones, and those keep correlating with each other.
 PSEUDONYM_RE = re.compile(r"^(?:hmac-sha256:[A-Za-z0-9_.-]{1,32}:[0-9a-f]{64}"
-                          r"|poprf-r255:[A-Za-z0-9_.-]{1,32}:[0-9a-f]{128})$")
+                          r"|poprf-r255:[A-Za-z0-9_.-]{1,32}:[0-9a-f]{128})\Z")
 
 #: How a pseudonym is written, for messages.
 PSEUDONYM_FORMS = ("'poprf-r255:<key version>:<128 hex>' or "

@@ -656,7 +656,7 @@ _VERSION_PATTERN = r"[A-Za-z0-9_.-]{1,32}"
 _VERSION_RE = re.compile(rf"^{_VERSION_PATTERN}$")
 #: ``poprf-r255:<key version>:<128 lower-case hex digits>``, the hex of the 64-byte RFC 9497
 #: output, so that any RFC 9497 implementation of the suite gives the same text.
-POPRF_PSEUDONYM_RE = re.compile(rf"^{PSEUDONYM_PREFIX}:{_VERSION_PATTERN}:[0-9a-f]{{{2 * OUTPUT_BYTES}}}$")
+POPRF_PSEUDONYM_RE = re.compile(rf"^{PSEUDONYM_PREFIX}:{_VERSION_PATTERN}:[0-9a-f]{{{2 * OUTPUT_BYTES}}}\Z")
 
 
 def _check_version(key_version: str) -> str:

@@ -570,7 +570,7 @@ SCHEMA_DEFS: dict[str, Any] = {
     "timestamp": {"type": "string", "pattern": Timestamp.PATTERN, "format": "date-time"},
     "identity_ref": {"type": "string", "pattern": _id_pattern(("identity",))},
     "pseudonym": {"type": "string", "pattern": "^({}|{})$".format(
-        *(r.pattern.removeprefix("^").removesuffix("$") for r in (HMAC_PSEUDONYM_RE, POPRF_PSEUDONYM_RE)))},
+        *(r.pattern.removeprefix("^").removesuffix(r"\Z") for r in (HMAC_PSEUDONYM_RE, POPRF_PSEUDONYM_RE)))},
 }
 
 

@@ -91,3 +91,15 @@ def test_a_malformed_pseudonym_is_refused_naming_both_forms() -> None:
     assert any("pseudonyms.email" in p and "poprf-r255:<key version>:<128 hex>" in p
                and "hmac-sha256:<key version>:<64 hex>" in p for p in problems), problems
     assert scan_object(account) != []
+
+
+def test_a_pseudonym_followed_by_a_new_line_is_not_a_pseudonym() -> None:
+    """'$' would match before a final new line: the patterns end at the end of the text, so a
+    value with one is refused as the shipped schema (ECMA-262, where '$' is the end) refuses it."""
+    for good in (POPRF, HMAC):
+        for pattern in (PSEUDONYM_RE, POPRF_PSEUDONYM_RE, HMAC_PSEUDONYM_RE, CORE_POPRF_RE):
+            assert not pattern.match(good + "\n")
+    objects = build_report(_facts(), PoprfPseudonymiser())
+    account = _account(objects)
+    account["extensions"][IAAS_ACCOUNT_EXTENSION_ID]["pseudonyms"]["email"] = POPRF + "\n"
+    assert any("pseudonyms.email" in str(p) for p in validate(account))
