@@ -13,13 +13,13 @@ from hub.services.auth import hash_token, new_token
 from hub.services.certificates import normalise_fingerprint, read_certificate
 from hub.services.clock import Clock
 from hub.services.keys import HUB_PARTY
+from hub.stix.markings import TLP_NAMES
 from hub.store.base import DuplicateError, Store, TokenRecord
 from hub.store.lifecycle import CertificateRecord, GrantRow, LifecycleStore, PartyState
 from hub.store.limits import LABEL_MAX, TITLE_MAX
 from hub.store.records import Collection, Grant, Party
 
 PARTY_KINDS = ("provider", "agency", "peer", "operator")
-TLP_NAMES = ("clear", "green", "amber", "amber+strict", "red")
 _NAME_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,99}$")
 
 
