@@ -229,7 +229,11 @@ def federate(c: Context, once: bool, interval: float | None, deadline: float) ->
             click.echo(f"link {r.link} ({r.direction} {r.peer}): "
                        + (f"error: {r.error}" if r.error else
                           f"{r.stored} stored, {r.already} already here, {r.quarantined} quarantined, "
-                          f"{r.pushed} pushed, {r.refused_by_peer} refused by the peer"))
+                          f"{r.pushed} pushed, {r.refused_by_peer} refused by the peer"
+                          + (f"; deletions: {r.tombstones} tombstone(s) taken, {r.removed} version(s) "
+                             f"deleted here, {r.deleted_here} passed over as deleted, {r.deletes_sent} "
+                             "DELETE(s) sent"
+                             if r.tombstones or r.removed or r.deleted_here or r.deletes_sent else "")))
         if any(r.error for r in results):
             sys.exit(1)
         return

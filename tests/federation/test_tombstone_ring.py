@@ -77,9 +77,11 @@ def test_an_object_deleted_at_a_after_b_pulled_it_does_not_return_to_a(ring: dic
     assert push["last_error"] is None and push["lag_objects"] == 0
 
     # The deletion travels: B takes A's signed tombstone, C takes it from B.
+    said = b.cli("federate", "--once").stdout
+    assert "deletions: 1 tombstone(s) taken, 1 version(s) deleted here" in said, said
     for _ in range(2):
-        b.cli("federate", "--once")
         c.cli("federate", "--once")
+        b.cli("federate", "--once")
     expected = {o["id"] for o in kept}
     for h, reader in ((a, "alice"), (b, "hub-c"), (c, "hub-a")):
         assert _ids(h, reader) == expected, h.name
