@@ -55,7 +55,7 @@ fuzz: $(TEST_DEPS)
 
 ## ruff (style and likely bugs), mypy (types) and import-linter (the layers of docs/ARCHITECTURE.md)
 lint: $(LINT_DEPS)
-	$(BIN)/ruff check hub tests bench
+	$(BIN)/ruff check hub tests bench tools
 	$(BIN)/mypy
 	$(BIN)/lint-imports
 
