@@ -20,7 +20,7 @@ Two ways to a pseudonym:
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -46,7 +46,7 @@ from hub.pseudonyms import (
     pseudonym_version,
     scoped_account_value,
 )
-from hub.pseudonyms.oprf import SUITE, format_pseudonym
+from hub.pseudonyms.oprf import SUITE, PoprfServer, format_pseudonym
 from hub.services.access import AccessService
 from hub.services.audit import AuditService
 from hub.services.auth import Principal
@@ -108,6 +108,88 @@ class Correlation:
     def as_json(self) -> dict[str, str]:
         return {"pseudonym": self.pseudonym, "collection": self.collection,
                 "account": self.account, "report": self.report}
+
+
+@dataclass(frozen=True)
+class BlindedGroup:
+    """One group of a ``POST pseudonyms/evaluate`` body: a kind and its blinded elements, decoded."""
+
+    kind: str
+    elements: tuple[bytes, ...]
+
+
+@dataclass(frozen=True)
+class EvaluateRequest:
+    """A ``POST pseudonyms/evaluate`` body, read: the key version asked for (None: the current
+    one) and the groups, in order, one per kind, at most :data:`MAX_VALUES_PER_REQUEST`
+    elements in all. Whether each element is a valid one is for the evaluation to say."""
+
+    key_version: str | None
+    groups: tuple[BlindedGroup, ...]
+
+    @property
+    def total(self) -> int:
+        """The number of blinded elements, all groups together."""
+        return sum(len(g.elements) for g in self.groups)
+
+    @classmethod
+    def from_json(cls, body: Any, versions: Sequence[str]) -> EvaluateRequest:
+        """Read ``{"key_version": v, "groups": [{"kind": k, "blinded": [b64url, ...]}, ...]}``
+        (``key_version`` optional, one of ``versions``); 400 naming the first thing wrong, the
+        member or item and the rule, never a value."""
+        if not isinstance(body, dict) or set(body) - {"key_version", "groups"} or "groups" not in body:
+            raise BadRequest('the body must be {"key_version": ..., "groups": '
+                             '[{"kind": ..., "blinded": [...]}, ...]}')
+        version = body.get("key_version")
+        if "key_version" in body and (not isinstance(version, str) or version not in versions):
+            raise _unknown_key_version(versions)
+        groups = body["groups"]
+        if not isinstance(groups, list) or not groups:
+            raise BadRequest("'groups' must be a non-empty list of {\"kind\", \"blinded\"} objects")
+        seen: set[str] = set()
+        for i, group in enumerate(groups):
+            _check_group(i, group, seen)
+        total = sum(len(group["blinded"]) for group in groups)
+        if total > MAX_VALUES_PER_REQUEST:
+            raise BadRequest(f"at most {MAX_VALUES_PER_REQUEST} blinded elements per request, got {total}")
+        # Decoded once every group's shape and the total are known good.
+        return cls(version, tuple(BlindedGroup(group["kind"], _decode_blinded(i, group["blinded"]))
+                                  for i, group in enumerate(groups)))
+
+
+def _check_group(i: int, group: Any, seen: set[str]) -> None:
+    """``groups[i]`` is ``{"kind": k, "blinded": [...]}`` with a kind not in ``seen`` (added to it)
+    and at least one element; 400 naming it otherwise."""
+    if not isinstance(group, dict) or set(group) != {"kind", "blinded"} \
+            or not isinstance(group["kind"], str) or not isinstance(group["blinded"], list):
+        raise BadRequest(f"groups[{i}] must be an object with the members 'kind' (a string) "
+                         "and 'blinded' (a list of base64url elements)")
+    if group["kind"] not in PSEUDONYM_KINDS:
+        raise BadRequest(f"groups[{i}].kind must be one of {', '.join(PSEUDONYM_KINDS)}")
+    if group["kind"] in seen:
+        raise BadRequest(f"groups[{i}]: the kind {group['kind']} is given twice; one group per kind")
+    seen.add(group["kind"])
+    if not group["blinded"]:
+        raise BadRequest(f"groups[{i}].blinded is empty")
+
+
+def _decode_blinded(i: int, blinded: list[Any]) -> tuple[bytes, ...]:
+    """The elements of ``groups[i].blinded``, decoded from base64url; 400 naming the first that is not."""
+    elements = []
+    for j, text in enumerate(blinded):
+        where = f"groups[{i}].blinded[{j}]"
+        if not isinstance(text, str):
+            raise BadRequest(f"{where} must be a base64url string")
+        try:
+            elements.append(b64url_decode(text))
+        except ValueError as exc:
+            raise BadRequest(f"{where} {exc}") from None
+    return tuple(elements)
+
+
+def _unknown_key_version(versions: Sequence[str]) -> BadRequest:
+    return BadRequest("key_version must be one of this hub's pseudonym key versions "
+                      f"({', '.join(versions)}): see GET pseudonyms/key")
 
 
 class PseudonymService:
@@ -265,11 +347,7 @@ class PseudonymService:
         if len(values) > self.limiter.capacity:
             raise BadRequest(f"this hub pseudonymises at most {int(self.limiter.capacity)} values "
                              "per minute and party: send fewer per request")
-        wait = self.limiter.take(principal.party.pk, len(values))
-        if wait:
-            seconds = int(wait) + 1
-            raise TooManyRequests(f"too many pseudonym requests: try again in {seconds} s",
-                                  details={"retry_after": seconds})
+        self._take(principal, len(values))
         ring = self.keyring()
         out = [self._make(ring, item["kind"], item["value"], f"values[{i}] ({item['kind']})",
                           item.get("provider"))
@@ -280,80 +358,57 @@ class PseudonymService:
 
     # -- oblivious pseudonyms
 
-    def evaluate(self, principal: Principal, body: Any) -> dict[str, Any]:
+    def key_versions(self) -> tuple[str, ...]:
+        """This hub's pseudonym key versions, the current one first: what a request may name."""
+        return self.poprf_keyring().versions
+
+    def evaluate(self, principal: Principal, request: EvaluateRequest) -> dict[str, Any]:
         """Evaluate blinded elements (RFC 9497 POPRF, BlindEvaluate) for a party; rate-limited.
 
-        ``body`` is ``{"key_version": v, "groups": [{"kind": k, "blinded": [b64url, ...]}, ...]}``:
+        ``request`` is a ``POST pseudonyms/evaluate`` body read by :meth:`EvaluateRequest.from_json`:
         at most :data:`MAX_VALUES_PER_REQUEST` elements in all. The answer holds, per group in
         order, the evaluated elements and ONE batched DLEQ proof under the group's ``info``
         (``abusehub:<kind>:<v>``): a proof is tied to one ``info``, so a kind is one group.
         Every element counts against the party's allowance. The audit trail records the counts
         per kind; no element is stored, logged or echoed (they are random-looking anyway).
         """
-        if not isinstance(body, dict) or set(body) - {"key_version", "groups"} or "groups" not in body:
-            raise BadRequest('the body must be {"key_version": ..., "groups": '
-                             '[{"kind": ..., "blinded": [...]}, ...]}')
         ring = self.poprf_keyring()
-        version = body.get("key_version", ring.current_version)
-        if not isinstance(version, str) or version not in ring.versions:
-            raise BadRequest("key_version must be one of this hub's pseudonym key versions "
-                             f"({', '.join(ring.versions)}): see GET pseudonyms/key")
-        groups = body["groups"]
-        if not isinstance(groups, list) or not groups:
-            raise BadRequest("'groups' must be a non-empty list of {\"kind\", \"blinded\"} objects")
-        seen: set[str] = set()
-        total = 0
-        for i, group in enumerate(groups):
-            if not isinstance(group, dict) or set(group) != {"kind", "blinded"} \
-                    or not isinstance(group["kind"], str) or not isinstance(group["blinded"], list):
-                raise BadRequest(f"groups[{i}] must be an object with the members 'kind' (a string) "
-                                 "and 'blinded' (a list of base64url elements)")
-            if group["kind"] not in PSEUDONYM_KINDS:
-                raise BadRequest(f"groups[{i}].kind must be one of {', '.join(PSEUDONYM_KINDS)}")
-            if group["kind"] in seen:
-                raise BadRequest(f"groups[{i}]: the kind {group['kind']} is given twice; one group per kind")
-            seen.add(group["kind"])
-            if not group["blinded"]:
-                raise BadRequest(f"groups[{i}].blinded is empty")
-            total += len(group["blinded"])
-        if total > MAX_VALUES_PER_REQUEST:
-            raise BadRequest(f"at most {MAX_VALUES_PER_REQUEST} blinded elements per request, got {total}")
-        decoded: list[list[bytes]] = []
-        for i, group in enumerate(groups):
-            elements = []
-            for j, text in enumerate(group["blinded"]):
-                where = f"groups[{i}].blinded[{j}]"
-                if not isinstance(text, str):
-                    raise BadRequest(f"{where} must be a base64url string")
-                try:
-                    elements.append(b64url_decode(text))
-                except ValueError as exc:
-                    raise BadRequest(f"{where} {exc}") from None
-            decoded.append(elements)
+        version = ring.current_version if request.key_version is None else request.key_version
+        if version not in ring.versions:
+            raise _unknown_key_version(ring.versions)
+        total = request.total
         if total > self.limiter.capacity:
             raise BadRequest(f"this hub evaluates at most {int(self.limiter.capacity)} elements "
                              "per minute and party: send fewer per request")
         # Counted before the elements are checked: each check costs the hub a group operation.
-        wait = self.limiter.take(principal.party.pk, total)
+        self._take(principal, total)
+        server = ring.server(version)
+        out = [self._evaluate_group(server, i, group, version) for i, group in enumerate(request.groups)]
+        self.audit.record_read(principal.party.name, "", endpoint="pseudonyms/evaluate", key_version=version,
+                               count=total, kinds={g.kind: len(g.elements) for g in request.groups})
+        return {"key_version": version, "groups": out}
+
+    @staticmethod
+    def _evaluate_group(server: PoprfServer, i: int, group: BlindedGroup, version: str) -> dict[str, Any]:
+        """The evaluated elements of ``groups[i]`` and their one proof; 400 naming the group and
+        the element's position when one is not a valid blinded element."""
+        try:
+            evaluated, proof = server.evaluate_batch(group.elements, pseudonym_info(group.kind, version))
+        except InvalidElement as exc:
+            # "blinded element 3 is the identity element": a position and a rule, no value.
+            raise BadRequest(f"groups[{i}]: {exc.description}") from None
+        except InvalidOprfInput as exc:
+            raise BadRequest(f"groups[{i}]: {exc.description}") from None
+        return {"kind": group.kind, "evaluated": [b64url_encode(e) for e in evaluated],
+                "proof": b64url_encode(proof)}
+
+    def _take(self, principal: Principal, n: int) -> None:
+        """Draw ``n`` from the party's allowance; 429 with the seconds to wait when too few are left."""
+        wait = self.limiter.take(principal.party.pk, n)
         if wait:
             seconds = int(wait) + 1
             raise TooManyRequests(f"too many pseudonym requests: try again in {seconds} s",
                                   details={"retry_after": seconds})
-        server = ring.server(version)
-        out = []
-        for i, (group, elements) in enumerate(zip(groups, decoded, strict=True)):
-            try:
-                evaluated, proof = server.evaluate_batch(elements, pseudonym_info(group["kind"], version))
-            except InvalidElement as exc:
-                # "blinded element 3 is the identity element": a position and a rule, no value.
-                raise BadRequest(f"groups[{i}]: {exc.description}") from None
-            except InvalidOprfInput as exc:
-                raise BadRequest(f"groups[{i}]: {exc.description}") from None
-            out.append({"kind": group["kind"], "evaluated": [b64url_encode(e) for e in evaluated],
-                        "proof": b64url_encode(proof)})
-        self.audit.record_read(principal.party.name, "", endpoint="pseudonyms/evaluate", key_version=version,
-                               count=total, kinds={g["kind"]: len(g["blinded"]) for g in groups})
-        return {"key_version": version, "groups": out}
 
     def check_key_versions(self, obj: dict[str, Any], ctx: CheckContext) -> Problem | None:
         """An ingest check: every pseudonym an IaaS-account extension carries names a key version

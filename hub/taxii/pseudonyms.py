@@ -17,6 +17,7 @@ from flask import Blueprint, Response, request
 
 from hub.common.errors import BadRequest, Forbidden
 from hub.common.quoting import show
+from hub.services.pseudonyms import EvaluateRequest
 from hub.taxii.context import current_hub, current_principal
 from hub.taxii.negotiation import JSON, answer_json, json_body
 from hub.taxii.responses import json_response
@@ -41,7 +42,8 @@ def evaluate_pseudonyms() -> Response:
     evaluated elements and one proof out, in order."""
     hub = current_hub()
     principal = current_principal()
-    return json_response(hub.pseudonyms.evaluate(principal, json_body()))
+    wanted = EvaluateRequest.from_json(json_body(), hub.pseudonyms.key_versions())
+    return json_response(hub.pseudonyms.evaluate(principal, wanted))
 
 
 @bp.post("/pseudonyms/")

@@ -16,6 +16,7 @@ from typing import Any
 from flask import Blueprint, jsonify, request
 
 from hub.common.errors import BadRequest
+from hub.services.pseudonyms import EvaluateRequest
 from hub.web.context import answers_json, current_hub, current_principal
 from hub.web.sessions import require_session
 
@@ -38,4 +39,6 @@ def evaluate() -> Any:
     body = request.get_json(silent=True)
     if body is None:
         raise BadRequest('the body must be JSON: {"key_version": ..., "groups": [{"kind": ..., "blinded": [...]}]}')
-    return jsonify(current_hub().pseudonyms.evaluate(current_principal(), body))
+    pseudonyms = current_hub().pseudonyms
+    wanted = EvaluateRequest.from_json(body, pseudonyms.key_versions())
+    return jsonify(pseudonyms.evaluate(current_principal(), wanted))
