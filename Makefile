@@ -53,9 +53,11 @@ FUZZ_REQUESTS ?= 100000
 fuzz: $(TEST_DEPS)
 	HUB_TEST_FUZZ_REQUESTS=$(FUZZ_REQUESTS) HUB_TEST_FUZZ_RANDOM=1 $(BIN)/python -m pytest tests/fuzz -p no:cacheprovider
 
-## ruff (style and likely bugs), mypy (types) and import-linter (the layers of docs/ARCHITECTURE.md)
+## ruff (style and likely bugs), radon (no function in hub/ above cyclomatic complexity 25), mypy (types)
+## and import-linter (the layers of docs/ARCHITECTURE.md)
 lint: $(LINT_DEPS)
 	$(BIN)/ruff check hub tests bench tools
+	$(BIN)/python tools/check_complexity.py hub
 	$(BIN)/mypy
 	$(BIN)/lint-imports
 
