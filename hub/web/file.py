@@ -2,9 +2,10 @@
 its script posts the signed objects to (``/web/collections/<id>/submit``).
 
 The form's fields and their mapping to report facts are :mod:`hub.web.filing`'s; the facts are
-checked and the objects built exactly as ``abusehub report new`` does (:mod:`hub.client.reports`,
-:func:`hub.stix.report.build_report`); the preview is read as the report page reads a report
-(:mod:`hub.web.casefile`). The browser signs; the objects go in through the ingest service.
+checked and the objects built exactly as ``abusehub report new`` does
+(:meth:`~hub.stix.facts.Facts.from_mapping`, :func:`hub.stix.report.build_report`), each
+problem shown at the field its ``property`` names; the preview is read as the report page reads
+a report (:mod:`hub.web.casefile`). The browser signs; the objects go in through the ingest service.
 """
 
 from __future__ import annotations
@@ -15,19 +16,14 @@ from typing import Any
 import orjson
 from flask import Blueprint, jsonify, render_template, request
 
-from hub.client.reports import (
-    LocalProblems,
-    MappedPseudonymiser,
-    check_identity,
-    load_facts,
-    local_problems,
-)
+from hub.client.reports import LocalProblems, MappedPseudonymiser, check_identity, local_problems
 from hub.common.errors import BadRequest, Forbidden
+from hub.common.problems import Code, Problem
 from hub.pseudonyms import PERSONAL_KINDS
 from hub.services.auth import Principal
 from hub.services.statuses import Status
 from hub.signing import KeySet
-from hub.stix.report import InvalidReportFacts, build_report
+from hub.stix.report import InvalidReportFacts, ReportFacts, build_report
 from hub.web.casefile import build_case_file
 from hub.web.context import answers_json, current_hub, current_principal, now_us
 from hub.web.filing import ABUSE_TYPES, CHOICES, clear_value_problems, problems_by_field, read_form
@@ -53,19 +49,22 @@ def _registered_keys(principal: Principal) -> list[dict[str, str]]:
 
 
 def _build(facts_mapping: dict[str, Any], identity_id: str,
-           refused: list[str]) -> tuple[list[dict[str, Any]], dict[str, list[str]]]:
+           refused: list[Problem]) -> tuple[list[dict[str, Any]], dict[str, list[Problem]]]:
     """The objects of the form's facts, or its problems by field ("" for the whole form)."""
     try:
-        facts = load_facts(facts_mapping)
+        facts = ReportFacts.from_mapping(facts_mapping)
         check_identity(identity_id, facts)
         # Every pseudonym came from the browser: the builder is asked for none.
         built = [] if refused else build_report(facts, MappedPseudonymiser([], []))
         problems = refused
-    except (LocalProblems, InvalidReportFacts) as exc:
-        built, problems = [], [*exc.problems, *refused]
+    except InvalidReportFacts as exc:
+        built, problems = [], [*exc.found, *refused]
+    except LocalProblems as exc:  # the facts name another provider than the party signed in
+        built, problems = [], [*(Problem(Code.NOT_THE_SUBMITTER, line) for line in exc.problems), *refused]
     if problems:
         return [], problems_by_field(problems)
-    problems = local_problems(built)
+    # The built objects as the hub will check them (the report as a whole: no field to show at).
+    problems = [Problem(Code.INVALID_STIX, line) for line in local_problems(built)]
     return (built, {}) if not problems else ([], {"": problems})
 
 

@@ -1,47 +1,70 @@
-"""The "file a report" form: its fields (those of ``abusehub report template``), the mapping
-from a submitted form to report facts, and the facts' problems mapped back to fields.
+"""The "file a report" form: its fields (the facts of :class:`~hub.stix.report_facts.ReportFacts`),
+the mapping from a submitted form to report facts, and the facts' problems placed by field.
 
-The facts are checked by :meth:`hub.stix.report.ReportFacts.from_mapping` (through
-:func:`hub.client.reports.load_facts`), exactly as ``abusehub report new`` checks them; no rule
-is repeated here. Personal values and the account id never reach the hub: the page's script
-normalises and blinds them in the browser (RFC 9497 POPRF through ``/web/pseudonyms/evaluate``)
-and sends only their pseudonyms, as ``pseudonym.<kind>`` fields. A form that carries a value in
-clear anyway (no script, or a crafted request) has that value refused by name and not used.
+The form's fields, their vocabularies and which of them are required come from the table of the
+facts; the facts are checked by :meth:`~hub.stix.facts.Facts.from_mapping`, exactly as
+``abusehub report new`` checks them; no rule is repeated here. A problem is placed by its
+``property`` (the fact's path), never by its message. Personal values and the account id never
+reach the hub: the page's script normalises and blinds them in the browser (RFC 9497 POPRF
+through ``/web/pseudonyms/evaluate``) and sends only their pseudonyms, as ``pseudonym.<kind>``
+fields. A form that carries a value in clear anyway (no script, or a crafted request) has that
+value refused by name and not used.
 """
 
 from __future__ import annotations
 
-import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from hub.pseudonyms import PERSONAL_KINDS, PSEUDONYM_KINDS
-from hub.stix.report import ABUSE_TYPE_INFRASTRUCTURE, ACQUISITIONS, ACTIONS, KYC_STATUSES
+from hub.common.problems import Code, Problem
+from hub.pseudonyms import PSEUDONYM_KINDS
+from hub.stix.facts import Choice, Fact, Integer, ListOf, Table, Text, Timestamp
+from hub.stix.markings import TLP_NAMES
+from hub.stix.report import ReportFacts
 
-#: The text fields of the form, in the order of the report template (personal ones apart).
-TEXT_FIELDS = (
-    "provider_name", "acquisition", "reseller_identity_id",
-    "reseller_name", "kyc_status", "declared_country", "account_created", "first_abuse_seen",
-    "last_seen", "resources", "summary", "action_taken", "action_taken_at", "confidence", "tlp",
-    "indicator_validity_days", "report_name", "phone_region",
-)
+#: The table of the facts the form is made of.
+FACTS = ReportFacts.model()
+#: The fact the page fills in itself: the party's own identity, from the session.
+_SIGNED_AS = "provider_identity_id"
+#: The fact offered as check boxes, one per value of its vocabulary.
+_CHECKED = "abuse_types"
+
+
+def _typed(f: Fact) -> bool:
+    """Whether the form has a field of its own for ``f`` (typed, or picked from a list)."""
+    return not (f.name in (_SIGNED_AS, _CHECKED) or f.secret or isinstance(f.type, Table))
+
+
+def _secret_fields(f: Fact) -> dict[str, str]:
+    """The pseudonym kinds of a personal fact and the form field each value is typed into."""
+    if isinstance(f.type, Table):  # kind by kind, given instead as the table of pseudonyms
+        return {kind: f"{f.name}.{kind}" for kind in f.type.kinds}
+    return {(f.alternative or f.name).partition(".")[2]: f.name}
+
+
+#: The text fields of the form (a list of choices is one too), in the order of the table.
+TEXT_FIELDS = tuple(f.name for f in FACTS.facts if _typed(f))
+#: The pseudonym kind of each field whose value is personal, and that field.
+_SECRET_FIELD_OF = {kind: name for f in FACTS.facts if f.secret for kind, name in _secret_fields(f).items()}
 #: Fields whose values are personal: pseudonymised in the browser, never sent to the hub.
-SECRET_FIELDS = ("provider_account_id", *(f"personal.{k}" for k in PERSONAL_KINDS))
+SECRET_FIELDS = tuple(_SECRET_FIELD_OF.values())
 #: The hidden fields that carry their pseudonyms, by kind.
 PSEUDONYM_FIELDS = {kind: f"pseudonym.{kind}" for kind in PSEUDONYM_KINDS}
-_SECRET_FIELD_OF = {"provider_account": "provider_account_id", **{k: f"personal.{k}" for k in PERSONAL_KINDS}}
-_REQUIRED_TEXT = ("provider_name", "summary", "acquisition", "kyc_status")
-_REQUIRED_TIMES = ("account_created", "first_abuse_seen", "last_seen")
-_INT_FIELDS = ("confidence", "indicator_validity_days")
-_LIST_FIELDS = ("resources",)
-ABUSE_TYPES = tuple(ABUSE_TYPE_INFRASTRUCTURE)
-TLPS = ("clear", "green", "amber", "amber+strict", "red")
-CHOICES = {"acquisition": ACQUISITIONS, "kyc_status": KYC_STATUSES, "action_taken": ACTIONS, "tlp": TLPS}
+#: Required fields with no alternative, checked as empty when left empty.
+_REQUIRED_TEXT = tuple(f.name for f in FACTS.facts if f.required is True and not f.alternative
+                       and isinstance(f.type, Text | Choice))
+_REQUIRED_TIMES = tuple(f.name for f in FACTS.facts if f.required is True and isinstance(f.type, Timestamp))
+_REQUIRED_LISTS = tuple(f.name for f in FACTS.facts if f.required is True and _typed(f)
+                        and isinstance(f.type, ListOf))
+_INT_FIELDS = tuple(f.name for f in FACTS.facts if isinstance(f.type, Integer))
+_LIST_FIELDS = tuple(f.name for f in FACTS.facts if _typed(f) and isinstance(f.type, ListOf))
+ABUSE_TYPES = FACTS.by_name[_CHECKED].type.choices
+TLPS = TLP_NAMES
+#: The values of each field picked from a list (a closed vocabulary, the TLP names).
+CHOICES = {f.name: f.type.choices for f in FACTS.facts if _typed(f) and isinstance(f.type, Choice)}
 
-_FIELD_NAMES = (*TEXT_FIELDS, "abuse_types", "provider_identity_id", "provider_account_id",
-                *(f"personal.{k}" for k in PERSONAL_KINDS))
-_QUOTED_RE = re.compile(r"'([a-z_.]+)'")
+_FIELD_NAMES = frozenset((*TEXT_FIELDS, _CHECKED, _SIGNED_AS, *SECRET_FIELDS))
 
 
 @dataclass
@@ -55,13 +78,12 @@ class FormData:
 
 def read_form(form: Mapping[str, str], abuse_types: list[str], identity_id: str) -> FormData:
     """The facts mapping of a submitted form (empty optional fields left out, numbers as
-    numbers where they parse, resources one per line), for the party's own identity."""
-    facts: dict[str, Any] = {"provider_identity_id": identity_id}
+    numbers where they parse, lists one item per line), for the party's own identity."""
+    facts: dict[str, Any] = {_SIGNED_AS: identity_id}
     shown: dict[str, Any] = {}
     for name in TEXT_FIELDS:
         raw = (form.get(name) or "").strip()
-        if name not in SECRET_FIELDS:
-            shown[name] = raw
+        shown[name] = raw
         if not raw:
             continue
         value: Any = raw
@@ -79,9 +101,10 @@ def read_form(form: Mapping[str, str], abuse_types: list[str], identity_id: str)
         facts.setdefault(name, "")
     for name in _REQUIRED_TIMES:
         facts.setdefault(name, None)
-    facts.setdefault("resources", [])
-    facts["abuse_types"] = list(abuse_types)
-    shown["abuse_types"] = list(abuse_types)
+    for name in _REQUIRED_LISTS:
+        facts.setdefault(name, [])
+    facts[_CHECKED] = list(abuse_types)
+    shown[_CHECKED] = list(abuse_types)
     # Pseudonyms made in the browser: kept in the page (they are not personal data), so that a
     # form sent back with problems does not need the values typed again.
     pseudonyms = {kind: (form.get(name) or "").strip() for kind, name in PSEUDONYM_FIELDS.items()}
@@ -94,10 +117,11 @@ def read_form(form: Mapping[str, str], abuse_types: list[str], identity_id: str)
     return FormData(facts, shown, sent_in_clear)
 
 
-def clear_value_problems(sent_in_clear: list[str]) -> list[str]:
-    """The problem of each personal value that reached the hub in clear (named by field)."""
-    return [f"{name}: sent in clear and not used: the page pseudonymises personal values in "
-            "your browser, which needs JavaScript; type it again with scripts enabled"
+def clear_value_problems(sent_in_clear: list[str]) -> list[Problem]:
+    """The problem of each personal value that reached the hub in clear (placed at its field)."""
+    return [Problem(Code.PERSONAL_DATA,
+                    f"{name}: sent in clear and not used: the page pseudonymises personal values in "
+                    "your browser, which needs JavaScript; type it again with scripts enabled", name)
             for name in sent_in_clear]
 
 
@@ -106,28 +130,20 @@ def secret_field(kind: str) -> str:
     return _SECRET_FIELD_OF[kind]
 
 
-def field_of(problem: str) -> str:
-    """The form field a problem of the facts is about ("" when it is about the whole form)."""
-    quoted = _QUOTED_RE.search(problem)
-    if problem.startswith(("missing required field", "unknown field")) and quoted:
-        return quoted.group(1)
-    if problem.startswith("timestamps out of order"):
-        return "last_seen"
-    for kind, name in _SECRET_FIELD_OF.items():
-        if problem.startswith((f"pseudonyms.{kind} ", f"pseudonyms.{kind}:")):
-            return name
-    best = ""
-    for name in _FIELD_NAMES:
-        if problem.startswith(name) and len(name) > len(best):
-            rest = problem[len(name):len(name) + 1]
-            if rest in ("", " ", ":", "[", "."):
-                best = name
-    return best
+def field_of(problem: Problem) -> str:
+    """The form field a problem of the facts is about, by its property ("" when it is about the
+    whole form): a pseudonym's problem is shown at the field its value is typed into, an
+    item's (``resources[2]``) at its list's."""
+    head, _, member = problem.property.partition(".")
+    if head == "pseudonyms":
+        return _SECRET_FIELD_OF.get(member, "")
+    name = problem.property.split("[", 1)[0]
+    return name if name in _FIELD_NAMES else ""
 
 
-def problems_by_field(problems: list[str]) -> dict[str, list[str]]:
+def problems_by_field(problems: list[Problem]) -> dict[str, list[Problem]]:
     """Problems grouped by field; "" holds those about the whole form."""
-    out: dict[str, list[str]] = {}
+    out: dict[str, list[Problem]] = {}
     for p in problems:
         out.setdefault(field_of(p), []).append(p)
     return out

@@ -1,5 +1,6 @@
-"""The pure parts of the web pages: form problems mapped to fields, statistics' grouping of
-refusal reasons, charts escaping their labels, and every form field labelled."""
+"""The pure parts of the web pages: the filing form made from the table of the facts and its
+problems placed by their property, statistics' grouping of refusal reasons, charts escaping
+their labels, and every form field labelled."""
 
 from __future__ import annotations
 
@@ -7,8 +8,18 @@ import re
 
 import pytest
 
-from hub.client.reports import LocalProblems, load_facts
+from hub.common.problems import Code, Problem
+from hub.pseudonyms import PERSONAL_KINDS, PSEUDONYM_KINDS
 from hub.services.stats import reason_group, week_of
+from hub.stix.report import (
+    ABUSE_TYPE_INFRASTRUCTURE,
+    ACQUISITIONS,
+    ACTIONS,
+    KYC_STATUSES,
+    InvalidReportFacts,
+    ReportFacts,
+)
+from hub.web import filing
 from hub.web.charts import bar_chart
 from hub.web.filing import clear_value_problems, field_of, read_form
 from tests.conftest import HubApp
@@ -33,14 +44,66 @@ def _as_browser_sends(form: dict[str, object]) -> dict[str, object]:
     return out
 
 
-def _problems(**overrides: object) -> list[str]:
+def _problems(**overrides: object) -> list[Problem]:
     form = _as_browser_sends(report_form(**overrides))
     data = read_form({k: v for k, v in form.items() if k != "abuse_types"}, list(form.get("abuse_types", [])),  # type: ignore[arg-type]
                      IDENTITY)
     assert not data.sent_in_clear
-    with pytest.raises(LocalProblems) as exc:
-        load_facts(data.facts)
-    return exc.value.problems
+    with pytest.raises(InvalidReportFacts) as exc:
+        ReportFacts.from_mapping(data.facts)
+    return exc.value.found
+
+
+def test_the_form_is_made_from_the_table_of_the_facts() -> None:
+    """The form's fields, vocabularies and required fields come from ReportFacts; today's table
+    gives the form as it was written out by hand (nothing changed for the analyst)."""
+    assert filing.TLPS == ("clear", "green", "amber", "amber+strict", "red")
+    assert filing.ABUSE_TYPES == tuple(ABUSE_TYPE_INFRASTRUCTURE)  # in this order on the page
+    assert filing.CHOICES == {"acquisition": ACQUISITIONS, "kyc_status": KYC_STATUSES,
+                              "action_taken": ACTIONS, "tlp": filing.TLPS}
+    assert list(filing.CHOICES) == ["acquisition", "kyc_status", "action_taken", "tlp"]
+    assert set(filing._INT_FIELDS) == {"confidence", "indicator_validity_days"}
+    assert set(filing._REQUIRED_TIMES) == {"account_created", "first_abuse_seen", "last_seen"}
+    assert set(filing._REQUIRED_TEXT) == {"provider_name", "summary", "acquisition", "kyc_status"}
+    assert filing._REQUIRED_LISTS == filing._LIST_FIELDS == ("resources",)
+    assert set(filing.TEXT_FIELDS) == {
+        "provider_name", "acquisition", "reseller_identity_id", "reseller_name", "kyc_status",
+        "declared_country", "account_created", "first_abuse_seen", "last_seen", "resources", "summary",
+        "action_taken", "action_taken_at", "confidence", "tlp", "indicator_validity_days", "report_name",
+        "phone_region"}
+    assert filing.SECRET_FIELDS == ("provider_account_id", *(f"personal.{k}" for k in PERSONAL_KINDS))
+    assert {filing.secret_field(k) for k in PSEUDONYM_KINDS} == set(filing.SECRET_FIELDS)
+
+
+def test_every_field_of_the_form_is_on_the_page(web: HubApp) -> None:
+    """A fact the form takes is one the page shows: a new fact of the table is read from the
+    form at once, and needs its line in file.html (this test says which)."""
+    html = browser(web, "alice").get(f"/web/collections/{web.collections['reports']}/file").get_data(as_text=True)
+    named = set(re.findall(r'name="([^"]+)"', html))
+    assert set(filing.TEXT_FIELDS) - named == set()
+    assert {f'value="{t}"' for t in filing.ABUSE_TYPES} <= set(re.findall(r'value="[^"]+"', html))
+    assert {f"pseudonym.{k}" for k in PSEUDONYM_KINDS} <= named
+    ids = set(re.findall(r'id="([^"]+)"', html))
+    assert {"f-" + name.replace(".", "-") for name in filing.SECRET_FIELDS} <= ids
+
+
+@pytest.mark.parametrize(("prop", "field"), [
+    ("summary", "summary"),
+    ("resources[2]", "resources"),
+    ("abuse_types[0]", "abuse_types"),
+    ("personal.email", "personal.email"),
+    ("pseudonyms.email", "personal.email"),
+    ("pseudonyms.provider_account", "provider_account_id"),
+    ("provider_account_id", "provider_account_id"),
+    ("pseudonyms.shoe_size", ""),
+    ("pseudonyms", ""),
+    ("personal", ""),
+    ("confidense", ""),
+    ("", ""),
+])
+def test_a_problem_is_placed_by_its_property_not_its_message(prop: str, field: str) -> None:
+    # The message names another field on purpose: only the property counts.
+    assert field_of(Problem(Code.INVALID_VALUE, "last_seen: timestamps out of order", prop)) == field
 
 
 @pytest.mark.parametrize(("overrides", "field"), [
@@ -68,7 +131,7 @@ def _problems(**overrides: object) -> list[str]:
 ])
 def test_each_problem_of_the_facts_names_its_field(overrides: dict[str, object], field: str) -> None:
     problems = _problems(**overrides)
-    assert field in {field_of(p) for p in problems}, problems
+    assert field in {field_of(p) for p in problems}, [(p.property, p.message) for p in problems]
 
 
 def test_values_sent_in_clear_are_refused_by_field_and_not_used() -> None:
@@ -77,7 +140,12 @@ def test_values_sent_in_clear_are_refused_by_field_and_not_used() -> None:
     assert data.sent_in_clear == ["provider_account_id", "personal.email", "personal.phone"]
     assert "personal" not in data.facts and "provider_account_id" not in data.facts
     assert "holder@example.com" not in repr(data) and "acct-0042-9917" not in repr(data)
-    assert [field_of(p) for p in clear_value_problems(data.sent_in_clear)] == data.sent_in_clear
+    refused = clear_value_problems(data.sent_in_clear)
+    assert [field_of(p) for p in refused] == data.sent_in_clear
+    assert {p.code for p in refused} == {Code.PERSONAL_DATA}
+    assert refused[1].message == ("personal.email: sent in clear and not used: the page pseudonymises "
+                                  "personal values in your browser, which needs JavaScript; type it "
+                                  "again with scripts enabled")
 
 
 def test_refusal_reasons_group_without_ids_keys_or_times() -> None:
