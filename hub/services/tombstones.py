@@ -218,25 +218,10 @@ class TombstoneService:
         (the signature rules of docs/SIGNING.md, as for an object checked after its
         submission), where ``hub`` is a hub's identity here (a peer hub's or this hub's own).
         """
-        if not isinstance(record, dict) or record.get("type") != RECORD_TYPE:
-            return None, f"not a tombstone record (type {RECORD_TYPE!r})"
-        if record.get("format") != RECORD_FORMAT:
-            return None, f"unknown tombstone format (this hub reads format {RECORD_FORMAT!r})"
-        hub, oid, version = record.get("hub"), record.get("object_id"), record.get("object_version")
-        deleted, by = record.get("deleted"), record.get("deleted_by")
-        if not is_stix_id(hub, "identity") or not is_stix_id(by, "identity"):
-            return None, "'hub' and 'deleted_by' must be identity ids"
-        if not isinstance(oid, str) or not is_stix_id(oid) or len(oid) > STIX_ID_MAX:
-            return None, "'object_id' must be a STIX id"
-        if version is not None and (not is_stix_timestamp(version) or len(version) > VERSION_MAX):
-            return None, "'object_version' must be a STIX timestamp"
-        if not is_stix_timestamp(deleted):
-            return None, "'deleted' must be a STIX timestamp"
-        try:
-            version_us = parse_timestamp_us(version, "object_version") if version is not None else -1
-            deleted_us = parse_timestamp_us(deleted, "deleted")
-        except InvalidValue as exc:
-            return None, str(exc)
+        fields, why = _read_record(record)
+        if fields is None:
+            return None, why
+        hub = fields["hub"]
         if hub not in hubs:
             return None, f"signed for {hub}, which is not a hub this hub federates with"
         try:
@@ -248,8 +233,7 @@ class TombstoneService:
         reasons = [keyset.check(record, e, now_us, new_submission=False) for e in entries]
         if all(r is not None for r in reasons):
             return None, str(reasons[0])
-        return {"object_id": oid, "version_us": version_us, "version": version or "", "deleted_us": deleted_us,
-                "deleted_by": by, "hub": hub}, ""
+        return fields, ""
 
     def take(self, col: Collection, records: Sequence[Any], *, peer: str,
              types: Sequence[str] = ()) -> Received:
@@ -283,3 +267,29 @@ class TombstoneService:
                               version=fields["version"] or None, hub=fields["hub"], deleted_by=fields["deleted_by"],
                               removed=removed)
         return out
+
+
+def _read_record(record: Any) -> tuple[dict[str, Any] | None, str]:
+    """The fields of a tombstone record of the shape in the module's notes (its signature
+    aside), or None and what is wrong with it."""
+    if not isinstance(record, dict) or record.get("type") != RECORD_TYPE:
+        return None, f"not a tombstone record (type {RECORD_TYPE!r})"
+    if record.get("format") != RECORD_FORMAT:
+        return None, f"unknown tombstone format (this hub reads format {RECORD_FORMAT!r})"
+    hub, oid, version = record.get("hub"), record.get("object_id"), record.get("object_version")
+    deleted, by = record.get("deleted"), record.get("deleted_by")
+    if not is_stix_id(hub, "identity") or not is_stix_id(by, "identity"):
+        return None, "'hub' and 'deleted_by' must be identity ids"
+    if not isinstance(oid, str) or not is_stix_id(oid) or len(oid) > STIX_ID_MAX:
+        return None, "'object_id' must be a STIX id"
+    if version is not None and (not is_stix_timestamp(version) or len(version) > VERSION_MAX):
+        return None, "'object_version' must be a STIX timestamp"
+    if not is_stix_timestamp(deleted):
+        return None, "'deleted' must be a STIX timestamp"
+    try:
+        version_us = parse_timestamp_us(version, "object_version") if version is not None else -1
+        deleted_us = parse_timestamp_us(deleted, "deleted")
+    except InvalidValue as exc:
+        return None, str(exc)
+    return {"object_id": oid, "version_us": version_us, "version": version or "", "deleted_us": deleted_us,
+            "deleted_by": by, "hub": hub}, ""

@@ -33,6 +33,7 @@ from hub.stix.markings import tlp_level
 from hub.store.base import Store
 from hub.store.federation import FederationStore, LinkRecord, PeerRecord
 from hub.store.records import Collection
+from hub.store.tombstones import Tombstone
 
 if TYPE_CHECKING:
     from hub.services.federation.engine import LinkResult
@@ -105,15 +106,10 @@ class Deletions:
             return
         pushed_up_to = int(now.cursor or 0)
         after = int(now.tombstone_cursor or 0)
-        ceiling = tlp_level(link.max_tlp) if link.max_tlp else None
         while True:
             items, more = self.store.tombstones_after(col.pk, after, self.page_size)
             for item in items:
-                pushed = (item.held_added_us is not None and item.held_added_us <= pushed_up_to
-                          and item.held_party_pk != peer.party_pk
-                          and (not link.types or item.stix_id.split("--")[0] in link.types)
-                          and (ceiling is None or item.held_tlp is None or item.held_tlp <= ceiling))
-                if pushed:
+                if _was_pushed(item, link, peer, pushed_up_to):
                     versions = [item.version] if item.version_us >= 0 else ["all"]
                     try:
                         client.delete_object(link.remote_collection, item.stix_id, versions=versions)
@@ -132,3 +128,14 @@ class Deletions:
                     return
             if not more:
                 return
+
+
+def _was_pushed(item: Tombstone, link: LinkRecord, peer: PeerRecord, pushed_up_to: int) -> bool:
+    """Whether the copy ``item`` deleted here went out over the push link: added before the
+    link's cursor, not the peer's own, of the link's types, within its TLP ceiling."""
+    if item.held_added_us is None or item.held_added_us > pushed_up_to or item.held_party_pk == peer.party_pk:
+        return False
+    if link.types and item.stix_id.split("--")[0] not in link.types:
+        return False
+    ceiling = tlp_level(link.max_tlp) if link.max_tlp else None
+    return ceiling is None or item.held_tlp is None or item.held_tlp <= ceiling
