@@ -185,7 +185,7 @@ def _facts(table: dict[str, Any], overrides: Mapping[str, Any] | None, where: st
     try:
         return ReportFacts.from_mapping(table)
     except InvalidReportFacts as exc:
-        raise LocalProblems([f"{where}{p}" for p in exc.problems]) from None
+        raise LocalProblems([f"{where}{p}" for p in exc.found]) from None
 
 
 def check_identity(identity: str, facts: ReportFacts) -> None:
@@ -317,7 +317,7 @@ def prepare_report(client: TaxiiClient, facts: ReportFacts, key: SigningKey, ide
         objects = build_report(facts, MappedPseudonymiser(values, pseudonyms), now=now)
     except InvalidReportFacts as exc:
         where = f"{source}: " if source else ""
-        raise LocalProblems([f"{where}{p}" for p in exc.problems]) from None
+        raise LocalProblems([f"{where}{p}" for p in exc.found]) from None
     try:
         signed = sign_objects(objects, key, identity)
     except SigningError as exc:

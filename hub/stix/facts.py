@@ -871,7 +871,7 @@ def stix_schema(props: Sequence[tuple[Stix, Type]]) -> dict[str, Any]:
 class InvalidFacts(BadRequest, ValueError):
     """Facts are incomplete or wrong. ``found`` holds every :class:`Problem` (its ``property``
     is the path of the fact: ``"resources[2]"``, ``"personal.email"``; ``""`` for the facts as
-    a whole); ``problems`` their messages, one line each. Messages name fields, never personal
+    a whole); ``str(problem)`` is its message, one line. Messages name fields, never personal
     values."""
 
     #: The facts, as a message names them ("the report facts must be a table").
@@ -881,8 +881,7 @@ class InvalidFacts(BadRequest, ValueError):
 
     def __init__(self, found: Sequence[Problem]) -> None:
         self.found: list[Problem] = list(found)
-        self.problems: list[str] = [p.message for p in self.found]
-        super().__init__(f"{self.lead}: " + "; ".join(self.problems))
+        super().__init__(f"{self.lead}: " + "; ".join(p.message for p in self.found))
 
 
 @dataclass(frozen=True)

@@ -326,8 +326,8 @@ def test_pseudonyms_made_where_the_values_are_are_used_as_they_are(mapping: dict
 def test_pseudonym_fact_errors(mapping: dict[str, Any], change: dict[str, Any], path: str, code: Code) -> None:
     with pytest.raises(InvalidReportFacts) as exc:
         ReportFacts.from_mapping(dict(mapping, **change))
-    assert (path, code) in [(p.property, p.code) for p in exc.value.found], exc.value.problems
-    assert exc.value.problems == [p.message for p in exc.value.found]
+    assert (path, code) in [(p.property, p.code) for p in exc.value.found], exc.value.found
+    assert str(exc.value) == "invalid report: " + "; ".join(p.message for p in exc.value.found)
 
 
 def test_the_account_is_required_as_a_value_or_a_pseudonym(mapping: dict[str, Any]) -> None:
@@ -335,7 +335,7 @@ def test_the_account_is_required_as_a_value_or_a_pseudonym(mapping: dict[str, An
     with pytest.raises(InvalidReportFacts) as exc:
         ReportFacts.from_mapping(mapping)
     assert [(p.property, p.code) for p in exc.value.found] == [("provider_account_id", Code.MISSING_PROPERTY)]
-    assert exc.value.problems[0].startswith("provider_account_id must be a non-empty string")
+    assert exc.value.found[0].message.startswith("provider_account_id must be a non-empty string")
 
 
 def test_markings_fit_the_collection(objects: list[dict[str, Any]]) -> None:
