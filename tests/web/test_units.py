@@ -5,6 +5,7 @@ their labels, and every form field labelled."""
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
 
 import pytest
 
@@ -54,25 +55,39 @@ def _problems(**overrides: object) -> list[Problem]:
     return exc.value.found
 
 
+#: The facts of the table when the form was written out by hand (a fact added since is the
+#: form's too, and changes nothing below).
+_FACTS_THEN = frozenset({
+    "provider_identity_id", "provider_name", "provider_account_id", "account_created",
+    "first_abuse_seen", "last_seen", "acquisition", "reseller_identity_id", "reseller_name",
+    "kyc_status", "declared_country", "personal", "resources", "abuse_types", "action_taken",
+    "action_taken_at", "confidence", "summary", "pseudonyms", "phone_region", "tlp",
+    "indicator_validity_days", "report_name"})
+
+
+def _then(names: Iterable[str]) -> list[str]:
+    return [n for n in names if n.split(".", 1)[0] in _FACTS_THEN]
+
+
 def test_the_form_is_made_from_the_table_of_the_facts() -> None:
-    """The form's fields, vocabularies and required fields come from ReportFacts; today's table
+    """The form's fields, vocabularies and required fields come from ReportFacts; the table
     gives the form as it was written out by hand (nothing changed for the analyst)."""
     assert filing.TLPS == ("clear", "green", "amber", "amber+strict", "red")
     assert filing.ABUSE_TYPES == tuple(ABUSE_TYPE_INFRASTRUCTURE)  # in this order on the page
-    assert filing.CHOICES == {"acquisition": ACQUISITIONS, "kyc_status": KYC_STATUSES,
-                              "action_taken": ACTIONS, "tlp": filing.TLPS}
-    assert list(filing.CHOICES) == ["acquisition", "kyc_status", "action_taken", "tlp"]
-    assert set(filing._INT_FIELDS) == {"confidence", "indicator_validity_days"}
-    assert set(filing._REQUIRED_TIMES) == {"account_created", "first_abuse_seen", "last_seen"}
-    assert set(filing._REQUIRED_TEXT) == {"provider_name", "summary", "acquisition", "kyc_status"}
-    assert filing._REQUIRED_LISTS == filing._LIST_FIELDS == ("resources",)
-    assert set(filing.TEXT_FIELDS) == {
+    assert {k: v for k, v in filing.CHOICES.items() if k in _FACTS_THEN} == {
+        "acquisition": ACQUISITIONS, "kyc_status": KYC_STATUSES, "action_taken": ACTIONS, "tlp": filing.TLPS}
+    assert _then(filing.CHOICES) == ["acquisition", "kyc_status", "action_taken", "tlp"]
+    assert set(_then(filing._INT_FIELDS)) == {"confidence", "indicator_validity_days"}
+    assert set(_then(filing._REQUIRED_TIMES)) == {"account_created", "first_abuse_seen", "last_seen"}
+    assert set(_then(filing._REQUIRED_TEXT)) == {"provider_name", "summary", "acquisition", "kyc_status"}
+    assert _then(filing._REQUIRED_LISTS) == _then(filing._LIST_FIELDS) == ["resources"]
+    assert set(_then(filing.TEXT_FIELDS)) == {
         "provider_name", "acquisition", "reseller_identity_id", "reseller_name", "kyc_status",
         "declared_country", "account_created", "first_abuse_seen", "last_seen", "resources", "summary",
         "action_taken", "action_taken_at", "confidence", "tlp", "indicator_validity_days", "report_name",
         "phone_region"}
-    assert filing.SECRET_FIELDS == ("provider_account_id", *(f"personal.{k}" for k in PERSONAL_KINDS))
-    assert {filing.secret_field(k) for k in PSEUDONYM_KINDS} == set(filing.SECRET_FIELDS)
+    assert _then(filing.SECRET_FIELDS) == ["provider_account_id", *(f"personal.{k}" for k in PERSONAL_KINDS)]
+    assert {filing.secret_field(k) for k in PSEUDONYM_KINDS} == set(_then(filing.SECRET_FIELDS))
 
 
 def test_every_field_of_the_form_is_on_the_page(web: HubApp) -> None:
