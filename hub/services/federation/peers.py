@@ -79,6 +79,22 @@ class Credentials:
                 f"cert={self.cert}, key={self.key})")
 
 
+
+def _credential_kind(credentials: Credentials) -> tuple[str, str | None]:
+    """How a peer is authenticated (``token``, ``basic`` or ``cert``) and its secret (the token or
+    ``user:password``; None for a certificate), each checked for its one-line form."""
+    if credentials.token is not None:
+        if not credentials.token.strip() or any(c.isspace() for c in credentials.token.strip()):
+            raise BadRequest("the token file must hold one token on one line")
+        return "token", credentials.token
+    if credentials.basic is not None:
+        if ":" not in credentials.basic.strip() or "\n" in credentials.basic.strip():
+            raise BadRequest("the basic-auth file must hold user:password on one line")
+        return "basic", credentials.basic
+    if credentials.cert is None or credentials.key is None:
+        raise BadRequest("give a token file, or a client certificate and its key")
+    return "cert", None
+
 class PeerDirectory:
     """Adds, lists and removes peers and links; opens a client for a peer."""
 
@@ -136,38 +152,13 @@ class PeerDirectory:
         if party is not None and party.kind != "peer":
             raise Conflict(f"a party named {name!r} exists and is a {party.kind}, not a peer: "
                            "choose another peer name")
-        secret = credentials.token if credentials.token is not None else credentials.basic
-        if credentials.token is not None:
-            if not credentials.token.strip() or any(c.isspace() for c in credentials.token.strip()):
-                raise BadRequest("the token file must hold one token on one line")
-            auth = "token"
-        elif credentials.basic is not None:
-            if ":" not in credentials.basic.strip() or "\n" in credentials.basic.strip():
-                raise BadRequest("the basic-auth file must hold user:password on one line")
-            auth = "basic"
-        elif credentials.cert is None or credentials.key is None:
-            raise BadRequest("give a token file, or a client certificate and its key")
-        else:
-            auth = "cert"
+        auth, secret = _credential_kind(credentials)
         draft = PeerRecord(0, name, 0, api, auth, None, str(credentials.cert) if credentials.cert else None,
                            str(credentials.key) if credentials.key else None, 0)
         identity = None
         if check:
             identity = self._check_credentials(draft, secret.strip() if secret else None)
-        # Secrets go into files of mode 0600 under the home: never into the database.
-        self.folder.mkdir(mode=0o700, parents=True, exist_ok=True)
-        secret_path = cert_path = key_path = None
-        if secret is not None:
-            secret_path = self.folder / f"{name}.{auth}"
-            write_private(secret_path, secret.strip().encode("utf-8") + b"\n")
-        else:
-            assert credentials.cert is not None and credentials.key is not None
-            cert_path, key_path = self.folder / f"{name}.crt", self.folder / f"{name}.key"
-            try:
-                write_private(cert_path, credentials.cert.read_bytes())
-                write_private(key_path, credentials.key.read_bytes())
-            except OSError as exc:
-                raise BadRequest(f"cannot read the client certificate or key: {exc.strerror}") from None
+        secret_path, cert_path, key_path = self._keep_secrets(name, auth, secret, credentials)
         now = self.clock()
         if party is None:
             party = self._make_party(name, identity, now)
@@ -184,6 +175,24 @@ class PeerDirectory:
                 pass  # pinned to another peer by the operator: left as it is
         self.audit.record("peer.add", name, url=api, auth=peer.auth, checked=check)
         return peer
+
+    def _keep_secrets(self, name: str, auth: str, secret: str | None,
+                      credentials: Credentials) -> tuple[Path | None, Path | None, Path | None]:
+        """Write the peer's secret (or client certificate and key) into files of mode 0600 under
+        the home, never into the database: their paths (secret, certificate, key)."""
+        self.folder.mkdir(mode=0o700, parents=True, exist_ok=True)
+        if secret is not None:
+            secret_path = self.folder / f"{name}.{auth}"
+            write_private(secret_path, secret.strip().encode("utf-8") + b"\n")
+            return secret_path, None, None
+        assert credentials.cert is not None and credentials.key is not None
+        cert_path, key_path = self.folder / f"{name}.crt", self.folder / f"{name}.key"
+        try:
+            write_private(cert_path, credentials.cert.read_bytes())
+            write_private(key_path, credentials.key.read_bytes())
+        except OSError as exc:
+            raise BadRequest(f"cannot read the client certificate or key: {exc.strerror}") from None
+        return None, cert_path, key_path
 
     def _make_party(self, name: str, identity: str | None, now: int) -> Party:
         # The party's identity is the peer hub's own (its countersigning identity) when known:
