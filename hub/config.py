@@ -219,8 +219,22 @@ def _phone_regions() -> frozenset[str]:
     return frozenset(phonenumbers.SUPPORTED_REGIONS)
 
 
-def _check(cfg: HubConfig, errors: list[str]) -> None:
-    t, s = cfg.taxii, cfg.server
+def _check_hub(cfg: HubConfig, errors: list[str]) -> None:
+    """The ``[hub]`` table: log level and format, the public URL, the database URL."""
+    if cfg.log_level not in _LOG_LEVELS:
+        errors.append(f"log_level: must be one of {', '.join(sorted(_LOG_LEVELS))}")
+    if cfg.log_format not in _LOG_FORMATS:
+        errors.append(f"log_format: must be one of {', '.join(sorted(_LOG_FORMATS))}")
+    if cfg.public_url:
+        problem = _public_url_problem(cfg.public_url)
+        if problem:
+            errors.append(f"public_url: {problem}, e.g. 'https://hub.example'")
+    url = cfg.database_url
+    if url and not (url.startswith("sqlite:") or url.startswith("postgresql")):
+        errors.append("database_url: only sqlite:/// and postgresql+psycopg:// URLs are supported")
+
+
+def _check_taxii(t: TaxiiConfig, errors: list[str]) -> None:
     if t.default_page_size < 1:
         errors.append("taxii.default_page_size: must be at least 1")
     if t.max_page_size < t.default_page_size:
@@ -234,52 +248,68 @@ def _check(cfg: HubConfig, errors: list[str]) -> None:
             "taxii2", "web", "healthz", "readyz", "metrics"):
         errors.append("taxii.api_root: must be one path segment other than the hub's own "
                       "(taxii2, web, healthz, readyz, metrics)")
+
+
+def _check_networks(name: str, values: tuple[str, ...], errors: list[str]) -> None:
+    """Each of ``values`` (the setting ``name``) must be an IP address or network."""
+    for value in values:
+        try:
+            ipaddress.ip_network(value, strict=False)
+        except ValueError:
+            errors.append(f"{name}: {value!r} is not an IP address or network")
+
+
+def _check_server(s: ServerConfig, errors: list[str]) -> None:
     if not 0 <= s.port <= 65535:
         errors.append("server.port: must be between 0 and 65535")
     if s.workers < 1 or s.threads < 1:
         errors.append("server.workers and server.threads: must be at least 1")
-    if cfg.log_level not in _LOG_LEVELS:
-        errors.append(f"log_level: must be one of {', '.join(sorted(_LOG_LEVELS))}")
-    p = cfg.pseudonyms
+    _check_networks("server.trusted_proxies", s.trusted_proxies, errors)
+
+
+def _check_pseudonyms(p: PseudonymsConfig, errors: list[str]) -> None:
     if not 1 <= p.per_minute <= 1_000_000:
         errors.append("pseudonyms.per_minute: must be between 1 and 1000000")
     if p.default_region and p.default_region not in _phone_regions():
         errors.append("pseudonyms.default_region: must be empty or an ISO 3166-1 alpha-2 region code "
                       "in upper case, such as 'DE'")
-    w = cfg.web
+
+
+def _check_web(w: WebConfig, errors: list[str]) -> None:
     if not 1 <= w.session_idle_minutes <= 24 * 60:
         errors.append("web.session_idle_minutes: must be between 1 and 1440")
     if not w.secret_key_file.strip():
         errors.append("web.secret_key_file: must name a file")
-    if cfg.public_url:
-        problem = _public_url_problem(cfg.public_url)
-        if problem:
-            errors.append(f"public_url: {problem}, e.g. 'https://hub.example'")
-    for proxy in s.trusted_proxies:
-        try:
-            ipaddress.ip_network(proxy, strict=False)
-        except ValueError:
-            errors.append(f"server.trusted_proxies: {proxy!r} is not an IP address or network")
-    if cfg.log_format not in _LOG_FORMATS:
-        errors.append(f"log_format: must be one of {', '.join(sorted(_LOG_FORMATS))}")
-    for address in cfg.metrics.allow:
-        try:
-            ipaddress.ip_network(address, strict=False)
-        except ValueError:
-            errors.append(f"metrics.allow: {address!r} is not an IP address or network")
-    lim = cfg.limits
+
+
+def _check_metrics(m: MetricsConfig, errors: list[str]) -> None:
+    _check_networks("metrics.allow", m.allow, errors)
+
+
+def _check_limits(lim: LimitsConfig, errors: list[str]) -> None:
     if not 1 <= lim.auth_failures <= 1_000_000:
         errors.append("limits.auth_failures: must be between 1 and 1000000")
     if not 1 <= lim.auth_window_seconds <= 86_400:
         errors.append("limits.auth_window_seconds: must be between 1 and 86400")
-    fed = cfg.federation
+
+
+def _check_federation(fed: FederationConfig, errors: list[str]) -> None:
     if not 1 <= fed.page_size <= 100_000 or fed.timeout < 1 or fed.status_wait < 0 or fed.max_retries < 0 \
             or fed.max_backoff < 1 or fed.max_response_bytes < 1024:
         errors.append("federation: page_size must be 1 to 100000, timeout and max_backoff at least 1, "
                       "status_wait and max_retries not negative, max_response_bytes at least 1024")
-    url = cfg.database_url
-    if url and not (url.startswith("sqlite:") or url.startswith("postgresql")):
-        errors.append("database_url: only sqlite:/// and postgresql+psycopg:// URLs are supported")
+
+
+def _check(cfg: HubConfig, errors: list[str]) -> None:
+    """Check the loaded values, a table at a time; each problem is one entry of ``errors``."""
+    _check_hub(cfg, errors)
+    _check_taxii(cfg.taxii, errors)
+    _check_server(cfg.server, errors)
+    _check_pseudonyms(cfg.pseudonyms, errors)
+    _check_web(cfg.web, errors)
+    _check_metrics(cfg.metrics, errors)
+    _check_limits(cfg.limits, errors)
+    _check_federation(cfg.federation, errors)
 
 
 def _public_url_problem(url: str) -> str | None:
