@@ -112,3 +112,33 @@ def test_init_makes_and_publishes_the_hub_key_before_serving(tmp_path: Path) -> 
         assert [k["kid"] for k in published] == [key_id.group(1)]
     finally:
         stop_server(running)
+
+
+def test_every_command_is_registered_in_one_place() -> None:
+    """Commands are plain click commands in their modules, registered on ``main`` by
+    ``hub/cli/__init__.py`` alone: no module attaches itself with ``@main.command``, and every
+    top-level command or group a module defines is on ``main``."""
+    import importlib
+    import pkgutil
+    from pathlib import Path
+
+    import click
+
+    import hub.cli
+    from hub.cli import main as cli_main
+
+    registered = set(cli_main.commands.values())
+    subcommands: set[click.Command] = set()
+    groups = [cmd for cmd in registered if isinstance(cmd, click.Group)]
+    while groups:
+        for sub in groups.pop().commands.values():
+            subcommands.add(sub)
+            if isinstance(sub, click.Group):
+                groups.append(sub)
+    for info in pkgutil.iter_modules(hub.cli.__path__):
+        source = (Path(hub.cli.__path__[0]) / f"{info.name}.py").read_text()
+        assert "@main.command" not in source and "@main.group" not in source, info.name
+        module = importlib.import_module(f"hub.cli.{info.name}")
+        for name, value in vars(module).items():
+            if isinstance(value, click.Command) and value is not cli_main and value not in subcommands:
+                assert value in registered, f"hub.cli.{info.name}.{name} is not registered on main"

@@ -1,17 +1,29 @@
 """The ``abusehub`` command line: one module per command group. Each command parses its
 arguments, calls a service (or the client library) and prints; none holds rules of its own.
 
-Errors become one readable line and a non-zero exit (:class:`hub.cli.base.HubGroup`).
+Every command is a plain ``click`` command or group in its module, registered on ``main`` here
+and nowhere else, so this list is the whole command line. Errors become one readable line and a
+non-zero exit (:class:`hub.cli.base.HubGroup`).
 """
 
 from __future__ import annotations
 
-# Importing a module registers its commands on ``main``.
-from hub.cli import audit, backup, collections, federation, parties, poll, pseudonyms, report, server, signatures  # noqa: F401
+from hub.cli import audit, backup, collections, federation, parties, poll, pseudonyms, report, server, signatures
 from hub.cli.base import main
 
-main.add_command(poll.poll)
-main.add_command(poll.export)
-main.add_command(report.report)
+for command in (
+    # the hub's home and its server
+    server.init, server.migrate, server.serve, server.demo, backup.backup, backup.restore,
+    # parties, collections and what they may do
+    parties.party, collections.collection, collections.grant, collections.revoke, collections.grants,
+    collections.retention,
+    # keys, signatures, pseudonyms and the audit trail
+    signatures.key, signatures.sign, signatures.verify, pseudonyms.pseudonym, audit.audit,
+    # federation with other hubs
+    federation.peer, federation.link, federation.federate, federation.quarantine,
+    # the parties' own tools
+    poll.poll, poll.export, report.report,
+):
+    main.add_command(command)
 
 __all__ = ["main"]

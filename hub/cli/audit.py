@@ -7,11 +7,11 @@ import sys
 
 import click
 
-from hub.cli.base import Context, main, pass_ctx, timestamp_option
+from hub.cli.base import Context, pass_ctx, timestamp_option
 from hub.common.timestamps import format_timestamp_us
 
 
-@main.group()
+@click.group()
 def audit() -> None:
     """The tamper-evident audit trail."""
 

@@ -6,10 +6,10 @@ from pathlib import Path
 
 import click
 
-from hub.cli.base import Context, emit, main, pass_ctx
+from hub.cli.base import Context, emit, pass_ctx
 
 
-@main.command()
+@click.command()
 @click.argument("file", type=click.Path(dir_okay=False))
 @click.option("--json", "as_json", is_flag=True)
 @pass_ctx
@@ -31,7 +31,7 @@ def backup(c: Context, file: str, as_json: bool) -> None:
          f"{m.database} database, files {', '.join(sorted(m.files))}")
 
 
-@main.command()
+@click.command()
 @click.argument("file", type=click.Path(dir_okay=False))
 @click.option("--home", "new_home", required=True, type=click.Path(),
               help="The home to restore into: new, empty, or holding only this hub's files.")

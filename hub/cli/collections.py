@@ -7,11 +7,11 @@ from typing import Any
 
 import click
 
-from hub.cli.base import Context, emit, main, pass_ctx
+from hub.cli.base import Context, emit, pass_ctx
 from hub.services.admin import TLP_NAMES
 
 
-@main.group()
+@click.group()
 def collection() -> None:
     """Collections and their policies."""
 
@@ -114,7 +114,7 @@ def _rights(read: bool, write: bool) -> tuple[bool, bool]:
     return (True, True) if not read and not write else (read, write)
 
 
-@main.command()
+@click.command()
 @click.argument("party_name", metavar="PARTY")
 @click.argument("collection_id", metavar="COLLECTION")
 @click.option("--read", is_flag=True)
@@ -126,7 +126,7 @@ def grant(c: Context, party_name: str, collection_id: str, read: bool, write: bo
     click.echo(f"{party_name} on {collection_id}: read={g.can_read} write={g.can_write}")
 
 
-@main.command()
+@click.command()
 @click.argument("party_name", metavar="PARTY")
 @click.argument("collection_id", metavar="COLLECTION")
 @click.option("--read", is_flag=True)
@@ -140,7 +140,7 @@ def revoke(c: Context, party_name: str, collection_id: str, read: bool, write: b
 
 
 
-@main.group()
+@click.group()
 def grants() -> None:
     """Who may read and write which collection."""
 
@@ -161,7 +161,7 @@ def grants_list(c: Context, party_name: str | None, collection_id: str | None, a
     emit(as_json, data, text or "no grants")
 
 
-@main.group()
+@click.group()
 def retention() -> None:
     """Retention: deleting versions older than their collection's --max-age-days."""
 

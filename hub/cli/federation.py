@@ -15,7 +15,7 @@ from typing import Any
 
 import click
 
-from hub.cli.base import Context, emit, main, pass_ctx
+from hub.cli.base import Context, emit, pass_ctx
 from hub.client.http import read_token
 from hub.common.timestamps import format_timestamp_us
 from hub.services.admin import TLP_NAMES
@@ -29,7 +29,7 @@ def _when(us: int | None) -> str | None:
 # -- peers ------------------------------------------------------------------------------------
 
 
-@main.group()
+@click.group()
 def peer() -> None:
     """Peer hubs this hub pulls from and pushes to."""
 
@@ -119,7 +119,7 @@ def peer_import_keys(c: Context, name: str, as_json: bool) -> None:
 # -- links ------------------------------------------------------------------------------------
 
 
-@main.group()
+@click.group()
 def link() -> None:
     """What is pulled from or pushed to each peer."""
 
@@ -206,7 +206,7 @@ def link_status(c: Context, as_json: bool) -> None:
 # -- the sync loop ----------------------------------------------------------------------------
 
 
-@main.command("federate")
+@click.command("federate")
 @click.option("--once", is_flag=True, help="One turn of every link, then exit (non-zero if any failed).")
 @click.option("--interval", type=click.FloatRange(min=0.1), default=None, metavar="SECONDS",
               help="Run until SIGTERM or SIGINT, one turn of every link every SECONDS.")
@@ -262,7 +262,7 @@ def federate(c: Context, once: bool, interval: float | None, deadline: float) ->
 # -- quarantine -------------------------------------------------------------------------------
 
 
-@main.group()
+@click.group()
 def quarantine() -> None:
     """Objects from peers that were not accepted, held aside with the reason."""
 

@@ -7,13 +7,13 @@ from typing import Any
 
 import click
 
-from hub.cli.base import Context, emit, main, pass_ctx, read_json, timestamp_option
+from hub.cli.base import Context, emit, pass_ctx, read_json, timestamp_option
 from hub.common.errors import HubError
 from hub.common.timestamps import format_timestamp_us
 from hub.services.admin import PARTY_KINDS
 
 
-@main.group()
+@click.group()
 def party() -> None:
     """Parties: providers, agencies, peer hubs."""
 

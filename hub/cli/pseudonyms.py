@@ -6,12 +6,12 @@ import sys
 
 import click
 
-from hub.cli.base import Context, emit, main, pass_ctx
+from hub.cli.base import Context, emit, pass_ctx
 from hub.common.errors import HubError
 from hub.pseudonyms import PSEUDONYM_KINDS
 
 
-@main.group()
+@click.group()
 def pseudonym() -> None:
     """Keyed pseudonyms of personal values, their keys, and the reports they link."""
 

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import click
 
-from hub.cli.base import Context, main, pass_ctx
+from hub.cli.base import Context, pass_ctx
 from hub.config import CONFIG_FILE, DEFAULT_CONFIG_TEXT, load_config
 
 
@@ -42,7 +42,7 @@ def _initialise(c: Context) -> None:
         click.echo(f"wrote the pseudonym key {hub.pseudonyms.path} (keep it secret, back it up)")
 
 
-@main.command()
+@click.command()
 @pass_ctx
 def init(c: Context) -> None:
     """Create a hub home: a config file, the database schema and the hub's keys.
@@ -54,7 +54,7 @@ def init(c: Context) -> None:
     _initialise(c)
 
 
-@main.command()
+@click.command()
 @pass_ctx
 def migrate(c: Context) -> None:
     """Bring the database schema up to date (never drops data): the only way it changes.
@@ -69,7 +69,7 @@ def migrate(c: Context) -> None:
     click.echo(f"schema revision {revision}" + (f" (was {before})" if before != revision else " (already up to date)"))
 
 
-@main.command()
+@click.command()
 @click.option("--host", default=None, help="Address to listen on (config server.host).")
 @click.option("--port", type=int, default=None, help="Port (config server.port).")
 @click.option("--workers", type=int, default=None, help="Worker processes (config server.workers).")
@@ -103,7 +103,7 @@ def serve(c: Context, host: str | None, port: int | None, workers: int | None, t
         threads or s.threads)
 
 
-@main.command()
+@click.command()
 @click.option("--port", type=int, default=None, help="Port (default: config server.port, 6100).")
 @click.option("--no-serve", is_flag=True, help="Set up and print the examples, but do not serve.")
 @pass_ctx

@@ -8,11 +8,11 @@ from pathlib import Path
 
 import click
 
-from hub.cli.base import Context, main, pass_ctx, read_json
+from hub.cli.base import Context, pass_ctx, read_json
 from hub.common.errors import HubError
 
 
-@main.group()
+@click.group()
 def key() -> None:
     """Signing keys on the analyst's side."""
 
@@ -33,7 +33,7 @@ def key_generate(out: str, alg: str) -> None:
     click.echo(json.dumps(k.public_key.to_jwk(), indent=2))
 
 
-@main.command()
+@click.command()
 @click.argument("file", type=click.Path(exists=True, dir_okay=False))
 @click.option("--key", "key_file", required=True, type=click.Path(exists=True, dir_okay=False), help="Private key (PEM).")
 @click.option("--as", "as_party", required=True, help="The signing party: its identity id, or its name in this hub.")
@@ -61,7 +61,7 @@ def sign(c: Context, file: str, key_file: str, as_party: str, out: str | None) -
         sys.stdout.buffer.write(data)
 
 
-@main.command()
+@click.command()
 @click.argument("file", type=click.Path(exists=True, dir_okay=False))
 @click.option("--keys", "keys_from", default=None,
               help="The published keys: a hub's keys URL (…/api/keys/) or a JWK set file. "
