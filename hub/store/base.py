@@ -1,7 +1,14 @@
 """The Store protocol: everything the services need from persistence, and nothing about HTTP.
 
-Implementation: :class:`hub.store.sql.SqlStore` (SQLite by default, PostgreSQL). The contract
-tests in ``tests/store`` run every implementation through the same cases.
+:class:`Store` is whole: it declares every method a service may call, its own and those of the
+store's parts it includes (:class:`~hub.store.ops.OpsStore`, the shared limits and the schema's
+state; :class:`~hub.store.lifecycle.LifecycleStore`, the parties' and collections' lifecycle;
+:class:`~hub.store.federation.FederationStore`, peers, links and quarantine). A service is given
+a ``Store`` and calls it; it never checks what else the object it holds might be.
+
+Implementation: :class:`hub.store.sql.SqlStore` (SQLite by default, PostgreSQL), which implements
+all of it (``tests/store/test_protocol.py``). The contract tests in ``tests/store`` run every
+implementation through the same cases.
 
 Conventions that hold for every method:
 
@@ -28,7 +35,11 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Protocol
 
 from hub.store.audit import AuditEntry, AuditRecord
+from hub.store.errors import DuplicateError
+from hub.store.federation import FederationStore
+from hub.store.lifecycle import LifecycleStore
 from hub.store.limits import UnstorableError
+from hub.store.ops import OpsStore
 from hub.store.records import (
     AddOutcome,
     Collection,
@@ -43,12 +54,9 @@ from hub.store.records import (
 )
 
 if TYPE_CHECKING:
+    from hub.store.dialect import FileIdentity
     from hub.store.tombstones import Describe, Tombstone
     from hub.store.websessions import WebSessionRecord
-
-
-class DuplicateError(Exception):
-    """A unique name or id is already taken."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -92,11 +100,25 @@ class Transaction(Protocol):
         ...
 
 
-class Store(Protocol):
+class Store(OpsStore, LifecycleStore, FederationStore, Protocol):
     """Persistence for parties, credentials, collections, grants, objects, statuses, signing
-    keys, the audit chain and settings."""
+    keys, the audit chain and settings, web sessions and tombstones; with the parts it includes,
+    shared limits and the schema's state, the parties' and collections' lifecycle, and
+    federation."""
 
     # -- plumbing
+
+    @property
+    def url(self) -> str:
+        """The database URL the store was opened with (as SQLAlchemy takes it: a PostgreSQL URL
+        names its driver). It may hold the database password: never log or show it."""
+        ...
+
+    def database_file(self) -> FileIdentity | None:
+        """The (device, inode) of the SQLite file the store serves; None for PostgreSQL (or a
+        database in memory). Raises :class:`hub.common.errors.Unavailable` when the file at the
+        store's path is no longer the one it opened."""
+        ...
 
     def migrate(self) -> str:
         """Bring the schema to the newest revision; idempotent. Returns that revision's name."""

@@ -2,9 +2,10 @@
 pushed to each peer), each link's cursor, the identities pinned to each peer, and the objects
 held aside (quarantine).
 
-:class:`FederationStore` is the narrow protocol :mod:`hub.services.federation` uses;
-:class:`FederationMixin` implements it for :class:`hub.store.sql.SqlStore`. Secrets are not
-kept here: a peer row names the files (mode 0600, under the hub home) that hold them.
+:class:`FederationStore` declares this part of the store, and :class:`hub.store.base.Store` (what
+every service is given) includes it; :class:`FederationMixin` implements it for
+:class:`hub.store.sql.SqlStore`. Secrets are not kept here: a peer row names the files (mode
+0600, under the hub home) that hold them.
 """
 
 from __future__ import annotations
@@ -29,7 +30,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.exc import IntegrityError
 
-from hub.store.base import DuplicateError
+from hub.store.errors import DuplicateError
 from hub.store.schema import collections, metadata, objects
 
 if TYPE_CHECKING:
@@ -168,7 +169,7 @@ class OutgoingVersion:
 
 @runtime_checkable
 class FederationStore(Protocol):
-    """The federation part of the store (implemented by :class:`FederationMixin`)."""
+    """The federation part of :class:`hub.store.base.Store` (implemented by :class:`FederationMixin`)."""
 
     def add_peer(self, name: str, party_pk: int, url: str, auth: str, secret_path: str | None,
                  cert_path: str | None, key_path: str | None, now_us: int) -> PeerRecord:

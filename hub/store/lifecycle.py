@@ -1,8 +1,8 @@
 """The operator's lifecycle in the store: party states, client certificates, collection edits,
 removal and retention, and the grants listing.
 
-:class:`LifecycleStore` is the narrow protocol the administration, retention and backup
-services need beyond :class:`hub.store.base.Store`; :class:`LifecycleMixin` implements it for
+:class:`LifecycleStore` declares this part of the store, and :class:`hub.store.base.Store` (what
+every service is given) includes it; :class:`LifecycleMixin` implements it for
 :class:`hub.store.sql.SqlStore`. The tables and columns are in :mod:`hub.store.schema`
 (revision 0005).
 
@@ -22,8 +22,8 @@ from sqlalchemy import Connection, delete, func, insert, select, update
 from sqlalchemy.exc import IntegrityError
 
 from hub.store import schema as t
-from hub.store.base import DuplicateError
 from hub.store.dialect import lock_rows
+from hub.store.errors import DuplicateError
 from hub.store.limits import matchable
 from hub.store.records import Collection, Party
 
@@ -80,7 +80,7 @@ class RetentionPolicy:
 
 @runtime_checkable
 class LifecycleStore(Protocol):
-    """What the lifecycle services need from the store (see the module's notes)."""
+    """The lifecycle part of :class:`hub.store.base.Store` (see the module's notes)."""
 
     def party_state(self, party_pk: int) -> PartyState:
         """The party's state (a party that does not exist reads as active)."""

@@ -8,9 +8,10 @@ Every server process (gunicorn worker) has its own memory, so a limit counted in
 - ``rate_buckets``: token buckets per key (for example the pseudonym allowance of a party),
   refilled continuously; taking from one is one short write transaction.
 
-:class:`OpsStore` is the narrow protocol the services use; :class:`OpsMixin` implements it for
-:class:`hub.store.sql.SqlStore`. Keys are opaque strings of at most :data:`KEY_MAX` characters;
-the caller hashes anything that should not be stored as it is (an address, a user name).
+:class:`OpsStore` declares this part of the store, and :class:`hub.store.base.Store` (what every
+service is given) includes it; :class:`OpsMixin` implements it for :class:`hub.store.sql.SqlStore`.
+Keys are opaque strings of at most :data:`KEY_MAX` characters; the caller hashes anything that
+should not be stored as it is (an address, a user name).
 """
 
 from __future__ import annotations
@@ -54,7 +55,7 @@ rate_buckets = Table(
 
 
 class OpsStore(Protocol):
-    """The operations part of the store (implemented by :class:`OpsMixin`)."""
+    """The operations part of :class:`hub.store.base.Store` (implemented by :class:`OpsMixin`)."""
 
     def ping(self) -> None:
         """Run a trivial query; raises the driver's error when the database does not answer."""

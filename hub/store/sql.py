@@ -31,7 +31,7 @@ from sqlalchemy.exc import IntegrityError
 from hub.common.timestamps import format_timestamp_us
 from hub.store import schema as t
 from hub.store.audit import AuditEntry, AuditRecord, record_hash, recordable
-from hub.store.base import DuplicateError, TokenRecord
+from hub.store.base import DuplicateError, Store, TokenRecord
 from hub.store.dialect import (
     WRITE,
     FileIdentity,
@@ -622,4 +622,10 @@ def open_store(url: str, *, migrate: bool = False, database_file: FileIdentity |
     store = SqlStore(url, database_file=database_file)
     if migrate:
         store.migrate()
+    return store
+
+
+def _whole(store: SqlStore) -> Store:
+    """Never called: mypy checks here that :class:`SqlStore` implements the whole :class:`Store`
+    protocol (every part included), so a service given a store never needs a narrower type."""
     return store
