@@ -15,7 +15,7 @@ from hub.services.clock import Clock
 from hub.services.keys import HUB_PARTY
 from hub.stix.markings import TLP_NAMES
 from hub.store.base import DuplicateError, Store, TokenRecord
-from hub.store.lifecycle import CertificateRecord, GrantRow, LifecycleStore, PartyState
+from hub.store.lifecycle import CertificateRecord, GrantRow, PartyState
 from hub.store.limits import LABEL_MAX, TITLE_MAX
 from hub.store.records import Collection, Grant, Party
 
@@ -46,13 +46,6 @@ class IssuedToken:
     label: str
     created_us: int
     token: str = field(repr=False)  # kept out of reprs, so out of logs and tracebacks
-
-
-def lifecycle_store(store: Store) -> LifecycleStore:
-    """``store`` as a :class:`LifecycleStore` (every SQL store is one)."""
-    if not isinstance(store, LifecycleStore):
-        raise TypeError(f"{type(store).__name__} does not keep the parties' lifecycle")
-    return store
 
 
 def _tlp(max_tlp: str) -> str:
@@ -143,14 +136,14 @@ class AdminService:
 
     def state(self, party: Party) -> PartyState:
         """Whether the party is active, disabled or removed."""
-        return lifecycle_store(self.store).party_state(party.pk)
+        return self.store.party_state(party.pk)
 
     def disable_party(self, name: str) -> bool:
         """Refuse the party's tokens and certificates from now on, on every worker (the state
         is checked in the credential lookup itself); False if it was disabled already. The
         hub's own party is refused (:class:`BadRequest`): it holds the countersigning key."""
         party = self.check_can_disable(name)
-        changed = lifecycle_store(self.store).set_party_disabled(party.pk, self.clock())
+        changed = self.store.set_party_disabled(party.pk, self.clock())
         if changed:
             self.audit.record("party.disable", name)
         return changed
@@ -167,7 +160,7 @@ class AdminService:
     def enable_party(self, name: str) -> bool:
         """Accept the party's (unrevoked) credentials again; False if it was not disabled."""
         party = self._live(name)
-        changed = lifecycle_store(self.store).set_party_disabled(party.pk, None)
+        changed = self.store.set_party_disabled(party.pk, None)
         if changed:
             self.audit.record("party.enable", name)
         return changed
@@ -180,8 +173,8 @@ class AdminService:
         party = self._live(name)
         if is_hub_party(party):
             raise BadRequest(f"party {name!r} is the hub itself and cannot be removed")
-        kept = lifecycle_store(self.store).count_party_objects(party.pk)
-        tokens, certs = lifecycle_store(self.store).remove_party(party.pk, self.clock())
+        kept = self.store.count_party_objects(party.pk)
+        tokens, certs = self.store.remove_party(party.pk, self.clock())
         self.audit.record("party.remove", name, tokens_revoked=tokens, certificates_removed=certs,
                           objects_kept=kept)
         return PartyRemoval(party, tokens, certs, kept)
@@ -208,7 +201,7 @@ class AdminService:
             raise BadRequest(f"{source}: the certificate expired at {format_timestamp_us(info.not_after_us)}; "
                              "the proxy would refuse it")
         try:
-            lifecycle_store(self.store).add_certificate(party.pk, info.fingerprint, info.subject,
+            self.store.add_certificate(party.pk, info.fingerprint, info.subject,
                                                         info.not_after_us, now)
         except DuplicateError:
             raise Conflict(f"certificate {info.fingerprint} is already registered "
@@ -220,14 +213,14 @@ class AdminService:
 
     def list_certificates(self, name: str) -> list[CertificateRecord]:
         """The party's registered client certificates."""
-        return lifecycle_store(self.store).list_certificates(self.party(name).pk)
+        return self.store.list_certificates(self.party(name).pk)
 
     def remove_certificate(self, name: str, fingerprint: str) -> None:
         """Stop accepting one of the party's certificates; :class:`NotFound` if it has none
         with that fingerprint."""
         party = self.party(name)
         fp = normalise_fingerprint(fingerprint)
-        if not lifecycle_store(self.store).remove_certificate(party.pk, fp):
+        if not self.store.remove_certificate(party.pk, fp):
             raise NotFound(f"party {name!r} has no certificate with fingerprint {fp}")
         self.audit.record("party.cert.remove", name, fingerprint=fp)
 
@@ -358,7 +351,6 @@ class AdminService:
         now on; what is stored stays. The change is audited with the old and new values.
         """
         col = self.collection(collection_id)
-        store = lifecycle_store(self.store)
         changes: dict[str, object] = {}
         if title is not None:
             if not title.strip():
@@ -382,18 +374,18 @@ class AdminService:
             changes["max_age_days"] = max_age_days
         if keep_forever:
             changes["max_age_days"] = None
-        before = {**_policy(col), "max_age_days": store.collection_max_age(col.pk)}
+        before = {**_policy(col), "max_age_days": self.store.collection_max_age(col.pk)}
         changed = {k: v for k, v in changes.items() if before.get(k) != v}
         if not changed:
             return col
-        updated = store.update_collection(col.pk, changed)
+        updated = self.store.update_collection(col.pk, changed)
         self.audit.record("collection.edit", "", col.id,
                           changes={k: {"from": before.get(k), "to": v} for k, v in changed.items()})
         return updated
 
     def max_age_days(self, collection_id: str) -> int | None:
         """The collection's retention in days, None when it keeps everything."""
-        return lifecycle_store(self.store).collection_max_age(self.collection(collection_id).pk)
+        return self.store.collection_max_age(self.collection(collection_id).pk)
 
     def remove_collection(self, collection_id: str, purge: bool = False) -> int:
         """Delete a collection with its grants and statuses. Refused (:class:`Conflict`) while
@@ -404,7 +396,7 @@ class AdminService:
         if held and not purge:
             raise Conflict(f"collection {col.id} holds {held} object version(s): remove it with "
                            "--purge to delete them with it, or keep it")
-        count = lifecycle_store(self.store).delete_collection(col.pk)
+        count = self.store.delete_collection(col.pk)
         self.audit.record("collection.remove", "", col.id, title=col.title, purged=count)
         return count
 
@@ -413,7 +405,7 @@ class AdminService:
         """Every grant, or those of one party and/or one collection."""
         party_pk = self.party(party_name).pk if party_name is not None else None
         col_pk = self.collection(collection_id).pk if collection_id is not None else None
-        return lifecycle_store(self.store).list_grants(party_pk, col_pk)
+        return self.store.list_grants(party_pk, col_pk)
 
 
 def _policy(col: Collection) -> dict[str, object]:

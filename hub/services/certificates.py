@@ -20,7 +20,6 @@ from cryptography.hazmat.primitives.serialization import Encoding
 
 from hub.common.errors import BadRequest
 from hub.store.base import Store
-from hub.store.lifecycle import LifecycleStore
 from hub.store.records import Party
 
 #: The request header the proxy puts the verified client certificate in (nginx:
@@ -87,6 +86,6 @@ def party_for_forwarded_certificate(store: Store, header: str | None) -> Party |
     (URL-escaped PEM), or None: no header, not a certificate, unknown, or its party disabled
     or removed. Call it only for requests from a trusted proxy."""
     fingerprint = forwarded_fingerprint(header)
-    if fingerprint is None or not isinstance(store, LifecycleStore):
+    if fingerprint is None:
         return None
     return store.party_for_certificate(fingerprint)

@@ -26,7 +26,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from hub.common.timestamps import format_timestamp_us
-from hub.services.admin import lifecycle_store
 from hub.services.audit import AuditService
 from hub.services.clock import Clock
 from hub.services.hub import Hub
@@ -63,12 +62,11 @@ class RetentionService:
         """Delete, in every collection with a ``max_age_days``, the versions added more than that
         many days before now, and forget the tombstones of versions deleted before then; one
         outcome (and one audit record) per such collection."""
-        store = lifecycle_store(self.store)
         now = self.clock()
         outcomes = []
-        for policy in store.retention_policies():
+        for policy in self.store.retention_policies():
             cutoff = now - policy.max_age_days * _DAY_US
-            purged = store.purge_added_before(policy.collection_pk, cutoff)
+            purged = self.store.purge_added_before(policy.collection_pk, cutoff)
             forgotten = self.store.purge_tombstones(policy.collection_pk, cutoff)
             self.audit.record("retention.purge", "", policy.collection_id, max_age_days=policy.max_age_days,
                               added_before=format_timestamp_us(cutoff), purged=purged,

@@ -35,8 +35,6 @@ from hub.common.errors import Unauthorized
 from hub.services.auth import Principal
 from hub.services.certificates import forwarded_fingerprint
 from hub.services.hub import Hub
-from hub.store.lifecycle import LifecycleStore
-from hub.store.records import Party
 
 _HEX64_RE = re.compile(r"^[0-9a-f]{64}$")
 #: A session id as :func:`start_session` makes them (32 random bytes, base64url).
@@ -70,13 +68,6 @@ def principal_for_token_hash(hub: Hub, token_hash: str) -> Principal | None:
     return Principal(party, hub.store.grants_for(party.pk))
 
 
-def _party_for_fingerprint(hub: Hub, fingerprint: str) -> Party | None:
-    store = hub.store
-    if not isinstance(store, LifecycleStore):
-        return None
-    return store.party_for_certificate(fingerprint)
-
-
 def certificate_sign_in(hub: Hub, forwarded: str | None) -> CertificateSignIn | None:
     """Whom the certificate a request carries (``forwarded``, the header a trusted proxy set)
     could sign in as: None unless it is registered to an active party. Nothing is counted or
@@ -84,7 +75,7 @@ def certificate_sign_in(hub: Hub, forwarded: str | None) -> CertificateSignIn | 
     fingerprint = forwarded_fingerprint(forwarded)
     if fingerprint is None:
         return None
-    party = _party_for_fingerprint(hub, fingerprint)
+    party = hub.store.party_for_certificate(fingerprint)
     if party is None:
         return None
     return CertificateSignIn(party=party.name, party_pk=party.pk, fingerprint=fingerprint)
@@ -113,7 +104,7 @@ def principal_for_certificate(hub: Hub, fingerprint: object, party_pk: object,
         return None
     if forwarded_fingerprint(forwarded) != fingerprint:
         return None
-    party = _party_for_fingerprint(hub, fingerprint)
+    party = hub.store.party_for_certificate(fingerprint)
     if party is None or party.pk != party_pk:
         return None
     return Principal(party, hub.store.grants_for(party.pk))

@@ -16,7 +16,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from contextlib import AbstractContextManager
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
+from typing import TYPE_CHECKING, Any, Protocol
 
 from sqlalchemy import Connection, delete, func, insert, select, update
 from sqlalchemy.exc import IntegrityError
@@ -78,7 +78,6 @@ class RetentionPolicy:
     max_age_days: int
 
 
-@runtime_checkable
 class LifecycleStore(Protocol):
     """The lifecycle part of :class:`hub.store.base.Store` (see the module's notes)."""
 
