@@ -11,7 +11,7 @@ every service is given) includes it; :class:`FederationMixin` implements it for
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
+from typing import TYPE_CHECKING, Any, Protocol
 
 from sqlalchemy import (
     BigInteger,
@@ -167,7 +167,6 @@ class OutgoingVersion:
     json_text: str
 
 
-@runtime_checkable
 class FederationStore(Protocol):
     """The federation part of :class:`hub.store.base.Store` (implemented by :class:`FederationMixin`)."""
 

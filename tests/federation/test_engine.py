@@ -205,7 +205,7 @@ def test_a_tampered_object_is_quarantined_and_the_others_arrive(net: tuple[Net, 
     assert held.stix_id == bad["id"] and held.link_pk == link and held.json_text == text
     assert "does not verify" in held.reason
     # Pulled again from the start: nothing new is stored or held twice.
-    b.hub.federation.fed.set_link_cursor(link, None, b.hub.clock(), None)
+    b.hub.federation.store.set_link_cursor(link, None, b.hub.clock(), None)
     (again,) = b.hub.federation.sync_once()
     assert again.stored == 0 and again.already == 6 and again.quarantined == 0
     assert len(b.hub.federation.quarantined()) == 1
@@ -452,7 +452,7 @@ def test_a_failing_link_waits_with_growing_backoff_while_the_others_go_on(
     for _ in range(4):
         results = {r.peer: r for r in engine.run_once(now=lambda: now[0], honour_backoff=True)}
         assert results["hub-a"].error is None and not results["hub-a"].skipped
-        assert results["hub-b"].error and c.hub.federation.fed.get_link(results["hub-b"].link).last_error  # type: ignore[union-attr]
+        assert results["hub-b"].error and c.hub.federation.store.get_link(results["hub-b"].link).last_error  # type: ignore[union-attr]
         # Until its wait is over, the failing link is skipped; the other one is not.
         skipped = {r.peer: r for r in engine.run_once(now=lambda: now[0], honour_backoff=True)}
         assert skipped["hub-b"].skipped and not skipped["hub-a"].skipped

@@ -28,7 +28,7 @@ from hub.services.audit import AuditService
 from hub.services.auth import Principal
 from hub.services.clock import Clock
 from hub.services.federation.engine import DEFAULT_DEADLINE, LinkResult, SyncEngine
-from hub.services.federation.peers import DIRECTIONS, Credentials, PeerDirectory, TransportFor, federation_store
+from hub.services.federation.peers import DIRECTIONS, Credentials, PeerDirectory, TransportFor
 from hub.services.ingest import IngestService
 from hub.services.keys import HUB_PARTY, KeyService, import_published_key
 from hub.store.base import DuplicateError, Store
@@ -77,7 +77,6 @@ class FederationService:
                  ingest: IngestService, home: Path, config: FederationConfig,
                  transport_for: TransportFor | None = None) -> None:
         self.store = store
-        self.fed = federation_store(store)
         self.audit = audit
         self.clock = clock
         self.keys = keys
@@ -100,12 +99,12 @@ class FederationService:
         of its objects are quarantined."""
         out = []
         now = self.clock()
-        for link in self.fed.list_links():
+        for link in self.store.list_links():
             lag = link.lag_objects
             if link.direction == "push":
-                lag = self.fed.count_after(link.collection_pk, int(link.cursor or 0))
+                lag = self.store.count_after(link.collection_pk, int(link.cursor or 0))
             seconds = (now - link.last_success_us) / 1e6 if link.last_success_us is not None else None
-            out.append(LinkStatus(link, lag, seconds, self.fed.count_quarantined(link.pk)))
+            out.append(LinkStatus(link, lag, seconds, self.store.count_quarantined(link.pk)))
         return out
 
     # -- pinned keys
@@ -113,7 +112,7 @@ class FederationService:
     def import_keys(self, peer_name: str) -> KeyImport:
         """Take the peer's published keys of the identities pinned to it (see module docs)."""
         peer = self.peers.get(peer_name)
-        pinned = set(self.fed.identities_of(peer.pk))
+        pinned = set(self.store.identities_of(peer.pk))
         try:
             with self.peers.client(peer) as client:
                 jwks = client.key_set()
@@ -167,11 +166,11 @@ class FederationService:
 
     def quarantined(self, peer_name: str | None = None) -> list[QuarantineRecord]:
         """The objects held aside (of one peer), oldest first."""
-        return self.fed.list_quarantine(self.peers.get(peer_name).pk if peer_name else None)
+        return self.store.list_quarantine(self.peers.get(peer_name).pk if peer_name else None)
 
     def quarantined_one(self, pk: int) -> QuarantineRecord:
         """One object held aside; :class:`NotFound` otherwise."""
-        rec = self.fed.get_quarantined(pk)
+        rec = self.store.get_quarantined(pk)
         if rec is None:
             raise NotFound(f"nothing quarantined with number {pk}")
         return rec
@@ -181,7 +180,7 @@ class FederationService:
         signer's key was registered). Accepted: it leaves the quarantine; else it stays, with
         the new reason."""
         rec = self.quarantined_one(pk)
-        peer = next((p for p in self.fed.list_peers() if p.pk == rec.peer_pk), None)
+        peer = next((p for p in self.store.list_peers() if p.pk == rec.peer_pk), None)
         col = self.store.get_collection(rec.collection_id)
         if peer is None or col is None:
             raise Conflict("the object's peer or collection no longer exists")
@@ -195,14 +194,14 @@ class FederationService:
             reason = str(status.failures[0].get("message", ""))
             self.audit.record("quarantine.release", peer.name, col.id, object=rec.stix_id, accepted=False)
             return Release(rec, False, reason)
-        self.fed.drop_quarantined(pk)
+        self.store.drop_quarantined(pk)
         self.audit.record("quarantine.release", peer.name, col.id, object=rec.stix_id, accepted=True)
         return Release(rec, True, None)
 
     def drop(self, pk: int) -> QuarantineRecord:
         """Delete a held object for good."""
         rec = self.quarantined_one(pk)
-        self.fed.drop_quarantined(pk)
+        self.store.drop_quarantined(pk)
         self.audit.record("quarantine.drop", rec.peer_name, rec.collection_id, object=rec.stix_id)
         return rec
 

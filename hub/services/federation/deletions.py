@@ -31,7 +31,7 @@ from hub.services.keys import KeyService
 from hub.services.tombstones import TombstoneService, version_key
 from hub.stix.markings import tlp_level
 from hub.store.base import Store
-from hub.store.federation import FederationStore, LinkRecord, PeerRecord
+from hub.store.federation import LinkRecord, PeerRecord
 from hub.store.records import Collection
 from hub.store.tombstones import Tombstone
 
@@ -49,9 +49,8 @@ _NO_FEED = (404, 405, 501)
 class Deletions:
     """The tombstone half of a link's turn (see the module's notes)."""
 
-    def __init__(self, store: Store, fed: FederationStore, audit: AuditService, clock: Clock, page_size: int) -> None:
+    def __init__(self, store: Store, audit: AuditService, clock: Clock, page_size: int) -> None:
         self.store = store
-        self.fed = fed
         self.audit = audit
         self.page_size = page_size
         self.tombstones = TombstoneService(store, AccessService(store), audit, clock,
@@ -72,7 +71,7 @@ class Deletions:
                     result.refusals.extend(got.refused)
                 if page.date_added_last is not None:
                     # The page is committed here: the cursor moves.
-                    self.fed.set_tombstone_cursor(link.pk, page.date_added_last)
+                    self.store.set_tombstone_cursor(link.pk, page.date_added_last)
                 if stop is not None and stop.is_set():
                     return
         except HubRefused as exc:
@@ -101,7 +100,7 @@ class Deletions:
     def push(self, link: LinkRecord, peer: PeerRecord, col: Collection, client: Any, result: LinkResult,
              stop: threading.Event | None) -> None:
         """Send the TAXII DELETE of each deleted version the link had pushed."""
-        now = self.fed.get_link(link.pk)
+        now = self.store.get_link(link.pk)
         if now is None:
             return
         pushed_up_to = int(now.cursor or 0)
@@ -123,7 +122,7 @@ class Deletions:
                         log.warning("peer %s refused to delete %s pushed from collection %s: %s", peer.name,
                                     item.stix_id, col.id, exc.description)
                 after = item.added_us
-                self.fed.set_tombstone_cursor(link.pk, str(after))
+                self.store.set_tombstone_cursor(link.pk, str(after))
                 if stop is not None and stop.is_set():
                     return
             if not more:

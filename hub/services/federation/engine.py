@@ -53,7 +53,7 @@ from hub.common.timestamps import is_stix_timestamp
 from hub.services.auth import Principal
 from hub.services.clock import Clock
 from hub.services.federation.deletions import Deletions
-from hub.services.federation.peers import PeerDirectory, federation_store
+from hub.services.federation.peers import PeerDirectory
 from hub.services.ingest import IngestService
 from hub.stix.markings import TLP_LEVEL_BY_ID, tlp_level
 from hub.store.base import Store
@@ -171,13 +171,12 @@ class SyncEngine:
     def __init__(self, store: Store, peers: PeerDirectory, ingest: IngestService, clock: Clock, *,
                  rng: random.Random | None = None) -> None:
         self.store = store
-        self.fed = federation_store(store)
         self.peers = peers
         self.ingest = ingest
         self.clock = clock
         self.rng = rng or random.Random()
         self.config = peers.config
-        self.deletions = Deletions(store, self.fed, peers.audit, clock, self.config.page_size)
+        self.deletions = Deletions(store, peers.audit, clock, self.config.page_size)
         self._failures: dict[int, int] = {}
         self._not_before: dict[int, float] = {}
         #: Seconds a turn of one link may run; past it, the turn ends after its current page.
@@ -264,7 +263,7 @@ class SyncEngine:
         done: queue.Queue[_Turn] = queue.Queue()
         results: dict[int, LinkResult] = {}
         running: dict[int, _Turn] = {}
-        links = self.fed.list_links()
+        links = self.store.list_links()
         for link in links:
             if honour_backoff and self._not_before.get(link.pk, 0.0) > now():
                 results[link.pk] = LinkResult(link.pk, link.direction, link.peer_name, skipped=True)
@@ -300,7 +299,7 @@ class SyncEngine:
             if now >= look:
                 look = now + interval
                 try:
-                    links = self.fed.list_links()
+                    links = self.store.list_links()
                 except Exception:  # the store failing: log, wait, go on
                     log.exception("federation: cannot read the links")
                     links = []
@@ -327,7 +326,7 @@ class SyncEngine:
     def sync_link(self, link: LinkRecord, *, stop: threading.Event | None = None) -> LinkResult:
         """One turn of one link; errors are caught, logged and recorded on the link."""
         result = LinkResult(link.pk, link.direction, link.peer_name)
-        peer = next((p for p in self.fed.list_peers() if p.pk == link.peer_pk), None)
+        peer = next((p for p in self.store.list_peers() if p.pk == link.peer_pk), None)
         col = self.store.get_collection(link.collection_id)
         if peer is None or col is None:
             result.error = "the link's peer or local collection no longer exists"
@@ -352,7 +351,7 @@ class SyncEngine:
         if result.error is not None:
             log.warning("link %d (%s %s, remote collection %s): %s", link.pk, link.direction, link.peer_name,
                         link.remote_collection, result.error)
-            self.fed.set_link_error(link.pk, result.error, self.clock())
+            self.store.set_link_error(link.pk, result.error, self.clock())
         else:
             log.info("link %d (%s %s): %d stored, %d already here, %d quarantined, %d pushed",
                      link.pk, link.direction, link.peer_name, result.stored, result.already,
@@ -379,11 +378,11 @@ class SyncEngine:
                 if page.date_added_last is not None:
                     cursor = page.date_added_last
                 # Only now, with the page committed here, does the cursor move.
-                self.fed.set_link_cursor(link.pk, cursor, self.clock(), None)
+                self.store.set_link_cursor(link.pk, cursor, self.clock(), None)
             if stop is not None and stop.is_set():
                 return
         # The whole collection has been read: nothing is left behind.
-        self.fed.set_link_cursor(link.pk, cursor, self.clock(), 0)
+        self.store.set_link_cursor(link.pk, cursor, self.clock(), 0)
 
     def admit(self, link: LinkRecord | None, peer: PeerRecord, principal: Principal, col: Collection,
               objects: Sequence[ExactObject], result: LinkResult) -> None:
@@ -421,7 +420,7 @@ class SyncEngine:
         version = obj.data.get("modified") or obj.data.get("created") or ""
         stix_id = str(oid) if is_stix_id(oid) else "(no valid id)"
         version = str(version) if is_stix_timestamp(version) else ""
-        added = self.fed.quarantine(link.pk if link else None, peer.pk, col.pk, stix_id, version,
+        added = self.store.quarantine(link.pk if link else None, peer.pk, col.pk, stix_id, version,
                                     digest(obj.text), reason, obj.text, self.clock())
         result.refusals.append((stix_id, reason))
         if added:
@@ -436,7 +435,7 @@ class SyncEngine:
         after = int(link.cursor or 0)
         ceiling = tlp_level(link.max_tlp) if link.max_tlp else None
         while True:
-            batch = self.fed.outgoing(col.pk, after, self.config.page_size)
+            batch = self.store.outgoing(col.pk, after, self.config.page_size)
             if not batch:
                 break
             send = []
@@ -466,7 +465,7 @@ class SyncEngine:
                                 reason)
             after = batch[-1].date_added_us
             # The peer has acknowledged every object of the batch: the cursor moves.
-            self.fed.set_link_cursor(link.pk, str(after), self.clock(), self.fed.count_after(col.pk, after))
+            self.store.set_link_cursor(link.pk, str(after), self.clock(), self.store.count_after(col.pk, after))
             if stop is not None and stop.is_set():
                 return
         # Then what the link had pushed and was deleted since: its TAXII DELETE at the peer.

@@ -38,12 +38,12 @@ from hub.services.admin import TLP_NAMES
 from hub.services.audit import AuditService
 from hub.services.clock import Clock
 from hub.store.base import DuplicateError, Store
-from hub.store.federation import FederationStore, LinkRecord, PeerRecord
+from hub.store.federation import LinkRecord, PeerRecord
 from hub.store.records import Party
 
 log = logging.getLogger("abusehub.federation")
 
-__all__ = ["DIRECTIONS", "PeerDirectory", "TransportFor", "federation_store"]
+__all__ = ["DIRECTIONS", "PeerDirectory", "TransportFor"]
 
 DIRECTIONS = ("pull", "push")
 _NAME_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,99}$")
@@ -51,13 +51,6 @@ _NAME_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,99}$")
 #: Chooses the HTTP transport for a peer (None: the network). Tests and in-process federation
 #: pass :class:`httpx.WSGITransport` of the peer's app.
 TransportFor = Callable[[PeerRecord], "httpx.BaseTransport | None"]
-
-
-def federation_store(store: Store) -> FederationStore:
-    """``store`` as a :class:`FederationStore` (every SQL store is one)."""
-    if not isinstance(store, FederationStore):
-        raise TypeError(f"{type(store).__name__} does not keep federation peers")
-    return store
 
 
 def _network(_peer: PeerRecord) -> httpx.BaseTransport | None:
@@ -101,7 +94,6 @@ class PeerDirectory:
     def __init__(self, store: Store, audit: AuditService, clock: Clock, home: Path,
                  config: FederationConfig, transport_for: TransportFor | None = None) -> None:
         self.store = store
-        self.fed = federation_store(store)
         self.audit = audit
         self.clock = clock
         self.home = home
@@ -145,7 +137,7 @@ class PeerDirectory:
         the peer hub's own identity (from its published key set) to it."""
         if not _NAME_RE.match(name):
             raise BadRequest(f"peer name {name!r}: use letters, digits, '.', '_' or '-' (at most 100)")
-        if self.fed.get_peer(name) is not None:
+        if self.store.get_peer(name) is not None:
             raise Conflict(f"a peer named {name!r} already exists")
         api = _check_url(url)
         party = self.store.get_party(name)
@@ -163,14 +155,14 @@ class PeerDirectory:
         if party is None:
             party = self._make_party(name, identity, now)
         try:
-            peer = self.fed.add_peer(name, party.pk, api, auth, _str(secret_path), _str(cert_path),
+            peer = self.store.add_peer(name, party.pk, api, auth, _str(secret_path), _str(cert_path),
                                      _str(key_path), now)
         except DuplicateError as exc:
             raise Conflict(str(exc)) from None
         # The peer hub's own identity is pinned to it: its countersigning key comes from it.
         for pinned in dict.fromkeys(i for i in (party.identity_id, identity) if i is not None):
             try:
-                self.fed.map_identity(peer.pk, pinned, now)
+                self.store.map_identity(peer.pk, pinned, now)
             except DuplicateError:
                 pass  # pinned to another peer by the operator: left as it is
         self.audit.record("peer.add", name, url=api, auth=peer.auth, checked=check)
@@ -228,20 +220,20 @@ class PeerDirectory:
 
     def get(self, name: str) -> PeerRecord:
         """The peer named ``name``; :class:`NotFound` otherwise."""
-        peer = self.fed.get_peer(name)
+        peer = self.store.get_peer(name)
         if peer is None:
             raise NotFound(f"no peer named {name!r}")
         return peer
 
     def all(self) -> list[PeerRecord]:
         """Every peer, by name."""
-        return self.fed.list_peers()
+        return self.store.list_peers()
 
     def remove(self, name: str) -> None:
         """Remove a peer, its links, pinned identities and quarantined objects, and its secret
         files. Its party stays (the objects it relayed and the audit trail name it)."""
         peer = self.get(name)
-        self.fed.remove_peer(peer.pk)
+        self.store.remove_peer(peer.pk)
         for path in (peer.secret_path, peer.key_path, peer.cert_path):
             if path and Path(path).is_relative_to(self.folder):
                 Path(path).unlink(missing_ok=True)
@@ -253,7 +245,7 @@ class PeerDirectory:
         if not is_stix_id(identity_id, "identity"):
             raise BadRequest(f"{identity_id!r} is not an identity id (identity--<uuid>)")
         try:
-            added = self.fed.map_identity(peer.pk, identity_id, self.clock())
+            added = self.store.map_identity(peer.pk, identity_id, self.clock())
         except DuplicateError as exc:
             raise Conflict(str(exc)) from None
         if added:
@@ -262,7 +254,7 @@ class PeerDirectory:
 
     def identities(self, name: str) -> builtins.list[str]:
         """The identities pinned to the peer."""
-        return self.fed.identities_of(self.get(name).pk)
+        return self.store.identities_of(self.get(name).pk)
 
     # -- links
 
@@ -290,7 +282,7 @@ class PeerDirectory:
         if check:
             self._check_remote(peer, direction, remote)
         try:
-            link = self.fed.add_link(peer.pk, direction, remote, col.pk, types, max_tlp, self.clock())
+            link = self.store.add_link(peer.pk, direction, remote, col.pk, types, max_tlp, self.clock())
         except DuplicateError:
             raise Conflict(f"that link to peer {peer_name} exists already") from None
         self.audit.record("link.add", peer_name, col.id, direction=direction, remote=remote,
@@ -310,11 +302,11 @@ class PeerDirectory:
 
     def links(self, peer_name: str | None = None) -> builtins.list[LinkRecord]:
         """Every link (of one peer)."""
-        return self.fed.list_links(self.get(peer_name).pk if peer_name else None)
+        return self.store.list_links(self.get(peer_name).pk if peer_name else None)
 
     def link(self, pk: int) -> LinkRecord:
         """One link by its number; :class:`NotFound` otherwise."""
-        link = self.fed.get_link(pk)
+        link = self.store.get_link(pk)
         if link is None:
             raise NotFound(f"no link {pk}")
         return link
@@ -322,7 +314,7 @@ class PeerDirectory:
     def remove_link(self, pk: int) -> None:
         """Remove a link (its quarantined objects stay, for the operator to release or drop)."""
         link = self.link(pk)
-        self.fed.remove_link(pk)
+        self.store.remove_link(pk)
         self.audit.record("link.remove", link.peer_name, link.collection_id, direction=link.direction,
                           remote=link.remote_collection)
 
