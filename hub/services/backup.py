@@ -376,8 +376,8 @@ class BackupService:
             raise BackupError(f"cannot read the hub's signing key {key_path}: {exc}") from None
         # Every file first, so that a missing one is found before the database is copied.
         files = self._home_files()
-        # The database the hub has open (the store's own URL when it says so), not a guess.
-        url = str(getattr(hub.store, "url", "") or hub.config.effective_database_url)
+        # The database the hub has open (the store's own URL), not a guess.
+        url = hub.store.url
         try:
             with tempfile.TemporaryDirectory(prefix=".abusehub-backup.", dir=target.parent) as tmp:
                 if url.startswith("sqlite"):
