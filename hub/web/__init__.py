@@ -28,6 +28,7 @@ from werkzeug.exceptions import NotFound
 from werkzeug.wrappers import Response
 
 from hub.config import HubConfig
+from hub.services.runtime import web_secret_key
 from hub.web.sessions import CSP
 
 __all__ = ["CSP", "front_door", "register_web"]
@@ -72,7 +73,8 @@ def register_web(app: Flask, config: HubConfig) -> None:
     errors.register_error_pages(web)
     for module in (signin, collections, correlations, file, status, stats, operators, pseudonyms):
         web.register_blueprint(module.bp)
-    app.secret_key = sessions.secret_key(config)
+    # The key serve checked at start-up, read (never rewritten) through the same function.
+    app.secret_key = web_secret_key(config)
     app.register_blueprint(web)
     app.before_request(errors.routing_error)
     app.after_request(sessions.headers)

@@ -18,21 +18,18 @@ page, :func:`headers` after every answer of the app, :func:`template_globals` fo
 from __future__ import annotations
 
 import hmac
-import secrets
 from typing import Any
 
 from flask import current_app, g, redirect, request, url_for
 from werkzeug.wrappers import Response
 
 from hub.common.errors import NotFound
-from hub.common.files import create_once
-from hub.config import HubConfig
 from hub.services.websessions import csrf_token, is_session_id, new_session_id, resume_session
 from hub.web.context import current_hub, current_principal, forwarded_certificate, wants_json
 from hub.web.errors import error_page, under_web
 
 __all__ = ["COOKIE", "CSP", "headers", "load_session", "require_operator", "require_session",
-           "secret_key", "template_globals"]
+           "template_globals"]
 
 #: The Content-Security-Policy of every web page: the hub's own scripts, styles and images
 #: only; no inline script or style, no plugins, no framing, forms post only to the hub.
@@ -42,14 +39,6 @@ CSP = ("default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' 
 
 #: The cookie that carries a browser's session id (nothing else) on the paths of these pages.
 COOKIE = "abusehub_web"
-
-
-def secret_key(config: HubConfig) -> bytes:
-    """The key the forms' CSRF tokens are derived with: read from the configured file, made
-    (0600) by the first process that needs it, so that every worker of the hub shares it."""
-    path = config.home / config.web.secret_key_file
-    create_once(path, secrets.token_hex(32).encode("ascii"))
-    return path.read_bytes().strip()
 
 
 def _secret() -> bytes:
