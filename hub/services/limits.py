@@ -18,23 +18,20 @@ from __future__ import annotations
 
 import hashlib
 import math
-from typing import Any
 
 from hub.common.errors import TooManyRequests
 from hub.services.clock import Clock
 from hub.services.metrics import NULL_METRICS, Metrics
-from hub.store.ops import OpsStore
+from hub.store.base import Store
 
 __all__ = ["AuthThrottle", "TokenBucket", "ops_store"]
 
 
-def ops_store(store: Any) -> OpsStore:
-    """``store`` as the operations store it also is (:class:`hub.store.sql.SqlStore` is both)."""
-    for name in ("add_auth_failure", "auth_failure_counts", "take_tokens", "ping", "schema_revisions"):
-        if not callable(getattr(store, name, None)):
-            raise TypeError(f"{type(store).__name__} does not keep shared limits (no {name})")
-    ops: OpsStore = store
-    return ops
+def ops_store(store: Store) -> Store:
+    """``store`` itself, unchanged: every :class:`~hub.store.base.Store` keeps the shared limits
+    and knows its schema's revision. Kept only for callers written when it checked that; pass
+    the store as it is instead."""
+    return store
 
 
 def limit_key(kind: str, value: str) -> str:
@@ -45,7 +42,7 @@ def limit_key(kind: str, value: str) -> str:
 class AuthThrottle:
     """Failed authentications per source address and claimed party, shared by every process."""
 
-    def __init__(self, store: OpsStore, clock: Clock, max_failures: int, window_seconds: int,
+    def __init__(self, store: Store, clock: Clock, max_failures: int, window_seconds: int,
                  metrics: Metrics = NULL_METRICS) -> None:
         self.store = store
         self.clock = clock
@@ -79,7 +76,7 @@ class AuthThrottle:
 class TokenBucket:
     """Token buckets in the database: ``capacity`` tokens, refilled at ``per_second``."""
 
-    def __init__(self, store: OpsStore, clock: Clock, name: str, capacity: float, per_second: float) -> None:
+    def __init__(self, store: Store, clock: Clock, name: str, capacity: float, per_second: float) -> None:
         self.store = store
         self.clock = clock
         self.name = name

@@ -52,7 +52,7 @@ from hub.services.audit import AuditService
 from hub.services.auth import Principal
 from hub.services.checks import CheckContext
 from hub.services.clock import Clock, system_clock
-from hub.services.limits import TokenBucket, ops_store
+from hub.services.limits import TokenBucket
 from hub.services.metrics import NULL_METRICS, Metrics
 from hub.store.base import Store
 from hub.store.records import Collection
@@ -74,7 +74,7 @@ class RateLimiter:
     ``workers x per_minute``. ``capacity`` and ``rate`` (tokens per second) are read at each take.
     """
 
-    def __init__(self, per_minute: int, store: Any, clock: Clock) -> None:
+    def __init__(self, per_minute: int, store: Store, clock: Clock) -> None:
         self.rate = per_minute / 60.0
         self.capacity = float(per_minute)
         self.store = store
@@ -88,7 +88,7 @@ class RateLimiter:
         Nothing is taken when there are too few: a refused request costs the party nothing.
         """
         if self._bucket is None:
-            self._bucket = TokenBucket(ops_store(self.store), self.clock, "pseudonyms", self.capacity, self.rate)
+            self._bucket = TokenBucket(self.store, self.clock, "pseudonyms", self.capacity, self.rate)
         self._bucket.capacity, self._bucket.per_second = self.capacity, self.rate
         wait = self._bucket.take(str(party_pk), n)
         if not wait:
