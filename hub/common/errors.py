@@ -76,7 +76,13 @@ class TooManyRequests(HubError):
 
 class Unavailable(HubError):
     """The hub cannot answer now (its database is not the one it opened, or does not answer);
-    nothing was read or written."""
+    nothing was read or written. Its details say when to try again (``retry_after``, seconds:
+    :attr:`RETRY_AFTER` unless given), which a 503 answer sends as ``Retry-After``."""
 
     http_status = 503
     title = "Service unavailable"
+    #: Seconds a client is asked to wait before trying again, unless the details say otherwise.
+    RETRY_AFTER = 5
+
+    def __init__(self, description: str, *, details: dict | None = None) -> None:
+        super().__init__(description, details={"retry_after": self.RETRY_AFTER, **(details or {})})

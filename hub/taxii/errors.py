@@ -3,7 +3,8 @@
 Nothing reaches a client as an HTML page: the hub's own errors (:class:`HubError`), werkzeug's
 (404 for an unknown URL, 405, 413) and anything unexpected (500, logged here) all answer with an
 error body. The headers HTTP asks of a status go along: ``Allow`` with 405 (RFC 9110 section
-15.5.6), ``WWW-Authenticate`` with 401, ``Retry-After`` with 429.
+15.5.6), ``WWW-Authenticate`` with 401, ``Retry-After`` with 429 and 503 when the error says when
+to try again (``retry_after`` in its details: a database the hub cannot use now says 5 s).
 """
 
 from __future__ import annotations
@@ -13,7 +14,7 @@ from typing import Any
 from flask import Flask, Response, current_app, request
 from werkzeug.exceptions import HTTPException
 
-from hub.common.errors import HubError, TooManyRequests
+from hub.common.errors import HubError
 from hub.taxii.responses import taxii_response
 
 #: The schemes a 401 offers (TAXII 2.1 section 1.6.9: HTTP Basic; Bearer carries the same token).
@@ -32,8 +33,10 @@ def _hub_error(exc: HubError) -> Response:
     headers: dict[str, str] = {}
     if exc.http_status == 401:
         headers["WWW-Authenticate"] = CHALLENGE
-    if isinstance(exc, TooManyRequests) and exc.details and "retry_after" in exc.details:
-        headers["Retry-After"] = str(exc.details["retry_after"])
+    retry_after = (exc.details or {}).get("retry_after")
+    if exc.http_status in (429, 503) and isinstance(retry_after, int) and not isinstance(retry_after, bool) \
+            and retry_after >= 0:
+        headers["Retry-After"] = str(retry_after)
     return taxii_response(error_body(exc.http_status, exc.title, exc.description, exc.details),
                           exc.http_status, headers)
 

@@ -103,11 +103,13 @@ def test_a_database_file_moved_or_replaced_under_the_hub_is_refused_and_never_ma
             r = h.client.get("/readyz")
             assert r.status_code == 503 and r.headers["Content-Type"] == TAXII and r.headers["Retry-After"]
             assert "database file hub.db was moved or deleted" in r.json["description"]
-            status, body = _post(h, second)
-            assert status == 503 and body["http_status"] == "503"
-            assert "database file hub.db was moved or deleted" in str(body["description"])
+            r = h.client.post(h.collection_url("reports", "objects"), data=orjson.dumps({"objects": [second]}),
+                              headers={**h.auth("alice"), "Content-Type": TAXII})
+            assert r.status_code == 503 and r.json["http_status"] == "503"
+            assert r.headers["Retry-After"] == "5"  # when to try again, as for a 429
+            assert "database file hub.db was moved or deleted" in str(r.json["description"])
             r = h.client.get(h.collection_url("reports", "objects"), headers=h.auth("alice"))
-            assert r.status_code == 503
+            assert r.status_code == 503 and r.headers["Retry-After"] == "5"
             h.hub.store.engine.dispose()  # fresh connections: they must not make an empty file
             assert h.client.get("/readyz").status_code == 503 and _post(h, second)[0] == 503
             assert not db.exists()
@@ -151,8 +153,10 @@ def test_a_real_server_refuses_reads_and_writes_when_its_database_file_is_moved(
             r = requests.get(server.base + "/readyz", timeout=30)
             assert r.status_code == 503 and "hub.db was moved or deleted" in r.json()["description"]
         r = post(second)
-        assert r.status_code == 503 and r.headers["Content-Type"] == TAXII
+        assert r.status_code == 503 and r.headers["Content-Type"] == TAXII and r.headers["Retry-After"] == "5"
         assert r.json()["http_status"] == "503" and "hub.db was moved or deleted" in r.json()["description"]
+        r = requests.get(url, headers=headers, timeout=30)
+        assert r.status_code == 503 and r.headers["Retry-After"] == "5"
         assert not db.exists()
 
     try:
