@@ -23,6 +23,17 @@ from hub.store.base import Store
 log = logging.getLogger("abusehub.audit")
 
 
+def _reason(exc: BaseException) -> str:
+    """Why the database refused, in one line: the hub's own words, or the driver's first line
+    (never the statement or its parameters, which SQLAlchemy appends)."""
+    description = getattr(exc, "description", None)
+    if isinstance(description, str):
+        return description
+    orig = getattr(exc, "orig", None) or exc
+    lines = str(orig).strip().splitlines()
+    return f"{type(orig).__name__}: {lines[0]}" if lines else type(orig).__name__
+
+
 @dataclass(frozen=True)
 class ChainReport:
     """The outcome of checking the chain."""
@@ -49,6 +60,10 @@ class AuditService:
     even that fails the database itself is failing, and the records not yet appended go back to
     the front of the buffer, in order, for the next flush (every ``READ_FLUSH_S`` seconds).
 
+    While the database cannot be written to, the flush is tried every ``READ_FLUSH_S`` seconds
+    and logged once when it starts failing (a warning) and once when it succeeds again (an info
+    line naming how many records waited), never a line per attempt.
+
     Times: each read record carries the time of the read. Records are appended in order of
     those times within a batch, and the store clamps each record's ``at_us`` to be no earlier
     than the record before it (:meth:`hub.store.base.Store.append_audit`), so ``at_us`` never
@@ -66,6 +81,7 @@ class AuditService:
         self._reads: list[AuditEntry] = []
         self._flusher: threading.Thread | None = None
         self._closed = threading.Event()
+        self._failing = False  # whether the last flush failed (guarded by _flush_lock)
 
     def record(self, event: str, party: str, collection: str = "", **data: Any) -> None:
         """Append one record in its own transaction (raises if it cannot be appended)."""
@@ -80,7 +96,7 @@ class AuditService:
             if self._flusher is None:
                 self._flusher = threading.Thread(target=self._flush_loop, name="audit-flush", daemon=True)
                 self._flusher.start()
-                atexit.register(self._flush_logged)
+                atexit.register(self.close)
         if full:
             self._flush_logged()  # the read itself has been answered: a failure is retried later
 
@@ -105,9 +121,8 @@ class AuditService:
             try:
                 self.store.append_audit(pending, self.clock())
                 return
-            except Exception:
-                log.warning("could not append %d read records together; appending them one by one",
-                            len(pending))
+            except Exception as exc:
+                together = _reason(exc)
             for i, entry in enumerate(pending):
                 try:
                     self._append_one(entry)
@@ -115,26 +130,42 @@ class AuditService:
                     with self._lock:
                         self._reads[:0] = pending[i:]
                     raise
+            log.warning("could not append %d read records together (%s); appended them one by one",
+                        len(pending), together)
 
     def _append_one(self, entry: AuditEntry) -> None:
-        """Append one record, or (if the database refuses its content) a note in its place."""
+        """Append one record, or (if the database refuses its content) a note in its place; the
+        database's error when it takes neither (it cannot be written to)."""
         try:
             self.store.append_audit([entry], self.clock())
             return
         except Exception as exc:
             reason = type(exc).__name__
-        log.error("an audit record of kind %s could not be appended as made (%s): "
-                  "appending a note in its place", entry.kind[:40], reason)
         note = AuditEntry(entry.kind[:40], entry.party[:200], entry.collection[:36],
                           {"unrecorded": f"the record's content could not be stored ({reason})"},
                           at_us=entry.at_us)
         self.store.append_audit([note], self.clock())
+        log.error("an audit record of kind %s could not be appended as made (%s): "
+                  "a note was appended in its place", entry.kind[:40], reason)
 
     def _flush_logged(self) -> None:
+        """:meth:`flush`, logging a failure once (until a flush succeeds again), never raising:
+        the records stay buffered and the next round tries again."""
+        waiting = self.pending
         try:
             self.flush()
-        except Exception:  # the records stay buffered; the next round tries again
-            log.exception("could not append read records; %d wait for the next attempt", self.pending)
+        except Exception as exc:
+            with self._flush_lock:
+                if self._failing:
+                    return
+                self._failing = True
+            log.warning("cannot append read records to the audit trail (%s): %d wait, tried again every "
+                        "%g s", _reason(exc), self.pending, self.READ_FLUSH_S)
+            return
+        with self._flush_lock:
+            recovered, self._failing = self._failing, False
+        if recovered:
+            log.info("read records are appended to the audit trail again (%d waited): none was lost", waiting)
 
     def _flush_loop(self) -> None:
         while not self._closed.wait(self.READ_FLUSH_S):
@@ -143,7 +174,11 @@ class AuditService:
     def close(self) -> None:
         """Stop the background flush and append what is buffered (logged if that fails)."""
         self._closed.set()
-        self._flush_logged()
+        try:
+            self.flush()
+        except Exception as exc:
+            log.error("could not append %d read records to the audit trail before closing (%s)",
+                      self.pending, _reason(exc))
 
     def verify(self) -> ChainReport:
         """Recompute the chain from the first record; name the first one that does not fit."""
