@@ -21,14 +21,22 @@ def backup(c: Context, file: str, as_json: bool) -> None:
     token_file, [web] secret_key_file...; one outside the home too) and the peers'
     credentials, with a manifest of checksums. A named file that is missing fails the backup.
     Keep the archive as secret as the keys it holds.
+
+    The database may be at an older schema than this abusehub's (the upgrade is: back up, stop,
+    migrate): it is backed up as it is, never migrated, and the archive says which revision it
+    holds.
     """
     from hub.services.backup import BackupService
+    from hub.services.runtime import open_hub_to_back_up
 
-    m = BackupService(c.hub).backup(Path(file))
+    hub, behind = open_hub_to_back_up(c.require_home())
+    m = BackupService(c.use(hub)).backup(Path(file))
     emit(as_json, {"file": file, "hub": m.hub_identity, "key_id": m.hub_key_id,
                    "schema_revision": m.schema_revision, "database": m.database, "files": m.files},
          f"wrote {file}: hub {m.hub_identity}, schema revision {m.schema_revision}, "
          f"{m.database} database, files {', '.join(sorted(m.files))}")
+    if behind and not as_json:
+        click.echo(f"next: {behind}")
 
 
 @click.command()

@@ -2,10 +2,11 @@
 
 **Schema changes.** ``init`` (and, in the container, ``serve --init-if-empty``) creates the schema
 and the hub's keys in a database that has none; ``migrate`` is the only way to bring a schema
-that is behind the code up to date; everything else (``serve``, every admin command) opens a
-database only when its schema is exactly this code's head revision, and otherwise stops with one
-line saying which command to run. Nothing but creating a schema makes a SQLite file. Each rule
-is one function here: :func:`open_current_hub`, :func:`open_hub_to_migrate`,
+that is behind the code up to date; ``backup`` reads a schema at head or behind (the upgrade
+backs up before it migrates); everything else (``serve``, every admin command) opens a database
+only when its schema is exactly this code's head revision, and otherwise stops with one line
+saying which command to run. Nothing but creating a schema makes a SQLite file. Each rule is one
+function here: :func:`open_current_hub`, :func:`open_hub_to_migrate`, :func:`open_hub_to_back_up`,
 :func:`initialise_hub`; their errors are :class:`~hub.common.errors.ConfigError` (exit 2).
 
 **Start-up.** :func:`check_database` is what ``abusehub serve`` asks before it starts any
@@ -39,8 +40,8 @@ from hub.store.dialect import FileIdentity, sqlite_file
 from hub.store.ops import OpsStore
 
 __all__ = ["Initialised", "check_database", "check_worker_files", "database_file", "initialise_hub", "install",
-           "metrics_token", "open_current_hub", "open_hub_to_migrate", "readiness_problem", "schema_problem", "shown_database_url",
-           "secure_home", "web_secret_key"]
+           "metrics_token", "open_current_hub", "open_hub_to_back_up", "open_hub_to_migrate", "readiness_problem",
+           "schema_problem", "shown_database_url", "secure_home", "web_secret_key"]
 
 log = logging.getLogger("abusehub.runtime")
 
@@ -179,6 +180,27 @@ def open_current_hub(config: HubConfig, *, clock: Clock = system_clock,
 def open_hub_to_migrate(config: HubConfig) -> tuple[Hub, str]:
     """The hub's services on its database for ``abusehub migrate``, and the schema revision it is
     at: the database must exist and hold a hub schema this code knows (at head or behind)."""
+    return _open_known(config)
+
+
+def open_hub_to_back_up(config: HubConfig) -> tuple[Hub, str | None]:
+    """The hub's services on its database for ``abusehub backup`` alone, and what is wrong with
+    its schema for this code (None when at head): the database must exist and hold a hub schema
+    this code knows, at head or BEHIND it. The documented upgrade is "back up, stop, migrate",
+    and the new code may be installed before the backup is taken; a backup only reads (and adds
+    one audit record), and its archive records the revision it
+    holds, which ``restore`` compares with its own. Nothing is created or migrated."""
+    hub, _current = _open_known(config)
+    try:
+        return hub, schema_problem(ops_store(hub.store))
+    except BaseException:
+        hub.close()
+        raise
+
+
+def _open_known(config: HubConfig) -> tuple[Hub, str]:
+    """The hub's services on its database, which must exist and hold a hub schema this code
+    knows (at head or behind), and the revision it is at."""
     missing = _no_database(config)
     if missing:
         raise ConfigError(missing)

@@ -10,6 +10,7 @@ import json
 import subprocess
 import uuid
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -122,3 +123,66 @@ def test_admin_commands_never_migrate_and_migrate_is_the_only_way_up(home_on: tu
     assert _revision(url) == head
     assert "acme" in run_cli(home, "party", "list").stdout and json.loads(acme)["token"]
     assert run_cli(home, "migrate").stdout.strip() == f"schema revision {head} (already up to date)"
+
+
+@contextmanager
+def _empty_database_like(url: str) -> Iterator[str]:
+    """For a PostgreSQL ``url``: a new, empty database on the same server, its URL keeping
+    ``url``'s query (the schema it searches), dropped afterwards. For SQLite: nothing (None)."""
+    if url.startswith("sqlite"):
+        yield ""
+        return
+    import psycopg
+    from sqlalchemy.engine import make_url
+
+    admin = POSTGRES_URL.replace("postgresql+psycopg", "postgresql")
+    name = f"abusehub_behind_{uuid.uuid4().hex[:10]}"
+    with psycopg.connect(admin, autocommit=True) as conn:
+        conn.execute(f'CREATE DATABASE "{name}"')
+    try:
+        yield make_url(url).set(database=name).render_as_string(hide_password=False)
+    finally:
+        with psycopg.connect(admin, autocommit=True) as conn:
+            conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+@pytest.mark.slow
+def test_a_hub_behind_the_code_is_backed_up_as_it_is_and_its_restore_says_to_migrate(
+        home_on: tuple[Path, str], tmp_path: Path) -> None:
+    """The upgrade backs up before it migrates, maybe with the new code installed already:
+    backup reads a schema that is behind, leaves it there, and the archive says which it is."""
+    home, url = home_on
+    run_cli(home, "init")
+    head = _revision(url)
+    run_cli(home, "party", "add", "acme", "--kind", "provider")
+    store = SqlStore(url)
+    alembic_step(store, "-1", down=True)
+    store.close()
+    behind = _revision(url)
+    assert behind is not None and behind != head
+    archive = tmp_path / "before-upgrade.tar.gz"
+    done = run_cli(home, "backup", str(archive))
+    assert f"schema revision {behind}," in done.stdout
+    assert f"next: the database schema is at revision {behind} but this abusehub needs {head}: " \
+           "run 'abusehub migrate'" in done.stdout
+    assert _revision(url) == behind  # read as it is, never migrated
+    listed = json.loads(run_cli(home, "backup", str(tmp_path / "again.tar.gz"), "--json").stdout)
+    assert listed["schema_revision"] == behind
+    assert _revision(url) == behind
+    # A schema this code does not know (a newer abusehub's) is still refused, in one line.
+    with SqlStore(url).engine.begin() as conn:
+        conn.exec_driver_sql("UPDATE alembic_version SET version_num = '9999'")
+    _refused(run_cli(home, "backup", str(tmp_path / "newer.tar.gz"), check=False), "which this abusehub")
+    assert not (tmp_path / "newer.tar.gz").exists()
+
+    new = tmp_path / "restored"
+    with _empty_database_like(url) as target:
+        restored = run_cli(home, "restore", str(archive), "--home", str(new),
+                           *(["--database-url", target] if target else []))
+        assert f"(schema revision {behind})" in restored.stdout
+        assert (f"next: the backup's schema is at revision {behind} and this abusehub's at {head}: "
+                f"run 'abusehub --home {new} migrate' before serving") in restored.stdout
+        _refused(run_cli(new, "party", "list", check=False), "run 'abusehub migrate'")
+        assert run_cli(new, "migrate").stdout.strip() == f"schema revision {head} (was {behind})"
+        assert "acme" in run_cli(new, "party", "list").stdout
+        assert run_cli(new, "audit", "verify").stdout.startswith("audit chain OK: ")
