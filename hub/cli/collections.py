@@ -175,7 +175,7 @@ def retention_run(c: Context, as_json: bool) -> None:
     Idempotent; run it daily (deploy/abusehub-retention.timer). Each collection's run is audited.
     """
     from hub.common.timestamps import format_timestamp_us
-    from hub.services.retention import RetentionService
+    from hub.services.operations.retention import RetentionService
 
     outcomes = RetentionService.of(c.hub).run()
     data = [{"collection": o.collection_id, "max_age_days": o.max_age_days,

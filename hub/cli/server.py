@@ -109,7 +109,7 @@ def serve(c: Context, host: str | None, port: int | None, workers: int | None, t
 @pass_ctx
 def demo(c: Context, port: int | None, no_serve: bool) -> None:
     """Set up a demo hub (once), print fresh tokens and working examples, and serve it."""
-    from hub.services.demo import prepare_demo
+    from hub.services.operations.demo import prepare_demo
     from hub.services.runtime import initialise_hub
 
     home = Path(c.home or load_config().home)

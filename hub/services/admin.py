@@ -8,9 +8,9 @@ from dataclasses import dataclass, field
 
 from hub.common.errors import BadRequest, Conflict, NotFound
 from hub.common.timestamps import format_timestamp_us
+from hub.services.access.auth import hash_token, new_token
+from hub.services.access.certificates import normalise_fingerprint, read_certificate
 from hub.services.audit import AuditService
-from hub.services.auth import hash_token, new_token
-from hub.services.certificates import normalise_fingerprint, read_certificate
 from hub.services.clock import Clock
 from hub.services.keys import HUB_PARTY
 from hub.stix.markings import TLP_NAMES

@@ -11,14 +11,15 @@ from hub.services.admin import AdminService
 from hub.services.audit import AuditService
 from hub.services.clock import Clock, system_clock
 from hub.services.federation import FederationService
+from hub.services.federation.tombstones import TombstoneService
 from hub.services.ingest import IngestService
+from hub.services.ingest.policy import policy_checks
+from hub.services.ingest.signatures import make_countersign, make_signature_check
+from hub.services.ingest.statuses import StatusService
 from hub.services.keys import HubSigner, KeyService
-from hub.services.policy import policy_checks
 from hub.services.pseudonyms import PseudonymService
 from hub.services.query import QueryService
-from hub.services.signatures import make_countersign, make_signature_check
-from hub.services.statuses import StatusService
-from hub.services.tombstones import TombstoneService
+from hub.store import open_store
 from hub.store.base import Store
 
 #: Where a Flask application keeps its hub: ``app.extensions[EXTENSION]`` (put there by
@@ -85,9 +86,7 @@ def open_hub(config: HubConfig, *, migrate: bool = False, clock: Clock = system_
     This checks nothing: the commands open a hub through :mod:`hub.services.runtime`, which
     says which databases each may open. ``migrate`` brings the schema to head (making a SQLite
     file that does not exist); ``database_file`` is the (device, inode) of the SQLite file to
-    serve, and no other (:meth:`hub.store.sql.SqlStore.database_file`).
+    serve, and no other (:meth:`hub.store.base.Store.database_file`).
     """
-    from hub.store.sql import open_store
-
     return Hub(config, open_store(config.effective_database_url, migrate=migrate, database_file=database_file),
                clock)

@@ -8,5 +8,32 @@ implementation.
 - :mod:`hub.store.dialect` — everything that differs between the two databases;
 - :mod:`hub.store.limits` — what every database stores alike, checked before writing;
 - :mod:`hub.store.records`, :mod:`hub.store.audit` — the records passed to and from the store;
-- :mod:`hub.store.schema` and ``migrations/`` — the tables and their history.
+- :mod:`hub.store.schema` and ``migrations/`` — the tables and their history;
+- :mod:`hub.store.dumps` — the database tools: a SQLite online-backup copy, ``pg_dump``, and
+  loading a dump with ``psql``.
+
+A hub opens its store with :func:`open_store`; nothing above this package names
+:class:`~hub.store.sql.SqlStore`.
 """
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from hub.store.base import Store
+    from hub.store.dialect import FileIdentity
+
+__all__ = ["open_store"]
+
+
+def open_store(url: str, *, migrate: bool = False, database_file: FileIdentity | None = None) -> Store:
+    """The store at the database ``url`` (SQLite or PostgreSQL), serving the SQLite file
+    ``database_file`` (its device and inode) and no other when given; with ``migrate``, its
+    schema brought up to date first (making a SQLite file that is not there)."""
+    from hub.store.sql import SqlStore
+
+    store = SqlStore(url, database_file=database_file)
+    if migrate:
+        store.migrate()
+    return store

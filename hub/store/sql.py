@@ -60,7 +60,7 @@ from hub.store.records import (
 from hub.store.tombstones import TombstoneMixin, buried
 from hub.store.websessions import WebSessionMixin
 
-__all__ = ["SqlStore", "normalise_url", "open_store"]
+__all__ = ["SqlStore", "normalise_url"]
 
 _CHUNK = 500  # ids per IN (...) list, well inside every database's parameter limit
 _INT_LIMIT = 2**31  # Integer primary keys are 32-bit on PostgreSQL
@@ -614,15 +614,6 @@ class SqlStore(OpsMixin, LifecycleMixin, FederationMixin, WebSessionMixin, Tombs
                 conn.execute(update(t.settings).where(t.settings.c.name == name).values(value=value))
             else:
                 conn.execute(insert(t.settings).values(name=name, value=value))
-
-
-def open_store(url: str, *, migrate: bool = False, database_file: FileIdentity | None = None) -> SqlStore:
-    """Open the store at ``url`` (serving ``database_file``, see :class:`SqlStore`); with
-    ``migrate``, bring its schema up to date first (making a SQLite file that is not there)."""
-    store = SqlStore(url, database_file=database_file)
-    if migrate:
-        store.migrate()
-    return store
 
 
 def _whole(store: SqlStore) -> Store:

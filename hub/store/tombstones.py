@@ -18,7 +18,7 @@ do. The ``held_*`` columns describe the copy that was deleted here (when it was 
 submitted it, its TLP level): a push link sends a TAXII DELETE only for what it had pushed.
 
 Persistence only: what a tombstone record looks like, its signature and who may delete what
-are decided by :mod:`hub.services.tombstones`; what a deleted copy's JSON says (whether it is
+are decided by :mod:`hub.services.federation.tombstones`; what a deleted copy's JSON says (whether it is
 versioned, its TLP level) is told by the caller's ``describe``.
 """
 

@@ -7,7 +7,7 @@ it ended. Every process and host of a hub that share the database see the same s
 session ended on one (sign-out, idle, a revoked credential) opens nothing on another.
 
 Persistence only: when a session is idle or too old, and what it may do, is decided by
-:mod:`hub.services.websessions`. :class:`WebSessionMixin` gives these methods to
+:mod:`hub.services.access.websessions`. :class:`WebSessionMixin` gives these methods to
 :class:`hub.store.sql.SqlStore`; :class:`hub.store.base.Store` declares them.
 """
 

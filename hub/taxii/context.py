@@ -9,8 +9,8 @@ from flask import current_app, g, request
 
 from hub.common.errors import Unauthorized
 from hub.common.quoting import show
-from hub.services.auth import Principal
-from hub.services.certificates import CLIENT_CERT_HEADER
+from hub.services.access.auth import Principal
+from hub.services.access.certificates import CLIENT_CERT_HEADER
 from hub.services.hub import EXTENSION, Hub
 
 

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from flask import Blueprint, Response, request
 
-from hub.services.statuses import Status
+from hub.services.ingest.statuses import Status
 from hub.taxii.context import current_hub, current_principal
 from hub.taxii.negotiation import TAXII_21, taxii_accept, taxii_body
 from hub.taxii.params import parse_query

@@ -15,8 +15,8 @@ from flask import Response
 
 from hub.common.timestamps import format_timestamp_us
 from hub.services.access import CollectionInfo
+from hub.services.ingest.statuses import Status
 from hub.services.query import PageResult
-from hub.services.statuses import Status
 from hub.taxii.negotiation import JSON, STIX_21, TAXII_21
 
 

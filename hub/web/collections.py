@@ -16,7 +16,7 @@ from flask import Blueprint, render_template, request
 from hub.common.errors import BadRequest, Forbidden, HubError, NotFound
 from hub.common.ids import is_stix_id, is_stix_type
 from hub.common.timestamps import format_timestamp_us, parse_timestamp_us
-from hub.services.auth import Principal
+from hub.services.access.auth import Principal
 from hub.services.query import ObjectQuery
 from hub.web.casefile import build_case_file, check_signatures, tlp_of
 from hub.web.context import current_hub, current_principal, now_us

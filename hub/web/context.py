@@ -13,8 +13,8 @@ from typing import Any, TypeVar
 from flask import current_app, g, request
 
 from hub.common.errors import Unauthorized
-from hub.services.auth import Principal
-from hub.services.certificates import CLIENT_CERT_HEADER
+from hub.services.access.auth import Principal
+from hub.services.access.certificates import CLIENT_CERT_HEADER
 from hub.services.hub import EXTENSION, Hub
 
 F = TypeVar("F", bound=Callable[..., Any])

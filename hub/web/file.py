@@ -20,8 +20,8 @@ from hub.client.reports import LocalProblems, MappedPseudonymiser, check_identit
 from hub.common.errors import BadRequest, Forbidden
 from hub.common.problems import Code, Problem
 from hub.pseudonyms import PERSONAL_KINDS
-from hub.services.auth import Principal
-from hub.services.statuses import Status
+from hub.services.access.auth import Principal
+from hub.services.ingest.statuses import Status
 from hub.signing import KeySet
 from hub.stix.report import InvalidReportFacts, ReportFacts, build_report
 from hub.web.casefile import build_case_file

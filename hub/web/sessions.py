@@ -1,6 +1,6 @@
 """Sessions, CSRF and the security headers of every answer under ``/web/``.
 
-Sessions live in the database (:mod:`hub.services.websessions`): the browser's cookie carries
+Sessions live in the database (:mod:`hub.services.access.websessions`): the browser's cookie carries
 only a random session id. The session keeps the SHA-256 hash of the token the analyst signed in
 with, never the token, and the party is looked up from it on every request, so a token revoked
 on the command line ends the session at once. A session signed in with a client certificate
@@ -24,7 +24,7 @@ from flask import current_app, g, redirect, request, url_for
 from werkzeug.wrappers import Response
 
 from hub.common.errors import NotFound
-from hub.services.websessions import csrf_token, is_session_id, new_session_id, resume_session
+from hub.services.access.websessions import csrf_token, is_session_id, new_session_id, resume_session
 from hub.web.context import current_hub, current_principal, forwarded_certificate, wants_json
 from hub.web.errors import error_page, under_web
 
@@ -61,7 +61,7 @@ def template_globals() -> dict[str, Any]:
 
 
 def load_session() -> Response | None:
-    """Find the request's session (:func:`hub.services.websessions.resume_session` ends it if it
+    """Find the request's session (:func:`hub.services.access.websessions.resume_session` ends it if it
     is idle, too old or revoked); load the principal; check CSRF on every POST."""
     g.principal = g.ended = None
     g.session_id = g.set_cookie = None

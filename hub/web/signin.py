@@ -2,7 +2,7 @@
 certificate the trusted proxy forwarded) and ``/web/signout``.
 
 A token sign-in goes through the TAXII API's authentication, so failures count in the same
-throttle; a session starts with a new id (:func:`hub.services.websessions.start_session`), and
+throttle; a session starts with a new id (:func:`hub.services.access.websessions.start_session`), and
 signing out ends it on the server (:mod:`hub.web.sessions`).
 """
 
@@ -14,8 +14,8 @@ from typing import Any
 from flask import Blueprint, Response, g, redirect, render_template, request, url_for
 
 from hub.common.errors import HubError, TooManyRequests
-from hub.services.auth import Principal, hash_token
-from hub.services.websessions import (
+from hub.services.access.auth import Principal, hash_token
+from hub.services.access.websessions import (
     CERTIFICATE,
     EXPIRED,
     IDLE,

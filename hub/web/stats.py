@@ -8,7 +8,7 @@ from typing import Any
 from flask import Blueprint, render_template
 
 from hub.common.timestamps import format_timestamp_us
-from hub.services.stats import SharingStats, sharing_stats
+from hub.services.operations.stats import SharingStats, sharing_stats
 from hub.web.charts import bar_chart
 from hub.web.context import current_hub, current_principal, now_us
 from hub.web.sessions import require_session

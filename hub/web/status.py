@@ -7,7 +7,7 @@ from typing import Any
 
 from flask import Blueprint, jsonify, url_for
 
-from hub.services.statuses import Status
+from hub.services.ingest.statuses import Status
 from hub.web.context import answers_json, current_hub, current_principal
 from hub.web.sessions import require_session
 

@@ -16,7 +16,7 @@ import pytest
 
 from hub.client.taxii import read_outcome
 from hub.services.federation import Credentials
-from hub.services.retention import RetentionService
+from hub.services.operations.retention import RetentionService
 from hub.signing import KeySet, SigningKey, sign_object, signatures_of
 from hub.signing.documents import sign_objects
 from tests.client.inprocess import BACKENDS, InProcessHub, make_hub

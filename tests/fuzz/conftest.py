@@ -12,8 +12,8 @@ from flask import Flask
 
 from hub.config import load_config
 from hub.server import create_app
-from hub.services.demo import example_objects
 from hub.services.hub import Hub
+from hub.services.operations.demo import example_objects
 from tests.conftest import BACKENDS, FrozenClock, open_test_store
 
 #: Requests per store in one run; `make fuzz` asks for more, `make test-fast` for fewer.

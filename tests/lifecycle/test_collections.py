@@ -12,7 +12,7 @@ import orjson
 import pytest
 
 from hub.common.errors import BadRequest, Conflict, NotFound
-from hub.services.retention import RetentionService
+from hub.services.operations.retention import RetentionService
 from tests.conftest import FrozenClock, HubApp, build_hub_app
 from tests.factories import indicator, ts
 

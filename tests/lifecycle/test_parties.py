@@ -13,7 +13,7 @@ import orjson
 import pytest
 
 from hub.common.errors import BadRequest, Conflict, NotFound
-from hub.services.certificates import party_for_forwarded_certificate, read_certificate
+from hub.services.access.certificates import party_for_forwarded_certificate, read_certificate
 from tests.conftest import HubApp
 from tests.factories import indicator
 from tests.lifecycle.pki import issue, make_ca

@@ -14,10 +14,10 @@ from typing import Any
 import pytest
 from sqlalchemy import text
 
-from hub.services.auth import Principal
-from hub.services.checks import CheckContext
+from hub.services.access.auth import Principal
 from hub.services.hub import Hub
 from hub.services.ingest import IngestService
+from hub.services.ingest.checks import CheckContext
 from hub.store.records import Collection, ObjectFilter
 from hub.store.sql import SqlStore
 from tests import factories as f

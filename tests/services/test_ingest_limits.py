@@ -13,7 +13,7 @@ from typing import Any
 import pytest
 
 from hub.common.errors import BadRequest
-from hub.services.auth import Principal
+from hub.services.access.auth import Principal
 from hub.services.hub import Hub
 from hub.store.records import Collection, ObjectFilter
 from tests import factories as f

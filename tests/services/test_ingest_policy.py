@@ -12,7 +12,7 @@ from typing import Any
 import orjson
 import pytest
 
-from hub.services.auth import Principal
+from hub.services.access.auth import Principal
 from hub.services.hub import Hub
 from hub.signing import SIGNATURE_EXTENSION_ID
 from hub.stix.extensions import IAAS_ACCOUNT_EXTENSION_ID

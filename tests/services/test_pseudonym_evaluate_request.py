@@ -11,7 +11,7 @@ import pytest
 
 from hub.common.canonical import b64url_encode
 from hub.common.errors import BadRequest
-from hub.services.auth import Principal
+from hub.services.access.auth import Principal
 from hub.services.hub import Hub
 from hub.services.pseudonyms import BlindedGroup, EvaluateRequest
 

@@ -14,7 +14,7 @@ import pytest
 
 from hub.common.errors import BadRequest
 from hub.config import load_config
-from hub.services.auth import Principal
+from hub.services.access.auth import Principal
 from hub.services.hub import Hub, open_hub
 from hub.stix.extensions import IAAS_ACCOUNT_EXTENSION_ID
 from hub.stix.report import ReportFacts, build_report

@@ -15,7 +15,7 @@ import pytest
 import requests
 
 from hub.common.errors import BadRequest, NotFound, Unauthorized
-from hub.services.auth import hash_token
+from hub.services.access.auth import hash_token
 from hub.services.hub import Hub
 from tests.conftest import run_cli as run
 from tests.conftest import start_server, stop_server

@@ -10,7 +10,7 @@ import orjson
 import pytest
 from sqlalchemy import inspect
 
-from hub.services.tombstones import held_facts
+from hub.services.federation.tombstones import held_facts
 from hub.stix.basics import check_basics
 from hub.store.records import NewVersion, ObjectFilter
 from hub.store.sql import SqlStore

@@ -12,9 +12,9 @@ from pathlib import Path
 from flask.testing import FlaskClient
 
 from hub.server import create_app
-from hub.services.auth import hash_token
+from hub.services.access.auth import hash_token
+from hub.services.access.websessions import MAX_AGE_US
 from hub.services.hub import Hub
-from hub.services.websessions import MAX_AGE_US
 from hub.store.sql import SqlStore
 from hub.web import CSP
 from hub.web.sessions import COOKIE

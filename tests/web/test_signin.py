@@ -9,7 +9,7 @@ import hashlib
 from typing import Any
 from urllib.parse import quote
 
-from hub.services.certificates import CLIENT_CERT_HEADER
+from hub.services.access.certificates import CLIENT_CERT_HEADER
 from hub.store.websessions import WebSessionRecord
 from hub.web.sessions import COOKIE
 from tests.conftest import TEST_TOML, FrozenClock, HubApp, HubFactory

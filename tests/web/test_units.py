@@ -11,7 +11,7 @@ import pytest
 
 from hub.common.problems import Code, Problem
 from hub.pseudonyms import PERSONAL_KINDS, PSEUDONYM_KINDS
-from hub.services.stats import reason_group, week_of
+from hub.services.operations.stats import reason_group, week_of
 from hub.stix.report import (
     ABUSE_TYPE_INFRASTRUCTURE,
     ACQUISITIONS,

@@ -11,7 +11,7 @@ import pytest
 from markupsafe import escape
 
 from hub.common.timestamps import format_timestamp_us
-from hub.services.auth import hash_token
+from hub.services.access.auth import hash_token
 from hub.signing import SigningKey
 from hub.web import CSP
 from tests.conftest import HubApp

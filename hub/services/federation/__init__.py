@@ -5,6 +5,10 @@ each other, with signatures and provenance intact, without loops and without los
   ``peer``) and links (pull or push, types, TLP ceiling);
 - :mod:`.engine`: the sync engine (cursors, quarantine of what ingest refuses, per-link faults,
   each link's turn in a thread of its own);
+- :mod:`.tombstones`: deleted versions stay deleted: the ingest check, the signed tombstone
+  records a collection serves, and taking a peer's records;
+- :mod:`.deletions`: deletions across links (pull links take records, push links send TAXII
+  DELETE);
 - :class:`FederationService`: the facade the CLI uses, with the quarantine (list, show,
   release, drop), the pinned key import and each link's status.
 
@@ -24,8 +28,8 @@ from hub.client.errors import ClientError
 from hub.common.errors import BadRequest, Conflict, NotFound
 from hub.common.ids import is_stix_id
 from hub.config import FederationConfig
+from hub.services.access.auth import Principal
 from hub.services.audit import AuditService
-from hub.services.auth import Principal
 from hub.services.clock import Clock
 from hub.services.federation.engine import DEFAULT_DEADLINE, LinkResult, SyncEngine
 from hub.services.federation.peers import DIRECTIONS, Credentials, PeerDirectory, TransportFor

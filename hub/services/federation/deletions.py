@@ -3,7 +3,7 @@
 - **Pull**, before the objects: the peer's signed tombstone records, from
   ``GET collections/{id}/tombstones/`` paged by ``added_after`` from the link's tombstone cursor
   (:meth:`Deletions.pull`). Each valid record deletes the copy held here and is kept
-  (:meth:`hub.services.tombstones.TombstoneService.take`); a peer that answers 404, 405 or 501
+  (:meth:`hub.services.federation.tombstones.TombstoneService.take`); a peer that answers 404, 405 or 501
   for it, or not with JSON (a plain TAXII server), serves none, and the link goes on with the
   objects. Then the objects: a version with
   a tombstone here is skipped (:meth:`Deletions.skip_deleted`), not quarantined.
@@ -27,8 +27,8 @@ from hub.client.errors import AccessDenied, HubRefused, NotTaxii, ResourceNotFou
 from hub.services.access import AccessService
 from hub.services.audit import AuditService
 from hub.services.clock import Clock
+from hub.services.federation.tombstones import TombstoneService, version_key
 from hub.services.keys import KeyService
-from hub.services.tombstones import TombstoneService, version_key
 from hub.stix.markings import tlp_level
 from hub.store.base import Store
 from hub.store.federation import LinkRecord, PeerRecord

@@ -50,7 +50,7 @@ from hub.client.taxii import ObjectsPage, read_outcome
 from hub.common.errors import HubError
 from hub.common.ids import is_stix_id
 from hub.common.timestamps import is_stix_timestamp
-from hub.services.auth import Principal
+from hub.services.access.auth import Principal
 from hub.services.clock import Clock
 from hub.services.federation.deletions import Deletions
 from hub.services.federation.peers import PeerDirectory

@@ -3,8 +3,8 @@
 A check judges one object and returns None to let it pass, or a
 :class:`~hub.common.problems.Problem` to refuse it (the ingest pipeline puts ``str(problem)``, its
 message, in the status); a transform changes an accepted object before it is stored (the hub's
-countersignature). The policies are in :mod:`hub.services.policy` and
-:mod:`hub.services.signatures`.
+countersignature). The policies are in :mod:`hub.services.ingest.policy` and
+:mod:`hub.services.ingest.signatures`.
 
 A reason goes to the submitter's status resource and to the audit trail, so a check returns a
 problem whose message repeats no submitted value that may be personal data: a problem that
@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from hub.common.problems import Problem
-from hub.services.auth import Principal
+from hub.services.access.auth import Principal
 from hub.store.records import Collection
 
 __all__ = ["CheckContext", "ObjectCheck", "ObjectTransform"]

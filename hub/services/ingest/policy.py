@@ -26,7 +26,7 @@ from typing import Any
 
 from hub.common.ids import is_stix_id
 from hub.common.problems import Code, Problem
-from hub.services.checks import CheckContext, ObjectCheck
+from hub.services.ingest.checks import CheckContext, ObjectCheck
 from hub.stix.markings import TLP_LEVEL_BY_ID, check_markings, tlp_level
 from hub.stix.pii import scan_object
 from hub.stix.validator import validate

@@ -1,4 +1,11 @@
-"""Access policy: who may see, read and write which collection, and who may see a status."""
+"""Access policy: who may see, read and write which collection, and who may see a status.
+
+The rest of access lives beside it: :mod:`.auth` (credentials and the requesting principal),
+:mod:`.certificates` (client certificates forwarded by the proxy), :mod:`.limits` (the limits
+every server process shares: failed authentications, token buckets) and :mod:`.websessions`
+(the principal of a browser session). The marking and audience decisions (who may see an
+object under its markings) belong here too.
+"""
 
 from __future__ import annotations
 
@@ -7,8 +14,8 @@ from typing import Literal
 
 from hub.common.errors import Forbidden, NotFound, TooManyRequests, Unauthorized
 from hub.common.quoting import show
-from hub.services.auth import Principal, hash_token
-from hub.services.certificates import party_for_forwarded_certificate
+from hub.services.access.auth import Principal, hash_token
+from hub.services.access.certificates import party_for_forwarded_certificate
 from hub.services.limits import AuthThrottle
 from hub.services.metrics import NULL_METRICS, Metrics
 from hub.store.base import Store

@@ -48,10 +48,10 @@ from hub.pseudonyms import (
 )
 from hub.pseudonyms.oprf import SUITE, PoprfServer, format_pseudonym
 from hub.services.access import AccessService
+from hub.services.access.auth import Principal
 from hub.services.audit import AuditService
-from hub.services.auth import Principal
-from hub.services.checks import CheckContext
 from hub.services.clock import Clock, system_clock
+from hub.services.ingest.checks import CheckContext
 from hub.services.limits import TokenBucket
 from hub.services.metrics import NULL_METRICS, Metrics
 from hub.store.base import Store

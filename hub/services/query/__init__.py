@@ -4,7 +4,8 @@ Every paged answer is keyset-paged with a stateless ``next`` token; the page siz
 the configured maximum; a page is the stored JSON texts, served as they are.
 
 :class:`ObjectQuery` is what a front end builds from a request (the TAXII views from the URL
-query, TAXII 2.1 section 3.4); the store's own filter type stays behind this service.
+query, TAXII 2.1 section 3.4); the store's own filter type stays behind this service. The
+``next`` tokens are :mod:`.paging`'s.
 """
 
 from __future__ import annotations
@@ -16,10 +17,10 @@ from hub.common.errors import BadRequest, Forbidden, NotFound
 from hub.common.ids import is_stix_id
 from hub.common.quoting import show
 from hub.services.access import AccessService
+from hub.services.access.auth import Principal
 from hub.services.audit import AuditService
-from hub.services.auth import Principal
-from hub.services.paging import decode_next, encode_next, fingerprint
-from hub.services.tombstones import held_facts
+from hub.services.federation.tombstones import held_facts
+from hub.services.query.paging import decode_next, encode_next, fingerprint
 from hub.store.base import Store
 from hub.store.records import Collection, ObjectFilter, StoredVersion
 
@@ -159,7 +160,7 @@ class QueryService:
         """DELETE an object (the versions matching ``q``; paging parameters do not apply).
 
         Needs read and write access; a party deletes only what it submitted, an operator anything.
-        Each deleted version is remembered (its tombstone, :mod:`hub.services.tombstones`): it
+        Each deleted version is remembered (its tombstone, :mod:`hub.services.federation.tombstones`): it
         is never stored again, and the deletion travels to peers.
         """
         col = self.access.collection(principal, collection_id, "write")

@@ -3,12 +3,12 @@ session, looked up again on every request, so that a session never holds a secre
 soon as what it was signed in with stops being valid.
 
 A session signed in with a token keeps the SHA-256 hash of that token
-(:func:`hub.services.auth.hash_token`, the form the store keeps): a token revoked on the command
+(:func:`hub.services.access.auth.hash_token`, the form the store keeps): a token revoked on the command
 line, or its party disabled, ends the session at its next request.
 
 A session signed in with a client certificate keeps the certificate's SHA-256 fingerprint and
 the party it authenticated. Every request must carry that same certificate, forwarded by a
-trusted proxy (:data:`hub.services.certificates.CLIENT_CERT_HEADER`; the server drops the header
+trusted proxy (:data:`hub.services.access.certificates.CLIENT_CERT_HEADER`; the server drops the header
 from anyone else), and it must still be registered to that party, and the party active: a
 certificate removed with ``abusehub party cert remove``, a party disabled, or a request without
 the certificate ends the session at once, as a revoked token does.
@@ -32,8 +32,8 @@ from dataclasses import dataclass
 from typing import TypeGuard
 
 from hub.common.errors import Unauthorized
-from hub.services.auth import Principal
-from hub.services.certificates import forwarded_fingerprint
+from hub.services.access.auth import Principal
+from hub.services.access.certificates import forwarded_fingerprint
 from hub.services.hub import Hub
 
 _HEX64_RE = re.compile(r"^[0-9a-f]{64}$")

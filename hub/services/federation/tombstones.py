@@ -45,10 +45,10 @@ from hub.common.ids import is_stix_id
 from hub.common.problems import Problem
 from hub.common.timestamps import format_timestamp_us, is_stix_timestamp, parse_timestamp_us
 from hub.services.access import AccessService
+from hub.services.access.auth import Principal
 from hub.services.audit import AuditService
-from hub.services.auth import Principal
-from hub.services.checks import CheckContext
 from hub.services.clock import Clock
+from hub.services.ingest.checks import CheckContext
 from hub.services.keys import HubSigner, KeyService
 from hub.signing import KeySet, SignatureFormatError, sign_object, signatures_of
 from hub.stix.markings import object_tlp

@@ -8,7 +8,7 @@ from typing import Any
 from hub.common.errors import NotFound
 from hub.common.ids import is_uuid_text
 from hub.common.quoting import show
-from hub.services.auth import Principal
+from hub.services.access.auth import Principal
 from hub.services.clock import Clock
 from hub.store.base import Store
 from hub.store.records import StatusRecord

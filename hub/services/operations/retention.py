@@ -11,7 +11,7 @@ gets one audit record per run, with how many versions were deleted.
 
 A version that retention deletes is not a deletion that peers must follow: it leaves no
 tombstone, and a peer may offer it again (it is then kept for another period). The tombstones of
-versions that were *deleted* (:mod:`hub.services.tombstones`) are kept as long as a peer could
+versions that were *deleted* (:mod:`hub.services.federation.tombstones`) are kept as long as a peer could
 still offer such a version: a peer that keeps the collection under the same policy has dropped
 its own copy ``max_age_days`` after adding it, and it added it before the deletion or deletes
 it when the tombstone reaches it. So a run also forgets the tombstones of versions deleted more

@@ -20,7 +20,7 @@ from typing import Any
 from hub.common.ids import SCO_TYPES, is_stix_id
 from hub.common.problems import Code, Problem
 from hub.common.quoting import describe
-from hub.services.checks import CheckContext, ObjectCheck, ObjectTransform
+from hub.services.ingest.checks import CheckContext, ObjectCheck, ObjectTransform
 from hub.services.keys import HubSigner, KeyService
 from hub.signing import SIGNATURE_EXTENSION_ID, KeySet, SignatureFormatError, sign_object, signatures_of
 from hub.stix.pii import find_pii

@@ -9,11 +9,16 @@ canonical form, a signature that does not decode) is caught, and that object alo
 with a reason; unexpected errors are logged without the object's content.
 
 An envelope's marking definitions are judged before its other objects, so that objects may use
-a marking defined in the same envelope wherever it sits (see :mod:`hub.services.policy`). The
+a marking defined in the same envelope wherever it sits (see :mod:`hub.services.ingest.policy`). The
 objects that pass are stored in envelope order, with the terms they can be found by
 (:func:`hub.stix.terms.index_terms`); an object version already stored counts as a success, not a
 second row. The objects, the status (every success and every failure with a reason) and the
 submission's audit record are written in one transaction: all of them or none.
+
+The pipeline's parts: :mod:`.checks` (what a check and a transform are, and what they may see),
+:mod:`.policy` (validity, markings, personal data), :mod:`.signatures` (the signature policy and
+the hub's countersignature), :mod:`.statuses` (the status resources the pipeline writes, read
+back by the party that made the request).
 """
 
 from __future__ import annotations
@@ -31,9 +36,9 @@ from hub.common.errors import HubError, InvalidValue, Unprocessable
 from hub.common.ids import is_stix_id
 from hub.common.problems import Code
 from hub.common.timestamps import is_stix_timestamp
-from hub.services.auth import Principal
-from hub.services.checks import CheckContext, ObjectCheck, ObjectTransform
+from hub.services.access.auth import Principal
 from hub.services.clock import Clock
+from hub.services.ingest.checks import CheckContext, ObjectCheck, ObjectTransform
 from hub.services.metrics import NULL_METRICS, Metrics
 from hub.signing import SIGNATURE_EXTENSION_ID
 from hub.stix.basics import check_basics
