@@ -41,7 +41,7 @@ from sqlalchemy.sql import Select
 from hub.common.errors import Unavailable
 
 __all__ = ["WRITE", "FileIdentity", "SqliteFile", "create_database_file", "lock_rows", "make_engine",
-           "normalise_url", "sqlite_file"]
+           "normalise_url", "shown_url", "sqlite_file"]
 
 #: Which file a path names, whatever its name: its (device, inode).
 FileIdentity = tuple[int, int]
@@ -58,6 +58,14 @@ def normalise_url(url: str) -> str:
     if url.startswith("postgresql://") or url.startswith("postgres://"):
         return "postgresql+psycopg://" + url.split("://", 1)[1]
     return url
+
+
+def shown_url(url: str) -> str:
+    """``url`` as the hub shows it: its password hidden (an unparsable one by its scheme only)."""
+    try:
+        return make_url(url).render_as_string(hide_password=True)
+    except Exception:  # an unparsable URL is shown by its scheme only
+        return url.split(":", 1)[0] + ":..."
 
 
 def _file_path(url: str) -> Path | None:

@@ -93,6 +93,18 @@ def head_revision() -> str:
     return ScriptDirectory.from_config(cfg).get_current_head() or ""
 
 
+@functools.cache
+def known_revisions() -> frozenset[str]:
+    """Every schema revision this code's migrations know (read once per process): a database
+    at one of them is this code's, at head or behind it."""
+    from alembic.config import Config
+    from alembic.script import ScriptDirectory
+
+    cfg = Config()
+    cfg.set_main_option("script_location", str(Path(__file__).parent / "migrations"))
+    return frozenset(script.revision for script in ScriptDirectory.from_config(cfg).walk_revisions())
+
+
 def window_start(window_us: int, now_us: int) -> int:
     """The start of the fixed window of length ``window_us`` that holds ``now_us``."""
     return now_us - now_us % window_us
