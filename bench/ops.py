@@ -158,6 +158,7 @@ def seed(workdir: Path, store: Store, aliases: list[str]) -> Hub:
     (home / "hub.toml").write_text(TOML)
     hub = open_hub(load_config(home, environ=store.env()), migrate=True)
     try:
+        hub.prepare()  # the hub's keys, as 'abusehub init' makes them: serve never does
         party, token = hub.admin.add_party("bench", "provider")
         cols = {}
         for alias in aliases:

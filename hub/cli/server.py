@@ -28,30 +28,42 @@ def _make_home(c: Context) -> Path:
     return home
 
 
-def _initialise(c: Context) -> None:
-    """``init``'s work on the database: the schema when there is none, then the keys."""
+def _initialise(c: Context, new_keys: bool = False) -> None:
+    """``init``'s work on the database: the schema and the keys when there is none; on an
+    initialised one, the keys that are missing only with ``new_keys``."""
     from hub.services.runtime import initialise_hub, shown_database_url
 
-    hub, done = initialise_hub(c.config)
+    hub, done = initialise_hub(c.config, new_keys=new_keys)
     c.use(hub)
     made = "created" if done.schema_created else "ready"
     click.echo(f"database {made} at schema revision {done.revision}: "
                f"{shown_database_url(c.config.effective_database_url)}")
     click.echo(f"hub signing key {done.key_id} registered and published at <api root>/keys/")
+    if done.key_created and not done.schema_created:
+        click.echo(f"made a NEW hub signing key {hub.signer.path}: peers and parties that check the hub's "
+                   "countersignatures must learn it (<api root>/keys/)")
     if done.keyring_created:
         click.echo(f"wrote the pseudonym key {hub.pseudonyms.path} (keep it secret, back it up)")
+        if not done.schema_created:
+            click.echo("the pseudonym key is NEW: reports filed from now on do not match the pseudonyms of "
+                       "reports filed before")
 
 
 @click.command()
+@click.option("--new-keys", is_flag=True,
+              help="On a hub whose database is initialised, make the hub's signing key and the pseudonym "
+                   "keyring anew where their files are missing (instead of restoring them from a backup): "
+                   "a new countersigning key, and pseudonyms that no longer match older reports.")
 @pass_ctx
-def init(c: Context) -> None:
+def init(c: Context, new_keys: bool) -> None:
     """Create a hub home: a config file, the database schema and the hub's keys.
 
-    On a database that already has this code's schema, only what is missing is made. A
-    database whose schema is behind is refused: run 'abusehub migrate'.
+    On a database that already has this code's schema nothing is made; a missing key file is
+    refused (restore it from the backup, or make it anew on purpose with --new-keys). A database
+    whose schema is behind is refused: run 'abusehub migrate'.
     """
     _make_home(c)
-    _initialise(c)
+    _initialise(c, new_keys)
 
 
 @click.command()
@@ -83,20 +95,21 @@ def serve(c: Context, host: str | None, port: int | None, workers: int | None, t
     """Serve TAXII 2.1 with gunicorn until stopped.
 
     The database must be at this code's schema: an empty one asks for 'abusehub init' (or
-    --init-if-empty), an old one for 'abusehub migrate'. Every start-up problem is one line and
-    exit status 2.
+    --init-if-empty), an old one for 'abusehub migrate'. The hub's signing key and pseudonym
+    keyring must be there: a missing one is never made here (restore it, or 'abusehub init
+    --new-keys'). Every start-up problem is one line and exit status 2.
     """
     from hub.server.gunicorn import serve as run
 
     if init_if_empty:
         # What 'init' does: the schema and keys on an empty database; on one at this code's
-        # schema, nothing but missing keys; one that is behind is refused (one line, exit 2).
+        # schema, nothing (a missing key is refused); one that is behind is refused (one line,
+        # exit 2).
         _make_home(c)
         _initialise(c)
         c.hub.close()
-    # serve checks the port, every file a worker reads, the database and its schema (one line
-    # each when they fail), then makes the hub key and the pseudonym keyring once, before the
-    # workers start.
+    # serve checks the port, every file a worker reads, the database and its schema, and the
+    # hub key and the pseudonym keyring (one line each when they fail), before the workers start.
     c.require_home()
     s = c.config.server
     run(c.config, host or s.host, port if port is not None else s.port, workers or s.workers,

@@ -3,9 +3,10 @@
 :func:`serve` checks what would otherwise fail in every worker, or after gunicorn's retries,
 before gunicorn starts: the port can be bound, every file a worker reads when it boots can be
 read (the ``/metrics`` token, the web pages' key), the database exists and answers, its schema
-is at this code's head revision, the hub's keys can be made or read, and the metrics folder can
-be made. Each failure is one :class:`~hub.common.errors.ConfigError` (one line on standard error
-from the CLI, exit status 2). It then keeps the home private (umask 077: the SQLite database,
+is at this code's head revision, the hub's keys are there and can be read (a missing one is
+refused: only ``init`` on an empty database, or ``init --new-keys``, makes them), and the
+metrics folder can be made. Each failure is one :class:`~hub.common.errors.ConfigError` (one
+line on standard error from the CLI, exit status 2). It then keeps the home private (umask 077: the SQLite database,
 its WAL and SHM files and the key files are created 0600; the home is 0700), and empties the
 folder where the workers keep their metrics (prometheus-client's multiprocess mode; a worker
 that exits is marked dead there). The workers serve the SQLite file that was checked, and no
@@ -138,13 +139,14 @@ def prepare(config: HubConfig, host: str, port: int) -> tuple[int, int] | None:
     """Everything :func:`serve` checks and prepares before gunicorn starts; raises
     :class:`ConfigError` (one line) for each problem. Returns the (device, inode) of the
     SQLite file the workers are to serve (None for PostgreSQL)."""
-    from hub.services.runtime import check_worker_files, database_file, open_current_hub, secure_home
+    from hub.services.runtime import check_keys, check_worker_files, database_file, open_current_hub, secure_home
 
     os.umask(0o077)  # every file the hub creates from here on is its owner's alone
     check_port(host, port)
     hub = open_current_hub(config)
     try:
         check_worker_files(config)
+        check_keys(hub)  # a lost key file is restored or made anew on purpose, never here
         secure_home(config.home)
         try:
             hub.signer.prepare()

@@ -12,7 +12,10 @@ function here: :func:`open_current_hub`, :func:`open_hub_to_migrate`, :func:`ope
 **Start-up.** :func:`check_database` is what ``abusehub serve`` asks before it starts any
 worker, and :func:`check_worker_files` reads, once, every file a worker reads when it boots (the
 ``/metrics`` token, the web pages' key), so that each problem is one line instead of every
-worker failing. :func:`secure_home` keeps the home's files private.
+worker failing. :func:`check_keys` refuses a hub whose database is initialised but whose signing
+key or pseudonym keyring file is missing: made anew, it would silently change the hub, so only
+``init`` on an empty database, or ``init --new-keys`` on purpose, makes one.
+:func:`secure_home` keeps the home's files private.
 
 **Serving.** :func:`install` wires a :class:`~hub.services.metrics.Metrics` and the
 failed-authentication throttle into a hub's services (the server does this for each app it
@@ -39,9 +42,10 @@ from hub.services.metrics import Metrics
 from hub.store.dialect import FileIdentity, sqlite_file
 from hub.store.ops import OpsStore
 
-__all__ = ["Initialised", "check_database", "check_worker_files", "database_file", "initialise_hub", "install",
-           "metrics_token", "open_current_hub", "open_hub_to_back_up", "open_hub_to_migrate", "readiness_problem",
-           "schema_problem", "shown_database_url", "secure_home", "web_secret_key"]
+__all__ = ["NEW_KEYS_COMMAND", "Initialised", "check_database", "check_keys", "check_worker_files", "database_file",
+           "initialise_hub", "install", "keys_problem", "metrics_token", "missing_keys", "open_current_hub",
+           "open_hub_to_back_up", "open_hub_to_migrate", "readiness_problem", "schema_problem", "secure_home",
+           "shown_database_url", "web_secret_key"]
 
 log = logging.getLogger("abusehub.runtime")
 
@@ -224,14 +228,52 @@ class Initialised:
     key_id: str
     schema_created: bool
     keyring_created: bool
+    #: Whether the hub's signing key file was made now.
+    key_created: bool = False
 
 
-def initialise_hub(config: HubConfig, *, clock: Clock = system_clock) -> tuple[Hub, Initialised]:
+#: The command that makes a hub's missing key files on purpose (see :func:`missing_keys`).
+NEW_KEYS_COMMAND = "init --new-keys"
+
+
+def missing_keys(hub: Hub) -> list[tuple[str, Path]]:
+    """The hub's key files that are not there (what each is, and where): the hub's signing key
+    and the pseudonym keyring. On a hub whose database has its schema they were made with it, so
+    a missing one was lost; made anew, it would silently change the hub (a new countersigning
+    key; new pseudonyms that no longer match the reports filed before)."""
+    files = [("the hub's signing key", hub.signer.path), ("the pseudonym keyring", hub.pseudonyms.path)]
+    return [(what, path) for what, path in files if not path.exists()]
+
+
+def keys_problem(hub: Hub) -> str | None:
+    """The line that refuses to serve or initialise a hub whose key files are missing (naming
+    each, and what to do), or None when both are there."""
+    missing = missing_keys(hub)
+    if not missing:
+        return None
+    named = " and ".join(f"{what} {path}" for what, path in missing)
+    return (f"{named} {'is' if len(missing) == 1 else 'are'} missing although the database is initialised: "
+            f"restore {'it' if len(missing) == 1 else 'them'} from the hub's backup; to start with new keys on "
+            f"purpose (a new countersigning key; new reports no longer match old pseudonyms), run "
+            f"'abusehub --home {hub.config.home} {NEW_KEYS_COMMAND}'")
+
+
+def check_keys(hub: Hub) -> None:
+    """Raise :class:`ConfigError` (one line, :func:`keys_problem`) when a key file is missing."""
+    problem = keys_problem(hub)
+    if problem:
+        raise ConfigError(problem)
+
+
+def initialise_hub(config: HubConfig, *, clock: Clock = system_clock,
+                   new_keys: bool = False) -> tuple[Hub, Initialised]:
     """What ``init`` (and ``serve --init-if-empty``, ``demo``) does to the database: on one with
-    no hub schema (a SQLite file that does not exist yet included), create the schema; then, on
-    one at this code's head revision, make the hub's key and the pseudonym keyring if they are
-    missing. A database that is behind (or ahead) is refused with one line: only ``migrate``
-    changes a schema."""
+    no hub schema (a SQLite file that does not exist yet included), create the schema and make
+    the hub's key and the pseudonym keyring (keeping key files already there). On one at this
+    code's head revision nothing is made: a missing key file is refused with one line
+    (:func:`keys_problem`) unless ``new_keys`` (``init --new-keys``) says to make it anew. A
+    database that is behind (or ahead) is refused with one line: only ``migrate`` changes a
+    schema."""
     created = _no_database(config) is not None
     if created:
         try:
@@ -249,13 +291,16 @@ def initialise_hub(config: HubConfig, *, clock: Clock = system_clock) -> tuple[H
             problem = schema_problem(ops_store(hub.store))
             if problem:
                 raise ConfigError(problem)
+            if not new_keys:
+                check_keys(hub)
         revision = hub.migrate() if created else ops_store(hub.store).schema_revisions()[0] or ""
+        key_created = not hub.signer.path.exists()
         key_id = hub.signer.prepare()
         keyring_created = hub.pseudonyms.ensure_keyring()
     except BaseException:
         hub.close()
         raise
-    return hub, Initialised(revision, key_id, created, keyring_created)
+    return hub, Initialised(revision, key_id, created, keyring_created, key_created)
 
 
 def check_database(config: HubConfig) -> None:

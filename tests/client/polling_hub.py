@@ -22,6 +22,7 @@ import requests
 
 from hub.config import load_config
 from hub.services.hub import open_hub
+from hub.services.runtime import initialise_hub
 from hub.signing import SigningKey
 from hub.stix.validator import validate
 from hub.store.records import ObjectFilter
@@ -58,7 +59,7 @@ def start_poll_hub(home: Path, work: Path) -> PollEnv:
     """Parties alice (writes), soc (reads), eve (no read grant); alice's key registered."""
     home.mkdir(parents=True, exist_ok=True)
     (home / "hub.toml").write_text("[taxii]\ndefault_page_size = 5\nmax_page_size = 50\n")
-    hub = open_hub(load_config(home, environ={}), migrate=True)
+    hub, _made = initialise_hub(load_config(home, environ={}))  # what 'abusehub init' does
     tokens, identities = {}, {}
     for name, kind in PARTIES.items():
         party, token = hub.admin.add_party(name, kind)

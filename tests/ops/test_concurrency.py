@@ -28,7 +28,7 @@ import requests
 from sqlalchemy import select
 
 from hub.config import load_config
-from hub.services.hub import open_hub
+from hub.services.runtime import initialise_hub
 from hub.store import schema as t
 from hub.store.sql import SqlStore
 from tests.conftest import POSTGRES_URL, _pg_skip_reason, _postgres_available, seed_hub, start_server, stop_server
@@ -181,7 +181,7 @@ def hub_server(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Loade
         sep = "&" if "?" in POSTGRES_URL else "?"
         env["HUB_DATABASE_URL"] = f"{POSTGRES_URL}{sep}options=-csearch_path%3D{schema}"
     config = load_config(home, environ=env)
-    hub = open_hub(config, migrate=True)
+    hub, _made = initialise_hub(config)  # what 'abusehub init' does
     writers = {f"writer{i}": "provider" for i in range(WRITERS)}
     seeded = seed_hub(hub, {**writers, "reader": "agency"},
                       {"load": {**{w: (False, True) for w in writers}, "reader": (True, False)}})

@@ -22,6 +22,7 @@ import requests
 
 from hub.config import load_config
 from hub.services.hub import open_hub
+from hub.services.runtime import initialise_hub
 from hub.store.sql import SqlStore
 from tests.conftest import TEST_TOML, RunningHub, free_port, seed_hub, start_server, stop_server
 
@@ -32,7 +33,7 @@ pytestmark = pytest.mark.slow
 def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningHub]:
     home = tmp_path_factory.mktemp("ops-hub")
     (home / "hub.toml").write_text(TEST_TOML + "[limits]\nauth_failures = 20\n")
-    hub = open_hub(load_config(home, environ={}), migrate=True)
+    hub, _made = initialise_hub(load_config(home, environ={}))  # what 'abusehub init' does
     seeded = seed_hub(hub)
     hub.close()
     running = start_server(home, workers=2)

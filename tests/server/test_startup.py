@@ -24,7 +24,7 @@ from hub.server.gunicorn import check_port, metrics_dir
 from hub.services.hub import open_hub
 from hub.services.runtime import check_database, secure_home
 from hub.store.sql import SqlStore
-from tests.conftest import free_port, run_cli
+from tests.conftest import free_port, run_cli, start_server, stop_server
 
 
 def test_a_busy_port_is_one_clear_error() -> None:
@@ -169,6 +169,12 @@ def _no_database(home: Path) -> None:
         (home / name).unlink(missing_ok=True)
 
 
+def _gone(name: str) -> Callable[[Path], None]:
+    def apply(home: Path) -> None:
+        (home / name).unlink()
+    return apply
+
+
 def _key_folder(home: Path) -> None:
     (home / "keys.d").mkdir()
     _setting('secret_key_file = "web-secret.key"', 'secret_key_file = "keys.d"')(home)
@@ -185,6 +191,12 @@ BROKEN: dict[str, tuple[Callable[[Path], None], str]] = {
     "metrics folder cannot be made": (_setting('token_file = ""', 'token_file = ""\nmultiproc_dir = "/proc/abusehub-metrics"'),
                                       "metrics.multiproc_dir: cannot empty or make /proc/abusehub-metrics"),
     "old schema": (_old_schema, "the database schema is at revision 0003 but this abusehub needs"),
+    "hub signing key missing": (_gone("hub-signing-key.pem"),
+                                "the hub's signing key {home}/hub-signing-key.pem is missing although the "
+                                "database is initialised: restore it from the hub's backup"),
+    "pseudonym keyring missing": (_gone("pseudonym-keys.json"),
+                                  "the pseudonym keyring {home}/pseudonym-keys.json is missing although the "
+                                  "database is initialised: restore it from the hub's backup"),
     "no database": (_no_database, "there is no database in {home}: run 'abusehub --home {home} init' first"),
     "bad setting": (_setting("auth_failures = 20", "auth_failures = 0"), "limits.auth_failures: must be between"),
 }
@@ -202,9 +214,13 @@ def test_every_start_up_problem_is_one_line_and_exit_status_2(case: str, initial
     lines = err.strip().splitlines()
     assert status == 2 and len(lines) == 1, (status, err)
     assert lines[0].startswith("abusehub: ") and expected.format(home=home) in lines[0], lines[0]
-    # Nothing the check reads is left half made: the database is not created either.
+    # Nothing the check reads is left half made: the database is not created either, nor a
+    # missing key.
     if case == "no database":
         assert not (home / "hub.db").exists()
+    for name in ("hub-signing-key.pem", "pseudonym-keys.json"):
+        if case.endswith("missing") and name in expected:
+            assert not (home / name).exists()
 
 
 @pytest.mark.slow
@@ -216,3 +232,43 @@ def test_a_busy_port_is_exit_status_2_too(initialised: Path, tmp_path: Path) -> 
         taken.listen()
         status, err, _out = serve_once(home, taken.getsockname()[1])
     assert status == 2 and err.strip().count("\n") == 0 and "the port is in use" in err
+
+
+# -- a lost key is restored, or made anew on purpose: never made by serve ---------------------
+
+@pytest.mark.slow
+def test_lost_keys_are_refused_until_restored_or_made_anew_on_purpose(initialised: Path, tmp_path: Path) -> None:
+    home = tmp_path / "hub"
+    shutil.copytree(initialised, home)
+    kept = {name: (home / name).read_bytes() for name in ("hub-signing-key.pem", "pseudonym-keys.json")}
+    for name in kept:
+        (home / name).unlink()
+    expected = (f"abusehub: the hub's signing key {home}/hub-signing-key.pem and the pseudonym keyring "
+                f"{home}/pseudonym-keys.json are missing although the database is initialised: restore them "
+                "from the hub's backup; to start with new keys on purpose (a new countersigning key; new "
+                "reports no longer match old pseudonyms), run "
+                f"'abusehub --home {home} init --new-keys'")
+    status, err, _out = serve_once(home)
+    assert (status, err.strip()) == (2, expected)
+    # Nor does init, or the container's serve --init-if-empty: the database is not empty.
+    for args in (("init",), ("serve", "--init-if-empty", "--port", str(free_port()))):
+        proc = run_cli(home, *args, check=False)
+        assert (proc.returncode, proc.stderr.strip()) == (2, expected), args
+    assert not any((home / name).exists() for name in kept)
+
+    # Restored from the backup: served as before.
+    for name, data in kept.items():
+        (home / name).write_bytes(data)
+        os.chmod(home / name, 0o600)
+    assert "NEW" not in run_cli(home, "init").stdout  # nothing to make
+    # Made anew on purpose: said so, and new.
+    (home / "pseudonym-keys.json").unlink()
+    out = run_cli(home, "init", "--new-keys").stdout
+    assert "the pseudonym key is NEW" in out and "NEW hub signing key" not in out
+    assert (home / "pseudonym-keys.json").read_bytes() != kept["pseudonym-keys.json"]
+    (home / "hub-signing-key.pem").unlink()
+    out = run_cli(home, "init", "--new-keys").stdout
+    assert "made a NEW hub signing key" in out and "pseudonym key is NEW" not in out
+    assert (home / "hub-signing-key.pem").read_bytes() != kept["hub-signing-key.pem"]
+    running = start_server(home, workers=1)
+    stop_server(running)

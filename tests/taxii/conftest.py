@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 
 from hub.config import load_config
-from hub.services.hub import open_hub
+from hub.services.runtime import initialise_hub
 from tests.conftest import GRANTS, PARTIES, TEST_TOML, RunningHub, seed_hub, start_server, stop_server
 
 __all__ = ["GRANTS", "PARTIES", "seed"]
@@ -26,7 +26,7 @@ def seed(home: Path, *, toml: str | None = None, parties: dict[str, str] | None 
     hub.toml (small pages, 64 KiB bodies)."""
     home.mkdir(parents=True, exist_ok=True)
     (home / "hub.toml").write_text(TEST_TOML if toml is None else toml)
-    hub = open_hub(load_config(home, environ={}), migrate=True)
+    hub, _made = initialise_hub(load_config(home, environ={}))  # what 'abusehub init' does
     seeded = seed_hub(hub, parties, grants)
     hub.close()
     running = start_server(home)
