@@ -26,8 +26,8 @@ def backup(c: Context, file: str, as_json: bool) -> None:
     migrate): it is backed up as it is, never migrated, and the archive says which revision it
     holds.
     """
-    from hub.services.backup import BackupService
-    from hub.services.runtime import open_hub_to_back_up
+    from hub.services.operations.backup import BackupService
+    from hub.services.operations.runtime import open_hub_to_back_up
 
     hub, behind = open_hub_to_back_up(c.require_home())
     m = BackupService(c.use(hub)).backup(Path(file))
@@ -56,7 +56,7 @@ def restore(c: Context, file: str, new_home: str, database_url: str | None) -> N
     outside the home are restored under outside-home/ in it, with the command that puts each
     back where hub.toml looks for it.
     """
-    from hub.services.backup import restore as run
+    from hub.services.operations.backup import restore as run
 
     outcome = run(Path(file), Path(new_home), database_url)
     m = outcome.manifest

@@ -49,7 +49,7 @@ class Context:
         migrate a database: one that is missing or behind is one line naming the command to run
         (``init``, ``migrate``) and exit 2."""
         if self._hub is None:
-            from hub.services.runtime import open_current_hub
+            from hub.services.operations.runtime import open_current_hub
 
             self._hub = open_current_hub(self.require_home())
         return self._hub

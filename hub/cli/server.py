@@ -1,6 +1,6 @@
 """Setting a hub up and running it: ``init``, ``migrate``, ``serve``, ``demo``.
 
-One rule for the schema (:mod:`hub.services.runtime`): ``init`` creates it (and the hub's keys)
+One rule for the schema (:mod:`hub.services.operations.runtime`): ``init`` creates it (and the hub's keys)
 in a database that has none, ``migrate`` is the only way to bring one that is behind up to date,
 and everything else opens only a database at this code's schema. The container's
 ``serve --init-if-empty`` does what ``init`` does first, when the database has no schema.
@@ -31,7 +31,7 @@ def _make_home(c: Context) -> Path:
 def _initialise(c: Context, new_keys: bool = False) -> None:
     """``init``'s work on the database: the schema and the keys when there is none; on an
     initialised one, the keys that are missing only with ``new_keys``."""
-    from hub.services.runtime import initialise_hub, shown_database_url
+    from hub.services.operations.runtime import initialise_hub, shown_database_url
 
     hub, done = initialise_hub(c.config, new_keys=new_keys)
     c.use(hub)
@@ -73,7 +73,7 @@ def migrate(c: Context) -> None:
 
     Stop the hub's servers first; back the hub up before.
     """
-    from hub.services.runtime import open_hub_to_migrate
+    from hub.services.operations.runtime import open_hub_to_migrate
 
     hub, before = open_hub_to_migrate(c.require_home())
     c.use(hub)
@@ -123,7 +123,7 @@ def serve(c: Context, host: str | None, port: int | None, workers: int | None, t
 def demo(c: Context, port: int | None, no_serve: bool) -> None:
     """Set up a demo hub (once), print fresh tokens and working examples, and serve it."""
     from hub.services.operations.demo import prepare_demo
-    from hub.services.runtime import initialise_hub
+    from hub.services.operations.runtime import initialise_hub
 
     home = Path(c.home or load_config().home)
     if not (home / CONFIG_FILE).exists():

@@ -3,7 +3,7 @@
 :func:`create_app` builds the Flask application from a configuration: the TAXII 2.1 API
 (:mod:`hub.taxii`) over the hub's services, the operator's endpoints (:mod:`hub.server.ops`:
 ``/healthz``, ``/readyz``, ``/metrics``), a log line and metrics for every request
-(:mod:`hub.server.logs`), and the shared limits (:mod:`hub.services.runtime`). Each process
+(:mod:`hub.server.logs`), and the shared limits (:mod:`hub.services.operations.runtime`). Each process
 builds its own app and its own store connections; :mod:`hub.server.gunicorn` runs it in
 production.
 """
@@ -102,7 +102,7 @@ def create_app(config: HubConfig, hub: Hub | None = None) -> Flask:
     from hub.server.ops import register_ops
     from hub.services.metrics import NULL_METRICS
     from hub.services.metrics.prometheus import PrometheusMetrics
-    from hub.services.runtime import install
+    from hub.services.operations.runtime import install
     from hub.taxii import register_taxii
     from hub.web import front_door, register_web
 

@@ -10,7 +10,7 @@ line on standard error from the CLI, exit status 2). It then keeps the home priv
 its WAL and SHM files and the key files are created 0600; the home is 0700), and empties the
 folder where the workers keep their metrics (prometheus-client's multiprocess mode; a worker
 that exits is marked dead there). The workers serve the SQLite file that was checked, and no
-other (:meth:`hub.store.sql.SqlStore.database_file`).
+other (:meth:`hub.store.base.Store.database_file`).
 """
 
 from __future__ import annotations
@@ -139,7 +139,13 @@ def prepare(config: HubConfig, host: str, port: int) -> tuple[int, int] | None:
     """Everything :func:`serve` checks and prepares before gunicorn starts; raises
     :class:`ConfigError` (one line) for each problem. Returns the (device, inode) of the
     SQLite file the workers are to serve (None for PostgreSQL)."""
-    from hub.services.runtime import check_keys, check_worker_files, database_file, open_current_hub, secure_home
+    from hub.services.operations.runtime import (
+        check_keys,
+        check_worker_files,
+        database_file,
+        open_current_hub,
+        secure_home,
+    )
 
     os.umask(0o077)  # every file the hub creates from here on is its owner's alone
     check_port(host, port)

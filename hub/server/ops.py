@@ -9,7 +9,7 @@
 - ``GET /metrics``: Prometheus' text format, for the addresses of ``[metrics] allow`` and, when
   ``[metrics] token_file`` is set, only with that bearer token; 403 otherwise, 404 when
   ``[metrics] enabled`` is false. ``serve`` reads the token file once before any worker starts
-  (:func:`hub.services.runtime.metrics_token`), so a missing or short one is one line at start-up.
+  (:func:`hub.services.operations.runtime.metrics_token`), so a missing or short one is one line at start-up.
 """
 
 from __future__ import annotations
@@ -21,7 +21,7 @@ from flask import Flask, Response, request
 
 from hub.config import HubConfig
 from hub.services.metrics.prometheus import PrometheusMetrics
-from hub.services.runtime import metrics_token, readiness_problem
+from hub.services.operations.runtime import metrics_token, readiness_problem
 from hub.taxii.context import current_hub
 from hub.taxii.errors import error_body
 from hub.taxii.responses import taxii_response

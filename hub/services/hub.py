@@ -83,7 +83,7 @@ def open_hub(config: HubConfig, *, migrate: bool = False, clock: Clock = system_
              database_file: tuple[int, int] | None = None) -> Hub:
     """Open the hub's store at the configured database and build the services.
 
-    This checks nothing: the commands open a hub through :mod:`hub.services.runtime`, which
+    This checks nothing: the commands open a hub through :mod:`hub.services.operations.runtime`, which
     says which databases each may open. ``migrate`` brings the schema to head (making a SQLite
     file that does not exist); ``database_file`` is the (device, inode) of the SQLite file to
     serve, and no other (:meth:`hub.store.base.Store.database_file`).

@@ -28,7 +28,7 @@ from werkzeug.exceptions import NotFound
 from werkzeug.wrappers import Response
 
 from hub.config import HubConfig
-from hub.services.runtime import web_secret_key
+from hub.services.operations.runtime import web_secret_key
 from hub.web.sessions import CSP
 
 __all__ = ["CSP", "front_door", "register_web"]

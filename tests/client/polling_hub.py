@@ -22,7 +22,7 @@ import requests
 
 from hub.config import load_config
 from hub.services.hub import open_hub
-from hub.services.runtime import initialise_hub
+from hub.services.operations.runtime import initialise_hub
 from hub.signing import SigningKey
 from hub.stix.validator import validate
 from hub.store.records import ObjectFilter

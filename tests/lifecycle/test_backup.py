@@ -33,16 +33,14 @@ from sqlalchemy.engine import make_url
 
 from hub.common.errors import Conflict
 from hub.config import DEFAULT_CONFIG_TEXT, HubConfig, load_config
-from hub.services.backup import (
+from hub.services.operations.backup import (
     MANIFEST,
     BackupError,
     BackupService,
     file_settings,
-    libpq_target,
     restore,
     set_database_url,
 )
-from hub.services.limits import ops_store
 from hub.store.ops import head_revision
 from hub.store.sql import SqlStore
 from tests.conftest import POSTGRES_URL, HubApp, _postgres_available, run_cli, start_server, stop_server
@@ -409,7 +407,7 @@ def test_a_backup_of_an_older_schema_says_to_migrate(backend: str, tmp_path: Pat
     with hub_app_on(backend, tmp_path / "src") as h:
         h.hub.prepare()
         alembic_step(h.hub.store, "-1", down=True)  # type: ignore[arg-type]
-        older = ops_store(h.hub.store).schema_revisions()[0]
+        older = h.hub.store.schema_revisions()[0]
         archive = tmp_path / "b.tar.gz"
         assert BackupService(h.hub).backup(archive).schema_revision == older
     outcome = restore(archive, tmp_path / "new", environ={})
@@ -430,15 +428,6 @@ def test_database_url_is_set_in_hub_toml_keeping_everything_else() -> None:
     # Written in a way a line edit cannot follow (a dotted key at the top): refused, not guessed.
     assert set_database_url('hub.database_url = "old"\n[taxii]\nmax_page_size = 10\n', url) is None
     assert set_database_url("not toml [", url) is None
-
-
-def test_the_database_password_never_goes_on_a_command_line() -> None:
-    dbname, env = libpq_target("postgresql+psycopg://hub:s3cr%40t@db.example:5433/hub?"
-                               "options=-csearch_path%3Dabusehub&sslmode=require")
-    assert "s3cr" not in dbname and env["PGPASSWORD"] == "s3cr@t"
-    assert dbname == "postgresql://hub@db.example:5433/hub?options=-csearch_path%3Dabusehub&sslmode=require"
-    with pytest.raises(BackupError, match="PostgreSQL URL"):
-        libpq_target("mysql://x@y/z")
 
 
 @pytest.mark.slow

@@ -28,7 +28,7 @@ import requests
 from sqlalchemy import select
 
 from hub.config import load_config
-from hub.services.runtime import initialise_hub
+from hub.services.operations.runtime import initialise_hub
 from hub.store import schema as t
 from hub.store.sql import SqlStore
 from tests.conftest import POSTGRES_URL, _pg_skip_reason, _postgres_available, seed_hub, start_server, stop_server

@@ -22,7 +22,7 @@ import requests
 
 from hub.config import load_config
 from hub.services.hub import open_hub
-from hub.services.runtime import initialise_hub
+from hub.services.operations.runtime import initialise_hub
 from hub.store.sql import SqlStore
 from tests.conftest import TEST_TOML, RunningHub, free_port, seed_hub, start_server, stop_server
 

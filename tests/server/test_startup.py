@@ -22,7 +22,7 @@ from hub.common.errors import ConfigError, HubError
 from hub.config import load_config
 from hub.server.gunicorn import check_port, metrics_dir
 from hub.services.hub import open_hub
-from hub.services.runtime import check_database, secure_home
+from hub.services.operations.runtime import check_database, secure_home
 from hub.store.sql import SqlStore
 from tests.conftest import free_port, run_cli, start_server, stop_server
 

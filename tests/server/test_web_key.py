@@ -1,5 +1,5 @@
 """The web pages' key ([web] secret_key_file) reaches every app through the one function serve
-checks it with (:func:`hub.services.runtime.web_secret_key`): an existing key is only read,
+checks it with (:func:`hub.services.operations.runtime.web_secret_key`): an existing key is only read,
 never rewritten (nothing is written in its folder), a missing one is made once (0600), and an
 empty one stops the app instead of signing with an empty key."""
 
@@ -16,7 +16,7 @@ from hub.common.errors import ConfigError
 from hub.config import load_config
 from hub.server import create_app
 from hub.services.hub import Hub
-from hub.services.runtime import web_secret_key
+from hub.services.operations.runtime import web_secret_key
 from hub.store.sql import SqlStore
 from tests.conftest import TEST_TOML, open_test_store
 

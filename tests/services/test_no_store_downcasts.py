@@ -22,15 +22,6 @@ SERVICES = Path(hub.services.__file__).parent
 #: The helpers that turned a store into one of its parts.
 HELPERS = ("lifecycle_store", "ops_store", "federation_store")
 
-#: Checks that remain in modules being reworked elsewhere, by (file under hub/services, kind).
-#: Take an entry out as soon as its file no longer needs it; add none.
-PENDING = {
-    ("runtime.py", "ops_store()"),  # every Store is one: pass hub.store as it is
-    ("runtime.py", "isinstance(..., SqlStore)"),  # Store.database_file() is declared
-    ("backup.py", "ops_store()"),
-    ("limits.py", "def ops_store"),  # returns the store unchanged; goes with its last caller
-}
-
 
 def _name(node: ast.AST) -> str | None:
     """The name ``node`` ends in (``store`` for ``store``, ``self.store`` and ``hub.store``)."""
@@ -79,8 +70,7 @@ def test_no_service_downcasts_its_store() -> None:
     for path in modules:
         rel = path.relative_to(SERVICES).as_posix()
         for line, kind in downcasts(path.read_text(encoding="utf-8")):
-            if (rel, kind) not in PENDING:
-                offending.append(f"hub/services/{rel}:{line}: {kind}")
+            offending.append(f"hub/services/{rel}:{line}: {kind}")
     assert offending == [], "services must call the Store they are given, not downcast it"
 
 

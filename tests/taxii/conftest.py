@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 
 from hub.config import load_config
-from hub.services.runtime import initialise_hub
+from hub.services.operations.runtime import initialise_hub
 from tests.conftest import GRANTS, PARTIES, TEST_TOML, RunningHub, seed_hub, start_server, stop_server
 
 __all__ = ["GRANTS", "PARTIES", "seed"]

@@ -16,7 +16,7 @@ from hub.common.errors import Forbidden, NotFound, TooManyRequests, Unauthorized
 from hub.common.quoting import show
 from hub.services.access.auth import Principal, hash_token
 from hub.services.access.certificates import party_for_forwarded_certificate
-from hub.services.limits import AuthThrottle
+from hub.services.access.limits import AuthThrottle
 from hub.services.metrics import NULL_METRICS, Metrics
 from hub.store.base import Store
 from hub.store.records import Collection

@@ -49,10 +49,10 @@ from hub.pseudonyms import (
 from hub.pseudonyms.oprf import SUITE, PoprfServer, format_pseudonym
 from hub.services.access import AccessService
 from hub.services.access.auth import Principal
+from hub.services.access.limits import TokenBucket
 from hub.services.audit import AuditService
 from hub.services.clock import Clock, system_clock
 from hub.services.ingest.checks import CheckContext
-from hub.services.limits import TokenBucket
 from hub.services.metrics import NULL_METRICS, Metrics
 from hub.store.base import Store
 from hub.store.records import Collection
@@ -69,7 +69,7 @@ MAX_CORRELATION_PSEUDONYMS = 24
 class RateLimiter:
     """A token bucket per party: ``per_minute`` values, refilled continuously.
 
-    The bucket is a row in the database (:class:`hub.services.limits.TokenBucket`), so every
+    The bucket is a row in the database (:class:`hub.services.access.limits.TokenBucket`), so every
     server process draws on the same allowance: the hub as a whole allows ``per_minute``, not
     ``workers x per_minute``. ``capacity`` and ``rate`` (tokens per second) are read at each take.
     """

@@ -34,13 +34,14 @@ from pathlib import Path
 from hub.common.errors import ConfigError, HubError
 from hub.common.files import create_once
 from hub.config import HubConfig
+from hub.services.access.limits import AuthThrottle
 from hub.services.clock import Clock, system_clock
 from hub.services.hub import Hub, open_hub
 from hub.services.keys import HUB_KEY_FILE
-from hub.services.limits import AuthThrottle, ops_store
 from hub.services.metrics import Metrics
 from hub.store.dialect import FileIdentity, sqlite_file
-from hub.store.ops import OpsStore
+from hub.store.dialect import shown_url as shown_database_url
+from hub.store.ops import OpsStore, known_revisions
 
 __all__ = ["NEW_KEYS_COMMAND", "Initialised", "check_database", "check_keys", "check_worker_files", "database_file",
            "initialise_hub", "install", "keys_problem", "metrics_token", "missing_keys", "open_current_hub",
@@ -62,7 +63,7 @@ def install(hub: Hub, metrics: Metrics) -> None:
     configured (``[limits]``), counted in the hub's database."""
     limits = hub.config.limits
     hub.access.metrics = metrics
-    hub.access.throttle = AuthThrottle(ops_store(hub.store), hub.clock, limits.auth_failures,
+    hub.access.throttle = AuthThrottle(hub.store, hub.clock, limits.auth_failures,
                                        limits.auth_window_seconds, metrics)
     hub.ingest.metrics = metrics
     hub.pseudonyms.limiter.metrics = metrics
@@ -77,18 +78,6 @@ def _first_line(exc: BaseException) -> str:
 
 # -- the schema -----------------------------------------------------------------------------
 
-def _known_revisions() -> set[str]:
-    """Every schema revision this code's migrations know."""
-    from alembic.config import Config
-    from alembic.script import ScriptDirectory
-
-    import hub.store
-
-    cfg = Config()
-    cfg.set_main_option("script_location", str(Path(hub.store.__file__).parent / "migrations"))
-    return {script.revision for script in ScriptDirectory.from_config(cfg).walk_revisions()}
-
-
 def schema_problem(store: OpsStore) -> str | None:
     """What is wrong with the database's schema for this code, or None when it is at head."""
     current, head = store.schema_revisions()
@@ -96,7 +85,7 @@ def schema_problem(store: OpsStore) -> str | None:
         return "the database has no hub schema: run 'abusehub init'"
     if current == head:
         return None
-    if current not in _known_revisions():
+    if current not in known_revisions():
         return (f"the database schema is at revision {current}, which this abusehub (schema {head}) does "
                 "not know: a newer abusehub migrated it; run that one")
     return (f"the database schema is at revision {current} but this abusehub needs {head}: "
@@ -106,7 +95,7 @@ def schema_problem(store: OpsStore) -> str | None:
 def readiness_problem(hub: Hub) -> str | None:
     """Why ``hub`` cannot serve now (its database file is not the one it opened, the database
     does not answer, or its schema is not the code's head revision), or None when it can."""
-    store = ops_store(hub.store)
+    store = hub.store
     try:
         store.ping()
         return schema_problem(store)
@@ -118,16 +107,6 @@ def readiness_problem(hub: Hub) -> str | None:
 
 
 # -- opening the database: the one rule ---------------------------------------------------------
-
-def shown_database_url(url: str) -> str:
-    """``url`` with its password hidden (an unparsable one by its scheme only)."""
-    from sqlalchemy.engine import make_url
-
-    try:
-        return make_url(url).render_as_string(hide_password=True)
-    except Exception:  # an unparsable URL is shown by its scheme only
-        return url.split(":", 1)[0] + ":..."
-
 
 def _no_database(config: HubConfig) -> str | None:
     """The line to print when the configured SQLite file does not exist; None when it does (or
@@ -151,7 +130,7 @@ def _open(config: HubConfig, clock: Clock, database_file: FileIdentity | None = 
     except Exception as exc:
         raise ConfigError(f"cannot open the database {shown_database_url(url)}: {_first_line(exc)}") from None
     try:
-        ops_store(hub.store).ping()
+        hub.store.ping()
     except HubError as exc:
         hub.close()
         raise ConfigError(exc.description) from None
@@ -171,7 +150,7 @@ def open_current_hub(config: HubConfig, *, clock: Clock = system_clock,
         raise ConfigError(missing)
     hub = _open(config, clock, database_file)
     try:
-        problem = schema_problem(ops_store(hub.store))
+        problem = schema_problem(hub.store)
     except Exception:
         hub.close()
         raise
@@ -196,7 +175,7 @@ def open_hub_to_back_up(config: HubConfig) -> tuple[Hub, str | None]:
     holds, which ``restore`` compares with its own. Nothing is created or migrated."""
     hub, _current = _open_known(config)
     try:
-        return hub, schema_problem(ops_store(hub.store))
+        return hub, schema_problem(hub.store)
     except BaseException:
         hub.close()
         raise
@@ -210,9 +189,9 @@ def _open_known(config: HubConfig) -> tuple[Hub, str]:
         raise ConfigError(missing)
     hub = _open(config, system_clock)
     try:
-        store = ops_store(hub.store)
+        store = hub.store
         current, _head = store.schema_revisions()
-        if current is None or current not in _known_revisions():
+        if current is None or current not in known_revisions():
             raise ConfigError(schema_problem(store) or "the database has no hub schema")
     except BaseException:
         hub.close()
@@ -285,15 +264,15 @@ def initialise_hub(config: HubConfig, *, clock: Clock = system_clock,
         hub = _open(config, clock)
     try:
         if not created:
-            current, _head = ops_store(hub.store).schema_revisions()
+            current, _head = hub.store.schema_revisions()
             created = current is None
         if not created:
-            problem = schema_problem(ops_store(hub.store))
+            problem = schema_problem(hub.store)
             if problem:
                 raise ConfigError(problem)
             if not new_keys:
                 check_keys(hub)
-        revision = hub.migrate() if created else ops_store(hub.store).schema_revisions()[0] or ""
+        revision = hub.migrate() if created else hub.store.schema_revisions()[0] or ""
         key_created = not hub.signer.path.exists()
         key_id = hub.signer.prepare()
         keyring_created = hub.pseudonyms.ensure_keyring()
@@ -312,9 +291,7 @@ def check_database(config: HubConfig) -> None:
 def database_file(hub: Hub) -> FileIdentity | None:
     """The (device, inode) of the SQLite file ``hub`` serves (None for PostgreSQL): what a
     server's workers are given, so that they serve the file ``serve`` checked and no other."""
-    from hub.store.sql import SqlStore
-
-    return hub.store.database_file() if isinstance(hub.store, SqlStore) else None
+    return hub.store.database_file()
 
 
 # -- what every worker reads, read once at start-up ---------------------------------------------

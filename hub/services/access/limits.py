@@ -24,14 +24,7 @@ from hub.services.clock import Clock
 from hub.services.metrics import NULL_METRICS, Metrics
 from hub.store.base import Store
 
-__all__ = ["AuthThrottle", "TokenBucket", "ops_store"]
-
-
-def ops_store(store: Store) -> Store:
-    """``store`` itself, unchanged: every :class:`~hub.store.base.Store` keeps the shared limits
-    and knows its schema's revision. Kept only for callers written when it checked that; pass
-    the store as it is instead."""
-    return store
+__all__ = ["AuthThrottle", "TokenBucket"]
 
 
 def limit_key(kind: str, value: str) -> str:

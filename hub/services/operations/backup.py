@@ -7,7 +7,8 @@ signing key, the pseudonym key and every other secret the hub reads), holding:
   schema revision, the database kind, and the SHA-256 and size of every other member;
 - the database: ``hub.db``, a consistent copy of a SQLite database made through SQLite's online
   backup API (writers may go on meanwhile), or ``database.sql``, a ``pg_dump`` of a PostgreSQL
-  database;
+  database (both made by the store's tools, :mod:`hub.store.dumps`, without the browser
+  sessions' rows);
 - every file a hub needs to start again: ``hub-signing-key.pem``, ``pseudonym-keys.json``
   (without it new reports stop matching old ones), ``hub.toml``, every file a setting names
   (each setting of the configuration whose name ends in ``_file``, such as ``[metrics]
@@ -38,21 +39,18 @@ import os
 import re
 import shlex
 import shutil
-import sqlite3
-import subprocess
 import tarfile
 import tempfile
 import time
 import tomllib
 import zlib
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
 from dataclasses import dataclass, field, fields, is_dataclass
 from pathlib import Path
 from typing import Any
 
 import orjson
-from sqlalchemy.engine import URL, make_url
-from sqlalchemy.exc import ArgumentError
 
 from hub.common.errors import ConfigError, Conflict, HubError
 from hub.common.files import fsync_directory
@@ -61,8 +59,9 @@ from hub.config import CONFIG_FILE, HubConfig, load_config
 from hub.pseudonyms.keyfile import KEYRING_FILE
 from hub.services.hub import Hub
 from hub.services.keys import HUB_KEY_FILE, HUB_PARTY
-from hub.services.limits import ops_store
 from hub.signing import KeyFormatError, SigningKey
+from hub.store.dialect import shown_url
+from hub.store.dumps import DumpError, copy_sqlite, dump_postgres, libpq_target, load_postgres, sqlite_path
 from hub.store.ops import head_revision
 
 FORMAT = "abusehub-backup"
@@ -84,6 +83,16 @@ _BLOCK = 1 << 20
 
 class BackupError(HubError):
     """A backup or restore that cannot be done; the description says why, in one line."""
+
+
+@contextmanager
+def _database_tool() -> Iterator[None]:
+    """The store's database tools failing (:class:`hub.store.dumps.DumpError`): a
+    :class:`BackupError` with the same line."""
+    try:
+        yield
+    except DumpError as exc:
+        raise BackupError(exc.description) from None
 
 
 @dataclass(frozen=True)
@@ -195,7 +204,7 @@ def _safe_member(name: str) -> bool:
     return not (name != SQLITE_MEMBER and name.startswith(SQLITE_MEMBER))
 
 
-# -- the database --------------------------------------------------------------------------
+# -- checksums -----------------------------------------------------------------------------
 
 def _sha256_file(path: Path) -> tuple[str, int]:
     digest, size = hashlib.sha256(), 0
@@ -204,151 +213,6 @@ def _sha256_file(path: Path) -> tuple[str, int]:
             digest.update(chunk)
             size += len(chunk)
     return digest.hexdigest(), size
-
-
-def _sqlite_path(url: str) -> Path:
-    database = make_url(url).database
-    if not database or database == ":memory:":
-        raise BackupError("the hub's SQLite database is in memory: there is nothing to back up")
-    return Path(database)
-
-
-#: The browser sessions' table, whose rows a backup leaves behind.
-SESSIONS_TABLE = "web_sessions"
-
-
-def _copy_sqlite(source: Path, target: Path) -> str:
-    """A consistent copy of the SQLite database ``source`` at ``target`` (SQLite's online backup
-    API: pages copied while writers go on, restarted if they change); its schema revision."""
-    if not source.exists():
-        raise BackupError(f"the database {source} does not exist")
-    try:
-        # Read-only, by a URI that escapes whatever the path holds ('?', '#', spaces).
-        src = sqlite3.connect(f"{source.resolve().as_uri()}?mode=ro", uri=True)
-        try:
-            dst = sqlite3.connect(target)
-            try:
-                src.backup(dst)
-                # A backup carries no browser sessions: a restored hub starts with everyone
-                # signed out, so a session ended after the backup cannot come back with it.
-                if dst.execute("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?",
-                               (SESSIONS_TABLE,)).fetchone():
-                    dst.execute(f"DELETE FROM {SESSIONS_TABLE}")
-                    dst.commit()
-                # The copy must stand alone: one file, no write-ahead log beside it.
-                dst.execute("PRAGMA journal_mode=DELETE")
-                row = dst.execute("SELECT version_num FROM alembic_version").fetchone()
-            finally:
-                dst.close()
-        finally:
-            src.close()
-    except sqlite3.Error as exc:
-        raise BackupError(f"cannot copy the database {source}: {exc}") from None
-    return str(row[0]) if row else ""
-
-
-def libpq_target(url: str) -> tuple[str, dict[str, str]]:
-    """The PostgreSQL client tools' ``--dbname`` for the SQLAlchemy ``url`` (libpq URI, its
-    query kept: ``sslmode``, ``options``...) and the environment that carries its password,
-    which never goes on a command line (``ps`` shows those)."""
-    try:
-        parsed = make_url(url)
-    except ArgumentError:
-        raise BackupError("the database URL is not a URL, e.g. postgresql+psycopg://user@host/dbname") from None
-    if not parsed.drivername.startswith("postgresql"):
-        raise BackupError(f"the database URL must be a PostgreSQL URL (postgresql+psycopg://...), "
-                          f"not {parsed.drivername}:")
-    env = dict(os.environ)
-    if parsed.password is not None:
-        env["PGPASSWORD"] = str(parsed.password)
-    plain = URL.create("postgresql", username=parsed.username, host=parsed.host, port=parsed.port,
-                       database=parsed.database, query=parsed.query)
-    return plain.render_as_string(hide_password=False), env
-
-
-def shown_url(url: str) -> str:
-    """``url`` as the hub shows it: without its password."""
-    try:
-        return make_url(url).render_as_string(hide_password=True)
-    except ArgumentError:
-        return url.split(":", 1)[0] + ":..."
-
-
-def _client_tool(name: str, doing: str) -> str:
-    path = shutil.which(name)
-    if path is None:
-        raise BackupError(f"{name} is not on PATH: install the PostgreSQL client tools (Debian: apt-get "
-                          f"install postgresql-client) to {doing}")
-    return path
-
-
-def _run_tool(args: list[str], env: dict[str, str], tool: str) -> subprocess.CompletedProcess[str]:
-    try:
-        return subprocess.run(args, capture_output=True, text=True, env=env, timeout=6 * 3600)
-    except subprocess.TimeoutExpired:
-        raise BackupError(f"{tool} did not finish within 6 hours: stopped") from None
-    except OSError as exc:
-        raise BackupError(f"cannot run {tool}: {exc.strerror}") from None
-
-
-def _tool_error(stderr: str, returncode: int) -> str:
-    """The line of a PostgreSQL tool's standard error that says what failed (the URL, and so
-    any password, is never repeated)."""
-    lines = [line.strip() for line in stderr.strip().splitlines() if line.strip()]
-    for line in lines:
-        if "ERROR:" in line:
-            return line.split("ERROR:", 1)[1].strip()
-    for line in lines:
-        if "FATAL:" in line or "error:" in line:
-            if line.startswith(("pg_dump:", "psql:")):
-                line = line.split(":", 1)[1].strip()
-            return line.removeprefix("error:").strip()
-    return lines[-1] if lines else f"exit status {returncode}"
-
-
-def _dump_postgres(url: str, target: Path) -> None:
-    """``pg_dump`` of the hub's PostgreSQL database (its schema only, when the URL chooses one
-    with ``options=-csearch_path=...``) into ``target``."""
-    pg_dump = _client_tool("pg_dump", "back up a PostgreSQL hub")
-    dbname, env = libpq_target(url)
-    args = [pg_dump, "--format=plain", "--no-owner", "--no-privileges", f"--file={target}",
-            # The sessions table's rows stay behind (see _copy_sqlite); the table itself goes.
-            f"--exclude-table-data=*.{SESSIONS_TABLE}"]
-    options = make_url(url).query.get("options")
-    for option in ([options] if isinstance(options, str) else list(options or ())):
-        for part in option.split():
-            if part.startswith("-csearch_path="):
-                args.append(f"--schema={part.split('=', 1)[1]}")
-    args.append(f"--dbname={dbname}")
-    proc = _run_tool(args, env, "pg_dump")
-    if proc.returncode != 0:
-        raise BackupError(f"pg_dump failed: {_tool_error(proc.stderr, proc.returncode)}")
-
-
-#: Run by psql before the dump: the schema the URL's connections use must have no tables.
-_EMPTY_CHECK = ("DO $$BEGIN IF EXISTS (SELECT 1 FROM pg_catalog.pg_tables WHERE schemaname = current_schema()) "
-                "THEN RAISE EXCEPTION 'abusehub-restore: the database already has tables in schema %', "
-                "current_schema(); END IF; END$$")
-#: Run after it, back on the URL's own search_path: the hub's tables must be where the restored
-#: hub will look for them.
-_FOUND_CHECK = ("DO $$BEGIN IF to_regclass('alembic_version') IS NULL THEN RAISE EXCEPTION "
-                "'abusehub-restore: the dump''s tables are not in the schema this URL uses "
-                "(current schema: %)', coalesce(current_schema(), 'none'); END IF; END$$")
-
-
-def _load_postgres(dump: Path, url: str) -> None:
-    """Load ``dump`` into the empty database at ``url`` with ``psql``, in one transaction that
-    also checks the database was empty and that the hub finds its tables there afterwards:
-    either all of it is loaded or nothing is."""
-    psql = _client_tool("psql", "restore a PostgreSQL backup")
-    dbname, env = libpq_target(url)
-    args = [psql, "--no-psqlrc", "--quiet", "--set=ON_ERROR_STOP=1", "--single-transaction",
-            f"--command={_EMPTY_CHECK}", f"--file={dump}", "--command=RESET search_path",
-            f"--command={_FOUND_CHECK}", f"--dbname={dbname}"]
-    proc = _run_tool(args, env, "psql")
-    if proc.returncode != 0:
-        problem = _tool_error(proc.stderr, proc.returncode).removeprefix("abusehub-restore: ")
-        raise BackupError(f"loading the dump into {shown_url(url)} failed, nothing was loaded: {problem}")
 
 
 # -- backup --------------------------------------------------------------------------------
@@ -382,11 +246,13 @@ class BackupService:
             with tempfile.TemporaryDirectory(prefix=".abusehub-backup.", dir=target.parent) as tmp:
                 if url.startswith("sqlite"):
                     kind, member, db = "sqlite", SQLITE_MEMBER, Path(tmp) / SQLITE_MEMBER
-                    revision = _copy_sqlite(_sqlite_path(url), db)
+                    with _database_tool():
+                        revision = copy_sqlite(sqlite_path(url), db)
                 else:
                     kind, member, db = "postgresql", POSTGRES_MEMBER, Path(tmp) / POSTGRES_MEMBER
-                    _dump_postgres(url, db)
-                    revision = ops_store(hub.store).schema_revisions()[0] or ""
+                    with _database_tool():
+                        dump_postgres(url, db)
+                    revision = hub.store.schema_revisions()[0] or ""
                 if not revision:
                     raise BackupError("the database has no hub schema: there is no hub to back up")
                 digest, size = _sha256_file(db)
@@ -501,7 +367,8 @@ def restore(archive: Path, home: Path, database_url: str | None = None,
             if not database_url:
                 raise BackupError(f"{name} holds a PostgreSQL database: give --database-url with the URL of "
                                   "an empty database to load it into")
-            libpq_target(database_url)  # a URL that is not PostgreSQL's is refused here
+            with _database_tool():
+                libpq_target(database_url)  # a URL that is not PostgreSQL's is refused here
             _configure_database(staged, staging, database_url, name, notes)
         else:
             if database_url:
@@ -510,7 +377,8 @@ def restore(archive: Path, home: Path, database_url: str | None = None,
             _configure_database(staged, staging, "", name, notes)
         _check_home(manifest, staged, home, name)
         if dump is not None and database_url:
-            _load_postgres(dump, database_url)
+            with _database_tool():
+                load_postgres(dump, database_url)
         written = _write_home(staged, home)
     finally:
         shutil.rmtree(staging, ignore_errors=True)
