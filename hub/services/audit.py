@@ -10,6 +10,7 @@ operators to note down.
 from __future__ import annotations
 
 import atexit
+import contextlib
 import logging
 import threading
 from collections.abc import Iterator
@@ -81,7 +82,7 @@ class AuditService:
         self._reads: list[AuditEntry] = []
         self._flusher: threading.Thread | None = None
         self._closed = threading.Event()
-        self._failing = False  # whether the last flush failed (guarded by _flush_lock)
+        self._failing = False  # whether the last flush that had records failed (under _flush_lock)
 
     def record(self, event: str, party: str, collection: str = "", **data: Any) -> None:
         """Append one record in its own transaction (raises if it cannot be appended)."""
@@ -110,7 +111,8 @@ class AuditService:
         """Append the buffered read records now.
 
         Raises the database's error if it cannot be written to; the records not appended stay
-        buffered, in order, ahead of any read noted since.
+        buffered, in order, ahead of any read noted since. The first failure after a success is
+        logged (one line), and so is the first success after a failure; nothing in between.
         """
         with self._flush_lock:
             with self._lock:
@@ -119,19 +121,35 @@ class AuditService:
                 return
             pending.sort(key=lambda e: e.at_us or 0)  # stable: ties keep the order they came in
             try:
-                self.store.append_audit(pending, self.clock())
-                return
+                self._append_all(pending)
             except Exception as exc:
-                together = _reason(exc)
-            for i, entry in enumerate(pending):
-                try:
-                    self._append_one(entry)
-                except Exception:
-                    with self._lock:
-                        self._reads[:0] = pending[i:]
-                    raise
-            log.warning("could not append %d read records together (%s); appended them one by one",
-                        len(pending), together)
+                if not self._failing:
+                    self._failing = True
+                    log.warning("cannot append read records to the audit trail (%s): %d wait, tried again "
+                                "every %g s", _reason(exc), self.pending, self.READ_FLUSH_S)
+                raise
+            if self._failing:
+                self._failing = False
+                log.info("read records are appended to the audit trail again (%d waited): none was lost",
+                         len(pending))
+
+    def _append_all(self, pending: list[AuditEntry]) -> None:
+        """Append ``pending`` together, or else one by one; on a failure the records not appended
+        go back to the front of the buffer and the error is raised."""
+        try:
+            self.store.append_audit(pending, self.clock())
+            return
+        except Exception as exc:
+            together = _reason(exc)
+        for i, entry in enumerate(pending):
+            try:
+                self._append_one(entry)
+            except Exception:
+                with self._lock:
+                    self._reads[:0] = pending[i:]
+                raise
+        log.warning("could not append %d read records together (%s); appended them one by one",
+                    len(pending), together)
 
     def _append_one(self, entry: AuditEntry) -> None:
         """Append one record, or (if the database refuses its content) a note in its place; the
@@ -149,23 +167,10 @@ class AuditService:
                   "a note was appended in its place", entry.kind[:40], reason)
 
     def _flush_logged(self) -> None:
-        """:meth:`flush`, logging a failure once (until a flush succeeds again), never raising:
-        the records stay buffered and the next round tries again."""
-        waiting = self.pending
-        try:
+        """:meth:`flush`, never raising (it logs when failures begin and end): the records stay
+        buffered and the next round tries again."""
+        with contextlib.suppress(Exception):
             self.flush()
-        except Exception as exc:
-            with self._flush_lock:
-                if self._failing:
-                    return
-                self._failing = True
-            log.warning("cannot append read records to the audit trail (%s): %d wait, tried again every "
-                        "%g s", _reason(exc), self.pending, self.READ_FLUSH_S)
-            return
-        with self._flush_lock:
-            recovered, self._failing = self._failing, False
-        if recovered:
-            log.info("read records are appended to the audit trail again (%d waited): none was lost", waiting)
 
     def _flush_loop(self) -> None:
         while not self._closed.wait(self.READ_FLUSH_S):
