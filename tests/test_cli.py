@@ -11,8 +11,8 @@ from pathlib import Path
 import pytest
 import requests
 
-from tests.conftest import free_port, start_server, stop_server
-from tests.conftest import run_cli as run
+from tests.harness import free_port, start_server, stop_server
+from tests.harness import run_cli as run
 
 pytestmark = pytest.mark.slow  # every test here runs the CLI, and some the server, as processes
 

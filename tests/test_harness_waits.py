@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import free_port, wait_until_ready
+from tests.harness import free_port, wait_until_ready
 
 pytestmark = pytest.mark.slow
 

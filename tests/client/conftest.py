@@ -1,53 +1,49 @@
-"""Fixtures of the client tests: hubs served in-process (:mod:`tests.client.inprocess`)."""
+"""Fixtures of the client tests: in-process hubs under test (:class:`tests.harness.HubUnderTest`),
+each reached by :class:`~hub.client.taxii.TaxiiClient` over :class:`httpx.WSGITransport`."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
+from contextlib import ExitStack
 from pathlib import Path
 from typing import Any, Protocol
 
 import pytest
 
-from tests.client.inprocess import InProcessHub, make_hub
+from tests.harness import HubUnderTest
+
+#: The settings of a client test hub: small pages, so that paging shows with a few objects.
+CLIENT_TOML = "[taxii]\ndefault_page_size = 5\nmax_page_size = 50\n"
 
 
 class MakeHubs(Protocol):
     def __call__(self, name: str, parties: Mapping[str, str],
-                 collections: Mapping[str, Mapping[str, tuple[bool, bool]]], **kwargs: Any) -> InProcessHub: ...
+                 collections: Mapping[str, Mapping[str, tuple[bool, bool]]], **kwargs: Any) -> HubUnderTest: ...
+
+
+def _maker(stack: ExitStack, home_of: Callable[[str], Path]) -> MakeHubs:
+    def make(name: str, parties: Mapping[str, str],
+             collections: Mapping[str, Mapping[str, tuple[bool, bool]]], **kwargs: Any) -> HubUnderTest:
+        kwargs.setdefault("toml", CLIENT_TOML)
+        return stack.enter_context(HubUnderTest.build(home_of(name), parties=parties, grants=collections, **kwargs))
+    return make
 
 
 @pytest.fixture()
 def make_hubs(tmp_path: Path) -> Iterator[MakeHubs]:
     """``make_hubs(name, parties, collections, **kwargs)``: independent in-process hubs, each
-    in its own home under the test's folder, closed after the test (see :func:`make_hub`)."""
-    made: list[InProcessHub] = []
-
-    def factory(name: str, parties: Mapping[str, str],
-                collections: Mapping[str, Mapping[str, tuple[bool, bool]]], **kwargs: Any) -> InProcessHub:
-        h = make_hub(tmp_path / name, parties, collections, **kwargs)
-        made.append(h)
-        return h
-
-    yield factory
-    for h in made:
-        h.close()
+    in its own home under the test's folder, closed after the test (the other arguments are
+    those of :meth:`HubUnderTest.build`)."""
+    with ExitStack() as stack:
+        yield _maker(stack, lambda name: tmp_path / name)
 
 
 @pytest.fixture(scope="module")
 def module_hubs(tmp_path_factory: pytest.TempPathFactory) -> Iterator[MakeHubs]:
     """:func:`make_hubs` for a whole test module: hubs whose tests each make their own
-    collections (:meth:`InProcessHub.add_collection`), so the hub is set up once per module."""
-    made: list[InProcessHub] = []
-
-    def factory(name: str, parties: Mapping[str, str],
-                collections: Mapping[str, Mapping[str, tuple[bool, bool]]], **kwargs: Any) -> InProcessHub:
-        h = make_hub(tmp_path_factory.mktemp(name), parties, collections, **kwargs)
-        made.append(h)
-        return h
-
-    yield factory
-    for h in made:
-        h.close()
+    collections (:meth:`HubUnderTest.add_collection`), so the hub is set up once per module."""
+    with ExitStack() as stack:
+        yield _maker(stack, tmp_path_factory.mktemp)
 
 
 class HubPerBackend:
@@ -55,9 +51,9 @@ class HubPerBackend:
 
     def __init__(self, make: MakeHubs, parties: Mapping[str, str], **kwargs: Any) -> None:
         self.make, self.parties, self.kwargs = make, parties, kwargs
-        self.hubs: dict[str, InProcessHub] = {}
+        self.hubs: dict[str, HubUnderTest] = {}
 
-    def __call__(self, backend: str) -> InProcessHub:
+    def __call__(self, backend: str) -> HubUnderTest:
         if backend not in self.hubs:
             self.hubs[backend] = self.make(f"hub-{backend}", self.parties, {}, backend=backend, **self.kwargs)
         return self.hubs[backend]

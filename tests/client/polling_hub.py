@@ -1,8 +1,9 @@
 """A real hub on loopback for the provider's tools, and what their tests share.
 
-The hub is set up in-process (parties, a registered signing key) and served by ``abusehub
-serve``; each test makes its own collections while it runs, posts objects over HTTP, and runs
-``abusehub poll`` / ``abusehub export`` as subprocesses, the way a SOC's cron job does.
+The hub is the seeded hub under test (:class:`tests.harness.HubUnderTest`: parties and a
+registered signing key) served by ``abusehub serve``; each test makes its own collections while
+it runs, posts objects over HTTP, and runs ``abusehub poll`` / ``abusehub export`` as
+subprocesses, the way a SOC's cron job does.
 """
 
 from __future__ import annotations
@@ -12,7 +13,6 @@ import subprocess
 import sys
 import threading
 from collections.abc import Iterator
-from dataclasses import dataclass
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
@@ -20,98 +20,42 @@ from typing import Any
 import orjson
 import requests
 
-from hub.config import load_config
-from hub.services.hub import open_hub
-from hub.services.operations.runtime import initialise_hub
-from hub.signing import SigningKey
 from hub.stix.validator import validate
-from hub.store.records import ObjectFilter
-from tests.conftest import RunningHub, start_server, stop_server
+from tests.harness import HubUnderTest
 
 TAXII = "application/taxii+json;version=2.1"
 # party -> kind
 PARTIES = {"alice": "provider", "soc": "agency", "eve": "provider"}
 
 
-@dataclass
-class PollEnv:
-    """The running hub, its parties' tokens and identities, alice's signing key, a work folder."""
-
-    server: RunningHub
-    key: SigningKey
-    work: Path
-
-    @property
-    def api(self) -> str:
-        return self.server.api + "/"
-
-    def token_file(self, party: str) -> Path:
-        path = self.work / f"{party}.token"
-        if not path.exists():
-            path.write_text(self.server.tokens[party] + "\n")
-        return path
-
-    def identity(self, party: str) -> str:
-        return self.server.identities[party]
+def start_poll_hub(home: Path) -> HubUnderTest:
+    """Parties alice (writes), soc (reads), eve (no read grant); alice's key registered; served
+    by one worker (close it after)."""
+    return HubUnderTest.served(home, toml="[taxii]\ndefault_page_size = 5\nmax_page_size = 50\n",
+                               parties=PARTIES, grants={}, keys_for=("alice",), workers=1)
 
 
-def start_poll_hub(home: Path, work: Path) -> PollEnv:
-    """Parties alice (writes), soc (reads), eve (no read grant); alice's key registered."""
-    home.mkdir(parents=True, exist_ok=True)
-    (home / "hub.toml").write_text("[taxii]\ndefault_page_size = 5\nmax_page_size = 50\n")
-    hub, _made = initialise_hub(load_config(home, environ={}))  # what 'abusehub init' does
-    tokens, identities = {}, {}
-    for name, kind in PARTIES.items():
-        party, token = hub.admin.add_party(name, kind)
-        tokens[name], identities[name] = token, party.identity_id
-    key = SigningKey.generate()
-    hub.keys.add("alice", key.public_key.to_jwk())
-    hub.close()
-    running = start_server(home, workers=1)
-    running.tokens, running.identities = tokens, identities
-    return PollEnv(running, key, work)
-
-
-def stop_poll_hub(env: PollEnv) -> None:
-    stop_server(env.server)
-
-
-def new_collection(env: PollEnv, title: str, *, signed: bool = False) -> str:
+def new_collection(env: HubUnderTest, title: str, *, signed: bool = False) -> str:
     """A fresh collection: alice reads and writes, soc reads, eve may only write."""
-    hub = open_hub(load_config(env.server.home, environ={}))
-    try:
-        col = hub.admin.add_collection(title, require_signatures=signed, countersign=signed)
-        hub.admin.grant("alice", col.id, True, True)
-        hub.admin.grant("soc", col.id, True, False)
-        hub.admin.grant("eve", col.id, False, True)
-        return col.id
-    finally:
-        hub.close()
+    return env.add_collection(title, {"alice": (True, True), "soc": (True, False), "eve": (False, True)},
+                              signed=True if signed else None, title=title)
 
 
-def post(env: PollEnv, collection: str, objects: list[dict[str, Any]], party: str = "alice") -> None:
+def post(env: HubUnderTest, collection: str, objects: list[dict[str, Any]], party: str = "alice") -> None:
     """POST valid STIX objects in one envelope; every one must be stored."""
     for obj in objects:
         assert validate(obj) == [], (obj["id"], validate(obj))
-    r = requests.post(f"{env.api}collections/{collection}/objects/",
+    r = requests.post(f"{env.url}collections/{collection}/objects/",
                       data=orjson.dumps({"objects": objects}),
-                      headers={"Content-Type": TAXII, "Accept": TAXII,
-                               "Authorization": f"Bearer {env.server.tokens[party]}"}, timeout=30)
+                      headers={"Content-Type": TAXII, "Accept": TAXII, **env.auth(party)}, timeout=30)
     assert r.status_code == 202, r.text
     status = r.json()
     assert status["failure_count"] == 0, status["failures"]
 
 
-def stored(env: PollEnv, collection: str) -> list[tuple[str, str | None, str]]:
+def stored(env: HubUnderTest, collection: str) -> list[tuple[str, str | None, str]]:
     """(id, version, JSON text) of every object version of the collection, in date_added order."""
-    hub = open_hub(load_config(env.server.home, environ={}))
-    try:
-        col = hub.store.get_collection(collection)
-        assert col is not None
-        page = hub.store.query_objects(col.pk, ObjectFilter(versions=("all",)), None, 100_000)
-        return [(i.stix_id, i.version, i.json_text) for i in page.items]
-    finally:
-        hub.close()
+    return env.stored(collection)
 
 
 def lines_of(path: Path) -> list[str]:
@@ -143,13 +87,13 @@ def run_hub(*args: str, check: bool = True, env: dict[str, str] | None = None) -
     return proc
 
 
-def poll_args(env: PollEnv, collection: str, out: Path, *extra: str, party: str = "soc",
+def poll_args(env: HubUnderTest, collection: str, out: Path, *extra: str, party: str = "soc",
               url: str | None = None) -> list[str]:
-    return ["poll", "--url", url or env.api, "--collection", collection, "--out", str(out),
+    return ["poll", "--url", url or env.url, "--collection", collection, "--out", str(out),
             "--token-file", str(env.token_file(party)), *extra]
 
 
-def run_poll(env: PollEnv, collection: str, out: Path, *extra: str, party: str = "soc",
+def run_poll(env: HubUnderTest, collection: str, out: Path, *extra: str, party: str = "soc",
              url: str | None = None, check: bool = True) -> subprocess.CompletedProcess[str]:
     return run_hub(*poll_args(env, collection, out, *extra, party=party, url=url), check=check)
 

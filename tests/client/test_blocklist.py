@@ -22,15 +22,14 @@ from hub.client.blocklist import UnsupportedPattern, build_blocklist, pattern_en
 from hub.client.errors import ClientError
 from hub.stix.validator import validate
 from tests.client.polling_hub import (
-    PollEnv,
     new_collection,
     post,
     run_hub,
     run_poll,
     start_poll_hub,
-    stop_poll_hub,
 )
 from tests.factories import identity, indicator, ipv4, ts
+from tests.harness import HubUnderTest
 
 AT = ts(0, day=5)  # 2026-01-05T00:00:00.000Z
 CREATOR = "identity--0d3c8d44-8f4c-4a5e-9f0e-52c1a4f1e2b3"
@@ -88,15 +87,14 @@ def write_jsonl(path: Path, objects: list[dict[str, Any]]) -> Path:
 
 
 @pytest.fixture(scope="module")
-def env(tmp_path_factory: pytest.TempPathFactory) -> Iterator[PollEnv]:
-    running = start_poll_hub(tmp_path_factory.mktemp("hub"), tmp_path_factory.mktemp("soc"))
-    yield running
-    stop_poll_hub(running)
+def env(tmp_path_factory: pytest.TempPathFactory) -> Iterator[HubUnderTest]:
+    with start_poll_hub(tmp_path_factory.mktemp("hub")) as running:
+        yield running
 
 
 @pytest.mark.slow  # runs the CLI as a subprocess
-def test_polled_from_a_hub_then_exported(env: PollEnv, tmp_path: Path) -> None:
-    alice = env.identity("alice")
+def test_polled_from_a_hub_then_exported(env: HubUnderTest, tmp_path: Path) -> None:
+    alice = env.identities["alice"]
     c = case(alice)
     col = new_collection(env, "Blocklist")
     extras = [identity("Alice Cloud", alice), ipv4("198.51.100.7")]

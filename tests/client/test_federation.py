@@ -26,9 +26,9 @@ from hub.common.timestamps import parse_timestamp_us
 from hub.signing import SIGNATURE_EXTENSION_ID, KeySet
 from hub.signing.documents import sign_objects, verify_objects
 from tests.client.conftest import MakeHubs
-from tests.client.inprocess import BACKENDS, InProcessHub
 from tests.client.report_kit import example_table
 from tests.factories import indicator, ipv4
+from tests.harness import BACKENDS, HubUnderTest
 
 
 def _signers(obj: dict[str, Any]) -> list[str]:
@@ -60,13 +60,13 @@ def _relay(source: TaxiiClient, source_col: str, target: TaxiiClient, target_col
 
 
 @pytest.fixture(params=BACKENDS)
-def hubs(request: pytest.FixtureRequest, make_hubs: MakeHubs) -> tuple[InProcessHub, InProcessHub]:
+def hubs(request: pytest.FixtureRequest, make_hubs: MakeHubs) -> tuple[HubUnderTest, HubUnderTest]:
     a = make_hubs("hub-a", {"alice": "provider", "hub-b": "peer"},
                     {"reports": {"alice": (True, True), "hub-b": (True, False)}},
-                    signed={"reports": True}, keys_for=("alice",), url="http://127.0.0.1:8001/api/")
+                    signed={"reports": True}, keys_for=("alice",), base="http://127.0.0.1:8001")
     b = make_hubs("hub-b", {"hub-a": "peer", "soc": "agency"},
                     {"relayed": {"hub-a": (True, True), "soc": (True, False)}},
-                    signed={"relayed": True}, backend=request.param, url="http://127.0.0.1:8002/api/")
+                    signed={"relayed": True}, backend=request.param, base="http://127.0.0.1:8002")
     # B learns of alice as A publishes her: her identity and her key, valid from the same time.
     # (The parties of a peer are set up by B's operator; the services offer no import yet.)
     published = {k["kid"]: k for k in a.client().key_set()["keys"]}[a.keys["alice"].key_id]
@@ -77,7 +77,7 @@ def hubs(request: pytest.FixtureRequest, make_hubs: MakeHubs) -> tuple[InProcess
     return a, b
 
 
-def test_two_hubs_federate_through_the_client_library(hubs: tuple[InProcessHub, InProcessHub],
+def test_two_hubs_federate_through_the_client_library(hubs: tuple[HubUnderTest, HubUnderTest],
                                                      tmp_path: Path) -> None:
     a, b = hubs
     alice, key = a.identities["alice"], a.keys["alice"]

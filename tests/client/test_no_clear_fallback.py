@@ -30,7 +30,7 @@ import requests
 from hub.pseudonyms import HMAC_PSEUDONYM_RE
 from hub.stix.extensions import IAAS_ACCOUNT_EXTENSION_ID
 from tests.client.report_kit import RAW, facts_toml, raw_in, set_up_hub, write
-from tests.conftest import RunningHub, run_cli, start_server, stop_server
+from tests.harness import HubUnderTest, run_cli
 
 pytestmark = pytest.mark.slow  # a real server, a proxy and CLI processes
 
@@ -102,7 +102,7 @@ class HidingProxy:
 
 @dataclass
 class Setup:
-    server: RunningHub
+    server: HubUnderTest
     proxy: HidingProxy
     work: Path
     facts: Path
@@ -115,15 +115,15 @@ def setup(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Setup]:
     work = tmp_path_factory.mktemp("analyst")
     tokens, ids, col = set_up_hub(home, work)
     (pinned,) = [line.split()[0] for line in run_cli(home, "pseudonym", "key").stdout.splitlines()]
-    server = start_server(home, env_extra={"HUB_PSEUDONYMS_ACCEPT_RAW_VALUES": "true"}, workers=1)
-    server.tokens, server.identities, server.collections = tokens, ids, {"reports": col}
+    server = HubUnderTest.existing(home, tokens=tokens, identities=ids, collections={"reports": col}).serve(
+        env={"HUB_PSEUDONYMS_ACCEPT_RAW_VALUES": "true"}, workers=1)
     proxy = HidingProxy(server.base)
     try:
         facts = write(work / "report.toml", facts_toml(ids["acme"]))
         yield Setup(server, proxy, work, facts, pinned)
     finally:
         proxy.close()
-        stop_server(server)
+        server.close()
 
 
 def _report_new(s: Setup, *extra: str) -> subprocess.CompletedProcess[str]:

@@ -26,25 +26,25 @@ from hub.pseudonyms import POPRF_PSEUDONYM_RE, PSEUDONYM_RE
 from hub.stix.extensions import IAAS_ACCOUNT_EXTENSION_ID
 from hub.stix.report import ReportFacts
 from tests.client.conftest import MakeHubs
-from tests.client.inprocess import InProcessHub
 from tests.client.report_kit import RAW, example_table, raw_in
+from tests.harness import HubUnderTest
 
 PARTIES = {"acme": "provider", "zenith": "provider", "gov": "agency"}
 GRANTS = {"reports": {"acme": (True, True), "zenith": (True, True), "gov": (True, False)}}
 CARD = RAW["payment_instrument"]
 
 
-def _hub(make_hubs: MakeHubs, name: str = "hub") -> InProcessHub:
+def _hub(make_hubs: MakeHubs, name: str = "hub") -> HubUnderTest:
     # The configuration `abusehub init` writes: the raw-value endpoint is off.
     return make_hubs(name, PARTIES, GRANTS, signed={"reports": False}, keys_for=("acme", "zenith"),
                      toml=DEFAULT_CONFIG_TEXT)
 
 
-def _facts(h: InProcessHub, party: str, **changes: Any) -> dict[str, Any]:
+def _facts(h: HubUnderTest, party: str, **changes: Any) -> dict[str, Any]:
     return {**example_table(), "provider_identity_id": h.identities[party], **changes}
 
 
-def _file(h: InProcessHub, party: str, client: TaxiiClient | None = None, **kwargs: Any) -> Any:
+def _file(h: HubUnderTest, party: str, client: TaxiiClient | None = None, **kwargs: Any) -> Any:
     with client or h.client(party) as c:
         return file_report(c, h.collections["reports"], _facts(h, party), h.keys[party], h.identities[party],
                            **kwargs)

@@ -30,7 +30,6 @@ from hub.stix.basics import SCO_TYPES
 from tests.client.polling_hub import (
     TAXII,
     GateProxy,
-    PollEnv,
     clean_env,
     hub_cmd,
     id_versions,
@@ -42,31 +41,29 @@ from tests.client.polling_hub import (
     run_poll,
     serve_static,
     start_poll_hub,
-    stop_poll_hub,
     stored,
 )
-from tests.conftest import free_port
 from tests.factories import identity, indicator, ipv4, ts
+from tests.harness import HubUnderTest, free_port
 
 pytestmark = pytest.mark.slow
 
 
 @pytest.fixture(scope="module")
-def env(tmp_path_factory: pytest.TempPathFactory) -> Iterator[PollEnv]:
-    running = start_poll_hub(tmp_path_factory.mktemp("hub"), tmp_path_factory.mktemp("soc"))
-    yield running
-    stop_poll_hub(running)
+def env(tmp_path_factory: pytest.TempPathFactory) -> Iterator[HubUnderTest]:
+    with start_poll_hub(tmp_path_factory.mktemp("hub")) as running:
+        yield running
 
 
-def indicators(env: PollEnv, n: int, **extra: Any) -> list[dict[str, Any]]:
-    return [indicator(created_by_ref=env.identity("alice"), **extra) for _ in range(n)]
+def indicators(env: HubUnderTest, n: int, **extra: Any) -> list[dict[str, Any]]:
+    return [indicator(created_by_ref=env.identities["alice"], **extra) for _ in range(n)]
 
 
 def cursor_of(out: Path) -> dict[str, Any]:
     return json.loads(out.with_name(out.name + ".cursor").read_text())
 
 
-def assert_mirror(env: PollEnv, collection: str, out: Path) -> None:
+def assert_mirror(env: HubUnderTest, collection: str, out: Path) -> None:
     """The file holds every version the hub stored, once, in date_added order, byte for byte."""
     expected = stored(env, collection)
     got = id_versions(out)
@@ -90,11 +87,11 @@ def one_line_error(proc: subprocess.CompletedProcess[str], *fragments: str, code
 # -- pulling ---------------------------------------------------------------------------------
 
 
-def test_full_pull_then_only_new_objects(env: PollEnv, tmp_path: Path) -> None:
+def test_full_pull_then_only_new_objects(env: HubUnderTest, tmp_path: Path) -> None:
     col = new_collection(env, "Full pull")
     first = indicators(env, 7)
     post(env, col, first[:4])
-    post(env, col, first[4:] + [ipv4("198.51.100.200"), identity("Alice Cloud", env.identity("alice"))])
+    post(env, col, first[4:] + [ipv4("198.51.100.200"), identity("Alice Cloud", env.identities["alice"])])
     out = tmp_path / "feed.jsonl"
 
     proc = run_poll(env, col, out, "--limit", "4")
@@ -120,7 +117,7 @@ def test_full_pull_then_only_new_objects(env: PollEnv, tmp_path: Path) -> None:
     assert_mirror(env, col, out)
 
 
-def test_objects_posted_together_with_identical_timestamps_all_arrive(env: PollEnv, tmp_path: Path) -> None:
+def test_objects_posted_together_with_identical_timestamps_all_arrive(env: HubUnderTest, tmp_path: Path) -> None:
     col = new_collection(env, "Same instant")
     same = indicators(env, 12, created=ts(5), modified=ts(5))
     assert len({(o["created"], o["modified"]) for o in same}) == 1
@@ -131,12 +128,12 @@ def test_objects_posted_together_with_identical_timestamps_all_arrive(env: PollE
     assert {i for i, _ in id_versions(out)} == {o["id"] for o in same}
 
 
-def test_since_counts_on_the_first_run_only_and_types_filter(env: PollEnv, tmp_path: Path) -> None:
+def test_since_counts_on_the_first_run_only_and_types_filter(env: HubUnderTest, tmp_path: Path) -> None:
     col = new_collection(env, "Since")
     for obj in indicators(env, 3) + [ipv4("198.51.100.201")] + indicators(env, 2):
         post(env, col, [obj])
-    r = requests.get(f"{env.api}collections/{col}/manifest/", params={"match[version]": "all"},
-                     headers={"Accept": TAXII, **env.server.auth("soc")}, timeout=30)
+    r = requests.get(f"{env.url}collections/{col}/manifest/", params={"match[version]": "all"},
+                     headers={"Accept": TAXII, **env.auth("soc")}, timeout=30)
     added = [m["date_added"] for m in r.json()["objects"]]
     out = tmp_path / "since.jsonl"
     run_poll(env, col, out, "--since", added[2], "--limit", "2")
@@ -157,11 +154,11 @@ def test_since_counts_on_the_first_run_only_and_types_filter(env: PollEnv, tmp_p
 # -- interruptions -----------------------------------------------------------------------------
 
 
-def test_killed_after_the_first_page_resumes_without_gaps_or_duplicates(env: PollEnv, tmp_path: Path) -> None:
+def test_killed_after_the_first_page_resumes_without_gaps_or_duplicates(env: HubUnderTest, tmp_path: Path) -> None:
     col = new_collection(env, "Killed")
     post(env, col, indicators(env, 17))
     out = tmp_path / "killed.jsonl"
-    gate = GateProxy(env.server.base)
+    gate = GateProxy(env.base)
     url = gate.url + "/api/"
     try:
         gate.hold(after=1)  # the second page waits at the gate until released
@@ -188,7 +185,7 @@ def test_killed_after_the_first_page_resumes_without_gaps_or_duplicates(env: Pol
     assert_mirror(env, col, out)
 
 
-def test_lines_written_but_cursor_not_saved_are_fetched_again_once(env: PollEnv, tmp_path: Path) -> None:
+def test_lines_written_but_cursor_not_saved_are_fetched_again_once(env: HubUnderTest, tmp_path: Path) -> None:
     col = new_collection(env, "Crash before cursor")
     post(env, col, indicators(env, 12))
     out = tmp_path / "crash.jsonl"
@@ -196,9 +193,9 @@ def test_lines_written_but_cursor_not_saved_are_fetched_again_once(env: PollEnv,
     assert_mirror(env, col, out)
     # Put back the cursor as it stood after the first page, as if the process died after
     # writing (and fsyncing) the lines of pages 2 and 3 but before recording them.
-    r = requests.get(f"{env.api}collections/{col}/objects/",
+    r = requests.get(f"{env.url}collections/{col}/objects/",
                      params={"limit": "5", "match[version]": "all"},
-                     headers={"Accept": TAXII, **env.server.auth("soc")}, timeout=30)
+                     headers={"Accept": TAXII, **env.auth("soc")}, timeout=30)
     first_page = lines_of(out)[:5]
     cursor = cursor_of(out)
     cursor.update(added_after=r.headers["X-TAXII-Date-Added-Last"], count=5,
@@ -226,11 +223,11 @@ class FailingTransport(httpx.HTTPTransport):
         return super().handle_request(request)
 
 
-def test_network_error_mid_pull_keeps_what_was_written(env: PollEnv, tmp_path: Path) -> None:
+def test_network_error_mid_pull_keeps_what_was_written(env: HubUnderTest, tmp_path: Path) -> None:
     col = new_collection(env, "Network error")
     post(env, col, indicators(env, 14))
     out = tmp_path / "net.jsonl"
-    failing = TaxiiClient(env.api, env.server.tokens["soc"], transport=FailingTransport(fail_on=3))
+    failing = TaxiiClient(env.url, env.tokens["soc"], transport=FailingTransport(fail_on=3))
     poller = Poller(failing, col, out, limit=5)
     with failing, pytest.raises(ConnectionFailed, match="connection refused"):
         poller.run()
@@ -238,13 +235,13 @@ def test_network_error_mid_pull_keeps_what_was_written(env: PollEnv, tmp_path: P
     assert lines_of(out) == [t for _, _, t in stored(env, col)[:10]]
     assert cursor_of(out)["count"] == 10
 
-    with TaxiiClient(env.api, env.server.tokens["soc"]) as client:
+    with TaxiiClient(env.url, env.tokens["soc"]) as client:
         result = poll_collection(client, col, out, limit=5)
     assert result.fetched == 4 and result.complete and result.resumed
     assert_mirror(env, col, out)
 
 
-def test_interrupted_in_the_middle_of_writing_a_page(env: PollEnv, tmp_path: Path,
+def test_interrupted_in_the_middle_of_writing_a_page(env: HubUnderTest, tmp_path: Path,
                                                      monkeypatch: pytest.MonkeyPatch) -> None:
     col = new_collection(env, "Ctrl-C")
     post(env, col, indicators(env, 11))
@@ -260,7 +257,7 @@ def test_interrupted_in_the_middle_of_writing_a_page(env: PollEnv, tmp_path: Pat
         real_append(self, data)
 
     monkeypatch.setattr(poll_module._Output, "append", append_then_interrupt)
-    with TaxiiClient(env.api, env.server.tokens["soc"]) as client:
+    with TaxiiClient(env.url, env.tokens["soc"]) as client:
         poller = Poller(client, col, out, limit=5)
         with pytest.raises(KeyboardInterrupt):
             poller.run()
@@ -268,7 +265,7 @@ def test_interrupted_in_the_middle_of_writing_a_page(env: PollEnv, tmp_path: Pat
     assert out.stat().st_size > cursor_of(out)["offset"]
     monkeypatch.setattr(poll_module._Output, "append", real_append)
 
-    with TaxiiClient(env.api, env.server.tokens["soc"]) as client:
+    with TaxiiClient(env.url, env.tokens["soc"]) as client:
         result = poll_collection(client, col, out, limit=5)
     assert result.discarded_bytes > 0 and result.fetched == 6
     assert_mirror(env, col, out)
@@ -277,10 +274,10 @@ def test_interrupted_in_the_middle_of_writing_a_page(env: PollEnv, tmp_path: Pat
 # -- signatures ------------------------------------------------------------------------------
 
 
-def test_signed_collection_verifies(env: PollEnv, tmp_path: Path) -> None:
+def test_signed_collection_verifies(env: HubUnderTest, tmp_path: Path) -> None:
     col = new_collection(env, "Signed", signed=True)
-    alice = env.identity("alice")
-    post(env, col, [sign_object(o, env.key, alice) for o in indicators(env, 4)])
+    alice = env.identities["alice"]
+    post(env, col, [sign_object(o, env.keys["alice"], alice) for o in indicators(env, 4)])
     out = tmp_path / "signed.jsonl"
     proc = run_poll(env, col, out, "--verify", "--limit", "3")
     assert "signatures: 4 verified, 0 unsigned, 0 FAILED" in proc.stdout
@@ -288,14 +285,14 @@ def test_signed_collection_verifies(env: PollEnv, tmp_path: Path) -> None:
     assert not out.with_name(out.name + ".failed").exists()
 
 
-def test_a_tampered_signature_fails_and_exits_non_zero(env: PollEnv, tmp_path: Path) -> None:
+def test_a_tampered_signature_fails_and_exits_non_zero(env: HubUnderTest, tmp_path: Path) -> None:
     # The collection does not require signatures, so the hub stores what it is given: the
     # poller is where a changed object is caught.
     col = new_collection(env, "Tampered")
-    alice = env.identity("alice")
+    alice = env.identities["alice"]
     good, bad, plain = indicators(env, 3)
-    good = sign_object(good, env.key, alice)
-    bad = sign_object(bad, env.key, alice)
+    good = sign_object(good, env.keys["alice"], alice)
+    bad = sign_object(bad, env.keys["alice"], alice)
     bad["pattern"] = "[ipv4-addr:value = '192.0.2.66']"
     post(env, col, [good, bad, plain])
     out = tmp_path / "tampered.jsonl"
@@ -323,28 +320,23 @@ def test_a_tampered_signature_fails_and_exits_non_zero(env: PollEnv, tmp_path: P
 
     # A key set given as a file verifies the same way.
     keys = tmp_path / "keys.json"
-    keys.write_bytes(requests.get(env.api + "keys/", timeout=30).content)
+    keys.write_bytes(requests.get(env.url + "keys/", timeout=30).content)
     again = run_poll(env, col, tmp_path / "again.jsonl", "--keys", str(keys), check=False)
     assert again.returncode == 3 and "1 verified, 1 unsigned, 1 FAILED" in again.stdout
 
 
-def test_a_key_registered_during_the_run_is_fetched_again(env: PollEnv, tmp_path: Path) -> None:
-    from hub.config import load_config
-    from hub.services.hub import open_hub
+def test_a_key_registered_during_the_run_is_fetched_again(env: HubUnderTest, tmp_path: Path) -> None:
     from hub.signing import SigningKey
 
     col = new_collection(env, "New key")
-    alice = env.identity("alice")
+    alice = env.identities["alice"]
     out = tmp_path / "newkey.jsonl"
-    with TaxiiClient(env.api, env.server.tokens["soc"]) as client:
-        keys = KeySource(env.api + "keys/", client)
+    with TaxiiClient(env.url, env.tokens["soc"]) as client:
+        keys = KeySource(env.url + "keys/", client)
         keys.get()  # the set as it was before the new key
         fresh = SigningKey.generate()
-        hub = open_hub(load_config(env.server.home, environ={}))
-        try:
+        with env.services() as hub:
             hub.keys.add("alice", fresh.public_key.to_jwk())
-        finally:
-            hub.close()
         post(env, col, [sign_object(o, fresh, alice) for o in indicators(env, 2)])
         result = poll_collection(client, col, out, verifier=ObjectVerifier("auto", keys))
     assert result.signatures.verified == 2 and not result.signatures.failed
@@ -353,13 +345,13 @@ def test_a_key_registered_during_the_run_is_fetched_again(env: PollEnv, tmp_path
 # -- errors ----------------------------------------------------------------------------------
 
 
-def test_hub_errors_are_one_line_naming_the_collection(env: PollEnv, tmp_path: Path) -> None:
+def test_hub_errors_are_one_line_naming_the_collection(env: HubUnderTest, tmp_path: Path) -> None:
     col = new_collection(env, "Errors")
     post(env, col, indicators(env, 2))
     out = tmp_path / "e.jsonl"
     wrong = tmp_path / "wrong.token"
     wrong.write_text("ahub_this-is-not-a-valid-token-0123456789\n")
-    proc = run_hub("poll", "--url", env.api, "--collection", col, "--out", str(out),
+    proc = run_hub("poll", "--url", env.url, "--collection", col, "--out", str(out),
                    "--token-file", str(wrong), check=False)
     one_line_error(proc, "did not accept the token", col, "(401)")
     assert "this-is-not-a-valid-token" not in proc.stdout + proc.stderr
@@ -376,8 +368,8 @@ def test_hub_errors_are_one_line_naming_the_collection(env: PollEnv, tmp_path: P
     for static in serve_static(404, b"<html>Not Found</html>", "text/html"):
         one_line_error(run_poll(env, col, out, url=static + "/", check=False),
                        f"no collection {col}", "is --url the API root")
-    token = env.server.tokens["soc"]
-    for proc in (run_hub("poll", "--url", env.api, "--collection", col, "--out", str(out), check=False),
+    token = env.tokens["soc"]
+    for proc in (run_hub("poll", "--url", env.url, "--collection", col, "--out", str(out), check=False),
                  run_poll(env, col, out, "--since", "yesterday", check=False),
                  run_poll(env, col, out, "--type", "Not A Type", check=False),
                  run_hub("poll", "--url", "ftp://hub.example/api/", "--collection", col,
@@ -389,7 +381,7 @@ def test_hub_errors_are_one_line_naming_the_collection(env: PollEnv, tmp_path: P
     assert not out.exists() or out.stat().st_size == 0
 
 
-def test_local_state_errors_lose_nothing(env: PollEnv, tmp_path: Path) -> None:
+def test_local_state_errors_lose_nothing(env: HubUnderTest, tmp_path: Path) -> None:
     col = new_collection(env, "Local state")
     other = new_collection(env, "Other")
     post(env, col, indicators(env, 3))
@@ -400,7 +392,7 @@ def test_local_state_errors_lose_nothing(env: PollEnv, tmp_path: Path) -> None:
 
     one_line_error(run_poll(env, other, out, check=False), f"cursor {cursor_path} belongs to another poll", col)
     good_cursor = cursor_path.read_text()
-    cursor_path.write_text('{"url": "' + env.api + '", "collection": ')
+    cursor_path.write_text('{"url": "' + env.url + '", "collection": ')
     one_line_error(run_poll(env, col, out, check=False), f"cursor {cursor_path} is corrupt")
     cursor_path.write_text(json.dumps({**json.loads(good_cursor), "offset": len(kept) + 10}))
     one_line_error(run_poll(env, col, out, check=False), "shorter", "than its cursor")

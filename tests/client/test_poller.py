@@ -24,9 +24,9 @@ from hub.client.taxii import TaxiiClient
 from hub.client.verify import KeySource, ObjectVerifier, read_failures
 from hub.signing import sign_object
 from tests.client.conftest import HubPerBackend, MakeHubs
-from tests.client.inprocess import BACKENDS, InProcessHub
 from tests.client.wsgi_apps import Rewriting, drop_query, without_next
 from tests.factories import indicator, ipv4, ts
+from tests.harness import BACKENDS, HubUnderTest
 
 
 @pytest.fixture(scope="module")
@@ -35,7 +35,7 @@ def poll_hubs(module_hubs: MakeHubs) -> HubPerBackend:
 
 
 @pytest.fixture()
-def feed(poll_hubs: HubPerBackend) -> InProcessHub:
+def feed(poll_hubs: HubPerBackend) -> HubUnderTest:
     """The module's SQLite hub with a new collection 'feed': alice (her signing key registered)
     writes and reads it, soc reads it."""
     hub = poll_hubs("sqlite")
@@ -44,20 +44,20 @@ def feed(poll_hubs: HubPerBackend) -> InProcessHub:
 
 
 @pytest.fixture(params=BACKENDS)
-def any_feed(request: pytest.FixtureRequest, poll_hubs: HubPerBackend) -> InProcessHub:
+def any_feed(request: pytest.FixtureRequest, poll_hubs: HubPerBackend) -> HubUnderTest:
     """:func:`feed` on each store backend (PostgreSQL too, when it runs)."""
     hub = poll_hubs(request.param)
     hub.add_collection("feed", {"alice": (True, True), "soc": (True, False)})
     return hub
 
 
-def post(h: InProcessHub, alias: str, objects: list[dict[str, Any]]) -> None:
+def post(h: HubUnderTest, alias: str, objects: list[dict[str, Any]]) -> None:
     with h.client("alice") as client:
         status = client.add_objects(h.collections[alias], objects)
     assert status.complete and not status.failures, status.failures
 
 
-def indicators(h: InProcessHub, n: int, **extra: Any) -> list[dict[str, Any]]:
+def indicators(h: HubUnderTest, n: int, **extra: Any) -> list[dict[str, Any]]:
     return [indicator(created_by_ref=h.identities["alice"], **extra) for _ in range(n)]
 
 
@@ -65,7 +65,7 @@ def cursor_of(out: Path) -> dict[str, Any]:
     return json.loads(out.with_name(out.name + ".cursor").read_text())
 
 
-def assert_mirror(h: InProcessHub, alias: str, out: Path) -> None:
+def assert_mirror(h: HubUnderTest, alias: str, out: Path) -> None:
     expected = [text for _, _, text in h.stored(alias)]
     lines = out.read_bytes().decode().split("\n")[:-1]
     assert lines == expected  # every version, once, in date_added order, as the hub stored it
@@ -89,7 +89,7 @@ class FailingTransport(httpx.BaseTransport):
         return self.inner.handle_request(request)
 
 
-def test_full_pull_then_only_new_objects(any_feed: InProcessHub, tmp_path: Path) -> None:
+def test_full_pull_then_only_new_objects(any_feed: HubUnderTest, tmp_path: Path) -> None:
     post(any_feed, "feed", indicators(any_feed, 7) + [ipv4("198.51.100.200")])
     out = tmp_path / "feed.jsonl"
     pages: list[int] = []
@@ -108,7 +108,7 @@ def test_full_pull_then_only_new_objects(any_feed: InProcessHub, tmp_path: Path)
         assert poll_collection(client, any_feed.collections["feed"], out).fetched == 0
 
 
-def test_a_server_without_next_pages_by_date(feed: InProcessHub, tmp_path: Path) -> None:
+def test_a_server_without_next_pages_by_date(feed: HubUnderTest, tmp_path: Path) -> None:
     post(feed, "feed", indicators(feed, 9))
     out = tmp_path / "by-date.jsonl"
     by_date = Rewriting(feed.app, answer=without_next)
@@ -118,7 +118,7 @@ def test_a_server_without_next_pages_by_date(feed: InProcessHub, tmp_path: Path)
     assert_mirror(feed, "feed", out)
 
 
-def test_lines_written_but_not_recorded_are_fetched_again_once(feed: InProcessHub, tmp_path: Path) -> None:
+def test_lines_written_but_not_recorded_are_fetched_again_once(feed: HubUnderTest, tmp_path: Path) -> None:
     post(feed, "feed", indicators(feed, 12))
     out = tmp_path / "crash.jsonl"
     with feed.client("soc") as client:
@@ -138,7 +138,7 @@ def test_lines_written_but_not_recorded_are_fetched_again_once(feed: InProcessHu
     assert_mirror(feed, "feed", out)
 
 
-def test_network_error_mid_pull_keeps_what_was_written(feed: InProcessHub, tmp_path: Path) -> None:
+def test_network_error_mid_pull_keeps_what_was_written(feed: HubUnderTest, tmp_path: Path) -> None:
     post(feed, "feed", indicators(feed, 14))
     out = tmp_path / "net.jsonl"
     failing = TaxiiClient(feed.url, feed.tokens["soc"], transport=FailingTransport(feed.app, fail_on=3))
@@ -152,7 +152,7 @@ def test_network_error_mid_pull_keeps_what_was_written(feed: InProcessHub, tmp_p
     assert_mirror(feed, "feed", out)
 
 
-def test_a_server_that_repeats_objects_writes_nothing_of_that_page(feed: InProcessHub, tmp_path: Path) -> None:
+def test_a_server_that_repeats_objects_writes_nothing_of_that_page(feed: HubUnderTest, tmp_path: Path) -> None:
     post(feed, "feed", indicators(feed, 6))
     out = tmp_path / "repeat.jsonl"
     broken = Rewriting(feed.app, answer=without_next, request=drop_query("added_after"))
@@ -164,7 +164,7 @@ def test_a_server_that_repeats_objects_writes_nothing_of_that_page(feed: InProce
     assert out.read_bytes().count(b"\n") == 4
 
 
-def test_signatures_are_checked_page_by_page(feed: InProcessHub, tmp_path: Path) -> None:
+def test_signatures_are_checked_page_by_page(feed: HubUnderTest, tmp_path: Path) -> None:
     alice, key = feed.identities["alice"], feed.keys["alice"]
     good = [sign_object(o, key, alice) for o in indicators(feed, 3)]
     bad = sign_object(indicators(feed, 1)[0], key, alice)
@@ -185,7 +185,7 @@ def test_signatures_are_checked_page_by_page(feed: InProcessHub, tmp_path: Path)
     assert strict.tally.verified == 3 and {f.id for f in strict.tally.failed} == {bad["id"], plain["id"]}
 
 
-def test_keys_that_cannot_be_fetched_stop_the_poll_early(feed: InProcessHub, tmp_path: Path) -> None:
+def test_keys_that_cannot_be_fetched_stop_the_poll_early(feed: HubUnderTest, tmp_path: Path) -> None:
     post(feed, "feed", indicators(feed, 2))
     with feed.client("soc") as client:
         verifier = ObjectVerifier("require", KeySource(client.api + "nokeys/", client))
@@ -223,7 +223,7 @@ def test_poller_refuses_bad_arguments(tmp_path: Path) -> None:
             Poller(client, " ", tmp_path / "x.jsonl")
 
 
-def test_the_output_file_is_locked_while_a_run_writes_it(feed: InProcessHub, tmp_path: Path) -> None:
+def test_the_output_file_is_locked_while_a_run_writes_it(feed: HubUnderTest, tmp_path: Path) -> None:
     out = tmp_path / "locked.jsonl"
     held = poll_module._Output(out)
     try:
@@ -233,7 +233,7 @@ def test_the_output_file_is_locked_while_a_run_writes_it(feed: InProcessHub, tmp
         held.close()
 
 
-def test_since_counts_on_the_first_run_only(feed: InProcessHub, tmp_path: Path) -> None:
+def test_since_counts_on_the_first_run_only(feed: HubUnderTest, tmp_path: Path) -> None:
     for obj in indicators(feed, 4):
         post(feed, "feed", [obj])
     with feed.client("soc") as client:

@@ -39,7 +39,7 @@ from tests.client.report_kit import (
     set_up_hub,
 )
 from tests.client.report_kit import write as _write
-from tests.conftest import RunningHub, free_port, start_server, stop_server
+from tests.harness import HubUnderTest, free_port
 from tests.test_cli import run
 
 pytestmark = pytest.mark.slow
@@ -126,15 +126,13 @@ def test_identity_key_token_and_transport_problems_are_one_line(offline: dict[st
 
 
 @pytest.fixture(scope="module")
-def hub_env(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[RunningHub, Path]]:
+def hub_env(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[HubUnderTest, Path]]:
     """A real hub set up by :func:`_set_up_hub`; the analyst's files in a separate directory."""
     home = tmp_path_factory.mktemp("hub")
     work = tmp_path_factory.mktemp("analyst")
     tokens, ids, col = set_up_hub(home, work)
-    running = start_server(home)
-    running.tokens, running.identities, running.collections = tokens, ids, {"reports": col}
-    yield running, work
-    stop_server(running)
+    with HubUnderTest.existing(home, tokens=tokens, identities=ids, collections={"reports": col}).serve() as running:
+        yield running, work
 
 
 class Seen:
@@ -143,7 +141,7 @@ class Seen:
     texts: list[str] = []
 
 
-def _file(server: RunningHub, work: Path, facts: Path, *extra: str, party: str = "acme",
+def _file(server: HubUnderTest, work: Path, facts: Path, *extra: str, party: str = "acme",
           collection: str | None = None) -> subprocess.CompletedProcess[str]:
     proc = _tool(work, str(facts), "--url", server.api + "/",
                  "--collection", collection or server.collections["reports"],
@@ -153,7 +151,7 @@ def _file(server: RunningHub, work: Path, facts: Path, *extra: str, party: str =
     return proc
 
 
-def _poll_all(server: RunningHub, party: str = "nosy") -> list[dict[str, Any]]:
+def _poll_all(server: HubUnderTest, party: str = "nosy") -> list[dict[str, Any]]:
     url = f"{server.api}/collections/{server.collections['reports']}/objects/"
     objects: list[dict[str, Any]] = []
     params: dict[str, str] = {"limit": "7"}
@@ -175,7 +173,7 @@ def _submitted(stdout: str) -> tuple[int, str]:
     return int(m.group(1)), m.group(2)
 
 
-def test_a_new_hub_takes_no_raw_values(hub_env: tuple[RunningHub, Path]) -> None:
+def test_a_new_hub_takes_no_raw_values(hub_env: tuple[HubUnderTest, Path]) -> None:
     server, _ = hub_env
     r = requests.post(f"{server.api}/pseudonyms/", json={"values": [{"kind": "name", "value": "x y"}]},
                       headers=server.auth("acme"), timeout=30)
@@ -184,7 +182,7 @@ def test_a_new_hub_takes_no_raw_values(hub_env: tuple[RunningHub, Path]) -> None
 
 
 def test_file_a_report_and_poll_it_back_signed_and_pseudonymised(
-        hub_env: tuple[RunningHub, Path]) -> None:
+        hub_env: tuple[HubUnderTest, Path]) -> None:
     server, work = hub_env
     acme = server.identities["acme"]
     # The example file as an analyst fills it in: their identity instead of the placeholder.
@@ -224,7 +222,7 @@ def test_file_a_report_and_poll_it_back_signed_and_pseudonymised(
     assert ext["pseudonyms"]["email"].startswith("poprf-r255:")
 
 
-def test_the_same_facts_filed_twice(hub_env: tuple[RunningHub, Path]) -> None:
+def test_the_same_facts_filed_twice(hub_env: tuple[HubUnderTest, Path]) -> None:
     server, work = hub_env
     facts = _write(work / "twice.toml", facts_toml(server.identities["acme"],
                                                    resources=["198.51.100.23", "c2.example"]))
@@ -244,7 +242,7 @@ def test_the_same_facts_filed_twice(hub_env: tuple[RunningHub, Path]) -> None:
         assert f"already stored  {oid}" in second.stdout.splitlines()
 
 
-def test_dry_run_submits_nothing(hub_env: tuple[RunningHub, Path]) -> None:
+def test_dry_run_submits_nothing(hub_env: tuple[HubUnderTest, Path]) -> None:
     server, work = hub_env
     before = len(_poll_all(server))
     facts = _write(work / "dry.toml", facts_toml(server.identities["acme"],
@@ -258,7 +256,7 @@ def test_dry_run_submits_nothing(hub_env: tuple[RunningHub, Path]) -> None:
     assert len(_poll_all(server)) == before
 
 
-def test_the_hub_refusing_is_one_line_with_its_description(hub_env: tuple[RunningHub, Path]) -> None:
+def test_the_hub_refusing_is_one_line_with_its_description(hub_env: tuple[HubUnderTest, Path]) -> None:
     server, work = hub_env
     facts = _write(work / "f.toml", facts_toml(server.identities["acme"]))
     _write(work / "bad.token", "ahub_wrong\n")
@@ -284,7 +282,7 @@ def test_the_hub_refusing_is_one_line_with_its_description(hub_env: tuple[Runnin
     assert re.search(r"^refused  report--\S+: .*unknown", proc.stdout, re.M), proc.stdout
 
 
-def test_new_facts_about_an_account_already_reported_are_kept(hub_env: tuple[RunningHub, Path]) -> None:
+def test_new_facts_about_an_account_already_reported_are_kept(hub_env: tuple[HubUnderTest, Path]) -> None:
     """A user-account is a STIX cyber-observable: no ``modified``, no versions. A later report
     about the same account with new facts (later last_seen, terminated) must not be answered
     "already stored" and lose them: it carries a new account object, linked by the pseudonym."""
@@ -331,10 +329,9 @@ def test_rate_limited_pseudonyms_are_asked_again_once(tmp_path: Path) -> None:
     tokens, ids, col = set_up_hub(home, work)
     # The raw-value endpoint is turned on only to spend the allowance quickly: the tool's own
     # request goes to pseudonyms/evaluate, which counts against the same allowance.
-    server = start_server(home, env_extra={"HUB_PSEUDONYMS_PER_MINUTE": "60",
-                                           "HUB_PSEUDONYMS_ACCEPT_RAW_VALUES": "true"}, workers=1)
+    server = HubUnderTest.existing(home, tokens=tokens, identities=ids, collections={"reports": col}).serve(
+        env={"HUB_PSEUDONYMS_PER_MINUTE": "60", "HUB_PSEUDONYMS_ACCEPT_RAW_VALUES": "true"}, workers=1)
     try:
-        server.tokens, server.identities, server.collections = tokens, ids, {"reports": col}
         spend = {"values": [{"kind": "name", "value": f"n{i}"} for i in range(60)]}
         assert requests.post(f"{server.api}/pseudonyms/", json=spend, headers=server.auth("acme"),
                              timeout=30).status_code == 200
@@ -345,10 +342,10 @@ def test_rate_limited_pseudonyms_are_asked_again_once(tmp_path: Path) -> None:
         assert json.loads(proc.stdout)["objects"][-1]["type"] == "report"
         assert raw_in(server.read_log() + proc.stdout + proc.stderr) == []
     finally:
-        stop_server(server)
+        server.close()
 
 
-def test_no_raw_value_anywhere(hub_env: tuple[RunningHub, Path]) -> None:
+def test_no_raw_value_anywhere(hub_env: tuple[HubUnderTest, Path]) -> None:
     """Runs last in this module: every answer, every output, the log and every hub file."""
     server, work = hub_env
     assert len(Seen.texts) > 10

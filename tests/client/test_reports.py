@@ -38,10 +38,10 @@ from hub.signing.documents import verify_objects
 from hub.stix.extensions import IAAS_ACCOUNT_EXTENSION_ID
 from hub.stix.report import build_report
 from tests.client.conftest import HubPerBackend, MakeHubs
-from tests.client.inprocess import BACKENDS, InProcessHub
 from tests.client.report_kit import REPO, example_table, facts_toml, raw_in
 from tests.client.report_kit import write as _write
 from tests.client.wsgi_apps import Scripted
+from tests.harness import BACKENDS, HubUnderTest
 
 NOW = datetime(2025, 3, 1, 12, 0, tzinfo=UTC)
 PROVIDER = "identity--8e2e2d2b-17d4-4cbf-938f-98ee46b3cd3f"
@@ -140,29 +140,29 @@ def report_hubs(module_hubs: MakeHubs) -> HubPerBackend:
     return HubPerBackend(module_hubs, {"acme": "provider", "nosy": "provider"}, keys_for=("acme",))
 
 
-def _desk(hub: InProcessHub) -> InProcessHub:
+def _desk(hub: HubUnderTest) -> HubUnderTest:
     hub.add_collection("reports", {"acme": (True, True), "nosy": (True, False)}, signed=False)
     return hub
 
 
 @pytest.fixture()
-def desk(report_hubs: HubPerBackend) -> InProcessHub:
+def desk(report_hubs: HubPerBackend) -> HubUnderTest:
     """The module's SQLite hub with a new collection 'reports' that requires signatures: acme
     (its key registered) files reports, nosy only reads."""
     return _desk(report_hubs("sqlite"))
 
 
 @pytest.fixture(params=BACKENDS)
-def any_desk(request: pytest.FixtureRequest, report_hubs: HubPerBackend) -> InProcessHub:
+def any_desk(request: pytest.FixtureRequest, report_hubs: HubPerBackend) -> HubUnderTest:
     """:func:`desk` on each store backend (PostgreSQL too, when it runs)."""
     return _desk(report_hubs(request.param))
 
 
-def _facts(h: InProcessHub, **changes: Any) -> dict[str, Any]:
+def _facts(h: HubUnderTest, **changes: Any) -> dict[str, Any]:
     return {**example_table(), "provider_identity_id": h.identities["acme"], **changes}
 
 
-def test_file_a_report_then_the_same_again(any_desk: InProcessHub) -> None:
+def test_file_a_report_then_the_same_again(any_desk: HubUnderTest) -> None:
     acme, key, col = any_desk.identities["acme"], any_desk.keys["acme"], any_desk.collections["reports"]
     with any_desk.client("acme") as client:
         result = file_report(client, col, _facts(any_desk), key, acme)
@@ -187,7 +187,7 @@ def test_file_a_report_then_the_same_again(any_desk: InProcessHub) -> None:
     assert raw_in(json.dumps(result.objects)) == [] and raw_in(repr(result)) == []
 
 
-def test_a_dry_run_submits_nothing(desk: InProcessHub) -> None:
+def test_a_dry_run_submits_nothing(desk: HubUnderTest) -> None:
     with desk.client("acme") as client:
         result = file_report(client, desk.collections["reports"], _facts(desk), desk.keys["acme"],
                              desk.identities["acme"], dry_run=True)
@@ -198,7 +198,7 @@ def test_a_dry_run_submits_nothing(desk: InProcessHub) -> None:
     assert desk.stored("reports") == []
 
 
-def test_the_hub_refusing_objects_gives_their_reasons(desk: InProcessHub) -> None:
+def test_the_hub_refusing_objects_gives_their_reasons(desk: HubUnderTest) -> None:
     stray = SigningKey.generate()  # a key the hub does not know for acme
     with desk.client("acme") as client:
         result = file_report(client, desk.collections["reports"], _facts(desk), stray, desk.identities["acme"])
@@ -207,7 +207,7 @@ def test_the_hub_refusing_objects_gives_their_reasons(desk: InProcessHub) -> Non
     assert all("unknown" in reason for _, reason in result.refused)
 
 
-def test_problems_before_anything_is_submitted(desk: InProcessHub) -> None:
+def test_problems_before_anything_is_submitted(desk: HubUnderTest) -> None:
     acme, key, col = desk.identities["acme"], desk.keys["acme"], desk.collections["reports"]
     other = "identity--0c4f2a1e-5b3d-4e6f-9a8b-7c6d5e4f3a2b"
     with desk.client("acme") as client:
@@ -218,7 +218,7 @@ def test_problems_before_anything_is_submitted(desk: InProcessHub) -> None:
     assert desk.stored("reports") == []
 
 
-def test_a_status_still_pending_is_pending(desk: InProcessHub) -> None:
+def test_a_status_still_pending_is_pending(desk: HubUnderTest) -> None:
     """A hub that judges later: the result says pending and where to follow it."""
     with desk.client("acme") as client:
         prepared = prepare_report(client, load_facts(_facts(desk)), desk.keys["acme"], desk.identities["acme"])

@@ -37,10 +37,9 @@ from hub.client.taxii import TAXII_21, StatusResource, TaxiiClient, read_outcome
 from hub.pseudonyms import PSEUDONYM_RE
 from hub.signing import SigningKey
 from tests.client.conftest import HubPerBackend, MakeHubs
-from tests.client.inprocess import BACKENDS, InProcessHub
 from tests.client.wsgi_apps import Rewriting, Scripted, drop_query, without_next
-from tests.conftest import free_port
 from tests.factories import identity, indicator, ipv4, ts
+from tests.harness import BACKENDS, HubUnderTest, free_port
 
 PARTIES = {"alice": "provider", "soc": "agency", "eve": "provider"}
 COLLECTIONS = {"feed": {"alice": (True, True), "soc": (True, False), "eve": (False, True)}}
@@ -53,7 +52,7 @@ def taxii_hubs(module_hubs: MakeHubs) -> HubPerBackend:
 
 
 @pytest.fixture()
-def feed(taxii_hubs: HubPerBackend) -> InProcessHub:
+def feed(taxii_hubs: HubPerBackend) -> HubUnderTest:
     """The module's SQLite hub with a new collection 'feed': alice writes, soc reads, eve may
     only write."""
     hub = taxii_hubs("sqlite")
@@ -62,35 +61,35 @@ def feed(taxii_hubs: HubPerBackend) -> InProcessHub:
 
 
 @pytest.fixture(params=BACKENDS)
-def any_feed(request: pytest.FixtureRequest, taxii_hubs: HubPerBackend) -> InProcessHub:
+def any_feed(request: pytest.FixtureRequest, taxii_hubs: HubPerBackend) -> HubUnderTest:
     """:func:`feed` on each store backend (PostgreSQL too, when it runs)."""
     hub = taxii_hubs(request.param)
     hub.add_collection("feed", COLLECTIONS["feed"])
     return hub
 
 
-def post(h: InProcessHub, objects: list[dict[str, Any]], party: str = "alice") -> StatusResource:
+def post(h: HubUnderTest, objects: list[dict[str, Any]], party: str = "alice") -> StatusResource:
     with h.client(party) as client:
         status = client.add_objects(h.collections["feed"], objects)
     assert status.complete and not status.failures, status.failures
     return status
 
 
-def some_objects(h: InProcessHub, n: int) -> list[dict[str, Any]]:
+def some_objects(h: HubUnderTest, n: int) -> list[dict[str, Any]]:
     alice = h.identities["alice"]
     objects: list[dict[str, Any]] = [indicator(created_by_ref=alice) for _ in range(n - 2)]
     # Two more of other kinds: an observable (no timestamps) and an identity.
     return objects + [ipv4(f"198.51.100.{n}"), identity("Alice Cloud", alice)]
 
 
-def client_over(h: InProcessHub, app: Any, party: str = "soc", **kwargs: Any) -> TaxiiClient:
+def client_over(h: HubUnderTest, app: Any, party: str = "soc", **kwargs: Any) -> TaxiiClient:
     return TaxiiClient(h.url, h.tokens[party], transport=httpx.WSGITransport(app=app), **kwargs)
 
 
 # -- reading -----------------------------------------------------------------------------------
 
 
-def test_discovery_api_root_and_collections(feed: InProcessHub) -> None:
+def test_discovery_api_root_and_collections(feed: HubUnderTest) -> None:
     col = feed.collections["feed"]
     with feed.client("soc") as client:
         assert client.discovery()["title"]
@@ -103,7 +102,7 @@ def test_discovery_api_root_and_collections(feed: InProcessHub) -> None:
         assert client.collection(col)["can_write"] is True
 
 
-def test_paging_by_next_keeps_each_objects_text_as_stored(any_feed: InProcessHub) -> None:
+def test_paging_by_next_keeps_each_objects_text_as_stored(any_feed: HubUnderTest) -> None:
     objects = some_objects(any_feed, 12)
     post(any_feed, objects[:7])
     post(any_feed, objects[7:])
@@ -121,7 +120,7 @@ def test_paging_by_next_keeps_each_objects_text_as_stored(any_feed: InProcessHub
         assert page.date_added_last is not None
 
 
-def test_paging_by_added_after_when_the_server_gives_no_next(any_feed: InProcessHub) -> None:
+def test_paging_by_added_after_when_the_server_gives_no_next(any_feed: HubUnderTest) -> None:
     post(any_feed, some_objects(any_feed, 11))
     by_date = Rewriting(any_feed.app, answer=without_next)
     with client_over(any_feed, by_date) as client:
@@ -132,7 +131,7 @@ def test_paging_by_added_after_when_the_server_gives_no_next(any_feed: InProcess
     assert [o.text for p in pages for o in p.objects] == [t for _, _, t in any_feed.stored("feed")]
 
 
-def test_a_pretty_printing_server_gives_exact_slices(feed: InProcessHub) -> None:
+def test_a_pretty_printing_server_gives_exact_slices(feed: HubUnderTest) -> None:
     post(feed, some_objects(feed, 4))
     pretty = Rewriting(feed.app, answer=lambda b: json.dumps(json.loads(b), indent=2).encode())
     with client_over(feed, pretty) as client:
@@ -146,7 +145,7 @@ def test_a_pretty_printing_server_gives_exact_slices(feed: InProcessHub) -> None
         assert line.count(b"\n") == 1 and orjson.loads(line) == obj.data
 
 
-def test_resuming_from_the_last_date_added_gives_only_new_objects(feed: InProcessHub) -> None:
+def test_resuming_from_the_last_date_added_gives_only_new_objects(feed: HubUnderTest) -> None:
     col = feed.collections["feed"]
     post(feed, some_objects(feed, 6))
     with feed.client("soc") as client:
@@ -159,7 +158,7 @@ def test_resuming_from_the_last_date_added_gives_only_new_objects(feed: InProces
     assert [o.id for o in again] == [o["id"] for o in newer]
 
 
-def test_a_server_that_ignores_added_after_is_refused_not_duplicated(feed: InProcessHub) -> None:
+def test_a_server_that_ignores_added_after_is_refused_not_duplicated(feed: HubUnderTest) -> None:
     col = feed.collections["feed"]
     post(feed, some_objects(feed, 6))
     broken = Rewriting(feed.app, answer=without_next, request=drop_query("added_after"))
@@ -171,7 +170,7 @@ def test_a_server_that_ignores_added_after_is_refused_not_duplicated(feed: InPro
             next(pages)
 
 
-def test_manifest_pages(feed: InProcessHub) -> None:
+def test_manifest_pages(feed: HubUnderTest) -> None:
     post(feed, some_objects(feed, 7))
     col = feed.collections["feed"]
     with feed.client("soc") as client:
@@ -189,7 +188,7 @@ def test_manifest_pages(feed: InProcessHub) -> None:
 # -- writing -----------------------------------------------------------------------------------
 
 
-def test_submit_and_submit_again(any_feed: InProcessHub) -> None:
+def test_submit_and_submit_again(any_feed: HubUnderTest) -> None:
     col = any_feed.collections["feed"]
     objects = some_objects(any_feed, 5)
     with any_feed.client("alice") as client:
@@ -203,7 +202,7 @@ def test_submit_and_submit_again(any_feed: InProcessHub) -> None:
     assert status.id == first.status_id and status.complete and status.total_count == 5
 
 
-def test_submit_refuses_a_string_that_is_not_one_object(feed: InProcessHub) -> None:
+def test_submit_refuses_a_string_that_is_not_one_object(feed: HubUnderTest) -> None:
     with feed.client("alice") as client, pytest.raises(ClientError, match="object 1: not JSON"):
         client.add_objects(feed.collections["feed"], [ExactObject.parse('{"a": 1}'), '{"a": '])
 
@@ -211,7 +210,7 @@ def test_submit_refuses_a_string_that_is_not_one_object(feed: InProcessHub) -> N
 # -- the hub's endpoints ------------------------------------------------------------------------
 
 
-def test_pseudonymise_in_one_request(feed: InProcessHub) -> None:
+def test_pseudonymise_in_one_request(feed: HubUnderTest) -> None:
     recorder = Rewriting(feed.app)
     values = [("email", "holder@example.com"), ("phone", "+14155552671"), ("email", "other@example.org")]
     with client_over(feed, recorder, party="alice") as client:
@@ -223,7 +222,7 @@ def test_pseudonymise_in_one_request(feed: InProcessHub) -> None:
     assert again == out[:1]
 
 
-def test_key_set_is_public(feed: InProcessHub) -> None:
+def test_key_set_is_public(feed: HubUnderTest) -> None:
     key = feed.hub.keys.add("alice", SigningKey.generate().public_key.to_jwk())
     with feed.client() as anonymous:
         keys = anonymous.key_set()["keys"]
@@ -233,7 +232,7 @@ def test_key_set_is_public(feed: InProcessHub) -> None:
 # -- errors ------------------------------------------------------------------------------------
 
 
-def test_hub_errors_are_typed_and_name_what_to_do(feed: InProcessHub) -> None:
+def test_hub_errors_are_typed_and_name_what_to_do(feed: HubUnderTest) -> None:
     col = feed.collections["feed"]
     wrong = TaxiiClient(feed.url, "ahub_not-a-valid-token-0123456789", transport=feed.transport())
     with wrong, pytest.raises(AuthenticationFailed) as info:
@@ -255,7 +254,7 @@ def test_hub_errors_are_typed_and_name_what_to_do(feed: InProcessHub) -> None:
         assert "\n" not in str(exc)
 
 
-def test_a_refused_pseudonym_request_does_not_echo_the_values(feed: InProcessHub) -> None:
+def test_a_refused_pseudonym_request_does_not_echo_the_values(feed: HubUnderTest) -> None:
     with feed.client("alice") as client, pytest.raises(HubRefused) as info:
         client.pseudonymise_in_clear([("shoe-size", "holder@example.com")])
     assert info.value.status == 400 and "pseudonymising through the hub" in str(info.value)

@@ -19,7 +19,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import READY_DEADLINE_S, READY_REQUEST_TIMEOUT_S, log_tail, stop_process
+from tests.harness import READY_DEADLINE_S, READY_REQUEST_TIMEOUT_S, log_tail, stop_process
 
 TEMPLATE = Path(__file__).resolve().parents[2] / "deploy" / "nginx" / "abusehub.conf.template"
 

@@ -27,15 +27,8 @@ import pytest
 import requests
 
 from hub.config import DEFAULT_CONFIG_TEXT, FederationConfig, load_config
-from tests.conftest import (
-    POSTGRES_URL,
-    _postgres_available,
-    alembic_step,
-    free_port,
-    run_cli,
-    start_server,
-    stop_server,
-)
+from tests.conftest import alembic_step
+from tests.harness import POSTGRES_URL, _postgres_available, free_port, run_cli, start_server, stop_server
 
 DEPLOY = Path(__file__).resolve().parents[2] / "deploy"
 UNITS = ["abusehub.service", "abusehub-retention.service", "abusehub-retention.timer",

@@ -19,9 +19,9 @@ from urllib.parse import quote
 import pytest
 import requests
 
-from tests.conftest import RunningHub, free_port, run_cli, start_server, stop_server
 from tests.deploy.nginx import Nginx, check_config, nginx_binary, start_nginx, write_config
 from tests.factories import indicator
+from tests.harness import RunningHub, free_port, run_cli, start_server, stop_server
 from tests.lifecycle.pki import Issued, issue, make_ca
 
 pytestmark = pytest.mark.slow

@@ -1,47 +1,38 @@
-"""Real hubs for the federation tests: a home set up through the services, served on loopback by
-``abusehub serve``, federated by ``abusehub peer|link|federate`` in processes of their own."""
+"""Real hubs for the federation tests: the hub under test (:class:`tests.harness.HubUnderTest`) set up
+through the services, served on loopback by ``abusehub serve``, federated by ``abusehub
+peer|link|federate`` in processes of their own."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import orjson
 
-from hub.client.taxii import TaxiiClient, read_outcome
-from hub.config import load_config
-from hub.services.hub import open_hub
+from hub.client.taxii import read_outcome
 from hub.signing import SigningKey
 from hub.signing.documents import sign_objects
-from tests.conftest import RunningHub, run_cli, start_server
+from tests.harness import HubUnderTest
 
 TOML = ("[taxii]\nmax_content_length = 8388608\ndefault_page_size = 100\nmax_page_size = 1000\n"
         "[federation]\npage_size = 50\nmax_retries = 1\n")
 
 
-@dataclass
-class FedHub:
-    """A served hub with a collection ``shared`` (signatures required, countersigned)."""
+class FedHub(HubUnderTest):
+    """A served hub with a collection ``shared`` (signatures required, countersigned) where every
+    party reads and writes: a peer party ``hub-<name>`` for each other hub, and alice (with a
+    registered key) on the hubs she files at."""
 
-    name: str
-    home: Path
-    running: RunningHub
-    collection: str
+    #: The identity of the hub's own countersigning key.
     hub_identity: str
-    tokens: dict[str, str] = field(default_factory=dict)
-    identities: dict[str, str] = field(default_factory=dict)
-    alice_key: SigningKey | None = None
 
     @property
-    def api(self) -> str:
-        return self.running.api + "/"
+    def collection(self) -> str:
+        return self.collections["shared"]
 
-    def client(self, party: str) -> TaxiiClient:
-        return TaxiiClient(self.api, self.tokens[party])
-
-    def cli(self, *args: str, check: bool = True) -> Any:
-        return run_cli(self.home, *args, check=check)
+    @property
+    def alice_key(self) -> SigningKey | None:
+        return self.keys.get("alice")
 
     def objects(self, party: str) -> list[dict[str, Any]]:
         """Every object version of ``shared`` as this hub serves it."""
@@ -58,33 +49,24 @@ class FedHub:
 
 
 def make_fed_hub(folder: Path, name: str, peers: list[str], *, alice: bool = False, toml: str = TOML) -> FedHub:
-    home = folder / name
-    home.mkdir(parents=True)
-    (home / "hub.toml").write_text(toml)
-    hub = open_hub(load_config(home, environ={}), migrate=True)
-    _rev, _kid, _ = hub.prepare()
-    tokens, identities = {}, {}
-    for party, kind in {**{f"hub-{p}": "peer" for p in peers}, **({"alice": "provider"} if alice else {})}.items():
-        p, token = hub.admin.add_party(party, kind)
-        tokens[party], identities[party] = token, p.identity_id
-    col = hub.admin.add_collection("Shared", alias="shared", require_signatures=True, countersign=True)
-    for party in tokens:
-        hub.admin.grant(party, col.id, True, True)
-    key = None
-    if alice:
-        key = SigningKey.generate()
-        hub.keys.add("alice", key.public_key.to_jwk())
-    hub_identity = hub.signer.ensure()[1]
-    hub.close()
-    running = start_server(home)
-    return FedHub(name, home, running, col.id, hub_identity, tokens, identities, key)
+    """Hub ``name`` in ``folder``/``name``, the peer of each of ``peers``, served (close it after)."""
+    parties = {**{f"hub-{p}": "peer" for p in peers}, **({"alice": "provider"} if alice else {})}
+    made = FedHub.build(folder / name, toml=toml, parties=parties, prepare=True,
+                        grants={"shared": {p: (True, True) for p in parties}}, signed={"shared": True},
+                        keys_for=("alice",) if alice else ())
+    try:
+        made.hub_identity = made.hub.signer.ensure()[1]
+        return made.serve()
+    except BaseException:
+        made.close()
+        raise
 
 
 def peer(here: FedHub, there: FedHub, tmp: Path) -> None:
     """``here`` adds ``there`` as a peer with the token ``there`` issued for it."""
     token_file = tmp / f"{here.name}-to-{there.name}.token"
     token_file.write_text(there.tokens[f"hub-{here.name}"] + "\n")
-    here.cli("peer", "add", f"hub-{there.name}", "--url", there.api, "--token-file", str(token_file))
+    here.cli("peer", "add", f"hub-{there.name}", "--url", there.url, "--token-file", str(token_file))
 
 
 def pin(here: FedHub, there: FedHub, *identities: str) -> None:

@@ -19,9 +19,8 @@ from hub.services.federation import Credentials
 from hub.services.operations.retention import RetentionService
 from hub.signing import KeySet, SigningKey, sign_object, signatures_of
 from hub.signing.documents import sign_objects
-from tests.client.inprocess import BACKENDS, InProcessHub, make_hub
-from tests.conftest import FrozenClock, HubApp, build_hub_app
 from tests.factories import indicator, ts
+from tests.harness import BACKENDS, FrozenClock, HubUnderTest
 
 TAXII = "application/taxii+json;version=2.1"
 DAY = 86_400
@@ -30,26 +29,26 @@ DAY = 86_400
 # -- one hub: the tombstone a DELETE leaves, its feed, ingest, retention
 
 
-def _post(h: HubApp, party: str, objects: list[dict[str, Any]], alias: str = "reports") -> Any:
-    r = h.client.post(h.collection_url(alias, "objects"), data=orjson.dumps({"objects": objects}),
+def _post(h: HubUnderTest, party: str, objects: list[dict[str, Any]], alias: str = "reports") -> Any:
+    r = h.http.post(h.collection_url(alias, "objects"), data=orjson.dumps({"objects": objects}),
                       headers={"Content-Type": TAXII, **h.auth(party)})
     assert r.status_code == 202, r.json
     return r.json
 
 
-def _delete(h: HubApp, party: str, oid: str, version: str | None = None, alias: str = "reports") -> int:
+def _delete(h: HubUnderTest, party: str, oid: str, version: str | None = None, alias: str = "reports") -> int:
     query = {"match[version]": version} if version else {}
-    r = h.client.delete(h.collection_url(alias, "objects", oid), query_string=query,
+    r = h.http.delete(h.collection_url(alias, "objects", oid), query_string=query,
                         headers={"Accept": TAXII, **h.auth(party)})
     return r.status_code
 
 
-def _feed(h: HubApp, party: str, alias: str = "reports", **query: str) -> Any:
-    return h.client.get(h.collection_url(alias, "tombstones"), query_string=query,
+def _feed(h: HubUnderTest, party: str, alias: str = "reports", **query: str) -> Any:
+    return h.http.get(h.collection_url(alias, "tombstones"), query_string=query,
                         headers={"Accept": TAXII, **h.auth(party)})
 
 
-def test_a_delete_leaves_a_signed_tombstone_that_readers_of_the_collection_get(seeded: HubApp) -> None:
+def test_a_delete_leaves_a_signed_tombstone_that_readers_of_the_collection_get(seeded: HubUnderTest) -> None:
     h = seeded
     v1 = indicator(created=ts(1), modified=ts(1))
     v2 = {**v1, "modified": ts(2)}
@@ -70,7 +69,7 @@ def test_a_delete_leaves_a_signed_tombstone_that_readers_of_the_collection_get(s
         "object_id": v1["id"], "object_version": ts(2), "deleted_by": h.identities["alice"]}
     assert body["tombstones"][1]["object_id"] == other["id"]
     # Signed by the hub's key, verifiable with what keys/ publishes (no token needed).
-    keys = KeySet.from_jwks(h.client.get(f"{h.api}/keys/").json)
+    keys = KeySet.from_jwks(h.http.get(f"{h.api}/keys/").json)
     for rec in body["tombstones"]:
         (entry,) = signatures_of(rec)
         assert entry.signer == hub_identity
@@ -84,23 +83,23 @@ def test_a_delete_leaves_a_signed_tombstone_that_readers_of_the_collection_get(s
     # The same access as the objects: a party that may not read the collection gets what it
     # gets there (403 for bob, who may only write 'dropbox'; 404 where it sees nothing).
     for party, alias in (("bob", "dropbox"), ("gov", "private"), ("bob", "advisories"), ("alice", "advisories")):
-        objects = h.client.get(h.collection_url(alias, "objects"), headers={"Accept": TAXII, **h.auth(party)})
+        objects = h.http.get(h.collection_url(alias, "objects"), headers={"Accept": TAXII, **h.auth(party)})
         assert _feed(h, party, alias).status_code == objects.status_code, (party, alias)
-    assert h.client.get(h.collection_url("reports", "tombstones"), headers={"Accept": TAXII}).status_code == 401
+    assert h.http.get(h.collection_url("reports", "tombstones"), headers={"Accept": TAXII}).status_code == 401
 
     # The deleted version is not accepted again, from anyone; the other version and a new one are.
     status = _post(h, "alice", [v2, {**v1, "modified": ts(3)}])
     (failure,) = status["failures"]
     assert failure["id"] == v1["id"] and "was deleted from this collection" in failure["message"]
     assert status["success_count"] == 1
-    versions = h.client.get(h.collection_url("reports", "objects", v1["id"], "versions"),
+    versions = h.http.get(h.collection_url("reports", "objects", v1["id"], "versions"),
                             headers=h.auth("alice")).json["versions"]
     assert versions == [ts(1), ts(3)]
 
 
 def test_retention_keeps_tombstones_for_the_collections_maximum_age(store: Any, tmp_path: Path) -> None:
     clock = FrozenClock()
-    h = build_hub_app(store, tmp_path / "home", clock=clock)
+    h = HubUnderTest.build(tmp_path / "home", store=store, clock=clock)
     try:
         gone, kept = indicator(), indicator()
         _post(h, "alice", [gone, kept])
@@ -120,7 +119,7 @@ def test_retention_keeps_tombstones_for_the_collections_maximum_age(store: Any, 
         assert _feed(h, "alice").json == {"more": False}
         assert _post(h, "alice", [gone])["success_count"] == 1  # forgotten, as retention forgets
     finally:
-        h.hub.audit.close()
+        h.close()
 
 
 # -- two hubs: a push link's DELETE, and the records a hub takes
@@ -128,14 +127,14 @@ def test_retention_keeps_tombstones_for_the_collections_maximum_age(store: Any, 
 
 class Net:
     def __init__(self) -> None:
-        self.hubs: dict[str, InProcessHub] = {}
+        self.hubs: dict[str, HubUnderTest] = {}
 
     def transport_for(self, peer: Any) -> httpx.BaseTransport:
         return self.hubs[peer.url].transport()
 
 
 @pytest.fixture(params=BACKENDS)
-def pair(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[tuple[InProcessHub, InProcessHub]]:
+def pair(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[tuple[HubUnderTest, HubUnderTest]]:
     """Hubs A (alice, with a key) and B, each with a collection 'shared' that requires
     signatures; the other hub is a peer party with read and write there. B adds A as a peer
     (and takes A's keys, alice's pinned to it)."""
@@ -143,15 +142,14 @@ def pair(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[tuple[InPro
     made = []
     for name, other in (("a", "b"), ("b", "a")):
         parties = {f"hub-{other}": "peer", **({"alice": "provider"} if name == "a" else {})}
-        url = f"http://127.0.0.1:{8300 + len(made)}/api/"
-        h = make_hub(tmp_path / name, parties, {"shared": {p: (True, True) for p in parties}},
-                     signed={"shared": True}, keys_for=("alice",) if name == "a" else (), url=url,
-                     backend=request.param,
-                     toml="[taxii]\ndefault_page_size = 5\nmax_page_size = 50\n"
-                          "[federation]\npage_size = 3\nmax_retries = 0\n")
+        h = HubUnderTest.build(tmp_path / name, parties=parties, grants={"shared": {p: (True, True) for p in parties}},
+                               signed={"shared": True}, keys_for=("alice",) if name == "a" else (),
+                               base=f"http://127.0.0.1:{8300 + len(made)}", backend=request.param,
+                               toml="[taxii]\ndefault_page_size = 5\nmax_page_size = 50\n"
+                                    "[federation]\npage_size = 3\nmax_retries = 0\n")
         h.hub.signer.prepare()
         h.hub.federation.set_transport(net.transport_for)
-        net.hubs[url] = h
+        net.hubs[h.url] = h
         made.append(h)
     a, b = made
     for here, there, peer_name, known_there_as in ((a, b, "hub-b", "hub-a"), (b, a, "hub-a", "hub-b")):
@@ -163,14 +161,14 @@ def pair(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[tuple[InPro
         h.close()
 
 
-def _alice_posts(a: InProcessHub, objs: list[dict[str, Any]]) -> list[dict[str, Any]]:
+def _alice_posts(a: HubUnderTest, objs: list[dict[str, Any]]) -> list[dict[str, Any]]:
     signed = sign_objects(objs, a.keys["alice"], a.identities["alice"])
     with a.client("alice") as c:
         assert read_outcome(c.submit(a.collections["shared"], signed)).refused == []
     return signed
 
 
-def test_a_push_link_sends_the_delete_of_what_it_pushed(pair: tuple[InProcessHub, InProcessHub]) -> None:
+def test_a_push_link_sends_the_delete_of_what_it_pushed(pair: tuple[HubUnderTest, HubUnderTest]) -> None:
     a, b = pair
     fed = a.hub.federation
     fed.peers.add_link("hub-b", "push", b.collections["shared"], a.collections["shared"])
@@ -193,7 +191,7 @@ def test_a_push_link_sends_the_delete_of_what_it_pushed(pair: tuple[InProcessHub
 
 
 def test_a_hub_takes_only_tombstones_signed_by_a_hub_it_federates_with(
-        pair: tuple[InProcessHub, InProcessHub]) -> None:
+        pair: tuple[HubUnderTest, HubUnderTest]) -> None:
     a, b = pair
     objs = _alice_posts(a, [indicator(created_by_ref=a.identities["alice"]) for _ in range(2)])
     with a.client("alice") as c:

@@ -23,8 +23,8 @@ from hub.services.federation import Credentials
 from hub.signing import SIGNATURE_EXTENSION_ID
 from hub.signing.documents import sign_objects, verify_objects
 from hub.store.records import NewVersion
-from tests.client.inprocess import BACKENDS, InProcessHub, make_hub
 from tests.factories import indicator, ts
+from tests.harness import BACKENDS, HubUnderTest
 
 NAMES = ("a", "b", "c")
 
@@ -33,7 +33,7 @@ class Net:
     """Hubs by URL: the transport a federating hub reaches its peers through."""
 
     def __init__(self) -> None:
-        self.hubs: dict[str, InProcessHub] = {}
+        self.hubs: dict[str, HubUnderTest] = {}
         self.broken: dict[str, httpx.BaseTransport] = {}
 
     def transport_for(self, peer: Any) -> httpx.BaseTransport:
@@ -42,25 +42,25 @@ class Net:
         return self.hubs[peer.url].transport()
 
 
-class Hubs(dict[str, InProcessHub]):
+class Hubs(dict[str, HubUnderTest]):
     """The hubs A, B and C, each made on first use (most tests need two)."""
 
     def __init__(self, net: Net, folder: Path, backend: str) -> None:
         super().__init__()
         self.net, self.folder, self.backend = net, folder, backend
 
-    def __missing__(self, name: str) -> InProcessHub:
+    def __missing__(self, name: str) -> HubUnderTest:
         others = {f"hub-{o}": "peer" for o in NAMES if o != name}
         parties = {**others, **({"alice": "provider"} if name == "a" else {})}
         grants = {p: (True, True) for p in parties}
-        url = f"http://127.0.0.1:{8100 + NAMES.index(name)}/api/"
-        made = make_hub(self.folder / name, parties, {"shared": grants}, signed={"shared": True},
-                        keys_for=("alice",) if name == "a" else (), url=url, backend=self.backend,
-                        toml="[taxii]\ndefault_page_size = 5\nmax_page_size = 50\n"
-                             "[federation]\npage_size = 4\nmax_retries = 0\nmax_response_bytes = 1000000\n")
+        made = HubUnderTest.build(self.folder / name, parties=parties, grants={"shared": grants}, signed={"shared": True},
+                                  keys_for=("alice",) if name == "a" else (), backend=self.backend,
+                                  base=f"http://127.0.0.1:{8100 + NAMES.index(name)}",
+                                  toml="[taxii]\ndefault_page_size = 5\nmax_page_size = 50\n"
+                                       "[federation]\npage_size = 4\nmax_retries = 0\nmax_response_bytes = 1000000\n")
         made.hub.signer.prepare()  # as `abusehub init` does
         made.hub.federation.set_transport(self.net.transport_for)
-        self.net.hubs[url] = made
+        self.net.hubs[made.url] = made
         self[name] = made
         return made
 
@@ -75,7 +75,7 @@ class Hubs(dict[str, InProcessHub]):
 
 
 @pytest.fixture()
-def net(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[tuple[Net, dict[str, InProcessHub]]]:
+def net(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[tuple[Net, dict[str, HubUnderTest]]]:
     """Hubs A, B, C (made when first used); alice (with a key) at A. Every hub has a collection
     ``shared`` that requires signatures and countersigns; every other hub has a peer party with
     read and write there."""
@@ -86,31 +86,31 @@ def net(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[tuple[Net, d
         h.close()
 
 
-def _peer(hubs: dict[str, InProcessHub], here: str, there: str, tmp_path: Path) -> None:
+def _peer(hubs: dict[str, HubUnderTest], here: str, there: str, tmp_path: Path) -> None:
     """Hub ``here`` adds hub ``there`` as a peer with the token ``there`` issued to it."""
     token_file = tmp_path / f"{here}-{there}.token"
     token_file.write_text(hubs[there].tokens[f"hub-{here}"] + "\n")
     hubs[here].hub.federation.peers.add(f"hub-{there}", hubs[there].url, Credentials(token=token_file.read_text()))
 
 
-def _link(hubs: dict[str, InProcessHub], here: str, there: str, direction: str, **kw: Any) -> int:
+def _link(hubs: dict[str, HubUnderTest], here: str, there: str, direction: str, **kw: Any) -> int:
     fed = hubs[here].hub.federation
     link = fed.peers.add_link(f"hub-{there}", direction, hubs[there].collections["shared"],
                               hubs[here].collections["shared"], **kw)
     return link.pk
 
 
-def _signed(hub: InProcessHub, objs: list[dict[str, Any]]) -> list[dict[str, Any]]:
+def _signed(hub: HubUnderTest, objs: list[dict[str, Any]]) -> list[dict[str, Any]]:
     return sign_objects(objs, hub.keys["alice"], hub.identities["alice"])
 
 
-def _post(hub: InProcessHub, objs: list[dict[str, Any]]) -> None:
+def _post(hub: HubUnderTest, objs: list[dict[str, Any]]) -> None:
     with hub.client("alice") as c:
         outcome = read_outcome(c.submit(hub.collections["shared"], objs))
     assert outcome.refused == [] and len(outcome.stored) == len(objs)
 
 
-def _objects(hub: InProcessHub) -> dict[tuple[str, str | None], dict[str, Any]]:
+def _objects(hub: HubUnderTest) -> dict[tuple[str, str | None], dict[str, Any]]:
     return {(i, v): orjson.loads(t) for i, v, t in hub.stored("shared")}
 
 
@@ -118,11 +118,11 @@ def _signers(obj: dict[str, Any]) -> list[str]:
     return [s["signer"] for s in obj["extensions"][SIGNATURE_EXTENSION_ID]["signatures"]]
 
 
-def _hub_identity(hub: InProcessHub) -> str:
+def _hub_identity(hub: HubUnderTest) -> str:
     return hub.hub.signer.ensure()[1]
 
 
-def _pin_and_import(hubs: dict[str, InProcessHub], here: str, there: str, identities: list[str]) -> None:
+def _pin_and_import(hubs: dict[str, HubUnderTest], here: str, there: str, identities: list[str]) -> None:
     fed = hubs[here].hub.federation
     for identity in identities:
         fed.peers.map_identity(f"hub-{there}", identity)
@@ -130,14 +130,14 @@ def _pin_and_import(hubs: dict[str, InProcessHub], here: str, there: str, identi
     assert report.added or report.unchanged
 
 
-def _sync(hubs: dict[str, InProcessHub], rounds: int = 3) -> None:
+def _sync(hubs: dict[str, HubUnderTest], rounds: int = 3) -> None:
     for _ in range(rounds):
         for name in NAMES:
             results = hubs[name].hub.federation.sync_once()
             assert all(r.error is None for r in results), [r.error for r in results]
 
 
-def _ring(hubs: dict[str, InProcessHub], tmp_path: Path) -> None:
+def _ring(hubs: dict[str, HubUnderTest], tmp_path: Path) -> None:
     """B pulls from A, C pulls from B, A pulls from C; keys travel along the ring, pinned."""
     alice, ha, hb = hubs["a"].identities["alice"], _hub_identity(hubs["a"]), _hub_identity(hubs["b"])
     for here, there in (("b", "a"), ("c", "b"), ("a", "c")):
@@ -150,7 +150,7 @@ def _ring(hubs: dict[str, InProcessHub], tmp_path: Path) -> None:
 
 
 @pytest.mark.parametrize("net", BACKENDS, indirect=True)
-def test_a_three_hub_ring_converges_with_every_signature_verifying(net: tuple[Net, dict[str, InProcessHub]],
+def test_a_three_hub_ring_converges_with_every_signature_verifying(net: tuple[Net, dict[str, HubUnderTest]],
                                                                    tmp_path: Path) -> None:
     _n, hubs = net
     _ring(hubs, tmp_path)
@@ -176,7 +176,7 @@ def test_a_three_hub_ring_converges_with_every_signature_verifying(net: tuple[Ne
 
 
 @pytest.mark.parametrize("net", BACKENDS, indirect=True)
-def test_a_tampered_object_is_quarantined_and_the_others_arrive(net: tuple[Net, dict[str, InProcessHub]],
+def test_a_tampered_object_is_quarantined_and_the_others_arrive(net: tuple[Net, dict[str, HubUnderTest]],
                                                                 tmp_path: Path) -> None:
     _n, hubs = net
     a, b = hubs["a"], hubs["b"]
@@ -219,7 +219,7 @@ def test_a_tampered_object_is_quarantined_and_the_others_arrive(net: tuple[Net, 
 
 
 def test_an_unknown_signer_is_quarantined_until_its_key_is_imported(
-        net: tuple[Net, dict[str, InProcessHub]], tmp_path: Path) -> None:
+        net: tuple[Net, dict[str, HubUnderTest]], tmp_path: Path) -> None:
     _n, hubs = net
     a, b = hubs["a"], hubs["b"]
     _peer(hubs, "b", "a", tmp_path)
@@ -239,7 +239,7 @@ def test_an_unknown_signer_is_quarantined_until_its_key_is_imported(
 
 
 def test_pinning_refuses_keys_a_peer_publishes_for_identities_pinned_elsewhere(
-        net: tuple[Net, dict[str, InProcessHub]], tmp_path: Path) -> None:
+        net: tuple[Net, dict[str, HubUnderTest]], tmp_path: Path) -> None:
     _n, hubs = net
     c = hubs["c"]
     alice = hubs["a"].identities["alice"]
@@ -260,11 +260,11 @@ def test_pinning_refuses_keys_a_peer_publishes_for_identities_pinned_elsewhere(
     assert hubs["a"].keys["alice"].key_id in c.hub.federation.import_keys("hub-a").added
 
 
-def _key_of(hub: InProcessHub) -> str:
+def _key_of(hub: HubUnderTest) -> str:
     return hub.hub.signer.ensure()[0].key_id
 
 
-def test_two_hubs_pushing_to_each_other_do_not_loop(net: tuple[Net, dict[str, InProcessHub]],
+def test_two_hubs_pushing_to_each_other_do_not_loop(net: tuple[Net, dict[str, HubUnderTest]],
                                                      tmp_path: Path) -> None:
     _n, hubs = net
     a, b = hubs["a"], hubs["b"]
@@ -291,7 +291,7 @@ def test_two_hubs_pushing_to_each_other_do_not_loop(net: tuple[Net, dict[str, In
 
 @pytest.mark.slow  # also covered, between served hubs, by tests/federation/test_processes.py
 def test_a_revocation_reaches_every_hub_and_leaves_their_blocklists(
-        net: tuple[Net, dict[str, InProcessHub]], tmp_path: Path) -> None:
+        net: tuple[Net, dict[str, HubUnderTest]], tmp_path: Path) -> None:
     _n, hubs = net
     _ring(hubs, tmp_path)
     alice = hubs["a"].identities["alice"]
@@ -310,14 +310,14 @@ def test_a_revocation_reaches_every_hub_and_leaves_their_blocklists(
         assert "203.0.113.9" not in _blocklist(h, tmp_path / f"{name}-2.jsonl")
 
 
-def _blocklist(hub: InProcessHub, path: Path) -> set[str]:
+def _blocklist(hub: HubUnderTest, path: Path) -> set[str]:
     path.write_text("".join(t + "\n" for _, _, t in hub.stored("shared")))
     result = build_blocklist(path, at=ts(40))
     return {e.value for e in result.entries}
 
 
 def test_a_peer_answering_garbage_or_5xx_does_not_stop_the_other_links(
-        net: tuple[Net, dict[str, InProcessHub]], tmp_path: Path) -> None:
+        net: tuple[Net, dict[str, HubUnderTest]], tmp_path: Path) -> None:
     n, hubs = net
     a, b, c = hubs["a"], hubs["b"], hubs["c"]
     _peer(hubs, "c", "a", tmp_path)
@@ -341,7 +341,7 @@ def test_a_peer_answering_garbage_or_5xx_does_not_stop_the_other_links(
     assert statuses["hub-a"].link.last_error is None and statuses["hub-a"].lag_objects == 0
 
 
-def test_bad_input_is_refused_and_nothing_is_stored(net: tuple[Net, dict[str, InProcessHub]],
+def test_bad_input_is_refused_and_nothing_is_stored(net: tuple[Net, dict[str, HubUnderTest]],
                                                     tmp_path: Path) -> None:
     _n, hubs = net
     fed = hubs["b"].hub.federation
@@ -364,7 +364,7 @@ def test_bad_input_is_refused_and_nothing_is_stored(net: tuple[Net, dict[str, In
     assert fed.peers.links() == []
 
 
-def test_a_full_mesh_converges_without_storing_anything_twice(net: tuple[Net, dict[str, InProcessHub]],
+def test_a_full_mesh_converges_without_storing_anything_twice(net: tuple[Net, dict[str, HubUnderTest]],
                                                               tmp_path: Path) -> None:
     _n, hubs = net
     alice = hubs["a"].identities["alice"]
@@ -388,7 +388,7 @@ def test_a_full_mesh_converges_without_storing_anything_twice(net: tuple[Net, di
         assert all(r.stored == 0 and r.pushed == 0 for r in h.hub.federation.sync_once())
 
 
-def test_a_push_link_keeps_to_its_types_and_tlp_ceiling(net: tuple[Net, dict[str, InProcessHub]],
+def test_a_push_link_keeps_to_its_types_and_tlp_ceiling(net: tuple[Net, dict[str, HubUnderTest]],
                                                         tmp_path: Path) -> None:
     _n, hubs = net
     a, b = hubs["a"], hubs["b"]
@@ -412,7 +412,7 @@ def _identity_of(identity_id: str) -> dict[str, Any]:
             "name": "Alice Cloud", "identity_class": "organization"}
 
 
-def test_an_answer_over_the_size_limit_fails_that_link_only(net: tuple[Net, dict[str, InProcessHub]],
+def test_an_answer_over_the_size_limit_fails_that_link_only(net: tuple[Net, dict[str, HubUnderTest]],
                                                             tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
     n, hubs = net
     a, c = hubs["a"], hubs["c"]
@@ -433,7 +433,7 @@ def test_an_answer_over_the_size_limit_fails_that_link_only(net: tuple[Net, dict
 
 
 def test_a_failing_link_waits_with_growing_backoff_while_the_others_go_on(
-        net: tuple[Net, dict[str, InProcessHub]], tmp_path: Path) -> None:
+        net: tuple[Net, dict[str, HubUnderTest]], tmp_path: Path) -> None:
     n, hubs = net
     a, c = hubs["a"], hubs["c"]
     _peer(hubs, "c", "a", tmp_path)

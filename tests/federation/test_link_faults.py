@@ -15,7 +15,6 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import stop_server
 from tests.factories import indicator
 from tests.federation.procs import TOML, FedHub, make_fed_hub, peer, pin, status
 
@@ -129,8 +128,8 @@ def test_a_hung_peer_holds_up_only_its_own_links_and_sigterm_ends_federate_at_on
         if proc is not None:
             proc.kill()
             proc.wait()
-        stop_server(a.running)
-        stop_server(b.running)
+        a.close()
+        b.close()
 
 
 def test_link_status_says_an_answer_was_larger_than_max_response_bytes(tmp_path: Path) -> None:
@@ -150,5 +149,5 @@ def test_link_status_says_an_answer_was_larger_than_max_response_bytes(tmp_path:
         assert "max_response_bytes = 8000 bytes" in row["last_error"]
         assert _count(b, "hub-a") == 0
     finally:
-        stop_server(a.running)
-        stop_server(b.running)
+        a.close()
+        b.close()

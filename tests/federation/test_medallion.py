@@ -16,7 +16,6 @@ import requests
 
 from hub.signing import KeySet
 from hub.signing.documents import verify_objects
-from tests.conftest import stop_server
 from tests.factories import indicator
 from tests.federation.procs import make_fed_hub, status
 
@@ -67,7 +66,7 @@ def test_medallion_is_a_peer_in_both_directions(medallion: Any, tmp_path: Path) 
         assert all(o == sent[o["id"]] for o in back)
         assert all(v.ok for v in verify_objects(back, keys, int(time.time() * 1e6)))
     finally:
-        stop_server(a.running)
+        a.close()
 
 
 def test_a_push_link_to_medallion_sends_the_delete_of_what_it_pushed(medallion: Any, tmp_path: Path) -> None:
@@ -104,4 +103,4 @@ def test_a_push_link_to_medallion_sends_the_delete_of_what_it_pushed(medallion: 
         (row,) = status(a)
         assert row["last_error"] is None and row["lag_objects"] == 0
     finally:
-        stop_server(a.running)
+        a.close()

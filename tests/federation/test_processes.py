@@ -21,7 +21,6 @@ from hub.services.hub import open_hub
 from hub.signing import SIGNATURE_EXTENSION_ID, KeySet
 from hub.signing.documents import sign_objects, verify_objects
 from hub.store.records import NewVersion
-from tests.conftest import stop_server
 from tests.factories import indicator, ts
 from tests.federation.procs import FedHub, make_fed_hub, peer, pin, status
 
@@ -54,7 +53,7 @@ def ring(tmp_path: Path) -> Iterator[dict[str, FedHub]]:
         yield hubs
     finally:
         for h in hubs.values():
-            stop_server(h.running)
+            h.close()
 
 
 def _federate_all(hubs: dict[str, FedHub], rounds: int = 3) -> None:
@@ -155,8 +154,8 @@ def test_a_federate_process_killed_mid_sync_loses_and_duplicates_nothing(tmp_pat
         out, _ = proc.communicate(timeout=30)
         assert proc.returncode == 0 and "federation stopped" in out
     finally:
-        stop_server(a.running)
-        stop_server(b.running)
+        a.close()
+        b.close()
 
 
 def test_the_cli_refuses_bad_peers_and_links_in_one_line(tmp_path: Path) -> None:
@@ -167,7 +166,7 @@ def test_the_cli_refuses_bad_peers_and_links_in_one_line(tmp_path: Path) -> None
         bad_token.write_text("ahub_not-a-token\n")
         for args, words in (
                 (["--url", "ftp://127.0.0.1/api/", "--token-file", str(bad_token)], "http"),
-                (["--url", a.api, "--token-file", str(bad_token)], "credentials do not work")):
+                (["--url", a.url, "--token-file", str(bad_token)], "credentials do not work")):
             proc = b.cli("peer", "add", "hub-a", *args, check=False)
             assert proc.returncode != 0 and words in proc.stderr and len(proc.stderr.strip().splitlines()) == 1
             assert "ahub_" not in proc.stderr + proc.stdout
@@ -185,5 +184,5 @@ def test_the_cli_refuses_bad_peers_and_links_in_one_line(tmp_path: Path) -> None
         assert secret.stat().st_mode & 0o777 == 0o600
         assert a.tokens["hub-b"] not in (b.home / "server.log").read_text(errors="replace")
     finally:
-        stop_server(a.running)
-        stop_server(b.running)
+        a.close()
+        b.close()

@@ -17,7 +17,6 @@ import pytest
 from hub.client.taxii import read_outcome
 from hub.signing import KeySet, signatures_of, unsigned_form
 from hub.signing.documents import sign_objects
-from tests.conftest import stop_server
 from tests.factories import indicator
 from tests.federation.procs import FedHub, make_fed_hub, peer, pin, status
 
@@ -42,7 +41,7 @@ def ring(tmp_path: Path) -> Iterator[dict[str, FedHub]]:
         yield hubs
     finally:
         for h in hubs.values():
-            stop_server(h.running)
+            h.close()
 
 
 def _ids(h: FedHub, party: str) -> set[str]:

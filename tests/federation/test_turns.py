@@ -10,9 +10,9 @@ from pathlib import Path
 
 import httpx
 
-from tests.client.inprocess import InProcessHub
 from tests.factories import indicator
 from tests.federation.test_engine import Net, _link, _objects, _peer, _pin_and_import, _post, _signed, net
+from tests.harness import HubUnderTest
 
 __all__ = ["net"]  # the fixture, shared with test_engine
 
@@ -51,7 +51,7 @@ def _wait(done: object, within: float = 20) -> bool:
     return False
 
 
-def _two_links(n: Net, hubs: dict[str, InProcessHub], tmp_path: Path) -> Stalled:
+def _two_links(n: Net, hubs: dict[str, HubUnderTest], tmp_path: Path) -> Stalled:
     """C pulls from B (stalled, its link first) and from A; A holds three of alice's objects."""
     a = hubs["a"]
     _peer(hubs, "c", "b", tmp_path)
@@ -66,7 +66,7 @@ def _two_links(n: Net, hubs: dict[str, InProcessHub], tmp_path: Path) -> Stalled
 
 
 def test_a_stalled_peer_holds_up_only_its_own_link_and_stopping_does_not_wait_for_it(
-        net: tuple[Net, dict[str, InProcessHub]], tmp_path: Path) -> None:
+        net: tuple[Net, dict[str, HubUnderTest]], tmp_path: Path) -> None:
     n, hubs = net
     c = hubs["c"]
     stalled = _two_links(n, hubs, tmp_path)
@@ -93,7 +93,7 @@ def test_a_stalled_peer_holds_up_only_its_own_link_and_stopping_does_not_wait_fo
         loop.join(timeout=30)
 
 
-def test_one_pass_runs_the_links_side_by_side(net: tuple[Net, dict[str, InProcessHub]], tmp_path: Path) -> None:
+def test_one_pass_runs_the_links_side_by_side(net: tuple[Net, dict[str, HubUnderTest]], tmp_path: Path) -> None:
     n, hubs = net
     c = hubs["c"]
     stalled = _two_links(n, hubs, tmp_path)
@@ -113,7 +113,7 @@ def test_one_pass_runs_the_links_side_by_side(net: tuple[Net, dict[str, InProces
 
 
 def test_a_turn_past_its_deadline_ends_after_its_page_and_the_link_goes_on_next_turn(
-        net: tuple[Net, dict[str, InProcessHub]], tmp_path: Path) -> None:
+        net: tuple[Net, dict[str, HubUnderTest]], tmp_path: Path) -> None:
     n, hubs = net
     a, b = hubs["a"], hubs["b"]
     _peer(hubs, "b", "a", tmp_path)

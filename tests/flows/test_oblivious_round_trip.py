@@ -24,8 +24,8 @@ from hub.client.taxii import TaxiiClient
 from hub.config import DEFAULT_CONFIG_TEXT
 from hub.pseudonyms import POPRF_PSEUDONYM_RE
 from hub.stix.extensions import IAAS_ACCOUNT_EXTENSION_ID
-from tests.client.inprocess import make_hub
 from tests.client.report_kit import RAW_FORMS, example_table, raw_in, raw_in_bytes
+from tests.harness import HubUnderTest
 
 
 @dataclass
@@ -48,9 +48,9 @@ class Recorder:
 
 
 def test_no_raw_personal_value_reaches_the_hub(tmp_path: Path) -> None:
-    h = make_hub(tmp_path / "hub", {"acme": "provider", "nosy": "provider"},
-                 {"reports": {"acme": (True, True), "nosy": (True, False)}},
-                 signed={"reports": False}, keys_for=("acme",), toml=DEFAULT_CONFIG_TEXT)
+    h = HubUnderTest.build(tmp_path / "hub", parties={"acme": "provider", "nosy": "provider"},
+                           grants={"reports": {"acme": (True, True), "nosy": (True, False)}},
+                           signed={"reports": False}, keys_for=("acme",), toml=DEFAULT_CONFIG_TEXT)
     recorder = Recorder(h.app)
     try:
         facts = {**example_table(), "provider_identity_id": h.identities["acme"]}

@@ -45,7 +45,7 @@ from tests.client.report_kit import (
     set_up_hub,
     write,
 )
-from tests.conftest import RunningHub, start_server, stop_server
+from tests.harness import HubUnderTest
 
 pytestmark = pytest.mark.slow  # real server and CLI processes
 
@@ -103,7 +103,7 @@ class RecordingProxy:
 class Flow:
     """The hub, the proxy in front of it, and everything the commands printed and wrote."""
 
-    server: RunningHub
+    server: HubUnderTest
     proxy: RecordingProxy
     a_dir: Path  # provider A's files
     b_dir: Path  # party B's files
@@ -140,8 +140,7 @@ def flow(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Flow]:
     # generate` and the operator registers the public half with `abusehub party key add`.
     tokens, ids, col = set_up_hub(home, a_dir)
     os.replace(a_dir / "nosy.token", b_dir / "b.token")
-    server = start_server(home)
-    server.tokens, server.identities, server.collections = tokens, ids, {"reports": col}
+    server = HubUnderTest.existing(home, tokens=tokens, identities=ids, collections={"reports": col}).serve()
     proxy = RecordingProxy(server.base)
     f = Flow(server, proxy, a_dir, b_dir, col)
     try:
@@ -166,7 +165,7 @@ def flow(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Flow]:
         yield f
     finally:
         proxy.close()
-        stop_server(server)
+        server.close()
 
 
 def _objects(path: Path) -> list[dict[str, Any]]:

@@ -21,8 +21,8 @@ from taxii2client.v21 import Collection, as_pages
 from hub.config import load_config
 from hub.services.hub import open_hub
 from hub.signing import SIGNATURE_EXTENSION_ID, SigningKey, sign_object
-from tests.conftest import RunningHub, start_server, stop_server
 from tests.factories import identity, indicator, ipv4
+from tests.harness import HubUnderTest
 from tests.test_cli import run
 
 pytestmark = pytest.mark.slow  # real server and CLI processes
@@ -31,7 +31,7 @@ TAXII = "application/taxii+json;version=2.1"
 
 
 @pytest.fixture(scope="module")
-def hub_env(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[RunningHub, Path]]:
+def hub_env(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[HubUnderTest, Path]]:
     home = tmp_path_factory.mktemp("signed")
     work = tmp_path_factory.mktemp("analyst")
     run(home, "init")
@@ -50,13 +50,11 @@ def hub_env(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[RunningH
         (work / f"{name}.jwk.json").write_text(jwk)
         assert (work / f"{name}.pem").stat().st_mode & 0o777 == 0o600
         assert "registered key" in run(home, "party", "key", "add", name, str(work / f"{name}.jwk.json")).stdout
-    running = start_server(home)
-    running.tokens, running.identities, running.collections = tokens, ids, {"signed": col}
-    yield running, work
-    stop_server(running)
+    with HubUnderTest.existing(home, tokens=tokens, identities=ids, collections={"signed": col}).serve() as running:
+        yield running, work
 
 
-def post(server: RunningHub, party: str, objects: list[dict]) -> dict:
+def post(server: HubUnderTest, party: str, objects: list[dict]) -> dict:
     r = requests.post(f"{server.api}/collections/{server.collections['signed']}/objects/",
                       data=orjson.dumps({"objects": objects}),
                       headers={"Content-Type": TAXII, **server.auth(party)})
@@ -64,7 +62,7 @@ def post(server: RunningHub, party: str, objects: list[dict]) -> dict:
     return r.json()
 
 
-def stored_count(server: RunningHub) -> int:
+def stored_count(server: HubUnderTest) -> int:
     hub = open_hub(load_config(server.home, environ={}))
     try:
         col = hub.store.get_collection(server.collections["signed"])
@@ -74,7 +72,7 @@ def stored_count(server: RunningHub) -> int:
         hub.close()
 
 
-def signed_by_cli(server: RunningHub, work: Path, party: str, objects: list[dict], name: str) -> list[dict]:
+def signed_by_cli(server: HubUnderTest, work: Path, party: str, objects: list[dict], name: str) -> list[dict]:
     src = work / f"{name}.json"
     src.write_text(json.dumps({"type": "bundle", "id": f"bundle--{uuid.uuid4()}", "objects": objects}))
     out = work / f"{name}.signed.json"
@@ -82,7 +80,7 @@ def signed_by_cli(server: RunningHub, work: Path, party: str, objects: list[dict
     return json.loads(out.read_text())["objects"]
 
 
-def test_round_trip_sign_post_poll_verify(hub_env: tuple[RunningHub, Path]) -> None:
+def test_round_trip_sign_post_poll_verify(hub_env: tuple[HubUnderTest, Path]) -> None:
     server, work = hub_env
     objs = [indicator(), indicator(), ipv4("203.0.113.77"), identity("alice corp", server.identities["alice"])]
     signed = signed_by_cli(server, work, "alice", objs, "round")
@@ -112,7 +110,7 @@ def test_round_trip_sign_post_poll_verify(hub_env: tuple[RunningHub, Path]) -> N
     assert proc.returncode == 1 and "FAILED" in proc.stdout and "does not verify" in proc.stdout
 
 
-def test_sign_refuses_objects_created_by_another_identity(hub_env: tuple[RunningHub, Path]) -> None:
+def test_sign_refuses_objects_created_by_another_identity(hub_env: tuple[HubUnderTest, Path]) -> None:
     server, work = hub_env
     src = work / "foreign.json"
     src.write_text(json.dumps({"objects": [indicator(created_by_ref=server.identities["bob"])]}))
@@ -124,7 +122,7 @@ def _key(work: Path, party: str) -> SigningKey:
     return SigningKey.from_pem((work / f"{party}.pem").read_bytes())
 
 
-def test_tampering_is_refused_each_with_its_reason(hub_env: tuple[RunningHub, Path]) -> None:
+def test_tampering_is_refused_each_with_its_reason(hub_env: tuple[HubUnderTest, Path]) -> None:
     server, work = hub_env
     alice, bob = server.identities["alice"], server.identities["bob"]
     alice_key, bob_key = _key(work, "alice"), _key(work, "bob")
@@ -192,7 +190,7 @@ def test_tampering_is_refused_each_with_its_reason(hub_env: tuple[RunningHub, Pa
     assert post(server, "alice", [good])["success_count"] == 1
 
 
-def test_private_jwk_is_refused_as_a_public_key(hub_env: tuple[RunningHub, Path]) -> None:
+def test_private_jwk_is_refused_as_a_public_key(hub_env: tuple[HubUnderTest, Path]) -> None:
     server, work = hub_env
     from cryptography.hazmat.primitives import serialization
     k = _key(work, "alice")
@@ -209,7 +207,7 @@ def test_private_jwk_is_refused_as_a_public_key(hub_env: tuple[RunningHub, Path]
     assert b64url_encode(raw) not in requests.get(f"{server.api}/keys/").text
 
 
-def test_peer_relays_objects_signed_by_others(hub_env: tuple[RunningHub, Path]) -> None:
+def test_peer_relays_objects_signed_by_others(hub_env: tuple[HubUnderTest, Path]) -> None:
     server, work = hub_env
     alice = server.identities["alice"]
     relayed = sign_object(indicator(created_by_ref=alice), _key(work, "alice"), alice)
@@ -220,7 +218,7 @@ def test_peer_relays_objects_signed_by_others(hub_env: tuple[RunningHub, Path]) 
     assert status["failure_count"] == 1 and "signer is not its creator" in status["failures"][0]["message"]
 
 
-def test_audit_chain_verifies_and_detects_an_edit(hub_env: tuple[RunningHub, Path]) -> None:
+def test_audit_chain_verifies_and_detects_an_edit(hub_env: tuple[HubUnderTest, Path]) -> None:
     server, _ = hub_env
 
     def reads() -> int:

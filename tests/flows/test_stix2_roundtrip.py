@@ -39,7 +39,7 @@ from hub.signing.documents import sign_objects
 from hub.stix.extensions import IAAS_ACCOUNT_EXTENSION_ID
 from hub.stix.report import ReportFacts, build_report
 from tests.client.report_kit import example_facts, example_table, set_up_hub, write
-from tests.conftest import RunningHub, start_server, stop_server
+from tests.harness import HubUnderTest
 from tests.signing.vectors import sign_v1
 
 pytestmark = pytest.mark.slow
@@ -62,7 +62,7 @@ class BearerAuth(requests.auth.AuthBase):
 
 @dataclass
 class RoundTrip:
-    server: RunningHub
+    server: HubUnderTest
     a_dir: Path
     b_dir: Path
     collection: str
@@ -82,7 +82,7 @@ def abusehub(cwd: Path, *args: str, code: int | None = 0) -> subprocess.Complete
     return proc
 
 
-def stored_objects(server: RunningHub, collection: str, token: str) -> list[dict[str, Any]]:
+def stored_objects(server: HubUnderTest, collection: str, token: str) -> list[dict[str, Any]]:
     """Every object of the collection, page by page, as the hub serves it (plain TAXII 2.1)."""
     out: list[dict[str, Any]] = []
     params: dict[str, str] = {"limit": "50"}
@@ -97,7 +97,7 @@ def stored_objects(server: RunningHub, collection: str, token: str) -> list[dict
         params["next"] = page["next"]
 
 
-def post_and_wait(server: RunningHub, collection: str, token: str, objects: list[dict[str, Any]]) -> dict[str, Any]:
+def post_and_wait(server: HubUnderTest, collection: str, token: str, objects: list[dict[str, Any]]) -> dict[str, Any]:
     """POST an envelope and follow the status resource until the hub has judged every object."""
     headers = {"Authorization": f"Bearer {token}", "Accept": TAXII, "Content-Type": TAXII}
     r = requests.post(f"{server.api}/collections/{collection}/objects/", data=json.dumps({"objects": objects}),
@@ -128,8 +128,7 @@ def trip(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RoundTrip]:
     a_dir = tmp_path_factory.mktemp("provider-a")
     b_dir = tmp_path_factory.mktemp("party-b")
     tokens, ids, col = set_up_hub(home, a_dir)
-    server = start_server(home)
-    server.tokens, server.identities = tokens, ids
+    server = HubUnderTest.existing(home, tokens=tokens, identities=ids).serve()
     t = RoundTrip(server, a_dir, b_dir, col)
     try:
         acme = ids["acme"]
@@ -182,7 +181,7 @@ def trip(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RoundTrip]:
                                                       code=None)
         yield t
     finally:
-        stop_server(server)
+        server.close()
 
 
 def _verdicts(proc: subprocess.CompletedProcess[str]) -> dict[str, str]:

@@ -14,7 +14,7 @@ from hub.config import load_config
 from hub.server import create_app
 from hub.services.hub import Hub
 from hub.services.operations.demo import example_objects
-from tests.conftest import BACKENDS, FrozenClock, open_test_store
+from tests.harness import BACKENDS, FrozenClock, open_test_store
 
 #: Requests per store in one run; `make fuzz` asks for more, `make test-fast` for fewer.
 FUZZ_REQUESTS = int(os.environ.get("HUB_TEST_FUZZ_REQUESTS", "3000"))

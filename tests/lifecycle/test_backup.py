@@ -43,21 +43,30 @@ from hub.services.operations.backup import (
 )
 from hub.store.ops import head_revision
 from hub.store.sql import SqlStore
-from tests.conftest import POSTGRES_URL, HubApp, _postgres_available, run_cli, start_server, stop_server
 from tests.factories import indicator
+from tests.harness import (
+    POSTGRES_URL,
+    TEST_TOML,
+    HubUnderTest,
+    _postgres_available,
+    open_test_store,
+    run_cli,
+    start_server,
+    stop_server,
+)
 
 TAXII = "application/taxii+json;version=2.1"
 TOKEN = "m" * 40  # a metrics bearer token
 
 
-def _post(h: HubApp, party: str, objects: list[dict[str, Any]], alias: str = "reports") -> None:
-    r = h.client.post(h.collection_url(alias, "objects"), data=orjson.dumps({"objects": objects}),
+def _post(h: HubUnderTest, party: str, objects: list[dict[str, Any]], alias: str = "reports") -> None:
+    r = h.http.post(h.collection_url(alias, "objects"), data=orjson.dumps({"objects": objects}),
                       headers={"Content-Type": TAXII, **h.auth(party)})
     assert r.json["success_count"] == len(objects)
 
 
 @pytest.fixture
-def backed_up(seeded: HubApp, tmp_path: Path) -> tuple[HubApp, Path]:
+def backed_up(seeded: HubUnderTest, tmp_path: Path) -> tuple[HubUnderTest, Path]:
     """The seeded hub, prepared (keys) and holding objects, and its backup archive."""
     seeded.hub.prepare()
     _post(seeded, "alice", [indicator() for _ in range(3)])
@@ -130,7 +139,7 @@ def _one_line_refusal(proc: subprocess.CompletedProcess[str], *words: str) -> No
         assert word in lines[0], proc.stderr
 
 
-def test_the_archive_is_private_and_its_manifest_names_the_hub(backed_up: tuple[HubApp, Path]) -> None:
+def test_the_archive_is_private_and_its_manifest_names_the_hub(backed_up: tuple[HubUnderTest, Path]) -> None:
     h, archive = backed_up
     assert stat.S_IMODE(archive.stat().st_mode) == 0o600
     members = _members(archive)
@@ -161,7 +170,7 @@ def test_the_archive_is_private_and_its_manifest_names_the_hub(backed_up: tuple[
 
 @pytest.mark.parametrize("backend", ["postgres"], indirect=True)
 @pytest.mark.postgres
-def test_a_postgresql_backup_is_loaded_into_an_empty_database_or_not_at_all(backed_up: tuple[HubApp, Path],
+def test_a_postgresql_backup_is_loaded_into_an_empty_database_or_not_at_all(backed_up: tuple[HubUnderTest, Path],
                                                                            tmp_path: Path) -> None:
     h, archive = backed_up
     source = make_url(h.hub.store.url)  # type: ignore[attr-defined]
@@ -200,7 +209,7 @@ def test_a_postgresql_backup_is_loaded_into_an_empty_database_or_not_at_all(back
 
 
 @pytest.mark.parametrize("backend", ["sqlite"], indirect=True)
-def test_restore_into_a_new_home_gives_the_same_objects(backed_up: tuple[HubApp, Path], tmp_path: Path) -> None:
+def test_restore_into_a_new_home_gives_the_same_objects(backed_up: tuple[HubUnderTest, Path], tmp_path: Path) -> None:
     h, archive = backed_up
     outcome = restore(archive, tmp_path / "new", environ={})
     assert set(outcome.written) == {"hub.db", "hub-signing-key.pem", "pseudonym-keys.json", "hub.toml",
@@ -225,7 +234,7 @@ def test_restore_into_a_new_home_gives_the_same_objects(backed_up: tuple[HubApp,
 
 
 @pytest.mark.parametrize("backend", ["sqlite"], indirect=True)
-def test_restore_refuses_a_truncated_archive_and_writes_nothing(backed_up: tuple[HubApp, Path],
+def test_restore_refuses_a_truncated_archive_and_writes_nothing(backed_up: tuple[HubUnderTest, Path],
                                                                 tmp_path: Path) -> None:
     _, archive = backed_up
     data = archive.read_bytes()
@@ -245,7 +254,7 @@ def test_restore_refuses_a_truncated_archive_and_writes_nothing(backed_up: tuple
 
 
 @pytest.mark.parametrize("backend", ["sqlite"], indirect=True)
-def test_restore_refuses_a_member_that_does_not_match_its_checksum(backed_up: tuple[HubApp, Path],
+def test_restore_refuses_a_member_that_does_not_match_its_checksum(backed_up: tuple[HubUnderTest, Path],
                                                                     tmp_path: Path) -> None:
     _, archive = backed_up
     altered = tmp_path / "altered.tar.gz"
@@ -270,7 +279,7 @@ def test_restore_refuses_a_member_that_does_not_match_its_checksum(backed_up: tu
 
 
 @pytest.mark.parametrize("backend", ["sqlite"], indirect=True)
-def test_restore_refuses_another_hubs_home_and_an_existing_database(backed_up: tuple[HubApp, Path],
+def test_restore_refuses_another_hubs_home_and_an_existing_database(backed_up: tuple[HubUnderTest, Path],
                                                                      tmp_path: Path) -> None:
     h, archive = backed_up
     other = tmp_path / "other-home"
@@ -326,15 +335,13 @@ def test_every_setting_that_names_a_file_is_carried(tmp_path: Path) -> None:
 @pytest.mark.parametrize("backend", ["sqlite"], indirect=True)
 def test_files_named_in_and_outside_the_home_and_peers_credentials_are_carried(backend: str,
                                                                               tmp_path: Path) -> None:
-    from tests.conftest import TEST_TOML, hub_app_on
-
     outside = tmp_path / "elsewhere" / "web.key"
     toml = (TEST_TOML + '[metrics]\ntoken_file = "secrets/metrics.token"\n'
             f'[web]\nsecret_key_file = "{outside}"\n')
     folder = tmp_path / "src"
     (folder / "home" / "secrets").mkdir(parents=True)
     (folder / "home" / "secrets" / "metrics.token").write_text(TOKEN + "\n")
-    with hub_app_on(backend, folder, toml=toml) as h:
+    with open_test_store(backend, folder) as store, HubUnderTest.build(folder / "home", store=store, toml=toml) as h:
         h.hub.prepare()
         from hub.services.federation.peers import Credentials
 
@@ -380,10 +387,8 @@ def test_files_named_in_and_outside_the_home_and_peers_credentials_are_carried(b
 def test_a_sqlite_database_url_naming_the_old_file_is_cleared(backend: str, tmp_path: Path) -> None:
     """A hub.toml that names its SQLite file explicitly would make the restored hub open the OLD
     file (still there when the backup is tried out on the same machine): restore clears it."""
-    from tests.conftest import TEST_TOML, hub_app_on
-
     folder = tmp_path / "src"
-    with hub_app_on(backend, folder) as h:
+    with open_test_store(backend, folder) as store, HubUnderTest.build(folder / "home", store=store) as h:
         h.hub.prepare()
         old = f"sqlite:///{folder / 'hub.db'}"
         (h.hub.config.home / "hub.toml").write_text(f'[hub]\ndatabase_url = "{old}"\n' + TEST_TOML)
@@ -402,9 +407,10 @@ def test_a_sqlite_database_url_naming_the_old_file_is_cleared(backend: str, tmp_
 
 @pytest.mark.parametrize("backend", ["sqlite"], indirect=True)
 def test_a_backup_of_an_older_schema_says_to_migrate(backend: str, tmp_path: Path) -> None:
-    from tests.conftest import alembic_step, hub_app_on
+    from tests.conftest import alembic_step
 
-    with hub_app_on(backend, tmp_path / "src") as h:
+    folder = tmp_path / "src"
+    with open_test_store(backend, folder) as store, HubUnderTest.build(folder / "home", store=store) as h:
         h.hub.prepare()
         alembic_step(h.hub.store, "-1", down=True)  # type: ignore[arg-type]
         older = h.hub.store.schema_revisions()[0]
@@ -529,7 +535,7 @@ def _nothing() -> Iterator[list[str]]:
     yield []
 
 
-def test_a_backup_carries_no_browser_sessions(seeded: HubApp, backend: str, tmp_path: Path) -> None:
+def test_a_backup_carries_no_browser_sessions(seeded: HubUnderTest, backend: str, tmp_path: Path) -> None:
     """A session open when the backup was taken (and perhaps signed out of since) does not come
     back with a restore: the restored hub starts with everyone signed out."""
     seeded.hub.prepare()

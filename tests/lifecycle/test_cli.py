@@ -13,8 +13,8 @@ import orjson
 import pytest
 import requests
 
-from tests.conftest import run_cli, start_server, stop_server
 from tests.factories import indicator
+from tests.harness import run_cli, start_server, stop_server
 from tests.lifecycle.pki import issue, make_ca
 
 pytestmark = pytest.mark.slow

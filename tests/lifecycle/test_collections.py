@@ -13,27 +13,27 @@ import pytest
 
 from hub.common.errors import BadRequest, Conflict, NotFound
 from hub.services.operations.retention import RetentionService
-from tests.conftest import FrozenClock, HubApp, build_hub_app
 from tests.factories import indicator, ts
+from tests.harness import FrozenClock, HubUnderTest
 
 TAXII = "application/taxii+json;version=2.1"
 DAY = 86_400
 
 
-def _post(h: HubApp, party: str, objects: list[dict[str, Any]], alias: str = "reports") -> Any:
-    r = h.client.post(h.collection_url(alias, "objects"), data=orjson.dumps({"objects": objects}),
+def _post(h: HubUnderTest, party: str, objects: list[dict[str, Any]], alias: str = "reports") -> Any:
+    r = h.http.post(h.collection_url(alias, "objects"), data=orjson.dumps({"objects": objects}),
                       headers={"Content-Type": TAXII, **h.auth(party)})
     assert r.status_code == 202, r.json
     return r.json
 
 
-def _versions(h: HubApp, which: str, alias: str = "reports") -> set[tuple[str, str]]:
-    body = h.client.get(h.collection_url(alias, "objects"), query_string={"match[version]": which, "limit": "50"},
+def _versions(h: HubUnderTest, which: str, alias: str = "reports") -> set[tuple[str, str]]:
+    body = h.http.get(h.collection_url(alias, "objects"), query_string={"match[version]": which, "limit": "50"},
                         headers=h.auth("alice")).json
     return {(o["id"], o["modified"]) for o in body.get("objects", [])}
 
 
-def test_edit_changes_only_what_is_given_and_audits_old_and_new(seeded: HubApp) -> None:
+def test_edit_changes_only_what_is_given_and_audits_old_and_new(seeded: HubUnderTest) -> None:
     h, admin = seeded, seeded.hub.admin
     cid = h.collections["reports"]
     col = admin.edit_collection(cid, title="Abuse reports", max_tlp="green", require_signatures=True)
@@ -46,7 +46,7 @@ def test_edit_changes_only_what_is_given_and_audits_old_and_new(seeded: HubApp) 
     assert admin.max_age_days(cid) is None
     # The new policy applies to the next submission: green is now the most restrictive TLP.
     amber = "marking-definition--f88d31f6-486f-44da-b317-01333bde0b82"
-    r = h.client.post(h.collection_url("reports", "objects"),
+    r = h.http.post(h.collection_url("reports", "objects"),
                       data=orjson.dumps({"objects": [indicator(object_marking_refs=[amber])]}),
                       headers={"Content-Type": TAXII, **h.auth("alice")})
     assert r.json["failure_count"] == 1 and r.json["success_count"] == 0
@@ -67,7 +67,7 @@ BAD_EDITS: list[tuple[dict[str, Any], str]] = [
 ]
 
 
-def test_edit_refuses_bad_values_and_changes_nothing(seeded: HubApp) -> None:
+def test_edit_refuses_bad_values_and_changes_nothing(seeded: HubUnderTest) -> None:
     admin, cid = seeded.hub.admin, seeded.collections["reports"]
     before = admin.collection(cid)
     for changes, message in BAD_EDITS:
@@ -75,7 +75,7 @@ def test_edit_refuses_bad_values_and_changes_nothing(seeded: HubApp) -> None:
             admin.edit_collection(cid, **changes)
     assert admin.collection(cid) == before and admin.max_age_days(cid) is None
 
-def test_remove_is_refused_while_objects_are_held_unless_purged(seeded: HubApp) -> None:
+def test_remove_is_refused_while_objects_are_held_unless_purged(seeded: HubUnderTest) -> None:
     h, admin = seeded, seeded.hub.admin
     _post(h, "alice", [indicator(), indicator(), indicator()])
     cid = h.collections["reports"]
@@ -85,7 +85,7 @@ def test_remove_is_refused_while_objects_are_held_unless_purged(seeded: HubApp) 
     assert admin.remove_collection(cid, purge=True) == 3
     with pytest.raises(NotFound):
         admin.collection(cid)
-    assert h.client.get(h.collection_url("reports", "objects"), headers=h.auth("alice")).status_code == 404
+    assert h.http.get(h.collection_url("reports", "objects"), headers=h.auth("alice")).status_code == 404
     assert all(g.collection_id != cid for g in admin.list_grants())
     (record,) = [r for r in h.hub.store.iter_audit() if r.kind == "collection.remove"]
     assert record.collection == cid and record.data["purged"] == 3
@@ -93,7 +93,7 @@ def test_remove_is_refused_while_objects_are_held_unless_purged(seeded: HubApp) 
     assert admin.remove_collection(h.collections["dropbox"]) == 0
 
 
-def test_grants_list_by_party_and_collection(seeded: HubApp) -> None:
+def test_grants_list_by_party_and_collection(seeded: HubUnderTest) -> None:
     admin, cols = seeded.hub.admin, seeded.collections
     every = admin.list_grants()
     assert {(g.party, g.collection_id, g.can_read, g.can_write) for g in every} == {
@@ -111,7 +111,7 @@ def test_grants_list_by_party_and_collection(seeded: HubApp) -> None:
 
 def test_retention_purges_by_date_added_keeps_flags_and_is_idempotent(store: Any, tmp_path: Any) -> None:
     clock = FrozenClock()
-    h = build_hub_app(store, tmp_path / "home", clock=clock)
+    h = HubUnderTest.build(tmp_path / "home", store=store, clock=clock)
     try:
         old_only = indicator(created=ts(1), modified=ts(1))
         both = indicator(created=ts(2), modified=ts(2))
@@ -131,11 +131,11 @@ def test_retention_purges_by_date_added_keeps_flags_and_is_idempotent(store: Any
         # What remains: the newer versions; 'both' keeps its newer version, now its first and last.
         assert _versions(h, "all") == {(both["id"], ts(30)), (fresh["id"], ts(3))}
         assert _versions(h, "first") == _versions(h, "last") == {(both["id"], ts(30)), (fresh["id"], ts(3))}
-        versions = h.client.get(h.collection_url("reports", "objects", both["id"], "versions"),
+        versions = h.http.get(h.collection_url("reports", "objects", both["id"], "versions"),
                                 headers=h.auth("alice")).json
         assert versions["versions"] == [ts(30)]
         # The collection without a policy keeps everything.
-        assert len(h.client.get(h.collection_url("private", "objects"), headers=h.auth("alice")).json["objects"]) == 1
+        assert len(h.http.get(h.collection_url("private", "objects"), headers=h.auth("alice")).json["objects"]) == 1
         # Idempotent: a second run deletes nothing.
         assert [o.purged for o in service.run()] == [0]
         records = [r for r in h.hub.store.iter_audit() if r.kind == "retention.purge"]
@@ -144,4 +144,4 @@ def test_retention_purges_by_date_added_keeps_flags_and_is_idempotent(store: Any
         # A removed-by-retention object can be submitted again and is stored again.
         assert _post(h, "alice", [old_only])["success_count"] == 1
     finally:
-        h.hub.audit.close()
+        h.close()

@@ -18,7 +18,8 @@ from sqlalchemy import insert
 
 from hub.store import schema as t
 from hub.store.sql import SqlStore
-from tests.conftest import POSTGRES_URL, _postgres_available, alembic_step, open_test_store, run_cli
+from tests.conftest import alembic_step
+from tests.harness import POSTGRES_URL, _postgres_available, open_test_store, run_cli
 
 
 @pytest.mark.parametrize("backend", ["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])

@@ -14,45 +14,45 @@ import pytest
 
 from hub.common.errors import BadRequest, Conflict, NotFound
 from hub.services.access.certificates import party_for_forwarded_certificate, read_certificate
-from tests.conftest import HubApp
 from tests.factories import indicator
+from tests.harness import HubUnderTest
 from tests.lifecycle.pki import issue, make_ca
 
 TAXII = "application/taxii+json;version=2.1"
 
 
-def _status(h: HubApp, party: str, alias: str = "reports") -> int:
-    return h.client.get(h.collection_url(alias, "objects"), headers=h.auth(party)).status_code
+def _status(h: HubUnderTest, party: str, alias: str = "reports") -> int:
+    return h.http.get(h.collection_url(alias, "objects"), headers=h.auth(party)).status_code
 
 
-def _audit(h: HubApp, kind: str) -> list[Any]:
+def _audit(h: HubUnderTest, kind: str) -> list[Any]:
     return [r for r in h.hub.store.iter_audit() if r.kind == kind]
 
 
-def _post(h: HubApp, party: str, objects: list[dict[str, Any]], alias: str = "reports") -> Any:
-    return h.client.post(h.collection_url(alias, "objects"), data=orjson.dumps({"objects": objects}),
+def _post(h: HubUnderTest, party: str, objects: list[dict[str, Any]], alias: str = "reports") -> Any:
+    return h.http.post(h.collection_url(alias, "objects"), data=orjson.dumps({"objects": objects}),
                          headers={"Content-Type": TAXII, **h.auth(party)})
 
 
-def test_disable_refuses_the_token_at_once_and_enable_accepts_it_again(seeded: HubApp) -> None:
+def test_disable_refuses_the_token_at_once_and_enable_accepts_it_again(seeded: HubUnderTest) -> None:
     h = seeded
     assert _status(h, "alice") == 200
     assert h.hub.admin.disable_party("alice") is True
-    r = h.client.get(h.collection_url("reports", "objects"), headers=h.auth("alice"))
+    r = h.http.get(h.collection_url("reports", "objects"), headers=h.auth("alice"))
     assert r.status_code == 401
     assert _status(h, "bob") == 200  # nobody else is touched
     assert h.hub.admin.disable_party("alice") is False  # already disabled: nothing changes
     # A token issued while disabled is refused too: the party, not the token, is disabled.
     extra = h.hub.admin.issue_token("alice", "while-disabled")
-    assert h.client.get(h.api + "/collections/", headers={"Authorization": f"Bearer {extra}"}).status_code == 401
+    assert h.http.get(h.api + "/collections/", headers={"Authorization": f"Bearer {extra}"}).status_code == 401
     assert h.hub.admin.enable_party("alice") is True
     assert _status(h, "alice") == 200
-    assert h.client.get(h.api + "/collections/", headers={"Authorization": f"Bearer {extra}"}).status_code == 200
+    assert h.http.get(h.api + "/collections/", headers={"Authorization": f"Bearer {extra}"}).status_code == 200
     assert [r.party for r in _audit(h, "party.disable")] == ["alice"]
     assert [r.party for r in _audit(h, "party.enable")] == ["alice"]
 
 
-def test_remove_keeps_what_the_party_submitted_and_its_name_taken(seeded: HubApp) -> None:
+def test_remove_keeps_what_the_party_submitted_and_its_name_taken(seeded: HubUnderTest) -> None:
     h = seeded
     sent = [indicator(), indicator()]
     assert _post(h, "alice", sent).json["success_count"] == 2
@@ -60,7 +60,7 @@ def test_remove_keeps_what_the_party_submitted_and_its_name_taken(seeded: HubApp
     assert removal.tokens_revoked == 1 and removal.objects_kept == 2
     assert _status(h, "alice") == 401
     # Its objects stay, and others still read them.
-    body = h.client.get(h.collection_url("reports", "objects"), headers=h.auth("bob")).json
+    body = h.http.get(h.collection_url("reports", "objects"), headers=h.auth("bob")).json
     assert {o["id"] for o in body["objects"]} == {o["id"] for o in sent}
     (record,) = _audit(h, "party.remove")
     assert record.party == "alice" and record.data["objects_kept"] == 2
@@ -77,7 +77,7 @@ def test_remove_keeps_what_the_party_submitted_and_its_name_taken(seeded: HubApp
     assert h.hub.admin.state(h.hub.admin.party("alice")).removed_us is not None
 
 
-def test_a_removed_party_cannot_authenticate_with_its_certificate(seeded: HubApp) -> None:
+def test_a_removed_party_cannot_authenticate_with_its_certificate(seeded: HubUnderTest) -> None:
     h = seeded
     ca = make_ca()
     client = issue(ca, "alice client")
@@ -93,7 +93,7 @@ def test_a_removed_party_cannot_authenticate_with_its_certificate(seeded: HubApp
     assert h.hub.admin.list_certificates("alice") == []
 
 
-def test_certificates_are_kept_by_fingerprint_subject_and_expiry(seeded: HubApp) -> None:
+def test_certificates_are_kept_by_fingerprint_subject_and_expiry(seeded: HubUnderTest) -> None:
     h = seeded
     ca = make_ca()
     first, second = issue(ca, "alice one"), issue(ca, "alice two", days=3)
@@ -134,13 +134,13 @@ def test_a_certificate_file_holding_its_private_key_is_refused() -> None:
         read_certificate(client.cert_pem + client.key_pem, "bundle.pem")
 
 
-def test_a_forwarded_header_that_is_not_a_registered_certificate_names_nobody(seeded: HubApp) -> None:
+def test_a_forwarded_header_that_is_not_a_registered_certificate_names_nobody(seeded: HubUnderTest) -> None:
     unregistered = issue(make_ca(), "stranger")
     for header in (None, "", "garbage", quote("-----BEGIN CERTIFICATE-----\nxx\n"), "%" * 40000,
                    quote(unregistered.cert_pem.decode())):
         assert party_for_forwarded_certificate(seeded.hub.store, header) is None, header
 
-def test_an_expired_certificate_is_refused(seeded: HubApp) -> None:
+def test_an_expired_certificate_is_refused(seeded: HubUnderTest) -> None:
     import datetime as dt
 
     from cryptography import x509

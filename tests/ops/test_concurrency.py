@@ -27,11 +27,9 @@ import pytest
 import requests
 from sqlalchemy import select
 
-from hub.config import load_config
-from hub.services.operations.runtime import initialise_hub
 from hub.store import schema as t
 from hub.store.sql import SqlStore
-from tests.conftest import POSTGRES_URL, _pg_skip_reason, _postgres_available, seed_hub, start_server, stop_server
+from tests.harness import HubUnderTest
 
 pytestmark = pytest.mark.slow
 
@@ -163,43 +161,14 @@ class LoadedHub:
 def hub_server(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[LoadedHub]:
     """A real two-worker server over a fresh store of each database, one collection that four
     writer parties may write and a reader party may read."""
-    home = tmp_path / "home"
-    home.mkdir()
-    (home / "hub.toml").write_text(TOML)
-    env: dict[str, str] = {}
-    schema = None
-    plain = POSTGRES_URL.replace("postgresql+psycopg", "postgresql")
-    if request.param == "postgres":
-        if not _postgres_available():
-            pytest.skip(f"PostgreSQL not available at {POSTGRES_URL} ({_pg_skip_reason[0]}); "
-                        "set HUB_TEST_POSTGRES_URL to run this test on it")
-        import psycopg
-
-        schema = f"abusehub_test_{uuid.uuid4().hex[:10]}"
-        with psycopg.connect(plain, autocommit=True) as conn:
-            conn.execute(f'CREATE SCHEMA "{schema}"')
-        sep = "&" if "?" in POSTGRES_URL else "?"
-        env["HUB_DATABASE_URL"] = f"{POSTGRES_URL}{sep}options=-csearch_path%3D{schema}"
-    config = load_config(home, environ=env)
-    hub, _made = initialise_hub(config)  # what 'abusehub init' does
     writers = {f"writer{i}": "provider" for i in range(WRITERS)}
-    seeded = seed_hub(hub, {**writers, "reader": "agency"},
-                      {"load": {**{w: (False, True) for w in writers}, "reader": (True, False)}})
-    hub.close()
-    running = start_server(home, env_extra=env, workers=2)
-    try:
-        col = seeded.collections["load"]
-        yield LoadedHub(objects_url=f"{running.api}/collections/{col}/objects/",
-                        writer_tokens=[seeded.tokens[w] for w in writers], reader_token=seeded.tokens["reader"],
-                        collection_id=col, database_url=config.effective_database_url,
-                        metrics_dir=home / "metrics")
-    finally:
-        stop_server(running)
-        if schema is not None:
-            import psycopg
-
-            with psycopg.connect(plain, autocommit=True) as conn:
-                conn.execute(f'DROP SCHEMA "{schema}" CASCADE')
+    with HubUnderTest.served(tmp_path / "home", backend=request.param, toml=TOML, workers=2,
+                             parties={**writers, "reader": "agency"},
+                             grants={"load": {**{w: (False, True) for w in writers}, "reader": (True, False)}}) as h:
+        yield LoadedHub(objects_url=h.collection_url("load", "objects"),
+                        writer_tokens=[h.tokens[w] for w in writers], reader_token=h.tokens["reader"],
+                        collection_id=h.collections["load"], database_url=h.config.effective_database_url,
+                        metrics_dir=h.home / "metrics")
 
 
 def _stored_rows(database_url: str, collection_id: str) -> list[tuple[str, int]]:

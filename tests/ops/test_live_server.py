@@ -22,27 +22,20 @@ import requests
 
 from hub.config import load_config
 from hub.services.hub import open_hub
-from hub.services.operations.runtime import initialise_hub
 from hub.store.sql import SqlStore
-from tests.conftest import TEST_TOML, RunningHub, free_port, seed_hub, start_server, stop_server
+from tests.harness import TEST_TOML, HubUnderTest, free_port
 
 pytestmark = pytest.mark.slow
 
 
 @pytest.fixture(scope="module")
-def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningHub]:
-    home = tmp_path_factory.mktemp("ops-hub")
-    (home / "hub.toml").write_text(TEST_TOML + "[limits]\nauth_failures = 20\n")
-    hub, _made = initialise_hub(load_config(home, environ={}))  # what 'abusehub init' does
-    seeded = seed_hub(hub)
-    hub.close()
-    running = start_server(home, workers=2)
-    running.tokens, running.identities, running.collections = seeded.tokens, seeded.identities, seeded.collections
-    yield running
-    stop_server(running)
+def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[HubUnderTest]:
+    with HubUnderTest.served(tmp_path_factory.mktemp("ops-hub"), toml=TEST_TOML + "[limits]\nauth_failures = 20\n",
+                             workers=2) as running:
+        yield running
 
 
-def get_from(server: RunningHub, source: str, path: str, headers: dict[str, str]) -> http.client.HTTPResponse:
+def get_from(server: HubUnderTest, source: str, path: str, headers: dict[str, str]) -> http.client.HTTPResponse:
     """GET ``path`` over a fresh connection from the loopback address ``source``."""
     host, port = server.base.removeprefix("http://").split(":")
     conn = http.client.HTTPConnection(host, int(port), timeout=30, source_address=(source, 0))
@@ -53,7 +46,7 @@ def get_from(server: RunningHub, source: str, path: str, headers: dict[str, str]
     return resp
 
 
-def samples(server: RunningHub) -> dict[str, float]:
+def samples(server: HubUnderTest) -> dict[str, float]:
     r = requests.get(server.base + "/metrics", timeout=30)
     assert r.status_code == 200 and r.headers["Content-Type"].startswith("text/plain")
     out = {}
@@ -64,14 +57,14 @@ def samples(server: RunningHub) -> dict[str, float]:
     return out
 
 
-def test_health_and_readiness(server: RunningHub) -> None:
+def test_health_and_readiness(server: HubUnderTest) -> None:
     r = requests.get(server.base + "/healthz", timeout=30)
     assert r.status_code == 200 and r.json() == {"status": "ok"}
     r = requests.get(server.base + "/readyz", timeout=30)
     assert r.status_code == 200 and r.json() == {"status": "ready"}
 
 
-def test_metrics_are_summed_over_the_workers(server: RunningHub) -> None:
+def test_metrics_are_summed_over_the_workers(server: HubUnderTest) -> None:
     url = server.api + "/collections/"
     key = 'abusehub_http_requests_total{endpoint="collections.get_collections",method="GET",status="200"}'
     before = samples(server).get(key, 0)
@@ -90,7 +83,7 @@ def test_metrics_are_summed_over_the_workers(server: RunningHub) -> None:
     assert samples(server)[key] == before + sent  # ...and one answer holds them all
 
 
-def test_a_worker_that_dies_leaves_the_totals_and_is_replaced(server: RunningHub) -> None:
+def test_a_worker_that_dies_leaves_the_totals_and_is_replaced(server: HubUnderTest) -> None:
     import signal
     import time
 
@@ -117,7 +110,7 @@ def test_a_worker_that_dies_leaves_the_totals_and_is_replaced(server: RunningHub
     assert samples(server)[key] == before + 10
 
 
-def test_every_log_line_is_json_and_no_secret_is_in_any(server: RunningHub) -> None:
+def test_every_log_line_is_json_and_no_secret_is_in_any(server: HubUnderTest) -> None:
     bad = f"ahub_{uuid.uuid4().hex}"
     rid = f"ops-{uuid.uuid4().hex[:8]}"
     alice = server.tokens["alice"]
@@ -129,7 +122,7 @@ def test_every_log_line_is_json_and_no_secret_is_in_any(server: RunningHub) -> N
     requests.get(objects, headers={"Authorization": f"Bearer {bad}"}, timeout=30)
     requests.post(server.api + "/pseudonyms/", json={"values": [{"kind": "email", "value": email}]},
                   headers=server.auth("gov"), timeout=30)
-    stop_server(server)  # every line written and flushed
+    server.stop()  # every line written and flushed
     try:
         lines = server.read_log().splitlines()
         assert lines
@@ -144,11 +137,10 @@ def test_every_log_line_is_json_and_no_secret_is_in_any(server: RunningHub) -> N
             assert secret not in text
         assert "Authorization" not in text and "Bearer" not in text
     finally:
-        restarted = start_server(server.home, workers=2)
-        server.process, server.base, server.log = restarted.process, restarted.base, restarted.log
+        server.restart()
 
 
-def test_300_bad_tokens_from_one_address_are_throttled_across_workers(server: RunningHub) -> None:
+def test_300_bad_tokens_from_one_address_are_throttled_across_workers(server: HubUnderTest) -> None:
     path = "/api/collections/"
     statuses = [get_from(server, "127.0.0.3", path, {"Authorization": f"Bearer ahub_guess_{i}"}).status
                 for i in range(300)]
@@ -159,7 +151,7 @@ def test_300_bad_tokens_from_one_address_are_throttled_across_workers(server: Ru
     assert samples(server)['abusehub_throttled_requests_total{limit="auth"}'] >= 281
 
 
-def test_the_home_database_and_keys_are_private(server: RunningHub) -> None:
+def test_the_home_database_and_keys_are_private(server: HubUnderTest) -> None:
     assert stat.S_IMODE(server.home.stat().st_mode) == 0o700
     for name in ("hub.db", "hub.db-wal", "hub.db-shm", "hub-signing-key.pem", "pseudonym-keys.json"):
         assert stat.S_IMODE((server.home / name).stat().st_mode) == 0o600, name
@@ -180,7 +172,7 @@ def one_line(proc: subprocess.CompletedProcess[str]) -> str:
     return lines[0]
 
 
-def test_a_busy_port_is_one_line_and_a_failed_exit(server: RunningHub) -> None:
+def test_a_busy_port_is_one_line_and_a_failed_exit(server: HubUnderTest) -> None:
     port = int(server.base.rsplit(":", 1)[1])
     assert "the port is in use" in one_line(serve(server.home, port))
 

@@ -14,8 +14,9 @@ from flask import request
 from hub.config import load_config
 from hub.server import create_app
 from hub.services.hub import open_hub
-from tests.conftest import BACKENDS, HubApp, HubFactory, hub_app_on
+from tests.conftest import HubFactory
 from tests.factories import indicator
+from tests.harness import BACKENDS, HubUnderTest
 
 TAXII = "application/taxii+json;version=2.1"
 
@@ -61,7 +62,7 @@ def test_an_unexpected_error_is_a_logged_500_with_a_taxii_body(
 
     h.app.add_url_rule("/broken/<name>/", "broken", broken)
     with caplog.at_level("ERROR"):
-        r = h.client.get("/broken/jane.doe@example.com/")
+        r = h.http.get("/broken/jane.doe@example.com/")
     assert r.status_code == 500 and r.headers["Content-Type"] == TAXII
     assert r.json == {"title": "Internal error", "description": "the server failed to answer; the error was logged",
                       "http_status": "500"}
@@ -77,12 +78,12 @@ FORWARDED = {"X-Forwarded-For": "203.0.113.9", "X-Forwarded-Proto": "https", "X-
 
 
 @pytest.fixture(scope="module", params=BACKENDS)
-def proxied(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[HubApp]:
-    with hub_app_on(str(request.param), tmp_path_factory.mktemp("proxied"), toml=PROXIES_TOML) as built:
+def proxied(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[HubUnderTest]:
+    with HubUnderTest.build(tmp_path_factory.mktemp("proxied"), backend=str(request.param), toml=PROXIES_TOML) as built:
         yield built
 
 
-def _seen(h: HubApp, peer: str, headers: dict[str, str]) -> tuple[str | None, str, str, dict[str, str]]:
+def _seen(h: HubUnderTest, peer: str, headers: dict[str, str]) -> tuple[str | None, str, str, dict[str, str]]:
     """What the app saw of a request from ``peer``: client address, scheme, host, forwarded headers."""
     with h.app.test_client() as client:
         r = client.get("/taxii2/", headers=headers, environ_base={"REMOTE_ADDR": peer})
@@ -92,12 +93,12 @@ def _seen(h: HubApp, peer: str, headers: dict[str, str]) -> tuple[str | None, st
 
 
 @pytest.mark.parametrize("peer", ["127.0.0.1", "10.20.30.40"])
-def test_a_trusted_proxy_is_believed(proxied: HubApp, peer: str) -> None:
+def test_a_trusted_proxy_is_believed(proxied: HubUnderTest, peer: str) -> None:
     assert _seen(proxied, peer, FORWARDED)[:3] == ("203.0.113.9", "https", "hub.example")
 
 
 @pytest.mark.parametrize("peer", ["198.51.100.7", "127.0.0.2", "::1"])
-def test_anyone_else_is_not_and_its_forwarded_headers_are_dropped(proxied: HubApp, peer: str) -> None:
+def test_anyone_else_is_not_and_its_forwarded_headers_are_dropped(proxied: HubUnderTest, peer: str) -> None:
     remote, scheme, host, forwarded = _seen(proxied, peer, FORWARDED)
     assert (remote, scheme, host) == (peer, "http", "localhost")
     assert forwarded == {}
@@ -109,16 +110,16 @@ def test_anyone_else_is_not_and_its_forwarded_headers_are_dropped(proxied: HubAp
     ("not-an-address, 10.1.2.3", "10.1.2.3"),  # nothing believed left of a bad entry
     ("", "127.0.0.1"),
 ])
-def test_the_client_is_the_nearest_untrusted_hop(proxied: HubApp, chain: str, client: str) -> None:
+def test_the_client_is_the_nearest_untrusted_hop(proxied: HubUnderTest, chain: str, client: str) -> None:
     assert _seen(proxied, "127.0.0.1", {"X-Forwarded-For": chain})[0] == client
 
 
 @pytest.mark.parametrize("headers", [{"X-Forwarded-Proto": "gopher"}, {"X-Forwarded-Host": "evil.example/path"},
                                      {"X-Forwarded-Host": "a b"}])
-def test_malformed_forwarded_values_are_ignored(proxied: HubApp, headers: dict[str, str]) -> None:
+def test_malformed_forwarded_values_are_ignored(proxied: HubUnderTest, headers: dict[str, str]) -> None:
     assert _seen(proxied, "127.0.0.1", headers)[1:3] == ("http", "localhost")
 
 
-def test_no_proxy_is_trusted_by_default(seeded: HubApp) -> None:
+def test_no_proxy_is_trusted_by_default(seeded: HubUnderTest) -> None:
     remote, scheme, host, forwarded = _seen(seeded, "127.0.0.1", FORWARDED)
     assert (remote, scheme, host, forwarded) == ("127.0.0.1", "http", "localhost", {})

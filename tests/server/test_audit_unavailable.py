@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 from hub.services.audit import AuditService
-from tests.conftest import hub_app_on
+from tests.harness import HubUnderTest
 
 
 def _audit_lines(caplog: pytest.LogCaptureFixture) -> list[logging.LogRecord]:
@@ -23,7 +23,7 @@ def test_an_unavailable_database_is_logged_once_and_its_return_once_and_nothing_
         tmp_path: Path, caplog: pytest.LogCaptureFixture, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(AuditService, "READ_FLUSH_S", 0.05)  # the background flush, every 50 ms
     caplog.set_level(logging.INFO, logger="abusehub.audit")
-    with hub_app_on("sqlite", tmp_path) as h:
+    with HubUnderTest.build(tmp_path) as h:
         audit = h.hub.audit
         db, away = tmp_path / "hub.db", tmp_path / "hub.db.away"
         os.rename(db, away)
@@ -72,7 +72,7 @@ def test_an_unavailable_database_is_logged_once_and_its_return_once_and_nothing_
 def test_closing_with_records_it_cannot_append_says_how_many(
         tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
     caplog.set_level(logging.INFO, logger="abusehub.audit")
-    with hub_app_on("sqlite", tmp_path) as h:
+    with HubUnderTest.build(tmp_path) as h:
         db, away = tmp_path / "hub.db", tmp_path / "hub.db.away"
         os.rename(db, away)
         try:

@@ -24,20 +24,11 @@ from flask.testing import FlaskClient
 from hub.config import load_config
 from hub.server import create_app
 from hub.server.logs import JsonFormatter, TextFormatter
-from hub.services.hub import Hub, open_hub
+from hub.services.hub import Hub
 from hub.store.sql import SqlStore
-from tests.conftest import (
-    TEST_TOML,
-    FrozenClock,
-    HubApp,
-    HubFactory,
-    hub_app_on,
-    run_cli,
-    seed_hub,
-    start_server,
-    stop_server,
-)
+from tests.conftest import HubFactory
 from tests.factories import indicator
+from tests.harness import TEST_TOML, FrozenClock, HubUnderTest, run_cli
 
 TAXII = "application/taxii+json;version=2.1"
 
@@ -63,16 +54,16 @@ def test_healthz_and_readyz_answer_without_credentials(client: FlaskClient) -> N
     assert r.status_code == 200 and r.json == {"status": "ready"}
 
 
-def test_readyz_is_503_naming_an_old_schema(seeded: HubApp) -> None:
+def test_readyz_is_503_naming_an_old_schema(seeded: HubUnderTest) -> None:
     store = seeded.hub.store
     assert isinstance(store, SqlStore)
     with store.engine.begin() as conn:
         conn.exec_driver_sql("UPDATE alembic_version SET version_num = '0003'")
-    r = seeded.client.get("/readyz")
+    r = seeded.http.get("/readyz")
     assert r.status_code == 503 and r.headers["Content-Type"] == TAXII
     assert r.json["http_status"] == "503" and "revision 0003" in r.json["description"]
     assert "abusehub migrate" in r.json["description"]
-    assert seeded.client.get("/healthz").status_code == 200
+    assert seeded.http.get("/healthz").status_code == 200
 
 
 def test_readyz_is_503_when_the_database_does_not_answer(tmp_path: Path) -> None:
@@ -87,43 +78,43 @@ def test_readyz_is_503_when_the_database_does_not_answer(tmp_path: Path) -> None
 
 # -- the SQLite file the hub opened ---------------------------------------------------------
 
-def _post(h: HubApp, *objects: dict[str, object]) -> tuple[int, dict[str, object]]:
-    r = h.client.post(h.collection_url("reports", "objects"), data=orjson.dumps({"objects": list(objects)}),
+def _post(h: HubUnderTest, *objects: dict[str, object]) -> tuple[int, dict[str, object]]:
+    r = h.http.post(h.collection_url("reports", "objects"), data=orjson.dumps({"objects": list(objects)}),
                       headers={**h.auth("alice"), "Content-Type": TAXII})
     return r.status_code, r.json
 
 
 def test_a_database_file_moved_or_replaced_under_the_hub_is_refused_and_never_made_anew(tmp_path: Path) -> None:
-    with hub_app_on("sqlite", tmp_path) as h:
+    with HubUnderTest.build(tmp_path) as h:
         db, away = tmp_path / "hub.db", tmp_path.parent / f"{tmp_path.name}-moved.db"
         first, second = indicator(), indicator()
         assert _post(h, first)[0] == 202
         os.rename(db, away)
         try:
-            r = h.client.get("/readyz")
+            r = h.http.get("/readyz")
             assert r.status_code == 503 and r.headers["Content-Type"] == TAXII and r.headers["Retry-After"]
             assert "database file hub.db was moved or deleted" in r.json["description"]
-            r = h.client.post(h.collection_url("reports", "objects"), data=orjson.dumps({"objects": [second]}),
+            r = h.http.post(h.collection_url("reports", "objects"), data=orjson.dumps({"objects": [second]}),
                               headers={**h.auth("alice"), "Content-Type": TAXII})
             assert r.status_code == 503 and r.json["http_status"] == "503"
             assert r.headers["Retry-After"] == "5"  # when to try again, as for a 429
             assert "database file hub.db was moved or deleted" in str(r.json["description"])
-            r = h.client.get(h.collection_url("reports", "objects"), headers=h.auth("alice"))
+            r = h.http.get(h.collection_url("reports", "objects"), headers=h.auth("alice"))
             assert r.status_code == 503 and r.headers["Retry-After"] == "5"
             h.hub.store.engine.dispose()  # fresh connections: they must not make an empty file
-            assert h.client.get("/readyz").status_code == 503 and _post(h, second)[0] == 503
+            assert h.http.get("/readyz").status_code == 503 and _post(h, second)[0] == 503
             assert not db.exists()
         finally:
             os.rename(away, db)
         # Back in place: the same file, ready again, nothing lost.
-        assert h.client.get("/readyz").status_code == 200
+        assert h.http.get("/readyz").status_code == 200
         assert _post(h, second)[0] == 202
-        r = h.client.get(h.collection_url("reports", "objects"), headers=h.auth("alice"))
+        r = h.http.get(h.collection_url("reports", "objects"), headers=h.auth("alice"))
         assert {o["id"] for o in r.json["objects"]} == {first["id"], second["id"]}
         # Another file at the same path (a restore, a copy) is not the one the hub opened.
         shutil.copy(db, away)
         os.replace(away, db)
-        r = h.client.get("/readyz")
+        r = h.http.get("/readyz")
         assert r.status_code == 503 and "database file hub.db was replaced" in r.json["description"]
         assert _post(h, indicator())[0] == 503
 
@@ -136,13 +127,13 @@ def _worker_pids(server_pid: int) -> set[int]:
 def test_a_real_server_refuses_reads_and_writes_when_its_database_file_is_moved(tmp_path: Path) -> None:
     home = tmp_path / "hub"
     run_cli(home, "init")
-    hub = open_hub(load_config(home, environ={}))
-    seeded = seed_hub(hub, {"alice": "provider"}, {"reports": {"alice": (True, True)}})
-    hub.close()
-    server = start_server(home, workers=2)
+    h = HubUnderTest.existing(home)
+    h.add_party("alice", "provider")
+    h.add_collection("reports", {"alice": (True, True)})
+    server = h.serve(workers=2).server
     db, away = home / "hub.db", tmp_path / "hub.db.moved"
-    url = f"{server.api}/collections/{seeded.collections['reports']}/objects/"
-    headers = {**seeded.auth("alice"), "Content-Type": TAXII, "Accept": TAXII}
+    url = h.collection_url("reports", "objects")
+    headers = {**h.auth("alice"), "Content-Type": TAXII, "Accept": TAXII}
     first, second = indicator(), indicator()
 
     def post(obj: dict[str, object]) -> requests.Response:
@@ -179,7 +170,7 @@ def test_a_real_server_refuses_reads_and_writes_when_its_database_file_is_moved(
     finally:
         if away.exists() and not db.exists():
             os.rename(away, db)
-        stop_server(server)
+        h.close()
     with sqlite3.connect(db) as conn:  # everything accepted is in the hub's own file
         stored = {row[0] for row in conn.execute("SELECT stix_id FROM objects")}
     assert {first["id"], second["id"]} <= stored
@@ -198,21 +189,21 @@ def test_metrics_with_a_token_file(hub_factory: HubFactory, tmp_path: Path) -> N
     (tmp_path / "metrics.token").write_text(secret + "\n")
     h = hub_factory(toml=TEST_TOML + f'[metrics]\nallow = []\ntoken_file = "{tmp_path / "metrics.token"}"\n')
     far = {"REMOTE_ADDR": "198.51.100.4"}
-    assert h.client.get("/metrics", environ_base=far).status_code == 403
-    assert h.client.get("/metrics", headers={"Authorization": "Bearer wrong-token-0123456"},
+    assert h.http.get("/metrics", environ_base=far).status_code == 403
+    assert h.http.get("/metrics", headers={"Authorization": "Bearer wrong-token-0123456"},
                         environ_base=far).status_code == 403
-    assert h.client.get("/metrics", headers={"Authorization": f"Bearer {secret}"},
+    assert h.http.get("/metrics", headers={"Authorization": f"Bearer {secret}"},
                         environ_base=far).status_code == 200
 
 
 def test_metrics_can_be_switched_off(hub_factory: HubFactory) -> None:
     h = hub_factory(toml=TEST_TOML + "[metrics]\nenabled = false\n")
-    r = h.client.get("/metrics")
+    r = h.http.get("/metrics")
     assert r.status_code == 404 and r.json["http_status"] == "404"
 
 
-def test_metrics_count_requests_by_endpoint_never_by_path(seeded: HubApp) -> None:
-    c = seeded.client
+def test_metrics_count_requests_by_endpoint_never_by_path(seeded: HubUnderTest) -> None:
+    c = seeded.http
     c.get(seeded.collection_url("reports", "objects"), headers=seeded.auth("alice"))
     c.get(f"{seeded.api}/collections/no-such-thing/objects/", headers=seeded.auth("alice"))
     c.get("/some/unknown/path/alice@example.com")
@@ -225,16 +216,16 @@ def test_metrics_count_requests_by_endpoint_never_by_path(seeded: HubApp) -> Non
     assert "alice@example.com" not in text and "no-such-thing" not in text
 
 
-def test_metrics_count_ingested_objects_by_outcome_and_code(seeded: HubApp) -> None:
+def test_metrics_count_ingested_objects_by_outcome_and_code(seeded: HubUnderTest) -> None:
     good = indicator()
     bad = indicator()
     bad["pattern_type"] = "stix"
     bad["valid_from"] = "not a time"
     body = orjson.dumps({"objects": [good, good, bad]})
-    r = seeded.client.post(seeded.collection_url("reports", "objects"), data=body,
+    r = seeded.http.post(seeded.collection_url("reports", "objects"), data=body,
                            headers={**seeded.auth("alice"), "Content-Type": TAXII})
     assert r.status_code == 202
-    m = metric_lines(seeded.client)
+    m = metric_lines(seeded.http)
     assert m['abusehub_ingest_objects_total{code="",outcome="stored"}'] == 1
     assert m['abusehub_ingest_objects_total{code="",outcome="already-stored"}'] == 1
     refused = {k: v for k, v in m.items() if k.startswith("abusehub_ingest_objects_total") and 'outcome="refused"' in k}
@@ -243,8 +234,8 @@ def test_metrics_count_ingested_objects_by_outcome_and_code(seeded: HubApp) -> N
     assert code and " " not in code  # a problem code, not a message
 
 
-def test_metrics_count_failed_authentications_and_pseudonyms_per_party(seeded: HubApp) -> None:
-    c = seeded.client
+def test_metrics_count_failed_authentications_and_pseudonyms_per_party(seeded: HubUnderTest) -> None:
+    c = seeded.http
     c.get(f"{seeded.api}/collections/", headers={"Authorization": "Bearer ahub_nope"})
     c.get(f"{seeded.api}/collections/", headers={"Authorization": "Basic !!!"})
     r = c.post(f"{seeded.api}/pseudonyms/", json={"values": [{"kind": "email", "value": "a@example.com"},
@@ -267,15 +258,15 @@ def test_a_sane_request_id_is_echoed_and_any_other_replaced(client: FlaskClient)
     assert len(client.get("/healthz").headers["X-Request-Id"]) == 32
 
 
-def test_the_request_line_has_its_fields_and_no_secret(seeded: HubApp, caplog: pytest.LogCaptureFixture) -> None:
+def test_the_request_line_has_its_fields_and_no_secret(seeded: HubUnderTest, caplog: pytest.LogCaptureFixture) -> None:
     token = seeded.tokens["alice"]
     basic = base64.b64encode(f"alice:{token}".encode()).decode()
     url = seeded.collection_url("reports", "objects")
     asked = f"indicator--{uuid.uuid4()}"
     with caplog.at_level(logging.INFO, logger="abusehub.access"):
-        seeded.client.get(url, query_string={"match[id]": asked, "limit": "2"},
+        seeded.http.get(url, query_string={"match[id]": asked, "limit": "2"},
                           headers={"Authorization": f"Basic {basic}", "X-Request-Id": "rid-1"})
-        seeded.client.get(url, headers={"Authorization": "Bearer ahub_badtoken_value"})
+        seeded.http.get(url, headers={"Authorization": "Bearer ahub_badtoken_value"})
     records = [r for r in caplog.records if r.name == "abusehub.access"]
     assert len(records) == 2
     first = records[0]
@@ -292,9 +283,9 @@ def test_the_request_line_has_its_fields_and_no_secret(seeded: HubApp, caplog: p
             "collection", "params"} <= set(line)
 
 
-def test_a_collection_name_that_found_nothing_is_not_logged(seeded: HubApp, caplog: pytest.LogCaptureFixture) -> None:
+def test_a_collection_name_that_found_nothing_is_not_logged(seeded: HubUnderTest, caplog: pytest.LogCaptureFixture) -> None:
     with caplog.at_level(logging.INFO, logger="abusehub.access"):
-        seeded.client.get(f"{seeded.api}/collections/jane.doe@example.com/objects/", headers=seeded.auth("alice"))
+        seeded.http.get(f"{seeded.api}/collections/jane.doe@example.com/objects/", headers=seeded.auth("alice"))
     (record,) = [r for r in caplog.records if r.name == "abusehub.access"]
     assert record.status == 404 and record.collection is None
 
@@ -308,15 +299,15 @@ def test_bad_tokens_from_one_address_get_429_while_another_address_authenticates
     h = hub_factory(toml=THROTTLE_TOML, clock=FrozenClock())
     url = f"{h.api}/collections/"
     attacker = {"REMOTE_ADDR": "203.0.113.9"}
-    statuses = [h.client.get(url, headers={"Authorization": f"Bearer ahub_guess{i}"}, environ_base=attacker).status_code
+    statuses = [h.http.get(url, headers={"Authorization": f"Bearer ahub_guess{i}"}, environ_base=attacker).status_code
                 for i in range(300)]
     assert statuses[:20] == [401] * 20 and set(statuses[20:]) == {429}
-    r = h.client.get(url, headers={"Authorization": "Bearer ahub_guess"}, environ_base=attacker)
+    r = h.http.get(url, headers={"Authorization": "Bearer ahub_guess"}, environ_base=attacker)
     assert r.json["http_status"] == "429" and 1 <= int(r.headers["Retry-After"]) <= 300
     other = {"REMOTE_ADDR": "198.51.100.20"}
-    assert h.client.get(url, headers=h.auth("alice"), environ_base=other).status_code == 200
-    assert h.client.get(url, headers={"Authorization": "Bearer ahub_x"}, environ_base=other).status_code == 401
-    m = metric_lines(h.client)
+    assert h.http.get(url, headers=h.auth("alice"), environ_base=other).status_code == 200
+    assert h.http.get(url, headers={"Authorization": "Bearer ahub_x"}, environ_base=other).status_code == 401
+    m = metric_lines(h.http)
     assert m['abusehub_throttled_requests_total{limit="auth"}'] == 281
     assert m['abusehub_auth_failures_total{reason="throttled"}'] == 281
 
@@ -331,9 +322,9 @@ def test_the_throttle_is_shared_by_every_app_on_the_database_and_ends_with_its_w
     url = f"{h.api}/collections/"
     addr = {"REMOTE_ADDR": "203.0.113.10"}
     for i in range(20):
-        client = h.client if i % 2 else other
+        client = h.http if i % 2 else other
         assert client.get(url, headers={"Authorization": f"Bearer bad{i}"}, environ_base=addr).status_code == 401
-    assert h.client.get(url, headers={"Authorization": "Bearer bad"}, environ_base=addr).status_code == 429
+    assert h.http.get(url, headers={"Authorization": "Bearer bad"}, environ_base=addr).status_code == 429
     assert other.get(url, headers={"Authorization": "Bearer bad"}, environ_base=addr).status_code == 429
     clock.advance(300)
     assert other.get(url, headers={"Authorization": "Bearer bad"}, environ_base=addr).status_code == 401
@@ -348,22 +339,22 @@ def test_basic_failures_count_against_the_claimed_party_but_never_lock_it_out(hu
         return {"Authorization": "Basic " + base64.b64encode(f"{user}:{token}".encode()).decode()}
 
     # From many addresses, each failing once: the claimed name is what is counted.
-    statuses = [h.client.get(url, headers=basic("alice", f"guess{i}"),
+    statuses = [h.http.get(url, headers=basic("alice", f"guess{i}"),
                              environ_base={"REMOTE_ADDR": f"10.0.{i // 250}.{i % 250}"}).status_code
                 for i in range(25)]
     assert statuses[:20] == [401] * 20 and set(statuses[20:]) == {429}
     # alice's own token still works, by Basic or Bearer, from anywhere.
-    assert h.client.get(url, headers=basic("alice", h.tokens["alice"]),
+    assert h.http.get(url, headers=basic("alice", h.tokens["alice"]),
                         environ_base={"REMOTE_ADDR": "10.9.9.9"}).status_code == 200
-    assert h.client.get(url, headers=h.auth("alice")).status_code == 200
+    assert h.http.get(url, headers=h.auth("alice")).status_code == 200
     # Another claimed name is not affected.
-    assert h.client.get(url, headers=basic("bob", "guess"), environ_base={"REMOTE_ADDR": "10.9.9.8"}).status_code == 401
+    assert h.http.get(url, headers=basic("bob", "guess"), environ_base={"REMOTE_ADDR": "10.9.9.8"}).status_code == 401
 
 
 def test_missing_credentials_are_not_counted_as_failures(hub_factory: HubFactory) -> None:
     h = hub_factory(toml=TEST_TOML + "[limits]\nauth_failures = 2\n", clock=FrozenClock())
     url = f"{h.api}/collections/"
-    assert {h.client.get(url).status_code for _ in range(10)} == {401}
+    assert {h.http.get(url).status_code for _ in range(10)} == {401}
 
 
 # -- the pseudonym allowance, shared across processes -----------------------------------------
@@ -373,7 +364,7 @@ def test_two_apps_on_one_database_share_the_pseudonym_allowance(hub_factory: Hub
     h = hub_factory(toml=TEST_TOML + "[pseudonyms]\nper_minute = 12\n", clock=clock)
     assert isinstance(h.hub.store, SqlStore)
     second = Hub(h.hub.config, SqlStore(h.hub.store.url), clock)  # another worker process
-    clients = [h.client, create_app(h.hub.config, second).test_client()]
+    clients = [h.http, create_app(h.hub.config, second).test_client()]
     url = f"{h.api}/pseudonyms/"
 
     def ask(i: int) -> int:

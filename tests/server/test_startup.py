@@ -24,7 +24,7 @@ from hub.server.gunicorn import check_port, metrics_dir
 from hub.services.hub import open_hub
 from hub.services.operations.runtime import check_database, secure_home
 from hub.store.sql import SqlStore
-from tests.conftest import free_port, run_cli, start_server, stop_server
+from tests.harness import free_port, run_cli, start_server, stop_server
 
 
 def test_a_busy_port_is_one_clear_error() -> None:

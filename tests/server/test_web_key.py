@@ -18,7 +18,7 @@ from hub.server import create_app
 from hub.services.hub import Hub
 from hub.services.operations.runtime import web_secret_key
 from hub.store.sql import SqlStore
-from tests.conftest import TEST_TOML, open_test_store
+from tests.harness import TEST_TOML, open_test_store
 
 
 @pytest.fixture

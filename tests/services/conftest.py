@@ -9,7 +9,7 @@ import pytest
 from hub.config import HubConfig
 from hub.services.hub import Hub
 from hub.store.sql import SqlStore
-from tests.conftest import FrozenClock
+from tests.harness import FrozenClock
 
 
 @pytest.fixture

@@ -18,7 +18,7 @@ from hub.services.access.auth import Principal
 from hub.services.hub import Hub, open_hub
 from hub.stix.extensions import IAAS_ACCOUNT_EXTENSION_ID
 from hub.stix.report import ReportFacts, build_report
-from tests.conftest import run_cli
+from tests.harness import run_cli
 
 ROOT = Path(__file__).resolve().parents[2]
 ACCOUNT = "acct-0042-9917"

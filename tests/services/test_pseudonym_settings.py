@@ -11,7 +11,7 @@ from hub.common.errors import BadRequest, ConfigError
 from hub.config import DEFAULT_CONFIG_TEXT, load_config
 from hub.services.hub import Hub
 from hub.store.sql import SqlStore
-from tests.conftest import FrozenClock
+from tests.harness import FrozenClock
 
 ROOT = Path(__file__).resolve().parents[2]
 

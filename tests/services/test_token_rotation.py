@@ -17,8 +17,8 @@ import requests
 from hub.common.errors import BadRequest, NotFound, Unauthorized
 from hub.services.access.auth import hash_token
 from hub.services.hub import Hub
-from tests.conftest import run_cli as run
-from tests.conftest import start_server, stop_server
+from tests.harness import run_cli as run
+from tests.harness import start_server, stop_server
 
 
 def _no_secret(text: str, *tokens: str) -> None:

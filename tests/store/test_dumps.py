@@ -23,7 +23,7 @@ from hub.store.dumps import (
 )
 from hub.store.ops import head_revision
 from hub.store.sql import SqlStore
-from tests.conftest import POSTGRES_URL, open_test_store
+from tests.harness import POSTGRES_URL, open_test_store
 
 NOW = 1_795_000_000_000_000
 IDENTITY = "identity--8f0c9e8e-3c3c-4f2c-9d1e-0a1b2c3d4e5f"

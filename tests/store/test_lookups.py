@@ -25,8 +25,9 @@ from hub.store import schema as t
 from hub.store.ops import head_revision
 from hub.store.records import NewVersion, ObjectFilter
 from hub.store.sql import SqlStore
-from tests.conftest import alembic_step, open_test_store
+from tests.conftest import alembic_step
 from tests.factories import indicator, ipv4, ts
+from tests.harness import open_test_store
 
 NOW = 1_795_000_000_000_000
 PSEUDONYM = "hmac-sha256:k1:" + "b" * 64

@@ -14,8 +14,9 @@ from hub.services.federation.tombstones import held_facts
 from hub.stix.basics import check_basics
 from hub.store.records import NewVersion, ObjectFilter
 from hub.store.sql import SqlStore
-from tests.conftest import alembic_step, open_test_store
+from tests.conftest import alembic_step
 from tests.factories import indicator, ipv4, ts
+from tests.harness import open_test_store
 
 NOW = 1_795_000_000_000_000
 ALICE = "identity--8f0c9e8e-3c3c-4f2c-9d1e-0a1b2c3d4e5f"

@@ -10,7 +10,8 @@ import pytest
 from sqlalchemy import inspect
 
 from hub.store.sql import SqlStore
-from tests.conftest import alembic_step, open_test_store
+from tests.conftest import alembic_step
+from tests.harness import open_test_store
 
 NOW = 1_795_000_000_000_000
 ID, OTHER = "a" * 64, "b" * 64

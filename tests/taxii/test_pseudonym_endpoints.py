@@ -22,7 +22,7 @@ from hub.stix.extensions import IAAS_ACCOUNT_EXTENSION_ID
 from hub.stix.report import build_report
 from hub.taxii.negotiation import TAXII_21
 from tests import factories as f
-from tests.conftest import BACKENDS, HubApp, hub_app_on
+from tests.harness import BACKENDS, HubUnderTest
 
 PER_MINUTE = 40
 PARTIES = {"alice": "provider", "bob": "provider", "gov": "agency", "flood": "provider"}
@@ -35,33 +35,33 @@ CARD = "4111 1111 1111 1111"
 
 
 @pytest.fixture(scope="module", params=BACKENDS)
-def h(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[HubApp]:
+def h(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[HubUnderTest]:
     """One hub per backend for the module: the parties above, a pseudonym allowance of 40 a minute."""
-    with hub_app_on(str(request.param), tmp_path_factory.mktemp("pseudonyms"), toml=TOML,
-                    parties=PARTIES, grants=GRANTS) as built:
+    with HubUnderTest.build(tmp_path_factory.mktemp("pseudonyms"), backend=str(request.param), toml=TOML,
+                            parties=PARTIES, grants=GRANTS) as built:
         yield built
 
 
-def _post(h: HubApp, party: str | None, body: Any, **headers: str) -> TestResponse:
+def _post(h: HubUnderTest, party: str | None, body: Any, **headers: str) -> TestResponse:
     hdrs = dict(h.auth(party)) if party else {}
     hdrs.update(headers)
     data = body if isinstance(body, (bytes, str)) else json.dumps(body)
     hdrs.setdefault("Content-Type", "application/json")
-    return h.client.post(f"{h.api}/pseudonyms/", data=data, headers=hdrs)
+    return h.http.post(f"{h.api}/pseudonyms/", data=data, headers=hdrs)
 
 
-def _correlate(h: HubApp, party: str | None, query: Any) -> TestResponse:
-    return h.client.get(f"{h.api}/correlations/", query_string=query, headers=h.auth(party) if party else {})
+def _correlate(h: HubUnderTest, party: str | None, query: Any) -> TestResponse:
+    return h.http.get(f"{h.api}/correlations/", query_string=query, headers=h.auth(party) if party else {})
 
 
-def _secrets(h: HubApp) -> list[str]:
+def _secrets(h: HubUnderTest) -> list[str]:
     return list(json.loads(h.hub.pseudonyms.path.read_text())["keys"].values())
 
 
 class EndpointPseudonymiser:
     """What an analyst's tool does: ask the hub for each pseudonym (hub.pseudonyms.Pseudonymiser)."""
 
-    def __init__(self, h: HubApp, party: str) -> None:
+    def __init__(self, h: HubUnderTest, party: str) -> None:
         self.h, self.party = h, party
 
     def pseudonym(self, kind: str, value: str) -> str:
@@ -70,14 +70,14 @@ class EndpointPseudonymiser:
         return str(resp.json["pseudonyms"][0]["pseudonym"])
 
 
-def _report(h: HubApp, party: str, account_id: str, personal: dict[str, str], resource: str,
+def _report(h: HubUnderTest, party: str, account_id: str, personal: dict[str, str], resource: str,
             **extra: Any) -> list[dict[str, Any]]:
     facts = f.report_facts(h.identities[party], account_id, personal=personal, resources=[resource], **extra)
     return build_report(facts, EndpointPseudonymiser(h, party))
 
 
-def _submit(h: HubApp, party: str, alias: str, objects: list[dict[str, Any]]) -> None:
-    resp = h.client.post(h.collection_url(alias, "objects"), data=json.dumps({"objects": objects}),
+def _submit(h: HubUnderTest, party: str, alias: str, objects: list[dict[str, Any]]) -> None:
+    resp = h.http.post(h.collection_url(alias, "objects"), data=json.dumps({"objects": objects}),
                          headers={**h.auth(party), "Content-Type": TAXII_21, "Accept": TAXII_21})
     assert resp.status_code == 202, resp.get_data(as_text=True)
     status = resp.json
@@ -90,7 +90,7 @@ def _account_ext(objects: list[dict[str, Any]]) -> dict[str, Any]:
     return ext
 
 
-def test_contract(h: HubApp, caplog: pytest.LogCaptureFixture) -> None:
+def test_contract(h: HubUnderTest, caplog: pytest.LogCaptureFixture) -> None:
     values = [{"kind": "email", "value": "Alice.Smith@Example.com"},
               {"kind": "phone", "value": "+1 (415) 555-2671"},
               {"kind": "provider_account", "value": f"{h.identities['alice']}/acct-1"},
@@ -121,19 +121,19 @@ def test_contract(h: HubApp, caplog: pytest.LogCaptureFixture) -> None:
         assert secret not in text
 
 
-def test_the_key_is_made_on_first_use_and_private(h: HubApp) -> None:
+def test_the_key_is_made_on_first_use_and_private(h: HubUnderTest) -> None:
     assert _post(h, "alice", {"values": [{"kind": "name", "value": "Ann Example"}]}).status_code == 200
     assert stat.S_IMODE(h.hub.pseudonyms.path.stat().st_mode) == 0o600
 
 
 @pytest.mark.parametrize("path", ["pseudonyms", "correlations"])
-def test_401_without_a_valid_token(h: HubApp, path: str) -> None:
+def test_401_without_a_valid_token(h: HubUnderTest, path: str) -> None:
     for headers in ({}, {"Authorization": "Bearer ahub_not-a-token"}):
         if path == "pseudonyms":
-            resp = h.client.post(f"{h.api}/pseudonyms/", headers=headers,
+            resp = h.http.post(f"{h.api}/pseudonyms/", headers=headers,
                                  json={"values": [{"kind": "email", "value": "a@b.example"}]})
         else:
-            resp = h.client.get(f"{h.api}/correlations/", headers=headers,
+            resp = h.http.get(f"{h.api}/correlations/", headers=headers,
                                 query_string={"pseudonym": "hmac-sha256:k1:" + "0" * 64})
         assert resp.status_code == 401
         assert "WWW-Authenticate" in resp.headers
@@ -151,7 +151,7 @@ def test_401_without_a_valid_token(h: HubApp, path: str) -> None:
     ({"values": [{"kind": "mallory@example.net", "value": "x"}]}, 400, "values[0].kind must be one of"),
     ({"values": [{"kind": "email", "value": "a@b.example"}] * 101}, 400, "at most 100"),
 ])
-def test_bad_requests_name_the_item_not_the_value(h: HubApp, body: Any, status: int, fragment: str) -> None:
+def test_bad_requests_name_the_item_not_the_value(h: HubUnderTest, body: Any, status: int, fragment: str) -> None:
     resp = _post(h, "alice", body)
     assert resp.status_code == status, resp.get_data(as_text=True)
     error = resp.json
@@ -160,7 +160,7 @@ def test_bad_requests_name_the_item_not_the_value(h: HubApp, body: Any, status: 
         assert raw not in resp.get_data(as_text=True)
 
 
-def test_media_types(h: HubApp) -> None:
+def test_media_types(h: HubUnderTest) -> None:
     ok = {"values": [{"kind": "name", "value": "Ann Example"}]}
     assert _post(h, "alice", ok, **{"Content-Type": "text/plain"}).status_code == 415
     assert _post(h, "alice", ok, **{"Content-Type": "application/taxii+json;version=2.0"}).status_code == 415
@@ -177,13 +177,13 @@ def test_media_types(h: HubApp) -> None:
                                                  "'hmac-sha256:<key version>:<64 hex>'"),
     ({"pseudonyms": "hmac-sha256:k1:" + "a" * 64}, "unknown query parameter"),
 ])
-def test_bad_correlation_queries(h: HubApp, query: Any, fragment: str) -> None:
+def test_bad_correlation_queries(h: HubUnderTest, query: Any, fragment: str) -> None:
     resp = _correlate(h, "gov", query)
     assert resp.status_code == 400, resp.get_data(as_text=True)
     assert fragment in resp.json["description"] and "mallory@example.net" not in resp.get_data(as_text=True)
 
 
-def test_two_providers_reports_are_linked_for_who_may_read_both(h: HubApp) -> None:
+def test_two_providers_reports_are_linked_for_who_may_read_both(h: HubUnderTest) -> None:
     # Same card and phone, written differently at two providers' sign-up forms.
     alice = _report(h, "alice", "A-1001", {"phone": "(415) 555-2671", "payment_instrument": CARD},
                     "203.0.113.77", declared_country="US")
@@ -218,7 +218,7 @@ def test_two_providers_reports_are_linked_for_who_may_read_both(h: HubApp) -> No
     assert _correlate(h, "flood", {"pseudonym": phone}).json == {"correlations": []}
 
 
-def test_rate_limit_gives_429_with_retry_after(h: HubApp) -> None:
+def test_rate_limit_gives_429_with_retry_after(h: HubUnderTest) -> None:
     batch = {"values": [{"kind": "email", "value": f"user{i}@example.org"} for i in range(PER_MINUTE)]}
     first = _post(h, "flood", batch)
     assert first.status_code == 200  # a whole minute's allowance in one request
@@ -233,7 +233,7 @@ def test_rate_limit_gives_429_with_retry_after(h: HubApp) -> None:
     assert _post(h, "flood", too_many).status_code == 400
 
 
-def test_rotation_keeps_old_pseudonyms_matchable(h: HubApp) -> None:
+def test_rotation_keeps_old_pseudonyms_matchable(h: HubUnderTest) -> None:
     email = {"kind": "email", "value": "rotating@example.org"}
     before = _post(h, "alice", {"values": [email]}).json
     old = before["pseudonyms"][0]["pseudonym"]
@@ -254,7 +254,7 @@ def test_rotation_keeps_old_pseudonyms_matchable(h: HubApp) -> None:
     assert [(r["pseudonym"], r["report"]) for r in rows] == [(old, reported[-1]["id"])]
 
 
-def test_the_largest_correlation_query_fits_in_a_request_line(h: HubApp) -> None:
+def test_the_largest_correlation_query_fits_in_a_request_line(h: HubUnderTest) -> None:
     # The longest pseudonyms (oblivious, a 6-character key version), as many as allowed, each a
     # parameter of its own: the request line stays under gunicorn's limit_request_line (4094).
     many = [("pseudonym", f"poprf-r255:k12345:{i:0128x}") for i in range(24)]

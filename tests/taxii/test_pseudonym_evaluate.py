@@ -16,7 +16,7 @@ from werkzeug.test import TestResponse
 
 from hub.common.canonical import b64url_decode, b64url_encode
 from hub.pseudonyms import POPRF_PSEUDONYM_RE, PoprfKeyring, PseudonymBatch, VerifyError
-from tests.conftest import BACKENDS, HubApp, hub_app_on
+from tests.harness import BACKENDS, HubUnderTest
 
 PER_MINUTE = 60
 PARTIES = {"alice": "provider", "bob": "provider", "flood": "provider", "gov": "agency"}
@@ -27,28 +27,28 @@ CARD = "4111 1111 1111 1111"
 
 
 @pytest.fixture(scope="module", params=BACKENDS)
-def h(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[HubApp]:
-    with hub_app_on(str(request.param), tmp_path_factory.mktemp("evaluate"), toml=TOML,
-                    parties=PARTIES, grants=GRANTS) as built:
+def h(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[HubUnderTest]:
+    with HubUnderTest.build(tmp_path_factory.mktemp("evaluate"), backend=str(request.param), toml=TOML,
+                            parties=PARTIES, grants=GRANTS) as built:
         yield built
 
 
-def _evaluate(h: HubApp, party: str | None, body: Any) -> TestResponse:
+def _evaluate(h: HubUnderTest, party: str | None, body: Any) -> TestResponse:
     hdrs = dict(h.auth(party)) if party else {}
     hdrs["Content-Type"] = "application/json"
     data = body if isinstance(body, (bytes, str)) else json.dumps(body)
-    return h.client.post(f"{h.api}/pseudonyms/evaluate", data=data, headers=hdrs)
+    return h.http.post(f"{h.api}/pseudonyms/evaluate", data=data, headers=hdrs)
 
 
-def _key(h: HubApp) -> dict[str, Any]:
-    resp = h.client.get(f"{h.api}/pseudonyms/key")
+def _key(h: HubUnderTest) -> dict[str, Any]:
+    resp = h.http.get(f"{h.api}/pseudonyms/key")
     assert resp.status_code == 200, resp.get_data(as_text=True)
     body = resp.get_json()
     assert isinstance(body, dict)
     return body
 
 
-def _public_key(h: HubApp, version: str) -> bytes:
+def _public_key(h: HubUnderTest, version: str) -> bytes:
     (entry,) = [k for k in _key(h)["keys"] if k["key_version"] == version]
     return b64url_decode(entry["public_key"])
 
@@ -58,7 +58,7 @@ def _batches_body(version: str, *batches: PseudonymBatch) -> dict[str, Any]:
             "groups": [{"kind": b.kind, "blinded": [b64url_encode(e) for e in b.blinded]} for b in batches]}
 
 
-def _finish(h: HubApp, party: str, version: str, *batches: PseudonymBatch) -> list[list[str]]:
+def _finish(h: HubUnderTest, party: str, version: str, *batches: PseudonymBatch) -> list[list[str]]:
     resp = _evaluate(h, party, _batches_body(version, *batches))
     assert resp.status_code == 200, resp.get_data(as_text=True)
     body = resp.get_json()
@@ -68,7 +68,7 @@ def _finish(h: HubApp, party: str, version: str, *batches: PseudonymBatch) -> li
             for b, g in zip(batches, body["groups"], strict=True)]
 
 
-def test_the_key_is_published_without_a_token(h: HubApp) -> None:
+def test_the_key_is_published_without_a_token(h: HubUnderTest) -> None:
     body = _key(h)
     ring = h.hub.pseudonyms.poprf_keyring()
     assert body["suite"] == "ristretto255-SHA512" and body["mode"] == "POPRF"
@@ -81,7 +81,7 @@ def test_the_key_is_published_without_a_token(h: HubApp) -> None:
     assert not any(seed in json.dumps(body) for seed in seeds)
 
 
-def test_two_providers_with_the_same_card_get_the_same_pseudonym(h: HubApp) -> None:
+def test_two_providers_with_the_same_card_get_the_same_pseudonym(h: HubUnderTest) -> None:
     version = _key(h)["current"]
     (alice,), = [_finish(h, "alice", version, PseudonymBatch("payment_instrument", version, [CARD]))]
     (bob,), = [_finish(h, "bob", version, PseudonymBatch("payment_instrument", version, ["4111-1111-1111-1111"]))]
@@ -91,7 +91,7 @@ def test_two_providers_with_the_same_card_get_the_same_pseudonym(h: HubApp) -> N
     assert made[0]["pseudonym"] == alice[0]
 
 
-def test_one_request_one_proof_per_kind_and_kinds_do_not_mix(h: HubApp) -> None:
+def test_one_request_one_proof_per_kind_and_kinds_do_not_mix(h: HubUnderTest) -> None:
     version = _key(h)["current"]
     emails = PseudonymBatch("email", version, ["a@example.com", " a@EXAMPLE.com "])
     names = PseudonymBatch("name", version, ["a@example.com"])
@@ -100,7 +100,7 @@ def test_one_request_one_proof_per_kind_and_kinds_do_not_mix(h: HubApp) -> None:
     assert got_names[0] != got_emails[0]  # the kind is in the key (info)
 
 
-def test_a_proof_does_not_verify_against_another_key(h: HubApp) -> None:
+def test_a_proof_does_not_verify_against_another_key(h: HubUnderTest) -> None:
     version = _key(h)["current"]
     batch = PseudonymBatch("email", version, ["a@example.com"])
     body = _evaluate(h, "alice", _batches_body(version, batch)).get_json()
@@ -131,17 +131,17 @@ def _identity() -> str:
     ({"values": [{"kind": "email", "value": "x@example.com"}]}, "the body must be"),
     ([1, 2], "the body must be"),
 ])
-def test_bad_requests_are_refused_with_the_reason(h: HubApp, body: Any, fragment: str) -> None:
+def test_bad_requests_are_refused_with_the_reason(h: HubUnderTest, body: Any, fragment: str) -> None:
     resp = _evaluate(h, "gov", body)
     assert resp.status_code == 400, resp.get_data(as_text=True)
     assert fragment in resp.get_json()["description"]
 
 
-def test_evaluation_needs_a_token(h: HubApp) -> None:
+def test_evaluation_needs_a_token(h: HubUnderTest) -> None:
     assert _evaluate(h, None, {"groups": [{"kind": "email", "blinded": [_identity()]}]}).status_code == 401
 
 
-def test_every_element_counts_against_the_allowance(h: HubApp) -> None:
+def test_every_element_counts_against_the_allowance(h: HubUnderTest) -> None:
     version = _key(h)["current"]
     batch = PseudonymBatch("email", version, [f"user{i}@example.org" for i in range(40)])
     assert _evaluate(h, "flood", _batches_body(version, batch)).status_code == 200
@@ -152,7 +152,7 @@ def test_every_element_counts_against_the_allowance(h: HubApp) -> None:
         .status_code == 200
 
 
-def test_the_audit_trail_has_counts_per_kind_and_no_element(h: HubApp) -> None:
+def test_the_audit_trail_has_counts_per_kind_and_no_element(h: HubUnderTest) -> None:
     version = _key(h)["current"]
     batch = PseudonymBatch("phone", version, ["+1 415 555 2671", "+44 20 7946 0958"])
     body = _batches_body(version, batch)
@@ -165,8 +165,8 @@ def test_the_audit_trail_has_counts_per_kind_and_no_element(h: HubApp) -> None:
     assert not any(v in dump for v in ("415 555 2671", "4155552671", "7946 0958", "2079460958"))
 
 
-def test_the_raw_value_endpoint_is_off_and_says_where_to_go(h: HubApp) -> None:
-    resp = h.client.post(f"{h.api}/pseudonyms/", data=json.dumps({"values": [{"kind": "payment_instrument",
+def test_the_raw_value_endpoint_is_off_and_says_where_to_go(h: HubUnderTest) -> None:
+    resp = h.http.post(f"{h.api}/pseudonyms/", data=json.dumps({"values": [{"kind": "payment_instrument",
                                                                             "value": CARD}]}),
                          headers={**h.auth("alice"), "Content-Type": "application/json"})
     assert resp.status_code == 403

@@ -13,8 +13,7 @@ from hub.client.errors import AccessDenied
 from hub.client.taxii import MAX_CORRELATION_PSEUDONYMS, TaxiiClient
 from hub.config import DEFAULT_CONFIG_TEXT
 from hub.pseudonyms import POPRF_PSEUDONYM_RE
-from tests.conftest import RunningHub, stop_server
-from tests.taxii.conftest import seed
+from tests.harness import HubUnderTest
 
 pytestmark = pytest.mark.slow  # a real server process
 
@@ -23,17 +22,16 @@ GRANTS = {"reports": {"alice": (True, True), "bob": (True, True), "gov": (True, 
 
 
 @pytest.fixture(scope="module")
-def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningHub]:
-    running = seed(tmp_path_factory.mktemp("hub"), parties=PARTIES, grants=GRANTS, toml=DEFAULT_CONFIG_TEXT)
-    yield running
-    stop_server(running)
+def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[HubUnderTest]:
+    with HubUnderTest.served(tmp_path_factory.mktemp("hub"), parties=PARTIES, grants=GRANTS, toml=DEFAULT_CONFIG_TEXT) as running:
+        yield running
 
 
-def _client(server: RunningHub, party: str) -> TaxiiClient:
+def _client(server: HubUnderTest, party: str) -> TaxiiClient:
     return TaxiiClient(server.api + "/", server.tokens[party])
 
 
-def test_two_providers_get_the_same_verified_pseudonyms_over_the_network(server: RunningHub) -> None:
+def test_two_providers_get_the_same_verified_pseudonyms_over_the_network(server: HubUnderTest) -> None:
     values = [("payment_instrument", "4111 1111 1111 1111"), ("phone", "+1 415 555 2671"),
               ("email", "holder@example.com")]
     with _client(server, "alice") as alice, _client(server, "bob") as bob:
@@ -51,7 +49,7 @@ def test_two_providers_get_the_same_verified_pseudonyms_over_the_network(server:
         assert form not in log, form
 
 
-def test_the_raw_value_endpoint_is_off(server: RunningHub) -> None:
+def test_the_raw_value_endpoint_is_off(server: HubUnderTest) -> None:
     r = requests.post(f"{server.api}/pseudonyms/", headers=server.auth("alice"), timeout=30,
                       json={"values": [{"kind": "email", "value": "holder@example.com"}]})
     assert r.status_code == 403 and "pseudonyms/evaluate" in r.json()["description"]
@@ -60,7 +58,7 @@ def test_the_raw_value_endpoint_is_off(server: RunningHub) -> None:
             alice.pseudonymise_in_clear([("email", "holder@example.com")])
 
 
-def test_the_largest_correlation_query_fits_in_a_request_line(server: RunningHub) -> None:
+def test_the_largest_correlation_query_fits_in_a_request_line(server: HubUnderTest) -> None:
     many = [("pseudonym", f"poprf-r255:k12345:{i:0128x}") for i in range(MAX_CORRELATION_PSEUDONYMS)]
     r = requests.get(f"{server.api}/correlations/", params=many, headers=server.auth("gov"), timeout=30)
     assert r.status_code == 200 and r.json() == {"correlations": []}

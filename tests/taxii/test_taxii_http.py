@@ -15,8 +15,8 @@ import orjson
 import pytest
 from werkzeug.test import TestResponse
 
-from tests.conftest import HubApp
 from tests.factories import indicator
+from tests.harness import HubUnderTest
 
 TAXII = "application/taxii+json;version=2.1"
 JWK_SET = "application/jwk-set+json"
@@ -30,24 +30,24 @@ def no_unexpected_error(caplog: pytest.LogCaptureFixture) -> Iterator[None]:
     assert "unexpected error" not in caplog.text
 
 
-def post(h: HubApp, alias: str, party: str, body: bytes | dict[str, Any], **headers: str) -> TestResponse:
+def post(h: HubUnderTest, alias: str, party: str, body: bytes | dict[str, Any], **headers: str) -> TestResponse:
     data = body if isinstance(body, bytes) else orjson.dumps(body)
-    return h.client.post(h.collection_url(alias, "objects"), data=data,
+    return h.http.post(h.collection_url(alias, "objects"), data=data,
                          headers={"Content-Type": TAXII, **h.auth(party), **headers})
 
 
-def count(h: HubApp, alias: str, party: str = "alice") -> int:
+def count(h: HubUnderTest, alias: str, party: str = "alice") -> int:
     """Every object version in the collection, walked page by page with ``next``."""
     n, params = 0, {"limit": "50", "match[version]": "all"}
     while True:
-        body = h.client.get(h.collection_url(alias, "objects"), query_string=params, headers=h.auth(party)).json
+        body = h.http.get(h.collection_url(alias, "objects"), query_string=params, headers=h.auth(party)).json
         n += len(body.get("objects", []))
         if not body["more"]:
             return n
         params["next"] = body["next"]
 
 
-def test_added_after_paging_through_one_request(shared_hub: HubApp) -> None:
+def test_added_after_paging_through_one_request(shared_hub: HubUnderTest) -> None:
     """Objects added in one request each get a distinct date_added: added_after paging is exact."""
     h = shared_hub
     sent = [indicator() for _ in range(17)]
@@ -58,7 +58,7 @@ def test_added_after_paging_through_one_request(shared_hub: HubApp) -> None:
         params = {"limit": "4", "match[type]": "indicator"}
         if added_after:
             params["added_after"] = added_after
-        r = h.client.get(h.collection_url("advisories", "objects"), query_string=params, headers=h.auth("alice"))
+        r = h.http.get(h.collection_url("advisories", "objects"), query_string=params, headers=h.auth("alice"))
         assert r.status_code == 200 and r.headers["Content-Type"] == TAXII
         objs = r.json.get("objects", [])
         if not objs:
@@ -71,13 +71,13 @@ def test_added_after_paging_through_one_request(shared_hub: HubApp) -> None:
     assert len(got) == len(set(got))
 
 
-def test_same_next_token_gives_same_page_and_both_url_forms_work(shared_hub: HubApp) -> None:
+def test_same_next_token_gives_same_page_and_both_url_forms_work(shared_hub: HubUnderTest) -> None:
     h = shared_hub
     post(h, "reports", "alice", {"objects": [indicator() for _ in range(8)]})
     url = h.collection_url("reports", "objects")
-    token = h.client.get(url, query_string={"limit": "3"}, headers=h.auth("gov")).json["next"]
-    a = h.client.get(url, query_string={"limit": "3", "next": token}, headers=h.auth("gov"))
-    b = h.client.get(url.rstrip("/"), query_string={"limit": "3", "next": token}, headers=h.auth("gov"))
+    token = h.http.get(url, query_string={"limit": "3"}, headers=h.auth("gov")).json["next"]
+    a = h.http.get(url, query_string={"limit": "3", "next": token}, headers=h.auth("gov"))
+    b = h.http.get(url.rstrip("/"), query_string={"limit": "3", "next": token}, headers=h.auth("gov"))
     assert a.status_code == b.status_code == 200
     assert a.get_data() == b.get_data()
 
@@ -87,31 +87,31 @@ def test_same_next_token_gives_same_page_and_both_url_forms_work(shared_hub: Hub
     ("application/*", 200), ("text/html, application/taxii+json;version=2.1", 200),
     ("application/taxii+json;version=2.0", 406), ("text/html", 406),
 ])
-def test_content_negotiation(shared_hub: HubApp, accept: str | None, status: int) -> None:
+def test_content_negotiation(shared_hub: HubUnderTest, accept: str | None, status: int) -> None:
     headers = shared_hub.auth("alice")
     if accept is not None:
         headers["Accept"] = accept
-    r = shared_hub.client.get(shared_hub.api + "/collections/", headers=headers)
+    r = shared_hub.http.get(shared_hub.api + "/collections/", headers=headers)
     assert r.status_code == status
     assert r.headers["Content-Type"] == TAXII
     if status != 200:
         assert r.json["http_status"] == str(status)
 
 
-def test_auth_forms(shared_hub: HubApp) -> None:
+def test_auth_forms(shared_hub: HubUnderTest) -> None:
     h = shared_hub
     url = h.api + "/collections/"
     token = h.tokens["alice"]
     basic = base64.b64encode(f"alice:{token}".encode()).decode()
-    assert h.client.get(url, headers={"Authorization": f"Basic {basic}"}).status_code == 200
-    assert h.client.get(url, headers={"Authorization": f"Token {token}"}).status_code == 200
+    assert h.http.get(url, headers={"Authorization": f"Basic {basic}"}).status_code == 200
+    assert h.http.get(url, headers={"Authorization": f"Token {token}"}).status_code == 200
     for headers in ({}, {"Authorization": "Bearer ahub_wrong"}, {"Authorization": "Basic !!!"},
                     {"Authorization": "Digest abc"}):
-        r = h.client.get(url, headers=headers)
+        r = h.http.get(url, headers=headers)
         assert r.status_code == 401, headers
         assert "Bearer" in r.headers["WWW-Authenticate"] and "Basic" in r.headers["WWW-Authenticate"]
         assert r.json["title"]
-    assert h.client.get("/taxii2/").status_code == 200  # public discovery
+    assert h.http.get("/taxii2/").status_code == 200  # public discovery
 
 
 BAD_REQUESTS = [
@@ -142,7 +142,7 @@ BAD_REQUESTS = [
 
 
 @pytest.mark.parametrize("case", BAD_REQUESTS, ids=[c[0] for c in BAD_REQUESTS])
-def test_bad_input_gets_a_taxii_error_and_stores_nothing(shared_hub: HubApp, case: tuple) -> None:
+def test_bad_input_gets_a_taxii_error_and_stores_nothing(shared_hub: HubUnderTest, case: tuple) -> None:
     _, method, suffix, params, body, extra, status, fragment = case
     h = shared_hub
     before = count(h, "private")
@@ -150,7 +150,7 @@ def test_bad_input_gets_a_taxii_error_and_stores_nothing(shared_hub: HubApp, cas
     if suffix.startswith("../"):  # the test client does not resolve dot segments as a browser does
         url = f"{h.api}/collections/{suffix[3:]}/"
     headers = {"Content-Type": TAXII, **h.auth("alice"), **extra}
-    r = h.client.open(url, method=method, query_string=params, data=body, headers=headers)
+    r = h.http.open(url, method=method, query_string=params, data=body, headers=headers)
     assert r.status_code == status, r.get_data(as_text=True)
     assert r.headers["Content-Type"] == TAXII
     err = r.json
@@ -159,7 +159,7 @@ def test_bad_input_gets_a_taxii_error_and_stores_nothing(shared_hub: HubApp, cas
     assert count(h, "private") == before
 
 
-def test_oversized_body_is_413_and_stores_nothing(shared_hub: HubApp) -> None:
+def test_oversized_body_is_413_and_stores_nothing(shared_hub: HubUnderTest) -> None:
     before = count(shared_hub, "private")
     big = {"objects": [indicator(description="x" * 2000) for _ in range(40)]}  # > 64 KiB
     r = post(shared_hub, "private", "alice", big)
@@ -169,7 +169,7 @@ def test_oversized_body_is_413_and_stores_nothing(shared_hub: HubApp) -> None:
     assert count(shared_hub, "private") == before
 
 
-def test_invalid_objects_are_reported_one_by_one_and_valid_ones_kept(shared_hub: HubApp) -> None:
+def test_invalid_objects_are_reported_one_by_one_and_valid_ones_kept(shared_hub: HubUnderTest) -> None:
     h = shared_hub
     good = indicator()
     bad = [
@@ -188,34 +188,34 @@ def test_invalid_objects_are_reported_one_by_one_and_valid_ones_kept(shared_hub:
         assert fragment in failure["message"]
     # The status is the submitter's: alice can read it, gov cannot, the operator can.
     status_url = f"{h.api}/status/{st['id']}/"
-    assert h.client.get(status_url, headers=h.auth("alice")).json["failure_count"] == len(bad)
-    assert h.client.get(status_url, headers=h.auth("gov")).status_code == 404
-    assert h.client.get(status_url, headers=h.auth("ops")).status_code == 200
+    assert h.http.get(status_url, headers=h.auth("alice")).json["failure_count"] == len(bad)
+    assert h.http.get(status_url, headers=h.auth("gov")).status_code == 404
+    assert h.http.get(status_url, headers=h.auth("ops")).status_code == 200
     # Posting the same object again is a success, not a duplicate.
     again = post(h, "private", "alice", {"objects": [good]}).json
     assert again["success_count"] == 1 and "already stored" in again["successes"][0]["message"]
 
 
-def test_match_filters_repeated_and_comma_separated(shared_hub: HubApp) -> None:
+def test_match_filters_repeated_and_comma_separated(shared_hub: HubUnderTest) -> None:
     h = shared_hub
     a, b, c = indicator(), indicator(), indicator()
     post(h, "private", "alice", {"objects": [a, b, c]})
     url = h.collection_url("private", "objects")
-    repeated = h.client.get(url, query_string=[("match[id]", a["id"]), ("match[id]", c["id"])],
+    repeated = h.http.get(url, query_string=[("match[id]", a["id"]), ("match[id]", c["id"])],
                             headers=h.auth("alice")).json
-    comma = h.client.get(url, query_string={"match[id]": f"{a['id']},{c['id']}"}, headers=h.auth("alice")).json
+    comma = h.http.get(url, query_string={"match[id]": f"{a['id']},{c['id']}"}, headers=h.auth("alice")).json
     assert sorted(o["id"] for o in repeated["objects"]) == sorted([a["id"], c["id"]])
     assert repeated == comma
 
 
-def test_page_size_is_clamped_to_the_maximum(shared_hub: HubApp) -> None:
+def test_page_size_is_clamped_to_the_maximum(shared_hub: HubUnderTest) -> None:
     h = shared_hub
     post(h, "private", "alice", {"objects": [indicator() for _ in range(60)]})
     url = h.collection_url("private", "objects")
     for limit in ("1000", "51", "9" * 40):  # above the maximum of 50, however far
-        body = h.client.get(url, query_string={"limit": limit}, headers=h.auth("alice")).json
+        body = h.http.get(url, query_string={"limit": limit}, headers=h.auth("alice")).json
         assert len(body["objects"]) == 50 and body["more"] is True, limit
-    default = h.client.get(url, headers=h.auth("alice")).json
+    default = h.http.get(url, headers=h.auth("alice")).json
     assert len(default["objects"]) == 5
 
 
@@ -230,9 +230,9 @@ def test_page_size_is_clamped_to_the_maximum(shared_hub: HubApp) -> None:
     # What hub.client.verify sends, and what requests sends by default.
     ("application/jwk-set+json, application/json;q=0.9, */*;q=0.1", JWK_SET),
 ])
-def test_keys_answer_json_types(shared_hub: HubApp, accept: str | None, content_type: str) -> None:
+def test_keys_answer_json_types(shared_hub: HubUnderTest, accept: str | None, content_type: str) -> None:
     headers = {} if accept is None else {"Accept": accept}
-    r = shared_hub.client.get(shared_hub.api + "/keys/", headers=headers)
+    r = shared_hub.http.get(shared_hub.api + "/keys/", headers=headers)
     assert r.status_code == 200, r.get_data(as_text=True)
     assert r.headers["Content-Type"] == content_type
     assert isinstance(orjson.loads(r.get_data())["keys"], list)
@@ -240,8 +240,8 @@ def test_keys_answer_json_types(shared_hub: HubApp, accept: str | None, content_
 
 @pytest.mark.parametrize("accept", ["text/html", "application/xml", f"{JWK_SET};q=0",
                                     "text/plain, application/jose+json"])
-def test_keys_refuse_other_types_naming_the_acceptable_ones(shared_hub: HubApp, accept: str) -> None:
-    r = shared_hub.client.get(shared_hub.api + "/keys/", headers={"Accept": accept})
+def test_keys_refuse_other_types_naming_the_acceptable_ones(shared_hub: HubUnderTest, accept: str) -> None:
+    r = shared_hub.http.get(shared_hub.api + "/keys/", headers={"Accept": accept})
     assert r.status_code == 406
     body = r.json
     assert body["http_status"] == "406"
@@ -254,13 +254,13 @@ def test_keys_refuse_other_types_naming_the_acceptable_ones(shared_hub: HubApp, 
     ("text/html, application/json", 200), ("text/html", 406), (JWK_SET, 406),
 ])
 def test_correlations_and_pseudonyms_answer_application_json(
-        shared_hub: HubApp, accept: str | None, status: int) -> None:
+        shared_hub: HubUnderTest, accept: str | None, status: int) -> None:
     h = shared_hub
     headers = h.auth("alice") | ({} if accept is None else {"Accept": accept})
-    r = h.client.get(h.api + "/correlations/", query_string={"pseudonym": "hmac-sha256:k1:" + "0" * 64},
+    r = h.http.get(h.api + "/correlations/", query_string={"pseudonym": "hmac-sha256:k1:" + "0" * 64},
                      headers=headers)
     assert r.status_code == status, r.get_data(as_text=True)
-    p = h.client.post(h.api + "/pseudonyms/", json={"values": [{"kind": "name", "value": "x y"}]}, headers=headers)
+    p = h.http.post(h.api + "/pseudonyms/", json={"values": [{"kind": "name", "value": "x y"}]}, headers=headers)
     assert p.status_code == status, p.get_data(as_text=True)
     if status == 200:
         assert r.headers["Content-Type"] == p.headers["Content-Type"] == "application/json"
@@ -268,7 +268,7 @@ def test_correlations_and_pseudonyms_answer_application_json(
         assert "application/json" in r.json["description"] and "*/*" in r.json["description"]
 
 
-def test_taxii_endpoints_still_refuse_plain_json(shared_hub: HubApp) -> None:
-    r = shared_hub.client.get(shared_hub.api + "/collections/",
+def test_taxii_endpoints_still_refuse_plain_json(shared_hub: HubUnderTest) -> None:
+    r = shared_hub.http.get(shared_hub.api + "/collections/",
                               headers={**shared_hub.auth("alice"), "Accept": "application/json"})
     assert r.status_code == 406 and r.headers["Content-Type"] == TAXII

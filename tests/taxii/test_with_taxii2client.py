@@ -6,18 +6,18 @@ import pytest
 import requests
 from taxii2client.v21 import ApiRoot, Collection, Server, as_pages
 
-from tests.conftest import RunningHub
 from tests.factories import indicator, ts
+from tests.harness import HubUnderTest
 
 pytestmark = pytest.mark.slow
 
 
-def _collection(server: RunningHub, alias: str, party: str) -> Collection:
+def _collection(server: HubUnderTest, alias: str, party: str) -> Collection:
     return Collection(f"{server.api}/collections/{server.collections[alias]}/", user=party,
                       password=server.tokens[party])
 
 
-def test_discovery_and_api_root(server: RunningHub) -> None:
+def test_discovery_and_api_root(server: HubUnderTest) -> None:
     srv = Server(server.base + "/taxii2/", user="alice", password=server.tokens["alice"])
     assert srv.title == "abusehub"
     # Discovery names the API root by a relative URL (no public_url configured): the client
@@ -29,14 +29,14 @@ def test_discovery_and_api_root(server: RunningHub) -> None:
     assert root.max_content_length == 65536
 
 
-def test_collections_listed_per_party(server: RunningHub) -> None:
+def test_collections_listed_per_party(server: HubUnderTest) -> None:
     root = ApiRoot(server.api + "/", user="gov", password=server.tokens["gov"])
     seen = {c.id: (c.can_read, c.can_write) for c in root.collections}
     assert seen == {server.collections["reports"]: (True, False),
                     server.collections["advisories"]: (True, True)}
 
 
-def test_add_get_pages_manifest_versions_delete(server: RunningHub) -> None:
+def test_add_get_pages_manifest_versions_delete(server: HubUnderTest) -> None:
     col = _collection(server, "private", "alice")
     oid = "indicator--5b5c1a3e-6b0e-4f7e-9b43-2f0f3d3c0a01"
     objs = [indicator(id=oid, modified=ts(s)) for s in (1, 2, 3)] + [indicator() for _ in range(9)]
@@ -69,7 +69,7 @@ def test_add_get_pages_manifest_versions_delete(server: RunningHub) -> None:
     assert r.status_code == 404
 
 
-def test_polling_through_a_second_worker_with_next(server: RunningHub) -> None:
+def test_polling_through_a_second_worker_with_next(server: HubUnderTest) -> None:
     """next tokens are stateless: any worker process serves the following page."""
     col = _collection(server, "reports", "bob")
     col.add_objects({"objects": [indicator() for _ in range(20)]})
@@ -80,7 +80,7 @@ def test_polling_through_a_second_worker_with_next(server: RunningHub) -> None:
     assert len(pages) >= 7
 
 
-def test_as_pages_with_its_default_page_size(server: RunningHub) -> None:
+def test_as_pages_with_its_default_page_size(server: HubUnderTest) -> None:
     """``as_pages`` defaults to ``per_request=0``, which taxii2-client leaves out of the request
     (it drops falsy parameters): the server's default page size applies, and every object comes."""
     col = _collection(server, "advisories", "gov")

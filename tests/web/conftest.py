@@ -11,7 +11,7 @@ import pytest
 from flask.testing import FlaskClient
 
 from hub.signing import SigningKey
-from tests.conftest import HubApp, build_hub_app, open_test_store
+from tests.harness import HubUnderTest
 
 #: Session cookies are Secure: the test client speaks HTTPS, as a browser behind the proxy would.
 BASE = "https://hub.test"
@@ -52,26 +52,21 @@ class WebClient:
 
 
 @pytest.fixture
-def web(tmp_path: Path) -> Iterator[HubApp]:
+def web(tmp_path: Path) -> Iterator[HubUnderTest]:
     """A seeded hub (tests.conftest PARTIES and GRANTS) with the web pages, on SQLite."""
-    with open_test_store("sqlite", tmp_path / "db") as store:
-        built = build_hub_app(store, tmp_path / "home")
-        built.client = built.app.test_client()
-        try:
-            yield built
-        finally:
-            built.hub.audit.close()
+    with HubUnderTest.build(tmp_path / "home") as built:
+        yield built
 
 
 @pytest.fixture
-def alice_key(web: HubApp) -> SigningKey:
+def alice_key(web: HubUnderTest) -> SigningKey:
     """An Ed25519 key registered to alice."""
     key = SigningKey.generate()
     web.hub.keys.add("alice", key.public_key.to_jwk())
     return key
 
 
-def browser(web: HubApp, party: str | None = None) -> WebClient:
+def browser(web: HubUnderTest, party: str | None = None) -> WebClient:
     """A new browser-like client, signed in as ``party`` when given."""
     c = WebClient(web.app.test_client())
     if party:

@@ -30,13 +30,11 @@ import requests
 
 from hub.client.reports import file_report
 from hub.client.taxii import TaxiiClient
-from hub.config import load_config
-from hub.server import create_app
 from hub.services.hub import Hub
 from hub.signing import KeySet, SigningKey
 from hub.signing.documents import verify_objects
 from hub.web import CSP
-from tests.conftest import free_port, open_test_store, run_cli, seed_hub
+from tests.harness import HubUnderTest, free_port, run_cli
 from tests.web.chromium import MISSING, console_problems, have_chromium, start_chromium
 from tests.web.forms import report_form
 
@@ -81,18 +79,12 @@ class LiveHub:
 def live(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveHub]:
     from werkzeug.serving import make_server
 
-    folder = tmp_path_factory.mktemp("browser-hub")
-    home = folder / "home"
-    home.mkdir()
     # Plain HTTP on loopback: session cookies without the Secure flag (a browser keeps Secure
     # cookies only over HTTPS, and this hub has no TLS); everything else as in production.
-    (home / "hub.toml").write_text("[web]\nsecure_cookies = false\n")
-    with open_test_store("sqlite", folder / "db") as store:
-        hub = Hub(load_config(home, environ={}), store)
-        hub.prepare()
-        seeded = seed_hub(hub)
-        _, seeded.tokens["outsider"] = hub.admin.add_party("outsider", "agency")
-        app = create_app(hub.config, hub)
+    with HubUnderTest.build(tmp_path_factory.mktemp("browser-hub") / "home", toml="[web]\nsecure_cookies = false\n",
+                            prepare=True) as seeded:
+        seeded.add_party("outsider", "agency")
+        hub, app = seeded.hub, seeded.app
         capture = BodyCapture(app.wsgi_app)
         app.wsgi_app = capture  # type: ignore[method-assign]
         port = free_port()
@@ -103,7 +95,6 @@ def live(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveHub]:
             yield LiveHub(hub, f"http://127.0.0.1:{port}", seeded, server, capture)
         finally:
             server.shutdown()
-            hub.audit.close()
 
 
 @pytest.fixture(scope="module")

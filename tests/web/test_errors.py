@@ -9,16 +9,16 @@ from pathlib import Path
 
 from hub.common.errors import Unavailable
 from hub.web import CSP
-from tests.conftest import HubApp
+from tests.harness import HubUnderTest
 from tests.web.conftest import BASE, browser
 
 
-def _moved(web: HubApp) -> tuple[Path, Path]:
+def _moved(web: HubUnderTest) -> tuple[Path, Path]:
     db = Path(web.hub.store.url.removeprefix("sqlite:///"))
     return db, db.with_name("hub.db.moved")
 
 
-def test_a_database_moved_away_is_a_503_page_and_the_pages_come_back_with_it(web: HubApp) -> None:
+def test_a_database_moved_away_is_a_503_page_and_the_pages_come_back_with_it(web: HubUnderTest) -> None:
     signed_in = browser(web, "alice")
     stranger = browser(web)
     stranger.get("/web/signin")
@@ -39,7 +39,7 @@ def test_a_database_moved_away_is_a_503_page_and_the_pages_come_back_with_it(web
     assert signed_in.get("/web/collections").status_code == 200
 
 
-def test_a_503_with_a_time_to_retry_says_when(web: HubApp) -> None:
+def test_a_503_with_a_time_to_retry_says_when(web: HubUnderTest) -> None:
     with web.app.test_request_context("/web/collections", base_url=BASE):
         web.app.preprocess_request()
         resp = web.app.make_response(web.app.handle_user_exception(

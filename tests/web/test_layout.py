@@ -9,11 +9,11 @@ import pkgutil
 from flask import Blueprint
 
 import hub.web
-from tests.conftest import HubApp
+from tests.harness import HubUnderTest
 from tests.web.conftest import browser
 
 
-def test_every_page_module_is_registered_under_web(web: HubApp) -> None:
+def test_every_page_module_is_registered_under_web(web: HubUnderTest) -> None:
     families = []
     for info in pkgutil.iter_modules(hub.web.__path__):
         module = importlib.import_module(f"hub.web.{info.name}")
@@ -26,7 +26,7 @@ def test_every_page_module_is_registered_under_web(web: HubApp) -> None:
             assert rule.rule.startswith("/web/"), rule
 
 
-def test_every_page_but_sign_in_needs_a_session(web: HubApp) -> None:
+def test_every_page_but_sign_in_needs_a_session(web: HubUnderTest) -> None:
     anonymous = browser(web)
     checked = 0
     for rule in web.app.url_map.iter_rules():

@@ -25,7 +25,7 @@ from typing import Any
 import pytest
 
 from hub.web import CSP
-from tests.conftest import HubApp, hub_app_on
+from tests.harness import HubUnderTest
 from tests.pseudonyms.test_oprf_vectors import VECTORS, Vector
 from tests.web.chromium import MISSING, console_problems, have_chromium, start_chromium
 from tests.web.test_oprf_js import (
@@ -74,7 +74,7 @@ class PageServer:
     """The test page's server on loopback; ``POST /evaluate`` goes to the hub's endpoint (as
     alice), ``POST /evaluate-other`` to an evaluator with another key."""
 
-    def __init__(self, h: HubApp) -> None:
+    def __init__(self, h: HubUnderTest) -> None:
         self.h = h
         self.lock = threading.Lock()  # one request at a time into the in-process hub
         self.other, _ = other_key_answer(h)
@@ -116,7 +116,7 @@ class PageServer:
                 body = json.loads(self.rfile.read(int(self.headers.get("Content-Length") or 0)))
                 with server.lock:
                     if self.path == "/evaluate":
-                        resp = server.h.client.post(f"{server.h.api}/pseudonyms/evaluate", data=json.dumps(body),
+                        resp = server.h.http.post(f"{server.h.api}/pseudonyms/evaluate", data=json.dumps(body),
                                                     headers={**server.h.auth("alice"),
                                                              "Content-Type": "application/json"})
                         if resp.status_code != 200:
@@ -141,14 +141,14 @@ class PageServer:
 
 
 @pytest.fixture(scope="module")
-def h(tmp_path_factory: pytest.TempPathFactory) -> Iterator[HubApp]:
-    with hub_app_on("sqlite", tmp_path_factory.mktemp("oprf-browser"), toml=TOML, parties=PARTIES,
-                    grants=GRANTS) as built:
+def h(tmp_path_factory: pytest.TempPathFactory) -> Iterator[HubUnderTest]:
+    with HubUnderTest.build(tmp_path_factory.mktemp("oprf-browser"), toml=TOML, parties=PARTIES,
+                            grants=GRANTS) as built:
         yield built
 
 
 @pytest.fixture(scope="module")
-def page(h: HubApp) -> Iterator[PageServer]:
+def page(h: HubUnderTest) -> Iterator[PageServer]:
     with PageServer(h) as server:
         yield server
 
@@ -193,7 +193,7 @@ def test_the_bundle_runs_as_a_classic_script(browser_vectors: dict[str, Any]) ->
     assert len(browser_vectors["results"]) == len(VECTORS)
 
 
-def test_pseudonyms_made_in_chromium_are_the_key_holders(driver: Any, page: PageServer, h: HubApp) -> None:
+def test_pseudonyms_made_in_chromium_are_the_key_holders(driver: Any, page: PageServer, h: HubUnderTest) -> None:
     items = items_of(RAW) + [{"kind": "name", "input": "ǅ 𝄞 x"}]
     out = run_async(driver, "OprfPage.pseudonymise(arguments[0], '/evaluate')", items)
     assert out == {"result": direct_pseudonyms(h, items)}

@@ -33,7 +33,7 @@ import pytest
 from hub.common.canonical import b64url_decode, b64url_encode
 from hub.pseudonyms import POPRF_PSEUDONYM_RE, PoprfKeyring, PseudonymBatch, normalise, pseudonym_info
 from hub.pseudonyms.oprf import Mode, tweaked_key
-from tests.conftest import HubApp, hub_app_on
+from tests.harness import HubUnderTest
 from tests.pseudonyms.test_oprf_vectors import KEY_INFO, KEYS, SEED, VECTORS, Vector
 
 pytestmark = [pytest.mark.slow,
@@ -192,24 +192,24 @@ def js() -> Iterator[JsOprf]:
 
 
 @pytest.fixture(scope="module")
-def h(tmp_path_factory: pytest.TempPathFactory) -> Iterator[HubApp]:
-    with hub_app_on("sqlite", tmp_path_factory.mktemp("oprf-js"), toml=TOML, parties=PARTIES,
-                    grants=GRANTS) as built:
+def h(tmp_path_factory: pytest.TempPathFactory) -> Iterator[HubUnderTest]:
+    with HubUnderTest.build(tmp_path_factory.mktemp("oprf-js"), toml=TOML, parties=PARTIES,
+                            grants=GRANTS) as built:
         yield built
 
 
-def key_doc(h: HubApp) -> dict[str, Any]:
-    resp = h.client.get(f"{h.api}/pseudonyms/key")
+def key_doc(h: HubUnderTest) -> dict[str, Any]:
+    resp = h.http.get(f"{h.api}/pseudonyms/key")
     assert resp.status_code == 200, resp.get_data(as_text=True)
     body = resp.get_json()
     assert isinstance(body, dict)
     return body
 
 
-def hub_answer(h: HubApp) -> Answer:
+def hub_answer(h: HubUnderTest) -> Answer:
     """Answers each request with the hub's real ``POST pseudonyms/evaluate``, as alice."""
     def answer(body: dict[str, Any]) -> dict[str, Any]:
-        resp = h.client.post(f"{h.api}/pseudonyms/evaluate", data=json.dumps(body),
+        resp = h.http.post(f"{h.api}/pseudonyms/evaluate", data=json.dumps(body),
                              headers={**h.auth("alice"), "Content-Type": "application/json"})
         assert resp.status_code == 200, resp.get_data(as_text=True)
         return {"answer": resp.get_json()}
@@ -220,7 +220,7 @@ def items_of(raw: list[tuple[str, str]]) -> list[dict[str, str]]:
     return [{"kind": k, "input": normalise(k, v)} for k, v in raw]
 
 
-def python_pseudonyms(h: HubApp, raw: list[tuple[str, str]]) -> list[str]:
+def python_pseudonyms(h: HubUnderTest, raw: list[tuple[str, str]]) -> list[str]:
     """The Python client's pseudonyms of ``raw``: PseudonymBatch per kind, the hub's endpoint."""
     version = key_doc(h)["current"]
     (entry,) = [k for k in key_doc(h)["keys"] if k["key_version"] == version]
@@ -239,7 +239,7 @@ def python_pseudonyms(h: HubApp, raw: list[tuple[str, str]]) -> list[str]:
     return out
 
 
-def direct_pseudonyms(h: HubApp, items: list[dict[str, str]], version: str | None = None) -> list[str]:
+def direct_pseudonyms(h: HubUnderTest, items: list[dict[str, str]], version: str | None = None) -> list[str]:
     """What the key holder computes from the inputs in clear (RFC 9497 Evaluate)."""
     ring = h.hub.pseudonyms.poprf_keyring()
     v = version or ring.current_version
@@ -252,7 +252,7 @@ def pseudonymise(js: JsOprf, items: list[dict[str, str]], key: dict[str, Any], a
     return js.call({"op": "pseudonymise", "items": items, "key": key, "options": options}, answer)
 
 
-def test_js_pseudonyms_equal_the_python_clients(js: JsOprf, h: HubApp) -> None:
+def test_js_pseudonyms_equal_the_python_clients(js: JsOprf, h: HubUnderTest) -> None:
     items = items_of(RAW)
     reply, requests = pseudonymise(js, items, key_doc(h), hub_answer(h))
     assert "error" not in reply, reply
@@ -271,7 +271,7 @@ def test_js_pseudonyms_equal_the_python_clients(js: JsOprf, h: HubApp) -> None:
         assert value not in sent and item["input"] not in sent
 
 
-def test_the_same_value_gives_the_same_pseudonym_and_kinds_stay_apart(js: JsOprf, h: HubApp) -> None:
+def test_the_same_value_gives_the_same_pseudonym_and_kinds_stay_apart(js: JsOprf, h: HubUnderTest) -> None:
     items = [{"kind": "name", "input": "ada lovelace"}, {"kind": "address", "input": "ada lovelace"},
              {"kind": "name", "input": "ada lovelace"}, {"kind": "name", "input": "ǅ 𝄞 x"}]
     reply, requests = pseudonymise(js, items, key_doc(h), hub_answer(h))
@@ -283,7 +283,7 @@ def test_the_same_value_gives_the_same_pseudonym_and_kinds_stay_apart(js: JsOprf
     assert body["groups"][0]["blinded"][0] != body["groups"][0]["blinded"][1]
 
 
-def test_many_values_go_in_requests_of_at_most_max_elements(js: JsOprf, h: HubApp) -> None:
+def test_many_values_go_in_requests_of_at_most_max_elements(js: JsOprf, h: HubUnderTest) -> None:
     kinds = ["email", "phone", "name"]
     items = [{"kind": kinds[i % 3] if i < 150 else "address", "input": f"value {i} éè"} for i in range(230)]
     reply, requests = pseudonymise(js, items, key_doc(h), hub_answer(h))
@@ -304,13 +304,13 @@ def test_many_values_go_in_requests_of_at_most_max_elements(js: JsOprf, h: HubAp
     assert [sum(len(g["blinded"]) for g in r["groups"]) for r in requests] == [100, 50]
 
 
-def test_no_values_make_no_request(js: JsOprf, h: HubApp) -> None:
+def test_no_values_make_no_request(js: JsOprf, h: HubUnderTest) -> None:
     reply, requests = pseudonymise(js, [], key_doc(h), None)
     assert reply == {"result": []} and requests == []
 
 
 def test_after_a_rotation_the_current_version_is_used(js: JsOprf, tmp_path: Path) -> None:
-    with hub_app_on("sqlite", tmp_path, toml=TOML, parties=PARTIES, grants=GRANTS) as hub:
+    with HubUnderTest.build(tmp_path, toml=TOML, parties=PARTIES, grants=GRANTS) as hub:
         items = items_of(RAW[:3])
         before = pseudonymise(js, items, key_doc(hub), hub_answer(hub))[0]["result"]
         version, _ = hub.hub.pseudonyms.rotate()
@@ -327,7 +327,7 @@ def test_after_a_rotation_the_current_version_is_used(js: JsOprf, tmp_path: Path
 # --- refusals -------------------------------------------------------------------------------------
 
 
-def other_key_answer(h: HubApp) -> tuple[Answer, bytes]:
+def other_key_answer(h: HubUnderTest) -> tuple[Answer, bytes]:
     """An evaluator with another key under the same version (hub.pseudonyms' own PoprfServer),
     answering in the endpoint's form; and that key's public key."""
     version = key_doc(h)["current"]
@@ -345,7 +345,7 @@ def other_key_answer(h: HubApp) -> tuple[Answer, bytes]:
     return answer, server.public_key
 
 
-def test_a_proof_made_with_another_key_is_refused(js: JsOprf, h: HubApp) -> None:
+def test_a_proof_made_with_another_key_is_refused(js: JsOprf, h: HubUnderTest) -> None:
     answer, _ = other_key_answer(h)
     reply, requests = pseudonymise(js, items_of(RAW), key_doc(h), answer)
     assert reply == {"error": UNVERIFIABLE + "the proof does not hold for the published key",
@@ -353,7 +353,7 @@ def test_a_proof_made_with_another_key_is_refused(js: JsOprf, h: HubApp) -> None
     assert len(requests) == 1
 
 
-def test_pinned_keys_are_checked_instead_of_the_published_ones(js: JsOprf, h: HubApp) -> None:
+def test_pinned_keys_are_checked_instead_of_the_published_ones(js: JsOprf, h: HubUnderTest) -> None:
     doc = key_doc(h)
     version = doc["current"]
     (entry,) = [k for k in doc["keys"] if k["key_version"] == version]
@@ -378,8 +378,8 @@ def test_pinned_keys_are_checked_instead_of_the_published_ones(js: JsOprf, h: Hu
     assert requests == []
 
 
-def _tamper(change: Callable[[dict[str, Any]], Any]) -> Callable[[HubApp], Answer]:
-    def make(h: HubApp) -> Answer:
+def _tamper(change: Callable[[dict[str, Any]], Any]) -> Callable[[HubUnderTest], Answer]:
+    def make(h: HubUnderTest) -> Answer:
         real = hub_answer(h)
 
         def answer(body: dict[str, Any]) -> dict[str, Any]:
@@ -446,7 +446,7 @@ TAMPERED = [
 
 
 @pytest.mark.parametrize("change, reason", TAMPERED)
-def test_a_wrong_answer_is_refused(js: JsOprf, h: HubApp, change: Callable[[dict[str, Any]], Any],
+def test_a_wrong_answer_is_refused(js: JsOprf, h: HubUnderTest, change: Callable[[dict[str, Any]], Any],
                                    reason: str) -> None:
     # Two kinds of two values each: email first.
     items = items_of([("email", "a@example.com"), ("phone", "+41 44 668 18 00"),
@@ -458,7 +458,7 @@ def test_a_wrong_answer_is_refused(js: JsOprf, h: HubApp, change: Callable[[dict
         assert item["input"] not in reply["error"]
 
 
-def test_a_wrong_answer_to_a_later_request_returns_nothing(js: JsOprf, h: HubApp) -> None:
+def test_a_wrong_answer_to_a_later_request_returns_nothing(js: JsOprf, h: HubUnderTest) -> None:
     items = [{"kind": "email", "input": f"user{i}@example.com"} for i in range(150)]
     real = hub_answer(h)
     calls: list[int] = []
@@ -474,7 +474,7 @@ def test_a_wrong_answer_to_a_later_request_returns_nothing(js: JsOprf, h: HubApp
     assert len(requests) == 2
 
 
-def test_a_failed_request_is_passed_on(js: JsOprf, h: HubApp) -> None:
+def test_a_failed_request_is_passed_on(js: JsOprf, h: HubUnderTest) -> None:
     reply, _ = pseudonymise(js, items_of(RAW[:2]), key_doc(h), lambda body: {"fail": "the hub answered 429"})
     assert reply == {"error": "the hub answered 429", "name": "Error"}
 
@@ -494,7 +494,7 @@ def test_a_failed_request_is_passed_on(js: JsOprf, h: HubApp) -> None:
     pytest.param([{"kind": "name", "input": "x" * 65535}],
                  "items[0].input is 65535 bytes in UTF-8; RFC 9497 allows at most 65534", id="too long"),
 ])
-def test_bad_items_are_refused_before_any_request(js: JsOprf, h: HubApp, items: list[dict[str, Any]],
+def test_bad_items_are_refused_before_any_request(js: JsOprf, h: HubUnderTest, items: list[dict[str, Any]],
                                                   reason: str) -> None:
     reply, requests = pseudonymise(js, items, key_doc(h), None)
     assert reply["error"] == reason and requests == []
@@ -515,7 +515,7 @@ def test_bad_items_are_refused_before_any_request(js: JsOprf, h: HubApp, items: 
     pytest.param(lambda d: {**d, "keys": [{**d["keys"][0], "public_key": NOT_AN_ELEMENT}]},
                  UNVERIFIABLE + "the public key is not a valid ristretto255 encoding", id="not a key"),
 ])
-def test_a_bad_key_document_is_refused_before_any_request(js: JsOprf, h: HubApp,
+def test_a_bad_key_document_is_refused_before_any_request(js: JsOprf, h: HubUnderTest,
                                                           change: Callable[[dict[str, Any]], dict[str, Any]],
                                                           reason: str) -> None:
     reply, requests = pseudonymise(js, items_of(RAW[:2]), change(key_doc(h)), None)

@@ -18,11 +18,8 @@ from urllib.parse import unquote_plus
 
 import pytest
 
-from hub.config import load_config
-from hub.server import create_app
-from hub.services.hub import Hub
 from tests.client.report_kit import raw_in
-from tests.conftest import Seeded, free_port, open_test_store, seed_hub
+from tests.harness import HubUnderTest, free_port
 from tests.web.chromium import MISSING, have_chromium, start_chromium
 from tests.web.forms import report_form
 
@@ -57,18 +54,13 @@ class HidingKey:
 
 
 @pytest.fixture(scope="module")
-def live(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, Seeded, HidingKey]]:
+def live(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, HubUnderTest, HidingKey]]:
     from werkzeug.serving import make_server
 
-    folder = tmp_path_factory.mktemp("hub")
-    home = folder / "home"
-    home.mkdir()
-    (home / "hub.toml").write_text("[web]\nsecure_cookies = false\n")  # plain HTTP on loopback
-    with open_test_store("sqlite", folder / "db") as store:
-        hub = Hub(load_config(home, environ={}), store)
-        hub.prepare()
-        seeded = seed_hub(hub)
-        app = create_app(hub.config, hub)
+    # Plain HTTP on loopback: session cookies without the Secure flag.
+    with HubUnderTest.build(tmp_path_factory.mktemp("hub") / "home", toml="[web]\nsecure_cookies = false\n",
+                            prepare=True) as seeded:
+        app = seeded.app
         hiding = HidingKey(app.wsgi_app)
         app.wsgi_app = hiding  # type: ignore[method-assign]
         server = make_server("127.0.0.1", free_port(), app, threaded=True)
@@ -78,10 +70,9 @@ def live(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, Seeded
             yield f"http://127.0.0.1:{server.server_port}", seeded, hiding
         finally:
             server.shutdown()
-            hub.audit.close()
 
 
-def test_the_page_sends_nothing_when_the_key_cannot_be_read(live: tuple[str, Seeded, HidingKey]) -> None:
+def test_the_page_sends_nothing_when_the_key_cannot_be_read(live: tuple[str, HubUnderTest, HidingKey]) -> None:
     base, seeded, hiding = live
     driver = start_chromium()
     try:

@@ -18,7 +18,8 @@ from hub.services.hub import Hub
 from hub.store.sql import SqlStore
 from hub.web import CSP
 from hub.web.sessions import COOKIE
-from tests.conftest import FrozenClock, HubApp, HubFactory
+from tests.conftest import HubFactory
+from tests.harness import FrozenClock, HubUnderTest
 from tests.web.conftest import BASE, WebClient
 
 IDLE_SECONDS = 30 * 60  # [web] session_idle_minutes' default
@@ -30,7 +31,7 @@ def cookie_of(c: WebClient) -> str:
     return cookie.value
 
 
-def copy_of(h: HubApp, c: WebClient, app: FlaskClient | None = None) -> WebClient:
+def copy_of(h: HubUnderTest, c: WebClient, app: FlaskClient | None = None) -> WebClient:
     """Another browser holding a copy of ``c``'s cookie (and knowing its CSRF token)."""
     other = WebClient(app or h.app.test_client())
     other.client.set_cookie(COOKIE, cookie_of(c), domain="hub.test", path="/web")
@@ -38,7 +39,7 @@ def copy_of(h: HubApp, c: WebClient, app: FlaskClient | None = None) -> WebClien
     return other
 
 
-def signed_in(h: HubApp, party: str = "alice", client: FlaskClient | None = None) -> WebClient:
+def signed_in(h: HubUnderTest, party: str = "alice", client: FlaskClient | None = None) -> WebClient:
     c = WebClient(client or h.app.test_client())
     c.sign_in(h.tokens[party])
     return c
@@ -231,17 +232,17 @@ def test_the_json_routes_keep_json_with_the_pages_headers(hub_factory: HubFactor
 def test_a_browser_at_the_bare_address_is_sent_to_the_pages_and_taxii_is_unchanged(hub_factory: HubFactory) -> None:
     h = hub_factory()
     browser_accept = "text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8"
-    resp = h.client.get("/", base_url=BASE, headers={"Accept": browser_accept})
+    resp = h.http.get("/", base_url=BASE, headers={"Accept": browser_accept})
     assert resp.status_code == 302 and resp.headers["Location"] == "/web/"
-    assert h.client.get("/web/", base_url=BASE).headers["Location"] == "/web/signin"
+    assert h.http.get("/web/", base_url=BASE).headers["Location"] == "/web/signin"
     # A TAXII client asking for the bare address still gets the API's 404 in TAXII JSON.
-    taxii = h.client.get("/", headers={"Accept": "application/taxii+json;version=2.1"})
+    taxii = h.http.get("/", headers={"Accept": "application/taxii+json;version=2.1"})
     assert taxii.status_code == 404 and taxii.mimetype == "application/taxii+json"
     assert taxii.get_json()["http_status"] == "404"
     # Discovery and the API root are where they were.
-    disc = h.client.get("/taxii2/", headers={"Accept": "application/taxii+json;version=2.1", **h.auth("alice")})
+    disc = h.http.get("/taxii2/", headers={"Accept": "application/taxii+json;version=2.1", **h.auth("alice")})
     assert disc.status_code == 200 and disc.get_json()["api_roots"] == [f"{h.api}/"]
-    unknown = h.client.get(f"{h.api}/no-such/", headers={"Accept": "application/taxii+json;version=2.1",
+    unknown = h.http.get(f"{h.api}/no-such/", headers={"Accept": "application/taxii+json;version=2.1",
                                                          **h.auth("alice")})
     assert unknown.status_code == 404 and unknown.mimetype == "application/taxii+json"
     assert "Content-Security-Policy" not in unknown.headers

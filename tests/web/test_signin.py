@@ -12,7 +12,8 @@ from urllib.parse import quote
 from hub.services.access.certificates import CLIENT_CERT_HEADER
 from hub.store.websessions import WebSessionRecord
 from hub.web.sessions import COOKIE
-from tests.conftest import TEST_TOML, FrozenClock, HubApp, HubFactory
+from tests.conftest import HubFactory
+from tests.harness import TEST_TOML, FrozenClock, HubUnderTest
 from tests.lifecycle.pki import Issued, issue, make_ca
 from tests.server.test_operations import metric_lines
 from tests.web.conftest import WebClient
@@ -39,7 +40,7 @@ def through_proxy(cert: Issued | None) -> dict[str, Any]:
     return {"environ_base": {"REMOTE_ADDR": PROXY}, "headers": headers}
 
 
-def session_of(h: HubApp, c: WebClient) -> WebSessionRecord | None:
+def session_of(h: HubUnderTest, c: WebClient) -> WebSessionRecord | None:
     """The session the browser's cookie names in the database, if any."""
     cookie = c.client.get_cookie(COOKIE, domain="hub.test", path="/web")
     assert cookie is not None
@@ -60,7 +61,7 @@ def test_failed_sign_ins_count_with_taxii_failures_and_end_in_429_with_retry_aft
     url = f"{h.api}/collections/"
     # Two failures on the TAXII API, then three on the sign-in form: five from one address.
     for i in range(2):
-        assert h.client.get(url, headers={"Authorization": f"Bearer ahub_taxii{i}"}, **attacker).status_code == 401
+        assert h.http.get(url, headers={"Authorization": f"Bearer ahub_taxii{i}"}, **attacker).status_code == 401
     c = WebClient(h.app.test_client())
     c.get("/web/signin", **attacker)
     guesses = [f"ahub_guessed-secret-{i}" for i in range(5)]
@@ -75,9 +76,9 @@ def test_failed_sign_ins_count_with_taxii_failures_and_end_in_429_with_retry_aft
     for page, guess in zip(pages, guesses, strict=True):
         assert guess not in page.get_data(as_text=True)
     # The count is the TAXII API's: it refuses the address too, and counts the refusals as its own.
-    r = h.client.get(url, headers={"Authorization": "Bearer ahub_taxii"}, **attacker)
+    r = h.http.get(url, headers={"Authorization": "Bearer ahub_taxii"}, **attacker)
     assert r.status_code == 429 and 1 <= int(r.headers["Retry-After"]) <= 300
-    assert metric_lines(h.client)['abusehub_auth_failures_total{reason="throttled"}'] == 3
+    assert metric_lines(h.http)['abusehub_auth_failures_total{reason="throttled"}'] == 3
     assert c.get("/web/collections", **attacker).status_code == 302  # no session came of it
 
     # Another address is not affected; a wrong token from there is a plain 401.
@@ -182,7 +183,7 @@ def test_the_certificate_sign_in_needs_the_csrf_token(hub_factory: HubFactory) -
                       **through_proxy(cert)).status_code == 403
 
 
-def _signed_in_with(h: HubApp, cert: Issued) -> WebClient:
+def _signed_in_with(h: HubUnderTest, cert: Issued) -> WebClient:
     c = WebClient(h.app.test_client())
     c.get("/web/signin", **through_proxy(cert))
     assert c.post("/web/signin", {"method": "certificate"}, **through_proxy(cert)).status_code == 302

@@ -23,7 +23,7 @@ from hub.stix.report import (
 from hub.web import filing
 from hub.web.charts import bar_chart
 from hub.web.filing import clear_value_problems, field_of, read_form
-from tests.conftest import HubApp
+from tests.harness import HubUnderTest
 from tests.web.conftest import browser
 from tests.web.forms import report_form
 
@@ -90,7 +90,7 @@ def test_the_form_is_made_from_the_table_of_the_facts() -> None:
     assert {filing.secret_field(k) for k in PSEUDONYM_KINDS} == set(_then(filing.SECRET_FIELDS))
 
 
-def test_every_field_of_the_form_is_on_the_page(web: HubApp) -> None:
+def test_every_field_of_the_form_is_on_the_page(web: HubUnderTest) -> None:
     """A fact the form takes is one the page shows: a new fact of the table is read from the
     form at once, and needs its line in file.html (this test says which)."""
     html = browser(web, "alice").get(f"/web/collections/{web.collections['reports']}/file").get_data(as_text=True)
@@ -179,7 +179,7 @@ def test_charts_escape_labels_and_scale_bars() -> None:
     assert widths == [180, 90, 0, 360]
 
 
-def test_every_form_field_has_a_label(web: HubApp) -> None:
+def test_every_form_field_has_a_label(web: HubUnderTest) -> None:
     c = browser(web, "alice")
     pages = [c.get(f"/web/collections/{web.collections['reports']}/file").get_data(as_text=True),
              c.get(f"/web/collections/{web.collections['reports']}/objects").get_data(as_text=True),

@@ -14,14 +14,14 @@ from hub.common.timestamps import format_timestamp_us
 from hub.services.access.auth import hash_token
 from hub.signing import SigningKey
 from hub.web import CSP
-from tests.conftest import HubApp
+from tests.harness import HubUnderTest
 from tests.web.conftest import BASE, WebClient, browser
 from tests.web.forms import preview_objects, pseudonymised, report_form, sign_as
 
 XSS = '<script>alert("x")</script><img src=x onerror=alert(1)>'
 
 
-def file_report(web: HubApp, c: WebClient, key: SigningKey, party: str = "alice",
+def file_report(web: HubUnderTest, c: WebClient, key: SigningKey, party: str = "alice",
                 collection: str = "reports", **overrides: object) -> tuple[list[dict], dict]:
     """File a report through the form and the page's submit endpoint; the signed objects and
     the status."""
@@ -39,7 +39,7 @@ def file_report(web: HubApp, c: WebClient, key: SigningKey, party: str = "alice"
 # -- sessions ------------------------------------------------------------------------------------
 
 
-def test_sign_in_sets_a_strict_session_cookie_without_the_token(web: HubApp) -> None:
+def test_sign_in_sets_a_strict_session_cookie_without_the_token(web: HubUnderTest) -> None:
     c = WebClient(web.app.test_client())
     c.get("/web/signin")
     resp = c.post("/web/signin", {"token": web.tokens["alice"]})
@@ -55,7 +55,7 @@ def test_sign_in_sets_a_strict_session_cookie_without_the_token(web: HubApp) -> 
     assert "Signed in as <strong>alice</strong>" in page
 
 
-def test_a_wrong_token_is_refused_and_pages_need_a_session(web: HubApp) -> None:
+def test_a_wrong_token_is_refused_and_pages_need_a_session(web: HubUnderTest) -> None:
     c = WebClient(web.app.test_client())
     assert c.get("/web/collections").status_code == 302
     c.get("/web/signin")
@@ -65,7 +65,7 @@ def test_a_wrong_token_is_refused_and_pages_need_a_session(web: HubApp) -> None:
     assert c.get("/web/collections").headers["Location"].startswith("/web/signin")
 
 
-def test_every_post_needs_the_session_csrf_token(web: HubApp) -> None:
+def test_every_post_needs_the_session_csrf_token(web: HubUnderTest) -> None:
     c = browser(web, "alice")
     assert c.post("/web/signout", csrf=False).status_code == 403
     assert c.post("/web/signout", {"csrf_token": "forged"}, csrf=False).status_code == 403
@@ -78,7 +78,7 @@ def test_every_post_needs_the_session_csrf_token(web: HubApp) -> None:
     assert c.get("/web/collections").status_code == 302
 
 
-def test_a_token_revoked_on_the_cli_ends_the_session_at_the_next_request(web: HubApp) -> None:
+def test_a_token_revoked_on_the_cli_ends_the_session_at_the_next_request(web: HubUnderTest) -> None:
     c = browser(web, "alice")
     assert c.get("/web/collections").status_code == 200
     web.hub.admin.revoke_tokens("alice")
@@ -88,7 +88,7 @@ def test_a_token_revoked_on_the_cli_ends_the_session_at_the_next_request(web: Hu
     assert "no longer valid" in page
 
 
-def test_pages_carry_a_strict_csp_and_no_inline_script_or_style(web: HubApp, alice_key: SigningKey) -> None:
+def test_pages_carry_a_strict_csp_and_no_inline_script_or_style(web: HubUnderTest, alice_key: SigningKey) -> None:
     c = browser(web, "alice")
     col = web.collections["reports"]
     _, status = file_report(web, c, alice_key)
@@ -111,7 +111,7 @@ def test_pages_carry_a_strict_csp_and_no_inline_script_or_style(web: HubApp, ali
 # -- collections and the object browser ----------------------------------------------------------
 
 
-def test_collections_lists_only_what_the_party_may_see(web: HubApp) -> None:
+def test_collections_lists_only_what_the_party_may_see(web: HubUnderTest) -> None:
     page = browser(web, "alice").get("/web/collections").get_data(as_text=True)
     assert "Reports" in page and "Advisories" in page and "Private" in page
     assert "Dropbox" not in page
@@ -119,7 +119,7 @@ def test_collections_lists_only_what_the_party_may_see(web: HubApp) -> None:
     assert gov.status_code == 404
 
 
-def test_object_browser_filters_pages_and_shows_raw_json(web: HubApp, alice_key: SigningKey) -> None:
+def test_object_browser_filters_pages_and_shows_raw_json(web: HubUnderTest, alice_key: SigningKey) -> None:
     c = browser(web, "alice")
     col = web.collections["reports"]
     file_report(web, c, alice_key)
@@ -150,7 +150,7 @@ def test_object_browser_filters_pages_and_shows_raw_json(web: HubApp, alice_key:
 # -- filing --------------------------------------------------------------------------------------
 
 
-def test_filing_maps_every_problem_to_its_field_and_keeps_what_was_typed(web: HubApp) -> None:
+def test_filing_maps_every_problem_to_its_field_and_keeps_what_was_typed(web: HubUnderTest) -> None:
     c = browser(web, "alice")
     col = web.collections["reports"]
     c.get(f"/web/collections/{col}/file")
@@ -171,7 +171,7 @@ def test_filing_maps_every_problem_to_its_field_and_keeps_what_was_typed(web: Hu
     assert "holder@example.com" not in html and "acct-0042-9917" not in html
 
 
-def test_the_preview_is_a_readable_summary_beside_the_form_with_the_json_behind_details(web: HubApp) -> None:
+def test_the_preview_is_a_readable_summary_beside_the_form_with_the_json_behind_details(web: HubUnderTest) -> None:
     c = browser(web, "alice")
     col = web.collections["reports"]
     c.get(f"/web/collections/{col}/file")
@@ -198,7 +198,7 @@ def test_the_preview_is_a_readable_summary_beside_the_form_with_the_json_behind_
     assert raw.startswith("<summary>") and '"type": "report"' in raw
 
 
-def test_pseudonyms_are_shown_as_single_values_and_the_placeholder_names_their_form(web: HubApp, alice_key: SigningKey) -> None:
+def test_pseudonyms_are_shown_as_single_values_and_the_placeholder_names_their_form(web: HubUnderTest, alice_key: SigningKey) -> None:
     c = browser(web, "alice")
     col = web.collections["reports"]
     signed, _ = file_report(web, c, alice_key)
@@ -215,7 +215,7 @@ def test_pseudonyms_are_shown_as_single_values_and_the_placeholder_names_their_f
         assert f'placeholder="poprf-r255:{version}:…"' in html and "hmac-sha256" not in html
 
 
-def test_values_sent_in_clear_are_refused_by_field_and_never_shown(web: HubApp) -> None:
+def test_values_sent_in_clear_are_refused_by_field_and_never_shown(web: HubUnderTest) -> None:
     """A form posted without the page's script (values in clear) files nothing; each value's
     field says why, and no value is put back into the page."""
     c = browser(web, "alice")
@@ -230,9 +230,9 @@ def test_values_sent_in_clear_are_refused_by_field_and_never_shown(web: HubApp) 
     assert "holder@example.com" not in html and "acct-0042-9917" not in html and "555 2671" not in html
 
 
-def test_the_form_pseudonym_routes_are_those_of_taxii_under_the_session(web: HubApp) -> None:
+def test_the_form_pseudonym_routes_are_those_of_taxii_under_the_session(web: HubUnderTest) -> None:
     c = browser(web, "alice")
-    assert c.get("/web/pseudonyms/key").get_json() == web.client.get(
+    assert c.get("/web/pseudonyms/key").get_json() == web.http.get(
         "/api/pseudonyms/key", headers={"Authorization": f"Bearer {web.tokens['alice']}"}).get_json()
     # Without the CSRF header, without a session, or with a bad element: refused, by name.
     body = {"key_version": "k1", "groups": [{"kind": "email", "blinded": ["AA"]}]}
@@ -246,7 +246,7 @@ def test_the_form_pseudonym_routes_are_those_of_taxii_under_the_session(web: Hub
     assert anonymous.get("/web/pseudonyms/key").status_code == 302
 
 
-def test_filing_pseudonymises_builds_and_the_signed_report_is_stored(web: HubApp, alice_key: SigningKey) -> None:
+def test_filing_pseudonymises_builds_and_the_signed_report_is_stored(web: HubUnderTest, alice_key: SigningKey) -> None:
     c = browser(web, "alice")
     col = web.collections["reports"]
     c.get(f"/web/collections/{col}/file")
@@ -271,7 +271,7 @@ def test_filing_pseudonymises_builds_and_the_signed_report_is_stored(web: HubApp
     assert followed["id"] == status["id"] and followed["status"] == "complete"
 
 
-def test_a_refused_submission_names_each_object_and_reason(web: HubApp) -> None:
+def test_a_refused_submission_names_each_object_and_reason(web: HubUnderTest) -> None:
     web.hub.admin.add_collection("Signed", alias="signed", require_signatures=True)
     signed_col = web.hub.admin.collection("signed").id
     web.hub.admin.grant("alice", signed_col, True, True)
@@ -287,7 +287,7 @@ def test_a_refused_submission_names_each_object_and_reason(web: HubApp) -> None:
     assert all("unknown" in f["message"] for f in status["failures"])
 
 
-def test_a_party_cannot_file_where_it_may_not_write(web: HubApp) -> None:
+def test_a_party_cannot_file_where_it_may_not_write(web: HubUnderTest) -> None:
     c = browser(web, "gov")
     assert c.get(f"/web/collections/{web.collections['reports']}/file").status_code == 403
 
@@ -295,7 +295,7 @@ def test_a_party_cannot_file_where_it_may_not_write(web: HubApp) -> None:
 # -- the report page, correlations, escaping -----------------------------------------------------
 
 
-def test_report_page_reads_as_a_case_file_with_checked_signatures(web: HubApp, alice_key: SigningKey) -> None:
+def test_report_page_reads_as_a_case_file_with_checked_signatures(web: HubUnderTest, alice_key: SigningKey) -> None:
     c = browser(web, "alice")
     col = web.collections["reports"]
     signed, status = file_report(web, c, alice_key, tlp="green")
@@ -314,7 +314,7 @@ def test_report_page_reads_as_a_case_file_with_checked_signatures(web: HubApp, a
     assert page.count('<td>alice<div class="hint">key') == len(signed)
 
 
-def test_signatures_that_fail_or_name_unknown_keys_are_shown_so(web: HubApp, alice_key: SigningKey) -> None:
+def test_signatures_that_fail_or_name_unknown_keys_are_shown_so(web: HubUnderTest, alice_key: SigningKey) -> None:
     c = browser(web, "alice")
     col = web.collections["private"]
     c.get(f"/web/collections/{col}/file")
@@ -337,7 +337,7 @@ def test_signatures_that_fail_or_name_unknown_keys_are_shown_so(web: HubApp, ali
     assert "sig-unknown-key" in other
 
 
-def test_correlation_links_reports_of_two_providers_and_not_for_an_outsider(web: HubApp, alice_key: SigningKey) -> None:
+def test_correlation_links_reports_of_two_providers_and_not_for_an_outsider(web: HubUnderTest, alice_key: SigningKey) -> None:
     bob_key = SigningKey.generate()
     web.hub.keys.add("bob", bob_key.public_key.to_jwk())
     a = browser(web, "alice")
@@ -361,7 +361,7 @@ def test_correlation_links_reports_of_two_providers_and_not_for_an_outsider(web:
     assert alice_report not in none and "No report you may read carries it." in none
 
 
-def test_every_text_field_is_escaped_in_every_view(web: HubApp, alice_key: SigningKey) -> None:
+def test_every_text_field_is_escaped_in_every_view(web: HubUnderTest, alice_key: SigningKey) -> None:
     c = browser(web, "alice")
     col = web.collections["reports"]
     signed, status = file_report(web, c, alice_key, summary="Kit " + XSS, report_name="R " + XSS,
@@ -382,7 +382,7 @@ def test_every_text_field_is_escaped_in_every_view(web: HubApp, alice_key: Signi
     assert "<script>alert" not in html and "&lt;script&gt;" in html
 
 
-def test_statistics_count_reports_refusals_and_reads(web: HubApp, alice_key: SigningKey) -> None:
+def test_statistics_count_reports_refusals_and_reads(web: HubUnderTest, alice_key: SigningKey) -> None:
     c = browser(web, "alice")
     col = web.collections["reports"]
     file_report(web, c, alice_key)
@@ -396,7 +396,7 @@ def test_statistics_count_reports_refusals_and_reads(web: HubApp, alice_key: Sig
 # -- operators -----------------------------------------------------------------------------------
 
 
-def test_operator_pages_show_no_secret_and_are_hidden_from_others(web: HubApp, alice_key: SigningKey) -> None:
+def test_operator_pages_show_no_secret_and_are_hidden_from_others(web: HubUnderTest, alice_key: SigningKey) -> None:
     assert browser(web, "alice").get("/web/operators").status_code == 404
     page = browser(web, "ops").get("/web/operators").get_data(as_text=True)
     assert "alice" in page and alice_key.key_id in page and "Audit chain:" in page and "intact" in page
@@ -404,7 +404,7 @@ def test_operator_pages_show_no_secret_and_are_hidden_from_others(web: HubApp, a
         assert token not in page
 
 
-def test_operators_see_federation_links_and_the_quarantine_escaped(web: HubApp) -> None:
+def test_operators_see_federation_links_and_the_quarantine_escaped(web: HubUnderTest) -> None:
     from hub.services.federation.peers import Credentials
 
     fed = web.hub.federation
@@ -425,7 +425,7 @@ def test_operators_see_federation_links_and_the_quarantine_escaped(web: HubApp) 
     assert "text of the object" not in page and "ahub_x" not in page
 
 
-def test_the_operators_page_title_is_a_title_and_each_table_is_there_once(web: HubApp) -> None:
+def test_the_operators_page_title_is_a_title_and_each_table_is_there_once(web: HubUnderTest) -> None:
     page = browser(web, "ops").get("/web/operators").get_data(as_text=True)
     assert re.search(r"<title>([^<]*)</title>", page).group(1) == "Operators · abusehub"  # type: ignore[union-attr]
     head = page[:page.index("<body")]
@@ -434,7 +434,7 @@ def test_the_operators_page_title_is_a_title_and_each_table_is_there_once(web: H
         assert page.count(table) == 1, table
 
 
-def test_the_hubs_own_party_and_countersigning_key_are_neither_offered_nor_done(web: HubApp, alice_key: SigningKey) -> None:
+def test_the_hubs_own_party_and_countersigning_key_are_neither_offered_nor_done(web: HubUnderTest, alice_key: SigningKey) -> None:
     from hub.common.errors import BadRequest
 
     hub_key = web.hub.signer.prepare()
@@ -461,7 +461,7 @@ def test_the_hubs_own_party_and_countersigning_key_are_neither_offered_nor_done(
     web.hub.admin.check_key_revocable(alice_key.key_id)  # any other key may be revoked
 
 
-def test_an_operator_disables_a_party_after_confirming_and_its_session_ends(web: HubApp) -> None:
+def test_an_operator_disables_a_party_after_confirming_and_its_session_ends(web: HubUnderTest) -> None:
     alice = browser(web, "alice")
     ops = browser(web, "ops")
     confirm = ops.get("/web/operators/confirm?action=disable-party&target=alice")
@@ -474,7 +474,7 @@ def test_an_operator_disables_a_party_after_confirming_and_its_session_ends(web:
     assert actions and actions[-1].party == "ops" and actions[-1].data["target"] == "alice"
 
 
-def test_an_operator_revokes_a_token_and_a_key(web: HubApp, alice_key: SigningKey) -> None:
+def test_an_operator_revokes_a_token_and_a_key(web: HubUnderTest, alice_key: SigningKey) -> None:
     alice = browser(web, "alice")
     ops = browser(web, "ops")
     token_id = web.hub.admin.list_tokens("alice")[0].id
@@ -487,7 +487,7 @@ def test_an_operator_revokes_a_token_and_a_key(web: HubApp, alice_key: SigningKe
     assert next(k for k in web.hub.keys.list("alice")).revoked_us is not None
 
 
-def test_the_hubs_countersignature_is_shown_verified(web: HubApp, alice_key: SigningKey) -> None:
+def test_the_hubs_countersignature_is_shown_verified(web: HubUnderTest, alice_key: SigningKey) -> None:
     col = web.hub.admin.add_collection("Countersigned", alias="cs", countersign=True)
     web.hub.admin.grant("alice", col.id, True, True)
     web.collections["cs"] = col.id
@@ -500,7 +500,7 @@ def test_the_hubs_countersignature_is_shown_verified(web: HubApp, alice_key: Sig
     assert f"{2 * len(signed)} signature(s): {2 * len(signed)} verified, 0 failed" in page
 
 
-def test_web_pseudonyms_are_those_report_new_makes_obliviously(web: HubApp, alice_key: SigningKey) -> None:
+def test_web_pseudonyms_are_those_report_new_makes_obliviously(web: HubUnderTest, alice_key: SigningKey) -> None:
     """A report filed on the page and one made by ``report new`` carry the same pseudonyms."""
     import httpx
 
