@@ -24,10 +24,14 @@ ones serving; served: opened on the home for the block) are the same in both.
 
 from __future__ import annotations
 
+import atexit
 import os
+import shutil
 import socket
+import sqlite3
 import subprocess
 import sys
+import tempfile
 import time
 import uuid
 from collections.abc import Iterable, Iterator, Mapping
@@ -75,17 +79,85 @@ def _postgres_available() -> bool:
         return False
 
 
+# A store of a test is a database migrated to head, empty. Migrating takes most of the time of
+# making one (a hundred statements and more), so each test process migrates one database of each
+# backend once and copies it for every store after: the copy has the same schema and rows (the
+# migrations' own, such as the audit chain's genesis), and the migrations themselves are tested
+# on their own (tests/lifecycle/test_migration.py, the revisions' tests in tests/store).
+_migrated_once: dict[str, Any] = {}
+#: Where a PostgreSQL schema's name stands in the script that makes a migrated copy of it.
+_SCHEMA_MARK = f"abusehub_template_{uuid.uuid4().hex[:12]}"
+
+
+def _migrated_sqlite_file() -> Path:
+    """A SQLite file migrated to head once in this process (removed when the process ends)."""
+    if "sqlite" not in _migrated_once:
+        folder = Path(tempfile.mkdtemp(prefix="abusehub-tests-"))
+        atexit.register(shutil.rmtree, folder, True)
+        path = folder / "hub.db"
+        made = SqlStore(f"sqlite:///{path}")
+        try:
+            made.migrate()
+        finally:
+            made.close()
+        with sqlite3.connect(path) as conn:  # everything in the file itself, no -wal beside it
+            conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+        conn.close()
+        _migrated_once["sqlite"] = path
+    path: Path = _migrated_once["sqlite"]
+    return path
+
+
+def _postgres_url(schema: str) -> str:
+    sep = "&" if "?" in POSTGRES_URL else "?"
+    return f"{POSTGRES_URL}{sep}options=-csearch_path%3D{schema}"
+
+
+def _migrated_postgres_script() -> str | None:
+    """The SQL that makes a migrated schema named _SCHEMA_MARK (with its rows): ``pg_dump`` of
+    a schema migrated once in this process. None when pg_dump is missing or fails (a pg_dump
+    older than the server): each store is migrated then."""
+    if "postgres" not in _migrated_once:
+        import psycopg
+
+        plain = POSTGRES_URL.replace("postgresql+psycopg", "postgresql")
+        with psycopg.connect(plain, autocommit=True) as conn:
+            conn.execute(f'CREATE SCHEMA "{_SCHEMA_MARK}"')
+        try:
+            made = SqlStore(_postgres_url(_SCHEMA_MARK))
+            try:
+                made.migrate()
+            finally:
+                made.close()
+            dump = subprocess.run(["pg_dump", "--inserts", "--no-owner", "--no-privileges", "--schema",
+                                   _SCHEMA_MARK, plain], capture_output=True, text=True, timeout=120)
+            # psql's own commands (\restrict, \connect) are not SQL; the rest runs as one script.
+            script = "\n".join(line for line in dump.stdout.splitlines() if not line.startswith("\\"))
+            _migrated_once["postgres"] = script if dump.returncode == 0 and _SCHEMA_MARK in script else None
+        except OSError:  # no pg_dump
+            _migrated_once["postgres"] = None
+        finally:
+            with psycopg.connect(plain, autocommit=True) as conn:
+                conn.execute(f'DROP SCHEMA "{_SCHEMA_MARK}" CASCADE')
+    script: str | None = _migrated_once["postgres"]
+    return script
+
+
 def _postgres_store() -> Iterator[SqlStore]:
     schema = f"abusehub_test_{uuid.uuid4().hex[:10]}"
     import psycopg
 
     plain = POSTGRES_URL.replace("postgresql+psycopg", "postgresql")
+    script = _migrated_postgres_script()
     with psycopg.connect(plain, autocommit=True) as conn:
-        conn.execute(f'CREATE SCHEMA "{schema}"')
-    sep = "&" if "?" in POSTGRES_URL else "?"
-    store = SqlStore(f"{POSTGRES_URL}{sep}options=-csearch_path%3D{schema}")
+        if script is None:
+            conn.execute(f'CREATE SCHEMA "{schema}"')
+        else:
+            conn.execute(script.replace(_SCHEMA_MARK, schema).encode())  # one implicit transaction
+    store = SqlStore(_postgres_url(schema))
     try:
-        store.migrate()
+        if script is None:
+            store.migrate()
         yield store
     finally:
         store.close()
@@ -99,8 +171,13 @@ def open_test_store(backend: str, folder: Path) -> Iterator[SqlStore]:
     schema of its own), removed afterwards; skips the test when PostgreSQL is not there."""
     if backend == "sqlite":
         folder.mkdir(parents=True, exist_ok=True)
-        s = SqlStore(f"sqlite:///{folder / 'hub.db'}")
-        s.migrate()
+        path = folder / "hub.db"
+        made = not path.exists()
+        if made:
+            shutil.copyfile(_migrated_sqlite_file(), path)
+        s = SqlStore(f"sqlite:///{path}")
+        if not made:
+            s.migrate()
         try:
             yield s
         finally:
