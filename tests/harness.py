@@ -370,6 +370,7 @@ class HubUnderTest:
         self._app: Any = None
         self._env: dict[str, str] = {}  # what a process on this home needs (HUB_DATABASE_URL)
         self._own_store = True  # the database is the one the home's configuration names
+        self._serve_with: tuple[int, dict[str, str]] | None = None  # workers, environment
         self._closing = ExitStack()
 
     # -- the two variants
@@ -465,6 +466,8 @@ class HubUnderTest:
 
     def restart(self) -> Self:
         """Start the server of the real-server variant again (after :meth:`stop`), on another port."""
+        if self._serve_with is None:
+            raise RuntimeError(f"{self.name} was never served: serve() it first")
         workers, env = self._serve_with
         self.server = start_server(self.home, env, workers=workers)
         self.base = self.server.base
