@@ -80,12 +80,15 @@ def _postgres_available() -> bool:
 
 
 # A store of a test is a database migrated to head, empty. Migrating takes most of the time of
-# making one (a hundred statements and more), so each test process migrates one database of each
-# backend once and copies it for every store after: the copy has the same schema and rows (the
-# migrations' own, such as the audit chain's genesis), and the migrations themselves are tested
-# on their own (tests/lifecycle/test_migration.py, the revisions' tests in tests/store).
+# making one, so each test process migrates one database of each backend once and makes every
+# store after from it, in this process: a copy of the SQLite file; on PostgreSQL, the statements
+# the migrations sent, replayed in one script. Either way the store has the same schema and rows
+# (the migrations' own, such as the audit chain's genesis) as one migrated on its own, and the
+# migrations themselves are tested on their own (tests/lifecycle/test_migration.py, the
+# revisions' tests in tests/store).
 _migrated_once: dict[str, Any] = {}
-#: Where a PostgreSQL schema's name stands in the script that makes a migrated copy of it.
+#: The name of the PostgreSQL schema migrated once; where it appears in the recorded script, the
+#: new schema's name is put.
 _SCHEMA_MARK = f"abusehub_template_{uuid.uuid4().hex[:12]}"
 
 
@@ -113,33 +116,33 @@ def _postgres_url(schema: str) -> str:
     return f"{POSTGRES_URL}{sep}options=-csearch_path%3D{schema}"
 
 
-def _migrated_postgres_script() -> str | None:
-    """The SQL that makes a migrated schema named _SCHEMA_MARK (with its rows): ``pg_dump`` of
-    a schema migrated once in this process. None when pg_dump is missing or fails (a pg_dump
-    older than the server): each store is migrated then."""
+def _migrated_postgres_script() -> str:
+    """Every statement the migrations sent to a schema migrated once in this process, its
+    parameters bound, in order (the reads among them too): run again as one script in a new,
+    empty schema (the search path set to it), it makes what the migrations made."""
     if "postgres" not in _migrated_once:
         import psycopg
+        from sqlalchemy import event
 
         plain = POSTGRES_URL.replace("postgresql+psycopg", "postgresql")
+        sent: list[str] = []
+
+        def record(conn: Any, cursor: Any, statement: str, parameters: Any, context: Any, many: bool) -> None:
+            bind = psycopg.ClientCursor(cursor.connection).mogrify
+            sent.extend(bind(statement, params or None) for params in (parameters if many else [parameters]))
+
         with psycopg.connect(plain, autocommit=True) as conn:
             conn.execute(f'CREATE SCHEMA "{_SCHEMA_MARK}"')
+        made = SqlStore(_postgres_url(_SCHEMA_MARK))
+        event.listen(made.engine, "before_cursor_execute", record)
         try:
-            made = SqlStore(_postgres_url(_SCHEMA_MARK))
-            try:
-                made.migrate()
-            finally:
-                made.close()
-            dump = subprocess.run(["pg_dump", "--inserts", "--no-owner", "--no-privileges", "--schema",
-                                   _SCHEMA_MARK, plain], capture_output=True, text=True, timeout=120)
-            # psql's own commands (\restrict, \connect) are not SQL; the rest runs as one script.
-            script = "\n".join(line for line in dump.stdout.splitlines() if not line.startswith("\\"))
-            _migrated_once["postgres"] = script if dump.returncode == 0 and _SCHEMA_MARK in script else None
-        except OSError:  # no pg_dump
-            _migrated_once["postgres"] = None
+            made.migrate()
         finally:
+            made.close()
             with psycopg.connect(plain, autocommit=True) as conn:
                 conn.execute(f'DROP SCHEMA "{_SCHEMA_MARK}" CASCADE')
-    script: str | None = _migrated_once["postgres"]
+        _migrated_once["postgres"] = ";\n".join(sent)
+    script: str = _migrated_once["postgres"]
     return script
 
 
@@ -148,16 +151,13 @@ def _postgres_store() -> Iterator[SqlStore]:
     import psycopg
 
     plain = POSTGRES_URL.replace("postgresql+psycopg", "postgresql")
-    script = _migrated_postgres_script()
+    script = _migrated_postgres_script().replace(_SCHEMA_MARK, schema)
     with psycopg.connect(plain, autocommit=True) as conn:
-        if script is None:
-            conn.execute(f'CREATE SCHEMA "{schema}"')
-        else:
-            conn.execute(script.replace(_SCHEMA_MARK, schema).encode())  # one implicit transaction
+        conn.execute(f'CREATE SCHEMA "{schema}"')
+        conn.execute(f'SET search_path TO "{schema}"')
+        conn.execute(script.encode())  # one implicit transaction: all of it or nothing
     store = SqlStore(_postgres_url(schema))
     try:
-        if script is None:
-            store.migrate()
         yield store
     finally:
         store.close()
