@@ -65,6 +65,7 @@ def test_the_example_configuration_shows_every_table_as_init_writes_it() -> None
     assert "every server process draws on the same allowance" in " ".join(comment_above(example_text, "per_minute"))
 
 
+@pytest.mark.slow  # systemd-analyze: a process
 def test_the_systemd_units_verify(tmp_path: Path) -> None:
     analyze = shutil.which("systemd-analyze")
     if analyze is None:
@@ -101,6 +102,7 @@ def _compose_config(env: dict[str, str]) -> dict[str, Any]:
     return dict(json.loads(as_json.stdout))
 
 
+@pytest.mark.slow  # the compose tool: a process
 def test_the_compose_file_is_valid(tmp_path: Path) -> None:
     env = {"PATH": "/usr/bin:/bin", "POSTGRES_PASSWORD": "secret", "ABUSEHUB_SERVER_NAME": "hub.example.org"}
     services = _compose_config(env)["services"]

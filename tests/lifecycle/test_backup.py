@@ -139,6 +139,8 @@ def _one_line_refusal(proc: subprocess.CompletedProcess[str], *words: str) -> No
         assert word in lines[0], proc.stderr
 
 
+@pytest.mark.parametrize("backend", ["sqlite", pytest.param("postgres", marks=[pytest.mark.postgres, pytest.mark.slow])],
+                         indirect=True)  # pg_dump: a process
 def test_the_archive_is_private_and_its_manifest_names_the_hub(backed_up: tuple[HubUnderTest, Path]) -> None:
     h, archive = backed_up
     assert stat.S_IMODE(archive.stat().st_mode) == 0o600
@@ -170,6 +172,7 @@ def test_the_archive_is_private_and_its_manifest_names_the_hub(backed_up: tuple[
 
 @pytest.mark.parametrize("backend", ["postgres"], indirect=True)
 @pytest.mark.postgres
+@pytest.mark.slow  # pg_dump and psql: processes
 def test_a_postgresql_backup_is_loaded_into_an_empty_database_or_not_at_all(backed_up: tuple[HubUnderTest, Path],
                                                                            tmp_path: Path) -> None:
     h, archive = backed_up
@@ -535,6 +538,8 @@ def _nothing() -> Iterator[list[str]]:
     yield []
 
 
+@pytest.mark.parametrize("backend", ["sqlite", pytest.param("postgres", marks=[pytest.mark.postgres, pytest.mark.slow])],
+                         indirect=True)  # pg_dump: a process
 def test_a_backup_carries_no_browser_sessions(seeded: HubUnderTest, backend: str, tmp_path: Path) -> None:
     """A session open when the backup was taken (and perhaps signed out of since) does not come
     back with a restore: the restored hub starts with everyone signed out."""

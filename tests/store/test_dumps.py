@@ -91,6 +91,7 @@ def _empty_database(like: str) -> Iterator[str]:
 
 
 @pytest.mark.postgres
+@pytest.mark.slow  # pg_dump and psql: processes
 def test_a_postgresql_dump_loads_into_an_empty_database_or_not_at_all(tmp_path: Path) -> None:
     dump = tmp_path / "database.sql"
     with open_test_store("postgres", tmp_path) as store:
