@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from hub.client.reports import REPORT_TEMPLATE
-from tests.test_cli import run
+from tests.harness import run_cli as run
 
 REPO = Path(__file__).resolve().parents[2]
 #: The example facts file the README quotes (``abusehub report template`` prints the same).

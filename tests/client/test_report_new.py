@@ -40,7 +40,7 @@ from tests.client.report_kit import (
 )
 from tests.client.report_kit import write as _write
 from tests.harness import HubUnderTest, free_port
-from tests.test_cli import run
+from tests.harness import run_cli as run
 
 pytestmark = pytest.mark.slow
 

@@ -26,7 +26,7 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 from cryptography.hazmat.primitives.asymmetric.utils import encode_dss_signature
 
 from tests.factories import indicator, ipv4
-from tests.test_cli import run
+from tests.harness import run_cli as run
 
 pytestmark = pytest.mark.slow  # runs the CLI as subprocesses
 

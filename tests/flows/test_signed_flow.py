@@ -23,7 +23,7 @@ from hub.services.hub import open_hub
 from hub.signing import SIGNATURE_EXTENSION_ID, SigningKey, sign_object
 from tests.factories import identity, indicator, ipv4
 from tests.harness import HubUnderTest
-from tests.test_cli import run
+from tests.harness import run_cli as run
 
 pytestmark = pytest.mark.slow  # real server and CLI processes
 

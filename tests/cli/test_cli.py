@@ -80,7 +80,7 @@ def test_demo_examples_work_as_printed(tmp_path: Path) -> None:
         commands = [line.strip() for line in second.splitlines()
                     if line.strip().startswith(("curl ", ".venv/bin/python "))]
         assert len(commands) == 3
-        root = Path(__file__).resolve().parent.parent
+        root = Path(__file__).resolve().parents[2]
         outputs = []
         for command in commands:
             command = command.replace(".venv/bin/python", sys.executable, 1)

@@ -20,7 +20,7 @@ from hub.stix.extensions import IAAS_ACCOUNT_EXTENSION_ID
 from hub.stix.report import ReportFacts, build_report
 from tests.harness import run_cli
 
-ROOT = Path(__file__).resolve().parents[2]
+ROOT = Path(__file__).resolve().parents[3]
 ACCOUNT = "acct-0042-9917"
 
 

@@ -13,7 +13,7 @@ from hub.services.hub import Hub
 from hub.store.sql import SqlStore
 from tests.harness import FrozenClock
 
-ROOT = Path(__file__).resolve().parents[2]
+ROOT = Path(__file__).resolve().parents[3]
 
 
 def test_defaults_file_and_environment(tmp_path: Path) -> None:
