@@ -57,6 +57,12 @@ class Code(StrEnum):
     TLP_ABOVE_CEILING = "tlp-above-ceiling"
     TLP_DEFINITION_MISMATCH = "tlp-definition-mismatch"
     PERSONAL_DATA = "personal-data"
+    # Markings that decide who reads an object (hub.stix.sharing).
+    RED_WITHOUT_RECIPIENTS = "red-without-recipients"
+    UNKNOWN_RECIPIENT = "unknown-recipient"
+    GRANULAR_MARKING_NOT_ENFORCED = "granular-marking-not-enforced"
+    INVALID_ACS_MARKING = "invalid-acs-marking"
+    MARKING_DEFINITION_NOT_OPEN = "marking-definition-not-open"
     # Signatures.
     NOT_SIGNED = "not-signed"
     MALFORMED_SIGNATURE = "malformed-signature"

@@ -9,3 +9,7 @@ from __future__ import annotations
 
 #: Property-extension on ``user-account`` describing an abused IaaS account.
 IAAS_ACCOUNT_EXTENSION_ID = "extension-definition--fb58b9f0-c9ba-4a99-b48f-608c6df23240"
+
+#: Property-extension on any object naming who may read it: TLP:RED's ``recipients`` (identity
+#: ids) and the ``organisations`` whose hubs may receive TLP:AMBER (see hub.stix.sharing).
+SHARING_EXTENSION_ID = "extension-definition--deb16679-6467-4ef5-9596-531bca71ab9b"

@@ -41,9 +41,10 @@ from hub.common.problems import Code, Problem
 from hub.common.quoting import json_type as _tn
 from hub.common.timestamps import InvalidTimestamp, fraction_digits, parse_timestamp_us
 from hub.stix.basics import SCO_TYPES, InvalidObject, check_basics
-from hub.stix.extensions import IAAS_ACCOUNT_EXTENSION_ID
+from hub.stix.extensions import IAAS_ACCOUNT_EXTENSION_ID, SHARING_EXTENSION_ID
 from hub.stix.iaas import check_iaas_extension
 from hub.stix.patterns import SUPPORTED_PATTERN_VERSIONS, pattern_errors
+from hub.stix.sharing import ACS_EXTENSION_ID, check_acs_definition, check_sharing_extension
 from hub.stix.vocab import (
     EXTENSION_TYPES,
     TLP1_CREATED,
@@ -724,6 +725,25 @@ def _check_property_names(mapping: dict[str, Any], where: str, errors: list[Prob
             _check_custom_value(value, f"{where}: {prop}", errors)
 
 
+def _check_sharing_extensions(obj: dict[str, Any], obj_type: str, key: str, body: Any,
+                              errors: list[Problem]) -> bool:
+    """The extensions that decide who reads an object (hub.stix.sharing): the hub's sharing
+    extension, on any object, and ACS 3.0, on marking-definitions only. True if ``key`` is
+    one of them (then checked here, whole)."""
+    if key == SHARING_EXTENSION_ID:
+        errors.extend(check_sharing_extension(body, f"extensions[{key!r}]"))
+        return True
+    if key == ACS_EXTENSION_ID:
+        if obj_type == "marking-definition":
+            errors.extend(check_acs_definition(obj))
+        else:
+            errors.append(Problem(Code.INVALID_EXTENSION,
+                                  f"extensions[{key!r}]: the ACS 3.0 extension applies only to "
+                                  f"marking-definition, not {obj_type!r}", f"extensions[{key!r}]"))
+        return True
+    return False
+
+
 def _check_extensions(obj: dict[str, Any], obj_type: str, exts: Any, errors: list[Problem]) -> None:
     if not isinstance(exts, dict) or not exts:
         errors.append(_wrong_type("extensions", "a non-empty object", exts))
@@ -733,6 +753,8 @@ def _check_extensions(obj: dict[str, Any], obj_type: str, exts: Any, errors: lis
         # of a predefined extension.
         where = f"extensions[{key!r}]"
         if is_stix_id(key, "extension-definition"):
+            if _check_sharing_extensions(obj, obj_type, key, body, errors):
+                continue
             if not isinstance(body, dict):
                 errors.append(_wrong_type(where, "an object", body))
                 continue
