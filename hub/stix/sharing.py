@@ -52,6 +52,8 @@ from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, Final
 
+import orjson
+
 from hub.common.canonical import canonicalize
 from hub.common.ids import is_stix_id
 from hub.common.problems import Code, Problem
@@ -159,6 +161,13 @@ class Reader:
     enforces_markings: bool = False  # peers: the peer is a hub that enforces markings
 
 
+def _content(value: Any) -> bytes:
+    """JSON bytes with sorted keys: equal for equal content (an order and a cache key; the
+    stored form is :meth:`Audience.canonical`, RFC 8785). Raises ``TypeError`` for what JSON
+    cannot hold."""
+    return orjson.dumps(value, option=orjson.OPT_SORT_KEYS)
+
+
 def _sorted_unique(values: Iterable[str]) -> tuple[str, ...]:
     return tuple(sorted(set(values)))
 
@@ -262,7 +271,7 @@ class AcsPolicy:
         )
 
     def sort_key(self) -> tuple[str, bytes]:
-        return self.identifier, canonicalize(self.to_json())
+        return self.identifier, _content(self.to_json())
 
 
 @dataclass(frozen=True, slots=True)
@@ -283,7 +292,9 @@ class Audience:
             raise ValueError(f"an audience's tlp is amber, amber+strict, red or None, not {self.tlp!r}")
         object.__setattr__(self, "recipients", _sorted_unique(self.recipients))
         object.__setattr__(self, "organisations", _sorted_unique(self.organisations))
-        object.__setattr__(self, "acs", tuple(sorted(set(self.acs), key=AcsPolicy.sort_key)))
+        acs = set(self.acs)
+        object.__setattr__(self, "acs", tuple(sorted(acs, key=AcsPolicy.sort_key))
+                           if len(acs) > 1 else tuple(acs))
 
     @property
     def is_open(self) -> bool:
@@ -698,8 +709,8 @@ def _scope_rule(effect: str, scope: dict[str, Any]) -> AccessRule:
 
 def _rule_key(rule: AccessRule | SharingRule) -> bytes:
     if isinstance(rule, SharingRule):
-        return canonicalize([rule.effect, list(rule.scope)])
-    return canonicalize(rule.to_json())
+        return _content([rule.effect, list(rule.scope)])
+    return _content(rule.to_json())
 
 
 def parse_acs(obj: dict[str, Any]) -> AcsPolicy:
@@ -737,6 +748,31 @@ def parse_acs(obj: dict[str, Any]) -> AcsPolicy:
 # The audience of an object.
 
 
+_JUDGED_MAX = 1024
+_judged: dict[bytes, AcsPolicy | str] = {}
+
+
+def _judged_acs(definition: dict[str, Any]) -> AcsPolicy | str:
+    """The policy of a valid ACS marking-definition, or the first problem's message; kept by
+    content (a bundle's objects mostly share a few markings, each checked once)."""
+    try:
+        content = _content(definition)
+    except TypeError:  # orjson.JSONEncodeError: nothing a JSON document holds
+        content = b""
+    known = _judged.get(content) if content else None
+    if known is not None:
+        return known
+    try:
+        result: AcsPolicy | str = parse_acs(definition)
+    except ValueError as exc:
+        result = str(exc)
+    if content:
+        if len(_judged) >= _JUDGED_MAX:
+            _judged.clear()  # atomic, unlike evicting one: readers may be in other threads
+        _judged[content] = result
+    return result
+
+
 def _is_statement(definition: Any) -> bool:
     return (isinstance(definition, dict) and definition.get("definition_type") == "statement"
             and isinstance(definition.get("definition"), dict) and not definition.get("extensions"))
@@ -751,12 +787,12 @@ def _marking_of(ref: str, definitions: Mapping[str, dict[str, Any]],
         return Problem(Code.UNKNOWN_MARKING,
                        f"unknown marking definition {ref}: refused (fail closed)", where)
     if is_acs_definition(definition):
-        problems = check_acs_definition(definition)
-        if problems:
+        judged = _judged_acs(definition)
+        if isinstance(judged, str):
             return Problem(Code.INVALID_ACS_MARKING,
                            f"marking definition {ref} is not an ACS 3.0 marking this hub enforces: "
-                           f"{problems[0].message}", where)
-        return parse_acs(definition)
+                           f"{judged}", where)
+        return judged
     if _is_statement(definition):
         return None
     return Problem(Code.UNKNOWN_MARKING,
