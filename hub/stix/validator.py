@@ -20,7 +20,9 @@ extension-definition, note):
 * closed vocabularies and enumerations (open vocabularies only suggest values, section 10);
 * STIX patterns of indicators (cached by pattern string, see :mod:`hub.stix.patterns`);
 * the common properties (labels, external_references, object_marking_refs, granular_markings,
-  confidence, lang, revoked, extensions) and the naming rules for custom properties (3.1, 11.1).
+  confidence, lang, revoked, extensions) and the naming rules for custom properties (3.1, 11.1);
+* the extensions that decide who reads an object (:mod:`hub.stix.sharing`): the hub's sharing
+  extension on any object, and ACS 3.0 on marking-definitions only, checked fail closed.
 
 Other types get the basics and the common-property checks. The PyPI validators (stix2-validator,
 stix2.parse) judge the same rules but are 25 to 200 times slower; tests hold this module to

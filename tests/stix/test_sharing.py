@@ -1006,3 +1006,13 @@ def test_recipients_of() -> None:
     assert recipients_of(obj(ext={"extension_type": "property-extension",
                                   "recipients": [ident("b"), ident("a"), ident("b")]})) == \
         tuple(sorted([ident("a"), ident("b")]))
+
+
+def test_an_acs_definition_is_judged_by_its_content_not_its_id() -> None:
+    good = acs_def()
+    bad = acs_def(control_set={"classification": "TS"})
+    assert good["id"] == bad["id"]
+    for _ in range(2):  # the second time from what was kept
+        assert isinstance(audience_of(obj(ACS_ID, ext=None), SUBMITTER, {ACS_ID: good}), Audience)
+        refused = audience_of(obj(ACS_ID, ext=None), SUBMITTER, {ACS_ID: bad})
+        assert isinstance(refused, Problem) and refused.code == Code.INVALID_ACS_MARKING
