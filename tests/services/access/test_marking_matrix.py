@@ -1,0 +1,808 @@
+"""The markings access matrix: parties with different attributes x TLP and ACS markings x every
+read path, in-process on both stores.
+
+What each reader may see is written out by hand below (``ROWS``: one line per object version,
+the parties that may read it), worked out from the design's decisions, never by asking the hub's
+own marking code. The hub under test is set up as an operator sets one up: parties added, their
+attributes set with ``abusehub party edit`` (run in this process), objects submitted over TAXII
+(POST envelopes, the ACS marking-definitions in the same envelope as the objects they mark).
+Each read path is then walked as every party that may read the collection, and must give that
+party exactly the versions its markings admit: every page of every size, ``more``/``next``, the
+date-added headers, 404s shaped like those of a missing id, the correlations, the web pages, the
+statuses and the federation's outgoing feed.
+
+The parties (kind, and what ``party edit`` sets)::
+
+    alice         provider  USA.ALICECLOUD  USA  CTR             terms
+    alice2        provider  USA.ALICECLOUD  USA  CTR
+    bob           provider  DEU.BOBHOST     DEU  CTR             terms
+    gov           agency    USA.DHS         USA  GOV  LE         terms
+    cert          agency    GBR.NCSC        GBR  GOV  IC
+    ops           operator  USA.HUBOPS      USA  SVC             terms
+    peer_home     peer      USA.ALICECLOUD  USA  CTR  enforces   serves HOME_ANALYST
+    peer_partner  peer      GBR.PARTNER     GBR  CTR  enforces   serves PARTNER_ANALYST
+    peer_plain    peer      USA.ALICECLOUD  USA  CTR  (does not enforce; serves PARTNER_ANALYST)
+"""
+
+from __future__ import annotations
+
+import html
+import re
+import uuid
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from typing import Any
+
+import orjson
+import pytest
+from click.testing import CliRunner
+from werkzeug.test import TestResponse
+
+from hub.cli import main
+from hub.common.timestamps import format_timestamp_us
+from hub.stix.extensions import SHARING_EXTENSION_ID
+from hub.stix.report import build_report
+from hub.store.records import ObjectFilter
+from tests import factories as f
+from tests.harness import BACKENDS, HubUnderTest
+
+TAXII = "application/taxii+json;version=2.1"
+#: ACS 3.0's property-extension (AIS 2.0), written out here rather than taken from the hub.
+ACS_EXTENSION_ID = "extension-definition--3a65884d-005a-4290-8335-cb2d778a83ce"
+_NS = uuid.UUID("6c1d6f0e-2f53-4c35-a3f4-2b8f0f7d3c11")
+
+# -- TLP marking-definition ids (STIX 2.1 section 7.2.1.4; OASIS cti-stix-common-objects tlp-2.0)
+
+CLEAR = "marking-definition--94868c89-83c2-464b-929b-a1a8aa3c8487"
+GREEN = "marking-definition--bab4a63c-aed9-4cf5-a766-dfca5abac2bb"
+AMBER = "marking-definition--55d920b0-5e8b-4f79-9ee9-91f868d9b421"
+STRICT = "marking-definition--939a9414-2ddd-4d32-a0cd-375ea402b003"
+RED = "marking-definition--e828b379-4e03-4974-9ac4-e53a884c97c1"
+WHITE1 = "marking-definition--613f2e26-407d-48c7-9eca-b8e91df99dc9"
+AMBER1 = "marking-definition--f88d31f6-486f-44da-b317-01333bde0b82"
+RED1 = "marking-definition--5e57c739-391a-4eb3-b6be-7d15ca92d5ed"
+
+# -- the parties --------------------------------------------------------------------------------
+
+#: Identities served by the peer hubs (analysts at those hubs): RED recipients that are no party here.
+HOME_ANALYST = "identity--0b9d3c61-6a43-4d43-9f59-7f3a1e7c0a01"
+PARTNER_ANALYST = "identity--0b9d3c61-6a43-4d43-9f59-7f3a1e7c0a02"
+
+#: name: (kind, the options of ``abusehub party edit NAME``)
+PARTIES: dict[str, tuple[str, tuple[str, ...]]] = {
+    "alice": ("provider", ("--organisation", "USA.ALICECLOUD", "--country", "USA", "--entity", "CTR", "--terms")),
+    "alice2": ("provider", ("--organisation", "USA.ALICECLOUD", "--country", "USA", "--entity", "CTR", "--no-terms")),
+    "bob": ("provider", ("--organisation", "DEU.BOBHOST", "--country", "DEU", "--entity", "CTR", "--terms")),
+    "gov": ("agency", ("--organisation", "USA.DHS", "--country", "USA", "--entity", "GOV",
+                       "--shareability", "LE", "--terms")),
+    "cert": ("agency", ("--organisation", "GBR.NCSC", "--country", "GBR", "--entity", "GOV",
+                        "--shareability", "IC", "--no-terms")),
+    "ops": ("operator", ("--organisation", "USA.HUBOPS", "--country", "USA", "--entity", "SVC", "--terms")),
+    "peer_home": ("peer", ("--organisation", "USA.ALICECLOUD", "--country", "USA", "--entity", "CTR",
+                           "--enforces-markings", "--serves", HOME_ANALYST)),
+    "peer_partner": ("peer", ("--organisation", "GBR.PARTNER", "--country", "GBR", "--entity", "CTR",
+                              "--enforces-markings", "--serves", PARTNER_ANALYST)),
+    "peer_plain": ("peer", ("--organisation", "USA.ALICECLOUD", "--country", "USA", "--entity", "CTR",
+                            "--no-enforces-markings", "--serves", PARTNER_ANALYST)),
+}
+READERS = tuple(PARTIES)
+WRITERS = ("alice", "alice2", "bob", "gov")
+OPERATORS = ("ops",)
+
+ALL = frozenset(READERS)
+PEERS = frozenset({"peer_home", "peer_partner", "peer_plain"})
+NON_PEERS = ALL - PEERS
+
+
+def only(*names: str) -> frozenset[str]:
+    return frozenset(names)
+
+
+# -- the ACS 3.0 markings (shared/design/MARKINGS.md section 1) ---------------------------------
+
+def permit(action: str, **scope: list[str]) -> dict[str, Any]:
+    return {"privilege_action": action, "privilege_scope": scope, "rule_effect": "permit"}
+
+
+def deny(action: str, **scope: list[str]) -> dict[str, Any]:
+    return {"privilege_action": action, "privilege_scope": scope, "rule_effect": "deny"}
+
+
+def share(effect: str, *scope: str) -> dict[str, Any]:
+    return {"sharing_scope": list(scope), "rule_effect": effect}
+
+
+@dataclass(frozen=True)
+class Acs:
+    privdefault: str
+    sharedefault: str
+    rules: tuple[dict[str, Any], ...] = ()
+    control_set: dict[str, Any] = field(default_factory=dict)
+    further: tuple[dict[str, Any], ...] = ()
+
+
+#: "@party" in a scope stands for that party's identity id.
+ACS: dict[str, Acs] = {
+    "nat_usa": Acs("deny", "permit", (permit("DSPLY", permitted_nationalities=["USA"]),)),
+    "orgs": Acs("deny", "deny", (permit("ALL", permitted_organizations=["GBR.NCSC", "@bob"]),)),
+    "entity_gov": Acs("deny", "deny", (permit("DSPLY", entity=["GOV"]),)),
+    "usa_and_gov": Acs("deny", "deny", (permit("ALL", permitted_nationalities=["USA"], entity=["GOV"]),)),
+    "scope_ic": Acs("deny", "deny", (permit("DSPLY", shareability=["IC"]),)),
+    "deny_deu_svc": Acs("deny", "permit", (permit("ALL", permitted_nationalities=["ALL"]),
+                                           deny("ALL", permitted_nationalities=["DEU"], entity=["SVC"]),
+                                           deny("TENOT", permitted_nationalities=["ALL"]))),
+    "pd_permit": Acs("permit", "deny"),
+    "pd_deny": Acs("deny", "permit"),
+    "cs_entity": Acs("permit", "permit", control_set={"entity": ["GOV", "CTR"]}),
+    "cs_le": Acs("permit", "permit", control_set={"shareability": ["LE"]}),
+    "nf": Acs("permit", "permit", control_set={"formal_determination": ["NF"]}),
+    "ais": Acs("permit", "permit", control_set={"formal_determination": ["AIS"]}),
+    "fs_partner": Acs("permit", "deny", further=(share("permit", "GBR.PARTNER"),)),
+    "fs_foreigngov": Acs("permit", "permit", further=(share("deny", "FOREIGNGOV"),)),
+}
+
+
+def acs_id(name: str) -> str:
+    return f"marking-definition--{uuid.uuid5(_NS, 'acs:' + name)}"
+
+
+def acs_definition(name: str, acs: Acs, identities: dict[str, str], *, custodian: str = "USA.DHS",
+                   drop: tuple[str, ...] = (), extra: dict[str, Any] | None = None,
+                   control_set: dict[str, Any] | None = None) -> dict[str, Any]:
+    """The marking-definition of an ACS 3.0 marking (``drop``: required fields left out, ``extra``:
+    fields added to the extension, ``control_set``: replaces the control set's fields)."""
+    def fill(values: Any) -> Any:
+        if isinstance(values, list):
+            return [identities[v[1:]] if isinstance(v, str) and v.startswith("@") else v for v in values]
+        return values
+
+    body: dict[str, Any] = {
+        "extension_type": "property-extension",
+        "identifier": f"isa:guide.19001.ACS3-{uuid.uuid5(_NS, 'acs-identifier:' + name)}",
+        "create_date_time": "2026-01-15T00:00:00.000Z",
+        "responsible_entity_custodian": custodian,
+        "policy_reference": f"urn:isa:policy:acs:ns:v3.0?privdefault={acs.privdefault}&sharedefault={acs.sharedefault}",
+        "control_set": control_set if control_set is not None else {"classification": "U", **acs.control_set},
+    }
+    if acs.rules:
+        body["access_privilege"] = [{**r, "privilege_scope": {k: fill(v) for k, v in r["privilege_scope"].items()}}
+                                    for r in acs.rules]
+    if acs.further:
+        body["further_sharing"] = [dict(r) for r in acs.further]
+    for key in drop:
+        body.pop(key, None)
+    body.update(extra or {})
+    return {"type": "marking-definition", "spec_version": "2.1", "id": acs_id(name),
+            "created": "2026-01-15T00:00:00.000Z", "extensions": {ACS_EXTENSION_ID: body}}
+
+
+# -- the objects and who may read them -----------------------------------------------------------
+
+@dataclass(frozen=True)
+class Row:
+    """One object version: who submits it, its markings, and who may read it (by the decisions)."""
+
+    name: str
+    submitter: str
+    sees: frozenset[str]
+    tlp: tuple[str, ...] = ()
+    acs: tuple[str, ...] = ()
+    recipients: tuple[str, ...] = ()     # "@party" or an identity id a peer serves
+    organisations: tuple[str, ...] = ()
+    kind: str = "indicator"              # indicator | account | report | relationship
+    refs: str = ""                       # report: the account it refers to; relationship: source
+    version_of: str = ""                 # a later version of the row so named
+
+
+AMBER_HERE = NON_PEERS | {"peer_home"}   # AMBER from alice: every non-peer, and her own organisation's hub
+
+ROWS: tuple[Row, ...] = (
+    # Audience 0: every reader of the collection, the peer that enforces nothing included.
+    Row("unmarked", "alice", ALL),
+    Row("clear", "alice", ALL, (CLEAR,)),
+    Row("green", "alice", ALL, (GREEN,)),
+    Row("white_tlp1", "alice", ALL, (WHITE1,)),
+    # AMBER: every non-peer; a peer that enforces, of the submitter's or a named organisation.
+    Row("amber", "alice", AMBER_HERE, (AMBER,)),
+    Row("amber_named_org", "alice", AMBER_HERE | {"peer_partner"}, (AMBER,), organisations=("GBR.PARTNER",)),
+    Row("amber_tlp1_bob", "bob", NON_PEERS, (AMBER1,)),
+    # AMBER+STRICT: every non-peer; a peer that enforces, of the submitter's organisation only.
+    Row("strict", "alice", AMBER_HERE, (STRICT,)),
+    Row("strict_named_org", "alice", AMBER_HERE, (STRICT,), organisations=("GBR.PARTNER",)),
+    Row("strict_bob", "bob", NON_PEERS, (STRICT,)),
+    # RED: the submitter and the recipients; a peer that enforces and serves a recipient.
+    Row("red", "alice", only("alice", "gov", "peer_partner"), (RED,), recipients=("@gov", PARTNER_ANALYST)),
+    Row("red_to_bob", "gov", only("gov", "bob"), (RED,), recipients=("@bob",)),
+    Row("green_and_red", "alice", only("alice", "cert"), (GREEN, RED), recipients=("@cert",)),
+    Row("red_tlp1", "alice", only("alice", "alice2"), (RED1,), recipients=("@alice2",)),
+    # ACS 3.0: rules, defaults, control set, further sharing (peers only), several markings.
+    Row("acs_nationality", "gov", only("alice", "alice2", "gov", "ops", "peer_home"), acs=("nat_usa",)),
+    Row("acs_organisation", "gov", only("gov", "cert", "bob"), acs=("orgs",)),
+    Row("acs_entity", "alice", only("alice", "gov", "cert"), acs=("entity_gov",)),
+    Row("acs_permit_every_list", "bob", only("bob", "gov"), acs=("usa_and_gov",)),
+    Row("acs_shareability_scope", "gov", only("gov", "cert"), acs=("scope_ic",)),
+    Row("acs_deny_any_list", "bob", ALL - {"ops", "peer_plain"}, acs=("deny_deu_svc",)),
+    Row("acs_privdefault_permit", "gov", NON_PEERS, acs=("pd_permit",)),
+    Row("acs_control_entity", "gov", ALL - {"ops", "peer_plain"}, acs=("cs_entity",)),
+    Row("acs_control_shareability", "alice", only("alice", "gov"), acs=("cs_le",)),
+    Row("acs_nf", "gov", only("alice", "alice2", "gov", "ops", "peer_home"), acs=("nf",)),
+    Row("acs_ais", "gov", only("alice", "bob", "gov", "ops"), acs=("ais",)),
+    Row("acs_further_partner", "gov", NON_PEERS | {"peer_partner"}, acs=("fs_partner",)),
+    Row("acs_further_foreigngov", "gov", NON_PEERS | {"peer_home"}, acs=("fs_foreigngov",)),
+    Row("acs_two_markings", "alice2", only("alice2", "gov"), acs=("nat_usa", "entity_gov")),
+    Row("amber_and_acs", "alice", only("alice", "alice2", "gov", "ops", "peer_home"), (AMBER,), acs=("nat_usa",)),
+    # Correlation: a hidden account behind an open report, an open account behind a hidden report.
+    Row("account_red", "alice", only("alice", "gov"), (RED,), recipients=("@gov",), kind="account"),
+    Row("report_of_red_account", "alice", ALL, (GREEN,), kind="report", refs="account_red"),
+    Row("account_green", "alice", ALL, (GREEN,), kind="account"),
+    Row("report_red", "alice", only("alice", "bob"), (RED,), recipients=("@bob",), kind="report",
+        refs="account_green"),
+    # A relationship judged by its own markings, naming a hidden object.
+    Row("relationship_to_red", "alice", ALL, (GREEN,), kind="relationship", refs="red"),
+    # One object, two versions: the newest is RED for gov; nobody else gets v1 in its place.
+    Row("versioned", "alice", ALL, (GREEN,)),
+    Row("acs_privdefault_deny", "gov", only("gov"), acs=("pd_deny",)),
+    Row("versioned_v2", "alice", only("alice", "gov"), (RED,), recipients=("@gov",), version_of="versioned"),
+)
+#: The ACS marking-definitions are objects of the collection too, open to every reader.
+MARKING_DEFINITION_SEES = ALL
+
+
+# -- building and submitting ---------------------------------------------------------------------
+
+@dataclass
+class Item:
+    """One stored version, as the store holds it (ground truth for order and date_added)."""
+
+    name: str
+    stix_id: str
+    version: str | None
+    added_us: int
+    sees: frozenset[str]
+    type: str
+    latest: bool = False
+
+
+@dataclass
+class Matrix:
+    hub: HubUnderTest
+    col: str                             # the collection's id
+    ids: dict[str, str]                  # row name: STIX id
+    items: list[Item]                    # every stored version, in date_added order
+    statuses: dict[str, str]             # status id: submitter (first of each submitter, and RED ones)
+    pseudonyms: dict[str, str]           # account row name: its account pseudonym
+    names: dict[tuple[str, str | None], str] = field(default_factory=dict)
+
+    def name(self, stix_id: str, version: str | None) -> str:
+        """The row name of a version read back (by id alone where the id has one version)."""
+        if (stix_id, version) in self.names:
+            return self.names[(stix_id, version)]
+        mine = [i.name for i in self.items if i.stix_id == stix_id]
+        return mine[0] if len(mine) == 1 else f"UNKNOWN {stix_id} version {version}"
+
+    def visible(self, reader: str, *, latest_only: bool = True, after_us: int = 0,
+                types: tuple[str, ...] = (), stix_id: str = "") -> list[Item]:
+        """The versions ``reader`` may see, in date_added order: the newest of each object only
+        (``latest_only``), added after ``after_us``, of ``types``, of ``stix_id``."""
+        return [i for i in self.items if reader in i.sees and (i.latest or not latest_only)
+                and i.added_us > after_us and (not types or i.type in types) and (not stix_id or i.stix_id == stix_id)]
+
+
+def _sharing(row: Row, identities: dict[str, str]) -> dict[str, Any] | None:
+    body: dict[str, Any] = {"extension_type": "property-extension"}
+    if row.recipients:
+        body["recipients"] = [identities[r[1:]] if r.startswith("@") else r for r in row.recipients]
+    if row.organisations:
+        body["organisations"] = list(row.organisations)
+    return body if len(body) > 1 else None
+
+
+def _object(row: Row, ids: dict[str, str], h: HubUnderTest, accounts: dict[str, dict[str, Any]],
+            pseudonyms: dict[str, str]) -> dict[str, Any]:
+    me = h.identities[row.submitter]
+    if row.kind == "account":
+        facts = f.report_facts(me, f"acct-{row.name}", personal={"email": f"{row.name}@example.net"},
+                               tlp="green")
+        built = build_report(facts, h.hub.pseudonyms.keyring())
+        obj = next(o for o in built if o["type"] == "user-account")
+        accounts[row.name] = next(o for o in built if o["type"] == "report")
+        pseudonyms[row.name] = obj["extensions"][
+            "extension-definition--fb58b9f0-c9ba-4a99-b48f-608c6df23240"]["provider_account_pseudonym"]
+    elif row.kind == "report":
+        obj = dict(accounts[row.refs])
+        obj["id"] = ids[row.name]
+        obj["object_refs"] = [ids[row.refs]]
+    elif row.kind == "relationship":
+        obj = {"type": "relationship", "spec_version": "2.1", "id": ids[row.name], "created": f.ts(1),
+               "modified": f.ts(1), "relationship_type": "related-to", "source_ref": ids[row.refs],
+               "target_ref": ids["green"], "created_by_ref": me}
+    else:
+        base = row.version_of or row.name
+        obj = f.indicator(id=ids[base], created_by_ref=me, name=f"matrix {row.name}",
+                          modified=f.ts(2) if row.version_of else f.ts(1), created=f.ts(0))
+    obj = {k: v for k, v in obj.items() if k not in ("object_marking_refs", "extensions")} | (
+        {"extensions": obj["extensions"]} if row.kind == "account" else {})
+    refs = [*row.tlp, *(acs_id(a) for a in row.acs)]
+    if refs:
+        obj["object_marking_refs"] = refs
+    sharing = _sharing(row, h.identities)
+    if sharing:
+        obj.setdefault("extensions", {})[SHARING_EXTENSION_ID] = sharing
+    return obj
+
+
+def post(h: HubUnderTest, alias_or_id: str, party: str, objects: list[dict[str, Any]]) -> dict[str, Any]:
+    col = h.collections.get(alias_or_id, alias_or_id)
+    r = h.http.post(f"{h.api}/collections/{col}/objects/", data=orjson.dumps({"objects": objects}),
+                    headers={"Content-Type": TAXII, "Accept": TAXII, **h.auth(party)})
+    assert r.status_code == 202, r.get_data(as_text=True)
+    body: dict[str, Any] = r.json
+    return body
+
+
+def abusehub(h: HubUnderTest, *args: str) -> str:
+    """``abusehub --home HOME ARGS`` run in this process on the hub's database, as an operator runs
+    it beside the server (with services of its own, closed afterwards); returns what it printed."""
+    with CliRunner().isolation(env={"HUB_DATABASE_URL": h.hub.store.url}) as (out, err, _both):
+        ctx = main.make_context("abusehub", ["--home", str(h.home), *args])
+        try:
+            with ctx:
+                main.invoke(ctx)
+        except SystemExit as exc:
+            raise AssertionError(f"abusehub {' '.join(args)} exited with {exc.code}: "
+                                 f"{err.getvalue().decode(errors='replace').strip()}") from None
+        finally:
+            opened = getattr(ctx.obj, "_hub", None)
+            if opened is not None:
+                opened.close()
+        return out.getvalue().decode(errors="replace")
+
+
+def _add_collection(h: HubUnderTest, alias: str, grants: dict[str, tuple[bool, bool]]) -> str:
+    col = h.hub.admin.add_collection(alias.title(), alias=alias, max_tlp="red")
+    for party, (read, write) in grants.items():
+        h.hub.admin.grant(party, col.id, read, write)
+    h.collections[alias] = col.id
+    return col.id
+
+
+def build_matrix(h: HubUnderTest) -> Matrix:
+    for name, (_kind, options) in PARTIES.items():
+        abusehub(h, "party", "edit", name, *options)
+    col = _add_collection(h, "matrix", {p: (True, p in WRITERS) for p in READERS})
+    ids: dict[str, str] = {}
+    for row in ROWS:
+        if not row.version_of:
+            prefix = {"account": "user-account", "report": "report", "relationship": "relationship"}.get(
+                row.kind, "indicator")
+            ids[row.name] = f"{prefix}--{uuid.uuid4()}" if row.kind != "account" else ""
+    accounts: dict[str, dict[str, Any]] = {}
+    pseudonyms: dict[str, str] = {}
+    statuses: dict[str, str] = {}
+    for row in ROWS:
+        obj = _object(row, ids, h, accounts, pseudonyms)
+        if row.kind == "account":
+            ids[row.name] = obj["id"]
+        definitions = [acs_definition(a, ACS[a], h.identities) for a in row.acs]
+        status = post(h, "matrix", row.submitter, [*definitions, obj])
+        assert status["failure_count"] == 0 and status["success_count"] == len(definitions) + 1, (
+            f"{row.name} was not stored: {status.get('failures')}")
+        if row.submitter not in statuses.values() or RED in row.tlp:
+            statuses[status["id"]] = row.submitter
+    by_id: dict[str, list[Row]] = {}
+    for row in ROWS:
+        by_id.setdefault(ids[row.version_of or row.name], []).append(row)
+    for a in ACS:
+        by_id.setdefault(acs_id(a), []).append(Row(f"md:{a}", "", MARKING_DEFINITION_SEES))
+    with h.services() as hub:
+        stored = hub.store.get_collection(col)
+        assert stored is not None
+        page = hub.store.query_objects(stored.pk, ObjectFilter(versions=("all",)), None, 100_000)
+    items: list[Item] = []
+    for v in page.items:
+        rows = by_id[v.stix_id]
+        row = rows.pop(0)  # versions of one id are stored in the order they were submitted
+        items.append(Item(row.name, v.stix_id, v.version, v.date_added_us, row.sees, v.stix_id.split("--")[0]))
+    assert not any(by_id.values()), f"not stored: {[r.name for rs in by_id.values() for r in rs]}"
+    newest: dict[str, Item] = {}
+    for i in items:
+        newest[i.stix_id] = i  # added later = newer here
+    for i in newest.values():
+        i.latest = True
+    m = Matrix(h, col, ids, items, statuses, pseudonyms)
+    m.names = {(i.stix_id, i.version): i.name for i in items}
+    return m
+
+
+@pytest.fixture(scope="module", params=BACKENDS)
+def matrix(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Matrix]:
+    parties = {name: kind for name, (kind, _options) in PARTIES.items()}
+    with HubUnderTest.build(tmp_path_factory.mktemp("markings") / "home", backend=str(request.param),
+                            parties=parties, grants={}, prepare=True) as h:
+        yield build_matrix(h)
+
+
+# -- reading -------------------------------------------------------------------------------------
+
+def get(m: Matrix, reader: str, path: str, query: dict[str, Any] | None = None) -> TestResponse:
+    return m.hub.http.get(f"{m.hub.api}/collections/{m.col}/{path}", query_string=query or {},
+                          headers={"Accept": TAXII, **m.hub.auth(reader)})
+
+
+def _names(m: Matrix, entries: list[tuple[str, str | None]]) -> list[str]:
+    return [m.name(*e) for e in entries]
+
+
+def body_of(r: TestResponse) -> dict[str, Any]:
+    """The JSON body of a response ({} when it has none)."""
+    body = r.get_json(silent=True)
+    return body if isinstance(body, dict) else {}
+
+
+def _entry(obj: dict[str, Any]) -> tuple[str, str | None]:
+    """(id, version) of an object of an envelope or an entry of a manifest."""
+    return obj["id"], obj.get("version", obj.get("modified"))
+
+
+def walk(m: Matrix, reader: str, path: str, query: dict[str, Any], limit: int, expected: list[Item]) -> list[str]:
+    """Every page of ``path`` with ``query`` at page size ``limit``, held to ``expected``: each page
+    exactly its slice, ``more`` and ``next`` right, the date-added headers of its items only."""
+    what = f"{path}?{'&'.join(f'{k}={v}' for k, v in query.items())}&limit={limit}"
+    problems: list[str] = []
+    cursor: str | None = None
+    for number in range(len(expected) // limit + 2):
+        q = {**query, "limit": limit, **({"next": cursor} if cursor else {})}
+        r = get(m, reader, path, q)
+        if r.status_code != 200:
+            return problems + [f"{what} page {number + 1}: HTTP {r.status_code} {r.get_data(as_text=True)[:300]}"]
+        body = body_of(r)
+        want = expected[number * limit:(number + 1) * limit]
+        more = (number + 1) * limit < len(expected)
+        got = [_entry(o) for o in body.get("objects", [])]
+        if _names(m, got) != [i.name for i in want]:
+            problems.append(f"{what} page {number + 1}: got {_names(m, got)}, expected {[i.name for i in want]}")
+        if body.get("more") is not more or ("next" in body) is not more:
+            problems.append(f"{what} page {number + 1}: more={body.get('more')} next={'next' in body}, "
+                            f"expected more={more} (after it: {[i.name for i in expected[(number + 1) * limit:]]})")
+        first = format_timestamp_us(min(i.added_us for i in want)) if want else None
+        last = format_timestamp_us(max(i.added_us for i in want)) if want else None
+        headers = (r.headers.get("X-TAXII-Date-Added-First"), r.headers.get("X-TAXII-Date-Added-Last"))
+        if headers != (first, last):
+            problems.append(f"{what} page {number + 1}: date-added headers {headers}, expected {(first, last)}")
+        if path == "manifest/":
+            added = {(i.stix_id, i.version): format_timestamp_us(i.added_us) for i in want}
+            wrong = [o["id"] for o in body.get("objects", []) if added.get(_entry(o)) not in (None, o["date_added"])]
+            if wrong:
+                problems.append(f"{what} page {number + 1}: date_added wrong for {wrong}")
+        cursor = body.get("next")
+        if problems or not body.get("more") or not cursor:
+            break
+    else:
+        problems.append(f"{what}: more pages than {len(expected) // limit + 1}")
+    return problems
+
+
+def _object_ids(m: Matrix) -> list[str]:
+    """Every object's id, but of the marking-definitions (all open to every reader) only one."""
+    ids = [i.stix_id for i in m.items if i.type != "marking-definition"]
+    ids += [i.stix_id for i in m.items if i.type == "marking-definition"][:1]
+    return list(dict.fromkeys(ids))
+
+
+def _shape(r: TestResponse, stix_id: str) -> tuple[int, str, str]:
+    """What a 404 tells, with the id asked for taken out."""
+    return r.status_code, r.headers.get("Content-Type", ""), r.get_data(as_text=True).replace(stix_id, "<id>")
+
+
+# Each read path: (matrix, reader) -> the problems found.
+
+def objects_paged(m: Matrix, reader: str) -> list[str]:
+    expected = m.visible(reader)
+    return [p for limit in (1, 2, 100) for p in walk(m, reader, "objects/", {}, limit, expected)]
+
+
+def objects_versions(m: Matrix, reader: str) -> list[str]:
+    every = m.visible(reader, latest_only=False)
+    oldest: dict[str, Item] = {}
+    for i in m.items:
+        oldest.setdefault(i.stix_id, i)
+    first = [i for i in oldest.values() if reader in i.sees]
+    first.sort(key=lambda i: i.added_us)
+    return (walk(m, reader, "objects/", {"match[version]": "all"}, 2, every)
+            + walk(m, reader, "objects/", {"match[version]": "first"}, 100, first))
+
+
+def manifest(m: Matrix, reader: str) -> list[str]:
+    return walk(m, reader, "manifest/", {}, 2, m.visible(reader)) + walk(
+        m, reader, "manifest/", {"match[version]": "all"}, 100, m.visible(reader, latest_only=False))
+
+
+def added_after(m: Matrix, reader: str) -> list[str]:
+    problems: list[str] = []
+    for cut in m.items[::5]:
+        expected = m.visible(reader, latest_only=False, after_us=cut.added_us)
+        query = {"added_after": format_timestamp_us(cut.added_us), "match[version]": "all"}
+        problems += walk(m, reader, "objects/", query, 100, expected)
+    cut = m.items[len(m.items) // 3]
+    query = {"added_after": format_timestamp_us(cut.added_us)}
+    problems += walk(m, reader, "manifest/", {**query, "match[version]": "all"}, 5,
+                     m.visible(reader, latest_only=False, after_us=cut.added_us))
+    return problems
+
+
+def match_type_and_id(m: Matrix, reader: str) -> list[str]:
+    problems: list[str] = []
+    for types in (("indicator",), ("report", "user-account", "relationship"), ("marking-definition",)):
+        problems += walk(m, reader, "objects/", {"match[type]": ",".join(types)}, 3,
+                         m.visible(reader, types=types))
+    every_id = sorted({i.stix_id for i in m.items})
+    problems += walk(m, reader, "objects/", {"match[id]": ",".join(every_id)}, 10, m.visible(reader))
+    for name in ("red", "versioned", "acs_nationality", "account_red"):
+        oid = m.ids[name]
+        problems += walk(m, reader, "objects/", {"match[id]": oid}, 5,
+                         m.visible(reader, stix_id=oid))
+        problems += walk(m, reader, "manifest/", {"match[id]": oid, "match[version]": "all"}, 5,
+                         m.visible(reader, latest_only=False, stix_id=oid))
+    return problems
+
+
+def object_and_versions(m: Matrix, reader: str) -> list[str]:
+    """GET object/{id} and its versions for every object: the versions the reader may see, or a
+    404 that reads exactly like the one for an id the collection never held."""
+    problems: list[str] = []
+    missing = f"indicator--{uuid.uuid4()}"
+    missing_object = _shape(get(m, reader, f"objects/{missing}/"), missing)
+    missing_versions = _shape(get(m, reader, f"objects/{missing}/versions/"), missing)
+    assert missing_object[0] == 404 and missing_versions[0] == 404
+    for oid in _object_ids(m):
+        name = next(i.name for i in m.items if i.stix_id == oid)
+        mine = [i for i in m.items if i.stix_id == oid]
+        newest = [i for i in mine if i.latest and reader in i.sees]
+        seen = [i for i in mine if reader in i.sees]
+        for query, want in (({}, newest), ({"match[version]": "all"}, seen))[:1 if len(mine) == 1 else 2]:
+            r = get(m, reader, f"objects/{oid}/", query)
+            if want:
+                got = [_entry(o) for o in body_of(r).get("objects", [])] if r.status_code == 200 else []
+                if r.status_code != 200 or _names(m, got) != [i.name for i in want]:
+                    problems.append(f"GET object {name} {query}: HTTP {r.status_code} {_names(m, got)}, "
+                                    f"expected {[i.name for i in want]}")
+            elif _shape(r, oid) != missing_object:
+                problems.append(f"GET object {name} {query}: expected the 404 of a missing id, got HTTP "
+                                f"{r.status_code} {r.get_data(as_text=True)[:300]}")
+        r = get(m, reader, f"objects/{oid}/versions/")
+        if seen:
+            want_versions = [i.version for i in seen]
+            got_versions = body_of(r).get("versions") if r.status_code == 200 else None
+            if got_versions != want_versions:
+                problems.append(f"GET versions of {name}: HTTP {r.status_code} {got_versions}, expected {want_versions}")
+        elif _shape(r, oid) != missing_versions:
+            problems.append(f"GET versions of {name}: expected the 404 of a missing id, got HTTP "
+                            f"{r.status_code} {r.get_data(as_text=True)[:300]}")
+    return problems
+
+
+def correlations(m: Matrix, reader: str) -> list[str]:
+    """A correlation names a report and an account the reader may both see, nothing else."""
+    expected = set()
+    for account, report in (("account_red", "report_of_red_account"), ("account_green", "report_red")):
+        sees = next(i.sees for i in m.items if i.name == account) & next(i.sees for i in m.items if i.name == report)
+        if reader in sees:
+            expected.add((m.pseudonyms[account], m.ids[account], m.ids[report]))
+    r = m.hub.http.get(f"{m.hub.api}/correlations/", headers=m.hub.auth(reader),
+                       query_string=[("pseudonym", p) for p in m.pseudonyms.values()])
+    if r.status_code != 200:
+        return [f"correlations: HTTP {r.status_code} {r.get_data(as_text=True)[:300]}"]
+    got = {(c["pseudonym"], c["account"], c["report"]) for c in body_of(r).get("correlations", [])}
+    names = {v: k for k, v in {**m.ids, **m.pseudonyms}.items()}
+    if got != expected:
+        show = lambda s: sorted(tuple(names.get(x, x) for x in t) for t in s)  # noqa: E731
+        return [f"correlations: got {show(got)}, expected {show(expected)}"]
+    return []
+
+
+def statuses(m: Matrix, reader: str) -> list[str]:
+    """Status resources stay the submitter's and the operators' (as before markings): the status
+    of each submitter's first submission, and of the RED submissions."""
+    problems = []
+    for status_id, submitter in m.statuses.items():
+        r = m.hub.http.get(f"{m.hub.api}/status/{status_id}/", headers={"Accept": TAXII, **m.hub.auth(reader)})
+        want = 200 if reader in (submitter, *OPERATORS) else 404
+        if r.status_code != want:
+            problems.append(f"status {status_id} of {submitter}: HTTP {r.status_code}, expected {want}")
+    return problems
+
+
+def federation_outgoing(m: Matrix, reader: str) -> list[str]:
+    """What a push link to this party would send (the store's outgoing feed read for it)."""
+    with m.hub.services() as hub:
+        party = hub.store.get_party(reader)
+        stored = hub.store.get_collection(m.col)
+        assert party is not None and stored is not None
+        sent = hub.store.outgoing(stored.pk, 0, 1000, reader_pk=party.pk)
+    got = [m.name(*_entry(orjson.loads(v.json_text))) for v in sent]
+    want = [i.name for i in m.visible(reader, latest_only=False)]
+    return [] if got == want else [f"outgoing: got {got}, expected {want}"]
+
+
+READ_PATHS: dict[str, Callable[[Matrix, str], list[str]]] = {
+    "objects": objects_paged,
+    "objects_match_version": objects_versions,
+    "manifest": manifest,
+    "added_after": added_after,
+    "match_type_and_id": match_type_and_id,
+    "object_and_versions": object_and_versions,
+    "correlations": correlations,
+    "statuses": statuses,
+    "federation_outgoing": federation_outgoing,
+}
+
+
+@pytest.mark.parametrize("reader", READERS)
+@pytest.mark.parametrize("path", READ_PATHS)
+def test_reader_sees_exactly_what_its_markings_admit(matrix: Matrix, path: str, reader: str) -> None:
+    problems = READ_PATHS[path](matrix, reader)
+    assert not problems, f"{reader} on {path}:\n  " + "\n  ".join(problems)
+
+
+def test_the_matrix_is_not_trivial() -> None:
+    """Every reader is refused something and admitted something beyond audience 0, and no two
+    readers see the same set: the table tells the parties' attributes apart."""
+    seen = {r: frozenset(row.name for row in ROWS if r in row.sees) for r in READERS}
+    open_rows = frozenset(row.name for row in ROWS if row.sees == ALL)
+    for reader, names in seen.items():
+        assert names != frozenset(row.name for row in ROWS), reader
+        assert names - open_rows or reader == "peer_plain", reader
+    assert seen["peer_plain"] == open_rows
+    assert len(set(seen.values())) == len(READERS)
+
+
+# -- the web pages -------------------------------------------------------------------------------
+
+WEB = "https://hub.test"
+
+
+class Browser:
+    """A signed-in browser on the hub's web pages."""
+
+    def __init__(self, h: HubUnderTest, party: str) -> None:
+        self.client = h.app.test_client()
+        page = self.client.get("/web/signin", base_url=WEB).get_data(as_text=True)
+        csrf = re.search(r'name="csrf_token" value="([^"]+)"', page)
+        assert csrf, page[:500]
+        r = self.client.post("/web/signin", base_url=WEB, data={"token": h.tokens[party], "csrf_token": csrf.group(1)})
+        assert r.status_code == 302, r.get_data(as_text=True)
+
+    def get(self, path: str) -> TestResponse:
+        return self.client.get(path, base_url=WEB)
+
+
+_STIX_ID_IN_HREF = re.compile(r'/objects/([a-z0-9-]+--[0-9a-f-]{36})"')
+
+
+@pytest.mark.parametrize("reader,refused", [("gov", "bob"), ("bob", "gov")])
+def test_web_pages(matrix: Matrix, reader: str, refused: str) -> None:
+    """The collection's pages list what the reader may see; an object page it may not see is the
+    404 of a missing id; a report's case file leaves out the objects it may not see."""
+    m = matrix
+    web = Browser(m.hub, reader)
+    listed: list[str] = []
+    path: str | None = f"/web/collections/{m.col}/objects"
+    for _ in range(len(m.items)):
+        if path is None:
+            break
+        r = web.get(path)
+        assert r.status_code == 200, r.get_data(as_text=True)[:500]
+        page = r.get_data(as_text=True)
+        listed += _STIX_ID_IN_HREF.findall(page)
+        nxt = re.search(r'rel="next" href="([^"]+)"', page)
+        path = html.unescape(nxt.group(1)) if nxt else None
+    names = {v: k for k, v in m.ids.items()} | {i.stix_id: i.name for i in m.items}
+    assert [names.get(x, x) for x in listed] == [i.name for i in m.visible(reader)]
+
+    missing = f"indicator--{uuid.uuid4()}"
+    missing_page = web.get(f"/web/collections/{m.col}/objects/{missing}")
+    assert missing_page.status_code == 404
+    for item in m.visible(reader) + [i for i in m.items if i.latest and reader not in i.sees]:
+        if item.type == "marking-definition":
+            continue
+        r = web.get(f"/web/collections/{m.col}/objects/{item.stix_id}")
+        if reader in item.sees:
+            assert r.status_code == 200, (item.name, r.get_data(as_text=True)[:500])
+        else:
+            assert (r.status_code, r.get_data(as_text=True).replace(item.stix_id, "<id>")) == (
+                404, missing_page.get_data(as_text=True).replace(missing, "<id>")), item.name
+
+    # The case file of the open report on the RED account: the account's facts only for its readers.
+    r = web.get(f"/web/collections/{m.col}/objects/{m.ids['report_of_red_account']}")
+    assert r.status_code == 200
+    shown = m.pseudonyms["account_red"] in r.get_data(as_text=True)
+    assert shown is (reader in next(i.sees for i in m.items if i.name == "account_red")), reader
+    # The hidden report's page is refused to the other reader.
+    other = Browser(m.hub, refused)
+    hidden = [i for i in m.items if i.latest and i.type != "marking-definition"
+              and reader in i.sees and refused not in i.sees]
+    assert hidden
+    for item in hidden:
+        r = other.get(f"/web/collections/{m.col}/objects/{item.stix_id}")
+        assert r.status_code == 404, (refused, item.name)
+
+
+# -- attributes changed after the objects are in -------------------------------------------------
+
+#: A provider added once the objects are stored, with no attributes yet (its organisation is its
+#: own id): audience 0, AMBER and AMBER+STRICT (a non-peer reader of the collection), and the ACS
+#: markings that ask nothing of its attributes.
+LATE_BEFORE = frozenset({
+    "unmarked", "clear", "green", "white_tlp1", "amber", "amber_named_org", "amber_tlp1_bob", "strict",
+    "strict_named_org", "strict_bob", "acs_deny_any_list", "acs_privdefault_permit", "acs_further_partner",
+    "acs_further_foreigngov", "report_of_red_account", "account_green", "relationship_to_red",
+}) | {f"md:{a}" for a in ACS}
+#: ... then made a US government party that accepted the terms (party edit).
+LATE_AFTER = LATE_BEFORE | {
+    "acs_nationality", "acs_entity", "acs_permit_every_list", "acs_control_entity", "acs_nf", "acs_ais",
+    "acs_two_markings", "amber_and_acs",
+}
+
+
+def test_party_add_and_edit_recompute_what_a_party_reads(matrix: Matrix) -> None:
+    m = matrix
+    name = f"late-{uuid.uuid4().hex[:6]}"
+    m.hub.add_party(name, "provider")
+    m.hub.hub.admin.grant(name, m.col, True, False)
+    for wanted, edit in ((LATE_BEFORE, ()), (LATE_AFTER, ("--country", "USA", "--entity", "GOV", "--terms"))):
+        if edit:
+            abusehub(m.hub, "party", "edit", name, *edit)
+        got = [m.name(*_entry(o)) for o in body_of(get(m, name, "objects/", {"limit": 100})).get("objects", [])]
+        expected = [i.name for i in m.items if i.latest and i.name in wanted]
+        assert got == expected, f"after {edit or 'party add'}: extra {set(got) - set(expected)}, missing {set(expected) - set(got)}"
+
+
+# -- bad input: refused object by object, the rest of the envelope stored ------------------------
+
+def test_bad_markings_are_refused_each_with_its_reason(matrix: Matrix) -> None:
+    h = matrix.hub
+    col = _add_collection(h, f"intake-{uuid.uuid4().hex[:6]}", {"alice": (True, True), "bob": (True, False)})
+    me = h.identities["alice"]
+    sharing = SHARING_EXTENSION_ID
+
+    def ind(name: str, **extra: Any) -> dict[str, Any]:
+        return f.indicator(created_by_ref=me, name=name, **extra)
+
+    good = ind("good", object_marking_refs=[GREEN])
+    unknown = ind("unknown marking", object_marking_refs=[f"marking-definition--{uuid.uuid4()}"])
+    no_policy = acs_definition("bad-no-policy", ACS["pd_permit"], h.identities, drop=("policy_reference",))
+    no_policy["id"] = f"marking-definition--{uuid.uuid4()}"
+    uses_no_policy = ind("uses an ACS marking without policy_reference", object_marking_refs=[no_policy["id"]])
+    secret = acs_definition("bad-secret", ACS["pd_permit"], h.identities, control_set={"classification": "S"})
+    secret["id"] = f"marking-definition--{uuid.uuid4()}"
+    uses_secret = ind("uses a SECRET ACS marking", object_marking_refs=[secret["id"]])
+    odd = acs_definition("bad-field", ACS["pd_permit"], h.identities, extra={"colour": "blue"})
+    odd["id"] = f"marking-definition--{uuid.uuid4()}"
+    red_nobody = ind("red, no recipients", object_marking_refs=[RED])
+    red_stranger = ind("red to a stranger", object_marking_refs=[RED], extensions={sharing: {
+        "extension_type": "property-extension", "recipients": [f"identity--{uuid.uuid4()}"]}})
+    granular = ind("granular red on one property", object_marking_refs=[GREEN],
+                   granular_markings=[{"marking_ref": RED, "selectors": ["description"]}], description="x")
+    last = ind("last good", object_marking_refs=[CLEAR])
+    envelope = [good, unknown, no_policy, uses_no_policy, secret, uses_secret, odd, red_nobody, red_stranger,
+                granular, last]
+    status = post(h, col, "alice", envelope)
+    reasons = {x["id"]: x["message"] for x in status.get("failures", [])}
+    stored = {x["id"] for x in status.get("successes", [])}
+    expected_reasons = {
+        unknown["id"]: r"unknown marking",
+        no_policy["id"]: r"policy_reference",
+        uses_no_policy["id"]: r"marking",
+        secret["id"]: r"classification",
+        uses_secret["id"]: r"marking",
+        odd["id"]: r"colour|unknown|not allowed|additional",
+        red_nobody["id"]: r"recipient",
+        red_stranger["id"]: r"recipient",
+        granular["id"]: r"granular",
+    }
+    assert stored == {good["id"], last["id"]}, f"stored {stored}, refused {reasons}"
+    for oid, pattern in expected_reasons.items():
+        assert oid in reasons, f"{oid} was not refused"
+        assert re.search(pattern, reasons[oid], re.I), f"{oid}: {reasons[oid]!r} does not say {pattern!r}"
+    seen = h.http.get(f"{h.api}/collections/{col}/objects/", headers={"Accept": TAXII, **h.auth("bob")})
+    assert [o["id"] for o in body_of(seen).get("objects", [])] == [good["id"], last["id"]]
