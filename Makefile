@@ -13,7 +13,7 @@ TEST_DEPS  := $(VENV)/.deps-test
 LINT_DEPS  := $(VENV)/.deps-lint
 BENCH_DEPS := $(VENV)/.deps-bench
 
-.PHONY: demo test test-fast fuzz bench bench-compare lint clean
+.PHONY: demo test test-fast fuzz bench bench-compare bench-before-after lint clean
 
 $(BIN)/python:
 	@test -n "$(PYTHON)" || { echo "abusehub needs Python 3.11 or newer on PATH (python3.11, python3.12, python3.13 or python3)"; exit 1; }
@@ -64,6 +64,14 @@ lint: $(LINT_DEPS)
 ## The benchmark of abusehub alone: 10k and 100k objects
 bench: $(BENCH_DEPS)
 	$(BIN)/python -m bench.run --servers abusehub --sizes 10000,100000
+
+## make bench against two versions of the hub by turns, RUNS of each, with medians and ratios:
+## BEFORE and AFTER are commits or checkouts (make bench-before-after BEFORE=b7583f0 AFTER=HEAD)
+BEFORE ?= HEAD~1
+AFTER  ?= HEAD
+RUNS   ?= 3
+bench-before-after: $(BENCH_DEPS)
+	$(BIN)/python -m bench.compare $(BEFORE) $(AFTER) --runs $(RUNS)
 
 ## The side-by-side benchmark against medallion and OpenTAXII (installs them on first run)
 bench-compare: $(BENCH_DEPS)

@@ -57,6 +57,10 @@ full poll p100 / p1000
     objects/s paging through collection 1 with taxii2-client ``as_pages`` (``next``), falling
     back to ``added_after`` + ``X-TAXII-Date-Added-Last`` with requests when the server gives
     ``more`` without ``next``; the number of distinct objects received must equal N.
+server CPU per 1,000 objects
+    the CPU time (user and system) the server's process tree used during the ingest at each
+    batch size, and during the full polls at each page size (their mean when repeated), per
+    1,000 objects, in ms: less sensitive than the rates to other work on the same machine.
 first page / middle page
     median latency of ~20 GETs at ``limit=100``: the first page, and a middle page selected with
     ``added_after`` set to a client clock mark taken between two POSTs half way through ingest
@@ -129,9 +133,13 @@ METRICS: list[tuple[str, str, str, bool]] = [
     ("ingest_b100", "ingest, batches of 100", "obj/s", True),
     ("ingest_b1000", "ingest, batches of 1000", "obj/s", True),
     ("ingest_validated", "ingest with full validation, batches of 1000", "obj/s", True),
+    ("cpu_ingest_b100", "server CPU per 1,000 objects, ingest batches of 100", "ms", False),
+    ("cpu_ingest_b1000", "server CPU per 1,000 objects, ingest batches of 1000", "ms", False),
     ("poll_p100", "full poll, page 100", "obj/s", True),
     ("poll_p1000", "full poll, page 1000", "obj/s", True),
     ("poll_p1000_s", "full poll, page 1000: time", "s", False),
+    ("cpu_poll_p100", "server CPU per 1,000 objects, full poll page 100", "ms", False),
+    ("cpu_poll_p1000", "server CPU per 1,000 objects, full poll page 1000", "ms", False),
     ("page_first_ms", "first page (limit 100), median", "ms", False),
     ("page_middle_ms", "middle page (added_after, limit 100), median", "ms", False),
     ("newest_1pct_ms", "newest 1% via added_after", "ms", False),
@@ -620,7 +628,10 @@ class Bench:
         def do_ingest(metric: str, col: str, batch: int, marks_at: list[int]) -> Callable[[], None]:
             def fn() -> None:
                 log(f"{server}: {kind}, N={n:,}: POSTing in batches of {batch}")
+                cpu0 = run.cpu_seconds()
                 res = ingest(run, sess, col, objs, batch, marks_at, T)
+                self.add(server, kind, n, f"cpu_ingest_b{batch}", (run.cpu_seconds() - cpu0) * 1e6 / n,
+                         note="server process tree, user and system")
                 marks.update(res.marks)
                 self.rates.setdefault(key, {})[batch] = res.objects_per_s
                 if res.http_errors:
@@ -652,13 +663,13 @@ class Bench:
         except (TimedOut, Failed) as exc:
             probe = str(exc)
 
-        ok1 = guarded(["ingest_b100"], do_ingest("ingest_b100", col_poll, 100, [mid, newest]))
+        ok1 = guarded(["ingest_b100", "cpu_ingest_b100"], do_ingest("ingest_b100", col_poll, 100, [mid, newest]))
         if ok1:
-            guarded(["ingest_b1000"], do_ingest("ingest_b1000", col_big, 1000, []))
+            guarded(["ingest_b1000", "cpu_ingest_b1000"], do_ingest("ingest_b1000", col_big, 1000, []))
         else:
             self.add(server, kind, n, "ingest_b1000", error="skipped: collection 1 did not load")
         self._validation_cells(server, kind, n, probe)
-        poll_metrics = ["poll_p100", "poll_p1000", "poll_p1000_s", "page_first_ms",
+        poll_metrics = ["poll_p100", "poll_p1000", "poll_p1000_s", "cpu_poll_p100", "cpu_poll_p1000", "page_first_ms",
                         "page_middle_ms", "newest_1pct_ms"]
         if not ok1 or not loaded["ok"] or not run.alive():
             reason = "skipped: data did not load" if run.alive() else "failed: server died"
@@ -674,6 +685,7 @@ class Bench:
                 how = "taxii2-client as_pages (next)"
                 use_requests = False
                 runs: list[float] = []
+                cpu0 = run.cpu_seconds()
                 # Short polls are repeated (up to 3 runs, while under 3 s in all): median.
                 while len(runs) < 3 and (not runs or sum(runs) < 3.0):
                     if not use_requests:
@@ -690,18 +702,21 @@ class Bench:
                     runs.append(secs)
                     if count != n or distinct != n:
                         break
+                cpu_ms = (run.cpu_seconds() - cpu0) * 1e6 / (n * len(runs))
                 secs = statistics.median(runs)
                 how += f", median of {len(runs)}"
                 err = None if count == n and distinct == n else \
                     f"MISMATCH: received {count:,} objects ({distinct:,} distinct), expected {n:,}"
                 self.add(server, kind, n, f"poll_p{limit}", count / secs, error=err,
                          note=f"{secs:.2f} s, {how}")
+                self.add(server, kind, n, f"cpu_poll_p{limit}", cpu_ms, error=err,
+                         note=f"server process tree, user and system, mean of {len(runs)}")
                 if limit == 1000:
                     self.add(server, kind, n, "poll_p1000_s", secs, error=err)
             return fn
 
-        if guarded(["poll_p100"], do_poll(100)):
-            guarded(["poll_p1000", "poll_p1000_s"], do_poll(1000))
+        if guarded(["poll_p100", "cpu_poll_p100"], do_poll(100)):
+            guarded(["poll_p1000", "poll_p1000_s", "cpu_poll_p1000"], do_poll(1000))
         else:
             self.add(server, kind, n, "poll_p1000", error="skipped: page-100 poll failed")
             self.add(server, kind, n, "poll_p1000_s", error="skipped: page-100 poll failed")

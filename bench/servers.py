@@ -57,7 +57,9 @@ import requests
 BENCH_DIR = Path(__file__).resolve().parent
 ROOT = BENCH_DIR.parent
 PEERS_DIR = BENCH_DIR / ".peers"
-ABUSEHUB_BIN = ROOT / ".venv" / "bin" / "abusehub"
+#: The abusehub command the benchmark starts: this checkout's, unless BENCH_ABUSEHUB names another
+#: (bench.compare measures two trees' hubs with the same benchmark code that way).
+ABUSEHUB_BIN = Path(os.environ.get("BENCH_ABUSEHUB") or ROOT / ".venv" / "bin" / "abusehub")
 
 PEER_PACKAGES = {"medallion": "medallion==3.0.0", "opentaxii": "opentaxii==0.9.3"}
 TAXII_ACCEPT = "application/taxii+json;version=2.1"
@@ -187,6 +189,23 @@ class Running:
     def peak_rss(self) -> int:
         return self.monitor.peak if self.monitor else 0
 
+    def cpu_seconds(self) -> float:
+        """CPU time (user and system) the server's process tree has used so far: the live
+        processes, and the children its processes have waited for."""
+        try:
+            root = psutil.Process(self.proc.pid)
+            procs = [root] + root.children(recursive=True)
+        except psutil.NoSuchProcess:
+            return 0.0
+        total = 0.0
+        for p in procs:
+            try:
+                t = p.cpu_times()
+            except psutil.NoSuchProcess:
+                continue
+            total += t.user + t.system + t.children_user + t.children_system
+        return total
+
     def stop(self) -> int:
         """SIGTERM the server (its process group), wait, and return the peak RSS in bytes."""
         peak = self.monitor.stop() if self.monitor else 0
@@ -262,7 +281,7 @@ def _check_run(cmd: list[str], what: str) -> None:
 def start_abusehub(n_collections: int, ready_timeout_s: float = 60, *,
                    signing_jwk: dict[str, Any] | None = None) -> Running:
     if not ABUSEHUB_BIN.exists():
-        raise RuntimeError(f"{ABUSEHUB_BIN} not found (pip install -e . in /work/main/.venv)")
+        raise RuntimeError(f"{ABUSEHUB_BIN} not found (make .venv/.deps-hub in its checkout)")
     workdir = Path(tempfile.mkdtemp(prefix="bench-abusehub-"))
     home = workdir / "home"
     hub = [str(ABUSEHUB_BIN), "--home", str(home)]
