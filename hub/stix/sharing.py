@@ -828,9 +828,12 @@ def _granular_problem(obj: dict[str, Any], own: frozenset[str], level: int | Non
         if not isinstance(marking, dict) or "marking_ref" not in marking:
             continue  # a lang-only granular marking restricts nobody
         ref = marking["marking_ref"]
+        if not is_stix_id(ref, "marking-definition"):
+            return Problem(Code.INVALID_MARKING_REF, "granular_markings must hold marking-definition ids",
+                           f"granular_markings[{i}].marking_ref")
         if ref in own or TLP_LEVEL_BY_ID.get(ref, RED + 1) <= ceiling:
             continue
-        if isinstance(ref, str) and _is_statement(definitions.get(ref)):
+        if _is_statement(definitions.get(ref)):
             continue
         return Problem(Code.GRANULAR_MARKING_NOT_ENFORCED,
                        "granular markings that restrict single properties are not enforced by "

@@ -1016,3 +1016,50 @@ def test_an_acs_definition_is_judged_by_its_content_not_its_id() -> None:
         assert isinstance(audience_of(obj(ACS_ID, ext=None), SUBMITTER, {ACS_ID: good}), Audience)
         refused = audience_of(obj(ACS_ID, ext=None), SUBMITTER, {ACS_ID: bad})
         assert isinstance(refused, Problem) and refused.code == Code.INVALID_ACS_MARKING
+
+
+@pytest.mark.parametrize("ref", [{"x": 1}, ["a"], 7, "identity--0b1c5f62-8f5e-4b8e-9d3a-2c6f0a7e1d44"])
+def test_a_malformed_granular_reference_is_a_problem_not_an_error(ref: Any) -> None:
+    result = audience_of(obj(granular_markings=[{"selectors": ["pattern"], "marking_ref": ref}]),
+                         SUBMITTER, {})
+    assert isinstance(result, Problem) and result.code == Code.INVALID_MARKING_REF
+    assert result.property == "granular_markings[0].marking_ref"
+
+
+@pytest.mark.parametrize("bad", [None, 7, "x", [], {"object_marking_refs": [{"a": 1}]}])
+def test_audience_of_never_raises(bad: Any) -> None:
+    result = audience_of(bad, SUBMITTER, {})
+    assert isinstance(result, Problem | Audience)
+
+
+# Any JSON where an ACS body or a sharing extension goes: a list of problems, never an error.
+
+from hypothesis import given, settings  # noqa: E402
+from hypothesis import strategies as st  # noqa: E402
+
+_JSON = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.text(max_size=8)
+    | st.sampled_from(["U", "ALL", "USA", "permit", "deny", "DSPLY", "GOV", "LE", "USA.DHS"]),
+    lambda inner: st.lists(inner, max_size=3) | st.dictionaries(
+        st.sampled_from(list(ACS_BODY) + ["control_set", "classification", "privilege_scope",
+                                          "privilege_action", "rule_effect", "entity",
+                                          "permitted_nationalities", "further_sharing",
+                                          "sharing_scope", "recipients", "organisations", "x"]),
+        inner, max_size=5),
+    max_leaves=20)
+
+
+@settings(max_examples=100, deadline=None, database=None, derandomize=True)
+@given(body=_JSON, patch=st.dictionaries(st.sampled_from(list(ACS_BODY)), _JSON, max_size=3))
+def test_checks_never_raise(body: Any, patch: dict[str, Any]) -> None:
+    for candidate in (body, {**ACS_BODY, **patch}):
+        definition = acs_def()
+        definition["extensions"][ACS] = candidate
+        problems = check_acs_definition(definition)
+        assert all(p.code == Code.INVALID_ACS_MARKING for p in problems)
+        result = audience_of(obj(ACS_ID, ext=None), SUBMITTER, {ACS_ID: definition})
+        assert isinstance(result, Audience) == (not problems)
+        assert isinstance(validate(definition), list)
+    assert isinstance(check_sharing_extension(body), list)
+    assert isinstance(audience_of(obj(TLP2_IDS["red"], ext=body if isinstance(body, dict) else None),
+                                  SUBMITTER, {}), Audience | Problem)
