@@ -34,6 +34,7 @@ from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Protocol
 
+from hub.store.audiences import AudienceStore
 from hub.store.audit import AuditEntry, AuditRecord
 from hub.store.errors import DuplicateError
 from hub.store.federation import FederationStore
@@ -49,6 +50,7 @@ from hub.store.records import (
     ObjectFilter,
     Page,
     Party,
+    PartyAttributes,
     StatusRecord,
     StoredVersion,
 )
@@ -95,16 +97,21 @@ class Transaction(Protocol):
         """As :meth:`Store.save_status`."""
         ...
 
+    def ensure_audience(self, key: str, canonical: str, member_pks: Iterable[int], now_us: int) -> int:
+        """As :meth:`Store.ensure_audience`: an audience made here, and its members, commit with
+        the versions that use it."""
+        ...
+
     def append_audit(self, entries: list[AuditEntry], now_us: int) -> None:
         """As :meth:`Store.append_audit`."""
         ...
 
 
-class Store(OpsStore, LifecycleStore, FederationStore, Protocol):
+class Store(OpsStore, LifecycleStore, FederationStore, AudienceStore, Protocol):
     """Persistence for parties, credentials, collections, grants, objects, statuses, signing
     keys, the audit chain and settings, web sessions and tombstones; with the parts it includes,
-    shared limits and the schema's state, the parties' and collections' lifecycle, and
-    federation."""
+    shared limits and the schema's state, the parties' and collections' lifecycle, federation,
+    and the audiences that say who may read each object version."""
 
     # -- plumbing
 
@@ -145,8 +152,19 @@ class Store(OpsStore, LifecycleStore, FederationStore, Protocol):
     # -- parties and credentials
 
     def create_party(self, name: str, kind: str, identity_id: str, operator: bool, now_us: int) -> Party:
-        """Create a party created at ``now_us``. Raises :class:`DuplicateError` when the name or
-        the identity id is taken. The caller has checked the name and the kind."""
+        """Create a party created at ``now_us``, its own organisation (its identity id) and no
+        other attribute set (:meth:`edit_party` sets them). Raises :class:`DuplicateError` when
+        the name or the identity id is taken. The caller has checked the name and the kind."""
+        ...
+
+    def edit_party(self, party_pk: int, attrs: PartyAttributes) -> Party:
+        """Set the attributes ``attrs`` gives (those left None stay; ``attrs.clear`` names the
+        ones set to None); returns the party as it now is. The caller has checked the values;
+        raises :class:`UnstorableError` (nothing changed) for one no database would store alike
+        (an organisation over 200 characters, a country or entity over 20, an empty list entry
+        or one holding a comma, U+0000), :class:`ValueError` for a name in ``clear`` other than
+        ``country`` and ``entity``, :class:`KeyError` when there is no such party. Memberships of
+        audiences are the caller's to recompute (:meth:`set_memberships`)."""
         ...
 
     def get_party(self, name: str) -> Party | None:
@@ -223,7 +241,8 @@ class Store(OpsStore, LifecycleStore, FederationStore, Protocol):
         (``version_us`` -1), any version of that id) is not stored again: its outcome has
         ``stored`` False and ``date_added_us`` 0. The first and last versions of each object
         are kept marked for :attr:`ObjectFilter.versions`; the versions' terms are indexed for
-        :meth:`find_terms`.
+        :meth:`find_terms`. Each version keeps its ``audience_pk`` (0, or an audience made by
+        :meth:`ensure_audience`, in this transaction or before) and ``pending_audience_pk``.
 
         Raises :class:`UnstorableError` (before writing anything) if a version breaks
         :func:`hub.store.limits.unstorable_reason`; callers check each version first.
@@ -234,7 +253,9 @@ class Store(OpsStore, LifecycleStore, FederationStore, Protocol):
                       limit: int) -> Page:
         """One page of the collection's object versions matching ``flt``.
 
-        Ordered by ``date_added``, oldest first. ``after_added_us`` is the paging cursor: only
+        With ``flt.reader_pk``, only the versions that party may read: the others are left out
+        in the query, before the limit, so pages hold exactly what it may read, and ``more`` is
+        False when nothing it may read follows. Ordered by ``date_added``, oldest first. ``after_added_us`` is the paging cursor: only
         versions added strictly after it (pass the ``key`` of the last item of the previous page,
         which is its ``date_added_us``; None for the first page). At most ``limit`` (>= 1) items;
         ``Page.more`` tells whether more match. Items carry their stored JSON text.
@@ -249,7 +270,8 @@ class Store(OpsStore, LifecycleStore, FederationStore, Protocol):
         ``after_version_us`` is the paging cursor: only versions strictly newer than it (pass the
         ``key`` of the last item of the previous page, which here is its version in
         microseconds; None for the first page). At most ``limit`` (>= 1) items. Items carry no
-        JSON text (``json_text`` is empty): the versions endpoint lists versions only.
+        JSON text (``json_text`` is empty): the versions endpoint lists versions only. With
+        ``flt.reader_pk``, only the versions that party may read, as :meth:`query_objects`.
         """
         ...
 
@@ -264,10 +286,11 @@ class Store(OpsStore, LifecycleStore, FederationStore, Protocol):
         """How many object versions the collection holds."""
         ...
 
-    def find_terms(self, kind: str, terms: Iterable[str],
-                   collection_pks: Iterable[int]) -> list[tuple[int, str, str]]:
+    def find_terms(self, kind: str, terms: Iterable[str], collection_pks: Iterable[int],
+                   reader_pk: int | None = None) -> list[tuple[int, str, str]]:
         """``(collection_pk, stix_id, term)`` of the objects in those collections indexed under
-        any of ``terms`` of this kind (``"pseudonym"`` or ``"ref"``), sorted."""
+        any of ``terms`` of this kind (``"pseudonym"`` or ``"ref"``), sorted; with
+        ``reader_pk``, only objects of which that party may read at least one version."""
         ...
 
     # -- statuses

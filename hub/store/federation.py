@@ -246,8 +246,11 @@ class FederationStore(Protocol):
         """How many objects of the link are held aside."""
         ...
 
-    def outgoing(self, collection_pk: int, after_added_us: int, limit: int) -> list[OutgoingVersion]:
-        """The collection's versions added after ``after_added_us``, oldest first, at most ``limit``."""
+    def outgoing(self, collection_pk: int, after_added_us: int, limit: int,
+                 reader_pk: int | None = None) -> list[OutgoingVersion]:
+        """The collection's versions added after ``after_added_us``, oldest first, at most
+        ``limit``; with ``reader_pk``, only those that party may read (their audience is 0 or
+        admits it: :func:`hub.store.audiences.readable`), the others skipped as if absent."""
         ...
 
     def count_after(self, collection_pk: int, after_added_us: int) -> int:
@@ -437,11 +440,16 @@ class FederationMixin:
 
     # -- what to push
 
-    def outgoing(self, collection_pk: int, after_added_us: int, limit: int) -> list[OutgoingVersion]:
+    def outgoing(self, collection_pk: int, after_added_us: int, limit: int,
+                 reader_pk: int | None = None) -> list[OutgoingVersion]:
+        from hub.store.audiences import readable
+
         o = objects
+        cond = [o.c.collection_pk == collection_pk, o.c.date_added_us > after_added_us]
+        if reader_pk is not None:
+            cond.append(readable(o.c.audience_pk, reader_pk))
         q = (select(o.c.date_added_us, o.c.stix_id, o.c.type, o.c.party_pk, o.c.json_text)
-             .where(o.c.collection_pk == collection_pk, o.c.date_added_us > after_added_us)
-             .order_by(o.c.date_added_us).limit(limit))
+             .where(*cond).order_by(o.c.date_added_us).limit(limit))
         with self._read() as conn:
             return [OutgoingVersion(r.date_added_us, r.stix_id, r.type, r.party_pk, r.json_text)
                     for r in conn.execute(q)]

@@ -220,15 +220,13 @@ class LifecycleMixin:
         p, c = t.parties, t.party_certificates
         if not matchable(fingerprint):
             return None
-        q = (select(p.c.pk, p.c.name, p.c.kind, p.c.identity_id, p.c.operator, p.c.created_us)
-             .join(c, c.c.party_pk == p.c.pk)
+        from hub.store.sql import _party, _party_rows  # the one place that reads a party's row
+
+        q = (_party_rows().join(c, c.c.party_pk == p.c.pk)
              .where(c.c.fingerprint == fingerprint, p.c.disabled_us.is_(None), p.c.removed_us.is_(None)))
         with self._read() as conn:
             row = conn.execute(q).first()
-        if row is None:
-            return None
-        return Party(pk=row.pk, name=row.name, kind=row.kind, identity_id=row.identity_id,
-                     operator=bool(row.operator), created_us=row.created_us)
+        return _party(row) if row is not None else None
 
     # -- collections
     _EDITABLE = frozenset({"title", "description", "max_tlp", "require_signatures", "countersign",

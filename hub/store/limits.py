@@ -15,7 +15,7 @@ import re
 
 from hub.store.records import NewVersion
 
-__all__ = ["AUDIT_KIND_MAX", "COLLECTION_ID_MAX", "LABEL_MAX", "PARTY_NAME_MAX", "TITLE_MAX", "SPEC_VERSION_MAX", "STIX_ID_MAX",
+__all__ = ["AUDIT_KIND_MAX", "COLLECTION_ID_MAX", "LABEL_MAX", "ORGANISATION_MAX", "PARTY_CODE_MAX", "PARTY_NAME_MAX", "TITLE_MAX", "SPEC_VERSION_MAX", "STIX_ID_MAX",
            "TERM_KIND_MAX", "TERM_MAX", "TYPE_MAX", "VERSION_MAX", "UnstorableError", "has_nul",
            "matchable", "unstorable_audit_reason", "unstorable_reason"]
 
@@ -31,6 +31,8 @@ LABEL_MAX = 200  # a token's label
 TITLE_MAX = 200  # a collection's title, and its alias
 AUDIT_KIND_MAX = 40
 COLLECTION_ID_MAX = 36
+ORGANISATION_MAX = 200  # a party's organisation (revision 0010)
+PARTY_CODE_MAX = 20  # a party's country and ACS entity type (revision 0010)
 
 # A JSON text's escape for U+0000, not itself escaped: preceded by an even number of
 # backslashes (a string holding a backslash followed by "u0000" is written "\\u0000").

@@ -18,6 +18,42 @@ class Party:
     identity_id: str
     operator: bool
     created_us: int
+    # What markings are judged against (revision 0010; set with ``party edit``). A party made
+    # before it, or not edited since, is its own organisation (its identity id).
+    organisation: str = ""
+    country: str | None = None  # GENC / ISO 3166 alpha-3, upper case
+    entity: str | None = None  # ACS entity type
+    shareability: tuple[str, ...] = ()  # ACS shareability categories
+    terms_accepted: bool = False  # accepted the programme's terms of use
+    serves: tuple[str, ...] = ()  # peers: identity ids of the parties the peer hub serves
+    enforces_markings: bool = False  # peers: the peer is a hub that enforces markings
+
+
+@dataclass(frozen=True, slots=True)
+class PartyAttributes:
+    """What an edit of a party's attributes sets: a field left None is left as it is.
+
+    ``clear`` names the nullable attributes (``country``, ``entity``) to set to None.
+    """
+
+    organisation: str | None = None
+    country: str | None = None
+    entity: str | None = None
+    shareability: tuple[str, ...] | None = None
+    terms_accepted: bool | None = None
+    serves: tuple[str, ...] | None = None
+    enforces_markings: bool | None = None
+    clear: frozenset[str] = frozenset()
+
+
+@dataclass(frozen=True, slots=True)
+class AudienceRecord:
+    """One stored audience (pk > 0): its key (SHA-256 hex of ``canonical``) and its canonical
+    text, which the services read; the store does not."""
+
+    pk: int
+    key: str
+    canonical: str
 
 
 @dataclass(frozen=True, slots=True)
@@ -57,6 +93,8 @@ class NewVersion:
     spec_version: str
     json_text: str
     terms: tuple[tuple[str, str], ...] = ()  # (kind, term) the object can be found by
+    audience_pk: int = 0  # who may read it: 0, every reader of the collection; else an audience
+    pending_audience_pk: int | None = None  # an audience it gets when pending audiences are applied
 
 
 @dataclass(frozen=True, slots=True)
@@ -97,6 +135,9 @@ class ObjectFilter:
     versions: tuple[VersionSelector, ...] = ("last",)
     version_us: tuple[int, ...] = ()  # match[version] timestamps
     spec_versions: tuple[str, ...] = ()
+    # Only the versions this party may read (their audience is 0 or admits it); None: no
+    # audience condition, for the hub's own work (deletion, retention, upgrades), never a read.
+    reader_pk: int | None = None
 
 
 @dataclass(frozen=True, slots=True)

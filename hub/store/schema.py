@@ -18,12 +18,15 @@ from sqlalchemy import (
     Table,
     Text,
     UniqueConstraint,
+    false,
 )
 
 from hub.store.limits import (
     AUDIT_KIND_MAX,
     COLLECTION_ID_MAX,
     LABEL_MAX,
+    ORGANISATION_MAX,
+    PARTY_CODE_MAX,
     PARTY_NAME_MAX,
     SPEC_VERSION_MAX,
     STIX_ID_MAX,
@@ -47,6 +50,18 @@ parties = Table(
     # The party's lifecycle (revision 0005, hub.store.lifecycle): set when disabled or removed.
     Column("disabled_us", BigInteger, nullable=True),
     Column("removed_us", BigInteger, nullable=True),
+    # What markings are judged against (revision 0010, hub.store.audiences): the organisation
+    # (a party made before it has its identity id), country (alpha-3), ACS entity type and
+    # shareability categories, whether it accepted the programme's terms; for a peer, the
+    # identity ids of the parties it serves and whether it enforces markings. The lists are
+    # stored comma-joined ("" for none). create_party sets the organisation to the identity id.
+    Column("organisation", String(ORGANISATION_MAX), nullable=False, server_default=""),
+    Column("country", String(PARTY_CODE_MAX), nullable=True),
+    Column("entity", String(PARTY_CODE_MAX), nullable=True),
+    Column("shareability", Text, nullable=False, server_default=""),
+    Column("terms_accepted", Boolean, nullable=False, server_default=false()),
+    Column("serves", Text, nullable=False, server_default=""),
+    Column("enforces_markings", Boolean, nullable=False, server_default=false()),
 )
 
 tokens = Table(
@@ -100,6 +115,11 @@ objects = Table(
     Column("is_first", Boolean, nullable=False),
     Column("party_pk", Integer, ForeignKey("parties.pk"), nullable=False),
     Column("json_text", Text, nullable=False),
+    # Who may read this version (revision 0010, hub.store.audiences): 0, every reader of the
+    # collection; else an audiences.pk. pending_audience_pk: the audience it gets when the
+    # operator applies the rules an upgrade found (NULL: none pending).
+    Column("audience_pk", Integer, nullable=False, server_default="0"),
+    Column("pending_audience_pk", Integer, nullable=True),
     UniqueConstraint("collection_pk", "date_added_us", name="uq_objects_collection_added"),
     UniqueConstraint("collection_pk", "stix_id", "version_us", name="uq_objects_collection_version"),
     Index("ix_objects_collection_type_added", "collection_pk", "type", "date_added_us"),
@@ -220,6 +240,25 @@ tombstones = Table(
     UniqueConstraint("collection_pk", "stix_id", "version_us", name="uq_tombstones_version"),
     UniqueConstraint("collection_pk", "added_us", name="uq_tombstones_added"),
     Index("ix_tombstones_deleted", "deleted_us"),
+)
+
+# Audiences (revision 0010, hub.store.audiences): who may read an object version, by the
+# markings it carries, computed once at ingest. ``key`` is the SHA-256 (hex) of ``canonical``,
+# the audience's canonical JSON, which the services write and read; audience 0, every reader
+# of the collection, has no row. ``audience_members`` holds which parties each one admits.
+audiences = Table(
+    "audiences", metadata,
+    Column("pk", Integer, primary_key=True, autoincrement=True),
+    Column("key", String(64), nullable=False, unique=True),
+    Column("canonical", Text, nullable=False),
+    Column("created_us", BigInteger, nullable=False),
+)
+
+audience_members = Table(
+    "audience_members", metadata,
+    Column("audience_pk", Integer, ForeignKey("audiences.pk", ondelete="CASCADE"), primary_key=True),
+    Column("party_pk", Integer, ForeignKey("parties.pk", ondelete="CASCADE"), primary_key=True),
+    Index("ix_audience_members_party", "party_pk", "audience_pk"),
 )
 
 # The federation tables (peers, links, pinned identities, quarantine): hub.store.federation.

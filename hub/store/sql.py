@@ -21,15 +21,18 @@ from sqlalchemy import (
     false,
     func,
     insert,
+    literal_column,
     or_,
     select,
     update,
 )
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.sql import Select
 
 from hub.common.timestamps import format_timestamp_us
 from hub.store import schema as t
+from hub.store.audiences import AudienceMixin, ensure_audience, readable
 from hub.store.audit import AuditEntry, AuditRecord, record_hash, recordable
 from hub.store.base import DuplicateError, Store, TokenRecord
 from hub.store.dialect import (
@@ -43,7 +46,14 @@ from hub.store.dialect import (
 )
 from hub.store.federation import FederationMixin
 from hub.store.lifecycle import LifecycleMixin
-from hub.store.limits import UnstorableError, matchable, unstorable_audit_reason, unstorable_reason
+from hub.store.limits import (
+    ORGANISATION_MAX,
+    PARTY_CODE_MAX,
+    UnstorableError,
+    matchable,
+    unstorable_audit_reason,
+    unstorable_reason,
+)
 from hub.store.ops import OpsMixin
 from hub.store.records import (
     AddOutcome,
@@ -54,6 +64,7 @@ from hub.store.records import (
     ObjectFilter,
     Page,
     Party,
+    PartyAttributes,
     StatusRecord,
     StoredVersion,
 )
@@ -66,9 +77,59 @@ _CHUNK = 500  # ids per IN (...) list, well inside every database's parameter li
 _INT_LIMIT = 2**31  # Integer primary keys are 32-bit on PostgreSQL
 
 
+def _party_rows() -> Select[Any]:
+    """``SELECT parties.* FROM parties``: a party's row with the columns the database has, so
+    that a database whose schema is behind this code (a backup taken before the upgrade
+    migrates it) still reads its parties, as they were before revision 0010."""
+    return select(literal_column("parties.*")).select_from(t.parties)
+
+
 def _party(row: Any) -> Party:
-    return Party(pk=row.pk, name=row.name, kind=row.kind, identity_id=row.identity_id,
-                 operator=bool(row.operator), created_us=row.created_us)
+    """A party from a row of :func:`_party_rows` (the attributes of revision 0010, where the
+    database has none yet, as the revision would make them)."""
+    m = row._mapping
+    return Party(pk=m["pk"], name=m["name"], kind=m["kind"], identity_id=m["identity_id"],
+                 operator=bool(m["operator"]), created_us=m["created_us"],
+                 organisation=m.get("organisation", m["identity_id"]), country=m.get("country"),
+                 entity=m.get("entity"), shareability=_split(m.get("shareability")),
+                 terms_accepted=bool(m.get("terms_accepted")), serves=_split(m.get("serves")),
+                 enforces_markings=bool(m.get("enforces_markings")))
+
+
+def _split(text: str | None) -> tuple[str, ...]:
+    """A list attribute of a party as stored (comma-joined; "" for none)."""
+    return tuple(x for x in (text or "").split(",") if x)
+
+
+def _joined(name: str, values: tuple[str, ...]) -> str:
+    for v in values:
+        if not v or "," in v or not matchable(v):
+            raise UnstorableError(f"a party's {name} cannot hold {v!r}: an empty value, a comma or U+0000")
+    return ",".join(dict.fromkeys(values))
+
+
+def _party_changes(attrs: PartyAttributes) -> dict[str, Any]:
+    """The columns :meth:`SqlStore.edit_party` sets for ``attrs``; :class:`UnstorableError` for
+    a value no database would store alike, :class:`ValueError` for an unknown name to clear."""
+    unknown = set(attrs.clear) - {"country", "entity"}
+    if unknown:
+        raise ValueError(f"only country and entity can be cleared, not {', '.join(sorted(unknown))}")
+    changes: dict[str, Any] = {name: None for name in attrs.clear}
+    for name, value, width in (("organisation", attrs.organisation, ORGANISATION_MAX),
+                               ("country", attrs.country, PARTY_CODE_MAX),
+                               ("entity", attrs.entity, PARTY_CODE_MAX)):
+        if value is None:
+            continue
+        if not value or len(value) > width or not matchable(value):
+            raise UnstorableError(f"a party's {name} is 1 to {width} characters without U+0000")
+        changes[name] = value
+    for name, values in (("shareability", attrs.shareability), ("serves", attrs.serves)):
+        if values is not None:
+            changes[name] = _joined(name, values)
+    for name, flag in (("terms_accepted", attrs.terms_accepted), ("enforces_markings", attrs.enforces_markings)):
+        if flag is not None:
+            changes[name] = bool(flag)
+    return changes
 
 
 # Never the hash: nothing that reads token records can leak it.
@@ -108,6 +169,10 @@ class SqlTransaction:
 
     def __init__(self, conn: Connection) -> None:
         self.conn = conn
+
+    # -- audiences (hub.store.audiences)
+    def ensure_audience(self, key: str, canonical: str, member_pks: Iterable[int], now_us: int) -> int:
+        return ensure_audience(self.conn, key, canonical, member_pks, now_us)
 
     # -- objects
     def add_versions(self, collection_pk: int, party_pk: int, versions: Iterable[NewVersion],
@@ -156,7 +221,8 @@ class SqlTransaction:
             rows.append(dict(collection_pk=collection_pk, date_added_us=added, stix_id=v.stix_id,
                              type=v.type, version_us=version_us, version=version,
                              spec_version=v.spec_version, is_latest=True, is_first=True,
-                             party_pk=party_pk, json_text=v.json_text))
+                             party_pk=party_pk, json_text=v.json_text, audience_pk=v.audience_pk,
+                             pending_audience_pk=v.pending_audience_pk))
             outcomes.append(AddOutcome(v.stix_id, version, True, added))
             terms.update((v.stix_id, kind, term) for kind, term in v.terms)
         if terms:
@@ -271,10 +337,12 @@ def _conditions(collection_pk: int, flt: ObjectFilter, *, ids_by_key: bool = Fal
         if flt.version_us:
             alternatives.append(o.c.version_us.in_(flt.version_us))
         cond.append(or_(*alternatives) if alternatives else false())
+    if flt.reader_pk is not None:
+        cond.append(readable(o.c.audience_pk, flt.reader_pk))
     return cond
 
 
-class SqlStore(OpsMixin, LifecycleMixin, FederationMixin, WebSessionMixin, TombstoneMixin):
+class SqlStore(OpsMixin, LifecycleMixin, FederationMixin, WebSessionMixin, TombstoneMixin, AudienceMixin):
     """The :class:`hub.store.base.Store` over SQLAlchemy Core (SQLite or PostgreSQL).
 
     Safe to share between threads: each call takes its own pooled connection. A SQLite store
@@ -346,22 +414,33 @@ class SqlStore(OpsMixin, LifecycleMixin, FederationMixin, WebSessionMixin, Tombs
             with self._write() as conn:
                 pk = _new_pk(conn.execute(insert(t.parties).values(
                     name=name, kind=kind, identity_id=identity_id, operator=operator,
-                    created_us=now_us)))
+                    created_us=now_us, organisation=identity_id)))
         except IntegrityError:
             raise DuplicateError(f"a party named {name!r} already exists") from None
         return Party(pk=pk, name=name, kind=kind, identity_id=identity_id, operator=operator,
-                     created_us=now_us)
+                     created_us=now_us, organisation=identity_id)
+
+    def edit_party(self, party_pk: int, attrs: PartyAttributes) -> Party:
+        changes = _party_changes(attrs)
+        p = t.parties
+        with self._write() as conn:
+            if changes:
+                conn.execute(update(p).where(p.c.pk == party_pk).values(**changes))
+            row = conn.execute(_party_rows().where(p.c.pk == party_pk)).first()
+        if row is None:
+            raise KeyError(f"there is no party {party_pk}")
+        return _party(row)
 
     def get_party(self, name: str) -> Party | None:
         if not matchable(name):
             return None
         with self._read() as conn:
-            row = conn.execute(select(t.parties).where(t.parties.c.name == name)).first()
+            row = conn.execute(_party_rows().where(t.parties.c.name == name)).first()
         return _party(row) if row else None
 
     def list_parties(self) -> list[Party]:
         with self._read() as conn:
-            return [_party(r) for r in conn.execute(select(t.parties).order_by(t.parties.c.name))]
+            return [_party(r) for r in conn.execute(_party_rows().order_by(t.parties.c.name))]
 
     def add_token(self, party_pk: int, token_hash: str, label: str, now_us: int) -> int:
         with self._write() as conn:
@@ -371,7 +450,7 @@ class SqlStore(OpsMixin, LifecycleMixin, FederationMixin, WebSessionMixin, Tombs
     def party_for_token(self, token_hash: str) -> Party | None:
         if not matchable(token_hash):
             return None
-        q = (select(t.parties).join(t.tokens, t.tokens.c.party_pk == t.parties.c.pk)
+        q = (_party_rows().join(t.tokens, t.tokens.c.party_pk == t.parties.c.pk)
              .where(t.tokens.c.token_hash == token_hash, t.tokens.c.revoked_us.is_(None),
                     t.parties.c.disabled_us.is_(None), t.parties.c.removed_us.is_(None)))
         with self._read() as conn:
@@ -510,17 +589,22 @@ class SqlStore(OpsMixin, LifecycleMixin, FederationMixin, WebSessionMixin, Tombs
                                                               t.object_terms.c.stix_id == stix_id))
         return count
 
-    def find_terms(self, kind: str, terms: Iterable[str], collection_pks: Iterable[int]) -> list[tuple[int, str, str]]:
+    def find_terms(self, kind: str, terms: Iterable[str], collection_pks: Iterable[int],
+                   reader_pk: int | None = None) -> list[tuple[int, str, str]]:
         wanted, pks = sorted({x for x in terms if matchable(x)}), sorted(set(collection_pks))
         if not wanted or not pks:
             return []
-        ot = t.object_terms
+        ot, o = t.object_terms, t.objects
+        cond: list[Any] = [ot.c.kind == kind, ot.c.collection_pk.in_(pks)]
+        if reader_pk is not None:
+            # Only objects of which the reader may read some version (by the object's index).
+            cond.append(select(o.c.pk).where(o.c.collection_pk == ot.c.collection_pk, o.c.stix_id == ot.c.stix_id,
+                                             readable(o.c.audience_pk, reader_pk)).exists())
         out: list[tuple[int, str, str]] = []
         with self._read() as conn:
             for chunk in _chunks(wanted):
                 out += [(r.collection_pk, r.stix_id, r.term) for r in conn.execute(
-                    select(ot.c.collection_pk, ot.c.stix_id, ot.c.term)
-                    .where(ot.c.kind == kind, ot.c.term.in_(chunk), ot.c.collection_pk.in_(pks)))]
+                    select(ot.c.collection_pk, ot.c.stix_id, ot.c.term).where(*cond, ot.c.term.in_(chunk)))]
         return sorted(out)
 
     def count_objects(self, collection_pk: int) -> int:

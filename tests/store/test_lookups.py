@@ -196,6 +196,29 @@ def _term_indexes(store: SqlStore) -> dict[str, list[str]]:
                 for ix in inspect(conn).get_indexes("object_terms")}
 
 
+def _rows_of_0006(store: SqlStore, obj: dict[str, Any], terms: list[tuple[str, str]]) -> int:
+    """A party, a collection holding ``obj`` indexed under ``terms``, with revision 0006's
+    columns only; the collection's pk."""
+    from sqlalchemy import insert
+
+    sid, typ, vus = check_basics(obj)
+    with store.engine.begin() as conn:
+        ppk = conn.execute(insert(t.parties).values(
+            name="acme", kind="provider", identity_id="identity--8f0c9e8e-3c3c-4f2c-9d1e-0a1b2c3d4e5f",
+            operator=False, created_us=NOW)).inserted_primary_key[0]
+        cpk = conn.execute(insert(t.collections).values(
+            id="6f1c3d2e-0a4b-4c5d-8e9f-1a2b3c4d5e6f", title="mine", description="", alias=None,
+            max_tlp="amber", require_signatures=False, countersign=False, allow_personal_data=False,
+            created_us=NOW, last_added_us=NOW)).inserted_primary_key[0]
+        conn.execute(insert(t.objects).values(
+            collection_pk=cpk, date_added_us=NOW, stix_id=sid, type=typ, version_us=vus,
+            version=obj["modified"], spec_version="2.1", is_latest=True, is_first=True, party_pk=ppk,
+            json_text=orjson.dumps(obj).decode()))
+        conn.execute(insert(t.object_terms), [dict(collection_pk=cpk, stix_id=sid, kind=k, term=v)
+                                              for k, v in terms])
+    return int(cpk)
+
+
 @pytest.mark.parametrize("backend", ["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
 def test_0007_replaces_the_term_index_and_keeps_the_terms(backend: str, tmp_path: Path) -> None:
     with open_test_store(backend, tmp_path) as store:
@@ -207,13 +230,10 @@ def test_0007_replaces_the_term_index_and_keeps_the_terms(backend: str, tmp_path
             "ix_object_terms_lookup": ["kind", "term", "collection_pk", "stix_id"]}
         alembic_step(store, "0006", down=True)
         assert _term_indexes(store) == {"ix_object_terms_term": ["kind", "term"]}
-        mine, _, ppk = _two_collections(store)
         obj = indicator()
-        # Written under revision 0006: the terms must be found after the upgrade. (That revision
-        # has no tombstones for the store to look up: revision 0009.)
-        with pytest.MonkeyPatch.context() as patch:
-            patch.setattr("hub.store.sql.buried", lambda *_args: set())
-            store.add_versions(mine, ppk, [nv(obj, ("pseudonym", PSEUDONYM), ("ref", "user-account--x"))], NOW)
+        # Written under revision 0006, as its code wrote them (this code writes columns of later
+        # revisions): the terms must be found after the upgrade.
+        mine = _rows_of_0006(store, obj, [("pseudonym", PSEUDONYM), ("ref", "user-account--x")])
         alembic_step(store, "0007")
         assert _revision(store) == "0007"
         assert _term_indexes(store) == declared

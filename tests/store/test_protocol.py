@@ -14,13 +14,14 @@ import typing
 
 import pytest
 
+from hub.store.audiences import AudienceStore
 from hub.store.base import Store
 from hub.store.federation import FederationStore
 from hub.store.lifecycle import LifecycleStore
 from hub.store.ops import OpsStore
 from hub.store.sql import SqlStore
 
-PARTS = (OpsStore, LifecycleStore, FederationStore)
+PARTS = (OpsStore, LifecycleStore, FederationStore, AudienceStore)
 
 
 def protocol_members(proto: type) -> set[str]:

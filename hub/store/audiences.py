@@ -1,0 +1,213 @@
+"""Audiences: who may read each stored object version (revision 0010).
+
+Every version carries an ``audience_pk``: 0 is "every reader of the collection" (an object whose
+markings restrict nothing) and has no row; any other is a row of ``audiences``, identified by
+``key``, the SHA-256 (hex) of its canonical JSON, and ``audience_members`` holds, precomputed,
+the parties it admits. The services decide what an audience is and whom it admits
+(:mod:`hub.stix.sharing`, :mod:`hub.services.access.markings`); the store keeps the rows and
+filters by them: a read on behalf of a party (:attr:`hub.store.records.ObjectFilter.reader_pk`)
+adds one condition to its query, :func:`readable`, before ``LIMIT``, so a page holds exactly
+what that party may read and keyset paging stays exact for it.
+
+``pending_audience_pk`` is for the upgrade: versions stored before markings were enforced keep
+the audience they had (0) when the rules would restrict them further, with the audience the
+rules give them pending, until the operator applies it (:meth:`AudienceStore.apply_pending_audiences`).
+
+:class:`AudienceStore` declares this part of the store, and :class:`hub.store.base.Store` (what
+every service is given) includes it; :class:`AudienceMixin` implements it for
+:class:`hub.store.sql.SqlStore`, and :func:`ensure_audience` also backs
+:meth:`hub.store.sql.SqlTransaction.ensure_audience`.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+from contextlib import AbstractContextManager
+from typing import TYPE_CHECKING, Any, Protocol
+
+from sqlalchemy import Connection, bindparam, delete, func, insert, or_, select, update
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+
+from hub.store import schema as t
+from hub.store.records import AudienceRecord
+
+if TYPE_CHECKING:
+    from sqlalchemy.sql.elements import ColumnElement
+
+__all__ = ["CLASSIFY_NEEDLES", "AudienceMixin", "AudienceStore", "ensure_audience", "readable"]
+
+_CHUNK = 500
+_KEY_RE = re.compile(r"[0-9a-f]{64}")
+
+#: What an object's stored JSON text holds when it may carry a marking or name recipients: a
+#: marking-definition id (``object_marking_refs``, granular markings, a marking definition
+#: itself) or the hub's sharing extension. Texts are stored as the hub serialised them, so
+#: these appear literally. :meth:`AudienceStore.objects_to_classify` returns only such objects.
+CLASSIFY_NEEDLES = ("marking-definition--",
+                    "extension-definition--deb16679-6467-4ef5-9596-531bca71ab9b")
+
+
+def readable(audience_pk: ColumnElement[Any], reader_pk: int) -> ColumnElement[bool]:
+    """The condition that a version whose audience is the column ``audience_pk`` may be read by
+    the party ``reader_pk``: audience 0, or one whose members include it.
+
+    The subquery does not depend on the row: both databases evaluate it once per statement
+    (SQLite: a list built before the scan; PostgreSQL: a hashed subplan), so a query keeps the
+    plan it has without the condition and pays one hash probe per row it reads.
+    """
+    m = t.audience_members
+    mine = select(m.c.audience_pk).where(m.c.party_pk == reader_pk)
+    return or_(audience_pk == 0, audience_pk.in_(mine))
+
+
+def _check_key(key: str) -> None:
+    if not _KEY_RE.fullmatch(key):
+        raise ValueError("an audience key is a SHA-256 digest in lower-case hex (64 characters)")
+
+
+def ensure_audience(conn: Connection, key: str, canonical: str, member_pks: Iterable[int],
+                    now_us: int) -> int:
+    """The pk of the audience ``key``, made (with ``canonical`` and its members) if there is none;
+    on ``conn``, inside its transaction.
+
+    Two transactions making the same audience at once both succeed with the same pk: the
+    INSERT does nothing on a key that is taken (on PostgreSQL it waits for the other
+    transaction to end), then the row is read. The members are written only by the
+    transaction that made the row.
+    """
+    _check_key(key)
+    if "\x00" in canonical:
+        raise ValueError("an audience's canonical text cannot hold U+0000")
+    a, m = t.audiences, t.audience_members
+    make = pg_insert if conn.dialect.name == "postgresql" else sqlite_insert
+    made = conn.execute(make(a).values(key=key, canonical=canonical, created_us=now_us)
+                        .on_conflict_do_nothing(index_elements=[a.c.key]).returning(a.c.pk)).scalar()
+    if made is None:
+        return int(conn.execute(select(a.c.pk).where(a.c.key == key)).scalar_one())
+    members = sorted({int(p) for p in member_pks})
+    if members:
+        conn.execute(insert(m), [dict(audience_pk=made, party_pk=p) for p in members])
+    return int(made)
+
+
+class AudienceStore(Protocol):
+    """The audiences part of :class:`hub.store.base.Store` (see the module's notes).
+
+    Reads on behalf of a party are filtered where they are made: ``query_objects`` and
+    ``object_versions`` by :attr:`hub.store.records.ObjectFilter.reader_pk`, ``find_terms`` and
+    ``outgoing`` by their ``reader_pk``.
+    """
+
+    def list_audiences(self, after_pk: int = 0) -> list[AudienceRecord]:
+        """The audiences whose pk is above ``after_pk``, by pk."""
+        ...
+
+    def set_memberships(self, party_pk: int, audience_pks: Iterable[int]) -> None:
+        """Make ``audience_pks`` the audiences the party is a member of (replacing what it was;
+        0, which needs no membership, is ignored). Raises
+        :class:`sqlalchemy.exc.IntegrityError` (nothing changed) for an audience or party that
+        does not exist."""
+        ...
+
+    def audience_members(self, audience_pk: int) -> list[int]:
+        """The pks of the parties the audience admits, ascending."""
+        ...
+
+    def ensure_audience(self, key: str, canonical: str, member_pks: Iterable[int], now_us: int) -> int:
+        """The pk (> 0) of the audience whose key is ``key`` (SHA-256 of ``canonical``, 64
+        lower-case hex digits; else :class:`ValueError`), made at ``now_us`` with ``canonical``
+        and the members ``member_pks`` if there is none; the members are written only when it is
+        made. Safe to call at once from several transactions (one row is made)."""
+        ...
+
+    def objects_to_classify(self, after_pk: int, limit: int) -> list[tuple[int, int, str]]:
+        """``(object pk, submitting party_pk, json_text)`` of at most ``limit`` stored versions
+        whose pk is above ``after_pk`` and whose text mentions a marking definition or the hub's
+        sharing extension (:data:`CLASSIFY_NEEDLES`), by pk, in every collection: what an
+        upgrade classifies (page on with the last pk)."""
+        ...
+
+    def set_object_audiences(self, rows: Iterable[tuple[int, int, int | None]]) -> None:
+        """Set ``(object pk, audience_pk, pending_audience_pk)`` on those versions, in one
+        transaction (a pk that is not stored is skipped)."""
+        ...
+
+    def count_pending_audiences(self) -> int:
+        """How many versions have a pending audience different from their audience."""
+        ...
+
+    def apply_pending_audiences(self) -> int:
+        """Give every version with a pending audience that audience (and clear the pending
+        mark), in one transaction; how many changed audience."""
+        ...
+
+
+class AudienceMixin:
+    """:class:`AudienceStore` for :class:`hub.store.sql.SqlStore` (which provides ``_read`` and
+    ``_write``)."""
+
+    if TYPE_CHECKING:  # provided by SqlStore
+        def _read(self) -> AbstractContextManager[Connection]: ...
+
+        def _write(self) -> AbstractContextManager[Connection]: ...
+
+    def list_audiences(self, after_pk: int = 0) -> list[AudienceRecord]:
+        a = t.audiences
+        with self._read() as conn:
+            rows = conn.execute(select(a.c.pk, a.c.key, a.c.canonical).where(a.c.pk > after_pk)
+                                .order_by(a.c.pk)).all()
+        return [AudienceRecord(int(r.pk), r.key, r.canonical) for r in rows]
+
+    def set_memberships(self, party_pk: int, audience_pks: Iterable[int]) -> None:
+        m = t.audience_members
+        wanted = sorted({int(p) for p in audience_pks if int(p) != 0})
+        with self._write() as conn:
+            conn.execute(delete(m).where(m.c.party_pk == party_pk))
+            for i in range(0, len(wanted), _CHUNK):
+                conn.execute(insert(m), [dict(audience_pk=a, party_pk=party_pk) for a in wanted[i:i + _CHUNK]])
+
+    def audience_members(self, audience_pk: int) -> list[int]:
+        m = t.audience_members
+        with self._read() as conn:
+            return [int(p) for p in conn.execute(select(m.c.party_pk).where(m.c.audience_pk == audience_pk)
+                                                 .order_by(m.c.party_pk)).scalars()]
+
+    def ensure_audience(self, key: str, canonical: str, member_pks: Iterable[int], now_us: int) -> int:
+        with self._write() as conn:
+            return ensure_audience(conn, key, canonical, member_pks, now_us)
+
+    def objects_to_classify(self, after_pk: int, limit: int) -> list[tuple[int, int, str]]:
+        o = t.objects
+        mentions = or_(*(o.c.json_text.contains(n, autoescape=True) for n in CLASSIFY_NEEDLES))
+        q = (select(o.c.pk, o.c.party_pk, o.c.json_text).where(o.c.pk > after_pk, mentions)
+             .order_by(o.c.pk).limit(limit))
+        with self._read() as conn:
+            return [(int(r.pk), int(r.party_pk), r.json_text) for r in conn.execute(q)]
+
+    def set_object_audiences(self, rows: Iterable[tuple[int, int, int | None]]) -> None:
+        o = t.objects
+        params = [dict(b_pk=pk, b_audience=audience, b_pending=pending) for pk, audience, pending in rows]
+        if not params:
+            return
+        stmt = (update(o).where(o.c.pk == bindparam("b_pk"))
+                .values(audience_pk=bindparam("b_audience"), pending_audience_pk=bindparam("b_pending")))
+        with self._write() as conn:
+            for i in range(0, len(params), _CHUNK):
+                conn.execute(stmt, params[i:i + _CHUNK])
+
+    def count_pending_audiences(self) -> int:
+        o = t.objects
+        with self._read() as conn:
+            return int(conn.execute(select(func.count()).select_from(o).where(
+                o.c.pending_audience_pk.is_not(None), o.c.pending_audience_pk != o.c.audience_pk)).scalar_one())
+
+    def apply_pending_audiences(self) -> int:
+        o = t.objects
+        with self._write() as conn:
+            changed = conn.execute(update(o).where(o.c.pending_audience_pk.is_not(None),
+                                                   o.c.pending_audience_pk != o.c.audience_pk)
+                                   .values(audience_pk=o.c.pending_audience_pk, pending_audience_pk=None)).rowcount
+            conn.execute(update(o).where(o.c.pending_audience_pk.is_not(None)).values(pending_audience_pk=None))
+        return int(changed)
