@@ -122,10 +122,27 @@ summary = "Phishing kit served from a trial account; the same VMs scanned for SS
 action_taken = "suspended"        # none | suspended | terminated | resources-reclaimed | referred
 action_taken_at = 2025-02-14T03:05:00Z   # required unless action_taken = "none"
 confidence = 80                   # 0-100 (optional)
-tlp = "amber"                     # clear | green | amber | amber+strict | red
 indicator_validity_days = 90
 # report_name = "Phishing from a trial account"   # optional
 # phone_region = "US"   # region of phone numbers written without +; default declared_country
+
+# Markings: who may read the report. Every object of it carries the TLP marking, and the lists
+# below in the hub's sharing extension, covered by your signature.
+tlp = "amber"                     # clear | green | amber | amber+strict | red
+# With tlp = "amber": the organisations (as the hubs' parties name theirs) whose hubs may receive
+# it; without, it stays at this hub. (amber+strict reaches only hubs of your own organisation.)
+# share_with = ["USA.EXAMPLECLOUD"]
+# With tlp = "red", required: the identity ids (`abusehub party list`) of the parties that may
+# read it, at this hub or at a hub that serves them; you always may.
+# recipients = ["identity--00000000-0000-4000-8000-000000000001"]
+# An ACS 3.0 marking (as AIS 2.0 shares), made from a few choices, each optional: then only
+# readers who accepted the programme's terms, and of these countries, organisations and entity
+# types, may read the report.
+# acs_countries = ["USA"]                # ISO 3166 alpha-3
+# acs_organisations = ["USA.DHS"]        # organisation codes
+# acs_entities = ["GOV", "CTR"]          # MIL | GOV | CTR | SVR | SVC | DEV | NET
+# acs_further_sharing = false            # may the hubs that receive it share it further
+# acs_custodian = "USA.EXAMPLECLOUD"     # your organisation's code; required with any acs_ choice
 
 # The holder's personal data as given at sign-up (all optional; fictional examples below).
 [personal]

@@ -35,7 +35,7 @@ import re
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import MISSING, dataclass, field, fields
 from datetime import UTC, date, datetime
-from typing import Any, ClassVar, Self
+from typing import Any, ClassVar, Protocol, Self
 
 from hub.common.errors import BadRequest
 from hub.common.ids import UUID_PATTERN, id_type
@@ -50,11 +50,13 @@ from hub.stix.vocab import ISO3166_ALPHA2
 
 __all__ = [
     "INVALID",
+    "Boolean",
     "Choice",
     "Const",
     "Country",
     "Fact",
     "Facts",
+    "Form",
     "Found",
     "FreeText",
     "Integer",
@@ -65,6 +67,8 @@ __all__ = [
     "OpenVocabulary",
     "Order",
     "Pseudonym",
+    "RequiredWith",
+    "Rule",
     "Stix",
     "StixId",
     "StixShape",
@@ -321,7 +325,8 @@ class Choice(Type):
 
 class Marking(Choice):
     """A TLP name (clear, green, amber, amber+strict, red; any case, ``TLP:`` prefix and TLP
-    1.0's white allowed), kept as given: the markings a fact may name."""
+    1.0's white allowed), kept as its TLP 2.0 name in lower case (``TLP:White`` is ``clear``):
+    the markings a fact may name."""
 
     def __init__(self, names: Sequence[str] = TLP_NAMES) -> None:
         super().__init__(names)
@@ -334,7 +339,29 @@ class Marking(Choice):
         if level is None or TLP_NAMES[level] not in self.choices:
             found.add(Code.NOT_IN_VOCABULARY, path, f"{path} must be one of {', '.join(self.choices)}")
             return INVALID
+        return TLP_NAMES[level]
+
+
+class Boolean(Type):
+    """Yes or no: a boolean (TOML's true or false); false counts as not given."""
+
+    stix_null_passes = False
+
+    def read(self, value: Any, path: str, found: Found, raw: Mapping[str, Any]) -> Any:
+        if not isinstance(value, bool):
+            found.add(Code.WRONG_TYPE, path, f"{path} must be true or false")
+            return INVALID
         return value
+
+    def check(self, value: Any, prop: str, found: Found) -> None:
+        if not isinstance(value, bool):
+            found.add(Code.WRONG_TYPE, prop, f"{prop!r} must be true or false; {got(value)}")
+
+    def schema(self) -> dict[str, Any]:
+        return {"type": "boolean"}
+
+    def absent(self, value: Any) -> bool:
+        return value is None or value is False
 
 
 class Const(Type):
@@ -579,29 +606,36 @@ SCHEMA_DEFS: dict[str, Any] = {
 
 @dataclass(frozen=True)
 class When:
-    """A condition on another fact: it ``equals`` a value, or is given and ``not_equals`` one."""
+    """A condition on another fact: it ``equals`` a value (or one of a tuple of values), or is
+    given and ``not_equals`` one. The facts judge it on the other fact's value as read (a TLP
+    name given as ``TLP:RED`` is ``red``)."""
 
     name: str
-    equals: str | None = None
+    equals: str | tuple[str, ...] | None = None
     not_equals: str | None = None
+
+    def _among(self) -> tuple[str, ...]:
+        assert self.equals is not None
+        return self.equals if isinstance(self.equals, tuple) else (self.equals,)
 
     def holds(self, values: Mapping[str, Any]) -> bool:
         if self.name not in values or values[self.name] is None:
             return False
         if self.equals is not None:
-            return bool(values[self.name] == self.equals)
+            return values[self.name] in self._among()
         return bool(values[self.name] != self.not_equals)
 
     def __str__(self) -> str:
-        """As the facts' messages say it: "acquisition is reseller"."""
+        """As the facts' messages say it: "acquisition is reseller", "tlp is amber or
+        amber+strict"."""
         if self.equals is not None:
-            return f"{self.name} is {self.equals}"
+            return f"{self.name} is {' or '.join(self._among())}"
         return f"{self.name} is not {self.not_equals!r}"
 
     def stix_text(self) -> str:
         """As the STIX messages say it: "acquisition is 'reseller'"."""
         if self.equals is not None:
-            return f"{self.name} is {self.equals!r}"
+            return f"{self.name} is {' or '.join(map(repr, self._among()))}"
         return f"{self.name} is not {self.not_equals!r}"
 
     def because(self, values: Mapping[str, Any], known: Sequence[str]) -> str:
@@ -613,7 +647,13 @@ class When:
         return f"{self.name} is set"
 
     def schema_if(self) -> dict[str, Any]:
-        test = {"const": self.equals} if self.equals is not None else {"not": {"const": self.not_equals}}
+        test: dict[str, Any]
+        if self.equals is None:
+            test = {"not": {"const": self.not_equals}}
+        elif isinstance(self.equals, tuple):
+            test = {"enum": list(self.equals)}
+        else:
+            test = {"const": self.equals}
         return {"properties": {self.name: test}, "required": [self.name]}
 
 
@@ -633,6 +673,19 @@ class Stix:
 
 
 @dataclass(frozen=True)
+class Form:
+    """How a fact is shown on a form (the web page's filing form): its ``label``, the
+    ``section`` it goes in (a group of fields, by its heading; the fields of a section come in
+    the order of the table), its ``hint`` (default: the fact's ``help``), and ``rows`` for a
+    text typed over several lines. What kind of field it is follows from the fact's type."""
+
+    label: str
+    section: str = ""
+    hint: str | None = None
+    rows: int = 0
+
+
+@dataclass(frozen=True)
 class Fact:
     """One field of a kind of facts (see :func:`fact`); ``name`` is the dataclass field's."""
 
@@ -643,6 +696,7 @@ class Fact:
     stix: Stix | None = None
     help: str = ""
     secret: bool = False
+    form: Form | None = None
     name: str = ""
 
     @property
@@ -654,7 +708,8 @@ class Fact:
 
 def fact(type: Type, *, required: bool | When = False, only_when: When | None = None,
          alternative: str | None = None, stix: Stix | None = None, help: str = "",
-         secret: bool = False, default: Any = MISSING, default_factory: Any = MISSING) -> Any:
+         secret: bool = False, form: Form | None = None, default: Any = MISSING,
+         default_factory: Any = MISSING) -> Any:
     """A field of a :class:`Facts` dataclass.
 
     ``required``: True, or a :class:`When`; a field without ``default`` must also be present
@@ -662,10 +717,49 @@ def fact(type: Type, *, required: bool | When = False, only_when: When | None = 
     condition holds. ``alternative``: the path of another fact that may be given instead (not
     both), e.g. ``"pseudonyms.provider_account"``; then the field is required only without it.
     ``stix``: the STIX property it becomes. ``secret``: a personal value (kept out of repr).
+    ``form``: how a form shows it (:class:`Form`; without it, a form labels it by its name).
     """
-    spec = Fact(type, required, only_when, alternative, stix, help, secret)
+    spec = Fact(type, required, only_when, alternative, stix, help, secret, form)
     return field(default=default, default_factory=default_factory, repr=not secret,
                  metadata={"fact": spec})
+
+
+class Rule(Protocol):
+    """A rule over several facts (a :class:`Facts` class's ``rules``): it adds its problems to
+    ``found``, judging the facts as read (``values``: name -> value, :data:`INVALID` for a value
+    refused, None for one not given)."""
+
+    def apply(self, values: Mapping[str, Any], found: Found) -> None: ...
+
+
+def _given(value: Any) -> bool:
+    """Whether a fact as read was given (a refused value was; false and an empty list were not)."""
+    return value is not None and value is not False and value != () and value != {}
+
+
+@dataclass(frozen=True)
+class RequiredWith:
+    """A rule: the fact ``name`` is required when any of the facts ``others`` is given, and
+    allowed only then (a custodian for the choices of a marking)."""
+
+    name: str
+    others: tuple[str, ...]
+
+    def __init__(self, name: str, *others: str) -> None:
+        object.__setattr__(self, "name", name)
+        object.__setattr__(self, "others", others)
+
+    def _others(self) -> str:
+        return ", ".join(self.others[:-1]) + f" or {self.others[-1]}" if len(self.others) > 1 else self.others[0]
+
+    def apply(self, values: Mapping[str, Any], found: Found) -> None:
+        wanted = any(_given(values.get(o)) for o in self.others)
+        given = _given(values.get(self.name))
+        if wanted and not given:
+            found.add(Code.MISSING_PROPERTY, self.name, f"{self.name} is required with {self._others()}")
+        elif given and not wanted:
+            found.add(Code.PROPERTY_COMBINATION, self.name,
+                      f"{self.name} is only allowed with {self._others()}")
 
 
 @dataclass(frozen=True)
@@ -722,8 +816,10 @@ class Model:
         values: dict[str, Any] = {}
         for spec in self.facts:
             values[spec.name] = self._read_one(spec, raw, found)
+        # A condition (When) is judged on the other fact as read, where it was read.
+        judged = {**raw, **{k: v for k, v in values.items() if v is not None and v is not INVALID}}
         for spec in self.facts:
-            self._presence(spec, raw, found)
+            self._presence(spec, raw, judged, found)
         for rule in self.rules:
             rule.apply(values, found)
         return values, found.problems
@@ -746,7 +842,7 @@ class Model:
         return spec.type.read(value, spec.name, found, raw)
 
     @staticmethod
-    def _presence(spec: Fact, raw: Mapping[str, Any], found: Found) -> None:
+    def _presence(spec: Fact, raw: Mapping[str, Any], judged: Mapping[str, Any], found: Found) -> None:
         value = raw.get(spec.name)
         name = spec.name
         if spec.alternative and not isinstance(spec.type, Table) \
@@ -759,9 +855,9 @@ class Model:
         if spec.required is True and absent:
             or_else = f" (or its pseudonym, {spec.alternative})" if spec.alternative else ""
             found.add(Code.MISSING_PROPERTY, name, f"{name} {spec.type.required_message}{or_else}")
-        elif isinstance(spec.required, When) and absent and spec.required.holds(raw):
+        elif isinstance(spec.required, When) and absent and spec.required.holds(judged):
             found.add(Code.MISSING_PROPERTY, name, f"{name} is required when {spec.required}")
-        if spec.only_when is not None and value is not None and not spec.only_when.holds(raw):
+        if spec.only_when is not None and value is not None and not spec.only_when.holds(judged):
             found.add(Code.PROPERTY_COMBINATION, name, f"{name} is only allowed when {spec.only_when}")
 
     # -- the STIX properties --------------------------------------------------------------------
@@ -891,8 +987,8 @@ class Facts:
 
     #: The error raised for facts with problems.
     invalid: ClassVar[type[InvalidFacts]] = InvalidFacts
-    #: Rules over several facts (e.g. :class:`Order`).
-    rules: ClassVar[tuple[Order, ...]] = ()
+    #: Rules over several facts (e.g. :class:`Order`, :class:`RequiredWith`).
+    rules: ClassVar[tuple[Rule, ...]] = ()
 
     def __post_init__(self) -> None:
         model = self.model()

@@ -29,6 +29,15 @@ they are marked TLP:CLEAR and get a fixed ``created``/``modified``, so the same 
 comes out of every report (an identity is not secret, and a new version per report with a
 changing marking would conflict with the stored one).
 
+Who may read the report, beyond its TLP level (every object but the identities):
+
+- ``recipients`` (TLP:RED) and ``share_with`` (TLP:AMBER: the organisations whose hubs may
+  receive it) are written in the hub's sharing extension (:data:`SHARING_EXTENSION_ID`) on every
+  object, where the object's signature covers them;
+- the ACS choices (``acs_countries``, ``acs_organisations``, ``acs_entities``,
+  ``acs_further_sharing``) become one ACS 3.0 marking-definition (:func:`acs_marking`, first in
+  the list), which every object references in ``object_marking_refs`` after its TLP marking.
+
 Raw personal values never reach the output: the builder checks the serialised objects for them
 and runs :func:`hub.stix.pii.scan_object` on every object before returning (fail closed).
 """
@@ -46,21 +55,24 @@ import orjson
 from hub.common.problems import Code, Problem
 from hub.common.timestamps import format_timestamp_ms
 from hub.pseudonyms import PERSONAL_KINDS, Pseudonymiser, normalise, provider_account_value
-from hub.stix.extensions import IAAS_ACCOUNT_EXTENSION_ID
+from hub.stix.extensions import IAAS_ACCOUNT_EXTENSION_ID, SHARING_EXTENSION_ID
 from hub.stix.markings import TLP2_IDS, tlp_marking_id
 from hub.stix.pii import scan_object
 from hub.stix.report_facts import (
     ABUSE_TYPE_INFRASTRUCTURE,
+    ACS_CHOICES,
     InvalidReportFacts,
     ReportFacts,
     SightingFacts,
     classify_resource,
 )
+from hub.stix.sharing import ACS_EXTENSION_ID
 from hub.stix.vocab import ACQUISITION_ENUM, ACTION_TAKEN_ENUM, KYC_STATUS_ENUM
 
 __all__ = [
     "ABUSE_TYPE_INFRASTRUCTURE",
     "ACQUISITIONS",
+    "ACS_NAMESPACE",
     "ACTIONS",
     "KYC_STATUSES",
     "SCO_NAMESPACE",
@@ -68,6 +80,7 @@ __all__ = [
     "ObjectBuilder",
     "ReportFacts",
     "SightingFacts",
+    "acs_marking",
     "build_report",
     "build_sighting",
     "classify_resource",
@@ -77,6 +90,9 @@ __all__ = [
 
 #: STIX 2.1 section 2.9: the namespace of deterministic SCO ids.
 SCO_NAMESPACE = uuid.UUID("00abedb4-aa42-466c-9c01-fed23315a9b7")
+#: The namespace of the UUIDv5 (of the report's id) in the ACS identifier of a report's ACS
+#: marking.
+ACS_NAMESPACE = uuid.UUID("b91a7c97-aa81-4979-9993-05ba5a5daeaa")
 
 # The extension's enumerations (schemas/iaas-account, hub.stix.vocab), re-exported for the CLI.
 #: How the account was obtained.
@@ -116,26 +132,44 @@ def _pattern(sco_type: str, value: str) -> str:
 
 class ObjectBuilder:
     """Makes the STIX objects one party submits at one time: ``created_by`` (an identity id) is
-    their ``created_by_ref``, ``tlp`` their marking and ``now`` (default: the current time,
-    to the millisecond) their ``created``/``modified``."""
+    their ``created_by_ref``, ``tlp`` their marking (``markings`` lists the ids their
+    ``object_marking_refs`` get: add to it before making them), and ``now`` (default: the
+    current time, to the millisecond) their ``created``/``modified``. ``sharing``
+    (``recipients`` and/or ``organisations``; an empty list is left out) is written in the
+    hub's sharing extension on each of them."""
 
-    def __init__(self, created_by: str, tlp: str, now: datetime | None = None) -> None:
+    def __init__(self, created_by: str, tlp: str, now: datetime | None = None, *,
+                 sharing: Mapping[str, Sequence[str]] | None = None) -> None:
         now_dt = (now or datetime.now(UTC)).astimezone(UTC)
         self.now = now_dt.replace(microsecond=now_dt.microsecond // 1000 * 1000)
         self.ts = format_timestamp(self.now)
         self.created_by = created_by
         self.markings = [tlp_marking_id(tlp)]
+        self.sharing = {k: list(v) for k, v in (sharing or {}).items() if v}
 
-    def sdo(self, obj_type: str, **props: Any) -> dict[str, Any]:
-        """An SDO or SRO with a new id, then ``props``."""
+    def extensions(self) -> dict[str, Any]:
+        """The extensions every object gets (a new dict each time): the sharing extension, if
+        the report names anyone."""
+        if not self.sharing:
+            return {}
+        body = {"extension_type": "property-extension", **{k: list(v) for k, v in self.sharing.items()}}
+        return {SHARING_EXTENSION_ID: body}
+
+    def _shared(self) -> dict[str, Any]:
+        exts = self.extensions()
+        return {"extensions": exts} if exts else {}
+
+    def sdo(self, obj_type: str, *, stix_id: str | None = None, **props: Any) -> dict[str, Any]:
+        """An SDO or SRO with a new id (or ``stix_id``), then ``props``."""
         return {
             "type": obj_type,
             "spec_version": "2.1",
-            "id": f"{obj_type}--{uuid.uuid4()}",
+            "id": stix_id or f"{obj_type}--{uuid.uuid4()}",
             "created_by_ref": self.created_by,
             "created": self.ts,
             "modified": self.ts,
             "object_marking_refs": list(self.markings),
+            **self._shared(),
             **props,
         }
 
@@ -151,6 +185,7 @@ class ObjectBuilder:
             "id": deterministic_sco_id(sco_type, {"value": value}),
             "value": value,
             "object_marking_refs": list(self.markings),
+            **self._shared(),
         }
 
     def identity(self, identity_id: str, name: str) -> dict[str, Any]:
@@ -210,7 +245,7 @@ def _pseudonyms(facts: ReportFacts, pseudonymiser: Pseudonymiser) -> tuple[str, 
 
 
 def _account(facts: ReportFacts, pseudonymiser: Pseudonymiser, scos: list[dict[str, Any]],
-             markings: list[str]) -> dict[str, Any]:
+             b: ObjectBuilder) -> dict[str, Any]:
     """The user-account with the IaaS-account extension: the properties the table of the facts
     says (hub.stix.report_facts), the pseudonyms and the resources' ids among them."""
     account_pseudonym, pseudonyms = _pseudonyms(facts, pseudonymiser)
@@ -224,8 +259,8 @@ def _account(facts: ReportFacts, pseudonymiser: Pseudonymiser, scos: list[dict[s
         "spec_version": "2.1",
         "account_type": "cloud-iaas",
         "user_id": account_pseudonym,
-        "object_marking_refs": list(markings),
-        "extensions": {IAAS_ACCOUNT_EXTENSION_ID: ext},
+        "object_marking_refs": list(b.markings),
+        "extensions": {IAAS_ACCOUNT_EXTENSION_ID: ext, **b.extensions()},
     }
     # STIX 2.1 names account_type, user_id and account_login as the id-contributing properties
     # of a user-account. Here every property contributes, the extension's facts included: an
@@ -265,27 +300,82 @@ def _indicators(b: ObjectBuilder, facts: ReportFacts, scos: list[dict[str, Any]]
     return indicators, relationships
 
 
+def acs_marking(facts: ReportFacts, report_id: str, b: ObjectBuilder) -> dict[str, Any] | None:
+    """The ACS 3.0 marking-definition of the report ``report_id`` made from the facts' ACS
+    choices (None when there are none), as AIS 2.0 marks what it shares.
+
+    Its ``identifier`` is ``isa:guide.19001.ACS3-<uuid>``, the UUIDv5 of the report's id in
+    :data:`ACS_NAMESPACE` (its STIX id is a UUIDv4, as STIX 2.1 asks of every id but an SCO's);
+    ``responsible_entity_custodian`` is ``acs_custodian``;
+    ``control_set`` is unclassified (``U``) with the formal determination ``AIS`` (readers must
+    have accepted the programme's terms); one ``access_privilege`` rule permits ``ALL`` actions
+    to readers in the chosen countries, organisations and entity types (``["ALL"]`` for a list
+    not chosen), and nobody else (``privdefault=deny``); ``sharedefault`` is ``permit`` only
+    with ``acs_further_sharing``. No ``name``: a consumer such as misp-stix would read a name
+    instead of the marking's fields.
+    """
+    if not any(getattr(facts, choice) for choice in ACS_CHOICES):
+        return None
+    assert facts.acs_custodian is not None  # ReportFacts requires it with any ACS choice
+    u = uuid.uuid5(ACS_NAMESPACE, report_id)
+    share = "permit" if facts.acs_further_sharing else "deny"
+    scope = {
+        "permitted_nationalities": list(facts.acs_countries or ["ALL"]),
+        "permitted_organizations": list(facts.acs_organisations or ["ALL"]),
+        "shareability": ["ALL"],
+        "entity": list(facts.acs_entities or ["ALL"]),
+    }
+    return {
+        "type": "marking-definition",
+        "spec_version": "2.1",
+        "id": f"marking-definition--{uuid.uuid4()}",
+        "created_by_ref": b.created_by,
+        "created": b.ts,
+        "extensions": {ACS_EXTENSION_ID: {
+            "extension_type": "property-extension",
+            "identifier": f"isa:guide.19001.ACS3-{u}",
+            "create_date_time": b.ts,
+            "responsible_entity_custodian": facts.acs_custodian,
+            "policy_reference": f"urn:isa:policy:acs:ns:v3.0?privdefault=deny&sharedefault={share}",
+            "control_set": {"classification": "U", "formal_determination": ["AIS"]},
+            "access_privilege": [{"privilege_action": "ALL", "privilege_scope": scope,
+                                  "rule_effect": "permit"}],
+        }},
+    }
+
+
+def _sharing(facts: ReportFacts) -> dict[str, Sequence[str]]:
+    """The sharing extension's lists the facts give (none: no extension)."""
+    return {"recipients": facts.recipients or (), "organisations": facts.share_with or ()}
+
+
 def build_report(
     facts: ReportFacts,
     pseudonymiser: Pseudonymiser,
     *,
     now: datetime | None = None,
 ) -> list[dict[str, Any]]:
-    """STIX 2.1 objects (plain dicts) reporting one abused IaaS account; the report is last.
+    """STIX 2.1 objects (plain dicts) reporting one abused IaaS account; the report is last,
+    the ACS marking-definition (if the facts make one) first.
 
     ``pseudonymiser`` is usually the hub's :class:`~hub.pseudonyms.PseudonymKeyring`. ``now``
     (default: the current time) sets ``created``/``modified``, ``published`` and the indicators'
     ``valid_from``; ``valid_until`` is ``indicator_validity_days`` later. Raises
     :class:`InvalidReportFacts` if a raw personal value would reach the output.
     """
-    b = ObjectBuilder(facts.provider_identity_id, facts.tlp, now)
+    report_id = f"report--{uuid.uuid4()}"
+    b = ObjectBuilder(facts.provider_identity_id, facts.tlp, now, sharing=_sharing(facts))
+    marking = acs_marking(facts, report_id, b)
+    if marking is not None:
+        b.markings.append(marking["id"])
+    definitions = [] if marking is None else [marking]
     objects: list[dict[str, Any]] = [b.identity(facts.provider_identity_id, facts.provider_name)]
     if facts.reseller_identity_id is not None:
         assert facts.reseller_name
         objects.append(b.identity(facts.reseller_identity_id, facts.reseller_name))
     # Resources: SCOs with deterministic ids, in the order given.
     scos = [b.sco(*classify_resource(resource)) for resource in facts.resources]
-    account = _account(facts, pseudonymiser, scos, b.markings)
+    account = _account(facts, pseudonymiser, scos, b)
     objects.append(account)
     objects.extend(scos)
 
@@ -306,6 +396,7 @@ def build_report(
 
     objects.append(b.sdo(
         "report",
+        stix_id=report_id,
         name=facts.report_name or f"Abused IaaS account reported by {facts.provider_name}",
         description=facts.summary,
         # report-type-ov has no "infrastructure": the report characterises indicators of an
@@ -315,6 +406,7 @@ def build_report(
         object_refs=[o["id"] for o in objects],
         **_confidence(facts),
     ))
+    objects = definitions + objects
     _leak_check(objects, facts)
     return objects
 

@@ -15,17 +15,22 @@ from hub.common.problems import Code
 from hub.pseudonyms import PseudonymKeyring
 from hub.stix.extensions import IAAS_ACCOUNT_EXTENSION_ID
 from hub.stix.facts import (
+    Boolean,
     Choice,
     Country,
     Facts,
+    Form,
     Found,
     FreeText,
     Integer,
     InvalidFacts,
     ListOf,
+    Marking,
     Order,
+    RequiredWith,
     Stix,
     StixId,
+    Text,
     Timestamp,
     When,
     check_stix,
@@ -34,7 +39,7 @@ from hub.stix.facts import (
 )
 from hub.stix.iaas import EXTENSION_PROPERTIES
 from hub.stix.report import build_report
-from hub.stix.report_facts import InvalidReportFacts, ReportFacts
+from hub.stix.report_facts import PROVIDER, InvalidReportFacts, ReportFacts
 from tests.stix.test_report_facts import _template
 
 IDENTITY = "identity--2e2e2d2b-17d4-4cbf-938f-98ee46b3cd3f"
@@ -45,7 +50,8 @@ IDENTITY = "identity--2e2e2d2b-17d4-4cbf-938f-98ee46b3cd3f"
 class WithHostingRegion(ReportFacts):
     hosting_region: str | None = fact(
         Country(), default=None, help="Where the abused resources ran.",
-        stix=Stix("hosting_region", help="Country the abused resources ran in, ISO 3166-1 alpha-2."))
+        stix=Stix("hosting_region", help="Country the abused resources ran in, ISO 3166-1 alpha-2."),
+        form=Form("Hosting region", PROVIDER, hint="ISO 3166 alpha-2: where the abused resources ran, e.g. DE."))
 
 
 def test_a_field_added_to_the_table_is_checked_built_and_in_the_schema() -> None:
@@ -176,3 +182,74 @@ def test_the_report_facts_read_toml_dates_and_keep_utc() -> None:
     table = tomllib.loads('first_abuse_seen = 2025-02-12\n')
     facts = ReportFacts.from_mapping({**_template(), **table})
     assert facts.first_abuse_seen == datetime(2025, 2, 12, tzinfo=UTC)
+
+
+# Conditions on several values, a yes-or-no fact, a fact required with any of others, and a
+# condition judged on the value as read: what the report's markings are declared with.
+AMBERISH = When("level", ("amber", "amber+strict"))
+
+
+@dataclass(frozen=True, kw_only=True)
+class Sharing(Facts):
+    invalid = InvalidNotice
+    rules = (RequiredWith("custodian", "countries", "onward"),)
+
+    level: str = fact(Marking(), default="amber")
+    recipients: tuple[str, ...] | None = fact(ListOf(StixId("identity"), "recipient"), required=When("level", "red"),
+                                              only_when=When("level", "red"), default=None)
+    organisations: tuple[str, ...] | None = fact(ListOf(Text(), "organisation"), only_when=AMBERISH, default=None)
+    countries: tuple[str, ...] | None = fact(ListOf(Country(), "country"), default=None)
+    onward: bool = fact(Boolean(), default=False, stix=Stix("onward"))
+    custodian: str | None = fact(Text(), default=None)
+
+
+def _sharing_problems(**data: Any) -> list[tuple[str, str, str]]:
+    with pytest.raises(InvalidNotice) as info:
+        Sharing.from_mapping(data)
+    return [(p.property, p.code, p.message) for p in info.value.found]
+
+
+@pytest.mark.parametrize(("data", "expected"), [
+    ({"level": "TLP:RED"}, [("recipients", Code.MISSING_PROPERTY, "recipients is required when level is red")]),
+    ({"recipients": [IDENTITY]}, [("recipients", Code.PROPERTY_COMBINATION,
+                                   "recipients is only allowed when level is red")]),
+    ({"level": "green", "organisations": ["X"]}, [
+        ("organisations", Code.PROPERTY_COMBINATION, "organisations is only allowed when level is amber or amber+strict")]),
+    ({"onward": "yes", "custodian": "C"}, [("onward", Code.WRONG_TYPE, "onward must be true or false")]),
+    ({"countries": ["DE"]}, [("custodian", Code.MISSING_PROPERTY,
+                              "custodian is required with countries or onward")]),
+    ({"onward": True}, [("custodian", Code.MISSING_PROPERTY, "custodian is required with countries or onward")]),
+    ({"custodian": "C"}, [("custodian", Code.PROPERTY_COMBINATION, "custodian is only allowed with countries or onward")]),
+    ({"onward": False, "custodian": "C"}, [
+        ("custodian", Code.PROPERTY_COMBINATION, "custodian is only allowed with countries or onward")]),
+])
+def test_conditions_on_several_values_flags_and_facts_required_with_others(
+        data: dict[str, Any], expected: list[tuple[str, str, str]]) -> None:
+    assert _sharing_problems(**data) == expected
+
+
+def test_a_condition_is_judged_on_the_value_as_read() -> None:
+    assert Sharing.from_mapping({"level": "TLP:Red", "recipients": [IDENTITY]}).level == "red"
+    assert Sharing.from_mapping({"level": "Amber+Strict", "organisations": ["X"]}).organisations == ("X",)
+    assert Sharing.from_mapping({"level": "white"}).level == "clear"
+    kept = Sharing.from_mapping({"countries": ["de"], "onward": True, "custodian": "C"})
+    assert kept.countries == ("DE",) and kept.onward is True
+    assert Sharing.model().stix_values(kept) == {"onward": True}
+    assert Sharing.model().stix_values(Sharing.from_mapping({})) == {}  # false is not given
+
+
+def test_a_condition_on_several_values_in_stix_and_its_schema() -> None:
+    props = ((Stix("level", Choice(("amber", "amber+strict", "red"))), Choice(("amber", "amber+strict", "red"))),
+             (Stix("names", required=AMBERISH, only_when=AMBERISH), ListOf(Choice(("x", "y")), "name")))
+    schema = jsonschema.Draft202012Validator(stix_schema(props))
+    cases: list[tuple[dict[str, Any], bool]] = [
+        ({"level": "amber", "names": ["x"]}, True), ({"level": "amber+strict"}, False),
+        ({"level": "red", "names": ["x"]}, False), ({"level": "red"}, True)]
+    for body, ok in cases:
+        found = Found()
+        check_stix(props, body, found)
+        assert (not found) == ok == schema.is_valid(body), (body, found.problems)
+    found = Found()
+    check_stix(props, {"level": "amber+strict"}, found)
+    assert [p.message for p in found.problems] == ["missing required property 'names' (level is 'amber+strict')"]
+    assert AMBERISH.stix_text() == "level is 'amber' or 'amber+strict'"

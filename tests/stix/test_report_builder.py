@@ -348,7 +348,8 @@ def test_markings_fit_the_collection(objects: list[dict[str, Any]]) -> None:
                                               ("amber+strict", TLP2_IDS["amber+strict"]),
                                               ("CLEAR", TLP2_IDS["clear"])])
 def test_tlp_choice(mapping: dict[str, Any], keyring: PseudonymKeyring, tlp: str, marking: str) -> None:
-    objs = build_report(ReportFacts.from_mapping(dict(mapping, tlp=tlp)), keyring, now=NOW)
+    recipients = {"recipients": [OTHER_PROVIDER]} if tlp == "red" else {}
+    objs = build_report(ReportFacts.from_mapping(dict(mapping, tlp=tlp, **recipients)), keyring, now=NOW)
     assert objs[-1]["object_marking_refs"] == [marking]
 
 
@@ -419,6 +420,46 @@ FACT_ERRORS = [
     pytest.param(lambda m: dict(m, tlp="orange"), "tlp must be one of", "tlp", id="tlp"),
     pytest.param(lambda m: dict(m, indicator_validity_days=0), "indicator_validity_days",
                  "indicator_validity_days", id="days"),
+    # The markings.
+    pytest.param(lambda m: dict(m, tlp="red"), "recipients is required when tlp is red", "recipients",
+                 id="red-without-recipients"),
+    pytest.param(lambda m: dict(m, tlp="TLP:RED"), "recipients is required when tlp is red", "recipients",
+                 id="red-as-tlp-red-without-recipients"),
+    pytest.param(lambda m: dict(m, recipients=[OTHER_PROVIDER]), "recipients is only allowed when tlp is red",
+                 "recipients", id="recipients-without-red"),
+    pytest.param(lambda m: dict(m, tlp="red", recipients=[]), "recipients must list at least one recipient",
+                 "recipients", id="recipients-empty"),
+    pytest.param(lambda m: dict(m, tlp="red", recipients=[OTHER_PROVIDER, "Agency"]),
+                 "recipients[1] must be an identity id", "recipients[1]", id="recipient-not-an-id"),
+    pytest.param(lambda m: dict(m, tlp="red", recipients=[OTHER_PROVIDER, OTHER_PROVIDER]),
+                 "recipients[1] repeats an earlier recipient", "recipients[1]", id="recipient-twice"),
+    pytest.param(lambda m: dict(m, tlp="green", share_with=["USA.OTHERCLOUD"]),
+                 "share_with is only allowed when tlp is amber or amber+strict", "share_with",
+                 id="share-with-green"),
+    pytest.param(lambda m: dict(m, share_with=["USA.OTHERCLOUD", " "]),
+                 "share_with[1] must be an organisation name", "share_with[1]", id="share-with-blank"),
+    pytest.param(lambda m: dict(m, share_with=["x" * 201]), "share_with[0] must be an organisation name of 1 to 200",
+                 "share_with[0]", id="share-with-long"),
+    pytest.param(lambda m: dict(m, acs_countries=["US"], acs_custodian="USA.EXAMPLECLOUD"),
+                 "acs_countries[0] must be an ISO 3166-1 alpha-3 code", "acs_countries[0]", id="acs-country-alpha-2"),
+    pytest.param(lambda m: dict(m, acs_countries=["USB"], acs_custodian="USA.EXAMPLECLOUD"),
+                 "acs_countries[0] must be an ISO 3166-1 alpha-3 code", "acs_countries[0]", id="acs-country-unknown"),
+    pytest.param(lambda m: dict(m, acs_organisations=["DHS"], acs_custodian="USA.EXAMPLECLOUD"),
+                 "acs_organisations[0] must be an organisation code", "acs_organisations[0]", id="acs-org"),
+    pytest.param(lambda m: dict(m, acs_entities=["GOV", "ISP"], acs_custodian="USA.EXAMPLECLOUD"),
+                 "acs_entities[1]: unknown entity type 'ISP'", "acs_entities[1]", id="acs-entity"),
+    pytest.param(lambda m: dict(m, acs_further_sharing="yes", acs_custodian="USA.EXAMPLECLOUD"),
+                 "acs_further_sharing must be true or false", "acs_further_sharing", id="acs-further-not-bool"),
+    pytest.param(lambda m: dict(m, acs_countries=["USA"]), "acs_custodian is required with acs_countries, "
+                 "acs_organisations, acs_entities or acs_further_sharing", "acs_custodian", id="acs-no-custodian"),
+    pytest.param(lambda m: dict(m, acs_further_sharing=True), "acs_custodian is required with", "acs_custodian",
+                 id="acs-further-no-custodian"),
+    pytest.param(lambda m: dict(m, acs_custodian="USA.EXAMPLECLOUD"), "acs_custodian is only allowed with",
+                 "acs_custodian", id="acs-custodian-alone"),
+    pytest.param(lambda m: dict(m, acs_further_sharing=False, acs_custodian="USA.EXAMPLECLOUD"),
+                 "acs_custodian is only allowed with", "acs_custodian", id="acs-custodian-no-sharing"),
+    pytest.param(lambda m: dict(m, acs_entities=["GOV"], acs_custodian="DHS"), "acs_custodian must be an "
+                 "organisation code such as USA.DHS", "acs_custodian", id="acs-custodian-code"),
     pytest.param(lambda m: dict(m, personal={"ssn": "078-05-1120"}), "personal.ssn: unknown kind",
                  "personal.ssn", id="personal-kind"),
     pytest.param(lambda m: dict(m, personal={"payment_instrument": "4111 1111 1111 1112"}),
@@ -451,6 +492,18 @@ def test_fact_errors(mapping: dict[str, Any], change, expected: str, path: str) 
     message = "; ".join(map(str, problems))
     for raw in ("4111", "415 555", "alice@", "078-05"):
         assert raw not in message
+
+
+def test_the_markings_are_kept_as_read(mapping: dict[str, Any]) -> None:
+    facts = ReportFacts.from_mapping(dict(mapping, tlp="TLP:Red", recipients=[OTHER_PROVIDER],
+                                          acs_countries=["usa", " deu"], acs_organisations=["usa.dhs"],
+                                          acs_entities=["GOV"], acs_custodian="usa.examplecloud"))
+    assert facts.tlp == "red" and facts.recipients == (OTHER_PROVIDER,)
+    assert facts.acs_countries == ("USA", "DEU") and facts.acs_organisations == ("USA.DHS",)
+    assert facts.acs_custodian == "USA.EXAMPLECLOUD" and facts.acs_further_sharing is False
+    assert ReportFacts.from_mapping(dict(mapping, tlp="TLP:WHITE")).tlp == "clear"
+    amber = ReportFacts.from_mapping(dict(mapping, tlp="Amber+Strict", share_with=[" Example Agency "]))
+    assert amber.tlp == "amber+strict" and amber.share_with == ("Example Agency",)
 
 
 def test_all_problems_reported_together(mapping: dict[str, Any]) -> None:

@@ -98,6 +98,34 @@ def test_the_template_names_only_facts_of_the_table() -> None:
     assert mentioned.get("pseudonyms", set()) <= set(PSEUDONYM_KINDS)
 
 
+def test_the_template_shows_every_fact_of_the_table() -> None:
+    """Set or commented out, each fact is in the template an analyst starts from."""
+    mentioned = _mentioned()
+    assert set(FACTS.by_name) - mentioned[""] - set(mentioned) == set()
+
+
+def _uncommented(*names: str) -> dict[str, Any]:
+    """The template's commented-out lines of the facts ``names``, as TOML."""
+    lines = [line.lstrip("#").strip() for line in REPORT_TEMPLATE.splitlines()
+             if (m := _KEY_RE.match(line)) and line.startswith("#") and m.group(1) in names]
+    assert len(lines) == len(names), lines
+    return tomllib.loads("\n".join(lines))
+
+
+@pytest.mark.parametrize("names", [
+    ("share_with",),
+    ("acs_countries", "acs_organisations", "acs_entities", "acs_further_sharing", "acs_custodian"),
+    ("report_name", "phone_region"),
+])
+def test_the_templates_commented_facts_are_valid_as_they_stand(names: tuple[str, ...]) -> None:
+    ReportFacts.from_mapping({**_template(), **_uncommented(*names)})
+
+
+def test_the_templates_recipients_are_valid_with_tlp_red() -> None:
+    facts = ReportFacts.from_mapping({**_template(), **_uncommented("recipients"), "tlp": "red"})
+    assert facts.recipients and facts.tlp == "red"
+
+
 def test_the_template_is_valid_facts_with_every_required_fact() -> None:
     table = _template()
     assert set(FACTS.present) <= set(table)
@@ -114,7 +142,7 @@ def test_the_template_lists_each_vocabulary_as_the_table_has_it(name: str) -> No
     listed = [line for line in text.splitlines() if " | " in line and choices[0] in line]
     assert listed, f"the template does not list the values of {name}"
     for line in listed:
-        values = re.findall(r"[a-z0-9+-]+(?:\s*\|\s*[a-z0-9+-]+)+", line.split("#", 1)[1])
+        values = re.findall(r"[A-Za-z0-9+-]+(?:\s*\|\s*[A-Za-z0-9+-]+)+", line.split("#", 1)[1])
         assert any(v.split(" | ") == list(choices) for v in values), (name, line)
 
 
