@@ -19,14 +19,15 @@ from flask import Blueprint, jsonify, render_template, request
 from hub.client.reports import LocalProblems, MappedPseudonymiser, check_identity, local_problems
 from hub.common.errors import BadRequest, Forbidden
 from hub.common.problems import Code, Problem
-from hub.pseudonyms import PERSONAL_KINDS
 from hub.services.access.auth import Principal
 from hub.services.ingest.statuses import Status
 from hub.signing import KeySet
+from hub.stix.extensions import SHARING_EXTENSION_ID
 from hub.stix.report import InvalidReportFacts, ReportFacts, build_report
+from hub.stix.sharing import ACS_EXTENSION_ID
 from hub.web.casefile import build_case_file
 from hub.web.context import answers_json, current_hub, current_principal, now_us
-from hub.web.filing import ABUSE_TYPES, CHOICES, clear_value_problems, problems_by_field, read_form
+from hub.web.filing import CHECKED, SECTIONS, clear_value_problems, problems_by_field, read_form
 from hub.web.sessions import require_session
 from hub.web.status import status_json
 
@@ -74,8 +75,7 @@ def file_report(collection_id: str) -> Any:
     col = current_hub().access.collection_info(principal, collection_id)
     if not col.can_write:
         raise Forbidden(f"you may not write to collection {col.id}")
-    context: dict[str, Any] = {"collection": col, "choices": CHOICES, "abuse_types": ABUSE_TYPES,
-                               "personal_kinds": PERSONAL_KINDS, "keys": _registered_keys(principal),
+    context: dict[str, Any] = {"collection": col, "sections": SECTIONS, "keys": _registered_keys(principal),
                                "identity": principal.party.identity_id, "problems": {},
                                "objects": None, "fresh": request.method == "GET"}
     if request.method == "GET":
@@ -83,7 +83,8 @@ def file_report(collection_id: str) -> Any:
                             "kyc_status": "unverified", "action_taken": "suspended", "tlp": "amber",
                             "indicator_validity_days": "90", "abuse_types": []}
         return render_template("file.html", **context)
-    data = read_form(request.form, request.form.getlist("abuse_types"), principal.party.identity_id)
+    data = read_form(request.form, {name: request.form.getlist(name) for name in CHECKED},
+                     principal.party.identity_id)
     context["shown"] = data.shown
     built, problems = _build(data.facts, principal.party.identity_id, clear_value_problems(data.sent_in_clear))
     if problems:
@@ -94,6 +95,8 @@ def file_report(collection_id: str) -> Any:
     # The preview, read as the report page reads a report (nothing is signed yet).
     context["case"] = build_case_file(built[-1], {o["id"]: o for o in built}, KeySet({}), now_us())
     context["object_counts"] = Counter(str(o.get("type")) for o in built).most_common()
+    context["sharing"] = built[-1].get("extensions", {}).get(SHARING_EXTENSION_ID, {})
+    context["acs"] = [o["extensions"][ACS_EXTENSION_ID] for o in built if o["type"] == "marking-definition"]
     return render_template("file.html", **context)
 
 

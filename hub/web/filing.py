@@ -1,8 +1,13 @@
 """The "file a report" form: its fields (the facts of :class:`~hub.stix.report_facts.ReportFacts`),
 the mapping from a submitted form to report facts, and the facts' problems placed by field.
 
-The form's fields, their vocabularies and which of them are required come from the table of the
-facts; the facts are checked by :meth:`~hub.stix.facts.Facts.from_mapping`, exactly as
+The form's fields come from the table of the facts: which facts it shows, in which section
+and order, with which label and hint (each fact's :class:`~hub.stix.facts.Form`), what kind of
+field each is (from the fact's type: a list of choices is a drop-down, a list of values of a
+closed vocabulary check boxes, a yes-or-no fact one check box, another list a text area of one
+item per line), their choices and which are required. :func:`form_sections` makes them and the
+page draws whatever it is given, so a fact added to the table is on the page with no edit of
+the template. The facts are checked by :meth:`~hub.stix.facts.Facts.from_mapping`, exactly as
 ``abusehub report new`` checks them; no rule is repeated here. A problem is placed by its
 ``property`` (the fact's path), never by its message. Personal values and the account id never
 reach the hub: the page's script normalises and blinds them in the browser (RFC 9497 POPRF
@@ -13,40 +18,134 @@ value refused by name and not used.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+import dataclasses
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
 from hub.common.problems import Code, Problem
 from hub.pseudonyms import PSEUDONYM_KINDS
-from hub.stix.facts import Choice, Fact, Integer, ListOf, Table, Text, Timestamp
+from hub.stix.facts import Boolean, Choice, Fact, Form, Integer, ListOf, Model, Table, Text, Timestamp
 from hub.stix.markings import TLP_NAMES
 from hub.stix.report import ReportFacts
+from hub.stix.report_facts import FORM_SECTIONS, PERSONAL, SHARING
 
 #: The table of the facts the form is made of.
 FACTS = ReportFacts.model()
 #: The fact the page fills in itself: the party's own identity, from the session.
 _SIGNED_AS = "provider_identity_id"
-#: The fact offered as check boxes, one per value of its vocabulary.
-_CHECKED = "abuse_types"
+
+#: What a section says before its fields, by heading.
+_INTROS = {
+    SHARING: "Every reader of this collection at this hub may read the report, within its TLP "
+             "level: TLP:RED only the recipients you name. Recipients and organisations are written "
+             "into every object of the report, under your signature.",
+    PERSONAL: "Normalised and blinded in your browser (RFC 9497): the hub evaluates the blinded "
+              "values and proves it used its published key, and never sees a value. Only the "
+              "pseudonyms leave this page.",
+}
 
 
-def _typed(f: Fact) -> bool:
-    """Whether the form has a field of its own for ``f`` (typed, or picked from a list)."""
-    return not (f.name in (_SIGNED_AS, _CHECKED) or f.secret or isinstance(f.type, Table))
+@dataclass(frozen=True)
+class Field:
+    """One field the page draws. ``widget`` is its kind: ``signed`` (the party's identity,
+    shown, not typed), ``text``, ``number``, ``textarea`` (a list: one item per line),
+    ``select``, ``checks`` (one check box per choice), ``checkbox`` (yes or no) or ``secret``
+    (a personal value, pseudonymised in the browser as ``kind``)."""
+
+    name: str
+    label: str
+    widget: str
+    hint: str = ""
+    required: bool = False
+    choices: tuple[str, ...] = ()
+    #: A drop-down that may be left at "(not given)".
+    optional: bool = False
+    rows: int = 0
+    kind: str = ""
+
+    @property
+    def dom_id(self) -> str:
+        """The id part of the field's elements (``f-<id>``, ``hint-<id>``, ``err-<id>``)."""
+        return self.name.replace(".", "-")
 
 
-def _secret_fields(f: Fact) -> dict[str, str]:
-    """The pseudonym kinds of a personal fact and the form field each value is typed into."""
-    if isinstance(f.type, Table):  # kind by kind, given instead as the table of pseudonyms
-        return {kind: f"{f.name}.{kind}" for kind in f.type.kinds}
-    return {(f.alternative or f.name).partition(".")[2]: f.name}
+@dataclass(frozen=True)
+class Section:
+    """A group of fields under a heading, with what it says first (``intro``)."""
+
+    heading: str
+    fields: tuple[Field, ...]
+    intro: str = ""
+
+    @property
+    def dom_id(self) -> str:
+        """The id of the section's introduction."""
+        return "intro-" + "".join(c if c.isalnum() else "-" for c in self.heading.lower())
 
 
-#: The text fields of the form (a list of choices is one too), in the order of the table.
-TEXT_FIELDS = tuple(f.name for f in FACTS.facts if _typed(f))
+def _widget(f: Fact, form: Form) -> str:
+    t = f.type
+    if f.name == _SIGNED_AS:
+        return "signed"
+    if f.secret:
+        return "secret"
+    if isinstance(t, Boolean):
+        return "checkbox"
+    if isinstance(t, ListOf):
+        return "checks" if isinstance(t.item, Choice) else "textarea"
+    if isinstance(t, Choice):
+        return "select"
+    if isinstance(t, Integer):
+        return "number"
+    return "textarea" if form.rows else "text"
+
+
+def _fields(f: Fact, default: Any) -> list[Field]:
+    """The page's fields of one fact (a table of personal values is one field per kind)."""
+    form = f.form or Form(f.name.replace("_", " ").capitalize())
+    hint = f.help if form.hint is None else form.hint
+    if f.secret and isinstance(f.type, Table):  # kind by kind, given instead as pseudonyms
+        return [Field(f"{f.name}.{kind}", kind.replace("_", " ").capitalize(), "secret", kind=kind)
+                for kind in f.type.kinds]
+    widget = _widget(f, form)
+    kind = (f.alternative or f.name).partition(".")[2] if widget == "secret" else ""
+    choices = f.type.choices if widget in ("select", "checks") else ()
+    optional = widget == "select" and f.required is not True and default is None
+    return [Field(f.name, form.label, widget, hint, f.required is True, choices, optional,
+                  max(form.rows, 2) if widget == "textarea" else 0, kind)]
+
+
+def form_sections(model: Model) -> tuple[Section, ...]:
+    """The page's sections of the facts ``model``: those of :data:`FORM_SECTIONS` in its order,
+    then any other a fact names; in each, the facts' fields in the order of the table. A table
+    of pseudonyms is not typed (their hidden fields come with the personal values)."""
+    defaults = {f.name: f.default for f in dataclasses.fields(model.cls)}
+    by_section: dict[str, list[Field]] = {heading: [] for heading in FORM_SECTIONS}
+    for f in model.facts:
+        if isinstance(f.type, Table) and not f.secret:
+            continue
+        heading = f.form.section if f.form is not None and f.form.section else "More"
+        by_section.setdefault(heading, []).extend(_fields(f, defaults.get(f.name)))
+    return tuple(Section(heading, tuple(fields), _INTROS.get(heading, ""))
+                 for heading, fields in by_section.items() if fields)
+
+
+#: The page's sections, made from the table of the facts.
+SECTIONS = form_sections(FACTS)
+_ALL = tuple(field for section in SECTIONS for field in section.fields)
+_FACT_OF = {f.name: f for f in FACTS.facts}
+_TYPED = ("text", "number", "textarea", "select")
+
+#: The fields typed or picked from a list, one value each (a list typed one item per line is
+#: one too), in the order of the page.
+TEXT_FIELDS = tuple(f.name for f in _ALL if f.widget in _TYPED)
+#: The fields of check boxes, one per choice (their values come as a list).
+CHECKED = tuple(f.name for f in _ALL if f.widget == "checks")
+#: The yes-or-no fields (one check box).
+FLAGS = tuple(f.name for f in _ALL if f.widget == "checkbox")
 #: The pseudonym kind of each field whose value is personal, and that field.
-_SECRET_FIELD_OF = {kind: name for f in FACTS.facts if f.secret for kind, name in _secret_fields(f).items()}
+_SECRET_FIELD_OF = {f.kind: f.name for f in _ALL if f.widget == "secret"}
 #: Fields whose values are personal: pseudonymised in the browser, never sent to the hub.
 SECRET_FIELDS = tuple(_SECRET_FIELD_OF.values())
 #: The hidden fields that carry their pseudonyms, by kind.
@@ -55,16 +154,16 @@ PSEUDONYM_FIELDS = {kind: f"pseudonym.{kind}" for kind in PSEUDONYM_KINDS}
 _REQUIRED_TEXT = tuple(f.name for f in FACTS.facts if f.required is True and not f.alternative
                        and isinstance(f.type, Text | Choice))
 _REQUIRED_TIMES = tuple(f.name for f in FACTS.facts if f.required is True and isinstance(f.type, Timestamp))
-_REQUIRED_LISTS = tuple(f.name for f in FACTS.facts if f.required is True and _typed(f)
+_REQUIRED_LISTS = tuple(f.name for f in FACTS.facts if f.required is True and f.name in (*TEXT_FIELDS, *CHECKED)
                         and isinstance(f.type, ListOf))
-_INT_FIELDS = tuple(f.name for f in FACTS.facts if isinstance(f.type, Integer))
-_LIST_FIELDS = tuple(f.name for f in FACTS.facts if _typed(f) and isinstance(f.type, ListOf))
-ABUSE_TYPES = FACTS.by_name[_CHECKED].type.choices
+_INT_FIELDS = tuple(n for n in TEXT_FIELDS if isinstance(_FACT_OF[n].type, Integer))
+_LIST_FIELDS = tuple(n for n in TEXT_FIELDS if isinstance(_FACT_OF[n].type, ListOf))
+ABUSE_TYPES = FACTS.by_name["abuse_types"].type.choices
 TLPS = TLP_NAMES
 #: The values of each field picked from a list (a closed vocabulary, the TLP names).
-CHOICES = {f.name: f.type.choices for f in FACTS.facts if _typed(f) and isinstance(f.type, Choice)}
+CHOICES = {f.name: f.choices for f in _ALL if f.widget in ("select", "checks")}
 
-_FIELD_NAMES = frozenset((*TEXT_FIELDS, _CHECKED, _SIGNED_AS, *SECRET_FIELDS))
+_FIELD_NAMES = frozenset((*TEXT_FIELDS, *CHECKED, *FLAGS, _SIGNED_AS, *SECRET_FIELDS))
 
 
 @dataclass
@@ -76,9 +175,11 @@ class FormData:
     sent_in_clear: list[str]
 
 
-def read_form(form: Mapping[str, str], abuse_types: list[str], identity_id: str) -> FormData:
+def read_form(form: Mapping[str, str], checked: Mapping[str, Sequence[str]], identity_id: str) -> FormData:
     """The facts mapping of a submitted form (empty optional fields left out, numbers as
-    numbers where they parse, lists one item per line), for the party's own identity."""
+    numbers where they parse, lists one item per line, a ticked yes-or-no box as true), for the
+    party's own identity. ``checked`` holds the values of each field of check boxes
+    (:data:`CHECKED`) by name."""
     facts: dict[str, Any] = {_SIGNED_AS: identity_id}
     shown: dict[str, Any] = {}
     for name in TEXT_FIELDS:
@@ -95,6 +196,15 @@ def read_form(form: Mapping[str, str], abuse_types: list[str], identity_id: str)
         elif name in _LIST_FIELDS:
             value = [line.strip() for line in raw.splitlines() if line.strip()]
         facts[name] = value
+    for name in CHECKED:
+        values = list(checked.get(name, ()))
+        shown[name] = values
+        if values:
+            facts[name] = values
+    for name in FLAGS:
+        shown[name] = bool((form.get(name) or "").strip())
+        if shown[name]:
+            facts[name] = True
     # A required field left empty is checked as empty (its own problem, next to the other
     # fields' problems), not reported alone as missing: the analyst sees every problem at once.
     for name in _REQUIRED_TEXT:
@@ -103,8 +213,6 @@ def read_form(form: Mapping[str, str], abuse_types: list[str], identity_id: str)
         facts.setdefault(name, None)
     for name in _REQUIRED_LISTS:
         facts.setdefault(name, [])
-    facts[_CHECKED] = list(abuse_types)
-    shown[_CHECKED] = list(abuse_types)
     # Pseudonyms made in the browser: kept in the page (they are not personal data), so that a
     # form sent back with problems does not need the values typed again.
     pseudonyms = {kind: (form.get(name) or "").strip() for kind, name in PSEUDONYM_FIELDS.items()}

@@ -64,10 +64,13 @@
     let fields;
     try { fields = JSON.parse(sessionStorage.getItem(draftKey) || "null"); } catch (e) { fields = null; }
     if (!Array.isArray(fields)) return;
-    const checked = new Set(fields.filter(([n]) => n === "abuse_types").map(([, v]) => v));
-    for (const box of form.querySelectorAll('input[type="checkbox"][name="abuse_types"]')) box.checked = checked.has(box.value);
+    // Check boxes by name and value (a group's values, a yes-or-no box's "yes"); the rest by name.
+    const boxes = form.querySelectorAll('input[type="checkbox"][name]');
+    const checked = new Set(fields.map(([n, v]) => n + "\n" + v));
+    for (const box of boxes) box.checked = checked.has(box.name + "\n" + box.value);
+    const boxNames = new Set(Array.from(boxes, (box) => box.name));
     for (const [name, value] of fields) {
-      if (name === "abuse_types") continue;
+      if (boxNames.has(name)) continue;
       const el = form.elements.namedItem(name);
       if (el && "value" in el) el.value = value;
     }
