@@ -10,7 +10,7 @@ freely. It builds on :func:`hub.stix.basics.check_basics` (id, type, spec_versio
 created/modified) and adds, for the object types an abuse report uses
 (identity, user-account with the IaaS-account extension, infrastructure, ipv4-addr, ipv6-addr,
 domain-name, url, indicator, relationship, report, sighting, marking-definition,
-extension-definition, note):
+extension-definition, note, and the hub's notices and acknowledgements):
 
 * required properties and the JSON type of every defined property;
 * timestamps, the millisecond precision of ``created``/``modified`` (section 3.2), and the
@@ -45,6 +45,8 @@ from hub.common.timestamps import InvalidTimestamp, fraction_digits, parse_times
 from hub.stix.basics import SCO_TYPES, InvalidObject, check_basics
 from hub.stix.extensions import IAAS_ACCOUNT_EXTENSION_ID, SHARING_EXTENSION_ID
 from hub.stix.iaas import check_iaas_extension
+from hub.stix.notice import check_notice_object
+from hub.stix.notice_facts import ACK_TYPE, NOTICE_TYPE
 from hub.stix.patterns import SUPPORTED_PATTERN_VERSIONS, pattern_errors
 from hub.stix.sharing import ACS_EXTENSION_ID, check_acs_definition, check_sharing_extension
 from hub.stix.vocab import (
@@ -896,6 +898,9 @@ def validate(obj: Any) -> list[Problem]:
 
     if "extensions" in obj:
         _check_extensions(obj, obj_type, obj["extensions"], errors)
+    if "extensions" in obj or obj_type in (NOTICE_TYPE, ACK_TYPE):
+        # The hub's notices and acknowledgements (hub.stix.notice), and their extensions.
+        errors.extend(check_notice_object(obj, obj_type))
     if "granular_markings" in obj:
         _check_granular_markings(obj, obj["granular_markings"], errors)
 
