@@ -22,6 +22,12 @@ The parties (kind, and what ``party edit`` sets)::
     peer_home     peer      USA.ALICECLOUD  USA  CTR  enforces   serves HOME_ANALYST
     peer_partner  peer      GBR.PARTNER     GBR  CTR  enforces   serves PARTNER_ANALYST
     peer_plain    peer      USA.ALICECLOUD  USA  CTR  (does not enforce; serves PARTNER_ANALYST)
+
+Where the decisions leave a case open, the table reads them as written: a reader matches an ACS
+scope list when its attribute is in it (``"ALL"`` matches anyone), so a party with no country or
+entity set is not caught by a deny rule naming countries or entity types; and a reader matches
+``permitted_organizations`` by its organisation or its identity id, so an identity id is a valid
+value there.
 """
 
 from __future__ import annotations
@@ -40,7 +46,7 @@ from werkzeug.test import TestResponse
 
 from hub.cli import main
 from hub.common.timestamps import format_timestamp_us
-from hub.stix.extensions import SHARING_EXTENSION_ID
+from hub.stix.extensions import IAAS_ACCOUNT_EXTENSION_ID, SHARING_EXTENSION_ID
 from hub.stix.report import build_report
 from hub.store.records import ObjectFilter
 from tests import factories as f
@@ -325,8 +331,7 @@ def _object(row: Row, ids: dict[str, str], h: HubUnderTest, accounts: dict[str, 
         built = build_report(facts, h.hub.pseudonyms.keyring())
         obj = next(o for o in built if o["type"] == "user-account")
         accounts[row.name] = next(o for o in built if o["type"] == "report")
-        pseudonyms[row.name] = obj["extensions"][
-            "extension-definition--fb58b9f0-c9ba-4a99-b48f-608c6df23240"]["provider_account_pseudonym"]
+        pseudonyms[row.name] = obj["extensions"][IAAS_ACCOUNT_EXTENSION_ID]["provider_account_pseudonym"]
     elif row.kind == "report":
         obj = dict(accounts[row.refs])
         obj["id"] = ids[row.name]
@@ -339,8 +344,10 @@ def _object(row: Row, ids: dict[str, str], h: HubUnderTest, accounts: dict[str, 
         base = row.version_of or row.name
         obj = f.indicator(id=ids[base], created_by_ref=me, name=f"matrix {row.name}",
                           modified=f.ts(2) if row.version_of else f.ts(1), created=f.ts(0))
-    obj = {k: v for k, v in obj.items() if k not in ("object_marking_refs", "extensions")} | (
-        {"extensions": obj["extensions"]} if row.kind == "account" else {})
+    # The row's markings only (the builder's own TLP goes; an account keeps its IaaS extension).
+    obj.pop("object_marking_refs", None)
+    if row.kind != "account":
+        obj.pop("extensions", None)
     refs = [*row.tlp, *(acs_id(a) for a in row.acs)]
     if refs:
         obj["object_marking_refs"] = refs
