@@ -13,7 +13,7 @@ TEST_DEPS  := $(VENV)/.deps-test
 LINT_DEPS  := $(VENV)/.deps-lint
 BENCH_DEPS := $(VENV)/.deps-bench
 
-.PHONY: demo test test-fast fuzz bench bench-compare bench-before-after lint clean
+.PHONY: demo test test-fast fuzz bench bench-compare bench-before-after bench-markings lint clean
 
 $(BIN)/python:
 	@test -n "$(PYTHON)" || { echo "abusehub needs Python 3.11 or newer on PATH (python3.11, python3.12, python3.13 or python3)"; exit 1; }
@@ -72,6 +72,12 @@ AFTER  ?= HEAD
 RUNS   ?= 3
 bench-before-after: $(BENCH_DEPS)
 	$(BIN)/python -m bench.compare $(BEFORE) $(AFTER) --runs $(RUNS)
+
+## What markings cost: a 100k poll by a reader of half against a reader of all, a page at 10k and
+## at 1M objects, and the upgrade's back-fill over them (SQLite; STORES=sqlite,postgres for both)
+STORES ?= sqlite
+bench-markings: $(BENCH_DEPS)
+	$(BIN)/python -m bench.markings --stores $(STORES)
 
 ## The side-by-side benchmark against medallion and OpenTAXII (installs them on first run)
 bench-compare: $(BENCH_DEPS)
