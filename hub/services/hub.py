@@ -17,6 +17,7 @@ from hub.services.ingest.policy import policy_checks
 from hub.services.ingest.signatures import make_countersign, make_signature_check
 from hub.services.ingest.statuses import StatusService
 from hub.services.keys import HubSigner, KeyService
+from hub.services.notices import NoticeService, make_notice_check
 from hub.services.pseudonyms import PseudonymService
 from hub.services.query import QueryService
 from hub.store import open_store
@@ -47,15 +48,18 @@ class Hub:
         self.tombstones = TombstoneService(store, self.access, self.audit, clock, self.keys, self.signer,
                                            config.taxii.default_page_size, config.taxii.max_page_size)
         # Every collection: not a deleted version; valid STIX, markings, personal data,
-        # pseudonyms under key versions this hub has; then signatures (cryptography last).
+        # pseudonyms under key versions this hub has; then signatures (cryptography last), and
+        # who may issue and acknowledge notices.
         self.ingest = IngestService(
             store, clock, config.taxii.status_retention_hours,
             checks=[self.tombstones.check, *policy_checks(store), self.pseudonyms.check_key_versions,
-                    make_signature_check(self.keys)],
+                    make_signature_check(self.keys), make_notice_check(store, self.keys)],
             transforms=[make_countersign(self.signer)])
         self.query = QueryService(store, self.access, self.audit, config.taxii.default_page_size,
                                   config.taxii.max_page_size)
         self.statuses = StatusService(store, clock)
+        # Who acted on a notice: its addressees' acknowledgements, by the hub's clock.
+        self.notices = NoticeService(store, clock)
         self.federation = FederationService(store, self.audit, clock, self.keys, self.ingest, config.home,
                                             config.federation)
 

@@ -101,7 +101,7 @@ def check_notice_object(obj: dict[str, Any], obj_type: str) -> list[Problem]:
                   f"created_by_ref must name the identity that issued it; {got(obj.get('created_by_ref'))}")
     body = {k: v for k, v in obj.items() if k not in _COMMON}
     _SHAPES[obj_type].check(body, found)
-    if obj_type == NOTICE_TYPE and not found:
+    if obj_type == NOTICE_TYPE:
         _notice_rules(body, found)
     return found.problems
 

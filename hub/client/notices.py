@@ -1,0 +1,539 @@
+"""Notices on the parties' side: an agency issues and withdraws them, a provider matches its own
+accounts against the notices in force and acknowledges them.
+
+The service behind ``abusehub notice ...``, over a :class:`~hub.client.taxii.TaxiiClient`:
+
+- **issue** (:func:`issue_notice`): facts (a TOML file, :func:`read_notice_facts`, checked by
+  :class:`hub.stix.notice_facts.NoticeFacts`) -> the notice object (:func:`hub.stix.notice.build_notice`)
+  -> signed as the agency -> validated here -> submitted, the status followed;
+- **withdraw** (:func:`withdraw_notice`): the notice's next version saying it is withdrawn, signed
+  and submitted the same way;
+- **the notices** (:func:`newest_versions`, :func:`fetch_notices`, :func:`read_notice_lines`): the
+  newest version of each, from the hub or from a file ``abusehub notice poll`` keeps;
+- **match** (:func:`read_accounts`, :func:`match_accounts`): the provider's account list (CSV or
+  JSON lines) against every notice in force, here. Personal values and account ids are
+  pseudonymised with the hub's oblivious protocol (:mod:`hub.client.oprf`: blinded here, the hub
+  never sees them) and kept in a cache on the provider's side (:class:`PseudonymCache`) per key
+  version, so that only new values are evaluated, and notices issued under an older key version
+  keep matching after a rotation. A row that does not parse is named with its reason; the others
+  are matched;
+- **ack** (:func:`acknowledge`): the provider's signed answer, TLP:RED for the issuing agency and
+  the provider.
+
+Values of the account file stay on this machine: only blinded elements leave it; no message of
+this module holds a personal value.
+"""
+
+from __future__ import annotations
+
+import csv
+import hashlib
+import io
+import ipaddress
+import json
+import os
+import tomllib
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import orjson
+
+from hub.client.errors import ClientError
+from hub.client.reports import LocalProblems, local_problems
+from hub.client.taxii import Outcome, TaxiiClient, read_outcome
+from hub.common.timestamps import InvalidTimestamp, parse_timestamp_us
+from hub.pseudonyms import InvalidPersonalValue, normalise, provider_account_value, pseudonym_version
+from hub.signing.documents import sign_objects
+from hub.signing.errors import SigningError
+from hub.signing.keys import SigningKey
+from hub.stix.facts import Country
+from hub.stix.notice import addressed_to, build_ack, build_notice, in_force, withdrawn_version
+from hub.stix.notice_facts import (
+    ACK_TYPE,
+    NOTICE_TYPE,
+    AckFacts,
+    InvalidAckFacts,
+    InvalidNoticeFacts,
+    NoticeFacts,
+    normal_registration,
+    normal_reseller_name,
+)
+from hub.stix.report_facts import classify_resource
+
+__all__ = [
+    "ACCOUNT_FIELDS",
+    "CACHE_KEEPS_DAYS",
+    "NOTICE_TEMPLATE",
+    "Account",
+    "Match",
+    "PseudonymCache",
+    "RowProblem",
+    "acknowledge",
+    "fetch_notices",
+    "issue_notice",
+    "match_accounts",
+    "newest_versions",
+    "read_accounts",
+    "read_notice_facts",
+    "read_notice_lines",
+    "withdraw_notice",
+]
+
+#: What ``abusehub notice template`` prints: a special measure, with the other kinds commented.
+NOTICE_TEMPLATE = '''\
+# A notice to the providers, for `abusehub notice issue FACTS.toml`; signed with your key.
+# `--as` (your agency's identity id) is the issuer.
+notice_kind = "special-measure"  # special-measure | preservation-request | information-request | advisory
+title = "Special measure 2026-7: designated jurisdiction and reseller"
+legal_reference = "Order 2026-7, section 3"
+measures = ["prohibit-new-accounts", "enhanced-verification"]   # also: restrict, terminate
+effective_from = 2026-12-01T00:00:00Z
+# effective_until = 2027-12-01T00:00:00Z
+# acknowledge_by = 2026-12-15T00:00:00Z   # default: effective_from (requests: respond_by)
+
+# The scope: any of these.
+jurisdictions = ["KP"]                   # ISO 3166 alpha-2: accounts declared there
+resellers = [{ name = "Resell Co., Ltd.", country = "CN", registration_number = "91110000X" }]
+# ip_ranges = ["203.0.113.0/24"]
+# domains = ["bad.example"]               # and their sub-domains
+# [account_pseudonyms]                    # pseudonyms, as reports carry them (key version inside)
+# email = ["poprf-r255:k1:..."]
+
+# Whom it addresses: every provider when left out, or these identities.
+# addressee_refs = ["identity--..."]
+tlp = "amber"                            # red: only the named addressees read it
+
+# A preservation-request or information-request names the account and a date:
+# report_ref = "report--..."   or   [account_pseudonyms] provider_account = ["poprf-r255:k1:..."]
+# requested = "Preserve the account's sign-up and access logs."
+# respond_by = 2026-12-20T00:00:00Z
+# An advisory: description = "..." and indicator_patterns = ["[domain-name:value = 'bad.example']"]
+'''
+
+#: The columns of an account file (CSV header; JSON lines' members). ``ips`` and ``domains``
+#: hold several values separated by spaces, commas or semicolons (JSON: a list or such a string).
+ACCOUNT_FIELDS = ("account_id", "country", "reseller_name", "reseller_country", "reseller_registration",
+                  "email", "phone", "payment_instrument", "ips", "domains")
+_PERSONAL = ("email", "phone", "payment_instrument")
+#: How long the cache keeps the pseudonyms of a key version after the hub last published it.
+CACHE_KEEPS_DAYS = 365
+
+
+# -- issuing ----------------------------------------------------------------------------------------
+
+
+def read_notice_facts(path: str | os.PathLike[str], issuer: str) -> NoticeFacts:
+    """The notice facts of the TOML file ``path``, issued by ``issuer`` (the file may name it in
+    ``issuer_identity_id``, then the same); :class:`LocalProblems` naming every problem."""
+    try:
+        with open(path, "rb") as f:
+            table = tomllib.load(f)
+    except OSError as exc:
+        raise LocalProblems([f"cannot read {path}: {exc.strerror}"]) from None
+    except tomllib.TOMLDecodeError as exc:
+        raise LocalProblems([f"{path} is not valid TOML: {exc}"]) from None
+    if table.setdefault("issuer_identity_id", issuer) != issuer:
+        raise LocalProblems([f"{path}: issuer_identity_id is not --as {issuer}: a notice is signed by its issuer"])
+    try:
+        return NoticeFacts.from_mapping(table)
+    except InvalidNoticeFacts as exc:
+        raise LocalProblems([f"{path}: {p}" for p in exc.found]) from None
+
+
+def _sign(obj: dict[str, Any], key: SigningKey, identity: str) -> dict[str, Any]:
+    try:
+        signed = sign_objects([obj], key, identity)
+    except SigningError as exc:
+        raise LocalProblems([f"signing: {exc}"]) from None
+    problems = local_problems(signed)
+    if problems:
+        raise LocalProblems(problems)
+    return signed[0]
+
+
+def _submit(client: TaxiiClient, collection: str, obj: dict[str, Any], wait: float) -> Outcome:
+    return read_outcome(client.submit(collection, [obj], wait=wait))
+
+
+def issue_notice(client: TaxiiClient, collection: str, facts: NoticeFacts, key: SigningKey, identity: str, *,
+                 now: datetime | None = None, wait: float = 120.0) -> tuple[dict[str, Any], Outcome]:
+    """Build, sign as ``identity``, check and submit the notice; the signed notice and the outcome."""
+    notice = _sign(build_notice(facts, now=now), key, identity)
+    return notice, _submit(client, collection, notice, wait)
+
+
+def fetch_notice(client: TaxiiClient, collection: str, notice_id: str) -> dict[str, Any]:
+    """The newest version of one notice this party may read; :class:`ClientError` otherwise."""
+    if not notice_id.startswith(f"{NOTICE_TYPE}--"):
+        raise ClientError(f"{notice_id!r} is not a notice id ({NOTICE_TYPE}--<uuid>)")
+    objects = [o.data for o in client.get_object(collection, notice_id).objects]
+    if not objects:
+        raise ClientError(f"no notice {notice_id} in collection {collection}")
+    return max(objects, key=lambda o: str(o.get("modified", "")))
+
+
+def withdraw_notice(client: TaxiiClient, collection: str, notice_id: str, key: SigningKey, identity: str, *,
+                    now: datetime | None = None, wait: float = 120.0) -> tuple[dict[str, Any], Outcome]:
+    """Submit the notice's next version, withdrawn, signed as ``identity`` (its issuer)."""
+    notice = fetch_notice(client, collection, notice_id)
+    if notice.get("created_by_ref") != identity:
+        raise LocalProblems([f"{notice_id} was issued by {notice.get('created_by_ref')}, not --as {identity}"])
+    if notice.get("withdrawn") is True:
+        raise LocalProblems([f"{notice_id} is withdrawn already"])
+    gone = _sign(withdrawn_version(notice, now=now), key, identity)
+    return gone, _submit(client, collection, gone, wait)
+
+
+def acknowledge(client: TaxiiClient, collection: str, notice_id: str, status: str, key: SigningKey,
+                identity: str, *, accounts_affected: int | None = None, note: str | None = None,
+                now: datetime | None = None, wait: float = 120.0) -> tuple[dict[str, Any], Outcome]:
+    """The provider ``identity``'s answer to the notice, signed, TLP:RED for the issuing agency
+    and the provider, submitted."""
+    notice = fetch_notice(client, collection, notice_id)
+    if not addressed_to(notice, identity):
+        raise LocalProblems([f"{notice_id} does not address {identity}"])
+    try:
+        facts = AckFacts(notice_ref=notice_id, notice_modified=notice["modified"], status=status,
+                         accounts_affected=accounts_affected, note=note)
+    except InvalidAckFacts as exc:
+        raise LocalProblems([str(p) for p in exc.found]) from None
+    ack = _sign(build_ack(facts, provider=identity, agency=str(notice["created_by_ref"]), now=now), key, identity)
+    return ack, _submit(client, collection, ack, wait)
+
+
+# -- the notices ------------------------------------------------------------------------------------
+
+
+def newest_versions(objects: Iterable[Mapping[str, Any]], type_: str = NOTICE_TYPE) -> list[dict[str, Any]]:
+    """The newest version of each object of ``type_``, oldest first (by ``created``)."""
+    newest: dict[str, dict[str, Any]] = {}
+    for obj in objects:
+        if obj.get("type") != type_:
+            continue
+        have = newest.get(str(obj.get("id")))
+        if have is None or str(obj.get("modified", "")) > str(have.get("modified", "")):
+            newest[str(obj["id"])] = dict(obj)
+    return sorted(newest.values(), key=lambda o: (str(o.get("created", "")), str(o["id"])))
+
+
+def fetch_notices(client: TaxiiClient, collection: str, type_: str = NOTICE_TYPE) -> list[dict[str, Any]]:
+    """The newest version of every notice (or acknowledgement) this party may read."""
+    objects = [o.data for page in client.pages(collection, types=[type_], versions=["all"]) for o in page.objects]
+    return newest_versions(objects, type_)
+
+
+def read_notice_lines(path: str | os.PathLike[str]) -> list[dict[str, Any]]:
+    """The newest version of each notice in a JSON-lines file (``abusehub notice poll``'s)."""
+    try:
+        text = Path(path).read_text(encoding="utf-8")
+    except OSError as exc:
+        raise ClientError(f"cannot read {path}: {exc.strerror}") from None
+    objects = []
+    for number, line in enumerate(text.splitlines(), 1):
+        if line.strip():
+            try:
+                objects.append(orjson.loads(line))
+            except orjson.JSONDecodeError:
+                raise ClientError(f"{path} line {number} is not JSON") from None
+    return newest_versions(objects)
+
+
+# -- the provider's accounts ---------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Account:
+    """One account of the provider's file, read and normalised."""
+
+    row: int
+    account_id: str
+    country: str | None = None
+    reseller: tuple[str, str, str | None] | None = None  # normal name, country, registration
+    personal: tuple[tuple[str, str], ...] = ()  # (kind, normalised value)
+    ips: tuple[ipaddress.IPv4Address | ipaddress.IPv6Address, ...] = ()
+    domains: tuple[str, ...] = ()
+    pseudonyms: frozenset[str] = frozenset()  # filled by match_accounts
+
+    def __repr__(self) -> str:  # no personal value in a repr
+        return f"Account(row={self.row})"
+
+
+@dataclass(frozen=True)
+class RowProblem:
+    """A row of the account file that was not matched, and why (never its values)."""
+
+    row: int
+    problem: str
+
+    def to_json(self) -> dict[str, Any]:
+        return {"row": self.row, "problem": self.problem}
+
+
+def _split(value: Any) -> list[str]:
+    if value is None:
+        return []
+    if isinstance(value, list):
+        return [str(v).strip() for v in value if str(v).strip()]
+    return [v for v in str(value).replace(",", " ").replace(";", " ").split() if v]
+
+
+def _reseller(row: Mapping[str, Any]) -> tuple[str, str, str | None] | None:
+    name = str(row.get("reseller_name") or "").strip()
+    if not name:
+        return None
+    country = Country.normal(row.get("reseller_country") or "")
+    if country is None:
+        raise ValueError("reseller_country must be an ISO 3166-1 alpha-2 code")
+    reg = str(row.get("reseller_registration") or "").strip()
+    return normal_reseller_name(name), country, normal_registration(reg) if reg else None
+
+
+def _account(number: int, row: Mapping[str, Any]) -> Account:
+    account_id = str(row.get("account_id") or "").strip()
+    if not account_id:
+        raise ValueError("account_id is missing")
+    unknown = sorted(str(k) for k in row if k not in ACCOUNT_FIELDS)
+    if unknown:
+        raise ValueError(f"unknown column(s) {', '.join(unknown)}")
+    country = None
+    if str(row.get("country") or "").strip():
+        country = Country.normal(row["country"])
+        if country is None:
+            raise ValueError("country must be an ISO 3166-1 alpha-2 code")
+    personal = []
+    for kind in _PERSONAL:
+        if str(row.get(kind) or "").strip():
+            try:
+                personal.append((kind, normalise(kind, str(row[kind]), default_region=country)))
+            except InvalidPersonalValue:
+                raise ValueError(f"{kind} is not a valid value of its kind") from None
+    ips = []
+    for text in _split(row.get("ips")):
+        try:
+            ips.append(ipaddress.ip_address(text))
+        except ValueError:
+            raise ValueError("ips holds something that is not an IP address") from None
+    domains = []
+    for text in _split(row.get("domains")):
+        try:
+            kind, name = classify_resource(text)
+        except ValueError:
+            kind = ""
+        if kind != "domain-name":
+            raise ValueError("domains holds something that is not a domain name")
+        domains.append(name)
+    return Account(number, account_id, country, _reseller(row), tuple(personal), tuple(ips), tuple(domains))
+
+
+def _rows(path: Path, text: str) -> Iterable[tuple[int, Mapping[str, Any] | str]]:
+    """(row number, the row or why it is not one) of a CSV or JSON-lines file."""
+    if path.suffix.lower() in (".jsonl", ".json", ".ndjson") or text.lstrip().startswith("{"):
+        for number, line in enumerate(text.splitlines(), 1):
+            if not line.strip():
+                continue
+            try:
+                data = json.loads(line)
+            except json.JSONDecodeError:
+                yield number, "not a JSON object"
+                continue
+            yield number, data if isinstance(data, dict) else "not a JSON object"
+        return
+    reader = csv.DictReader(io.StringIO(text))
+    for row in reader:
+        if None in row:
+            yield reader.line_num, "more cells than the header has columns"
+            continue
+        yield reader.line_num, row
+
+
+def read_accounts(path: str | os.PathLike[str]) -> tuple[list[Account], list[RowProblem]]:
+    """The accounts of a CSV (with a header of :data:`ACCOUNT_FIELDS`) or JSON-lines file, and
+    each row that could not be read (named by its line, with the reason; never its values)."""
+    p = Path(path)
+    try:
+        text = p.read_text(encoding="utf-8-sig")
+    except OSError as exc:
+        raise ClientError(f"cannot read {path}: {exc.strerror}") from None
+    except UnicodeDecodeError:
+        raise ClientError(f"{path} is not UTF-8 text") from None
+    accounts, problems = [], []
+    for number, row in _rows(p, text):
+        if isinstance(row, str):
+            problems.append(RowProblem(number, row))
+            continue
+        try:
+            accounts.append(_account(number, row))
+        except ValueError as exc:
+            problems.append(RowProblem(number, str(exc)))
+    return accounts, problems
+
+
+# -- pseudonyms, cached per key version -------------------------------------------------------------------
+
+
+def _value_key(kind: str, value: str) -> str:
+    return hashlib.sha256(f"{kind}\0{value}".encode()).hexdigest()
+
+
+class PseudonymCache:
+    """The provider's own cache of the hub's pseudonyms: per value (by its SHA-256, never in
+    clear), the pseudonym under each key version seen. A version is kept for
+    :data:`CACHE_KEEPS_DAYS` days after the hub last published it, so that notices issued under
+    it keep matching until the agency re-issues them; the file is readable by its owner only."""
+
+    def __init__(self, path: str | os.PathLike[str]) -> None:
+        self.path = Path(path)
+        self.versions: dict[str, str] = {}  # version -> when the hub last published it
+        self.values: dict[str, dict[str, str]] = {}
+        if self.path.exists():
+            try:
+                data = json.loads(self.path.read_text(encoding="utf-8"))
+                self.versions, self.values = dict(data["versions"]), dict(data["values"])
+            except (OSError, ValueError, KeyError, TypeError):
+                raise ClientError(f"{self.path} is not a pseudonym cache: move it away to start a new one") from None
+
+    def get(self, kind: str, value: str) -> dict[str, str]:
+        return self.values.get(_value_key(kind, value), {})
+
+    def put(self, kind: str, value: str, pseudonyms: Iterable[str]) -> None:
+        entry = self.values.setdefault(_value_key(kind, value), {})
+        for p in pseudonyms:
+            version = pseudonym_version(p)
+            if version is not None:
+                entry[version[1]] = p
+
+    def published(self, versions: Iterable[str], now: datetime) -> None:
+        """The hub publishes ``versions`` now; versions not published for too long are dropped."""
+        stamp = now.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+        self.versions.update({v: stamp for v in versions})
+        limit = (now - timedelta(days=CACHE_KEEPS_DAYS)).astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+        gone = {v for v, seen in self.versions.items() if seen < limit}
+        for v in gone:
+            del self.versions[v]
+        if gone:
+            for entry in self.values.values():
+                for v in gone & entry.keys():
+                    del entry[v]
+
+    def save(self) -> None:
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        tmp = self.path.with_name(self.path.name + ".tmp")
+        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        with os.fdopen(fd, "w", encoding="utf-8") as f:
+            json.dump({"versions": self.versions, "values": self.values}, f)
+        os.replace(tmp, self.path)
+
+
+def _account_values(account: Account, provider: str) -> list[tuple[str, str]]:
+    return [("provider_account", provider_account_value(provider, account.account_id)), *account.personal]
+
+
+def pseudonymise_accounts(client: TaxiiClient | None, accounts: Sequence[Account], provider: str,
+                          cache: PseudonymCache, *, now: datetime | None = None) -> tuple[list[Account], int]:
+    """The accounts with their pseudonyms (every cached version), and how many values the hub
+    evaluated now (only those the cache lacks under the hub's current version). Without a client
+    the cache alone answers."""
+    now = now or datetime.now(UTC)
+    missing: list[tuple[str, str]] = []
+    if client is not None:
+        keys = client.pseudonym_key()
+        cache.published(keys.keys, now)
+        current = keys.current
+        seen: set[tuple[str, str]] = set()
+        for account in accounts:
+            for pair in _account_values(account, provider):
+                if current not in cache.get(*pair) and pair not in seen:
+                    seen.add(pair)
+                    missing.append(pair)
+        if missing:
+            for pair, made in zip(missing, client.oblivious_pseudonyms(missing, all_versions=True), strict=True):
+                cache.put(pair[0], pair[1], made)
+    out = []
+    for account in accounts:
+        pseudonyms = {p for pair in _account_values(account, provider) for p in cache.get(*pair).values()}
+        out.append(Account(account.row, account.account_id, account.country, account.reseller, account.personal,
+                           account.ips, account.domains, frozenset(pseudonyms)))
+    return out, len(missing)
+
+
+# -- matching ---------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Match:
+    """The accounts one notice affects, each with the reasons (what of the scope it meets)."""
+
+    notice: Mapping[str, Any]
+    accounts: list[tuple[str, list[str]]] = field(default_factory=list)
+
+    def to_json(self) -> dict[str, Any]:
+        return {"notice": self.notice["id"], "title": self.notice.get("name"),
+                "notice_kind": self.notice.get("notice_kind"), "measures": self.notice.get("measures", []),
+                "accounts": [{"account_id": a, "reasons": r} for a, r in self.accounts]}
+
+
+class _Scope:
+    """A notice's scope, prepared once for many accounts."""
+
+    def __init__(self, notice: Mapping[str, Any]) -> None:
+        self.jurisdictions = set(notice.get("jurisdictions", ()))
+        self.resellers = [(r["name"], r["country"], r.get("registration_number")) for r in notice.get("resellers", ())]
+        self.pseudonyms = {p for items in notice.get("account_pseudonyms", {}).values() for p in items}
+        self.networks = [ipaddress.ip_network(r) for r in notice.get("ip_ranges", ())]
+        self.domains = tuple(notice.get("domains", ()))
+
+    def reasons(self, account: Account) -> list[str]:
+        reasons = []
+        if account.country in self.jurisdictions:
+            reasons.append(f"jurisdiction {account.country}")
+        if account.reseller is not None:
+            name, country, reg = account.reseller
+            for r_name, r_country, r_reg in self.resellers:
+                if (name, country) == (r_name, r_country) and (r_reg is None or r_reg == reg):
+                    reasons.append("reseller")
+                    break
+        if self.pseudonyms & account.pseudonyms:
+            reasons.append("pseudonym")
+        if any(ip in net for ip in account.ips for net in self.networks if ip.version == net.version):
+            reasons.append("ip range")
+        if any(d == s or d.endswith("." + s) for d in account.domains for s in self.domains):
+            reasons.append("domain")
+        return reasons
+
+
+def _now_us(now: datetime) -> int:
+    return int(now.timestamp() * 1_000_000)
+
+
+def match_accounts(notices: Iterable[Mapping[str, Any]], accounts: Sequence[Account], provider: str, *,
+                   now: datetime | None = None) -> list[Match]:
+    """Per notice in force that addresses ``provider`` (special measures, and requests about
+    accounts by pseudonym), the accounts it affects. ``accounts`` carry their pseudonyms
+    (:func:`pseudonymise_accounts`)."""
+    now_us = _now_us(now or datetime.now(UTC))
+    out = []
+    for notice in notices:
+        if notice.get("notice_kind") == "advisory" or not addressed_to(notice, provider):
+            continue
+        if not in_force(notice, now_us):
+            continue
+        scope = _Scope(notice)
+        hits = [(a.account_id, r) for a in accounts if (r := scope.reasons(a))]
+        out.append(Match(notice, hits))
+    return out
+
+
+def when(value: str | None) -> datetime | None:
+    """A ``--now``-style timestamp option as a datetime (None when not given)."""
+    if value is None:
+        return None
+    try:
+        return datetime.fromtimestamp(parse_timestamp_us(value, "--now") / 1_000_000, UTC)
+    except InvalidTimestamp as exc:
+        raise ClientError(str(exc)) from None
+
+
+__all__ += ["ACK_TYPE", "fetch_notice", "pseudonymise_accounts", "when"]
