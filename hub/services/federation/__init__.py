@@ -4,7 +4,8 @@ each other, with signatures and provenance intact, without loops and without los
 - :mod:`.peers`: peers (API root, credentials kept 0600 under the home, a party of kind
   ``peer``) and links (pull or push, types, TLP ceiling);
 - :mod:`.engine`: the sync engine (cursors, quarantine of what ingest refuses, per-link faults,
-  each link's turn in a thread of its own);
+  each link's turn in a thread of its own; a push link sends only what the peer's party may
+  read by the objects' markings, a pull link gets what the peer hub lets this hub's party read);
 - :mod:`.tombstones`: deleted versions stay deleted: the ingest check, the signed tombstone
   records a collection serves, and taking a peer's records;
 - :mod:`.deletions`: deletions across links (pull links take records, push links send TAXII

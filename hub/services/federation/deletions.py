@@ -9,7 +9,8 @@
   a tombstone here is skipped (:meth:`Deletions.skip_deleted`), not quarantined.
 - **Push**, after the objects: for each tombstone of the local collection past the link's
   tombstone cursor whose deleted copy the link had pushed (added at or before the link's
-  cursor, of the link's types, within its TLP ceiling, and not the peer's own), the TAXII
+  cursor, of the link's types, within its TLP ceiling and, for a peer that does not enforce
+  markings, marked no higher than GREEN, and not the peer's own), the TAXII
   DELETE of that version at the peer (:meth:`Deletions.push`). The peer answering 404 (it holds
   no such version) or 403 (it is not this hub's to delete there) ends that deletion; any other
   error ends the link's turn, and the deletion is sent again next turn.
@@ -27,9 +28,9 @@ from hub.client.errors import AccessDenied, HubRefused, NotTaxii, ResourceNotFou
 from hub.services.access import AccessService
 from hub.services.audit import AuditService
 from hub.services.clock import Clock
-from hub.services.federation.tombstones import TombstoneService, version_key
+from hub.services.federation.tombstones import TombstoneService, tombstone_ceiling, version_key
 from hub.services.keys import KeyService
-from hub.stix.markings import tlp_level
+from hub.stix.markings import GREEN, tlp_level
 from hub.store.base import Store
 from hub.store.federation import LinkRecord, PeerRecord
 from hub.store.records import Collection
@@ -105,10 +106,11 @@ class Deletions:
             return
         pushed_up_to = int(now.cursor or 0)
         after = int(now.tombstone_cursor or 0)
+        ceiling = self._ceiling(link, peer)
         while True:
             items, more = self.store.tombstones_after(col.pk, after, self.page_size)
             for item in items:
-                if _was_pushed(item, link, peer, pushed_up_to):
+                if _was_pushed(item, link, peer, pushed_up_to, ceiling):
                     versions = [item.version] if item.version_us >= 0 else ["all"]
                     try:
                         client.delete_object(link.remote_collection, item.stix_id, versions=versions)
@@ -128,13 +130,25 @@ class Deletions:
             if not more:
                 return
 
+    def _ceiling(self, link: LinkRecord, peer: PeerRecord) -> int | None:
+        """The highest TLP level a copy the link pushed can have had: the link's ceiling, and
+        GREEN for a peer that does not enforce markings (it is sent only what restricts nothing;
+        :func:`~hub.services.federation.tombstones.tombstone_ceiling`). The DELETE of a version
+        the peer was never sent would tell it the id."""
+        ceiling = tlp_level(link.max_tlp) if link.max_tlp else None
+        party = next((p for p in self.store.list_parties() if p.pk == peer.party_pk), None)
+        told = tombstone_ceiling(party) if party is not None else GREEN
+        if told is not None:
+            ceiling = told if ceiling is None else min(ceiling, told)
+        return ceiling
 
-def _was_pushed(item: Tombstone, link: LinkRecord, peer: PeerRecord, pushed_up_to: int) -> bool:
+
+def _was_pushed(item: Tombstone, link: LinkRecord, peer: PeerRecord, pushed_up_to: int,
+                ceiling: int | None) -> bool:
     """Whether the copy ``item`` deleted here went out over the push link: added before the
-    link's cursor, not the peer's own, of the link's types, within its TLP ceiling."""
+    link's cursor, not the peer's own, of the link's types, within ``ceiling``."""
     if item.held_added_us is None or item.held_added_us > pushed_up_to or item.held_party_pk == peer.party_pk:
         return False
     if link.types and item.stix_id.split("--")[0] not in link.types:
         return False
-    ceiling = tlp_level(link.max_tlp) if link.max_tlp else None
     return ceiling is None or item.held_tlp is None or item.held_tlp <= ceiling

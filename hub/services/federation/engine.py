@@ -10,6 +10,15 @@ Push (section 5.5): send the local collection's versions added after the link's 
 ``date_added``) to the peer, except those the peer itself submitted here, and follow the status
 until the peer has judged every object; only then the cursor moves.
 
+Markings (docs/MARKINGS.md): a push link sends only the versions the peer's party may read, as
+that party would read them here (``Store.outgoing`` with ``reader_pk``: the version's audience
+admits it), so a peer that does not enforce markings gets CLEAR, GREEN and unmarked objects
+only. The cursor passes over what is withheld: such a version is not sent later when the peer's
+attributes change (``party edit``); only a new link (``link remove``, then ``link add``) sends it,
+starting from the beginning. On a pull link the peer hub decides, serving this hub's party there
+as any reader; what arrives is classified by ingest like any submission (the peer's party is the
+submitter) and read here by whom its markings admit.
+
 Deletions (:mod:`.deletions`): a pull link first takes the peer's signed tombstone records and
 passes over the versions deleted here; a push link, after its objects, sends the TAXII DELETE of
 each deleted version it had pushed.
@@ -57,7 +66,7 @@ from hub.services.federation.peers import PeerDirectory
 from hub.services.ingest import IngestService
 from hub.stix.markings import TLP_LEVEL_BY_ID, tlp_level
 from hub.store.base import Store
-from hub.store.federation import LinkRecord, PeerRecord
+from hub.store.federation import LinkRecord, OutgoingVersion, PeerRecord
 from hub.store.records import Collection
 
 __all__ = ["DEFAULT_DEADLINE", "LinkResult", "SyncEngine", "digest"]
@@ -435,34 +444,15 @@ class SyncEngine:
         after = int(link.cursor or 0)
         ceiling = tlp_level(link.max_tlp) if link.max_tlp else None
         while True:
-            batch = self.store.outgoing(col.pk, after, self.config.page_size)
+            # Only what the peer's party may read (its markings' audience admits it): the rest is
+            # withheld, and the cursor passes over it.
+            batch = self.store.outgoing(col.pk, after, self.config.page_size, reader_pk=peer.party_pk)
             if not batch:
+                self._pass_withheld(link, peer, col, after)
                 break
-            send = []
-            for v in batch:
-                if v.party_pk == peer.party_pk:
-                    continue  # never back to the peer it came from
-                if link.types and v.type not in link.types:
-                    continue
-                if ceiling is not None:
-                    level = _object_tlp(orjson.loads(v.json_text))
-                    if level is not None and level > ceiling:
-                        continue
-                send.append(v.json_text)
+            send = [v.json_text for v in batch if self._sends(link, peer, ceiling, v)]
             if send:
-                status = client.submit(link.remote_collection, send, wait=float(self.config.status_wait))
-                outcome = read_outcome(status)
-                if not outcome.complete:
-                    raise ClientError(f"the peer has not judged {len(outcome.pending)} pushed object(s) "
-                                      f"after {self.config.status_wait} s (status {outcome.status_id}); "
-                                      "they are sent again next time")
-                result.pushed += len(outcome.stored)
-                result.already += len(outcome.already_stored)
-                result.refused_by_peer += len(outcome.refused)
-                result.refusals.extend(outcome.refused)
-                for oid, reason in outcome.refused:
-                    log.warning("peer %s refused %s pushed from collection %s: %s", peer.name, oid, col.id,
-                                reason)
+                self._submit(link, peer, col, client, send, result)
             after = batch[-1].date_added_us
             # The peer has acknowledged every object of the batch: the cursor moves.
             self.store.set_link_cursor(link.pk, str(after), self.clock(), self.store.count_after(col.pk, after))
@@ -470,3 +460,48 @@ class SyncEngine:
                 return
         # Then what the link had pushed and was deleted since: its TAXII DELETE at the peer.
         self.deletions.push(link, peer, col, client, result, stop)
+
+    @staticmethod
+    def _sends(link: LinkRecord, peer: PeerRecord, ceiling: int | None, v: OutgoingVersion) -> bool:
+        """Whether the link sends a version the peer may read: not back to the peer it came
+        from, of the link's types, within its TLP ceiling."""
+        if v.party_pk == peer.party_pk or (link.types and v.type not in link.types):
+            return False
+        if ceiling is not None:
+            level = _object_tlp(orjson.loads(v.json_text))
+            return level is None or level <= ceiling
+        return True
+
+    def _submit(self, link: LinkRecord, peer: PeerRecord, col: Collection, client: Any, send: list[str],
+                result: LinkResult) -> None:
+        """Push one batch and wait until the peer has judged every object of it."""
+        status = client.submit(link.remote_collection, send, wait=float(self.config.status_wait))
+        outcome = read_outcome(status)
+        if not outcome.complete:
+            raise ClientError(f"the peer has not judged {len(outcome.pending)} pushed object(s) "
+                              f"after {self.config.status_wait} s (status {outcome.status_id}); "
+                              "they are sent again next time")
+        result.pushed += len(outcome.stored)
+        result.already += len(outcome.already_stored)
+        result.refused_by_peer += len(outcome.refused)
+        result.refusals.extend(outcome.refused)
+        for oid, reason in outcome.refused:
+            log.warning("peer %s refused %s pushed from collection %s: %s", peer.name, oid, col.id, reason)
+
+    def _pass_withheld(self, link: LinkRecord, peer: PeerRecord, col: Collection, after: int) -> None:
+        """With nothing left after ``after`` that the peer may read, move the cursor over the
+        versions withheld from it, to the newest the collection holds: they are not sent later,
+        even when the peer's attributes change (a new link starts from the beginning).
+
+        The newest version is read first, and only then is the collection asked again whether
+        anything the peer may read came after the cursor: if something did (added meanwhile),
+        the cursor stays, and the next turn sends it."""
+        newest = None
+        probe = after
+        while batch := self.store.outgoing(col.pk, probe, self.config.page_size):
+            probe = newest = batch[-1].date_added_us
+        if newest is None:
+            return
+        if self.store.outgoing(col.pk, after, 1, reader_pk=peer.party_pk):
+            return
+        self.store.set_link_cursor(link.pk, str(newest), self.clock(), self.store.count_after(col.pk, newest))

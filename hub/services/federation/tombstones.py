@@ -51,14 +51,14 @@ from hub.services.clock import Clock
 from hub.services.ingest.checks import CheckContext
 from hub.services.keys import HubSigner, KeyService
 from hub.signing import KeySet, SignatureFormatError, sign_object, signatures_of
-from hub.stix.markings import object_tlp
+from hub.stix.markings import GREEN, object_tlp
 from hub.store.base import Store
 from hub.store.limits import STIX_ID_MAX, VERSION_MAX
-from hub.store.records import Collection
+from hub.store.records import Collection, Party
 from hub.store.tombstones import Held, Tombstone
 
 __all__ = ["DELETED", "RECORD_FORMAT", "RECORD_TYPE", "Received", "TombstoneFeed", "TombstoneService",
-           "held_facts", "version_key"]
+           "held_facts", "tombstone_ceiling", "version_key"]
 
 log = logging.getLogger("abusehub.tombstones")
 
@@ -80,6 +80,19 @@ def held_facts(json_text: str) -> Held:
     if not isinstance(obj, dict):
         return Held(False, None)
     return Held("modified" not in obj and "created" not in obj, object_tlp(obj))
+
+
+def tombstone_ceiling(party: Party) -> int | None:
+    """The highest TLP level of a deleted version whose tombstone ``party`` may be told of: GREEN
+    for a peer that does not enforce markings (it is sent nothing marked higher, and a tombstone
+    would tell it the id), None (no ceiling) for every other party.
+
+    Only the TLP level of the deleted copy is kept with a tombstone, so this is all that is
+    withheld: a tombstone of a version with ACS markings, or of a RED or AMBER one, reaches a
+    reader (or a peer that enforces markings) that could not read the version."""
+    if party.kind == "peer" and not party.enforces_markings:
+        return GREEN
+    return None
 
 
 def version_key(obj: dict[str, Any]) -> tuple[str, int] | None:
@@ -180,17 +193,30 @@ class TombstoneService:
     def feed(self, principal: Principal, collection_id: str, added_after_us: int | None,
              limit: int | None) -> TombstoneFeed:
         """A page of the collection's tombstone records, for a party that may read it (the
-        same access as its objects), oldest place first."""
+        same access as its objects), oldest place first; without those of versions marked above
+        :func:`tombstone_ceiling` for the party. A page holds a record unless it is the last:
+        the feed reads on past the records left out (the page's places are those of every
+        record it read, so paging goes on past them)."""
         col = self.access.collection(principal, collection_id, "read")
         if limit is not None and limit < 1:
             raise BadRequest(f"parameter 'limit': must be a positive whole number, got {limit}")
         size = min(limit or self.default_page_size, self.max_page_size)
-        items, more = self.store.tombstones_after(col.pk, added_after_us, size)
-        records = [self.record(col, item) for item in items]
+        ceiling = tombstone_ceiling(principal.party)
+        records: list[dict[str, Any]] = []
+        first = last = None
+        after, more = added_after_us, True
+        while more and len(records) < size:
+            items, more = self.store.tombstones_after(col.pk, after, size - len(records))
+            if not items:  # forgotten meanwhile (retention)
+                more = False
+                break
+            first = items[0].added_us if first is None else first
+            after = last = items[-1].added_us
+            records.extend(self.record(col, item) for item in items
+                           if ceiling is None or item.held_tlp is None or item.held_tlp <= ceiling)
         self.audit.record_read(principal.party.name, col.id, endpoint="tombstones", count=len(records),
                                query={"added_after_us": added_after_us} if added_after_us is not None else {})
-        return TombstoneFeed(records, more, items[0].added_us if items else None,
-                             items[-1].added_us if items else None)
+        return TombstoneFeed(records, more, first, last)
 
     def record(self, col: Collection, item: Tombstone) -> dict[str, Any]:
         """The signed record of a tombstone: a peer's as it came, this hub's signed now by the
