@@ -2,7 +2,11 @@
 
 In a collection with ``require_signatures``, each object must carry a valid signature by the
 submitting party's registered key, and name that party in ``created_by_ref``. A peer hub may
-relay objects created by others; then the creator's own signature must verify.
+relay objects created by others; then the creator's own signature must verify. Marking
+definitions are neither checked nor countersigned: they are shared definitions, which the
+signing library never signs (:func:`hub.signing.documents.sign_objects`), and an ACS 3.0
+marking-definition may carry no extension but its own; the objects that reference one are
+signed, their ``object_marking_refs`` included.
 
 Refusals are :class:`~hub.common.problems.Problem` values: ``not-signed``,
 ``malformed-signature``, ``not-the-submitter``, ``wrong-signer`` and ``bad-signature`` (a key
@@ -70,11 +74,15 @@ def _identity(value: Any) -> str:
     return value if is_stix_id(value) else f"({describe(value)}, not an identity id)"
 
 
+#: The type nobody signs (see the module text).
+_DEFINITION = "marking-definition"
+
+
 def make_signature_check(keys: KeyService) -> ObjectCheck:
     """The per-object check for collections whose policy requires signatures."""
 
     def check(obj: dict[str, Any], ctx: CheckContext) -> Problem | None:
-        if not ctx.collection.require_signatures:
+        if not ctx.collection.require_signatures or obj.get("type") == _DEFINITION:
             return None
         try:
             entries = signatures_of(obj)
@@ -132,7 +140,7 @@ def make_countersign(signer: HubSigner) -> ObjectTransform:
     """The transform that adds the hub's signature to what a countersigning collection accepts."""
 
     def countersign(obj: dict[str, Any], ctx: CheckContext) -> dict[str, Any]:
-        if not ctx.collection.countersign:
+        if not ctx.collection.countersign or obj.get("type") == _DEFINITION:
             return obj
         key, identity = signer.ensure()
         return sign_object(obj, key, identity)
