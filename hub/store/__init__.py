@@ -2,7 +2,8 @@
 implementation.
 
 - :mod:`hub.store.base` — the protocol, documented method by method, and its transactions; it
-  includes the store's parts (:mod:`hub.store.ops`, :mod:`hub.store.lifecycle`, :mod:`hub.store.federation`);
+  includes the store's parts (:mod:`hub.store.ops`, :mod:`hub.store.lifecycle`, :mod:`hub.store.federation`,
+  :mod:`hub.store.audiences`: who may read each object version, and the reads filtered by it);
 - :mod:`hub.store.errors` — the errors the store raises besides the driver's;
 - :mod:`hub.store.sql` — :class:`~hub.store.sql.SqlStore`, SQLAlchemy Core for SQLite and PostgreSQL;
 - :mod:`hub.store.dialect` — everything that differs between the two databases;

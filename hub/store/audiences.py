@@ -26,7 +26,7 @@ from collections.abc import Iterable
 from contextlib import AbstractContextManager
 from typing import TYPE_CHECKING, Any, Protocol
 
-from sqlalchemy import Connection, bindparam, delete, func, insert, or_, select, update
+from sqlalchemy import Connection, bindparam, delete, func, insert, or_, select, text, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
@@ -90,6 +90,27 @@ def ensure_audience(conn: Connection, key: str, canonical: str, member_pks: Iter
     if members:
         conn.execute(insert(m), [dict(audience_pk=made, party_pk=p) for p in members])
     return int(made)
+
+
+def _set_audiences(conn: Connection, rows: list[tuple[int, int, int | None]]) -> None:
+    """Set ``(object pk, audience_pk, pending_audience_pk)`` on those versions, on ``conn``.
+
+    PostgreSQL: one UPDATE joined to the rows passed as arrays (``unnest``), several times
+    faster than a statement per row, which an upgrade of a million versions would feel. SQLite:
+    a statement per row (each is a call into the library, no round trip).
+    """
+    o = t.objects
+    if conn.dialect.name == "postgresql":
+        pks, audiences, pending = (list(x) for x in zip(*rows, strict=True))
+        conn.execute(text(
+            "UPDATE objects SET audience_pk = given.audience, pending_audience_pk = given.pending "
+            "FROM unnest(CAST(:pks AS integer[]), CAST(:audiences AS integer[]), CAST(:pending AS integer[])) "
+            "AS given (pk, audience, pending) WHERE objects.pk = given.pk"),
+            dict(pks=pks, audiences=audiences, pending=pending))
+        return
+    conn.execute(update(o).where(o.c.pk == bindparam("b_pk"))
+                 .values(audience_pk=bindparam("b_audience"), pending_audience_pk=bindparam("b_pending")),
+                 [dict(b_pk=pk, b_audience=a, b_pending=p) for pk, a, p in rows])
 
 
 class AudienceStore(Protocol):
@@ -187,15 +208,10 @@ class AudienceMixin:
             return [(int(r.pk), int(r.party_pk), r.json_text) for r in conn.execute(q)]
 
     def set_object_audiences(self, rows: Iterable[tuple[int, int, int | None]]) -> None:
-        o = t.objects
-        params = [dict(b_pk=pk, b_audience=audience, b_pending=pending) for pk, audience, pending in rows]
-        if not params:
-            return
-        stmt = (update(o).where(o.c.pk == bindparam("b_pk"))
-                .values(audience_pk=bindparam("b_audience"), pending_audience_pk=bindparam("b_pending")))
+        batch = [(int(pk), int(audience), None if pending is None else int(pending)) for pk, audience, pending in rows]
         with self._write() as conn:
-            for i in range(0, len(params), _CHUNK):
-                conn.execute(stmt, params[i:i + _CHUNK])
+            for i in range(0, len(batch), _CHUNK):
+                _set_audiences(conn, batch[i:i + _CHUNK])
 
     def count_pending_audiences(self) -> int:
         o = t.objects

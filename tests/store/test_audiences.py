@@ -8,12 +8,14 @@ from __future__ import annotations
 
 import hashlib
 import threading
+from collections.abc import Callable
+from functools import partial
 from pathlib import Path
 from typing import Any
 
 import orjson
 import pytest
-from sqlalchemy import insert, inspect, select
+from sqlalchemy import event, insert, inspect, select
 from sqlalchemy.exc import IntegrityError
 
 from hub.stix.basics import check_basics
@@ -383,3 +385,58 @@ def test_revision_0010_upgrades_a_database_holding_data(backend: str, tmp_path: 
             assert conn.exec_driver_sql("SELECT count(*) FROM objects").scalar() == 1
         store.migrate()
         assert store.party_for_token("h1").organisation == "identity--1"  # type: ignore[union-attr]
+
+
+# -- plans: the reader's condition keeps the query's plan and is evaluated once
+
+
+def _statement(store: SqlStore, call: Callable[[], object]) -> tuple[str, Any]:
+    """The one SELECT ``call`` makes the store run, with its parameters."""
+    seen: list[tuple[str, Any]] = []
+
+    def grab(conn: Any, cursor: Any, statement: str, parameters: Any, context: Any, many: bool) -> None:
+        if statement.lstrip().upper().startswith("SELECT"):
+            seen.append((statement, parameters))
+
+    event.listen(store.engine, "before_cursor_execute", grab)
+    try:
+        call()
+    finally:
+        event.remove(store.engine, "before_cursor_execute", grab)
+    assert len(seen) == 1, seen
+    return seen[0]
+
+
+def _subplan_loops(plan: dict[str, Any]) -> list[int]:
+    """How many times each subplan of a PostgreSQL plan (EXPLAIN ANALYZE, JSON) ran."""
+    loops = [int(plan["Actual Loops"])] if plan.get("Subplan Name") else []
+    for child in plan.get("Plans", []):
+        loops += _subplan_loops(child)
+    return loops
+
+
+def test_a_readers_page_keeps_the_date_added_plan_and_reads_its_audiences_once(hub: Hub, backend: str) -> None:
+    store = hub.store
+    hidden = hub.audience("hidden", hub.alice)
+    mine = hub.audience("mine", hub.alice, hub.bob)
+    store.add_versions(hub.col, hub.alice, [nv(indicator(), (0, hidden, mine)[i % 3]) for i in range(60)], NOW)
+    calls = {
+        "page": partial(store.query_objects, hub.col, ObjectFilter(reader_pk=hub.bob), NOW + 5, 10),
+        "types": partial(store.query_objects, hub.col, ObjectFilter(types=("indicator",), reader_pk=hub.bob),
+                         None, 10),
+        "outgoing": partial(store.outgoing, hub.col, NOW + 5, 10, reader_pk=hub.bob),
+    }
+    for name, call in calls.items():
+        statement, parameters = _statement(store, call)
+        with store.engine.connect() as conn:
+            if backend == "sqlite":
+                plan = [str(r[-1]) for r in conn.exec_driver_sql("EXPLAIN QUERY PLAN " + statement, parameters)]
+                # Read in date_added order from the collection's index, never sorted; the
+                # reader's audiences listed once, before the scan (not a correlated subquery).
+                assert plan[0].startswith("SEARCH objects USING INDEX"), (name, plan)
+                assert "date_added_us" in plan[0] or "ix_objects_collection_type_added" in plan[0], (name, plan)
+                assert not any("TEMP B-TREE" in r or "CORRELATED" in r for r in plan), (name, plan)
+                assert "LIST SUBQUERY 1" in plan, (name, plan)
+            else:
+                explained = conn.exec_driver_sql("EXPLAIN (ANALYZE, FORMAT JSON) " + statement, parameters).scalar()
+                assert _subplan_loops(explained[0]["Plan"]) == [1], (name, explained)
