@@ -8,7 +8,19 @@ non-zero exit (:class:`hub.cli.base.HubGroup`).
 
 from __future__ import annotations
 
-from hub.cli import audit, backup, collections, federation, parties, poll, pseudonyms, report, server, signatures
+from hub.cli import (
+    audit,
+    backup,
+    collections,
+    federation,
+    notices,
+    parties,
+    poll,
+    pseudonyms,
+    report,
+    server,
+    signatures,
+)
 from hub.cli.base import main
 
 for command in (
@@ -22,7 +34,7 @@ for command in (
     # federation with other hubs
     federation.peer, federation.link, federation.federate, federation.quarantine,
     # the parties' own tools
-    poll.poll, poll.export, report.report,
+    poll.poll, poll.export, report.report, notices.notice,
 ):
     main.add_command(command)
 
