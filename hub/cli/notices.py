@@ -132,7 +132,8 @@ def notice_issue(facts_file: str, url: str, collection_id: str, token_file: str 
 @click.option("--json", "as_json", is_flag=True)
 def notice_withdraw(notice_id: str, url: str, collection_id: str, token_file: str | None, token: str | None,
                     unsafe_plain_http: bool, key_file: str, identity: str, as_json: bool) -> None:
-    """Withdraw a notice you issued (its next version, signed, says so)."""
+    """Withdraw a notice you issued (its next version, signed, says so). ID: the notice's id, or
+    the number `notice list` shows it with."""
     def run() -> int:
         key = load_signing_key(key_file)
         with _client(url, token, token_file, unsafe_plain_http) as client:
@@ -152,7 +153,8 @@ def notice_withdraw(notice_id: str, url: str, collection_id: str, token_file: st
 def notice_ack(notice_id: str, status: str, accounts_affected: int | None, note: str | None, url: str,
                collection_id: str, token_file: str | None, token: str | None, unsafe_plain_http: bool,
                key_file: str, identity: str, as_json: bool) -> None:
-    """Answer a notice: signed by you, read by the issuing agency and you only (TLP:RED)."""
+    """Answer a notice: signed by you, read by the issuing agency and you only (TLP:RED). ID: the
+    notice's id, or the number `notice list` shows it with."""
     def run() -> int:
         key = load_signing_key(key_file)
         with _client(url, token, token_file, unsafe_plain_http) as client:
@@ -261,7 +263,8 @@ def notice_match(accounts_file: str, notices_file: str, identity: str, cache_fil
 @pass_ctx
 def notice_status(c: Context, notice_id: str, collection_id: str, party_name: str, as_json: bool) -> None:
     """Who acted on a notice: each addressee received, applied, not-applicable, objection,
-    pending or overdue (by the hub's clock). Runs on the hub (--home)."""
+    pending or overdue (by the hub's clock). Runs on the hub (--home). ID: the notice's id, or the
+    number `notice list` shows it with."""
     status = c.hub.notices.status(party_name, collection_id, notice_id)
     if as_json:
         click.echo(json.dumps(status.to_json(), indent=2))

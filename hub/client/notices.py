@@ -166,7 +166,14 @@ def issue_notice(client: TaxiiClient, collection: str, facts: NoticeFacts, key: 
 
 
 def fetch_notice(client: TaxiiClient, collection: str, notice_id: str) -> dict[str, Any]:
-    """The newest version of one notice this party may read; :class:`ClientError` otherwise."""
+    """The newest version of one notice this party may read, by its id or by the number
+    ``abusehub notice list`` shows it with; :class:`ClientError` otherwise."""
+    if notice_id.isdigit():
+        notices = fetch_notices(client, collection)
+        if not 1 <= int(notice_id) <= len(notices):
+            raise ClientError(f"no notice number {notice_id} in collection {collection} "
+                              f"({len(notices)} notice(s): see abusehub notice list)")
+        return notices[int(notice_id) - 1]
     if not notice_id.startswith(f"{NOTICE_TYPE}--"):
         raise ClientError(f"{notice_id!r} is not a notice id ({NOTICE_TYPE}--<uuid>)")
     objects = [o.data for o in client.get_object(collection, notice_id).objects]
@@ -179,6 +186,7 @@ def withdraw_notice(client: TaxiiClient, collection: str, notice_id: str, key: S
                     now: datetime | None = None, wait: float = 120.0) -> tuple[dict[str, Any], Outcome]:
     """Submit the notice's next version, withdrawn, signed as ``identity`` (its issuer)."""
     notice = fetch_notice(client, collection, notice_id)
+    notice_id = str(notice["id"])
     if notice.get("created_by_ref") != identity:
         raise LocalProblems([f"{notice_id} was issued by {notice.get('created_by_ref')}, not --as {identity}"])
     if notice.get("withdrawn") is True:
@@ -193,6 +201,7 @@ def acknowledge(client: TaxiiClient, collection: str, notice_id: str, status: st
     """The provider ``identity``'s answer to the notice, signed, TLP:RED for the issuing agency
     and the provider, submitted."""
     notice = fetch_notice(client, collection, notice_id)
+    notice_id = str(notice["id"])
     if not addressed_to(notice, identity):
         raise LocalProblems([f"{notice_id} does not address {identity}"])
     try:
@@ -475,33 +484,58 @@ class Match:
                 "accounts": [{"account_id": a, "reasons": r} for a, r in self.accounts]}
 
 
-class _Scope:
-    """A notice's scope, prepared once for many accounts."""
+class _Index:
+    """The scopes of many notices, indexed by what an account is looked up by (country,
+    reseller, pseudonym, each network that holds an address, each parent domain), so that an
+    account costs a few lookups however many notices are in force."""
 
-    def __init__(self, notice: Mapping[str, Any]) -> None:
-        self.jurisdictions = set(notice.get("jurisdictions", ()))
-        self.resellers = [(r["name"], r["country"], r.get("registration_number")) for r in notice.get("resellers", ())]
-        self.pseudonyms = {p for items in notice.get("account_pseudonyms", {}).values() for p in items}
-        self.networks = [ipaddress.ip_network(r) for r in notice.get("ip_ranges", ())]
-        self.domains = tuple(notice.get("domains", ()))
+    def __init__(self, notices: Sequence[Mapping[str, Any]]) -> None:
+        self.countries: dict[str, list[int]] = {}
+        self.resellers: dict[tuple[str, str], list[tuple[int, str | None]]] = {}
+        self.pseudonyms: dict[str, list[int]] = {}
+        self.domains: dict[str, list[int]] = {}
+        self.networks: dict[tuple[int, int], dict[Any, list[int]]] = {}
+        for i, notice in enumerate(notices):
+            for country in notice.get("jurisdictions", ()):
+                self.countries.setdefault(country, []).append(i)
+            for r in notice.get("resellers", ()):
+                self.resellers.setdefault((r["name"], r["country"]), []).append((i, r.get("registration_number")))
+            for p in {p for items in notice.get("account_pseudonyms", {}).values() for p in items}:
+                self.pseudonyms.setdefault(p, []).append(i)
+            for d in notice.get("domains", ()):
+                self.domains.setdefault(d, []).append(i)
+            for text in notice.get("ip_ranges", ()):
+                net = ipaddress.ip_network(text)
+                self.networks.setdefault((net.version, net.prefixlen), {}).setdefault(net, []).append(i)
 
-    def reasons(self, account: Account) -> list[str]:
-        reasons = []
-        if account.country in self.jurisdictions:
-            reasons.append(f"jurisdiction {account.country}")
+    def reasons(self, account: Account) -> dict[int, list[str]]:
+        """Notice index -> why it affects ``account`` (jurisdiction, reseller, pseudonym, ip
+        range, domain, in that order)."""
+        found: dict[int, list[str]] = {}
+
+        def add(indexes: Iterable[int], reason: str) -> None:
+            for i in indexes:
+                reasons = found.setdefault(i, [])
+                if reason not in reasons:
+                    reasons.append(reason)
+
+        if account.country is not None:
+            add(self.countries.get(account.country, ()), f"jurisdiction {account.country}")
         if account.reseller is not None:
             name, country, reg = account.reseller
-            for r_name, r_country, r_reg in self.resellers:
-                if (name, country) == (r_name, r_country) and (r_reg is None or r_reg == reg):
-                    reasons.append("reseller")
-                    break
-        if self.pseudonyms & account.pseudonyms:
-            reasons.append("pseudonym")
-        if any(ip in net for ip in account.ips for net in self.networks if ip.version == net.version):
-            reasons.append("ip range")
-        if any(d == s or d.endswith("." + s) for d in account.domains for s in self.domains):
-            reasons.append("domain")
-        return reasons
+            add((i for i, r_reg in self.resellers.get((name, country), ()) if r_reg is None or r_reg == reg),
+                "reseller")
+        for p in account.pseudonyms:
+            add(self.pseudonyms.get(p, ()), "pseudonym")
+        for ip in account.ips:
+            for (version, length), nets in self.networks.items():
+                if version == ip.version:
+                    add(nets.get(ipaddress.ip_network(f"{ip}/{length}", strict=False), ()), "ip range")
+        for d in account.domains:
+            labels = d.split(".")
+            for k in range(len(labels)):
+                add(self.domains.get(".".join(labels[k:]), ()), "domain")
+        return found
 
 
 def _now_us(now: datetime) -> int:
@@ -511,19 +545,17 @@ def _now_us(now: datetime) -> int:
 def match_accounts(notices: Iterable[Mapping[str, Any]], accounts: Sequence[Account], provider: str, *,
                    now: datetime | None = None) -> list[Match]:
     """Per notice in force that addresses ``provider`` (special measures, and requests about
-    accounts by pseudonym), the accounts it affects. ``accounts`` carry their pseudonyms
-    (:func:`pseudonymise_accounts`)."""
+    accounts by pseudonym), the accounts it affects, in the order of the file. ``accounts``
+    carry their pseudonyms (:func:`pseudonymise_accounts`)."""
     now_us = _now_us(now or datetime.now(UTC))
-    out = []
-    for notice in notices:
-        if notice.get("notice_kind") == "advisory" or not addressed_to(notice, provider):
-            continue
-        if not in_force(notice, now_us):
-            continue
-        scope = _Scope(notice)
-        hits = [(a.account_id, r) for a in accounts if (r := scope.reasons(a))]
-        out.append(Match(notice, hits))
-    return out
+    applying = [n for n in notices if n.get("notice_kind") != "advisory" and addressed_to(n, provider)
+                and in_force(n, now_us)]
+    index = _Index(applying)
+    matches = [Match(n) for n in applying]
+    for account in accounts:
+        for i, reasons in index.reasons(account).items():
+            matches[i].accounts.append((account.account_id, reasons))
+    return matches
 
 
 def when(value: str | None) -> datetime | None:

@@ -258,9 +258,14 @@ class NoticeService:
 
     def status(self, party_name: str, collection_id: str, notice_id: str) -> NoticeStatus:
         """Who acted on ``notice_id``, from what ``party_name`` may read of ``collection_id``."""
-        if not notice_id.startswith(f"{NOTICE_TYPE}--"):
-            raise BadRequest(f"{notice_id!r} is not a notice id ({NOTICE_TYPE}--<uuid>)")
         party, col = self._reader(party_name, collection_id)
+        if notice_id.isdigit():  # the number `abusehub notice list` shows
+            listed = self.notices(party_name, collection_id)
+            if not 1 <= int(notice_id) <= len(listed):
+                raise NotFound(f"no notice number {notice_id} that {party_name} may read in collection {col.id}")
+            notice_id = str(listed[int(notice_id) - 1]["id"])
+        if not notice_id.startswith(f"{NOTICE_TYPE}--"):
+            raise BadRequest(f"{notice_id!r} is not a notice id ({NOTICE_TYPE}--<uuid>) or number")
         found = self._objects(col.pk, ObjectFilter(ids=(notice_id,), reader_pk=party.pk))
         if not found:
             raise NotFound(f"no notice {notice_id} that {party_name} may read in collection {col.id}")
@@ -271,6 +276,8 @@ class NoticeService:
         return tally(notice, acks, addressees, self.clock())
 
     def notices(self, party_name: str, collection_id: str) -> list[dict[str, Any]]:
-        """The newest version of every notice ``party_name`` may read in the collection."""
+        """The newest version of every notice ``party_name`` may read in the collection, in the
+        order ``abusehub notice list`` numbers them (by ``created``, then id)."""
         party, col = self._reader(party_name, collection_id)
-        return self._objects(col.pk, ObjectFilter(types=(NOTICE_TYPE,), reader_pk=party.pk))
+        found = self._objects(col.pk, ObjectFilter(types=(NOTICE_TYPE,), reader_pk=party.pk))
+        return sorted(found, key=lambda o: (str(o.get("created", "")), str(o["id"])))

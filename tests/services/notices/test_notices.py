@@ -11,6 +11,7 @@ from typing import Any
 import pytest
 
 from hub.client.notices import (
+    NOTICE_TEMPLATE,
     PseudonymCache,
     acknowledge,
     fetch_notices,
@@ -18,9 +19,11 @@ from hub.client.notices import (
     match_accounts,
     pseudonymise_accounts,
     read_accounts,
+    read_notice_facts,
     withdraw_notice,
 )
 from hub.client.reports import LocalProblems
+from hub.common.errors import NotFound
 from hub.common.timestamps import format_timestamp_us, parse_timestamp_us
 from hub.services.notices import tally
 from hub.signing import SIGNATURE_EXTENSION_ID
@@ -163,12 +166,15 @@ def test_status_shows_each_addressee_and_the_overdue(hub: HubUnderTest, clock: F
     assert states == {"alice": "received", "bob": "not-applicable", "carol": "pending"}
     assert before.state == "not yet in force"
 
-    assert _ack(hub, "alice", notice["id"], "applied", accounts_affected=3, note="Closed three.").stored
+    # By the number `notice list` shows (the first notice in the collection).
+    assert _ack(hub, "alice", "1", "applied", accounts_affected=3, note="Closed three.").stored
     clock.advance(2 * 3600)
     with hub.services() as services:
         after = services.notices.status("gov", hub.collections["notices"], notice["id"])
         # Another agency reads none of the acknowledgements: every provider is overdue for it.
-        other = services.notices.status("gov2", hub.collections["notices"], notice["id"])
+        other = services.notices.status("gov2", hub.collections["notices"], "1")
+        with pytest.raises(NotFound):
+            services.notices.status("gov", hub.collections["notices"], "2")
     rows = {a.name: a for a in after.addressees}
     assert {n: r.state for n, r in rows.items()} == {"alice": "applied", "bob": "not-applicable", "carol": "overdue"}
     assert rows["alice"].accounts_affected == 3 and after.counts == {"applied": 1, "not-applicable": 1, "overdue": 1}
@@ -226,3 +232,13 @@ def test_match_names_bad_rows_and_matches_the_rest(hub: HubUnderTest, tmp_path: 
     # A notice that does not address the provider, or is withdrawn, matches nothing.
     assert match_accounts([dict(notice, addressee_refs=[hub.identities["bob"]])], made, provider) == []
     assert match_accounts([dict(notice, withdrawn=True)], made, provider) == []
+
+
+def test_the_template_is_a_valid_notice(hub: HubUnderTest, tmp_path: Path) -> None:
+    path = tmp_path / "notice.toml"
+    path.write_text(NOTICE_TEMPLATE)
+    facts = read_notice_facts(path, hub.identities["gov"])
+    assert facts.notice_kind == "special-measure" and facts.resellers
+    with pytest.raises(LocalProblems, match="not --as"):
+        path.write_text(NOTICE_TEMPLATE + f'issuer_identity_id = "{hub.identities["gov2"]}"\n')
+        read_notice_facts(path, hub.identities["gov"])
