@@ -278,7 +278,7 @@ class Store(OpsStore, LifecycleStore, FederationStore, AudienceStore, Protocol):
     def delete_object(self, collection_pk: int, stix_id: str, flt: ObjectFilter,
                       party_pk: int | None = None) -> int:
         """Delete the object's versions matching ``flt`` (only those ``party_pk`` submitted, when
-        given); returns how many. The remaining versions' first and last marks are recomputed;
+        given; only those ``flt.reader_pk`` may read, when set); returns how many. The remaining versions' first and last marks are recomputed;
         the object's terms go with its last version."""
         ...
 
