@@ -280,6 +280,7 @@ class Item:
     added_us: int
     sees: frozenset[str]
     type: str
+    submitter: str
     latest: bool = False
 
 
@@ -432,7 +433,8 @@ def build_matrix(h: HubUnderTest) -> Matrix:
     for v in page.items:
         rows = by_id.get(v.stix_id) or [Row(f"UNEXPECTED {v.stix_id}", "", frozenset())]
         row = rows.pop(0)  # versions of one id are stored in the order they were submitted
-        items.append(Item(row.name, v.stix_id, v.version, v.date_added_us, row.sees, v.stix_id.split("--")[0]))
+        items.append(Item(row.name, v.stix_id, v.version, v.date_added_us, row.sees, v.stix_id.split("--")[0],
+                          row.submitter))
     assert not any(by_id.values()), f"not stored: {[r.name for rs in by_id.values() for r in rs]}"
     newest: dict[str, Item] = {}
     for i in items:
@@ -667,6 +669,33 @@ def federation_outgoing(m: Matrix, reader: str) -> list[str]:
     return [] if got == want else [f"outgoing: {_difference(got, want)}"]
 
 
+def delete_says_nothing(m: Matrix, reader: str) -> list[str]:
+    """DELETE of another party's object (which deletes nothing): 403 for one the reader may see,
+    and for one it may not the 404 of a missing id, not a 403 that says it exists."""
+    if reader not in WRITERS:
+        return []
+
+    def delete(oid: str) -> TestResponse:
+        return m.hub.http.delete(f"{m.hub.api}/collections/{m.col}/objects/{oid}/",
+                                 headers={"Accept": TAXII, **m.hub.auth(reader)})
+
+    problems = []
+    missing = f"indicator--{uuid.uuid4()}"
+    missing_shape = _shape(delete(missing), missing)
+    for oid in _object_ids(m):
+        mine = [i for i in m.items if i.stix_id == oid]
+        if any(i.submitter in (reader, "") for i in mine):
+            continue  # its own (it would delete it), or a marking-definition
+        r = delete(oid)
+        if any(reader in i.sees for i in mine):
+            if r.status_code != 403:
+                problems.append(f"DELETE {mine[-1].name}: HTTP {r.status_code}, expected 403")
+        elif _shape(r, oid) != missing_shape:
+            problems.append(f"DELETE {mine[-1].name}: expected the 404 of a missing id, got HTTP "
+                            f"{r.status_code} {r.get_data(as_text=True)[:300]}")
+    return problems
+
+
 READ_PATHS: dict[str, Callable[[Matrix, str], list[str]]] = {
     "objects": objects_paged,
     "objects_match_version": objects_versions,
@@ -677,6 +706,7 @@ READ_PATHS: dict[str, Callable[[Matrix, str], list[str]]] = {
     "correlations": correlations,
     "statuses": statuses,
     "federation_outgoing": federation_outgoing,
+    "delete_says_nothing": delete_says_nothing,
 }
 
 
