@@ -92,10 +92,15 @@ def _check_notice(store: Store, keys: KeyService, obj: dict[str, Any], ctx: Chec
     if problem is not None:
         return problem
     earlier = _newest(store, ctx, obj["id"])
-    if earlier is not None and earlier.get("withdrawn") is True and obj.get("modified", "") > earlier.get("modified", ""):
-        if obj.get("withdrawn") is not True:
-            return Problem(Code.INVALID_VALUE, f"notice {obj['id']} was withdrawn: issue a new notice instead",
-                           "withdrawn")
+    if earlier is None:
+        return None
+    if earlier.get("created_by_ref") != party.identity_id:
+        return Problem(Code.NOT_THE_SUBMITTER, f"notice {obj['id']} was issued by {earlier.get('created_by_ref')}: "
+                                               "only its issuer makes new versions of it", "created_by_ref")
+    if earlier.get("withdrawn") is True and obj.get("withdrawn") is not True \
+            and obj.get("modified", "") > earlier.get("modified", ""):
+        return Problem(Code.INVALID_VALUE, f"notice {obj['id']} was withdrawn: issue a new notice instead",
+                       "withdrawn")
     return None
 
 

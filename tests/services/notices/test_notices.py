@@ -151,6 +151,10 @@ def test_acknowledgements_are_checked_and_read_by_the_agency_alone(hub: HubUnder
     back["modified"] = format_timestamp_us(parse_timestamp_us(gone["modified"]) + 1000)
     [(_, reason)] = _submit(hub, "gov", sign_objects([back], hub.keys["gov"], hub.identities["gov"])[0])
     assert "was withdrawn" in reason
+    # Nor does another agency make versions of it.
+    taken = dict(back, created_by_ref=hub.identities["gov2"])
+    [(_, reason)] = _submit(hub, "gov2", sign_objects([taken], hub.keys["gov2"], hub.identities["gov2"])[0])
+    assert "only its issuer makes new versions" in reason
 
 
 # -- status ---------------------------------------------------------------------------------------------
