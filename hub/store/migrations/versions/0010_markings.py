@@ -4,7 +4,8 @@ read an object version, computed at ingest) with their members, and each version
 Every existing party becomes its own organisation (its identity id) until it is edited; every
 existing version gets audience 0 (every reader of its collection, as before). Which existing
 versions the marking rules would restrict is worked out after this revision, by ``abusehub
-migrate`` (the rules are not the schema's), and recorded in the setting ``audiences_classified``.
+migrate`` (the rules are not the schema's), and recorded in the setting ``audiences_classified``;
+a database that holds no object yet has nothing to classify, and this revision records it so.
 
 Columns are added in place on both databases (no table is copied: on SQLite, copying
 ``parties`` would cascade the deletion of its rows to the tables that refer to it).
@@ -53,6 +54,9 @@ def upgrade() -> None:
     # A constant default: added without rewriting the table (PostgreSQL 11+, SQLite).
     op.add_column("objects", sa.Column("audience_pk", sa.Integer, nullable=False, server_default="0"))
     op.add_column("objects", sa.Column("pending_audience_pk", sa.Integer, nullable=True))
+    # A database that holds no object has none to classify: recorded as done, as the back-fill would.
+    op.execute("INSERT INTO settings (name, value) SELECT 'audiences_classified', '1' "
+               "WHERE NOT EXISTS (SELECT 1 FROM objects)")
 
 
 def downgrade() -> None:
