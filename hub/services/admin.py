@@ -4,20 +4,24 @@ from __future__ import annotations
 
 import re
 import uuid
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 
 from hub.common.errors import BadRequest, Conflict, NotFound
+from hub.common.ids import is_stix_id
 from hub.common.timestamps import format_timestamp_us
 from hub.services.access.auth import hash_token, new_token
 from hub.services.access.certificates import normalise_fingerprint, read_certificate
+from hub.services.access.markings import MarkingService
 from hub.services.audit import AuditService
 from hub.services.clock import Clock
 from hub.services.keys import HUB_PARTY
 from hub.stix.markings import TLP_NAMES
+from hub.stix.sharing import ENTITY_TYPES, PEER, SHAREABILITY
 from hub.store.base import DuplicateError, Store, TokenRecord
 from hub.store.lifecycle import CertificateRecord, GrantRow, PartyState
-from hub.store.limits import LABEL_MAX, TITLE_MAX
-from hub.store.records import Collection, Grant, Party
+from hub.store.limits import LABEL_MAX, TITLE_MAX, UnstorableError
+from hub.store.records import Collection, Grant, Party, PartyAttributes
 
 PARTY_KINDS = ("provider", "agency", "peer", "operator")
 _NAME_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,99}$")
@@ -80,12 +84,18 @@ class TokenRevocation:
 
 
 class AdminService:
-    """Creates and changes parties, credentials, collections and grants."""
+    """Creates and changes parties, credentials, collections and grants.
 
-    def __init__(self, store: Store, clock: Clock, audit: AuditService) -> None:
+    With ``markings``, a party's memberships of the audiences (which objects its markings let it
+    read) are recomputed whenever it is added, edited or removed.
+    """
+
+    def __init__(self, store: Store, clock: Clock, audit: AuditService,
+                 markings: MarkingService | None = None) -> None:
         self.store = store
         self.clock = clock
         self.audit = audit
+        self.markings = markings
 
     def add_party(self, name: str, kind: str, operator: bool = False) -> tuple[Party, str]:
         """Create a party and its first token. The token is returned once and never again."""
@@ -111,8 +121,38 @@ class AdminService:
         except DuplicateError as exc:
             raise Conflict(str(exc)) from None
         self.audit.record("party.add", name, kind=kind, identity=identity_id, operator=party.operator)
+        self._refresh(party)
         issued = self.issue(name, label="initial")
         return party, issued
+
+    def _refresh(self, party: Party) -> None:
+        """Recompute which audiences admit ``party`` (its attributes, or whether it exists, changed)."""
+        if self.markings is not None:
+            self.markings.refresh(party)
+
+    def edit_party(self, name: str, *, organisation: str | None = None, country: str | None = None,
+                   entity: str | None = None, shareability: Sequence[str] | None = None,
+                   terms_accepted: bool | None = None, serves: Sequence[str] | None = None,
+                   enforces_markings: bool | None = None, clear: Iterable[str] = ()) -> Party:
+        """Set the attributes markings are judged against (None: unchanged); ``clear`` names
+        those to unset (``country``, ``entity``, ``shareability``, ``serves``). Each value is
+        checked (:class:`BadRequest` naming it); the change is audited with the old and new
+        values, and the party's memberships of the audiences are recomputed at once."""
+        party = self._live(name)
+        attrs = party_attributes(party, organisation=organisation, country=country, entity=entity,
+                                 shareability=shareability, terms_accepted=terms_accepted, serves=serves,
+                                 enforces_markings=enforces_markings, clear=clear)
+        before = _attributes(party)
+        try:
+            edited = self.store.edit_party(party.pk, attrs)
+        except UnstorableError as exc:
+            raise BadRequest(str(exc)) from None
+        after = _attributes(edited)
+        changed = {k: {"from": before[k], "to": v} for k, v in after.items() if before[k] != v}
+        if changed:
+            self.audit.record("party.edit", name, changes=changed)
+        self._refresh(edited)
+        return edited
 
     def party(self, name: str) -> Party:
         party = self.store.get_party(name)
@@ -175,6 +215,7 @@ class AdminService:
             raise BadRequest(f"party {name!r} is the hub itself and cannot be removed")
         kept = self.store.count_party_objects(party.pk)
         tokens, certs = self.store.remove_party(party.pk, self.clock())
+        self._refresh(party)  # a removed party is a member of no audience
         self.audit.record("party.remove", name, tokens_revoked=tokens, certificates_removed=certs,
                           objects_kept=kept)
         return PartyRemoval(party, tokens, certs, kept)
@@ -406,6 +447,92 @@ class AdminService:
         party_pk = self.party(party_name).pk if party_name is not None else None
         col_pk = self.collection(collection_id).pk if collection_id is not None else None
         return self.store.list_grants(party_pk, col_pk)
+
+
+#: The attributes ``party edit`` may unset.
+CLEARABLE = ("country", "entity", "shareability", "serves")
+#: The longest organisation name (as the sharing extension's ``organisations`` allows).
+ORGANISATION_MAX = 200
+_COUNTRY_RE = re.compile(r"^[A-Z]{3}$")
+
+
+def _organisation(value: str) -> str:
+    text = value.strip()
+    if not text or len(text) > ORGANISATION_MAX or not text.isprintable():
+        raise BadRequest(f"organisation: 1 to {ORGANISATION_MAX} printable characters, such as USA.EXAMPLECLOUD")
+    return text
+
+
+def _country(value: str) -> str:
+    code = value.strip().upper()
+    if not _COUNTRY_RE.match(code):
+        raise BadRequest("country: a GENC / ISO 3166-1 alpha-3 code of three letters, such as USA or DEU")
+    return code
+
+
+def _entity(value: str) -> str:
+    code = value.strip().upper()
+    if code not in ENTITY_TYPES:
+        raise BadRequest(f"entity: one of the ACS entity types {', '.join(ENTITY_TYPES)}")
+    return code
+
+
+def _shareability(values: Sequence[str]) -> tuple[str, ...]:
+    codes = [v.strip().upper() for v in values]
+    wrong = [i for i, c in enumerate(codes) if c not in SHAREABILITY]
+    if wrong:
+        raise BadRequest(f"shareability: each value is one of the ACS shareability categories "
+                         f"{', '.join(SHAREABILITY)} (value {wrong[0] + 1} is not)")
+    return tuple(dict.fromkeys(codes))
+
+
+def _serves(party: Party, values: Sequence[str]) -> tuple[str, ...]:
+    if values and party.kind != PEER:
+        raise BadRequest(f"party {party.name!r} is a {party.kind}: only a peer party (another hub) serves "
+                         "other parties")
+    ids = [v.strip() for v in values]
+    wrong = [i for i, v in enumerate(ids) if not is_stix_id(v, "identity")]
+    if wrong:
+        raise BadRequest(f"serves: each value is the identity id (identity--UUID) of a party the peer hub "
+                         f"serves (value {wrong[0] + 1} is not)")
+    return tuple(dict.fromkeys(ids))
+
+
+def party_attributes(party: Party, *, organisation: str | None = None, country: str | None = None,
+                     entity: str | None = None, shareability: Sequence[str] | None = None,
+                     terms_accepted: bool | None = None, serves: Sequence[str] | None = None,
+                     enforces_markings: bool | None = None, clear: Iterable[str] = ()) -> PartyAttributes:
+    """The checked, normalised change of ``party``'s attributes (see :meth:`AdminService.edit_party`);
+    :class:`BadRequest` naming the first value that is not allowed."""
+    cleared = set(clear)
+    unknown = sorted(cleared - set(CLEARABLE))
+    if unknown:
+        raise BadRequest(f"cannot clear {unknown[0]!r}: the attributes that may be cleared are {', '.join(CLEARABLE)}")
+    both = sorted(n for n, v in (("country", country), ("entity", entity), ("shareability", shareability),
+                                 ("serves", serves)) if v is not None and n in cleared)
+    if both:
+        raise BadRequest(f"{both[0]}: give a value or clear it, not both")
+    if enforces_markings is not None and party.kind != PEER:
+        raise BadRequest(f"party {party.name!r} is a {party.kind}: whether markings are enforced is said of "
+                         "peer parties (other hubs) only; the hub enforces them for its own parties")
+    return PartyAttributes(
+        organisation=_organisation(organisation) if organisation is not None else None,
+        country=_country(country) if country is not None else None,
+        entity=_entity(entity) if entity is not None else None,
+        shareability=() if "shareability" in cleared else
+        (_shareability(shareability) if shareability is not None else None),
+        terms_accepted=terms_accepted,
+        serves=() if "serves" in cleared else (_serves(party, serves) if serves is not None else None),
+        enforces_markings=enforces_markings,
+        clear=frozenset(cleared & {"country", "entity"}))
+
+
+def _attributes(party: Party) -> dict[str, object]:
+    """A party's attributes as the audit trail records them."""
+    return {"organisation": party.organisation or party.identity_id, "country": party.country,
+            "entity": party.entity, "shareability": list(party.shareability),
+            "terms_accepted": party.terms_accepted, "serves": list(party.serves),
+            "enforces_markings": party.enforces_markings}
 
 
 def _policy(col: Collection) -> dict[str, object]:

@@ -5,8 +5,11 @@ The TAXII views, the CLI and the demo all go through it; none of them touches th
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from hub.config import HubConfig
 from hub.services.access import AccessService
+from hub.services.access.markings import BackfillResult, MarkingService
 from hub.services.admin import AdminService
 from hub.services.audit import AuditService
 from hub.services.clock import Clock, system_clock
@@ -37,7 +40,9 @@ class Hub:
         self.clock = clock
         self.audit = AuditService(store, clock)
         self.access = AccessService(store)
-        self.admin = AdminService(store, clock, self.audit)
+        # Who may read each object: its audience, from its markings, decided at ingest.
+        self.markings = MarkingService(store, clock, self.audit)
+        self.admin = AdminService(store, clock, self.audit, self.markings)
         self.keys = KeyService(store, clock, self.audit)
         # Its key is made by ``signer.prepare()`` (at init), or else by the first countersignature.
         self.signer = HubSigner(store, self.keys, config.home, clock)
@@ -54,7 +59,7 @@ class Hub:
             store, clock, config.taxii.status_retention_hours,
             checks=[self.tombstones.check, *policy_checks(store), self.pseudonyms.check_key_versions,
                     make_signature_check(self.keys), make_notice_check(store, self.keys)],
-            transforms=[make_countersign(self.signer)])
+            transforms=[make_countersign(self.signer)], markings=self.markings)
         self.query = QueryService(store, self.access, self.audit, config.taxii.default_page_size,
                                   config.taxii.max_page_size)
         self.statuses = StatusService(store, clock)
@@ -64,8 +69,17 @@ class Hub:
                                             config.federation)
 
     def migrate(self) -> str:
-        """Bring the database schema up to date (idempotent, never drops data); its revision."""
-        return self.store.migrate()
+        """Bring the database schema up to date (idempotent, never drops data), then classify
+        the objects stored before markings were enforced if that was never done; its revision."""
+        return self.upgrade()[0]
+
+    def upgrade(self, progress: Callable[[int], None] | None = None) -> tuple[str, BackfillResult | None]:
+        """:meth:`migrate`, saying what classifying the stored objects did (None when they were
+        classified before). ``progress`` hears how many objects were examined so far."""
+        revision = self.store.migrate()
+        if self.markings.classified():
+            return revision, None
+        return revision, self.markings.backfill(progress)
 
     def prepare(self) -> tuple[str, str, bool]:
         """Make what a hub needs before it serves anything, once: the schema, the hub's
@@ -89,8 +103,16 @@ def open_hub(config: HubConfig, *, migrate: bool = False, clock: Clock = system_
 
     This checks nothing: the commands open a hub through :mod:`hub.services.operations.runtime`, which
     says which databases each may open. ``migrate`` brings the schema to head (making a SQLite
-    file that does not exist); ``database_file`` is the (device, inode) of the SQLite file to
+    file that does not exist) and classifies the objects stored before markings were enforced, as
+    :meth:`Hub.migrate` does; ``database_file`` is the (device, inode) of the SQLite file to
     serve, and no other (:meth:`hub.store.base.Store.database_file`).
     """
-    return Hub(config, open_store(config.effective_database_url, migrate=migrate, database_file=database_file),
-               clock)
+    hub = Hub(config, open_store(config.effective_database_url, migrate=migrate, database_file=database_file),
+              clock)
+    if migrate:
+        try:
+            hub.upgrade()
+        except BaseException:
+            hub.close()
+            raise
+    return hub

@@ -85,7 +85,8 @@ def test_two_hubs_federate_through_the_client_library(hubs: tuple[HubUnderTest, 
 
     with a.client("alice") as at_a:
         # The report service: facts -> pseudonyms at A -> build -> sign -> submit -> status.
-        table = {**example_table(), "provider_identity_id": alice}
+        # TLP:GREEN: what a peer that does not enforce markings (hub-b, as A knows it) may read.
+        table = {**example_table(), "provider_identity_id": alice, "tlp": "green"}
         result = file_report(at_a, col_a, load_facts(table), key, alice)
         assert result.state == "stored" and not result.refused, result.refused
         more = sign_objects([indicator(created_by_ref=alice), ipv4("198.51.100.77")], key, alice)

@@ -3,7 +3,10 @@
 Each object is judged on its own: the STIX basics, what every database can store alike
 (:func:`hub.store.limits.unstorable_reason`: lengths, control characters, U+0000), then every
 check the hub is configured with (collection policy: full validation, markings, personal data,
-then signatures), then the transforms (the hub's countersignature). One bad object costs only
+then signatures), then its audience (who may read it, from its markings and its submitter:
+:meth:`hub.services.access.markings.MarkingService.classify`; a marking the hub cannot enforce,
+a TLP:RED object without recipients, a recipient that does not exist refuse the object), then
+the transforms (the hub's countersignature). One bad object costs only
 itself: whatever judging it raises (a pattern nested too deeply for the parser, a value with no
 canonical form, a signature that does not decode) is caught, and that object alone is refused
 with a reason; unexpected errors are logged without the object's content.
@@ -11,8 +14,9 @@ with a reason; unexpected errors are logged without the object's content.
 An envelope's marking definitions are judged before its other objects, so that objects may use
 a marking defined in the same envelope wherever it sits (see :mod:`hub.services.ingest.policy`). The
 objects that pass are stored in envelope order, with the terms they can be found by
-(:func:`hub.stix.terms.index_terms`); an object version already stored counts as a success, not a
-second row. The objects, the status (every success and every failure with a reason) and the
+(:func:`hub.stix.terms.index_terms`) and their audience's pk (an audience new to the hub is made,
+with its members, in the same transaction); an object version already stored counts as a
+success, not a second row. The objects, the status (every success and every failure with a reason) and the
 submission's audit record are written in one transaction: all of them or none.
 
 The pipeline's parts: :mod:`.checks` (what a check and a transform are, and what they may see),
@@ -34,19 +38,22 @@ import orjson
 
 from hub.common.errors import HubError, InvalidValue, Unprocessable
 from hub.common.ids import is_stix_id
-from hub.common.problems import Code
+from hub.common.problems import Code, Problem
 from hub.common.timestamps import is_stix_timestamp
 from hub.services.access.auth import Principal
+from hub.services.access.markings import MarkingService
 from hub.services.clock import Clock
 from hub.services.ingest.checks import CheckContext, ObjectCheck, ObjectTransform
+from hub.services.ingest.policy import marking_definitions
 from hub.services.metrics import NULL_METRICS, Metrics
 from hub.signing import SIGNATURE_EXTENSION_ID
 from hub.stix.basics import check_basics
+from hub.stix.sharing import Audience
 from hub.stix.terms import index_terms
 from hub.store.audit import AuditEntry
-from hub.store.base import Store
+from hub.store.base import Store, Transaction
 from hub.store.limits import unstorable_reason
-from hub.store.records import Collection, NewVersion, StatusRecord
+from hub.store.records import AddOutcome, Collection, NewVersion, StatusRecord
 
 log = logging.getLogger("abusehub.ingest")
 
@@ -69,13 +76,15 @@ def _describe(obj: Any, index: int) -> tuple[str, str]:
 
 
 class _Judged:
-    """An accepted object: the version to store and the key id of its first signature."""
+    """An accepted object: the version to store, the key id of its first signature, and who
+    may read it (its audience, None where the hub classifies nothing: audience 0)."""
 
-    __slots__ = ("key_id", "version")
+    __slots__ = ("audience", "key_id", "version")
 
-    def __init__(self, version: NewVersion, key_id: str | None) -> None:
+    def __init__(self, version: NewVersion, key_id: str | None, audience: Audience | None = None) -> None:
         self.version = version
         self.key_id = key_id
+        self.audience = audience
 
 
 class _Refused(NamedTuple):
@@ -90,15 +99,19 @@ class IngestService:
     """Validates, stores and reports on submitted objects.
 
     ``metrics`` hears of every object's outcome (:meth:`hub.services.metrics.Metrics.ingest`).
+    ``markings`` classifies each object that passed every check into its audience (who may
+    read it), stored with it; without it every object is stored with audience 0.
     """
 
     def __init__(self, store: Store, clock: Clock, status_retention_hours: int,
-                 checks: Sequence[ObjectCheck] = (), transforms: Sequence[ObjectTransform] = ()) -> None:
+                 checks: Sequence[ObjectCheck] = (), transforms: Sequence[ObjectTransform] = (),
+                 markings: MarkingService | None = None) -> None:
         self.store = store
         self.clock = clock
         self.retention_us = status_retention_hours * 3600 * 1_000_000
         self.checks = list(checks)
         self.transforms = list(transforms)
+        self.markings = markings
         self._last_purge_us = 0
         self.metrics: Metrics = NULL_METRICS
 
@@ -133,6 +146,7 @@ class IngestService:
                 results[index] = judged
                 if judged.version.type == "marking-definition":
                     ctx.accepted_markings.add(judged.version.stix_id)
+                    ctx.accepted_definitions[judged.version.stix_id] = obj
             else:
                 oid, ver = _describe(obj, index)
                 results[index] = {"id": oid, "version": ver, "message": judged.message}
@@ -145,10 +159,11 @@ class IngestService:
             elif result is not None:
                 failures.append(result)
 
-        # Objects, status and audit record commit together, or not at all.
+        # Objects (with their audiences), status and audit record commit together, or not at all.
+        staged: dict[str, int] = {}
         with self.store.transaction() as tx:
             outcomes = tx.add_versions(collection.pk, principal.party.pk,
-                                       [a.version for a in accepted], now)
+                                       self._placed(tx, accepted, staged), now)
             successes: list[dict[str, str]] = []
             audit_objects: list[list[Any]] = []
             for outcome, judged in zip(outcomes, accepted, strict=True):
@@ -163,6 +178,14 @@ class IngestService:
             tx.save_status(status, now + self.retention_us)
             tx.append_audit([AuditEntry("submission", principal.party.name, collection.id,
                                         {"status": status.id, "objects": audit_objects})], now)
+        self._committed(staged, outcomes, codes, now)
+        return status
+
+    def _committed(self, staged: dict[str, int], outcomes: list[AddOutcome], codes: list[str], now: int) -> None:
+        """After a submission committed: remember the audiences it made, count its outcomes, and
+        purge expired statuses now and then."""
+        if self.markings is not None:
+            self.markings.remember(staged)
         for outcome in outcomes:
             self.metrics.ingest("stored" if outcome.stored else "already-stored")
         for code in codes:
@@ -170,7 +193,33 @@ class IngestService:
         if now - self._last_purge_us > _PURGE_EVERY_US:
             self._last_purge_us = now
             self.store.purge_statuses(now)
-        return status
+
+    def _placed(self, tx: Transaction, accepted: list[_Judged], staged: dict[str, int]) -> list[NewVersion]:
+        """The accepted versions with their audiences' pks, audiences new to the hub made through
+        ``tx`` (with the objects: remembered in ``staged`` once it commits)."""
+        if self.markings is None:
+            return [a.version for a in accepted]
+        out = []
+        for judged in accepted:
+            pk = 0 if judged.audience is None else self.markings.resolve(tx, judged.audience, staged)
+            out.append(judged.version if pk == 0 else replace(judged.version, audience_pk=pk))
+        return out
+
+    def _audience(self, obj: dict[str, Any], ctx: CheckContext) -> Audience | Problem | None:
+        """Who may read ``obj`` (None: the hub classifies nothing), or the problem that refuses
+        it: its markings judged against the definitions it may use (:func:`marking_definitions`)
+        and its submitter."""
+        if self.markings is None:
+            return None
+        markings = self.markings
+
+        def known() -> frozenset[str]:
+            found: frozenset[str] | None = ctx.cache.get("known_recipients")
+            if found is None:
+                found = ctx.cache["known_recipients"] = markings.known_recipients()
+            return found
+
+        return markings.classify(obj, ctx.principal, marking_definitions(self.store, obj, ctx), known)
 
     def _judge_contained(self, obj: Any, index: int, ctx: CheckContext) -> _Judged | _Refused:
         """:meth:`_judge`, with whatever it raises turned into a reason to refuse this object."""
@@ -219,6 +268,10 @@ class IngestService:
             problem = check(obj, ctx)
             if problem is not None:
                 return _Refused(str(problem), problem.code)
+        stage[0] = "judging the object's markings"
+        audience = self._audience(obj, ctx)
+        if isinstance(audience, Problem):
+            return _Refused(str(audience.without_value()), audience.code)
         key_id = _first_key_id(obj)
         stage[0] = "preparing the object for storage"
         stored = obj
@@ -234,7 +287,7 @@ class IngestService:
             reason = unstorable_reason(version)
             if reason is not None:
                 return _Refused(reason, "unstorable")
-        return _Judged(version, key_id)
+        return _Judged(version, key_id, audience)
 
 
 _NOT_JSON = ("it cannot be stored as JSON text: it is nested more deeply than 254 levels, or "

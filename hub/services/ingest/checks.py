@@ -34,6 +34,8 @@ class CheckContext:
     cache: dict[str, Any] = field(default_factory=dict)  # per-submission memo for the checks
     #: Ids of marking definitions of this envelope that passed every check (judged first).
     accepted_markings: set[str] = field(default_factory=set)
+    #: The same definitions by id, for the objects' audiences (:mod:`hub.services.access.markings`).
+    accepted_definitions: dict[str, dict[str, Any]] = field(default_factory=dict)
 
 
 #: A per-object check: returns the problem that refuses the object, or None to let it pass.

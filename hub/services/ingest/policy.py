@@ -24,6 +24,8 @@ from __future__ import annotations
 
 from typing import Any
 
+import orjson
+
 from hub.common.ids import is_stix_id
 from hub.common.problems import Code, Problem
 from hub.services.ingest.checks import CheckContext, ObjectCheck
@@ -74,6 +76,34 @@ def _marking_refs(obj: dict[str, Any]) -> set[str]:
     return {r for r in found if r not in TLP_LEVEL_BY_ID and is_stix_id(r, "marking-definition")}
 
 
+def marking_definitions(store: Store, obj: dict[str, Any], ctx: CheckContext) -> dict[str, dict[str, Any]]:
+    """The non-TLP marking definitions ``obj`` references that the hub knows, by id: those of
+    the same envelope the hub accepted, and those stored in the collection. A stored one is
+    looked up once per submission (one indexed query for the ids not seen yet)."""
+    refs = _marking_refs(obj)
+    if not refs:
+        return {}
+    stored: dict[str, dict[str, Any]] = ctx.cache.setdefault("stored_definitions", {})
+    looked_up: set[str] = ctx.cache.setdefault("looked_up_markings", set())
+    missing = refs - looked_up - ctx.accepted_definitions.keys()
+    if missing:
+        looked_up.update(missing)
+        page = store.query_objects(
+            ctx.collection.pk,
+            ObjectFilter(ids=tuple(sorted(missing)), types=("marking-definition",)),
+            None, len(missing))
+        for item in page.items:
+            definition = orjson.loads(item.json_text)
+            if isinstance(definition, dict):
+                stored[item.stix_id] = definition
+    found: dict[str, dict[str, Any]] = {}
+    for ref in refs:
+        definition = ctx.accepted_definitions.get(ref) or stored.get(ref)
+        if definition is not None:
+            found[ref] = definition
+    return found
+
+
 def make_marking_check(store: Store) -> ObjectCheck:
     """The markings check: TLP ceiling, and unknown marking definitions refused."""
 
@@ -85,18 +115,8 @@ def make_marking_check(store: Store) -> ObjectCheck:
         if problem is None or problem.code != Code.UNKNOWN_MARKING:
             return problem
         # Rare path: the object uses a marking definition that is not TLP.
-        refs = _marking_refs(obj)
-        known: set[str] = ctx.cache.setdefault("stored_markings", set())
-        looked_up: set[str] = ctx.cache.setdefault("looked_up_markings", set())
-        missing = refs - looked_up - ctx.accepted_markings
-        if missing:
-            looked_up.update(missing)
-            page = store.query_objects(
-                ctx.collection.pk,
-                ObjectFilter(ids=tuple(sorted(missing)), types=("marking-definition",)),
-                None, len(missing))
-            known.update(item.stix_id for item in page.items)
-        return check_markings(obj, level, known | ctx.accepted_markings)
+        known = marking_definitions(store, obj, ctx).keys() | ctx.accepted_markings
+        return check_markings(obj, level, known)
 
     return check
 

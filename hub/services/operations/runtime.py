@@ -5,7 +5,9 @@ and the hub's keys in a database that has none; ``migrate`` is the only way to b
 that is behind the code up to date; ``backup`` reads a schema at head or behind (the upgrade
 backs up before it migrates); everything else (``serve``, every admin command) opens a database
 only when its schema is exactly this code's head revision, and otherwise stops with one line
-saying which command to run. Nothing but creating a schema makes a SQLite file. Each rule is one
+saying which command to run; so does a database whose schema is at head but whose objects stored
+before markings were enforced were never classified (``migrate`` does that after the schema, and
+``init`` on a new database). Nothing but creating a schema makes a SQLite file. Each rule is one
 function here: :func:`open_current_hub`, :func:`open_hub_to_migrate`, :func:`open_hub_to_back_up`,
 :func:`initialise_hub`; their errors are :class:`~hub.common.errors.ConfigError` (exit 2).
 
@@ -35,6 +37,7 @@ from hub.common.errors import ConfigError, HubError
 from hub.common.files import create_once
 from hub.config import HubConfig
 from hub.services.access.limits import AuthThrottle
+from hub.services.access.markings import classification_problem
 from hub.services.clock import Clock, system_clock
 from hub.services.hub import Hub, open_hub
 from hub.services.keys import HUB_KEY_FILE
@@ -143,14 +146,15 @@ def _open(config: HubConfig, clock: Clock, database_file: FileIdentity | None = 
 def open_current_hub(config: HubConfig, *, clock: Clock = system_clock,
                      database_file: FileIdentity | None = None) -> Hub:
     """The hub's services on its database, which must exist, answer, and be at this code's head
-    revision: what ``serve`` and every admin command open. Nothing is created or migrated;
-    anything else is a :class:`ConfigError` naming the command to run."""
+    revision with the objects stored before markings were enforced classified (what ``migrate``
+    does after the schema): what ``serve`` and every admin command open. Nothing is created or
+    migrated; anything else is a :class:`ConfigError` naming the command to run."""
     missing = _no_database(config)
     if missing:
         raise ConfigError(missing)
     hub = _open(config, clock, database_file)
     try:
-        problem = schema_problem(hub.store)
+        problem = schema_problem(hub.store) or classification_problem(hub.store)
     except Exception:
         hub.close()
         raise

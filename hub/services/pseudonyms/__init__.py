@@ -450,10 +450,11 @@ class PseudonymService:
         return list(dict.fromkeys(pseudonyms))
 
     def correlate(self, principal: Principal, pseudonyms: list[str]) -> list[Correlation]:
-        """The reports mentioning any of ``pseudonyms``, in collections the requester may read."""
+        """The reports mentioning any of ``pseudonyms``, in collections the requester may read,
+        through accounts and reports whose markings admit it (the objects it may read)."""
         wanted = self.check_pseudonyms(pseudonyms)
         readable = {c.pk: c for c in self.access.visible_collections(principal) if principal.can_read(c)}
-        out = self._correlate(wanted, readable)
+        out = self._correlate(wanted, readable, principal.party.pk)
         self.audit.record_read(principal.party.name, "", endpoint="correlations", count=len(wanted),
                                found=len(out))
         return out
@@ -461,6 +462,7 @@ class PseudonymService:
     def correlate_as_operator(self, pseudonyms: list[str], party_name: str | None = None) -> list[Correlation]:
         """The operator's view: every collection, or only those ``party_name`` may read."""
         wanted = self.check_pseudonyms(pseudonyms)
+        reader_pk = None  # the operator's view: ids, in every collection
         if party_name is None:
             readable = {c.pk: c for c in self.store.list_collections()}
         else:
@@ -469,15 +471,19 @@ class PseudonymService:
                 raise NotFound(f"no party named {party_name!r}")
             principal = Principal(party, self.store.grants_for(party.pk))
             readable = {c.pk: c for c in self.store.list_collections() if principal.can_read(c)}
-        out = self._correlate(wanted, readable)
+            reader_pk = party.pk  # what that party would be shown
+        out = self._correlate(wanted, readable, reader_pk)
         self.audit.record("correlate", "", as_party=party_name, count=len(wanted), found=len(out))
         return out
 
-    def _correlate(self, pseudonyms: list[str], readable: dict[int, Collection]) -> list[Correlation]:
-        accounts = self.store.find_terms("pseudonym", pseudonyms, readable)
+    def _correlate(self, pseudonyms: list[str], readable: dict[int, Collection],
+                   reader_pk: int | None = None) -> list[Correlation]:
+        """Correlations in the ``readable`` collections; with ``reader_pk``, only through objects
+        that party may read (an account or a report hidden from it links nothing for it)."""
+        accounts = self.store.find_terms("pseudonym", pseudonyms, readable, reader_pk=reader_pk)
         if not accounts:
             return []
-        reports = self.store.find_terms("ref", {a[1] for a in accounts}, readable)
+        reports = self.store.find_terms("ref", {a[1] for a in accounts}, readable, reader_pk=reader_pk)
         by_account: dict[str, list[tuple[int, str]]] = {}
         for cpk, report_id, account_id in reports:
             if report_id.startswith("report--"):

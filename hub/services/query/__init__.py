@@ -3,6 +3,14 @@
 Every paged answer is keyset-paged with a stateless ``next`` token; the page size is clamped to
 the configured maximum; a page is the stored JSON texts, served as they are.
 
+Every read is one party's: the store selects only the versions whose audience admits the
+requesting principal's party (:attr:`~hub.store.records.ObjectFilter.reader_pk`, see
+:mod:`hub.services.access.markings`), in the query itself, before the page is cut, so ``next``
+and ``added_after`` page exactly through what that party may read. A version it may not read is
+absent, as if it were not stored: one object whose every version is hidden answers 404, like a
+missing one, on every endpoint (a delete included), and the audit trail's read records count
+what was served.
+
 :class:`ObjectQuery` is what a front end builds from a request (the TAXII views from the URL
 query, TAXII 2.1 section 3.4); the store's own filter type stays behind this service. The
 ``next`` tokens are :mod:`.paging`'s.
@@ -46,11 +54,14 @@ class ObjectQuery:
     next: str | None = None
 
 
-def _store_filter(q: ObjectQuery, stix_id: str | None = None) -> ObjectFilter:
-    """The store's filter for ``q``; with ``stix_id``, restricted to that one object."""
+def _store_filter(q: ObjectQuery, reader: Principal | None, stix_id: str | None = None) -> ObjectFilter:
+    """The store's filter for ``q``; with ``stix_id``, restricted to that one object. With
+    ``reader``, only the versions whose audience admits that principal's party (every read);
+    None for the hub's own work on a collection (a deletion), never for a read."""
     return ObjectFilter(added_after_us=q.added_after_us, ids=(stix_id,) if stix_id else q.ids,
                         types=q.types, versions=q.versions, version_us=q.version_us,
-                        spec_versions=q.spec_versions)
+                        spec_versions=q.spec_versions,
+                        reader_pk=reader.party.pk if reader is not None else None)
 
 
 @dataclass(frozen=True)
@@ -114,14 +125,14 @@ class QueryService:
         if stix_id is not None:
             _check_object_id(stix_id, col)
         limit = self._limit(q.limit)
-        flt = _store_filter(q)
+        flt = _store_filter(q, principal)
         fp = self._fp(col, endpoint, stix_id, flt)
         after = decode_next(q.next, fp) if q.next else None
         if endpoint == "versions":
             assert stix_id is not None
             page = self.store.object_versions(col.pk, stix_id, flt, after, limit)
         elif stix_id is not None:
-            page = self.store.query_objects(col.pk, _store_filter(q, stix_id), after, limit)
+            page = self.store.query_objects(col.pk, _store_filter(q, principal, stix_id), after, limit)
         else:
             page = self.store.query_objects(col.pk, flt, after, limit)
         token = encode_next(page.items[-1].key, fp) if page.more and page.items else None
@@ -167,13 +178,15 @@ class QueryService:
         if not principal.can_read(col):
             raise Forbidden(f"deleting from collection {col.id} needs read and write access")
         _check_object_id(stix_id, col)
-        flt = _store_filter(q, stix_id)
+        flt = _store_filter(q, None, stix_id)
         owner = None if principal.party.operator else principal.party.pk
         count = len(self.store.delete_remembered(col.pk, stix_id, flt, owner, principal.party.identity_id,
                                                  self.audit.clock(), held_facts))
         self.audit.record("delete", principal.party.name, col.id, object=stix_id, count=count)
         if count == 0:
-            if owner is not None and self.store.query_objects(col.pk, flt, None, 1).items:
+            # Said only of an object the party may read: one hidden from it is missing, as for a read.
+            seen = _store_filter(q, principal, stix_id)
+            if owner is not None and self.store.query_objects(col.pk, seen, None, 1).items:
                 raise Forbidden(f"object {stix_id!r} was submitted by another party: only they or an operator may delete it")
             raise NotFound(f"no object {stix_id!r} matching the filters in collection {col.id}")
         return count

@@ -15,7 +15,7 @@ import pytest
 from hub.services.access.auth import Principal
 from hub.services.hub import Hub
 from hub.signing import SIGNATURE_EXTENSION_ID
-from hub.stix.extensions import IAAS_ACCOUNT_EXTENSION_ID
+from hub.stix.extensions import IAAS_ACCOUNT_EXTENSION_ID, SHARING_EXTENSION_ID
 from hub.stix.markings import TLP1_IDS, TLP2_IDS
 from hub.stix.report import build_report
 from hub.store.records import Collection, ObjectFilter, StatusRecord
@@ -84,6 +84,9 @@ def test_invalid_stix_is_refused_naming_the_property(hub: Hub) -> None:
 def test_tlp_ceiling(hub: Hub, max_tlp: str, marking: str, allowed: bool) -> None:
     principal, col = _setup(hub, max_tlp)
     obj = f.indicator(object_marking_refs=[marking])
+    if marking in (TLP2_IDS["red"], TLP1_IDS["red"]):  # TLP:RED names its recipients
+        obj["extensions"] = {SHARING_EXTENSION_ID: {"extension_type": "property-extension",
+                                                    "recipients": [principal.party.identity_id]}}
     status = _submit(hub, principal, col, [obj])
     if allowed:
         assert status.successes and not status.failures
