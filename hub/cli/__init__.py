@@ -13,6 +13,7 @@ from hub.cli import (
     backup,
     collections,
     federation,
+    markings,
     notices,
     parties,
     poll,
@@ -28,7 +29,7 @@ for command in (
     server.init, server.migrate, server.serve, server.demo, backup.backup, backup.restore,
     # parties, collections and what they may do
     parties.party, collections.collection, collections.grant, collections.revoke, collections.grants,
-    collections.retention,
+    collections.retention, markings.markings,
     # keys, signatures, pseudonyms and the audit trail
     signatures.key, signatures.sign, signatures.verify, pseudonyms.pseudonym, audit.audit,
     # federation with other hubs

@@ -10,7 +10,8 @@ import click
 from hub.cli.base import Context, emit, pass_ctx, read_json, timestamp_option
 from hub.common.errors import HubError
 from hub.common.timestamps import format_timestamp_us
-from hub.services.admin import PARTY_KINDS
+from hub.services.admin import CLEARABLE, PARTY_KINDS
+from hub.stix.sharing import ENTITY_TYPES, SHAREABILITY
 
 
 @click.group()
@@ -38,16 +39,75 @@ def party_add(c: Context, name: str, kind: str, operator: bool, as_json: bool) -
 @click.option("--json", "as_json", is_flag=True)
 @pass_ctx
 def party_list(c: Context, as_json: bool) -> None:
-    """List parties (never their tokens)."""
+    """List parties (never their tokens), with the attributes markings are judged against."""
     admin = c.hub.admin
     parties = admin.list_parties()
     states = {p.name: _state(admin.state(p)) for p in parties}
     data = [{"name": p.name, "kind": p.kind, "identity": p.identity_id, "operator": p.operator,
-             "created": format_timestamp_us(p.created_us), "state": states[p.name]} for p in parties]
+             "created": format_timestamp_us(p.created_us), "state": states[p.name], **_attributes(p)}
+            for p in parties]
     text = "\n".join(f"{p.name:24} {p.kind:9} {p.identity_id}{'  operator' if p.operator else ''}"
                      f"{'' if states[p.name] == 'active' else '  ' + states[p.name].upper()}"
+                     f"\n{'':24} {_attributes_text(p)}"
                      for p in parties) or "no parties"
     emit(as_json, data, text)
+
+
+def _attributes(p: Any) -> dict[str, Any]:
+    """What markings are judged against, as ``party list --json`` shows it."""
+    data: dict[str, Any] = {"organisation": p.organisation or p.identity_id, "country": p.country,
+                            "entity": p.entity, "shareability": list(p.shareability),
+                            "terms_accepted": p.terms_accepted}
+    if p.kind == "peer":
+        data.update(serves=list(p.serves), enforces_markings=p.enforces_markings)
+    return data
+
+
+def _attributes_text(p: Any) -> str:
+    """The same, on one line of ``party list``."""
+    parts = [f"organisation {p.organisation or p.identity_id}", f"country {p.country or '-'}",
+             f"entity {p.entity or '-'}", f"shareability {','.join(p.shareability) or '-'}",
+             f"terms {'accepted' if p.terms_accepted else 'not accepted'}"]
+    if p.kind == "peer":
+        parts += [f"serves {','.join(p.serves) or '-'}",
+                  "enforces markings" if p.enforces_markings else "does not enforce markings"]
+    return "; ".join(parts)
+
+
+@party.command("edit")
+@click.argument("name")
+@click.option("--organisation", default=None, metavar="ORG",
+              help="The organisation the party belongs to (parties of one organisation share it), as "
+                   "markings name it, e.g. USA.EXAMPLECLOUD. Until set, a party is an organisation of its own.")
+@click.option("--country", default=None, metavar="CODE",
+              help="Its country: GENC / ISO 3166-1 alpha-3, e.g. USA (ACS permitted_nationalities).")
+@click.option("--entity", default=None, metavar="TYPE",
+              help=f"Its ACS entity type: one of {', '.join(ENTITY_TYPES)}.")
+@click.option("--shareability", multiple=True, metavar="CATEGORY",
+              help=f"An ACS shareability category it belongs to, one of {', '.join(SHAREABILITY)} (repeat for "
+                   "several; replaces the list).")
+@click.option("--terms/--no-terms", "terms_accepted", default=None,
+              help="Whether it accepted the programme's terms of use (ACS formal determination AIS).")
+@click.option("--serves", multiple=True, metavar="IDENTITY",
+              help="Peers: the identity id of a party the peer hub serves, so that TLP:RED naming it may "
+                   "reach that hub (repeat for several; replaces the list).")
+@click.option("--enforces-markings/--no-enforces-markings", "enforces_markings", default=None,
+              help="Peers: whether the peer is a hub that enforces markings (only then does anything "
+                   "but TLP:CLEAR/GREEN without ACS markings reach it).")
+@click.option("--clear", multiple=True, type=click.Choice(CLEARABLE),
+              help="Unset an attribute (repeat for several).")
+@click.option("--json", "as_json", is_flag=True)
+@pass_ctx
+def party_edit(c: Context, name: str, organisation: str | None, country: str | None, entity: str | None,
+               shareability: tuple[str, ...], terms_accepted: bool | None, serves: tuple[str, ...],
+               enforces_markings: bool | None, clear: tuple[str, ...], as_json: bool) -> None:
+    """Set the attributes that markings are judged against for party NAME; what is not given
+    stays. Which marked objects the party may read changes at once."""
+    p = c.hub.admin.edit_party(name, organisation=organisation, country=country, entity=entity,
+                               shareability=shareability or None, terms_accepted=terms_accepted,
+                               serves=serves or None, enforces_markings=enforces_markings, clear=clear)
+    emit(as_json, {"name": p.name, "kind": p.kind, "identity": p.identity_id, **_attributes(p)},
+         f"party {p.name}: {_attributes_text(p)}")
 
 
 def _state(state: Any) -> str:

@@ -71,14 +71,20 @@ def init(c: Context, new_keys: bool) -> None:
 def migrate(c: Context) -> None:
     """Bring the database schema up to date (never drops data): the only way it changes.
 
-    Stop the hub's servers first; back the hub up before.
+    After the schema, the objects stored before markings were enforced are classified into
+    their audiences, once (see 'abusehub markings status'). Stop the hub's servers first; back
+    the hub up before.
     """
     from hub.services.operations.runtime import open_hub_to_migrate
 
     hub, before = open_hub_to_migrate(c.require_home())
     c.use(hub)
-    revision = hub.migrate()
+    revision, classified = hub.upgrade()
     click.echo(f"schema revision {revision}" + (f" (was {before})" if before != revision else " (already up to date)"))
+    if classified is not None and classified.examined:
+        click.echo(f"classified {classified.examined} marked object version(s): {classified.restricted} read "
+                   f"under their markings now; {classified.pending} marked TLP:RED or AMBER+STRICT (or that "
+                   "could not be judged) keep their audience until 'abusehub markings apply'")
 
 
 @click.command()
