@@ -4,6 +4,8 @@ peer|link|federate`` in processes of their own."""
 
 from __future__ import annotations
 
+import uuid
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
@@ -12,7 +14,13 @@ import orjson
 from hub.client.taxii import read_outcome
 from hub.signing import SigningKey
 from hub.signing.documents import sign_objects
+from hub.stix.extensions import SHARING_EXTENSION_ID
+from hub.stix.markings import tlp_marking_id
+from tests.factories import indicator, ts
 from tests.harness import HubUnderTest
+
+#: The ACS 3.0 marking extension (AIS 2.0).
+ACS_EXTENSION_ID = "extension-definition--3a65884d-005a-4290-8335-cb2d778a83ce"
 
 TOML = ("[taxii]\nmax_content_length = 8388608\ndefault_page_size = 100\nmax_page_size = 1000\n"
         "[federation]\npage_size = 50\nmax_retries = 1\n")
@@ -48,14 +56,22 @@ class FedHub(HubUnderTest):
                 assert not outcome.refused, outcome.refused[:3]
 
 
-def make_fed_hub(folder: Path, name: str, peers: list[str], *, alice: bool = False, toml: str = TOML) -> FedHub:
-    """Hub ``name`` in ``folder``/``name``, the peer of each of ``peers``, served (close it after)."""
-    parties = {**{f"hub-{p}": "peer" for p in peers}, **({"alice": "provider"} if alice else {})}
+def make_fed_hub(folder: Path, name: str, peers: list[str], *, alice: bool = False, toml: str = TOML,
+                 readers: Mapping[str, str] | None = None, max_tlp: str | None = None,
+                 signed: bool | None = True) -> FedHub:
+    """Hub ``name`` in ``folder``/``name``, the peer of each of ``peers``, served (close it after).
+    ``readers`` (name: kind) are more parties that read and write ``shared``; ``max_tlp`` its TLP
+    ceiling (default amber); ``signed`` whether it requires signatures and is countersigned
+    (True), requires them only (False), or neither (None)."""
+    parties = {**{f"hub-{p}": "peer" for p in peers}, **({"alice": "provider"} if alice else {}),
+               **(readers or {})}
     made = FedHub.build(folder / name, toml=toml, parties=parties, prepare=True,
-                        grants={"shared": {p: (True, True) for p in parties}}, signed={"shared": True},
+                        grants={"shared": {p: (True, True) for p in parties}}, signed={"shared": signed},
                         keys_for=("alice",) if alice else ())
     try:
         made.hub_identity = made.hub.signer.ensure()[1]
+        if max_tlp is not None:
+            made.hub.admin.edit_collection(made.collection, max_tlp=max_tlp)
         return made.serve()
     except BaseException:
         made.close()
@@ -78,3 +94,27 @@ def pin(here: FedHub, there: FedHub, *identities: str) -> None:
 def status(here: FedHub) -> list[dict[str, Any]]:
     out: list[dict[str, Any]] = orjson.loads(here.cli("link", "status", "--json").stdout)
     return out
+
+
+def marked(creator: str, tlp: str, **sharing: list[str]) -> dict[str, Any]:
+    """An indicator marked ``tlp``, with the hub's sharing extension carrying ``sharing``
+    (``recipients``, ``organisations``) when given."""
+    extra: dict[str, Any] = {}
+    if sharing:
+        extra["extensions"] = {SHARING_EXTENSION_ID: {"extension_type": "property-extension", **sharing}}
+    return indicator(created_by_ref=creator, object_marking_refs=[tlp_marking_id(tlp)], **extra)
+
+
+def acs_definition(custodian: str, sharedefault: str, further_sharing: list[dict[str, Any]] | None = None,
+                   ) -> dict[str, Any]:
+    """An ACS 3.0 marking-definition that lets anyone read (``privdefault=permit``, unclassified)
+    and shares further as ``sharedefault`` and ``further_sharing`` say."""
+    body: dict[str, Any] = {
+        "extension_type": "property-extension", "identifier": f"isa:guide.19001.ACS3-{uuid.uuid4()}",
+        "create_date_time": ts(0), "responsible_entity_custodian": custodian,
+        "policy_reference": f"urn:isa:policy:acs:ns:v3.0?privdefault=permit&sharedefault={sharedefault}",
+        "control_set": {"classification": "U"}}
+    if further_sharing is not None:
+        body["further_sharing"] = further_sharing
+    return {"type": "marking-definition", "spec_version": "2.1", "id": f"marking-definition--{uuid.uuid4()}",
+            "created": ts(0), "extensions": {ACS_EXTENSION_ID: body}}

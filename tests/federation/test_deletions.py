@@ -223,3 +223,29 @@ def test_a_hub_takes_only_tombstones_signed_by_a_hub_it_federates_with(
     # Served on as they came: A's signature, not B's.
     with b.client("hub-a") as c:
         assert c.tombstones(b.collections["shared"]).records == records
+
+
+def test_a_peer_that_does_not_enforce_markings_is_not_told_of_deleted_amber_versions(
+        pair: tuple[HubUnderTest, HubUnderTest]) -> None:
+    """The tombstone feed leaves out, for a peer that does not enforce markings, the records of
+    versions marked above GREEN: it was never sent them, and a record would tell it the id."""
+    from hub.stix.markings import tlp_marking_id
+
+    a, _b = pair
+    alice = a.identities["alice"]
+    green, amber = (indicator(created_by_ref=alice, object_marking_refs=[tlp_marking_id(t)]) for t in ("green", "amber"))
+    _alice_posts(a, [amber, green])
+    with a.client("alice") as c:
+        for o in (amber, green):  # a page of one record: the first page has none for hub-b
+            c.delete_object(a.collections["shared"], o["id"])
+
+    def told() -> list[str]:
+        with a.client("hub-b") as c:
+            return [r["object_id"] for page in c.tombstone_pages(a.collections["shared"], limit=1)
+                    for r in page.records]
+
+    assert told() == [green["id"]]
+    with a.client("alice") as c:  # the submitter is told of both
+        assert [r["object_id"] for r in c.tombstones(a.collections["shared"]).records] == [amber["id"], green["id"]]
+    a.hub.admin.edit_party("hub-b", enforces_markings=True)
+    assert told() == [amber["id"], green["id"]]

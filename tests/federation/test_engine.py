@@ -407,6 +407,62 @@ def test_a_push_link_keeps_to_its_types_and_tlp_ceiling(net: tuple[Net, dict[str
     assert {i for i, _ in _objects(b)} == {green["id"]}
 
 
+def test_a_push_link_sends_only_what_the_peers_party_may_read_and_passes_over_the_rest(
+        net: tuple[Net, dict[str, HubUnderTest]], tmp_path: Path) -> None:
+    """B's party at A does not enforce markings at first: it is sent GREEN, not AMBER, and not
+    the DELETE of an AMBER object deleted since (that would tell it the id). The cursor passes
+    over what was withheld: once B's party enforces markings and is of the organisation an
+    AMBER object names, that object is still not sent, but the next one is."""
+    n, hubs = net
+    a, b = hubs["a"], hubs["b"]
+    alice = a.identities["alice"]
+    _peer(hubs, "a", "b", tmp_path)
+    _peer(hubs, "b", "a", tmp_path)
+    _link(hubs, "a", "b", "push")
+    _pin_and_import(hubs, "b", "a", [alice])
+    deletes: list[str] = []  # what B is asked to delete
+
+    def to_b(request: httpx.Request) -> httpx.Response:
+        if request.method == "DELETE":
+            deletes.append(request.url.path)
+        response = b.transport().handle_request(request)
+        return httpx.Response(response.status_code, headers=response.headers, content=response.read())
+
+    n.broken[b.url] = httpx.MockTransport(to_b)
+    from hub.stix.extensions import SHARING_EXTENSION_ID
+    from hub.stix.markings import tlp_marking_id
+
+    def marked(tlp: str, **sharing: list[str]) -> dict[str, Any]:
+        ext = {SHARING_EXTENSION_ID: {"extension_type": "property-extension", **sharing}} if sharing else None
+        return indicator(created_by_ref=alice, object_marking_refs=[tlp_marking_id(tlp)],
+                         **({"extensions": ext} if ext else {}))
+
+    green, amber, amber_b = marked("green"), marked("amber"), marked("amber", organisations=["USA.ORGB"])
+    _post(a, _signed(a, [green, amber, amber_b]))  # the last two withheld, after all that is sent
+    fed = a.hub.federation
+    (r,) = fed.sync_once()
+    assert r.error is None and r.pushed == 1
+    assert {i for i, _ in _objects(b)} == {green["id"]}
+    (row,) = fed.status()
+    assert row.lag_objects == 0 and int(row.link.cursor or 0) > 0  # passed over the withheld ones
+
+    with a.client("alice") as c:
+        c.delete_object(a.collections["shared"], amber["id"])
+        c.delete_object(a.collections["shared"], green["id"])
+    (r,) = fed.sync_once()
+    assert r.error is None and r.deletes_sent == 1
+    assert len(deletes) == 1 and green["id"] in deletes[0]
+
+    a.hub.admin.edit_party("hub-b", organisation="USA.ORGB", enforces_markings=True)
+    (r,) = fed.sync_once()
+    assert r.error is None and r.pushed == 0
+    later = marked("amber", organisations=["USA.ORGB"])
+    _post(a, _signed(a, [later]))
+    (r,) = fed.sync_once()
+    assert r.error is None and r.pushed == 1
+    assert {i for i, _ in _objects(b)} == {later["id"]}
+
+
 def _identity_of(identity_id: str) -> dict[str, Any]:
     return {"type": "identity", "spec_version": "2.1", "id": identity_id, "created": ts(0), "modified": ts(0),
             "name": "Alice Cloud", "identity_class": "organization"}

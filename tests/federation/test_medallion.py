@@ -6,6 +6,7 @@ second collection, every signature intact. Uses the benchmark's installation in 
 from __future__ import annotations
 
 import time
+import uuid
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -17,7 +18,7 @@ import requests
 from hub.signing import KeySet
 from hub.signing.documents import verify_objects
 from tests.factories import indicator
-from tests.federation.procs import make_fed_hub, status
+from tests.federation.procs import acs_definition, make_fed_hub, marked, status
 
 pytestmark = pytest.mark.slow
 
@@ -100,6 +101,43 @@ def test_a_push_link_to_medallion_sends_the_delete_of_what_it_pushed(medallion: 
             c.delete_object(a.collection, objs[0]["id"])
         a.cli("federate", "--once")
         assert set(at_medallion()) == {o["id"] for o in objs[1:]}
+        (row,) = status(a)
+        assert row["last_error"] is None and row["lag_objects"] == 0
+    finally:
+        a.close()
+
+
+def test_a_push_link_sends_medallion_only_what_restricts_nothing(medallion: Any, tmp_path: Path) -> None:
+    """medallion enforces no markings, so its party (a peer that does not enforce markings) is
+    sent only CLEAR, GREEN and unmarked objects: not AMBER naming its organisation, not RED naming
+    an identity it serves, not an ACS marking that allows sharing with anyone."""
+    run = medallion
+    a = make_fed_hub(tmp_path, "a", [], alice=True, max_tlp="red", signed=None)  # ACS: see test_markings_ring
+    try:
+        remote = run.collections[0]
+        basic = tmp_path / "medallion.basic"
+        basic.write_text("bench:bench-password\n")
+        a.cli("peer", "add", "medallion", "--url", run.api_root, "--basic-auth-file", str(basic))
+        served = f"identity--{uuid.uuid4()}"
+        a.cli("party", "edit", "medallion", "--organisation", "USA.MEDALLION", "--serves", served)
+        a.cli("link", "add", "medallion", "--push", a.collection, "--to", remote)
+        alice = a.identities["alice"]
+        shared = acs_definition("USA.ORGA", "permit")
+        objs = {
+            "clear": marked(alice, "clear"), "green": marked(alice, "green"),
+            "unmarked": indicator(created_by_ref=alice),
+            "amber": marked(alice, "amber", organisations=["USA.MEDALLION"]),
+            "amber+strict": marked(alice, "amber+strict"),
+            "red": marked(alice, "red", recipients=[served]),
+            "acs": indicator(created_by_ref=alice, object_marking_refs=[shared["id"]]),
+        }
+        a.post([shared, *objs.values()])
+        a.cli("federate", "--once")
+        r = requests.get(f"{run.api_root}collections/{remote}/objects/", auth=run.auth,
+                         headers={"Accept": "application/taxii+json;version=2.1"}, timeout=30)
+        r.raise_for_status()
+        there = {o["id"] for o in r.json().get("objects", [])}
+        assert {name for name, o in objs.items() if o["id"] in there} == {"clear", "green", "unmarked"}
         (row,) = status(a)
         assert row["last_error"] is None and row["lag_objects"] == 0
     finally:
