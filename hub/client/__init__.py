@@ -45,6 +45,13 @@ The names below are the public API (``__all__``), by the module that defines the
   and check (``load_signing_key``, ``prepare_report`` giving a ``PreparedReport``,
   ``local_problems`` and ``LocalProblems``), submit (``submit_report``, ``file_report``) and the
   outcome (``ReportResult``, its ``ReportState``).
+- :mod:`hub.client.notices`: notices from agencies to providers: issue and withdraw
+  (``NOTICE_TEMPLATE``, ``read_notice_facts``, ``issue_notice``, ``withdraw_notice``), read them
+  (``fetch_notice``, ``fetch_notices``, ``read_notice_lines``, ``newest_versions``), match a
+  provider's account file against those in force (``ACCOUNT_FIELDS``, ``read_accounts`` giving
+  ``ProviderAccount`` rows and each ``RowProblem``, ``pseudonymise_accounts`` with a
+  ``PseudonymCache`` kept per key version for ``CACHE_KEEPS_DAYS``, ``match_accounts`` giving a
+  ``NoticeMatch`` per notice) and answer one (``acknowledge``).
 
 Everything else in the modules is theirs (tests/client/test_exported_members.py names it).
 """
@@ -74,6 +81,26 @@ from hub.client.errors import (
     ResourceNotFound,
 )
 from hub.client.http import ResponseTooLarge
+from hub.client.notices import (
+    ACCOUNT_FIELDS,
+    CACHE_KEEPS_DAYS,
+    NOTICE_TEMPLATE,
+    NoticeMatch,
+    ProviderAccount,
+    PseudonymCache,
+    RowProblem,
+    acknowledge,
+    fetch_notice,
+    fetch_notices,
+    issue_notice,
+    match_accounts,
+    newest_versions,
+    pseudonymise_accounts,
+    read_accounts,
+    read_notice_facts,
+    read_notice_lines,
+    withdraw_notice,
+)
 from hub.client.oprf import NoObliviousPseudonyms, OprfClient, PseudonymKeys, UnverifiableAnswer
 from hub.client.poll import Poller, PollError, PollResult, poll_collection
 from hub.client.reports import (
@@ -117,10 +144,13 @@ from hub.client.verify import (
 
 __all__ = [
     "AccessDenied",
+    "ACCOUNT_FIELDS",
+    "acknowledge",
     "AuthenticationFailed",
     "BlocklistResult",
     "build_blocklist",
     "Busy",
+    "CACHE_KEEPS_DAYS",
     "check_identity",
     "ClientError",
     "ConnectionFailed",
@@ -132,8 +162,11 @@ __all__ = [
     "failed_path",
     "Failure",
     "fetch_key_set",
+    "fetch_notice",
+    "fetch_notices",
     "file_report",
     "HubRefused",
+    "issue_notice",
     "KeySource",
     "load_cursor",
     "load_facts",
@@ -143,8 +176,12 @@ __all__ = [
     "ManifestEntry",
     "ManifestPage",
     "MappedPseudonymiser",
+    "match_accounts",
+    "newest_versions",
     "NO_RETRY",
     "NoObliviousPseudonyms",
+    "NOTICE_TEMPLATE",
+    "NoticeMatch",
     "NotTaxii",
     "ObjectsPage",
     "ObjectVerifier",
@@ -158,10 +195,16 @@ __all__ = [
     "prepare_report",
     "PreparedReport",
     "ProtocolError",
+    "ProviderAccount",
     "pseudonym_values",
+    "PseudonymCache",
+    "pseudonymise_accounts",
     "PseudonymKeys",
+    "read_accounts",
     "read_facts",
     "read_failures",
+    "read_notice_facts",
+    "read_notice_lines",
     "read_outcome",
     "Redirected",
     "render_csv",
@@ -173,6 +216,7 @@ __all__ = [
     "ResponseTooLarge",
     "RetryNotice",
     "RetryPolicy",
+    "RowProblem",
     "save_cursor",
     "StatusResource",
     "submit_report",
@@ -182,5 +226,6 @@ __all__ = [
     "UnsupportedPattern",
     "UnverifiableAnswer",
     "VerifyMode",
+    "withdraw_notice",
     "write_blocklist",
 ]

@@ -44,7 +44,6 @@ import orjson
 from hub.client.errors import ClientError
 from hub.client.reports import LocalProblems, local_problems
 from hub.client.taxii import Outcome, TaxiiClient, read_outcome
-from hub.common.timestamps import InvalidTimestamp, parse_timestamp_us
 from hub.pseudonyms import InvalidPersonalValue, normalise, provider_account_value, pseudonym_version
 from hub.signing.documents import sign_objects
 from hub.signing.errors import SigningError
@@ -52,7 +51,6 @@ from hub.signing.keys import SigningKey
 from hub.stix.facts import Country
 from hub.stix.notice import addressed_to, build_ack, build_notice, in_force, withdrawn_version
 from hub.stix.notice_facts import (
-    ACK_TYPE,
     NOTICE_TYPE,
     AckFacts,
     InvalidAckFacts,
@@ -67,15 +65,17 @@ __all__ = [
     "ACCOUNT_FIELDS",
     "CACHE_KEEPS_DAYS",
     "NOTICE_TEMPLATE",
-    "Account",
-    "Match",
+    "NoticeMatch",
+    "ProviderAccount",
     "PseudonymCache",
     "RowProblem",
     "acknowledge",
+    "fetch_notice",
     "fetch_notices",
     "issue_notice",
     "match_accounts",
     "newest_versions",
+    "pseudonymise_accounts",
     "read_accounts",
     "read_notice_facts",
     "read_notice_lines",
@@ -254,7 +254,7 @@ def read_notice_lines(path: str | os.PathLike[str]) -> list[dict[str, Any]]:
 
 
 @dataclass(frozen=True)
-class Account:
+class ProviderAccount:
     """One account of the provider's file, read and normalised."""
 
     row: int
@@ -267,7 +267,7 @@ class Account:
     pseudonyms: frozenset[str] = frozenset()  # filled by match_accounts
 
     def __repr__(self) -> str:  # no personal value in a repr
-        return f"Account(row={self.row})"
+        return f"ProviderAccount(row={self.row})"
 
 
 @dataclass(frozen=True)
@@ -300,7 +300,7 @@ def _reseller(row: Mapping[str, Any]) -> tuple[str, str, str | None] | None:
     return normal_reseller_name(name), country, normal_registration(reg) if reg else None
 
 
-def _account(number: int, row: Mapping[str, Any]) -> Account:
+def _account(number: int, row: Mapping[str, Any]) -> ProviderAccount:
     account_id = str(row.get("account_id") or "").strip()
     if not account_id:
         raise ValueError("account_id is missing")
@@ -334,7 +334,7 @@ def _account(number: int, row: Mapping[str, Any]) -> Account:
         if kind != "domain-name":
             raise ValueError("domains holds something that is not a domain name")
         domains.append(name)
-    return Account(number, account_id, country, _reseller(row), tuple(personal), tuple(ips), tuple(domains))
+    return ProviderAccount(number, account_id, country, _reseller(row), tuple(personal), tuple(ips), tuple(domains))
 
 
 def _rows(path: Path, text: str) -> Iterable[tuple[int, Mapping[str, Any] | str]]:
@@ -358,7 +358,7 @@ def _rows(path: Path, text: str) -> Iterable[tuple[int, Mapping[str, Any] | str]
         yield reader.line_num, row
 
 
-def read_accounts(path: str | os.PathLike[str]) -> tuple[list[Account], list[RowProblem]]:
+def read_accounts(path: str | os.PathLike[str]) -> tuple[list[ProviderAccount], list[RowProblem]]:
     """The accounts of a CSV (with a header of :data:`ACCOUNT_FIELDS`) or JSON-lines file, and
     each row that could not be read (named by its line, with the reason; never its values)."""
     p = Path(path)
@@ -436,12 +436,12 @@ class PseudonymCache:
         os.replace(tmp, self.path)
 
 
-def _account_values(account: Account, provider: str) -> list[tuple[str, str]]:
+def _account_values(account: ProviderAccount, provider: str) -> list[tuple[str, str]]:
     return [("provider_account", provider_account_value(provider, account.account_id)), *account.personal]
 
 
-def pseudonymise_accounts(client: TaxiiClient | None, accounts: Sequence[Account], provider: str,
-                          cache: PseudonymCache, *, now: datetime | None = None) -> tuple[list[Account], int]:
+def pseudonymise_accounts(client: TaxiiClient | None, accounts: Sequence[ProviderAccount], provider: str,
+                          cache: PseudonymCache, *, now: datetime | None = None) -> tuple[list[ProviderAccount], int]:
     """The accounts with their pseudonyms (every cached version), and how many values the hub
     evaluated now (only those the cache lacks under the hub's current version). Without a client
     the cache alone answers."""
@@ -463,7 +463,7 @@ def pseudonymise_accounts(client: TaxiiClient | None, accounts: Sequence[Account
     out = []
     for account in accounts:
         pseudonyms = {p for pair in _account_values(account, provider) for p in cache.get(*pair).values()}
-        out.append(Account(account.row, account.account_id, account.country, account.reseller, account.personal,
+        out.append(ProviderAccount(account.row, account.account_id, account.country, account.reseller, account.personal,
                            account.ips, account.domains, frozenset(pseudonyms)))
     return out, len(missing)
 
@@ -472,7 +472,7 @@ def pseudonymise_accounts(client: TaxiiClient | None, accounts: Sequence[Account
 
 
 @dataclass(frozen=True)
-class Match:
+class NoticeMatch:
     """The accounts one notice affects, each with the reasons (what of the scope it meets)."""
 
     notice: Mapping[str, Any]
@@ -508,7 +508,7 @@ class _Index:
                 net = ipaddress.ip_network(text)
                 self.networks.setdefault((net.version, net.prefixlen), {}).setdefault(net, []).append(i)
 
-    def reasons(self, account: Account) -> dict[int, list[str]]:
+    def reasons(self, account: ProviderAccount) -> dict[int, list[str]]:
         """Notice index -> why it affects ``account`` (jurisdiction, reseller, pseudonym, ip
         range, domain, in that order)."""
         found: dict[int, list[str]] = {}
@@ -542,8 +542,8 @@ def _now_us(now: datetime) -> int:
     return int(now.timestamp() * 1_000_000)
 
 
-def match_accounts(notices: Iterable[Mapping[str, Any]], accounts: Sequence[Account], provider: str, *,
-                   now: datetime | None = None) -> list[Match]:
+def match_accounts(notices: Iterable[Mapping[str, Any]], accounts: Sequence[ProviderAccount], provider: str, *,
+                   now: datetime | None = None) -> list[NoticeMatch]:
     """Per notice in force that addresses ``provider`` (special measures, and requests about
     accounts by pseudonym), the accounts it affects, in the order of the file. ``accounts``
     carry their pseudonyms (:func:`pseudonymise_accounts`)."""
@@ -551,21 +551,8 @@ def match_accounts(notices: Iterable[Mapping[str, Any]], accounts: Sequence[Acco
     applying = [n for n in notices if n.get("notice_kind") != "advisory" and addressed_to(n, provider)
                 and in_force(n, now_us)]
     index = _Index(applying)
-    matches = [Match(n) for n in applying]
+    matches = [NoticeMatch(n) for n in applying]
     for account in accounts:
         for i, reasons in index.reasons(account).items():
             matches[i].accounts.append((account.account_id, reasons))
     return matches
-
-
-def when(value: str | None) -> datetime | None:
-    """A ``--now``-style timestamp option as a datetime (None when not given)."""
-    if value is None:
-        return None
-    try:
-        return datetime.fromtimestamp(parse_timestamp_us(value, "--now") / 1_000_000, UTC)
-    except InvalidTimestamp as exc:
-        raise ClientError(str(exc)) from None
-
-
-__all__ += ["ACK_TYPE", "fetch_notice", "pseudonymise_accounts", "when"]

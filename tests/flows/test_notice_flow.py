@@ -113,7 +113,8 @@ resellers = [{{ name = "RESELL CO LTD", country = "CN", registration_number = "9
     states = {a["name"]: a["state"] for a in status["addressees"]}
     assert states == {"alice": "applied", "bob": "not-applicable", "carol": "overdue"}
     assert status["counts"] == {"applied": 1, "not-applicable": 1, "overdue": 1}
-    assert [a.get("accounts_affected") for a in status["addressees"]] == [2, None, None]
+    assert [(a["name"], a.get("accounts_affected")) for a in status["addressees"]] == [
+        ("alice", 2), ("bob", None), ("carol", None)]
 
     party_cli(work, "notice", "withdraw", notice_id, *conn("gov"), *signer("gov"))
     for party in ("alice", "bob", "carol"):

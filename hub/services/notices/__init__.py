@@ -201,7 +201,8 @@ def _notice_state(notice: Mapping[str, Any], now_us: int) -> str:
 def tally(notice: Mapping[str, Any], acks: Iterable[Mapping[str, Any]], addressees: Mapping[str, str | None],
           now_us: int) -> NoticeStatus:
     """The status of ``notice`` from the acknowledgements ``acks`` (newest versions; others are
-    ignored), for ``addressees`` (identity id -> party name, None when not known here)."""
+    ignored), for ``addressees`` (identity id -> party name, None when not known here), by name
+    (then those without one, by identity id)."""
     answers: dict[str, Mapping[str, Any]] = {}
     for one in acks:
         who = one.get("created_by_ref")
@@ -211,7 +212,7 @@ def tally(notice: Mapping[str, Any], acks: Iterable[Mapping[str, Any]], addresse
     due = due_us(notice)
     late = due is not None and now_us > due and notice.get("withdrawn") is not True
     rows = []
-    for identity in sorted(addressees):
+    for identity in sorted(addressees, key=lambda i: (addressees[i] is None, addressees[i] or "", i)):
         ack: Mapping[str, Any] | None = answers.get(identity)
         answer = ack.get("status") if ack is not None else None
         state = answer if answer in SETTLED else ("overdue" if late else (answer or "pending"))
