@@ -80,6 +80,14 @@ effective_from = {yesterday}
 jurisdictions = ["kp"]
 resellers = [{{ name = "RESELL CO LTD", country = "CN", registration_number = "91110000x" }}]
 ''')
+    bad = work / "bad.toml"
+    bad.write_text(facts.read_text().replace('["kp"]', '["Atlantis"]').replace(yesterday, "2020-01-01T00:00:00Z")
+                   + "effective_until = 2019-01-01T00:00:00Z\n")
+    refused = party_cli(work, "notice", "issue", str(bad), *conn("gov"), *signer("gov"), check=False)
+    assert refused.returncode == 2, refused.stderr
+    assert "jurisdictions[0]" in refused.stderr and "effective_until is earlier than effective_from" in refused.stderr
+    by_provider = party_cli(work, "notice", "issue", str(facts), *conn("alice"), *signer("alice"), check=False)
+    assert by_provider.returncode == 1 and "issued by an agency party" in by_provider.stdout
     issued = json.loads(party_cli(work, "notice", "issue", str(facts), *conn("gov"), *signer("gov"), "--json").stdout)
     notice_id = issued["id"]
     assert issued["stored"] == [notice_id]
