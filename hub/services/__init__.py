@@ -25,7 +25,8 @@ IngestService``); its parts are modules beside it. Each service is given the one
 calls it as it is (``tests/services/test_no_store_downcasts.py``); database tools belong to the
 store (:mod:`hub.store.dumps`).
 
-Where coming work goes: anonymous filing in ``anonymity/`` (attestation, tokens, escrow); notices
-to the parties in ``notices/``; the marking and audience decisions (who may see an object under
+Notices to the parties are in ``notices/`` (the ingest rules of notices and acknowledgements,
+and who acted on a notice). Where coming work goes: anonymous filing in ``anonymity/``
+(attestation, tokens, escrow); the marking and audience decisions (who may see an object under
 its markings) in :mod:`.access`, beside ``AccessService``.
 """
