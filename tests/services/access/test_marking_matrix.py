@@ -133,7 +133,6 @@ class Acs:
 ACS: dict[str, Acs] = {
     "nat_usa": Acs("deny", "permit", (permit("DSPLY", permitted_nationalities=["USA"]),)),
     "orgs": Acs("deny", "deny", (permit("ALL", permitted_organizations=["GBR.NCSC", "DEU.BOBHOST"]),)),
-    "org_identity": Acs("deny", "deny", (permit("ALL", permitted_organizations=["@alice2"]),)),
     "entity_gov": Acs("deny", "deny", (permit("DSPLY", entity=["GOV"]),)),
     "usa_and_gov": Acs("deny", "deny", (permit("ALL", permitted_nationalities=["USA"], entity=["GOV"]),)),
     "scope_ic": Acs("deny", "deny", (permit("DSPLY", shareability=["IC"]),)),
@@ -233,7 +232,6 @@ ROWS: tuple[Row, ...] = (
     # ACS 3.0: rules, defaults, control set, further sharing (peers only), several markings.
     Row("acs_nationality", "gov", only("alice", "alice2", "gov", "ops", "peer_home"), acs=("nat_usa",)),
     Row("acs_organisation", "gov", only("gov", "cert", "bob"), acs=("orgs",)),
-    Row("acs_organisation_identity", "gov", only("gov", "alice2"), acs=("org_identity",)),
     Row("acs_entity", "alice", only("alice", "gov", "cert"), acs=("entity_gov",)),
     Row("acs_permit_every_list", "bob", only("bob", "gov"), acs=("usa_and_gov",)),
     Row("acs_shareability_scope", "gov", only("gov", "cert"), acs=("scope_ic",)),
@@ -822,12 +820,15 @@ def test_web_pages(matrix: Matrix, reader: str, refused: str) -> None:
 #: markings that ask nothing of its attributes.
 LATE_BEFORE = frozenset({
     "unmarked", "clear", "green", "white_tlp1", "amber", "amber_named_org", "amber_tlp1_bob", "strict",
-    "strict_named_org", "strict_bob", "acs_deny_any_list", "acs_privdefault_permit", "acs_further_partner",
+    "strict_named_org", "strict_bob", "acs_privdefault_permit", "acs_further_partner",
     "acs_further_foreigngov", "acs_further_sector_deny", "acs_further_sector_permit", "acs_no_reader_rule",
     "report_of_red_account", "account_green", "relationship_to_red",
 }) | {f"md:{a}" for a in ACS}
-#: ... then made a US government party that accepted the terms (party edit).
+#: ... then made a US government party that accepted the terms (party edit). A party with no
+#: country or entity is under every deny list (it cannot be shown not to be DEU or SVC): it sees
+#: acs_deny_any_list only once it has both.
 LATE_AFTER = LATE_BEFORE | {
+    "acs_deny_any_list",
     "acs_nationality", "acs_entity", "acs_permit_every_list", "acs_control_entity", "acs_nf", "acs_ais",
     "acs_two_markings", "amber_and_acs",
 }
@@ -880,6 +881,10 @@ def test_bad_markings_are_refused_each_with_its_reason(matrix: Matrix) -> None:
     odd_entity = bad_acs("bad-entity", control_set={"classification": "U", "entity": ["ABC"]})
     amber_md = acs_definition("amber-marked", ACS["pd_permit"], h.identities) | {"object_marking_refs": [AMBER]}
     amber_md["id"] = f"marking-definition--{uuid.uuid4()}"
+    # ACS names organisations by their codes (the OASIS schema's pattern), not by identity ids.
+    org_identity = acs_definition("org-identity", Acs("deny", "deny", (
+        permit("ALL", permitted_organizations=["@alice2"]),)), h.identities)
+    org_identity["id"] = f"marking-definition--{uuid.uuid4()}"
     stranger = f"identity--{uuid.uuid4()}"
     # (object, None when it is stored, else what its refusal must say)
     table: list[tuple[dict[str, Any], str | None]] = [
@@ -891,6 +896,7 @@ def test_bad_markings_are_refused_each_with_its_reason(matrix: Matrix) -> None:
         (ind("uses the SECRET ACS marking", secret["id"]), r"marking"),
         (odd_field, r"colour|unknown|not allowed|additional"),
         (odd_entity, r"entity"),
+        (org_identity, r"organisation code"),
         (amber_md, r"marking.definition.*restrict"),
         (ind("uses the AMBER-marked ACS marking", amber_md["id"]), r"marking"),
         (ind("red, no recipients", RED), r"recipient"),
