@@ -243,10 +243,7 @@ class PrivateKey:
         """RSASP1 (RFC 8017 section 5.2.1) by CRT, with the base blinded by r^e and each CRT
         exponent blinded by a random multiple of its group order."""
         n, e, p, q = self.public_key.n, self.public_key.e, self._p, self._q
-        while True:
-            r = secrets.randbelow(n - 1) + 1
-            if math.gcd(r, n) == 1:
-                break
+        r = _random_blind(n)
         c = (m * pow(r, e, n)) % n
         dp = self._dp + secrets.randbits(_EXPONENT_BLIND_BITS) * (p - 1)
         dq = self._dq + secrets.randbits(_EXPONENT_BLIND_BITS) * (q - 1)
@@ -312,6 +309,14 @@ def message_of(input_msg: bytes, variant: Variant) -> bytes:
     return input_msg
 
 
+def _random_blind(n: int) -> int:
+    """A uniformly random r in [1, n) with an inverse modulo n (rejection sampling)."""
+    while True:
+        r = secrets.randbelow(n - 1) + 1
+        if math.gcd(r, n) == 1:
+            return r
+
+
 def _blind_with(public: PublicKey, input_msg: bytes, variant: Variant, salt: bytes, r: int) -> Blinded:
     n = public.n
     m = _os2ip(_emsa_pss_encode(input_msg, n.bit_length() - 1, salt))
@@ -329,11 +334,7 @@ def blind(public: PublicKey, input_msg: bytes, variant: Variant) -> Blinded:
     """Blind (section 4.2): EMSA-PSS-encode ``input_msg`` with a fresh random salt, then multiply
     by r^e for a uniformly random r in [1, n). Retries the negligible "blinding error" (an r with
     no inverse) itself; :class:`BlindingError` if the message is not coprime with n (a bad key)."""
-    while True:
-        r = secrets.randbelow(public.n - 1) + 1
-        if math.gcd(r, public.n) == 1:
-            break
-    return _blind_with(public, input_msg, variant, secrets.token_bytes(variant.salt_len), r)
+    return _blind_with(public, input_msg, variant, secrets.token_bytes(variant.salt_len), _random_blind(public.n))
 
 
 def blind_sign(private: PrivateKey, blinded_msg: bytes) -> bytes:

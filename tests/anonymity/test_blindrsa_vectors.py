@@ -1,8 +1,7 @@
 """RFC 9474 Appendix A, byte for byte: every value of the four named variants' vectors.
 
-The two variants the brief of the hub names (RSABSSA-SHA384-PSS-Deterministic for the tokens,
-RSABSSA-SHA384-PSS-Randomized) and the two PSSZERO ones all come from the same code, so all four
-are checked: key, Prepare, EMSA-PSS-ENCODE, Blind (with the vector's salt and the blind r whose
+The hub's tokens use RSABSSA-SHA384-PSS-Deterministic; the other three variants come from the
+same code, so all four are checked: key, Prepare, EMSA-PSS-ENCODE, Blind (with the vector's salt and the blind r whose
 inverse the vector gives), BlindSign, Finalize and verification.
 """
 
