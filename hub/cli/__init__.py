@@ -12,6 +12,7 @@ from hub.cli import (
     audit,
     backup,
     collections,
+    escrow,
     federation,
     markings,
     notices,
@@ -31,7 +32,7 @@ for command in (
     parties.party, collections.collection, collections.grant, collections.revoke, collections.grants,
     collections.retention, markings.markings,
     # keys, signatures, pseudonyms and the audit trail
-    signatures.key, signatures.sign, signatures.verify, pseudonyms.pseudonym, audit.audit,
+    signatures.key, signatures.sign, signatures.verify, pseudonyms.pseudonym, audit.audit, escrow.escrow,
     # federation with other hubs
     federation.peer, federation.link, federation.federate, federation.quarantine,
     # the parties' own tools

@@ -1,0 +1,80 @@
+"""The oversight body's side of the sealed submitter records: ``escrow keygen`` and ``escrow
+open``. Neither needs a hub home: both run where the oversight private key is kept, off the hub.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+from pathlib import Path
+
+import click
+
+from hub.anonymity.errors import EscrowError
+from hub.anonymity.escrow import OversightPrivateKey, open_sealed
+from hub.common.errors import HubError
+
+
+@click.group()
+def escrow() -> None:
+    """The oversight key that opens sealed submitter records (kept off the hub)."""
+
+
+def _create(path: Path, data: bytes, mode: int) -> None:
+    """Write a new file ``path`` with ``mode``; never replaces one."""
+    try:
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, mode)
+    except FileExistsError:
+        raise HubError(f"{path} exists: refusing to overwrite a key") from None
+    except OSError as exc:
+        raise HubError(f"cannot write {path}: {exc.strerror}") from None
+    with os.fdopen(fd, "wb") as f:
+        f.write(data)
+        f.flush()
+        os.fsync(f.fileno())
+    os.chmod(path, mode)  # whatever the umask
+
+
+@escrow.command("keygen")
+@click.option("--private", "private_file", required=True, type=click.Path(dir_okay=False),
+              help="The private key file to create (PKCS#8 PEM, mode 0600): keep it off the hub.")
+@click.option("--public", "public_file", required=True, type=click.Path(dir_okay=False),
+              help="The public key file to create (PEM), for the hub's configuration.")
+@click.option("--passphrase", is_flag=True, help="Encrypt the private key with a passphrase (asked for twice).")
+def keygen(private_file: str, public_file: str, passphrase: bool) -> None:
+    """Make an oversight key pair (X25519) and print the public key's id."""
+    private_path, public_path = Path(private_file), Path(public_file)
+    for path in (private_path, public_path):
+        if path.exists():
+            raise HubError(f"{path} exists: refusing to overwrite a key")
+    password = click.prompt("Passphrase", hide_input=True, confirmation_prompt=True).encode() if passphrase else None
+    key = OversightPrivateKey.generate()
+    _create(private_path, key.to_pem(password), 0o600)
+    _create(public_path, key.public_key.to_pem(), 0o644)
+    click.echo(f"oversight key {key.public_key.key_id}: private key {private_path} (mode 0600, keep it off the hub), "
+               f"public key {public_path}")
+
+
+@escrow.command("open")
+@click.option("--key", "key_file", required=True, type=click.Path(exists=True, dir_okay=False),
+              help="The oversight private key (PEM).")
+@click.argument("record", type=click.Path(dir_okay=False, allow_dash=True))
+def open_record(key_file: str, record: str) -> None:
+    """Open the sealed record in RECORD (a file, or - for standard input) and print who filed
+    the report, as JSON."""
+    pem = Path(key_file).read_bytes()
+    password = (click.prompt("Passphrase", hide_input=True, err=True).encode()
+                if OversightPrivateKey.needs_password(pem) else None)
+    key = OversightPrivateKey.from_pem(pem, password)
+    try:
+        text = sys.stdin.read() if record == "-" else Path(record).read_text(encoding="utf-8")
+        sealed = json.loads(text)
+    except OSError as exc:
+        raise HubError(f"cannot read {record}: {exc.strerror}") from None
+    except (ValueError, UnicodeDecodeError):
+        raise EscrowError(f"{record} is not a sealed escrow record (not JSON)") from None
+    opened = open_sealed(sealed, key)
+    click.echo(json.dumps({"report_id": opened.report_id, "report_hash": opened.report_hash,
+                           "submitter": opened.submitter, "identity_id": opened.identity_id,
+                           "time": opened.time, "hub": sealed["hub"]}, indent=2))
