@@ -87,7 +87,7 @@ class AdminService:
     """Creates and changes parties, credentials, collections and grants.
 
     With ``markings``, a party's memberships of the audiences (which objects its markings let it
-    read) are recomputed whenever it is added, edited or removed.
+    read) are recomputed whenever it is added, edited, disabled, enabled or removed.
     """
 
     def __init__(self, store: Store, clock: Clock, audit: AuditService,
@@ -186,6 +186,7 @@ class AdminService:
         changed = self.store.set_party_disabled(party.pk, self.clock())
         if changed:
             self.audit.record("party.disable", name)
+            self._refresh(party)
         return changed
 
     def check_can_disable(self, name: str) -> Party:
@@ -203,6 +204,7 @@ class AdminService:
         changed = self.store.set_party_disabled(party.pk, None)
         if changed:
             self.audit.record("party.enable", name)
+            self._refresh(party)
         return changed
 
     def remove_party(self, name: str) -> PartyRemoval:

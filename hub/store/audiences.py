@@ -9,6 +9,20 @@ filters by them: a read on behalf of a party (:attr:`hub.store.records.ObjectFil
 adds one condition to its query, :func:`readable`, before ``LIMIT``, so a page holds exactly
 what that party may read and keyset paging stays exact for it.
 
+**The parties generation.** A new audience's members are computed by the services from the
+parties as they are before the transaction that makes the audience; a party edited (and its
+memberships recomputed) in between would leave the audience with the party's membership by its
+old attributes. So every change of a party's memberships goes through
+:meth:`AudienceStore.refresh_memberships` (or :meth:`AudienceStore.set_memberships`), which raises
+a counter, the setting :data:`GENERATION_SETTING`, holding its row locked (``SELECT ... FOR
+UPDATE`` on PostgreSQL; SQLite's write transaction holds the whole database) while it reads the
+audiences and replaces the memberships, in one transaction. :func:`ensure_audience`, given the
+generation the members were computed at, locks the same row (``FOR SHARE``: audiences made at
+once by several transactions do not wait for each other) before it makes an audience, and raises
+:class:`StaleMembers` when the generation moved: the caller computes the members again from the
+parties as they are now and asks again, and that second time cannot be stale (the lock is held
+until its transaction ends, so a refresh that comes later waits, then reads the new audience).
+
 ``pending_audience_pk`` is for the upgrade: versions stored before markings were enforced keep
 the audience they had (0) when the rules would restrict them further, with the audience the
 rules give them pending, until the operator applies it (:meth:`AudienceStore.apply_pending_audiences`).
@@ -22,7 +36,7 @@ every service is given) includes it; :class:`AudienceMixin` implements it for
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from contextlib import AbstractContextManager
 from typing import TYPE_CHECKING, Any, Protocol
 
@@ -31,12 +45,14 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
 from hub.store import schema as t
-from hub.store.records import AudienceRecord
+from hub.store.dialect import lock_rows
+from hub.store.records import AudienceRecord, Party
 
 if TYPE_CHECKING:
     from sqlalchemy.sql.elements import ColumnElement
 
-__all__ = ["CLASSIFY_NEEDLES", "AudienceMixin", "AudienceStore", "ensure_audience", "readable"]
+__all__ = ["CLASSIFY_NEEDLES", "GENERATION_SETTING", "AudienceMixin", "AudienceStore", "Admitted", "StaleMembers",
+           "ensure_audience", "readable"]
 
 _CHUNK = 500
 _KEY_RE = re.compile(r"[0-9a-f]{64}")
@@ -47,6 +63,23 @@ _KEY_RE = re.compile(r"[0-9a-f]{64}")
 #: these appear literally. :meth:`AudienceStore.objects_to_classify` returns only such objects.
 CLASSIFY_NEEDLES = ("marking-definition--",
                     "extension-definition--deb16679-6467-4ef5-9596-531bca71ab9b")
+
+#: The setting that counts the changes of parties' memberships (see the module's notes).
+GENERATION_SETTING = "parties_generation"
+
+#: Which audiences admit a party: given the party as it is inside the refreshing transaction
+#: (None: it was removed, or does not exist) and every audience, the pks of those that admit it.
+Admitted = Callable[[Party | None, list[AudienceRecord]], Iterable[int]]
+
+
+class StaleMembers(Exception):  # noqa: N818 (what happened, not an error of the caller's)
+    """:func:`ensure_audience` would make an audience with members computed before the parties
+    last changed: compute them again from the parties as they are now, and ask again with
+    :attr:`generation`, the generation now (held by the asking transaction until it ends)."""
+
+    def __init__(self, generation: int) -> None:
+        super().__init__(f"the parties changed (generation {generation}) since the members were computed")
+        self.generation = generation
 
 
 def readable(audience_pk: ColumnElement[Any], reader_pk: int) -> ColumnElement[bool]:
@@ -67,8 +100,28 @@ def _check_key(key: str) -> None:
         raise ValueError("an audience key is a SHA-256 digest in lower-case hex (64 characters)")
 
 
+def _generation(conn: Connection, *, bump: bool) -> int:
+    """The parties generation, its row locked until the transaction ends (made at 0 if it is
+    missing); raised by one first when ``bump``. ``FOR UPDATE`` to raise it, ``FOR SHARE`` to
+    read it (PostgreSQL; SQLite's write transaction holds the database already)."""
+    s = t.settings
+    query = select(s.c.value).where(s.c.name == GENERATION_SETTING)
+    query = lock_rows(query) if bump else query.with_for_update(read=True)
+    value = conn.execute(query).scalar()
+    if value is None:
+        make = pg_insert if conn.dialect.name == "postgresql" else sqlite_insert
+        conn.execute(make(s).values(name=GENERATION_SETTING, value="0").on_conflict_do_nothing(
+            index_elements=[s.c.name]))
+        value = conn.execute(query).scalar_one()
+    generation = int(value)
+    if bump:
+        generation += 1
+        conn.execute(update(s).where(s.c.name == GENERATION_SETTING).values(value=str(generation)))
+    return generation
+
+
 def ensure_audience(conn: Connection, key: str, canonical: str, member_pks: Iterable[int],
-                    now_us: int) -> int:
+                    now_us: int, generation: int | None = None) -> int:
     """The pk of the audience ``key``, made (with ``canonical`` and its members) if there is none;
     on ``conn``, inside its transaction.
 
@@ -76,11 +129,22 @@ def ensure_audience(conn: Connection, key: str, canonical: str, member_pks: Iter
     INSERT does nothing on a key that is taken (on PostgreSQL it waits for the other
     transaction to end), then the row is read. The members are written only by the
     transaction that made the row.
+
+    With ``generation`` (the parties generation read before the members were computed), an
+    audience is made only if the generation is still that, its row locked until the
+    transaction ends; else :class:`StaleMembers`, nothing written (see the module's notes).
     """
     _check_key(key)
     if "\x00" in canonical:
         raise ValueError("an audience's canonical text cannot hold U+0000")
     a, m = t.audiences, t.audience_members
+    if generation is not None:
+        found = conn.execute(select(a.c.pk).where(a.c.key == key)).scalar()
+        if found is not None:
+            return int(found)  # made before: its members are not written again
+        now = _generation(conn, bump=False)
+        if now != generation:
+            raise StaleMembers(now)
     make = pg_insert if conn.dialect.name == "postgresql" else sqlite_insert
     made = conn.execute(make(a).values(key=key, canonical=canonical, created_us=now_us)
                         .on_conflict_do_nothing(index_elements=[a.c.key]).returning(a.c.pk)).scalar()
@@ -90,6 +154,16 @@ def ensure_audience(conn: Connection, key: str, canonical: str, member_pks: Iter
     if members:
         conn.execute(insert(m), [dict(audience_pk=made, party_pk=p) for p in members])
     return int(made)
+
+
+def _replace_memberships(conn: Connection, party_pk: int, audience_pks: Iterable[int]) -> int:
+    """Make ``audience_pks`` (0 ignored) the party's memberships, on ``conn``; how many."""
+    m = t.audience_members
+    wanted = sorted({int(p) for p in audience_pks if int(p) != 0})
+    conn.execute(delete(m).where(m.c.party_pk == party_pk))
+    for i in range(0, len(wanted), _CHUNK):
+        conn.execute(insert(m), [dict(audience_pk=a, party_pk=party_pk) for a in wanted[i:i + _CHUNK]])
+    return len(wanted)
 
 
 def _set_audiences(conn: Connection, rows: list[tuple[int, int, int | None]]) -> None:
@@ -127,20 +201,42 @@ class AudienceStore(Protocol):
 
     def set_memberships(self, party_pk: int, audience_pks: Iterable[int]) -> None:
         """Make ``audience_pks`` the audiences the party is a member of (replacing what it was;
-        0, which needs no membership, is ignored). Raises
-        :class:`sqlalchemy.exc.IntegrityError` (nothing changed) for an audience or party that
-        does not exist."""
+        0, which needs no membership, is ignored), raising the parties generation in the same
+        transaction. Raises :class:`sqlalchemy.exc.IntegrityError` (nothing changed) for an
+        audience or party that does not exist. The services use :meth:`refresh_memberships`,
+        which also reads the audiences and the party under the generation's lock."""
+        ...
+
+    def refresh_memberships(self, party_pk: int, admitted: Admitted) -> int:
+        """Recompute the party's memberships, in one transaction: raise the parties generation
+        (its row locked until the end), read the party as it is now (None when it was removed or
+        does not exist) and every audience, and make ``admitted(party, audiences)`` (the pks of
+        the audiences that admit it) its memberships, replacing what they were. Returns how many
+        audiences admit it. An audience made at the same time by another transaction is either
+        read here, or was made with members computed after this generation (see the module's
+        notes)."""
+        ...
+
+    def parties_generation(self) -> int:
+        """The parties generation as committed (0 when nothing was ever refreshed): read it
+        before the parties whose members are given to :meth:`ensure_audience`."""
         ...
 
     def audience_members(self, audience_pk: int) -> list[int]:
         """The pks of the parties the audience admits, ascending."""
         ...
 
-    def ensure_audience(self, key: str, canonical: str, member_pks: Iterable[int], now_us: int) -> int:
+    def ensure_audience(self, key: str, canonical: str, member_pks: Iterable[int], now_us: int,
+                        generation: int | None = None) -> int:
         """The pk (> 0) of the audience whose key is ``key`` (SHA-256 of ``canonical``, 64
         lower-case hex digits; else :class:`ValueError`), made at ``now_us`` with ``canonical``
         and the members ``member_pks`` if there is none; the members are written only when it is
-        made. Safe to call at once from several transactions (one row is made)."""
+        made. Safe to call at once from several transactions (one row is made).
+
+        ``generation``: the :meth:`parties_generation` read before the parties the members were
+        computed from. When the audience is to be made and the generation has moved since,
+        :class:`StaleMembers` is raised (nothing made): compute the members again and ask again
+        with its ``generation``. None: no such check (members the caller knows to be current)."""
         ...
 
     def objects_to_classify(self, after_pk: int, limit: int) -> list[tuple[int, int, str]]:
@@ -182,12 +278,26 @@ class AudienceMixin:
         return [AudienceRecord(int(r.pk), r.key, r.canonical) for r in rows]
 
     def set_memberships(self, party_pk: int, audience_pks: Iterable[int]) -> None:
-        m = t.audience_members
-        wanted = sorted({int(p) for p in audience_pks if int(p) != 0})
         with self._write() as conn:
-            conn.execute(delete(m).where(m.c.party_pk == party_pk))
-            for i in range(0, len(wanted), _CHUNK):
-                conn.execute(insert(m), [dict(audience_pk=a, party_pk=party_pk) for a in wanted[i:i + _CHUNK]])
+            _generation(conn, bump=True)
+            _replace_memberships(conn, party_pk, audience_pks)
+
+    def refresh_memberships(self, party_pk: int, admitted: Admitted) -> int:
+        from hub.store.sql import _party, _party_rows  # the one place that reads a party's row
+
+        a, p = t.audiences, t.parties
+        with self._write() as conn:
+            _generation(conn, bump=True)
+            row = conn.execute(_party_rows().where(p.c.pk == party_pk, p.c.removed_us.is_(None))).first()
+            audiences = [AudienceRecord(int(r.pk), r.key, r.canonical) for r in conn.execute(
+                select(a.c.pk, a.c.key, a.c.canonical).order_by(a.c.pk))]
+            return _replace_memberships(conn, party_pk, admitted(_party(row) if row else None, audiences))
+
+    def parties_generation(self) -> int:
+        s = t.settings
+        with self._read() as conn:
+            value = conn.execute(select(s.c.value).where(s.c.name == GENERATION_SETTING)).scalar()
+        return 0 if value is None else int(value)
 
     def audience_members(self, audience_pk: int) -> list[int]:
         m = t.audience_members
@@ -195,9 +305,10 @@ class AudienceMixin:
             return [int(p) for p in conn.execute(select(m.c.party_pk).where(m.c.audience_pk == audience_pk)
                                                  .order_by(m.c.party_pk)).scalars()]
 
-    def ensure_audience(self, key: str, canonical: str, member_pks: Iterable[int], now_us: int) -> int:
+    def ensure_audience(self, key: str, canonical: str, member_pks: Iterable[int], now_us: int,
+                        generation: int | None = None) -> int:
         with self._write() as conn:
-            return ensure_audience(conn, key, canonical, member_pks, now_us)
+            return ensure_audience(conn, key, canonical, member_pks, now_us, generation)
 
     def objects_to_classify(self, after_pk: int, limit: int) -> list[tuple[int, int, str]]:
         o = t.objects

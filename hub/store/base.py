@@ -34,7 +34,7 @@ from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Protocol
 
-from hub.store.audiences import AudienceStore
+from hub.store.audiences import AudienceStore, StaleMembers
 from hub.store.audit import AuditEntry, AuditRecord
 from hub.store.errors import DuplicateError
 from hub.store.federation import FederationStore
@@ -97,9 +97,12 @@ class Transaction(Protocol):
         """As :meth:`Store.save_status`."""
         ...
 
-    def ensure_audience(self, key: str, canonical: str, member_pks: Iterable[int], now_us: int) -> int:
+    def ensure_audience(self, key: str, canonical: str, member_pks: Iterable[int], now_us: int,
+                        generation: int | None = None) -> int:
         """As :meth:`Store.ensure_audience`: an audience made here, and its members, commit with
-        the versions that use it."""
+        the versions that use it. With ``generation``, the parties generation's row stays locked
+        until this transaction ends once an audience is made (or :class:`StaleMembers` raised),
+        so the members asked again for after :class:`StaleMembers` cannot be stale again."""
         ...
 
     def append_audit(self, entries: list[AuditEntry], now_us: int) -> None:
@@ -432,4 +435,5 @@ class Store(OpsStore, LifecycleStore, FederationStore, AudienceStore, Protocol):
         ...
 
 
-__all__ = ["DuplicateError", "Store", "StoredVersion", "TokenRecord", "Transaction", "UnstorableError"]
+__all__ = ["DuplicateError", "StaleMembers", "Store", "StoredVersion", "TokenRecord", "Transaction",
+           "UnstorableError"]

@@ -171,8 +171,9 @@ class SqlTransaction:
         self.conn = conn
 
     # -- audiences (hub.store.audiences)
-    def ensure_audience(self, key: str, canonical: str, member_pks: Iterable[int], now_us: int) -> int:
-        return ensure_audience(self.conn, key, canonical, member_pks, now_us)
+    def ensure_audience(self, key: str, canonical: str, member_pks: Iterable[int], now_us: int,
+                        generation: int | None = None) -> int:
+        return ensure_audience(self.conn, key, canonical, member_pks, now_us, generation)
 
     # -- objects
     def add_versions(self, collection_pk: int, party_pk: int, versions: Iterable[NewVersion],

@@ -20,8 +20,8 @@ from sqlalchemy.exc import IntegrityError
 
 from hub.stix.basics import check_basics
 from hub.store import schema as t
-from hub.store.base import UnstorableError
-from hub.store.records import NewVersion, ObjectFilter, PartyAttributes
+from hub.store.base import StaleMembers, UnstorableError
+from hub.store.records import AudienceRecord, NewVersion, ObjectFilter, Party, PartyAttributes
 from hub.store.sql import SqlStore
 from tests.conftest import alembic_step
 from tests.factories import indicator, ts
@@ -250,6 +250,102 @@ def test_two_transactions_making_the_same_audience_get_one_row(hub: Hub) -> None
     assert results["first"] == results["second"]
     assert len(hub.store.list_audiences()) == 1
     assert hub.store.audience_members(results["first"]) == [hub.bob]
+
+
+# -- the parties generation: no audience made with members computed before a party changed
+
+
+def _by_country(country: str) -> Callable[[Party | None, list[AudienceRecord]], list[int]]:
+    """A refresh's rule for these tests: every audience admits the parties of ``country``."""
+
+    def admitted(party: Party | None, records: list[AudienceRecord]) -> list[int]:
+        return [r.pk for r in records] if party is not None and party.country == country else []
+
+    return admitted
+
+
+def test_an_audience_is_not_made_with_members_computed_before_a_refresh(hub: Hub) -> None:
+    store = hub.store
+    canonical = '{"who":"USA"}'
+    # The members are computed (bob, not of the USA yet, is left out) at this generation...
+    seen = store.parties_generation()
+    members = [hub.alice]
+    # ... then bob is edited and his memberships refreshed, by another connection, before the
+    # audience is made: the generation moves (set_memberships moves it too).
+    store.edit_party(hub.bob, PartyAttributes(country="USA"))
+    assert store.refresh_memberships(hub.bob, _by_country("USA")) == 0  # no audience yet
+    assert store.parties_generation() == seen + 1
+    store.set_memberships(hub.carol, [])
+    assert store.parties_generation() == seen + 2
+    with pytest.raises(StaleMembers) as stale:
+        store.ensure_audience(key(canonical), canonical, members, NOW, seen)
+    assert stale.value.generation == seen + 2 and store.list_audiences() == []  # nothing made
+    # Inside a transaction (ingest's): stale once, then made with members computed again, at
+    # the generation the store named, whose row the transaction now holds.
+    with store.transaction() as tx:
+        with pytest.raises(StaleMembers) as stale:
+            tx.ensure_audience(key(canonical), canonical, members, NOW, seen)
+        made = tx.ensure_audience(key(canonical), canonical, [hub.alice, hub.bob], NOW, stale.value.generation)
+    assert store.audience_members(made) == sorted([hub.alice, hub.bob])
+    # An audience that exists is returned whatever the generation: its members are not written.
+    assert store.ensure_audience(key(canonical), canonical, [hub.carol], NOW, seen) == made
+    assert store.audience_members(made) == sorted([hub.alice, hub.bob])
+    # The next refresh reads it, and judges the party as it is stored now.
+    store.edit_party(hub.bob, PartyAttributes(country="DEU"))
+    assert store.refresh_memberships(hub.bob, _by_country("USA")) == 0
+    assert store.audience_members(made) == [hub.alice]
+
+
+def test_a_refresh_judges_the_party_as_stored_and_a_removed_one_as_none(hub: Hub) -> None:
+    store = hub.store
+    one, two = hub.audience("one"), hub.audience("two")
+    judged: list[Party | None] = []
+
+    def admitted(party: Party | None, records: list[AudienceRecord]) -> list[int]:
+        judged.append(party)
+        return [r.pk for r in records] if party is not None else []
+
+    assert store.refresh_memberships(hub.carol, admitted) == 2
+    assert judged[-1] == store.get_party("carol")
+    assert store.audience_members(one) == store.audience_members(two) == [hub.carol]
+    store.remove_party(hub.carol, NOW + 1)
+    assert store.refresh_memberships(hub.carol, admitted) == 0
+    assert judged[-1] is None and store.audience_members(one) == []
+
+
+@pytest.mark.postgres
+def test_a_refresh_waits_for_the_transaction_that_makes_an_audience_then_reads_it(hub: Hub, backend: str) -> None:
+    """On PostgreSQL the generation's row is locked by a transaction that made an audience, so a
+    refresh begun meanwhile waits for it to end, then reads the new audience. (On SQLite a write
+    transaction holds the whole database: the refresh cannot even begin.)"""
+    if backend != "postgres":
+        pytest.skip("SQLite: a write transaction holds the whole database")
+    store = hub.store
+    store.edit_party(hub.bob, PartyAttributes(country="USA"))
+    canonical = '{"who":"everyone of the USA"}'
+    errors: list[BaseException] = []
+
+    def refresh() -> None:
+        try:
+            store.refresh_memberships(hub.bob, _by_country("USA"))
+        except BaseException as exc:  # reported below
+            errors.append(exc)
+
+    thread = threading.Thread(target=refresh)
+    with store.transaction() as tx:
+        made = tx.ensure_audience(key(canonical), canonical, [hub.alice], NOW, store.parties_generation())
+        thread.start()
+        # Until the refresh is seen waiting for a lock (the generation's row), the audience stays
+        # uncommitted: a refresh that did not wait would not read it.
+        with store.engine.connect() as conn:
+            while not conn.exec_driver_sql(
+                    "SELECT count(*) FROM pg_locks WHERE NOT granted AND pid <> pg_backend_pid()").scalar():
+                assert thread.is_alive() and not errors, "the refresh did not wait for the transaction"
+                conn.rollback()
+                threading.Event().wait(0.01)
+    thread.join(60)
+    assert not thread.is_alive() and errors == []
+    assert store.audience_members(made) == sorted([hub.alice, hub.bob])
 
 
 # -- the upgrade's classification

@@ -9,9 +9,13 @@ the transaction that stores the first object using it). A read by a party then a
 for the versions whose audience is 0 or one the party is a member of: one SQL condition, applied
 before paging (:attr:`hub.store.records.ObjectFilter.reader_pk`).
 
-Memberships follow the parties: ``party add`` and ``party edit`` recompute the party's
-memberships over every audience (:meth:`MarkingService.refresh`); a removed party belongs to
-none. The upgrade to audiences classifies the objects stored before them
+Memberships follow the parties: ``party add``, ``edit``, ``disable``, ``enable`` and ``remove``
+recompute the party's memberships over every audience (:meth:`MarkingService.refresh`); a
+removed party belongs to none. A new audience's members are computed from the parties as they
+are before the transaction that makes it, at a *parties generation* that every refresh raises;
+the store makes the audience only if the generation has not moved since
+(:meth:`hub.store.audiences.AudienceStore.ensure_audience`), else the members are computed
+again (docs/MARKINGS.md, "Memberships while parties change"). The upgrade to audiences classifies the objects stored before them
 (:meth:`MarkingService.backfill`, run by ``abusehub migrate``): objects marked TLP RED or
 AMBER+STRICT, which every reader of their collection read until then, keep audience 0 with their
 new audience pending, until an operator runs ``abusehub markings apply``
@@ -21,7 +25,7 @@ new audience pending, until an operator runs ``abusehub markings apply``
 from __future__ import annotations
 
 import threading
-from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -33,7 +37,7 @@ from hub.services.audit import AuditService
 from hub.services.clock import Clock
 from hub.stix.markings import AMBER_STRICT, TLP_LEVEL_BY_ID
 from hub.stix.sharing import PEER, Audience, Reader, admits, audience_of
-from hub.store.base import Store, Transaction
+from hub.store.base import StaleMembers, Store, Transaction
 from hub.store.records import AudienceRecord, Party
 
 __all__ = ["CLASSIFIED_SETTING", "BackfillResult", "MarkingService", "classification_problem"]
@@ -43,6 +47,9 @@ __all__ = ["CLASSIFIED_SETTING", "BackfillResult", "MarkingService", "classifica
 CLASSIFIED_SETTING = "audiences_classified"
 #: How many stored objects the back-fill reads at a time.
 BACKFILL_BATCH = 2000
+#: How many times an audience's members are computed again, for a store call of its own, while
+#: parties keep changing under it (inside a transaction, once is enough).
+_STALE_ATTEMPTS = 5
 
 
 def classification_problem(store: Store) -> str | None:
@@ -112,6 +119,12 @@ class MarkingService:
         """Every party that was not removed (disabled ones too: they may be enabled again)."""
         return [p for p in self.store.list_parties() if self.store.party_state(p.pk).removed_us is None]
 
+    def _current(self) -> tuple[int, list[Party]]:
+        """The parties generation, then the live parties (read after it: members computed from
+        them are current as of that generation)."""
+        generation = self.store.parties_generation()
+        return generation, self._live_parties()
+
     def known_recipients(self) -> frozenset[str]:
         """The identity ids a submitter may name as recipients: every live party's, and every
         identity a live peer party serves."""
@@ -175,10 +188,29 @@ class MarkingService:
             pk = staged.get(key)
         if pk is not None:
             return pk
-        pk = tx.ensure_audience(key, audience.canonical(), self.members(audience), self.clock())
+        pk = self._ensure(tx, audience)
         if staged is not None:
             staged[key] = pk
         return pk
+
+    def _ensure(self, target: Transaction | Store, audience: Audience,
+                current: tuple[int, list[Party]] | None = None) -> int:
+        """``target.ensure_audience`` with the members ``audience`` admits among the live parties
+        (``current``: a generation and the parties read after it), computed again from the
+        parties as they are now when they changed meanwhile (:class:`StaleMembers`).
+
+        In a transaction, the second call cannot be stale: the store holds the generation's row
+        locked from the first call until the transaction ends. A store call is a transaction of
+        its own: asked again while parties keep changing (each time a refresh has been made)."""
+        key, canonical = audience.key(), audience.canonical()
+        generation, parties = current if current is not None else self._current()
+        for _attempt in range(_STALE_ATTEMPTS):
+            try:
+                return target.ensure_audience(key, canonical, self.members(audience, parties), self.clock(),
+                                              generation)
+            except StaleMembers as stale:
+                generation, parties = stale.generation, self._live_parties()
+        return target.ensure_audience(key, canonical, self.members(audience, parties), self.clock(), generation)
 
     def remember(self, staged: Mapping[str, int]) -> None:
         """Remember the audiences :meth:`resolve` made (``staged``), after their transaction committed."""
@@ -222,15 +254,23 @@ class MarkingService:
         return [(rec.pk, self._parse(rec)) for rec in self._records(0)]
 
     def refresh(self, party: Party) -> int:
-        """Recompute ``party``'s memberships over every audience (after it was added, or its
-        attributes changed); a removed party belongs to none. Returns how many audiences admit it."""
-        if self.store.party_state(party.pk).removed_us is not None:
-            self.store.set_memberships(party.pk, [])
-            return 0
-        reader = self.reader(party)
-        pks = [pk for pk, audience in self.audiences() if admits(audience, reader)]
-        self.store.set_memberships(party.pk, pks)
-        return len(pks)
+        """Recompute ``party``'s memberships over every audience (after it was added, edited,
+        disabled, enabled or removed); a removed party belongs to none. Returns how many
+        audiences admit it.
+
+        The store reads the party and the audiences, and replaces the memberships, in one
+        transaction that raises the parties generation under its lock
+        (:meth:`hub.store.audiences.AudienceStore.refresh_memberships`): the party is judged as
+        it is then, whatever ``party`` says, and an audience being made at the same time is
+        either read here or made with members computed after this refresh."""
+
+        def admitted(now: Party | None, records: list[AudienceRecord]) -> list[int]:
+            if now is None:
+                return []
+            reader = self.reader(now)
+            return [rec.pk for rec in records if admits(self._parse(rec), reader)]
+
+        return self.store.refresh_memberships(party.pk, admitted)
 
     # -- the upgrade
 
@@ -252,7 +292,7 @@ class MarkingService:
         time. ``progress`` hears how many objects were examined so far, after each batch.
         """
         submitters = {p.pk: self.reader(p) for p in self.store.list_parties()}
-        live = self._live_parties()
+        current = self._current()
         definitions = self._stored_definitions(batch)
         resolved: dict[Audience, int] = {}  # most objects share a few audiences
         examined = restricted = pending = unjudged = 0
@@ -270,7 +310,7 @@ class MarkingService:
                 audience, wait, failed = judged
                 audience_pk = resolved.get(audience)
                 if audience_pk is None:
-                    audience_pk = resolved[audience] = self._resolve_now(audience, live)
+                    audience_pk = resolved[audience] = self._resolve_now(audience, current)
                 unjudged += failed
                 if wait:
                     pending += 1
@@ -290,16 +330,16 @@ class MarkingService:
                               pending=pending, unjudged=unjudged)
         return result
 
-    def _resolve_now(self, audience: Audience, parties: Sequence[Party]) -> int:
+    def _resolve_now(self, audience: Audience, current: tuple[int, list[Party]]) -> int:
         """:meth:`resolve` outside any transaction of the caller's (the store commits the
-        audience on its own), remembered at once."""
+        audience on its own), remembered at once; ``current``: a parties generation and the live
+        parties read after it."""
         if audience.is_open:
             return 0
         key = audience.key()
         pk = self._known_pk(key)
         if pk is None:
-            pk = self.store.ensure_audience(key, audience.canonical(), self.members(audience, parties),
-                                            self.clock())
+            pk = self._ensure(self.store, audience, current)
             self.remember({key: pk})
         return pk
 

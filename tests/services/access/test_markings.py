@@ -10,16 +10,20 @@ hand from the decisions, never asked of the hub's marking code.
 
 from __future__ import annotations
 
+import threading
 import uuid
-from typing import Any
+from collections.abc import Callable
+from typing import Any, cast
 
 import orjson
 import pytest
 
 from hub.common.errors import BadRequest, Forbidden, NotFound
+from hub.common.problems import Problem
 from hub.services.access.auth import Principal
 from hub.services.hub import Hub
 from hub.services.query import ObjectQuery
+from hub.store.base import Transaction
 from hub.store.records import Collection, ObjectFilter, StatusRecord
 from tests import factories as f
 
@@ -294,6 +298,92 @@ def test_a_removed_party_is_a_member_of_no_audience(s: Setup) -> None:
     assert any(gov.pk in s.hub.store.audience_members(pk) for pk in audiences)
     s.hub.admin.remove_party("gov")
     assert not any(gov.pk in s.hub.store.audience_members(pk) for pk in audiences)
+
+
+def test_every_change_of_a_party_raises_the_parties_generation(s: Setup) -> None:
+    """Add, edit, disable, enable and remove each recompute the party's memberships, through
+    the refresh that raises the generation an audience being made is checked against."""
+    store, admin = s.hub.store, s.hub.admin
+    changes = [lambda: admin.add_party("later", "agency"), lambda: admin.edit_party("later", country="deu"),
+               lambda: admin.disable_party("later"), lambda: admin.enable_party("later"),
+               lambda: admin.remove_party("later")]
+    for change in changes:
+        seen = store.parties_generation()
+        change()
+        assert store.parties_generation() > seen
+
+
+class EditedMeanwhile:
+    """A store (or an open transaction) through which an audience is made, where ``edit`` (a
+    party edited, its memberships refreshed) runs once, just before the first audience is made:
+    after its members were computed from the parties as they were."""
+
+    def __init__(self, target: Any, edit: Callable[[], object]) -> None:
+        self.target = target
+        self.edit: Callable[[], object] | None = edit
+
+    def ensure_audience(self, *args: Any) -> int:
+        if self.edit is not None:
+            edit, self.edit = self.edit, None
+            edit()
+        pk: int = self.target.ensure_audience(*args)
+        return pk
+
+
+def _usa_gov(s: Setup) -> tuple[dict[str, Any], Any]:
+    """A stored ACS marking that admits parties of the USA of entity GOV, and the audience of an
+    object alice marks with it."""
+    usa = acs_definition(nationalities=["USA"], entity=["GOV"])
+    assert not s.submit("alice", [usa]).failures
+    marked = f.indicator(object_marking_refs=[usa["id"]])
+    audience = s.hub.markings.classify(marked, s.principals["alice"], {usa["id"]: usa})
+    assert not isinstance(audience, Problem)
+    return marked, audience
+
+
+@pytest.mark.parametrize("before,after", [({"country": "usa", "entity": "gov"}, {"clear": ["entity"]}),
+                                          ({}, {"country": "usa", "entity": "gov"})],
+                         ids=["admitted-before", "admitted-after"])
+def test_an_audience_made_while_a_party_is_edited_follows_its_new_attributes(
+        s: Setup, before: dict[str, Any], after: dict[str, Any]) -> None:
+    """The members of a new audience are computed, then gov is edited (and refreshed) before
+    the audience is made: it is made with gov's membership by gov's new attributes (not kept
+    in by the old ones until the next refresh, nor left out)."""
+    if before:
+        s.hub.admin.edit_party("gov", **before)
+    marked, audience = _usa_gov(s)
+    gov = s.principals["gov"].party
+    racing = EditedMeanwhile(s.hub.store, lambda: s.hub.admin.edit_party("gov", **after))
+    pk = s.hub.markings.resolve(cast(Transaction, racing), audience)
+    assert racing.edit is None  # it did run in between
+    assert (gov.pk in s.hub.store.audience_members(pk)) is not bool(before)
+    assert not s.submit("alice", [marked]).failures
+    s.refresh()
+    assert (marked["id"] in s.seen("gov")) is not bool(before)
+
+
+def test_an_audience_made_in_the_ingest_transaction_while_a_party_is_edited(s: Setup, backend: str) -> None:
+    """The same inside the transaction that stores the object (PostgreSQL: another connection
+    edits gov while the transaction is open; on SQLite the transaction holds the database's
+    write lock from its start, so no party changes while it computes the members)."""
+    if backend != "postgres":
+        pytest.skip("SQLite: the ingest transaction holds the database's write lock from its start")
+    s.hub.admin.edit_party("gov", country="usa", entity="gov")
+    marked, audience = _usa_gov(s)
+    gov = s.principals["gov"].party
+
+    def elsewhere() -> None:  # another connection, as another process would
+        done = threading.Thread(target=lambda: s.hub.admin.edit_party("gov", clear=["entity"]))
+        done.start()
+        done.join(60)
+        assert not done.is_alive()
+
+    staged: dict[str, int] = {}
+    with s.hub.store.transaction() as tx:
+        pk = s.hub.markings.resolve(cast(Transaction, EditedMeanwhile(tx, elsewhere)), audience, staged)
+    s.hub.markings.remember(staged)
+    assert s.hub.store.get_party("gov").entity is None  # type: ignore[union-attr]
+    assert gov.pk not in s.hub.store.audience_members(pk)
 
 
 @pytest.mark.parametrize("change,words", [

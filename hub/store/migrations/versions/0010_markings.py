@@ -1,5 +1,7 @@
 """Markings: the parties' attributes that markings are judged against, the audiences (who may
-read an object version, computed at ingest) with their members, and each version's audience.
+read an object version, computed at ingest) with their members, each version's audience, and
+the parties generation (the setting ``parties_generation``, raised whenever a party's
+memberships are recomputed).
 
 Every existing party becomes its own organisation (its identity id) until it is edited; every
 existing version gets audience 0 (every reader of its collection, as before). Which existing
@@ -54,6 +56,9 @@ def upgrade() -> None:
     # A constant default: added without rewriting the table (PostgreSQL 11+, SQLite).
     op.add_column("objects", sa.Column("audience_pk", sa.Integer, nullable=False, server_default="0"))
     op.add_column("objects", sa.Column("pending_audience_pk", sa.Integer, nullable=True))
+    # The parties generation: raised, its row locked, whenever a party's memberships are
+    # recomputed; an audience is made only with members computed at the current one.
+    op.execute("INSERT INTO settings (name, value) VALUES ('parties_generation', '0')")
     # A database that holds no object has none to classify: recorded as done, as the back-fill would.
     op.execute("INSERT INTO settings (name, value) SELECT 'audiences_classified', '1' "
                "WHERE NOT EXISTS (SELECT 1 FROM objects)")
@@ -68,4 +73,4 @@ def downgrade() -> None:
     op.drop_table("audiences")
     for column in reversed(_PARTY_COLUMNS):
         op.execute(f"ALTER TABLE parties DROP COLUMN {column}")
-    op.execute("DELETE FROM settings WHERE name = 'audiences_classified'")
+    op.execute("DELETE FROM settings WHERE name IN ('audiences_classified', 'parties_generation')")
