@@ -419,10 +419,16 @@ class Store(OpsStore, LifecycleStore, FederationStore, AudienceStore, Protocol):
         """The ids of the objects that have a tombstone in the collection."""
         ...
 
-    def tombstones_after(self, collection_pk: int, after_added_us: int | None,
-                         limit: int) -> tuple[list[Tombstone], bool]:
+    def tombstones_after(self, collection_pk: int, after_added_us: int | None, limit: int,
+                         reader_pk: int | None = None) -> tuple[list[Tombstone], bool]:
         """The collection's tombstones whose feed place (``added_us``) is after
-        ``after_added_us`` (all: None), in feed order, at most ``limit``; and whether more follow."""
+        ``after_added_us`` (all: None), in feed order, at most ``limit``; and whether more follow.
+
+        With ``reader_pk``, only those the party may be told of: a tombstone whose deleted copy's
+        audience (``held_audience_pk``) does not admit it is left out, as that copy was hidden
+        from it (:func:`hub.store.audiences.readable`, applied before ``limit``). A tombstone
+        without a held audience (a version this hub never held, or a copy deleted before
+        revision 0010) is kept: the caller judges it by ``held_tlp``."""
         ...
 
     def count_tombstones(self, collection_pk: int) -> int:

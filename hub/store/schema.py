@@ -221,7 +221,8 @@ web_sessions = Table(
 # here, or by a peer hub whose signed tombstone this hub accepted; such a version is never
 # stored again. ``added_us`` is the row's place in the collection's tombstone feed (drawn from
 # the collection's date_added counter); ``hub`` and ``record_json`` are set for a peer's
-# tombstone; ``held_*`` describe the copy this hub deleted, for its push links.
+# tombstone; ``held_*`` describe the copy this hub deleted, for its push links and who is told
+# of the tombstone.
 tombstones = Table(
     "tombstones", metadata,
     Column("pk", Integer, primary_key=True, autoincrement=True),
@@ -237,6 +238,8 @@ tombstones = Table(
     Column("held_added_us", BigInteger, nullable=True),
     Column("held_party_pk", Integer, nullable=True),
     Column("held_tlp", Integer, nullable=True),
+    # Revision 0010: the deleted copy's audience (NULL: none held here, or deleted before 0010).
+    Column("held_audience_pk", Integer, nullable=True),
     UniqueConstraint("collection_pk", "stix_id", "version_us", name="uq_tombstones_version"),
     UniqueConstraint("collection_pk", "added_us", name="uq_tombstones_added"),
     Index("ix_tombstones_deleted", "deleted_us"),

@@ -15,7 +15,12 @@ stored.
 Each row gets a place in the collection's tombstone feed, ``added_us``, from the collection's
 ``date_added`` counter: distinct and increasing, so the feed pages by ``added_after`` as objects
 do. The ``held_*`` columns describe the copy that was deleted here (when it was added, who had
-submitted it, its TLP level): a push link sends a TAXII DELETE only for what it had pushed.
+submitted it, its TLP level, its audience): a push link sends a TAXII DELETE only for what it had
+pushed, and a reader is told of a tombstone only if it could read the copy
+(:meth:`TombstoneMixin.tombstones_after` with ``reader_pk``: the held audience, as
+:func:`hub.store.audiences.readable` judges a version's). ``held_audience_pk`` is NULL for a
+version this hub never held (a peer's tombstone of something it was never sent), and for a copy
+deleted before revision 0010 (its ``held_tlp`` still says how it was marked).
 
 Persistence only: what a tombstone record looks like, its signature and who may delete what
 are decided by :mod:`hub.services.federation.tombstones`; what a deleted copy's JSON says (whether it is
@@ -29,9 +34,10 @@ from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import Connection, delete, func, insert, select, tuple_, update
+from sqlalchemy import Connection, delete, func, insert, or_, select, tuple_, update
 
 from hub.store import schema as t
+from hub.store.audiences import readable
 from hub.store.dialect import lock_rows
 from hub.store.limits import matchable
 from hub.store.records import ObjectFilter
@@ -61,7 +67,8 @@ class Tombstone:
 
     ``hub`` is None for a deletion made at this hub, else the deleting hub's identity id, and
     ``record_json`` that hub's signed record as this hub took it. ``held_*`` describe the copy
-    this hub deleted (None: it held none).
+    this hub deleted (None: it held none; ``held_audience_pk`` is None too for a copy deleted
+    before audiences existed).
     """
 
     collection_pk: int
@@ -76,6 +83,7 @@ class Tombstone:
     held_added_us: int | None
     held_party_pk: int | None
     held_tlp: int | None
+    held_audience_pk: int | None = None
 
 
 def _tombstone(row: Any) -> Tombstone:
@@ -83,7 +91,7 @@ def _tombstone(row: Any) -> Tombstone:
                      version=row.version, added_us=row.added_us, deleted_us=row.deleted_us,
                      deleted_by=row.deleted_by, hub=row.hub, record_json=row.record_json,
                      held_added_us=row.held_added_us, held_party_pk=row.held_party_pk,
-                     held_tlp=row.held_tlp)
+                     held_tlp=row.held_tlp, held_audience_pk=row.held_audience_pk)
 
 
 def _chunks(items: list[Any]) -> Iterator[list[Any]]:
@@ -140,7 +148,7 @@ class TombstoneMixin:
             last = conn.execute(lock_rows(select(t.collections.c.last_added_us)
                                           .where(t.collections.c.pk == collection_pk))).scalar_one()
             rows = conn.execute(select(o.c.pk, o.c.version_us, o.c.version, o.c.date_added_us, o.c.party_pk,
-                                       o.c.json_text).where(*cond).order_by(o.c.version_us)).all()
+                                       o.c.audience_pk, o.c.json_text).where(*cond).order_by(o.c.version_us)).all()
             if not rows:
                 return []
             for chunk in _chunks([r.pk for r in rows]):
@@ -159,7 +167,8 @@ class TombstoneMixin:
                 made.append(dict(collection_pk=collection_pk, stix_id=stix_id, version_us=version_us,
                                  version=version, added_us=last, deleted_us=now_us, deleted_by=deleted_by,
                                  hub=None, record_json=None, held_added_us=row.date_added_us,
-                                 held_party_pk=row.party_pk, held_tlp=held.tlp))
+                                 held_party_pk=row.party_pk, held_tlp=held.tlp,
+                                 held_audience_pk=row.audience_pk))
             if made:
                 conn.execute(insert(t.tombstones), made)
                 conn.execute(update(t.collections).where(t.collections.c.pk == collection_pk)
@@ -183,8 +192,8 @@ class TombstoneMixin:
             cond = [o.c.collection_pk == collection_pk, o.c.stix_id == stix_id]
             if version_us >= 0:
                 cond.append(o.c.version_us == version_us)
-            rows = [r for r in conn.execute(select(o.c.pk, o.c.date_added_us, o.c.party_pk, o.c.json_text)
-                                            .where(*cond).order_by(o.c.date_added_us))
+            rows = [r for r in conn.execute(select(o.c.pk, o.c.date_added_us, o.c.party_pk, o.c.audience_pk,
+                                                   o.c.json_text).where(*cond).order_by(o.c.date_added_us))
                     if version_us >= 0 or describe(r.json_text).unversioned]
             held = rows[-1] if rows else None
             if rows:
@@ -197,7 +206,8 @@ class TombstoneMixin:
                           record_json=record_json,
                           held_added_us=held.date_added_us if held is not None else None,
                           held_party_pk=held.party_pk if held is not None else None,
-                          held_tlp=describe(held.json_text).tlp if held is not None else None)
+                          held_tlp=describe(held.json_text).tlp if held is not None else None,
+                          held_audience_pk=held.audience_pk if held is not None else None)
             conn.execute(insert(tb).values(**values))
             conn.execute(update(t.collections).where(t.collections.c.pk == collection_pk)
                          .values(last_added_us=added))
@@ -228,12 +238,14 @@ class TombstoneMixin:
             return set(conn.execute(select(tb.c.stix_id).where(tb.c.collection_pk == collection_pk)
                                     .distinct()).scalars())
 
-    def tombstones_after(self, collection_pk: int, after_added_us: int | None,
-                         limit: int) -> tuple[list[Tombstone], bool]:
+    def tombstones_after(self, collection_pk: int, after_added_us: int | None, limit: int,
+                         reader_pk: int | None = None) -> tuple[list[Tombstone], bool]:
         tb = t.tombstones
         q = select(tb).where(tb.c.collection_pk == collection_pk)
         if after_added_us is not None:
             q = q.where(tb.c.added_us > after_added_us)
+        if reader_pk is not None:
+            q = q.where(or_(tb.c.held_audience_pk.is_(None), readable(tb.c.held_audience_pk, reader_pk)))
         with self._read() as conn:
             rows = conn.execute(q.order_by(tb.c.added_us).limit(limit + 1)).all()
         return [_tombstone(r) for r in rows[:limit]], len(rows) > limit

@@ -470,6 +470,9 @@ def test_revision_0010_upgrades_a_database_holding_data(backend: str, tmp_path: 
         page = store.query_objects(1, ObjectFilter(reader_pk=2), None, 10)
         assert [v.stix_id for v in page.items] == [sid]  # audience 0: every reader, as before
         assert [r[0] for r in store.objects_to_classify(0, 10)] and store.list_audiences() == []
+        assert store.get_setting("parties_generation") == "0" and store.parties_generation() == 0
+        with store.engine.connect() as conn:
+            assert "held_audience_pk" in {c["name"] for c in inspect(conn).get_columns("tombstones")}
         # And down again: the columns and tables go, the rows stay.
         alembic_step(store, "0009", down=True)
         with store.engine.connect() as conn:
@@ -477,8 +480,10 @@ def test_revision_0010_upgrades_a_database_holding_data(backend: str, tmp_path: 
             assert "audiences" not in insp.get_table_names()
             assert "organisation" not in {c["name"] for c in insp.get_columns("parties")}
             assert "audience_pk" not in {c["name"] for c in insp.get_columns("objects")}
+            assert "held_audience_pk" not in {c["name"] for c in insp.get_columns("tombstones")}
             assert conn.exec_driver_sql("SELECT count(*) FROM tokens").scalar() == 1
             assert conn.exec_driver_sql("SELECT count(*) FROM objects").scalar() == 1
+        assert store.get_setting("parties_generation") is None
         store.migrate()
         assert store.party_for_token("h1").organisation == "identity--1"  # type: ignore[union-attr]
 

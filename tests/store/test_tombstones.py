@@ -4,6 +4,7 @@ retention forgets old tombstones; a removed collection takes its tombstones with
 
 from __future__ import annotations
 
+import hashlib
 from pathlib import Path
 
 import orjson
@@ -24,9 +25,10 @@ PEER_HUB = "identity--1b2c3d4e-5f60-4a7b-8c9d-0e1f2a3b4c5d"
 ALL = ObjectFilter(versions=("all",))
 
 
-def nv(obj: dict) -> NewVersion:
+def nv(obj: dict, audience_pk: int = 0) -> NewVersion:
     sid, typ, vus = check_basics(obj)
-    return NewVersion(sid, typ, vus, obj.get("modified") or obj.get("created"), "2.1", orjson.dumps(obj).decode())
+    return NewVersion(sid, typ, vus, obj.get("modified") or obj.get("created"), "2.1", orjson.dumps(obj).decode(),
+                      audience_pk=audience_pk)
 
 
 @pytest.fixture
@@ -129,6 +131,52 @@ def test_a_removed_collection_takes_its_tombstones(setup: tuple[SqlStore, int, i
     store.delete_remembered(cpk, obj["id"], ALL, None, ALICE, NOW + 1, held_facts)
     assert store.delete_collection(cpk) == 0
     assert store.count_tombstones(cpk) == 0
+
+
+def test_a_tombstone_keeps_its_copys_audience_and_a_reader_is_told_only_what_it_could_read(
+        setup: tuple[SqlStore, int, int]) -> None:
+    store, cpk, ppk = setup
+    bob = store.create_party("bob", "agency", "identity--b0000000-0000-4000-8000-000000000000", False, NOW).pk
+    canonical = '{"who":"alice only"}'
+    alone = store.ensure_audience(hashlib.sha256(canonical.encode()).hexdigest(), canonical, [ppk], NOW)
+    hidden = [indicator() for _ in range(4)]
+    shown, held_by_peer, never_held = indicator(), indicator(), indicator()
+    store.add_versions(cpk, ppk, [nv(o, alone) for o in hidden[:2]] + [nv(shown)] + [nv(o, alone) for o in hidden[2:]]
+                       + [nv(held_by_peer, alone)], NOW)
+    for o in [*hidden[:2], shown, *hidden[2:]]:  # deleted here, in this order
+        (made,) = store.delete_remembered(cpk, o["id"], ALL, None, ALICE, NOW + 1, held_facts)
+        assert made.held_audience_pk == (0 if o is shown else alone)
+    # A peer's tombstones: of a copy held here (its audience kept), of a version never held.
+    for o in (held_by_peer, never_held):
+        taken, _ = store.apply_tombstone(cpk, o["id"], check_basics(o)[2], o["modified"], NOW, ALICE, PEER_HUB,
+                                         "{}", NOW + 2, held_facts)
+        assert taken is not None and taken.held_audience_pk == (alone if o is held_by_peer else None)
+    assert [t.held_audience_pk for t in store.tombstones_after(cpk, None, 10)[0]] == \
+        [alone, alone, 0, alone, alone, alone, None]
+
+    def told(reader: int | None, limit: int) -> list[str]:
+        """Every page the reader is told, paging on with each page's last place."""
+        out: list[str] = []
+        after = None
+        while True:
+            items, more = store.tombstones_after(cpk, after, limit, reader_pk=reader)
+            out += [t.stix_id for t in items]
+            if not more:
+                return out
+            assert items
+            after = items[-1].added_us
+
+    everything = [o["id"] for o in (*hidden[:2], shown, *hidden[2:], held_by_peer, never_held)]
+    for limit in (1, 2, 10):
+        # bob: the copy audience 0 held, and the version never held here (told as before).
+        assert told(bob, limit) == [shown["id"], never_held["id"]], limit
+        assert told(ppk, limit) == everything, limit  # alice: a member of every audience
+    assert told(None, 3) == everything
+    items, more = store.tombstones_after(cpk, None, 1, reader_pk=bob)  # hidden ones are no page
+    assert [t.stix_id for t in items] == [shown["id"]] and more
+    # A tombstone's audience follows the memberships as they are when it is read.
+    store.set_memberships(bob, [alone])
+    assert told(bob, 2) == everything
 
 
 @pytest.mark.parametrize("backend", ["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])

@@ -8,9 +8,10 @@
   objects. Then the objects: a version with
   a tombstone here is skipped (:meth:`Deletions.skip_deleted`), not quarantined.
 - **Push**, after the objects: for each tombstone of the local collection past the link's
-  tombstone cursor whose deleted copy the link had pushed (added at or before the link's
-  cursor, of the link's types, within its TLP ceiling and, for a peer that does not enforce
-  markings, marked no higher than GREEN, and not the peer's own), the TAXII
+  tombstone cursor whose deleted copy the link had pushed (its audience admits the peer's party,
+  as the push link's reads are filtered; added at or before the link's cursor, of the link's
+  types, within its TLP ceiling, and not the peer's own; a copy deleted before audiences existed,
+  for a peer that does not enforce markings, marked no higher than GREEN), the TAXII
   DELETE of that version at the peer (:meth:`Deletions.push`). The peer answering 404 (it holds
   no such version) or 403 (it is not this hub's to delete there) ends that deletion; any other
   error ends the link's turn, and the deletion is sent again next turn.
@@ -28,7 +29,7 @@ from hub.client.errors import AccessDenied, HubRefused, NotTaxii, ResourceNotFou
 from hub.services.access import AccessService
 from hub.services.audit import AuditService
 from hub.services.clock import Clock
-from hub.services.federation.tombstones import TombstoneService, tombstone_ceiling, version_key
+from hub.services.federation.tombstones import TombstoneService, told, tombstone_ceiling, version_key
 from hub.services.keys import KeyService
 from hub.stix.markings import GREEN, tlp_level
 from hub.store.base import Store
@@ -106,11 +107,14 @@ class Deletions:
             return
         pushed_up_to = int(now.cursor or 0)
         after = int(now.tombstone_cursor or 0)
-        ceiling = self._ceiling(link, peer)
+        ceiling = tlp_level(link.max_tlp) if link.max_tlp else None
+        unaudienced = self._unaudienced_ceiling(peer)
         while True:
-            items, more = self.store.tombstones_after(col.pk, after, self.page_size)
+            # Only tombstones of copies the peer's party may read (or of copies without a held
+            # audience): the DELETE of a version the peer was never sent would tell it the id.
+            items, more = self.store.tombstones_after(col.pk, after, self.page_size, reader_pk=peer.party_pk)
             for item in items:
-                if _was_pushed(item, link, peer, pushed_up_to, ceiling):
+                if _was_pushed(item, link, peer, pushed_up_to, ceiling) and told(item, unaudienced):
                     versions = [item.version] if item.version_us >= 0 else ["all"]
                     try:
                         client.delete_object(link.remote_collection, item.stix_id, versions=versions)
@@ -130,23 +134,19 @@ class Deletions:
             if not more:
                 return
 
-    def _ceiling(self, link: LinkRecord, peer: PeerRecord) -> int | None:
-        """The highest TLP level a copy the link pushed can have had: the link's ceiling, and
-        GREEN for a peer that does not enforce markings (it is sent only what restricts nothing;
-        :func:`~hub.services.federation.tombstones.tombstone_ceiling`). The DELETE of a version
-        the peer was never sent would tell it the id."""
-        ceiling = tlp_level(link.max_tlp) if link.max_tlp else None
+    def _unaudienced_ceiling(self, peer: PeerRecord) -> int | None:
+        """The highest TLP level of a copy deleted before audiences existed that the link can
+        have pushed to ``peer``: GREEN for a peer that does not enforce markings
+        (:func:`~hub.services.federation.tombstones.tombstone_ceiling`)."""
         party = next((p for p in self.store.list_parties() if p.pk == peer.party_pk), None)
-        told = tombstone_ceiling(party) if party is not None else GREEN
-        if told is not None:
-            ceiling = told if ceiling is None else min(ceiling, told)
-        return ceiling
+        return tombstone_ceiling(party) if party is not None else GREEN
 
 
 def _was_pushed(item: Tombstone, link: LinkRecord, peer: PeerRecord, pushed_up_to: int,
                 ceiling: int | None) -> bool:
     """Whether the copy ``item`` deleted here went out over the push link: added before the
-    link's cursor, not the peer's own, of the link's types, within ``ceiling``."""
+    link's cursor, not the peer's own, of the link's types, within the link's TLP ``ceiling``
+    (that the peer's party could read it, the store checked)."""
     if item.held_added_us is None or item.held_added_us > pushed_up_to or item.held_party_pk == peer.party_pk:
         return False
     if link.types and item.stix_id.split("--")[0] not in link.types:

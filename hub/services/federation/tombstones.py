@@ -58,7 +58,7 @@ from hub.store.records import Collection, Party
 from hub.store.tombstones import Held, Tombstone
 
 __all__ = ["DELETED", "RECORD_FORMAT", "RECORD_TYPE", "Received", "TombstoneFeed", "TombstoneService",
-           "held_facts", "tombstone_ceiling", "version_key"]
+           "held_facts", "told", "tombstone_ceiling", "version_key"]
 
 log = logging.getLogger("abusehub.tombstones")
 
@@ -83,16 +83,29 @@ def held_facts(json_text: str) -> Held:
 
 
 def tombstone_ceiling(party: Party) -> int | None:
-    """The highest TLP level of a deleted version whose tombstone ``party`` may be told of: GREEN
-    for a peer that does not enforce markings (it is sent nothing marked higher, and a tombstone
-    would tell it the id), None (no ceiling) for every other party.
+    """The highest TLP level of a deleted copy *without a held audience* (deleted before
+    audiences existed, revision 0010) whose tombstone ``party`` may be told of: GREEN for a peer
+    that does not enforce markings (it was sent nothing marked higher, and a tombstone would tell
+    it the id), None (no ceiling) for every other party, as every reader of the collection read
+    such a copy.
 
-    Only the TLP level of the deleted copy is kept with a tombstone, so this is all that is
-    withheld: a tombstone of a version with ACS markings, or of a RED or AMBER one, reaches a
-    reader (or a peer that enforces markings) that could not read the version."""
+    A tombstone of a copy deleted since is told to whom the copy's audience admits (the store's
+    ``tombstones_after`` with ``reader_pk``), which says more than its TLP level: RED, ACS and
+    AMBER for peers included. A tombstone of a version this hub never held (a peer's) has
+    neither: it is told to every reader of the collection, as the peer's feed tells it."""
     if party.kind == "peer" and not party.enforces_markings:
         return GREEN
     return None
+
+
+def told(item: Tombstone, ceiling: int | None) -> bool:
+    """Whether a tombstone that the store let through for a reader (its held audience admits
+    the reader, or it has none) may be told to it: one with a held audience, yes; else (a copy
+    deleted before audiences existed, or none held) its held TLP level within ``ceiling``
+    (:func:`tombstone_ceiling`)."""
+    if item.held_audience_pk is not None or ceiling is None or item.held_tlp is None:
+        return True
+    return item.held_tlp <= ceiling
 
 
 def version_key(obj: dict[str, Any]) -> tuple[str, int] | None:
@@ -193,10 +206,12 @@ class TombstoneService:
     def feed(self, principal: Principal, collection_id: str, added_after_us: int | None,
              limit: int | None) -> TombstoneFeed:
         """A page of the collection's tombstone records, for a party that may read it (the
-        same access as its objects), oldest place first; without those of versions marked above
-        :func:`tombstone_ceiling` for the party. A page holds a record unless it is the last:
-        the feed reads on past the records left out (the page's places are those of every
-        record it read, so paging goes on past them)."""
+        same access as its objects), oldest place first; only those of deleted copies whose
+        audience admits the party (left out by the store, before paging), and of copies without
+        one (deleted before audiences existed) marked no higher than :func:`tombstone_ceiling`
+        for the party (:func:`told`). A page holds a record unless it is the last: the feed
+        reads on past the records left out (the page's places are those of every record it
+        read, so paging goes on past them)."""
         col = self.access.collection(principal, collection_id, "read")
         if limit is not None and limit < 1:
             raise BadRequest(f"parameter 'limit': must be a positive whole number, got {limit}")
@@ -206,14 +221,14 @@ class TombstoneService:
         first = last = None
         after, more = added_after_us, True
         while more and len(records) < size:
-            items, more = self.store.tombstones_after(col.pk, after, size - len(records))
+            items, more = self.store.tombstones_after(col.pk, after, size - len(records),
+                                                      reader_pk=principal.party.pk)
             if not items:  # forgotten meanwhile (retention)
                 more = False
                 break
             first = items[0].added_us if first is None else first
             after = last = items[-1].added_us
-            records.extend(self.record(col, item) for item in items
-                           if ceiling is None or item.held_tlp is None or item.held_tlp <= ceiling)
+            records.extend(self.record(col, item) for item in items if told(item, ceiling))
         self.audit.record_read(principal.party.name, col.id, endpoint="tombstones", count=len(records),
                                query={"added_after_us": added_after_us} if added_after_us is not None else {})
         return TombstoneFeed(records, more, first, last)

@@ -1,7 +1,7 @@
 """Markings: the parties' attributes that markings are judged against, the audiences (who may
-read an object version, computed at ingest) with their members, each version's audience, and
-the parties generation (the setting ``parties_generation``, raised whenever a party's
-memberships are recomputed).
+read an object version, computed at ingest) with their members, each version's audience, the
+audience of the copy each tombstone deleted, and the parties generation (the setting
+``parties_generation``, raised whenever a party's memberships are recomputed).
 
 Every existing party becomes its own organisation (its identity id) until it is edited; every
 existing version gets audience 0 (every reader of its collection, as before). Which existing
@@ -56,6 +56,9 @@ def upgrade() -> None:
     # A constant default: added without rewriting the table (PostgreSQL 11+, SQLite).
     op.add_column("objects", sa.Column("audience_pk", sa.Integer, nullable=False, server_default="0"))
     op.add_column("objects", sa.Column("pending_audience_pk", sa.Integer, nullable=True))
+    # The audience of the copy a tombstone deleted here (NULL: none held, or deleted before this
+    # revision, whose held_tlp still says what it was marked).
+    op.add_column("tombstones", sa.Column("held_audience_pk", sa.Integer, nullable=True))
     # The parties generation: raised, its row locked, whenever a party's memberships are
     # recomputed; an audience is made only with members computed at the current one.
     op.execute("INSERT INTO settings (name, value) VALUES ('parties_generation', '0')")
@@ -66,6 +69,7 @@ def upgrade() -> None:
 
 def downgrade() -> None:
     # ALTER TABLE ... DROP COLUMN in place on both databases (SQLite 3.35 and later).
+    op.execute("ALTER TABLE tombstones DROP COLUMN held_audience_pk")
     for column in ("pending_audience_pk", "audience_pk"):
         op.execute(f"ALTER TABLE objects DROP COLUMN {column}")
     op.drop_index("ix_audience_members_party", table_name="audience_members")
