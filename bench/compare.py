@@ -132,9 +132,11 @@ def _num(v: float) -> str:
 
 
 def render(rows: list[Row]) -> str:
-    """The table: a line per figure, medians, ratio, change, noise and verdict."""
-    header = ["data", "N", "figure", "before", "after", "after/before", "change", "noise", "verdict"]
-    lines = [[r.data, f"{r.n:,}", f"{r.label} ({r.unit})", _num(r.before_median), _num(r.after_median),
+    """The table: a line per figure, how many runs measured it on each side, medians, ratio,
+    change, noise and verdict."""
+    header = ["data", "N", "figure", "runs", "before", "after", "after/before", "change", "noise", "verdict"]
+    lines = [[r.data, f"{r.n:,}", f"{r.label} ({r.unit})", f"{len(r.before)}/{len(r.after)}",
+              _num(r.before_median), _num(r.after_median),
               f"{r.ratio:.2f}", f"{r.change:+.1%}", f"±{r.noise:.0%}", r.verdict] for r in rows]
     widths = [max(len(x[i]) for x in [header, *lines]) for i in range(len(header))]
     out = [" | ".join(h.ljust(widths[i]) for i, h in enumerate(header)),
