@@ -253,8 +253,15 @@ class FederationStore(Protocol):
         admits it: :func:`hub.store.audiences.readable`), the others skipped as if absent."""
         ...
 
-    def count_after(self, collection_pk: int, after_added_us: int) -> int:
-        """How many versions the collection holds added after ``after_added_us``."""
+    def count_after(self, collection_pk: int, after_added_us: int, reader_pk: int | None = None) -> int:
+        """How many versions the collection holds added after ``after_added_us``; with
+        ``reader_pk``, only those that party may read (as :meth:`outgoing` filters them)."""
+        ...
+
+    def newest_added_us(self, collection_pk: int) -> int | None:
+        """The ``date_added`` of the newest version the collection holds (whoever may read it);
+        None when it holds none. (Not the collection's ``date_added`` counter, which tombstones
+        draw from too.)"""
         ...
 
 
@@ -454,9 +461,20 @@ class FederationMixin:
             return [OutgoingVersion(r.date_added_us, r.stix_id, r.type, r.party_pk, r.json_text)
                     for r in conn.execute(q)]
 
-    def count_after(self, collection_pk: int, after_added_us: int) -> int:
+    def count_after(self, collection_pk: int, after_added_us: int, reader_pk: int | None = None) -> int:
+        from hub.store.audiences import readable
+
         o = objects
+        cond = [o.c.collection_pk == collection_pk, o.c.date_added_us > after_added_us]
+        if reader_pk is not None:
+            cond.append(readable(o.c.audience_pk, reader_pk))
         with self._read() as conn:
-            return int(conn.execute(select(func.count()).select_from(o).where(
-                o.c.collection_pk == collection_pk, o.c.date_added_us > after_added_us)).scalar_one())
+            return int(conn.execute(select(func.count()).select_from(o).where(*cond)).scalar_one())
+
+    def newest_added_us(self, collection_pk: int) -> int | None:
+        o = objects
+        with self._read() as conn:  # the end of the (collection_pk, date_added_us) index
+            value = conn.execute(select(func.max(o.c.date_added_us))
+                                 .where(o.c.collection_pk == collection_pk)).scalar()
+        return None if value is None else int(value)
 

@@ -8,6 +8,7 @@ signatures and countersigns, so an object that went round carries one signature 
 from __future__ import annotations
 
 import stat
+import threading
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -22,7 +23,7 @@ from hub.common.errors import BadRequest, Conflict
 from hub.services.federation import Credentials
 from hub.signing import SIGNATURE_EXTENSION_ID
 from hub.signing.documents import sign_objects, verify_objects
-from hub.store.records import NewVersion
+from hub.store.records import NewVersion, ObjectFilter
 from tests.factories import indicator, ts
 from tests.harness import BACKENDS, HubUnderTest
 
@@ -461,6 +462,57 @@ def test_a_push_link_sends_only_what_the_peers_party_may_read_and_passes_over_th
     (r,) = fed.sync_once()
     assert r.error is None and r.pushed == 1
     assert {i for i, _ in _objects(b)} == {later["id"]}
+
+
+@pytest.mark.parametrize("net", BACKENDS, indirect=True)
+def test_a_push_links_lag_counts_only_what_the_peer_may_read(net: tuple[Net, dict[str, HubUnderTest]],
+                                                             tmp_path: Path) -> None:
+    """B's party at A does not enforce markings: AMBER objects past the link's cursor are not
+    lag (they will never be sent); GREEN ones are. A turn that ends on withheld objects leaves
+    the cursor on the newest version of the collection."""
+    from hub.stix.markings import tlp_marking_id
+
+    _n, hubs = net
+    a, b = hubs["a"], hubs["b"]
+    alice = a.identities["alice"]
+    _peer(hubs, "a", "b", tmp_path)
+    _peer(hubs, "b", "a", tmp_path)
+    _link(hubs, "a", "b", "push")
+    _pin_and_import(hubs, "b", "a", [alice])
+    fed = a.hub.federation
+
+    def marked(tlp: str) -> dict[str, Any]:
+        return indicator(created_by_ref=alice, object_marking_refs=[tlp_marking_id(tlp)])
+
+    def lag() -> int | None:
+        (row,) = fed.status()
+        return row.lag_objects
+
+    _post(a, _signed(a, [marked("green")]))
+    (r,) = fed.sync_once()
+    assert r.error is None and r.pushed == 1 and lag() == 0
+    _post(a, _signed(a, [marked("amber"), marked("amber")]))
+    assert lag() == 0
+    _post(a, _signed(a, [marked("green")]))
+    assert lag() == 1
+    # Five versions to send past the cursor, a page of four: the link records its lag after the
+    # first page, counting the one GREEN left and none of the AMBER after it.
+    _post(a, _signed(a, [marked("green") for _ in range(4)] + [marked("amber")]))
+    assert lag() == 5
+    stop = threading.Event()
+    stop.set()  # the turn ends after its first page
+    (link,) = a.hub.store.list_links()
+    r = fed.engine.sync_link(link, stop=stop)
+    assert r.error is None and r.pushed == 4
+    (link,) = a.hub.store.list_links()
+    assert link.lag_objects == 1 and lag() == 1
+    (r,) = fed.sync_once()
+    assert r.error is None and r.pushed == 1 and lag() == 0
+    col = a.hub.store.get_collection(a.collections["shared"])
+    assert col is not None
+    newest = a.hub.store.query_objects(col.pk, ObjectFilter(versions=("all",)), None, 100).items[-1]
+    assert int(fed.status()[0].link.cursor or 0) == newest.key  # passed over the last AMBER
+    assert len(b.stored("shared")) == 6
 
 
 def _identity_of(identity_id: str) -> dict[str, Any]:

@@ -23,6 +23,7 @@ from hub.store import schema as t
 from hub.store.base import StaleMembers, UnstorableError
 from hub.store.records import AudienceRecord, NewVersion, ObjectFilter, Party, PartyAttributes
 from hub.store.sql import SqlStore
+from hub.store.tombstones import Held
 from tests.conftest import alembic_step
 from tests.factories import indicator, ts
 from tests.harness import open_test_store
@@ -159,6 +160,19 @@ def test_terms_and_outgoing_versions_only_of_what_the_reader_may_read(hub: Hub) 
     assert [(v.stix_id, v.date_added_us) for v in out] == [(shown["id"], NOW), (mixed["id"], NOW + 3)]
     assert len(hub.store.outgoing(hub.col, 0, 10)) == 4
     assert [v.stix_id for v in hub.store.outgoing(hub.col, NOW, 1, reader_pk=hub.bob)] == [mixed["id"]]
+    # A push link's lag: what the reader may read, past a place.
+    assert hub.store.count_after(hub.col, 0) == 4 and hub.store.count_after(hub.col, 0, reader_pk=hub.alice) == 4
+    assert hub.store.count_after(hub.col, 0, reader_pk=hub.bob) == 2
+    assert hub.store.count_after(hub.col, NOW, reader_pk=hub.bob) == 1
+    assert hub.store.count_after(hub.col, NOW + 3, reader_pk=hub.bob) == 0
+    # The newest version's date_added, whoever may read it; a tombstone's place is not one.
+    assert hub.store.newest_added_us(hub.col) == NOW + 3
+    hub.store.delete_remembered(hub.col, later["id"], ObjectFilter(versions=("last",)), None, "identity--x",
+                                NOW, lambda _text: Held(False, None))
+    assert hub.store.newest_added_us(hub.col) == NOW + 2
+    other = hub.store.create_collection("0b2f7e0c-1d2e-4f3a-8b4c-5d6e7f8a9b0c", "empty", "", None, "red",
+                                        False, False, False, NOW).pk
+    assert hub.store.newest_added_us(other) is None and hub.store.count_after(other, 0, reader_pk=hub.bob) == 0
 
 
 # -- audiences and memberships

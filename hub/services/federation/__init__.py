@@ -100,14 +100,17 @@ class FederationService:
         return self.engine.run_once()
 
     def status(self) -> list[LinkStatus]:
-        """Every link with its lag (objects and seconds since the last success) and how many
-        of its objects are quarantined."""
+        """Every link with its lag (objects and seconds since the last success; a push link's
+        objects are those past its cursor that the peer's party may read) and how many of its
+        objects are quarantined."""
         out = []
         now = self.clock()
+        readers = {p.pk: p.party_pk for p in self.store.list_peers()}
         for link in self.store.list_links():
             lag = link.lag_objects
-            if link.direction == "push":
-                lag = self.store.count_after(link.collection_pk, int(link.cursor or 0))
+            if link.direction == "push":  # what the peer's party may read: the rest is never sent
+                lag = self.store.count_after(link.collection_pk, int(link.cursor or 0),
+                                             reader_pk=readers.get(link.peer_pk))
             seconds = (now - link.last_success_us) / 1e6 if link.last_success_us is not None else None
             out.append(LinkStatus(link, lag, seconds, self.store.count_quarantined(link.pk)))
         return out

@@ -454,8 +454,10 @@ class SyncEngine:
             if send:
                 self._submit(link, peer, col, client, send, result)
             after = batch[-1].date_added_us
-            # The peer has acknowledged every object of the batch: the cursor moves.
-            self.store.set_link_cursor(link.pk, str(after), self.clock(), self.store.count_after(col.pk, after))
+            # The peer has acknowledged every object of the batch: the cursor moves. The lag counts
+            # only what the peer's party may read: the rest is never sent.
+            self.store.set_link_cursor(link.pk, str(after), self.clock(),
+                                       self.store.count_after(col.pk, after, reader_pk=peer.party_pk))
             if stop is not None and stop.is_set():
                 return
         # Then what the link had pushed and was deleted since: its TAXII DELETE at the peer.
@@ -493,15 +495,14 @@ class SyncEngine:
         versions withheld from it, to the newest the collection holds: they are not sent later,
         even when the peer's attributes change (a new link starts from the beginning).
 
-        The newest version is read first, and only then is the collection asked again whether
-        anything the peer may read came after the cursor: if something did (added meanwhile),
-        the cursor stays, and the next turn sends it."""
-        newest = None
-        probe = after
-        while batch := self.store.outgoing(col.pk, probe, self.config.page_size):
-            probe = newest = batch[-1].date_added_us
-        if newest is None:
+        The newest version's date_added is read first (one look at the collection's index, no
+        text read), and only then is the collection asked again whether anything the peer may
+        read came after the cursor: if something did (added meanwhile), the cursor stays, and the
+        next turn sends it."""
+        newest = self.store.newest_added_us(col.pk)
+        if newest is None or newest <= after:
             return
         if self.store.outgoing(col.pk, after, 1, reader_pk=peer.party_pk):
             return
-        self.store.set_link_cursor(link.pk, str(newest), self.clock(), self.store.count_after(col.pk, newest))
+        self.store.set_link_cursor(link.pk, str(newest), self.clock(),
+                                   self.store.count_after(col.pk, newest, reader_pk=peer.party_pk))
