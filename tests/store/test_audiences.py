@@ -15,7 +15,7 @@ from typing import Any
 
 import orjson
 import pytest
-from sqlalchemy import event, insert, inspect, select
+from sqlalchemy import event, insert, inspect, select, text
 from sqlalchemy.exc import IntegrityError
 
 from hub.stix.basics import check_basics
@@ -352,8 +352,9 @@ def test_a_refresh_waits_for_the_transaction_that_makes_an_audience_then_reads_i
         # Until the refresh is seen waiting for a lock (the generation's row), the audience stays
         # uncommitted: a refresh that did not wait would not read it.
         with store.engine.connect() as conn:
-            while not conn.exec_driver_sql(
-                    "SELECT count(*) FROM pg_locks WHERE NOT granted AND pid <> pg_backend_pid()").scalar():
+            waiting = text("SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock' "
+                           "AND datname = current_database() AND query LIKE :refresh")
+            while not conn.execute(waiting, {"refresh": "%FROM settings%FOR UPDATE%"}).scalar():
                 assert thread.is_alive() and not errors, "the refresh did not wait for the transaction"
                 conn.rollback()
                 threading.Event().wait(0.01)
