@@ -133,7 +133,7 @@ def test_tampering_is_refused_each_with_its_reason(hub_env: tuple[HubUnderTest, 
         path = work / f"k-{k.key_id}.json"
         path.write_text(json.dumps(k.public_key.to_jwk()))
         run(server.home, "party", "key", "add", "alice", str(path), *extra)
-    run(server.home, "party", "key", "revoke", revoked_key.key_id)
+    run(server.home, "party", "key", "revoke", "--", revoked_key.key_id)  # a key id may begin with "-"
 
     before = stored_count(server)
     good = sign_object(indicator(created_by_ref=alice), alice_key, alice)
