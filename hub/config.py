@@ -127,6 +127,20 @@ class FederationConfig:
 
 
 @dataclass(frozen=True)
+class AnonymityConfig:
+    """Anonymous filing (docs/ANONYMITY.md): the oversight key and the publication window."""
+
+    #: The oversight body's HPKE public key (PEM, ``abusehub escrow keygen --public``), relative
+    #: to the home: every anonymous report's submitter record is sealed to it. Empty: the hub
+    #: refuses anonymous filings.
+    oversight_public_key_file: str = ""
+    #: Anonymous reports are published in batches at random moments within this many seconds
+    #: after filing (0: at once), so that their date_added does not sit beside their
+    #: submitter's other requests.
+    publish_window_seconds: int = 3600
+
+
+@dataclass(frozen=True)
 class HubConfig:
     """The whole configuration of one hub."""
 
@@ -148,6 +162,7 @@ class HubConfig:
     metrics: MetricsConfig = field(default_factory=MetricsConfig)
     limits: LimitsConfig = field(default_factory=LimitsConfig)
     federation: FederationConfig = field(default_factory=FederationConfig)
+    anonymity: AnonymityConfig = field(default_factory=AnonymityConfig)
 
     @property
     def effective_database_url(self) -> str:
@@ -157,7 +172,7 @@ class HubConfig:
 
 _SECTIONS: dict[str, type] = {"taxii": TaxiiConfig, "server": ServerConfig, "pseudonyms": PseudonymsConfig,
                               "metrics": MetricsConfig, "limits": LimitsConfig, "web": WebConfig,
-                              "federation": FederationConfig}
+                              "federation": FederationConfig, "anonymity": AnonymityConfig}
 _LOG_FORMATS = {"json", "text"}
 _LOG_LEVELS = {"debug", "info", "warning", "error"}
 
@@ -310,6 +325,8 @@ def _check(cfg: HubConfig, errors: list[str]) -> None:
     _check_metrics(cfg.metrics, errors)
     _check_limits(cfg.limits, errors)
     _check_federation(cfg.federation, errors)
+    if not 0 <= cfg.anonymity.publish_window_seconds <= 7 * 86_400:
+        errors.append("anonymity.publish_window_seconds: must be between 0 and 604800")
 
 
 def _public_url_problem(url: str) -> str | None:
@@ -472,4 +489,11 @@ max_retries = 3
 max_backoff = 300
 # The largest answer (bytes) taken from a peer; a larger one fails that link only.
 max_response_bytes = 67108864
+
+[anonymity]
+# Anonymous filing (docs/ANONYMITY.md). The oversight body's public key (PEM, from
+# 'abusehub escrow keygen'), relative to this folder; empty: anonymous filings are refused.
+oversight_public_key_file = ""
+# Anonymous reports are published at random moments within this many seconds after filing.
+publish_window_seconds = 3600
 """

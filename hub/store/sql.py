@@ -32,6 +32,7 @@ from sqlalchemy.sql import Select
 
 from hub.common.timestamps import format_timestamp_us
 from hub.store import schema as t
+from hub.store.anonymous import AnonymousMixin
 from hub.store.audiences import AudienceMixin, ensure_audience, readable
 from hub.store.audit import AuditEntry, AuditRecord, record_hash, recordable
 from hub.store.base import DuplicateError, Store, TokenRecord
@@ -343,7 +344,8 @@ def _conditions(collection_pk: int, flt: ObjectFilter, *, ids_by_key: bool = Fal
     return cond
 
 
-class SqlStore(OpsMixin, LifecycleMixin, FederationMixin, WebSessionMixin, TombstoneMixin, AudienceMixin):
+class SqlStore(OpsMixin, LifecycleMixin, FederationMixin, WebSessionMixin, TombstoneMixin, AudienceMixin,
+               AnonymousMixin):
     """The :class:`hub.store.base.Store` over SQLAlchemy Core (SQLite or PostgreSQL).
 
     Safe to share between threads: each call takes its own pooled connection. A SQLite store
