@@ -12,6 +12,7 @@ from __future__ import annotations
 import json
 import sys
 from collections.abc import Callable
+from datetime import UTC
 from typing import Any
 
 import click
@@ -28,8 +29,10 @@ from hub.client.notices import (
     match_accounts,
     pseudonymise_accounts,
     read_accounts,
+    read_answer,
     read_notice_facts,
     read_notice_lines,
+    respond,
     withdraw_notice,
 )
 from hub.client.poll import Poller
@@ -99,7 +102,7 @@ def _outcome(obj: dict[str, Any], outcome: Outcome, what: str, as_json: bool) ->
 
 @click.group()
 def notice() -> None:
-    """Notices from agencies to providers: issue, withdraw, list, poll, match, ack, status."""
+    """Notices from agencies to providers: issue, withdraw, list, poll, match, ack, respond, status."""
 
 
 @notice.command("template")
@@ -161,6 +164,36 @@ def notice_ack(notice_id: str, status: str, accounts_affected: int | None, note:
             obj, outcome = acknowledge(client, collection_id, notice_id, status, key, identity,
                                        accounts_affected=accounts_affected, note=note)
         return _outcome(obj, outcome, f"acknowledged ({status}):", as_json)
+    _local(run)
+
+
+@notice.command("respond")
+@click.argument("notice_id", metavar="ID")
+@click.option("--reference", "reference", default=None, metavar="REF",
+              help="A preservation-request: your reference of what you preserved.")
+@click.option("--preserved-until", default=None, type=click.DateTime(["%Y-%m-%dT%H:%M:%SZ", "%Y-%m-%d"]),
+              help="A preservation-request: until when you keep it (UTC).")
+@click.option("--answer", "answer_file", default=None, type=click.Path(dir_okay=False), metavar="FILE",
+              help="An information-request: a TOML or JSON table kind = [values] (provider_account, email, "
+                   "phone, payment_instrument), pseudonymised here before it leaves.")
+@click.option("--note", default=None, help="A note to the issuing agency (no personal data).")
+@_connection
+@_signer
+@click.option("--json", "as_json", is_flag=True)
+def notice_respond(notice_id: str, reference: str | None, preserved_until: Any, answer_file: str | None,
+                   note: str | None, url: str, collection_id: str, token_file: str | None, token: str | None,
+                   unsafe_plain_http: bool, key_file: str, identity: str, as_json: bool) -> None:
+    """Respond to a preservation-request (--reference) or an information-request (--answer FILE):
+    signed by you, read by the issuing agency and you only (TLP:RED). ID: the notice's id, or the
+    number `notice list` shows it with."""
+    def run() -> int:
+        answer = read_answer(answer_file) if answer_file is not None else None
+        key = load_signing_key(key_file)
+        until = preserved_until.replace(tzinfo=UTC) if preserved_until is not None else None
+        with _client(url, token, token_file, unsafe_plain_http) as client:
+            obj, outcome = respond(client, collection_id, notice_id, key, identity, preservation_reference=reference,
+                                   preserved_until=until, answer=answer, note=note)
+        return _outcome(obj, outcome, f"responded ({obj.get('response')}):", as_json)
     _local(run)
 
 
@@ -272,6 +305,10 @@ def notice_status(c: Context, notice_id: str, collection_id: str, party_name: st
     click.echo(f"{status.notice_id}  {status.title}  ({status.notice_kind}, {status.state}; due {status.due or '-'})")
     for a in status.addressees:
         extra = f"  {a.accounts_affected} account(s)" if a.accounts_affected is not None else ""
+        if a.preservation_reference is not None:
+            extra += f"  reference {a.preservation_reference}"
+        if a.answer_pseudonyms is not None:
+            extra += "  answer: " + ", ".join(f"{len(v)} {k}" for k, v in sorted(a.answer_pseudonyms.items()))
         click.echo(f"  {a.state:<15} {a.name or a.identity_id}  {a.answered or ''}{extra}")
     click.echo("  " + ", ".join(f"{n} {s}" for s, n in sorted(status.counts.items())))
 

@@ -18,7 +18,11 @@ The service behind ``abusehub notice ...``, over a :class:`~hub.client.taxii.Tax
   keep matching after a rotation. A row that does not parse is named with its reason; the others
   are matched;
 - **ack** (:func:`acknowledge`): the provider's signed answer, TLP:RED for the issuing agency and
-  the provider.
+  the provider;
+- **respond** (:func:`respond`, :func:`read_answer`): the provider's response to a
+  preservation-request (what it preserved, its reference) or an information-request (the
+  answer's values pseudonymised with the oblivious protocol, so only pseudonyms leave), an
+  acknowledgement with response fields, signed and marked like every acknowledgement.
 
 Values of the account file stay on this machine: only blinded elements leave it; no message of
 this module holds a personal value.
@@ -44,7 +48,14 @@ import orjson
 from hub.client.errors import ClientError
 from hub.client.reports import LocalProblems, local_problems
 from hub.client.taxii import Outcome, TaxiiClient, read_outcome
-from hub.pseudonyms import InvalidPersonalValue, normalise, provider_account_value, pseudonym_version
+from hub.pseudonyms import (
+    HMAC_PSEUDONYM_RE,
+    POPRF_PSEUDONYM_RE,
+    InvalidPersonalValue,
+    normalise,
+    provider_account_value,
+    pseudonym_version,
+)
 from hub.signing.documents import sign_objects
 from hub.signing.errors import SigningError
 from hub.signing.keys import SigningKey
@@ -52,6 +63,8 @@ from hub.stix.facts import Country
 from hub.stix.notice import addressed_to, build_ack, build_notice, in_force, withdrawn_version
 from hub.stix.notice_facts import (
     NOTICE_TYPE,
+    RESPONSE_FOR,
+    SCOPE_PSEUDONYM_KINDS,
     AckFacts,
     InvalidAckFacts,
     InvalidNoticeFacts,
@@ -76,7 +89,9 @@ __all__ = [
     "match_accounts",
     "newest_versions",
     "pseudonymise_accounts",
+    "respond",
     "read_accounts",
+    "read_answer",
     "read_notice_facts",
     "read_notice_lines",
     "withdraw_notice",
@@ -207,6 +222,95 @@ def acknowledge(client: TaxiiClient, collection: str, notice_id: str, status: st
     try:
         facts = AckFacts(notice_ref=notice_id, notice_modified=notice["modified"], status=status,
                          accounts_affected=accounts_affected, note=note)
+    except InvalidAckFacts as exc:
+        raise LocalProblems([str(p) for p in exc.found]) from None
+    ack = _sign(build_ack(facts, provider=identity, agency=str(notice["created_by_ref"]), now=now), key, identity)
+    return ack, _submit(client, collection, ack, wait)
+
+
+def read_answer(path: str | os.PathLike[str]) -> dict[str, list[str]]:
+    """The answer to an information request in the TOML or JSON file ``path``: a table of
+    ``kind = [values]`` (kinds: provider_account, email, phone, payment_instrument), each value
+    in clear (pseudonymised by :func:`respond`, never sent in clear) or a pseudonym already;
+    :class:`LocalProblems` naming every problem (never a value)."""
+    try:
+        raw = Path(path).read_bytes()
+    except OSError as exc:
+        raise LocalProblems([f"cannot read {path}: {exc.strerror}"]) from None
+    try:
+        table = json.loads(raw) if raw.lstrip().startswith(b"{") else tomllib.loads(raw.decode("utf-8"))
+    except (ValueError, UnicodeDecodeError):
+        raise LocalProblems([f"{path} is neither a TOML nor a JSON table of kind = [values]"]) from None
+    if not isinstance(table, dict) or not table:
+        raise LocalProblems([f"{path} must hold a table of kind = [values]"])
+    problems, out = [], {}
+    for kind, values in table.items():
+        if kind not in SCOPE_PSEUDONYM_KINDS:
+            problems.append(f"{path}: {kind!r} is not a kind of value ({', '.join(SCOPE_PSEUDONYM_KINDS)})")
+        elif not isinstance(values, list) or not values or not all(isinstance(v, str) and v.strip() for v in values):
+            problems.append(f"{path}: {kind} must be a list of at least one value (text)")
+        else:
+            out[kind] = [v.strip() for v in values]
+    if problems:
+        raise LocalProblems(problems)
+    return out
+
+
+def _is_pseudonym(value: str) -> bool:
+    return bool(POPRF_PSEUDONYM_RE.match(value) or HMAC_PSEUDONYM_RE.match(value))
+
+
+def _answer_pseudonyms(client: TaxiiClient, answer: Mapping[str, Sequence[str]],
+                       provider: str) -> dict[str, tuple[str, ...]]:
+    """The answer's values as the hub's pseudonyms under its current key version: pseudonyms
+    kept, values in clear normalised and pseudonymised obliviously (blinded here)."""
+    clear: list[tuple[str, str]] = []
+    for kind, values in answer.items():
+        for value in values:
+            if _is_pseudonym(value):
+                continue
+            if kind == "provider_account":
+                clear.append((kind, provider_account_value(provider, value)))
+                continue
+            try:
+                clear.append((kind, normalise(kind, value)))
+            except InvalidPersonalValue:
+                raise LocalProblems([f"answer: a value of {kind} is not a valid {kind}"]) from None
+    made = iter(client.oblivious_pseudonyms(clear) if clear else [])
+    out: dict[str, tuple[str, ...]] = {}
+    for kind, values in answer.items():
+        kept = [v if _is_pseudonym(v) else next(made)[0] for v in values]
+        out[kind] = tuple(dict.fromkeys(kept))
+    return out
+
+
+def respond(client: TaxiiClient, collection: str, notice_id: str, key: SigningKey, identity: str, *,
+            preservation_reference: str | None = None, preserved_until: datetime | None = None,
+            answer: Mapping[str, Sequence[str]] | None = None, note: str | None = None,
+            now: datetime | None = None, wait: float = 120.0) -> tuple[dict[str, Any], Outcome]:
+    """The provider ``identity``'s response to a request, signed and submitted: to a
+    preservation-request, ``preservation_reference`` (and ``preserved_until``); to an
+    information-request, ``answer`` (kind -> values, pseudonymised here). An acknowledgement
+    (status applied) with response fields, read by the issuing agency and the provider only."""
+    notice = fetch_notice(client, collection, notice_id)
+    notice_id, kind = str(notice["id"]), notice.get("notice_kind")
+    if kind not in RESPONSE_FOR.values():
+        a = "an" if str(kind)[:1] in "aeiou" else "a"
+        raise LocalProblems([f"{notice_id} is {a} {kind}: only a preservation-request or an information-request "
+                             "takes a response (answer others with notice ack)"])
+    if not addressed_to(notice, identity):
+        raise LocalProblems([f"{notice_id} does not address {identity}"])
+    response = next(r for r, k in RESPONSE_FOR.items() if k == kind)
+    if response == "preserved" and (answer is not None or preservation_reference is None):
+        raise LocalProblems([f"{notice_id} is a preservation-request: respond with --reference (what you "
+                             "preserved), not --answer"])
+    if response == "answered" and (answer is None or preservation_reference is not None or preserved_until):
+        raise LocalProblems([f"{notice_id} is an information-request: respond with --answer FILE, not --reference"])
+    pseudonyms = _answer_pseudonyms(client, answer, identity) if answer is not None else None
+    try:
+        facts = AckFacts(notice_ref=notice_id, notice_modified=notice["modified"], status="applied", note=note,
+                         response=response, preservation_reference=preservation_reference,
+                         preserved_until=preserved_until, answer_pseudonyms=pseudonyms)
     except InvalidAckFacts as exc:
         raise LocalProblems([str(p) for p in exc.found]) from None
     ack = _sign(build_ack(facts, provider=identity, agency=str(notice["created_by_ref"]), now=now), key, identity)

@@ -66,6 +66,8 @@ __all__ = [
     "NOTICE_TYPE",
     "NoticeFacts",
     "REQUEST_KINDS",
+    "RESPONSES",
+    "RESPONSE_FOR",
     "SCOPE_FACTS",
     "SCOPE_PSEUDONYM_KINDS",
     "normal_registration",
@@ -83,6 +85,11 @@ REQUEST_KINDS = ("preservation-request", "information-request")
 MEASURES = ("prohibit-new-accounts", "restrict", "enhanced-verification", "terminate")
 #: The answers of a provider to a notice.
 ACK_STATUSES = ("received", "applied", "not-applicable", "objection")
+#: A provider's response to a request (an acknowledgement's ``response``), and the request
+#: kind each one answers: what was preserved (with the provider's preservation reference), or
+#: the answer to an information request as pseudonymised facts.
+RESPONSES = ("preserved", "answered")
+RESPONSE_FOR = {"preserved": "preservation-request", "answered": "information-request"}
 #: The kinds of values a notice names by pseudonym (the key version is in each pseudonym).
 SCOPE_PSEUDONYM_KINDS = ("provider_account", "email", "phone", "payment_instrument")
 #: The facts that make up a special measure's scope: at least one is given.
@@ -92,6 +99,8 @@ _SPECIAL = When("notice_kind", "special-measure")
 _REQUEST = When("notice_kind", REQUEST_KINDS)
 _ADVISORY = When("notice_kind", "advisory")
 _RED = When("tlp", "red")
+_PRESERVED = When("response", "preserved")
+_ANSWERED = When("response", "answered")
 
 
 class InvalidNoticeFacts(InvalidFacts):
@@ -462,3 +471,21 @@ class AckFacts(Facts):
         Integer(0, 1_000_000_000), default=None,
         stix=_stix("accounts_affected", "How many of the provider's accounts the notice affects."))
     note: str | None = fact(Prose(2000), default=None, stix=_stix("note", "A note to the issuing agency."))
+    response: str | None = fact(
+        Choice(RESPONSES, "response"), default=None,
+        stix=_stix("response", "A response to a request: preserved (a preservation-request) or answered "
+                               "(an information-request)."))
+    preservation_reference: str | None = fact(
+        Words(200), required=_PRESERVED, only_when=_PRESERVED, default=None,
+        stix=_stix("preservation_reference", "The provider's reference of what it preserved.",
+                   required=_PRESERVED, only_when=_PRESERVED))
+    preserved_until: datetime | None = fact(
+        Timestamp(), only_when=_PRESERVED, default=None,
+        stix=_stix("preserved_until", "Until when the provider keeps what it preserved.",
+                   only_when=_PRESERVED))
+    answer_pseudonyms: dict[str, tuple[str, ...]] | None = fact(
+        Lists(SCOPE_PSEUDONYM_KINDS, ListOf(Pseudonym(), "pseudonym", unique=True), "kind = [pseudonyms]"),
+        required=_ANSWERED, only_when=_ANSWERED, default=None,
+        stix=_stix("answer_pseudonyms", "The answer to an information request: the account's values, by "
+                                        "kind, as keyed pseudonyms (each names its key version).",
+                   required=_ANSWERED, only_when=_ANSWERED))

@@ -36,7 +36,7 @@ from hub.services.keys import KeyService
 from hub.signing import SIGNATURE_EXTENSION_ID, SignatureFormatError, signatures_of
 from hub.stix.markings import object_tlp, tlp_level
 from hub.stix.notice import ack_id, addressed_to, due_us, in_force
-from hub.stix.notice_facts import ACK_TYPE, NOTICE_TYPE
+from hub.stix.notice_facts import ACK_TYPE, NOTICE_TYPE, REQUEST_KINDS, RESPONSE_FOR
 from hub.stix.sharing import recipients_of
 from hub.store.base import Store
 from hub.store.records import ObjectFilter, Party
@@ -122,6 +122,9 @@ def _check_ack(store: Store, keys: KeyService, obj: dict[str, Any], ctx: CheckCo
         return Problem(Code.INVALID_VALUE, f"notice {ref} was withdrawn: it takes no acknowledgement", "notice_ref")
     if not addressed_to(notice, party.identity_id):
         return Problem(Code.INVALID_VALUE, f"notice {ref} does not address {party.identity_id}", "notice_ref")
+    problem = _response_fits(obj, notice, ref)
+    if problem is not None:
+        return problem
     if obj["id"] != ack_id(ref, party.identity_id):
         return Problem(Code.INVALID_ID, f"an acknowledgement of {ref} by {party.identity_id} has the id "
                                         f"{ack_id(ref, party.identity_id)}", "id")
@@ -130,6 +133,23 @@ def _check_ack(store: Store, keys: KeyService, obj: dict[str, Any], ctx: CheckCo
         return Problem(Code.RED_WITHOUT_RECIPIENTS,
                        f"an acknowledgement is marked TLP:RED with the issuing agency {agency} among the "
                        "recipients of the hub's sharing extension", "object_marking_refs")
+    return None
+
+
+def _response_fits(obj: Mapping[str, Any], notice: Mapping[str, Any], ref: str) -> Problem | None:
+    """A response (``response`` set) answers a request of its kind: preserved a
+    preservation-request, answered an information-request."""
+    response = obj.get("response")
+    if response is None:
+        return None
+    kind = notice.get("notice_kind")
+    a = "an" if str(kind)[:1] in "aeiou" else "a"
+    if kind not in REQUEST_KINDS:
+        return Problem(Code.INVALID_VALUE, f"notice {ref} is {a} {kind}: only a preservation-request or an "
+                                           "information-request takes a response", "response")
+    if RESPONSE_FOR.get(str(response)) != kind:
+        return Problem(Code.INVALID_VALUE, f"notice {ref} is {a} {kind}: it is answered with response "
+                                           f"{next(r for r, k in RESPONSE_FOR.items() if k == kind)!r}", "response")
     return None
 
 
@@ -153,7 +173,7 @@ def make_notice_check(store: Store, keys: KeyService) -> ObjectCheck:
 @dataclass(frozen=True)
 class AddresseeStatus:
     """One addressee of a notice: its ``state`` (pending, received, applied, not-applicable,
-    objection, overdue), its newest answer and when it was given (``answered``)."""
+    objection, overdue; for a request, preserved or answered once it responded), its newest answer and when it was given (``answered``)."""
 
     identity_id: str
     name: str | None
@@ -162,6 +182,12 @@ class AddresseeStatus:
     answered: str | None = None
     accounts_affected: int | None = None
     note: str | None = None
+    #: A response to a request: preserved (with the provider's reference) or answered (the
+    #: answer's pseudonyms, by kind).
+    response: str | None = None
+    preservation_reference: str | None = None
+    preserved_until: str | None = None
+    answer_pseudonyms: dict[str, list[str]] | None = None
 
     def to_json(self) -> dict[str, Any]:
         return {k: v for k, v in self.__dict__.items() if v is not None}
@@ -198,6 +224,15 @@ def _notice_state(notice: Mapping[str, Any], now_us: int) -> str:
     return "not yet in force" if start is not None and parse_timestamp_us(start) > now_us else "ended"
 
 
+def _row(identity: str, name: str | None, state: str, ack: Mapping[str, Any] | None) -> AddresseeStatus:
+    if ack is None:
+        return AddresseeStatus(identity, name, state)
+    return AddresseeStatus(identity, name, state, ack.get("status"), ack.get("modified"),
+                           ack.get("accounts_affected"), ack.get("note"), ack.get("response"),
+                           ack.get("preservation_reference"), ack.get("preserved_until"),
+                           ack.get("answer_pseudonyms"))
+
+
 def tally(notice: Mapping[str, Any], acks: Iterable[Mapping[str, Any]], addressees: Mapping[str, str | None],
           now_us: int) -> NoticeStatus:
     """The status of ``notice`` from the acknowledgements ``acks`` (newest versions; others are
@@ -216,10 +251,9 @@ def tally(notice: Mapping[str, Any], acks: Iterable[Mapping[str, Any]], addresse
         ack: Mapping[str, Any] | None = answers.get(identity)
         answer = ack.get("status") if ack is not None else None
         state = answer if answer in SETTLED else ("overdue" if late else (answer or "pending"))
-        rows.append(AddresseeStatus(identity, addressees[identity], str(state), answer,
-                                    ack.get("modified") if ack else None,
-                                    ack.get("accounts_affected") if ack else None,
-                                    ack.get("note") if ack else None))
+        if ack is not None and ack.get("response") is not None:  # a request answered: what was done
+            state = ack["response"]
+        rows.append(_row(identity, addressees[identity], str(state), ack))
     return NoticeStatus(notice["id"], str(notice.get("name", "")), str(notice.get("notice_kind", "")),
                         _notice_state(notice, now_us), format_timestamp_us(due) if due is not None else None,
                         format_timestamp_us(now_us), rows)
