@@ -58,6 +58,7 @@ def register_web(app: Flask, config: HubConfig) -> None:
         correlations,
         errors,
         file,
+        notices,
         operators,
         pseudonyms,
         sessions,
@@ -71,7 +72,7 @@ def register_web(app: Flask, config: HubConfig) -> None:
     web.before_request(sessions.load_session)
     web.app_context_processor(sessions.template_globals)
     errors.register_error_pages(web)
-    for module in (signin, collections, correlations, file, status, stats, operators, pseudonyms):
+    for module in (signin, collections, correlations, file, status, stats, operators, pseudonyms, notices):
         web.register_blueprint(module.bp)
     # The key serve checked at start-up, read (never rewritten) through the same function.
     app.secret_key = web_secret_key(config)

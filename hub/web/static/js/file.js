@@ -100,7 +100,7 @@
       const a = document.createElement("a");
       a.href = panel.dataset.reportUrl;
       a.id = "report-link";
-      a.textContent = "Open the report";
+      a.textContent = panel.dataset.openText || "Open the report";
       outcome.appendChild(a);
     }
   }
