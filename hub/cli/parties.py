@@ -57,7 +57,8 @@ def _attributes(p: Any) -> dict[str, Any]:
     """What markings are judged against, as ``party list --json`` shows it."""
     data: dict[str, Any] = {"organisation": p.organisation or p.identity_id, "country": p.country,
                             "entity": p.entity, "shareability": list(p.shareability),
-                            "terms_accepted": p.terms_accepted}
+                            "terms_accepted": p.terms_accepted,
+                            "pseudonyms_per_minute": p.pseudonyms_per_minute}
     if p.kind == "peer":
         data.update(serves=list(p.serves), enforces_markings=p.enforces_markings)
     return data
@@ -67,7 +68,8 @@ def _attributes_text(p: Any) -> str:
     """The same, on one line of ``party list``."""
     parts = [f"organisation {p.organisation or p.identity_id}", f"country {p.country or '-'}",
              f"entity {p.entity or '-'}", f"shareability {','.join(p.shareability) or '-'}",
-             f"terms {'accepted' if p.terms_accepted else 'not accepted'}"]
+             f"terms {'accepted' if p.terms_accepted else 'not accepted'}",
+             f"pseudonyms/min {p.pseudonyms_per_minute or 'hub default'}"]
     if p.kind == "peer":
         parts += [f"serves {','.join(p.serves) or '-'}",
                   "enforces markings" if p.enforces_markings else "does not enforce markings"]
@@ -94,18 +96,24 @@ def _attributes_text(p: Any) -> str:
 @click.option("--enforces-markings/--no-enforces-markings", "enforces_markings", default=None,
               help="Peers: whether the peer is a hub that enforces markings (only then does anything "
                    "but TLP:CLEAR/GREEN without ACS markings reach it).")
+@click.option("--pseudonyms-per-minute", "pseudonyms_per_minute", default=None, metavar="N",
+              help="Its own allowance of oblivious pseudonym evaluations a minute (1 to 1000000), in place "
+                   "of the hub's [pseudonyms] per_minute: raise it for a provider's first bulk run, clear it "
+                   "(--clear pseudonyms_per_minute) afterwards.")
 @click.option("--clear", multiple=True, type=click.Choice(CLEARABLE),
               help="Unset an attribute (repeat for several).")
 @click.option("--json", "as_json", is_flag=True)
 @pass_ctx
 def party_edit(c: Context, name: str, organisation: str | None, country: str | None, entity: str | None,
                shareability: tuple[str, ...], terms_accepted: bool | None, serves: tuple[str, ...],
-               enforces_markings: bool | None, clear: tuple[str, ...], as_json: bool) -> None:
-    """Set the attributes that markings are judged against for party NAME; what is not given
-    stays. Which marked objects the party may read changes at once."""
+               enforces_markings: bool | None, pseudonyms_per_minute: str | None, clear: tuple[str, ...],
+               as_json: bool) -> None:
+    """Set the attributes that markings are judged against, and the pseudonym allowance, for
+    party NAME; what is not given stays. Which marked objects the party may read changes at once."""
     p = c.hub.admin.edit_party(name, organisation=organisation, country=country, entity=entity,
                                shareability=shareability or None, terms_accepted=terms_accepted,
-                               serves=serves or None, enforces_markings=enforces_markings, clear=clear)
+                               serves=serves or None, enforces_markings=enforces_markings, clear=clear,
+                               pseudonyms_per_minute=pseudonyms_per_minute)
     emit(as_json, {"name": p.name, "kind": p.kind, "identity": p.identity_id, **_attributes(p)},
          f"party {p.name}: {_attributes_text(p)}")
 

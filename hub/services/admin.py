@@ -133,15 +133,23 @@ class AdminService:
     def edit_party(self, name: str, *, organisation: str | None = None, country: str | None = None,
                    entity: str | None = None, shareability: Sequence[str] | None = None,
                    terms_accepted: bool | None = None, serves: Sequence[str] | None = None,
-                   enforces_markings: bool | None = None, clear: Iterable[str] = ()) -> Party:
+                   enforces_markings: bool | None = None, clear: Iterable[str] = (),
+                   pseudonyms_per_minute: int | str | None = None) -> Party:
         """Set the attributes markings are judged against (None: unchanged); ``clear`` names
-        those to unset (``country``, ``entity``, ``shareability``, ``serves``). Each value is
-        checked (:class:`BadRequest` naming it); the change is audited with the old and new
-        values, and the party's memberships of the audiences are recomputed at once."""
+        those to unset (``country``, ``entity``, ``shareability``, ``serves``,
+        ``pseudonyms_per_minute``). Each value is checked (:class:`BadRequest` naming it); the
+        change is audited with the old and new values, and the party's memberships of the
+        audiences are recomputed at once.
+
+        ``pseudonyms_per_minute`` is the party's own allowance of oblivious pseudonym
+        evaluations a minute (1 to :data:`PSEUDONYMS_PER_MINUTE_MAX`), in place of the hub's
+        ``[pseudonyms] per_minute``; cleared, the party has the hub's again. It takes effect at
+        the party's next request."""
         party = self._live(name)
         attrs = party_attributes(party, organisation=organisation, country=country, entity=entity,
                                  shareability=shareability, terms_accepted=terms_accepted, serves=serves,
-                                 enforces_markings=enforces_markings, clear=clear)
+                                 enforces_markings=enforces_markings, clear=clear,
+                                 pseudonyms_per_minute=pseudonyms_per_minute)
         before = _attributes(party)
         try:
             edited = self.store.edit_party(party.pk, attrs)
@@ -452,10 +460,14 @@ class AdminService:
 
 
 #: The attributes ``party edit`` may unset.
-CLEARABLE = ("country", "entity", "shareability", "serves")
+CLEARABLE = ("country", "entity", "shareability", "serves", "pseudonyms_per_minute")
+#: The largest allowance of pseudonym evaluations a minute a party may be given, as for the
+#: hub's ``[pseudonyms] per_minute``.
+PSEUDONYMS_PER_MINUTE_MAX = 1_000_000
 #: The longest organisation name (as the sharing extension's ``organisations`` allows).
 ORGANISATION_MAX = 200
 _COUNTRY_RE = re.compile(r"^[A-Z]{3}$")
+_INTEGER_RE = re.compile(r"^[+-]?[0-9]{1,100}\Z")
 
 
 def _organisation(value: str) -> str:
@@ -500,10 +512,29 @@ def _serves(party: Party, values: Sequence[str]) -> tuple[str, ...]:
     return tuple(dict.fromkeys(ids))
 
 
+def _pseudonyms_per_minute(value: int | str) -> int:
+    """A party's allowance of pseudonym evaluations a minute: a whole number from 1 to
+    :data:`PSEUDONYMS_PER_MINUTE_MAX`; :class:`BadRequest` saying which rule it breaks."""
+    rule = f"pseudonyms-per-minute: a whole number of values a minute from 1 to {PSEUDONYMS_PER_MINUTE_MAX}"
+    if isinstance(value, bool):
+        raise BadRequest(f"{rule}, not a truth value")
+    if isinstance(value, str):
+        text = value.strip()
+        if not _INTEGER_RE.match(text):
+            raise BadRequest(f"{rule}; {value[:40]!r} is not a number")
+        value = int(text)
+    if value < 1:
+        raise BadRequest(f"{rule}; {value} is {'zero' if value == 0 else 'negative'}")
+    if value > PSEUDONYMS_PER_MINUTE_MAX:
+        raise BadRequest(f"{rule}; {value} is more")
+    return value
+
+
 def party_attributes(party: Party, *, organisation: str | None = None, country: str | None = None,
                      entity: str | None = None, shareability: Sequence[str] | None = None,
                      terms_accepted: bool | None = None, serves: Sequence[str] | None = None,
-                     enforces_markings: bool | None = None, clear: Iterable[str] = ()) -> PartyAttributes:
+                     enforces_markings: bool | None = None, clear: Iterable[str] = (),
+                     pseudonyms_per_minute: int | str | None = None) -> PartyAttributes:
     """The checked, normalised change of ``party``'s attributes (see :meth:`AdminService.edit_party`);
     :class:`BadRequest` naming the first value that is not allowed."""
     cleared = set(clear)
@@ -511,7 +542,8 @@ def party_attributes(party: Party, *, organisation: str | None = None, country: 
     if unknown:
         raise BadRequest(f"cannot clear {unknown[0]!r}: the attributes that may be cleared are {', '.join(CLEARABLE)}")
     both = sorted(n for n, v in (("country", country), ("entity", entity), ("shareability", shareability),
-                                 ("serves", serves)) if v is not None and n in cleared)
+                                 ("serves", serves), ("pseudonyms_per_minute", pseudonyms_per_minute))
+                  if v is not None and n in cleared)
     if both:
         raise BadRequest(f"{both[0]}: give a value or clear it, not both")
     if enforces_markings is not None and party.kind != PEER:
@@ -526,7 +558,9 @@ def party_attributes(party: Party, *, organisation: str | None = None, country: 
         terms_accepted=terms_accepted,
         serves=() if "serves" in cleared else (_serves(party, serves) if serves is not None else None),
         enforces_markings=enforces_markings,
-        clear=frozenset(cleared & {"country", "entity"}))
+        pseudonyms_per_minute=(_pseudonyms_per_minute(pseudonyms_per_minute)
+                               if pseudonyms_per_minute is not None else None),
+        clear=frozenset(cleared & {"country", "entity", "pseudonyms_per_minute"}))
 
 
 def _attributes(party: Party) -> dict[str, object]:
@@ -534,7 +568,7 @@ def _attributes(party: Party) -> dict[str, object]:
     return {"organisation": party.organisation or party.identity_id, "country": party.country,
             "entity": party.entity, "shareability": list(party.shareability),
             "terms_accepted": party.terms_accepted, "serves": list(party.serves),
-            "enforces_markings": party.enforces_markings}
+            "enforces_markings": party.enforces_markings, "pseudonyms_per_minute": party.pseudonyms_per_minute}
 
 
 def _policy(col: Collection) -> dict[str, object]:

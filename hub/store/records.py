@@ -27,13 +27,17 @@ class Party:
     terms_accepted: bool = False  # accepted the programme's terms of use
     serves: tuple[str, ...] = ()  # peers: identity ids of the parties the peer hub serves
     enforces_markings: bool = False  # peers: the peer is a hub that enforces markings
+    # Oblivious pseudonym evaluations a minute (revision 0011; ``party edit
+    # --pseudonyms-per-minute``); None: the hub's ``[pseudonyms] per_minute``.
+    pseudonyms_per_minute: int | None = None
 
 
 @dataclass(frozen=True, slots=True)
 class PartyAttributes:
     """What an edit of a party's attributes sets: a field left None is left as it is.
 
-    ``clear`` names the nullable attributes (``country``, ``entity``) to set to None.
+    ``clear`` names the nullable attributes (``country``, ``entity``, ``pseudonyms_per_minute``)
+    to set to None.
     """
 
     organisation: str | None = None
@@ -43,6 +47,7 @@ class PartyAttributes:
     terms_accepted: bool | None = None
     serves: tuple[str, ...] | None = None
     enforces_markings: bool | None = None
+    pseudonyms_per_minute: int | None = None
     clear: frozenset[str] = frozenset()
 
 

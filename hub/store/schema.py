@@ -62,6 +62,9 @@ parties = Table(
     Column("terms_accepted", Boolean, nullable=False, server_default=false()),
     Column("serves", Text, nullable=False, server_default=""),
     Column("enforces_markings", Boolean, nullable=False, server_default=false()),
+    # The party's own allowance of oblivious pseudonym evaluations a minute (revision 0011);
+    # NULL: the hub's [pseudonyms] per_minute.
+    Column("pseudonyms_per_minute", Integer, nullable=True),
 )
 
 tokens = Table(

@@ -86,7 +86,7 @@ def _party_rows() -> Select[Any]:
 
 
 def _party(row: Any) -> Party:
-    """A party from a row of :func:`_party_rows` (the attributes of revision 0010, where the
+    """A party from a row of :func:`_party_rows` (the attributes of revisions 0010 and 0011, where the
     database has none yet, as the revision would make them)."""
     m = row._mapping
     return Party(pk=m["pk"], name=m["name"], kind=m["kind"], identity_id=m["identity_id"],
@@ -94,7 +94,8 @@ def _party(row: Any) -> Party:
                  organisation=m.get("organisation", m["identity_id"]), country=m.get("country"),
                  entity=m.get("entity"), shareability=_split(m.get("shareability")),
                  terms_accepted=bool(m.get("terms_accepted")), serves=_split(m.get("serves")),
-                 enforces_markings=bool(m.get("enforces_markings")))
+                 enforces_markings=bool(m.get("enforces_markings")),
+                 pseudonyms_per_minute=m.get("pseudonyms_per_minute"))
 
 
 def _split(text: str | None) -> tuple[str, ...]:
@@ -112,9 +113,10 @@ def _joined(name: str, values: tuple[str, ...]) -> str:
 def _party_changes(attrs: PartyAttributes) -> dict[str, Any]:
     """The columns :meth:`SqlStore.edit_party` sets for ``attrs``; :class:`UnstorableError` for
     a value no database would store alike, :class:`ValueError` for an unknown name to clear."""
-    unknown = set(attrs.clear) - {"country", "entity"}
+    unknown = set(attrs.clear) - {"country", "entity", "pseudonyms_per_minute"}
     if unknown:
-        raise ValueError(f"only country and entity can be cleared, not {', '.join(sorted(unknown))}")
+        raise ValueError(f"only country, entity and pseudonyms_per_minute can be cleared, "
+                         f"not {', '.join(sorted(unknown))}")
     changes: dict[str, Any] = {name: None for name in attrs.clear}
     for name, value, width in (("organisation", attrs.organisation, ORGANISATION_MAX),
                                ("country", attrs.country, PARTY_CODE_MAX),
@@ -130,6 +132,10 @@ def _party_changes(attrs: PartyAttributes) -> dict[str, Any]:
     for name, flag in (("terms_accepted", attrs.terms_accepted), ("enforces_markings", attrs.enforces_markings)):
         if flag is not None:
             changes[name] = bool(flag)
+    if attrs.pseudonyms_per_minute is not None:
+        if not 0 < attrs.pseudonyms_per_minute < _INT_LIMIT:
+            raise UnstorableError("a party's pseudonyms_per_minute is a positive 32-bit integer")
+        changes["pseudonyms_per_minute"] = attrs.pseudonyms_per_minute
     return changes
 
 
