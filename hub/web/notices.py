@@ -105,6 +105,8 @@ def _now() -> datetime:
 def _field_of(problem: Problem) -> str:
     """The field a problem of the facts is shown at ("" for the whole form)."""
     prop = problem.property
+    if prop in _FIELDS:
+        return prop
     if prop.startswith("account_pseudonyms"):
         kind = prop.partition(".")[2].split("[", 1)[0]
         return f"account_pseudonyms.{kind}" if kind in SCOPE_PSEUDONYM_KINDS else ""
