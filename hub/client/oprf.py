@@ -8,9 +8,11 @@ values in clear only for a hub known to be older.
 - :meth:`~OprfClient.pseudonym_key`: ``GET pseudonyms/key``, the hub's public keys by key version;
 - :meth:`~OprfClient.oblivious_pseudonyms`: each value normalised and blinded here, the blinded
   elements evaluated by the hub (``POST pseudonyms/evaluate``, one group and one proof per kind,
-  at most :data:`MAX_PSEUDONYMS_PER_REQUEST` elements a request), each group's proof checked
-  against the published or the pinned public key of its version: the hub never sees a value,
-  and an answer that does not verify gives nothing (:class:`UnverifiableAnswer`);
+  at most the hub's ``max_elements`` and :data:`MAX_ELEMENTS_PER_REQUEST` elements a request,
+  and no more than half the party's allowance a minute once the hub has said it; two requests
+  in flight, so that blinding and checking here overlap the hub's evaluation), each group's
+  proof checked against the published or the pinned public key of its version: the hub never
+  sees a value, and an answer that does not verify gives nothing (:class:`UnverifiableAnswer`);
 - :meth:`~OprfClient.pseudonymise`: oblivious; a hub that publishes no key gets no value
   (:class:`NoObliviousPseudonyms`) unless the caller allows values in clear, never with a
   pinned key;
@@ -24,7 +26,9 @@ holds a value.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+import threading
+from collections.abc import Iterator, Mapping, Sequence
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Any
 
@@ -52,8 +56,17 @@ __all__ = [
 
 #: The hub's pseudonym (and correlation) endpoints answer plain JSON.
 JSON = "application/json"
-#: The pseudonym endpoints take at most this many values per request.
+#: ``POST pseudonyms/`` (values in clear) takes at most this many values per request.
 MAX_PSEUDONYMS_PER_REQUEST = 100
+#: The most blinded elements this client sends in one ``POST pseudonyms/evaluate``, whatever
+#: the hub's ``max_elements``: 2,000 elements are about 95 KB of JSON each way.
+MAX_ELEMENTS_PER_REQUEST = 2000
+#: The first request of a run holds at most this many elements (what every hub has taken);
+#: the hub's answer states the party's allowance a minute, which sizes the requests after it.
+FIRST_REQUEST_ELEMENTS = 100
+#: Evaluation requests in flight at once: one is evaluated by the hub while this side blinds
+#: the next and checks the last.
+IN_FLIGHT = 2
 
 
 class UnverifiableAnswer(ProtocolError):
@@ -80,10 +93,13 @@ class NoObliviousPseudonyms(ResourceNotFound):
 
 @dataclass(frozen=True)
 class PseudonymKeys:
-    """The hub's POPRF public keys by key version (``GET pseudonyms/key``), and the current one."""
+    """The hub's POPRF public keys by key version (``GET pseudonyms/key``), the current one, and
+    the most blinded elements it takes per request (``max_elements``; 100 for a hub that does
+    not say)."""
 
     current: str
     keys: Mapping[str, bytes]
+    max_elements: int = FIRST_REQUEST_ELEMENTS
 
     def __post_init__(self) -> None:
         if self.current not in self.keys:
@@ -131,8 +147,9 @@ class OprfClient:
         pseudonym under the current key version, then (``all_versions``) under every older one.
 
         Each value is normalised and blinded here (RFC 9497 POPRF); the hub evaluates the
-        blinded elements (``POST pseudonyms/evaluate``, one group and one proof per kind, at
-        most 100 elements a request) and never sees a value. Each group's proof is checked
+        blinded elements (``POST pseudonyms/evaluate``, one group and one proof per kind, in
+        requests sized by the hub's ``max_elements`` and the party's allowance, two in flight)
+        and never sees a value. Each group's proof is checked
         against the public key of its version, as published at ``GET pseudonyms/key`` or, for
         the versions in ``pinned``, as the caller pinned it; an answer that does not verify
         raises :class:`UnverifiableAnswer` ("the hub's answer could not be verified: ..."), and
@@ -206,17 +223,42 @@ class OprfClient:
                                           if all_versions else [])
         keys = _keys_to_check(published, pinned, versions)
         out: list[list[str]] = [[] for _ in values]
+        sizer = _RequestSizer(published.max_elements)
+        indexed = list(enumerate(values))
         for version in versions:
-            for start in range(0, len(values), MAX_PSEUDONYMS_PER_REQUEST):
-                chunk = list(enumerate(values))[start:start + MAX_PSEUDONYMS_PER_REQUEST]
-                made = self._evaluate(version, keys[version], chunk, default_region)
-                for i, pseudonym in made.items():
-                    out[i].append(pseudonym)
+            # The first request alone: its answer states the allowance that sizes the others.
+            first = sizer.size()
+            made = self._evaluate(version, keys[version], indexed[:first], default_region, sizer)
+            made.update(self._pipelined(version, keys[version], indexed, first, default_region, sizer))
+            for i, pseudonym in sorted(made.items()):
+                out[i].append(pseudonym)
         return out
 
+    def _pipelined(self, version: str, public_key: bytes, indexed: Sequence[tuple[int, tuple[str, str]]],
+                   start: int, default_region: str | None, sizer: _RequestSizer) -> dict[int, str]:
+        """The requests for ``indexed[start:]``, :data:`IN_FLIGHT` at a time, in order; the first
+        that fails stops the sending of any more (those in flight are waited for) and is raised."""
+        made: dict[int, str] = {}
+        with ThreadPoolExecutor(max_workers=IN_FLIGHT, thread_name_prefix="pseudonyms") as pool:
+            pending: list[Future[dict[int, str]]] = []
+            try:
+                for chunk in sizer.chunks(indexed, start):
+                    pending.append(pool.submit(self._evaluate, version, public_key, chunk, default_region, sizer))
+                    if len(pending) >= IN_FLIGHT:
+                        made.update(pending.pop(0).result())
+                for future in pending:
+                    made.update(future.result())
+            finally:
+                for future in pending:
+                    future.cancel()
+        return made
+
     def _evaluate(self, version: str, public_key: bytes, chunk: Sequence[tuple[int, tuple[str, str]]],
-                  default_region: str | None) -> dict[int, str]:
-        """One ``POST pseudonyms/evaluate`` for ``chunk`` (index, (kind, value)) under ``version``."""
+                  default_region: str | None, sizer: _RequestSizer | None = None) -> dict[int, str]:
+        """One ``POST pseudonyms/evaluate`` for ``chunk`` (index, (kind, value)) under ``version``;
+        the allowance the answer states goes to ``sizer``."""
+        if not chunk:
+            return {}
         call = Call("making oblivious pseudonyms through the hub", subject="pseudonym requests",
                     expect="the hub's pseudonym evaluation",
                     missing=f"no oblivious pseudonyms at {self.api} (no pseudonyms/evaluate)")
@@ -224,7 +266,41 @@ class OprfClient:
         resp = self.http.request("POST", self.api + "pseudonyms/evaluate", call,
                                  content=_evaluation_request(version, batches),
                                  headers={"Content-Type": JSON, "Accept": JSON})
-        return _finish_batches(json_object(resp, call), version, public_key, batches)
+        answer = json_object(resp, call)
+        if sizer is not None:
+            sizer.told(answer.get("allowance_per_minute"))
+        return _finish_batches(answer, version, public_key, batches)
+
+
+class _RequestSizer:
+    """How many elements the next evaluation request holds: at most the hub's ``max_elements``
+    and :data:`MAX_ELEMENTS_PER_REQUEST`; :data:`FIRST_REQUEST_ELEMENTS` until the hub has
+    stated the party's allowance a minute, then half of it (a request never outgrows the
+    allowance, and a refused one waits at most half a minute for the bucket to refill)."""
+
+    def __init__(self, max_elements: int) -> None:
+        self.ceiling = max(1, min(max_elements, MAX_ELEMENTS_PER_REQUEST))
+        self.allowance: int | None = None
+        self._lock = threading.Lock()
+
+    def told(self, allowance: Any) -> None:
+        if isinstance(allowance, int) and not isinstance(allowance, bool) and allowance > 0:
+            with self._lock:
+                self.allowance = allowance
+
+    def size(self) -> int:
+        with self._lock:
+            if self.allowance is None:
+                return min(self.ceiling, FIRST_REQUEST_ELEMENTS)
+            return max(1, min(self.ceiling, self.allowance // 2))
+
+    def chunks(self, items: Sequence[Any], start: int) -> Iterator[Sequence[Any]]:
+        """``items`` from ``start`` in consecutive slices, each as large as :meth:`size` says
+        when it is taken."""
+        while start < len(items):
+            size = self.size()
+            yield items[start:start + size]
+            start += size
 
 
 def _read_pseudonym_keys(body: Mapping[str, Any]) -> PseudonymKeys | None:
@@ -244,6 +320,9 @@ def _read_pseudonym_keys(body: Mapping[str, Any]) -> PseudonymKeys | None:
             return None
     if not isinstance(current, str) or current not in keys:
         return None
+    most = body.get("max_elements")
+    if isinstance(most, int) and not isinstance(most, bool) and most > 0:
+        return PseudonymKeys(current, keys, most)
     return PseudonymKeys(current, keys)
 
 

@@ -239,9 +239,9 @@ def test_the_form_pseudonym_routes_are_those_of_taxii_under_the_session(web: Hub
     assert c.client.post("/web/pseudonyms/evaluate", base_url=BASE, json=body).status_code == 403
     resp = c.client.post("/web/pseudonyms/evaluate", base_url=BASE, json=body, headers={"X-CSRF-Token": c.csrf})
     assert resp.status_code == 400 and "groups[0]" in resp.get_json()["description"]
-    too_many = {"groups": [{"kind": "email", "blinded": ["AA"] * 101}]}
+    too_many = {"groups": [{"kind": "email", "blinded": ["AA"] * 2001}]}
     resp = c.client.post("/web/pseudonyms/evaluate", base_url=BASE, json=too_many, headers={"X-CSRF-Token": c.csrf})
-    assert resp.status_code == 400 and "at most 100" in resp.get_json()["description"]
+    assert resp.status_code == 400 and "at most 2000" in resp.get_json()["description"]
     anonymous = browser(web)
     assert anonymous.get("/web/pseudonyms/key").status_code == 302
 

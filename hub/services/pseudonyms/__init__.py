@@ -46,7 +46,7 @@ from hub.pseudonyms import (
     pseudonym_version,
     scoped_account_value,
 )
-from hub.pseudonyms.oprf import SUITE, PoprfServer, format_pseudonym
+from hub.pseudonyms.oprf import MAX_BATCH_SIZE, SUITE, PoprfServer, format_pseudonym
 from hub.services.access import AccessService
 from hub.services.access.auth import Principal
 from hub.services.access.limits import TokenBucket
@@ -57,9 +57,14 @@ from hub.services.metrics import NULL_METRICS, Metrics
 from hub.store.base import Store
 from hub.store.records import Collection
 
-#: At most this many values per POST pseudonyms/, and blinded elements per POST
-#: pseudonyms/evaluate (all groups together).
+#: At most this many values per ``POST pseudonyms/`` (values in clear).
 MAX_VALUES_PER_REQUEST = 100
+#: At most this many blinded elements per ``POST pseudonyms/evaluate`` (all groups together),
+#: what ``GET pseudonyms/key`` publishes as ``max_elements``. A request of that many is about
+#: 95 KB of JSON each way (46 bytes an element, a proof per kind) and about 0.4 s of one core
+#: (two scalar multiplications an element), well inside ``[taxii] max_content_length`` and a
+#: worker's timeout; a provider's tools send their values in requests of at most this many.
+MAX_ELEMENTS_PER_REQUEST = MAX_BATCH_SIZE
 #: At most this many pseudonyms per correlation query: 24 oblivious ones (146 characters each
 #: with a 6-character key version), repeated as ``pseudonym=`` parameters, keep the GET request
 #: line under gunicorn's 4 KiB limit (``limit_request_line``, 4094).
@@ -71,7 +76,10 @@ class RateLimiter:
 
     The bucket is a row in the database (:class:`hub.services.access.limits.TokenBucket`), so every
     server process draws on the same allowance: the hub as a whole allows ``per_minute``, not
-    ``workers x per_minute``. ``capacity`` and ``rate`` (tokens per second) are read at each take.
+    ``workers x per_minute``. ``capacity`` and ``rate`` (tokens per second) are the hub's default
+    (``[pseudonyms] per_minute``); a party given its own allowance (``party edit
+    --pseudonyms-per-minute``) has a bucket of that size, refilled at that rate, instead. Both
+    are read at each take, so a change holds from the party's next request.
     """
 
     def __init__(self, per_minute: int, store: Store, clock: Clock) -> None:
@@ -80,17 +88,22 @@ class RateLimiter:
         self.store = store
         self.clock = clock
         self.metrics: Metrics = NULL_METRICS
-        self._bucket: TokenBucket | None = None
 
-    def take(self, party_pk: int, n: int) -> float:
-        """Take ``n`` tokens; returns 0, or the seconds to wait when there are too few.
+    def allowance(self, per_minute: int | None) -> tuple[float, float]:
+        """The capacity and the refill rate (tokens per second) of a party whose own allowance is
+        ``per_minute`` (None: the hub's)."""
+        if per_minute is None:
+            return self.capacity, self.rate
+        return float(per_minute), per_minute / 60.0
+
+    def take(self, party_pk: int, n: int, per_minute: int | None = None) -> float:
+        """Take ``n`` tokens from the party's bucket, whose allowance is ``per_minute`` (None: the
+        hub's); returns 0, or the seconds to wait when there are too few.
 
         Nothing is taken when there are too few: a refused request costs the party nothing.
         """
-        if self._bucket is None:
-            self._bucket = TokenBucket(self.store, self.clock, "pseudonyms", self.capacity, self.rate)
-        self._bucket.capacity, self._bucket.per_second = self.capacity, self.rate
-        wait = self._bucket.take(str(party_pk), n)
+        capacity, rate = self.allowance(per_minute)
+        wait = TokenBucket(self.store, self.clock, "pseudonyms", capacity, rate).take(str(party_pk), n)
         if not wait:
             self.metrics.pseudonyms(party_pk, n)
         return wait
@@ -121,7 +134,7 @@ class BlindedGroup:
 @dataclass(frozen=True)
 class EvaluateRequest:
     """A ``POST pseudonyms/evaluate`` body, read: the key version asked for (None: the current
-    one) and the groups, in order, one per kind, at most :data:`MAX_VALUES_PER_REQUEST`
+    one) and the groups, in order, one per kind, at most :data:`MAX_ELEMENTS_PER_REQUEST`
     elements in all. Whether each element is a valid one is for the evaluation to say."""
 
     key_version: str | None
@@ -150,8 +163,9 @@ class EvaluateRequest:
         for i, group in enumerate(groups):
             _check_group(i, group, seen)
         total = sum(len(group["blinded"]) for group in groups)
-        if total > MAX_VALUES_PER_REQUEST:
-            raise BadRequest(f"at most {MAX_VALUES_PER_REQUEST} blinded elements per request, got {total}")
+        if total > MAX_ELEMENTS_PER_REQUEST:
+            raise BadRequest(f"at most {MAX_ELEMENTS_PER_REQUEST} blinded elements per request, got {total} "
+                             "(max_elements at GET pseudonyms/key): send them in several requests")
         # Decoded once every group's shape and the total are known good.
         return cls(version, tuple(BlindedGroup(group["kind"], _decode_blinded(i, group["blinded"]))
                                   for i, group in enumerate(groups)))
@@ -240,7 +254,7 @@ class PseudonymService:
             "mode": "POPRF",
             "info": "abusehub:<kind>:<key version>",
             "kinds": list(PSEUDONYM_KINDS),
-            "max_elements": MAX_VALUES_PER_REQUEST,
+            "max_elements": MAX_ELEMENTS_PER_REQUEST,
             "current": ring.current_version,
             "keys": [{"key_version": v, "public_key": b64url_encode(pk), "current": v == ring.current_version,
                       "valid": True}
@@ -344,9 +358,6 @@ class PseudonymService:
                 raise BadRequest(f"values[{i}].kind must be one of {', '.join(PSEUDONYM_KINDS)}")
             if "provider" in item and item["kind"] != "provider_account":
                 raise BadRequest(f"values[{i}].provider is given only for the kind provider_account")
-        if len(values) > self.limiter.capacity:
-            raise BadRequest(f"this hub pseudonymises at most {int(self.limiter.capacity)} values "
-                             "per minute and party: send fewer per request")
         self._take(principal, len(values))
         ring = self.keyring()
         out = [self._make(ring, item["kind"], item["value"], f"values[{i}] ({item['kind']})",
@@ -366,27 +377,29 @@ class PseudonymService:
         """Evaluate blinded elements (RFC 9497 POPRF, BlindEvaluate) for a party; rate-limited.
 
         ``request`` is a ``POST pseudonyms/evaluate`` body read by :meth:`EvaluateRequest.from_json`:
-        at most :data:`MAX_VALUES_PER_REQUEST` elements in all. The answer holds, per group in
+        at most :data:`MAX_ELEMENTS_PER_REQUEST` elements in all. The answer holds, per group in
         order, the evaluated elements and ONE batched DLEQ proof under the group's ``info``
         (``abusehub:<kind>:<v>``): a proof is tied to one ``info``, so a kind is one group.
-        Every element counts against the party's allowance. The audit trail records the counts
-        per kind; no element is stored, logged or echoed (they are random-looking anyway).
+        Every element counts against the party's allowance (its own, ``party edit
+        --pseudonyms-per-minute``, else the hub's ``[pseudonyms] per_minute``), which the answer
+        states (``allowance_per_minute``) so that a provider's tools size their requests by it.
+        The audit trail records the counts per kind; no element is stored, logged or echoed
+        (they are random-looking anyway).
         """
         ring = self.poprf_keyring()
         version = ring.current_version if request.key_version is None else request.key_version
         if version not in ring.versions:
             raise _unknown_key_version(ring.versions)
         total = request.total
-        if total > self.limiter.capacity:
-            raise BadRequest(f"this hub evaluates at most {int(self.limiter.capacity)} elements "
-                             "per minute and party: send fewer per request")
         # Counted before the elements are checked: each check costs the hub a group operation.
         self._take(principal, total)
         server = ring.server(version)
         out = [self._evaluate_group(server, i, group, version) for i, group in enumerate(request.groups)]
         self.audit.record_read(principal.party.name, "", endpoint="pseudonyms/evaluate", key_version=version,
                                count=total, kinds={g.kind: len(g.elements) for g in request.groups})
-        return {"key_version": version, "groups": out}
+        capacity = self.limiter.allowance(principal.party.pseudonyms_per_minute)[0]
+        return {"key_version": version, "groups": out,
+                "allowance_per_minute": int(capacity) if capacity != float("inf") else None}
 
     @staticmethod
     def _evaluate_group(server: PoprfServer, i: int, group: BlindedGroup, version: str) -> dict[str, Any]:
@@ -403,8 +416,20 @@ class PseudonymService:
                 "proof": b64url_encode(proof)}
 
     def _take(self, principal: Principal, n: int) -> None:
-        """Draw ``n`` from the party's allowance; 429 with the seconds to wait when too few are left."""
-        wait = self.limiter.take(principal.party.pk, n)
+        """Draw ``n`` from the party's allowance; 429 with the seconds to wait when too few are
+        left. More than the whole allowance in one request could never pass: 400 naming the
+        allowance and how it is raised, not a 429 a client would wait and retry in vain."""
+        own = principal.party.pseudonyms_per_minute
+        capacity, _rate = self.limiter.allowance(own)
+        if n > capacity:
+            whose = "its own" if own is not None else "the hub's default, [pseudonyms] per_minute"
+            raise BadRequest(
+                f"this request asks for {n} pseudonym evaluations, more than party "
+                f"{principal.party.name!r} may have a minute ({int(capacity)}, {whose}): send at most "
+                f"{int(capacity)} per request, or ask the hub's operator to raise the party's allowance "
+                "(abusehub party edit NAME --pseudonyms-per-minute N)",
+                details={"allowance_per_minute": int(capacity), "requested": n})
+        wait = self.limiter.take(principal.party.pk, n, own)
         if wait:
             seconds = int(wait) + 1
             raise TooManyRequests(f"too many pseudonym requests: try again in {seconds} s",

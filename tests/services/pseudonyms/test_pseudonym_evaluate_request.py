@@ -37,7 +37,7 @@ def test_the_service_receives_decoded_elements_and_the_version_asked_for() -> No
      "groups[1].kind must be one of"),
     ({"groups": [{"kind": "email", "blinded": ["!"]}, {"kind": "email", "blinded": ["AA"]}]},
      "groups[1]: the kind email is given twice"),
-    ({"groups": [{"kind": "email", "blinded": [1] * 101}]}, "at most 100 blinded elements per request, got 101"),
+    ({"groups": [{"kind": "email", "blinded": [1] * 2001}]}, "at most 2000 blinded elements per request, got 2001"),
     ({"groups": [{"kind": "email", "blinded": ["AA", 7]}]}, "groups[0].blinded[1] must be a base64url string"),
 ])
 def test_the_first_thing_wrong_is_named(body: Any, first: str) -> None:
