@@ -26,24 +26,28 @@ def collection() -> None:
 @click.option("--require-signatures", is_flag=True, help="Refuse objects not signed by their submitter.")
 @click.option("--countersign", is_flag=True, help="The hub countersigns what it accepts.")
 @click.option("--allow-personal-data", is_flag=True, help="Do not refuse personal data in clear (unsafe).")
+@click.option("--anonymous-submissions", is_flag=True,
+              help="Accept reports filed anonymously (docs/ANONYMITY.md).")
 @click.option("--json", "as_json", is_flag=True)
 @pass_ctx
 def collection_add(c: Context, title: str, collection_id: str | None, alias: str | None, description: str,
                    max_tlp: str, require_signatures: bool, countersign: bool, allow_personal_data: bool,
-                   as_json: bool) -> None:
+                   anonymous_submissions: bool, as_json: bool) -> None:
     """Add a collection."""
     col = c.hub.admin.add_collection(title, description=description, alias=alias,
                                      collection_id=collection_id, max_tlp=max_tlp,
                                      require_signatures=require_signatures, countersign=countersign,
                                      allow_personal_data=allow_personal_data)
-    emit(as_json, _collection_data(col), f"collection {col.id} {col.title!r}")
+    if anonymous_submissions:
+        c.hub.anonymous.set_allowed(col.id, True)
+    emit(as_json, _collection_data(col, anonymous=anonymous_submissions), f"collection {col.id} {col.title!r}")
 
 
-def _collection_data(col: Any, max_age_days: int | None = None) -> dict[str, Any]:
+def _collection_data(col: Any, max_age_days: int | None = None, anonymous: bool = False) -> dict[str, Any]:
     return {"id": col.id, "title": col.title, "alias": col.alias, "description": col.description,
             "max_tlp": col.max_tlp, "require_signatures": col.require_signatures,
             "countersign": col.countersign, "allow_personal_data": col.allow_personal_data,
-            "max_age_days": max_age_days}
+            "anonymous_submissions": anonymous, "max_age_days": max_age_days}
 
 
 @collection.command("list")
@@ -54,10 +58,13 @@ def collection_list(c: Context, as_json: bool) -> None:
     admin = c.hub.admin
     cols = admin.list_collections()
     ages = {col.id: admin.max_age_days(col.id) for col in cols}
+    anonymous = {col.id: c.hub.anonymous.allowed(col.id) for col in cols}
     text = "\n".join(f"{col.id}  {col.title!r}  max TLP {col.max_tlp}"
                      f"{'  signatures required' if col.require_signatures else ''}"
+                     f"{'  anonymous submissions' if anonymous[col.id] else ''}"
                      f"{f'  kept {ages[col.id]} days' if ages[col.id] else ''}" for col in cols)
-    emit(as_json, [_collection_data(col, ages[col.id]) for col in cols], text or "no collections")
+    emit(as_json, [_collection_data(col, ages[col.id], anonymous[col.id]) for col in cols],
+         text or "no collections")
 
 
 @collection.command("edit")
@@ -71,6 +78,8 @@ def collection_list(c: Context, as_json: bool) -> None:
 @click.option("--countersign/--no-countersign", default=None, help="The hub countersigns what it accepts.")
 @click.option("--allow-personal-data/--no-allow-personal-data", default=None,
               help="Do not refuse personal data in clear (unsafe), or refuse it again.")
+@click.option("--anonymous-submissions/--no-anonymous-submissions", default=None,
+              help="Accept reports filed anonymously (docs/ANONYMITY.md), or stop accepting them.")
 @click.option("--max-age-days", type=int, default=None, metavar="N",
               help="Keep versions N days after they were added; 'retention run' deletes older ones.")
 @click.option("--keep-forever", is_flag=True, help="Clear --max-age-days: keep everything.")
@@ -78,8 +87,8 @@ def collection_list(c: Context, as_json: bool) -> None:
 @pass_ctx
 def collection_edit(c: Context, collection_id: str, title: str | None, description: str | None,
                     max_tlp: str | None, require_signatures: bool | None, countersign: bool | None,
-                    allow_personal_data: bool | None, max_age_days: int | None, keep_forever: bool,
-                    as_json: bool) -> None:
+                    allow_personal_data: bool | None, anonymous_submissions: bool | None,
+                    max_age_days: int | None, keep_forever: bool, as_json: bool) -> None:
     """Change a collection's title, description or policy (only what is given).
 
     A policy applies to what is submitted from now on; what is stored stays as it is.
@@ -89,12 +98,16 @@ def collection_edit(c: Context, collection_id: str, title: str | None, descripti
                                 require_signatures=require_signatures, countersign=countersign,
                                 allow_personal_data=allow_personal_data, max_age_days=max_age_days,
                                 keep_forever=keep_forever)
+    if anonymous_submissions is not None:
+        c.hub.anonymous.set_allowed(col.id, anonymous_submissions)
     age = admin.max_age_days(col.id)
-    emit(as_json, _collection_data(col, age),
+    anonymous = c.hub.anonymous.allowed(col.id)
+    emit(as_json, _collection_data(col, age, anonymous),
          f"collection {col.id} {col.title!r}: max TLP {col.max_tlp}, "
          f"signatures {'required' if col.require_signatures else 'optional'}, "
          f"countersign {'on' if col.countersign else 'off'}, "
          f"personal data {'allowed' if col.allow_personal_data else 'refused'}, "
+         f"anonymous submissions {'accepted' if anonymous else 'refused'}, "
          f"{f'kept {age} days' if age else 'kept forever'}")
 
 

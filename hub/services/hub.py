@@ -11,6 +11,7 @@ from hub.config import HubConfig
 from hub.services.access import AccessService
 from hub.services.access.markings import BackfillResult, MarkingService
 from hub.services.admin import AdminService
+from hub.services.anonymity.filing import AnonymousFilingService
 from hub.services.audit import AuditService
 from hub.services.clock import Clock, system_clock
 from hub.services.federation import FederationService
@@ -67,6 +68,9 @@ class Hub:
         self.notices = NoticeService(store, clock)
         self.federation = FederationService(store, self.audit, clock, self.keys, self.ingest, config.home,
                                             config.federation)
+        # Anonymous filing: attested when filed, published at random moments, withdrawn by secret.
+        self.anonymous = AnonymousFilingService(store, clock, config.anonymity, config.home, self.ingest,
+                                                self.keys, self.signer, self.audit, config.title)
 
     def migrate(self) -> str:
         """Bring the database schema up to date (idempotent, never drops data), then classify

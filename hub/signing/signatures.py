@@ -36,6 +36,11 @@ from hub.signing.keys import ALGORITHMS, SigningKey, VerifyKey
 #: ``schemas/signature/extension-definition.json``), fixed forever once published.
 SIGNATURE_EXTENSION_ID = "extension-definition--9b39b729-aa66-40ae-aed8-53bbf528cf7a"
 SIGNATURE_TYPE = "jss"
+#: The hub's attestation of an anonymous report (docs/SIGNING.md, "Attestations"): the same
+#: members and signed form as a signature, by the hub's key, saying that a registered provider
+#: filed the object; its signer is the hub, never the submitter.
+ATTESTATION_TYPE = "attestation"
+_ENTRY_TYPES = (SIGNATURE_TYPE, ATTESTATION_TYPE)
 EXTENSION_TYPE = "property-extension"
 
 # The members of one entry of each version, in the order the hub writes them; no others are
@@ -284,8 +289,9 @@ def _parse_entry(index: int, raw: Any) -> SignatureEntry:
         raise SignatureFormatError(f"{where}: unknown member(s) {_names(unknown)}; an entry of "
                                    f"version {version} has exactly {', '.join(members)}")
     sig_type, algorithm, signer, key_id, signed, value = (raw[name] for name in _MEMBERS)
-    if sig_type != SIGNATURE_TYPE:
-        raise SignatureFormatError(f"{where}: unknown type {show(sig_type)}; expected {SIGNATURE_TYPE!r}")
+    if sig_type not in _ENTRY_TYPES:
+        raise SignatureFormatError(f"{where}: unknown type {show(sig_type)}; expected {SIGNATURE_TYPE!r} "
+                                   f"(or {ATTESTATION_TYPE!r})")
     if algorithm not in ALGORITHMS:
         raise SignatureFormatError(f"{where}: unknown algorithm {show(algorithm)}; "
                                    f"expected one of {', '.join(ALGORITHMS)}")
@@ -307,7 +313,7 @@ def _parse_entry(index: int, raw: Any) -> SignatureEntry:
         raise SignatureFormatError(f"{where}: value must be a {_SIGNATURE_BYTES}-byte {algorithm} "
                                    f"signature, got {len(signature)} bytes")
     return SignatureEntry(index, algorithm, signer, key_id, signed, signed_at, signature,
-                          version=version)
+                          type=sig_type, version=version)
 
 
 @functools.lru_cache(maxsize=1024)  # key ids: a few keys sign everything

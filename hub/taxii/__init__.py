@@ -26,6 +26,7 @@ def register_taxii(app: Flask, config: HubConfig) -> None:
     """Register discovery at ``/taxii2/``, the API root at ``/<config.taxii.api_root>/``, and the
     error handlers, on ``app``."""
     from hub.taxii import (
+        anonymous,
         api_root,
         collections,
         discovery,
@@ -41,6 +42,7 @@ def register_taxii(app: Flask, config: HubConfig) -> None:
 
     app.register_blueprint(discovery.bp)
     prefix = f"/{config.taxii.api_root.strip('/')}"
-    for module in (api_root, status, collections, manifest, objects, versions, tombstones, keys, pseudonyms):
+    for module in (api_root, status, collections, manifest, objects, versions, tombstones, keys, pseudonyms,
+                   anonymous):
         app.register_blueprint(module.bp, url_prefix=prefix)
     register_error_handlers(app)

@@ -115,11 +115,15 @@ class IngestService:
         self._last_purge_us = 0
         self.metrics: Metrics = NULL_METRICS
 
-    def submit(self, principal: Principal, collection: Collection, envelope: Any) -> StatusRecord:
+    def submit(self, principal: Principal, collection: Collection, envelope: Any, *,
+               attested: bool = False) -> StatusRecord:
         """Ingest a TAXII envelope into ``collection`` on behalf of ``principal``.
 
         The caller has checked that the principal may write the collection. Raises
         :class:`Unprocessable` for an envelope that is not one; never for one bad object.
+        ``attested``: the hub publishes anonymous reports (:mod:`hub.services.anonymity`) as its
+        own party; their signatures were checked at filing, and the audit record names no
+        object (only counts).
         """
         if not isinstance(envelope, dict):
             raise Unprocessable("the request body must be a TAXII envelope: a JSON object with an 'objects' list")
@@ -129,7 +133,7 @@ class IngestService:
         if not isinstance(objects, list):
             raise Unprocessable("the envelope's 'objects' member must be a list")
         now = self.clock()
-        ctx = CheckContext(principal, collection, now)
+        ctx = CheckContext(principal, collection, now, attested=attested)
         status = StatusRecord(id=str(uuid.uuid4()), party_pk=principal.party.pk,
                               collection_pk=collection.pk, request_us=now, status="complete")
         # Marking definitions first (rare: usually none), then the rest; results by position.
@@ -176,10 +180,26 @@ class IngestService:
                 audit_objects.append([failure["id"], failure["version"], "refused", failure["message"]])
             status.successes, status.failures = successes, failures
             tx.save_status(status, now + self.retention_us)
-            tx.append_audit([AuditEntry("submission", principal.party.name, collection.id,
-                                        {"status": status.id, "objects": audit_objects})], now)
+            tx.append_audit([_audit_entry(principal, collection, status, audit_objects, attested)], now)
         self._committed(staged, outcomes, codes, now)
         return status
+
+    def preview(self, principal: Principal, collection: Collection, objects: list[Any], *,
+                attested: bool = False) -> list[dict[str, str]]:
+        """Judge ``objects`` as :meth:`submit` would, storing nothing: the failures (id, version,
+        message), empty if every object would be accepted."""
+        ctx = CheckContext(principal, collection, self.clock(), attested=attested)
+        failures = []
+        for index, obj in enumerate(objects):
+            judged = self._judge_contained(obj, index, ctx)
+            if isinstance(judged, _Judged):
+                if judged.version.type == "marking-definition":
+                    ctx.accepted_markings.add(judged.version.stix_id)
+                    ctx.accepted_definitions[judged.version.stix_id] = obj
+                continue
+            oid, ver = _describe(obj, index)
+            failures.append({"id": oid, "version": ver, "message": judged.message})
+        return failures
 
     def _committed(self, staged: dict[str, int], outcomes: list[AddOutcome], codes: list[str], now: int) -> None:
         """After a submission committed: remember the audiences it made, count its outcomes, and
@@ -288,6 +308,20 @@ class IngestService:
             if reason is not None:
                 return _Refused(reason, "unstorable")
         return _Judged(version, key_id, audience)
+
+
+def _audit_entry(principal: Principal, collection: Collection, status: StatusRecord,
+                 audit_objects: list[list[Any]], attested: bool) -> AuditEntry:
+    """A submission's audit record: every object's id and outcome, or for a publication of
+    anonymous reports only how many (operators read the trail: an id there would sit beside
+    the request that filed it)."""
+    if not attested:
+        return AuditEntry("submission", principal.party.name, collection.id,
+                          {"status": status.id, "objects": audit_objects})
+    counts: dict[str, int] = {}
+    for item in audit_objects:
+        counts[item[2]] = counts.get(item[2], 0) + 1
+    return AuditEntry("anonymous-publication", "", collection.id, {"outcomes": counts})
 
 
 _NOT_JSON = ("it cannot be stored as JSON text: it is nested more deeply than 254 levels, or "

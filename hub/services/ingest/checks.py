@@ -32,6 +32,9 @@ class CheckContext:
     collection: Collection
     now_us: int
     cache: dict[str, Any] = field(default_factory=dict)  # per-submission memo for the checks
+    #: An anonymous report published by the hub (:mod:`hub.services.anonymity`): its objects
+    #: carry the hub's attestation instead of their submitter's signature, checked before.
+    attested: bool = False
     #: Ids of marking definitions of this envelope that passed every check (judged first).
     accepted_markings: set[str] = field(default_factory=set)
     #: The same definitions by id, for the objects' audiences (:mod:`hub.services.access.markings`).
