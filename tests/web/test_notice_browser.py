@@ -1,0 +1,236 @@
+"""The notice pages in a real browser (Debian's Chromium through Selenium, as in
+tests/web/test_browser.py) against a real hub on loopback, every request body it receives
+captured at the WSGI layer.
+
+The agency files a notice from the form (a personal value of its scope pseudonymised in the
+page), signs it in the page with its key and submits it; the notice verifies with the Python
+verifier. A provider drops its account file into the matching page: the file is read, its values
+pseudonymised and matched in the browser, and no request carries it (only blinded elements reach
+the hub, and a second run evaluates nothing: the pseudonyms are cached in the browser); each
+notice lists the accounts it affects and why, a malformed row is named, and the provider
+acknowledges from the page, signed in the browser; the acknowledgement verifies, and the agency
+sees it on the notice's page."""
+
+from __future__ import annotations
+
+import json
+import threading
+from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+from urllib.parse import unquote_plus
+
+import pytest
+import requests
+
+from hub.client.notices import issue_notice
+from hub.pseudonyms import provider_account_value
+from hub.signing import KeySet
+from hub.signing.documents import verify_objects
+from hub.stix.notice import ack_id
+from hub.stix.notice_facts import NoticeFacts
+from tests.harness import HubUnderTest, free_port
+from tests.web.chromium import MISSING, console_problems, have_chromium, start_chromium
+
+pytestmark = pytest.mark.slow
+
+if not have_chromium():
+    pytest.skip(MISSING, allow_module_level=True)
+pytest.importorskip("selenium.webdriver")
+from selenium.webdriver.common.by import By  # noqa: E402
+from selenium.webdriver.support import expected_conditions as ec  # noqa: E402
+from selenium.webdriver.support.ui import WebDriverWait  # noqa: E402
+
+from tests.web.test_browser import BodyCapture, LiveHub, shot, sign_in  # noqa: E402
+
+PARTIES = {"gov": "agency", "alice": "provider", "bob": "provider"}
+
+
+@pytest.fixture(scope="module")
+def live(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveHub]:
+    from werkzeug.serving import make_server
+
+    with HubUnderTest.build(tmp_path_factory.mktemp("notice-browser") / "home", parties=PARTIES, keys_for=PARTIES,
+                            grants={"notices": {name: (True, True) for name in PARTIES}},
+                            toml="[web]\nsecure_cookies = false\n", prepare=True) as seeded:
+        seeded.hub.admin.edit_collection(seeded.collections["notices"], max_tlp="red")
+        capture = BodyCapture(seeded.app.wsgi_app)
+        seeded.app.wsgi_app = capture  # type: ignore[method-assign]
+        port = free_port()
+        server = make_server("127.0.0.1", port, seeded.app, threaded=True)
+        thread = threading.Thread(target=server.serve_forever, daemon=True)
+        thread.start()
+        try:
+            yield LiveHub(seeded.hub, f"http://127.0.0.1:{port}", seeded, server, capture)
+        finally:
+            server.shutdown()
+
+
+@pytest.fixture(scope="module")
+def driver() -> Iterator[Any]:
+    drv = start_chromium()
+    try:
+        yield drv
+    finally:
+        drv.quit()
+
+
+@pytest.fixture(scope="module")
+def shots(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return tmp_path_factory.mktemp("notice-screenshots")
+
+
+def _import_key_and_submit(driver: Any, live: LiveHub, party: str) -> None:
+    driver.find_element(By.ID, "key-input").send_keys(live.seeded.keys[party].to_pem().decode())
+    driver.find_element(By.ID, "key-import").click()
+    WebDriverWait(driver, 60).until(ec.text_to_be_present_in_element((By.ID, "key-state"), "is ready"))
+    driver.find_element(By.ID, "sign-submit").click()
+    WebDriverWait(driver, 60).until(
+        lambda d: d.find_element(By.ID, "outcome-summary").get_attribute("data-status") == "complete")
+    summary = driver.find_element(By.ID, "outcome-summary")
+    assert summary.get_attribute("data-refused") == "0", driver.find_element(By.ID, "outcome").text
+
+
+def _verify(live: LiveHub, reader: str, stix_id: str, signer: str) -> dict[str, Any]:
+    col = live.seeded.collections["notices"]
+    objs = requests.get(f"{live.base}/api/collections/{col}/objects/{stix_id}/", headers=live.seeded.auth(reader),
+                        timeout=10).json()["objects"]
+    newest = max(objs, key=lambda o: o["modified"])
+    keys = KeySet.from_jwks(requests.get(f"{live.base}/api/keys/", timeout=10).json())
+    [verdict] = verify_objects([newest], keys, live.hub.clock())
+    assert verdict.ok and live.seeded.identities[signer] in verdict.signers, verdict
+    return dict(newest)
+
+
+def _type(driver: Any, name: str, value: str) -> None:
+    el = driver.find_element(By.NAME, name)
+    el.clear()
+    el.send_keys(value)
+
+
+def test_an_agency_files_a_notice_signed_in_the_browser(live: LiveHub, driver: Any, shots: Path) -> None:
+    col = live.seeded.collections["notices"]
+    sign_in(driver, live, "gov")
+    driver.get(f"{live.base}/web/collections/{col}/notices/new")
+    driver.execute_script("sessionStorage.clear()")
+    live.capture.bodies.clear()
+    _type(driver, "title", "Special measure: designated reseller")
+    _type(driver, "legal_reference", "Order 2026-9, section 2")
+    _type(driver, "jurisdictions", "KP")
+    _type(driver, "resellers", "Resell Co., Ltd.; CN; 91110000X")
+    _type(driver, "effective_from", (datetime.now(UTC) - timedelta(hours=1)).strftime("%Y-%m-%dT%H:%M:%SZ"))
+    driver.find_element(By.CSS_SELECTOR, 'input[name=measures][value="prohibit-new-accounts"]').click()
+    secret = driver.find_element(By.ID, "f-personal-email")
+    assert secret.get_attribute("name") in (None, "")
+    secret.send_keys("Holder@Example.com")
+    shot(driver, shots, "notice-new")
+    driver.find_element(By.ID, "preview-button").click()
+    WebDriverWait(driver, 90).until(ec.presence_of_element_located((By.ID, "objects-json")))
+    [notice] = json.loads(driver.find_element(By.ID, "objects-json").get_attribute("textContent"))
+    [pseudonym] = notice["account_pseudonyms"]["email"]
+    assert pseudonym.startswith("poprf-r255:")
+    _import_key_and_submit(driver, live, "gov")
+    stored = _verify(live, "gov", notice["id"], "gov")
+    assert stored["resellers"] == [{"name": "resell co ltd", "country": "CN", "registration_number": "91110000X"}]
+    # The e-mail address never reached the hub, in any form.
+    for path, body in live.capture.bodies:
+        text = unquote_plus(body.decode("utf-8", "replace")).lower()
+        assert "holder@example.com" not in text, path
+    driver.find_element(By.ID, "report-link").click()
+    WebDriverWait(driver, 60).until(ec.presence_of_element_located((By.ID, "addressees")))
+    shot(driver, shots, "notice")
+    assert console_problems(driver) == []
+
+
+ACCOUNTS = """account_id,country,reseller_name,reseller_country,reseller_registration,email,phone,payment_instrument,ips,domains
+acct-a1,KP,,,,,,,,
+acct-a2,DE,"RESELL CO, LTD",cn,91110000-x,,,,,
+acct-a3,DE,,,,holder@EXAMPLE.com,,,,
+acct-a4,DE,,,,,,,203.0.113.9 192.0.2.1,
+acct-a5,DE,,,,,,,,www.bad.example
+acct-a6,DE,,,,someone@example.org,,,198.51.100.7,good.example
+acct-a7,DE,,,,,,,,
+acct-a8,Atlantis,,,,,,,,
+"""
+
+
+def test_a_provider_matches_its_file_in_the_browser_and_acknowledges(live: LiveHub, driver: Any, shots: Path,
+                                                                     tmp_path: Path) -> None:
+    seeded = live.seeded
+    col = seeded.collections["notices"]
+    with seeded.client("gov") as client:
+        # Pseudonyms made by the Python client: the page's own must be the same to match.
+        [[email], [account]] = client.oblivious_pseudonyms(
+            [("email", "holder@example.com"),
+             ("provider_account", provider_account_value(seeded.identities["alice"], "acct-a7"))])
+        facts = NoticeFacts.from_mapping({
+            "issuer_identity_id": seeded.identities["gov"], "notice_kind": "special-measure",
+            "title": "Measure for the browser", "legal_reference": "Order 2026-10", "measures": ["restrict"],
+            "jurisdictions": ["KP"], "resellers": [{"name": "Resell Co., Ltd.", "country": "CN",
+                                                    "registration_number": "91110000X"}],
+            "ip_ranges": ["203.0.113.0/24"], "domains": ["bad.example"],
+            "account_pseudonyms": {"email": [email], "provider_account": [account]},
+            "effective_from": datetime.now(UTC) - timedelta(hours=1)})
+        notice, outcome = issue_notice(client, col, facts, seeded.keys["gov"], seeded.identities["gov"])
+    assert outcome.stored == [notice["id"]]
+    path = tmp_path / "accounts.csv"
+    path.write_text(ACCOUNTS)
+
+    sign_in(driver, live, "alice")
+    driver.get(f"{live.base}/web/collections/{col}/notices/match")
+    driver.execute_script("indexedDB.deleteDatabase('abusehub-pseudonyms')")
+    driver.get(f"{live.base}/web/collections/{col}/notices/match")
+    live.capture.bodies.clear()
+    driver.find_element(By.ID, "accounts-file").send_keys(str(path))
+    summary = WebDriverWait(driver, 120).until(ec.presence_of_element_located((By.ID, "match-summary")))
+    assert summary.get_attribute("data-accounts") == "7" and summary.get_attribute("data-problems") == "1"
+    assert int(summary.get_attribute("data-evaluated")) == 9  # 7 account ids and 2 e-mail addresses
+    bad = driver.find_element(By.CSS_SELECTOR, "#row-problems li")
+    assert bad.get_attribute("data-row") == "9" and "country must be an ISO 3166-1 alpha-2 code" in bad.text
+    section = driver.find_element(By.CSS_SELECTOR, f'section.notice-match[data-notice="{notice["id"]}"]')
+    assert section.get_attribute("data-count") == "6"
+    affected = {li.text.split(":")[0]: li.text.split(": ", 1)[1]
+                for li in section.find_elements(By.CSS_SELECTOR, "ul.affected li")}
+    assert affected == {"acct-a1": "jurisdiction KP", "acct-a2": "reseller", "acct-a3": "pseudonym",
+                        "acct-a4": "ip range", "acct-a5": "domain", "acct-a7": "pseudonym"}
+    shot(driver, shots, "notice-match")
+
+    # The file never left the browser: only blinded elements were posted, to the evaluation.
+    posted = [(p, body) for p, body in live.capture.bodies if body]
+    assert posted and all(p.endswith("/web/pseudonyms/evaluate") for p, _ in posted), [p for p, _ in posted]
+    for p, body in posted:
+        text = unquote_plus(body.decode("utf-8", "replace")).lower()
+        for value in ("acct-a", "holder@example.com", "someone@example.org", "203.0.113.9", "bad.example",
+                      "resell", "91110000", "atlantis"):
+            assert value not in text, (p, value)
+    assert sum(len(body) for _, body in posted) < 4 * 1024  # blinded elements only, not the file
+
+    # Again: every pseudonym comes from this browser's cache; nothing is evaluated or posted.
+    driver.get(f"{live.base}/web/collections/{col}/notices/match")
+    live.capture.bodies.clear()
+    driver.find_element(By.ID, "accounts-file").send_keys(str(path))
+    summary = WebDriverWait(driver, 120).until(ec.presence_of_element_located((By.ID, "match-summary")))
+    assert summary.get_attribute("data-evaluated") == "0"
+    assert not [p for p, body in live.capture.bodies if body]
+    section = driver.find_element(By.CSS_SELECTOR, f'section.notice-match[data-notice="{notice["id"]}"]')
+    assert section.get_attribute("data-count") == "6"
+
+    # Acknowledge from the page: the count carried over, signed in the browser.
+    section.find_element(By.CSS_SELECTOR, "a.ack-link").click()
+    WebDriverWait(driver, 60).until(ec.presence_of_element_located((By.ID, "ack-form")))
+    assert driver.find_element(By.ID, "f-accounts_affected").get_attribute("value") == "6"
+    driver.find_element(By.ID, "f-note").send_keys("Six accounts restricted.")
+    driver.find_element(By.ID, "ack-preview").click()
+    WebDriverWait(driver, 60).until(ec.presence_of_element_located((By.ID, "objects-json")))
+    _import_key_and_submit(driver, live, "alice")
+    ack = _verify(live, "alice", ack_id(notice["id"], seeded.identities["alice"]), "alice")
+    assert ack["status"] == "applied" and ack["accounts_affected"] == 6
+    assert console_problems(driver) == []
+
+    # The agency sees it on the notice's page; bob has not answered yet.
+    sign_in(driver, live, "gov")
+    driver.get(f"{live.base}/web/collections/{col}/notices/{notice['id']}")
+    rows = {r.get_attribute("data-identity"): r.get_attribute("data-state")
+            for r in driver.find_elements(By.CSS_SELECTOR, "#addressees tr[data-identity]")}
+    assert rows[seeded.identities["alice"]] == "applied" and rows[seeded.identities["bob"]] in ("pending", "overdue")
