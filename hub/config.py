@@ -152,6 +152,14 @@ class HubConfig:
     #: under it. Empty: discovery answers with a relative URL (``/api/``).
     public_url: str = ""
     database_url: str = ""
+    #: PostgreSQL hot standbys of the database at ``database_url`` that serve polls
+    #: (docs/OPERATIONS.md, "Streaming standbys"); empty: every read goes to the primary.
+    database_read_urls: tuple[str, ...] = ()
+    #: Seconds a standby may be behind the primary and still serve polls.
+    database_read_max_lag: int = 10
+    #: Read records a process holds on disk (under the home) while the primary cannot be written
+    #: to; when they are this many, reads are refused (503) rather than a record lost.
+    database_read_spool_records: int = 100_000
     log_level: str = "info"
     #: The server's log lines: "json" (one JSON object per line) or "text".
     log_format: str = "json"
@@ -247,6 +255,20 @@ def _check_hub(cfg: HubConfig, errors: list[str]) -> None:
     url = cfg.database_url
     if url and not (url.startswith("sqlite:") or url.startswith("postgresql")):
         errors.append("database_url: only sqlite:/// and postgresql+psycopg:// URLs are supported")
+    _check_read_urls(cfg, errors)
+
+
+def _check_read_urls(cfg: HubConfig, errors: list[str]) -> None:
+    """``database_read_urls``: PostgreSQL standbys of a PostgreSQL primary; their lag limit and spool."""
+    for i, read_url in enumerate(cfg.database_read_urls, 1):
+        if not read_url.startswith(("postgresql", "postgres:")):
+            errors.append(f"database_read_urls: entry {i} is not a postgresql:// URL (standbys are PostgreSQL hot standbys)")
+    if cfg.database_read_urls and not cfg.database_url.startswith(("postgresql", "postgres:")):
+        errors.append("database_read_urls: standbys need a PostgreSQL database_url (their primary)")
+    if not 1 <= cfg.database_read_max_lag <= 86_400:
+        errors.append("database_read_max_lag: must be between 1 and 86400 seconds")
+    if not 100 <= cfg.database_read_spool_records <= 100_000_000:
+        errors.append("database_read_spool_records: must be between 100 and 100000000")
 
 
 def _check_taxii(t: TaxiiConfig, errors: list[str]) -> None:
@@ -412,6 +434,13 @@ public_url = ""
 # Empty: the embedded SQLite database hub.db in this folder.
 # PostgreSQL: "postgresql+psycopg://user@host:5432/dbname"
 database_url = ""
+# PostgreSQL hot standbys of database_url that serve polls (docs/OPERATIONS.md), e.g.
+# ["postgresql+psycopg://hub@standby1:5432/hub"]; a standby more than database_read_max_lag
+# seconds behind, or down, is skipped and its reads go to the primary.
+database_read_urls = []
+database_read_max_lag = 10
+# Read records held on disk while the primary cannot be written to; when full, reads get 503.
+database_read_spool_records = 100000
 log_level = "info"
 # "json": one JSON object per log line (time, level, request id, method, endpoint, status,
 # duration, party, collection); "text": the same as plain text. Never tokens, bodies or

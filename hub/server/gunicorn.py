@@ -5,17 +5,24 @@ before gunicorn starts: the port can be bound, every file a worker reads when it
 read (the ``/metrics`` token, the web pages' key), the database exists and answers, its schema
 is at this code's head revision, the hub's keys are there and can be read (a missing one is
 refused: only ``init`` on an empty database, or ``init --new-keys``, makes them), and the
-metrics folder can be made. Each failure is one :class:`~hub.common.errors.ConfigError` (one
+metrics folder can be made, and every configured standby (``database_read_urls``) that answers is a
+hot standby of the database (one that does not answer is said in ``/readyz``, not here). Each failure is one :class:`~hub.common.errors.ConfigError` (one
 line on standard error from the CLI, exit status 2). It then keeps the home private (umask 077: the SQLite database,
 its WAL and SHM files and the key files are created 0600; the home is 0700), and empties the
 folder where the workers keep their metrics (prometheus-client's multiprocess mode; a worker
 that exits is marked dead there). The workers serve the SQLite file that was checked, and no
 other (:meth:`hub.store.base.Store.database_file`).
+
+SIGHUP reads ``hub.toml`` (and the ``HUB_*`` variables) again before gunicorn replaces its
+workers, so a changed ``database_url`` (a standby promoted to primary) or ``database_read_urls``
+is served by the new workers; a configuration that no longer loads is logged and the one
+running is kept.
 """
 
 from __future__ import annotations
 
 import errno
+import logging
 import os
 import shutil
 import socket
@@ -29,6 +36,8 @@ from hub.config import HubConfig
 from hub.server.logs import gunicorn_logconfig
 
 __all__ = ["HubServer", "check_port", "metrics_dir", "serve"]
+
+log = logging.getLogger("abusehub.server")
 
 
 def _child_exit(_server: Any, worker: Any) -> None:
@@ -87,6 +96,18 @@ class HubServer(BaseApplication):  # type: ignore[misc]
     def load_config(self) -> None:
         for key, value in self.options.items():
             self.cfg.set(key, value)
+
+    def reload(self) -> None:
+        """SIGHUP: read the configuration again for the workers gunicorn starts next."""
+        from hub.config import load_config
+
+        try:
+            self.hub_config = load_config(self.hub_config.home)
+            log.info("SIGHUP: the configuration was read again; new workers serve it")
+        except ConfigError as exc:
+            log.error("SIGHUP: the configuration was not read again, the running one is kept: %s",
+                      exc.description)
+        super().reload()
 
     def load(self) -> Any:
         from hub.server import create_app
@@ -153,6 +174,9 @@ def prepare(config: HubConfig, host: str, port: int) -> tuple[int, int] | None:
     try:
         check_worker_files(config)
         check_keys(hub)  # a lost key file is restored or made anew on purpose, never here
+        standby_problems = hub.check_standbys()
+        if standby_problems:
+            raise ConfigError("; ".join(standby_problems))
         secure_home(config.home)
         try:
             hub.signer.prepare()

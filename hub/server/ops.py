@@ -5,7 +5,10 @@
 - ``GET /readyz``: the process can serve: its database answers, is still the SQLite file it
   opened (not moved, deleted or replaced since), and its schema is at this code's head revision.
   200 and ``{"status": "ready"}``, else 503 with a TAXII error message (TAXII 2.1 section 3.6.1)
-  naming the problem (never the database's address or credentials).
+  naming the problem (never the database's address or credentials). With standbys
+  (``database_read_urls``), the body names each (``standbys``: its name, state and lag in
+  seconds, never its address); while the primary does not answer and a standby does, 200 with
+  ``"status": "reads only"`` and ``writes`` saying why writes are refused.
 - ``GET /metrics``: Prometheus' text format, for the addresses of ``[metrics] allow`` and, when
   ``[metrics] token_file`` is set, only with that bearer token; 403 otherwise, 404 when
   ``[metrics] enabled`` is false. ``serve`` reads the token file once before any worker starts
@@ -31,7 +34,7 @@ __all__ = ["register_ops"]
 _JSON = "application/json"
 
 
-def _json(body: dict[str, str], status: int = 200) -> Response:
+def _json(body: dict[str, object], status: int = 200) -> Response:
     import orjson
 
     return Response(orjson.dumps(body), status=status, mimetype=_JSON,
@@ -50,10 +53,19 @@ def register_ops(app: Flask, config: HubConfig, metrics: PrometheusMetrics | Non
 
     @app.get("/readyz")
     def readyz() -> Response:
-        problem = readiness_problem(current_hub())
+        hub = current_hub()
+        problem = readiness_problem(hub)
+        if hub.config.database_read_urls:
+            hub.check_standbys()  # refreshes each standby's state and lag
+        standbys = hub.standbys()
         if problem:
+            if any(s["state"] in ("serving", "ready", "promoted") for s in standbys):
+                return _json({"status": "reads only", "writes": f"refused: {problem}", "standbys": standbys})
             return taxii_response(error_body(503, "Not ready", problem), 503, {"Retry-After": "5"})
-        return _json({"status": "ready"})
+        body: dict[str, object] = {"status": "ready"}
+        if standbys:
+            body["standbys"] = standbys
+        return _json(body)
 
     @app.get("/metrics", endpoint="metrics")
     def prometheus() -> Response:

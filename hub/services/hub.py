@@ -96,6 +96,19 @@ class Hub:
         created = self.pseudonyms.ensure_keyring()
         return revision, key_id, created
 
+    def check_standbys(self) -> list[str]:
+        """Check the configured standbys now (``serve`` does at start-up): one line per standby
+        that is not a hot standby of this hub's database. One that does not answer is no
+        problem here: :meth:`standbys` says so, and it is tried again."""
+        return self.store.check_standbys()
+
+    def standbys(self) -> list[dict[str, object]]:
+        """Each configured standby's name, state (serving, ready, lagging, down, promoted,
+        refused) and lag in seconds, as ``/readyz`` and the metrics show them."""
+        from hub.store.replicas import describe
+
+        return describe(self.store.standbys())
+
     def close(self) -> None:
         self.audit.close()
         self.store.close()
@@ -111,8 +124,9 @@ def open_hub(config: HubConfig, *, migrate: bool = False, clock: Clock = system_
     :meth:`Hub.migrate` does; ``database_file`` is the (device, inode) of the SQLite file to
     serve, and no other (:meth:`hub.store.base.Store.database_file`).
     """
-    hub = Hub(config, open_store(config.effective_database_url, migrate=migrate, database_file=database_file),
-              clock)
+    store = open_store(config.effective_database_url, migrate=migrate, database_file=database_file,
+                       read_urls=config.database_read_urls, max_lag_s=config.database_read_max_lag)
+    hub = Hub(config, store, clock)
     if migrate:
         try:
             hub.upgrade()

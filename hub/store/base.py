@@ -29,10 +29,10 @@ Conventions that hold for every method:
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import AbstractContextManager
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Protocol
+from typing import TYPE_CHECKING, Protocol, TypeVar
 
 from hub.store.audiences import AudienceStore, StaleMembers
 from hub.store.audit import AuditEntry, AuditRecord
@@ -57,8 +57,12 @@ from hub.store.records import (
 
 if TYPE_CHECKING:
     from hub.store.dialect import FileIdentity
+    from hub.store.replicas import StandbyReport
     from hub.store.tombstones import Describe, Tombstone
     from hub.store.websessions import WebSessionRecord
+
+
+_T = TypeVar("_T")
 
 
 @dataclass(frozen=True, slots=True)
@@ -150,6 +154,24 @@ class Store(OpsStore, LifecycleStore, FederationStore, AudienceStore, Protocol):
 
     def close(self) -> None:
         """Release the store's connections. The store is not used afterwards."""
+        ...
+
+    # -- standbys (hub.store.replicas)
+
+    def routed(self, fn: Callable[[], _T], party_pk: int | None) -> _T:
+        """``fn()`` with the store's reads in it served by a PostgreSQL standby fit for the
+        party ``party_pk`` (one that has replayed that party's writes, within the lag allowed),
+        else by the primary; run again elsewhere when the standby serving it fails. Without
+        standbys, just ``fn()``. Writes in ``fn`` go to the primary as always."""
+        ...
+
+    def check_standbys(self) -> list[str]:
+        """Check the standbys now: one line per standby that is not a hot standby of this
+        database (it is not used); one that does not answer is only reported by :meth:`standbys`."""
+        ...
+
+    def standbys(self) -> list[StandbyReport]:
+        """What is known of each standby (its name, state and lag; never its address)."""
         ...
 
     # -- parties and credentials

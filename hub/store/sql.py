@@ -8,10 +8,10 @@ never know which database they run on.
 from __future__ import annotations
 
 import threading
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import orjson
 from sqlalchemy import (
@@ -69,11 +69,13 @@ from hub.store.records import (
     StatusRecord,
     StoredVersion,
 )
+from hub.store.replicas import Behind, ReadRouter, StandbyReport, on_standby
 from hub.store.tombstones import TombstoneMixin, buried
 from hub.store.websessions import WebSessionMixin
 
 __all__ = ["SqlStore", "normalise_url"]
 
+_T = TypeVar("_T")
 _CHUNK = 500  # ids per IN (...) list, well inside every database's parameter limit
 _INT_LIMIT = 2**31  # Integer primary keys are 32-bit on PostgreSQL
 
@@ -176,6 +178,7 @@ class SqlTransaction:
 
     def __init__(self, conn: Connection) -> None:
         self.conn = conn
+        self.writers: set[int] = set()  # the parties whose writes these are (hub.store.replicas)
 
     # -- audiences (hub.store.audiences)
     def ensure_audience(self, key: str, canonical: str, member_pks: Iterable[int], now_us: int,
@@ -186,6 +189,7 @@ class SqlTransaction:
     def add_versions(self, collection_pk: int, party_pk: int, versions: Iterable[NewVersion],
                      now_us: int) -> list[AddOutcome]:
         batch = list(versions)
+        self.writers.add(party_pk)
         for v in batch:
             reason = unstorable_reason(v)
             if reason is not None:
@@ -253,6 +257,7 @@ class SqlTransaction:
     def save_status(self, status: StatusRecord, expires_us: int) -> None:
         details = orjson.dumps({"successes": status.successes, "failures": status.failures,
                                 "pendings": status.pendings}).decode()
+        self.writers.add(status.party_pk)
         self.conn.execute(insert(t.statuses).values(
             id=status.id, party_pk=status.party_pk, collection_pk=status.collection_pk,
             request_us=status.request_us, expires_us=expires_us, status=status.status,
@@ -289,6 +294,16 @@ class SqlTransaction:
             prev = digest
         conn.execute(insert(a), rows)
         conn.execute(update(h).where(h.c.id == 1).values(seq=seq, hash=prev))
+
+
+def _not_behind(conn: Connection, collection_pk: int, cursor_us: int) -> None:
+    """Raise :class:`Behind` when this read is on a standby whose newest ``date_added`` of the
+    collection is older than the reader's cursor (it saw more elsewhere): paging stays exact."""
+    if cursor_us and on_standby():
+        last = conn.execute(select(t.collections.c.last_added_us)
+                            .where(t.collections.c.pk == collection_pk)).scalar()
+        if last is None or last < cursor_us:
+            raise Behind
 
 
 def _refresh_flags(conn: Connection, collection_pk: int, ids: list[str]) -> None:
@@ -360,12 +375,26 @@ class SqlStore(OpsMixin, LifecycleMixin, FederationMixin, WebSessionMixin, Tombs
     :meth:`migrate` makes one.
     """
 
-    def __init__(self, url: str, *, database_file: FileIdentity | None = None) -> None:
+    def __init__(self, url: str, *, database_file: FileIdentity | None = None,
+                 read_urls: Iterable[str] = (), max_lag_s: float = 10.0) -> None:
         self.url = normalise_url(url)
         self.file = sqlite_file(self.url, database_file)
         self.engine: Engine = make_engine(self.url, self.file)
         self.dialect = self.engine.dialect.name
         self._local = threading.local()  # .in_transaction: this thread has a transaction open
+        read_urls = tuple(read_urls)
+        #: The standbys that serve routed reads (hub.store.replicas); None: the primary serves all.
+        self.replicas = ReadRouter(self.engine, read_urls, max_lag_s) if read_urls else None
+
+    # -- standbys (hub.store.replicas)
+    def routed(self, fn: Callable[[], _T], party_pk: int | None) -> _T:
+        return fn() if self.replicas is None else self.replicas.routed(fn, party_pk)
+
+    def check_standbys(self) -> list[str]:
+        return self.replicas.check() if self.replicas is not None else []
+
+    def standbys(self) -> list[StandbyReport]:
+        return self.replicas.report() if self.replicas is not None else []
 
     # -- plumbing
     def database_file(self) -> FileIdentity | None:
@@ -393,7 +422,10 @@ class SqlStore(OpsMixin, LifecycleMixin, FederationMixin, WebSessionMixin, Tombs
     @contextmanager
     def transaction(self) -> Iterator[SqlTransaction]:
         with self._write() as conn:
-            yield SqlTransaction(conn)
+            tx = SqlTransaction(conn)
+            yield tx
+        if self.replicas is not None:
+            self.replicas.mark(tx.writers)
 
     @contextmanager
     def _write(self) -> Iterator[Connection]:
@@ -402,7 +434,8 @@ class SqlStore(OpsMixin, LifecycleMixin, FederationMixin, WebSessionMixin, Tombs
             raise RuntimeError("this thread already has a write transaction open: write through it")
         self._local.in_transaction = True
         try:
-            with self.engine.connect().execution_options(**WRITE) as conn:
+            connection = self.engine.connect() if self.replicas is None else self.replicas.connect_primary()
+            with connection.execution_options(**WRITE) as conn:
                 with conn.begin():
                     yield conn
         finally:
@@ -410,11 +443,17 @@ class SqlStore(OpsMixin, LifecycleMixin, FederationMixin, WebSessionMixin, Tombs
 
     @contextmanager
     def _read(self) -> Iterator[Connection]:
+        if self.replicas is not None:
+            with self.replicas.read() as conn:
+                yield conn
+            return
         with self.engine.connect() as conn:
             with conn.begin():
                 yield conn
 
     def close(self) -> None:
+        if self.replicas is not None:
+            self.replicas.close()
         self.engine.dispose()
 
     # -- parties and credentials
@@ -557,6 +596,7 @@ class SqlStore(OpsMixin, LifecycleMixin, FederationMixin, WebSessionMixin, Tombs
         q = (select(o.c.stix_id, o.c.version, o.c.date_added_us, o.c.spec_version, o.c.json_text)
              .where(*cond).order_by(o.c.date_added_us).limit(limit + 1))
         with self._read() as conn:
+            _not_behind(conn, collection_pk, max(after_added_us or 0, flt.added_after_us or 0))
             rows = conn.execute(q).all()
         more = len(rows) > limit
         return Page([StoredVersion(r[0], r[1], r[2], r[3], r[4], r[2]) for r in rows[:limit]], more)
@@ -633,6 +673,8 @@ class SqlStore(OpsMixin, LifecycleMixin, FederationMixin, WebSessionMixin, Tombs
         with self._read() as conn:
             row = conn.execute(select(s).where(s.c.id == status_id, s.c.expires_us > now_us)).first()
         if row is None:
+            if on_standby():
+                raise Behind  # made on the primary after the standby's position: asked there
             return None
         details = orjson.loads(row.details_json)
         return StatusRecord(id=row.id, party_pk=row.party_pk, collection_pk=row.collection_pk,

@@ -113,11 +113,14 @@ class AccessService:
 
     def collection_infos(self, principal: Principal) -> list[CollectionInfo]:
         """The collections the principal may read or write, described for it, in a stable order."""
-        return [CollectionInfo.of(principal, c) for c in self.visible_collections(principal)]
+        # Read on a standby when one is fit (hub.store.replicas).
+        visible = self.store.routed(lambda: self.visible_collections(principal), principal.party.pk)
+        return [CollectionInfo.of(principal, c) for c in visible]
 
     def collection_info(self, principal: Principal, collection_id: str) -> CollectionInfo:
         """One visible collection described for the principal; 404 as :meth:`collection`."""
-        return CollectionInfo.of(principal, self.collection(principal, collection_id, "see"))
+        col = self.store.routed(lambda: self.collection(principal, collection_id, "see"), principal.party.pk)
+        return CollectionInfo.of(principal, col)
 
     def collection(self, principal: Principal, collection_id: str, need: Need) -> Collection:
         """Resolve a collection for ``need``.

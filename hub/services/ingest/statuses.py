@@ -54,7 +54,8 @@ class StatusService:
         if not is_uuid_text(status_id):
             # Not an id this hub issues: no status to look up (and nothing odd reaches the database).
             raise NotFound(f"no status {show(status_id)} is available to you: status ids are UUIDs")
-        status = self.store.get_status(status_id, self.clock())
+        # A status may be read on a standby (hub.store.replicas): one not there yet is asked of the primary.
+        status = self.store.routed(lambda: self.store.get_status(status_id, self.clock()), principal.party.pk)
         if status is None or (status.party_pk != principal.party.pk and not principal.party.operator):
             raise NotFound(f"no status {status_id!r} is available to you")
         return Status.of(status)

@@ -121,6 +121,17 @@ class QueryService:
 
     def _page(self, principal: Principal, collection_id: str, endpoint: str, q: ObjectQuery,
               stix_id: str | None = None) -> PageResult:
+        # A poll may be served by a standby fit for this party (hub.store.replicas): every read
+        # of it is run there, and again elsewhere if that standby fails; the record of the read
+        # is noted once, after.
+        result = self.store.routed(lambda: self._read_page(principal, collection_id, endpoint, q, stix_id),
+                                   principal.party.pk)
+        self.audit.record_read(principal.party.name, result.collection.id, endpoint=endpoint, object=stix_id,
+                               query=_describe_query(q), count=len(result.items))
+        return result
+
+    def _read_page(self, principal: Principal, collection_id: str, endpoint: str, q: ObjectQuery,
+                   stix_id: str | None) -> PageResult:
         col = self.access.collection(principal, collection_id, "read")
         if stix_id is not None:
             _check_object_id(stix_id, col)
@@ -136,8 +147,6 @@ class QueryService:
         else:
             page = self.store.query_objects(col.pk, flt, after, limit)
         token = encode_next(page.items[-1].key, fp) if page.more and page.items else None
-        self.audit.record_read(principal.party.name, col.id, endpoint=endpoint, object=stix_id,
-                               query=_describe_query(q), count=len(page.items))
         return PageResult(page.items, page.more, token, col)
 
     def objects(self, principal: Principal, collection_id: str, q: ObjectQuery) -> PageResult:

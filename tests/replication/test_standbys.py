@@ -1,0 +1,191 @@
+"""Streaming standbys serve polls: on real clusters (a primary of the test's own and its hot
+standbys) under a real server.
+
+- A standby whose replay is paused keeps answering polls (which then show what it had replayed:
+  the proof that it serves them), while the party that wrote since reads its own writes (its
+  read mark sends it to the primary) and a cursor from a newer view is never served behind it.
+- A standby killed with SIGKILL while polls run: every poll is answered, by the other standby or
+  the primary, and paging through the collection still yields every object once.
+- The primary stopped: reads keep answering from the standby, writes get a clear 503; after the
+  standby is promoted, ``database_url`` changed in hub.toml and the server sent SIGHUP, writes
+  are accepted again.
+"""
+
+from __future__ import annotations
+
+import signal
+import threading
+import time
+from typing import Any
+
+import pytest
+
+from tests.factories import indicator
+from tests.harness import HubUnderTest
+from tests.replication.clusters import Cluster, wait_streaming
+from tests.replication.conftest import hub_toml
+
+pytestmark = [pytest.mark.slow, pytest.mark.postgres]
+
+TAXII = "application/taxii+json;version=2.1"
+
+
+def _post(hub: HubUnderTest, party: str, count: int) -> Any:
+    """Submit ``count`` indicators as ``party``; the HTTP answer."""
+    return hub.http.post(hub.collection_url("reports", "objects"), json={"objects": [indicator() for _ in range(count)]},
+                         headers={**hub.auth(party), "Content-Type": TAXII, "Accept": TAXII}, timeout=30)
+
+
+def _submit(hub: HubUnderTest, party: str, count: int) -> str:
+    """Submit and wait until the status (read as ``party``) is complete; the status id."""
+    r = _post(hub, party, count)
+    assert r.status_code == 202, r.text
+    status_id = r.json()["id"]
+    deadline = time.monotonic() + 30
+    while True:
+        s = hub.http.get(f"{hub.api}/status/{status_id}/", headers={**hub.auth(party), "Accept": TAXII}, timeout=30)
+        assert s.status_code == 200, s.text  # found even before any standby has replayed it
+        if s.json()["status"] == "complete":
+            assert s.json()["success_count"] == count
+            return status_id
+        assert time.monotonic() < deadline, s.text
+        time.sleep(0.1)
+
+
+def _poll(hub: HubUnderTest, party: str, **params: Any) -> Any:
+    r = hub.http.get(hub.collection_url("reports", "objects"), params=params,
+                     headers={**hub.auth(party), "Accept": TAXII}, timeout=30)
+    assert r.status_code == 200, r.text
+    return r
+
+
+def _ids(r: Any) -> list[str]:
+    return [o["id"] for o in r.json().get("objects", [])]
+
+
+def _all_ids(hub: HubUnderTest, party: str, limit: int = 5) -> list[str]:
+    """Every object id, paging with ``next`` (each page its own request)."""
+    out: list[str] = []
+    params: dict[str, Any] = {"limit": limit}
+    while True:
+        body = _poll(hub, party, **params).json()
+        out += [o["id"] for o in body.get("objects", [])]
+        if not body.get("more"):
+            return out
+        params = {"limit": limit, "next": body["next"]}
+
+
+def _standbys(hub: HubUnderTest) -> dict[str, dict[str, Any]]:
+    r = hub.http.get(hub.base + "/readyz", timeout=30)
+    assert r.status_code == 200, r.text
+    return {s["name"]: s for s in r.json()["standbys"]}
+
+
+def test_a_paused_standby_serves_polls_and_a_writer_reads_its_writes(
+        served: HubUnderTest, clusters: tuple[Cluster, list[Cluster]]) -> None:
+    primary, (standby,) = clusters
+    _submit(served, "alice", 3)
+    wait_streaming(primary, standby)
+    assert len(_ids(_poll(served, "bob"))) == 3
+    assert _standbys(served)["standby 1"]["state"] == "serving"
+
+    standby.sql("SELECT pg_wal_replay_pause()")
+    try:
+        status_id = _submit(served, "alice", 2)  # its status is read although the standby lacks it
+        # bob wrote nothing: his polls are the paused standby's, which has the first three only.
+        assert len(_ids(_poll(served, "bob"))) == 3
+        # alice wrote since: her reads go where her writes are.
+        mine = _poll(served, "alice")
+        assert len(_ids(mine)) == 5
+        # A cursor from alice's newer view is never served behind it: past her fourth object,
+        # bob is given the fifth, not the standby's empty page.
+        four = _poll(served, "alice", limit=4)
+        fifth = _poll(served, "bob", added_after=four.headers["X-TAXII-Date-Added-Last"])
+        assert _ids(fifth) == _ids(mine)[4:]
+        assert _ids(_poll(served, "bob", limit=4, next=four.json()["next"])) == _ids(mine)[4:]
+        s = served.http.get(f"{served.api}/status/{status_id}/", headers={**served.auth("alice"), "Accept": TAXII},
+                            timeout=30)
+        assert s.status_code == 200 and s.json()["status"] == "complete"
+    finally:
+        standby.sql("SELECT pg_wal_replay_resume()")
+    wait_streaming(primary, standby)
+    assert len(_ids(_poll(served, "bob"))) == 5
+
+
+@pytest.mark.parametrize("clusters", [2], indirect=True)
+def test_a_standby_killed_mid_poll_costs_no_answer(served: HubUnderTest,
+                                                   clusters: tuple[Cluster, list[Cluster]]) -> None:
+    primary, (first, second) = clusters
+    _submit(served, "alice", 30)
+    for s in (first, second):
+        wait_streaming(primary, s)
+    expected = _all_ids(served, "bob")
+    assert len(expected) == 30 and _standbys(served)["standby 1"]["state"] == "serving"
+
+    failures: list[str] = []
+    passes: list[int] = []
+    stop = threading.Event()
+
+    def poll_on() -> None:
+        while not stop.is_set():
+            try:
+                got = _all_ids(served, "gov", limit=3)
+            except AssertionError as exc:
+                failures.append(str(exc)[:300])
+                return
+            if got != expected:
+                failures.append(f"a pass read {len(got)} objects, not the 30 stored")
+            passes.append(len(got))
+
+    pollers = [threading.Thread(target=poll_on) for _ in range(3)]
+    for t in pollers:
+        t.start()
+    try:
+        deadline = time.monotonic() + 60
+        while len(passes) < 3 and not failures and time.monotonic() < deadline:
+            time.sleep(0.05)
+        first.kill()  # SIGKILL while the pollers page through the collection
+        killed_at = len(passes)
+        while len(passes) < killed_at + 6 and not failures and time.monotonic() < deadline:
+            time.sleep(0.05)
+    finally:
+        stop.set()
+        for t in pollers:
+            t.join(60)
+    assert not failures, failures
+    assert len(passes) >= killed_at + 6
+    states = _standbys(served)
+    assert states["standby 1"]["state"] == "down"
+    assert states["standby 2"]["state"] in ("serving", "ready")
+
+
+def test_promotion_keeps_reads_and_sighup_takes_the_new_primary(
+        served: HubUnderTest, clusters: tuple[Cluster, list[Cluster]]) -> None:
+    primary, (standby,) = clusters
+    _submit(served, "alice", 4)
+    wait_streaming(primary, standby)
+    primary.stop("fast")
+
+    assert len(_ids(_poll(served, "bob"))) == 4  # read from the standby
+    refused = _post(served, "alice", 1)
+    assert refused.status_code == 503, refused.text
+    assert "primary database does not answer" in refused.json()["description"]
+    ready = served.http.get(served.base + "/readyz", timeout=30)
+    assert ready.status_code == 200 and ready.json()["status"] == "reads only", ready.text
+
+    standby.promote()
+    assert len(_ids(_poll(served, "bob"))) == 4  # the promoted standby still answers
+    assert _post(served, "alice", 1).status_code == 503  # the configured primary is still the old one
+
+    (served.home / "hub.toml").write_text(hub_toml(standby, []))
+    served.process.send_signal(signal.SIGHUP)
+    deadline = time.monotonic() + 90
+    while True:
+        r = _post(served, "alice", 1)
+        if r.status_code == 202:
+            break
+        assert r.status_code == 503 and time.monotonic() < deadline, r.text
+        time.sleep(0.5)
+    _submit(served, "alice", 2)
+    assert len(_ids(_poll(served, "bob", limit=50))) == 7
+    assert "configuration was read again" in served.read_log()
