@@ -25,7 +25,7 @@ from tests.harness import HubUnderTest
 
 pytestmark = pytest.mark.slow  # a real server process
 
-PARTIES = {"gov": "agency", "alice": "provider", "bob": "provider", "carol": "provider"}
+PARTIES = {"gov": "agency", "alice": "provider", "bob": "provider", "carol": "provider", "ops": "operator"}
 _CSRF = re.compile(r'name="csrf_token" value="([^"]+)"')
 _OBJECTS = re.compile(r'<script type="application/json" id="objects-json">(.*?)</script>', re.S)
 
@@ -33,7 +33,7 @@ _OBJECTS = re.compile(r'<script type="application/json" id="objects-json">(.*?)<
 @pytest.fixture(scope="module")
 def hub(tmp_path_factory: pytest.TempPathFactory) -> Iterator[HubUnderTest]:
     made = HubUnderTest.build(tmp_path_factory.mktemp("notice-pages") / "hub", parties=PARTIES, keys_for=PARTIES,
-                              grants={"notices": {name: (True, True) for name in PARTIES}},
+                              grants={"notices": {name: (True, name != "ops") for name in PARTIES}},
                               toml="[web]\nsecure_cookies = false\n")
     try:
         with made.services() as services:  # acknowledgements are TLP:RED
@@ -162,6 +162,22 @@ def test_the_agency_sees_who_acted_and_the_versions(hub: HubUnderTest) -> None:
     other = _issue(hub, title="Bob only", addressee_refs=[hub.identities["bob"]])
     carol = Browser(hub, "carol").get(_url(hub, other["id"])).text
     assert 'id="ack-form"' not in carol
+
+
+def test_an_operator_sees_who_acted_as_the_agency_does(hub: HubUnderTest) -> None:
+    notice = _issue(hub, title="For the operator", addressee_refs=[hub.identities["bob"]])
+    with hub.client("bob") as client:
+        acknowledge(client, hub.collections["notices"], notice["id"], "objection", hub.keys["bob"],
+                    hub.identities["bob"], note="Not in our jurisdiction.")
+    ops = Browser(hub, "ops")
+    number = re.search(rf'<tr data-notice="{notice["id"]}">\s*<td>(\d+)</td>', ops.get(_url(hub)).text)
+    assert number, "the list numbers every notice"
+    page = ops.get(_url(hub, number.group(1))).text  # by the number the list shows
+    assert "For the operator" in page
+    assert f'<tr data-identity="{hub.identities["bob"]}" data-state="objection">' in page
+    assert "Not in our jurisdiction." in page
+    assert 'id="withdraw-form"' not in page and 'id="ack-form"' not in page
+    assert ops.get(_url(hub, "new")).status_code == 403
 
 
 def test_overdue_is_shown_by_the_hubs_clock(hub: HubUnderTest) -> None:
