@@ -66,7 +66,7 @@ from hub.store.records import Collection, ObjectFilter, Party
 
 log = logging.getLogger("abusehub.anonymity")
 
-__all__ = ["ATTESTS_PROVIDER", "ATTESTS_TOKEN", "AnonymousFilingService", "FilingReceipt"]
+__all__ = ["ATTESTS_PROPERTY", "ATTESTS_PROVIDER", "ATTESTS_TOKEN", "AnonymousFilingService", "FilingReceipt"]
 
 #: What an attestation says of the object's submitter, in each mode (docs/SIGNING.md).
 ATTESTS_PROVIDER = "registered-provider"
@@ -77,6 +77,8 @@ _SECOND_US = 1_000_000
 #: Timestamps the hub sets to the start of the hour of filing.
 _HOUR_PROPS = ("created", "modified", "published", "valid_from")
 _MAX_OBJECTS = 1000
+#: The report's custom property saying what the hub attests of its submitter.
+ATTESTS_PROPERTY = "x_abusehub_attests"
 
 
 @dataclass(frozen=True, slots=True)
@@ -232,7 +234,11 @@ class AnonymousFilingService:
                                  "report is checked like a named one before it is attested")
             reasons = [keyset.check(obj, entry, now, new_submission=True) for entry in entries]
             if all(reason is not None for reason in reasons):
-                raise BadRequest(f"object {index}: {reasons[0]}")
+                # The key set's reason names the signer and its key: said here without them.
+                reason = str(reasons[0])
+                for name in self._names_of(party):
+                    reason = reason.replace(name, "(the filing party)")
+                raise BadRequest(f"object {index}: {reason}")
 
     def _names_of(self, party: Party) -> list[str]:
         names = [party.name, party.identity_id]
@@ -246,7 +252,7 @@ class AnonymousFilingService:
                  in_transaction: Callable[[Any], None] | None) -> FilingReceipt:
         oversight = self.oversight_key()
         now = self.clock()
-        remade, report_id, own_ids = _remake(objects, committed, now)
+        remade, report_id, own_ids = _remake(objects, committed, attests, now)
         key, hub_identity = self.signer.ensure()
         principal = self._hub_principal()
         attested = [_attest(o, key, hub_identity, self._signed_us(principal.party, key.key_id, now))
@@ -427,7 +433,8 @@ def _looks_like_key_id(text: str) -> bool:
     return len(text) == 43 and re.fullmatch(r"[A-Za-z0-9_-]+", text) is not None
 
 
-def _remake(objects: list[dict[str, Any]], committed: str, now_us: int) -> tuple[list[dict[str, Any]], str, tuple[str, ...]]:
+def _remake(objects: list[dict[str, Any]], committed: str, attests: str,
+            now_us: int) -> tuple[list[dict[str, Any]], str, tuple[str, ...]]:
     """The report as the hub publishes it (module text, step 4): the objects, the report's id,
     and the ids that belong to this report alone."""
     hour_us = now_us - now_us % _HOUR_US
@@ -453,6 +460,7 @@ def _remake(objects: list[dict[str, Any]], committed: str, now_us: int) -> tuple
             obj.pop("contact_information", None)
         if obj.get("type") == "report":
             obj[WITHDRAWAL_PROPERTY] = committed
+            obj[ATTESTS_PROPERTY] = attests
             obj["object_refs"] = sorted(obj.get("object_refs") or [])
     remade = _account_ids(remade)
     remade.sort(key=lambda o: str(o.get("id")))

@@ -40,3 +40,111 @@ def test_a_filed_report_is_published_under_an_anonymous_identity_with_the_hubs_a
     text = json.dumps(objects)
     assert anon.hut.identities["alice"] not in text
     assert "alice" not in text.casefold()
+
+
+def _refusal(anon: AnonHub, party: str, prepared: Any, collection: str = "reports") -> str:
+    before = _published(anon)
+    with pytest.raises(ClientError) as caught:
+        anon.file(party, prepared, collection=collection)
+    assert _published(anon) == before
+    assert anon.hut.hub.anonymous.anon.next_anonymous_publication() is None
+    message = str(caught.value)
+    for name in ("alice", "bob"):
+        assert name not in message.casefold()
+        assert anon.hut.identities[name] not in message
+    return message
+
+
+def test_a_collection_that_does_not_accept_anonymous_reports_refuses_them(anon: AnonHub) -> None:
+    message = _refusal(anon, "alice", anon.prepare("alice"), collection="private")
+    assert "does not accept anonymous reports" in message
+
+
+def test_a_report_that_names_its_provider_is_refused_naming_no_one(anon: AnonHub) -> None:
+    message = _refusal(anon, "alice", anon.prepare("alice", summary="Seen by the alice abuse desk."))
+    assert "still names its submitter (its party name)" in message
+
+
+def test_a_report_that_carries_the_providers_key_id_is_refused(anon: AnonHub) -> None:
+    key_id = anon.hut.keys["alice"].key_id
+    message = _refusal(anon, "alice", anon.prepare("alice", summary=f"Ticket {key_id} closed."))
+    assert "(its key id)" in message
+
+
+def test_a_report_signed_by_another_party_is_refused(anon: AnonHub) -> None:
+    message = _refusal(anon, "bob", anon.prepare("alice"))
+    assert "not signed by the filing party" in message
+
+
+def test_a_tampered_object_is_refused(anon: AnonHub) -> None:
+    prepared = anon.prepare("alice")
+    prepared.objects[-1]["description"] = "changed after signing"
+    message = _refusal(anon, "alice", prepared)
+    assert "does not verify" in message
+
+
+def test_an_invalid_report_is_refused_with_the_validators_reason(anon: AnonHub) -> None:
+    prepared = anon.prepare("alice")
+    from hub.signing import sign_object
+    report = {k: v for k, v in prepared.objects[-1].items() if k not in ("extensions", "published")}
+    prepared.objects[-1] = sign_object(report, anon.hut.keys["alice"], anon.hut.identities["alice"])
+    message = _refusal(anon, "alice", prepared)
+    assert "published" in message
+
+
+def test_the_sealed_record_opens_with_the_oversight_key_only(anon: AnonHub) -> None:
+    result = anon.file("alice")
+    sealed = anon.hut.hub.anonymous.sealed_record(result.report_id)
+    record = open_sealed(sealed, anon.oversight)
+    assert (record.submitter, record.identity_id, record.report_id) == (
+        "alice", anon.hut.identities["alice"], result.report_id)
+    from hub.anonymity.errors import EscrowError
+    from hub.anonymity.escrow import OversightPrivateKey
+    with pytest.raises(EscrowError):
+        open_sealed(sealed, OversightPrivateKey.generate())
+
+
+def test_withdrawal_by_secret_deletes_the_reports_own_objects(anon: AnonHub) -> None:
+    result = anon.file("alice")
+    client = anon.hut.client("gov")  # any client: the secret, not the credentials, counts
+    collection = anon.hut.collections["reports"]
+    with pytest.raises(ClientError):
+        withdraw_anonymous_report(client, collection, result.report_id, commitment(result.secret)[7:50])
+    count = withdraw_anonymous_report(client, collection, result.report_id, result.secret)
+    left = {o["id"] for o in _published(anon)}
+    assert count > 0 and result.report_id not in left
+    assert not left & set(r for r in (result.receipt or {})["object_ids"] if not r.startswith(
+        ("ipv4-addr", "ipv6-addr", "domain-name", "url", "user-account")))
+    with pytest.raises(ClientError):
+        withdraw_anonymous_report(client, collection, result.report_id, result.secret)
+
+
+def test_the_audit_trail_of_a_filing_names_no_party_and_no_object(anon: AnonHub) -> None:
+    result = anon.file("alice")
+    anon.hut.hub.audit.close()
+    records = list(anon.hut.hub.store.iter_audit())
+    publications = [r for r in records if r.kind == "anonymous-publication"]
+    assert publications and all(r.party == "" for r in publications)
+    text = json.dumps([r.data for r in records[-3:]])
+    assert result.report_id not in text and "alice" not in text
+
+
+def test_filings_wait_for_a_random_moment_within_the_window(backend: str, tmp_path: Any) -> None:
+    from tests.services.anonymity.conftest import build_anon_hub
+    hut, oversight = build_anon_hub(tmp_path / "home", backend, window=3600)
+    with hut:
+        anon = AnonHub(hut, oversight)
+        for _ in range(3):
+            anon.file("alice")
+        assert not _published(anon)
+        waiting = hut.hub.anonymous.anon.due_anonymous_filings(hut.hub.clock() + 3601 * 1_000_000)
+        assert len(waiting) == 3
+        assert len({f.publish_us for f in waiting}) == 3  # random moments (equal by chance: 1 in ~10^9)
+        assert hut.hub.anonymous.flush_due() == 0
+
+
+def test_the_report_says_what_the_hub_attests(anon: AnonHub) -> None:
+    from hub.services.anonymity.filing import ATTESTS_PROPERTY, ATTESTS_PROVIDER
+    result = anon.file("alice")
+    report = next(o for o in _published(anon) if o["id"] == result.report_id)
+    assert report[ATTESTS_PROPERTY] == ATTESTS_PROVIDER
