@@ -65,9 +65,11 @@ class Hub:
                                   config.taxii.max_page_size)
         self.statuses = StatusService(store, clock)
         # Who acted on a notice: its addressees' acknowledgements, by the hub's clock.
-        self.notices = NoticeService(store, clock)
+        self.notices = NoticeService(store, clock, signer=self.signer, ingest=self.ingest)
         self.federation = FederationService(store, self.audit, clock, self.keys, self.ingest, config.home,
                                             config.federation)
+        # Each turn of a link refreshes this hub's rosters of the notices it carries from others.
+        self.federation.engine.on_collection = self.notices.refresh_rosters
         # Anonymous filing: attested when filed, published at random moments, withdrawn by secret.
         self.anonymous = AnonymousFilingService(store, clock, config.anonymity, config.home, self.ingest,
                                                 self.keys, self.signer, self.audit, config.title)

@@ -5,7 +5,8 @@ One module per resource, each a blueprint whose views cite their section of TAXI
 (4.3), :mod:`~hub.taxii.collections` (5.1, 5.2), :mod:`~hub.taxii.manifest` (5.3),
 :mod:`~hub.taxii.objects` (5.4 to 5.7), :mod:`~hub.taxii.versions` (5.8); and the hub's own
 endpoints under the API root, :mod:`~hub.taxii.keys`, :mod:`~hub.taxii.pseudonyms` and
-:mod:`~hub.taxii.tombstones` (a collection's signed deletions).
+:mod:`~hub.taxii.tombstones` (a collection's signed deletions) and :mod:`~hub.taxii.notices` (the
+status of a notice).
 Around them: :mod:`~hub.taxii.negotiation` (media types), :mod:`~hub.taxii.params` (query
 parameters), :mod:`~hub.taxii.responses` (resources and responses), :mod:`~hub.taxii.errors`
 (error bodies) and :mod:`~hub.taxii.context` (the services and the authenticated party).
@@ -32,6 +33,7 @@ def register_taxii(app: Flask, config: HubConfig) -> None:
         discovery,
         keys,
         manifest,
+        notices,
         objects,
         pseudonyms,
         status,
@@ -42,7 +44,7 @@ def register_taxii(app: Flask, config: HubConfig) -> None:
 
     app.register_blueprint(discovery.bp)
     prefix = f"/{config.taxii.api_root.strip('/')}"
-    for module in (api_root, status, collections, manifest, objects, versions, tombstones, keys, pseudonyms,
+    for module in (api_root, status, collections, manifest, objects, versions, tombstones, notices, keys, pseudonyms,
                    anonymous):
         app.register_blueprint(module.bp, url_prefix=prefix)
     register_error_handlers(app)
