@@ -3,9 +3,10 @@
     python tools/gen_notice_schema.py           # writes schemas/notice/*.schema.json
     python tools/gen_notice_schema.py --check   # exit 1 if a shipped file differs
 
-The tables are :class:`hub.stix.notice_facts.NoticeFacts` and :class:`~hub.stix.notice_facts.AckFacts`
+The tables are :class:`hub.stix.notice_facts.NoticeFacts`, :class:`~hub.stix.notice_facts.AckFacts`
+and :class:`~hub.stix.notice_facts.RosterFacts`
 (each fact's ``stix=``), the schemas :func:`hub.stix.notice.notice_schema` and
-:func:`~hub.stix.notice.ack_schema`; ``tests/stix/test_notice.py`` fails while a shipped file is
+:func:`~hub.stix.notice.ack_schema`, :func:`~hub.stix.notice.roster_schema`; ``tests/stix/test_notice.py`` fails while a shipped file is
 not what this writes.
 """
 
@@ -17,12 +18,13 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from hub.stix.notice import ack_schema, notice_schema
+from hub.stix.notice import ack_schema, notice_schema, roster_schema
 
 SCHEMA_DIR = Path(__file__).resolve().parents[1] / "schemas/notice"
 FILES: dict[str, Callable[[], dict[str, Any]]] = {
     "notice.schema.json": notice_schema,
     "notice-ack.schema.json": ack_schema,
+    "notice-roster.schema.json": roster_schema,
 }
 
 

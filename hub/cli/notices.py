@@ -17,7 +17,7 @@ from typing import Any
 
 import click
 
-from hub.cli.base import Context, pass_ctx
+from hub.cli.base import Context
 from hub.client.errors import ClientError
 from hub.client.http import api_root, check_transport, read_token
 from hub.client.notices import (
@@ -25,6 +25,7 @@ from hub.client.notices import (
     PseudonymCache,
     acknowledge,
     fetch_notices,
+    fetch_status,
     issue_notice,
     match_accounts,
     pseudonymise_accounts,
@@ -290,25 +291,54 @@ def notice_match(accounts_file: str, notices_file: str, identity: str, cache_fil
 @notice.command("status")
 @click.argument("notice_id", metavar="ID")
 @click.option("--collection", "collection_id", required=True, metavar="ID")
-@click.option("--party", "party_name", required=True, metavar="NAME",
-              help="The agency party whose view counts (the acknowledgements its markings admit).")
+@click.option("--url", default=None, metavar="URL",
+              help="Ask the hub at this TAXII API root (as the issuing agency, or an operator).")
+@click.option("--token-file", type=click.Path(dir_okay=False), default=None)
+@click.option("--token", envvar="ABUSEHUB_TOKEN", default=None, show_envvar=True)
+@click.option("--unsafe-plain-http", is_flag=True)
+@click.option("--party", "party_name", default=None, metavar="NAME",
+              help="On the hub (--home), without --url: the agency party whose view counts.")
 @click.option("--json", "as_json", is_flag=True)
-@pass_ctx
-def notice_status(c: Context, notice_id: str, collection_id: str, party_name: str, as_json: bool) -> None:
-    """Who acted on a notice: each addressee received, applied, not-applicable, objection,
-    pending or overdue (by the hub's clock). Runs on the hub (--home). ID: the notice's id, or the
-    number `notice list` shows it with."""
-    status = c.hub.notices.status(party_name, collection_id, notice_id)
-    if as_json:
-        click.echo(json.dumps(status.to_json(), indent=2))
+@click.pass_context
+def notice_status(ctx: click.Context, notice_id: str, collection_id: str, url: str | None, token_file: str | None,
+                  token: str | None, unsafe_plain_http: bool, party_name: str | None, as_json: bool) -> None:
+    """Who acted on a notice, by hub: each addressee received, applied, not-applicable,
+    objection, preserved, answered, pending or overdue (by the hub's clock). With --url, the hub
+    answers over HTTPS (you are the issuing agency or an operator); else it runs on the hub
+    (--home) as --party reads. ID: the notice's id, or the number `notice list` shows it with."""
+    if url is not None:
+        def run() -> int:
+            with _client(url, token, token_file, unsafe_plain_http) as client:
+                _print_status(fetch_status(client, collection_id, notice_id), as_json)
+            return 0
+        _local(run)
         return
-    click.echo(f"{status.notice_id}  {status.title}  ({status.notice_kind}, {status.state}; due {status.due or '-'})")
-    for a in status.addressees:
-        extra = f"  {a.accounts_affected} account(s)" if a.accounts_affected is not None else ""
-        if a.preservation_reference is not None:
-            extra += f"  reference {a.preservation_reference}"
-        if a.answer_pseudonyms is not None:
-            extra += "  answer: " + ", ".join(f"{len(v)} {k}" for k, v in sorted(a.answer_pseudonyms.items()))
-        click.echo(f"  {a.state:<15} {a.name or a.identity_id}  {a.answered or ''}{extra}")
-    click.echo("  " + ", ".join(f"{n} {s}" for s, n in sorted(status.counts.items())))
+    if party_name is None:
+        raise click.UsageError("give --url (ask the hub) or --party (on the hub, with --home)")
+    c = ctx.find_object(Context)
+    if c is None:
+        raise click.UsageError("--party runs on the hub: give --home")
+    _print_status(c.hub.notices.status(party_name, collection_id, notice_id).to_json(), as_json)
 
+
+def _print_status(status: dict[str, Any], as_json: bool) -> None:
+    if as_json:
+        click.echo(json.dumps(status, indent=2))
+        return
+    click.echo(f"{status['notice_id']}  {status['title']}  ({status['notice_kind']}, {status['state']}; "
+               f"due {status.get('due') or '-'})")
+    rows: dict[str, list[dict[str, Any]]] = {}
+    for a in status["addressees"]:
+        rows.setdefault(a.get("hub", "here"), []).append(a)
+    for group in status.get("hubs", [{"hub": "here"}]):
+        hub = group["hub"]
+        reported = f", reported {group['reported']}" if group.get("reported") else ""
+        click.echo(f" hub {hub}{reported}: " + ", ".join(f"{n} {s}" for s, n in sorted(group.get("counts", {}).items())))
+        for a in rows.get(hub, []):
+            extra = f"  {a['accounts_affected']} account(s)" if a.get("accounts_affected") is not None else ""
+            if a.get("preservation_reference") is not None:
+                extra += f"  reference {a['preservation_reference']}"
+            if a.get("answer_pseudonyms") is not None:
+                extra += "  answer: " + ", ".join(f"{len(v)} {k}" for k, v in sorted(a["answer_pseudonyms"].items()))
+            click.echo(f"  {a['state']:<15} {a.get('name') or a['identity_id']}  {a.get('answered') or ''}{extra}")
+    click.echo("  " + ", ".join(f"{n} {s}" for s, n in sorted(status["counts"].items())))

@@ -46,6 +46,7 @@ from typing import Any
 import orjson
 
 from hub.client.errors import ClientError
+from hub.client.http import Call, json_object
 from hub.client.reports import LocalProblems, local_problems
 from hub.client.taxii import Outcome, TaxiiClient, read_outcome
 from hub.pseudonyms import (
@@ -85,6 +86,7 @@ __all__ = [
     "acknowledge",
     "fetch_notice",
     "fetch_notices",
+    "fetch_status",
     "issue_notice",
     "match_accounts",
     "newest_versions",
@@ -195,6 +197,18 @@ def fetch_notice(client: TaxiiClient, collection: str, notice_id: str) -> dict[s
     if not objects:
         raise ClientError(f"no notice {notice_id} in collection {collection}")
     return max(objects, key=lambda o: str(o.get("modified", "")))
+
+
+def fetch_status(client: TaxiiClient, collection: str, notice_id: str) -> dict[str, Any]:
+    """Who acted on a notice, as the hub computes it (``GET collections/{id}/notices/{notice}/status/``):
+    read by the agency that issued it (and operators); :class:`ClientError` otherwise."""
+    call = Call(f"reading the status of notice {notice_id}", denied=f"no read access to collection {collection}",
+                missing=f"no notice {notice_id} in collection {collection} whose status you may read")
+    resp = client._taxii_get(client._collection_url(collection, "notices", notice_id, "status"), call)
+    body = json_object(resp, call)
+    if not isinstance(body.get("addressees"), list):
+        raise ClientError(f"{call.what}: the hub's answer is not a notice status")
+    return body
 
 
 def withdraw_notice(client: TaxiiClient, collection: str, notice_id: str, key: SigningKey, identity: str, *,

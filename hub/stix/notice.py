@@ -15,6 +15,12 @@ with ``withdrawn: true`` (:func:`withdrawn_version`); a notice that replaces ano
 marked TLP:RED with the hub's sharing extension naming the issuing agency and the provider as
 its recipients, so that the markings decide who reads it (only those two).
 
+A hub that carries a notice issued at another hub reports, for the issuing agency, the
+providers it serves that the notice addresses and where each stands, in a roster
+(``abusehub-notice-roster``, :data:`ROSTER_EXTENSION_ID`): one id per notice and hub
+(:func:`roster_id`), each report a new version, made and signed by that hub with its own key,
+TLP:RED for the agency (:func:`build_roster`); it travels back over the ordinary links.
+
 Messages name the property at fault and describe a bad value by its JSON type, never quote it.
 """
 
@@ -36,41 +42,57 @@ from hub.stix.notice_facts import (
     ACK_TYPE,
     NOTICE_TYPE,
     REQUEST_KINDS,
+    ROSTER_TYPE,
     SCOPE_FACTS,
     AckFacts,
     NoticeFacts,
+    RosterFacts,
 )
 
 __all__ = [
     "ACK_PROPERTIES",
     "NOTICE_PROPERTIES",
+    "ROSTER_EXTENSION_ID",
+    "ROSTER_PROPERTIES",
     "ack_id",
     "ack_schema",
     "addressed_to",
     "build_ack",
     "build_notice",
+    "build_roster",
     "check_notice_object",
     "due_us",
     "in_force",
     "notice_schema",
+    "roster_id",
+    "roster_schema",
     "withdrawn_version",
 ]
 
 #: The namespace of acknowledgement ids (UUIDv5 of the notice id and the provider's identity).
 ACK_NAMESPACE = uuid.UUID("14adfb0f-66cc-4287-b1cd-6cdabdad8bd3")
+#: The namespace of roster ids (UUIDv5 of the notice id and the hub's identity).
+ROSTER_NAMESPACE = uuid.UUID("66788233-e06a-480f-b299-f4d1922ee061")
+#: New SDO ``abusehub-notice-roster``: a hub's signed roster of a notice it carries from another
+#: hub (shipped in ``schemas/notice/roster-extension-definition.json``).
+ROSTER_EXTENSION_ID = "extension-definition--f0bda107-a1ed-4eb0-8c28-8cbebf090e8e"
 
 #: A notice's own properties (besides the common ones), in the order of the schema.
 NOTICE_PROPERTIES: tuple[tuple[Stix, Type], ...] = NoticeFacts.model().stix_properties()
 #: An acknowledgement's own properties.
 ACK_PROPERTIES: tuple[tuple[Stix, Type], ...] = AckFacts.model().stix_properties()
+#: A roster's own properties.
+ROSTER_PROPERTIES: tuple[tuple[Stix, Type], ...] = RosterFacts.model().stix_properties()
 
 # The common properties an object of either type may carry (the validator checks them).
 _COMMON = frozenset({"type", "spec_version", "id", "created", "modified", "created_by_ref",
                      "extensions", "object_marking_refs", "granular_markings", "labels",
                      "external_references", "lang", "confidence", "revoked"})
-_SHAPES = {NOTICE_TYPE: StixShape(NOTICE_PROPERTIES), ACK_TYPE: StixShape(ACK_PROPERTIES)}
-_EXTENSION = {NOTICE_TYPE: NOTICE_EXTENSION_ID, ACK_TYPE: NOTICE_ACK_EXTENSION_ID}
-_WHAT = {NOTICE_TYPE: "notice", ACK_TYPE: "notice acknowledgement"}
+_SHAPES = {NOTICE_TYPE: StixShape(NOTICE_PROPERTIES), ACK_TYPE: StixShape(ACK_PROPERTIES),
+           ROSTER_TYPE: StixShape(ROSTER_PROPERTIES)}
+_EXTENSION = {NOTICE_TYPE: NOTICE_EXTENSION_ID, ACK_TYPE: NOTICE_ACK_EXTENSION_ID, ROSTER_TYPE: ROSTER_EXTENSION_ID}
+_TYPE_OF = {ext: obj_type for obj_type, ext in _EXTENSION.items()}
+_WHAT = {NOTICE_TYPE: "notice", ACK_TYPE: "notice acknowledgement", ROSTER_TYPE: "notice roster"}
 
 
 # -- the check on ingest -----------------------------------------------------------------------------
@@ -80,7 +102,7 @@ def check_notice_object(obj: dict[str, Any], obj_type: str) -> list[Problem]:
     """Every way ``obj`` breaks the notice or acknowledgement definition (empty: none, and for
     any object of another type that does not carry either extension)."""
     exts = obj.get("extensions")
-    ext_keys = set(exts) & {NOTICE_EXTENSION_ID, NOTICE_ACK_EXTENSION_ID} if isinstance(exts, dict) else set()
+    ext_keys = set(exts) & set(_TYPE_OF) if isinstance(exts, dict) else set()
     if obj_type not in _SHAPES:
         return [Problem(Code.INVALID_EXTENSION, f"extensions[{key!r}]: this extension defines the type "
                         f"{_type_of(key)!r}, not {obj_type!r}", f"extensions[{key!r}]")
@@ -107,7 +129,7 @@ def check_notice_object(obj: dict[str, Any], obj_type: str) -> list[Problem]:
 
 
 def _type_of(ext_id: str) -> str:
-    return NOTICE_TYPE if ext_id == NOTICE_EXTENSION_ID else ACK_TYPE
+    return _TYPE_OF[ext_id]
 
 
 def _us(value: Any) -> int | None:
@@ -179,6 +201,11 @@ def ack_schema() -> dict[str, Any]:
     return _object_schema(ACK_TYPE, ACK_PROPERTIES, "abusehub notice acknowledgement")
 
 
+def roster_schema() -> dict[str, Any]:
+    """The JSON Schema of a hub's roster (``schemas/notice/notice-roster.schema.json``)."""
+    return _object_schema(ROSTER_TYPE, ROSTER_PROPERTIES, "abusehub notice roster")
+
+
 # -- building ----------------------------------------------------------------------------------------
 
 
@@ -234,6 +261,34 @@ def build_ack(facts: AckFacts, *, provider: str, agency: str, now: datetime | No
         "extensions": {NOTICE_ACK_EXTENSION_ID: {"extension_type": "new-sdo"},
                        SHARING_EXTENSION_ID: {"extension_type": "property-extension",
                                               "recipients": sorted({agency, provider})}},
+    }
+
+
+def roster_id(notice_ref: str, hub: str) -> str:
+    """The one id of ``hub``'s rosters of ``notice_ref`` (each a version)."""
+    return f"{ROSTER_TYPE}--{uuid.uuid5(ROSTER_NAMESPACE, notice_ref + '|' + hub)}"
+
+
+def build_roster(facts: RosterFacts, *, hub: str, agency: str, now: datetime | None = None,
+                 previous: Mapping[str, Any] | None = None) -> dict[str, Any]:
+    """``hub``'s roster of a notice, unsigned (sign it with the hub's key): TLP:RED, readable by
+    ``agency`` (the notice's issuer) and the hub. ``previous``: the roster's version before,
+    whose ``created`` it keeps and whose ``modified`` it passes by at least a millisecond."""
+    stamp = _ms(now)
+    modified = format_timestamp_ms(stamp)
+    created = modified
+    if previous is not None:
+        created = str(previous.get("created", modified))
+        before = parse_timestamp_us(str(previous["modified"]))
+        after = max(int(stamp.timestamp() * 1_000_000), before + 1000)
+        modified = format_timestamp_ms(datetime.fromtimestamp(after / 1_000_000, UTC))
+    return {
+        "type": ROSTER_TYPE, "spec_version": "2.1", "id": roster_id(facts.notice_ref, hub),
+        "created": created, "modified": modified, "created_by_ref": hub,
+        **RosterFacts.model().stix_values(facts),
+        "object_marking_refs": [tlp_marking_id("red")],
+        "extensions": {ROSTER_EXTENSION_ID: {"extension_type": "new-sdo"},
+                       SHARING_EXTENSION_ID: {"extension_type": "property-extension", "recipients": [agency]}},
     }
 
 

@@ -67,6 +67,9 @@ __all__ = [
     "NoticeFacts",
     "REQUEST_KINDS",
     "RESPONSES",
+    "ROSTER_STATES",
+    "ROSTER_TYPE",
+    "RosterFacts",
     "RESPONSE_FOR",
     "SCOPE_FACTS",
     "SCOPE_PSEUDONYM_KINDS",
@@ -78,6 +81,9 @@ __all__ = [
 NOTICE_TYPE = "abusehub-notice"
 #: The STIX type of a provider's acknowledgement of a notice.
 ACK_TYPE = "abusehub-notice-ack"
+#: The STIX type of a hub's roster of a notice: the providers it serves that the notice
+#: addresses, and where each stands (signed by that hub's key, for the issuing agency).
+ROSTER_TYPE = "abusehub-notice-roster"
 
 NOTICE_KINDS = ("special-measure", "preservation-request", "information-request", "advisory")
 REQUEST_KINDS = ("preservation-request", "information-request")
@@ -90,6 +96,8 @@ ACK_STATUSES = ("received", "applied", "not-applicable", "objection")
 #: the answer to an information request as pseudonymised facts.
 RESPONSES = ("preserved", "answered")
 RESPONSE_FOR = {"preserved": "preservation-request", "answered": "information-request"}
+#: Where an addressee stands in a hub's roster (as its hub's clock says).
+ROSTER_STATES = ("pending", "received", "applied", "not-applicable", "objection", "overdue", *RESPONSES)
 #: The kinds of values a notice names by pseudonym (the key version is in each pseudonym).
 SCOPE_PSEUDONYM_KINDS = ("provider_account", "email", "phone", "payment_instrument")
 #: The facts that make up a special measure's scope: at least one is given.
@@ -108,6 +116,13 @@ class InvalidNoticeFacts(InvalidFacts):
 
     about = "notice facts"
     lead = "invalid notice"
+
+
+class InvalidRosterFacts(InvalidFacts):
+    """The facts of a roster are incomplete or wrong; ``found`` lists each problem."""
+
+    about = "roster facts"
+    lead = "invalid roster"
 
 
 class InvalidAckFacts(InvalidFacts):
@@ -489,3 +504,103 @@ class AckFacts(Facts):
         stix=_stix("answer_pseudonyms", "The answer to an information request: the account's values, by "
                                         "kind, as keyed pseudonyms (each names its key version).",
                    required=_ANSWERED, only_when=_ANSWERED))
+
+
+class RosterEntry(Type):
+    """One addressee in a hub's roster: ``identity_ref``, ``name`` (the party's name at that hub)
+    and ``state`` (:data:`ROSTER_STATES`)."""
+
+    stix_null_passes = False
+    _MEMBERS: ClassVar[tuple[str, ...]] = ("identity_ref", "name", "state")
+
+    def read(self, value: Any, path: str, found: Found, raw: Mapping[str, Any]) -> Any:
+        before = len(found.problems)
+        self.check(value, path, found)
+        return dict(value) if len(found.problems) == before else INVALID
+
+    def key(self, value: Any) -> Any:
+        return value["identity_ref"]
+
+    def check(self, value: Any, prop: str, found: Found) -> None:
+        if not isinstance(value, Mapping):
+            found.add(Code.WRONG_TYPE, prop, f"{prop!r} must be an object of identity_ref, name and state")
+            return
+        for key in value:
+            if key not in self._MEMBERS:
+                found.add(Code.UNKNOWN_PROPERTY, prop, f"{prop!r} has an unknown member "
+                          "(allowed: identity_ref, name, state)")
+        StixId("identity").check(value.get("identity_ref"), f"{prop}.identity_ref", found)
+        name = value.get("name")
+        if not (isinstance(name, str) and 0 < len(name) <= 200):
+            found.add(Code.INVALID_VALUE, f"{prop}.name", f"'{prop}.name' must be 1 to 200 characters; {got(name)}")
+        if value.get("state") not in ROSTER_STATES:
+            found.add(Code.NOT_IN_VOCABULARY, f"{prop}.state",
+                      f"'{prop}.state' must be one of {', '.join(ROSTER_STATES)}")
+
+    def schema(self) -> dict[str, Any]:
+        return {"type": "object",
+                "properties": {"identity_ref": StixId("identity").schema(),
+                               "name": {"type": "string", "minLength": 1, "maxLength": 200},
+                               "state": {"enum": list(ROSTER_STATES)}},
+                "required": ["identity_ref", "name", "state"], "additionalProperties": False}
+
+
+class Roster(ListOf):
+    """A roster's addressees: a list of :class:`RosterEntry`, one entry per identity; empty (the
+    hub serves none of the addressees) in the facts, absent in STIX (no empty lists there)."""
+
+    def __init__(self) -> None:
+        super().__init__(RosterEntry(), "addressee", min_items=0, unique=True)
+
+    def read(self, value: Any, path: str, found: Found, raw: Mapping[str, Any]) -> Any:
+        if isinstance(value, (str, bytes)) or not isinstance(value, Sequence):
+            found.add(Code.WRONG_TYPE, path, f"{path} must be a list of addressees")
+            return INVALID
+        before = len(found.problems)
+        self._entries(list(value), path, found)
+        return tuple(dict(v) for v in value) if len(found.problems) == before else INVALID
+
+    def check(self, value: Any, prop: str, found: Found) -> None:
+        if not isinstance(value, list):
+            found.add(Code.WRONG_TYPE, prop, f"{prop!r} must be a list; {got(value)}")
+            return
+        if not value:  # STIX: absent rather than empty
+            found.add(Code.INVALID_VALUE, prop, f"{prop!r} must not be an empty list (leave it out)")
+        self._entries(value, prop, found)
+
+    def _entries(self, value: list[Any], prop: str, found: Found) -> None:
+        seen: set[Any] = set()
+        for i, item in enumerate(value):
+            before = len(found.problems)
+            self.item.check(item, f"{prop}[{i}]", found)
+            if len(found.problems) == before:
+                if self.item.key(item) in seen:
+                    found.add(Code.INVALID_VALUE, f"{prop}[{i}]", f"'{prop}[{i}]' repeats an earlier addressee")
+                seen.add(self.item.key(item))
+
+    def schema(self) -> dict[str, Any]:
+        return {"type": "array", "minItems": 1, "items": self.item.schema()}
+
+    def absent(self, value: Any) -> bool:
+        return not value
+
+
+@dataclass(frozen=True, kw_only=True)
+class RosterFacts(Facts):
+    """A hub's roster of one notice it carries from another hub: the providers it serves that
+    the notice addresses and where each stands by its clock (``as_of``); made and signed by
+    the hub (its key), marked TLP:RED for the issuing agency."""
+
+    invalid: ClassVar[type[InvalidFacts]] = InvalidRosterFacts
+
+    notice_ref: str = fact(StixId(NOTICE_TYPE), required=True,
+                           stix=_stix("notice_ref", "The notice.", required=True))
+    notice_modified: datetime = fact(
+        Timestamp(), required=True,
+        stix=_stix("notice_modified", "The version of the notice the roster is of.", required=True))
+    as_of: datetime = fact(Timestamp(), required=True,
+                           stix=_stix("as_of", "When the hub computed the states (its clock).", required=True))
+    addressees: tuple[dict[str, str], ...] = fact(
+        Roster(), default=(),
+        stix=_stix("addressees", "Each provider the hub serves that the notice addresses, with its state "
+                                 "(absent: none)."))

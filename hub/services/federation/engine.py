@@ -192,6 +192,9 @@ class SyncEngine:
         self.deadline = float(DEFAULT_DEADLINE)
         #: Seconds a stopping loop waits for turns to end after their current page.
         self.grace = 0.5
+        #: Called with a local collection's id before a push turn sends it and after a pull turn
+        #: took into it (the hub's rosters of notices, :mod:`hub.services.notices`).
+        self.on_collection: Callable[[str], object] | None = None
 
     # -- turns: each link in a thread of its own
 
@@ -349,7 +352,9 @@ class SyncEngine:
             with self.peers.client(peer, on_retry=on_retry) as client:
                 if link.direction == "pull":
                     self._pull(link, peer, col, client, result, stop)
+                    self._collection_hook(col)
                 else:
+                    self._collection_hook(col)
                     self._push(link, peer, col, client, result, stop)
         except (HubError, OSError, ValueError) as exc:
             text = exc.description if isinstance(exc, HubError) else f"{type(exc).__name__}: {exc}"
@@ -366,6 +371,15 @@ class SyncEngine:
                      link.pk, link.direction, link.peer_name, result.stored, result.already,
                      result.quarantined, result.pushed)
         return result
+
+    def _collection_hook(self, col: Collection) -> None:
+        """Run :attr:`on_collection` for ``col``; its failure is logged, the turn goes on."""
+        if self.on_collection is None:
+            return
+        try:
+            self.on_collection(col.id)
+        except Exception:
+            log.exception("collection %s: refreshing what the hub reports failed", col.id)
 
     # -- pull
 
