@@ -53,6 +53,20 @@ from hub.services.hub import Hub, open_hub
 from hub.signing import SigningKey
 from hub.store.sql import SqlStore
 
+# -- property tests --------------------------------------------------------------------------------
+
+#: The share of each property test's examples a run tries: all of them by default (``make test``,
+#: a plain run), fewer in ``make test-fast`` (HUB_TEST_PROPERTY_SCALE=0.2 there).
+PROPERTY_SCALE = float(os.environ.get("HUB_TEST_PROPERTY_SCALE", "1"))
+
+
+def examples(full: int) -> int:
+    """How many examples a property test that tries ``full`` of them in a full run tries in this
+    one (``full`` scaled by HUB_TEST_PROPERTY_SCALE, never fewer than 10): its ``max_examples``.
+    The tests are derandomised, so a scaled run tries the first of the same examples."""
+    return max(10, round(full * PROPERTY_SCALE))
+
+
 # -- stores of every backend ---------------------------------------------------------------------
 
 POSTGRES_URL = os.environ.get("HUB_TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")

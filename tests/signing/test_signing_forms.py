@@ -44,6 +44,7 @@ from hub.signing import (
 from hub.signing.documents import sign_objects, verify_objects
 from hub.signing.forms import signed_form
 from hub.stix.report import ReportFacts, build_report, build_sighting
+from tests.harness import examples
 from tests.signing.vectors import (
     OTHER_EXTENSION,
     RFC8037_D,
@@ -527,7 +528,7 @@ _JSON = st.recursive(
     max_leaves=12)
 
 
-@settings(max_examples=3000, deadline=None, derandomize=True)
+@settings(max_examples=examples(3000), deadline=None, derandomize=True)
 @given(value=_JSON)
 def test_the_rule_on_canonical_bytes_equals_the_rule_on_the_object(value: object) -> None:
     # signed_form applies the rule to the RFC 8785 bytes in one pass; the rule is defined on

@@ -34,6 +34,7 @@ from hub.stix.sharing import (
     recipients_of,
 )
 from hub.stix.validator import validate
+from tests.harness import examples
 
 ROOT = Path(__file__).resolve().parents[2]
 SCHEMA_DIR = ROOT / "schemas/sharing"
@@ -1056,7 +1057,7 @@ _JSON = st.recursive(
     max_leaves=20)
 
 
-@settings(max_examples=100, deadline=None, database=None, derandomize=True)
+@settings(max_examples=examples(100), deadline=None, database=None, derandomize=True)
 @given(body=_JSON, patch=st.dictionaries(st.sampled_from(list(ACS_BODY)), _JSON, max_size=3))
 def test_checks_never_raise(body: Any, patch: dict[str, Any]) -> None:
     for candidate in (body, {**ACS_BODY, **patch}):
