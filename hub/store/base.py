@@ -253,6 +253,10 @@ class Store(OpsStore, LifecycleStore, FederationStore, AudienceStore, Protocol):
         """The party's grants, by collection pk."""
         ...
 
+    def grants_of(self, collection_pk: int) -> dict[int, Grant]:
+        """The collection's grants, by party pk (one query: who may read or write it)."""
+        ...
+
     # -- objects
 
     def add_versions(self, collection_pk: int, party_pk: int, versions: Iterable[NewVersion],

@@ -360,8 +360,9 @@ class NoticeService:
         named: Sequence[str] | None = notice.get("addressee_refs")
         if named:
             return {i: (by_identity[i].name if i in by_identity else None) for i in named}
+        grants = self.store.grants_of(col_pk)
         return {p.identity_id: p.name for p in by_identity.values()
-                if p.kind == "provider" and (g := self.store.grants_for(p.pk).get(col_pk)) is not None and g.can_read}
+                if p.kind == "provider" and (g := grants.get(p.pk)) is not None and g.can_read}
 
     def _resolve(self, party_name: str, col: Collection, notice_id: str) -> str:
         if notice_id.isdigit():  # the number `abusehub notice list` shows
@@ -490,8 +491,10 @@ class NoticeService:
                 identity: str) -> dict[str, Any] | None:
         """The next version of this hub's roster of ``notice`` (unsigned), or None when the one
         stored says the same."""
+        grants = self.store.grants_of(col.pk)
+        readers = {p.identity_id for p in providers if (g := grants.get(p.pk)) is not None and g.can_read}
         addressees = {i: name for i, name in self.addressees(notice, col.pk, providers).items()
-                      if name is not None and self._reads(i, providers, col.pk)}
+                      if name is not None and i in readers}
         ids = tuple(sorted(ack_id(str(notice["id"]), a) for a in addressees))
         acks = self._objects(col.pk, ObjectFilter(ids=ids, types=(ACK_TYPE,))) if ids else []
         now = self.clock()
@@ -509,10 +512,3 @@ class NoticeService:
         if previous is not None and all(previous.get(k) == roster.get(k) for k in ("notice_modified", "addressees")):
             return None
         return roster
-
-    def _reads(self, identity: str, providers: Sequence[Party], col_pk: int) -> bool:
-        """Whether ``identity`` is a provider party here that may read the collection (a
-        provider this hub serves, not one only known by a pinned key)."""
-        party = next((p for p in providers if p.identity_id == identity), None)
-        grant = self.store.grants_for(party.pk).get(col_pk) if party is not None else None
-        return grant is not None and grant.can_read
