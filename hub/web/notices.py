@@ -346,7 +346,8 @@ def match(collection_id: str) -> Any:
     col = current_hub().access.collection_info(principal, collection_id)
     if principal.party.kind != "provider":
         raise Forbidden(f"a provider matches its accounts; {principal.party.name} is a {principal.party.kind}")
-    rows = _pages().addressing(principal.party.name, col.id)
+    # What `abusehub notice match` matches: special measures and requests (an advisory has no scope).
+    rows = [r for r in _pages().addressing(principal.party.name, col.id) if r.notice.get("notice_kind") != "advisory"]
     notices = [{**r.notice, "_number": r.number,
                 "_url": url_for("web.notices.notice_page", collection_id=col.id, notice_id=r.id)} for r in rows]
     return render_template("notice_match.html", collection=col, rows=rows, notices=notices,

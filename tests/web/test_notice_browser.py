@@ -24,7 +24,14 @@ from urllib.parse import unquote_plus
 import pytest
 import requests
 
-from hub.client.notices import issue_notice
+from hub.client.notices import (
+    PseudonymCache,
+    fetch_notices,
+    issue_notice,
+    match_accounts,
+    pseudonymise_accounts,
+    read_accounts,
+)
 from hub.pseudonyms import provider_account_value
 from hub.signing import KeySet
 from hub.signing.documents import verify_objects
@@ -206,6 +213,18 @@ def test_a_provider_matches_its_file_in_the_browser_and_acknowledges(live: LiveH
             assert value not in text, (p, value)
     assert sum(len(body) for _, body in posted) < 4 * 1024  # blinded elements only, not the file
 
+    # The results file the page offers (made in the browser) is what `notice match --json` prints
+    # for the same file, matched by the Python client with its own pseudonyms.
+    assert driver.find_element(By.ID, "results-file").get_attribute("href").startswith("blob:")
+    saved = driver.execute_script("return window.AbusehubNoticeMatch.results()")
+    with seeded.client("alice") as client:
+        accounts, problems = read_accounts(path)
+        accounts, _ = pseudonymise_accounts(client, accounts, seeded.identities["alice"],
+                                            PseudonymCache(tmp_path / "cache.json"))
+        matched = match_accounts(fetch_notices(client, col), accounts, seeded.identities["alice"])
+    assert [json.loads(line) for line in saved.splitlines()] == [
+        *(m.to_json() for m in matched), *(p.to_json() for p in problems)]
+
     # Again: every pseudonym comes from this browser's cache; nothing is evaluated or posted.
     driver.get(f"{live.base}/web/collections/{col}/notices/match")
     live.capture.bodies.clear()
@@ -215,6 +234,23 @@ def test_a_provider_matches_its_file_in_the_browser_and_acknowledges(live: LiveH
     assert not [p for p, body in live.capture.bodies if body]
     section = driver.find_element(By.CSS_SELECTOR, f'section.notice-match[data-notice="{notice["id"]}"]')
     assert section.get_attribute("data-count") == "6"
+
+    # JSON lines too: a line that is not an object is named, the others matched.
+    lines = tmp_path / "accounts.jsonl"
+    lines.write_text('{"account_id": "acct-j1", "ips": ["203.0.113.200"]}\n[1, 2]\n'
+                     '{"account_id": "acct-j2", "domains": "deep.www.bad.example"}\n')
+    driver.get(f"{live.base}/web/collections/{col}/notices/match")
+    driver.find_element(By.ID, "accounts-file").send_keys(str(lines))
+    summary = WebDriverWait(driver, 120).until(ec.presence_of_element_located((By.ID, "match-summary")))
+    assert summary.get_attribute("data-accounts") == "2" and summary.get_attribute("data-problems") == "1"
+    assert driver.find_element(By.CSS_SELECTOR, "#row-problems li").text == "row 2: not a JSON object"
+    section = driver.find_element(By.CSS_SELECTOR, f'section.notice-match[data-notice="{notice["id"]}"]')
+    assert [li.text for li in section.find_elements(By.CSS_SELECTOR, "ul.affected li")] == [
+        "acct-j1: ip range", "acct-j2: domain"]
+    driver.get(f"{live.base}/web/collections/{col}/notices/match")
+    driver.find_element(By.ID, "accounts-file").send_keys(str(path))
+    section = WebDriverWait(driver, 120).until(ec.presence_of_element_located(
+        (By.CSS_SELECTOR, f'section.notice-match[data-notice="{notice["id"]}"]')))
 
     # Acknowledge from the page: the count carried over, signed in the browser.
     section.find_element(By.CSS_SELECTOR, "a.ack-link").click()

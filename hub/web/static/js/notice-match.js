@@ -26,6 +26,11 @@
   const PERSONAL = ["email", "phone", "payment_instrument"];
   const CACHE_KEEPS_DAYS = 365;
   const DAY_MS = 86400000;
+  const SHOWN = 200;  // accounts listed per notice on the page; the results file has them all
+  let downloadUrl = null;
+  let lastResults = "";
+  // The text of the last results file, for a script driving the page (the tests).
+  window.AbusehubNoticeMatch = { results: () => lastResults };
 
   function say(text, bad) {
     state.textContent = text;
@@ -239,17 +244,17 @@
     const cache = (await idb("readonly", (s) => s.get(slot))) || { versions: {}, values: {} };
     const versions = keyDoc.keys.map((k) => k.key_version);
     published(cache, versions, new Date());
+    const unique = new Map();
+    for (const a of accounts) for (const [kind, value] of a.values) unique.set(kind + "\0" + value, [kind, value]);
+    const pairs = Array.from(unique.values());
+    const keys = await Promise.all(pairs.map(([kind, value]) => valueKey(kind, value)));
     const keyed = new Map();
     const missing = [];
-    for (const a of accounts) {
-      for (const [kind, value] of a.values) {
-        const id = kind + "\0" + value;
-        if (keyed.has(id)) continue;
-        const key = await valueKey(kind, value);
-        keyed.set(id, key);
-        if (!(cache.values[key] && cache.values[key][keyDoc.current])) missing.push({ kind, input: value, key });
-      }
-    }
+    pairs.forEach(([kind, value], i) => {
+      keyed.set(kind + "\0" + value, keys[i]);
+      const have = cache.values[keys[i]];
+      if (!(have && have[keyDoc.current])) missing.push({ kind, input: value, key: keys[i] });
+    });
     if (missing.length) {
       for (const version of versions) {
         say("Pseudonymising " + missing.length + " value(s) under key version " + version + " in this browser…", false);
@@ -322,12 +327,26 @@
     for (const [k, v] of Object.entries(attrs || {})) e.setAttribute(k, v);
     return e;
   }
+  // The results as `abusehub notice match --json` prints them: one JSON line per notice, then
+  // one per row not matched; offered as a file made in this browser (nothing is sent).
+  function download(matches, problems) {
+    const lines = matches.map(({ notice, accounts }) => JSON.stringify({
+      notice: notice.id, title: notice.name, notice_kind: notice.notice_kind, measures: notice.measures || [],
+      accounts: accounts.map(([id, why]) => ({ account_id: id, reasons: why })) }));
+    for (const p of problems) lines.push(JSON.stringify({ row: p.row, problem: p.problem }));
+    if (downloadUrl) URL.revokeObjectURL(downloadUrl);
+    lastResults = lines.join("\n") + "\n";
+    downloadUrl = URL.createObjectURL(new Blob([lastResults], { type: "application/x-ndjson" }));
+    return el("a", "Save the results (JSON lines, as notice match --json writes them)",
+      { href: downloadUrl, download: "notice-matches.jsonl", id: "results-file" });
+  }
   function render(matches, problems, evaluated, total) {
     results.replaceChildren();
     results.appendChild(el("p", total + " account(s) read, " + problems.length + " row(s) not matched; "
       + evaluated + " value(s) pseudonymised now, the others from this browser's cache. The file was not sent.",
     { id: "match-summary", "data-accounts": String(total), "data-problems": String(problems.length),
       "data-evaluated": String(evaluated) }));
+    results.appendChild(download(matches, problems));
     if (problems.length) {
       const ul = el("ul", null, { id: "row-problems", class: "field-error" });
       for (const p of problems) ul.appendChild(el("li", "row " + p.row + ": " + p.problem, { "data-row": String(p.row) }));
@@ -342,8 +361,12 @@
         + (notice.measures ? " (" + notice.measures.join(", ") + ")" : ""), { class: "hint" }));
       if (accounts.length) {
         const ul = el("ul", null, { class: "affected" });
-        for (const [id, why] of accounts) ul.appendChild(el("li", id + ": " + why.join(", ")));
+        for (const [id, why] of accounts.slice(0, SHOWN)) ul.appendChild(el("li", id + ": " + why.join(", ")));
         sec.appendChild(ul);
+        if (accounts.length > SHOWN) {
+          sec.appendChild(el("p", "… and " + (accounts.length - SHOWN) + " more: every one is in the results file.",
+            { class: "hint more" }));
+        }
       }
       const status = accounts.length ? "applied" : "not-applicable";
       const link = el("a", "Acknowledge: " + status + ", " + accounts.length + " account(s) affected",
