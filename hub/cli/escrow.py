@@ -1,5 +1,9 @@
-"""The oversight body's side of the sealed submitter records: ``escrow keygen`` and ``escrow
-open``. Neither needs a hub home: both run where the oversight private key is kept, off the hub.
+"""The sealed submitter records of anonymous reports.
+
+The oversight body's side, ``escrow keygen`` and ``escrow open``, needs no hub home: both run
+where the oversight private key is kept, off the hub. The hub's side, ``escrow sealed`` (print
+the sealed record kept beside a report, to hand to the oversight) and ``escrow register``
+(record in the audit trail an opening the oversight decided), runs on the hub's home.
 """
 
 from __future__ import annotations
@@ -13,6 +17,7 @@ import click
 
 from hub.anonymity.errors import EscrowError
 from hub.anonymity.escrow import OversightPrivateKey, open_sealed
+from hub.cli.base import Context, pass_ctx
 from hub.common.errors import HubError
 
 
@@ -78,3 +83,34 @@ def open_record(key_file: str, record: str) -> None:
     click.echo(json.dumps({"report_id": opened.report_id, "report_hash": opened.report_hash,
                            "submitter": opened.submitter, "identity_id": opened.identity_id,
                            "time": opened.time, "hub": sealed["hub"]}, indent=2))
+
+
+@escrow.command("sealed")
+@click.argument("report_id")
+@pass_ctx
+def sealed_record(c: Context, report_id: str) -> None:
+    """Print the sealed submitter record of the anonymous report REPORT_ID (on the hub), for the
+    oversight body to open with 'abusehub escrow open'."""
+    click.echo(json.dumps(c.hub.anonymous.sealed_record(report_id), indent=2))
+
+
+@escrow.command("register")
+@click.argument("opened", type=click.Path(dir_okay=False, allow_dash=True))
+@click.option("--reference", required=True,
+              help="The oversight's reference for the decision to open (a case or decision number).")
+@pass_ctx
+def register(c: Context, opened: str, reference: str) -> None:
+    """Register on the hub an opening the oversight made: OPENED is what 'abusehub escrow open'
+    printed (a file, or - for standard input). Writes an audit record naming the report and the
+    submitter the oversight states."""
+    try:
+        text = sys.stdin.read() if opened == "-" else Path(opened).read_text(encoding="utf-8")
+        record = json.loads(text)
+    except OSError as exc:
+        raise HubError(f"cannot read {opened}: {exc.strerror}") from None
+    except (ValueError, UnicodeDecodeError):
+        raise HubError(f"{opened} is not an opened record (not JSON)") from None
+    if not isinstance(record, dict):
+        raise HubError(f"{opened} is not an opened record (not a JSON object)")
+    c.hub.anonymous.register_opening(record, reference)
+    click.echo(f"registered the opening of {record['report_id']}'s submitter record (reference {reference.strip()})")

@@ -24,6 +24,13 @@ from typing import Any
 
 import click
 
+from hub.client.anonymous import (
+    file_anonymous_report,
+    prepare_anonymous_report,
+    read_secret_file,
+    withdraw_anonymous_report,
+    write_secret_file,
+)
 from hub.client.errors import ClientError
 from hub.client.http import api_root, check_transport, read_token
 from hub.client.reports import (
@@ -113,6 +120,12 @@ _ABUSE_TYPES = click.Choice(list(ABUSE_TYPE_INFRASTRUCTURE))
               help="Check the hub's pseudonym evaluations against this public key (base64url, as "
                    "'abusehub pseudonym key' prints it and GET pseudonyms/key publishes it) instead "
                    "of the one the hub shows now; repeat for each key version.")
+@click.option("--anonymous", is_flag=True,
+              help="File anonymously (docs/ANONYMITY.md): the hub checks your signature, then "
+                   "publishes the report under an anonymous identity with its own attestation.")
+@click.option("--secret-file", default=None, type=click.Path(dir_okay=False),
+              help="With --anonymous: where to keep the report's withdrawal secret (a new file, "
+                   "mode 0600); needed to withdraw the report and to find notices about it.")
 @click.option("--summary", default=None, help="Overrides summary.")
 @click.option("--resource", "resources", multiple=True,
               help="An abused resource (repeat); replaces the file's resources.")
@@ -129,7 +142,8 @@ def report_new(facts_file: str, url: str, collection_id: str, token_file: str | 
                no_wait: bool, wait_seconds: float, unsafe_plain_http: bool, summary: str | None,
                resources: tuple[str, ...], abuse_types: tuple[str, ...], last_seen: str | None,
                action_taken: str | None, action_taken_at: str | None, confidence: int | None,
-               tlp: str | None, pseudonym_keys: tuple[str, ...], allow_clear_values: bool) -> None:
+               tlp: str | None, pseudonym_keys: tuple[str, ...], allow_clear_values: bool,
+               anonymous: bool, secret_file: str | None) -> None:
     """File a report of an abused IaaS account described in FACTS.toml.
 
     The account id and personal values are pseudonymised through the hub (one request; blinded,
@@ -145,7 +159,8 @@ def report_new(facts_file: str, url: str, collection_id: str, token_file: str | 
             {"summary": summary, "resources": list(resources) or None,
              "abuse_types": list(abuse_types) or None, "last_seen": last_seen,
              "action_taken": action_taken, "action_taken_at": action_taken_at,
-             "confidence": confidence, "tlp": tlp}, _pinned(pseudonym_keys), allow_clear_values)
+             "confidence": confidence, "tlp": tlp}, _pinned(pseudonym_keys), allow_clear_values,
+            secret_file if anonymous else None, anonymous)
     except LocalProblems as exc:
         for problem in exc.problems:
             click.echo(f"abusehub: {problem}", err=True)
@@ -186,7 +201,11 @@ def _report_new(facts_file: str, url: str, collection_id: str, token_file: str |
                 token: str | None, key_file: str, identity: str, dry_run: bool, out: str | None,
                 no_wait: bool, wait_seconds: float, unsafe_plain_http: bool,
                 overrides: dict[str, Any], pinned: dict[str, bytes] | None = None,
-                allow_clear_values: bool = False) -> int:
+                allow_clear_values: bool = False, secret_file: str | None = None,
+                anonymous: bool = False) -> int:
+    if anonymous and not dry_run and secret_file is None:
+        raise LocalProblems(["--anonymous needs --secret-file: the report's withdrawal secret is "
+                             "kept there, and nowhere else"])
     api = api_root(url)
     try:
         check_transport(api, unsafe_plain_http, "the token and raw personal values")
@@ -199,8 +218,12 @@ def _report_new(facts_file: str, url: str, collection_id: str, token_file: str |
 
     with TaxiiClient(api, secret, unsafe_plain_http=unsafe_plain_http, on_retry=_tell_wait) as client:
         try:
-            prepared = prepare_report(client, facts, key, identity, source=facts_file, pinned=pinned,
-                                      allow_clear_values=allow_clear_values)
+            if anonymous:
+                prepared = prepare_anonymous_report(client, facts, key, identity, pinned=pinned,
+                                                    allow_clear_values=allow_clear_values)
+            else:
+                prepared = prepare_report(client, facts, key, identity, source=facts_file, pinned=pinned,
+                                          allow_clear_values=allow_clear_values)
         except NoObliviousPseudonyms as exc:
             if not exc.clear_refused:
                 raise
@@ -222,6 +245,9 @@ def _report_new(facts_file: str, url: str, collection_id: str, token_file: str |
                        f"validated and signed as {identity} with key {prepared.key_id}; "
                        "nothing submitted", err=True)
             return 0
+        if anonymous:
+            assert secret_file is not None
+            return _file_anonymously(client, collection_id, prepared, secret_file)
 
         def submitted(status: StatusResource) -> None:
             click.echo(f"submitted {len(prepared.objects)} objects of {prepared.report_id} to "
@@ -240,3 +266,40 @@ def _report_new(facts_file: str, url: str, collection_id: str, token_file: str |
                    f"{result.status_url}", err=True)
         return 3
     return 0
+
+
+def _file_anonymously(client: TaxiiClient, collection_id: str, prepared: Any, secret_file: str) -> int:
+    """File ``prepared`` anonymously and keep its secret; what the hub will publish, printed."""
+    result = file_anonymous_report(client, collection_id, prepared)
+    write_secret_file(secret_file, result, collection_id)
+    receipt = result.receipt or {}
+    click.echo(f"filed anonymously in collection {collection_id}: report {result.report_id}, "
+               f"{len(receipt.get('object_ids', []))} objects, published by {receipt.get('publish_by')}; "
+               f"withdrawal secret in {secret_file}")
+    return 0
+
+
+@report.command("withdraw")
+@click.argument("report_id", metavar="REPORT_ID", required=False)
+@click.option("--url", required=True, metavar="URL", help="The hub's TAXII API root.")
+@click.option("--anonymous", is_flag=True, required=True,
+              help="Withdraw a report filed anonymously, by its secret (no credentials are sent).")
+@click.option("--secret-file", required=True, type=click.Path(exists=True, dir_okay=False),
+              help="The file 'report new --anonymous --secret-file' wrote.")
+@click.option("--unsafe-plain-http", is_flag=True, help="Allow http:// to a hub not on this machine.")
+def report_withdraw(report_id: str | None, url: str, anonymous: bool, secret_file: str,
+                    unsafe_plain_http: bool) -> None:
+    """Withdraw an anonymous report: the secret proves it is yours without saying who you are."""
+    api = api_root(url)
+    try:
+        check_transport(api, unsafe_plain_http, "the withdrawal secret")
+        kept = read_secret_file(secret_file)
+        if report_id is not None and report_id != kept["report_id"]:
+            raise ClientError(f"{secret_file} holds the secret of {kept['report_id']}, not of {report_id}")
+        with TaxiiClient(api, None, unsafe_plain_http=unsafe_plain_http, on_retry=_tell_wait) as client:
+            count = withdraw_anonymous_report(client, str(kept.get("collection", "")), kept["report_id"],
+                                              kept["secret"])
+    except ClientError as exc:
+        click.echo(f"abusehub: {exc.description}", err=True)
+        sys.exit(1)
+    click.echo(f"withdrew {kept['report_id']}: {count} object versions deleted")

@@ -3,12 +3,15 @@ for their publication time, and what the hub keeps beside each anonymous report.
 
 - ``anonymous_collections``: one row per collection that accepts anonymous filings.
 - ``anonymous_filings``: a filing accepted and attested, waiting for ``publish_us`` (a random
-  moment within the publication window); its objects as they will be published. The row has no
-  party and no time of filing: ``pk`` is random, not a sequence.
-- ``anonymous_reports``: per anonymous report, the commitment to its withdrawal secret
-  (``sha256:<hex>``), the submitter record sealed to the oversight key (JSON text the hub cannot
-  open), the ids of its objects that belong to it alone (what a withdrawal deletes), and whether
-  it was withdrawn. No party, no time.
+  moment in the publication window after the one it was filed in); its objects as they will be
+  published, and its report's record (below) until then. The row has no party and no time of
+  filing: ``pk`` is random, not a sequence.
+- ``anonymous_reports``: per published anonymous report, the commitment to its withdrawal
+  secret (``sha256:<hex>``), the submitter record sealed to the oversight key (JSON text the hub
+  cannot open), the ids of its objects that belong to it alone (what a withdrawal deletes), and
+  whether it was withdrawn. No party, no time. Its rows are written when the report is
+  published, in the shuffled order of a batch, so that neither a row id (SQLite) nor a row's
+  place in the table (PostgreSQL) tells the order in which reports were filed.
 
 Persistence only: what is published when, and who may withdraw, is decided by
 :mod:`hub.services.anonymity`. :class:`AnonymousMixin` gives these methods to
@@ -57,6 +60,10 @@ anonymous_filings = Table(
     Column("collection_pk", Integer, ForeignKey("collections.pk", ondelete="CASCADE"), nullable=False),
     Column("publish_us", BigInteger, nullable=False),
     Column("objects_json", Text, nullable=False),
+    Column("report_id", String(300), nullable=False, unique=True),
+    Column("commitment", String(80), nullable=False),
+    Column("sealed_json", Text, nullable=False),
+    Column("own_ids", Text, nullable=False),
     Index("ix_anonymous_filings_publish", "publish_us"),
 )
 
@@ -72,16 +79,6 @@ anonymous_reports = Table(
 
 
 @dataclass(frozen=True, slots=True)
-class PendingFiling:
-    """A filing waiting for its publication time."""
-
-    pk: str
-    collection_pk: int
-    publish_us: int
-    objects_json: str
-
-
-@dataclass(frozen=True, slots=True)
 class AnonymousReport:
     """What the hub keeps beside one anonymous report."""
 
@@ -91,6 +88,16 @@ class AnonymousReport:
     sealed_json: str
     own_ids: tuple[str, ...]
     withdrawn: bool
+
+
+@dataclass(frozen=True, slots=True)
+class PendingFiling:
+    """A filing waiting for its publication time, with its report's record."""
+
+    pk: str
+    publish_us: int
+    objects_json: str
+    report: AnonymousReport
 
 
 class AnonymousStore(Protocol):
@@ -104,9 +111,9 @@ class AnonymousStore(Protocol):
         """Allow or stop anonymous filings in a collection."""
         ...
 
-    def add_anonymous_filing(self, conn: Any, filing: PendingFiling, report: AnonymousReport) -> None:
-        """Record a filing and its report's record through ``conn`` (the caller's transaction
-        connection, from :meth:`anonymous_transaction`)."""
+    def add_anonymous_filing(self, conn: Any, filing: PendingFiling) -> None:
+        """Record a filing through ``conn`` (the caller's transaction connection, from
+        :meth:`anonymous_transaction`)."""
         ...
 
     def anonymous_transaction(self) -> AbstractContextManager[Any]:
@@ -121,16 +128,22 @@ class AnonymousStore(Protocol):
         """The earliest publication time waiting, None if nothing waits."""
         ...
 
-    def drop_anonymous_filings(self, pks: Iterable[str]) -> None:
-        """Forget published filings."""
+    def published_anonymous_filings(self, filings: Iterable[PendingFiling]) -> None:
+        """Keep the records of published filings' reports (in the order given; one kept already
+        is left as it is) and forget the filings."""
         ...
 
     def anonymous_report(self, report_id: str) -> AnonymousReport | None:
         """The record kept beside one anonymous report."""
         ...
 
+    def pending_anonymous_report(self, report_id: str) -> PendingFiling | None:
+        """The filing of a report not published yet."""
+        ...
+
     def withdraw_anonymous_report(self, report_id: str) -> bool:
-        """Mark a report withdrawn and drop its filing if it still waits; False if it already was."""
+        """Mark a published report withdrawn, or drop its filing if it still waits; False if
+        there is nothing to withdraw."""
         ...
 
 
@@ -156,32 +169,40 @@ class AnonymousMixin:
     def anonymous_transaction(self) -> AbstractContextManager[Connection]:
         return self._write()
 
-    def add_anonymous_filing(self, conn: Any, filing: PendingFiling, report: AnonymousReport) -> None:
-        conn.execute(insert(anonymous_reports).values(
-            report_id=report.report_id, collection_pk=report.collection_pk, commitment=report.commitment,
-            sealed_json=report.sealed_json, own_ids="\n".join(report.own_ids), withdrawn=False))
+    def add_anonymous_filing(self, conn: Any, filing: PendingFiling) -> None:
+        report = filing.report
         conn.execute(insert(anonymous_filings).values(
-            pk=filing.pk, collection_pk=filing.collection_pk, publish_us=filing.publish_us,
-            objects_json=filing.objects_json))
+            pk=filing.pk, collection_pk=report.collection_pk, publish_us=filing.publish_us,
+            objects_json=filing.objects_json, report_id=report.report_id, commitment=report.commitment,
+            sealed_json=report.sealed_json, own_ids="\n".join(report.own_ids)))
 
     def due_anonymous_filings(self, now_us: int) -> list[PendingFiling]:
         f = anonymous_filings
         with self._read() as conn:
             rows = conn.execute(select(f).where(f.c.publish_us <= now_us).order_by(f.c.pk)).all()
-        return [PendingFiling(r.pk, r.collection_pk, r.publish_us, r.objects_json) for r in rows]
+        return [_pending(r) for r in rows]
+
+    def pending_anonymous_report(self, report_id: str) -> PendingFiling | None:
+        f = anonymous_filings
+        with self._read() as conn:
+            row = conn.execute(select(f).where(f.c.report_id == report_id)).one_or_none()
+        return None if row is None else _pending(row)
 
     def next_anonymous_publication(self) -> int | None:
         f = anonymous_filings
         with self._read() as conn:
             return conn.execute(select(f.c.publish_us).order_by(f.c.publish_us).limit(1)).scalar()
 
-    def drop_anonymous_filings(self, pks: Iterable[str]) -> None:
-        wanted = list(pks)
-        if not wanted:
-            return
-        f = anonymous_filings
+    def published_anonymous_filings(self, filings: Iterable[PendingFiling]) -> None:
+        f, r = anonymous_filings, anonymous_reports
         with self._write() as conn:
-            conn.execute(delete(f).where(f.c.pk.in_(wanted)))
+            for filing in filings:
+                report = filing.report
+                if conn.execute(delete(f).where(f.c.pk == filing.pk)).rowcount == 0:
+                    continue  # another process published it
+                conn.execute(insert(r).values(
+                    report_id=report.report_id, collection_pk=report.collection_pk, commitment=report.commitment,
+                    sealed_json=report.sealed_json, own_ids="\n".join(report.own_ids), withdrawn=False))
 
     def anonymous_report(self, report_id: str) -> AnonymousReport | None:
         r = anonymous_reports
@@ -197,9 +218,12 @@ class AnonymousMixin:
         with self._write() as conn:
             done = conn.execute(update(r).where(r.c.report_id == report_id, r.c.withdrawn.is_(False))
                                 .values(withdrawn=True)).rowcount
-            if done:
-                # A filing not yet published is never published. Its objects name the report id.
-                for row in conn.execute(select(f.c.pk, f.c.objects_json)).all():
-                    if f'"{report_id}"' in row.objects_json:
-                        conn.execute(delete(f).where(f.c.pk == row.pk))
+            # A filing not yet published is never published.
+            done += conn.execute(delete(f).where(f.c.report_id == report_id)).rowcount
         return bool(done)
+
+
+def _pending(row: Any) -> PendingFiling:
+    report = AnonymousReport(row.report_id, row.collection_pk, row.commitment, row.sealed_json,
+                             tuple(i for i in row.own_ids.split("\n") if i), False)
+    return PendingFiling(row.pk, row.publish_us, row.objects_json, report)

@@ -263,21 +263,23 @@ class AnonymousFilingService:
             raise Unprocessable(f"the anonymous report was refused ({len(failures)} object(s)): "
                                 f"{first['message']}; nothing was stored")
         window = self.config.publish_window_seconds * _SECOND_US
-        publish_us = now + (self._rng.randrange(window + 1) if window else 0)
-        filing = PendingFiling(str(uuid.uuid4()), collection.pk, publish_us,
-                               orjson.dumps(attested).decode("utf-8"))
+        # A random moment in the window after the one this filing falls in: every filing of one
+        # window is published at the first such moment of any of them (flush_due), together.
+        publish_us = (now // window + 1) * window + self._rng.randrange(window) if window else now
         record = AnonymousReport(report_id, collection.pk, committed,
                                  orjson.dumps(sealed(report_id, oversight)).decode("utf-8"), own_ids, False)
+        filing = PendingFiling(str(uuid.uuid4()), publish_us, orjson.dumps(attested).decode("utf-8"), record)
         with self.anon.anonymous_transaction() as conn:
             if in_transaction is not None:
                 in_transaction(conn)
-            self.anon.add_anonymous_filing(conn, filing, record)
+            self.anon.add_anonymous_filing(conn, filing)
         if window == 0:
             self.flush_due()
         else:
             self.schedule()
         ids = tuple(sorted(o["id"] for o in attested))
-        return FilingReceipt(report_id, ids, format_timestamp_us(now + window))
+        latest = (now // window + 2) * window if window else now
+        return FilingReceipt(report_id, ids, format_timestamp_us(latest))
 
     def _signed_us(self, party: Party, key_id: str, now: int) -> int:
         """When attestations say they were made: the start of the hour, or the second the hub's
@@ -299,24 +301,31 @@ class AnonymousFilingService:
     # -- publication
 
     def flush_due(self) -> int:
-        """Publish every filing whose moment has come, shuffled together per collection, as the
-        hub's own party; how many filings were published."""
+        """Publish the filings whose moment has come, with every other filing of the same
+        window, shuffled together per collection, as the hub's own party; how many."""
         with self._lock:
-            due = self.anon.due_anonymous_filings(self.clock())
+            now = self.clock()
+            due = self.anon.due_anonymous_filings(now)
             if not due:
                 return 0
+            window = self.config.publish_window_seconds * _SECOND_US
+            if window:
+                # Every filing whose publication falls in the same window as a due one goes now.
+                until = (max(f.publish_us for f in due) // window + 1) * window
+                due = self.anon.due_anonymous_filings(until - 1)
             by_collection: dict[int, list[PendingFiling]] = {}
             for filing in due:
-                by_collection.setdefault(filing.collection_pk, []).append(filing)
+                by_collection.setdefault(filing.report.collection_pk, []).append(filing)
             principal = self._hub_principal()
             collections = {c.pk: c for c in self.store.list_collections()}
             for pk, filings in by_collection.items():
+                self._rng.shuffle(filings)
                 objects = [o for f in filings for o in orjson.loads(f.objects_json)]
                 self._rng.shuffle(objects)
                 col = collections.get(pk)
                 if col is not None:
                     self.ingest.submit(principal, col, {"objects": objects}, attested=True)
-                self.anon.drop_anonymous_filings(f.pk for f in filings)
+                self.anon.published_anonymous_filings(filings)
             return len(due)
 
     def schedule(self) -> None:
@@ -347,12 +356,12 @@ class AnonymousFilingService:
         """Withdraw the anonymous report ``report_id`` for whoever holds its secret: its own
         objects are deleted (tombstones, by the hub's party); how many versions went."""
         col = self.store.get_collection(collection_id)
-        record = self.anon.anonymous_report(report_id) if is_stix_id(report_id, "report") else None
+        record = self._record(report_id) if is_stix_id(report_id, "report") else None
         if col is None or record is None or record.collection_pk != col.pk:
             raise NotFound(f"no anonymous report {report_id!r} in collection {collection_id!r}")
         if not secret_opens(secret, record.commitment):
             raise Forbidden("the secret does not open this report's withdrawal commitment")
-        if not self.anon.withdraw_anonymous_report(report_id):
+        if record.withdrawn or not self.anon.withdraw_anonymous_report(report_id):
             raise NotFound(f"anonymous report {report_id!r} was withdrawn already")
         party = self._hub_principal().party
         count = 0
@@ -362,9 +371,37 @@ class AnonymousFilingService:
         self.audit.record("anonymous.withdraw", "", col.id, count=count)
         return count
 
+    def register_opening(self, opened: dict[str, Any], reference: str) -> None:
+        """Record in the audit trail that the oversight opened a report's sealed record and
+        made its submitter known: the report, the submitter the oversight states, its reference
+        (a decision, a case number). The hub cannot check the opened record against the sealed
+        one (only the oversight key can): the record says it is the oversight's statement."""
+        report_id = opened.get("report_id")
+        names = [opened.get(k) for k in ("submitter", "identity_id")]
+        if not isinstance(report_id, str) or not all(isinstance(n, str) and n for n in names):
+            raise BadRequest("an opened record (as 'abusehub escrow open' prints it) names report_id, "
+                             "submitter and identity_id")
+        if not reference.strip():
+            raise BadRequest("an opening is registered with the oversight's reference (its decision)")
+        if self._record(report_id) is None:
+            raise NotFound(f"no anonymous report {report_id!r} at this hub")
+        hub_name = opened.get("hub")
+        if isinstance(hub_name, str) and hub_name != self.hub_name:
+            raise BadRequest(f"the opened record is of hub {hub_name!r}, not of this hub ({self.hub_name!r})")
+        self.audit.record("anonymous.opened", "", "", report=report_id, submitter=names[0], identity=names[1],
+                          reference=reference.strip(), stated_by="oversight")
+
+    def _record(self, report_id: str) -> AnonymousReport | None:
+        """The record of a published report, or of one waiting to be published."""
+        record = self.anon.anonymous_report(report_id)
+        if record is None:
+            pending = self.anon.pending_anonymous_report(report_id)
+            record = None if pending is None else pending.report
+        return record
+
     def sealed_record(self, report_id: str) -> dict[str, Any]:
         """The sealed submitter record kept beside an anonymous report, for the oversight."""
-        record = self.anon.anonymous_report(report_id)
+        record = self._record(report_id)
         if record is None:
             raise NotFound(f"no anonymous report {report_id!r}")
         return cast(dict[str, Any], orjson.loads(record.sealed_json))

@@ -137,9 +137,13 @@ def test_filings_wait_for_a_random_moment_within_the_window(backend: str, tmp_pa
         for _ in range(3):
             anon.file("alice")
         assert not _published(anon)
-        waiting = hut.hub.anonymous.anon.due_anonymous_filings(hut.hub.clock() + 3601 * 1_000_000)
+        now = hut.hub.clock()
+        window = 3600 * 1_000_000
+        waiting = hut.hub.anonymous.anon.due_anonymous_filings(now + 2 * window)
         assert len(waiting) == 3
         assert len({f.publish_us for f in waiting}) == 3  # random moments (equal by chance: 1 in ~10^9)
+        # In the window after the one they were filed in (or the one after, filed at its edge).
+        assert all(now // window + 1 <= f.publish_us // window <= now // window + 2 for f in waiting)
         assert hut.hub.anonymous.flush_due() == 0
 
 
@@ -148,3 +152,26 @@ def test_the_report_says_what_the_hub_attests(anon: AnonHub) -> None:
     result = anon.file("alice")
     report = next(o for o in _published(anon) if o["id"] == result.report_id)
     assert report[ATTESTS_PROPERTY] == ATTESTS_PROVIDER
+
+
+def test_the_filings_of_one_window_are_published_together_in_one_shuffled_batch(backend: str, tmp_path: Any) -> None:
+    import time
+
+    from tests.harness import FrozenClock
+    from tests.services.anonymity.conftest import build_anon_hub
+    window = 600
+    start = int(time.time()) * 1_000_000
+    clock = FrozenClock(start)
+    hut, oversight = build_anon_hub(tmp_path / "home", backend, window=window, clock=clock)
+    with hut:
+        anon = AnonHub(hut, oversight)
+        filed = [anon.file(party) for party in ("alice", "bob", "alice", "bob")]
+        waiting = hut.hub.anonymous.anon.due_anonymous_filings(start + 3 * window * 1_000_000)
+        clock.now = min(f.publish_us for f in waiting)  # the first moment of any of them
+        assert hut.hub.anonymous.flush_due() == 4
+        objects = _published(anon)
+        assert {r.report_id for r in filed} <= {o["id"] for o in objects}
+        # One submission: the objects of the four reports interleaved, not one report after another.
+        order = [next(i for i, r in enumerate(filed) if o["id"] in (r.receipt or {})["object_ids"])
+                 for o in objects if o["type"] in ("indicator", "report", "infrastructure")]
+        assert order != sorted(order)

@@ -29,6 +29,10 @@ def upgrade() -> None:
                   nullable=False),
         sa.Column("publish_us", sa.BigInteger, nullable=False),
         sa.Column("objects_json", sa.Text, nullable=False),
+        sa.Column("report_id", sa.String(300), nullable=False, unique=True),
+        sa.Column("commitment", sa.String(80), nullable=False),
+        sa.Column("sealed_json", sa.Text, nullable=False),
+        sa.Column("own_ids", sa.Text, nullable=False),
     )
     op.create_index("ix_anonymous_filings_publish", "anonymous_filings", ["publish_us"])
     op.create_table(
