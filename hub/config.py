@@ -138,6 +138,11 @@ class AnonymityConfig:
     #: after filing (0: at once), so that their date_added does not sit beside their
     #: submitter's other requests.
     publish_window_seconds: int = 3600
+    #: Submission tokens (token mode): each epoch, this many days long, has one token key for
+    #: every provider; a token is redeemed in the epoch it was issued for.
+    token_epoch_days: int = 7
+    #: Tokens issued to one party per epoch, at most.
+    tokens_per_epoch: int = 100
 
 
 @dataclass(frozen=True)
@@ -349,6 +354,10 @@ def _check(cfg: HubConfig, errors: list[str]) -> None:
     _check_federation(cfg.federation, errors)
     if not 0 <= cfg.anonymity.publish_window_seconds <= 7 * 86_400:
         errors.append("anonymity.publish_window_seconds: must be between 0 and 604800")
+    if not 1 <= cfg.anonymity.token_epoch_days <= 366:
+        errors.append("anonymity.token_epoch_days: must be between 1 and 366")
+    if not 1 <= cfg.anonymity.tokens_per_epoch <= 1_000_000:
+        errors.append("anonymity.tokens_per_epoch: must be between 1 and 1000000")
 
 
 def _public_url_problem(url: str) -> str | None:
@@ -525,4 +534,8 @@ max_response_bytes = 67108864
 oversight_public_key_file = ""
 # Anonymous reports are published at random moments within this many seconds after filing.
 publish_window_seconds = 3600
+# Submission tokens: one token key per epoch of this many days for every provider, and at most
+# tokens_per_epoch tokens issued to a party in one epoch.
+token_epoch_days = 7
+tokens_per_epoch = 100
 """

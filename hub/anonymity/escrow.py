@@ -42,6 +42,7 @@ __all__ = [
     "ESCROW_VERSION",
     "PAD_TO",
     "PURPOSE",
+    "SIGNED_PURPOSE",
     "SUITE_NAME",
     "EscrowRecord",
     "OversightPrivateKey",
@@ -61,6 +62,11 @@ _ENC_LEN = 32
 _TAG_LEN = 16
 _MAX_SEALED_TEXT = 64 * 1024
 _RECORD_FIELDS = ("submitter", "identity_id", "report_id", "report_hash", "time")
+#: The fields a record made by the submitter's own client adds (the token mode): the id of the
+#: signing key registered to it and its signature over :meth:`EscrowRecord.signing_input`.
+_SIGNED_FIELDS = ("key_id", "signature")
+#: What a submitter's signature over its own record is for (part of what it signs).
+SIGNED_PURPOSE = "abusehub submitter record, signed by its submitter, v1"
 _SEALED_FIELDS = {"type", "version", "suite", "hub", "report_id", "oversight_key", "sealed"}
 
 
@@ -75,17 +81,31 @@ class EscrowRecord:
     report_id: str
     report_hash: str
     time: str
+    #: Made by the submitter's client (token mode): its registered key's id and its signature
+    #: (base64url) over :meth:`signing_input`; both empty in a record the hub made.
+    key_id: str = ""
+    signature: str = ""
 
     def __post_init__(self) -> None:
         for name in _RECORD_FIELDS:
             value = getattr(self, name)
             if not isinstance(value, str) or not value:
                 raise EscrowError(f"an escrow record's {name} is a non-empty string")
+        if not isinstance(self.key_id, str) or not isinstance(self.signature, str) \
+                or bool(self.key_id) != bool(self.signature):
+            raise EscrowError("an escrow record's key_id and signature are strings, both given or neither")
+
+    def signing_input(self) -> bytes:
+        """What a submitter signs of its own record: the canonical JSON of its five fields and
+        :data:`SIGNED_PURPOSE`."""
+        return canonicalize({"purpose": SIGNED_PURPOSE, **{name: getattr(self, name) for name in _RECORD_FIELDS}})
 
     def plaintext(self) -> bytes:
-        """The canonical JSON of the record, padded with spaces to a multiple of
-        :data:`PAD_TO` bytes (JSON parsers ignore trailing white space)."""
-        text = canonicalize(asdict(self))
+        """The canonical JSON of the record (without ``key_id`` and ``signature`` when they are
+        empty), padded with spaces to a multiple of :data:`PAD_TO` bytes (JSON parsers ignore
+        trailing white space)."""
+        fields = {k: v for k, v in asdict(self).items() if k in _RECORD_FIELDS or v}
+        text = canonicalize(fields)
         return text + b" " * (-len(text) % PAD_TO)
 
     @classmethod
@@ -94,8 +114,9 @@ class EscrowRecord:
             obj = json.loads(data)
         except ValueError:
             raise EscrowError("the opened record is not JSON") from None
-        if not isinstance(obj, dict) or set(obj) != set(_RECORD_FIELDS):
-            raise EscrowError(f"the opened record does not hold exactly {', '.join(_RECORD_FIELDS)}")
+        if not isinstance(obj, dict) or set(obj) not in (set(_RECORD_FIELDS), {*_RECORD_FIELDS, *_SIGNED_FIELDS}):
+            raise EscrowError(f"the opened record does not hold exactly {', '.join(_RECORD_FIELDS)} "
+                              f"(and, made by its submitter, {' and '.join(_SIGNED_FIELDS)})")
         return cls(**obj)
 
     def __repr__(self) -> str:

@@ -22,6 +22,7 @@ from hub.cli import (
     report,
     server,
     signatures,
+    tokens,
 )
 from hub.cli.base import main
 
@@ -33,6 +34,7 @@ for command in (
     collections.retention, markings.markings,
     # keys, signatures, pseudonyms and the audit trail
     signatures.key, signatures.sign, signatures.verify, pseudonyms.pseudonym, audit.audit, escrow.escrow,
+    tokens.token,
     # federation with other hubs
     federation.peer, federation.link, federation.federate, federation.quarantine,
     # the parties' own tools

@@ -12,6 +12,7 @@ from hub.services.access import AccessService
 from hub.services.access.markings import BackfillResult, MarkingService
 from hub.services.admin import AdminService
 from hub.services.anonymity.filing import AnonymousFilingService
+from hub.services.anonymity.tokens import TokenService
 from hub.services.audit import AuditService
 from hub.services.clock import Clock, system_clock
 from hub.services.federation import FederationService
@@ -73,6 +74,10 @@ class Hub:
         # Anonymous filing: attested when filed, published at random moments, withdrawn by secret.
         self.anonymous = AnonymousFilingService(store, clock, config.anonymity, config.home, self.ingest,
                                                 self.keys, self.signer, self.audit, config.title)
+        # Submission tokens: one key per epoch, issued to providers at a rate, redeemed through
+        # anonymous filing.
+        self.tokens = TokenService(store, clock, self.audit, config.home, config.anonymity, config.title,
+                                   self.anonymous)
 
     def migrate(self) -> str:
         """Bring the database schema up to date (idempotent, never drops data), then classify

@@ -70,6 +70,7 @@ from hub.store.records import (
     StoredVersion,
 )
 from hub.store.replicas import Behind, ReadRouter, StandbyReport, on_standby
+from hub.store.submission_tokens import SubmissionTokenMixin
 from hub.store.tombstones import TombstoneMixin, buried
 from hub.store.websessions import WebSessionMixin
 
@@ -406,7 +407,7 @@ def _conditions(collection_pk: int, flt: ObjectFilter, *, ids_by_key: bool = Fal
 
 
 class SqlStore(OpsMixin, LifecycleMixin, FederationMixin, WebSessionMixin, TombstoneMixin, AudienceMixin,
-               AnonymousMixin):
+               AnonymousMixin, SubmissionTokenMixin):
     """The :class:`hub.store.base.Store` over SQLAlchemy Core (SQLite or PostgreSQL).
 
     Safe to share between threads: each call takes its own pooled connection. A SQLite store

@@ -38,6 +38,7 @@ def register_taxii(app: Flask, config: HubConfig) -> None:
         pseudonyms,
         status,
         tombstones,
+        tokens,
         versions,
     )
     from hub.taxii.errors import register_error_handlers
@@ -45,6 +46,6 @@ def register_taxii(app: Flask, config: HubConfig) -> None:
     app.register_blueprint(discovery.bp)
     prefix = f"/{config.taxii.api_root.strip('/')}"
     for module in (api_root, status, collections, manifest, objects, versions, tombstones, notices, keys, pseudonyms,
-                   anonymous):
+                   anonymous, tokens):
         app.register_blueprint(module.bp, url_prefix=prefix)
     register_error_handlers(app)

@@ -1,0 +1,364 @@
+"""Submission tokens: anonymous filing in which the hub never learns who files (docs/ANONYMITY.md,
+"Token mode").
+
+A provider, authenticated, asks for blind signatures on token requests it made (Privacy Pass
+token type 2, RFC 9578: RSABSSA-SHA384-PSS-Deterministic over a 2048-bit key); later, with no
+credential at all, it files one anonymous report per token. The hub checks the token with one
+RSA verification, records it as spent (its key id and nonce, nothing else) in the transaction
+that accepts the filing, and publishes the report through the anonymous filing pipeline
+(:meth:`hub.services.anonymity.filing.AnonymousFilingService.file_redeemed`), which gives it an
+anonymous identity and the hub's attestation. The submitter's client seals its own escrow record
+to the oversight key; the hub stores it as it came, unable to check it.
+
+- **Epochs and keys.** Time is cut into epochs of ``[anonymity] token_epoch_days``; each epoch
+  has one token key for every provider, made by the first request that needs it (first writer
+  wins, as the hub's signing key) and kept in the hub home under ``token-keys/`` (mode 0600).
+  When an epoch's key is made, the private keys of epochs before the previous one are deleted
+  (their public halves stay, so their tokens are refused as of a past epoch), and so are the
+  spent-token rows of every other key. :meth:`TokenService.directory` is what
+  ``GET {api root}/anonymity/token-keys/`` publishes to anyone: the issuer's name, the token
+  challenge and the current epoch's key with its validity.
+- **Key consistency.** A provider redeems only under a key that a second source shows too:
+  another hub's copy (:meth:`TokenService.copy_keys` keeps it, ``GET {api root}/anonymity/
+  token-keys/copies/?issuer=<name>`` serves it) or the same directory fetched by another route.
+  The check is the client's (:mod:`hub.client.tokens`): a hub that gave one provider its own key
+  could tell its tokens from everyone else's.
+- **Issuance** (:meth:`TokenService.issue`): providers only; at most ``[anonymity]
+  tokens_per_epoch`` per party and epoch, counted in the database before anything is signed.
+  The audit record names the party, the epoch and the count: never a request or a signature.
+- **Redemption** (:meth:`TokenService.redeem`): refused, in words that name no one, if the token
+  is malformed, of a past epoch, not of this hub's key, forged, or spent before; the filing's own
+  refusals (a collection that does not accept anonymous reports, content naming its provider) spend
+  nothing.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Protocol, cast
+
+from hub.anonymity import blindrsa
+from hub.anonymity.errors import AnonymityError, InvalidSignature
+from hub.anonymity.tokens import (
+    TOKEN_LEN,
+    TOKEN_TYPE_BLIND_RSA,
+    Token,
+    TokenChallenge,
+    TokenIssuer,
+    TokenRequest,
+    token_key_id,
+    verify_token,
+)
+from hub.common.canonical import b64url_decode, b64url_encode
+from hub.common.errors import BadRequest, Conflict, Forbidden, TooManyRequests
+from hub.common.files import create_once
+from hub.common.timestamps import format_timestamp_us
+from hub.config import AnonymityConfig
+from hub.services.access.auth import Principal
+from hub.services.audit import AuditService
+from hub.services.clock import Clock
+from hub.store.base import DuplicateError, Store
+from hub.store.submission_tokens import KeyCopy, SubmissionTokenStore
+
+__all__ = ["KEY_DIR", "EpochKey", "Receipt", "RedeemingFiling", "TokenService", "parse_private_token_header"]
+
+#: Where the token keys live in the hub home: ``epoch-<n>.pem`` (private, 0600) and
+#: ``epoch-<n>.spki`` (the public key, DER).
+KEY_DIR = "token-keys"
+_DAY_US = 86_400_000_000
+#: At most this many token requests in one issuance request.
+MAX_BATCH = 1000
+_ISSUER_MAX = 300
+_HEADER = re.compile(r'^\s*PrivateToken\s+token\s*=\s*"?([A-Za-z0-9_-]+)"?\s*$', re.IGNORECASE)
+
+
+class Receipt(Protocol):
+    """What a filing answers its submitter (:class:`hub.services.anonymity.filing.FilingReceipt`)."""
+
+    def to_json(self) -> dict[str, Any]:
+        ...
+
+
+class RedeemingFiling(Protocol):
+    """The part of the anonymous filing pipeline a redemption uses
+    (:class:`hub.services.anonymity.filing.AnonymousFilingService`)."""
+
+    def file_redeemed(self, collection_id: str, body: Any, *, sealed_record: dict[str, Any],
+                      in_transaction: Callable[[Any], None] | None = None) -> Receipt:
+        ...
+
+
+@dataclass(frozen=True)
+class EpochKey:
+    """One epoch's token key: its public half, its id (SHA-256 of its RSASSA-PSS SPKI) and when
+    it is valid (``not_before_us`` inclusive, ``not_after_us`` exclusive)."""
+
+    epoch: int
+    public: blindrsa.PublicKey
+    key_id: bytes
+    not_before_us: int
+    not_after_us: int
+
+    def to_json(self) -> dict[str, Any]:
+        return {"epoch": self.epoch, "token_type": TOKEN_TYPE_BLIND_RSA,
+                "token_key_id": b64url_encode(self.key_id),
+                "public_key": b64url_encode(self.public.spki(blindrsa.RSABSSA_SHA384_PSS_DETERMINISTIC)),
+                "not_before": format_timestamp_us(self.not_before_us),
+                "not_after": format_timestamp_us(self.not_after_us)}
+
+
+def parse_private_token_header(header: str | None) -> str | None:
+    """The token of an ``Authorization: PrivateToken token="<base64url>"`` header (RFC 9577
+    section 2.2), None without such a header; :class:`BadRequest` for another scheme."""
+    if header is None:
+        return None
+    m = _HEADER.match(header)
+    if m is None:
+        raise BadRequest("a redemption carries no credentials but its token: use "
+                         "'Authorization: PrivateToken token=\"<base64url>\"' or the body's \"token\"")
+    return m.group(1)
+
+
+def _b64(value: Any, what: str) -> bytes:
+    if not isinstance(value, str) or not value:
+        raise BadRequest(f"{what} must be a base64url string")
+    try:
+        return b64url_decode(value)
+    except ValueError:
+        raise BadRequest(f"{what} is not base64url") from None
+
+
+class TokenService:
+    """Token keys per epoch, issuance to providers at a rate, redemption of one token per filing."""
+
+    def __init__(self, store: Store, clock: Clock, audit: AuditService, home: Path, config: AnonymityConfig,
+                 issuer_name: str, filing: RedeemingFiling) -> None:
+        self.store = store
+        self.tokens = cast(SubmissionTokenStore, store)
+        self.clock = clock
+        self.audit = audit
+        self.home = home
+        self.config = config
+        self.issuer_name = issuer_name[:_ISSUER_MAX] or "abusehub"
+        self._filing = filing
+        self._lock = threading.Lock()
+        self._issuers: dict[int, TokenIssuer] = {}
+
+    # -- epochs and keys -------------------------------------------------------------------------
+
+    @property
+    def epoch_us(self) -> int:
+        return max(1, self.config.token_epoch_days) * _DAY_US
+
+    def epoch_of(self, now_us: int) -> int:
+        return now_us // self.epoch_us
+
+    @property
+    def key_dir(self) -> Path:
+        return self.home / KEY_DIR
+
+    def challenge(self) -> bytes:
+        """The encoded TokenChallenge every token of this hub is made for: this hub as issuer,
+        no redemption context (tokens may be fetched ahead and redeemed later), no origin."""
+        return TokenChallenge(issuer_name=self.issuer_name).encode()
+
+    def current(self) -> EpochKey:
+        """The current epoch's key, made now if this is the first request of the epoch."""
+        epoch = self.epoch_of(self.clock())
+        issuer = self._issuer(epoch)
+        return self._epoch_key(epoch, issuer.public)
+
+    def _epoch_key(self, epoch: int, public: blindrsa.PublicKey) -> EpochKey:
+        return EpochKey(epoch, public, token_key_id(public), epoch * self.epoch_us, (epoch + 1) * self.epoch_us)
+
+    def _issuer(self, epoch: int) -> TokenIssuer:
+        issuer = self._issuers.get(epoch)
+        if issuer is not None:
+            return issuer
+        with self._lock:
+            if epoch not in self._issuers:
+                self._issuers = {epoch: self._load_or_create(epoch)}
+            return self._issuers[epoch]
+
+    def _load_or_create(self, epoch: int) -> TokenIssuer:
+        pem = self.key_dir / f"epoch-{epoch}.pem"
+        made = False
+        if not pem.exists():
+            made = create_once(pem, blindrsa.PrivateKey.generate(2048).to_pem())
+        issuer = TokenIssuer(blindrsa.PrivateKey.from_pem(pem.read_bytes()))
+        spki = self.key_dir / f"epoch-{epoch}.spki"
+        if not spki.exists():
+            create_once(spki, issuer.public.spki(blindrsa.RSABSSA_SHA384_PSS_DETERMINISTIC))
+        if made:
+            self._retire(epoch, issuer.key_id)
+        return issuer
+
+    def _retire(self, epoch: int, key_id: bytes) -> None:
+        """After a new epoch's key is made: drop the private keys of epochs before the previous
+        one, and the spent tokens of every other key (their tokens are refused by epoch)."""
+        for path in self.key_dir.glob("epoch-*.pem"):
+            number = path.stem.removeprefix("epoch-")
+            if number.lstrip("-").isdigit() and int(number) < epoch - 1:
+                path.unlink(missing_ok=True)
+        self.tokens.forget_spent_tokens([key_id.hex()])
+
+    def _past_key_ids(self, epoch: int) -> set[bytes]:
+        """The key ids of the epochs before ``epoch`` that this hub issued under."""
+        found: set[bytes] = set()
+        for path in self.key_dir.glob("epoch-*.spki"):
+            number = path.stem.removeprefix("epoch-")
+            if number.lstrip("-").isdigit() and int(number) < epoch:
+                found.add(hashlib.sha256(path.read_bytes()).digest())
+        return found
+
+    def directory(self) -> dict[str, Any]:
+        """The token key directory anyone may read: the issuer, the challenge and the current key."""
+        key = self.current()
+        return {"issuer": self.issuer_name, "token_type": TOKEN_TYPE_BLIND_RSA,
+                "challenge": b64url_encode(self.challenge()), "epoch_days": self.config.token_epoch_days,
+                "tokens_per_epoch": self.config.tokens_per_epoch, "keys": [key.to_json()]}
+
+    # -- issuance --------------------------------------------------------------------------------
+
+    def issue(self, principal: Principal, body: Any) -> dict[str, Any]:
+        """Blind signatures for ``{"token_key_id": <b64url>, "requests": [<b64url TokenRequest>, ...]}``
+        from an authenticated provider, within its allowance for the epoch."""
+        party = principal.party
+        if party.kind != "provider":
+            raise Forbidden("submission tokens are issued to providers only")
+        if not isinstance(body, dict) or set(body) != {"token_key_id", "requests"}:
+            raise BadRequest('the body must be {"token_key_id": <base64url>, "requests": [<base64url>, ...]}')
+        requests = body["requests"]
+        if not isinstance(requests, list) or not 1 <= len(requests) <= MAX_BATCH:
+            raise BadRequest(f"requests must be a list of 1 to {MAX_BATCH} token requests")
+        key = self.current()
+        if _b64(body["token_key_id"], "token_key_id") != key.key_id:
+            raise Conflict(f"the token key of epoch {key.epoch} is another one: fetch anonymity/token-keys/ again")
+        decoded = []
+        for index, text in enumerate(requests):
+            try:
+                req = TokenRequest.decode(_b64(text, f"requests[{index}]"))
+            except AnonymityError as exc:
+                raise BadRequest(f"requests[{index}]: {exc}") from None
+            if req.truncated_token_key_id != key.key_id[-1]:
+                raise BadRequest(f"requests[{index}]: the token request is for another issuer key")
+            decoded.append(req.encode())
+        limit = self.config.tokens_per_epoch
+        total = self.tokens.take_token_allowance(party.pk, key.epoch, len(decoded), limit)
+        if total is None:
+            used = self.tokens.tokens_issued(party.pk, key.epoch)
+            raise TooManyRequests(f"{len(decoded)} more tokens would pass this party's {limit} for epoch "
+                                  f"{key.epoch} ({used} issued); the next epoch begins "
+                                  f"{format_timestamp_us(key.not_after_us)}")
+        issuer = self._issuer(key.epoch)
+        responses = [b64url_encode(issuer.issue(r)) for r in decoded]
+        self.audit.record("submission-token.issue", party.name, epoch=key.epoch, count=len(decoded))
+        return {"epoch": key.epoch, "token_key_id": b64url_encode(key.key_id), "responses": responses,
+                "issued_this_epoch": total, "tokens_per_epoch": limit}
+
+    # -- redemption ------------------------------------------------------------------------------
+
+    def check_token(self, token_text: str) -> Token:
+        """The token, if it is one of this hub's current key that verifies and was not spent;
+        otherwise a refusal naming no one."""
+        raw = _b64(token_text, "the token")
+        if len(raw) != TOKEN_LEN:
+            raise BadRequest(f"a token is {TOKEN_LEN} bytes, not {len(raw)}")
+        try:
+            parsed = Token.decode(raw)
+        except AnonymityError as exc:
+            raise BadRequest(f"the token is malformed: {exc}") from None
+        key = self.current()
+        if parsed.token_key_id != key.key_id:
+            if parsed.token_key_id in self._past_key_ids(key.epoch):
+                raise Forbidden("the token is of a past epoch: a token is redeemed in the epoch it was issued for")
+            raise Forbidden("the token was not issued under this hub's current token key")
+        try:
+            verify_token(key.public, raw, self.challenge())
+        except InvalidSignature:
+            raise Forbidden("the token does not verify: it was not issued by this hub") from None
+        except AnonymityError as exc:
+            raise Forbidden(f"the token was refused: {exc}") from None
+        if self.tokens.token_spent(parsed.token_key_id.hex(), parsed.nonce.hex()):
+            raise Conflict("the token was spent before: each token files one report")
+        return parsed
+
+    def redeem(self, collection_id: str, body: Any, header_token: str | None) -> Receipt:
+        """File ``body`` (``{"objects": [...], "withdrawal_commitment": ..., "sealed_record": {...}}``,
+        with ``"token"`` there unless ``header_token`` is given) for whoever holds the token; the
+        token is spent with the filing or not at all. The filing pipeline's receipt."""
+        if not isinstance(body, dict):
+            raise BadRequest("the body must be a JSON object")
+        filing = dict(body)
+        in_body = filing.pop("token", None)
+        if (in_body is None) == (header_token is None):
+            raise BadRequest("give the token once: in the PrivateToken Authorization header or as the body's \"token\"")
+        token = self.check_token(cast(str, header_token if header_token is not None else in_body))
+        sealed = filing.pop("sealed_record", None)
+        if not isinstance(sealed, dict):
+            raise BadRequest("sealed_record must be the submitter record the client sealed to the oversight key "
+                             "(a JSON object)")
+        key_id, nonce = token.token_key_id.hex(), token.nonce.hex()
+
+        def spend(conn: Any) -> None:
+            try:
+                self.tokens.spend_token(conn, key_id, nonce)
+            except DuplicateError:
+                raise Conflict("the token was spent before: each token files one report") from None
+
+        return self._filing.file_redeemed(collection_id, filing, sealed_record=sealed, in_transaction=spend)
+
+    # -- other hubs' keys ------------------------------------------------------------------------
+
+    def copy_keys(self, directory: Any, source: str) -> list[tuple[int, bool]]:
+        """Keep another hub's published token key directory (as :meth:`directory` writes it) as
+        fetched from ``source``; per key, its epoch and whether it was kept (False: a different key
+        for that issuer and epoch was copied before, and stays)."""
+        if not isinstance(directory, dict) or not isinstance(directory.get("keys"), list):
+            raise BadRequest('a token key directory is {"issuer": ..., "keys": [...]}')
+        issuer = directory.get("issuer")
+        if not isinstance(issuer, str) or not 0 < len(issuer) <= _ISSUER_MAX:
+            raise BadRequest(f"a token key directory's issuer is a name of 1 to {_ISSUER_MAX} characters")
+        if issuer == self.issuer_name:
+            raise BadRequest("that directory is this hub's own: copy another hub's")
+        kept = []
+        for index, item in enumerate(directory["keys"]):
+            epoch, key_id, spki = _published_key(item, index)
+            copy = KeyCopy(issuer, epoch, key_id.hex(), b64url_encode(spki), source[:1000], self.clock())
+            kept.append((epoch, self.tokens.save_key_copy(copy)))
+        self.audit.record("submission-token.keys.copy", "", issuer=issuer, epochs=[e for e, _ in kept],
+                          conflicts=[e for e, ok in kept if not ok])
+        return kept
+
+    def copies(self, issuer: str) -> dict[str, Any]:
+        """The copies kept of ``issuer``'s keys, in the directory's shape (no challenge)."""
+        found = self.tokens.key_copies(issuer)
+        return {"issuer": issuer, "copied_by": self.issuer_name,
+                "keys": [{"epoch": c.epoch, "token_type": TOKEN_TYPE_BLIND_RSA,
+                          "token_key_id": b64url_encode(bytes.fromhex(c.token_key_id)),
+                          "public_key": c.public_key, "copied": format_timestamp_us(c.copied_us),
+                          "source": c.source} for c in found]}
+
+
+def _published_key(item: Any, index: int) -> tuple[int, bytes, bytes]:
+    """The epoch, key id and SPKI of one published key; the key id must be the SPKI's."""
+    if not isinstance(item, dict):
+        raise BadRequest(f"keys[{index}] must be an object")
+    epoch = item.get("epoch")
+    if not isinstance(epoch, int) or isinstance(epoch, bool) or not 0 <= epoch < 2**31:
+        raise BadRequest(f"keys[{index}].epoch must be a whole number")
+    spki = _b64(item.get("public_key"), f"keys[{index}].public_key")
+    try:
+        public = blindrsa.PublicKey.from_spki(spki)
+    except (AnonymityError, ValueError) as exc:
+        raise BadRequest(f"keys[{index}].public_key: {exc}") from None
+    key_id = token_key_id(public)
+    if _b64(item.get("token_key_id"), f"keys[{index}].token_key_id") != key_id:
+        raise BadRequest(f"keys[{index}].token_key_id is not the id of its public_key")
+    return epoch, key_id, spki
+
