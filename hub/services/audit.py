@@ -17,6 +17,8 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
+from hub.common.errors import Unavailable
+from hub.services.audit_spool import ReadSpool
 from hub.services.clock import Clock
 from hub.store.audit import GENESIS, AuditEntry, AuditRecord, record_hash
 from hub.store.base import Store
@@ -69,14 +71,25 @@ class AuditService:
     those times within a batch, and the store clamps each record's ``at_us`` to be no earlier
     than the record before it (:meth:`hub.store.base.Store.append_audit`), so ``at_us`` never
     goes backwards along ``seq``; a read appended after a later write carries that write's time.
+
+    With ``spool_reads`` (a hub with standbys, which serves reads while its primary is down),
+    read records that cannot be appended go to the ``spool`` on disk
+    (:class:`~hub.services.audit_spool.ReadSpool`) instead of staying in memory, and when it is
+    full a read is refused (:class:`Unavailable`) before it is noted, so no record is ever
+    dropped. Each flush appends what the spool holds first, with or without ``spool_reads`` (a
+    hub whose standbys were configured away still appends what they left).
     """
 
     READ_FLUSH_S = 1.0
     READ_FLUSH_COUNT = 500
 
-    def __init__(self, store: Store, clock: Clock) -> None:
+    def __init__(self, store: Store, clock: Clock, spool: ReadSpool | None = None, *,
+                 spool_reads: bool = False) -> None:
         self.store = store
         self.clock = clock
+        #: Drained by every flush (records another process left there); written only with ``spool_reads``.
+        self.spool = spool
+        self.spool_reads = spool_reads and spool is not None
         self._lock = threading.Lock()  # guards the buffer
         self._flush_lock = threading.Lock()  # one flush at a time, so batches keep their order
         self._reads: list[AuditEntry] = []
@@ -89,7 +102,11 @@ class AuditService:
         self.store.append_audit([AuditEntry(event, party, collection, data)], self.clock())
 
     def record_read(self, party: str, collection: str, **data: Any) -> None:
-        """Note a read; it reaches the chain within READ_FLUSH_S seconds."""
+        """Note a read; it reaches the chain within READ_FLUSH_S seconds. :class:`Unavailable`
+        (the read is not to be served) when the chain cannot be written and the spool is full."""
+        if self.spool_reads and self.spool is not None and self.spool.full:
+            raise Unavailable("the audit trail cannot be written (the primary database does not answer) and "
+                              "this server's spool of read records is full: reads are refused until it is back")
         entry = AuditEntry("read", party, collection, data, at_us=self.clock())
         with self._lock:
             self._reads.append(entry)
@@ -117,12 +134,20 @@ class AuditService:
         with self._flush_lock:
             with self._lock:
                 pending, self._reads = self._reads, []
+            try:
+                self._drain_spool()
+            except Exception:
+                with self._lock:
+                    self._reads[:0] = pending
+                self._to_spool()
+                raise
             if not pending:
                 return
             pending.sort(key=lambda e: e.at_us or 0)  # stable: ties keep the order they came in
             try:
                 self._append_all(pending)
             except Exception as exc:
+                self._to_spool()
                 if not self._failing:
                     self._failing = True
                     log.warning("cannot append read records to the audit trail (%s): %d wait, tried again "
@@ -132,6 +157,26 @@ class AuditService:
                 self._failing = False
                 log.info("read records are appended to the audit trail again (%d waited): none was lost",
                          len(pending))
+
+    def _drain_spool(self) -> None:
+        """Append what the spool holds (before anything buffered since: the older records first)."""
+        if self.spool is not None:
+            drained = self.spool.drain(lambda entries: self.store.append_audit(entries, self.clock()))
+            if drained:
+                log.info("%d read records held in the spool were appended to the audit trail", drained)
+
+    def _to_spool(self) -> None:
+        """Move the buffered records to the spool (when there is one): on disk, not in memory."""
+        if not self.spool_reads or self.spool is None:
+            return
+        with self._lock:
+            waiting, self._reads = self._reads, []
+        try:
+            self.spool.hold(waiting)
+        except OSError as exc:
+            with self._lock:
+                self._reads[:0] = waiting
+            log.error("cannot write the spool of read records (%s): they stay in memory", exc.strerror)
 
     def _append_all(self, pending: list[AuditEntry]) -> None:
         """Append ``pending`` together, or else one by one; on a failure the records not appended

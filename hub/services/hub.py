@@ -14,6 +14,7 @@ from hub.services.admin import AdminService
 from hub.services.anonymity.filing import AnonymousFilingService
 from hub.services.anonymity.tokens import TokenService
 from hub.services.audit import AuditService
+from hub.services.audit_spool import ReadSpool
 from hub.services.clock import Clock, system_clock
 from hub.services.federation import FederationService
 from hub.services.federation.tombstones import TombstoneService
@@ -40,7 +41,9 @@ class Hub:
         self.config = config
         self.store = store
         self.clock = clock
-        self.audit = AuditService(store, clock)
+        # With standbys, reads are served while the primary is down: their records wait on disk.
+        spool = ReadSpool(config.home / "read-spool", config.database_read_spool_records)
+        self.audit = AuditService(store, clock, spool, spool_reads=bool(config.database_read_urls))
         self.access = AccessService(store)
         # Who may read each object: its audience, from its markings, decided at ingest.
         self.markings = MarkingService(store, clock, self.audit)

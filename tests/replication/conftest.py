@@ -37,17 +37,17 @@ def clusters(request: pytest.FixtureRequest) -> Iterator[tuple[Cluster, list[Clu
         yield made
 
 
-def hub_toml(primary: Cluster, standbys: list[Cluster], max_lag: int = 300) -> str:
+def hub_toml(primary: Cluster, standbys: list[Cluster], max_lag: int = 300, spool: int = 100_000) -> str:
     urls = ", ".join(f'"{s.url}"' for s in standbys)
     return (f'[hub]\ndatabase_url = "{primary.url}"\ndatabase_read_urls = [{urls}]\n'
-            f"database_read_max_lag = {max_lag}\n{TEST_TOML}")
+            f"database_read_max_lag = {max_lag}\ndatabase_read_spool_records = {spool}\n{TEST_TOML}")
 
 
-def hub_on(home: Path, primary: Cluster, standbys: list[Cluster]) -> HubUnderTest:
+def hub_on(home: Path, primary: Cluster, standbys: list[Cluster], spool: int = 100_000) -> HubUnderTest:
     """A hub home on ``primary`` with ``standbys`` for reads, initialised and seeded (parties
     alice, bob, gov; collection ``reports``), served by a real server with two workers."""
     home.mkdir(parents=True)
-    (home / "hub.toml").write_text(hub_toml(primary, standbys))
+    (home / "hub.toml").write_text(hub_toml(primary, standbys, spool=spool))
     run_cli(home, "init")
     made = HubUnderTest.existing(home)
     for name in GRANTS:
@@ -61,7 +61,14 @@ def hub_on(home: Path, primary: Cluster, standbys: list[Cluster]) -> HubUnderTes
 
 
 @pytest.fixture
-def served(clusters: tuple[Cluster, list[Cluster]], tmp_path: Path) -> Iterator[HubUnderTest]:
+def spool() -> int:
+    """Read records a server process holds while the primary is down (a test may parametrize it)."""
+    return 100_000
+
+
+@pytest.fixture
+def served(clusters: tuple[Cluster, list[Cluster]], tmp_path: Path, spool: int) -> Iterator[HubUnderTest]:
+    """The hub of :func:`hub_on` on ``clusters``."""
     primary, standbys = clusters
-    with hub_on(tmp_path / "hub", primary, standbys) as made:
+    with hub_on(tmp_path / "hub", primary, standbys, spool) as made:
         yield made

@@ -6,9 +6,10 @@ standbys) under a real server.
   read mark sends it to the primary) and a cursor from a newer view is never served behind it.
 - A standby killed with SIGKILL while polls run: every poll is answered, by the other standby or
   the primary, and paging through the collection still yields every object once.
-- The primary stopped: reads keep answering from the standby, writes get a clear 503; after the
-  standby is promoted, ``database_url`` changed in hub.toml and the server sent SIGHUP, writes
-  are accepted again.
+- The primary stopped: reads keep answering from the standby, writes get a clear 503, the reads'
+  audit records wait in the spool on disk until it is full, and then reads get a clear 503 too;
+  after the standby is promoted, ``database_url`` changed in hub.toml and the server sent SIGHUP,
+  writes are accepted again and every spooled record reaches the audit trail, which verifies.
 """
 
 from __future__ import annotations
@@ -159,11 +160,14 @@ def test_a_standby_killed_mid_poll_costs_no_answer(served: HubUnderTest,
     assert states["standby 2"]["state"] in ("serving", "ready")
 
 
+@pytest.mark.parametrize("spool", [100])
 def test_promotion_keeps_reads_and_sighup_takes_the_new_primary(
-        served: HubUnderTest, clusters: tuple[Cluster, list[Cluster]]) -> None:
+        served: HubUnderTest, clusters: tuple[Cluster, list[Cluster]], spool: int) -> None:
     primary, (standby,) = clusters
     _submit(served, "alice", 4)
     wait_streaming(primary, standby)
+    time.sleep(1.5)  # the reads so far are appended to the chain (READ_FLUSH_S)
+    reads_before = primary.sql("SELECT count(*) FROM audit_log WHERE kind = 'read'")
     primary.stop("fast")
 
     assert len(_ids(_poll(served, "bob"))) == 4  # read from the standby
@@ -176,6 +180,16 @@ def test_promotion_keeps_reads_and_sighup_takes_the_new_primary(
     standby.promote()
     assert len(_ids(_poll(served, "bob"))) == 4  # the promoted standby still answers
     assert _post(served, "alice", 1).status_code == 503  # the configured primary is still the old one
+    served_while_down = 2
+    while True:  # two workers, a spool of ``spool`` records each: reads are refused when it is full
+        r = served.http.get(served.collection_url("reports", "objects"), headers={**served.auth("bob"), "Accept": TAXII},
+                            timeout=30)
+        if r.status_code == 503:
+            assert "spool of read records is full" in r.json()["description"], r.text
+            break
+        assert r.status_code == 200 and served_while_down < 4 * spool, r.text
+        served_while_down += 1
+    assert served_while_down >= spool
 
     (served.home / "hub.toml").write_text(hub_toml(standby, []))
     served.process.send_signal(signal.SIGHUP)
@@ -189,3 +203,13 @@ def test_promotion_keeps_reads_and_sighup_takes_the_new_primary(
     _submit(served, "alice", 2)
     assert len(_ids(_poll(served, "bob", limit=50))) == 7
     assert "configuration was read again" in served.read_log()
+    # Every read served while the primary was down reaches the chain from the spool.
+    deadline = time.monotonic() + 60
+    spool_files = served.home / "read-spool"
+    while (list(spool_files.glob("*.jsonl"))
+           or standby.sql("SELECT count(*) FROM audit_log WHERE kind = 'read'") < reads_before + served_while_down):
+        assert time.monotonic() < deadline, "the spooled read records did not reach the audit trail"
+        _poll(served, "gov")  # each server process appends (and drains) within a second of a read
+        time.sleep(0.5)
+    verified = served.cli("audit", "verify", check=False)
+    assert verified.returncode == 0, verified.stdout + verified.stderr
