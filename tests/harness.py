@@ -34,7 +34,7 @@ import sys
 import tempfile
 import time
 import uuid
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -171,13 +171,15 @@ def _migrated_postgres_script() -> str:
     return script
 
 
-def _postgres_store() -> Iterator[SqlStore]:
+def _postgres_store(seeded: str = "") -> Iterator[SqlStore]:
+    """A new schema made by the migrations' script, then by ``seeded`` (a recorded seed's
+    statements, :func:`open_seeded_store`), in one transaction."""
     schema = f"abusehub_test_{uuid.uuid4().hex[:10]}"
     import psycopg
     from sqlalchemy import event
 
     plain = POSTGRES_URL.replace("postgresql+psycopg", "postgresql")
-    script = _migrated_postgres_script().replace(_SCHEMA_MARK, schema)
+    script = ";\n".join(filter(None, [_migrated_postgres_script(), seeded])).replace(_SCHEMA_MARK, schema)
     with psycopg.connect(plain, autocommit=True) as conn:
         conn.execute("SET synchronous_commit TO off")
         conn.execute(f'CREATE SCHEMA "{schema}"')
@@ -196,9 +198,10 @@ def _postgres_store() -> Iterator[SqlStore]:
 
 
 @contextmanager
-def open_test_store(backend: str, folder: Path) -> Iterator[SqlStore]:
+def open_test_store(backend: str, folder: Path, *, migrated: bool = False) -> Iterator[SqlStore]:
     """A migrated, empty store of ``backend`` (the SQLite file ``folder``/hub.db, or a PostgreSQL
-    schema of its own), removed afterwards; skips the test when PostgreSQL is not there."""
+    schema of its own), removed afterwards; skips the test when PostgreSQL is not there. A SQLite
+    file already there is migrated to head, unless ``migrated`` says it is."""
     if backend == "sqlite":
         folder.mkdir(parents=True, exist_ok=True)
         path = folder / "hub.db"
@@ -206,7 +209,7 @@ def open_test_store(backend: str, folder: Path) -> Iterator[SqlStore]:
         if made:
             shutil.copyfile(_migrated_sqlite_file(), path)
         s = SqlStore(f"sqlite:///{path}")
-        if not made:
+        if not made and not migrated:
             s.migrate()
         try:
             yield s
@@ -216,6 +219,124 @@ def open_test_store(backend: str, folder: Path) -> Iterator[SqlStore]:
         if not _postgres_available():
             pytest.skip(f"PostgreSQL not available at {POSTGRES_URL}")
         yield from _postgres_store()
+
+
+# A test's store with rows in it (parties, collections, grants) is made the same way: the seed
+# runs once per test process on an empty store, and every store after is a copy of that one, a
+# store of the test's own that its writes change alone.
+_seeded_once: dict[tuple[str, str], tuple[Any, Any]] = {}
+
+
+class _Recorder:
+    """The statements sent on ``engine`` in transactions that committed, their parameters bound,
+    in order. ``usable`` turns False when a transaction or savepoint that wrote was rolled back
+    (its statements cannot be told apart from the ones that stayed) or is still open at the end."""
+
+    def __init__(self, engine: Any) -> None:
+        from sqlalchemy import event
+
+        self.sent: list[str] = []
+        self.usable = True
+        self._open: dict[int, list[str]] = {}
+        self._engine = engine
+        self._hooks = [("before_cursor_execute", self._execute), ("commit", self._commit),
+                       ("rollback", self._rollback), ("rollback_savepoint", self._rollback_savepoint)]
+        for name, hook in self._hooks:
+            event.listen(engine, name, hook)
+
+    def _execute(self, conn: Any, cursor: Any, statement: str, parameters: Any, context: Any, many: bool) -> None:
+        import psycopg
+
+        bind = psycopg.ClientCursor(cursor.connection).mogrify
+        self._open.setdefault(id(conn), []).extend(
+            bind(statement, params or None) for params in (parameters if many else [parameters]))
+
+    @staticmethod
+    def _writes(statements: list[str]) -> bool:
+        return any(not s.lstrip().upper().startswith(("SELECT", "SHOW")) for s in statements)
+
+    def _commit(self, conn: Any) -> None:
+        self.sent.extend(self._open.pop(id(conn), []))
+
+    def _rollback(self, conn: Any) -> None:
+        if self._writes(self._open.pop(id(conn), [])):
+            self.usable = False
+
+    def _rollback_savepoint(self, conn: Any, name: str, context: Any) -> None:
+        self.usable = False
+
+    def close(self) -> str:
+        from sqlalchemy import event
+
+        for name, hook in self._hooks:
+            event.remove(self._engine, name, hook)
+        if any(self._writes(left) for left in self._open.values()):
+            self.usable = False
+        return ";\n".join(self.sent)
+
+
+@contextmanager
+def open_seeded_store(backend: str, folder: Path, key: str, seed: Callable[[SqlStore], Any]) -> Iterator[tuple[SqlStore, Any]]:
+    """A migrated store of ``backend`` holding what ``seed`` wrote into an empty one, with what
+    ``seed`` returned (a copy of it). ``seed`` runs once per test process and ``key``; each store
+    after is a copy of the one it filled (:func:`open_test_store`'s copies: the SQLite file, or the
+    statements it committed replayed after the migrations' in a new schema), so it holds the same
+    rows, ids and tokens, and is the test's alone. ``seed`` writes through the store only and
+    leaves nothing open; on PostgreSQL, a seed whose writes were rolled back cannot be recorded
+    and runs again for each store."""
+    import copy
+
+    made = _seeded_once.get((backend, key))
+    if made is None:
+        template = Path(tempfile.mkdtemp(prefix="abusehub-seeded-"))
+        atexit.register(shutil.rmtree, template, True)
+        with open_test_store(backend, template) as s:
+            recorder = _Recorder(s.engine) if backend != "sqlite" else None
+            value = seed(s)
+            recorded = recorder.close() if recorder is not None else ""
+        if backend == "sqlite":
+            with sqlite3.connect(template / "hub.db") as conn:
+                conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+            conn.close()
+            made = (template / "hub.db", value)
+        else:
+            made = (recorded if recorder is not None and recorder.usable else None, value)
+        _seeded_once[(backend, key)] = made
+    source, value = made
+    if backend == "sqlite":
+        folder.mkdir(parents=True, exist_ok=True)
+        shutil.copyfile(source, folder / "hub.db")
+        with open_test_store(backend, folder, migrated=True) as s:
+            yield s, copy.deepcopy(value)
+    elif source is None:
+        with open_test_store(backend, folder) as s:
+            yield s, seed(s)
+    else:
+        if not _postgres_available():
+            pytest.skip(f"PostgreSQL not available at {POSTGRES_URL}")
+        for s in _postgres_store(source):
+            yield s, copy.deepcopy(value)
+
+
+def seed_services(seed: Callable[[Hub], Any], clock: FrozenClock | None = None) -> Callable[[SqlStore], int]:
+    """A seed for :func:`open_seeded_store`: ``seed`` run on the services over the store (a hub
+    home of its own, a FrozenClock), their audit records written; it gives where the clock
+    stopped, so that a test's clock can go on from there (``clock.now = ...``)."""
+
+    def run(store: SqlStore) -> int:
+        frozen = clock or FrozenClock()
+        home = Path(tempfile.mkdtemp(prefix="abusehub-seed-home-"))
+        try:
+            hub = Hub(load_config(home, environ={}), store, frozen)
+            try:
+                seed(hub)
+            finally:
+                hub.audit.close()
+        finally:
+            shutil.rmtree(home, True)
+        return frozen.now
+
+    return run
 
 
 class FrozenClock:

@@ -12,7 +12,8 @@ from __future__ import annotations
 
 import threading
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from pathlib import Path
 from typing import Any, cast
 
 import orjson
@@ -25,7 +26,9 @@ from hub.services.hub import Hub
 from hub.services.query import ObjectQuery
 from hub.store.base import Transaction
 from hub.store.records import Collection, ObjectFilter, StatusRecord
+from hub.store.sql import SqlStore
 from tests import factories as f
+from tests.harness import FrozenClock, open_seeded_store, seed_services
 
 ACS_EXTENSION_ID = "extension-definition--3a65884d-005a-4290-8335-cb2d778a83ce"
 SHARING = "extension-definition--deb16679-6467-4ef5-9596-531bca71ab9b"
@@ -42,14 +45,21 @@ class Setup:
     """Parties alice and bob (providers, writing), gov (agency) and peer (a peer hub that serves
     PEER_ANALYST and enforces markings), all reading one collection."""
 
-    def __init__(self, hub: Hub) -> None:
-        self.hub = hub
-        self.principals: dict[str, Principal] = {}
-        self.col = hub.admin.add_collection("Reports", alias="reports", max_tlp="red")
+    @staticmethod
+    def seed(hub: Hub) -> None:
+        """Make the collection and the parties (once per test process: each test's store is a
+        copy, see the ``store`` fixture below)."""
+        col = hub.admin.add_collection("Reports", alias="reports", max_tlp="red")
         for name, kind in (("alice", "provider"), ("bob", "provider"), ("gov", "agency"), ("peer", "peer")):
             hub.admin.add_party(name, kind)
-            hub.admin.grant(name, self.col.id, True, name in ("alice", "bob"))
+            hub.admin.grant(name, col.id, True, name in ("alice", "bob"))
         hub.admin.edit_party("peer", organisation="USA.PEERHUB", serves=[PEER_ANALYST], enforces_markings=True)
+
+    def __init__(self, hub: Hub) -> None:
+        """The set-up of a hub whose store :meth:`seed` filled."""
+        self.hub = hub
+        self.principals: dict[str, Principal] = {}
+        self.col = hub.admin.collection("reports")
         self.refresh()
 
     def refresh(self) -> None:
@@ -109,6 +119,15 @@ def failure(status: StatusRecord, stix_id: str) -> str:
     found = [x["message"] for x in status.failures if x["id"] == stix_id]
     assert found, f"{stix_id} was not refused: {status.failures}"
     return found[0]
+
+
+@pytest.fixture
+def store(backend: str, tmp_path: Path, clock: FrozenClock) -> Iterator[SqlStore]:
+    """A store of each backend that :meth:`Setup.seed` filled (a copy of one it filled once), the
+    test's clock going on from where the seed's stopped."""
+    with open_seeded_store(backend, tmp_path, "markings-setup", seed_services(Setup.seed)) as (made, seeded_until):
+        clock.now = seeded_until
+        yield made
 
 
 @pytest.fixture
