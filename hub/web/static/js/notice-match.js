@@ -28,6 +28,8 @@
   const DAY_MS = 86400000;
   const SHOWN = 200;  // accounts listed per notice on the page; the results file has them all
   let downloadUrl = null;
+  const CHUNK = 200;  // values per call of oprf.js (it sends at most the hub's max_elements per request)
+  const IN_FLIGHT = 2;
   let lastResults = "";
   // The text of the last results file, for a script driving the page (the tests).
   window.AbusehubNoticeMatch = { results: () => lastResults };
@@ -256,12 +258,24 @@
       if (!(have && have[keyDoc.current])) missing.push({ kind, input: value, key: keys[i] });
     });
     if (missing.length) {
+      // Chunks of values, IN_FLIGHT at a time: one chunk is blinded or verified here while the
+      // hub evaluates another.
+      const chunks = [];
       for (const version of versions) {
-        say("Pseudonymising " + missing.length + " value(s) under key version " + version + " in this browser…", false);
-        const made = await O.pseudonymise(missing.map(({ kind, input }) => ({ kind, input })),
-          { ...keyDoc, current: version }, evaluate);
-        missing.forEach((m, i) => { (cache.values[m.key] = cache.values[m.key] || {})[version] = made[i]; });
+        for (let start = 0; start < missing.length; start += CHUNK) chunks.push([version, missing.slice(start, start + CHUNK)]);
       }
+      let done = 0;
+      const worker = async () => {
+        while (chunks.length) {
+          const [version, chunk] = chunks.shift();
+          const made = await O.pseudonymise(chunk.map(({ kind, input }) => ({ kind, input })),
+            { ...keyDoc, current: version }, evaluate);
+          chunk.forEach((m, i) => { (cache.values[m.key] = cache.values[m.key] || {})[version] = made[i]; });
+          done += chunk.length;
+          say("Pseudonymised " + done + " of " + missing.length * versions.length + " value(s) in this browser…", false);
+        }
+      };
+      await Promise.all(Array.from({ length: IN_FLIGHT }, worker));
     }
     await idb("readwrite", (s) => s.put(cache, slot));
     for (const a of accounts) {
