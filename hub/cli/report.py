@@ -126,6 +126,15 @@ _ABUSE_TYPES = click.Choice(list(ABUSE_TYPE_INFRASTRUCTURE))
 @click.option("--secret-file", default=None, type=click.Path(dir_okay=False),
               help="With --anonymous: where to keep the report's withdrawal secret (a new file, "
                    "mode 0600); needed to withdraw the report and to find notices about it.")
+@click.option("--tokens", "tokens_file", default=None, type=click.Path(dir_okay=False),
+              help="With --anonymous: pay with one submission token from this file ('abusehub token "
+                   "fetch') and send the report with no credential, so that the hub never learns who "
+                   "files (the token mode); needs --check-with and --oversight-key.")
+@click.option("--check-with", multiple=True, metavar="URL",
+              help="With --tokens: a second source for the hub's token key (a peer hub's copy, or the "
+                   "directory by another route); the key must be the same there. Repeatable.")
+@click.option("--oversight-key", default=None, type=click.Path(dir_okay=False),
+              help="With --tokens: the oversight body's public key (PEM) your escrow record is sealed to.")
 @click.option("--summary", default=None, help="Overrides summary.")
 @click.option("--resource", "resources", multiple=True,
               help="An abused resource (repeat); replaces the file's resources.")
@@ -143,7 +152,8 @@ def report_new(facts_file: str, url: str, collection_id: str, token_file: str | 
                resources: tuple[str, ...], abuse_types: tuple[str, ...], last_seen: str | None,
                action_taken: str | None, action_taken_at: str | None, confidence: int | None,
                tlp: str | None, pseudonym_keys: tuple[str, ...], allow_clear_values: bool,
-               anonymous: bool, secret_file: str | None) -> None:
+               anonymous: bool, secret_file: str | None, tokens_file: str | None,
+               check_with: tuple[str, ...], oversight_key: str | None) -> None:
     """File a report of an abused IaaS account described in FACTS.toml.
 
     The account id and personal values are pseudonymised through the hub (one request; blinded,
@@ -152,6 +162,11 @@ def report_new(facts_file: str, url: str, collection_id: str, token_file: str | 
     judged every object. Exit 0 if nothing was refused; 2 for problems found before anything
     was submitted. Start from `abusehub report template`.
     """
+    if tokens_file is not None:
+        from hub.cli.tokens import report_with_token
+
+        sys.exit(report_with_token(facts_file, url, collection_id, token_file, token, key_file, identity, anonymous,
+                                   secret_file, tokens_file, check_with, oversight_key, unsafe_plain_http))
     try:
         code = _report_new(
             facts_file, url, collection_id, token_file, token, key_file, identity, dry_run, out,

@@ -182,18 +182,49 @@ def file_with_token(facts_file: str, url: str, collection_id: str, api_token: st
     signing_key = load_signing_key(key_file)
     oversight = _oversight(oversight_file)
     wallet = TokenWallet(tokens_file)
+    with HttpSession(api) as anonymous:  # no token: nothing of the party travels with these
+        key = _checked_key(anonymous, check_with)  # before anything is sent
+    if not wallet.count(key):
+        raise ClientError(f"{tokens_file}: no token of {key.issuer!r} for epoch {key.epoch} "
+                          "(tokens are redeemed in the epoch they were issued for: 'abusehub token fetch')")
     with TaxiiClient(api, api_token, unsafe_plain_http=unsafe_plain_http) as client:
         prepared = prepare_anonymous_report(client, facts, signing_key, identity)
     objects = [unsigned_form(o) for o in prepared.objects]
     secret = new_secret()
     committed = commitment(secret)
-    with HttpSession(api) as anonymous:  # no token: nothing of the party travels with the filing
+    with HttpSession(api) as anonymous:
         key = _checked_key(anonymous, check_with)
         sealed = seal_submitter_record(signing_key, party, identity, objects, committed, key.issuer, oversight)
         stored = wallet.take(key)
         receipt = redeem(anonymous, collection_id, objects, committed, sealed, stored)
     write_secret_file(secret_out, AnonymousResult(prepared, secret, receipt), collection_id)
     return receipt
+
+
+def report_with_token(facts_file: str, url: str, collection_id: str, token_file: str | None, api_token: str | None,
+                      key_file: str, identity: str, anonymous: bool, secret_file: str | None, tokens_file: str,
+                      check_with: tuple[str, ...], oversight_file: str | None, unsafe_plain_http: bool) -> int:
+    """``report new --anonymous --tokens FILE``: :func:`file_with_token`, the receipt printed; the
+    exit status (2 for a problem found before anything was sent)."""
+    missing = [name for name, given in (("--anonymous", anonymous), ("--secret-file", secret_file),
+                                        ("--check-with", check_with), ("--oversight-key", oversight_file)) if not given]
+    try:
+        if missing:
+            raise LocalProblems([f"--tokens files anonymously with a token: it needs {', '.join(missing)}"])
+        assert secret_file is not None and oversight_file is not None
+        receipt = file_with_token(facts_file, url, collection_id, read_token(api_token, token_file), key_file,
+                                  identity, identity, oversight_file, secret_file, tokens_file, check_with,
+                                  unsafe_plain_http)
+    except LocalProblems as exc:
+        for problem in exc.problems:
+            click.echo(f"abusehub: {problem}", err=True)
+        return 2
+    except ClientError as exc:
+        click.echo(f"abusehub: {exc.description}", err=True)
+        return 1
+    click.echo(f"filed anonymously with a token in collection {collection_id}: report {receipt['report_id']}, "
+               f"published by {receipt.get('publish_by')}; withdrawal secret in {secret_file}")
+    return 0
 
 
 @token.command("keys")
