@@ -13,6 +13,7 @@
   ``[metrics] token_file`` is set, only with that bearer token; 403 otherwise, 404 when
   ``[metrics] enabled`` is false. ``serve`` reads the token file once before any worker starts
   (:func:`hub.services.operations.runtime.metrics_token`), so a missing or short one is one line at start-up.
+  With standbys it adds ``abusehub_standby_state`` and ``abusehub_standby_lag_seconds``.
 """
 
 from __future__ import annotations
@@ -23,6 +24,7 @@ import ipaddress
 from flask import Flask, Response, request
 
 from hub.config import HubConfig
+from hub.services.hub import Hub
 from hub.services.metrics.prometheus import PrometheusMetrics
 from hub.services.operations.runtime import metrics_token, readiness_problem
 from hub.taxii.context import current_hub
@@ -74,7 +76,24 @@ def register_ops(app: Flask, config: HubConfig, metrics: PrometheusMetrics | Non
         if not _address_allowed(request.remote_addr, networks) or not _token_ok(token):
             return taxii_response(error_body(403, "Forbidden", "metrics are not available to this client"), 403)
         data, content_type = metrics.exposition()
+        if config.database_read_urls:
+            data += _standby_metrics(current_hub())
         return Response(data, status=200, content_type=content_type, headers={"Cache-Control": "no-store"})
+
+
+def _standby_metrics(hub: Hub) -> bytes:
+    """Each standby's state (one series per standby, its state as a label, value 1) and lag, as
+    this process sees them now (checked for the scrape)."""
+    hub.check_standbys()
+    standbys = hub.standbys()
+    lines = ["# HELP abusehub_standby_state The state of each standby (serving: polls are read there)",
+             "# TYPE abusehub_standby_state gauge"]
+    lines += [f'abusehub_standby_state{{standby="{s["name"]}",state="{s["state"]}"}} 1' for s in standbys]
+    lines += ["# HELP abusehub_standby_lag_seconds How far each standby is behind the primary (absent: unknown)",
+              "# TYPE abusehub_standby_lag_seconds gauge"]
+    lines += [f'abusehub_standby_lag_seconds{{standby="{s["name"]}"}} {s["lag_seconds"]}' for s in standbys
+              if "lag_seconds" in s]
+    return ("\n".join(lines) + "\n").encode()
 
 
 def _address_allowed(address: str | None, networks: tuple[ipaddress.IPv4Network | ipaddress.IPv6Network, ...]) -> bool:
