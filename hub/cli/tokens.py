@@ -42,7 +42,7 @@ from hub.client.tokens import (
     fetch_directory,
     fetch_tokens,
     read_directory,
-    redeem,
+    redeem_token,
     seal_submitter_record,
 )
 from hub.common.errors import HubError
@@ -196,7 +196,7 @@ def file_with_token(facts_file: str, url: str, collection_id: str, api_token: st
         key = _checked_key(anonymous, check_with)
         sealed = seal_submitter_record(signing_key, party, identity, objects, committed, key.issuer, oversight)
         stored = wallet.take(key)
-        receipt = redeem(anonymous, collection_id, objects, committed, sealed, stored)
+        receipt = redeem_token(anonymous, collection_id, objects, committed, sealed, stored)
     write_secret_file(secret_out, AnonymousResult(prepared, secret, receipt), collection_id)
     return receipt
 

@@ -52,6 +52,12 @@ The names below are the public API (``__all__``), by the module that defines the
   ``ProviderAccount`` rows and each ``RowProblem``, ``pseudonymise_accounts`` with a
   ``PseudonymCache`` kept per key version for ``CACHE_KEEPS_DAYS``, ``match_accounts`` giving a
   ``NoticeMatch`` per notice) and answer one (``acknowledge``).
+- :mod:`hub.client.tokens`: submission tokens, to file anonymously without the hub learning
+  who files: a hub's token key (``read_directory`` of ``fetch_directory`` gives a ``TokenKey``),
+  checked against a second source (``check_key_consistency``, raising ``KeyInconsistent``),
+  tokens fetched blind (``fetch_tokens``) and kept (``TokenWallet`` of ``StoredToken``), the
+  submitter's own sealed escrow record (``seal_submitter_record`` over ``filing_hash``) and
+  the unauthenticated filing (``redeem_token``).
 
 Everything else in the modules is theirs (tests/client/test_exported_members.py names it).
 """
@@ -132,6 +138,19 @@ from hub.client.taxii import (
     fetch_key_set,
     read_outcome,
 )
+from hub.client.tokens import (
+    KeyInconsistent,
+    StoredToken,
+    TokenKey,
+    TokenWallet,
+    check_key_consistency,
+    fetch_directory,
+    fetch_tokens,
+    filing_hash,
+    read_directory,
+    redeem_token,
+    seal_submitter_record,
+)
 from hub.client.verify import (
     Failure,
     KeySource,
@@ -152,6 +171,7 @@ __all__ = [
     "Busy",
     "CACHE_KEEPS_DAYS",
     "check_identity",
+    "check_key_consistency",
     "ClientError",
     "ConnectionFailed",
     "Cursor",
@@ -161,12 +181,16 @@ __all__ = [
     "ExactObject",
     "failed_path",
     "Failure",
+    "fetch_directory",
     "fetch_key_set",
     "fetch_notice",
     "fetch_notices",
+    "fetch_tokens",
     "file_report",
+    "filing_hash",
     "HubRefused",
     "issue_notice",
+    "KeyInconsistent",
     "KeySource",
     "load_cursor",
     "load_facts",
@@ -201,11 +225,13 @@ __all__ = [
     "pseudonymise_accounts",
     "PseudonymKeys",
     "read_accounts",
+    "read_directory",
     "read_facts",
     "read_failures",
     "read_notice_facts",
     "read_notice_lines",
     "read_outcome",
+    "redeem_token",
     "Redirected",
     "render_csv",
     "render_plain",
@@ -218,10 +244,14 @@ __all__ = [
     "RetryPolicy",
     "RowProblem",
     "save_cursor",
+    "seal_submitter_record",
     "StatusResource",
+    "StoredToken",
     "submit_report",
     "Tally",
     "TaxiiClient",
+    "TokenKey",
+    "TokenWallet",
     "TombstonePage",
     "UnsupportedPattern",
     "UnverifiableAnswer",

@@ -10,7 +10,7 @@ credential at all.
 - :func:`fetch_tokens` makes ``count`` token requests (:func:`hub.anonymity.tokens.begin_issuance`:
   a fresh nonce, salt and blind each), has the hub sign them blind, finalises and verifies each
   token, and :class:`TokenWallet` keeps them in a file readable by its owner only.
-- :func:`redeem` files a report with one token, through a session that carries no token of the
+- :func:`redeem_token` files a report with one token, through a session that carries no token of the
   party (``Authorization: PrivateToken``), and :func:`seal_submitter_record` makes the escrow
   record the hub cannot make in this mode: the submitter's name and identity, the filing's hash,
   signed with its registered key, sealed to the oversight key the provider was given (never one
@@ -34,7 +34,6 @@ from hub.anonymity.errors import AnonymityError
 from hub.anonymity.escrow import EscrowRecord, OversightPublicKey, seal
 from hub.anonymity.tokens import (
     TOKEN_TYPE_BLIND_RSA,
-    Token,
     TokenChallenge,
     begin_issuance,
     finalize_token,
@@ -56,7 +55,7 @@ __all__ = [
     "fetch_tokens",
     "filing_hash",
     "read_directory",
-    "redeem",
+    "redeem_token",
     "seal_submitter_record",
 ]
 
@@ -275,7 +274,7 @@ def seal_submitter_record(key: SigningKey, party: str, identity_id: str, objects
     return seal(record, oversight, hub_name)
 
 
-def redeem(http: HttpSession, collection_id: str, objects: list[dict[str, Any]], withdrawal_commitment: str,
+def redeem_token(http: HttpSession, collection_id: str, objects: list[dict[str, Any]], withdrawal_commitment: str,
            sealed_record: Mapping[str, Any], token: StoredToken) -> dict[str, Any]:
     """File an anonymous report paid with ``token`` (``POST {api}anonymous/redeem/``). ``http``
     must carry no token of the party: the request is sent unauthenticated, with the token in
@@ -293,7 +292,3 @@ def redeem(http: HttpSession, collection_id: str, objects: list[dict[str, Any]],
         raise ClientError(f"{call.what}: the hub's answer names no report")
     return receipt
 
-
-def token_of(stored: StoredToken) -> Token:
-    """The token a stored one holds, decoded."""
-    return Token.decode(b64url_decode(stored.token))

@@ -33,7 +33,7 @@ from hub.client.tokens import (
     fetch_tokens,
     filing_hash,
     read_directory,
-    redeem,
+    redeem_token,
     seal_submitter_record,
 )
 from hub.common.canonical import b64url_decode, b64url_encode
@@ -79,7 +79,7 @@ class TokenHub:
     def redeem(self, token: StoredToken, party: str = "alice", **extra: Any) -> dict[str, Any]:
         objects, committed, sealed = self.filing(party, **extra)
         with self.session() as http:
-            return redeem(http, self.hut.collections["reports"], objects, committed, sealed, token)
+            return redeem_token(http, self.hut.collections["reports"], objects, committed, sealed, token)
 
     def post_redeem(self, body: dict[str, Any], headers: dict[str, str] | None = None) -> Any:
         return self.hut.http.post(f"{self.hut.api}/anonymous/redeem/", data=json.dumps(body),
@@ -210,7 +210,7 @@ def test_a_token_files_one_anonymous_report_and_the_client_made_record_opens(th:
     (token,) = th.tokens("alice", 1)
     objects, committed, sealed = th.filing("alice")
     with th.session() as http:
-        receipt = redeem(http, th.hut.collections["reports"], objects, committed, sealed, token)
+        receipt = redeem_token(http, th.hut.collections["reports"], objects, committed, sealed, token)
     published = th.published()
     by_id = {o["id"]: o for o in published}
     assert set(receipt["object_ids"]) <= set(by_id)
@@ -433,7 +433,7 @@ def test_a_record_made_by_another_than_the_submitter_does_not_verify(th: TokenHu
     sealed = seal_submitter_record(th.hut.keys["bob"], "alice", th.hut.identities["alice"], objects, committed,
                                    th.key().issuer, th.oversight.public_key)
     with th.session() as http:
-        receipt = redeem(http, th.hut.collections["reports"], objects, committed, sealed, token)
+        receipt = redeem_token(http, th.hut.collections["reports"], objects, committed, sealed, token)
     record = open_sealed(th.hut.hub.anonymous.sealed_record(receipt["report_id"]), th.oversight)
     assert record.identity_id == th.hut.identities["alice"]
     registered = {k.key_id: k for k in th.hut.hub.keys.list("alice")}
@@ -455,7 +455,7 @@ def test_the_redemption_request_carries_nothing_of_the_party(th: TokenHub) -> No
             return inner.handle_request(request)
 
     with HttpSession(th.hut.url, th.hut.tokens["alice"], transport=Spy()) as http:
-        redeem(http, th.hut.collections["reports"], objects, committed, sealed, token)
+        redeem_token(http, th.hut.collections["reports"], objects, committed, sealed, token)
     (sent,) = seen
     assert sent.headers["authorization"] == f'PrivateToken token="{token.token}"'
     assert "cookie" not in sent.headers
