@@ -279,7 +279,8 @@ class ReadRouter:
                 self._verify(s, conn)
                 if not s.refused:
                     self._observe(s, conn)
-                    s.state = "serving"
+                    if s.state != "promoted":
+                        s.state = "serving"
                     return conn, s
                 conn.close()
             except DBAPIError as exc:
@@ -312,33 +313,35 @@ class ReadRouter:
         return None
 
     def _fit(self, s: _Standby, conn: Connection, route: _Route) -> bool:
-        """Whether ``s`` may serve ``route``'s reads (checked on ``conn``, in its transaction)."""
+        """Whether ``s`` may serve ``route``'s reads (checked on ``conn``)."""
         if route.chosen is s:
             return True
         self._verify(s, conn)
         if s.refused:
             return False
-        recovering, replayed = self._observe(s, conn)
-        primary_up = self.primary_answers()
-        if not recovering:
-            s.state = "promoted"
-            return not primary_up  # no longer following the primary: only while it is down
-        if primary_up and s.lag is not None and s.lag > self.max_lag_s:
-            s.state = "lagging"
+        replayed = self._observe(s, conn)
+        if s.state == "promoted":
+            return not self.primary_answers()  # no longer following the primary: only while it is down
+        if s.state == "lagging":
             return False
         if route.mark is not None and (replayed is None or replayed < route.mark):
             return False  # behind this reader's own writes (not a state of the standby)
         s.state = "serving"
         return True
 
-    def _observe(self, s: _Standby, conn: Connection) -> tuple[bool, int | None]:
+    def _observe(self, s: _Standby, conn: Connection) -> int | None:
+        """Read ``s``'s state and lag (on ``conn``); its replayed position."""
         recovering, replayed, lag = conn.execute(_STATE).one()
         conn.rollback()
         s.lag = float(lag) if recovering else None
         s.down_until = 0.0
-        if s.state in ("not checked", "down"):
+        if not recovering:
+            s.state = "promoted"
+        elif s.lag is not None and s.lag > self.max_lag_s and self.primary_answers():
+            s.state = "lagging"
+        elif s.state != "serving":
             s.state = "ready"
-        return bool(recovering), int(replayed) if replayed is not None else None
+        return int(replayed) if replayed is not None else None
 
     def _verify(self, s: _Standby, conn: Connection) -> None:
         """Refuse ``s`` for good when it is not a standby of this primary (checked once)."""
