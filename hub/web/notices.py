@@ -94,6 +94,21 @@ _TEXTS = tuple(n for n, f in _FIELDS.items() if f.widget in ("text", "textarea",
 _CHECKED = tuple(n for n, f in _FIELDS.items() if f.widget == "checks")
 
 
+def _kinds_of(name: str) -> str:
+    """The notice kinds a field applies to, as the facts' ``only_when`` says (space-separated;
+    "" for every kind): the page shows the field for those kinds only."""
+    # A typed personal value becomes one of the scope's pseudonyms.
+    fact = _MODEL.by_name.get("account_pseudonyms" if name.startswith("personal.") else name.partition(".")[0])
+    when = fact.only_when if fact is not None else None
+    if when is None or when.name != "notice_kind" or when.equals is None:
+        return ""
+    return " ".join(when.equals if isinstance(when.equals, tuple) else (when.equals,))
+
+
+#: The notice kinds each field applies to (fields of every kind are left out).
+FIELD_KINDS = {n: k for n in _FIELDS if (k := _kinds_of(n))}
+
+
 def _pages() -> NoticePages:
     return NoticePages(current_hub().notices)
 
@@ -260,7 +275,7 @@ def _writable(collection_id: str, kind: str) -> Any:
 def new_notice(collection_id: str) -> Any:
     col = _writable(collection_id, "agency")
     principal = current_principal()
-    context: dict[str, Any] = {"collection": col, "sections": SECTIONS, "problems": {},
+    context: dict[str, Any] = {"collection": col, "sections": SECTIONS, "problems": {}, "field_kinds": FIELD_KINDS,
                                "identity": principal.party.identity_id, "fresh": request.method == "GET"}
     if request.method == "GET":
         context["shown"] = {"notice_kind": "special-measure", "tlp": "amber", "measures": []}

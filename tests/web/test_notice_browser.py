@@ -47,7 +47,7 @@ if not have_chromium():
 pytest.importorskip("selenium.webdriver")
 from selenium.webdriver.common.by import By  # noqa: E402
 from selenium.webdriver.support import expected_conditions as ec  # noqa: E402
-from selenium.webdriver.support.ui import WebDriverWait  # noqa: E402
+from selenium.webdriver.support.ui import Select, WebDriverWait  # noqa: E402
 
 from tests.web.test_browser import BodyCapture, LiveHub, shot, sign_in  # noqa: E402
 
@@ -122,6 +122,14 @@ def test_an_agency_files_a_notice_signed_in_the_browser(live: LiveHub, driver: A
     driver.get(f"{live.base}/web/collections/{col}/notices/new")
     driver.execute_script("sessionStorage.clear()")
     live.capture.bodies.clear()
+    # The fields the kind does not take are hidden (and not posted): an advisory has no scope.
+    kind = Select(driver.find_element(By.ID, "f-notice_kind"))
+    kind.select_by_value("advisory")
+    assert not driver.find_element(By.NAME, "jurisdictions").is_displayed()
+    assert driver.find_element(By.NAME, "indicator_patterns").is_displayed()
+    kind.select_by_value("special-measure")
+    assert driver.find_element(By.NAME, "jurisdictions").is_displayed()
+    assert not driver.find_element(By.NAME, "respond_by").is_displayed()
     _type(driver, "title", "Special measure: designated reseller")
     _type(driver, "legal_reference", "Order 2026-9, section 2")
     _type(driver, "jurisdictions", "KP")
