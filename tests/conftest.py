@@ -86,10 +86,17 @@ def hub(config: HubConfig, store: SqlStore, clock: FrozenClock) -> Hub:
 # -- in-process hubs under test: the real app over a seeded hub ---------------------------------
 
 @pytest.fixture
-def seeded(store: SqlStore, tmp_path: Path) -> Iterator[HubUnderTest]:
-    """A freshly seeded hub (PARTIES, GRANTS, TEST_TOML) on each backend, served in-process."""
-    with HubUnderTest.build(tmp_path / "home", store=store) as built:
-        yield built
+def seeded(backend: str, tmp_path: Path, request: pytest.FixtureRequest) -> Iterator[HubUnderTest]:
+    """A freshly seeded hub (PARTIES, GRANTS, TEST_TOML) on each backend, served in-process: on
+    the test's ``store`` when the test uses that fixture too, else on a copy of a store seeded
+    once per test process (``HubUnderTest.build(copied=True)``)."""
+    if "store" in request.fixturenames:
+        store: SqlStore = request.getfixturevalue("store")
+        with HubUnderTest.build(tmp_path / "home", store=store) as built:
+            yield built
+    else:
+        with HubUnderTest.build(tmp_path / "home", backend=backend, copied=True) as built:
+            yield built
 
 
 @pytest.fixture

@@ -531,7 +531,7 @@ class HubUnderTest:
               toml: str = TEST_TOML, parties: Mapping[str, str] | None = None,
               grants: Mapping[str, Grants] | None = None, signed: Mapping[str, bool] | None = None,
               keys_for: Iterable[str] = (), clock: Clock = system_clock, prepare: bool = False,
-              base: str = IN_PROCESS_BASE) -> Self:
+              base: str = IN_PROCESS_BASE, copied: bool = False) -> Self:
         """An in-process hub in ``home`` (made, with ``toml`` as its hub.toml), seeded with
         ``parties`` (name: kind; PARTIES when None) and collections with ``grants`` (alias: party:
         (read, write); GRANTS when None) through the administration service, as ``abusehub party
@@ -540,15 +540,29 @@ class HubUnderTest:
         makes what ``abusehub init`` makes (the hub's key, the pseudonym keyring) first.
 
         The store is ``store`` when given (the caller closes it), else a new one of ``backend``:
-        the home's own SQLite file, or a PostgreSQL schema that :meth:`close` drops."""
+        the home's own SQLite file, or a PostgreSQL schema that :meth:`close` drops.
+
+        ``copied`` (a new store of ``backend``, no keys, not prepared) seeds a copy of a store
+        seeded with the same arguments once per test process (:func:`open_seeded_store`): the
+        same parties, collections and grants, made the same way, but also the same tokens,
+        identities and collection ids as every other hub copied so. For the one hub of a test,
+        never for hubs that must tell each other's tokens or identities apart."""
         home.mkdir(parents=True, exist_ok=True)
         (home / "hub.toml").write_text(toml)
         closing = ExitStack()
         try:
             env: dict[str, str] = {}
             own = store is None
-            if store is None:
+            seeded: dict[str, dict[str, str]] | None = None
+            if copied:
+                if not own or keys_for or prepare:
+                    raise ValueError("copied: a new store, without keys_for or prepare")
+                store, seeded = closing.enter_context(open_seeded_store(
+                    backend, home, repr(("hub", toml, parties, grants, signed)),
+                    lambda s: cls._seed_copy(s, toml, parties, grants, signed)))
+            elif store is None:
                 store = closing.enter_context(open_test_store(backend, home))
+            if own:
                 if backend != "sqlite":
                     env["HUB_DATABASE_URL"] = store.url
             config = load_config(home, environ=env)
@@ -560,10 +574,14 @@ class HubUnderTest:
             made._hub = hub
             if prepare:
                 hub.prepare()
-            for name, kind in (PARTIES if parties is None else parties).items():
-                made.add_party(name, kind)
-            for alias, col_grants in (GRANTS if grants is None else grants).items():
-                made.add_collection(alias, col_grants, signed=(signed or {}).get(alias))
+            if seeded is not None:
+                made.tokens, made.identities, made.collections = (
+                    seeded["tokens"], seeded["identities"], seeded["collections"])
+            else:
+                for name, kind in (PARTIES if parties is None else parties).items():
+                    made.add_party(name, kind)
+                for alias, col_grants in (GRANTS if grants is None else grants).items():
+                    made.add_collection(alias, col_grants, signed=(signed or {}).get(alias))
             for name in keys_for:
                 made.add_key(name)
             made._app = create_app(config, hub)
@@ -572,6 +590,17 @@ class HubUnderTest:
             closing.close()
             raise
         return made
+
+    @classmethod
+    def _seed_copy(cls, store: SqlStore, toml: str, parties: Mapping[str, str] | None,
+                   grants: Mapping[str, Grants] | None, signed: Mapping[str, bool] | None) -> dict[str, dict[str, str]]:
+        """The seed of a ``copied`` hub: :meth:`build` on ``store``; what a copy must know of it."""
+        home = Path(tempfile.mkdtemp(prefix="abusehub-seed-home-"))
+        try:
+            with cls.build(home, store=store, toml=toml, parties=parties, grants=grants, signed=signed) as made:
+                return {"tokens": made.tokens, "identities": made.identities, "collections": made.collections}
+        finally:
+            shutil.rmtree(home, True)
 
     @classmethod
     def existing(cls, home: Path, *, tokens: Mapping[str, str] = {}, identities: Mapping[str, str] = {},

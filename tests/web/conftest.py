@@ -53,8 +53,9 @@ class WebClient:
 
 @pytest.fixture
 def web(tmp_path: Path) -> Iterator[HubUnderTest]:
-    """A seeded hub (tests.conftest PARTIES and GRANTS) with the web pages, on SQLite."""
-    with HubUnderTest.build(tmp_path / "home") as built:
+    """A seeded hub (tests.conftest PARTIES and GRANTS) with the web pages, on SQLite (a copy of
+    one seeded once per test process)."""
+    with HubUnderTest.build(tmp_path / "home", copied=True) as built:
         yield built
 
 
