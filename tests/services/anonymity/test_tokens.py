@@ -460,3 +460,44 @@ def test_the_redemption_request_carries_nothing_of_the_party(th: TokenHub) -> No
     assert sent.headers["authorization"] == f'PrivateToken token="{token.token}"'
     assert "cookie" not in sent.headers
     assert th.hut.tokens["alice"] not in str(sent.headers) and b"alice" not in sent.content.lower()
+
+
+def _doc_checker() -> Any:
+    """The oversight's check of a client-made record, as docs/ANONYMITY.md gives it."""
+    text = (Path(__file__).resolve().parents[3] / "docs" / "ANONYMITY.md").read_text(encoding="utf-8")
+    section = text.split("### The escrow record the client makes", 1)[1]
+    code = section.split("```python\n", 1)[1].split("```", 1)[0]
+    namespace: dict[str, Any] = {}
+    exec(code, namespace)  # noqa: S102 - the documented code, run as written
+    return namespace
+
+
+def test_the_documented_check_of_a_client_made_record(th: TokenHub) -> None:
+    namespace = _doc_checker()
+
+    class KeysOnly:
+        @staticmethod
+        def get(url: str) -> Any:
+            answer = th.hut.http.get(url.replace(th.hut.url, f"{th.hut.api}/"))
+            return type("Answer", (), {"json": staticmethod(answer.get_json)})
+
+    namespace["httpx"] = KeysOnly
+    check = namespace["check"]
+    key_pem = th.oversight.to_pem()
+    tokens = th.tokens("bob", 2)
+    objects, committed, sealed = th.filing("bob")
+    with th.session() as http:
+        receipt = redeem_token(http, th.hut.collections["reports"], objects, committed, sealed, tokens[0])
+    report = {o["id"]: o for o in th.published()}[receipt["report_id"]]
+    kept = th.hut.hub.anonymous.sealed_record(receipt["report_id"])
+    assert check(kept, key_pem, th.hut.url, report) == f"filed by {th.hut.identities['bob']}"
+    assert "made for another report" in check(kept, key_pem, th.hut.url, {**report, WITHDRAWAL_PROPERTY: "x"})
+    # Bob claims to be alice: the record opens, but does not hold up.
+    objects, committed, _ = th.filing("bob")
+    lying = seal_submitter_record(th.hut.keys["bob"], "alice", th.hut.identities["alice"], objects, committed,
+                                  th.key().issuer, th.oversight.public_key)
+    with th.session() as http:
+        receipt = redeem_token(http, th.hut.collections["reports"], objects, committed, lying, tokens[1])
+    report = {o["id"]: o for o in th.published()}[receipt["report_id"]]
+    verdict = check(th.hut.hub.anonymous.sealed_record(receipt["report_id"]), key_pem, th.hut.url, report)
+    assert verdict.startswith("does not hold up: the key it names is not registered")
