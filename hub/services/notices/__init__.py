@@ -389,7 +389,7 @@ class NoticeService:
         parties = self.store.list_parties()
         addressees = self.addressees(notice, col.pk, parties)
         hubs = dict.fromkeys(addressees, HERE)
-        peers = {p.identity_id: p.name for p in parties if p.kind == "peer"}
+        peers = self._hubs(parties)
         reported: dict[str, str] = {}
         reports: dict[str, str] = {}
         roster_ids = tuple(sorted(roster_id(notice_id, hub) for hub in peers))
@@ -414,6 +414,16 @@ class NoticeService:
         ids = tuple(sorted(ack_id(notice_id, a) for a in addressees))
         acks = self._objects(col.pk, ObjectFilter(ids=ids, types=(ACK_TYPE,), reader_pk=reader_pk)) if ids else []
         return tally(notice, acks, addressees, self.clock(), hubs=hubs, reported=reported, reports=reports)
+
+    def _hubs(self, parties: Sequence[Party]) -> dict[str, str]:
+        """identity id -> name of each peer hub's identity: the peer's name where the identity is
+        pinned to a peer (``peer add`` pins the peer hub's own), else its party's name."""
+        names = {p.identity_id: p.name for p in parties if p.kind == "peer"}
+        for peer in self.store.list_peers():
+            for identity in self.store.identities_of(peer.pk):
+                if identity in names:
+                    names[identity] = peer.name
+        return names
 
     def status_for(self, principal: Principal, collection_id: str, notice_id: str) -> NoticeStatus:
         """The status of ``notice_id`` (its id, or the number ``notice list`` shows it with) for
