@@ -108,6 +108,12 @@ def _errors(page: str, field: str) -> str:
     return html.unescape(m.group(1))
 
 
+def _form_problems(page: str) -> str:
+    m = re.search(r'<div class="error" role="alert" id="form-problems">(.*?)</div>', page, re.S)
+    assert m, "no problem shown about the form as a whole"
+    return html.unescape(m.group(1))
+
+
 def _verified(hub: HubUnderTest, objects: list[dict[str, Any]], signer: str) -> None:
     keys = KeySet.from_jwks(requests.get(hub.api + "/keys/", timeout=10).json())
     verdicts = verify_objects(objects, keys, int(datetime.now(UTC).timestamp() * 1_000_000))
@@ -160,8 +166,12 @@ def test_the_agency_sees_who_acted_and_the_versions(hub: HubUnderTest) -> None:
     assert 'id="addressees"' not in alice and 'id="ack-form"' in alice and "Your newest answer: <strong>applied" in alice
     # One the notice does not address gets no form.
     other = _issue(hub, title="Bob only", addressee_refs=[hub.identities["bob"]])
-    carol = Browser(hub, "carol").get(_url(hub, other["id"])).text
-    assert 'id="ack-form"' not in carol
+    carol = Browser(hub, "carol")
+    assert 'id="ack-form"' not in carol.get(_url(hub, other["id"])).text
+    # Posted anyway, it is refused with its reason and nothing is built.
+    refused = carol.post(_url(hub, other["id"], "ack"), {"status": "received"})
+    assert refused.status_code == 422 and "does not address" in _form_problems(refused.text)
+    assert 'id="objects-json"' not in refused.text
 
 
 def test_an_operator_sees_who_acted_as_the_agency_does(hub: HubUnderTest) -> None:
@@ -276,7 +286,8 @@ def test_withdrawal_and_an_acknowledgement_built_on_the_page(hub: HubUnderTest) 
     assert f'<tr data-identity="{hub.identities["alice"]}" data-state="applied">' in page
     # A withdrawn notice takes no acknowledgement: said on the form, nothing built.
     late = alice.post(_url(hub, notice["id"], "ack"), {"status": "received"})
-    assert late.status_code == 422 and "withdrawn" in late.text and 'id="objects-json"' not in late.text
+    assert late.status_code == 422 and "was withdrawn: it takes no acknowledgement" in _form_problems(late.text)
+    assert 'id="objects-json"' not in late.text
 
 
 def test_who_may_do_what(hub: HubUnderTest) -> None:
