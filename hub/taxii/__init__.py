@@ -37,8 +37,8 @@ def register_taxii(app: Flask, config: HubConfig) -> None:
         objects,
         pseudonyms,
         status,
-        tombstones,
         tokens,
+        tombstones,
         versions,
     )
     from hub.taxii.errors import register_error_handlers
