@@ -307,7 +307,8 @@ def withdraw(collection_id: str, notice_id: str) -> Any:
     if not context["is_issuer"]:
         raise Forbidden(f"{notice['id']} was issued by {notice.get('created_by_ref')}: only its issuer withdraws it")
     if notice.get("withdrawn") is True:
-        context["problems"] = {"withdraw": [Problem(Code.INVALID_VALUE, f"{notice['id']} is withdrawn already")]}
+        context["problems"] = {"": [Problem(Code.INVALID_VALUE, f"{notice['id']} is withdrawn already")]}
+        context["about"] = "The withdrawal"
         return render_template("notice.html", **context), 422
     gone = withdrawn_version(notice, now=_now())
     return _signing(col, [gone], "the withdrawal", url_for("web.notices.notice_page", collection_id=col.id,
@@ -342,7 +343,7 @@ def acknowledge(collection_id: str, notice_id: str) -> Any:
     except InvalidAckFacts as exc:
         problems += exc.found
     if problems or facts is None:
-        context["problems"] = {}
+        context["problems"], context["about"] = {}, "Your acknowledgement"
         for p in problems:
             name = p.property if p.property in shown else ""
             context["problems"].setdefault(name, []).append(p)

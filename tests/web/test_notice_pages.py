@@ -283,6 +283,8 @@ def test_withdrawal_and_an_acknowledgement_built_on_the_page(hub: HubUnderTest) 
     page = gov.get(_url(hub, notice["id"])).text
     assert 'data-state="withdrawn"' in page and page.count("<li data-modified=") == 2
     assert 'id="withdraw-form"' not in page
+    again = gov.post(_url(hub, notice["id"], "withdraw"), {})
+    assert again.status_code == 422 and "is withdrawn already" in _form_problems(again.text)
     assert f'<tr data-identity="{hub.identities["alice"]}" data-state="applied">' in page
     # A withdrawn notice takes no acknowledgement: said on the form, nothing built.
     late = alice.post(_url(hub, notice["id"], "ack"), {"status": "received"})
