@@ -22,6 +22,11 @@ PostgreSQL. What cannot be written once lives here:
   (:func:`lock_rows`), so writers to different collections do not wait for each other.
   SQLite has no row locks; there ``FOR UPDATE`` is left out of the SQL and the database lock
   already covers those rows.
+- **Ingest's statements** (in :mod:`hub.store.sql`, where each is written next to the form
+  both databases share). Looking up an envelope's ids: PostgreSQL probes the unique index once
+  per id (``unnest`` and ``LATERAL``, planned at each use), since on a table without statistics
+  it would otherwise walk the whole collection for an ``IN`` list; SQLite keeps the ``IN`` list.
+  Storing the new versions: PostgreSQL one ``COPY``, SQLite one ``executemany``.
 
 The services never see any of this: they talk to :class:`hub.store.base.Store`.
 """
