@@ -7,6 +7,7 @@ their extras)."""
 from __future__ import annotations
 
 import ast
+import functools
 import re
 import sys
 import tomllib
@@ -52,6 +53,12 @@ def _imported_modules(tree: ast.AST) -> set[str]:
     return found
 
 
+@functools.cache  # read, never changed, by the tests below: the walk and the lookup are made once
+def _distributions() -> dict[str, list[str]]:
+    return packages_distributions()
+
+
+@functools.cache
 def hub_third_party_imports() -> dict[str, list[str]]:
     """Each third-party top-level module ``hub/`` imports at run time -> the files importing it."""
     where: dict[str, list[str]] = {}
@@ -72,7 +79,7 @@ def test_the_walk_sees_imports_in_functions_and_leaves_out_type_checking() -> No
 def test_every_module_the_hub_imports_is_a_declared_runtime_dependency() -> None:
     imported = hub_third_party_imports()
     assert {"flask", "sqlalchemy", "httpx", "idna"} <= set(imported)  # the walk found them
-    distributions = packages_distributions()
+    distributions = _distributions()
     declared = _declared()
     missing = {}
     for module, files in imported.items():
@@ -84,7 +91,7 @@ def test_every_module_the_hub_imports_is_a_declared_runtime_dependency() -> None
 
 
 def test_every_runtime_dependency_is_imported_by_the_hub() -> None:
-    distributions = packages_distributions()
+    distributions = _distributions()
     provided: set[str] = set()
     for module in hub_third_party_imports():
         provided |= {_canonical(d) for d in distributions.get(module, [])}
