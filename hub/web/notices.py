@@ -32,7 +32,7 @@ from hub.client.reports import local_problems
 from hub.common.errors import Forbidden, NotFound
 from hub.common.problems import Code, Problem
 from hub.services.notices.pages import NoticePages, NoticeRow
-from hub.stix.facts import Country, ListOf
+from hub.stix.facts import Country, ListOf, Timestamp
 from hub.stix.notice import addressed_to, build_ack, build_notice, withdrawn_version
 from hub.stix.notice_facts import (
     ACK_STATUSES,
@@ -56,6 +56,9 @@ _SIGNED_AS = "issuer_identity_id"
 _NOT_TYPED = (_SIGNED_AS, "withdrawn")
 #: Personal values an agency may name a scope by, typed here and pseudonymised in the browser.
 _PERSONAL_KINDS = tuple(k for k in SCOPE_PSEUDONYM_KINDS if k != "provider_account")
+#: Labels where the fact's name does not read well as one.
+_LABELS = {"addressee_refs": "Addressees", "ip_ranges": "IP ranges", "supersedes_ref": "Supersedes",
+           "report_ref": "Report", "indicator_patterns": "Indicators", "tlp": "TLP"}
 _RESELLER_HINT = ("Designated resellers (businesses, in clear), one per line: legal name; country "
                   "(ISO 3166 alpha-2); registration number (optional).")
 
@@ -68,14 +71,21 @@ def _sections() -> tuple[Section, ...]:
         for f in section.fields:
             if f.name in _NOT_TYPED:
                 continue
-            if f.name == "resellers":
-                f = dataclasses.replace(f, hint=_RESELLER_HINT)
+            stix = NoticeFacts.model().by_name[f.name].stix
+            f = dataclasses.replace(f, label=_LABELS.get(f.name, f.label),
+                                    hint=_RESELLER_HINT if f.name == "resellers" else
+                                    f.hint or (stix.help if stix is not None else ""))
+            kind = NoticeFacts.model().by_name[f.name].type
+            if f.widget == "textarea" and isinstance(kind, ListOf):
+                f = dataclasses.replace(f, hint=f.hint + " One per line.")
+            elif isinstance(kind, Timestamp):
+                f = dataclasses.replace(f, hint=f.hint + " A time with its zone, e.g. 2026-12-01T00:00:00Z.")
             drawn.append(f)
     pasted = tuple(Field(f"account_pseudonyms.{kind}", f"Pseudonyms: {kind.replace('_', ' ')}", "textarea",
                          f"{kind.replace('_', ' ').capitalize()} pseudonyms (poprf-r255:...), one per line, "
                          "as reports carry them.", rows=2)
                    for kind in SCOPE_PSEUDONYM_KINDS)
-    typed = tuple(Field(f"personal.{kind}", kind.replace("_", " ").capitalize(), "secret", kind=kind)
+    typed = tuple(Field(f"personal.{kind}", f"{kind.replace('_', ' ').capitalize()}, typed here", "secret", kind=kind)
                   for kind in _PERSONAL_KINDS)
     return (Section("The notice", tuple(drawn)),
             Section("Accounts and personal values", pasted + typed,
