@@ -159,8 +159,9 @@ class AnonymousFilingService:
         self._started = True
         try:
             self.flush_due()
-        finally:
             self.schedule()
+        except Exception:  # never the request's failure: the next tick or filing tries again
+            log.exception("publishing anonymous reports failed")
 
     def oversight_key(self) -> OversightPublicKey:
         name = self.config.oversight_public_key_file

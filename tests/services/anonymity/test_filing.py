@@ -175,3 +175,15 @@ def test_the_filings_of_one_window_are_published_together_in_one_shuffled_batch(
         order = [next(i for i, r in enumerate(filed) if o["id"] in (r.receipt or {})["object_ids"])
                  for o in objects if o["type"] in ("indicator", "report", "infrastructure")]
         assert order != sorted(order)
+
+
+def test_a_countersigning_collection_publishes_the_attestation_alone(backend: str, tmp_path: Any) -> None:
+    from tests.services.anonymity.conftest import build_anon_hub
+    hut, oversight = build_anon_hub(tmp_path / "home", backend, signed={"reports": True})
+    with hut:
+        anon = AnonHub(hut, oversight)
+        result = anon.file("alice")
+        objects = [o for o in _published(anon) if o["id"] in (result.receipt or {})["object_ids"]]
+        assert objects
+        for obj in objects:
+            assert [e["type"] for e in obj["extensions"][SIGNATURE_EXTENSION_ID]["signatures"]] == ["attestation"]
