@@ -10,41 +10,15 @@ const vm = require("vm");
 
 const root = path.resolve(__dirname, "..", "..");
 for (const file of [path.join(root, "hub", "web", "static", "vendor", "blindrsa.js"),
-                    path.join(root, "hub", "web", "static", "js", "tokens.js")]) {
+                    path.join(root, "hub", "web", "static", "js", "tokens.js"),
+                    path.join(__dirname, "tokens_vectors_lib.js")]) {
   vm.runInThisContext(fs.readFileSync(file, "utf8"), { filename: file });
 }
 const T = globalThis.AbusehubTokens;
-const hex = (b) => Buffer.from(b).toString("hex");
-const unhex = (h) => new Uint8Array(Buffer.from(h, "hex"));
-
-async function withRandomness(values, fn) {
-  const queue = values.slice();
-  const original = crypto.getRandomValues;
-  Object.defineProperty(crypto, "getRandomValues", { configurable: true, writable: true, value(array) {
-    if (array.byteLength === 0) return array;
-    const next = queue.shift();
-    if (!next || next.length !== array.byteLength) throw new Error("unexpected getRandomValues of " + array.byteLength);
-    new Uint8Array(array.buffer, array.byteOffset, array.byteLength).set(next);
-    return array;
-  } });
-  try {
-    return await fn();
-  } finally {
-    Object.defineProperty(crypto, "getRandomValues", { configurable: true, writable: true, value: original });
-    if (queue.length) throw new Error(queue.length + " random values were not drawn");
-  }
-}
 
 const ops = {
   async vectors(input) {
-    const out = [];
-    for (const v of input.vectors) {
-      const key = await T.readDirectory(v.directory);
-      const begun = await withRandomness([unhex(v.nonce), unhex(v.salt), unhex(v.r)], () => T.beginIssuance(key));
-      const token = await T.finalizeToken(key, begun.state, unhex(v.token_response));
-      out.push({ token_request: hex(T.fromB64url(begun.request)), token: hex(T.fromB64url(token)) });
-    }
-    return out;
+    return globalThis.tokensVectors(input);
   },
   async begin(input) {
     const key = await T.readDirectory(input.directory);
