@@ -390,6 +390,10 @@ class NoticeService:
         addressees = self.addressees(notice, col.pk, parties)
         hubs = dict.fromkeys(addressees, HERE)
         peers = self._hubs(parties)
+        named = set(notice.get("addressee_refs") or ())
+        grants = self.store.grants_of(col.pk)
+        serving = {p.identity_id for p in parties
+                   if p.kind == "provider" and (g := grants.get(p.pk)) is not None and g.can_read}
         reported: dict[str, str] = {}
         reports: dict[str, str] = {}
         roster_ids = tuple(sorted(roster_id(notice_id, hub) for hub in peers))
@@ -401,16 +405,14 @@ class NoticeService:
             reports[peers[hub]] = str(roster.get("as_of"))
             for entry in roster.get("addressees", ()):
                 identity = entry["identity_ref"]
-                if hubs.get(identity) == HERE and identity not in addressees:
-                    continue
+                if identity in serving or (named and identity not in named):
+                    continue  # this hub's own provider, or one the notice does not address
                 addressees[identity] = entry["name"]
                 hubs[identity] = peers[hub]
                 reported[identity] = entry["state"]
-        if notice.get("addressee_refs"):
-            parties_here = {p.identity_id for p in parties if p.kind == "provider"}
-            for identity in addressees:
-                if hubs.get(identity) == HERE and identity not in parties_here:
-                    hubs[identity] = UNKNOWN
+        for identity in named:
+            if hubs.get(identity) == HERE and identity not in serving:
+                hubs[identity] = UNKNOWN
         ids = tuple(sorted(ack_id(notice_id, a) for a in addressees))
         acks = self._objects(col.pk, ObjectFilter(ids=ids, types=(ACK_TYPE,), reader_pk=reader_pk)) if ids else []
         return tally(notice, acks, addressees, self.clock(), hubs=hubs, reported=reported, reports=reports)

@@ -78,11 +78,14 @@ def test_the_issuing_agency_and_operators_read_the_status_others_get_404(hub: Hu
 
 def test_a_peer_hubs_roster_puts_its_addressees_under_its_name(hub: HubUnderTest) -> None:
     carol, dave = "identity--00000000-0000-4000-8000-0000000000c3", "identity--00000000-0000-4000-8000-0000000000d4"
+    erin = "identity--00000000-0000-4000-8000-0000000000e5"  # not addressed: what hub-b says of it is ignored
     notice = _issue(hub, addressee_refs=[hub.identities["alice"], carol, dave])
-    # hub-b (a peer hub) reports carol, served there, as received, with its key.
+    # hub-b (a peer hub) reports carol, served there, as received, with its key (and more).
     roster = build_roster(RosterFacts.from_mapping({
         "notice_ref": notice["id"], "notice_modified": notice["modified"], "as_of": datetime.now(UTC),
-        "addressees": [{"identity_ref": carol, "name": "carol", "state": "received"}]}),
+        "addressees": [{"identity_ref": carol, "name": "carol", "state": "received"},
+                       {"identity_ref": erin, "name": "erin", "state": "applied"},
+                       {"identity_ref": hub.identities["alice"], "name": "alice", "state": "applied"}]}),
         hub=hub.identities["hub-b"], agency=hub.identities["gov"])
     signed = sign_objects([roster], hub.keys["hub-b"], hub.identities["hub-b"])
     with hub.client("hub-b") as client:
@@ -90,7 +93,9 @@ def test_a_peer_hubs_roster_puts_its_addressees_under_its_name(hub: HubUnderTest
     status = _status(hub, "gov", notice["id"])
     rows = {a["identity_id"]: a for a in status["addressees"]}
     assert (rows[carol]["hub"], rows[carol]["state"], rows[carol]["reported"]) == ("hub-b", "overdue", "received")
-    assert rows[hub.identities["alice"]]["hub"] == HERE and rows[dave]["hub"] == UNKNOWN
+    assert erin not in rows and rows[dave]["hub"] == UNKNOWN
+    # alice is this hub's own provider: her state is read here, whatever a peer says of her.
+    assert (rows[hub.identities["alice"]]["hub"], rows[hub.identities["alice"]]["state"]) == (HERE, "overdue")
     assert [g["hub"] for g in status["hubs"]] == [HERE, "hub-b", UNKNOWN]
     assert status["hubs"][1]["reported"] == roster["as_of"]
     # A provider of this hub cannot pass itself off as a hub.
