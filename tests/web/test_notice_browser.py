@@ -278,3 +278,38 @@ def test_a_provider_matches_its_file_in_the_browser_and_acknowledges(live: LiveH
     rows = {r.get_attribute("data-identity"): r.get_attribute("data-state")
             for r in driver.find_elements(By.CSS_SELECTOR, "#addressees tr[data-identity]")}
     assert rows[seeded.identities["alice"]] == "applied" and rows[seeded.identities["bob"]] in ("pending", "overdue")
+
+
+def test_the_notice_pages_fit_at_200_percent_zoom(live: LiveHub, driver: Any) -> None:
+    seeded = live.seeded
+    col = seeded.collections["notices"]
+    with seeded.client("gov") as client:
+        [[email]] = client.oblivious_pseudonyms([("email", "wide@example.com")])
+        facts = NoticeFacts.from_mapping({
+            "issuer_identity_id": seeded.identities["gov"], "notice_kind": "special-measure",
+            "title": "A notice with long values", "legal_reference": "Order 2026-11", "measures": ["terminate"],
+            "addressee_refs": [seeded.identities["alice"], seeded.identities["bob"]],
+            "account_pseudonyms": {"email": [email]}, "effective_from": datetime.now(UTC) - timedelta(hours=1)})
+        notice, _ = issue_notice(client, col, facts, seeded.keys["gov"], seeded.identities["gov"])
+    sign_in(driver, live, "gov")
+    pages = [f"/web/collections/{col}/notices", f"/web/collections/{col}/notices/new",
+             f"/web/collections/{col}/notices/{notice['id']}"]
+    # 1280 CSS pixels at 200 % zoom leave 640: no page may need scrolling sideways.
+    driver.set_window_size(640, 1200)
+    try:
+        for path in pages:
+            driver.get(live.base + path)
+            overflow = driver.execute_script(
+                "return document.documentElement.scrollWidth - document.documentElement.clientWidth")
+            wide = driver.execute_script(
+                "return Array.from(document.querySelectorAll('main *')).filter((e) => "
+                "e.getBoundingClientRect().right > document.documentElement.clientWidth + 1)"
+                ".slice(0, 5).map((e) => e.tagName + '.' + e.className + '#' + e.id)")
+            assert overflow <= 0, (path, overflow, wide)
+        sign_in(driver, live, "alice")
+        driver.get(f"{live.base}/web/collections/{col}/notices/match")
+        assert driver.execute_script(
+            "return document.documentElement.scrollWidth - document.documentElement.clientWidth") <= 0
+    finally:
+        driver.set_window_size(1280, 1800)
+    assert console_problems(driver) == []
