@@ -80,9 +80,12 @@ def open_record(key_file: str, record: str) -> None:
     except (ValueError, UnicodeDecodeError):
         raise EscrowError(f"{record} is not a sealed escrow record (not JSON)") from None
     opened = open_sealed(sealed, key)
+    # A record its submitter's client made (the token mode) names the key it signed with and the
+    # signature, for the oversight to check against the key registered to that identity.
+    signed = {"key_id": opened.key_id, "signature": opened.signature} if opened.key_id else {}
     click.echo(json.dumps({"report_id": opened.report_id, "report_hash": opened.report_hash,
                            "submitter": opened.submitter, "identity_id": opened.identity_id,
-                           "time": opened.time, "hub": sealed["hub"]}, indent=2))
+                           "time": opened.time, "hub": sealed["hub"], **signed}, indent=2))
 
 
 @escrow.command("sealed")

@@ -23,7 +23,7 @@ import requests
 from hub.anonymity import blindrsa
 from hub.anonymity.escrow import OversightPrivateKey, open_sealed
 from hub.anonymity.tokens import token_key_id
-from hub.common.canonical import b64url_encode
+from hub.common.canonical import b64url_decode, b64url_encode
 from tests.client.report_kit import facts_toml
 from tests.harness import TEST_TOML, HubUnderTest, run_cli
 
@@ -158,3 +158,24 @@ def test_token_options_need_each_other(served: tuple[HubUnderTest, OversightPriv
                    "--as", hut.identities["alice"], "--tokens", str(work / "none.json"), check=False)
     assert proc.returncode == 2
     assert "--anonymous, --secret-file, --check-with, --oversight-key" in proc.stderr
+
+
+def test_escrow_open_shows_the_submitters_key_and_signature(tmp_path: Path) -> None:
+    """A record made by the submitter's client opens with 'escrow open', which prints the key it
+    was signed with and the signature (a record the hub made prints neither)."""
+    from hub.client.tokens import seal_submitter_record
+    from hub.signing import SigningKey
+
+    oversight = OversightPrivateKey.generate()
+    (tmp_path / "oversight.pem").write_bytes(oversight.to_pem())
+    key = SigningKey.generate()
+    objects = [{"type": "note", "id": "note--6e1d5a2e-0a51-4e0a-9d3f-2a6b0f1c9d11"}]
+    sealed = seal_submitter_record(key, "acme", "identity--8e2e2d2b-17d4-4cbf-938f-98ee46b3cd3f", objects,
+                                   "sha256:" + "ab" * 32, "hub.example", oversight.public_key)
+    (tmp_path / "record.json").write_text(json.dumps(sealed))
+    opened = json.loads(run_cli(tmp_path, "escrow", "open", "--key", str(tmp_path / "oversight.pem"),
+                                str(tmp_path / "record.json")).stdout)
+    assert opened["key_id"] == key.key_id
+    record = open_sealed(sealed, oversight)
+    assert opened["signature"] == record.signature
+    assert key.public_key.verify(b64url_decode(record.signature), record.signing_input())
