@@ -313,3 +313,15 @@ def test_the_match_page_carries_the_notices_in_force_that_address_the_provider(h
     assert mine["id"] in ids and other["id"] not in ids and later["id"] not in ids
     # The file input has no name and no form: it is never posted.
     assert re.search(r'<input type="file" id="accounts-file" accept="[^"]*">', page)
+
+
+def test_the_notices_index_lists_each_collection_read(hub: HubUnderTest) -> None:
+    # Last in this module: a second collection for alice (the list above expects one).
+    hub.add_collection("more-notices", {"alice": (True, False), "gov": (True, True)}, title="More notices")
+    page = Browser(hub, "alice").get("/web/notices")
+    assert page.url.endswith("/web/notices")
+    for alias in ("notices", "more-notices"):
+        assert f'href="/web/collections/{hub.collections[alias]}/notices"' in page.text
+    assert "in force" in page.text
+    # bob reads one of them only: straight to its notices.
+    assert Browser(hub, "bob").get("/web/notices").url.endswith(_url(hub))
