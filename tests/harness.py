@@ -542,24 +542,27 @@ class HubUnderTest:
         The store is ``store`` when given (the caller closes it), else a new one of ``backend``:
         the home's own SQLite file, or a PostgreSQL schema that :meth:`close` drops.
 
-        ``copied`` (a new store of ``backend``, no keys, not prepared) seeds a copy of a store
-        seeded with the same arguments once per test process (:func:`open_seeded_store`): the
-        same parties, collections and grants, made the same way, but also the same tokens,
-        identities and collection ids as every other hub copied so. For the one hub of a test,
-        never for hubs that must tell each other's tokens or identities apart."""
+        ``copied`` (a new store of ``backend``, not prepared) seeds a copy of a store seeded with
+        the same arguments once per test process (:func:`open_seeded_store`): the same parties,
+        collections, grants and keys, made the same way, but also the same tokens, identities,
+        collection ids and signing keys as every other hub copied with those arguments. Hubs of
+        one test copied so must differ in their arguments (their parties, say), so that each
+        tells the others' tokens and identities apart."""
         home.mkdir(parents=True, exist_ok=True)
         (home / "hub.toml").write_text(toml)
         closing = ExitStack()
         try:
             env: dict[str, str] = {}
             own = store is None
-            seeded: dict[str, dict[str, str]] | None = None
+            seeded: dict[str, Any] | None = None
             if copied:
-                if not own or keys_for or prepare:
-                    raise ValueError("copied: a new store, without keys_for or prepare")
+                if not own or prepare:
+                    raise ValueError("copied: a new store, not prepared")
+                keys_for = tuple(keys_for)
                 store, seeded = closing.enter_context(open_seeded_store(
-                    backend, home, repr(("hub", toml, parties, grants, signed)),
-                    lambda s: cls._seed_copy(s, toml, parties, grants, signed)))
+                    backend, home, repr(("hub", toml, parties, grants, signed, keys_for)),
+                    lambda s: cls._seed_copy(s, toml, parties, grants, signed, keys_for)))
+                keys_for = ()
             elif store is None:
                 store = closing.enter_context(open_test_store(backend, home))
             if own:
@@ -577,6 +580,7 @@ class HubUnderTest:
             if seeded is not None:
                 made.tokens, made.identities, made.collections = (
                     seeded["tokens"], seeded["identities"], seeded["collections"])
+                made.keys = {name: SigningKey.from_pem(pem) for name, pem in seeded["keys"].items()}
             else:
                 for name, kind in (PARTIES if parties is None else parties).items():
                     made.add_party(name, kind)
@@ -593,12 +597,15 @@ class HubUnderTest:
 
     @classmethod
     def _seed_copy(cls, store: SqlStore, toml: str, parties: Mapping[str, str] | None,
-                   grants: Mapping[str, Grants] | None, signed: Mapping[str, bool] | None) -> dict[str, dict[str, str]]:
+                   grants: Mapping[str, Grants] | None, signed: Mapping[str, bool] | None,
+                   keys_for: Iterable[str]) -> dict[str, Any]:
         """The seed of a ``copied`` hub: :meth:`build` on ``store``; what a copy must know of it."""
         home = Path(tempfile.mkdtemp(prefix="abusehub-seed-home-"))
         try:
-            with cls.build(home, store=store, toml=toml, parties=parties, grants=grants, signed=signed) as made:
-                return {"tokens": made.tokens, "identities": made.identities, "collections": made.collections}
+            with cls.build(home, store=store, toml=toml, parties=parties, grants=grants, signed=signed,
+                           keys_for=keys_for) as made:
+                return {"tokens": made.tokens, "identities": made.identities, "collections": made.collections,
+                        "keys": {name: key.to_pem() for name, key in made.keys.items()}}
         finally:
             shutil.rmtree(home, True)
 

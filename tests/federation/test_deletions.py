@@ -183,7 +183,7 @@ def pair(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[tuple[HubUn
         parties = {f"hub-{other}": "peer", **({"alice": "provider"} if name == "a" else {})}
         h = HubUnderTest.build(tmp_path / name, parties=parties, grants={"shared": {p: (True, True) for p in parties}},
                                signed={"shared": True}, keys_for=("alice",) if name == "a" else (),
-                               base=f"http://127.0.0.1:{8300 + len(made)}", backend=request.param,
+                               base=f"http://127.0.0.1:{8300 + len(made)}", backend=request.param, copied=True,
                                toml="[taxii]\ndefault_page_size = 5\nmax_page_size = 50\n"
                                     "[federation]\npage_size = 3\nmax_retries = 0\n")
         h.hub.signer.prepare()

@@ -55,7 +55,7 @@ class Hubs(dict[str, HubUnderTest]):
         parties = {**others, **({"alice": "provider"} if name == "a" else {})}
         grants = {p: (True, True) for p in parties}
         made = HubUnderTest.build(self.folder / name, parties=parties, grants={"shared": grants}, signed={"shared": True},
-                                  keys_for=("alice",) if name == "a" else (), backend=self.backend,
+                                  keys_for=("alice",) if name == "a" else (), backend=self.backend, copied=True,
                                   base=f"http://127.0.0.1:{8100 + NAMES.index(name)}",
                                   toml="[taxii]\ndefault_page_size = 5\nmax_page_size = 50\n"
                                        "[federation]\npage_size = 4\nmax_retries = 0\nmax_response_bytes = 1000000\n")
