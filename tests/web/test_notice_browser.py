@@ -167,6 +167,8 @@ acct-a5,DE,,,,,,,,www.bad.example
 acct-a6,DE,,,,someone@example.org,,,198.51.100.7,good.example
 acct-a7,DE,,,,,,,,
 acct-a8,Atlantis,,,,,,,,
+acct-a9,DE,,,,,030 1234567,,2001:db8:abcd:12::1,
+acct-a10,FR,"Résell Co., Ltd.",CN,91110000x,,,,,
 """
 
 
@@ -184,7 +186,7 @@ def test_a_provider_matches_its_file_in_the_browser_and_acknowledges(live: LiveH
             "title": "Measure for the browser", "legal_reference": "Order 2026-10", "measures": ["restrict"],
             "jurisdictions": ["KP"], "resellers": [{"name": "Resell Co., Ltd.", "country": "CN",
                                                     "registration_number": "91110000X"}],
-            "ip_ranges": ["203.0.113.0/24"], "domains": ["bad.example"],
+            "ip_ranges": ["203.0.113.0/24", "2001:db8:abcd::/48"], "domains": ["bad.example"],
             "account_pseudonyms": {"email": [email], "provider_account": [account]},
             "effective_from": datetime.now(UTC) - timedelta(hours=1)})
         notice, outcome = issue_notice(client, col, facts, seeded.keys["gov"], seeded.identities["gov"])
@@ -199,16 +201,17 @@ def test_a_provider_matches_its_file_in_the_browser_and_acknowledges(live: LiveH
     live.capture.bodies.clear()
     driver.find_element(By.ID, "accounts-file").send_keys(str(path))
     summary = WebDriverWait(driver, 120).until(ec.presence_of_element_located((By.ID, "match-summary")))
-    assert summary.get_attribute("data-accounts") == "7" and summary.get_attribute("data-problems") == "1"
-    assert summary.get_attribute("data-evaluated") == "9"  # 7 account ids and 2 e-mail addresses
+    assert summary.get_attribute("data-accounts") == "9" and summary.get_attribute("data-problems") == "1"
+    assert summary.get_attribute("data-evaluated") == "12"  # 9 account ids, 2 e-mail addresses, a phone
     bad = driver.find_element(By.CSS_SELECTOR, "#row-problems li")
     assert bad.get_attribute("data-row") == "9" and "country must be an ISO 3166-1 alpha-2 code" in bad.text
     section = driver.find_element(By.CSS_SELECTOR, f'section.notice-match[data-notice="{notice["id"]}"]')
-    assert section.get_attribute("data-count") == "6"
+    assert section.get_attribute("data-count") == "8"
     affected = {li.text.split(":")[0]: li.text.split(": ", 1)[1]
                 for li in section.find_elements(By.CSS_SELECTOR, "ul.affected li")}
     assert affected == {"acct-a1": "jurisdiction KP", "acct-a2": "reseller", "acct-a3": "pseudonym",
-                        "acct-a4": "ip range", "acct-a5": "domain", "acct-a7": "pseudonym"}
+                        "acct-a4": "ip range", "acct-a5": "domain", "acct-a7": "pseudonym",
+                        "acct-a9": "ip range", "acct-a10": "reseller"}
     shot(driver, shots, "notice-match")
 
     # The file never left the browser: only blinded elements were posted, to the evaluation.
@@ -217,7 +220,7 @@ def test_a_provider_matches_its_file_in_the_browser_and_acknowledges(live: LiveH
     for p, body in posted:
         text = unquote_plus(body.decode("utf-8", "replace")).lower()
         for value in ("acct-a", "holder@example.com", "someone@example.org", "203.0.113.9", "bad.example",
-                      "resell", "91110000", "atlantis"):
+                      "resell", "r\u00e9sell", "91110000", "atlantis", "2001:db8:abcd", "1234567"):
             assert value not in text, (p, value)
     assert sum(len(body) for _, body in posted) < 4 * 1024  # blinded elements only, not the file
 
@@ -241,7 +244,7 @@ def test_a_provider_matches_its_file_in_the_browser_and_acknowledges(live: LiveH
     assert summary.get_attribute("data-evaluated") == "0"
     assert not [p for p, body in live.capture.bodies if body]
     section = driver.find_element(By.CSS_SELECTOR, f'section.notice-match[data-notice="{notice["id"]}"]')
-    assert section.get_attribute("data-count") == "6"
+    assert section.get_attribute("data-count") == "8"
 
     # JSON lines too: a line that is not an object is named, the others matched.
     lines = tmp_path / "accounts.jsonl"
@@ -263,13 +266,13 @@ def test_a_provider_matches_its_file_in_the_browser_and_acknowledges(live: LiveH
     # Acknowledge from the page: the count carried over, signed in the browser.
     section.find_element(By.CSS_SELECTOR, "a.ack-link").click()
     WebDriverWait(driver, 60).until(ec.presence_of_element_located((By.ID, "ack-form")))
-    assert driver.find_element(By.ID, "f-accounts_affected").get_attribute("value") == "6"
-    driver.find_element(By.ID, "f-note").send_keys("Six accounts restricted.")
+    assert driver.find_element(By.ID, "f-accounts_affected").get_attribute("value") == "8"
+    driver.find_element(By.ID, "f-note").send_keys("Eight accounts restricted.")
     driver.find_element(By.ID, "ack-preview").click()
     WebDriverWait(driver, 60).until(ec.presence_of_element_located((By.ID, "objects-json")))
     _import_key_and_submit(driver, live, "alice")
     ack = _verify(live, "alice", ack_id(notice["id"], seeded.identities["alice"]), "alice")
-    assert ack["status"] == "applied" and ack["accounts_affected"] == 6
+    assert ack["status"] == "applied" and ack["accounts_affected"] == 8
     assert console_problems(driver) == []
 
     # The agency sees it on the notice's page; bob has not answered yet.
