@@ -7,10 +7,10 @@ Usage (from /work/main)::
     .venv/bin/python -m bench.notices --store postgres         # HUB_TEST_POSTGRES_URL (or the local one)
     .venv/bin/python -m bench.notices --providers 200 --reps 20   # a quick look
 
-Set-up (untimed): a hub with an agency and ``--providers`` provider parties that read and write
-one collection, each with a registered signing key; the agency issues a special measure for
-every provider (signed), and ``--acks`` of the providers acknowledge it (signed, TLP:RED for the
-agency, through ingest as each provider); the rest are overdue. The hub is then served by
+Set-up (untimed): a hub with an agency and ``--providers`` provider parties that read one
+collection; the agency issues a special measure for every provider (signed), and ``--acks`` of
+the providers (with registered keys) acknowledge it (signed, TLP:RED for the agency, through
+ingest as each provider); the rest, made in bulk through the store, are overdue. The hub is then served by
 ``abusehub serve --workers 1`` and the agency asks for the status ``--reps`` times (after one
 untimed request) with the client ``abusehub notice status --url`` uses
 (:func:`hub.client.notices.fetch_status`), each answer checked to hold every addressee with its
@@ -27,6 +27,7 @@ import statistics
 import sys
 import tempfile
 import time
+import uuid
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -43,19 +44,25 @@ TARGET_MS = 100.0
 
 def _build(folder: Path, providers: int, acks: int, store: str) -> tuple[HubUnderTest, str]:
     names = [f"p{i:05d}" for i in range(providers)]
-    parties = {"gov": "agency", **{n: "provider" for n in names}}
-    made = HubUnderTest.build(folder / "hub", backend=store, parties=parties, keys_for=parties,
-                              grants={"notices": {n: (True, True) for n in parties}}, prepare=True)
+    answering = {"gov": "agency", **{n: "provider" for n in names[:acks]}}
+    made = HubUnderTest.build(folder / "hub", backend=store, parties=answering, keys_for=answering,
+                              grants={"notices": {n: (True, True) for n in answering}}, prepare=True)
     col = made.collections["notices"]
     with made.services() as hub:
         hub.admin.edit_collection(col, max_tlp="red")
+        collection = hub.store.get_collection(col)
+        assert collection is not None
+        # The providers that stay silent never connect: parties with a read grant, made in bulk
+        # through the store (no token, no key).
+        for name in names[acks:]:
+            party = hub.store.create_party(name, "provider", f"identity--{uuid.uuid4()}", False, hub.clock())
+            hub.store.set_grant(party.pk, collection.pk, True, False)
+            made.identities[name] = party.identity_id
         facts = NoticeFacts.from_mapping({
             "issuer_identity_id": made.identities["gov"], "notice_kind": "special-measure",
             "title": "Special measure for the benchmark", "legal_reference": "Order 1", "measures": ["restrict"],
             "jurisdictions": ["KP"], "effective_from": datetime.now(UTC) - timedelta(days=1)})
         notice = sign_objects([build_notice(facts)], made.keys["gov"], made.identities["gov"])[0]
-        collection = hub.store.get_collection(col)
-        assert collection is not None
 
         def submit(party: str, obj: dict[str, Any]) -> None:
             p = hub.store.get_party(party)

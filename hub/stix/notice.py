@@ -26,6 +26,7 @@ Messages name the property at fault and describe a bad value by its JSON type, n
 
 from __future__ import annotations
 
+import functools
 import uuid
 from collections.abc import Mapping
 from datetime import UTC, datetime
@@ -244,6 +245,7 @@ def withdrawn_version(notice: Mapping[str, Any], *, now: datetime | None = None)
     return obj
 
 
+@functools.lru_cache(maxsize=65536)  # a status asks it for every addressee, again and again
 def ack_id(notice_ref: str, provider: str) -> str:
     """The one id of ``provider``'s acknowledgements of ``notice_ref`` (each answer a version)."""
     return f"{ACK_TYPE}--{uuid.uuid5(ACK_NAMESPACE, notice_ref + '|' + provider)}"

@@ -352,15 +352,16 @@ class NoticeService:
                 return out
             after = page.items[-1].key
 
-    def addressees(self, notice: Mapping[str, Any], col_pk: int,
-                   parties: Sequence[Party] | None = None) -> dict[str, str | None]:
+    def addressees(self, notice: Mapping[str, Any], col_pk: int, parties: Sequence[Party] | None = None,
+                   grants: Mapping[int, Grant] | None = None) -> dict[str, str | None]:
         """identity id -> party name of every addressee here: those named, or else every
-        provider party that may read the notice's collection."""
+        provider party that may read the notice's collection (``grants``: the collection's, by
+        party, when the caller has read them)."""
         by_identity = {p.identity_id: p for p in (self.store.list_parties() if parties is None else parties)}
         named: Sequence[str] | None = notice.get("addressee_refs")
         if named:
             return {i: (by_identity[i].name if i in by_identity else None) for i in named}
-        grants = self.store.grants_of(col_pk)
+        grants = self.store.grants_of(col_pk) if grants is None else grants
         return {p.identity_id: p.name for p in by_identity.values()
                 if p.kind == "provider" and (g := grants.get(p.pk)) is not None and g.can_read}
 
@@ -387,11 +388,11 @@ class NoticeService:
     def _status(self, notice: Mapping[str, Any], col: Collection, reader_pk: int) -> NoticeStatus:
         notice_id = str(notice["id"])
         parties = self.store.list_parties()
-        addressees = self.addressees(notice, col.pk, parties)
+        grants = self.store.grants_of(col.pk)
+        addressees = self.addressees(notice, col.pk, parties, grants)
         hubs = dict.fromkeys(addressees, HERE)
         peers = self._hubs(parties)
         named = set(notice.get("addressee_refs") or ())
-        grants = self.store.grants_of(col.pk)
         serving = {p.identity_id for p in parties
                    if p.kind == "provider" and (g := grants.get(p.pk)) is not None and g.can_read}
         reported: dict[str, str] = {}
