@@ -316,3 +316,36 @@ def test_the_notice_pages_fit_at_200_percent_zoom(live: LiveHub, driver: Any) ->
     finally:
         driver.set_window_size(1280, 1800)
     assert console_problems(driver) == []
+
+
+def test_after_a_key_rotation_notices_of_the_old_version_keep_matching(live: LiveHub, driver: Any,
+                                                                         tmp_path: Path) -> None:
+    # Last in this module: it rotates the hub's pseudonym key.
+    seeded = live.seeded
+    col = seeded.collections["notices"]
+    with seeded.client("gov") as client:
+        [[old]] = client.oblivious_pseudonyms([("email", "rotated@example.com")])
+        facts = NoticeFacts.from_mapping({
+            "issuer_identity_id": seeded.identities["gov"], "notice_kind": "special-measure",
+            "title": "Issued before the rotation", "legal_reference": "Order 2026-12", "measures": ["restrict"],
+            "account_pseudonyms": {"email": [old]}, "effective_from": datetime.now(UTC) - timedelta(hours=1)})
+        notice, _ = issue_notice(client, col, facts, seeded.keys["gov"], seeded.identities["gov"])
+    path = tmp_path / "rotated.csv"
+    path.write_text("account_id,email\nacct-r1,Rotated@Example.com\nacct-r2,other@example.com\n")
+
+    def run() -> tuple[str, str]:
+        driver.get(f"{live.base}/web/collections/{col}/notices/match")
+        driver.find_element(By.ID, "accounts-file").send_keys(str(path))
+        summary = WebDriverWait(driver, 120).until(ec.presence_of_element_located((By.ID, "match-summary")))
+        section = driver.find_element(By.CSS_SELECTOR, f'section.notice-match[data-notice="{notice["id"]}"]')
+        return str(summary.get_attribute("data-evaluated")), str(section.get_attribute("data-count"))
+
+    sign_in(driver, live, "alice")
+    assert run() == ("4", "1")
+    assert run() == ("0", "1")
+    version, versions = live.hub.pseudonyms.rotate()
+    assert old.split(":")[1] != version and len(versions) == 2
+    # The values are evaluated under the new version; the old version's pseudonyms still match.
+    assert run() == ("4", "1")
+    assert run() == ("0", "1")
+    assert console_problems(driver) == []
