@@ -224,7 +224,7 @@ def open_test_store(backend: str, folder: Path, *, migrated: bool = False) -> It
 # A test's store with rows in it (parties, collections, grants) is made the same way: the seed
 # runs once per test process on an empty store, and every store after is a copy of that one, a
 # store of the test's own that its writes change alone.
-_seeded_once: dict[tuple[str, str], tuple[Any, Any]] = {}
+_seeded_once: dict[tuple[str, str], dict[str, Any]] = {}
 
 
 class _Recorder:
@@ -282,8 +282,9 @@ def open_seeded_store(backend: str, folder: Path, key: str, seed: Callable[[SqlS
     after is a copy of the one it filled (:func:`open_test_store`'s copies: the SQLite file, or the
     statements it committed replayed after the migrations' in a new schema), so it holds the same
     rows, ids and tokens, and is the test's alone. ``seed`` writes through the store only and
-    leaves nothing open; on PostgreSQL, a seed whose writes were rolled back cannot be recorded
-    and runs again for each store."""
+    leaves nothing open. On PostgreSQL, the first copy is checked to have as many rows in every
+    table as the seeded store had; when it has not, or the seed's writes were rolled back (they
+    cannot be recorded then), the seed runs again for each store instead."""
     import copy
 
     made = _seeded_once.get((backend, key))
@@ -294,28 +295,42 @@ def open_seeded_store(backend: str, folder: Path, key: str, seed: Callable[[SqlS
             recorder = _Recorder(s.engine) if backend != "sqlite" else None
             value = seed(s)
             recorded = recorder.close() if recorder is not None else ""
+            counts = _row_counts(s)
         if backend == "sqlite":
             with sqlite3.connect(template / "hub.db") as conn:
                 conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
             conn.close()
-            made = (template / "hub.db", value)
+            made = {"source": template / "hub.db", "value": value}
         else:
-            made = (recorded if recorder is not None and recorder.usable else None, value)
+            usable = recorder is not None and recorder.usable
+            made = {"source": recorded if usable else None, "value": value, "counts": counts, "checked": False}
         _seeded_once[(backend, key)] = made
-    source, value = made
     if backend == "sqlite":
         folder.mkdir(parents=True, exist_ok=True)
-        shutil.copyfile(source, folder / "hub.db")
+        shutil.copyfile(made["source"], folder / "hub.db")
         with open_test_store(backend, folder, migrated=True) as s:
-            yield s, copy.deepcopy(value)
-    elif source is None:
-        with open_test_store(backend, folder) as s:
-            yield s, seed(s)
-    else:
+            yield s, copy.deepcopy(made["value"])
+        return
+    if made["source"] is not None:
         if not _postgres_available():
             pytest.skip(f"PostgreSQL not available at {POSTGRES_URL}")
-        for s in _postgres_store(source):
-            yield s, copy.deepcopy(value)
+        with contextmanager(_postgres_store)(made["source"]) as s:
+            if made["checked"] or _row_counts(s) == made["counts"]:
+                made["checked"] = True
+                yield s, copy.deepcopy(made["value"])
+                return
+        made["source"] = None  # the replay made other rows than the seed did: seed each store
+    with open_test_store(backend, folder) as s:
+        yield s, seed(s)
+
+
+def _row_counts(store: SqlStore) -> dict[str, int]:
+    """How many rows each table of ``store`` holds."""
+    from sqlalchemy import inspect, text
+
+    with store.engine.connect() as conn:
+        return {name: conn.execute(text(f'SELECT count(*) FROM "{name}"')).scalar_one()
+                for name in inspect(conn).get_table_names()}
 
 
 def seed_services(seed: Callable[[Hub], Any], clock: FrozenClock | None = None) -> Callable[[SqlStore], int]:
