@@ -105,9 +105,10 @@ class NoticePages:
         return [r for r in self.rows(party_name, collection_id)
                 if r.state == "in force" and addressed_to(r.notice, party.identity_id)]
 
-    def find(self, party_name: str, collection_id: str, notice_id: str) -> NoticeRow:
-        """One notice by its id or its number, as :meth:`rows` shows it."""
-        rows = self.rows(party_name, collection_id)
+    def find(self, party_name: str, collection_id: str, notice_id: str,
+             rows: list[NoticeRow] | None = None) -> NoticeRow:
+        """One notice by its id or its number, as :meth:`rows` shows it (or ``rows``, read already)."""
+        rows = self.rows(party_name, collection_id) if rows is None else rows
         if notice_id.isdigit():
             if not 1 <= int(notice_id) <= len(rows):
                 raise NotFound(f"no notice number {notice_id} in collection {collection_id}")
@@ -123,12 +124,13 @@ class NoticePages:
         """One notice with its versions; its status for its issuer, or for an operator (read as
         the issuer, as ``abusehub notice status --party`` reads it)."""
         party = self._party(party_name)
-        row = self.find(party_name, collection_id, notice_id)
+        rows = self.rows(party_name, collection_id)
+        row = self.find(party_name, collection_id, notice_id, rows)
         col = self.store.get_collection(collection_id)
         assert col is not None  # rows() found it
         versions = self._objects(col.pk, ObjectFilter(ids=(row.id,), versions=("all",), reader_pk=party.pk))
         versions.sort(key=lambda o: str(o.get("modified", "")))
-        later = [r.id for r in self.rows(party_name, collection_id) if r.notice.get("supersedes_ref") == row.id]
+        later = [r.id for r in rows if r.notice.get("supersedes_ref") == row.id]
         status = None
         issuer = row.notice.get("created_by_ref")
         if issuer == party.identity_id:
