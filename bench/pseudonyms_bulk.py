@@ -179,16 +179,20 @@ class Run:
     evaluated: int
     hub_cpu_s: float
     command_cpu_s: float
+    #: The 1-minute load average when the run ended: other work on the machine slows every figure.
+    load_after: float = 0.0
 
     def line(self) -> str:
         rate = f"{self.evaluated / self.wall_s:,.0f} values/s" if self.evaluated else "-"
         return (f"{self.label:34} {self.wall_s:8.1f} s  {self.evaluated:>9,} evaluated  {rate:>15}  "
-                f"hub CPU {self.hub_cpu_s:7.1f} s  command CPU {self.command_cpu_s:7.1f} s")
+                f"hub CPU {self.hub_cpu_s:7.1f} s  command CPU {self.command_cpu_s:7.1f} s  "
+                f"(load average after: {self.load_after:.1f})")
 
     def as_json(self) -> dict[str, Any]:
         return {"run": self.label, "wall_s": round(self.wall_s, 2), "evaluated": self.evaluated,
                 "values_per_s": round(self.evaluated / self.wall_s) if self.evaluated else 0,
-                "hub_cpu_s": round(self.hub_cpu_s, 2), "command_cpu_s": round(self.command_cpu_s, 2)}
+                "hub_cpu_s": round(self.hub_cpu_s, 2), "command_cpu_s": round(self.command_cpu_s, 2),
+                "load_after": round(self.load_after, 2)}
 
 
 def match(hub: Served, label: str, accounts: Path, notices: Path, cache: Path) -> Run:
@@ -207,7 +211,7 @@ def match(hub: Served, label: str, accounts: Path, notices: Path, cache: Path) -
     if found is None:
         raise SystemExit(f"notice match did not say how many values it pseudonymised: {res.stderr[-400:]}")
     command_cpu = (after.ru_utime - children.ru_utime) + (after.ru_stime - children.ru_stime)
-    return Run(label, wall, int(found.group(1)), hub.cpu() - hub_before, command_cpu)
+    return Run(label, wall, int(found.group(1)), hub.cpu() - hub_before, command_cpu, os.getloadavg()[0])
 
 
 def main(argv: list[str] | None = None) -> int:
