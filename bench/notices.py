@@ -17,12 +17,15 @@ untimed request) with the client ``abusehub notice status --url`` uses
 state.
 
 Printed: the median and the 95th percentile latency of one status request, and the target (under
-100 ms for 1,000 addressees).
+100 ms for 1,000 addressees); beside it, by turns, a small TAXII request (``GET collections/{id}/``:
+what any request costs on this machine at this moment), the service alone in-process, and the
+load average (the figures are only comparable on a quiet machine).
 """
 
 from __future__ import annotations
 
 import argparse
+import os
 import statistics
 import sys
 import tempfile
@@ -100,19 +103,41 @@ def main(argv: list[str] | None = None) -> int:
                 assert len(first["addressees"]) == args.providers, len(first["addressees"])
                 expected = {"applied": acks, "overdue": args.providers - acks}
                 assert first["counts"] == {k: v for k, v in expected.items() if v}, first["counts"]
-                times = []
-                for _ in range(args.reps):
+                times, baseline = [], []
+                for _ in range(args.reps):  # by turns: the status, then a small TAXII request
                     t0 = time.perf_counter()
                     got = fetch_status(client, col, notice_id)
                     times.append((time.perf_counter() - t0) * 1000)
                     assert len(got["addressees"]) == args.providers
+                    t0 = time.perf_counter()
+                    client.collection(col)
+                    baseline.append((time.perf_counter() - t0) * 1000)
+            with made.services() as hub:  # the service alone, in this process
+                gov = hub.store.get_party("gov")
+                assert gov is not None
+                principal = Principal(gov, hub.store.grants_for(gov.pk))
+                service = []
+                for _ in range(args.reps):
+                    t0 = time.perf_counter()
+                    hub.notices.status_for(principal, col, notice_id).to_json()
+                    service.append((time.perf_counter() - t0) * 1000)
         finally:
             made.close()
-    times.sort()
-    median, p95 = statistics.median(times), times[max(0, int(len(times) * 0.95) - 1)]
+    load = os.getloadavg()[0] if hasattr(os, "getloadavg") else float("nan")
+    median, p95 = _median_p95(times)
     print(f"notice status over HTTP, {args.providers} addressees: median {median:.1f} ms, p95 {p95:.1f} ms "
           f"({args.reps} requests; target under {TARGET_MS:.0f} ms: {'met' if median < TARGET_MS else 'NOT met'})")
+    for what, values in (("GET collections/{id}/ by turns (the cost of any request here)", baseline),
+                         ("the service alone, in-process (NoticeService.status_for and to_json)", service)):
+        m, p = _median_p95(values)
+        print(f"  {what}: median {m:.1f} ms, p95 {p:.1f} ms")
+    print(f"  load average {load:.1f} on {os.cpu_count()} CPU(s)")
     return 0
+
+
+def _median_p95(values: list[float]) -> tuple[float, float]:
+    ordered = sorted(values)
+    return statistics.median(ordered), ordered[max(0, int(len(ordered) * 0.95) - 1)]
 
 
 if __name__ == "__main__":

@@ -103,7 +103,8 @@ def _outcome(obj: dict[str, Any], outcome: Outcome, what: str, as_json: bool) ->
 
 @click.group()
 def notice() -> None:
-    """Notices from agencies to providers: issue, withdraw, list, poll, match, ack, respond, status."""
+    """Notices from agencies to providers: issue, withdraw, list, poll, match, ack, respond, status,
+    rosters."""
 
 
 @notice.command("template")
@@ -342,3 +343,18 @@ def _print_status(status: dict[str, Any], as_json: bool) -> None:
                 extra += "  answer: " + ", ".join(f"{len(v)} {k}" for k, v in sorted(a["answer_pseudonyms"].items()))
             click.echo(f"  {a['state']:<15} {a.get('name') or a['identity_id']}  {a.get('answered') or ''}{extra}")
     click.echo("  " + ", ".join(f"{n} {s}" for s, n in sorted(status["counts"].items())))
+
+
+@notice.command("rosters")
+@click.option("--collection", "collection_id", required=True, metavar="ID")
+@click.pass_context
+def notice_rosters(ctx: click.Context, collection_id: str) -> None:
+    """Bring this hub's rosters of the collection's notices from other hubs up to date now
+    (`federate` does on every turn of a link): for each, the providers this hub serves that it
+    addresses and their states, signed with the hub's key for the issuing agency. Runs on the
+    hub (--home)."""
+    c = ctx.find_object(Context)
+    if c is None:
+        raise click.UsageError("rosters are made on the hub: give --home")
+    made = c.hub.notices.refresh_rosters(collection_id)
+    click.echo(f"{made} roster(s) stored in collection {collection_id}")

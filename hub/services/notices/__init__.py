@@ -474,8 +474,10 @@ class NoticeService:
         if self.signer is None or self.ingest is None:
             return 0
         col = self.store.get_collection(collection_id)
+        if col is None:
+            raise NotFound(f"no collection {collection_id!r}")
         hub_party = self.store.get_party(HUB_PARTY)
-        if col is None or hub_party is None:
+        if hub_party is None:
             return 0
         with self._rosters:
             parties = self.store.list_parties()
