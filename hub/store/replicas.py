@@ -61,6 +61,9 @@ T = TypeVar("T")
 
 #: Seconds a standby (or the primary) that failed is left alone before it is tried again.
 RETRY_DOWN_S = 1.0
+#: Seconds a standby's state, lag and replay position are taken as read, for readers whose
+#: own writes that position already covers (a position only grows; a lag a moment old).
+STATE_TTL_S = 0.5
 
 _MARKS_TABLE = ("CREATE UNLOGGED TABLE IF NOT EXISTS abusehub_read_marks "
                 "(party_pk integer PRIMARY KEY, lsn pg_lsn NOT NULL)")
@@ -121,12 +124,16 @@ class _Standby:
     def __init__(self, index: int, url: str) -> None:
         self.index = index
         self.name = f"standby {index + 1}"
-        self.engine: Engine = create_engine(normalise_url(url), pool_pre_ping=True, pool_size=5,
-                                            max_overflow=10, connect_args={"connect_timeout": 3})
+        # No ping before each use: a routed read that fails on a dead connection is run again
+        # elsewhere (and the pool emptied), which costs less than a round trip per read.
+        self.engine: Engine = create_engine(normalise_url(url), pool_size=5, max_overflow=10,
+                                            connect_args={"connect_timeout": 3})
         self.refused = ""  # a lasting problem: not a standby, or another primary's
         self.verified = False  # its system identifier was compared with the primary's
         self.state = "not checked"
         self.lag: float | None = None
+        self.replayed: int | None = None  # the replay position last seen (it only grows)
+        self.seen_at = -1e9  # when state, lag and position were last read (monotonic seconds)
         self.down_until = 0.0
 
     def report(self) -> StandbyReport:
@@ -147,6 +154,10 @@ class ReadRouter:
     def __init__(self, primary: Engine, urls: Iterable[str], max_lag_s: float,
                  clock: Callable[[], float] = time.monotonic) -> None:
         self.primary = primary
+        # The read marks' own pool on the primary: autocommit and no ping, one round trip a
+        # lookup (a dead pooled connection is retried once on a new one).
+        self._marks = create_engine(primary.url, isolation_level="AUTOCOMMIT", pool_size=5, max_overflow=10,
+                                    connect_args={"connect_timeout": 5})
         self.standbys = [_Standby(i, url) for i, url in enumerate(urls)]
         self.max_lag_s = max_lag_s
         self.clock = clock
@@ -183,6 +194,7 @@ class ReadRouter:
         return self.clock() >= self._primary_down_until
 
     def close(self) -> None:
+        self._marks.dispose()
         for s in self.standbys:
             s.engine.dispose()
 
@@ -248,9 +260,7 @@ class ReadRouter:
             return
         try:
             self._ensure_marks()
-            with self.primary.connect() as conn, conn.begin():
-                for pk in pks:
-                    conn.execute(_MARK, {"p": pk})
+            self._on_marks(lambda conn: [conn.execute(_MARK, {"p": pk}) for pk in pks])
         except DBAPIError as exc:  # the write itself committed; its reader reads the primary longer
             log.warning("could not keep the read mark of a write (%s)", _first_line(exc))
 
@@ -319,7 +329,11 @@ class ReadRouter:
         self._verify(s, conn)
         if s.refused:
             return False
-        replayed = self._observe(s, conn)
+        if self.clock() - s.seen_at < STATE_TTL_S and s.replayed is not None and (
+                route.mark is None or s.replayed >= route.mark):
+            replayed: int | None = s.replayed  # seen a moment ago, and enough for this reader
+        else:
+            replayed = self._observe(s, conn)
         if s.state == "promoted":
             return not self.primary_answers()  # no longer following the primary: only while it is down
         if s.state == "lagging":
@@ -334,6 +348,8 @@ class ReadRouter:
         recovering, replayed, lag = conn.execute(_STATE).one()
         conn.rollback()
         s.lag = float(lag) if recovering else None
+        s.replayed = int(replayed) if replayed is not None else None
+        s.seen_at = self.clock()
         s.down_until = 0.0
         if not recovering:
             s.state = "promoted"
@@ -379,14 +395,25 @@ class ReadRouter:
         if party_pk is None:
             return None
         try:
-            with self.primary.connect() as conn:
-                value = conn.execute(_READ_MARK, {"p": party_pk}).scalar()
+            value = self._on_marks(lambda conn: conn.execute(_READ_MARK, {"p": party_pk}).scalar())
         except DBAPIError as exc:
             if "abusehub_read_marks" in str(getattr(exc, "orig", "")):
                 return None  # no table yet: nobody wrote since the standbys were configured
             self._primary_failed(exc)
             return None
         return int(value) if value is not None else None
+
+    def _on_marks(self, fn: Callable[[Connection], T]) -> T:
+        """``fn`` on a connection of the marks' pool; once more on a new connection when the
+        pooled one was dead (the primary restarted since)."""
+        try:
+            with self._marks.connect() as conn:
+                return fn(conn)
+        except DBAPIError as exc:
+            if not exc.connection_invalidated:
+                raise
+        with self._marks.connect() as conn:
+            return fn(conn)
 
     def _ensure_marks(self) -> None:
         if self._marks_ready or not self.primary_answers():
@@ -402,6 +429,7 @@ class ReadRouter:
         with self._lock:
             first = s.state != "down"
             s.state, s.lag, s.down_until = "down", None, self.clock() + RETRY_DOWN_S
+            s.seen_at = -1e9
         s.engine.dispose()  # its pooled connections died with it
         if first:
             log.warning("database_read_urls: %s does not answer (%s): its reads go elsewhere",

@@ -60,6 +60,7 @@ def test_not_a_standby_and_another_primarys_standby_are_refused(two_sets: tuple[
     dead = f"postgresql+psycopg://postgres@127.0.0.1:{_closed_port()}/postgres"
     store = open_store(primary.url, migrate=True, read_urls=[own.url, other_primary.url, foreign.url, dead])
     try:
+        wait_streaming(primary, own)  # the schema replayed: caught up, not lagging
         problems = store.check_standbys()
         assert len(problems) == 2, problems
         assert "standby 2" in problems[0] and "not a hot standby" in problems[0]
