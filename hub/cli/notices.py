@@ -1,10 +1,11 @@
-"""``abusehub notice ...``: agencies issue notices, providers match and acknowledge them.
+"""``abusehub notice ...``: agencies issue notices, providers match, acknowledge and respond.
 
 Thin: options are read here; the work is :mod:`hub.client.notices` over a
-:class:`~hub.client.taxii.TaxiiClient` (issue, withdraw, list, poll, match, ack: the parties'
-own tools) and :class:`hub.services.notices.NoticeService` (status: run on the hub, reading as
-the agency reads). Exit status: 0 done; 1 the hub refused or could not be used; 2 a problem
-found before anything was submitted (facts, key, identity).
+:class:`~hub.client.taxii.TaxiiClient` (issue, withdraw, list, poll, match, ack, respond, and
+status with ``--url``, which asks the hub's status endpoint: the parties' own tools) and
+:class:`hub.services.notices.NoticeService` (status with ``--party`` and rosters: run on the
+hub, reading as the agency reads). Exit status: 0 done; 1 the hub refused or could not be used;
+2 a problem found before anything was submitted (facts, key, identity).
 """
 
 from __future__ import annotations
