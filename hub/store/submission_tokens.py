@@ -31,6 +31,7 @@ from sqlalchemy import (
     Table,
     Text,
     delete,
+    func,
     insert,
     select,
     update,
@@ -94,6 +95,10 @@ class SubmissionTokenStore(Protocol):
         """How many tokens the party was issued in ``epoch``."""
         ...
 
+    def token_holders(self, epoch: int) -> int:
+        """How many parties were issued tokens in ``epoch`` (the anonymity set's size)."""
+        ...
+
     def token_spent(self, token_key_id: str, nonce: str) -> bool:
         """Whether the token of that key id and nonce (hex) was redeemed."""
         ...
@@ -152,6 +157,12 @@ class SubmissionTokenMixin:
         with self._read() as conn:
             got = conn.execute(select(ti.c.issued).where(ti.c.party_pk == party_pk, ti.c.epoch == epoch)).scalar()
         return int(got or 0)
+
+    def token_holders(self, epoch: int) -> int:
+        ti = token_issuance
+        with self._read() as conn:
+            return int(conn.execute(select(func.count()).select_from(ti).where(ti.c.epoch == epoch,
+                                                                              ti.c.issued > 0)).scalar_one())
 
     def token_spent(self, token_key_id: str, nonce: str) -> bool:
         s = spent_tokens

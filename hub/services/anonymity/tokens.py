@@ -217,11 +217,13 @@ class TokenService:
         return found
 
     def directory(self) -> dict[str, Any]:
-        """The token key directory anyone may read: the issuer, the challenge and the current key."""
+        """The token key directory anyone may read: the issuer, the challenge, the current key, and
+        how many parties hold tokens of it so far (the size of the set a token filer hides in)."""
         key = self.current()
         return {"issuer": self.issuer_name, "token_type": TOKEN_TYPE_BLIND_RSA,
                 "challenge": b64url_encode(self.challenge()), "epoch_days": self.config.token_epoch_days,
-                "tokens_per_epoch": self.config.tokens_per_epoch, "keys": [key.to_json()]}
+                "tokens_per_epoch": self.config.tokens_per_epoch,
+                "holders_this_epoch": self.tokens.token_holders(key.epoch), "keys": [key.to_json()]}
 
     # -- issuance --------------------------------------------------------------------------------
 

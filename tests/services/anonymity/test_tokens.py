@@ -176,7 +176,9 @@ def test_the_rate_per_provider_per_epoch_is_counted_and_refused_beyond(th: Token
     assert len(th.tokens("alice", 2)) == 2  # up to the limit exactly
     with pytest.raises(ClientError):
         th.tokens("alice", 1)
+    assert th.hut.http.get(f"{th.hut.api}/anonymity/token-keys/").get_json()["holders_this_epoch"] == 1
     assert len(th.tokens("bob", PER_EPOCH)) == PER_EPOCH  # another provider's allowance is its own
+    assert th.hut.http.get(f"{th.hut.api}/anonymity/token-keys/").get_json()["holders_this_epoch"] == 2
     th.clock.advance(DAY_S)
     assert len(th.tokens("alice", 1)) == 1  # a new epoch, a new allowance
     refused = th.hut.http.post(f"{th.hut.api}/anonymity/tokens/", headers=th.hut.auth("alice"),
