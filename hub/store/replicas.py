@@ -172,8 +172,9 @@ class ReadRouter:
         """Check every standby now; one line per lasting problem (a URL that is not a standby,
         a standby of another primary). A standby that does not answer is not a problem here:
         it is reported by :meth:`report` and tried again later."""
+        now = self.clock()
         for s in self.standbys:
-            if s.refused:
+            if s.refused or s.down_until > now:  # one that just failed is not asked again yet
                 continue
             try:
                 with s.engine.connect() as conn:
