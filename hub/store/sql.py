@@ -672,6 +672,8 @@ class SqlStore(OpsMixin, LifecycleMixin, FederationMixin, WebSessionMixin, Tombs
         with self._read() as conn:
             row = conn.execute(select(t.collections).where(
                 or_(t.collections.c.id == collection_id, t.collections.c.alias == collection_id))).first()
+            if row is None and on_standby():
+                raise Behind  # a collection made a moment ago may not be on the standby yet
         return _collection(row) if row else None
 
     def list_collections(self) -> list[Collection]:

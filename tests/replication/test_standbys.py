@@ -112,6 +112,11 @@ def test_a_paused_standby_serves_polls_and_a_writer_reads_its_writes(
         s = served.http.get(f"{served.api}/status/{status_id}/", headers={**served.auth("alice"), "Accept": TAXII},
                             timeout=30)
         assert s.status_code == 200 and s.json()["status"] == "complete"
+        # A collection made while the standby is paused is found (on the primary), not a 404.
+        served.add_collection("fresh", {"bob": (True, False)})
+        r = served.http.get(served.collection_url("fresh", "objects"), headers={**served.auth("bob"), "Accept": TAXII},
+                            timeout=30)
+        assert r.status_code == 200 and _ids(r) == [], r.text
     finally:
         standby.sql("SELECT pg_wal_replay_resume()")
     wait_streaming(primary, standby)
