@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import sys
 from collections import Counter
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -103,14 +104,23 @@ def token_fetch(url: str, token_file: str | None, api_token: str | None, count: 
         with HttpSession(api, secret) as http:
             key = _checked_key(http, check_with)
             tokens = fetch_tokens(http, key, count)
+            # The directory again: how many parties hold tokens of this epoch, this one included.
+            key = replace(key, holders=read_directory(fetch_directory(http, f"{http.api}anonymity/token-keys/")).holders)
         kept = TokenWallet(tokens_file).add(tokens)
     except ClientError as exc:
         _fail(exc)
         return
     emit(as_json, {"issuer": key.issuer, "epoch": key.epoch, "fetched": len(tokens), "kept": kept,
-                   "valid_until": key.not_after},
+                   "valid_until": key.not_after, "holders_this_epoch": key.holders},
          f"{len(tokens)} tokens of {key.issuer} for epoch {key.epoch} (valid until {key.not_after}); "
-         f"{kept} kept in {tokens_file}")
+         f"{kept} kept in {tokens_file}" + _holders(key))
+
+
+def _holders(key: TokenKey) -> str:
+    """How many parties a token filer hides among, as the hub says, for the command's line."""
+    if key.holders is None:
+        return ""
+    return f"; {key.holders} part{'y holds' if key.holders == 1 else 'ies hold'} tokens of this epoch"
 
 
 @token.command("list")
@@ -197,6 +207,7 @@ def file_with_token(facts_file: str, url: str, collection_id: str, api_token: st
         sealed = seal_submitter_record(signing_key, party, identity, objects, committed, key.issuer, oversight)
         stored = wallet.take(key)
         receipt = redeem_token(anonymous, collection_id, objects, committed, sealed, stored)
+    receipt = {**receipt, "holders_this_epoch": key.holders}
     write_secret_file(secret_out, AnonymousResult(prepared, secret, receipt), collection_id)
     return receipt
 
@@ -224,6 +235,10 @@ def report_with_token(facts_file: str, url: str, collection_id: str, token_file:
         return 1
     click.echo(f"filed anonymously with a token in collection {collection_id}: report {receipt['report_id']}, "
                f"published by {receipt.get('publish_by')}; withdrawal secret in {secret_file}")
+    holders = receipt.get("holders_this_epoch")
+    if isinstance(holders, int) and holders < 3:
+        click.echo(f"abusehub: only {holders} part{'y holds' if holders == 1 else 'ies hold'} tokens of this epoch: "
+                   "the report hides among that few", err=True)
     return 0
 
 

@@ -76,6 +76,8 @@ class TokenKey:
     public: blindrsa.PublicKey
     challenge: bytes
     not_after: str
+    #: How many parties hold tokens of this key so far, as the directory says (None: it does not).
+    holders: int | None = None
 
 
 @dataclass(frozen=True)
@@ -148,7 +150,9 @@ def read_directory(doc: Mapping[str, Any], where: str = "the hub's token key dir
     if parsed.issuer_name != issuer or parsed.redemption_context:
         raise ClientError(f"{where}: the challenge is not the issuer's, or it is tied to a redemption context")
     epochs = _published_keys(doc, where)
-    return TokenKey(issuer, item["epoch"], epochs[item["epoch"]], public, challenge, str(item.get("not_after", "")))
+    holders = doc.get("holders_this_epoch")
+    return TokenKey(issuer, item["epoch"], epochs[item["epoch"]], public, challenge, str(item.get("not_after", "")),
+                    holders if isinstance(holders, int) and not isinstance(holders, bool) else None)
 
 
 def check_key_consistency(key: TokenKey, second: Mapping[str, Any], source: str) -> None:

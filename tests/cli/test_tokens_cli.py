@@ -98,7 +98,7 @@ def test_fetch_then_file_with_a_token(served: tuple[HubUnderTest, OversightPriva
     fetched = run_cli(work, "token", "fetch", "--url", api, "--token-file", str(hut.token_file("alice")),
                       "--count", "2", "--tokens", str(tokens), "--check-with", second, "--json")
     answer = json.loads(fetched.stdout)
-    assert (answer["fetched"], answer["kept"]) == (2, 2)
+    assert (answer["fetched"], answer["kept"], answer["holders_this_epoch"]) == (2, 2, 1)
     assert tokens.stat().st_mode & 0o777 == 0o600
     listed = run_cli(work, "token", "list", "--tokens", str(tokens), "--json")
     assert json.loads(listed.stdout)[0]["tokens"] == 2
@@ -106,6 +106,7 @@ def test_fetch_then_file_with_a_token(served: tuple[HubUnderTest, OversightPriva
     log_before = len(hut.read_log())
     filed = run_cli(work, *_report_args(hut, work, tokens, second, "secret-1.json"))
     assert "filed anonymously with a token" in filed.stdout
+    assert "only 1 party holds tokens of this epoch" in filed.stderr  # the set it hides in, told
     kept = json.loads((work / "secret-1.json").read_text())
     assert len(json.loads(tokens.read_text())["tokens"]) == 1
     # The filing's log line names no party; the token is spent: published as anonymous.
