@@ -16,7 +16,7 @@ from sqlalchemy.exc import IntegrityError
 from hub.stix.basics import check_basics
 from hub.store import schema as t
 from hub.store.audit import AuditEntry
-from hub.store.records import NewVersion, ObjectFilter
+from hub.store.records import NewVersion, ObjectFilter, VersionSelector
 from hub.store.sql import SqlStore
 from tests.factories import indicator, ts
 
@@ -58,7 +58,7 @@ def test_first_and_last_versions_out_of_order_in_one_envelope_and_several(store:
                                   _nv(indicator(id=two["id"], modified=ts(5))),
                                   _nv(indicator(id=two["id"], modified=ts(1)))], NOW + 1)
 
-    def versions(selection: tuple[str, ...]) -> list[tuple[str, str]]:
+    def versions(selection: tuple[VersionSelector, ...]) -> list[tuple[str, str]]:
         page = store.query_objects(cpk, ObjectFilter(versions=selection), None, 100)
         return sorted((v.stix_id, v.version) for v in page.items)
 
