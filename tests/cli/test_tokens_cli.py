@@ -25,7 +25,7 @@ from hub.anonymity.escrow import OversightPrivateKey, open_sealed
 from hub.anonymity.tokens import token_key_id
 from hub.common.canonical import b64url_decode, b64url_encode
 from tests.client.report_kit import facts_toml
-from tests.harness import TEST_TOML, HubUnderTest, run_cli
+from tests.harness import TEST_TOML, HubUnderTest, free_port, run_cli
 
 pytestmark = pytest.mark.slow
 
@@ -180,3 +180,26 @@ def test_escrow_open_shows_the_submitters_key_and_signature(tmp_path: Path) -> N
     record = open_sealed(sealed, oversight)
     assert opened["signature"] == record.signature
     assert key.public_key.verify(b64url_decode(record.signature), record.signing_input())
+
+
+def test_an_operator_copies_a_peer_hubs_token_keys(served: tuple[HubUnderTest, OversightPrivateKey, Path],
+                                                   tmp_path: Path) -> None:
+    """'token keys' prints a hub's directory; 'token copy-keys URL' on another hub keeps it, and
+    that hub serves the copy as a second source the client accepts."""
+    from hub.client.tokens import check_key_consistency, read_directory
+
+    hut, _oversight, _work = served
+    api, _ = _routes(hut)
+    own = json.loads(run_cli(hut.home, "token", "keys").stdout)
+    assert own["keys"] == requests.get(api + "anonymity/token-keys/", timeout=30).json()["keys"]
+    with HubUnderTest.build(tmp_path / "peer", toml='[hub]\ntitle = "peer hub"\n' + TEST_TOML) as peer:
+        first = run_cli(peer.home, "token", "copy-keys", api + "anonymity/token-keys/")
+        assert first.stdout.strip() == f"{own['issuer']} epoch {own['keys'][0]['epoch']}: kept"
+        assert run_cli(peer.home, "token", "copy-keys", api + "anonymity/token-keys/").returncode == 0
+        copy = peer.http.get(f"{peer.api}/anonymity/token-keys/copies/?issuer={own['issuer']}").get_json()
+        check_key_consistency(read_directory(own), copy, "the peer's copy")
+        # A directory that cannot be fetched: one line, nothing kept.
+        unreachable = f"http://127.0.0.1:{free_port()}/api/anonymity/token-keys/"
+        refused = run_cli(peer.home, "token", "copy-keys", unreachable, check=False)
+        assert refused.returncode == 1 and len(refused.stderr.strip().splitlines()) == 1, refused.stderr
+        assert "cannot reach" in refused.stderr
