@@ -256,8 +256,8 @@ class AnonymousFilingService:
         remade, report_id, own_ids = _remake(objects, committed, attests, now)
         key, hub_identity = self.signer.ensure()
         principal = self._hub_principal()
-        attested = [_attest(o, key, hub_identity, self._signed_us(principal.party, key.key_id, now))
-                    for o in remade]
+        signed_us = self._signed_us(principal.party, key.key_id, now)
+        attested = [_attest(o, key, hub_identity, signed_us) for o in remade]
         failures = self.ingest.preview(principal, collection, attested, attested=True)
         if failures:
             first = failures[0]
