@@ -503,3 +503,35 @@ def test_the_documented_check_of_a_client_made_record(th: TokenHub) -> None:
     report = {o["id"]: o for o in th.published()}[receipt["report_id"]]
     verdict = check(th.hut.hub.anonymous.sealed_record(receipt["report_id"]), key_pem, th.hut.url, report)
     assert verdict.startswith("does not hold up: the key it names is not registered")
+
+
+def test_one_token_redeemed_twice_at_once_files_once(th: TokenHub) -> None:
+    """Two redemptions of one token race: the spent-token row is written in each filing's
+    transaction, so one filing is accepted and the other refused as spent, whichever commits
+    first; the same for two different filings paid with it."""
+    import threading
+
+    (token,) = th.tokens("alice", 1)
+    bodies = []
+    for _ in range(2):
+        objects, committed, sealed = th.filing("alice")
+        bodies.append(json.dumps({"collection": th.hut.collections["reports"], "objects": objects,
+                                  "withdrawal_commitment": committed, "sealed_record": sealed}))
+    statuses: list[int] = []
+    start = threading.Barrier(2)
+
+    def post(body: str) -> None:
+        client = th.hut.app.test_client()
+        start.wait()
+        resp = client.post(f"{th.hut.api}/anonymous/redeem/", data=body, content_type="application/json",
+                           headers={"Authorization": f'PrivateToken token="{token.token}"'})
+        statuses.append(resp.status_code)
+
+    threads = [threading.Thread(target=post, args=(b,)) for b in bodies]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(60)
+    assert sorted(statuses) == [202, 409]
+    assert len([r for r in th.hut.hub.store.iter_audit() if r.kind == "submission-token.issue"]) == 1
+    assert len({o["id"] for o in th.published() if o.get("type") == "report"}) == 1
