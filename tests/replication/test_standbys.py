@@ -6,7 +6,8 @@ standbys) under a real server.
   read mark sends it to the primary) and a cursor from a newer view is never served behind it.
 - A standby killed with SIGKILL while polls run: every poll is answered, by the other standby or
   the primary, and paging through the collection still yields every object once.
-- The primary stopped: reads keep answering from the standby, writes get a clear 503, the reads'
+- The primary stopped: reads keep answering from the standby, writes get a clear 503, a failed
+  authentication is still a 401, the reads'
   audit records wait in the spool on disk until it is full, and then reads get a clear 503 too;
   after the standby is promoted, ``database_url`` changed in hub.toml and the server sent SIGHUP,
   writes are accepted again and every spooled record reaches the audit trail, which verifies.
@@ -186,6 +187,10 @@ def test_promotion_keeps_reads_and_sighup_takes_the_new_primary(
     assert "primary database does not answer" in refused.json()["description"]
     ready = served.http.get(served.base + "/readyz", timeout=30)
     assert ready.status_code == 200 and ready.json()["status"] == "reads only", ready.text
+    # A failed authentication is still a 401: its count is held until the primary answers.
+    stranger = served.http.get(served.collection_url("reports", "objects"),
+                               headers={"Authorization": "Bearer not-a-token", "Accept": TAXII}, timeout=30)
+    assert stranger.status_code == 401, stranger.text
 
     standby.promote()
     assert len(_ids(_poll(served, "bob"))) == 4  # the promoted standby still answers

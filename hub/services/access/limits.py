@@ -18,8 +18,9 @@ from __future__ import annotations
 
 import hashlib
 import math
+import threading
 
-from hub.common.errors import TooManyRequests
+from hub.common.errors import TooManyRequests, Unavailable
 from hub.services.clock import Clock
 from hub.services.metrics import NULL_METRICS, Metrics
 from hub.store.base import Store
@@ -33,7 +34,15 @@ def limit_key(kind: str, value: str) -> str:
 
 
 class AuthThrottle:
-    """Failed authentications per source address and claimed party, shared by every process."""
+    """Failed authentications per source address and claimed party, shared by every process.
+
+    While the database cannot be written to (:class:`Unavailable`: a hub serving reads from its
+    standbys with its primary down) a failure is held in this process, at most :attr:`HELD_MAX`,
+    counted toward the limit here, and added with the next failure counted once it can be
+    written; beyond :attr:`HELD_MAX` failing requests get that 503.
+    """
+
+    HELD_MAX = 10_000
 
     def __init__(self, store: Store, clock: Clock, max_failures: int, window_seconds: int,
                  metrics: Metrics = NULL_METRICS) -> None:
@@ -42,6 +51,8 @@ class AuthThrottle:
         self.max_failures = max_failures
         self.window_us = window_seconds * 1_000_000
         self.metrics = metrics
+        self._held: list[tuple[list[str], int]] = []  # (keys, at_us) not written yet
+        self._lock = threading.Lock()
 
     def failed(self, address: str | None, claimed: str | None = None) -> None:
         """Count a failed authentication from ``address`` (claiming the party ``claimed``, for
@@ -56,14 +67,37 @@ class AuthThrottle:
             return
         now = self.clock()
         counts = self.store.auth_failure_counts(keys, self.window_us, now)
+        with self._lock:
+            for held, at in self._held:
+                if at - at % self.window_us == now - now % self.window_us:
+                    for key in held:
+                        if key in counts:
+                            counts[key] += 1
         if max(counts.values()) < self.max_failures:
             # Counted only below the limit: a flood beyond it costs reads, not writes.
-            self.store.add_auth_failure(keys, self.window_us, now)
+            self._count(keys, now)
             return
         retry = max(1, math.ceil((self.window_us - now % self.window_us) / 1_000_000))
         self.metrics.throttled("auth")
         raise TooManyRequests(f"too many failed authentications: try again in {retry} s",
                               details={"retry_after": retry})
+
+
+    def _count(self, keys: list[str], now: int) -> None:
+        """Add the failures held (oldest first), then this one; hold what cannot be written."""
+        with self._lock:
+            waiting, self._held = [*self._held, (keys, now)], []
+        done = 0
+        try:
+            for held, at in waiting:
+                self.store.add_auth_failure(held, self.window_us, at)
+                done += 1
+        except Unavailable:
+            with self._lock:
+                self._held[:0] = waiting[done:]
+                if len(self._held) > self.HELD_MAX:
+                    self._held.pop()  # this one: refused below rather than held
+                    raise
 
 
 class TokenBucket:
