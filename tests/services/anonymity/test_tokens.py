@@ -535,3 +535,30 @@ def test_one_token_redeemed_twice_at_once_files_once(th: TokenHub) -> None:
     assert sorted(statuses) == [202, 409]
     assert len([r for r in th.hut.hub.store.iter_audit() if r.kind == "submission-token.issue"]) == 1
     assert len({o["id"] for o in th.published() if o.get("type") == "report"}) == 1
+
+
+def test_two_issuances_at_once_cannot_both_pass_the_rate(th: TokenHub) -> None:
+    import threading
+
+    key = th.key()
+    bodies = []
+    for _ in range(2):
+        requests = [b64url_encode(begin_issuance(key.public, key.challenge)[0].encode()) for _ in range(PER_EPOCH - 2)]
+        bodies.append(json.dumps({"token_key_id": b64url_encode(key.key_id), "requests": requests}))
+    statuses: list[int] = []
+    start = threading.Barrier(2)
+
+    def post(body: str) -> None:
+        client = th.hut.app.test_client()
+        start.wait()
+        statuses.append(client.post(f"{th.hut.api}/anonymity/tokens/", data=body, content_type="application/json",
+                                    headers=th.hut.auth("alice")).status_code)
+
+    threads = [threading.Thread(target=post, args=(b,)) for b in bodies]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(120)
+    assert sorted(statuses) == [200, 429]
+    party = th.hut.hub.store.get_party("alice")
+    assert party is not None and th.hut.hub.store.tokens_issued(party.pk, key.epoch) == PER_EPOCH - 2
