@@ -187,3 +187,13 @@ def test_a_countersigning_collection_publishes_the_attestation_alone(backend: st
         assert objects
         for obj in objects:
             assert [e["type"] for e in obj["extensions"][SIGNATURE_EXTENSION_ID]["signatures"]] == ["attestation"]
+
+
+def test_a_report_naming_its_provider_as_a_domain_label_or_by_organisation_is_refused(anon: AnonHub) -> None:
+    message = _refusal(anon, "alice", anon.prepare("alice", resources=["login.alice.example"]))
+    assert "(its party name)" in message
+    anon.hut.hub.admin.edit_party("alice", organisation="USA.ALICECLOUD")
+    message = _refusal(anon, "alice", anon.prepare("alice", summary="Shared by USA.ALICECLOUD."))
+    assert "(its organisation code)" in message
+    # A word that merely contains the name is not the name.
+    assert anon.file("alice", anon.prepare("alice", summary="Seen by the malice team.")).receipt
