@@ -206,6 +206,16 @@ def test_promotion_keeps_reads_and_sighup_takes_the_new_primary(
         served_while_down += 1
     assert served_while_down >= spool
 
+    # A hub.toml that does not load is logged, and the running configuration kept.
+    (served.home / "hub.toml").write_text(hub_toml(standby, []).replace("database_read_max_lag = 300",
+                                                                        "database_read_max_lag = 0"))
+    served.process.send_signal(signal.SIGHUP)
+    deadline = time.monotonic() + 60
+    while "configuration was not read again" not in served.read_log():
+        assert time.monotonic() < deadline, served.read_log()[-2000:]
+        time.sleep(0.2)
+    assert "database_read_max_lag" in served.read_log()
+
     (served.home / "hub.toml").write_text(hub_toml(standby, []))
     served.process.send_signal(signal.SIGHUP)
     deadline = time.monotonic() + 90
