@@ -54,6 +54,7 @@ from hub.store.records import (
     StatusRecord,
     StoredVersion,
 )
+from hub.store.submission_tokens import SubmissionTokenStore
 
 if TYPE_CHECKING:
     from hub.store.dialect import FileIdentity
@@ -114,7 +115,7 @@ class Transaction(Protocol):
         ...
 
 
-class Store(OpsStore, LifecycleStore, FederationStore, AudienceStore, Protocol):
+class Store(OpsStore, LifecycleStore, FederationStore, AudienceStore, SubmissionTokenStore, Protocol):
     """Persistence for parties, credentials, collections, grants, objects, statuses, signing
     keys, the audit chain and settings, web sessions and tombstones; with the parts it includes,
     shared limits and the schema's state, the parties' and collections' lifecycle, federation,

@@ -63,7 +63,7 @@ from hub.services.access.auth import Principal
 from hub.services.audit import AuditService
 from hub.services.clock import Clock
 from hub.store.base import DuplicateError, Store
-from hub.store.submission_tokens import KeyCopy, SubmissionTokenStore
+from hub.store.submission_tokens import KeyCopy
 
 __all__ = ["KEY_DIR", "EpochKey", "Receipt", "RedeemingFiling", "TokenService", "parse_private_token_header"]
 
@@ -139,7 +139,7 @@ class TokenService:
     def __init__(self, store: Store, clock: Clock, audit: AuditService, home: Path, config: AnonymityConfig,
                  issuer_name: str, filing: RedeemingFiling) -> None:
         self.store = store
-        self.tokens = cast(SubmissionTokenStore, store)
+        self.tokens = store
         self.clock = clock
         self.audit = audit
         self.home = home
