@@ -254,9 +254,10 @@ class TokenService:
         total = self.tokens.take_token_allowance(party.pk, key.epoch, len(decoded), limit)
         if total is None:
             used = self.tokens.tokens_issued(party.pk, key.epoch)
+            wait_s = max(1, -(-(key.not_after_us - self.clock()) // 1_000_000))
             raise TooManyRequests(f"{len(decoded)} more tokens would pass this party's {limit} for epoch "
                                   f"{key.epoch} ({used} issued); the next epoch begins "
-                                  f"{format_timestamp_us(key.not_after_us)}")
+                                  f"{format_timestamp_us(key.not_after_us)}", details={"retry_after": wait_s})
         issuer = self._issuer(key.epoch)
         responses = [b64url_encode(issuer.issue(r)) for r in decoded]
         self.audit.record("submission-token.issue", party.name, epoch=key.epoch, count=len(decoded))

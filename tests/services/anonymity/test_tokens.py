@@ -173,6 +173,14 @@ def test_the_rate_per_provider_per_epoch_is_counted_and_refused_beyond(th: Token
     with pytest.raises(ClientError) as caught:
         th.tokens("alice", 3)
     assert f"this party's {PER_EPOCH} for epoch" in str(caught.value)
+    key = th.key()
+    over = th.hut.http.post(f"{th.hut.api}/anonymity/tokens/", headers=th.hut.auth("alice"),
+                            content_type="application/json",
+                            data=json.dumps({"token_key_id": b64url_encode(key.key_id),
+                                             "requests": [b64url_encode(begin_issuance(key.public, key.challenge)[0]
+                                                                        .encode())] * 3}))
+    assert over.status_code == 429
+    assert int(over.headers["Retry-After"]) == -(-((key.epoch + 1) * DAY_S * 1_000_000 - th.clock()) // 1_000_000)
     assert len(th.tokens("alice", 2)) == 2  # up to the limit exactly
     with pytest.raises(ClientError):
         th.tokens("alice", 1)
