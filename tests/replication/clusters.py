@@ -104,9 +104,10 @@ class Cluster:
              "-o", f"-p {self.port} -k {self.sockets} -c listen_addresses=127.0.0.1", log=self.log)
 
     def stop(self, mode: str = "fast") -> None:
-        if (self.data / "postmaster.pid").exists():
+        pid = self.pid()  # read first: a clean stop removes postmaster.pid
+        if pid is not None:
             _run(_tool("pg_ctl"), "stop", "-w", "-t", str(_WAIT_S), "-m", mode, "-D", str(self.data), check=False)
-        self._reap(self.pid())
+        self._reap(pid)  # the test process is its subreaper: collect it
         self._clear_stale_pid()
 
     def promote(self) -> None:
