@@ -570,3 +570,20 @@ def test_two_issuances_at_once_cannot_both_pass_the_rate(th: TokenHub) -> None:
     assert sorted(statuses) == [200, 429]
     party = th.hut.hub.store.get_party("alice")
     assert party is not None and th.hut.hub.store.tokens_issued(party.pk, key.epoch) == PER_EPOCH - 2
+
+
+def test_a_token_made_for_another_challenge_is_refused(th: TokenHub) -> None:
+    """The hub signs blind, so a client may have it sign a token made for another issuer's
+    challenge; such a token is refused at redemption."""
+    key = th.key()
+    other = TokenChallenge(issuer_name="elsewhere.example").encode()
+    request, state = begin_issuance(key.public, other)
+    resp = th.hut.http.post(f"{th.hut.api}/anonymity/tokens/", headers=th.hut.auth("alice"),
+                            content_type="application/json",
+                            data=json.dumps({"token_key_id": b64url_encode(key.key_id),
+                                             "requests": [b64url_encode(request.encode())]}))
+    assert resp.status_code == 200
+    from hub.anonymity.tokens import finalize_token
+
+    token = finalize_token(state, b64url_decode(resp.get_json()["responses"][0]))
+    assert "made for another challenge" in _refused(th, b64url_encode(token.encode()), 403)
