@@ -1,0 +1,179 @@
+"""The memory the hub's server holds: PSS of the master and of each worker after a poll workload.
+
+Usage (from /work/main)::
+
+    .venv/bin/python -m bench.memory                       # 1, 2 and 4 workers
+    .venv/bin/python -m bench.memory --workers 2 --objects 1000 --polled 20000   # a quick look
+    .venv/bin/python -m bench.memory --json out.json       # the figures as JSON too
+
+For each worker count, a fresh SQLite home is made (``abusehub init``, one provider party with
+read and write on one collection), ``abusehub serve --workers N`` is started, ``--objects``
+indicators (:mod:`bench.data`) are ingested in envelopes of 100 and ``--polled`` objects are
+polled back in pages of 1,000 (whole passes over the collection, repeated), all through the
+hub's own client (:class:`hub.client.taxii.TaxiiClient`). Then, with the server idle, each
+process's PSS (proportional set size: its private pages plus its share of the pages it shares
+with the other processes, so the figures add up to what the server holds) and RSS are read from
+``/proc/PID/smaps_rollup``, for the master (the ``serve`` process: gunicorn's arbiter) and for
+each worker, with the total. PSS does not depend on the machine's load, so the figures are
+comparable across runs on a busy machine.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import shutil
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+import psutil
+
+from bench import data
+from bench.servers import ABUSEHUB_BIN, _check_run, _run_json, free_port, log
+
+MIB = 1024 * 1024
+
+
+def smaps_rollup(pid: int) -> dict[str, int]:
+    """The ``Pss``, ``Rss``, ``Private_*`` and ``Shared_*`` lines of ``/proc/PID/smaps_rollup``, in bytes."""
+    out: dict[str, int] = {}
+    with open(f"/proc/{pid}/smaps_rollup", encoding="ascii") as f:
+        for line in f:
+            parts = line.split()
+            if len(parts) == 3 and parts[2] == "kB":
+                out[parts[0].rstrip(":")] = int(parts[1]) * 1024
+    return out
+
+
+def _process(pid: int, role: str) -> dict[str, Any]:
+    s = smaps_rollup(pid)
+    return {"role": role, "pid": pid, "pss_mib": round(s.get("Pss", 0) / MIB, 1),
+            "rss_mib": round(s.get("Rss", 0) / MIB, 1),
+            "private_mib": round((s.get("Private_Clean", 0) + s.get("Private_Dirty", 0)) / MIB, 1)}
+
+
+def _workers(master: psutil.Process, count: int, timeout_s: float = 60) -> list[psutil.Process]:
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        children = master.children(recursive=False)
+        if len(children) >= count:
+            return sorted(children, key=lambda p: p.pid)
+        time.sleep(0.2)
+    raise RuntimeError(f"the server did not start {count} worker(s) in {timeout_s:.0f} s")
+
+
+def _home(workdir: Path) -> tuple[list[str], str, str]:
+    home = workdir / "home"
+    hub = [str(ABUSEHUB_BIN), "--home", str(home)]
+    _check_run(hub + ["init"], "abusehub init")
+    party = _run_json(hub + ["party", "add", "bench-provider", "--kind", "provider", "--json"])
+    col = _run_json(hub + ["collection", "add", "bench-0", "--json"])
+    _check_run(hub + ["grant", party["name"], col["id"], "--read", "--write"], "abusehub grant")
+    return hub, str(party["token"]), str(col["id"])
+
+
+def _wait_ready(client: Any, proc: subprocess.Popen[bytes], log_path: Path, timeout_s: float = 60) -> None:
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            raise RuntimeError(f"abusehub serve exited ({proc.returncode}):\n{log_path.read_text()[-2000:]}")
+        try:
+            client.discovery()
+            return
+        except Exception:  # noqa: BLE001 - not listening yet
+            time.sleep(0.2)
+    raise RuntimeError(f"abusehub serve not ready after {timeout_s:.0f} s:\n{log_path.read_text()[-2000:]}")
+
+
+def measure(workers: int, n_objects: int, n_polled: int, objs: list[dict[str, Any]]) -> dict[str, Any]:
+    """One fresh server with ``workers`` workers: ingest, poll, then the PSS of each process."""
+    from hub.client.taxii import TaxiiClient
+
+    workdir = Path(tempfile.mkdtemp(prefix="bench-memory-"))
+    proc: subprocess.Popen[bytes] | None = None
+    try:
+        hub, token, collection = _home(workdir)
+        port = free_port()
+        log_path = workdir / "server.log"
+        with open(log_path, "wb") as logf:
+            proc = subprocess.Popen(hub + ["serve", "--host", "127.0.0.1", "--port", str(port),
+                                           "--workers", str(workers)],
+                                    stdout=logf, stderr=subprocess.STDOUT, start_new_session=True,
+                                    env={**os.environ, "HUB_TAXII_MAX_PAGE_SIZE": "1000"})
+        with TaxiiClient(f"http://127.0.0.1:{port}/api/", token) as client:
+            _wait_ready(client, proc, log_path)
+            started = time.monotonic()
+            for i in range(0, n_objects, 100):
+                status = client.submit(collection, objs[i:i + 100])
+                if status.failures or len(status.successes) != len(objs[i:i + 100]):
+                    raise RuntimeError(f"envelope {i // 100}: {status.raw}")
+            ingested_s = time.monotonic() - started
+            polled, started = 0, time.monotonic()
+            while polled < n_polled:
+                for page in client.pages(collection, limit=1000):
+                    polled += len(page.objects)
+                    if polled >= n_polled:
+                        break
+            polled_s = time.monotonic() - started
+        time.sleep(1.0)  # the workers finish what they were doing
+        master = psutil.Process(proc.pid)
+        procs = [_process(master.pid, "master")]
+        procs += [_process(w.pid, f"worker {i + 1}") for i, w in enumerate(_workers(master, workers))]
+        return {"workers": workers, "objects": n_objects, "polled": polled,
+                "ingest_s": round(ingested_s, 1), "poll_s": round(polled_s, 1),
+                "processes": procs, "total_pss_mib": round(sum(p["pss_mib"] for p in procs), 1),
+                "total_rss_mib": round(sum(p["rss_mib"] for p in procs), 1)}
+    finally:
+        if proc is not None and proc.poll() is None:
+            os.killpg(proc.pid, signal.SIGTERM)
+            try:
+                proc.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                os.killpg(proc.pid, signal.SIGKILL)
+                proc.wait(timeout=10)
+        shutil.rmtree(workdir, ignore_errors=True)
+
+
+def render(result: dict[str, Any]) -> str:
+    """One line per process, and the total."""
+    lines = [f"{result['workers']} worker(s): {result['objects']:,} objects ingested, "
+             f"{result['polled']:,} polled"]
+    for p in result["processes"]:
+        lines.append(f"  {p['role']:<9} pid {p['pid']:>7}  PSS {p['pss_mib']:6.1f} MiB  "
+                     f"RSS {p['rss_mib']:6.1f} MiB  private {p['private_mib']:6.1f} MiB")
+    lines.append(f"  total              PSS {result['total_pss_mib']:6.1f} MiB  RSS {result['total_rss_mib']:6.1f} MiB")
+    return "\n".join(lines)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m bench.memory", description=__doc__.split("\n\n")[0])
+    parser.add_argument("--workers", default="1,2,4", help="worker counts, comma-separated (1,2,4)")
+    parser.add_argument("--objects", type=int, default=10_000, help="indicators ingested (10,000)")
+    parser.add_argument("--polled", type=int, default=200_000, help="objects polled (200,000)")
+    parser.add_argument("--json", type=Path, default=None, help="write the figures to this file too")
+    args = parser.parse_args(argv)
+    counts = [int(w) for w in args.workers.split(",") if w.strip()]
+    objs = data.objects("indicators", args.objects)
+    results = []
+    for n in counts:
+        log(f"{n} worker(s)")
+        result = measure(n, args.objects, args.polled, objs)
+        print(render(result), flush=True)
+        results.append(result)
+    if args.json:
+        args.json.write_text(json.dumps({
+            "what": "python -m bench.memory: PSS from /proc/PID/smaps_rollup after the poll workload",
+            "machine": {"cpus": os.cpu_count(), "python": platform.python_version()},
+            "runs": results}, indent=1) + "\n")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
