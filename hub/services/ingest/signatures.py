@@ -8,6 +8,15 @@ signing library never signs (:func:`hub.signing.documents.sign_objects`), and an
 marking-definition may carry no extension but its own; the objects that reference one are
 signed, their ``object_marking_refs`` included.
 
+An anonymous report published by another hub carries that hub's attestation instead of its
+submitter's signature (docs/SIGNING.md, "Attestations of anonymous reports"). Such an object is
+taken from a peer hub that relays it when an attestation verifies under the key of a hub this
+hub federates with: the identity of a party of kind ``peer`` (pinned to a peer, its keys imported
+from that peer's key set, as for signed tombstones) or this hub's own. An attestation by any
+other signer, or an attested object submitted by a party that is not a hub, is refused; the
+hub's own anonymous reports skip the check (:attr:`CheckContext.attested`). An attested object
+is not countersigned: it travels in its attested form alone.
+
 Refusals are :class:`~hub.common.problems.Problem` values: ``not-signed``,
 ``malformed-signature``, ``not-the-submitter``, ``wrong-signer`` and ``bad-signature`` (a key
 unknown, revoked or expired, or a signature that does not verify). Their messages repeat only
@@ -26,8 +35,10 @@ from hub.common.problems import Code, Problem
 from hub.common.quoting import describe
 from hub.services.ingest.checks import CheckContext, ObjectCheck, ObjectTransform
 from hub.services.keys import HubSigner, KeyService
-from hub.signing import SIGNATURE_EXTENSION_ID, KeySet, SignatureFormatError, sign_object, signatures_of
+from hub.signing import SIGNATURE_EXTENSION_ID, KeySet, SignatureEntry, SignatureFormatError, sign_object, signatures_of
+from hub.signing.signatures import ATTESTATION_TYPE
 from hub.stix.pii import find_pii
+from hub.store.records import Party
 
 _EXT_PATH = f"extensions[{SIGNATURE_EXTENSION_ID!r}]"
 _MAX_DEPTH = 6
@@ -76,6 +87,53 @@ def _identity(value: Any) -> str:
 
 #: The type nobody signs (see the module text).
 _DEFINITION = "marking-definition"
+#: The kinds of party whose identity may attest: a peer hub, or this hub.
+_HUB_KINDS = ("peer", "hub")
+
+
+def _hubs(ctx: CheckContext, keys: KeyService) -> dict[str, str]:
+    """identity id -> kind of every party here, read once per submission."""
+    parties = ctx.cache.get("party kinds")
+    if parties is None:
+        parties = ctx.cache["party kinds"] = {p.identity_id: p.kind for p in keys.store.list_parties()}
+    return parties
+
+
+def _attested(obj: dict[str, Any], attestations: list[SignatureEntry], ctx: CheckContext,
+              keys: KeyService) -> Problem | None:
+    """The policy for an object that carries attestations (module text)."""
+    if ctx.principal.party.kind != "peer":
+        return Problem(Code.WRONG_SIGNER,
+                       "attested by a hub: an attested object is taken only from a peer hub that relays it "
+                       "(a submitter files anonymously through the anonymous endpoint)", _EXT_PATH)
+    kinds = _hubs(ctx, keys)
+    reasons = []
+    for entry in attestations:
+        kind = kinds.get(entry.signer)
+        if kind is None:
+            reasons.append(f"attested by {entry.signer}, which is not a hub this hub federates with "
+                           "(pin the peer hub's identity and import its keys)")
+        elif kind not in _HUB_KINDS:
+            reasons.append(f"attested by {entry.signer}, a party of kind {kind} here, not a hub: "
+                           "only a hub attests an anonymous report")
+        else:
+            reason = _keyset(ctx, keys).check(obj, entry, ctx.now_us, new_submission=True)
+            if reason is None:
+                return None
+            reasons.append(reason)
+    code = Code.BAD_SIGNATURE if any(kinds.get(e.signer) in _HUB_KINDS for e in attestations) else Code.WRONG_SIGNER
+    return Problem(code, reasons[0], _EXT_PATH)
+
+
+def _creator(obj: dict[str, Any], party: Party) -> Any:
+    """Whose signature an object needs when ``party`` submits it (None: any registered party's)."""
+    creator = obj.get("created_by_ref")
+    if creator is None and obj.get("type") == "identity":
+        creator = obj.get("id")  # an organisation's own identity object speaks for itself
+    if obj.get("type") in SCO_TYPES and creator is None:
+        # Cyber-observables have no created_by_ref (STIX 2.1 section 6): the signer vouches.
+        creator = party.identity_id if party.kind != "peer" else None
+    return creator
 
 
 def make_signature_check(keys: KeyService) -> ObjectCheck:
@@ -92,13 +150,11 @@ def make_signature_check(keys: KeyService) -> ObjectCheck:
             return Problem(Code.NOT_SIGNED,
                            "not signed: this collection requires each object to be signed by its submitter",
                            _EXT_PATH)
+        attestations = [e for e in entries if e.type == ATTESTATION_TYPE]
+        if attestations:
+            return _attested(obj, attestations, ctx, keys)
         party = ctx.principal.party
-        creator = obj.get("created_by_ref")
-        if creator is None and obj.get("type") == "identity":
-            creator = obj.get("id")  # an organisation's own identity object speaks for itself
-        if obj.get("type") in SCO_TYPES and creator is None:
-            # Cyber-observables have no created_by_ref (STIX 2.1 section 6): the signer vouches.
-            creator = party.identity_id if party.kind != "peer" else None
+        creator = _creator(obj, party)
         if party.kind == "peer" and creator != party.identity_id:
             # A relaying hub forwards what others created: their signature must verify.
             wanted, role = creator, "its creator"
@@ -140,9 +196,18 @@ def make_countersign(signer: HubSigner) -> ObjectTransform:
     """The transform that adds the hub's signature to what a countersigning collection accepts."""
 
     def countersign(obj: dict[str, Any], ctx: CheckContext) -> dict[str, Any]:
-        if not ctx.collection.countersign or obj.get("type") == _DEFINITION or ctx.attested:
-            return obj  # an anonymous report carries the hub's attestation alone
+        if not ctx.collection.countersign or obj.get("type") == _DEFINITION or ctx.attested or _is_attested(obj):
+            return obj  # an anonymous report carries the attestation of the hub it was filed at alone
         key, identity = signer.ensure()
         return sign_object(obj, key, identity)
 
     return countersign
+
+
+def _is_attested(obj: dict[str, Any]) -> bool:
+    """Whether ``obj`` carries an attestation entry (as written; the check judged it)."""
+    ext = obj.get("extensions")
+    body = ext.get(SIGNATURE_EXTENSION_ID) if isinstance(ext, dict) else None
+    entries = body.get("signatures") if isinstance(body, dict) else None
+    return isinstance(entries, list) and any(isinstance(e, dict) and e.get("type") == ATTESTATION_TYPE
+                                             for e in entries)
