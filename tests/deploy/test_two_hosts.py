@@ -17,9 +17,11 @@ their clocks kept in step (NTP) for the same measure.
 
 from __future__ import annotations
 
+import http.client
 import json
 import re
 import shutil
+import ssl
 import threading
 import time
 import uuid
@@ -223,6 +225,12 @@ def _wait_for_log(host: RunningHub, request_ids: set[str], deadline_s: float = 3
         time.sleep(0.2)
 
 
+def _csrf(page: str) -> str:
+    found = re.search(r'name="csrf_token" value="([^"]+)"', page)
+    assert found, "no CSRF token on the page"
+    return found.group(1)
+
+
 class Repeating:
     """Runs ``attempt`` again and again in a thread (a pause of ``pause_s`` between), keeping
     what each returned, until stopped."""
@@ -336,6 +344,59 @@ def test_the_failed_authentication_throttle_is_shared_by_the_hosts(pair: Pair) -
     assert [attempt(host, pair.tokens["gov"]) for host in pair.hosts] == [200, 200]
 
 
+def test_through_the_proxy_failures_of_one_client_add_up_on_both_hosts(pair: Pair) -> None:
+    # A client of its own address (127.0.0.3): the proxy tells each host so in X-Forwarded-For.
+    context = ssl.create_default_context(cafile=str(pair.ca))
+    path = f"/api/collections/{pair.collections['reports']}/objects/"
+
+    def attempt(token: str) -> tuple[str, int]:
+        rid = f"proxy-auth-{uuid.uuid4().hex}"
+        conn = http.client.HTTPSConnection("localhost", pair.proxy.port, timeout=60, context=context,
+                                           source_address=("127.0.0.3", 0))
+        try:
+            conn.request("GET", path, headers={"Accept": TAXII, "Authorization": f"Bearer {token}",
+                                               "X-Request-Id": rid})
+            return rid, conn.getresponse().status
+        finally:
+            conn.close()
+
+    failed = [attempt("ahub_" + "y" * 43) for _ in range(AUTH_FAILURES + 2)]
+    assert [s for _, s in failed] == [401] * AUTH_FAILURES + [429, 429]
+    deadline = time.monotonic() + 30
+    while len(served := _served_by(pair, [r for r, _ in failed])) < len(failed) and time.monotonic() < deadline:
+        time.sleep(0.2)
+    assert set(served.values()) == {"a", "b"}, served  # each host saw some of them
+    assert attempt(pair.tokens["gov"])[1] == 200
+
+
+def test_a_browser_signed_in_through_the_proxy_stays_signed_in_on_both_hosts(pair: Pair) -> None:
+    browser = requests.Session()
+    browser.verify = str(pair.ca)
+    browser.trust_env = False  # else a REQUESTS_CA_BUNDLE of the environment wins over verify
+    form = browser.get(f"{pair.proxy.base}/web/signin", timeout=60)
+    signed_in = browser.post(f"{pair.proxy.base}/web/signin", timeout=60,
+                             data={"csrf_token": _csrf(form.text), "token": pair.tokens["alice"]})
+    assert signed_in.status_code == 200 and signed_in.url.endswith("/web/collections"), signed_in.url
+    request_ids = []
+    for _ in range(6):
+        rid = f"proxy-web-{uuid.uuid4().hex}"
+        request_ids.append(rid)
+        page = browser.get(f"{pair.proxy.base}/web/collections", headers={"X-Request-Id": rid},
+                           allow_redirects=False, timeout=60)
+        assert page.status_code == 200, page.status_code
+    deadline = time.monotonic() + 30
+    while len(served := _served_by(pair, request_ids)) < len(request_ids) and time.monotonic() < deadline:
+        time.sleep(0.2)
+    assert set(served.values()) == {"a", "b"}, served
+    # A form of whichever host served the page, posted to whichever host the proxy picks.
+    page = browser.get(f"{pair.proxy.base}/web/collections", timeout=60)
+    out = browser.post(f"{pair.proxy.base}/web/signout", data={"csrf_token": _csrf(page.text)},
+                       allow_redirects=False, timeout=60)
+    assert out.status_code in (302, 303), out.status_code
+    assert browser.get(f"{pair.proxy.base}/web/collections", allow_redirects=False,
+                       timeout=60).status_code in (302, 303)
+
+
 def _evaluate(host: RunningHub, pair: Pair, values: list[str]) -> tuple[requests.Response, PseudonymBatch, bytes]:
     """``POST pseudonyms/evaluate`` of ``values`` (emails) by bob on ``host``: the answer, the
     batch and the public key ``host`` publishes for the current version."""
@@ -370,12 +431,6 @@ def test_the_pseudonym_allowance_is_shared_and_the_pseudonyms_are_the_same(pair:
     assert on_b.status_code == 200, on_b.text
     assert key_b == key_a
     assert _finish(on_b, batch_b, key_b)[0] == _finish(on_a, batch_a, key_a)[0]
-
-
-def _csrf(page: str) -> str:
-    found = re.search(r'name="csrf_token" value="([^"]+)"', page)
-    assert found, "no CSRF token on the page"
-    return found.group(1)
 
 
 def test_a_web_session_made_on_one_host_is_valid_on_the_other(pair: Pair) -> None:
