@@ -6,6 +6,15 @@ checked and the objects built exactly as ``abusehub report new`` does
 (:meth:`~hub.stix.facts.Facts.from_mapping`, :func:`hub.stix.report.build_report`), each
 problem shown at the field its ``property`` names; the preview is read as the report page reads
 a report (:mod:`hub.web.casefile`). The browser signs; the objects go in through the ingest service.
+
+Where the collection takes anonymous reports (and the hub has an oversight key), the form offers
+"file anonymously": the report is built in the anonymous scope
+(:func:`hub.client.anonymous.anonymous_facts`, as ``report new --anonymous`` builds it), the page
+signs it as usual and its script posts it, with the commitment to a withdrawal secret made and
+kept in the browser, to ``/web/anonymous/file``, which files it through the same service as the
+TAXII ``POST {api root}/anonymous/`` (:meth:`~hub.services.anonymity.AnonymousFilingService.file_attested`).
+That route's path names no collection (the collection travels in the body), so the request's log
+line names neither a party nor a collection.
 """
 
 from __future__ import annotations
@@ -16,6 +25,8 @@ from typing import Any
 import orjson
 from flask import Blueprint, jsonify, render_template, request
 
+from hub.anonymity.filing import ANONYMOUS_SCOPE
+from hub.client.anonymous import anonymous_facts
 from hub.client.reports import LocalProblems, MappedPseudonymiser, check_identity, local_problems
 from hub.common.errors import BadRequest, Forbidden
 from hub.common.problems import Code, Problem
@@ -27,7 +38,15 @@ from hub.stix.report import InvalidReportFacts, ReportFacts, build_report
 from hub.stix.sharing import ACS_EXTENSION_ID
 from hub.web.casefile import build_case_file
 from hub.web.context import answers_json, current_hub, current_principal, now_us
-from hub.web.filing import CHECKED, SECTIONS, clear_value_problems, problems_by_field, read_form
+from hub.web.filing import (
+    ANONYMOUS_FIELD,
+    CHECKED,
+    SECTIONS,
+    clear_value_problems,
+    problems_by_field,
+    read_form,
+    scope_problems,
+)
 from hub.web.sessions import require_session
 from hub.web.status import status_json
 
@@ -49,12 +68,22 @@ def _registered_keys(principal: Principal) -> list[dict[str, str]]:
             and k.not_before_us <= now]
 
 
-def _build(facts_mapping: dict[str, Any], identity_id: str,
-           refused: list[Problem]) -> tuple[list[dict[str, Any]], dict[str, list[Problem]]]:
-    """The objects of the form's facts, or its problems by field ("" for the whole form)."""
+def _anonymous_allowed(collection_id: str) -> bool:
+    """Whether the page offers "file anonymously" in the collection: it takes anonymous reports
+    and the hub has an oversight key to seal their submitters to."""
+    service = current_hub().anonymous
+    return bool(service.config.oversight_public_key_file) and service.allowed(collection_id)
+
+
+def _build(facts_mapping: dict[str, Any], identity_id: str, refused: list[Problem],
+           anonymous: bool = False) -> tuple[list[dict[str, Any]], dict[str, list[Problem]]]:
+    """The objects of the form's facts (in the anonymous scope when ``anonymous``), or its
+    problems by field ("" for the whole form)."""
     try:
         facts = ReportFacts.from_mapping(facts_mapping)
         check_identity(identity_id, facts)
+        if anonymous:
+            facts = anonymous_facts(facts)
         # Every pseudonym came from the browser: the builder is asked for none.
         built = [] if refused else build_report(facts, MappedPseudonymiser([], []))
         problems = refused
@@ -77,7 +106,8 @@ def file_report(collection_id: str) -> Any:
         raise Forbidden(f"you may not write to collection {col.id}")
     context: dict[str, Any] = {"collection": col, "sections": SECTIONS, "keys": _registered_keys(principal),
                                "identity": principal.party.identity_id, "problems": {},
-                               "objects": None, "fresh": request.method == "GET"}
+                               "objects": None, "fresh": request.method == "GET",
+                               "anonymous_allowed": _anonymous_allowed(col.id), "anonymous_scope": ANONYMOUS_SCOPE}
     if request.method == "GET":
         context["shown"] = {"provider_name": principal.party.name, "acquisition": "direct-signup",
                             "kyc_status": "unverified", "action_taken": "suspended", "tlp": "amber",
@@ -86,7 +116,12 @@ def file_report(collection_id: str) -> Any:
     data = read_form(request.form, {name: request.form.getlist(name) for name in CHECKED},
                      principal.party.identity_id)
     context["shown"] = data.shown
-    built, problems = _build(data.facts, principal.party.identity_id, clear_value_problems(data.sent_in_clear))
+    refused = clear_value_problems(data.sent_in_clear)
+    if data.anonymous and not context["anonymous_allowed"]:
+        refused.append(Problem(Code.INVALID_VALUE, f"collection {col.id} does not accept anonymous reports: "
+                                                   "untick \"file anonymously\"", ANONYMOUS_FIELD))
+    refused += scope_problems(data, principal.party.identity_id)
+    built, problems = _build(data.facts, principal.party.identity_id, refused, data.anonymous)
     if problems:
         context["problems"] = problems
         return render_template("file.html", **context), 422
@@ -97,6 +132,7 @@ def file_report(collection_id: str) -> Any:
     context["object_counts"] = Counter(str(o.get("type")) for o in built).most_common()
     context["sharing"] = built[-1].get("extensions", {}).get(SHARING_EXTENSION_ID, {})
     context["acs"] = [o["extensions"][ACS_EXTENSION_ID] for o in built if o["type"] == "marking-definition"]
+    context["anonymous"] = data.anonymous
     return render_template("file.html", **context)
 
 
@@ -112,3 +148,19 @@ def submit(collection_id: str) -> Any:
         raise BadRequest("the body must be a JSON envelope {\"objects\": [...]}")
     record = current_hub().ingest.submit(principal, col, envelope)
     return jsonify(status_json(Status.of(record))), 202
+
+
+@bp.post("/anonymous/file")
+@answers_json
+def file_anonymously() -> Any:
+    """The page's signed objects filed anonymously (``{"collection", "objects",
+    "withdrawal_commitment"}``), checked as the signed-in party and published as nobody, by the
+    anonymous filing service; 202 with the receipt. CSRF-checked like every POST of these pages."""
+    principal = current_principal()
+    body = request.get_json(silent=True)
+    if not isinstance(body, dict) or not isinstance(body.get("collection"), str):
+        raise BadRequest("the body names its collection: {\"collection\": \"<collection id>\", \"objects\": [...], "
+                         "\"withdrawal_commitment\": \"sha256:...\"}")
+    filing = {k: v for k, v in body.items() if k != "collection"}
+    receipt = current_hub().anonymous.file_attested(principal, body["collection"], filing)
+    return jsonify(receipt.to_json()), 202

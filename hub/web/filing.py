@@ -14,6 +14,13 @@ reach the hub: the page's script normalises and blinds them in the browser (RFC 
 through ``/web/pseudonyms/evaluate``) and sends only their pseudonyms, as ``pseudonym.<kind>``
 fields. A form that carries a value in clear anyway (no script, or a crafted request) has that
 value refused by name and not used.
+
+Where the collection takes anonymous reports, the form has one more check box,
+:data:`ANONYMOUS_FIELD` ("file anonymously"). An account id's pseudonym depends on its scope:
+the party's identity for a named report, :data:`~hub.anonymity.filing.ANONYMOUS_SCOPE` for an
+anonymous one. The page's script says in :data:`SCOPE_FIELD` which scope it made the account's
+pseudonym in, and a pseudonym made for the other kind of report is refused at the account id's
+field (:func:`scope_problems`): it would tie the anonymous report to the party's named ones.
 """
 
 from __future__ import annotations
@@ -23,6 +30,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from hub.anonymity.filing import ANONYMOUS_SCOPE
 from hub.common.problems import Code, Problem
 from hub.pseudonyms import PSEUDONYM_KINDS
 from hub.stix.facts import Boolean, Choice, Fact, Form, Integer, ListOf, Model, Table, Text, Timestamp
@@ -163,7 +171,13 @@ TLPS = TLP_NAMES
 #: The values of each field picked from a list (a closed vocabulary, the TLP names).
 CHOICES = {f.name: f.choices for f in _ALL if f.widget in ("select", "checks")}
 
-_FIELD_NAMES = frozenset((*TEXT_FIELDS, *CHECKED, *FLAGS, _SIGNED_AS, *SECRET_FIELDS))
+#: The check box "file anonymously" (not a fact: it decides where and how the report is filed).
+ANONYMOUS_FIELD = "file_anonymously"
+#: The hidden field where the page's script says which scope the account id's pseudonym was
+#: made in: the party's identity id, or the anonymous scope.
+SCOPE_FIELD = "pseudonym_scope"
+
+_FIELD_NAMES = frozenset((*TEXT_FIELDS, *CHECKED, *FLAGS, _SIGNED_AS, *SECRET_FIELDS, ANONYMOUS_FIELD))
 
 
 @dataclass
@@ -173,6 +187,10 @@ class FormData:
     facts: dict[str, Any]
     shown: dict[str, Any]
     sent_in_clear: list[str]
+    #: "File anonymously" is ticked.
+    anonymous: bool = False
+    #: The scope the page made the account id's pseudonym in ("" when it did not say).
+    account_scope: str = ""
 
 
 def read_form(form: Mapping[str, str], checked: Mapping[str, Sequence[str]], identity_id: str) -> FormData:
@@ -222,7 +240,26 @@ def read_form(form: Mapping[str, str], checked: Mapping[str, Sequence[str]], ide
     shown["pseudonyms"] = pseudonyms
     # A value in clear is not used, not kept and not shown: only its field is named.
     sent_in_clear = [name for name in SECRET_FIELDS if (form.get(name) or "").strip()]
-    return FormData(facts, shown, sent_in_clear)
+    anonymous = bool((form.get(ANONYMOUS_FIELD) or "").strip())
+    shown[ANONYMOUS_FIELD] = anonymous
+    scope = (form.get(SCOPE_FIELD) or "").strip()
+    shown[SCOPE_FIELD] = scope
+    return FormData(facts, shown, sent_in_clear, anonymous, scope)
+
+
+def scope_problems(data: FormData, identity_id: str) -> list[Problem]:
+    """The problem of an account pseudonym made in the other scope than the report's kind
+    (module text): placed at the account id's field, to be typed again."""
+    if "provider_account" not in data.facts.get("pseudonyms", {}):
+        return []
+    wanted = ANONYMOUS_SCOPE if data.anonymous else identity_id
+    made = data.account_scope or identity_id  # a page that did not say made it for a named report
+    if made == wanted:
+        return []
+    why = ("it was made for a report that names your organisation, and would tie this anonymous report to "
+           "them" if data.anonymous else "it was made for an anonymous report")
+    return [Problem(Code.NOT_A_PSEUDONYM, f"the account id's pseudonym does not fit this report: {why}; "
+                    "type the account id again", "pseudonyms.provider_account")]
 
 
 def clear_value_problems(sent_in_clear: list[str]) -> list[Problem]:

@@ -18,6 +18,13 @@
   const draftKey = "abusehub:draft:" + form.dataset.collection;
   let keyDoc = null;
   let busy = false;
+  // An account id is pseudonymised in the party's scope, or in the anonymous scope when the
+  // report is filed anonymously ("file anonymously", where offered); the scope field says which.
+  const anonymousBox = document.getElementById("f-file_anonymously");
+  const scopeField = document.getElementById("pseudonym-scope");
+  function accountScope() {
+    return anonymousBox && anonymousBox.checked ? form.dataset.anonymousScope : identity;
+  }
 
   function say(text, bad) {
     note.textContent = text;
@@ -121,7 +128,7 @@
       const kind = input.dataset.kind;
       try {
         const text = kind === "provider_account"
-          ? N.normalise(kind, N.providerAccountValue(identity, input.value))
+          ? N.normalise(kind, N.providerAccountValue(accountScope(), input.value))
           : N.normalise(kind, input.value, region);
         items.push({ kind, input: text });
         inputs.push(input);
@@ -143,6 +150,7 @@
         const made = await O.pseudonymise(items, keyDoc, evaluate);
         made.forEach((pseudonym, i) => {
           document.getElementById("p-" + items[i].kind).value = pseudonym;
+          if (items[i].kind === "provider_account") scopeField.value = accountScope();
           inputs[i].value = "";  // the value leaves the page; its pseudonym stays
         });
         saveDraft();
@@ -155,6 +163,19 @@
       busy = false;
     }
   });
+
+  if (anonymousBox) {
+    anonymousBox.addEventListener("change", () => {
+      const kept = document.getElementById("p-provider_account");
+      if (!kept || !kept.value || (scopeField.value || identity) === accountScope()) return;
+      kept.value = "";  // made in the other scope: it would tie a named and an anonymous report
+      const note = document.getElementById("kept-provider_account");
+      if (note) note.remove();
+      saveDraft();
+      say("Type the account id again: its pseudonym is made in another scope for " +
+        (anonymousBox.checked ? "an anonymous report." : "a report that names your organisation."), false);
+    });
+  }
 
   document.getElementById("forget-pseudonyms").addEventListener("click", () => {
     for (const hidden of form.querySelectorAll('input[type="hidden"][name^="pseudonym."]')) hidden.value = "";

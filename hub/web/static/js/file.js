@@ -115,6 +115,27 @@
     }
   }
 
+  // Filed anonymously: the receipt, and the withdrawal secret offered as a file (anonymous.js).
+  async function fileAnonymously(signed) {
+    const A = window.AbusehubAnonymous;
+    const secret = A.newSecret();  // made here, kept only in this page until it is saved
+    const receipt = await A.file(button.dataset.anonymousUrl, csrf, panel.dataset.collection, signed, secret);
+    outcome.replaceChildren();
+    const p = document.createElement("p");
+    p.id = "outcome-summary";
+    p.dataset.status = "filed-anonymously";
+    p.dataset.reportId = receipt.report_id;
+    p.textContent = "Filed anonymously: the hub will publish report " + receipt.report_id + " under its anonymous identity by " +
+      receipt.publish_by + ". Save the withdrawal secret now: it is shown once, and only it withdraws the report.";
+    const a = document.createElement("a");
+    a.id = "secret-file";
+    a.download = "abusehub-withdrawal-" + receipt.report_id.split("--")[1] + ".secret.json";
+    a.href = A.secretFileUrl(receipt, panel.dataset.collection, secret);
+    a.textContent = "Save the withdrawal secret";
+    outcome.append(p, a);
+    try { sessionStorage.removeItem("abusehub:draft:" + panel.dataset.collection); } catch (e) { /* no draft */ }
+  }
+
   if (button) {
     button.addEventListener("click", async () => {
       if (submitted || !stored) return;
@@ -125,6 +146,11 @@
         const signedAt = new Date().toISOString();
         const signed = [];
         for (const obj of objects) signed.push(await S.signObject(canonicalize, obj, stored, identity, signedAt));
+        if (button.dataset.anonymousUrl) {
+          outcome.textContent = "Filing anonymously…";
+          await fileAnonymously(signed);
+          return;
+        }
         outcome.textContent = "Submitting…";
         const resp = await fetch(panel.dataset.submitUrl, {
           method: "POST", credentials: "same-origin",
