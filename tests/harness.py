@@ -44,6 +44,7 @@ import httpx
 import psutil
 import pytest
 import requests
+from sqlalchemy import event
 
 from hub.client.taxii import TaxiiClient
 from hub.config import HubConfig, load_config
@@ -130,6 +131,13 @@ def _postgres_url(schema: str) -> str:
     return f"{POSTGRES_URL}{sep}options=-csearch_path%3D{schema}"
 
 
+def _sqlite_without_flush(dbapi_connection: Any, connection_record: Any) -> None:
+    """A test store's SQLite connections commit without waiting for the disk (``synchronous=OFF``
+    after the hub's own ``FULL``): a commit stays atomic and visible to every connection, and a
+    process that dies loses nothing; only the machine crashing could, which no test makes."""
+    dbapi_connection.execute("PRAGMA synchronous=OFF")
+
+
 def _commit_without_flush(dbapi_connection: Any, connection_record: Any) -> None:
     """A test store's sessions commit without waiting for the disk (``synchronous_commit`` off):
     a commit is as atomic and as visible to every other session as before; only a crash of the
@@ -176,7 +184,6 @@ def _postgres_store(seeded: str = "") -> Iterator[SqlStore]:
     statements, :func:`open_seeded_store`), in one transaction."""
     schema = f"abusehub_test_{uuid.uuid4().hex[:10]}"
     import psycopg
-    from sqlalchemy import event
 
     plain = POSTGRES_URL.replace("postgresql+psycopg", "postgresql")
     script = ";\n".join(filter(None, [_migrated_postgres_script(), seeded])).replace(_SCHEMA_MARK, schema)
@@ -209,6 +216,8 @@ def open_test_store(backend: str, folder: Path, *, migrated: bool = False) -> It
         if made:
             shutil.copyfile(_migrated_sqlite_file(), path)
         s = SqlStore(f"sqlite:///{path}")
+        event.listen(s.engine, "connect", _sqlite_without_flush)
+        s.engine.dispose()  # any connection made before the listener is made again
         if not made and not migrated:
             s.migrate()
         try:
