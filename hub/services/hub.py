@@ -79,7 +79,7 @@ class Hub:
                                                 self.keys, self.signer, self.audit, config.title)
         # Submission tokens: one key per epoch, issued to providers at a rate, redeemed through
         # anonymous filing.
-        self.tokens = TokenService(store, clock, self.audit, config.home, config.anonymity, config.title,
+        self.tokens = TokenService(store, clock, self.audit, self.signer, config.anonymity, config.title,
                                    self.anonymous)
 
     def migrate(self) -> str:

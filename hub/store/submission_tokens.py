@@ -1,6 +1,10 @@
 """Submission tokens' tables (revision 0013): what the hub keeps of issuing and redeeming
 blind-signed tokens, in tables that share nothing.
 
+- ``token_keys``: per epoch, its token key: the key id (hex), the public key (base64url of its
+  RSASSA-PSS SPKI) and the private key sealed by the service (base64url; "" once retired), so
+  that every host of the hub on this database uses the same key. The first host to make an
+  epoch's key stores it; the others read it.
 - ``token_issuance``: per party and epoch, how many tokens it was issued (the rate per provider
   per epoch). Counts only: no blinded message, no signature, no time.
 - ``spent_tokens``: per redeemed token, its key id and nonce (hex), so it is refused a second
@@ -44,7 +48,16 @@ from hub.store.schema import metadata
 if TYPE_CHECKING:
     from sqlalchemy import Connection
 
-__all__ = ["KeyCopy", "SubmissionTokenMixin", "SubmissionTokenStore"]
+__all__ = ["EpochKeyRow", "KeyCopy", "SubmissionTokenMixin", "SubmissionTokenStore"]
+
+token_keys = Table(
+    "token_keys", metadata,
+    Column("epoch", Integer, primary_key=True),
+    Column("token_key_id", String(64), nullable=False),
+    Column("public_key", Text, nullable=False),
+    Column("sealed_private", Text, nullable=False),
+    Column("created_us", BigInteger, nullable=False),
+)
 
 token_issuance = Table(
     "token_issuance", metadata,
@@ -71,6 +84,18 @@ token_key_copies = Table(
 
 
 @dataclass(frozen=True, slots=True)
+class EpochKeyRow:
+    """One epoch's token key as stored: its id (hex), public key (base64url SPKI) and sealed
+    private key (base64url, "" once retired)."""
+
+    epoch: int
+    token_key_id: str
+    public_key: str
+    sealed_private: str
+    created_us: int
+
+
+@dataclass(frozen=True, slots=True)
 class KeyCopy:
     """One epoch's token key of another hub (``issuer``) as this hub copied it from ``source``:
     its key id (hex) and public key (base64url of its RSASSA-PSS SubjectPublicKeyInfo)."""
@@ -85,6 +110,24 @@ class KeyCopy:
 
 class SubmissionTokenStore(Protocol):
     """The submission token part of the store (see the module text)."""
+
+    def token_key(self, epoch: int) -> EpochKeyRow | None:
+        """The token key of ``epoch``, if one was made."""
+        ...
+
+    def add_token_key(self, row: EpochKeyRow) -> bool:
+        """Store an epoch's key unless one is stored for it already (another host made it
+        first); whether this one was stored."""
+        ...
+
+    def token_key_ids_before(self, epoch: int) -> set[str]:
+        """The key ids (hex) of every epoch before ``epoch``."""
+        ...
+
+    def retire_token_keys(self, before_epoch: int) -> int:
+        """Drop the sealed private keys of the epochs before ``before_epoch`` (their public keys
+        and ids stay); how many were dropped."""
+        ...
 
     def take_token_allowance(self, party_pk: int, epoch: int, count: int, limit: int) -> int | None:
         """Count ``count`` more tokens issued to the party in ``epoch`` if that keeps its total
@@ -131,6 +174,33 @@ class SubmissionTokenMixin:
         def _read(self) -> AbstractContextManager[Connection]: ...
 
         def _write(self) -> AbstractContextManager[Connection]: ...
+
+    def token_key(self, epoch: int) -> EpochKeyRow | None:
+        k = token_keys
+        with self._read() as conn:
+            r = conn.execute(select(k).where(k.c.epoch == epoch)).one_or_none()
+        return None if r is None else EpochKeyRow(r.epoch, r.token_key_id, r.public_key, r.sealed_private, r.created_us)
+
+    def add_token_key(self, row: EpochKeyRow) -> bool:
+        try:
+            with self._write() as conn:
+                conn.execute(insert(token_keys).values(epoch=row.epoch, token_key_id=row.token_key_id,
+                                                       public_key=row.public_key, sealed_private=row.sealed_private,
+                                                       created_us=row.created_us))
+        except IntegrityError:
+            return False
+        return True
+
+    def token_key_ids_before(self, epoch: int) -> set[str]:
+        k = token_keys
+        with self._read() as conn:
+            return {r[0] for r in conn.execute(select(k.c.token_key_id).where(k.c.epoch < epoch))}
+
+    def retire_token_keys(self, before_epoch: int) -> int:
+        k = token_keys
+        with self._write() as conn:
+            return int(conn.execute(update(k).where(k.c.epoch < before_epoch, k.c.sealed_private != "")
+                                    .values(sealed_private="")).rowcount or 0)
 
     def take_token_allowance(self, party_pk: int, epoch: int, count: int, limit: int) -> int | None:
         ti = token_issuance

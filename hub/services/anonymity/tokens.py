@@ -11,10 +11,12 @@ anonymous identity and the hub's attestation. The submitter's client seals its o
 to the oversight key; the hub stores it as it came, unable to check it.
 
 - **Epochs and keys.** Time is cut into epochs of ``[anonymity] token_epoch_days``; each epoch
-  has one token key for every provider, made by the first request that needs it (first writer
-  wins, as the hub's signing key) and kept in the hub home under ``token-keys/`` (mode 0600).
-  When an epoch's key is made, the private keys of epochs before the previous one are deleted
-  (their public halves stay, so their tokens are refused as of a past epoch), and so are the
+  has one token key for every provider, made by the first request that needs it and stored in
+  the database (``token_keys``; the first writer wins), its private half sealed with AES-256-GCM
+  under a key derived (HKDF-SHA256) from the hub's signing key file, which every host of the hub
+  holds: every host uses the same key, and the database alone does not give it. When an epoch's
+  key is made, the sealed private keys of epochs before the previous one are dropped (their
+  public halves stay, so their tokens are refused as of a past epoch), and so are the
   spent-token rows of every other key. :meth:`TokenService.directory` is what
   ``GET {api root}/anonymity/token-keys/`` publishes to anyone: the issuer's name, the token
   challenge and the current epoch's key with its validity.
@@ -34,13 +36,17 @@ to the oversight key; the hub stores it as it came, unable to check it.
 
 from __future__ import annotations
 
-import hashlib
 import re
+import secrets
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any, Protocol, cast
+
+from cryptography.exceptions import InvalidTag
+from cryptography.hazmat.primitives import hashes
+from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 
 from hub.anonymity import blindrsa
 from hub.anonymity.errors import AnonymityError, InvalidSignature
@@ -55,21 +61,20 @@ from hub.anonymity.tokens import (
     verify_token,
 )
 from hub.common.canonical import b64url_decode, b64url_encode
-from hub.common.errors import BadRequest, Conflict, Forbidden, TooManyRequests
-from hub.common.files import create_once
+from hub.common.errors import BadRequest, Conflict, Forbidden, TooManyRequests, Unavailable
 from hub.common.timestamps import format_timestamp_us
 from hub.config import AnonymityConfig
 from hub.services.access.auth import Principal
 from hub.services.audit import AuditService
 from hub.services.clock import Clock
+from hub.services.keys import HubSigner
 from hub.store.base import DuplicateError, Store
-from hub.store.submission_tokens import KeyCopy
+from hub.store.submission_tokens import EpochKeyRow, KeyCopy
 
-__all__ = ["KEY_DIR", "EpochKey", "Receipt", "RedeemingFiling", "TokenService", "parse_private_token_header"]
+__all__ = ["EpochKey", "Receipt", "RedeemingFiling", "TokenService", "parse_private_token_header"]
 
-#: Where the token keys live in the hub home: ``epoch-<n>.pem`` (private, 0600) and
-#: ``epoch-<n>.spki`` (the public key, DER).
-KEY_DIR = "token-keys"
+#: What the key that seals the token keys is derived for (HKDF's info).
+_WRAP_INFO = b"abusehub submission token keys v1"
 _DAY_US = 86_400_000_000
 #: At most this many token requests in one issuance request.
 MAX_BATCH = 1000
@@ -136,13 +141,13 @@ def _b64(value: Any, what: str) -> bytes:
 class TokenService:
     """Token keys per epoch, issuance to providers at a rate, redemption of one token per filing."""
 
-    def __init__(self, store: Store, clock: Clock, audit: AuditService, home: Path, config: AnonymityConfig,
+    def __init__(self, store: Store, clock: Clock, audit: AuditService, signer: HubSigner, config: AnonymityConfig,
                  issuer_name: str, filing: RedeemingFiling) -> None:
         self.store = store
         self.tokens = store
         self.clock = clock
         self.audit = audit
-        self.home = home
+        self.signer = signer
         self.config = config
         self.issuer_name = issuer_name[:_ISSUER_MAX] or "abusehub"
         self._filing = filing
@@ -157,10 +162,6 @@ class TokenService:
 
     def epoch_of(self, now_us: int) -> int:
         return now_us // self.epoch_us
-
-    @property
-    def key_dir(self) -> Path:
-        return self.home / KEY_DIR
 
     def challenge(self) -> bytes:
         """The encoded TokenChallenge every token of this hub is made for: this hub as issuer,
@@ -185,36 +186,51 @@ class TokenService:
                 self._issuers = {epoch: self._load_or_create(epoch)}
             return self._issuers[epoch]
 
+    def _sealer(self) -> AESGCM:
+        """AES-256-GCM under a key derived from the hub's signing key file (every host has it)."""
+        self.signer.ensure()
+        try:
+            secret = self.signer.path.read_bytes()
+        except OSError as exc:
+            raise Unavailable(f"the hub's signing key cannot be read ({exc.strerror}): token keys are sealed with it") from None
+        return AESGCM(HKDF(algorithm=hashes.SHA256(), length=32, salt=None, info=_WRAP_INFO).derive(secret))
+
     def _load_or_create(self, epoch: int) -> TokenIssuer:
-        pem = self.key_dir / f"epoch-{epoch}.pem"
-        made = False
-        if not pem.exists():
-            made = create_once(pem, blindrsa.PrivateKey.generate(2048).to_pem())
-        issuer = TokenIssuer(blindrsa.PrivateKey.from_pem(pem.read_bytes()))
-        spki = self.key_dir / f"epoch-{epoch}.spki"
-        if not spki.exists():
-            create_once(spki, issuer.public.spki(blindrsa.RSABSSA_SHA384_PSS_DETERMINISTIC))
-        if made:
-            self._retire(epoch, issuer.key_id)
-        return issuer
+        sealer = self._sealer()
+        aad = f"token key of epoch {epoch}".encode()
+        row = self.tokens.token_key(epoch)
+        if row is None:
+            private = blindrsa.PrivateKey.generate(2048)
+            nonce = secrets.token_bytes(12)
+            sealed = nonce + sealer.encrypt(nonce, private.to_pem(), aad)
+            public = private.public_key
+            made = self.tokens.add_token_key(EpochKeyRow(
+                epoch, token_key_id(public).hex(), b64url_encode(public.spki(blindrsa.RSABSSA_SHA384_PSS_DETERMINISTIC)),
+                b64url_encode(sealed), self.clock()))
+            row = self.tokens.token_key(epoch)
+            if row is None:
+                raise Unavailable(f"the token key of epoch {epoch} could not be stored")
+            if made:
+                self._retire(epoch, bytes.fromhex(row.token_key_id))
+        if not row.sealed_private:
+            raise Unavailable(f"the token key of epoch {epoch} was retired")
+        data = b64url_decode(row.sealed_private)
+        try:
+            pem = sealer.decrypt(data[:12], data[12:], aad)
+        except InvalidTag:
+            raise Unavailable(f"the token key of epoch {epoch} does not open with this host's hub signing key: "
+                              "every host of a hub needs the same hub-signing-key.pem") from None
+        return TokenIssuer(blindrsa.PrivateKey.from_pem(pem))
 
     def _retire(self, epoch: int, key_id: bytes) -> None:
-        """After a new epoch's key is made: drop the private keys of epochs before the previous
-        one, and the spent tokens of every other key (their tokens are refused by epoch)."""
-        for path in self.key_dir.glob("epoch-*.pem"):
-            number = path.stem.removeprefix("epoch-")
-            if number.lstrip("-").isdigit() and int(number) < epoch - 1:
-                path.unlink(missing_ok=True)
+        """After a new epoch's key is made: drop the sealed private keys of epochs before the
+        previous one, and the spent tokens of every other key (their tokens are refused by epoch)."""
+        self.tokens.retire_token_keys(epoch - 1)
         self.tokens.forget_spent_tokens([key_id.hex()])
 
     def _past_key_ids(self, epoch: int) -> set[bytes]:
         """The key ids of the epochs before ``epoch`` that this hub issued under."""
-        found: set[bytes] = set()
-        for path in self.key_dir.glob("epoch-*.spki"):
-            number = path.stem.removeprefix("epoch-")
-            if number.lstrip("-").isdigit() and int(number) < epoch:
-                found.add(hashlib.sha256(path.read_bytes()).digest())
-        return found
+        return {bytes.fromhex(k) for k in self.tokens.token_key_ids_before(epoch)}
 
     def directory(self) -> dict[str, Any]:
         """The token key directory anyone may read: the issuer, the challenge, the current key, and

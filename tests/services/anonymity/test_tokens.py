@@ -37,7 +37,7 @@ from hub.client.tokens import (
     seal_submitter_record,
 )
 from hub.common.canonical import b64url_decode, b64url_encode
-from hub.services.anonymity.tokens import KEY_DIR
+from hub.common.errors import Unavailable
 from hub.signing import VerifyKey, unsigned_form
 from tests.factories import report_facts
 from tests.harness import TEST_TOML, FrozenClock, HubUnderTest
@@ -124,17 +124,21 @@ def test_the_directory_is_one_key_for_everyone_and_holds_no_private_part(th: Tok
     key = read_directory(doc)
     assert key.issuer == doc["issuer"] and TokenChallenge.decode(key.challenge).issuer_name == key.issuer
     assert key.key_id == token_key_id(blindrsa.PublicKey.from_spki(b64url_decode(doc["keys"][0]["public_key"])))
-    # The private key is in the home, owner-only, and in no answer.
-    (pem,) = (th.hut.home / KEY_DIR).glob("epoch-*.pem")
-    assert os.stat(pem).st_mode & 0o777 == 0o600
-    private = blindrsa.PrivateKey.from_pem(pem.read_bytes())
+    # The private key is in the database sealed, and in no answer, file or row in clear.
+    private = th.hut.hub.tokens._issuer(key.epoch).private  # noqa: SLF001 - the secret, to look for it
     assert token_key_id(private.public_key) == key.key_id
-    text = answers[0].get_data(as_text=True)
-    numbers = private._key.private_numbers()  # noqa: SLF001 - the secret values, to look for them
+    numbers = private._key.private_numbers()  # noqa: SLF001
+    forms = []
     for secret in (numbers.d, numbers.p, numbers.q):
         raw = secret.to_bytes((secret.bit_length() + 7) // 8, "big")
-        assert b64url_encode(raw) not in text and format(secret, "x") not in text
-    assert "PRIVATE" not in text
+        forms += [b64url_encode(raw), format(secret, "x")]
+    text = answers[0].get_data(as_text=True)
+    stored = json.dumps({k: sorted(v) for k, v in _every_value(th).items()})
+    home = "".join(p.read_text(errors="replace") for p in th.hut.home.rglob("*") if p.is_file()
+                   and p.suffix in (".pem", ".json", ".toml", ".key"))
+    for form in forms:
+        assert form not in text and form not in stored and form not in home
+    assert "PRIVATE" not in text and "PRIVATE KEY" not in stored
 
 
 def test_a_new_epoch_has_a_new_key_and_old_private_keys_go(th: TokenHub) -> None:
@@ -145,8 +149,33 @@ def test_a_new_epoch_has_a_new_key_and_old_private_keys_go(th: TokenHub) -> None
     third = th.key()
     assert len({first.key_id, second.key_id, third.key_id}) == 3
     assert [first.epoch + 1, first.epoch + 2] == [second.epoch, third.epoch]
-    pems = sorted(p.name for p in (th.hut.home / KEY_DIR).glob("epoch-*.pem"))
-    assert pems == [f"epoch-{second.epoch}.pem", f"epoch-{third.epoch}.pem"]
+    rows = {e: th.hut.hub.store.token_key(e) for e in (first.epoch, second.epoch, third.epoch)}
+    assert [bool(r and r.sealed_private) for r in rows.values()] == [False, True, True]
+    assert th.hut.hub.store.token_key_ids_before(third.epoch) == {first.key_id.hex(), second.key_id.hex()}
+
+
+def test_every_host_of_the_hub_uses_the_same_key(th: TokenHub, tmp_path: Path) -> None:
+    """A second host (its own home with the hub's signing key copied, the same database) serves
+    the key the first made; a host with another signing key cannot open it and says why."""
+    from hub.config import load_config
+    from hub.services.hub import Hub
+    from hub.services.keys import HUB_KEY_FILE
+    from hub.signing import SigningKey
+
+    key = th.key()
+    other_home = tmp_path / "second-host"
+    other_home.mkdir()
+    (other_home / "hub.toml").write_text((th.hut.home / "hub.toml").read_text())
+    (other_home / "oversight.pub.pem").write_bytes((th.hut.home / "oversight.pub.pem").read_bytes())
+    (other_home / HUB_KEY_FILE).write_bytes((th.hut.home / HUB_KEY_FILE).read_bytes())
+    second = Hub(load_config(other_home, environ={}), th.hut.hub.store, th.clock)
+    assert second.tokens.current().key_id == key.key_id
+    (token,) = th.tokens("alice", 1)
+    assert second.tokens.check_token(token.token).token_key_id == key.key_id  # issued on one, checked on the other
+    (other_home / HUB_KEY_FILE).write_bytes(SigningKey.generate().to_pem())
+    stranger = Hub(load_config(other_home, environ={}), th.hut.hub.store, th.clock)
+    with pytest.raises(Unavailable, match="every host of a hub needs the same hub-signing-key.pem"):
+        stranger.tokens.current()
 
 
 # -- issuance and its rate ----------------------------------------------------------------------
@@ -382,6 +411,7 @@ def test_nothing_the_hub_holds_ties_an_issuance_to_its_redemption(th: TokenHub) 
     issuance left (the issuance counts, the audit records) and the other way round: nothing but
     the epoch (shared by every token of every provider) is common, and the redemption's rows name
     no party."""
+    th.key()  # the epoch's key, made before (what every party's tokens share)
     before = _every_value(th)
     alice_tokens = th.tokens("alice", 3)
     th.tokens("bob", 3)
