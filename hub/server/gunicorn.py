@@ -22,6 +22,8 @@ running is kept.
 from __future__ import annotations
 
 import errno
+import gc
+import importlib
 import logging
 import os
 import shutil
@@ -35,9 +37,45 @@ from hub.common.errors import ConfigError, HubError
 from hub.config import HubConfig
 from hub.server.logs import gunicorn_logconfig
 
-__all__ = ["HubServer", "check_port", "metrics_dir", "serve"]
+__all__ = ["WORKER_MODULES", "HubServer", "check_port", "metrics_dir", "serve", "share_worker_modules"]
 
 log = logging.getLogger("abusehub.server")
+
+
+#: What a worker imports to build its app (:func:`hub.server.create_app`) beyond what the master
+#: has imported by then: imported once in the master before the workers are forked, so that
+#: every worker shares these modules' pages instead of holding a copy of its own.
+WORKER_MODULES = (
+    "hub.server", "hub.server.logs", "hub.server.ops", "hub.services.metrics.prometheus",
+    "hub.services.operations.runtime", "hub.services.operations.stats", "hub.services.access.websessions",
+    "hub.services.notices.pages", "hub.store.sql", "hub.store.replicas", "hub.store.websessions", "hub.taxii",
+    "hub.web", "stix2patterns.v21.pattern", "gzip",
+)
+
+
+def share_worker_modules(config: HubConfig) -> None:
+    """In the master, before any worker is forked: import what every worker imports to build its
+    app (:data:`WORKER_MODULES`, and the TAXII and web modules under them), and prometheus-client
+    when the metrics are on (after :func:`prepare` set its multiprocess folder, which it reads at
+    import). Nothing is opened or built: each worker still makes its own app and connections."""
+    import pkgutil
+
+    names = list(WORKER_MODULES)
+    for package in ("hub.taxii", "hub.web"):
+        module = importlib.import_module(package)
+        names += [f"{package}.{info.name}" for info in pkgutil.iter_modules(module.__path__)]
+    if config.metrics.enabled:
+        names += ["prometheus_client", "prometheus_client.multiprocess"]
+    for name in names:
+        importlib.import_module(name)
+    gc.collect()
+
+
+def _pre_fork(_server: Any, _worker: Any) -> None:
+    """gunicorn's ``pre_fork`` hook, in the master: move every object it holds to the collector's
+    permanent generation, so that a worker's garbage collections never write to (and so copy)
+    the pages it shares with the master (:func:`gc.freeze`)."""
+    gc.freeze()
 
 
 def _child_exit(_server: Any, worker: Any) -> None:
@@ -78,7 +116,10 @@ class HubServer(BaseApplication):  # type: ignore[misc]
             "secure_scheme_headers": {},
             "forwarded_allow_ips": "",
             # Each worker opens its own database connections: no app preloading across fork.
+            # The modules are imported in the master instead (share_worker_modules), and its
+            # objects frozen before each fork (_pre_fork): shared pages, not copies.
             "preload_app": False,
+            "pre_fork": _pre_fork,
             "child_exit": _child_exit,
         }
         if "control_socket_disable" in self._known_settings():
@@ -198,4 +239,5 @@ def serve(config: HubConfig, host: str, port: int, workers: int, threads: int) -
     """Check everything the workers need (:func:`prepare`), then run the hub in the foreground
     until SIGTERM or SIGINT."""
     served = prepare(config, host, port)
+    share_worker_modules(config)
     HubServer(config, host, port, workers, threads, served).run()

@@ -83,26 +83,49 @@ class OpsStore(Protocol):
 
 
 @functools.cache
-def head_revision() -> str:
-    """The newest schema revision of this code's migrations (read once per process)."""
-    from alembic.config import Config
-    from alembic.script import ScriptDirectory
+def _revisions() -> dict[str, tuple[str, ...]]:
+    """Each schema revision of this code's migrations and the revisions it follows, read from
+    the ``revision`` and ``down_revision`` assignments of the files in ``migrations/versions``
+    (the files alembic reads) without importing them: alembic's script directory would import
+    alembic, Mako and every migration into each server process, some 6 MiB, for two answers."""
+    import ast
 
-    cfg = Config()
-    cfg.set_main_option("script_location", str(Path(__file__).parent / "migrations"))
-    return ScriptDirectory.from_config(cfg).get_current_head() or ""
+    found: dict[str, tuple[str, ...]] = {}
+    for path in sorted((Path(__file__).parent / "migrations" / "versions").glob("*.py")):
+        values: dict[str, Any] = {}
+        for node in ast.parse(path.read_text(encoding="utf-8"), str(path)).body:
+            target: ast.expr
+            if isinstance(node, ast.AnnAssign) and node.value is not None:
+                target, value = node.target, node.value
+            elif isinstance(node, ast.Assign) and len(node.targets) == 1:
+                target, value = node.targets[0], node.value
+            else:
+                continue
+            if isinstance(target, ast.Name) and target.id in ("revision", "down_revision"):
+                values[target.id] = ast.literal_eval(value)
+        revision, down = values.get("revision"), values.get("down_revision")
+        if isinstance(revision, str):
+            found[revision] = tuple(down) if isinstance(down, (tuple, list)) else ((str(down),) if down else ())
+    return found
+
+
+@functools.cache
+def head_revision() -> str:
+    """The newest schema revision of this code's migrations (read once per process): the one
+    no other revision follows (alembic's ``get_current_head``)."""
+    revisions = _revisions()
+    followed = {down for downs in revisions.values() for down in downs}
+    heads = sorted(set(revisions) - followed)
+    if len(heads) > 1:
+        raise RuntimeError(f"the migrations have {len(heads)} heads ({', '.join(heads)}): merge them")
+    return heads[0] if heads else ""
 
 
 @functools.cache
 def known_revisions() -> frozenset[str]:
     """Every schema revision this code's migrations know (read once per process): a database
     at one of them is this code's, at head or behind it."""
-    from alembic.config import Config
-    from alembic.script import ScriptDirectory
-
-    cfg = Config()
-    cfg.set_main_option("script_location", str(Path(__file__).parent / "migrations"))
-    return frozenset(script.revision for script in ScriptDirectory.from_config(cfg).walk_revisions())
+    return frozenset(_revisions())
 
 
 def window_start(window_us: int, now_us: int) -> int:
