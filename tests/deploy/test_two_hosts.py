@@ -461,6 +461,14 @@ def test_a_web_session_made_on_one_host_is_valid_on_the_other(pair: Pair) -> Non
     assert again.status_code in (302, 303) and "/web/signin" in again.headers["Location"]
 
 
+def test_both_hosts_publish_one_submission_token_key(pair: Pair) -> None:
+    # B asks first this time: whichever host makes the epoch's key, the other reads it.
+    on_b = requests.get(f"{pair.b.api}/anonymity/token-keys/", timeout=60)
+    on_a = requests.get(f"{pair.a.api}/anonymity/token-keys/", timeout=60)
+    assert on_a.status_code == on_b.status_code == 200, (on_a.text, on_b.text)
+    assert on_a.json()["keys"] == on_b.json()["keys"]
+
+
 def test_a_token_revoked_on_one_host_is_refused_by_the_other_within_a_second(pair: Pair) -> None:
     issued = json.loads(run_cli(pair.a.home, "party", "token", "gov", "--label", "to revoke", "--json").stdout)
     token = issued["token"]
