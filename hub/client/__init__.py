@@ -51,7 +51,13 @@ The names below are the public API (``__all__``), by the module that defines the
   provider's account file against those in force (``ACCOUNT_FIELDS``, ``read_accounts`` giving
   ``ProviderAccount`` rows and each ``RowProblem``, ``pseudonymise_accounts`` with a
   ``PseudonymCache`` kept per key version for ``CACHE_KEEPS_DAYS``, ``match_accounts`` giving a
-  ``NoticeMatch`` per notice) and answer one (``acknowledge``).
+  ``NoticeMatch`` per notice), answer one (``acknowledge``, ``respond`` with an answer read by
+  ``read_answer``) and ask the hub who acted (``fetch_status``).
+- :mod:`hub.client.anonymous`: filing a report anonymously in the attested mode: the report
+  made anonymous (``anonymous_facts``, ``prepare_anonymous_report``), filed
+  (``file_anonymous_report``, giving an ``AnonymousResult``) with its withdrawal secret kept
+  (``write_secret_file``, ``read_secret_file``), and withdrawn by that secret
+  (``withdraw_anonymous_report``).
 - :mod:`hub.client.tokens`: submission tokens, to file anonymously without the hub learning
   who files: a hub's token key (``read_directory`` of ``fetch_directory`` gives a ``TokenKey``),
   checked against a second source (``check_key_consistency``, raising ``KeyInconsistent``),
@@ -62,6 +68,15 @@ The names below are the public API (``__all__``), by the module that defines the
 Everything else in the modules is theirs (tests/client/test_exported_members.py names it).
 """
 
+from hub.client.anonymous import (
+    AnonymousResult,
+    anonymous_facts,
+    file_anonymous_report,
+    prepare_anonymous_report,
+    read_secret_file,
+    withdraw_anonymous_report,
+    write_secret_file,
+)
 from hub.client.blocklist import (
     BlocklistResult,
     Entry,
@@ -98,13 +113,16 @@ from hub.client.notices import (
     acknowledge,
     fetch_notice,
     fetch_notices,
+    fetch_status,
     issue_notice,
     match_accounts,
     newest_versions,
     pseudonymise_accounts,
     read_accounts,
+    read_answer,
     read_notice_facts,
     read_notice_lines,
+    respond,
     withdraw_notice,
 )
 from hub.client.oprf import NoObliviousPseudonyms, OprfClient, PseudonymKeys, UnverifiableAnswer
@@ -165,6 +183,8 @@ __all__ = [
     "AccessDenied",
     "ACCOUNT_FIELDS",
     "acknowledge",
+    "anonymous_facts",
+    "AnonymousResult",
     "AuthenticationFailed",
     "BlocklistResult",
     "build_blocklist",
@@ -185,7 +205,9 @@ __all__ = [
     "fetch_key_set",
     "fetch_notice",
     "fetch_notices",
+    "fetch_status",
     "fetch_tokens",
+    "file_anonymous_report",
     "file_report",
     "filing_hash",
     "HubRefused",
@@ -216,6 +238,7 @@ __all__ = [
     "Poller",
     "PollError",
     "PollResult",
+    "prepare_anonymous_report",
     "prepare_report",
     "PreparedReport",
     "ProtocolError",
@@ -225,12 +248,14 @@ __all__ = [
     "pseudonymise_accounts",
     "PseudonymKeys",
     "read_accounts",
+    "read_answer",
     "read_directory",
     "read_facts",
     "read_failures",
     "read_notice_facts",
     "read_notice_lines",
     "read_outcome",
+    "read_secret_file",
     "redeem_token",
     "Redirected",
     "render_csv",
@@ -239,6 +264,7 @@ __all__ = [
     "ReportResult",
     "ReportState",
     "ResourceNotFound",
+    "respond",
     "ResponseTooLarge",
     "RetryNotice",
     "RetryPolicy",
@@ -256,6 +282,8 @@ __all__ = [
     "UnsupportedPattern",
     "UnverifiableAnswer",
     "VerifyMode",
+    "withdraw_anonymous_report",
     "withdraw_notice",
     "write_blocklist",
+    "write_secret_file",
 ]

@@ -36,7 +36,7 @@ from hub.client.taxii import TaxiiClient
 from hub.signing import SigningError, SigningKey, sign_object
 from hub.stix.report import InvalidReportFacts, ReportFacts, build_report
 
-__all__ = ["AnonymousResult", "anonymous_facts", "file_anonymous_report", "prepare_anonymous_report",
+__all__ = ["AnonymousResult", "anonymous_facts", "file_anonymous_report", "prepare_anonymous_report", "read_secret_file",
            "withdraw_anonymous_report", "write_secret_file"]
 
 _JSON = "application/taxii+json;version=2.1"
