@@ -34,6 +34,7 @@ from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Protocol, TypeVar
 
+from hub.store.anonymous import AnonymousStore
 from hub.store.audiences import AudienceStore, StaleMembers
 from hub.store.audit import AuditEntry, AuditRecord
 from hub.store.errors import DuplicateError
@@ -115,11 +116,13 @@ class Transaction(Protocol):
         ...
 
 
-class Store(OpsStore, LifecycleStore, FederationStore, AudienceStore, SubmissionTokenStore, Protocol):
+class Store(OpsStore, LifecycleStore, FederationStore, AudienceStore, AnonymousStore, SubmissionTokenStore,
+            Protocol):
     """Persistence for parties, credentials, collections, grants, objects, statuses, signing
     keys, the audit chain and settings, web sessions and tombstones; with the parts it includes,
     shared limits and the schema's state, the parties' and collections' lifecycle, federation,
-    and the audiences that say who may read each object version."""
+    the audiences that say who may read each object version, anonymous filings and submission
+    tokens."""
 
     # -- plumbing
 

@@ -60,7 +60,7 @@ from hub.services.keys import HUB_PARTY, HubSigner, KeyService
 from hub.signing import SIGNATURE_EXTENSION_ID, SignatureFormatError, signatures_of, signing_input, unsigned_form
 from hub.signing.signatures import ATTESTATION_TYPE, EXTENSION_TYPE, SIGNATURE_VERSION
 from hub.stix.report import deterministic_sco_id
-from hub.store.anonymous import AnonymousReport, AnonymousStore, PendingFiling
+from hub.store.anonymous import AnonymousReport, PendingFiling
 from hub.store.base import Store
 from hub.store.records import Collection, ObjectFilter, Party
 
@@ -100,7 +100,7 @@ class AnonymousFilingService:
     def __init__(self, store: Store, clock: Clock, config: AnonymityConfig, home: Path, ingest: IngestService,
                  keys: KeyService, signer: HubSigner, audit: AuditService, hub_name: str) -> None:
         self.store = store
-        self.anon = cast(AnonymousStore, store)
+        self.anon = store
         self.clock = clock
         self.config = config
         self.home = home
