@@ -68,13 +68,13 @@ def share_worker_modules(config: HubConfig) -> None:
         names += ["prometheus_client", "prometheus_client.multiprocess"]
     for name in names:
         importlib.import_module(name)
-    gc.collect()
 
 
 def _pre_fork(_server: Any, _worker: Any) -> None:
     """gunicorn's ``pre_fork`` hook, in the master: move every object it holds to the collector's
     permanent generation, so that a worker's garbage collections never write to (and so copy)
-    the pages it shares with the master (:func:`gc.freeze`)."""
+    the pages it shares with the master (:func:`gc.freeze`). No collection runs first: the
+    holes it would leave in those pages would be filled, and so copied, by the worker."""
     gc.freeze()
 
 
