@@ -173,6 +173,7 @@
     });
   }
 
-  idb("readonly", (s) => s.get(slot)).then((k) => { stored = k || null; refresh(); },
+  // A key imported while this first read was under way is kept.
+  idb("readonly", (s) => s.get(slot)).then((k) => { stored = stored || k || null; refresh(); },
     () => show("This browser cannot keep a key (IndexedDB unavailable).", true));
 })();

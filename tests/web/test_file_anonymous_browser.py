@@ -1,0 +1,151 @@
+"""Filing anonymously from the report page in a real browser (Debian's Chromium through Selenium,
+as in tests/web/test_browser.py) against a real hub on loopback whose collection takes anonymous
+reports: alice ticks "file anonymously", the page pseudonymises the account id in the anonymous
+scope, signs the built report with her key and files it; the published report carries the hub's
+attestation and names no provider; the withdrawal secret was made in the page, offered as a file,
+and is in no request body the hub received (every body is captured at the WSGI layer), and it
+withdraws the report."""
+
+from __future__ import annotations
+
+import json
+import threading
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+from urllib.parse import unquote_plus
+
+import pytest
+import requests
+
+from hub.anonymity.escrow import OversightPrivateKey, open_sealed
+from hub.anonymity.filing import ANONYMOUS_NAME, ANONYMOUS_SCOPE, WITHDRAWAL_PROPERTY, commitment
+from hub.signing import SIGNATURE_EXTENSION_ID, SigningKey
+from tests.harness import HubUnderTest, free_port
+from tests.web.chromium import MISSING, console_problems, have_chromium, start_chromium
+from tests.web.forms import report_form
+
+pytestmark = pytest.mark.slow
+
+if not have_chromium():
+    pytest.skip(MISSING, allow_module_level=True)
+pytest.importorskip("selenium.webdriver")
+from selenium.webdriver.common.by import By  # noqa: E402
+from selenium.webdriver.support import expected_conditions as ec  # noqa: E402
+from selenium.webdriver.support.ui import WebDriverWait  # noqa: E402
+
+from tests.web.test_browser import BodyCapture, LiveHub, fill, sign_in  # noqa: E402
+
+
+@pytest.fixture(scope="module")
+def anon_live(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[LiveHub, OversightPrivateKey]]:
+    from werkzeug.serving import make_server
+
+    home = tmp_path_factory.mktemp("anonymous-browser-hub") / "home"
+    home.mkdir()
+    oversight = OversightPrivateKey.generate()
+    (home / "oversight.pub.pem").write_bytes(oversight.public_key.to_pem())
+    toml = ("[web]\nsecure_cookies = false\n[anonymity]\noversight_public_key_file = \"oversight.pub.pem\"\n"
+            "publish_window_seconds = 0\n")
+    with HubUnderTest.build(home, toml=toml, prepare=True) as seeded:
+        seeded.hub.anonymous.set_allowed(seeded.collections["reports"], True)
+        hub, app = seeded.hub, seeded.app
+        capture = BodyCapture(app.wsgi_app)
+        app.wsgi_app = capture  # type: ignore[method-assign]
+        port = free_port()
+        server = make_server("127.0.0.1", port, app, threaded=True)
+        thread = threading.Thread(target=server.serve_forever, daemon=True)
+        thread.start()
+        try:
+            yield LiveHub(hub, f"http://127.0.0.1:{port}", seeded, server, capture), oversight
+        finally:
+            server.shutdown()
+
+
+@pytest.fixture(scope="module")
+def driver() -> Iterator[Any]:
+    drv = start_chromium()
+    try:
+        yield drv
+    finally:
+        drv.quit()
+
+
+def test_file_anonymously_in_a_browser(anon_live: tuple[LiveHub, OversightPrivateKey], driver: Any,
+                                       tmp_path: Path) -> None:
+    live, oversight = anon_live
+    hub, seeded = live.hub, live.seeded
+    col = seeded.collections["reports"]
+    alice = seeded.identities["alice"]
+    alice_key = SigningKey.generate()
+    hub.keys.add("alice", alice_key.public_key.to_jwk())
+
+    sign_in(driver, live, "alice")
+    driver.get(f"{live.base}/web/collections/{col}/file")
+    driver.execute_script("sessionStorage.clear()")
+    live.capture.bodies.clear()
+    form = report_form(tlp="green", provider_name="Example Cloud")
+    fill(driver, {k: v for k, v in form.items() if k != "abuse_types"} | {"abuse_types": form["abuse_types"]})
+    driver.find_element(By.ID, "f-file_anonymously").click()
+    driver.find_element(By.ID, "preview-button").click()
+    WebDriverWait(driver, 90).until(ec.presence_of_element_located((By.ID, "preview")))
+    preview = json.loads(driver.find_element(By.ID, "objects-json").get_attribute("textContent"))
+    assert preview[-1]["created_by_ref"] == ANONYMOUS_SCOPE and alice not in json.dumps(preview)
+    assert driver.find_element(By.ID, "f-file_anonymously").is_selected()
+
+    WebDriverWait(driver, 60).until(ec.text_to_be_present_in_element((By.ID, "key-state"), "No key in this browser"))
+    driver.find_element(By.ID, "key-input").send_keys(alice_key.to_pem().decode())
+    driver.find_element(By.ID, "key-import").click()
+    WebDriverWait(driver, 60).until(ec.text_to_be_present_in_element((By.ID, "key-state"), "is ready"))
+    button = driver.find_element(By.ID, "sign-submit")
+    assert button.text == "Sign and file anonymously"
+    button.click()
+    WebDriverWait(driver, 60).until(
+        lambda d: d.find_elements(By.ID, "secret-file") or "Not submitted" in d.find_element(By.ID, "outcome").text)
+    summary = driver.find_element(By.ID, "outcome-summary")
+    assert summary.get_attribute("data-status") == "filed-anonymously", driver.find_element(By.ID, "outcome").text
+    report_id = summary.get_attribute("data-report-id")
+    link = driver.find_element(By.ID, "secret-file")
+    assert link.get_attribute("href").startswith("blob:") and link.get_attribute("download").endswith(".secret.json")
+    # Saved as a file, as the analyst saves it.
+    driver.execute_cdp_cmd("Browser.setDownloadBehavior", {"behavior": "allow", "downloadPath": str(tmp_path)})
+    link.click()
+    saved = tmp_path / link.get_attribute("download")
+    WebDriverWait(driver, 30).until(lambda _d: saved.exists() and saved.stat().st_size > 0)
+    kept = json.loads(saved.read_text())
+    assert (kept["report_id"], kept["collection"]) == (report_id, col)
+    secret = kept["secret"]
+    assert console_problems(driver) == []
+
+    # Published at once (window 0): attested by the hub, under its anonymous identity, naming no one.
+    objs = requests.get(f"{live.base}/api/collections/{col}/objects/", headers=seeded.auth("gov"),
+                        params={"limit": 50}, timeout=10).json()["objects"]
+    by_id = {o["id"]: o for o in objs}
+    report = by_id[report_id]
+    mine = [by_id[i] for i in kept["object_ids"]]
+    assert report[WITHDRAWAL_PROPERTY] == commitment(secret)
+    assert report["x_abusehub_attests"] == "registered-provider"
+    assert by_id[report["created_by_ref"]]["name"] == ANONYMOUS_NAME
+    hub_identity = hub.signer.ensure()[1]
+    for obj in mine:
+        if obj["type"] != "marking-definition":
+            entries = obj["extensions"][SIGNATURE_EXTENSION_ID]["signatures"]
+            assert [(e["type"], e["signer"]) for e in entries] == [("attestation", hub_identity)]
+    text = json.dumps(mine).casefold()
+    for name in (alice, "alice", alice_key.key_id, "example cloud"):
+        assert name.casefold() not in text
+    assert open_sealed(hub.anonymous.sealed_record(report_id), oversight).identity_id == alice
+
+    # The secret never reached the hub: no request body holds it; the filing carried its commitment.
+    bodies = live.capture.bodies
+    filed = [body for path, body in bodies if path == "/web/anonymous/file"]
+    assert len(filed) == 1 and commitment(secret).encode() in filed[0]
+    for path, body in bodies:
+        decoded = body.decode("utf-8", "replace")
+        assert secret not in decoded and secret not in unquote_plus(decoded), path
+        assert "acct-0042-9917" not in decoded, path
+    # ... and it withdraws the report.
+    assert hub.anonymous.withdraw(col, report_id, secret) > 0
+
+    driver.get(f"{live.base}/web/collections/{seeded.collections['private']}/file")
+    assert not driver.find_elements(By.ID, "f-file_anonymously")  # not offered where not taken
