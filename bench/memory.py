@@ -9,8 +9,9 @@ Usage (from /work/main)::
 For each worker count, a fresh SQLite home is made (``abusehub init``, one provider party with
 read and write on one collection), ``abusehub serve --workers N`` is started, ``--objects``
 indicators (:mod:`bench.data`) are ingested in envelopes of 100 and ``--polled`` objects are
-polled back in pages of 1,000 (whole passes over the collection, repeated), all through the
-hub's own client (:class:`hub.client.taxii.TaxiiClient`). Then, with the server idle, each
+polled back in pages of 1,000 (whole passes over the collection, repeated; by ``--clients``
+clients at once, each on its own keep-alive connection, which gunicorn gives to one worker), all
+through the hub's own client (:class:`hub.client.taxii.TaxiiClient`). Then, with the server idle, each
 process's PSS (proportional set size: its private pages plus its share of the pages it shares
 with the other processes, so the figures add up to what the server holds) and RSS are read from
 ``/proc/PID/smaps_rollup``, for the master (the ``serve`` process: gunicorn's arbiter) and for
@@ -30,6 +31,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
@@ -92,8 +94,25 @@ def _wait_ready(client: Any, proc: subprocess.Popen[bytes], log_path: Path, time
     raise RuntimeError(f"abusehub serve not ready after {timeout_s:.0f} s:\n{log_path.read_text()[-2000:]}")
 
 
-def measure(workers: int, n_objects: int, n_polled: int, objs: list[dict[str, Any]]) -> dict[str, Any]:
-    """One fresh server with ``workers`` workers: ingest, poll, then the PSS of each process."""
+def _poll(port: int, token: str, collection: str, n_polled: int) -> int:
+    """Poll whole passes over ``collection`` on a client (and connection) of its own until
+    ``n_polled`` objects have come back; returns how many did."""
+    from hub.client.taxii import TaxiiClient
+
+    polled = 0
+    with TaxiiClient(f"http://127.0.0.1:{port}/api/", token) as client:
+        while polled < n_polled:
+            for page in client.pages(collection, limit=1000):
+                polled += len(page.objects)
+                if polled >= n_polled:
+                    break
+    return polled
+
+
+def measure(workers: int, n_objects: int, n_polled: int, objs: list[dict[str, Any]],
+            clients: int = 1) -> dict[str, Any]:
+    """One fresh server with ``workers`` workers: ingest, poll (``clients`` at once, each on its
+    own connection), then the PSS of each process."""
     from hub.client.taxii import TaxiiClient
 
     workdir = Path(tempfile.mkdtemp(prefix="bench-memory-"))
@@ -115,18 +134,16 @@ def measure(workers: int, n_objects: int, n_polled: int, objs: list[dict[str, An
                 if status.failures or len(status.successes) != len(objs[i:i + 100]):
                     raise RuntimeError(f"envelope {i // 100}: {status.raw}")
             ingested_s = time.monotonic() - started
-            polled, started = 0, time.monotonic()
-            while polled < n_polled:
-                for page in client.pages(collection, limit=1000):
-                    polled += len(page.objects)
-                    if polled >= n_polled:
-                        break
+            started = time.monotonic()
+            share = -(-n_polled // clients)
+            with ThreadPoolExecutor(clients) as pool:
+                polled = sum(pool.map(lambda _i: _poll(port, token, collection, share), range(clients)))
             polled_s = time.monotonic() - started
         time.sleep(1.0)  # the workers finish what they were doing
         master = psutil.Process(proc.pid)
         procs = [_process(master.pid, "master")]
         procs += [_process(w.pid, f"worker {i + 1}") for i, w in enumerate(_workers(master, workers))]
-        return {"workers": workers, "objects": n_objects, "polled": polled,
+        return {"workers": workers, "clients": clients, "objects": n_objects, "polled": polled,
                 "ingest_s": round(ingested_s, 1), "poll_s": round(polled_s, 1),
                 "processes": procs, "total_pss_mib": round(sum(p["pss_mib"] for p in procs), 1),
                 "total_rss_mib": round(sum(p["rss_mib"] for p in procs), 1)}
@@ -144,7 +161,7 @@ def measure(workers: int, n_objects: int, n_polled: int, objs: list[dict[str, An
 def render(result: dict[str, Any]) -> str:
     """One line per process, and the total."""
     lines = [f"{result['workers']} worker(s): {result['objects']:,} objects ingested, "
-             f"{result['polled']:,} polled"]
+             f"{result['polled']:,} polled by {result.get('clients', 1)} client(s)"]
     for p in result["processes"]:
         lines.append(f"  {p['role']:<9} pid {p['pid']:>7}  PSS {p['pss_mib']:6.1f} MiB  "
                      f"RSS {p['rss_mib']:6.1f} MiB  private {p['private_mib']:6.1f} MiB")
@@ -157,6 +174,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--workers", default="1,2,4", help="worker counts, comma-separated (1,2,4)")
     parser.add_argument("--objects", type=int, default=10_000, help="indicators ingested (10,000)")
     parser.add_argument("--polled", type=int, default=200_000, help="objects polled (200,000)")
+    parser.add_argument("--clients", type=int, default=1,
+                        help="clients polling at once, each on its own connection (1: one worker serves "
+                             "the polls; as many as workers: the polls are usually spread over them)")
     parser.add_argument("--json", type=Path, default=None, help="write the figures to this file too")
     args = parser.parse_args(argv)
     counts = [int(w) for w in args.workers.split(",") if w.strip()]
@@ -164,7 +184,7 @@ def main(argv: list[str] | None = None) -> int:
     results = []
     for n in counts:
         log(f"{n} worker(s)")
-        result = measure(n, args.objects, args.polled, objs)
+        result = measure(n, args.objects, args.polled, objs, args.clients)
         print(render(result), flush=True)
         results.append(result)
     if args.json:
