@@ -240,11 +240,17 @@ def read_form(form: Mapping[str, str], checked: Mapping[str, Sequence[str]], ide
     shown["pseudonyms"] = pseudonyms
     # A value in clear is not used, not kept and not shown: only its field is named.
     sent_in_clear = [name for name in SECRET_FIELDS if (form.get(name) or "").strip()]
-    anonymous = bool((form.get(ANONYMOUS_FIELD) or "").strip())
-    shown[ANONYMOUS_FIELD] = anonymous
-    scope = (form.get(SCOPE_FIELD) or "").strip()
-    shown[SCOPE_FIELD] = scope
+    anonymous, scope = _how_filed(form, shown)
     return FormData(facts, shown, sent_in_clear, anonymous, scope)
+
+
+def _how_filed(form: Mapping[str, str], shown: dict[str, Any]) -> tuple[bool, str]:
+    """Whether "file anonymously" is ticked, and the scope the account's pseudonym was made in
+    (both kept in ``shown`` for the page sent back)."""
+    anonymous = bool((form.get(ANONYMOUS_FIELD) or "").strip())
+    scope = (form.get(SCOPE_FIELD) or "").strip()
+    shown[ANONYMOUS_FIELD], shown[SCOPE_FIELD] = anonymous, scope
+    return anonymous, scope
 
 
 def scope_problems(data: FormData, identity_id: str) -> list[Problem]:
