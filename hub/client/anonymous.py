@@ -8,12 +8,23 @@ key (the hub checks who files, then drops the signatures and attests the report 
 fresh withdrawal secret is made per report: the request carries only its commitment, and the
 secret is written to a file the provider keeps (mode 0600), with the report's id as the hub
 will publish it.
+
+The pseudonyms are made just before filing, through the party's authenticated
+``POST pseudonyms/evaluate``, which the hub audits with its counts per kind: so that the
+request does not fingerprint the report published later, an anonymous report's values are
+padded (:func:`padded_values`) with fresh random values of each kind, blinded like the real
+ones and their pseudonyms thrown away, to the same number for every kind (:func:`bucket_for`:
+4, 8, 16... elements), and sent in one request whose groups come in a fixed order. Every
+anonymous report of a bucket (any report built from facts: one value per kind) makes the same
+request; the hub sees its time, not what it is for.
 """
 
 from __future__ import annotations
 
 import os
-from collections.abc import Mapping
+import secrets
+import string
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime
 from pathlib import Path
@@ -33,13 +44,87 @@ from hub.client.reports import (
     pseudonym_values,
 )
 from hub.client.taxii import TaxiiClient
+from hub.pseudonyms import PERSONAL_KINDS, normalise, provider_account_value
 from hub.signing import SigningError, SigningKey, sign_object
 from hub.stix.report import InvalidReportFacts, ReportFacts, build_report
 
-__all__ = ["AnonymousResult", "anonymous_facts", "file_anonymous_report", "prepare_anonymous_report", "read_secret_file",
-           "withdraw_anonymous_report", "write_secret_file"]
+__all__ = ["PADDED_KINDS", "AnonymousResult", "anonymous_facts", "bucket_for", "file_anonymous_report",
+           "padded_values", "prepare_anonymous_report", "read_secret_file", "withdraw_anonymous_report",
+           "write_secret_file"]
 
 _JSON = "application/taxii+json;version=2.1"
+
+#: The kinds an anonymous report's pseudonym request always holds, in this order, each padded to
+#: the bucket: the account (scoped by the anonymous scope), then every personal kind.
+PADDED_KINDS: tuple[str, ...] = ("provider_account", *PERSONAL_KINDS)
+#: The smallest bucket; the others double it.
+FIRST_BUCKET = 4
+_RANDOM = secrets.SystemRandom()
+
+
+def bucket_for(values: Sequence[tuple[str, str]]) -> int:
+    """How many elements every kind of the request holds: the first of 4, 8, 16... that takes
+    the kind with the most values."""
+    most = max((sum(1 for k, _ in values if k == kind) for kind in PADDED_KINDS), default=0)
+    bucket = FIRST_BUCKET
+    while bucket < most:
+        bucket *= 2
+    return bucket
+
+
+def padded_values(values: Sequence[tuple[str, str]]) -> tuple[list[tuple[str, str]], list[int]]:
+    """``values`` (normalised ``(kind, value)`` pairs) among fresh random values, every kind of
+    :data:`PADDED_KINDS` filled to :func:`bucket_for`'s bucket, grouped by kind in that order,
+    each group shuffled; and where each of ``values`` is in the padded list."""
+    unknown = sorted({k for k, _ in values} - set(PADDED_KINDS))
+    if unknown:
+        raise ClientError(f"no padding for the pseudonym kind {unknown[0]}")
+    bucket = bucket_for(values)
+    padded: list[tuple[str, str]] = []
+    where: dict[int, int] = {}
+    for kind in PADDED_KINDS:
+        mine = [i for i, (k, _) in enumerate(values) if k == kind]
+        slots: list[int | None] = [*mine, *([None] * (bucket - len(mine)))]
+        _RANDOM.shuffle(slots)
+        for slot in slots:
+            if slot is not None:
+                where[slot] = len(padded)
+            padded.append(values[slot] if slot is not None else (kind, _dummy(kind)))
+    return padded, [where[i] for i in range(len(values))]
+
+
+def _dummy(kind: str) -> str:
+    """A fresh random value of ``kind``'s shape, normalised (it is blinded like a real one and
+    its pseudonym is discarded)."""
+    def word(n: int) -> str:
+        return "".join(_RANDOM.choice(string.ascii_lowercase) for _ in range(n))
+
+    if kind == "provider_account":
+        return provider_account_value(ANONYMOUS_SCOPE, f"acct-{secrets.token_hex(6)}")
+    if kind == "email":
+        return f"{word(8)}@{word(6)}.example"
+    if kind == "phone":
+        for _ in range(100):
+            try:
+                return normalise("phone", f"+1{_RANDOM.randint(2, 9)}{_RANDOM.randint(0, 99):02d}"
+                                          f"{_RANDOM.randint(200, 999)}{_RANDOM.randint(0, 9999):04d}")
+            except ValueError:
+                continue
+        return normalise("phone", "+1 415 555 2671")
+    if kind == "payment_instrument":
+        return _luhn_completed("4" + "".join(str(_RANDOM.randint(0, 9)) for _ in range(14)))
+    if kind == "name":
+        return f"{word(6)} {word(8)}"
+    return normalise(kind, f"{_RANDOM.randint(1, 9999)} {word(7)} st {word(9)}")
+
+
+def _luhn_completed(digits: str) -> str:
+    """``digits`` and the check digit that makes them Luhn-valid."""
+    total = 0
+    for i, ch in enumerate(reversed(digits)):
+        d = int(ch) * (2 if i % 2 == 0 else 1)
+        total += d - 9 if d > 9 else d
+    return digits + str((10 - total % 10) % 10)
 
 
 def anonymous_facts(facts: ReportFacts) -> ReportFacts:
@@ -51,12 +136,15 @@ def anonymous_facts(facts: ReportFacts) -> ReportFacts:
 def prepare_anonymous_report(client: TaxiiClient, facts: ReportFacts, key: SigningKey, identity: str, *,
                              now: datetime | None = None, pinned: Mapping[str, bytes] | None = None,
                              allow_clear_values: bool = False) -> PreparedReport:
-    """Pseudonymise (in the anonymous scope), build and sign with ``key`` as ``identity``; the
-    objects name the anonymous scope as their creator, not ``identity``."""
+    """Pseudonymise (in the anonymous scope, the values padded: :func:`padded_values`), build and
+    sign with ``key`` as ``identity``; the objects name the anonymous scope as their creator,
+    not ``identity``."""
     check_identity(identity, facts)
     anon = anonymous_facts(facts)
     values = pseudonym_values(anon)
-    pseudonyms = client.pseudonymise(values, pinned=pinned, allow_clear_values=allow_clear_values)
+    padded, where = padded_values(values)
+    made = client.pseudonymise(padded, pinned=pinned, allow_clear_values=allow_clear_values)
+    pseudonyms = [made[i] for i in where]
     try:
         objects = build_report(anon, MappedPseudonymiser(values, pseudonyms), now=now)
     except InvalidReportFacts as exc:
