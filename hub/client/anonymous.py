@@ -12,8 +12,8 @@ will publish it.
 The pseudonyms are made just before filing, through the party's authenticated
 ``POST pseudonyms/evaluate``, which the hub audits with its counts per kind: so that the
 request does not fingerprint the report published later, an anonymous report's values are
-padded (:func:`padded_values`) with fresh random values of each kind, blinded like the real
-ones and their pseudonyms thrown away, to the same number for every kind (:func:`bucket_for`:
+padded (:func:`_padded_values`) with fresh random values of each kind, blinded like the real
+ones and their pseudonyms thrown away, to the same number for every kind (:func:`_bucket_for`:
 4, 8, 16... elements), and sent in one request whose groups come in a fixed order. Every
 anonymous report of a bucket (any report built from facts: one value per kind) makes the same
 request; the hub sees its time, not what it is for.
@@ -48,9 +48,8 @@ from hub.pseudonyms import PERSONAL_KINDS, normalise, provider_account_value
 from hub.signing import SigningError, SigningKey, sign_object
 from hub.stix.report import InvalidReportFacts, ReportFacts, build_report
 
-__all__ = ["PADDED_KINDS", "AnonymousResult", "anonymous_facts", "bucket_for", "file_anonymous_report",
-           "padded_values", "prepare_anonymous_report", "read_secret_file", "withdraw_anonymous_report",
-           "write_secret_file"]
+__all__ = ["AnonymousResult", "anonymous_facts", "file_anonymous_report", "prepare_anonymous_report", "read_secret_file",
+           "withdraw_anonymous_report", "write_secret_file"]
 
 _JSON = "application/taxii+json;version=2.1"
 
@@ -62,7 +61,7 @@ FIRST_BUCKET = 4
 _RANDOM = secrets.SystemRandom()
 
 
-def bucket_for(values: Sequence[tuple[str, str]]) -> int:
+def _bucket_for(values: Sequence[tuple[str, str]]) -> int:
     """How many elements every kind of the request holds: the first of 4, 8, 16... that takes
     the kind with the most values."""
     most = max((sum(1 for k, _ in values if k == kind) for kind in PADDED_KINDS), default=0)
@@ -72,14 +71,14 @@ def bucket_for(values: Sequence[tuple[str, str]]) -> int:
     return bucket
 
 
-def padded_values(values: Sequence[tuple[str, str]]) -> tuple[list[tuple[str, str]], list[int]]:
+def _padded_values(values: Sequence[tuple[str, str]]) -> tuple[list[tuple[str, str]], list[int]]:
     """``values`` (normalised ``(kind, value)`` pairs) among fresh random values, every kind of
-    :data:`PADDED_KINDS` filled to :func:`bucket_for`'s bucket, grouped by kind in that order,
+    :data:`PADDED_KINDS` filled to :func:`_bucket_for`'s bucket, grouped by kind in that order,
     each group shuffled; and where each of ``values`` is in the padded list."""
     unknown = sorted({k for k, _ in values} - set(PADDED_KINDS))
     if unknown:
         raise ClientError(f"no padding for the pseudonym kind {unknown[0]}")
-    bucket = bucket_for(values)
+    bucket = _bucket_for(values)
     padded: list[tuple[str, str]] = []
     where: dict[int, int] = {}
     for kind in PADDED_KINDS:
@@ -136,13 +135,13 @@ def anonymous_facts(facts: ReportFacts) -> ReportFacts:
 def prepare_anonymous_report(client: TaxiiClient, facts: ReportFacts, key: SigningKey, identity: str, *,
                              now: datetime | None = None, pinned: Mapping[str, bytes] | None = None,
                              allow_clear_values: bool = False) -> PreparedReport:
-    """Pseudonymise (in the anonymous scope, the values padded: :func:`padded_values`), build and
+    """Pseudonymise (in the anonymous scope, the values padded: :func:`_padded_values`), build and
     sign with ``key`` as ``identity``; the objects name the anonymous scope as their creator,
     not ``identity``."""
     check_identity(identity, facts)
     anon = anonymous_facts(facts)
     values = pseudonym_values(anon)
-    padded, where = padded_values(values)
+    padded, where = _padded_values(values)
     made = client.pseudonymise(padded, pinned=pinned, allow_clear_values=allow_clear_values)
     pseudonyms = [made[i] for i in where]
     try:

@@ -21,9 +21,9 @@ from hub.anonymity.filing import ANONYMOUS_SCOPE
 from hub.client.anonymous import (
     FIRST_BUCKET,
     PADDED_KINDS,
-    bucket_for,
+    _bucket_for,
+    _padded_values,
     file_anonymous_report,
-    padded_values,
     prepare_anonymous_report,
 )
 from hub.pseudonyms import normalise, provider_account_value
@@ -72,21 +72,21 @@ def test_two_anonymous_reports_make_requests_the_audit_cannot_tell_apart(backend
 
 def test_padding_fills_every_kind_to_one_bucket_with_fresh_values() -> None:
     values = [("provider_account", provider_account_value(ANONYMOUS_SCOPE, "a")), ("email", "x@example.com")]
-    padded, where = padded_values(values)
+    padded, where = _padded_values(values)
     assert Counter(k for k, _ in padded) == {k: FIRST_BUCKET for k in PADDED_KINDS}
     # Grouped by kind, in the fixed order, whatever the report holds.
     assert [k for k, _ in padded] == [k for k in PADDED_KINDS for _ in range(FIRST_BUCKET)]
     assert [padded[i] for i in where] == values
-    again, _ = padded_values(values)
+    again, _ = _padded_values(values)
     dummies = set(padded) - set(values)
     assert len(dummies) == len(padded) - len(values) and not dummies & set(again)
     for kind, value in dummies:
         assert normalise(kind, value) == value
-    assert bucket_for([("email", f"u{i}@example.com") for i in range(5)]) == 2 * FIRST_BUCKET
-    assert bucket_for([]) == FIRST_BUCKET
+    assert _bucket_for([("email", f"u{i}@example.com") for i in range(5)]) == 2 * FIRST_BUCKET
+    assert _bucket_for([]) == FIRST_BUCKET
 
 
 def test_a_kind_without_padding_is_refused_by_name() -> None:
     from hub.client.errors import ClientError
     with pytest.raises(ClientError, match="no padding for the pseudonym kind nickname"):
-        padded_values([("nickname", "x")])
+        _padded_values([("nickname", "x")])
