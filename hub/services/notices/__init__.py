@@ -342,7 +342,9 @@ class NoticeService:
             raise NotFound(f"no collection {collection_id!r} that {party_name} may read")
         return party, col
 
-    def _objects(self, col_pk: int, flt: ObjectFilter) -> list[dict[str, Any]]:
+    def objects(self, col_pk: int, flt: ObjectFilter) -> list[dict[str, Any]]:
+        """Every object of collection ``col_pk`` that ``flt`` selects (as the filter's reader
+        may read them), read page by page."""
         out: list[dict[str, Any]] = []
         after: int | None = None
         while True:
@@ -380,7 +382,7 @@ class NoticeService:
         this hub's addressees, and those each peer hub reported in its roster, by hub."""
         party, col = self._reader(party_name, collection_id)
         notice_id = self._resolve(party_name, col, notice_id)
-        found = self._objects(col.pk, ObjectFilter(ids=(notice_id,), reader_pk=party.pk))
+        found = self.objects(col.pk, ObjectFilter(ids=(notice_id,), reader_pk=party.pk))
         if not found:
             raise NotFound(f"no notice {notice_id} that {party_name} may read in collection {col.id}")
         return self._status(found[0], col, party.pk)
@@ -398,7 +400,7 @@ class NoticeService:
         reported: dict[str, str] = {}
         reports: dict[str, str] = {}
         roster_ids = tuple(sorted(roster_id(notice_id, hub) for hub in peers))
-        rosters = self._objects(col.pk, ObjectFilter(ids=roster_ids, reader_pk=reader_pk)) if roster_ids else []
+        rosters = self.objects(col.pk, ObjectFilter(ids=roster_ids, reader_pk=reader_pk)) if roster_ids else []
         for roster in sorted(rosters, key=lambda r: str(r.get("created_by_ref"))):
             hub = roster.get("created_by_ref")
             if hub not in peers or roster.get("notice_ref") != notice_id or roster["id"] != roster_id(notice_id, hub):
@@ -415,7 +417,7 @@ class NoticeService:
             if hubs.get(identity) == HERE and identity not in serving:
                 hubs[identity] = UNKNOWN
         ids = tuple(sorted(ack_id(notice_id, a) for a in addressees))
-        acks = self._objects(col.pk, ObjectFilter(ids=ids, types=(ACK_TYPE,), reader_pk=reader_pk)) if ids else []
+        acks = self.objects(col.pk, ObjectFilter(ids=ids, types=(ACK_TYPE,), reader_pk=reader_pk)) if ids else []
         return tally(notice, acks, addressees, self.clock(), hubs=hubs, reported=reported, reports=reports)
 
     def _hubs(self, parties: Sequence[Party]) -> dict[str, str]:
@@ -442,7 +444,7 @@ class NoticeService:
             notice_id = self._resolve(party.name, col, notice_id)
         if not notice_id.startswith(f"{NOTICE_TYPE}--"):
             raise missing
-        found = self._objects(col.pk, ObjectFilter(ids=(notice_id,)))  # the hub's own read, then who asks
+        found = self.objects(col.pk, ObjectFilter(ids=(notice_id,)))  # the hub's own read, then who asks
         if not found or found[0].get("type") != NOTICE_TYPE:
             raise missing
         notice = found[0]
@@ -459,7 +461,7 @@ class NoticeService:
         """The newest version of every notice ``party_name`` may read in the collection, in the
         order ``abusehub notice list`` numbers them (by ``created``, then id)."""
         party, col = self._reader(party_name, collection_id)
-        found = self._objects(col.pk, ObjectFilter(types=(NOTICE_TYPE,), reader_pk=party.pk))
+        found = self.objects(col.pk, ObjectFilter(types=(NOTICE_TYPE,), reader_pk=party.pk))
         return sorted(found, key=lambda o: (str(o.get("created", "")), str(o["id"])))
 
     # -- rosters: this hub's report of the notices it carries from other hubs
@@ -482,7 +484,7 @@ class NoticeService:
         with self._rosters:
             parties = self.store.list_parties()
             here = {p.identity_id for p in parties if p.kind == "agency"}
-            notices = [n for n in self._objects(col.pk, ObjectFilter(types=(NOTICE_TYPE,)))
+            notices = [n for n in self.objects(col.pk, ObjectFilter(types=(NOTICE_TYPE,)))
                        if n.get("created_by_ref") not in here and isinstance(n.get("created_by_ref"), str)]
             if not notices:
                 return 0
@@ -511,12 +513,12 @@ class NoticeService:
         addressees = {i: name for i, name in self.addressees(notice, col.pk, providers).items()
                       if name is not None and i in readers}
         ids = tuple(sorted(ack_id(str(notice["id"]), a) for a in addressees))
-        acks = self._objects(col.pk, ObjectFilter(ids=ids, types=(ACK_TYPE,))) if ids else []
+        acks = self.objects(col.pk, ObjectFilter(ids=ids, types=(ACK_TYPE,))) if ids else []
         now = self.clock()
         status = tally(notice, acks, addressees, now)
         entries = tuple({"identity_ref": a.identity_id, "name": a.name or a.identity_id, "state": a.state}
                         for a in status.addressees)
-        previous = next(iter(self._objects(col.pk, ObjectFilter(ids=(roster_id(str(notice["id"]), identity),)))),
+        previous = next(iter(self.objects(col.pk, ObjectFilter(ids=(roster_id(str(notice["id"]), identity),)))),
                         None)
         stamp = datetime.fromtimestamp(now / 1e6, UTC)
         version = datetime.fromtimestamp(parse_timestamp_us(str(notice["modified"])) / 1e6, UTC)

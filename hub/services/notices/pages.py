@@ -16,8 +16,6 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-import orjson
-
 from hub.common.errors import BadRequest, NotFound
 from hub.common.timestamps import parse_timestamp_us
 from hub.services.notices import NoticeService, NoticeStatus
@@ -93,7 +91,7 @@ class NoticePages:
             col = self.store.get_collection(collection_id)
             ids = tuple(ack_id(str(n["id"]), party.identity_id) for n in notices)
             if col is not None:
-                for ack in self._objects(col.pk, ObjectFilter(ids=ids, types=(ACK_TYPE,),
+                for ack in self.service.objects(col.pk, ObjectFilter(ids=ids, types=(ACK_TYPE,),
                                                                        reader_pk=party.pk)):
                     answers[str(ack.get("notice_ref"))] = ack
         return [NoticeRow(i, n, notice_state(n, now, str(n["id"]) in replaced), answers.get(str(n["id"])))
@@ -128,7 +126,7 @@ class NoticePages:
         row = self.find(party_name, collection_id, notice_id, rows)
         col = self.store.get_collection(collection_id)
         assert col is not None  # rows() found it
-        versions = self._objects(col.pk, ObjectFilter(ids=(row.id,), versions=("all",), reader_pk=party.pk))
+        versions = self.service.objects(col.pk, ObjectFilter(ids=(row.id,), versions=("all",), reader_pk=party.pk))
         versions.sort(key=lambda o: str(o.get("modified", "")))
         later = [r.id for r in rows if r.notice.get("supersedes_ref") == row.id]
         status = None
@@ -143,13 +141,3 @@ class NoticePages:
                 except NotFound:
                     status = None
         return NoticePage(row, versions, later, status)
-
-    def _objects(self, col_pk: int, flt: ObjectFilter) -> list[dict[str, Any]]:
-        out: list[dict[str, Any]] = []
-        after: int | None = None
-        while True:
-            page = self.store.query_objects(col_pk, flt, after, 1000)
-            out += [orjson.loads(item.json_text) for item in page.items]
-            if not page.more or not page.items:
-                return out
-            after = page.items[-1].key
