@@ -195,6 +195,9 @@ class SyncEngine:
         #: Called with a local collection's id before a push turn sends it and after a pull turn
         #: took into it (the hub's rosters of notices, :mod:`hub.services.notices`).
         self.on_collection: Callable[[str], object] | None = None
+        #: Called with a link's peer and the turn's open client after the turn moved its objects
+        #: (the copies of the peer's token keys, :mod:`hub.services.anonymity.tokens`).
+        self.on_peer: Callable[[PeerRecord, Any], object] | None = None
 
     # -- turns: each link in a thread of its own
 
@@ -356,6 +359,7 @@ class SyncEngine:
                 else:
                     self._collection_hook(col)
                     self._push(link, peer, col, client, result, stop)
+                self._peer_hook(peer, client)
         except (HubError, OSError, ValueError) as exc:
             text = exc.description if isinstance(exc, HubError) else f"{type(exc).__name__}: {exc}"
             result.error = " ".join(text.split())[:1000]
@@ -380,6 +384,16 @@ class SyncEngine:
             self.on_collection(col.id)
         except Exception:
             log.exception("collection %s: refreshing what the hub reports failed", col.id)
+
+    def _peer_hook(self, peer: PeerRecord, client: Any) -> None:
+        """Run :attr:`on_peer` for ``peer`` with the turn's client; its failure is logged, the turn
+        goes on."""
+        if self.on_peer is None:
+            return
+        try:
+            self.on_peer(peer, client)
+        except Exception:
+            log.exception("peer %s: the work done for the peer after its link's turn failed", peer.name)
 
     # -- pull
 
