@@ -34,7 +34,7 @@ bp.before_request(answer_json(JSON))
 @bp.get("/anonymity/token-keys/")
 def get_token_keys() -> Response:
     """The token key directory: the same for everyone, on purpose."""
-    return json_response(current_hub().tokens.directory())
+    return _public(json_response(current_hub().tokens.directory()))
 
 
 @bp.get("/anonymity/token-keys/copies/")
@@ -44,7 +44,14 @@ def get_token_key_copies() -> Response:
     issuer = request.args.get("issuer", "")
     if unknown or not issuer:
         raise BadRequest("give the issuer whose keys are wanted: ?issuer=<name>, and nothing else")
-    return json_response(current_hub().tokens.copies(issuer))
+    return _public(json_response(current_hub().tokens.copies(issuer)))
+
+
+def _public(resp: Response) -> Response:
+    """Readable by a page of any origin (public data, read without credentials): a filing page
+    checks its hub's key against another hub's copy (docs/WEB.md, "Filing with a token")."""
+    resp.headers["Access-Control-Allow-Origin"] = "*"
+    return resp
 
 
 @bp.post("/anonymity/tokens/")
