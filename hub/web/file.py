@@ -26,7 +26,7 @@ import orjson
 from flask import Blueprint, jsonify, render_template, request
 
 from hub.anonymity.filing import ANONYMOUS_SCOPE
-from hub.client.anonymous import anonymous_facts
+from hub.client.anonymous import FIRST_BUCKET, PADDED_KINDS, anonymous_facts
 from hub.client.reports import LocalProblems, MappedPseudonymiser, check_identity, local_problems
 from hub.common.errors import BadRequest, Forbidden
 from hub.common.problems import Code, Problem
@@ -107,7 +107,8 @@ def file_report(collection_id: str) -> Any:
     context: dict[str, Any] = {"collection": col, "sections": SECTIONS, "keys": _registered_keys(principal),
                                "identity": principal.party.identity_id, "problems": {},
                                "objects": None, "fresh": request.method == "GET",
-                               "anonymous_allowed": _anonymous_allowed(col.id), "anonymous_scope": ANONYMOUS_SCOPE}
+                               "anonymous_allowed": _anonymous_allowed(col.id), "anonymous_scope": ANONYMOUS_SCOPE,
+                               "padded_kinds": list(PADDED_KINDS), "first_bucket": FIRST_BUCKET}
     if request.method == "GET":
         context["shown"] = {"provider_name": principal.party.name, "acquisition": "direct-signup",
                             "kyc_status": "unverified", "action_taken": "suspended", "tlp": "amber",

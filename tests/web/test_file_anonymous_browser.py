@@ -4,7 +4,8 @@ reports: alice ticks "file anonymously", the page pseudonymises the account id i
 scope, signs the built report with her key and files it; the published report carries the hub's
 attestation and names no provider; the withdrawal secret was made in the page, offered as a file,
 and is in no request body the hub received (every body is captured at the WSGI layer), and it
-withdraws the report."""
+withdraws the report. The page's pseudonym request has the shape of the command line's for an
+anonymous report (padded: one request, every kind to one bucket, in one order)."""
 
 from __future__ import annotations
 
@@ -20,7 +21,10 @@ import requests
 
 from hub.anonymity.escrow import OversightPrivateKey, open_sealed
 from hub.anonymity.filing import ANONYMOUS_NAME, ANONYMOUS_SCOPE, WITHDRAWAL_PROPERTY, commitment
+from hub.client.anonymous import FIRST_BUCKET, PADDED_KINDS, prepare_anonymous_report
+from hub.client.taxii import TaxiiClient
 from hub.signing import SIGNATURE_EXTENSION_ID, SigningKey
+from tests.factories import report_facts
 from tests.harness import HubUnderTest, free_port
 from tests.web.chromium import MISSING, console_problems, have_chromium, start_chromium
 from tests.web.forms import report_form
@@ -69,6 +73,12 @@ def driver() -> Iterator[Any]:
         yield drv
     finally:
         drv.quit()
+
+
+def _shape(body: dict[str, Any]) -> tuple[str, list[tuple[str, int]]]:
+    """What the hub sees of an evaluation request but the blinded elements: its members, and
+    each group's kind and size in order."""
+    return ",".join(sorted(k for k in body if k != "groups")), [(g["kind"], len(g["blinded"])) for g in body["groups"]]
 
 
 def test_file_anonymously_in_a_browser(anon_live: tuple[LiveHub, OversightPrivateKey], driver: Any,
@@ -146,6 +156,19 @@ def test_file_anonymously_in_a_browser(anon_live: tuple[LiveHub, OversightPrivat
         assert "acct-0042-9917" not in decoded, path
     # ... and it withdraws the report.
     assert hub.anonymous.withdraw(col, report_id, secret) > 0
+
+    # The page's pseudonym request has the command line's padded shape: one request, the same
+    # kinds in the same order, each with the same number of elements (two values typed here, one
+    # of the command line's report), so the hub tells neither the page from the tool nor the counts.
+    page_requests = [json.loads(body) for path, body in bodies if path == "/web/pseudonyms/evaluate"]
+    live.capture.bodies.clear()
+    client = TaxiiClient(f"{live.base}/api/", seeded.tokens["alice"])
+    with client:
+        prepare_anonymous_report(client, report_facts(alice, personal={"name": "Jo Holder"}), alice_key, alice)
+    cli_requests = [json.loads(body) for path, body in live.capture.bodies if path == "/api/pseudonyms/evaluate"]
+    assert len(page_requests) == len(cli_requests) == 1
+    assert _shape(page_requests[0]) == _shape(cli_requests[0]) == (
+        "key_version", [(kind, FIRST_BUCKET) for kind in PADDED_KINDS])
 
     driver.get(f"{live.base}/web/collections/{seeded.collections['private']}/file")
     assert not driver.find_elements(By.ID, "f-file_anonymously")  # not offered where not taken

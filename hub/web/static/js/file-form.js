@@ -147,7 +147,18 @@
       if (items.length) {
         say("Pseudonymising in this browser…", false);
         keyDoc = keyDoc || await publishedKey();
-        const made = await O.pseudonymise(items, keyDoc, evaluate);
+        let made;
+        if (anonymousBox && anonymousBox.checked) {
+          // One request of the command line's padded shape (anonymous.js): it does not tell the
+          // hub how many values of each kind the report holds, nor that it came from this page.
+          const A = window.AbusehubAnonymous;
+          const { padded, where } = A.padded(items, JSON.parse(form.dataset.paddedKinds), Number(form.dataset.firstBucket),
+                                             form.dataset.anonymousScope);
+          const all = await O.pseudonymise(padded, keyDoc, evaluate);
+          made = where.map((i) => all[i]);
+        } else {
+          made = await O.pseudonymise(items, keyDoc, evaluate);
+        }
         made.forEach((pseudonym, i) => {
           document.getElementById("p-" + items[i].kind).value = pseudonym;
           if (items[i].kind === "provider_account") scopeField.value = accountScope();
