@@ -124,6 +124,9 @@ class FederationConfig:
     max_backoff: int = 300
     #: The largest answer (bytes) taken from a peer; a larger one fails that link only.
     max_response_bytes: int = 64 * 1024 * 1024
+    #: Seconds between two copies of a peer's token keys by its links' turns (0: every turn); a
+    #: peer whose current epoch ended since its last copy is copied at once.
+    token_keys_interval: int = 3600
 
 
 @dataclass(frozen=True)
@@ -143,6 +146,9 @@ class AnonymityConfig:
     token_epoch_days: int = 7
     #: Tokens issued to one party per epoch, at most.
     tokens_per_epoch: int = 100
+    #: Hours before an epoch begins that its key is published and issued (at most half an epoch;
+    #: 0: not ahead), so that tokens fetched late in an epoch can be redeemed through the next.
+    token_next_key_hours: int = 24
 
 
 @dataclass(frozen=True)
@@ -340,6 +346,8 @@ def _check_federation(fed: FederationConfig, errors: list[str]) -> None:
             or fed.max_backoff < 1 or fed.max_response_bytes < 1024:
         errors.append("federation: page_size must be 1 to 100000, timeout and max_backoff at least 1, "
                       "status_wait and max_retries not negative, max_response_bytes at least 1024")
+    if fed.token_keys_interval < 0:
+        errors.append("federation.token_keys_interval: must not be negative")
 
 
 def _check(cfg: HubConfig, errors: list[str]) -> None:
@@ -358,6 +366,8 @@ def _check(cfg: HubConfig, errors: list[str]) -> None:
         errors.append("anonymity.token_epoch_days: must be between 1 and 366")
     if not 1 <= cfg.anonymity.tokens_per_epoch <= 1_000_000:
         errors.append("anonymity.tokens_per_epoch: must be between 1 and 1000000")
+    if not 0 <= cfg.anonymity.token_next_key_hours <= 366 * 24:
+        errors.append("anonymity.token_next_key_hours: must be between 0 and 8784")
 
 
 def _public_url_problem(url: str) -> str | None:
@@ -527,6 +537,9 @@ max_retries = 3
 max_backoff = 300
 # The largest answer (bytes) taken from a peer; a larger one fails that link only.
 max_response_bytes = 67108864
+# Each turn of a link copies the peer's token keys (the second source its providers check),
+# at most once in this many seconds (0: every turn), at once when the peer's epoch changed.
+token_keys_interval = 3600
 
 [anonymity]
 # Anonymous filing (docs/ANONYMITY.md). The oversight body's public key (PEM, from
@@ -538,4 +551,7 @@ publish_window_seconds = 3600
 # tokens_per_epoch tokens issued to a party in one epoch.
 token_epoch_days = 7
 tokens_per_epoch = 100
+# The next epoch's key is published (and issued) this many hours before the epoch begins (at
+# most half an epoch; 0: not ahead), so tokens fetched late in an epoch last through the next.
+token_next_key_hours = 24
 """

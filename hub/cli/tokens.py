@@ -2,7 +2,8 @@
 
 A provider's side, no hub home needed:
 
-- ``token fetch``: fetch the hub's token key directory, check its key against a second source
+- ``token fetch``: fetch the hub's token key directory, check its key (``--next``: the next
+  epoch's, published ahead of it, for tokens redeemed through the next epoch) against a second source
   (``--check-with``: a peer hub's copy, or the same directory by another route), have the hub
   blind-sign ``--count`` token requests (authenticated), finalise and verify each token, and keep
   them in ``--tokens FILE`` (mode 0600).
@@ -14,7 +15,8 @@ A provider's side, no hub home needed:
 
 An operator's side, on the hub: ``token copy-keys URL`` keeps a peer hub's token key directory,
 served at ``GET {api root}/anonymity/token-keys/copies/?issuer=`` as the second source for that
-hub's providers; ``token keys`` prints this hub's own directory.
+hub's providers (each turn of a federation link copies its peer's by itself); ``token keys``
+prints this hub's own directory, the copies kept of other hubs' keys and the keys refused.
 """
 
 from __future__ import annotations
@@ -43,6 +45,7 @@ from hub.client.tokens import (
     fetch_directory,
     fetch_tokens,
     read_directory,
+    read_next_key,
     redeem_token,
     seal_submitter_record,
 )
@@ -69,9 +72,17 @@ def _fail(exc: ClientError | LocalProblems) -> None:
     sys.exit(2 if isinstance(exc, LocalProblems) else 1)
 
 
-def _checked_key(http: HttpSession, check_with: tuple[str, ...]) -> TokenKey:
-    """The hub's current token key, refused unless every second source shows it too."""
-    key = read_directory(fetch_directory(http, f"{http.api}anonymity/token-keys/"))
+def _checked_key(http: HttpSession, check_with: tuple[str, ...], *, upcoming: bool = False) -> TokenKey:
+    """The hub's current token key (``upcoming``: the next epoch's), refused unless every second
+    source shows it too."""
+    doc = fetch_directory(http, f"{http.api}anonymity/token-keys/")
+    key = read_directory(doc)
+    if upcoming:
+        after = read_next_key(doc)
+        if after is None:
+            raise ClientError(f"the hub does not publish the key of epoch {key.epoch + 1} yet: it does from "
+                              f"{doc.get('next_key_published', 'the last hours of the epoch')}")
+        key = after
     for url in check_with:
         check_key_consistency(key, fetch_directory(http, url), url)
     return key
@@ -90,22 +101,27 @@ def token() -> None:
               help="Your API token.")
 @click.option("--count", type=click.IntRange(1, 1000), default=10, show_default=True,
               help="How many tokens to ask for.")
+@click.option("--next", "upcoming", is_flag=True,
+              help="Tokens of the next epoch (its key is published in the last hours of the current one): "
+                   "redeemed through the next epoch, not before it begins.")
 @_TOKENS
 @_CHECK
 @_PLAIN
 @click.option("--json", "as_json", is_flag=True, help="Print JSON.")
-def token_fetch(url: str, token_file: str | None, api_token: str | None, count: int, tokens_file: str,
-                check_with: tuple[str, ...], unsafe_plain_http: bool, as_json: bool) -> None:
-    """Fetch COUNT submission tokens of the hub's current epoch and keep them."""
+def token_fetch(url: str, token_file: str | None, api_token: str | None, count: int, upcoming: bool,
+                tokens_file: str, check_with: tuple[str, ...], unsafe_plain_http: bool, as_json: bool) -> None:
+    """Fetch COUNT submission tokens of the hub's current epoch (or the next) and keep them."""
     try:
         api = api_root(url)
         check_transport(api, unsafe_plain_http)
         secret = read_token(api_token, token_file)
         with HttpSession(api, secret) as http:
-            key = _checked_key(http, check_with)
+            key = _checked_key(http, check_with, upcoming=upcoming)
             tokens = fetch_tokens(http, key, count)
             # The directory again: how many parties hold tokens of this epoch, this one included.
-            key = replace(key, holders=read_directory(fetch_directory(http, f"{http.api}anonymity/token-keys/")).holders)
+            if not upcoming:
+                doc = fetch_directory(http, f"{http.api}anonymity/token-keys/")
+                key = replace(key, holders=read_directory(doc).holders)
         kept = TokenWallet(tokens_file).add(tokens)
     except ClientError as exc:
         _fail(exc)
@@ -245,8 +261,10 @@ def report_with_token(facts_file: str, url: str, collection_id: str, token_file:
 @token.command("keys")
 @pass_ctx
 def token_keys(c: Context) -> None:
-    """Print this hub's token key directory (as GET anonymity/token-keys/ publishes it)."""
-    emit(True, c.hub.tokens.directory(), "")
+    """Print this hub's token key directory (as GET anonymity/token-keys/ publishes it), with
+    the copies kept of other hubs' keys ("copies") and the keys of theirs refused ("refused": a
+    key published for an epoch whose copy here is another)."""
+    emit(True, c.hub.tokens.report(), "")
 
 
 @token.command("copy-keys")

@@ -3,7 +3,8 @@ tokens while authenticated, keep them, and later file one anonymous report per t
 credential at all.
 
 - :func:`read_directory` reads a hub's token key directory (``GET {api}anonymity/token-keys/``)
-  and checks that each key id is its key's; :func:`check_key_consistency` refuses a key that a
+  and checks that each key id is its key's (:func:`read_next_key`: the next epoch's key, which
+  the directory shows within the last hours of an epoch, for tokens redeemed through the next); :func:`check_key_consistency` refuses a key that a
   second source (a peer hub's copy at ``anonymity/token-keys/copies/?issuer=``, or the same
   directory fetched by another route) does not show for the same issuer and epoch: a hub that
   gave one provider its own key could tell that provider's tokens from everyone else's.
@@ -55,6 +56,7 @@ __all__ = [
     "fetch_tokens",
     "filing_hash",
     "read_directory",
+    "read_next_key",
     "redeem_token",
     "seal_submitter_record",
 ]
@@ -153,6 +155,23 @@ def read_directory(doc: Mapping[str, Any], where: str = "the hub's token key dir
     holders = doc.get("holders_this_epoch")
     return TokenKey(issuer, item["epoch"], epochs[item["epoch"]], public, challenge, str(item.get("not_after", "")),
                     holders if isinstance(holders, int) and not isinstance(holders, bool) else None)
+
+
+def read_next_key(doc: Mapping[str, Any], where: str = "the hub's token key directory") -> TokenKey | None:
+    """The next epoch's key of a directory (its ``next_key``, published ahead of the epoch), checked
+    as :func:`read_directory` checks the current one; None when the directory shows none yet."""
+    item = doc.get("next_key")
+    if item is None:
+        return None
+    current = read_directory(doc, where)
+    if not isinstance(item, dict) or item.get("token_type") != TOKEN_TYPE_BLIND_RSA:
+        raise ClientError(f"{where}: the next key is not of token type 2")
+    epochs = _published_keys({"keys": [item]}, where)
+    if list(epochs) != [current.epoch + 1]:
+        raise ClientError(f"{where}: the next key is not of the epoch after the current one")
+    public = blindrsa.PublicKey.from_spki(_b64(item.get("public_key"), "public_key"))
+    return TokenKey(current.issuer, current.epoch + 1, epochs[current.epoch + 1], public, current.challenge,
+                    str(item.get("not_after", "")))
 
 
 def check_key_consistency(key: TokenKey, second: Mapping[str, Any], source: str) -> None:

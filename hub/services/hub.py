@@ -80,7 +80,10 @@ class Hub:
         # Submission tokens: one key per epoch, issued to providers at a rate, redeemed through
         # anonymous filing.
         self.tokens = TokenService(store, clock, self.audit, self.signer, config.anonymity, config.title,
-                                   self.anonymous)
+                                   self.anonymous, copy_interval=config.federation.token_keys_interval)
+        # Each turn of a link copies the peer's token keys (at most once an interval): the second
+        # source this hub's providers check the peer's key against, and the peer's against this.
+        self.federation.engine.on_peer = self.tokens.copy_from_peer
 
     def migrate(self) -> str:
         """Bring the database schema up to date (idempotent, never drops data), then classify

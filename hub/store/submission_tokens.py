@@ -1,4 +1,4 @@
-"""Submission tokens' tables (revision 0013): what the hub keeps of issuing and redeeming
+"""Submission tokens' tables (revisions 0013 and 0014): what the hub keeps of issuing and redeeming
 blind-signed tokens, in tables that share nothing.
 
 - ``token_keys``: per epoch, its token key: the key id (hex), the public key (base64url of its
@@ -13,6 +13,9 @@ blind-signed tokens, in tables that share nothing.
 - ``token_key_copies``: other hubs' token key directories as this hub copied them (the second
   source a provider checks a hub's key against): per issuer and epoch, the key id and public key
   the issuer published, where it was copied from and when.
+- ``token_key_conflicts`` (revision 0014): keys another hub published for an epoch whose copy
+  here is a different key (the copy stays): per issuer, epoch and key id offered, where and
+  when it was seen first.
 
 Persistence only: what an epoch is, who may be issued tokens and whether a token verifies are
 decided by :mod:`hub.services.anonymity.tokens`. :class:`SubmissionTokenMixin` gives these methods
@@ -48,7 +51,7 @@ from hub.store.schema import metadata
 if TYPE_CHECKING:
     from sqlalchemy import Connection
 
-__all__ = ["EpochKeyRow", "KeyCopy", "SubmissionTokenMixin", "SubmissionTokenStore"]
+__all__ = ["EpochKeyRow", "KeyConflict", "KeyCopy", "SubmissionTokenMixin", "SubmissionTokenStore"]
 
 token_keys = Table(
     "token_keys", metadata,
@@ -82,6 +85,15 @@ token_key_copies = Table(
     Column("copied_us", BigInteger, nullable=False),
 )
 
+token_key_conflicts = Table(
+    "token_key_conflicts", metadata,
+    Column("issuer", String(300), primary_key=True),
+    Column("epoch", Integer, primary_key=True),
+    Column("token_key_id", String(64), primary_key=True),
+    Column("source", Text, nullable=False),
+    Column("seen_us", BigInteger, nullable=False),
+)
+
 
 @dataclass(frozen=True, slots=True)
 class EpochKeyRow:
@@ -106,6 +118,18 @@ class KeyCopy:
     public_key: str
     source: str
     copied_us: int
+
+
+@dataclass(frozen=True, slots=True)
+class KeyConflict:
+    """A key ``issuer`` published for ``epoch`` that is not the one copied here before: its key
+    id (hex), where it was seen and when, first."""
+
+    issuer: str
+    epoch: int
+    token_key_id: str
+    source: str
+    seen_us: int
 
 
 class SubmissionTokenStore(Protocol):
@@ -164,6 +188,14 @@ class SubmissionTokenStore(Protocol):
 
     def key_copies(self, issuer: str | None = None) -> list[KeyCopy]:
         """The copies kept, of one issuer or of all, by issuer and epoch."""
+        ...
+
+    def add_key_conflict(self, conflict: KeyConflict) -> bool:
+        """Keep a refused key of another hub; False if it was kept before (the first sighting stays)."""
+        ...
+
+    def key_conflicts(self, issuer: str | None = None) -> list[KeyConflict]:
+        """The refused keys kept, of one issuer or of all, by issuer, epoch and first sighting."""
         ...
 
 
@@ -273,3 +305,22 @@ class SubmissionTokenMixin:
         with self._read() as conn:
             rows = conn.execute(stmt).all()
         return [KeyCopy(r.issuer, r.epoch, r.token_key_id, r.public_key, r.source, r.copied_us) for r in rows]
+
+    def add_key_conflict(self, conflict: KeyConflict) -> bool:
+        try:
+            with self._write() as conn:
+                conn.execute(insert(token_key_conflicts).values(
+                    issuer=conflict.issuer, epoch=conflict.epoch, token_key_id=conflict.token_key_id,
+                    source=conflict.source, seen_us=conflict.seen_us))
+        except IntegrityError:
+            return False
+        return True
+
+    def key_conflicts(self, issuer: str | None = None) -> list[KeyConflict]:
+        c = token_key_conflicts
+        stmt = select(c).order_by(c.c.issuer, c.c.epoch, c.c.seen_us)
+        if issuer is not None:
+            stmt = stmt.where(c.c.issuer == issuer)
+        with self._read() as conn:
+            rows = conn.execute(stmt).all()
+        return [KeyConflict(r.issuer, r.epoch, r.token_key_id, r.source, r.seen_us) for r in rows]

@@ -17,28 +17,39 @@ to the oversight key; the hub stores it as it came, unable to check it.
   holds: every host uses the same key, and the database alone does not give it. When an epoch's
   key is made, the sealed private keys of epochs before the previous one are dropped (their
   public halves stay, so their tokens are refused as of a past epoch), and so are the
-  spent-token rows of every other key. :meth:`TokenService.directory` is what
-  ``GET {api root}/anonymity/token-keys/`` publishes to anyone: the issuer's name, the token
-  challenge and the current epoch's key with its validity.
+  spent-token rows of every key but the current epoch's and the next's.
+  :meth:`TokenService.directory` is what ``GET {api root}/anonymity/token-keys/`` publishes to
+  anyone: the issuer's name, the token challenge and the current epoch's key with its validity;
+  within the last ``[anonymity] token_next_key_hours`` of an epoch (at most half of it), the next
+  epoch's key too (``next_key``), made by the first request that needs it, so that tokens fetched
+  late in an epoch can be of the next epoch and redeemed through it.
 - **Key consistency.** A provider redeems only under a key that a second source shows too:
   another hub's copy (:meth:`TokenService.copy_keys` keeps it, ``GET {api root}/anonymity/
   token-keys/copies/?issuer=<name>`` serves it) or the same directory fetched by another route.
+  Each turn of a federation link copies its peer's directory by itself
+  (:meth:`TokenService.copy_from_peer`, at most once per ``[federation] token_keys_interval``,
+  at once when the peer's epoch has changed since); a peer that publishes a different key for
+  an epoch copied before is refused, logged, audited and kept as a conflict.
   The check is the client's (:mod:`hub.client.tokens`): a hub that gave one provider its own key
   could tell its tokens from everyone else's.
-- **Issuance** (:meth:`TokenService.issue`): providers only; at most ``[anonymity]
-  tokens_per_epoch`` per party and epoch, counted in the database before anything is signed.
+- **Issuance** (:meth:`TokenService.issue`): providers only, under the current key or the next
+  epoch's once it is published; at most ``[anonymity] tokens_per_epoch`` per party and epoch (the
+  epoch of the key asked for), counted in the database before anything is signed.
   The audit record names the party, the epoch and the count: never a request or a signature.
 - **Redemption** (:meth:`TokenService.redeem`): refused, in words that name no one, if the token
-  is malformed, of a past epoch, not of this hub's key, forged, or spent before; the filing's own
+  is malformed, of a past epoch, of an epoch not begun, not of this hub's key, forged, or spent
+  before (a token is redeemed in the epoch of its key); the filing's own
   refusals (a collection that does not accept anonymous reports, content naming its provider) spend
   nothing.
 """
 
 from __future__ import annotations
 
+import logging
 import re
 import secrets
 import threading
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, Protocol, cast
@@ -60,16 +71,18 @@ from hub.anonymity.tokens import (
     token_key_id,
     verify_token,
 )
+from hub.client.errors import ClientError, ResourceNotFound
+from hub.client.tokens import fetch_directory
 from hub.common.canonical import b64url_decode, b64url_encode
-from hub.common.errors import BadRequest, Conflict, Forbidden, TooManyRequests, Unavailable
-from hub.common.timestamps import format_timestamp_us
+from hub.common.errors import BadRequest, Conflict, Forbidden, HubError, TooManyRequests, Unavailable
+from hub.common.timestamps import format_timestamp_us, parse_timestamp_us
 from hub.config import AnonymityConfig
 from hub.services.access.auth import Principal
 from hub.services.audit import AuditService
 from hub.services.clock import Clock
 from hub.services.keys import HubSigner
 from hub.store.base import DuplicateError, Store
-from hub.store.submission_tokens import EpochKeyRow, KeyCopy
+from hub.store.submission_tokens import EpochKeyRow, KeyConflict, KeyCopy
 
 __all__ = ["EpochKey", "Receipt", "RedeemingFiling", "TokenService", "parse_private_token_header"]
 
@@ -79,6 +92,7 @@ _DAY_US = 86_400_000_000
 #: At most this many token requests in one issuance request.
 MAX_BATCH = 1000
 _ISSUER_MAX = 300
+log = logging.getLogger(__name__)
 _HEADER = re.compile(r'^\s*PrivateToken\s+token\s*=\s*"?([A-Za-z0-9_-]+)"?\s*$', re.IGNORECASE)
 
 
@@ -142,7 +156,8 @@ class TokenService:
     """Token keys per epoch, issuance to providers at a rate, redemption of one token per filing."""
 
     def __init__(self, store: Store, clock: Clock, audit: AuditService, signer: HubSigner, config: AnonymityConfig,
-                 issuer_name: str, filing: RedeemingFiling) -> None:
+                 issuer_name: str, filing: RedeemingFiling, *, copy_interval: float = 3600.0,
+                 monotonic: Callable[[], float] = time.monotonic) -> None:
         self.store = store
         self.tokens = store
         self.clock = clock
@@ -153,6 +168,12 @@ class TokenService:
         self._filing = filing
         self._lock = threading.Lock()
         self._issuers: dict[int, TokenIssuer] = {}
+        #: Seconds between two copies of one peer's token keys (:meth:`copy_from_peer`).
+        self.copy_interval = float(copy_interval)
+        #: The clock the interval between copies is measured by.
+        self.monotonic = monotonic
+        #: Per peer: when its keys were last copied (monotonic) and when its newest key copied ends.
+        self._copied: dict[str, tuple[float, int]] = {}
 
     # -- epochs and keys -------------------------------------------------------------------------
 
@@ -168,11 +189,26 @@ class TokenService:
         no redemption context (tokens may be fetched ahead and redeemed later), no origin."""
         return TokenChallenge(issuer_name=self.issuer_name).encode()
 
+    @property
+    def lead_us(self) -> int:
+        """How long before its epoch begins a key is published: ``token_next_key_hours``, at
+        most half an epoch."""
+        return min(max(0, self.config.token_next_key_hours) * 3_600_000_000, self.epoch_us // 2)
+
     def current(self) -> EpochKey:
         """The current epoch's key, made now if this is the first request of the epoch."""
         epoch = self.epoch_of(self.clock())
         issuer = self._issuer(epoch)
         return self._epoch_key(epoch, issuer.public)
+
+    def upcoming(self) -> EpochKey | None:
+        """The next epoch's key once it is published (within :attr:`lead_us` of the epoch's
+        end), made now if this is the first request that needs it; None before."""
+        now = self.clock()
+        epoch = self.epoch_of(now) + 1
+        if not self.lead_us or now < epoch * self.epoch_us - self.lead_us:
+            return None
+        return self._epoch_key(epoch, self._issuer(epoch).public)
 
     def _epoch_key(self, epoch: int, public: blindrsa.PublicKey) -> EpochKey:
         return EpochKey(epoch, public, token_key_id(public), epoch * self.epoch_us, (epoch + 1) * self.epoch_us)
@@ -183,7 +219,10 @@ class TokenService:
             return issuer
         with self._lock:
             if epoch not in self._issuers:
-                self._issuers = {epoch: self._load_or_create(epoch)}
+                # Keep the issuers of this epoch and the next (and the one before, briefly).
+                kept = {e: i for e, i in self._issuers.items() if e >= epoch - 1}
+                kept[epoch] = self._load_or_create(epoch)
+                self._issuers = kept
             return self._issuers[epoch]
 
     def _sealer(self) -> AESGCM:
@@ -211,7 +250,7 @@ class TokenService:
             if row is None:
                 raise Unavailable(f"the token key of epoch {epoch} could not be stored")
             if made:
-                self._retire(epoch, bytes.fromhex(row.token_key_id))
+                self._retire()
         if not row.sealed_private:
             raise Unavailable(f"the token key of epoch {epoch} was retired")
         data = b64url_decode(row.sealed_private)
@@ -222,11 +261,15 @@ class TokenService:
                               "every host of a hub needs the same hub-signing-key.pem") from None
         return TokenIssuer(blindrsa.PrivateKey.from_pem(pem))
 
-    def _retire(self, epoch: int, key_id: bytes) -> None:
+    def _retire(self) -> None:
         """After a new epoch's key is made: drop the sealed private keys of epochs before the
-        previous one, and the spent tokens of every other key (their tokens are refused by epoch)."""
+        previous one, and the spent tokens of every key but the current epoch's and the next's
+        (the tokens of the others are refused by their epoch)."""
+        epoch = self.epoch_of(self.clock())
         self.tokens.retire_token_keys(epoch - 1)
-        self.tokens.forget_spent_tokens([key_id.hex()])
+        keep = [row.token_key_id for row in (self.tokens.token_key(epoch), self.tokens.token_key(epoch + 1))
+                if row is not None]
+        self.tokens.forget_spent_tokens(keep)
 
     def _past_key_ids(self, epoch: int) -> set[bytes]:
         """The key ids of the epochs before ``epoch`` that this hub issued under."""
@@ -236,10 +279,15 @@ class TokenService:
         """The token key directory anyone may read: the issuer, the challenge, the current key, and
         how many parties hold tokens of it so far (the size of the set a token filer hides in)."""
         key = self.current()
-        return {"issuer": self.issuer_name, "token_type": TOKEN_TYPE_BLIND_RSA,
-                "challenge": b64url_encode(self.challenge()), "epoch_days": self.config.token_epoch_days,
-                "tokens_per_epoch": self.config.tokens_per_epoch,
-                "holders_this_epoch": self.tokens.token_holders(key.epoch), "keys": [key.to_json()]}
+        doc = {"issuer": self.issuer_name, "token_type": TOKEN_TYPE_BLIND_RSA,
+               "challenge": b64url_encode(self.challenge()), "epoch_days": self.config.token_epoch_days,
+               "tokens_per_epoch": self.config.tokens_per_epoch,
+               "next_key_published": format_timestamp_us(key.not_after_us - self.lead_us),
+               "holders_this_epoch": self.tokens.token_holders(key.epoch), "keys": [key.to_json()]}
+        upcoming = self.upcoming()
+        if upcoming is not None:
+            doc["next_key"] = upcoming.to_json()
+        return doc
 
     # -- issuance --------------------------------------------------------------------------------
 
@@ -255,8 +303,12 @@ class TokenService:
         if not isinstance(requests, list) or not 1 <= len(requests) <= MAX_BATCH:
             raise BadRequest(f"requests must be a list of 1 to {MAX_BATCH} token requests")
         key = self.current()
-        if _b64(body["token_key_id"], "token_key_id") != key.key_id:
-            raise Conflict(f"the token key of epoch {key.epoch} is another one: fetch anonymity/token-keys/ again")
+        wanted = _b64(body["token_key_id"], "token_key_id")
+        if wanted != key.key_id:
+            upcoming = self.upcoming()
+            if upcoming is None or wanted != upcoming.key_id:
+                raise Conflict(f"the token key of epoch {key.epoch} is another one: fetch anonymity/token-keys/ again")
+            key = upcoming
         decoded = []
         for index, text in enumerate(requests):
             try:
@@ -296,6 +348,10 @@ class TokenService:
         if parsed.token_key_id != key.key_id:
             if parsed.token_key_id in self._past_key_ids(key.epoch):
                 raise Forbidden("the token is of a past epoch: a token is redeemed in the epoch it was issued for")
+            upcoming = self.tokens.token_key(key.epoch + 1)
+            if upcoming is not None and parsed.token_key_id.hex() == upcoming.token_key_id:
+                raise Forbidden(f"the token is of the next epoch, which begins {format_timestamp_us(key.not_after_us)}: "
+                                "a token is redeemed in the epoch it was issued for")
             raise Forbidden("the token was not issued under this hub's current token key")
         try:
             verify_token(key.public, raw, self.challenge())
@@ -335,9 +391,10 @@ class TokenService:
     # -- other hubs' keys ------------------------------------------------------------------------
 
     def copy_keys(self, directory: Any, source: str) -> list[tuple[int, bool]]:
-        """Keep another hub's published token key directory (as :meth:`directory` writes it) as
-        fetched from ``source``; per key, its epoch and whether it was kept (False: a different key
-        for that issuer and epoch was copied before, and stays)."""
+        """Keep another hub's published token key directory (as :meth:`directory` writes it: its
+        current key and, when published, the next epoch's) as fetched from ``source``; per key,
+        its epoch and whether it was kept (False: a different key for that issuer and epoch was
+        copied before, and stays; the one offered is logged, audited and kept as a conflict)."""
         if not isinstance(directory, dict) or not isinstance(directory.get("keys"), list):
             raise BadRequest('a token key directory is {"issuer": ..., "keys": [...]}')
         issuer = directory.get("issuer")
@@ -345,13 +402,55 @@ class TokenService:
             raise BadRequest(f"a token key directory's issuer is a name of 1 to {_ISSUER_MAX} characters")
         if issuer == self.issuer_name:
             raise BadRequest("that directory is this hub's own: copy another hub's")
+        items = list(directory["keys"])
+        if "next_key" in directory:
+            items.append(directory["next_key"])
+        published = [_published_key(item, index) for index, item in enumerate(items)]
         kept = []
-        for index, item in enumerate(directory["keys"]):
-            epoch, key_id, spki = _published_key(item, index)
-            copy = KeyCopy(issuer, epoch, key_id.hex(), b64url_encode(spki), source[:1000], self.clock())
-            kept.append((epoch, self.tokens.save_key_copy(copy)))
+        for epoch, key_id, spki in published:
+            now = self.clock()
+            copy = KeyCopy(issuer, epoch, key_id.hex(), b64url_encode(spki), source[:1000], now)
+            ok = self.tokens.save_key_copy(copy)
+            kept.append((epoch, ok))
+            if not ok and self.tokens.add_key_conflict(KeyConflict(issuer, epoch, key_id.hex(), source[:1000], now)):
+                log.warning("token keys of %s: epoch %d's key at %s is not the one copied before: refused, "
+                            "the earlier copy stays (that hub may be giving keys of its own to some parties)",
+                            issuer, epoch, source[:1000])
+                self.audit.record("submission-token.keys.conflict", "", issuer=issuer, epoch=epoch,
+                                  offered=b64url_encode(key_id), source=source[:1000])
         self.audit.record("submission-token.keys.copy", "", issuer=issuer, epochs=[e for e, _ in kept],
                           conflicts=[e for e, ok in kept if not ok])
+        return kept
+
+    def copy_from_peer(self, peer: Any, client: Any) -> list[tuple[int, bool]] | None:
+        """Copy the token keys of a federation peer (``peer.name``) through ``client``, the link
+        turn's open :class:`hub.client.taxii.TaxiiClient` (its transport and checks; the directory
+        is public, so no credential is sent): at most once per :attr:`copy_interval` seconds per
+        peer, at once when the newest key copied of it has ended. A peer that does not serve token
+        keys (404) is skipped. What :meth:`copy_keys` answers, or None when nothing was fetched."""
+        name = str(peer.name)
+        last = self._copied.get(name)
+        moment = self.monotonic()
+        if last is not None and moment - last[0] < self.copy_interval and self.clock() < last[1]:
+            return None
+        url = f"{client.http.api}anonymity/token-keys/"
+        try:
+            directory = fetch_directory(client.http, url)
+        except ResourceNotFound:
+            log.debug("peer %s serves no token keys", name)
+            self._copied[name] = (moment, 2**62)
+            return None
+        except ClientError as exc:
+            log.warning("peer %s: its token keys could not be fetched: %s", name, exc.description)
+            return None
+        try:
+            kept = self.copy_keys(directory, url)
+        except BadRequest as exc:
+            log.warning("peer %s: its token key directory is refused: %s", name, exc.description)
+            return None
+        self._copied[name] = (moment, _current_end(directory))
+        if all(ok for _, ok in kept):
+            log.info("peer %s: token keys of epochs %s copied", name, ", ".join(str(e) for e, _ in kept))
         return kept
 
     def copies(self, issuer: str) -> dict[str, Any]:
@@ -361,7 +460,32 @@ class TokenService:
                 "keys": [{"epoch": c.epoch, "token_type": TOKEN_TYPE_BLIND_RSA,
                           "token_key_id": b64url_encode(bytes.fromhex(c.token_key_id)),
                           "public_key": c.public_key, "copied": format_timestamp_us(c.copied_us),
-                          "source": c.source} for c in found]}
+                          "source": c.source} for c in found],
+                "refused": [_conflict_json(c) for c in self.tokens.key_conflicts(issuer)]}
+
+    def report(self) -> dict[str, Any]:
+        """This hub's directory, with every other hub's keys copied here and the keys refused
+        (``abusehub token keys``)."""
+        return {**self.directory(),
+                "copies": [{"issuer": c.issuer, "epoch": c.epoch,
+                            "token_key_id": b64url_encode(bytes.fromhex(c.token_key_id)),
+                            "copied": format_timestamp_us(c.copied_us), "source": c.source}
+                           for c in self.tokens.key_copies()],
+                "refused": [_conflict_json(c) for c in self.tokens.key_conflicts()]}
+
+
+def _current_end(directory: dict[str, Any]) -> int:
+    """When the current key of a (checked) directory ends, by the issuer's word; 0 if it does
+    not say (the peer is then copied again at its links' next turn)."""
+    try:
+        return parse_timestamp_us(directory["keys"][0].get("not_after"), "not_after")
+    except (HubError, IndexError, AttributeError):
+        return 0
+
+
+def _conflict_json(c: KeyConflict) -> dict[str, Any]:
+    return {"issuer": c.issuer, "epoch": c.epoch, "token_key_id": b64url_encode(bytes.fromhex(c.token_key_id)),
+            "seen": format_timestamp_us(c.seen_us), "source": c.source}
 
 
 def _published_key(item: Any, index: int) -> tuple[int, bytes, bytes]:
