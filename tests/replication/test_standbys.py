@@ -191,6 +191,8 @@ def test_promotion_keeps_reads_and_sighup_takes_the_new_primary(
     stranger = served.http.get(served.collection_url("reports", "objects"),
                                headers={"Authorization": "Bearer not-a-token", "Accept": TAXII}, timeout=30)
     assert stranger.status_code == 401, stranger.text
+    held = [line for f in (served.home / "auth-spool").glob("*.jsonl") for line in f.read_text().splitlines()]
+    assert len(held) == 1, held  # on disk: a worker restarted meanwhile does not forget it
 
     standby.promote()
     assert len(_ids(_poll(served, "bob"))) == 4  # the promoted standby still answers
@@ -227,6 +229,12 @@ def test_promotion_keeps_reads_and_sighup_takes_the_new_primary(
         time.sleep(0.5)
     _submit(served, "alice", 2)
     assert len(_ids(_poll(served, "bob", limit=50))) == 7
+    # The failure held by a worker SIGHUP replaced is written with the next one counted.
+    stranger = served.http.get(served.collection_url("reports", "objects"),
+                               headers={"Authorization": "Bearer not-a-token", "Accept": TAXII}, timeout=30)
+    assert stranger.status_code == 401, stranger.text
+    assert standby.sql("SELECT coalesce(sum(count), 0) FROM auth_failures") == 2
+    assert not list((served.home / "auth-spool").glob("*.jsonl"))
     assert "configuration was read again" in served.read_log()
     # Every read served while the primary was down reaches the chain from the spool.
     deadline = time.monotonic() + 60

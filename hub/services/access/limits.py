@@ -18,9 +18,10 @@ from __future__ import annotations
 
 import hashlib
 import math
-import threading
+from pathlib import Path
 
 from hub.common.errors import TooManyRequests, Unavailable
+from hub.services.audit_spool import Spool
 from hub.services.clock import Clock
 from hub.services.metrics import NULL_METRICS, Metrics
 from hub.store.base import Store
@@ -37,22 +38,29 @@ class AuthThrottle:
     """Failed authentications per source address and claimed party, shared by every process.
 
     While the database cannot be written to (:class:`Unavailable`: a hub serving reads from its
-    standbys with its primary down) a failure is held in this process, at most :attr:`HELD_MAX`,
-    counted toward the limit here, and added with the next failure counted once it can be
-    written; beyond :attr:`HELD_MAX` failing requests get that 503.
+    standbys with its primary down) a failure is held on disk in the throttle's spool
+    (``auth-spool/`` of the home, :class:`~hub.services.audit_spool.Spool`), counted toward the
+    limit by the process that holds it, and written, with every failure any process left there,
+    before the next failure counted once the database takes writes again; when the spool is full
+    failing requests get that 503.
     """
 
+    #: Failures one process holds at most while the database cannot be written to.
     HELD_MAX = 10_000
 
     def __init__(self, store: Store, clock: Clock, max_failures: int, window_seconds: int,
-                 metrics: Metrics = NULL_METRICS) -> None:
+                 metrics: Metrics = NULL_METRICS, *, spool: Spool[tuple[list[str], int]]) -> None:
         self.store = store
         self.clock = clock
         self.max_failures = max_failures
         self.window_us = window_seconds * 1_000_000
         self.metrics = metrics
-        self._held: list[tuple[list[str], int]] = []  # (keys, at_us) not written yet
-        self._lock = threading.Lock()
+        self.spool = spool  # (keys, at_us) not written yet
+
+    @classmethod
+    def spooled_in(cls, folder: Path) -> Spool[tuple[list[str], int]]:
+        """The spool of held failures in ``folder``: each as ``[keys, at_us]``."""
+        return Spool(folder, cls.HELD_MAX, lambda held: [held[0], held[1]], lambda v: (list(v[0]), int(v[1])))
 
     def failed(self, address: str | None, claimed: str | None = None) -> None:
         """Count a failed authentication from ``address`` (claiming the party ``claimed``, for
@@ -67,9 +75,10 @@ class AuthThrottle:
             return
         now = self.clock()
         counts = self.store.auth_failure_counts(keys, self.window_us, now)
-        with self._lock:
-            for held, at in self._held:
-                if at - at % self.window_us == now - now % self.window_us:
+        if self.spool.held:
+            window = now - now % self.window_us
+            for held, at in self.spool.own():
+                if at - at % self.window_us == window:
                     for key in held:
                         if key in counts:
                             counts[key] += 1
@@ -82,22 +91,19 @@ class AuthThrottle:
         raise TooManyRequests(f"too many failed authentications: try again in {retry} s",
                               details={"retry_after": retry})
 
+    def _write(self, failures: list[tuple[list[str], int]]) -> None:
+        for keys, at in failures:
+            self.store.add_auth_failure(keys, self.window_us, at)
 
     def _count(self, keys: list[str], now: int) -> None:
-        """Add the failures held (oldest first), then this one; hold what cannot be written."""
-        with self._lock:
-            waiting, self._held = [*self._held, (keys, now)], []
-        done = 0
+        """Write the failures held (oldest first), then this one; hold what cannot be written."""
         try:
-            for held, at in waiting:
-                self.store.add_auth_failure(held, self.window_us, at)
-                done += 1
+            self.spool.drain(self._write)
+            self._write([(keys, now)])
         except Unavailable:
-            with self._lock:
-                self._held[:0] = waiting[done:]
-                if len(self._held) > self.HELD_MAX:
-                    self._held.pop()  # this one: refused below rather than held
-                    raise
+            if self.spool.full:
+                raise
+            self.spool.hold([(keys, now)])
 
 
 class TokenBucket:

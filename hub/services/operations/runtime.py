@@ -67,7 +67,8 @@ def install(hub: Hub, metrics: Metrics) -> None:
     limits = hub.config.limits
     hub.access.metrics = metrics
     hub.access.throttle = AuthThrottle(hub.store, hub.clock, limits.auth_failures,
-                                       limits.auth_window_seconds, metrics)
+                                       limits.auth_window_seconds, metrics,
+                                       spool=AuthThrottle.spooled_in(hub.config.home / "auth-spool"))
     hub.ingest.metrics = metrics
     hub.pseudonyms.limiter.metrics = metrics
 
