@@ -13,7 +13,7 @@ TEST_DEPS  := $(VENV)/.deps-test
 LINT_DEPS  := $(VENV)/.deps-lint
 BENCH_DEPS := $(VENV)/.deps-bench
 
-.PHONY: demo test test-fast fuzz bench bench-compare bench-before-after bench-markings bench-pseudonyms lint clean
+.PHONY: demo test test-fast fuzz bench bench-quick bench-pages bench-compare bench-before-after bench-markings bench-pseudonyms lint clean
 
 $(BIN)/python:
 	@test -n "$(PYTHON)" || { echo "abusehub needs Python 3.11 or newer on PATH (python3.11, python3.12, python3.13 or python3)"; exit 1; }
@@ -62,8 +62,20 @@ lint: $(LINT_DEPS)
 	$(BIN)/mypy
 	$(BIN)/lint-imports
 
-## The benchmark of abusehub alone: 10k and 100k objects
+## Every figure of the scale targets in one run (bench.suite: ingest on both stores, reads by
+## worker count, memory, federation, page latency, per-request cost and disk) and the capacity
+## model from them, into bench/results/suite-<timestamp>/ (about 20 minutes; QUICK=1: a smoke
+## run of about 3)
+QUICK ?=
 bench: $(BENCH_DEPS)
+	$(BIN)/python -m bench.suite $(if $(QUICK),--quick)
+
+bench-quick: $(BENCH_DEPS)
+	$(BIN)/python -m bench.suite --quick
+
+## Page latency and full polls of abusehub alone at 10k and 100k objects (bench.run, as
+## bench-before-after runs it)
+bench-pages: $(BENCH_DEPS)
 	$(BIN)/python -m bench.run --servers abusehub --sizes 10000,100000
 
 ## make bench against two versions of the hub by turns, RUNS of each, with medians and ratios:

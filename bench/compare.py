@@ -9,7 +9,7 @@ Usage (from the checkout whose benchmark code is used)::
 BEFORE and AFTER are each a checkout of abusehub with its venv (``make .venv/.deps-hub`` in it)
 or a commit, checked out with ``git worktree add`` under ``bench/results/trees/`` and given a
 venv on first use. Both are measured by this checkout's benchmark (:mod:`bench.run`, the arguments of
-``make bench`` unless others follow ``--``), which starts the tree's own ``abusehub``
+``make bench-pages`` unless others follow ``--``), which starts the tree's own ``abusehub``
 (``BENCH_ABUSEHUB``): only the hub differs between the two sides, never the measuring code.
 
 The runs alternate, each pair in the other order than the one before (before, after; after,
@@ -41,7 +41,7 @@ BENCH_DIR = Path(__file__).resolve().parent
 ROOT = BENCH_DIR.parent
 RESULTS = BENCH_DIR / "results"
 TREES = RESULTS / "trees"  # ignored by git, as the results are
-#: What ``make bench`` passes to bench.run.
+#: What ``make bench-pages`` passes to bench.run.
 MAKE_BENCH_ARGS = ["--servers", "abusehub", "--sizes", "10000,100000"]
 #: A change smaller than this is never called worse: the project's limit for a drop without a reason.
 TOLERANCE = 0.10
