@@ -14,8 +14,9 @@ from typing import Any
 import pytest
 from sqlalchemy import delete
 
+from hub.client.http import HttpSession
 from hub.client.taxii import TaxiiClient
-from hub.client.tokens import check_key_consistency, read_directory
+from hub.client.tokens import check_key_consistency, fetch_directory, read_directory
 from hub.common.canonical import b64url_encode
 from hub.services.hub import Hub
 from hub.store.submission_tokens import token_keys
@@ -66,7 +67,8 @@ def test_a_links_turn_copies_the_peers_keys_at_most_once_an_interval(th: TokenHu
     b, moment = copier
     key = th.key()
     assert _turn(b, th) == [(key.epoch, True)]
-    copy = b.http.get(f"{b.api}/anonymity/token-keys/copies/?issuer={key.issuer}").get_json()
+    with HttpSession(b.url, transport=b.transport()) as http:  # as a provider's client reads it
+        copy = fetch_directory(http, f"{b.url}anonymity/token-keys/copies/?issuer={key.issuer}")
     check_key_consistency(key, copy, "B's copy")
     # Within the interval, a turn fetches nothing.
     assert _turn(b, th) is None
