@@ -111,13 +111,13 @@ def _b64(value: Any, what: str) -> bytes:
 
 
 def _published_keys(doc: Mapping[str, Any], where: str) -> dict[int, bytes]:
-    """Epoch -> key id of every key a directory (or a copy of one) shows, each checked against
-    its public key."""
+    """Epoch -> key id of every key a directory (its current key and the next epoch's when it
+    shows it) or a copy of one shows, each checked against its public key."""
     keys = doc.get("keys")
     if not isinstance(keys, list):
         raise ClientError(f"{where}: not a token key directory (no keys)")
     found: dict[int, bytes] = {}
-    for item in keys:
+    for item in [*keys, *([doc["next_key"]] if "next_key" in doc else [])]:
         if not isinstance(item, dict) or not isinstance(item.get("epoch"), int):
             raise ClientError(f"{where}: a key without an epoch")
         spki = _b64(item.get("public_key"), "public_key")

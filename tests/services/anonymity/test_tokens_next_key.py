@@ -11,6 +11,7 @@ from typing import Any
 
 import pytest
 
+from hub.cli.tokens import _checked_key
 from hub.client.errors import ClientError
 from hub.client.tokens import (
     check_key_consistency,
@@ -91,6 +92,10 @@ def test_no_next_key_is_published_when_the_lead_is_0(th: TokenHub, hub_factory: 
 def test_tokens_of_the_next_key_are_counted_to_its_epoch_and_redeemed_through_it(th: TokenHub) -> None:
     _into_the_lead(th)
     current = read_directory(_directory(th))
+    # What 'token fetch --next' checks: the next key, against a second source showing it too.
+    with th.session() as http:
+        checked = _checked_key(http, (f"{http.api}anonymity/token-keys/",), upcoming=True)
+    assert (checked.epoch, checked.key_id) == (current.epoch + 1, read_next_key(_directory(th)).key_id)  # type: ignore[union-attr]
     now_tokens = th.tokens("alice", 2)
     later = _next_tokens(th, "alice", PER_EPOCH)
     assert {t.epoch for t in later} == {current.epoch + 1}
@@ -140,8 +145,6 @@ def test_issuance_under_a_next_key_not_published_yet_is_refused(th: TokenHub) ->
     assert resp.status_code == 409 and "fetch anonymity/token-keys/ again" in resp.get_json()["description"]
     assert th.hut.hub.store.token_key(key.epoch + 1) is None
     with pytest.raises(ClientError, match="does not publish the key of epoch"):
-        from hub.cli.tokens import _checked_key
-
         with th.session() as http:
             _checked_key(http, (), upcoming=True)
 
