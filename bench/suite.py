@@ -434,7 +434,7 @@ def parts() -> list[Part]:
             "ingest",
             "bench.ingest",
             ["--stores", "sqlite,postgres", "--workers", "1,2", "--n", "10000"],
-            ["--stores", "sqlite,postgres", "--workers", "1,2", "--n", "1000"],
+            ["--stores", "sqlite,postgres", "--workers", "2", "--n", "1000"],
             480,
             90,
             read_ingest,
@@ -470,7 +470,7 @@ def parts() -> list[Part]:
             result_flag="--json",
         ),
         Part(
-            "federation", "bench.federation", ["-n", "30000"], ["-n", "2000"], 360, 60, read_federation, optional=True
+            "federation", "bench.federation", ["-n", "30000"], ["-n", "1000"], 360, 60, read_federation, optional=True
         ),
         Part(
             "pages",
