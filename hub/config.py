@@ -106,6 +106,12 @@ class WebConfig:
     secret_key_file: str = "web-secret.key"
     #: Send session cookies only over HTTPS (turn off only for a hub on loopback without TLS).
     secure_cookies: bool = True
+    #: Second sources the filing page checks this hub's submission token key against before it
+    #: fetches or redeems tokens (docs/WEB.md, "Filing with a token"): URLs of peer hubs' copies
+    #: (``https://peer.example/api/anonymity/token-keys/copies/?issuer=<this hub's issuer>``) or
+    #: of this hub's directory by another route; their origins are added to the pages'
+    #: ``connect-src``. Empty: the page refuses to fetch or redeem tokens and points to the command line.
+    token_key_sources: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -328,6 +334,23 @@ def _check_web(w: WebConfig, errors: list[str]) -> None:
         errors.append("web.session_idle_minutes: must be between 1 and 1440")
     if not w.secret_key_file.strip():
         errors.append("web.secret_key_file: must name a file")
+    for url in w.token_key_sources:
+        problem = _token_source_problem(url)
+        if problem:
+            errors.append(f"web.token_key_sources: {url!r}: {problem}")
+
+
+def _token_source_problem(url: str) -> str:
+    """Why ``url`` cannot be a second source of the filing page ("" when it can): an https URL
+    (http only on loopback) with nothing a Content-Security-Policy would read as its own syntax."""
+    parts = urlsplit(url)
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        return "must be an http(s) URL"
+    if parts.scheme == "http" and parts.hostname not in ("127.0.0.1", "::1", "localhost"):
+        return "must be https (http only on loopback)"
+    if any(c.isspace() or c in ";,'\"" for c in url):
+        return "must not hold white space, ';', ',' or quotes"
+    return ""
 
 
 def _check_metrics(m: MetricsConfig, errors: list[str]) -> None:

@@ -15,6 +15,13 @@ kept in the browser, to ``/web/anonymous/file``, which files it through the same
 TAXII ``POST {api root}/anonymous/`` (:meth:`~hub.services.anonymity.AnonymousFilingService.file_attested`).
 That route's path names no collection (the collection travels in the body), so the request's log
 line names neither a party nor a collection.
+
+For a provider, "file anonymously" also offers the token mode (``anonymous_mode=token``): the
+page fetches blind-signed submission tokens while signed in (``/web/anonymity/tokens``, the
+issuance of :meth:`~hub.services.anonymity.tokens.TokenService.issue`), keeps them in the
+browser, and files with one by the API root's ``anonymous/redeem/`` with no credential, the
+report unsigned and the escrow record sealed in the browser (``js/token-filing.js``); before it
+fetches or redeems, it checks the hub's token key against the ``[web] token_key_sources``.
 """
 
 from __future__ import annotations
@@ -23,7 +30,7 @@ from collections import Counter
 from typing import Any
 
 import orjson
-from flask import Blueprint, jsonify, render_template, request
+from flask import Blueprint, jsonify, render_template, request, url_for
 
 from hub.anonymity.filing import ANONYMOUS_SCOPE
 from hub.client.anonymous import FIRST_BUCKET, PADDED_KINDS, anonymous_facts
@@ -42,7 +49,9 @@ from hub.web.filing import (
     ANONYMOUS_FIELD,
     CHECKED,
     SECTIONS,
+    TOKEN,
     clear_value_problems,
+    mode_problems,
     problems_by_field,
     read_form,
     scope_problems,
@@ -73,6 +82,17 @@ def _anonymous_allowed(collection_id: str) -> bool:
     and the hub has an oversight key to seal their submitters to."""
     service = current_hub().anonymous
     return bool(service.config.oversight_public_key_file) and service.allowed(collection_id)
+
+
+def _token_context(principal: Principal, anonymous_allowed: bool) -> dict[str, Any]:
+    """What the page needs for the token mode: whether it is offered (a provider, where anonymous
+    filing is), where the token key directory and the redemption are (the API root's, read and
+    posted without credentials), and the second sources ``[web] token_key_sources`` names."""
+    offered = anonymous_allowed and principal.party.kind == "provider"
+    directory = url_for("tokens.get_token_keys")
+    return {"token_offered": offered, "token_directory_url": directory,
+            "token_api": directory.removesuffix("anonymity/token-keys/"),
+            "token_sources": list(current_hub().config.web.token_key_sources)}
 
 
 def _build(facts_mapping: dict[str, Any], identity_id: str, refused: list[Problem],
@@ -109,6 +129,7 @@ def file_report(collection_id: str) -> Any:
                                "objects": None, "fresh": request.method == "GET",
                                "anonymous_allowed": _anonymous_allowed(col.id), "anonymous_scope": ANONYMOUS_SCOPE,
                                "padded_kinds": list(PADDED_KINDS), "first_bucket": FIRST_BUCKET}
+    context.update(_token_context(principal, context["anonymous_allowed"]))
     if request.method == "GET":
         context["shown"] = {"provider_name": principal.party.name, "acquisition": "direct-signup",
                             "kyc_status": "unverified", "action_taken": "suspended", "tlp": "amber",
@@ -122,6 +143,7 @@ def file_report(collection_id: str) -> Any:
         refused.append(Problem(Code.INVALID_VALUE, f"collection {col.id} does not accept anonymous reports: "
                                                    "untick \"file anonymously\"", ANONYMOUS_FIELD))
     refused += scope_problems(data, principal.party.identity_id)
+    refused += mode_problems(data, context["token_offered"])
     built, problems = _build(data.facts, principal.party.identity_id, refused, data.anonymous)
     if problems:
         context["problems"] = problems
@@ -134,6 +156,7 @@ def file_report(collection_id: str) -> Any:
     context["sharing"] = built[-1].get("extensions", {}).get(SHARING_EXTENSION_ID, {})
     context["acs"] = [o["extensions"][ACS_EXTENSION_ID] for o in built if o["type"] == "marking-definition"]
     context["anonymous"] = data.anonymous
+    context["token_mode"] = data.anonymous and data.mode == TOKEN
     return render_template("file.html", **context)
 
 
@@ -165,3 +188,13 @@ def file_anonymously() -> Any:
     filing = {k: v for k, v in body.items() if k != "collection"}
     receipt = current_hub().anonymous.file_attested(principal, body["collection"], filing)
     return jsonify(receipt.to_json()), 202
+
+
+@bp.post("/anonymity/tokens")
+@answers_json
+def issue_tokens() -> Any:
+    """Blind signatures on the page's token requests (``{"token_key_id", "requests"}``) for the
+    signed-in provider, by the same service and allowance as ``POST {api root}/anonymity/tokens/``.
+    The requests were blinded in the browser: nothing here can tie a token to its redemption.
+    CSRF-checked like every POST of these pages."""
+    return jsonify(current_hub().tokens.issue(current_principal(), request.get_json(silent=True)))

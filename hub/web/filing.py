@@ -173,11 +173,16 @@ CHOICES = {f.name: f.choices for f in _ALL if f.widget in ("select", "checks")}
 
 #: The check box "file anonymously" (not a fact: it decides where and how the report is filed).
 ANONYMOUS_FIELD = "file_anonymously"
+#: How an anonymous report is filed (radio buttons, where the token mode is offered):
+#: :data:`ATTESTED` (the hub checks the signed-in party, then seals who it was) or :data:`TOKEN`
+#: (paid with a submission token, sent with no credential: the hub never learns who files).
+MODE_FIELD = "anonymous_mode"
+ATTESTED, TOKEN = "attested", "token"
 #: The hidden field where the page's script says which scope the account id's pseudonym was
 #: made in: the party's identity id, or the anonymous scope.
 SCOPE_FIELD = "pseudonym_scope"
 
-_FIELD_NAMES = frozenset((*TEXT_FIELDS, *CHECKED, *FLAGS, _SIGNED_AS, *SECRET_FIELDS, ANONYMOUS_FIELD))
+_FIELD_NAMES = frozenset((*TEXT_FIELDS, *CHECKED, *FLAGS, _SIGNED_AS, *SECRET_FIELDS, ANONYMOUS_FIELD, MODE_FIELD))
 
 
 @dataclass
@@ -191,6 +196,9 @@ class FormData:
     anonymous: bool = False
     #: The scope the page made the account id's pseudonym in ("" when it did not say).
     account_scope: str = ""
+    #: How an anonymous report is filed: :data:`ATTESTED` (also when the form did not say) or
+    #: :data:`TOKEN`; anything else as sent, refused by :func:`mode_problems`.
+    mode: str = ATTESTED
 
 
 def read_form(form: Mapping[str, str], checked: Mapping[str, Sequence[str]], identity_id: str) -> FormData:
@@ -240,17 +248,29 @@ def read_form(form: Mapping[str, str], checked: Mapping[str, Sequence[str]], ide
     shown["pseudonyms"] = pseudonyms
     # A value in clear is not used, not kept and not shown: only its field is named.
     sent_in_clear = [name for name in SECRET_FIELDS if (form.get(name) or "").strip()]
-    anonymous, scope = _how_filed(form, shown)
-    return FormData(facts, shown, sent_in_clear, anonymous, scope)
+    anonymous, scope, mode = _how_filed(form, shown)
+    return FormData(facts, shown, sent_in_clear, anonymous, scope, mode)
 
 
-def _how_filed(form: Mapping[str, str], shown: dict[str, Any]) -> tuple[bool, str]:
-    """Whether "file anonymously" is ticked, and the scope the account's pseudonym was made in
-    (both kept in ``shown`` for the page sent back)."""
+def _how_filed(form: Mapping[str, str], shown: dict[str, Any]) -> tuple[bool, str, str]:
+    """Whether "file anonymously" is ticked, the scope the account's pseudonym was made in, and
+    the anonymous mode (all kept in ``shown`` for the page sent back)."""
     anonymous = bool((form.get(ANONYMOUS_FIELD) or "").strip())
     scope = (form.get(SCOPE_FIELD) or "").strip()
-    shown[ANONYMOUS_FIELD], shown[SCOPE_FIELD] = anonymous, scope
-    return anonymous, scope
+    mode = (form.get(MODE_FIELD) or "").strip() or ATTESTED
+    shown[ANONYMOUS_FIELD], shown[SCOPE_FIELD], shown[MODE_FIELD] = anonymous, scope, mode
+    return anonymous, scope, mode
+
+
+def mode_problems(data: FormData, token_offered: bool) -> list[Problem]:
+    """The problem of an anonymous mode the page does not offer here (placed at its field)."""
+    if not data.anonymous or data.mode == ATTESTED or (data.mode == TOKEN and token_offered):
+        return []
+    if data.mode == TOKEN:
+        why = "submission tokens are issued to providers only, in collections that take anonymous reports"
+    else:
+        why = f"choose {ATTESTED!r} or {TOKEN!r}"
+    return [Problem(Code.INVALID_VALUE, f"this anonymous mode is not offered here: {why}", MODE_FIELD)]
 
 
 def scope_problems(data: FormData, identity_id: str) -> list[Problem]:

@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import hmac
 from typing import Any
+from urllib.parse import urlsplit
 
 from flask import current_app, g, redirect, request, url_for
 from werkzeug.wrappers import Response
@@ -28,7 +29,7 @@ from hub.services.access.websessions import csrf_token, is_session_id, new_sessi
 from hub.web.context import current_hub, current_principal, forwarded_certificate, wants_json
 from hub.web.errors import error_page, under_web
 
-__all__ = ["COOKIE", "CSP", "headers", "load_session", "require_operator", "require_session",
+__all__ = ["COOKIE", "CSP", "headers", "load_session", "page_csp", "require_operator", "require_session",
            "template_globals"]
 
 #: The Content-Security-Policy of every web page: the hub's own scripts, styles and images
@@ -36,6 +37,18 @@ __all__ = ["COOKIE", "CSP", "headers", "load_session", "require_operator", "requ
 CSP = ("default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
        "connect-src 'self'; object-src 'none'; base-uri 'none'; form-action 'self'; "
        "frame-ancestors 'none'")
+
+
+
+def page_csp(token_key_sources: tuple[str, ...] = ()) -> str:
+    """:data:`CSP`, its ``connect-src`` widened by the origins of the ``[web] token_key_sources``
+    (checked by the configuration: http(s) URLs without CSP syntax) that the filing page reads
+    without credentials."""
+    origins = sorted({f"{p.scheme}://{p.netloc}" for p in map(urlsplit, token_key_sources)})
+    if not origins:
+        return CSP
+    return CSP.replace("connect-src 'self'", "connect-src 'self' " + " ".join(origins))
+
 
 #: The cookie that carries a browser's session id (nothing else) on the paths of these pages.
 COOKIE = "abusehub_web"
@@ -129,7 +142,7 @@ def headers(response: Response) -> Response:
     if not under_web(request.path):
         return response
     _set_cookie(response)
-    response.headers["Content-Security-Policy"] = CSP
+    response.headers["Content-Security-Policy"] = page_csp(current_hub().config.web.token_key_sources)
     response.headers["X-Content-Type-Options"] = "nosniff"
     response.headers["Referrer-Policy"] = "same-origin"
     response.headers["X-Frame-Options"] = "DENY"

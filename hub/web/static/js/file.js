@@ -120,6 +120,10 @@
     const A = window.AbusehubAnonymous;
     const secret = A.newSecret();  // made here, kept only in this page until it is saved
     const receipt = await A.file(button.dataset.anonymousUrl, csrf, panel.dataset.collection, signed, secret);
+    showReceipt(receipt, secret);
+  }
+  function showReceipt(receipt, secret) {
+    const A = window.AbusehubAnonymous;
     outcome.replaceChildren();
     const p = document.createElement("p");
     p.id = "outcome-summary";
@@ -143,6 +147,14 @@
       button.disabled = true;
       outcome.textContent = "Signing…";
       try {
+        if (button.dataset.tokenMode) {
+          // The token mode (token-filing.js): the objects go unsigned; the key signs the escrow record.
+          outcome.textContent = "Filing anonymously with a token…";
+          const { receipt, secret } = await window.AbusehubTokenFiling.file({
+            objects, collection: panel.dataset.collection, identity, signingKey: stored });
+          showReceipt(receipt, secret);
+          return;
+        }
         const signedAt = new Date().toISOString();
         const signed = [];
         for (const obj of objects) signed.push(await S.signObject(canonicalize, obj, stored, identity, signedAt));
