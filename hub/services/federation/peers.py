@@ -17,6 +17,7 @@ import builtins
 import logging
 import re
 import ssl
+import threading
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -99,6 +100,10 @@ class PeerDirectory:
         self.home = home
         self.config = config
         self.transport_for: TransportFor = transport_for or _network
+        #: TLS contexts by what they load (see :meth:`_tls`): building one reads a CA bundle,
+        #: about 30 ms of CPU, which a turn every few seconds would otherwise pay each time.
+        self._contexts: dict[tuple[Any, ...], ssl.SSLContext] = {}
+        self._contexts_lock = threading.Lock()
 
     @property
     def folder(self) -> Path:
@@ -117,10 +122,7 @@ class PeerDirectory:
 
     def _open(self, peer: PeerRecord, secret: str | None, retry: RetryPolicy,
               on_retry: Callable[[RetryNotice], None] | None = None) -> TaxiiClient:
-        verify: ssl.SSLContext | bool = True
-        if peer.auth == "cert" and peer.cert_path and peer.key_path:
-            verify = ssl.create_default_context()
-            verify.load_cert_chain(peer.cert_path, peer.key_path)
+        verify = self._tls(peer)
         injected = self.transport_for(peer)
         inner = injected or httpx.HTTPTransport(verify=verify, trust_env=False)
         basic = secret if peer.auth == "basic" else None
@@ -128,6 +130,28 @@ class PeerDirectory:
         return TaxiiClient(peer.url, secret if peer.auth == "token" else None, transport=transport,
                            verify=verify, timeout=float(self.config.timeout), retry=retry, on_retry=on_retry,
                            unsafe_plain_http=injected is not None)
+
+    def _tls(self, peer: PeerRecord) -> ssl.SSLContext:
+        """The TLS context for a peer, made once and shared by its clients (a context is safe
+        to share between threads): certifi's bundle, as httpx checks by default; for a peer
+        reached with a client certificate, the system's CAs and that certificate, made again
+        when its certificate or key file changes (a renewed certificate is used next turn)."""
+        key: tuple[Any, ...] = ("default",)
+        if peer.auth == "cert" and peer.cert_path and peer.key_path:
+            key = ("cert", peer.cert_path, peer.key_path, _changed(peer.cert_path), _changed(peer.key_path))
+        with self._contexts_lock:
+            context = self._contexts.get(key)
+            if context is None:
+                if key[0] == "cert":
+                    context = ssl.create_default_context()
+                    context.load_cert_chain(key[1], key[2])
+                    # Only the newest context of a certificate is kept.
+                    for old in [k for k in self._contexts if k[:3] == key[:3]]:
+                        del self._contexts[old]
+                else:
+                    context = httpx.create_ssl_context(trust_env=False)
+                self._contexts[key] = context
+            return context
 
     # -- peers
 
@@ -355,6 +379,15 @@ class GuardedTransport(httpx.BaseTransport):
 
     def close(self) -> None:
         self.inner.close()
+
+
+def _changed(path: str) -> tuple[int, int] | None:
+    """When a file last changed, and its size (None if it cannot be read: loading it fails)."""
+    try:
+        st = Path(path).stat()
+    except OSError:
+        return None
+    return st.st_mtime_ns, st.st_size
 
 
 def _str(path: Path | None) -> str | None:
