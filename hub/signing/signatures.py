@@ -273,6 +273,21 @@ def _version_of(entry: dict[str, Any], where: str) -> int:
 
 
 def _parse_entry(index: int, raw: Any) -> SignatureEntry:
+    """One entry parsed and checked. An entry whose members are all strings (every well-formed
+    one) is looked up first among those parsed lately: ingest reads an object's signatures in the
+    signature check and again when it countersigns, and a :class:`SignatureEntry` is immutable,
+    so the same members give the same entry (or raise the same error) wherever they are read."""
+    if type(raw) is dict and all(type(v) is str for v in raw.values()):
+        return _parse_members(index, tuple(raw.items()))
+    return _parse_raw(index, raw)
+
+
+@functools.lru_cache(maxsize=256)  # a few objects' entries: the same object is read twice in a row
+def _parse_members(index: int, members: tuple[tuple[str, str], ...]) -> SignatureEntry:
+    return _parse_raw(index, dict(members))
+
+
+def _parse_raw(index: int, raw: Any) -> SignatureEntry:
     where = f"signature {index}"
     if not isinstance(raw, dict):
         raise SignatureFormatError(f"{where} must be an object, got {json_type(raw)}")
