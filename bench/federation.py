@@ -11,7 +11,15 @@ Reported: the end-to-end rate (N / seconds from the first post until B holds all
 posting alone, the lag (seconds from the end of the last post until B holds everything), and the
 catch-up rate: a third hub C, added afterwards, pulling all N with one ``federate --once``.
 
+Wall-clock rates depend on what else the machine runs, so the CPU time of each process per 1,000
+objects is reported beside them (``cpu_ms_per_1000``): hub A (its master and workers, from the
+first post until B holds everything: its signed ingest and the pages it serves B), B's
+``federate`` process, this process (the provider posting, and watching B's count), then A again
+while C catches up (the pages it serves) and C's ``federate --once`` process (its start included),
+with the load average and the cores the run had.
+
     .venv/bin/python -m bench.federation -n 100000
+    .venv/bin/python -m bench.federation -n 30000 --out bench/figures   # federation-latest.json too
 """
 
 from __future__ import annotations
@@ -19,6 +27,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import resource
 import shutil
 import subprocess
 import sys
@@ -28,6 +37,8 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+import psutil
+
 from bench.data import bench_key, objects
 from bench.servers import free_port
 from hub.client.taxii import TaxiiClient, read_outcome
@@ -35,6 +46,8 @@ from hub.config import load_config
 from hub.services.hub import open_hub
 
 ROOT = Path(__file__).resolve().parent.parent
+#: The rate to reach, end to end and catching up (objects/s).
+TARGET = 2000
 TOML = ("[taxii]\nmax_content_length = 67108864\ndefault_page_size = 1000\nmax_page_size = 1000\n"
         "[federation]\npage_size = 1000\n")
 
@@ -93,6 +106,31 @@ def _serve(home: Path) -> tuple[subprocess.Popen[bytes], str]:
     raise RuntimeError(f"hub at {home} did not start (exit status {proc.returncode}):\n{tail}")
 
 
+def _cpu_s(pid: int) -> float:
+    """CPU seconds (user and system) of a process and its living descendants."""
+    total = 0.0
+    try:
+        root = psutil.Process(pid)
+        for proc in [root, *root.children(recursive=True)]:
+            try:
+                times = proc.cpu_times()
+            except psutil.NoSuchProcess:
+                continue
+            total += times.user + times.system
+    except psutil.NoSuchProcess:
+        pass
+    return total
+
+
+def _children_cpu_s() -> float:
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return usage.ru_utime + usage.ru_stime
+
+
+def _per_1000(seconds: float, n: int) -> float:
+    return round(seconds * 1e6 / n, 1)
+
+
 def run(n: int, keep: bool = False, measure_catch_up: bool = True) -> dict[str, Any]:
     """Run the benchmark with ``n`` objects; the figures as a dict."""
     folder = Path(tempfile.mkdtemp(prefix="bench-federation-"))
@@ -122,6 +160,7 @@ def run(n: int, keep: bool = False, measure_catch_up: bool = True) -> dict[str, 
         col_b = hub_b.store.get_collection(b["collection"])
         assert col_b is not None
         print(f"posting {n} signed objects to A while B pulls ...", file=sys.stderr)
+        cpu = {"a": _cpu_s(proc_a.pid), "b": _cpu_s(fed.pid), "self": time.process_time()}
         t0 = time.monotonic()
         with TaxiiClient(api_a, a["tokens"]["provider"], timeout=600) as c:
             for i in range(0, n, 1000):
@@ -137,6 +176,9 @@ def run(n: int, keep: bool = False, measure_catch_up: bool = True) -> dict[str, 
                 raise RuntimeError(f"B holds {held} of {n} after an hour")
             time.sleep(0.05)
         t_done = time.monotonic()
+        cpu_ms = {"a_end_to_end": _per_1000(_cpu_s(proc_a.pid) - cpu["a"], n),
+                  "b_federate": _per_1000(_cpu_s(fed.pid) - cpu["b"], n),
+                  "poster_and_watch": _per_1000(time.process_time() - cpu["self"], n)}
         hub_b.close()
         catch_up = None
         if measure_catch_up:
@@ -148,9 +190,12 @@ def run(n: int, keep: bool = False, measure_catch_up: bool = True) -> dict[str, 
             _cli(c["home"], "link", "add", "hub-a", "--pull", a["collection"], "--into", c["collection"])
             _cli(c["home"], "peer", "map-identity", "hub-a", a["identities"]["provider"])
             _cli(c["home"], "peer", "import-keys", "hub-a")
+            a1, c1 = _cpu_s(proc_a.pid), _children_cpu_s()
             t1 = time.monotonic()
             _cli(c["home"], "federate", "--once")
             catch_up = round(n / (time.monotonic() - t1), 1)
+            cpu_ms["a_serving_catch_up"] = _per_1000(_cpu_s(proc_a.pid) - a1, n)
+            cpu_ms["c_federate_once"] = _per_1000(_children_cpu_s() - c1, n)
         return {
             "objects": n,
             "end_to_end_objects_per_s": round(n / (t_done - t0), 1),
@@ -159,6 +204,9 @@ def run(n: int, keep: bool = False, measure_catch_up: bool = True) -> dict[str, 
             "held_at_b_when_posting_ended": at_last_post,
             "lag_after_last_post_s": round(t_done - t_posted, 2),
             "catch_up_pull_objects_per_s": catch_up,
+            "cpu_ms_per_1000": cpu_ms,
+            "load_average_after": [round(x, 2) for x in os.getloadavg()],
+            "cores": os.cpu_count(),
             "setup": "hub A served by abusehub serve (2 workers, SQLite); B and C federate from it "
                      "(SQLite); every collection requires signatures and countersigns; B runs "
                      "federate --interval 0.2 while the objects are posted, C one federate --once "
@@ -175,15 +223,48 @@ def run(n: int, keep: bool = False, measure_catch_up: bool = True) -> dict[str, 
             shutil.rmtree(folder, ignore_errors=True)
 
 
+def summarise(result: dict[str, Any]) -> dict[str, Any]:
+    """The figures of a run as ``bench/figures/federation-*.json`` holds them."""
+    catch_up = result["catch_up_pull_objects_per_s"]
+    summary = {
+        "end_to_end_objects_per_s": result["end_to_end_objects_per_s"],
+        "catch_up_objects_per_s": catch_up,
+        "posting_objects_per_s": result["posting_objects_per_s"],
+        "cpu_ms_per_1000": result["cpu_ms_per_1000"],
+    }
+    met = result["end_to_end_objects_per_s"] >= TARGET and (catch_up is None or catch_up >= TARGET)
+    return {"what": "bench.federation", "when": datetime.now(UTC).isoformat(timespec="seconds"),
+            "target_objects_per_s": TARGET, "summary": summary, "target_met": met, "run": result}
+
+
+def write(figures: dict[str, Any], folder: Path) -> Path:
+    """Write ``federation-latest.json`` and a timestamped copy into ``folder``; the latest's path."""
+    folder.mkdir(parents=True, exist_ok=True)
+    text = json.dumps(figures, indent=2) + "\n"
+    stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
+    (folder / f"federation-{stamp}.json").write_text(text)
+    latest = folder / "federation-latest.json"
+    latest.write_text(text)
+    return latest
+
+
 def main(argv: list[str] | None = None) -> int:
-    """Command line: ``-n N`` objects (default 100,000); prints the figures as JSON."""
+    """Command line: ``-n N`` objects (default 100,000); prints the figures as JSON, and with
+    ``--out DIR`` writes them to ``DIR/federation-latest.json`` and a timestamped copy."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
     parser.add_argument("-n", type=int, default=100_000, help="objects to move (default 100000)")
     parser.add_argument("--keep", action="store_true", help="keep the hub homes")
     parser.add_argument("--no-catch-up", action="store_true",
                         help="skip the second measure (a third hub pulling everything at once)")
+    parser.add_argument("--out", type=Path, metavar="DIR",
+                        help="also write federation-latest.json and a timestamped copy into DIR")
     args = parser.parse_args(argv)
-    print(json.dumps(run(args.n, args.keep, not args.no_catch_up), indent=2))
+    if args.n < 1:
+        parser.error("-n must be at least 1")
+    figures = summarise(run(args.n, args.keep, not args.no_catch_up))
+    print(json.dumps(figures, indent=2))
+    if args.out is not None:
+        print(f"wrote {write(figures, args.out)}", file=sys.stderr)
     return 0
 
 
