@@ -160,6 +160,14 @@ class Store(OpsStore, LifecycleStore, FederationStore, AudienceStore, AnonymousS
         """Release the store's connections. The store is not used afterwards."""
         ...
 
+    def reading(self) -> AbstractContextManager[None]:
+        """One read for the block: ``with store.reading(): ...``. Every read this thread makes
+        through the store inside the block is served by one connection in one transaction
+        (taken from the pool once, not once per read), and sees one state of the database on
+        SQLite. Writes still go through their own transactions. With standbys, reads are
+        routed read by read as before (:meth:`routed`): the block changes nothing."""
+        ...
+
     # -- standbys (hub.store.replicas)
 
     def routed(self, fn: Callable[[], _T], party_pk: int | None) -> _T:

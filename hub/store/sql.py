@@ -496,7 +496,7 @@ class SqlStore(OpsMixin, LifecycleMixin, FederationMixin, WebSessionMixin, Tombs
         self.file = sqlite_file(self.url, database_file)
         self.engine: Engine = make_engine(self.url, self.file)
         self.dialect = self.engine.dialect.name
-        self._local = threading.local()  # .in_transaction: this thread has a transaction open
+        self._local = threading.local()  # .in_transaction: a write transaction open; .read_conn: reading()'s
         read_urls = tuple(read_urls)
         #: The standbys that serve routed reads (hub.store.replicas); None: the primary serves all.
         self.replicas = ReadRouter(self.engine, read_urls, max_lag_s) if read_urls else None
@@ -562,9 +562,29 @@ class SqlStore(OpsMixin, LifecycleMixin, FederationMixin, WebSessionMixin, Tombs
             with self.replicas.read() as conn:
                 yield conn
             return
+        held: Connection | None = getattr(self._local, "read_conn", None)
+        if held is not None:  # inside reading(): its connection and transaction
+            yield held
+            return
         with self.engine.connect() as conn:
             with conn.begin():
                 yield conn
+
+    @contextmanager
+    def reading(self) -> Iterator[None]:
+        # Each read otherwise takes a connection from the pool and opens a transaction of its
+        # own: on PostgreSQL a ping, BEGIN and COMMIT each, three round trips per read and four
+        # reads to serve one page (token, grants, collection, objects).
+        if self.replicas is not None or getattr(self._local, "read_conn", None) is not None:
+            yield
+            return
+        with self.engine.connect() as conn:
+            with conn.begin():
+                self._local.read_conn = conn
+                try:
+                    yield
+                finally:
+                    self._local.read_conn = None
 
     def close(self) -> None:
         if self.replicas is not None:

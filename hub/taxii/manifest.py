@@ -16,5 +16,7 @@ bp.before_request(taxii_accept)
 @bp.get("/collections/<collection_id>/manifest/")
 def get_manifest(collection_id: str) -> Response:
     """The manifest resource (section 5.3.1): one entry per matching object version, paged."""
-    page = current_hub().query.manifest(current_principal(), collection_id, parse_query(request.args))
+    query = current_hub().query
+    with query.reading():  # the token, the grants, the collection and the page: one transaction
+        page = query.manifest(current_principal(), collection_id, parse_query(request.args))
     return taxii_response(manifest_resource(page), headers=date_added_headers(page))

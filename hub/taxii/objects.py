@@ -20,7 +20,9 @@ bp.before_request(taxii_accept)
 @bp.get("/collections/<collection_id>/objects/")
 def get_objects(collection_id: str) -> Response:
     """An envelope (section 3.7) of the matching objects, oldest ``date_added`` first, paged."""
-    page = current_hub().query.objects(current_principal(), collection_id, parse_query(request.args))
+    query = current_hub().query
+    with query.reading():  # the token, the grants, the collection and the page: one transaction
+        page = query.objects(current_principal(), collection_id, parse_query(request.args))
     return envelope_response(page)
 
 
@@ -41,7 +43,9 @@ def add_objects(collection_id: str) -> Response:
 @bp.get("/collections/<collection_id>/objects/<object_id>/")
 def get_object(collection_id: str, object_id: str) -> Response:
     """An envelope of the matching versions of one object (section 5.6)."""
-    page = current_hub().query.object(current_principal(), collection_id, object_id, parse_query(request.args))
+    query = current_hub().query
+    with query.reading():
+        page = query.object(current_principal(), collection_id, object_id, parse_query(request.args))
     return envelope_response(page)
 
 

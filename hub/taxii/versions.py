@@ -19,5 +19,7 @@ def get_versions(collection_id: str, object_id: str) -> Response:
     """The versions resource (section 5.8.1): every version of the object, oldest first, paged.
     ``match[version]`` does not apply here."""
     query = parse_query(request.args, allow_version=False)
-    page = current_hub().query.versions(current_principal(), collection_id, object_id, query)
+    service = current_hub().query
+    with service.reading():  # the token, the grants, the collection and the page: one transaction
+        page = service.versions(current_principal(), collection_id, object_id, query)
     return taxii_response(versions_resource(page), headers=date_added_headers(page))

@@ -18,6 +18,7 @@ query, TAXII 2.1 section 3.4); the store's own filter type stays behind this ser
 
 from __future__ import annotations
 
+from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from typing import Literal
 
@@ -105,6 +106,11 @@ class QueryService:
         self.audit = audit
         self.default_page_size = default_page_size
         self.max_page_size = max_page_size
+
+    def reading(self) -> AbstractContextManager[None]:
+        """One read of the store for the block (:meth:`hub.store.base.Store.reading`): a view
+        that authenticates and then reads a page does both on one connection and transaction."""
+        return self.store.reading()
 
     def _limit(self, limit: int | None) -> int:
         if limit is None:
