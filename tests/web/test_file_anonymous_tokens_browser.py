@@ -215,6 +215,9 @@ def test_file_with_a_token_from_the_page(hubs: dict[str, Any], driver: Any, tmp_
     count.send_keys("3")
     driver.find_element(By.ID, "token-fetch").click()
     _tokens_shown(driver, "3")
+    # The directory's count of holders, and the warning while it is small (alice alone here).
+    assert "1 party holds tokens of this epoch: a report filed now hides among that few" in \
+        driver.find_element(By.ID, "token-state").text
 
     report_id = _file(driver)
     kept = _secret(driver, tmp_path)

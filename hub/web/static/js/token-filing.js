@@ -102,9 +102,12 @@
     if (!resp.ok) throw new Error("it answered " + resp.status);
     return resp.json();
   }
+  let holders = null;  // how many parties hold tokens of the epoch, as the directory says
   async function checkedKey() {
     if (!sources.length) throw new Error(NO_SOURCE);
-    const key = await T.readDirectory(await getJson(panel.dataset.directoryUrl));
+    const doc = await getJson(panel.dataset.directoryUrl);
+    const key = await T.readDirectory(doc);
+    holders = Number.isInteger(doc.holders_this_epoch) ? doc.holders_this_epoch : null;
     for (const url of sources) {
       let second;
       try {
@@ -144,13 +147,16 @@
   }
 
   async function refresh() {
+    state.dataset.tokens = "checking";  // until the sources answered
     try {
       const key = await checkedKey();
       await prune(key);
       const entry = await read("tokens", key.keyIdB64);
       const n = entry ? entry.tokens.length : 0;
       state.textContent = n + " submission token" + (n === 1 ? "" : "s") + " of " + key.issuer + "'s key of epoch " +
-        key.epoch + " kept in this browser" + (n ? "." : ": fetch some to file with one.");
+        key.epoch + " kept in this browser" + (n ? "." : ": fetch some to file with one.") +
+        (holders === null ? "" : " " + holders + (holders === 1 ? " party holds" : " parties hold") +
+          " tokens of this epoch" + (holders < 3 ? ": a report filed now hides among that few." : "."));
       state.className = "ok";
       state.dataset.tokens = String(n);
       fetchButton.disabled = false;
