@@ -5,7 +5,8 @@ scope, signs the built report with her key and files it; the published report ca
 attestation and names no provider; the withdrawal secret was made in the page, offered as a file,
 and is in no request body the hub received (every body is captured at the WSGI layer), and it
 withdraws the report. The page's pseudonym request has the shape of the command line's for an
-anonymous report (padded: one request, every kind to one bucket, in one order)."""
+anonymous report (padded: one request, every kind to one bucket, in one order). This hub names
+no second source for its token key: the page's token mode refuses to fetch or file."""
 
 from __future__ import annotations
 
@@ -172,3 +173,27 @@ def test_file_anonymously_in_a_browser(anon_live: tuple[LiveHub, OversightPrivat
 
     driver.get(f"{live.base}/web/collections/{seeded.collections['private']}/file")
     assert not driver.find_elements(By.ID, "f-file_anonymously")  # not offered where not taken
+
+
+def test_the_token_mode_refuses_without_a_second_source(anon_live: tuple[LiveHub, OversightPrivateKey],
+                                                        driver: Any) -> None:
+    """This hub names no [web] token_key_sources: the page offers the token mode but neither
+    fetches nor redeems tokens, and points to the command line."""
+    live, _oversight = anon_live
+    seeded = live.seeded
+    sign_in(driver, live, "alice")
+    driver.get(f"{live.base}/web/collections/{seeded.collections['reports']}/file")
+    driver.execute_script("sessionStorage.clear()")
+    live.capture.bodies.clear()
+    form = report_form(tlp="green", provider_name="Example Cloud")
+    fill(driver, form)
+    driver.find_element(By.ID, "f-file_anonymously").click()
+    driver.find_element(By.ID, "f-anonymous_mode-token").click()
+    driver.find_element(By.ID, "preview-button").click()
+    WebDriverWait(driver, 90).until(ec.presence_of_element_located((By.ID, "token-panel")))
+    WebDriverWait(driver, 60).until(
+        lambda d: d.find_element(By.ID, "token-state").get_attribute("data-tokens") == "refused")
+    state = driver.find_element(By.ID, "token-state").text
+    assert "names no second source" in state and "--check-with" in state
+    assert not driver.find_element(By.ID, "token-fetch").is_enabled()
+    assert not [path for path, _ in live.capture.bodies if "anonymity/" in path or "redeem" in path]
