@@ -94,14 +94,19 @@ TOML = "[taxii]\nmax_content_length = 8388608\nmax_page_size = 1000\n"
 
 @dataclass
 class Store:
-    """A fresh store: its database URL (None: the SQLite file of the home) and how to drop it."""
+    """A fresh store: its database URL (None: the SQLite file of the home), the standbys that
+    serve its reads (``database_read_urls``), and how to drop it."""
 
     kind: str
     url: str | None
     schema: str | None = None
+    read_urls: tuple[str, ...] = ()
 
     def env(self) -> dict[str, str]:
-        return {"HUB_DATABASE_URL": self.url} if self.url else {}
+        env = {"HUB_DATABASE_URL": self.url} if self.url else {}
+        if self.read_urls:
+            env["HUB_DATABASE_READ_URLS"] = ",".join(self.read_urls)
+        return env
 
     def drop(self) -> None:
         if self.schema:
