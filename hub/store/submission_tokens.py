@@ -287,15 +287,19 @@ class SubmissionTokenMixin:
 
     def save_key_copy(self, copy: KeyCopy) -> bool:
         c = token_key_copies
-        with self._write() as conn:
-            known = conn.execute(select(c.c.token_key_id).where(c.c.issuer == copy.issuer,
-                                                                 c.c.epoch == copy.epoch)).scalar()
-            if known is not None:
-                return bool(known == copy.token_key_id)
-            conn.execute(insert(c).values(issuer=copy.issuer, epoch=copy.epoch, token_key_id=copy.token_key_id,
-                                          public_key=copy.public_key, source=copy.source,
-                                          copied_us=copy.copied_us))
-            return True
+        known_q = select(c.c.token_key_id).where(c.c.issuer == copy.issuer, c.c.epoch == copy.epoch)
+        try:
+            with self._write() as conn:
+                known = conn.execute(known_q).scalar()
+                if known is not None:
+                    return bool(known == copy.token_key_id)
+                conn.execute(insert(c).values(issuer=copy.issuer, epoch=copy.epoch, token_key_id=copy.token_key_id,
+                                              public_key=copy.public_key, source=copy.source,
+                                              copied_us=copy.copied_us))
+                return True
+        except IntegrityError:  # another process copied that epoch meanwhile: compare with its copy
+            with self._read() as conn:
+                return bool(conn.execute(known_q).scalar() == copy.token_key_id)
 
     def key_copies(self, issuer: str | None = None) -> list[KeyCopy]:
         c = token_key_copies

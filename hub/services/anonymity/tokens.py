@@ -174,6 +174,7 @@ class TokenService:
         self.monotonic = monotonic
         #: Per peer: when its keys were last copied (monotonic) and when its newest key copied ends.
         self._copied: dict[str, tuple[float, int]] = {}
+        self._copying: dict[str, threading.Lock] = {}
 
     # -- epochs and keys -------------------------------------------------------------------------
 
@@ -429,6 +430,11 @@ class TokenService:
         peer, at once when the newest key copied of it has ended. A peer that does not serve token
         keys (404) is skipped. What :meth:`copy_keys` answers, or None when nothing was fetched."""
         name = str(peer.name)
+        # One copy of a peer at a time: its links' turns run at once, each in a thread.
+        with self._copying.setdefault(name, threading.Lock()):
+            return self._copy_from(name, client)
+
+    def _copy_from(self, name: str, client: Any) -> list[tuple[int, bool]] | None:
         last = self._copied.get(name)
         moment = self.monotonic()
         if last is not None and moment - last[0] < self.copy_interval and self.clock() < last[1]:
@@ -443,10 +449,17 @@ class TokenService:
         except ClientError as exc:
             log.warning("peer %s: its token keys could not be fetched: %s", name, exc.description)
             return None
+        if directory.get("issuer") == self.issuer_name:
+            log.warning("peer %s publishes its token keys under this hub's own issuer name %r (the [hub] title): "
+                        "they cannot be copied apart from this hub's; give the hubs titles of their own",
+                        name, self.issuer_name)
+            self._copied[name] = (moment, 2**62)  # told once an interval
+            return None
         try:
             kept = self.copy_keys(directory, url)
         except BadRequest as exc:
             log.warning("peer %s: its token key directory is refused: %s", name, exc.description)
+            self._copied[name] = (moment, 2**62)
             return None
         self._copied[name] = (moment, _current_end(directory))
         if all(ok for _, ok in kept):

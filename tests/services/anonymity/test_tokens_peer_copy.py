@@ -89,6 +89,19 @@ def test_a_peer_that_serves_no_token_keys_is_skipped(th: TokenHub, copier: Any,
     assert b.hub.store.key_copies() == [] and not caplog.records
 
 
+def test_a_peer_under_this_hubs_own_issuer_name_is_told_once_an_interval(
+        th: TokenHub, hub_factory: Any, caplog: pytest.LogCaptureFixture) -> None:
+    same = hub_factory(toml=TEST_TOML, clock=th.clock)  # the default title, as the hub of th
+    moment = Moment()
+    same.hub.tokens.monotonic = moment
+    with caplog.at_level(logging.WARNING):
+        assert _turn(same, th) is None
+        assert _turn(same, th) is None
+    told = [r.getMessage() for r in caplog.records]
+    assert len(told) == 1 and "this hub's own issuer name" in told[0] and "titles of their own" in told[0]
+    assert same.hub.store.key_copies() == []
+
+
 def test_a_key_the_peer_changes_is_refused_and_reported(th: TokenHub, copier: Any,
                                                          caplog: pytest.LogCaptureFixture) -> None:
     b, moment = copier
