@@ -18,7 +18,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from stix2validator import validate_instance  # noqa: E402
 from test_validator_corpus import OASIS_OPTIONS, Gen  # noqa: E402
 
-from hub.stix.patterns import pattern_errors  # noqa: E402
+from hub.stix.patterns import parsed_pattern_errors  # noqa: E402
 from hub.stix.validator import validate  # noqa: E402
 
 
@@ -35,10 +35,10 @@ def report_objects(n_reports: int) -> list[dict]:
 
 def main() -> None:
     objs = report_objects(600)
-    pattern_errors.cache_clear()
+    parsed_pattern_errors.cache_clear()
     for obj in objs[:200]:
         assert not validate(obj), validate(obj)
-    pattern_errors.cache_clear()
+    parsed_pattern_errors.cache_clear()
     start = time.perf_counter()
     for obj in objs:
         validate(obj)

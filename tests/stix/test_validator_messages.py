@@ -14,7 +14,7 @@ from stix2validator import ValidationOptions, validate_instance
 
 from hub.common.problems import Code, Problem
 from hub.stix.extensions import IAAS_ACCOUNT_EXTENSION_ID as IAAS
-from hub.stix.patterns import pattern_errors
+from hub.stix.patterns import parsed_pattern_errors, pattern_errors
 from hub.stix.validator import is_valid, validate
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -187,11 +187,22 @@ def test_a_well_formed_id_or_timestamp_is_quoted_freely() -> None:
 
 def test_pattern_cache_parses_once() -> None:
     pattern = "[ipv4-addr:value = '198.51.100.1'] AND [domain-name:value = 'cache.example']"
-    pattern_errors.cache_clear()
+    parsed_pattern_errors.cache_clear()
     validate(_indicator(pattern=pattern))
     validate(_indicator(pattern=pattern))
-    info = pattern_errors.cache_info()
+    info = parsed_pattern_errors.cache_info()
     assert info.misses == 1 and info.hits == 1
+
+
+def test_single_comparisons_are_checked_without_filling_the_cache() -> None:
+    # A worker that takes 10,000 distinct indicators keeps no entry for them (each would hold
+    # some 300 bytes); what is cached is bounded.
+    parsed_pattern_errors.cache_clear()
+    for i in range(20):
+        assert validate(_indicator(pattern=f"[ipv4-addr:value = '198.51.100.{i}']")) == []
+    assert pattern_errors("[domain-name:va = 'x.example']") != ()
+    info = parsed_pattern_errors.cache_info()
+    assert info.currsize == 0 and info.maxsize is not None and info.maxsize <= 4096
 
 
 def test_simple_pattern_fast_path_agrees_with_parser() -> None:
