@@ -90,11 +90,16 @@ def _forget_rbcl_library_file() -> None:
     # never removes it (rbcl/_sodium.py). Once loaded the file is not needed any more; left
     # alone, every process that imports this module (each CLI run, each server worker) would
     # leave about 3 MB behind in the temporary directory. Where a loaded library cannot be
-    # removed (Windows), it stays.
-    path = getattr(sys.modules.get("rbcl._sodium"), "lib_path", None)
+    # removed (Windows), it stays. rbcl also keeps the library's bytes as a module global
+    # (``sodium_bs``, some 3 MB) that nothing reads once the library is loaded: dropped, so that
+    # no process (the server's master and each of its workers) holds them.
+    module = sys.modules.get("rbcl._sodium")
+    path = getattr(module, "lib_path", None)
     if isinstance(path, str) and os.path.dirname(os.path.abspath(path)) == os.path.abspath(tempfile.gettempdir()):
         with contextlib.suppress(OSError):
             os.unlink(path)
+    if module is not None:
+        vars(module).pop("sodium_bs", None)
 
 
 _forget_rbcl_library_file()

@@ -303,3 +303,9 @@ def test_no_copy_of_libsodium_is_left_in_the_temporary_directory() -> None:
     path = sys.modules["rbcl._sodium"].lib_path
     assert isinstance(path, str) and path.endswith(".so")
     assert not os.path.exists(path)
+
+
+def test_the_bytes_of_libsodium_are_not_kept_once_loaded() -> None:
+    # rbcl keeps the library's bytes (some 3 MB in every process) as a module global.
+    assert not hasattr(sys.modules["rbcl._sodium"], "sodium_bs")
+    assert bytes(rbcl.crypto_core_ristretto255_scalar_reduce(bytes(64))) == bytes(32)
