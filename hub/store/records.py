@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Literal
+from typing import Literal, NamedTuple
 
 VersionSelector = Literal["last", "first", "all"]
 
@@ -112,14 +112,16 @@ class AddOutcome:
     date_added_us: int
 
 
-@dataclass(frozen=True, slots=True)
-class StoredVersion:
+class StoredVersion(NamedTuple):
     """One stored object version as served.
 
     ``key`` is the paging cursor that starts the next page after this item: its
     ``date_added_us`` in :meth:`~hub.store.base.Store.query_objects` (pass it back as
     ``after_added_us``), its version in microseconds in
     :meth:`~hub.store.base.Store.object_versions` (pass it back as ``after_version_us``).
+
+    A named tuple rather than a frozen dataclass: a page makes one per row, up to a thousand,
+    and a tuple is made in a third of the time.
     """
 
     stix_id: str

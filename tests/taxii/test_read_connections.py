@@ -96,3 +96,23 @@ def test_a_refused_token_inside_the_read_is_answered_401(shared_hub: HubUnderTes
     r = h.http.get(url, headers={"Authorization": "Bearer not-a-token"})
     assert r.status_code == 401
     assert h.http.get(url, query_string={"limit": "1"}, headers=h.auth("alice")).status_code == 200
+
+
+def test_date_added_headers_of_versions_stored_out_of_order(shared_hub: HubUnderTest) -> None:
+    """Versions come in version order, not date_added order: the headers still name the oldest and
+    newest date_added of the page (objects pages are in date_added order: their first and last)."""
+    h = shared_hub
+    newer = indicator(modified="2026-03-01T00:00:00.000Z")
+    older = indicator(id=newer["id"], modified="2026-02-01T00:00:00.000Z")
+    for obj in (newer, older):  # the newer version is added first
+        r = h.http.post(h.collection_url("reports", "objects"), json={"objects": [obj]},
+                        headers={"Content-Type": "application/taxii+json;version=2.1", **h.auth("alice")})
+        assert r.status_code == 202 and r.json["success_count"] == 1
+    versions = h.http.get(h.collection_url("reports", "objects", newer["id"], "versions"), headers=h.auth("alice"))
+    assert versions.json["versions"] == [older["modified"], newer["modified"]]
+    both = h.http.get(h.collection_url("reports", "objects", newer["id"]), query_string={"match[version]": "all"},
+                      headers=h.auth("alice"))
+    assert [o["modified"] for o in both.json["objects"]] == [newer["modified"], older["modified"]]
+    for name in ("X-TAXII-Date-Added-First", "X-TAXII-Date-Added-Last"):
+        assert versions.headers[name] == both.headers[name]
+    assert both.headers["X-TAXII-Date-Added-First"] < both.headers["X-TAXII-Date-Added-Last"]

@@ -70,22 +70,28 @@ class PageResult:
     """One page and what a client needs to get the next one.
 
     ``items`` are the stored versions as they are served (their JSON text is sent unchanged).
+    ``first_added_us`` and ``last_added_us`` are the ``date_added`` of the oldest and newest
+    item (TAXII 2.1 ``X-TAXII-Date-Added-First`` and ``-Last``), None for an empty page.
     """
 
     items: list[StoredVersion]
     more: bool
     next: str | None
     collection: Collection
+    first_added_us: int | None = None
+    last_added_us: int | None = None
 
-    @property
-    def first_added_us(self) -> int | None:
-        """The ``date_added`` of the oldest item (TAXII 2.1 ``X-TAXII-Date-Added-First``)."""
-        return min((i.date_added_us for i in self.items), default=None)
-
-    @property
-    def last_added_us(self) -> int | None:
-        """The ``date_added`` of the newest item (TAXII 2.1 ``X-TAXII-Date-Added-Last``)."""
-        return max((i.date_added_us for i in self.items), default=None)
+    @classmethod
+    def of(cls, items: list[StoredVersion], more: bool, token: str | None, collection: Collection, *,
+           by_date_added: bool) -> PageResult:
+        """A page of ``items``; ``by_date_added``: they are in ``date_added`` order (the first
+        and last item are the oldest and newest, no need to look at the rest)."""
+        if not items:
+            return cls(items, more, token, collection)
+        if by_date_added:
+            return cls(items, more, token, collection, items[0].date_added_us, items[-1].date_added_us)
+        added = [i.date_added_us for i in items]
+        return cls(items, more, token, collection, min(added), max(added))
 
 
 def _check_object_id(stix_id: str, col: Collection) -> None:
@@ -153,7 +159,8 @@ class QueryService:
         else:
             page = self.store.query_objects(col.pk, flt, after, limit)
         token = encode_next(page.items[-1].key, fp) if page.more and page.items else None
-        return PageResult(page.items, page.more, token, col)
+        # Versions come in version order; every other page in date_added order.
+        return PageResult.of(page.items, page.more, token, col, by_date_added=endpoint != "versions")
 
     def objects(self, principal: Principal, collection_id: str, q: ObjectQuery) -> PageResult:
         """GET objects: the matching object versions, oldest date_added first."""
