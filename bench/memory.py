@@ -15,8 +15,11 @@ through the hub's own client (:class:`hub.client.taxii.TaxiiClient`). Then, with
 process's PSS (proportional set size: its private pages plus its share of the pages it shares
 with the other processes, so the figures add up to what the server holds) and RSS are read from
 ``/proc/PID/smaps_rollup``, for the master (the ``serve`` process: gunicorn's arbiter) and for
-each worker, with the total. PSS does not depend on the machine's load, so the figures are
-comparable across runs on a busy machine.
+each worker, with the total, and each process's CPU seconds (which workers served: gunicorn gives
+each connection to one worker, so with one client the ingest and the polls may land on one worker
+or on two). PSS does not depend on the machine's load, so the figures are comparable across runs
+on a busy machine. Last, the targets, each met or not: with 2 workers the processes together at
+most 100 MiB, with 1 worker each process at most 50 MiB.
 """
 
 from __future__ import annotations
@@ -54,11 +57,19 @@ def smaps_rollup(pid: int) -> dict[str, int]:
     return out
 
 
+#: The targets: master and workers together with 2 workers, and each process with 1 worker.
+TARGET_2_WORKERS_TOTAL_MIB = 100.0
+TARGET_1_WORKER_EACH_MIB = 50.0
+
+
 def _process(pid: int, role: str) -> dict[str, Any]:
     s = smaps_rollup(pid)
+    cpu = psutil.Process(pid).cpu_times()
     return {"role": role, "pid": pid, "pss_mib": round(s.get("Pss", 0) / MIB, 1),
             "rss_mib": round(s.get("Rss", 0) / MIB, 1),
-            "private_mib": round((s.get("Private_Clean", 0) + s.get("Private_Dirty", 0)) / MIB, 1)}
+            "private_mib": round((s.get("Private_Clean", 0) + s.get("Private_Dirty", 0)) / MIB, 1),
+            # which workers served the workload (gunicorn gives a connection to one worker)
+            "cpu_s": round(cpu.user + cpu.system, 1)}
 
 
 def _workers(master: psutil.Process, count: int, timeout_s: float = 60) -> list[psutil.Process]:
@@ -164,8 +175,35 @@ def render(result: dict[str, Any]) -> str:
              f"{result['polled']:,} polled by {result.get('clients', 1)} client(s)"]
     for p in result["processes"]:
         lines.append(f"  {p['role']:<9} pid {p['pid']:>7}  PSS {p['pss_mib']:6.1f} MiB  "
-                     f"RSS {p['rss_mib']:6.1f} MiB  private {p['private_mib']:6.1f} MiB")
+                     f"RSS {p['rss_mib']:6.1f} MiB  private {p['private_mib']:6.1f} MiB  CPU {p.get('cpu_s', 0):5.1f} s")
     lines.append(f"  total              PSS {result['total_pss_mib']:6.1f} MiB  RSS {result['total_rss_mib']:6.1f} MiB")
+    return "\n".join(lines)
+
+
+def targets(results: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Each target with the figure it was judged on: ``met`` is None when its worker count was
+    not measured."""
+    by_workers = {r["workers"]: r for r in results}
+    one, two = by_workers.get(1), by_workers.get(2)
+    largest = max((p["pss_mib"] for p in one["processes"]), default=0.0) if one else None
+    return [
+        {"target": f"2 workers: master and workers together <= {TARGET_2_WORKERS_TOTAL_MIB:.0f} MiB PSS",
+         "figure_mib": two["total_pss_mib"] if two else None,
+         "met": two["total_pss_mib"] <= TARGET_2_WORKERS_TOTAL_MIB if two else None},
+        {"target": f"1 worker: each process <= {TARGET_1_WORKER_EACH_MIB:.0f} MiB PSS",
+         "figure_mib": largest,
+         "met": largest <= TARGET_1_WORKER_EACH_MIB if largest is not None else None},
+    ]
+
+
+def render_targets(judged: list[dict[str, Any]]) -> str:
+    """One line per target: met, not met, or not measured."""
+    lines = []
+    for t in judged:
+        if t["met"] is None:
+            lines.append(f"target {t['target']}: not measured")
+        else:
+            lines.append(f"target {t['target']}: {t['figure_mib']:.1f} MiB, {'met' if t['met'] else 'NOT met'}")
     return "\n".join(lines)
 
 
@@ -187,11 +225,14 @@ def main(argv: list[str] | None = None) -> int:
         result = measure(n, args.objects, args.polled, objs, args.clients)
         print(render(result), flush=True)
         results.append(result)
+    judged = targets(results)
+    print(render_targets(judged), flush=True)
     if args.json:
         args.json.write_text(json.dumps({
             "what": "python -m bench.memory: PSS from /proc/PID/smaps_rollup after the poll workload",
-            "machine": {"cpus": os.cpu_count(), "python": platform.python_version()},
-            "runs": results}, indent=1) + "\n")
+            "machine": {"cpus": os.cpu_count(), "python": platform.python_version(),
+                        "load_average": [round(x, 2) for x in os.getloadavg()]},
+            "runs": results, "targets": judged}, indent=1) + "\n")
     return 0
 
 
