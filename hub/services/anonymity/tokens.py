@@ -391,11 +391,12 @@ class TokenService:
 
     # -- other hubs' keys ------------------------------------------------------------------------
 
-    def copy_keys(self, directory: Any, source: str) -> list[tuple[int, bool]]:
+    def copy_keys(self, directory: Any, source: str, *, audit_known: bool = True) -> list[tuple[int, bool]]:
         """Keep another hub's published token key directory (as :meth:`directory` writes it: its
         current key and, when published, the next epoch's) as fetched from ``source``; per key,
         its epoch and whether it was kept (False: a different key for that issuer and epoch was
-        copied before, and stays; the one offered is logged, audited and kept as a conflict)."""
+        copied before, and stays; the one offered is logged, audited and kept as a conflict). The
+        copy is audited unless ``audit_known`` is False and it brought no epoch not copied before."""
         if not isinstance(directory, dict) or not isinstance(directory.get("keys"), list):
             raise BadRequest('a token key directory is {"issuer": ..., "keys": [...]}')
         issuer = directory.get("issuer")
@@ -407,6 +408,7 @@ class TokenService:
         if "next_key" in directory:
             items.append(directory["next_key"])
         published = [_published_key(item, index) for index, item in enumerate(items)]
+        known = {c.epoch for c in self.tokens.key_copies(issuer)}
         kept = []
         for epoch, key_id, spki in published:
             now = self.clock()
@@ -419,8 +421,9 @@ class TokenService:
                             issuer, epoch, source[:1000])
                 self.audit.record("submission-token.keys.conflict", "", issuer=issuer, epoch=epoch,
                                   offered=b64url_encode(key_id), source=source[:1000])
-        self.audit.record("submission-token.keys.copy", "", issuer=issuer, epochs=[e for e, _ in kept],
-                          conflicts=[e for e, ok in kept if not ok])
+        if audit_known or any(e not in known for e, _ in kept):
+            self.audit.record("submission-token.keys.copy", "", issuer=issuer, epochs=[e for e, _ in kept],
+                              conflicts=[e for e, ok in kept if not ok])
         return kept
 
     def copy_from_peer(self, peer: Any, client: Any) -> list[tuple[int, bool]] | None:
@@ -456,7 +459,7 @@ class TokenService:
             self._copied[name] = (moment, 2**62)  # told once an interval
             return None
         try:
-            kept = self.copy_keys(directory, url)
+            kept = self.copy_keys(directory, url, audit_known=False)
         except BadRequest as exc:
             log.warning("peer %s: its token key directory is refused: %s", name, exc.description)
             self._copied[name] = (moment, 2**62)

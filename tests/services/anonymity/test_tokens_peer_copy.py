@@ -78,6 +78,10 @@ def test_a_links_turn_copies_the_peers_keys_at_most_once_an_interval(th: TokenHu
     th.clock.advance(DAY_S)
     assert _turn(b, th) == [(key.epoch + 1, True)]
     assert [c.epoch for c in b.hub.store.key_copies(key.issuer)] == [key.epoch, key.epoch + 1]
+    # Audited when an epoch is new, not at every copy of what was known.
+    b.hub.audit.flush()
+    copied = [r.data["epochs"] for r in b.hub.audit.export() if r.kind == "submission-token.keys.copy"]
+    assert copied == [[key.epoch], [key.epoch + 1]]
 
 
 def test_a_peer_that_serves_no_token_keys_is_skipped(th: TokenHub, copier: Any,
