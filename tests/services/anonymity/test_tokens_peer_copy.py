@@ -8,6 +8,7 @@ by ``token keys``."""
 from __future__ import annotations
 
 import logging
+import threading
 from types import SimpleNamespace
 from typing import Any
 
@@ -82,6 +83,25 @@ def test_a_links_turn_copies_the_peers_keys_at_most_once_an_interval(th: TokenHu
     b.hub.audit.flush()
     copied = [r.data["epochs"] for r in b.hub.audit.export() if r.kind == "submission-token.keys.copy"]
     assert copied == [[key.epoch], [key.epoch + 1]]
+
+
+def test_links_to_one_peer_turning_at_once_copy_its_keys_once(th: TokenHub, copier: Any) -> None:
+    b, _moment = copier
+    th.key()
+    start = threading.Barrier(4)
+    answers: list[Any] = []
+
+    def turn() -> None:
+        with th.hut.client() as c:
+            start.wait()
+            answers.append(b.hub.tokens.copy_from_peer(SimpleNamespace(name="hub-a"), c))
+
+    threads = [threading.Thread(target=turn) for _ in range(4)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert sorted(a is None for a in answers) == [False, True, True, True]
 
 
 def test_a_peer_that_serves_no_token_keys_is_skipped(th: TokenHub, copier: Any,
