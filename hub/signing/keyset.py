@@ -67,8 +67,14 @@ class KeySet:
             out[key.key_id] = PublishedKey(key, meta["identity"], str(meta["party"] or ""), nb, na, rv)
         return cls(out)
 
-    def check(self, obj: dict[str, Any], entry: SignatureEntry, now_us: int, *, new_submission: bool) -> str | None:
-        """Why this signature is not to be trusted, or None when it is."""
+    def check(self, obj: dict[str, Any], entry: SignatureEntry, now_us: int, *, new_submission: bool,
+              verified: bool | None = None) -> str | None:
+        """Why this signature is not to be trusted, or None when it is.
+
+        ``verified``: True when the caller has already found, with this key set's key for the
+        entry, that the signature verifies over the object as it is (:mod:`hub.signing.batch`):
+        every other rule is still applied, only the verification is not done again. False or
+        None: it is verified here (so a failure gets its reason)."""
         pk = self.keys.get(entry.key_id)
         if pk is None:
             return f"key {entry.key_id} is unknown: the signer must register it with the hub first"
@@ -86,6 +92,8 @@ class KeySet:
             return f"the signature claims a time in the future ({entry.signed})"
         if entry.algorithm != pk.key.alg:
             return f"the signature uses {entry.algorithm} but key {entry.key_id} is an {pk.key.alg} key"
+        if verified is True:
+            return None
         try:
             verify_entry(obj, entry, pk.key)
         except SignatureInvalid as exc:

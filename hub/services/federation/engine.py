@@ -64,6 +64,7 @@ from hub.services.clock import Clock
 from hub.services.federation.deletions import Deletions
 from hub.services.federation.peers import PeerDirectory
 from hub.services.ingest import IngestService
+from hub.signing.batch import BatchVerifier, default_processes
 from hub.stix.markings import TLP_LEVEL_BY_ID, tlp_level
 from hub.store.base import Store
 from hub.store.federation import LinkRecord, OutgoingVersion, PeerRecord
@@ -198,6 +199,30 @@ class SyncEngine:
         #: Called with a link's peer and the turn's open client after the turn moved its objects
         #: (the copies of the peer's token keys, :mod:`hub.services.anonymity.tokens`).
         self.on_peer: Callable[[PeerRecord, Any], object] | None = None
+        #: Worker processes that verify the signatures of a pulled page while ingest judges its
+        #: objects (:mod:`hub.signing.batch`; 0: none, each is verified as it is judged), for
+        #: pages of at least :attr:`batch_min` objects; started on the first such page, ended
+        #: when a pass or the loop ends (:meth:`close`).
+        self.verify_processes = default_processes()
+        self.batch_min = 50
+        self._verifier: BatchVerifier | None = None
+        self._verifier_lock = threading.Lock()
+
+    def _batch_verifier(self, size: int) -> BatchVerifier | None:
+        """The verifier for a page of ``size`` objects (None: they are verified as judged)."""
+        if self.verify_processes <= 0 or size < self.batch_min:
+            return None
+        with self._verifier_lock:
+            if self._verifier is None:
+                self._verifier = BatchVerifier(self.verify_processes)
+            return self._verifier
+
+    def close(self) -> None:
+        """End the verifier's processes (started again by the next page that needs them)."""
+        with self._verifier_lock:
+            verifier, self._verifier = self._verifier, None
+        if verifier is not None:
+            verifier.close()
 
     # -- turns: each link in a thread of its own
 
@@ -275,6 +300,13 @@ class SyncEngine:
         """One turn of every link, each in a thread of its own, so a slow peer holds up only its
         own links; returns when every turn has ended, the results in link order. A failing link
         does not stop the others. ``stop`` ends the turns after their current page."""
+        try:
+            return self._run_once(now, honour_backoff, stop)
+        finally:
+            self.close()
+
+    def _run_once(self, now: Callable[[], float], honour_backoff: bool,
+                  stop: threading.Event | None) -> list[LinkResult]:
         done: queue.Queue[_Turn] = queue.Queue()
         results: dict[int, LinkResult] = {}
         running: dict[int, _Turn] = {}
@@ -336,6 +368,7 @@ class SyncEngine:
             self._ended(turn, time.monotonic())
             look = min(look, max(began[turn.link.pk] + interval, self._not_before.get(turn.link.pk, 0.0)))
         self._stopping(running, done, self.grace)
+        self.close()
         return len(running)
 
     def sync_link(self, link: LinkRecord, *, stop: threading.Event | None = None) -> LinkResult:
@@ -437,7 +470,8 @@ class SyncEngine:
                 admitted.append(obj)
         if not admitted:
             return
-        status = self.ingest.submit(principal, col, {"objects": [o.data for o in admitted]})
+        status = self.ingest.submit(principal, col, {"objects": [o.data for o in admitted]},
+                                    verifier=self._batch_verifier(len(admitted)))
         for success in status.successes:
             if str(success.get("message", "")).startswith("already stored"):
                 result.already += 1

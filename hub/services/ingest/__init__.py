@@ -47,6 +47,7 @@ from hub.services.ingest.checks import CheckContext, ObjectCheck, ObjectTransfor
 from hub.services.ingest.policy import marking_definitions
 from hub.services.metrics import NULL_METRICS, Metrics
 from hub.signing import SIGNATURE_EXTENSION_ID
+from hub.signing.batch import BatchVerifier
 from hub.stix.basics import check_basics
 from hub.stix.sharing import Audience
 from hub.stix.terms import index_terms
@@ -116,14 +117,15 @@ class IngestService:
         self.metrics: Metrics = NULL_METRICS
 
     def submit(self, principal: Principal, collection: Collection, envelope: Any, *,
-               attested: bool = False) -> StatusRecord:
+               attested: bool = False, verifier: BatchVerifier | None = None) -> StatusRecord:
         """Ingest a TAXII envelope into ``collection`` on behalf of ``principal``.
 
         The caller has checked that the principal may write the collection. Raises
         :class:`Unprocessable` for an envelope that is not one; never for one bad object.
         ``attested``: the hub publishes anonymous reports (:mod:`hub.services.anonymity`) as its
         own party; their signatures were checked at filing, and the audit record names no
-        object (only counts).
+        object (only counts). ``verifier``: the envelope's signatures are verified in its worker
+        processes while the objects are judged (a federation pull's pages), by the same rules.
         """
         if not isinstance(envelope, dict):
             raise Unprocessable("the request body must be a TAXII envelope: a JSON object with an 'objects' list")
@@ -133,7 +135,11 @@ class IngestService:
         if not isinstance(objects, list):
             raise Unprocessable("the envelope's 'objects' member must be a list")
         now = self.clock()
-        ctx = CheckContext(principal, collection, now, attested=attested)
+        ctx = CheckContext(principal, collection, now, attested=attested, verifier=verifier)
+        for check in self.checks:
+            prepare = getattr(check, "prepare", None)
+            if prepare is not None:
+                prepare(objects, ctx)
         status = StatusRecord(id=str(uuid.uuid4()), party_pk=principal.party.pk,
                               collection_pk=collection.pk, request_us=now, status="complete")
         # Marking definitions first (rare: usually none), then the rest; results by position.

@@ -19,6 +19,7 @@ from typing import Any
 
 from hub.common.problems import Problem
 from hub.services.access.auth import Principal
+from hub.signing.batch import BatchVerifier
 from hub.store.records import Collection
 
 __all__ = ["CheckContext", "ObjectCheck", "ObjectTransform"]
@@ -39,10 +40,15 @@ class CheckContext:
     accepted_markings: set[str] = field(default_factory=set)
     #: The same definitions by id, for the objects' audiences (:mod:`hub.services.access.markings`).
     accepted_definitions: dict[str, dict[str, Any]] = field(default_factory=dict)
+    #: Verifies the submission's signatures in worker processes before each object is judged
+    #: (a federation pull passes one); None: each signature is verified as its object is judged.
+    verifier: BatchVerifier | None = None
 
 
 #: A per-object check: returns the problem that refuses the object, or None to let it pass.
 #: Checks never change the object; :data:`ObjectTransform` does that, after every check passed.
+#: A check may also have a ``prepare(objects, ctx)`` method, called once with the submission's
+#: objects before any is judged (the signature check starts their verifications there).
 ObjectCheck = Callable[[dict[str, Any], CheckContext], Problem | None]
 #: A transformation of an accepted object before it is stored (e.g. the hub's countersignature).
 ObjectTransform = Callable[[dict[str, Any], CheckContext], dict[str, Any]]

@@ -35,7 +35,17 @@ from hub.common.problems import Code, Problem
 from hub.common.quoting import describe
 from hub.services.ingest.checks import CheckContext, ObjectCheck, ObjectTransform
 from hub.services.keys import HubSigner, KeyService
-from hub.signing import SIGNATURE_EXTENSION_ID, KeySet, SignatureEntry, SignatureFormatError, sign_object, signatures_of
+from hub.signing import (
+    SIGNATURE_EXTENSION_ID,
+    CanonicalizationError,
+    KeySet,
+    SignatureEntry,
+    SignatureFormatError,
+    VerifyKey,
+    sign_object,
+    signatures_of,
+    signing_input,
+)
 from hub.signing.signatures import ATTESTATION_TYPE
 from hub.stix.pii import find_pii
 from hub.store.records import Party
@@ -136,60 +146,122 @@ def _creator(obj: dict[str, Any], party: Party) -> Any:
     return creator
 
 
-def make_signature_check(keys: KeyService) -> ObjectCheck:
-    """The per-object check for collections whose policy requires signatures."""
+def _candidates(obj: dict[str, Any], ctx: CheckContext, keys: KeyService) -> Problem | list[SignatureEntry] | None:
+    """The signatures of ``obj`` one of which must verify (by its submitter, or by its creator
+    when a peer hub relays it), or the verdict without verifying any: None to pass (no
+    signatures required here, a marking definition, the hub's own anonymous report), or the
+    problem that refuses it (not signed, malformed, the wrong signer, an attestation's verdict)."""
+    if not ctx.collection.require_signatures or obj.get("type") == _DEFINITION or ctx.attested:
+        return None
+    try:
+        entries = signatures_of(obj)
+    except SignatureFormatError as exc:
+        return _malformed(obj, exc)
+    if not entries:
+        return Problem(Code.NOT_SIGNED,
+                       "not signed: this collection requires each object to be signed by its submitter",
+                       _EXT_PATH)
+    attestations = [e for e in entries if e.type == ATTESTATION_TYPE]
+    if attestations:
+        return _attested(obj, attestations, ctx, keys)
+    party = ctx.principal.party
+    creator = _creator(obj, party)
+    if party.kind == "peer" and creator != party.identity_id:
+        # A relaying hub forwards what others created: their signature must verify.
+        wanted, role = creator, "its creator"
+        if creator is not None and not is_stix_id(creator, "identity"):
+            return Problem(Code.INVALID_ID, "created_by_ref must be an identity id",
+                           "created_by_ref")
+    else:
+        if creator != party.identity_id:
+            return Problem(Code.NOT_THE_SUBMITTER,
+                           f"created_by_ref {_identity(creator)} is not the submitter's identity "
+                           f"{party.identity_id}: nobody may submit in another organisation's name",
+                           "created_by_ref")
+        wanted, role = party.identity_id, "the submitter"
+    if wanted is None:
+        # A relayed observable names no creator: a signature by any registered party must verify.
+        return list(entries)
+    candidates = [e for e in entries if e.signer == wanted]
+    if not candidates:
+        # Signers passed signatures_of: each is a well-formed identity id.
+        signers = ", ".join(sorted({e.signer for e in entries}))
+        return Problem(Code.WRONG_SIGNER, f"signer is not {role}: signed by {signers}, expected {wanted}",
+                       _EXT_PATH)
+    return candidates
 
-    def check(obj: dict[str, Any], ctx: CheckContext) -> Problem | None:
-        if not ctx.collection.require_signatures or obj.get("type") == _DEFINITION or ctx.attested:
-            return None
-        try:
-            entries = signatures_of(obj)
-        except SignatureFormatError as exc:
-            return _malformed(obj, exc)
-        if not entries:
-            return Problem(Code.NOT_SIGNED,
-                           "not signed: this collection requires each object to be signed by its submitter",
-                           _EXT_PATH)
-        attestations = [e for e in entries if e.type == ATTESTATION_TYPE]
-        if attestations:
-            return _attested(obj, attestations, ctx, keys)
-        party = ctx.principal.party
-        creator = _creator(obj, party)
-        if party.kind == "peer" and creator != party.identity_id:
-            # A relaying hub forwards what others created: their signature must verify.
-            wanted, role = creator, "its creator"
-            if creator is not None and not is_stix_id(creator, "identity"):
-                return Problem(Code.INVALID_ID, "created_by_ref must be an identity id",
-                               "created_by_ref")
-        else:
-            if creator != party.identity_id:
-                return Problem(Code.NOT_THE_SUBMITTER,
-                               f"created_by_ref {_identity(creator)} is not the submitter's identity "
-                               f"{party.identity_id}: nobody may submit in another organisation's name",
-                               "created_by_ref")
-            wanted, role = party.identity_id, "the submitter"
-        if wanted is None:
-            # A relayed observable names no creator: a signature by any registered party must verify.
-            wanted, role = "any registered party", "a registered party"
-            candidates = list(entries)
-        else:
-            candidates = [e for e in entries if e.signer == wanted]
-        if not candidates:
-            # Signers passed signatures_of: each is a well-formed identity id.
-            signers = ", ".join(sorted({e.signer for e in entries}))
-            return Problem(Code.WRONG_SIGNER, f"signer is not {role}: signed by {signers}, expected {wanted}",
-                           _EXT_PATH)
-        keyset = _keyset(ctx, keys)
+
+class SignatureCheck:
+    """The per-object check for collections whose policy requires signatures.
+
+    With a :attr:`CheckContext.verifier` (a federation pull), :meth:`prepare` first starts the
+    verification of every signature the check will want, in the verifier's processes, and the
+    check then reads each verdict instead of verifying in this thread. Every rule is applied as
+    without it (the key set's rules are judged here, object by object); a signature whose
+    verdict is "does not verify" is verified again here, for the reason the status gives.
+    """
+
+    def __init__(self, keys: KeyService) -> None:
+        self.keys = keys
+
+    def prepare(self, objects: list[Any], ctx: CheckContext) -> None:
+        """Start verifying the signatures the check will want of ``objects`` (with a verifier)."""
+        if ctx.verifier is None or not ctx.collection.require_signatures or ctx.attested:
+            return
+        keyset = _keyset(ctx, self.keys)
+        jobs: list[tuple[VerifyKey, bytes, bytes]] = []
+        owners: list[tuple[dict[str, Any], SignatureEntry]] = []
+        for obj in objects:
+            if not isinstance(obj, dict) or obj.get("type") == _DEFINITION or _is_attested(obj):
+                continue  # attestations are verified by the check itself (rare)
+            try:
+                wanted = _candidates(obj, ctx, self.keys)
+            except Exception:  # judged again, and refused with its reason, by the check
+                continue
+            if not isinstance(wanted, list):
+                continue
+            for entry in wanted:
+                published = keyset.keys.get(entry.key_id)
+                if published is None or published.key.alg != entry.algorithm:
+                    continue  # refused by the key set's rules, without verifying
+                try:
+                    data = signing_input(obj, entry)
+                except (CanonicalizationError, SignatureFormatError):
+                    continue
+                jobs.append((published.key, entry.value, data))
+                owners.append((obj, entry))
+        if jobs:
+            verdicts = ctx.verifier.verify(jobs)
+            ctx.cache["verdicts"] = {(id(obj), entry): (obj, verdicts, i) for i, (obj, entry) in enumerate(owners)}
+
+    def __call__(self, obj: dict[str, Any], ctx: CheckContext) -> Problem | None:
+        wanted = _candidates(obj, ctx, self.keys)
+        if not isinstance(wanted, list):
+            return wanted
+        keyset = _keyset(ctx, self.keys)
         reasons = []
-        for entry in candidates:
-            reason = keyset.check(obj, entry, ctx.now_us, new_submission=True)
+        for entry in wanted:
+            reason = keyset.check(obj, entry, ctx.now_us, new_submission=True, verified=_verdict(obj, entry, ctx))
             if reason is None:
                 return None
             reasons.append(reason)
         # The key set's reasons name key ids, identities, parties and timestamps it holds.
         return Problem(Code.BAD_SIGNATURE, reasons[0], _EXT_PATH)
 
-    return check
+
+def _verdict(obj: dict[str, Any], entry: SignatureEntry, ctx: CheckContext) -> bool | None:
+    """Whether the verifier found that ``entry`` of ``obj`` verifies (None: not asked). Only a
+    verdict on this very object (not an equal one) and this entry counts."""
+    found = ctx.cache.get("verdicts", {}).get((id(obj), entry))
+    if found is None or found[0] is not obj:
+        return None
+    _obj, verdicts, index = found
+    return bool(verdicts[index])
+
+
+def make_signature_check(keys: KeyService) -> ObjectCheck:
+    """The per-object check for collections whose policy requires signatures."""
+    return SignatureCheck(keys)
 
 
 def make_countersign(signer: HubSigner) -> ObjectTransform:
