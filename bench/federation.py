@@ -9,7 +9,8 @@ N objects to A in envelopes of 1,000.
 
 Reported: the end-to-end rate (N / seconds from the first post until B holds all N), the rate of
 posting alone, the lag (seconds from the end of the last post until B holds everything), and the
-catch-up rate: a third hub C, added afterwards, pulling all N with one ``federate --once``.
+catch-up rate: a third hub C, added afterwards (B's ``federate`` stopped), pulling all N with one
+``federate --once``.
 
 Wall-clock rates depend on what else the machine runs, so the CPU time of each process per 1,000
 objects is reported beside them (``cpu_ms_per_1000``): hub A (its master and workers, from the
@@ -180,6 +181,10 @@ def run(n: int, keep: bool = False, measure_catch_up: bool = True) -> dict[str, 
                   "b_federate": _per_1000(_cpu_s(fed.pid) - cpu["b"], n),
                   "poster_and_watch": _per_1000(time.process_time() - cpu["self"], n)}
         hub_b.close()
+        # B's federate stops: its turns (every 0.2 s, each a few requests to A) are not part of
+        # the catch-up, and they would take A's CPU from it.
+        fed.terminate()
+        fed.wait(timeout=30)
         catch_up = None
         if measure_catch_up:
             # Hub C pulls the whole collection at once (a new peer catching up): the pull alone.
