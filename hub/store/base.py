@@ -164,8 +164,9 @@ class Store(OpsStore, LifecycleStore, FederationStore, AudienceStore, AnonymousS
         """One read for the block: ``with store.reading(): ...``. Every read this thread makes
         through the store inside the block is served by one connection in one transaction
         (taken from the pool once, not once per read), and sees one state of the database on
-        SQLite. Writes still go through their own transactions. With standbys, reads are
-        routed read by read as before (:meth:`routed`): the block changes nothing."""
+        SQLite. Writes still go through their own transactions. With standbys, the block's
+        reads that are not routed share one connection likewise (to the primary, or to a standby
+        while the primary does not answer); routed reads (:meth:`routed`) still go read by read."""
         ...
 
     # -- standbys (hub.store.replicas)

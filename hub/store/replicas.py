@@ -53,7 +53,7 @@ from sqlalchemy.exc import DBAPIError
 from hub.common.errors import Unavailable
 from hub.store.dialect import normalise_url
 
-__all__ = ["Behind", "ReadRouter", "StandbyReport", "on_standby"]
+__all__ = ["Behind", "ReadRouter", "StandbyReport", "on_standby", "routing"]
 
 log = logging.getLogger("abusehub.store.replicas")
 
@@ -110,6 +110,11 @@ class _Route:
 
 
 _ROUTE: ContextVar[_Route | None] = ContextVar("abusehub_read_route", default=None)
+
+
+def routing() -> bool:
+    """Whether this thread is inside :meth:`ReadRouter.routed` (its reads are routed one by one)."""
+    return _ROUTE.get() is not None
 
 
 def on_standby() -> bool:

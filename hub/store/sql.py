@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Callable, Iterable, Iterator
-from contextlib import contextmanager
+from contextlib import ExitStack, contextmanager
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -70,7 +70,7 @@ from hub.store.records import (
     StatusRecord,
     StoredVersion,
 )
-from hub.store.replicas import Behind, ReadRouter, StandbyReport, on_standby
+from hub.store.replicas import Behind, ReadRouter, StandbyReport, on_standby, routing
 from hub.store.submission_tokens import SubmissionTokenMixin
 from hub.store.tombstones import TombstoneMixin, buried
 from hub.store.websessions import WebSessionMixin
@@ -558,11 +558,14 @@ class SqlStore(OpsMixin, LifecycleMixin, FederationMixin, WebSessionMixin, Tombs
 
     @contextmanager
     def _read(self) -> Iterator[Connection]:
+        held: Connection | None = getattr(self._local, "read_conn", None)
         if self.replicas is not None:
+            if held is not None and not routing():  # reading()'s, for the reads not routed
+                yield held
+                return
             with self.replicas.read() as conn:
                 yield conn
             return
-        held: Connection | None = getattr(self._local, "read_conn", None)
         if held is not None:  # inside reading(): its connection and transaction
             yield held
             return
@@ -574,17 +577,24 @@ class SqlStore(OpsMixin, LifecycleMixin, FederationMixin, WebSessionMixin, Tombs
     def reading(self) -> Iterator[None]:
         # Each read otherwise takes a connection from the pool and opens a transaction of its
         # own: on PostgreSQL a ping, BEGIN and COMMIT each, three round trips per read and four
-        # reads to serve one page (token, grants, collection, objects).
-        if self.replicas is not None or getattr(self._local, "read_conn", None) is not None:
+        # reads to serve one page (token, grants, collection, objects). With standbys, the reads
+        # that are not routed (the token and the grants) share one, on the database
+        # ReadRouter.read gives them (the primary, or a standby while it does not answer); the
+        # routed ones still go read by read.
+        if getattr(self._local, "read_conn", None) is not None or (self.replicas is not None and routing()):
             yield
             return
-        with self.engine.connect() as conn:
-            with conn.begin():
-                self._local.read_conn = conn
-                try:
-                    yield
-                finally:
-                    self._local.read_conn = None
+        with ExitStack() as stack:
+            if self.replicas is not None:
+                conn = stack.enter_context(self.replicas.read())
+            else:
+                conn = stack.enter_context(self.engine.connect())
+                stack.enter_context(conn.begin())
+            self._local.read_conn = conn
+            try:
+                yield
+            finally:
+                self._local.read_conn = None
 
     def close(self) -> None:
         if self.replicas is not None:
