@@ -59,8 +59,8 @@ The names below are the public API (``__all__``), by the module that defines the
   (``write_secret_file``, ``read_secret_file``), and withdrawn by that secret
   (``withdraw_anonymous_report``).
 - :mod:`hub.client.tokens`: submission tokens, to file anonymously without the hub learning
-  who files: a hub's token key (``read_directory`` of ``fetch_directory`` gives a ``TokenKey``),
-  checked against a second source (``check_key_consistency``, raising ``KeyInconsistent``),
+  who files: a hub's token key (``read_directory`` of ``fetch_directory`` gives a ``TokenKey``;
+  ``read_next_key`` the next epoch's, published ahead), checked against a second source (``check_key_consistency``, raising ``KeyInconsistent``),
   tokens fetched blind (``fetch_tokens``) and kept (``TokenWallet`` of ``StoredToken``), the
   submitter's own sealed escrow record (``seal_submitter_record`` over ``filing_hash``) and
   the unauthenticated filing (``redeem_token``).
@@ -166,6 +166,7 @@ from hub.client.tokens import (
     fetch_tokens,
     filing_hash,
     read_directory,
+    read_next_key,
     redeem_token,
     seal_submitter_record,
 )
@@ -252,6 +253,7 @@ __all__ = [
     "read_directory",
     "read_facts",
     "read_failures",
+    "read_next_key",
     "read_notice_facts",
     "read_notice_lines",
     "read_outcome",

@@ -332,8 +332,10 @@ class HttpSession:
         retries = 0
         while True:
             try:
-                resp = self._client.request(method, url, params=list(params or ()), content=content,
-                                            headers=send_headers)
+                # A URL's own query is kept and ``params`` added to it (httpx replaces the query
+                # with any ``params`` given, an empty list included).
+                target = httpx.URL(url).copy_merge_params(list(params)) if params else url
+                resp = self._client.request(method, target, content=content, headers=send_headers)
             except httpx.TransportError as exc:
                 where = self.api if authenticated else _bare(url)
                 raise ConnectionFailed(f"{call.what}: cannot reach the hub at {where} "

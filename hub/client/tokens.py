@@ -27,7 +27,6 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
-from urllib.parse import parse_qsl, urlsplit, urlunsplit
 
 import orjson
 
@@ -193,11 +192,7 @@ def check_key_consistency(key: TokenKey, second: Mapping[str, Any], source: str)
 def fetch_directory(http: HttpSession, url: str) -> dict[str, Any]:
     """A token key directory (or a copy of one) at ``url``, fetched without credentials."""
     call = Call(f"fetching the token keys at {url}", expect="a token key directory", hint=None)
-    # The query (a copy's ?issuer=) travels as parameters: a URL's own query would be replaced.
-    parts = urlsplit(url)
-    resp = http.request("GET", urlunsplit(parts._replace(query="")), call,
-                        params=parse_qsl(parts.query, keep_blank_values=True), headers={"Accept": _JSON},
-                        authenticated=False)
+    resp = http.request("GET", url, call, headers={"Accept": _JSON}, authenticated=False)
     return json_object(resp, call)
 
 

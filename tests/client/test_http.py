@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import http.server
+import threading
 from pathlib import Path
 
 import pytest
@@ -10,6 +12,8 @@ from hub.cli import poll as poll_commands
 from hub.cli import report as report_commands
 from hub.client.errors import ClientError
 from hub.client.http import (
+    Call,
+    HttpSession,
     api_root,
     check_transport,
     is_loopback_url,
@@ -56,3 +60,34 @@ def test_read_token(tmp_path: Path) -> None:
         with pytest.raises(ClientError, match=fragment) as info:
             read_token(*args)
         assert "ahub_a" not in str(info.value)
+
+
+def test_a_urls_own_query_travels_with_the_parameters_given() -> None:
+    """A URL with a query of its own (a peer hub's token key copies, ``?issuer=``) keeps it,
+    with or without parameters added: httpx replaces a URL's query with any ``params`` given."""
+    seen: list[str] = []
+
+    class Echo(http.server.BaseHTTPRequestHandler):
+        def do_GET(self) -> None:  # noqa: N802 (the handler's name)
+            seen.append(self.path)
+            self.send_response(200)
+            self.send_header("Content-Length", "0")
+            self.end_headers()
+
+        def log_message(self, *args: object) -> None:
+            pass
+
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Echo)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        base = f"http://127.0.0.1:{server.server_address[1]}/api/"
+        with HttpSession(base) as session:
+            call = Call("reading a copy")
+            session.request("GET", f"{base}copies/?issuer=peer%20hub", call, authenticated=False)
+            session.request("GET", f"{base}copies/?issuer=peer", call, params=[("limit", "5")])
+            session.request("GET", f"{base}objects/", call, params=[("match[type]", "a"), ("match[type]", "b")])
+    finally:
+        server.shutdown()
+        server.server_close()
+    assert seen == ["/api/copies/?issuer=peer%20hub", "/api/copies/?issuer=peer&limit=5",
+                    "/api/objects/?match%5Btype%5D=a&match%5Btype%5D=b"]
