@@ -18,7 +18,9 @@ import click
 from hub.anonymity.errors import EscrowError
 from hub.anonymity.escrow import OversightPrivateKey, open_sealed
 from hub.cli.base import Context, pass_ctx
+from hub.client.tokens import submitter_record_problem
 from hub.common.errors import HubError
+from hub.signing import KeyFormatError, KeySet
 
 
 @click.group()
@@ -64,10 +66,14 @@ def keygen(private_file: str, public_file: str, passphrase: bool) -> None:
 @escrow.command("open")
 @click.option("--key", "key_file", required=True, type=click.Path(exists=True, dir_okay=False),
               help="The oversight private key (PEM).")
+@click.option("--keys", "keys_file", type=click.Path(exists=True, dir_okay=False),
+              help="The hub's published key set (what GET <api root>/keys/ answers, saved): a record "
+                   "the submitter's client made (token mode) is checked against it.")
 @click.argument("record", type=click.Path(dir_okay=False, allow_dash=True))
-def open_record(key_file: str, record: str) -> None:
+def open_record(key_file: str, keys_file: str | None, record: str) -> None:
     """Open the sealed record in RECORD (a file, or - for standard input) and print who filed
-    the report, as JSON."""
+    the report, as JSON; with --keys, whether a record its submitter signed holds up."""
+    keys = _key_set(Path(keys_file)) if keys_file else None
     pem = Path(key_file).read_bytes()
     password = (click.prompt("Passphrase", hide_input=True, err=True).encode()
                 if OversightPrivateKey.needs_password(pem) else None)
@@ -82,10 +88,26 @@ def open_record(key_file: str, record: str) -> None:
     opened = open_sealed(sealed, key)
     # A record its submitter's client made (the token mode) names the key it signed with and the
     # signature, for the oversight to check against the key registered to that identity.
-    signed = {"key_id": opened.key_id, "signature": opened.signature} if opened.key_id else {}
+    signed: dict[str, str] = {"key_id": opened.key_id, "signature": opened.signature} if opened.key_id else {}
+    if opened.key_id:
+        problem = submitter_record_problem(opened, keys) if keys is not None else None
+        signed["signature_check"] = ("not checked: give --keys (the hub's key set)" if keys is None
+                                     else f"does not hold up: {problem}" if problem else "holds up")
     click.echo(json.dumps({"report_id": opened.report_id, "report_hash": opened.report_hash,
                            "submitter": opened.submitter, "identity_id": opened.identity_id,
                            "time": opened.time, "hub": sealed["hub"], **signed}, indent=2))
+
+
+def _key_set(path: Path) -> KeySet:
+    """The key set saved in ``path``; a clear error when it is not one."""
+    try:
+        return KeySet.from_jwks(json.loads(path.read_text(encoding="utf-8")))
+    except OSError as exc:
+        raise HubError(f"cannot read {path}: {exc.strerror}") from None
+    except (ValueError, UnicodeDecodeError):
+        raise HubError(f"{path} is not a key set (not JSON)") from None
+    except KeyFormatError as exc:
+        raise HubError(f"{path} is not a usable key set: {exc}") from None
 
 
 @escrow.command("sealed")

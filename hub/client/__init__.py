@@ -63,7 +63,8 @@ The names below are the public API (``__all__``), by the module that defines the
   ``read_next_key`` the next epoch's, published ahead), checked against a second source (``check_key_consistency``, raising ``KeyInconsistent``),
   tokens fetched blind (``fetch_tokens``) and kept (``TokenWallet`` of ``StoredToken``), the
   submitter's own sealed escrow record (``seal_submitter_record`` over ``filing_hash``) and
-  the unauthenticated filing (``redeem_token``).
+  the unauthenticated filing (``redeem_token``), and the oversight's check of an opened record
+  (``submitter_record_problem``).
 
 Everything else in the modules is theirs (tests/client/test_exported_members.py names it).
 """
@@ -169,6 +170,7 @@ from hub.client.tokens import (
     read_next_key,
     redeem_token,
     seal_submitter_record,
+    submitter_record_problem,
 )
 from hub.client.verify import (
     Failure,
@@ -276,6 +278,7 @@ __all__ = [
     "StatusResource",
     "StoredToken",
     "submit_report",
+    "submitter_record_problem",
     "Tally",
     "TaxiiClient",
     "TokenKey",

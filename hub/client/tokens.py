@@ -44,7 +44,9 @@ from hub.anonymity.tokens import (
 from hub.client.errors import ClientError
 from hub.client.http import Call, HttpSession, json_object
 from hub.common.canonical import b64url_decode, b64url_encode, canonicalize
-from hub.signing import SigningKey
+from hub.common.errors import InvalidValue
+from hub.common.timestamps import format_timestamp_us, parse_timestamp_us
+from hub.signing import KeySet, SigningKey
 
 __all__ = [
     "KeyInconsistent",
@@ -59,6 +61,7 @@ __all__ = [
     "read_next_key",
     "redeem_token",
     "seal_submitter_record",
+    "submitter_record_problem",
 ]
 
 _JSON = "application/json"
@@ -295,6 +298,39 @@ def seal_submitter_record(key: SigningKey, party: str, identity_id: str, objects
     record = EscrowRecord(party, identity_id, withdrawal_commitment, unsigned.report_hash, stamp,
                           key_id=key.key_id, signature=signature)
     return seal(record, oversight, hub_name)
+
+
+def submitter_record_problem(record: EscrowRecord, keys: KeySet) -> str | None:
+    """Why an opened token-mode escrow record does not hold up against ``keys`` (the key set
+    the hub publishes at ``keys/``), or None when it does: the key it names is registered to the
+    identity it names, was valid (not yet revoked, not expired) at the record's time, and the
+    signature verifies over :meth:`EscrowRecord.signing_input`. A record the hub made (the
+    attested mode) carries no signature: the hub vouches for it."""
+    if not record.key_id:
+        return "it carries no submitter signature (the hub made it: the attested mode)"
+    published = keys.keys.get(record.key_id)
+    if published is None:
+        return f"the key it names ({record.key_id}) is not in the key set"
+    if published.identity != record.identity_id:
+        return (f"the key it names ({record.key_id}) is registered to {published.identity}, "
+                f"not to the identity it names ({record.identity_id})")
+    try:
+        at_us = parse_timestamp_us(record.time)
+    except InvalidValue:
+        return f"its time ({record.time!r}) is not a timestamp"
+    if published.revoked_us is not None and at_us >= published.revoked_us:
+        return f"the key it names was revoked on {format_timestamp_us(published.revoked_us)}, before its time"
+    if published.not_after_us is not None and at_us > published.not_after_us:
+        return f"the key it names expired on {format_timestamp_us(published.not_after_us)}, before its time"
+    if at_us < published.not_before_us:
+        return f"the key it names was valid only from {format_timestamp_us(published.not_before_us)}, after its time"
+    try:
+        signature = b64url_decode(record.signature)
+    except ValueError:
+        return "its signature is not base64url"
+    if not published.key.verify(signature, record.signing_input()):
+        return "its signature does not verify with the key it names"
+    return None
 
 
 def redeem_token(http: HttpSession, collection_id: str, objects: list[dict[str, Any]], withdrawal_commitment: str,

@@ -21,7 +21,7 @@ import pytest
 import requests
 
 from hub.anonymity import blindrsa
-from hub.anonymity.escrow import OversightPrivateKey, open_sealed
+from hub.anonymity.escrow import EscrowRecord, OversightPrivateKey, open_sealed, seal
 from hub.anonymity.tokens import token_key_id
 from hub.common.canonical import b64url_decode, b64url_encode
 from tests.client.report_kit import facts_toml
@@ -180,6 +180,31 @@ def test_escrow_open_shows_the_submitters_key_and_signature(tmp_path: Path) -> N
     record = open_sealed(sealed, oversight)
     assert opened["signature"] == record.signature
     assert key.public_key.verify(b64url_decode(record.signature), record.signing_input())
+    assert opened["signature_check"] == "not checked: give --keys (the hub's key set)"
+
+    def checked(identity: str, **validity: str) -> str:
+        """What 'escrow open --keys' says of the record against a key set publishing ``key``
+        for ``identity`` (as GET keys/ does)."""
+        jwk = {**key.public_key.to_jwk(), "identity": identity, "party": "acme",
+               "not_before": "2020-01-01T00:00:00Z", **validity}
+        (tmp_path / "keys.json").write_text(json.dumps({"keys": [jwk]}))
+        out = run_cli(tmp_path, "escrow", "open", "--key", str(tmp_path / "oversight.pem"),
+                      "--keys", str(tmp_path / "keys.json"), str(tmp_path / "record.json")).stdout
+        return str(json.loads(out)["signature_check"])
+
+    assert checked(record.identity_id) == "holds up"
+    assert checked("identity--00000000-0000-4000-8000-000000000000") == (
+        f"does not hold up: the key it names ({key.key_id}) is registered to "
+        f"identity--00000000-0000-4000-8000-000000000000, not to the identity it names ({record.identity_id})")
+    assert checked(record.identity_id, revoked="2021-01-01T00:00:00Z").startswith(
+        "does not hold up: the key it names was revoked on 2021-01-01T00:00:00")
+    # A record whose signature was made by another key than the one it names.
+    forged = seal(EscrowRecord(record.submitter, record.identity_id, record.report_id, record.report_hash,
+                               record.time, key_id=key.key_id,
+                               signature=b64url_encode(SigningKey.generate().sign(record.signing_input()))),
+                  oversight.public_key, "hub.example")
+    (tmp_path / "record.json").write_text(json.dumps(forged))
+    assert checked(record.identity_id) == "does not hold up: its signature does not verify with the key it names"
 
 
 def test_an_operator_copies_a_peer_hubs_token_keys(served: tuple[HubUnderTest, OversightPrivateKey, Path],
