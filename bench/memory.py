@@ -150,7 +150,7 @@ def measure(workers: int, n_objects: int, n_polled: int, objs: list[dict[str, An
             with ThreadPoolExecutor(clients) as pool:
                 polled = sum(pool.map(lambda _i: _poll(port, token, collection, share), range(clients)))
             polled_s = time.monotonic() - started
-        time.sleep(1.0)  # the workers finish what they were doing
+        time.sleep(2.5)  # the workers finish what they were doing (and trim when idle: at most once a second)
         master = psutil.Process(proc.pid)
         procs = [_process(master.pid, "master")]
         procs += [_process(w.pid, f"worker {i + 1}") for i, w in enumerate(_workers(master, workers))]
