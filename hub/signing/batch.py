@@ -28,21 +28,36 @@ from typing import Any
 
 from hub.signing.keys import VerifyKey
 
-__all__ = ["BatchVerifier", "Verdicts", "default_processes"]
+__all__ = ["BatchVerifier", "Verdicts", "cores", "default_processes", "spare_core"]
 
 #: Jobs per chunk: small enough that the first verdicts come back while the caller still works
 #: on the first objects, large enough that sending a chunk costs little beside verifying it.
 CHUNK = 50
 
 
+def cores() -> int:
+    """The cores this process may run on."""
+    try:
+        return len(os.sched_getaffinity(0))
+    except (AttributeError, OSError):
+        return multiprocessing.cpu_count()
+
+
 def default_processes() -> int:
     """One process fewer than the cores this process may run on (the caller keeps one), at most
     four; 0 on a single core, where processes would only add their cost."""
+    return max(0, min(4, cores() - 1))
+
+
+def spare_core() -> bool:
+    """Whether the machine has a core to spare for verifying processes now: its load over the
+    last minute (the caller's own work included) is below its cores less one half. On a machine
+    whose cores are all busy, more processes only add the cost of sending them the work."""
     try:
-        cores = len(os.sched_getaffinity(0))
-    except (AttributeError, OSError):
-        cores = multiprocessing.cpu_count()
-    return max(0, min(4, cores - 1))
+        load = os.getloadavg()[0]
+    except OSError:  # pragma: no cover - no load average on this system
+        return True
+    return load < cores() - 0.5
 
 
 class Verdicts:

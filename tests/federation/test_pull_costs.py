@@ -222,6 +222,7 @@ def test_a_pull_verifies_its_pages_in_worker_processes_and_ends_them_after_the_p
         _post(a, good)
         engine = b.hub.federation.engine
         engine.batch_min, engine.verify_processes = 1, 1
+        engine.spare_core = lambda: True  # whatever else the machine runs
         used: list[BatchVerifier] = []
         made = engine._batch_verifier
 
@@ -280,3 +281,24 @@ def test_the_verifying_processes_end_when_the_process_that_started_them_is_kille
                                               for p in workers):
         time.sleep(0.1)
     assert not [p for p in workers if p.is_running() and p.status() != psutil.STATUS_ZOMBIE]
+
+
+def test_a_pull_verifies_in_place_while_the_machine_has_no_core_to_spare(tmp_path: Path) -> None:
+    from tests.federation.test_engine import Hubs, Net, _link, _peer, _pin_and_import, _post, _signed
+
+    hubs = Hubs(Net(), tmp_path, "sqlite")
+    try:
+        a, b = hubs["a"], hubs["b"]
+        _peer(hubs, "b", "a", tmp_path)
+        _link(hubs, "b", "a", "pull")
+        _pin_and_import(hubs, "b", "a", [a.identities["alice"]])
+        _post(a, _signed(a, [indicator(created_by_ref=a.identities["alice"]) for _ in range(5)]))
+        engine = b.hub.federation.engine
+        engine.batch_min, engine.verify_processes = 1, 1
+        engine.spare_core = lambda: False
+        assert engine._batch_verifier(100) is None
+        (result,) = b.hub.federation.sync_once()
+        assert result.error is None and result.stored == 5 and engine._verifier is None
+    finally:
+        for h in list(dict.values(hubs)):
+            h.close()

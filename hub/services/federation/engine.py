@@ -64,7 +64,7 @@ from hub.services.clock import Clock
 from hub.services.federation.deletions import Deletions
 from hub.services.federation.peers import PeerDirectory
 from hub.services.ingest import IngestService
-from hub.signing.batch import BatchVerifier, default_processes
+from hub.signing.batch import BatchVerifier, default_processes, spare_core
 from hub.stix.markings import TLP_LEVEL_BY_ID, tlp_level
 from hub.store.base import Store
 from hub.store.federation import LinkRecord, OutgoingVersion, PeerRecord
@@ -201,16 +201,19 @@ class SyncEngine:
         self.on_peer: Callable[[PeerRecord, Any], object] | None = None
         #: Worker processes that verify the signatures of a pulled page while ingest judges its
         #: objects (:mod:`hub.signing.batch`; 0: none, each is verified as it is judged), for
-        #: pages of at least :attr:`batch_min` objects; started on the first such page, ended
-        #: when a pass or the loop ends (:meth:`close`).
+        #: pages of at least :attr:`batch_min` objects while :attr:`spare_core` says the machine
+        #: has a core to spare (else the page is verified here: on busy cores more processes
+        #: only add their cost); started on the first such page, ended when a pass or the loop
+        #: ends (:meth:`close`).
         self.verify_processes = default_processes()
         self.batch_min = 50
+        self.spare_core: Callable[[], bool] = spare_core
         self._verifier: BatchVerifier | None = None
         self._verifier_lock = threading.Lock()
 
     def _batch_verifier(self, size: int) -> BatchVerifier | None:
         """The verifier for a page of ``size`` objects (None: they are verified as judged)."""
-        if self.verify_processes <= 0 or size < self.batch_min:
+        if self.verify_processes <= 0 or size < self.batch_min or not self.spare_core():
             return None
         with self._verifier_lock:
             if self._verifier is None:
