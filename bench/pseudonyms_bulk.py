@@ -49,8 +49,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import psutil
 import requests
+
+from bench import servers as srv
 
 ROOT = Path(__file__).resolve().parent.parent
 ABUSEHUB = Path(os.environ.get("BENCH_ABUSEHUB", ROOT / ".venv" / "bin" / "abusehub"))
@@ -97,21 +98,6 @@ def _cli(home: Path, *args: str, env: dict[str, str]) -> str:
     return res.stdout
 
 
-def _tree_cpu(pid: int) -> float:
-    """CPU seconds (user + system) of a process and its descendants, live and waited for."""
-    try:
-        root = psutil.Process(pid)
-        procs = [root, *root.children(recursive=True)]
-    except psutil.NoSuchProcess:
-        return 0.0
-    total = 0.0
-    for p in procs:
-        try:
-            t = p.cpu_times()
-        except psutil.NoSuchProcess:
-            continue
-        total += t.user + t.system + t.children_user + t.children_system
-    return total
 
 
 @dataclass
@@ -128,7 +114,7 @@ class Served:
     party: str
 
     def cpu(self) -> float:
-        return _tree_cpu(self.proc.pid)
+        return srv.tree_cpu(self.proc.pid)
 
     def stop(self) -> None:
         if self.proc.poll() is None:

@@ -123,21 +123,6 @@ def _client(args: tuple[str, str, int, PollPlan]) -> tuple[int, int]:
 # CPU time
 
 
-def tree_cpu(pid: int) -> float:
-    """User + system CPU seconds of ``pid`` and its descendants (and the children they reaped)."""
-    try:
-        root = psutil.Process(pid)
-        procs = [root, *root.children(recursive=True)]
-    except psutil.NoSuchProcess:
-        return 0.0
-    total = 0.0
-    for p in procs:
-        try:
-            t = p.cpu_times()
-        except psutil.NoSuchProcess:
-            continue
-        total += t.user + t.system + t.children_user + t.children_system
-    return total
 
 
 def backend_cpu(dsn: str | None, app_name: str) -> dict[int, float]:
@@ -283,13 +268,13 @@ def measure(target: Target, workers: int, rnd: int, clients: int, plan: PollPlan
             # Warm-up: full polls on fresh connections, several per worker.
             pool.map(_client, [(url, target.hub.token, n, PollPlan(warm * workers, 0))] * clients)
             time.sleep(0.5)
-            cpu0 = tree_cpu(run.proc.pid)
+            cpu0 = srv.tree_cpu(run.proc.pid)
             p0 = backend_cpu(target.primary_dsn, APP_NAME)
             s0 = backend_cpu(target.standby_dsn, APP_NAME)
             t0 = time.perf_counter()
             results = pool.map(_client, [(url, target.hub.token, n, plan)] * clients)
             m.wall_s = time.perf_counter() - t0
-            m.hub_cpu_s = tree_cpu(run.proc.pid) - cpu0
+            m.hub_cpu_s = srv.tree_cpu(run.proc.pid) - cpu0
             m.primary_cpu_s = cpu_delta(p0, backend_cpu(target.primary_dsn, APP_NAME))
             m.standby_cpu_s = cpu_delta(s0, backend_cpu(target.standby_dsn, APP_NAME))
         m.objects = sum(r[0] for r in results)

@@ -149,6 +149,24 @@ class RssMonitor:
         return self.peak
 
 
+def tree_cpu(pid: int) -> float:
+    """User + system CPU seconds of ``pid`` and its descendants: the live processes, and the
+    children they have waited for."""
+    try:
+        root = psutil.Process(pid)
+        procs = [root, *root.children(recursive=True)]
+    except psutil.NoSuchProcess:
+        return 0.0
+    total = 0.0
+    for p in procs:
+        try:
+            t = p.cpu_times()
+        except psutil.NoSuchProcess:
+            continue
+        total += t.user + t.system + t.children_user + t.children_system
+    return total
+
+
 @dataclass
 class Running:
     """A started server: where it listens, how to authenticate, what it holds."""
@@ -190,21 +208,8 @@ class Running:
         return self.monitor.peak if self.monitor else 0
 
     def cpu_seconds(self) -> float:
-        """CPU time (user and system) the server's process tree has used so far: the live
-        processes, and the children its processes have waited for."""
-        try:
-            root = psutil.Process(self.proc.pid)
-            procs = [root] + root.children(recursive=True)
-        except psutil.NoSuchProcess:
-            return 0.0
-        total = 0.0
-        for p in procs:
-            try:
-                t = p.cpu_times()
-            except psutil.NoSuchProcess:
-                continue
-            total += t.user + t.system + t.children_user + t.children_system
-        return total
+        """CPU time (user and system) the server's process tree has used so far."""
+        return tree_cpu(self.proc.pid)
 
     def stop(self) -> int:
         """SIGTERM the server (its process group), wait, and return the peak RSS in bytes."""
