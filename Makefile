@@ -12,6 +12,9 @@ HUB_DEPS   := $(VENV)/.deps-hub
 TEST_DEPS  := $(VENV)/.deps-test
 LINT_DEPS  := $(VENV)/.deps-lint
 BENCH_DEPS := $(VENV)/.deps-bench
+# The hub's modules are compiled once into __pycache__ (as pip does for an installed package),
+# not again in every process the tests, the demo and the benchmarks start.
+unexport PYTHONDONTWRITEBYTECODE
 
 .PHONY: demo test test-fast fuzz bench bench-quick bench-pages bench-compare bench-before-after bench-markings bench-pseudonyms lint clean
 
