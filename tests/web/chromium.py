@@ -8,7 +8,12 @@ browser is started, so a module can import this one to decide whether to skip.
 from __future__ import annotations
 
 import os
-from typing import TYPE_CHECKING
+import threading
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from selenium.webdriver.chrome.webdriver import WebDriver
@@ -46,3 +51,42 @@ def console_problems(driver: WebDriver) -> list[str]:
     """The console's entries since the last call that are errors, or CSP reports of any level."""
     return [e["message"] for e in driver.get_log("browser")
             if e["level"] == "SEVERE" or "Content Security Policy" in e["message"]]
+
+
+#: The content type of a script the test servers send.
+JS = "text/javascript; charset=utf-8"
+
+
+@contextmanager
+def static_pages(files: Mapping[str, tuple[bytes | Path, str]]) -> Iterator[str]:
+    """A server on 127.0.0.1 answering GET for the paths of ``files`` (each its bytes or a file,
+    and its content type) and 404 for anything else, every answer under the hub's own
+    Content-Security-Policy (:data:`hub.web.CSP`) as the pages load scripts; yields its base URL."""
+    from hub.web import CSP
+
+    class Handler(BaseHTTPRequestHandler):
+        def log_message(self, format: str, *args: Any) -> None:  # noqa: A002 - the base class's name
+            pass
+
+        def do_GET(self) -> None:  # noqa: N802 - http.server's name
+            if self.path not in files:
+                self.send_error(404)
+                return
+            content, content_type = files[self.path]
+            body = content if isinstance(content, bytes) else content.read_bytes()
+            self.send_response(200)
+            self.send_header("Content-Type", content_type)
+            self.send_header("Content-Length", str(len(body)))
+            self.send_header("Content-Security-Policy", CSP)
+            self.send_header("X-Content-Type-Options", "nosniff")
+            self.send_header("Cache-Control", "no-store")
+            self.end_headers()
+            self.wfile.write(body)
+
+    httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    threading.Thread(target=httpd.serve_forever, daemon=True).start()
+    try:
+        yield f"http://127.0.0.1:{httpd.server_address[1]}"
+    finally:
+        httpd.shutdown()
+        httpd.server_close()

@@ -12,16 +12,13 @@ errors and CSP reports.
 
 from __future__ import annotations
 
-import threading
 from collections.abc import Iterator
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from hub.web import CSP
-from tests.web.chromium import MISSING, console_problems, have_chromium, start_chromium
+from tests.web.chromium import JS, MISSING, console_problems, have_chromium, start_chromium, static_pages
 from tests.web.test_blindrsa_js import check_results, rfc_vectors
 
 pytestmark = pytest.mark.slow
@@ -41,42 +38,16 @@ PAGE = b"""<!doctype html>
 """
 
 FILES = {
-    "/": (None, "text/html; charset=utf-8"),
-    "/static/vendor/blindrsa.js": (VENDOR / "blindrsa.js", "text/javascript; charset=utf-8"),
-    "/tests/blindrsa_vectors_lib.js": (HERE / "blindrsa_vectors_lib.js", "text/javascript; charset=utf-8"),
+    "/": (PAGE, "text/html; charset=utf-8"),
+    "/static/vendor/blindrsa.js": (VENDOR / "blindrsa.js", JS),
+    "/tests/blindrsa_vectors_lib.js": (HERE / "blindrsa_vectors_lib.js", JS),
 }
-
-
-class Handler(BaseHTTPRequestHandler):
-    def log_message(self, format: str, *args: Any) -> None:  # noqa: A002 - the base class's name
-        pass
-
-    def do_GET(self) -> None:  # noqa: N802 - http.server's name
-        if self.path not in FILES:
-            self.send_error(404)
-            return
-        path, content_type = FILES[self.path]
-        body = PAGE if path is None else path.read_bytes()
-        self.send_response(200)
-        self.send_header("Content-Type", content_type)
-        self.send_header("Content-Length", str(len(body)))
-        self.send_header("Content-Security-Policy", CSP)
-        self.send_header("X-Content-Type-Options", "nosniff")
-        self.send_header("Cache-Control", "no-store")
-        self.end_headers()
-        self.wfile.write(body)
 
 
 @pytest.fixture(scope="module")
 def base() -> Iterator[str]:
-    httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    thread = threading.Thread(target=httpd.serve_forever, daemon=True)
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{httpd.server_address[1]}"
-    finally:
-        httpd.shutdown()
-        httpd.server_close()
+    with static_pages(FILES) as url:
+        yield url
 
 
 @pytest.fixture(scope="module")

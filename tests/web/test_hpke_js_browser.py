@@ -11,17 +11,13 @@ WebCrypto's X25519, HKDF and AES-GCM. The console stays free of errors and CSP r
 
 from __future__ import annotations
 
-import threading
 from collections.abc import Iterator
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
-from typing import Any
 
 import pytest
 
 from hub.anonymity.escrow import OversightPrivateKey
-from hub.web import CSP
-from tests.web.chromium import MISSING, console_problems, have_chromium, start_chromium
+from tests.web.chromium import JS, MISSING, console_problems, have_chromium, start_chromium, static_pages
 from tests.web.test_hpke_js import check_record, check_vectors, job
 
 pytestmark = pytest.mark.slow
@@ -45,46 +41,20 @@ PAGE = b"""<!doctype html>
 """
 
 FILES = {
-    "/": None,
-    "/static/js/cjs-shim.js": STATIC / "js" / "cjs-shim.js",
-    "/static/vendor/canonicalize.js": STATIC / "vendor" / "canonicalize.js",
-    "/static/vendor/hpke.js": STATIC / "vendor" / "hpke.js",
-    "/static/js/signing.js": STATIC / "js" / "signing.js",
-    "/static/js/escrow.js": STATIC / "js" / "escrow.js",
-    "/tests/hpke_vectors_lib.js": HERE / "hpke_vectors_lib.js",
+    "/": (PAGE, "text/html; charset=utf-8"),
+    "/static/js/cjs-shim.js": (STATIC / "js" / "cjs-shim.js", JS),
+    "/static/vendor/canonicalize.js": (STATIC / "vendor" / "canonicalize.js", JS),
+    "/static/vendor/hpke.js": (STATIC / "vendor" / "hpke.js", JS),
+    "/static/js/signing.js": (STATIC / "js" / "signing.js", JS),
+    "/static/js/escrow.js": (STATIC / "js" / "escrow.js", JS),
+    "/tests/hpke_vectors_lib.js": (HERE / "hpke_vectors_lib.js", JS),
 }
-
-
-class Handler(BaseHTTPRequestHandler):
-    def log_message(self, format: str, *args: Any) -> None:  # noqa: A002 - the base class's name
-        pass
-
-    def do_GET(self) -> None:  # noqa: N802 - http.server's name
-        if self.path not in FILES:
-            self.send_error(404)
-            return
-        path = FILES[self.path]
-        body = PAGE if path is None else path.read_bytes()
-        self.send_response(200)
-        self.send_header("Content-Type", "text/html; charset=utf-8" if path is None else "text/javascript; charset=utf-8")
-        self.send_header("Content-Length", str(len(body)))
-        self.send_header("Content-Security-Policy", CSP)
-        self.send_header("X-Content-Type-Options", "nosniff")
-        self.send_header("Cache-Control", "no-store")
-        self.end_headers()
-        self.wfile.write(body)
 
 
 @pytest.fixture(scope="module")
 def base() -> Iterator[str]:
-    httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    thread = threading.Thread(target=httpd.serve_forever, daemon=True)
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{httpd.server_address[1]}"
-    finally:
-        httpd.shutdown()
-        httpd.server_close()
+    with static_pages(FILES) as url:
+        yield url
 
 
 def test_rfc9180_vectors_and_the_pages_record_in_chromium(base: str, tmp_path: Path) -> None:
