@@ -41,7 +41,7 @@ from typing import Any
 import psutil
 
 from bench.data import bench_key, objects
-from bench.servers import free_port
+from bench.servers import free_port, write_results
 from hub.client.taxii import TaxiiClient, read_outcome
 from hub.config import load_config
 from hub.services.hub import open_hub
@@ -244,13 +244,8 @@ def summarise(result: dict[str, Any]) -> dict[str, Any]:
 
 def write(figures: dict[str, Any], folder: Path) -> Path:
     """Write ``federation-latest.json`` and a timestamped copy into ``folder``; the latest's path."""
-    folder.mkdir(parents=True, exist_ok=True)
-    text = json.dumps(figures, indent=2) + "\n"
-    stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
-    (folder / f"federation-{stamp}.json").write_text(text)
-    latest = folder / "federation-latest.json"
-    latest.write_text(text)
-    return latest
+    write_results(folder, "federation", figures, datetime.now(UTC))
+    return folder / "federation-latest.json"
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -32,7 +32,6 @@ Output: a table on stdout and ``bench/results/ingest-<timestamp>.json`` (and ``i
 from __future__ import annotations
 
 import argparse
-import json
 import multiprocessing
 import os
 import platform
@@ -306,11 +305,7 @@ def main(argv: list[str] | None = None) -> int:
     doc = {"started": started.isoformat(), "argv": sys.argv[1:] if argv is None else argv,
            "machine": {"cpus": os.cpu_count(), "python": platform.python_version(), "platform": platform.platform()},
            "counts": [asdict(c) for c in counts], "served": [asdict(s) for s in served], "table": table}
-    stamp = started.strftime("%Y%m%dT%H%M%SZ")
-    blob = json.dumps(doc, indent=1)
-    (out / f"ingest-{stamp}.json").write_text(blob)
-    (out / "ingest-latest.json").write_text(blob)
-    print(f"\nResults: {out / f'ingest-{stamp}.json'} (and ingest-latest.json)")
+    print(f"\nResults: {srv.write_results(out, 'ingest', doc, started)} (and ingest-latest.json)")
     return 0
 
 

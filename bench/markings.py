@@ -402,11 +402,8 @@ def main(argv: list[str] | None = None) -> int:
            "machine": {"cpus": os.cpu_count(), "memory_gb": round(psutil.virtual_memory().total / 2**30, 1),
                        "python": platform.python_version(), "platform": platform.platform()},
            "results": results, "text": [render(r) for r in results]}
-    stamp = started.strftime("%Y%m%dT%H%M%SZ")
-    blob = json.dumps(doc, indent=1)
-    (out / f"markings-{stamp}.json").write_text(blob)
-    (out / "markings-latest.json").write_text(blob)
-    print(f"Results: {out / f'markings-{stamp}.json'} (and markings-latest.json); elapsed {elapsed / 60:.1f} min")
+    written = srv.write_results(out, "markings", doc, started)
+    print(f"Results: {written} (and markings-latest.json); elapsed {elapsed / 60:.1f} min")
     return 1 if any(r.get("error") or r.get("upgrade", {}).get("error") for r in results) else 0
 
 

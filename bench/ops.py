@@ -695,11 +695,8 @@ def main(argv: list[str] | None = None) -> int:
                        "python": platform.python_version(), "platform": platform.platform()},
            "skipped": skipped, "runs": [r.__dict__ for r in runs], "large": bigs, "memory_breakdown": mem,
            "table": table, "targets": targets}
-    stamp = started.strftime("%Y%m%dT%H%M%SZ")
-    blob = json.dumps(doc, indent=1)
-    (out / f"ops-{stamp}.json").write_text(blob)
-    (out / "ops-latest.json").write_text(blob)
-    print(f"Results: {out / f'ops-{stamp}.json'} (and ops-latest.json); elapsed {elapsed / 60:.1f} min")
+    written = srv.write_results(out, "ops", doc, started)
+    print(f"Results: {written} (and ops-latest.json); elapsed {elapsed / 60:.1f} min")
     return 0
 
 

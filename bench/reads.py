@@ -40,7 +40,6 @@ Output: the table on stdout, ``--out DIR/reads-latest.json`` and ``reads-<timest
 from __future__ import annotations
 
 import argparse
-import json
 import multiprocessing
 import os
 import platform
@@ -490,13 +489,8 @@ def main(argv: list[str] | None = None) -> int:
             "workers": list(args.counts),
         },
     }
-    out = Path(args.out)
-    out.mkdir(parents=True, exist_ok=True)
-    blob = json.dumps(doc, indent=1)
-    stamp = started.strftime("%Y%m%dT%H%M%SZ")
-    (out / f"reads-{stamp}.json").write_text(blob)
-    (out / "reads-latest.json").write_text(blob)
-    print(f"Results: {out / f'reads-{stamp}.json'} (and reads-latest.json); elapsed {elapsed / 60:.1f} min")
+    written = srv.write_results(Path(args.out), "reads", doc, started)
+    print(f"Results: {written} (and reads-latest.json); elapsed {elapsed / 60:.1f} min")
     return 0
 
 

@@ -149,6 +149,17 @@ class RssMonitor:
         return self.peak
 
 
+def write_results(out: Path, name: str, doc: Any, started: datetime) -> Path:
+    """Write ``doc`` as ``<name>-<started, UTC>.json`` and ``<name>-latest.json`` into ``out``
+    (made if missing); the timestamped file's path."""
+    out.mkdir(parents=True, exist_ok=True)
+    blob = json.dumps(doc, indent=1) + "\n"
+    stamped = out / f"{name}-{started.astimezone(UTC).strftime('%Y%m%dT%H%M%SZ')}.json"
+    stamped.write_text(blob)
+    (out / f"{name}-latest.json").write_text(blob)
+    return stamped
+
+
 def tree_cpu(pid: int) -> float:
     """User + system CPU seconds of ``pid`` and its descendants: the live processes, and the
     children they have waited for."""
