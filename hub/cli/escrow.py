@@ -101,11 +101,13 @@ def open_record(key_file: str, keys_file: str | None, record: str) -> None:
 def _key_set(path: Path) -> KeySet:
     """The key set saved in ``path``; a clear error when it is not one."""
     try:
-        return KeySet.from_jwks(json.loads(path.read_text(encoding="utf-8")))
+        doc = json.loads(path.read_text(encoding="utf-8"))
     except OSError as exc:
         raise HubError(f"cannot read {path}: {exc.strerror}") from None
     except (ValueError, UnicodeDecodeError):
         raise HubError(f"{path} is not a key set (not JSON)") from None
+    try:
+        return KeySet.from_jwks(doc)
     except KeyFormatError as exc:
         raise HubError(f"{path} is not a usable key set: {exc}") from None
 

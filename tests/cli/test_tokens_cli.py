@@ -206,6 +206,13 @@ def test_escrow_open_shows_the_submitters_key_and_signature(tmp_path: Path) -> N
     (tmp_path / "record.json").write_text(json.dumps(forged))
     assert checked(record.identity_id) == "does not hold up: its signature does not verify with the key it names"
 
+    for text, says in (("[1, 2", "is not a key set (not JSON)"),
+                       ('{"nope": 1}', 'is not a usable key set: a JWK set must be a JSON object with a "keys" list')):
+        (tmp_path / "keys.json").write_text(text)
+        refused = run_cli(tmp_path, "escrow", "open", "--key", str(tmp_path / "oversight.pem"),
+                          "--keys", str(tmp_path / "keys.json"), str(tmp_path / "record.json"), check=False)
+        assert refused.returncode != 0 and says in refused.stderr, refused.stderr
+
 
 def test_an_operator_copies_a_peer_hubs_token_keys(served: tuple[HubUnderTest, OversightPrivateKey, Path],
                                                    tmp_path: Path) -> None:
