@@ -99,7 +99,11 @@ def test_the_issuer_refuses_requests_for_another_key_or_type(
 
 def test_finalize_refuses_a_response_from_another_key(
         issuer: tokens.TokenIssuer, other_issuer: tokens.TokenIssuer) -> None:
-    request, state = tokens.begin_issuance(issuer.public, CHALLENGE)
+    # A blinded message is uniform below this key's modulus; the other key signs one below its own.
+    while True:
+        request, state = tokens.begin_issuance(issuer.public, CHALLENGE)
+        if int.from_bytes(request.blinded_msg, "big") < other_issuer.public.n:
+            break
     wrong = blindrsa.blind_sign(other_issuer.private, request.blinded_msg)
     with pytest.raises(InvalidSignature):
         tokens.finalize_token(state, wrong)
