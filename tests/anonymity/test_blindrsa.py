@@ -87,7 +87,11 @@ def test_another_key_is_refused(key: blindrsa.PrivateKey, other_key: blindrsa.Pr
 def test_finalize_refuses_a_blind_signature_made_with_another_key(
         key: blindrsa.PrivateKey, other_key: blindrsa.PrivateKey) -> None:
     variant = blindrsa.RSABSSA_SHA384_PSS_DETERMINISTIC
-    blinded = blindrsa.blind(key.public_key, b"msg", variant)
+    # A blinded message is uniform below this key's modulus; the other key signs one below its own.
+    while True:
+        blinded = blindrsa.blind(key.public_key, b"msg", variant)
+        if int.from_bytes(blinded.blinded_msg, "big") < other_key.public_key.n:
+            break
     wrong = blindrsa.blind_sign(other_key, blinded.blinded_msg)
     with pytest.raises(InvalidSignature):
         blindrsa.finalize(key.public_key, b"msg", wrong, blinded.inv, variant)
