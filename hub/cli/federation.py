@@ -16,7 +16,6 @@ from typing import Any
 import click
 
 from hub.cli.base import Context, emit, pass_ctx
-from hub.client.http import read_token
 from hub.common.timestamps import format_timestamp_us
 from hub.services.admin import TLP_NAMES
 from hub.services.federation import DEFAULT_DEADLINE, Credentials
@@ -54,6 +53,8 @@ def peer_add(c: Context, name: str, url: str, token_file: str | None, basic_auth
     given = [token_file is not None, basic_auth_file is not None, bool(cert or key)]
     if sum(given) != 1 or (given[2] and not (cert and key)):
         raise click.UsageError("give one of --token-file, --basic-auth-file, or --cert and --key")
+    from hub.client.http import read_token
+
     if token_file is not None:
         credentials = Credentials(token=read_token(None, token_file))
     elif basic_auth_file is not None:

@@ -14,13 +14,12 @@ import json
 import sys
 from collections.abc import Callable
 from datetime import UTC
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
 
 from hub.cli.base import Context
 from hub.client.errors import ClientError
-from hub.client.http import api_root, check_transport, read_token
 from hub.client.notices import (
     NOTICE_TEMPLATE,
     PseudonymCache,
@@ -39,9 +38,11 @@ from hub.client.notices import (
 )
 from hub.client.poll import Poller
 from hub.client.reports import LocalProblems, load_signing_key
-from hub.client.taxii import Outcome, TaxiiClient
 from hub.client.verify import KeySource, ObjectVerifier
 from hub.stix.notice_facts import ACK_STATUSES, NOTICE_TYPE
+
+if TYPE_CHECKING:  # the HTTP layer (httpx) is imported by the commands that talk to a hub: 'serve' never does
+    from hub.client.taxii import Outcome, TaxiiClient
 
 __all__ = ["notice"]
 
@@ -69,6 +70,9 @@ def _signer(f: Callable[..., Any]) -> Callable[..., Any]:
 
 
 def _client(url: str, token: str | None, token_file: str | None, unsafe_plain_http: bool) -> TaxiiClient:
+    from hub.client.http import api_root, check_transport, read_token
+    from hub.client.taxii import TaxiiClient
+
     api = api_root(url)
     check_transport(api, unsafe_plain_http, "the token")
     return TaxiiClient(api, read_token(token, token_file), unsafe_plain_http=unsafe_plain_http)

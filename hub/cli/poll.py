@@ -23,10 +23,8 @@ from hub.client.blocklist import (
     write_blocklist,
 )
 from hub.client.errors import ClientError
-from hub.client.http import api_root, check_transport, read_token
 from hub.client.poll import DEFAULT_LIMIT, Poller, PollResult
 from hub.client.retry import RetryNotice
-from hub.client.taxii import TaxiiClient
 from hub.client.verify import KeySource, ObjectVerifier, VerifyMode
 
 EXIT_ERROR = 1
@@ -106,6 +104,9 @@ def poll(url: str, collection_id: str, out: str, token_file: str | None, token: 
     an error (run again to resume); 3 an object FAILED the signature check (it is written and
     listed in FILE.jsonl.failed; export blocklist leaves it out).
     """
+    from hub.client.http import api_root, check_transport, read_token
+    from hub.client.taxii import TaxiiClient
+
     api = api_root(url)
     check_transport(api, unsafe_plain_http, "the token")
     secret = read_token(token, token_file)

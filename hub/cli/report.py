@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import sys
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
 
@@ -32,7 +32,6 @@ from hub.client.anonymous import (
     write_secret_file,
 )
 from hub.client.errors import ClientError
-from hub.client.http import api_root, check_transport, read_token
 from hub.client.reports import (
     REPORT_TEMPLATE,
     LocalProblems,
@@ -44,15 +43,19 @@ from hub.client.reports import (
     submit_report,
 )
 from hub.client.retry import RetryNotice
-from hub.client.taxii import NoObliviousPseudonyms, StatusResource, TaxiiClient
 from hub.common.canonical import b64url_decode
 from hub.stix.markings import TLP2_IDS
 from hub.stix.report import ABUSE_TYPE_INFRASTRUCTURE, ACTIONS
+
+if TYPE_CHECKING:  # the HTTP layer (httpx) is imported by the commands that talk to a hub: 'serve' never does
+    from hub.client.taxii import NoObliviousPseudonyms, StatusResource, TaxiiClient
 
 __all__ = ["report"]
 
 
 def _token(token: str | None, token_file: str | None) -> str:
+    from hub.client.http import read_token
+
     try:
         return read_token(token, token_file)
     except ClientError as exc:
@@ -221,6 +224,9 @@ def _report_new(facts_file: str, url: str, collection_id: str, token_file: str |
     if anonymous and not dry_run and secret_file is None:
         raise LocalProblems(["--anonymous needs --secret-file: the report's withdrawal secret is "
                              "kept there, and nowhere else"])
+    from hub.client.http import api_root, check_transport
+    from hub.client.taxii import NoObliviousPseudonyms, TaxiiClient
+
     api = api_root(url)
     try:
         check_transport(api, unsafe_plain_http, "the token and raw personal values")
@@ -305,6 +311,9 @@ def _file_anonymously(client: TaxiiClient, collection_id: str, prepared: Any, se
 def report_withdraw(report_id: str | None, url: str, anonymous: bool, secret_file: str,
                     unsafe_plain_http: bool) -> None:
     """Withdraw an anonymous report: the secret proves it is yours without saying who you are."""
+    from hub.client.http import api_root, check_transport
+    from hub.client.taxii import TaxiiClient
+
     api = api_root(url)
     try:
         check_transport(api, unsafe_plain_http, "the withdrawal secret")

@@ -25,7 +25,7 @@ import sys
 from collections import Counter
 from dataclasses import replace
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
 
@@ -35,9 +35,7 @@ from hub.anonymity.filing import commitment, new_secret
 from hub.cli.base import Context, emit, pass_ctx
 from hub.client.anonymous import AnonymousResult, prepare_anonymous_report, write_secret_file
 from hub.client.errors import ClientError
-from hub.client.http import HttpSession, api_root, check_transport, read_token
 from hub.client.reports import LocalProblems, load_signing_key, read_facts
-from hub.client.taxii import TaxiiClient
 from hub.client.tokens import (
     TokenKey,
     TokenWallet,
@@ -51,6 +49,9 @@ from hub.client.tokens import (
 )
 from hub.common.errors import HubError
 from hub.signing import unsigned_form
+
+if TYPE_CHECKING:  # the HTTP layer (httpx) is imported by the commands that talk to a hub: 'serve' never does
+    from hub.client.http import HttpSession
 
 __all__ = ["token"]
 
@@ -111,6 +112,8 @@ def token() -> None:
 def token_fetch(url: str, token_file: str | None, api_token: str | None, count: int, upcoming: bool,
                 tokens_file: str, check_with: tuple[str, ...], unsafe_plain_http: bool, as_json: bool) -> None:
     """Fetch COUNT submission tokens of the hub's current epoch (or the next) and keep them."""
+    from hub.client.http import HttpSession, api_root, check_transport, read_token
+
     try:
         api = api_root(url)
         check_transport(api, unsafe_plain_http)
@@ -178,6 +181,8 @@ def token_file(facts_file: str, url: str, collection_id: str, token_file: str | 
                key_file: str, identity: str, party: str | None, oversight_file: str, secret_out: str,
                tokens_file: str, check_with: tuple[str, ...], unsafe_plain_http: bool, as_json: bool) -> None:
     """File the report of FACTS.toml anonymously, paid with one submission token."""
+    from hub.client.http import read_token
+
     try:
         receipt = file_with_token(facts_file, url, collection_id, read_token(api_token, token_file), key_file,
                                   identity, party or identity, oversight_file, secret_out, tokens_file, check_with,
@@ -202,6 +207,9 @@ def file_with_token(facts_file: str, url: str, collection_id: str, api_token: st
                     party: str, oversight_file: str, secret_out: str, tokens_file: str,
                     check_with: tuple[str, ...], unsafe_plain_http: bool) -> dict[str, Any]:
     """The whole token-mode filing (see ``token file``); the hub's receipt."""
+    from hub.client.http import HttpSession, api_root, check_transport
+    from hub.client.taxii import TaxiiClient
+
     api = api_root(url)
     check_transport(api, unsafe_plain_http, "the token and the report")
     facts = read_facts(facts_file)
@@ -233,6 +241,8 @@ def report_with_token(facts_file: str, url: str, collection_id: str, token_file:
                       check_with: tuple[str, ...], oversight_file: str | None, unsafe_plain_http: bool) -> int:
     """``report new --anonymous --tokens FILE``: :func:`file_with_token`, the receipt printed; the
     exit status (2 for a problem found before anything was sent)."""
+    from hub.client.http import read_token
+
     missing = [name for name, given in (("--anonymous", anonymous), ("--secret-file", secret_file),
                                         ("--check-with", check_with), ("--oversight-key", oversight_file)) if not given]
     try:
@@ -274,6 +284,8 @@ def token_keys(c: Context) -> None:
 def token_copy_keys(c: Context, url: str, unsafe_plain_http: bool) -> None:
     """Keep a peer hub's token key directory (URL: its .../anonymity/token-keys/), published here
     as the second source its providers check its key against."""
+    from hub.client.http import HttpSession, api_root, check_transport
+
     try:
         base = url.split("anonymity/token-keys/")[0]
         check_transport(api_root(base), unsafe_plain_http, "nothing secret")

@@ -1,9 +1,13 @@
 """The parties' side of a hub: a TAXII 2.1 client library that never touches a hub's database.
 
 It imports only :mod:`hub.common`, :mod:`hub.pseudonyms`, :mod:`hub.signing` and
-:mod:`hub.stix` (and httpx), so a provider can use it without running a hub. No module here
-prints, parses command lines or exits: the commands are in :mod:`hub.cli`, and federation and
-the web page call the same functions. A provider's tooling imports what it needs from here::
+:mod:`hub.stix` (and httpx), so a provider can use it without running a hub. Each module is
+imported when one of its names is first asked for (``from hub.client import X``, or
+``hub.client.X``), not with the package, and the modules import the HTTP layer (and httpx)
+when they make a request: a hub that uses the errors or the report checks only does not
+import it. No module here prints, parses command lines or exits: the commands are in
+:mod:`hub.cli`, and federation and the web page call the same functions. A provider's
+tooling imports what it needs from here::
 
     from hub.client import ClientError, Poller, TaxiiClient, build_blocklist
 
@@ -69,118 +73,122 @@ The names below are the public API (``__all__``), by the module that defines the
 Everything else in the modules is theirs (tests/client/test_exported_members.py names it).
 """
 
-from hub.client.anonymous import (
-    AnonymousResult,
-    anonymous_facts,
-    file_anonymous_report,
-    prepare_anonymous_report,
-    read_secret_file,
-    withdraw_anonymous_report,
-    write_secret_file,
-)
-from hub.client.blocklist import (
-    BlocklistResult,
-    Entry,
-    UnsupportedPattern,
-    build_blocklist,
-    pattern_entries,
-    render_csv,
-    render_plain,
-    write_blocklist,
-)
-from hub.client.cursor import Cursor, CursorError, default_cursor_path, load_cursor, save_cursor
-from hub.client.envelope import ExactObject
-from hub.client.errors import (
-    AccessDenied,
-    AuthenticationFailed,
-    Busy,
-    ClientError,
-    ConnectionFailed,
-    HubRefused,
-    NotTaxii,
-    ProtocolError,
-    Redirected,
-    ResourceNotFound,
-)
-from hub.client.http import ResponseTooLarge
-from hub.client.notices import (
-    ACCOUNT_FIELDS,
-    CACHE_KEEPS_DAYS,
-    NOTICE_TEMPLATE,
-    NoticeMatch,
-    ProviderAccount,
-    PseudonymCache,
-    RowProblem,
-    acknowledge,
-    fetch_notice,
-    fetch_notices,
-    fetch_status,
-    issue_notice,
-    match_accounts,
-    newest_versions,
-    pseudonymise_accounts,
-    read_accounts,
-    read_answer,
-    read_notice_facts,
-    read_notice_lines,
-    respond,
-    withdraw_notice,
-)
-from hub.client.oprf import NoObliviousPseudonyms, OprfClient, PseudonymKeys, UnverifiableAnswer
-from hub.client.poll import Poller, PollError, PollResult, poll_collection
-from hub.client.reports import (
-    REPORT_TEMPLATE,
-    LocalProblems,
-    MappedPseudonymiser,
-    PreparedReport,
-    ReportResult,
-    ReportState,
-    check_identity,
-    file_report,
-    load_facts,
-    load_signing_key,
-    local_problems,
-    prepare_report,
-    pseudonym_values,
-    read_facts,
-    submit_report,
-)
-from hub.client.retry import NO_RETRY, RetryNotice, RetryPolicy
-from hub.client.taxii import (
-    ManifestEntry,
-    ManifestPage,
-    ObjectsPage,
-    Outcome,
-    StatusResource,
-    TaxiiClient,
-    TombstonePage,
-    fetch_key_set,
-    read_outcome,
-)
-from hub.client.tokens import (
-    KeyInconsistent,
-    StoredToken,
-    TokenKey,
-    TokenWallet,
-    check_key_consistency,
-    fetch_directory,
-    fetch_tokens,
-    filing_hash,
-    read_directory,
-    read_next_key,
-    redeem_token,
-    seal_submitter_record,
-    submitter_record_problem,
-)
-from hub.client.verify import (
-    Failure,
-    KeySource,
-    ObjectVerifier,
-    Tally,
-    VerifyMode,
-    failed_path,
-    read_failures,
-)
+import importlib
+import typing
+
+if typing.TYPE_CHECKING:
+    from hub.client.anonymous import (
+        AnonymousResult,
+        anonymous_facts,
+        file_anonymous_report,
+        prepare_anonymous_report,
+        read_secret_file,
+        withdraw_anonymous_report,
+        write_secret_file,
+    )
+    from hub.client.blocklist import (
+        BlocklistResult,
+        Entry,
+        UnsupportedPattern,
+        build_blocklist,
+        pattern_entries,
+        render_csv,
+        render_plain,
+        write_blocklist,
+    )
+    from hub.client.cursor import Cursor, CursorError, default_cursor_path, load_cursor, save_cursor
+    from hub.client.envelope import ExactObject
+    from hub.client.errors import (
+        AccessDenied,
+        AuthenticationFailed,
+        Busy,
+        ClientError,
+        ConnectionFailed,
+        HubRefused,
+        NotTaxii,
+        ProtocolError,
+        Redirected,
+        ResourceNotFound,
+    )
+    from hub.client.http import ResponseTooLarge
+    from hub.client.notices import (
+        ACCOUNT_FIELDS,
+        CACHE_KEEPS_DAYS,
+        NOTICE_TEMPLATE,
+        NoticeMatch,
+        ProviderAccount,
+        PseudonymCache,
+        RowProblem,
+        acknowledge,
+        fetch_notice,
+        fetch_notices,
+        fetch_status,
+        issue_notice,
+        match_accounts,
+        newest_versions,
+        pseudonymise_accounts,
+        read_accounts,
+        read_answer,
+        read_notice_facts,
+        read_notice_lines,
+        respond,
+        withdraw_notice,
+    )
+    from hub.client.oprf import NoObliviousPseudonyms, OprfClient, PseudonymKeys, UnverifiableAnswer
+    from hub.client.poll import Poller, PollError, PollResult, poll_collection
+    from hub.client.reports import (
+        REPORT_TEMPLATE,
+        LocalProblems,
+        MappedPseudonymiser,
+        PreparedReport,
+        ReportResult,
+        ReportState,
+        check_identity,
+        file_report,
+        load_facts,
+        load_signing_key,
+        local_problems,
+        prepare_report,
+        pseudonym_values,
+        read_facts,
+        submit_report,
+    )
+    from hub.client.retry import NO_RETRY, RetryNotice, RetryPolicy
+    from hub.client.taxii import (
+        ManifestEntry,
+        ManifestPage,
+        ObjectsPage,
+        Outcome,
+        StatusResource,
+        TaxiiClient,
+        TombstonePage,
+        fetch_key_set,
+        read_outcome,
+    )
+    from hub.client.tokens import (
+        KeyInconsistent,
+        StoredToken,
+        TokenKey,
+        TokenWallet,
+        check_key_consistency,
+        fetch_directory,
+        fetch_tokens,
+        filing_hash,
+        read_directory,
+        read_next_key,
+        redeem_token,
+        seal_submitter_record,
+        submitter_record_problem,
+    )
+    from hub.client.verify import (
+        Failure,
+        KeySource,
+        ObjectVerifier,
+        Tally,
+        VerifyMode,
+        failed_path,
+        read_failures,
+    )
 
 __all__ = [
     "AccessDenied",
@@ -292,3 +300,55 @@ __all__ = [
     "write_blocklist",
     "write_secret_file",
 ]
+
+#: Where each exported name is defined: the package imports a module the first time one of its
+#: names is asked for (PEP 562), so that importing one module of the client (its errors, say)
+#: does not import all of them, nor httpx with them, into a process that does not use them.
+_HOMES: dict[str, tuple[str, ...]] = {
+    "anonymous": ("AnonymousResult", "anonymous_facts", "file_anonymous_report", "prepare_anonymous_report",
+                  "read_secret_file", "withdraw_anonymous_report", "write_secret_file"),
+    "blocklist": ("BlocklistResult", "Entry", "UnsupportedPattern", "build_blocklist", "pattern_entries",
+                  "render_csv", "render_plain", "write_blocklist"),
+    "cursor": ("Cursor", "CursorError", "default_cursor_path", "load_cursor", "save_cursor"),
+    "envelope": ("ExactObject",),
+    "errors": ("AccessDenied", "AuthenticationFailed", "Busy", "ClientError", "ConnectionFailed",
+               "HubRefused", "NotTaxii", "ProtocolError", "Redirected", "ResourceNotFound"),
+    "http": ("ResponseTooLarge",),
+    "notices": ("ACCOUNT_FIELDS", "CACHE_KEEPS_DAYS", "NOTICE_TEMPLATE", "NoticeMatch", "ProviderAccount",
+                "PseudonymCache", "RowProblem", "acknowledge", "fetch_notice", "fetch_notices",
+                "fetch_status", "issue_notice", "match_accounts", "newest_versions", "pseudonymise_accounts",
+                "read_accounts", "read_answer", "read_notice_facts", "read_notice_lines", "respond",
+                "withdraw_notice"),
+    "oprf": ("NoObliviousPseudonyms", "OprfClient", "PseudonymKeys", "UnverifiableAnswer"),
+    "poll": ("Poller", "PollError", "PollResult", "poll_collection"),
+    "reports": ("REPORT_TEMPLATE", "LocalProblems", "MappedPseudonymiser", "PreparedReport", "ReportResult",
+                "ReportState", "check_identity", "file_report", "load_facts", "load_signing_key",
+                "local_problems", "prepare_report", "pseudonym_values", "read_facts", "submit_report"),
+    "retry": ("NO_RETRY", "RetryNotice", "RetryPolicy"),
+    "taxii": ("ManifestEntry", "ManifestPage", "ObjectsPage", "Outcome", "StatusResource", "TaxiiClient",
+              "TombstonePage", "fetch_key_set", "read_outcome"),
+    "tokens": ("KeyInconsistent", "StoredToken", "TokenKey", "TokenWallet", "check_key_consistency",
+               "fetch_directory", "fetch_tokens", "filing_hash", "read_directory", "read_next_key",
+               "redeem_token", "seal_submitter_record", "submitter_record_problem"),
+    "verify": ("Failure", "KeySource", "ObjectVerifier", "Tally", "VerifyMode", "failed_path",
+               "read_failures"),
+}
+_HOME_OF = {name: module for module, names in _HOMES.items() for name in names}
+
+if not typing.TYPE_CHECKING:  # mypy reads the imports above: an unknown name stays an error
+
+    def __getattr__(name: str) -> object:
+        """An exported name, from its module (imported now if it was not), or a submodule."""
+        module = _HOME_OF.get(name)
+        if module is not None:
+            value = getattr(importlib.import_module(f"{__name__}.{module}"), name)
+            globals()[name] = value  # asked once: later lookups do not come here
+            return value
+        if name in _HOMES:  # ``hub.client.taxii`` after a plain ``import hub.client``
+            return importlib.import_module(f"{__name__}.{name}")
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
+def __dir__() -> list[str]:
+    """The package's names, those not imported yet included."""
+    return sorted(set(globals()) | set(__all__))

@@ -28,13 +28,12 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import orjson
 
 from hub.anonymity.filing import ANONYMOUS_NAME, ANONYMOUS_SCOPE, commitment, new_secret
 from hub.client.errors import ClientError
-from hub.client.http import Call, json_object
 from hub.client.reports import (
     LocalProblems,
     MappedPseudonymiser,
@@ -43,10 +42,12 @@ from hub.client.reports import (
     local_problems,
     pseudonym_values,
 )
-from hub.client.taxii import TaxiiClient
 from hub.pseudonyms import PERSONAL_KINDS, normalise, provider_account_value
 from hub.signing import SigningError, SigningKey, sign_object
 from hub.stix.report import InvalidReportFacts, ReportFacts, build_report
+
+if TYPE_CHECKING:  # the HTTP layer is imported when a report is sent: the web form's checks run without it
+    from hub.client.taxii import TaxiiClient
 
 __all__ = ["AnonymousResult", "anonymous_facts", "file_anonymous_report", "prepare_anonymous_report", "read_secret_file",
            "withdraw_anonymous_report", "write_secret_file"]
@@ -178,6 +179,8 @@ class AnonymousResult:
 def file_anonymous_report(client: TaxiiClient, collection_id: str, prepared: PreparedReport, *,
                           secret: str | None = None) -> AnonymousResult:
     """POST the report to ``{api}anonymous/`` with a fresh secret's commitment."""
+    from hub.client.http import Call, json_object
+
     secret = secret or new_secret()
     body = {"collection": collection_id, "objects": prepared.objects,
             "withdrawal_commitment": commitment(secret)}
@@ -194,6 +197,8 @@ def file_anonymous_report(client: TaxiiClient, collection_id: str, prepared: Pre
 
 def withdraw_anonymous_report(client: TaxiiClient, collection_id: str, report_id: str, secret: str) -> int:
     """Withdraw an anonymous report by its secret; how many versions the hub withdrew."""
+    from hub.client.http import Call, json_object
+
     body = {"collection": collection_id, "report_id": report_id, "secret": secret}
     call = Call(f"withdrawing anonymous report {report_id}",
                 denied="the secret does not open this report's withdrawal commitment",

@@ -41,14 +41,12 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import orjson
 
 from hub.client.errors import ClientError
-from hub.client.http import Call, json_object
 from hub.client.reports import LocalProblems, local_problems
-from hub.client.taxii import Outcome, TaxiiClient, read_outcome
 from hub.pseudonyms import (
     HMAC_PSEUDONYM_RE,
     POPRF_PSEUDONYM_RE,
@@ -74,6 +72,9 @@ from hub.stix.notice_facts import (
     normal_reseller_name,
 )
 from hub.stix.report_facts import classify_resource
+
+if TYPE_CHECKING:  # the HTTP layer is imported when a request is made: the checks run without it
+    from hub.client.taxii import Outcome, TaxiiClient
 
 __all__ = [
     "ACCOUNT_FIELDS",
@@ -172,6 +173,8 @@ def _sign(obj: dict[str, Any], key: SigningKey, identity: str) -> dict[str, Any]
 
 
 def _submit(client: TaxiiClient, collection: str, obj: dict[str, Any], wait: float) -> Outcome:
+    from hub.client.taxii import read_outcome
+
     return read_outcome(client.submit(collection, [obj], wait=wait))
 
 
@@ -202,6 +205,8 @@ def fetch_notice(client: TaxiiClient, collection: str, notice_id: str) -> dict[s
 def fetch_status(client: TaxiiClient, collection: str, notice_id: str) -> dict[str, Any]:
     """Who acted on a notice, as the hub computes it (``GET collections/{id}/notices/{notice}/status/``):
     read by the agency that issued it (and operators); :class:`ClientError` otherwise."""
+    from hub.client.http import Call, json_object
+
     call = Call(f"reading the status of notice {notice_id}", denied=f"no read access to collection {collection}",
                 missing=f"no notice {notice_id} in collection {collection} whose status you may read")
     resp = client._taxii_get(client._collection_url(collection, "notices", notice_id, "status"), call)

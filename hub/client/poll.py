@@ -34,7 +34,7 @@ import os
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from hub.client.cursor import (
     Cursor,
@@ -45,11 +45,13 @@ from hub.client.cursor import (
 )
 from hub.client.envelope import json_line, split_envelope
 from hub.client.errors import ClientError
-from hub.client.taxii import TaxiiClient
 from hub.client.verify import ObjectVerifier, Tally, append_failures, failed_path
 from hub.common.errors import InvalidValue
 from hub.common.ids import is_stix_type
 from hub.common.timestamps import parse_timestamp_us
+
+if TYPE_CHECKING:  # the poller is given its client: it does not import the HTTP layer itself
+    from hub.client.taxii import TaxiiClient
 
 try:  # POSIX: one writer per output file
     import fcntl

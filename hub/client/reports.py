@@ -46,12 +46,11 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 import orjson
 
 from hub.client.errors import ClientError
-from hub.client.taxii import Outcome, StatusResource, TaxiiClient, read_outcome
 from hub.pseudonyms import PERSONAL_KINDS, POPRF_PSEUDONYM_RE, normalise, provider_account_value
 from hub.signing.documents import sign_objects
 from hub.signing.errors import SigningError
@@ -59,6 +58,9 @@ from hub.signing.keys import SigningKey
 from hub.stix.pii import scan_object
 from hub.stix.report import InvalidReportFacts, ReportFacts, build_report
 from hub.stix.validator import validate
+
+if TYPE_CHECKING:  # the HTTP layer is imported when a report is sent: the checks run without it
+    from hub.client.taxii import Outcome, StatusResource, TaxiiClient
 
 __all__ = [
     "REPORT_TEMPLATE",
@@ -417,6 +419,8 @@ def submit_report(client: TaxiiClient, collection_id: str, prepared: PreparedRep
     """Submit the signed objects in one envelope and follow the status for up to ``wait``
     seconds (None: do not follow). ``on_submitted`` hears of the first status resource, before
     the status is followed (to show its id)."""
+    from hub.client.taxii import read_outcome
+
     status = client.add_objects(collection_id, prepared.objects)
     if on_submitted is not None:
         on_submitted(status)

@@ -26,7 +26,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import orjson
 
@@ -42,11 +42,13 @@ from hub.anonymity.tokens import (
     verify_token,
 )
 from hub.client.errors import ClientError
-from hub.client.http import Call, HttpSession, json_object
 from hub.common.canonical import b64url_decode, b64url_encode, canonicalize
 from hub.common.errors import InvalidValue
 from hub.common.timestamps import format_timestamp_us, parse_timestamp_us
 from hub.signing import KeySet, SigningKey
+
+if TYPE_CHECKING:  # the HTTP layer is imported when a request is made: the checks run without it
+    from hub.client.http import HttpSession
 
 __all__ = [
     "KeyInconsistent",
@@ -194,6 +196,8 @@ def check_key_consistency(key: TokenKey, second: Mapping[str, Any], source: str)
 
 def fetch_directory(http: HttpSession, url: str) -> dict[str, Any]:
     """A token key directory (or a copy of one) at ``url``, fetched without credentials."""
+    from hub.client.http import Call, json_object
+
     call = Call(f"fetching the token keys at {url}", expect="a token key directory", hint=None)
     resp = http.request("GET", url, call, headers={"Accept": _JSON}, authenticated=False)
     return json_object(resp, call)
@@ -202,6 +206,8 @@ def fetch_directory(http: HttpSession, url: str) -> dict[str, Any]:
 def fetch_tokens(http: HttpSession, key: TokenKey, count: int) -> list[StoredToken]:
     """``count`` tokens under ``key``: requests made here, blind-signed by the hub (``POST
     {api}anonymity/tokens/``, authenticated), finalised and verified here."""
+    from hub.client.http import Call, json_object
+
     if count < 1:
         raise ClientError("ask for at least one token")
     begun = [begin_issuance(key.public, key.challenge) for _ in range(count)]
@@ -338,6 +344,8 @@ def redeem_token(http: HttpSession, collection_id: str, objects: list[dict[str, 
     """File an anonymous report paid with ``token`` (``POST {api}anonymous/redeem/``). ``http``
     must carry no token of the party: the request is sent unauthenticated, with the token in
     ``Authorization: PrivateToken``. The hub's receipt."""
+    from hub.client.http import Call, json_object
+
     body = {"collection": collection_id, "objects": objects, "withdrawal_commitment": withdrawal_commitment,
             "sealed_record": dict(sealed_record)}
     call = Call(f"filing anonymously with a token in collection {collection_id}",

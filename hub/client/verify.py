@@ -27,13 +27,11 @@ import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
-import httpx
 import orjson
 
 from hub.client.errors import ClientError
-from hub.client.taxii import TaxiiClient, fetch_key_set
 from hub.signing import (
     SIGNATURE_EXTENSION_ID,
     KeyFormatError,
@@ -42,6 +40,11 @@ from hub.signing import (
     signatures_of,
 )
 from hub.signing.documents import verify_objects
+
+if TYPE_CHECKING:  # the HTTP layer is imported when keys are fetched: a key file needs none
+    import httpx
+
+    from hub.client.taxii import TaxiiClient
 
 __all__ = [
     "FAILED_SUFFIX",
@@ -155,6 +158,8 @@ class KeySource:
         try:
             if self.client is not None:
                 return self.client.key_set(self.location)
+            from hub.client.taxii import fetch_key_set
+
             return fetch_key_set(self.location, transport=self.transport)
         except ClientError as exc:
             suffix = f"; {self.hint}" if self.hint else ""

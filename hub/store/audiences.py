@@ -41,7 +41,6 @@ from contextlib import AbstractContextManager
 from typing import TYPE_CHECKING, Any, Protocol
 
 from sqlalchemy import Connection, bindparam, delete, func, insert, or_, select, text, update
-from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
 from hub.store import schema as t
@@ -100,6 +99,16 @@ def _check_key(key: str) -> None:
         raise ValueError("an audience key is a SHA-256 digest in lower-case hex (64 characters)")
 
 
+def _insert_for(conn: Connection) -> Callable[..., Any]:
+    """The INSERT of ``conn``'s dialect, which can say ON CONFLICT. PostgreSQL's is imported
+    here, when a PostgreSQL statement is built: a SQLite hub never loads that dialect."""
+    if conn.dialect.name == "postgresql":
+        from sqlalchemy.dialects.postgresql import insert as pg_insert
+
+        return pg_insert
+    return sqlite_insert
+
+
 def _generation(conn: Connection, *, bump: bool) -> int:
     """The parties generation, its row locked until the transaction ends (made at 0 if it is
     missing); raised by one first when ``bump``. ``FOR UPDATE`` to raise it, ``FOR SHARE`` to
@@ -109,7 +118,7 @@ def _generation(conn: Connection, *, bump: bool) -> int:
     query = lock_rows(query) if bump else query.with_for_update(read=True)
     value = conn.execute(query).scalar()
     if value is None:
-        make = pg_insert if conn.dialect.name == "postgresql" else sqlite_insert
+        make = _insert_for(conn)
         conn.execute(make(s).values(name=GENERATION_SETTING, value="0").on_conflict_do_nothing(
             index_elements=[s.c.name]))
         value = conn.execute(query).scalar_one()
@@ -145,7 +154,7 @@ def ensure_audience(conn: Connection, key: str, canonical: str, member_pks: Iter
         now = _generation(conn, bump=False)
         if now != generation:
             raise StaleMembers(now)
-    make = pg_insert if conn.dialect.name == "postgresql" else sqlite_insert
+    make = _insert_for(conn)
     made = conn.execute(make(a).values(key=key, canonical=canonical, created_us=now_us)
                         .on_conflict_do_nothing(index_elements=[a.c.key]).returning(a.c.pk)).scalar()
     if made is None:

@@ -21,7 +21,6 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol
 
 from sqlalchemy import BigInteger, Column, Float, Index, Integer, String, Table, delete, select, update
-from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
 from hub.store.dialect import lock_rows
@@ -145,8 +144,13 @@ class OpsMixin:
         def _read(self) -> AbstractContextManager[Connection]: ...
 
     def _insert(self, table: Table) -> Any:
-        """An INSERT that can say ON CONFLICT, in this database's dialect."""
-        return (pg_insert if self.dialect == "postgresql" else sqlite_insert)(table)
+        """An INSERT that can say ON CONFLICT, in this database's dialect (PostgreSQL's imported
+        here, so that a SQLite hub never loads that dialect)."""
+        if self.dialect == "postgresql":
+            from sqlalchemy.dialects.postgresql import insert as pg_insert
+
+            return pg_insert(table)
+        return sqlite_insert(table)
 
     def ping(self) -> None:
         with self.engine.connect() as conn:

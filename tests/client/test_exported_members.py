@@ -8,6 +8,8 @@ from __future__ import annotations
 import importlib
 import inspect
 import pkgutil
+import subprocess
+import sys
 import types
 from typing import Any
 
@@ -74,9 +76,35 @@ def _public_names(module: types.ModuleType) -> set[str]:
 
 
 def test_all_is_sorted_and_is_every_public_member() -> None:
-    members = [name for name, value in vars(hub.client).items()
-               if not name.startswith("_") and not _is_module(value)]
+    # dir(): the package imports its modules when their names are first asked for.
+    members = [name for name in dir(hub.client)
+               if not name.startswith("_") and not _is_module(getattr(hub.client, name))]
     assert hub.client.__all__ == sorted(members, key=str.casefold)
+
+
+@pytest.mark.slow
+def test_the_package_imports_a_module_when_one_of_its_names_is_asked_for() -> None:
+    """``import hub.client`` imports none of its modules, the errors none of the HTTP layer; a name
+    or a module asked for is there (the other names of its module too), an unknown one is not."""
+    script = """
+import sys
+import hub.client
+loaded = [m for m in sys.modules if m.startswith("hub.client.")]
+assert loaded == [], loaded
+from hub.client import ClientError
+from hub.client.reports import local_problems
+assert "httpx" not in sys.modules and "hub.client.http" not in sys.modules
+assert hub.client.TaxiiClient.__module__ == "hub.client.taxii" and "httpx" in sys.modules
+assert hub.client.verify.ObjectVerifier is hub.client.ObjectVerifier
+try:
+    hub.client.NoSuchName
+except AttributeError as exc:
+    assert "NoSuchName" in str(exc)
+else:
+    raise AssertionError("an unknown name was found")
+"""
+    proc = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=60)
+    assert proc.returncode == 0, proc.stderr
 
 
 @pytest.mark.parametrize("name", hub.client.__all__)

@@ -72,7 +72,6 @@ from hub.anonymity.tokens import (
     verify_token,
 )
 from hub.client.errors import ClientError, ResourceNotFound
-from hub.client.tokens import fetch_directory
 from hub.common.canonical import b64url_decode, b64url_encode
 from hub.common.errors import BadRequest, Conflict, Forbidden, HubError, TooManyRequests, Unavailable
 from hub.common.timestamps import format_timestamp_us, parse_timestamp_us
@@ -442,6 +441,8 @@ class TokenService:
         moment = self.monotonic()
         if last is not None and moment - last[0] < self.copy_interval and self.clock() < last[1]:
             return None
+        from hub.client.tokens import fetch_directory  # with the link turn's client, on its first turn
+
         url = f"{client.http.api}anonymity/token-keys/"
         try:
             directory = fetch_directory(client.http, url)

@@ -3,6 +3,8 @@ each other, with signatures and provenance intact, without loops and without los
 
 - :mod:`.peers`: peers (API root, credentials kept 0600 under the home, a party of kind
   ``peer``) and links (pull or push, types, TLP ceiling);
+- :mod:`.transport`: the TAXII client of a peer, over httpx, imported with the first client a
+  peer gets (:data:`TRANSPORT_MODULES`), so a hub without links never imports httpx;
 - :mod:`.engine`: the sync engine (cursors, quarantine of what ingest refuses, per-link faults,
   each link's turn in a thread of its own; a push link sends only what the peer's party may
   read by the objects' markings, a pull link gets what the peer hub lets this hub's party read);
@@ -39,8 +41,17 @@ from hub.services.keys import HUB_PARTY, KeyService, import_published_key
 from hub.store.base import DuplicateError, Store
 from hub.store.federation import LinkRecord, PeerRecord, QuarantineRecord
 
-__all__ = ["DEFAULT_DEADLINE", "DIRECTIONS", "Credentials", "FederationService", "KeyImport", "LinkResult",
-           "LinkStatus", "Release"]
+__all__ = ["DEFAULT_DEADLINE", "DIRECTIONS", "TRANSPORT_MODULES", "Credentials", "FederationService", "KeyImport",
+           "LinkResult", "LinkStatus", "Release"]
+
+#: The modules a link's turn imports when it opens its first client on a peer, and none of the
+#: service imports before: the peer's transport with the client's HTTP layer and httpx, and the
+#: copy of the peer's token keys (:meth:`hub.services.anonymity.tokens.TokenService.copy_from_peer`).
+#: A server whose hub has links imports them before it forks its workers, which then share them.
+TRANSPORT_MODULES = (
+    "httpx", "hub.client.http", "hub.client.oprf", "hub.client.taxii", "hub.client.tokens",
+    "hub.services.federation.transport",
+)
 
 _PARTY_CHARS = re.compile(r"[^A-Za-z0-9._-]")
 

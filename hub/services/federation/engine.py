@@ -48,14 +48,13 @@ import threading
 import time
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import orjson
 
 from hub.client.envelope import ExactObject
 from hub.client.errors import ClientError
 from hub.client.retry import RetryNotice
-from hub.client.taxii import ObjectsPage, read_outcome
 from hub.common.errors import HubError
 from hub.common.ids import is_stix_id
 from hub.common.timestamps import is_stix_timestamp
@@ -69,6 +68,9 @@ from hub.stix.markings import TLP_LEVEL_BY_ID, tlp_level
 from hub.store.base import Store
 from hub.store.federation import LinkRecord, OutgoingVersion, PeerRecord
 from hub.store.records import Collection
+
+if TYPE_CHECKING:  # a link's turn imports the client with its first peer (:mod:`.transport`)
+    from hub.client.taxii import ObjectsPage
 
 __all__ = ["DEFAULT_DEADLINE", "LinkResult", "SyncEngine", "digest"]
 
@@ -542,6 +544,8 @@ class SyncEngine:
     def _submit(self, link: LinkRecord, peer: PeerRecord, col: Collection, client: Any, send: list[str],
                 result: LinkResult) -> None:
         """Push one batch and wait until the peer has judged every object of it."""
+        from hub.client.taxii import read_outcome  # imported by the turn's client already
+
         status = client.submit(link.remote_collection, send, wait=float(self.config.status_wait))
         outcome = read_outcome(status)
         if not outcome.complete:

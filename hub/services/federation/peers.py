@@ -12,7 +12,6 @@ or ``push`` (local to remote), optionally restricted to some STIX types and a TL
 
 from __future__ import annotations
 
-import base64
 import builtins
 import logging
 import re
@@ -22,15 +21,11 @@ import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
-import httpx
-
 from hub.client.errors import ClientError
-from hub.client.http import ResponseTooLarge
 from hub.client.retry import RetryNotice, RetryPolicy
-from hub.client.taxii import TaxiiClient
 from hub.common.errors import BadRequest, Conflict, NotFound
 from hub.common.files import write_private
 from hub.common.ids import is_stix_id, is_stix_type
@@ -41,6 +36,11 @@ from hub.services.clock import Clock
 from hub.store.base import DuplicateError, Store
 from hub.store.federation import LinkRecord, PeerRecord
 from hub.store.records import Party
+
+if TYPE_CHECKING:  # imported by the first client a peer gets (:mod:`.transport`)
+    import httpx
+
+    from hub.client.taxii import TaxiiClient
 
 log = logging.getLogger("abusehub.federation")
 
@@ -122,14 +122,10 @@ class PeerDirectory:
 
     def _open(self, peer: PeerRecord, secret: str | None, retry: RetryPolicy,
               on_retry: Callable[[RetryNotice], None] | None = None) -> TaxiiClient:
-        verify = self._tls(peer)
-        injected = self.transport_for(peer)
-        inner = injected or httpx.HTTPTransport(verify=verify, trust_env=False)
-        basic = secret if peer.auth == "basic" else None
-        transport = GuardedTransport(inner, peer.url, self.config.max_response_bytes, basic)
-        return TaxiiClient(peer.url, secret if peer.auth == "token" else None, transport=transport,
-                           verify=verify, timeout=float(self.config.timeout), retry=retry, on_retry=on_retry,
-                           unsafe_plain_http=injected is not None)
+        from hub.services.federation.transport import peer_client
+
+        return peer_client(peer, secret, self._tls(peer), self.transport_for(peer), self.config,
+                           retry, on_retry)
 
     def _tls(self, peer: PeerRecord) -> ssl.SSLContext:
         """The TLS context for a peer, made once and shared by its clients (a context is safe
@@ -149,7 +145,9 @@ class PeerDirectory:
                     for old in [k for k in self._contexts if k[:3] == key[:3]]:
                         del self._contexts[old]
                 else:
-                    context = httpx.create_ssl_context(trust_env=False)
+                    from hub.services.federation.transport import default_tls
+
+                    context = default_tls()
                 self._contexts[key] = context
             return context
 
@@ -341,44 +339,6 @@ class PeerDirectory:
         self.store.remove_link(pk)
         self.audit.record("link.remove", link.peer_name, link.collection_id, direction=link.direction,
                           remote=link.remote_collection)
-
-
-class GuardedTransport(httpx.BaseTransport):
-    """The transport to one peer: HTTP Basic credentials (when the peer takes those) added to
-    requests under its API root only, and answers cut off at ``max_bytes`` (a peer sending
-    more fails its own link, not the process)."""
-
-    def __init__(self, inner: httpx.BaseTransport, api: str, max_bytes: int, basic: str | None) -> None:
-        self.inner, self.api, self.max_bytes = inner, api, max_bytes
-        self._basic = "Basic " + base64.b64encode(basic.encode("utf-8")).decode() if basic else None
-
-    def handle_request(self, request: httpx.Request) -> httpx.Response:
-        if self._basic is not None and str(request.url).startswith(self.api):
-            request.headers["Authorization"] = self._basic
-        response = self.inner.handle_request(request)
-        declared = response.headers.get("Content-Length")
-        if declared is not None and declared.isdigit() and int(declared) > self.max_bytes:
-            response.close()
-            raise self._cut_off(request, f"({declared} bytes declared)")
-        chunks, size = [], 0
-        for chunk in response.stream:  # type: ignore[union-attr]
-            size += len(chunk)
-            if size > self.max_bytes:
-                response.close()
-                raise self._cut_off(request, f"(more than {self.max_bytes} bytes read)")
-            chunks.append(chunk)
-        response.close()
-        return httpx.Response(response.status_code, headers=response.headers, content=b"".join(chunks),
-                              request=request, extensions=response.extensions)
-
-    def _cut_off(self, request: httpx.Request, size: str) -> ResponseTooLarge:
-        # The client names the request and passes this on: it becomes the link's last error.
-        return ResponseTooLarge(f"the peer's answer to {request.method} {request.url.path} {size} is larger "
-                                f"than [federation] max_response_bytes = {self.max_bytes} bytes: not taken",
-                                request=request)
-
-    def close(self) -> None:
-        self.inner.close()
 
 
 def _changed(path: str) -> tuple[int, int] | None:
