@@ -3,6 +3,10 @@
 Nothing downloads a browser or a driver: both come from the system packages (Debian: chromium
 chromium-driver), and Selenium Manager is told to stay offline. Selenium is imported only when a
 browser is started, so a module can import this one to decide whether to skip.
+
+A click that makes the page navigate often returns before the new page is there (how often
+depends on timing and the machine's load): :func:`navigation` waits for it, so that what a
+test finds next is on the new page, never on the one being left.
 """
 
 from __future__ import annotations
@@ -48,9 +52,47 @@ def start_chromium(window: str = "1280,1800") -> WebDriver:
 
 
 def console_problems(driver: WebDriver) -> list[str]:
-    """The console's entries since the last call that are errors, or CSP reports of any level."""
+    """The console's entries since the last call (or :func:`clear_console`) that are errors, or
+    CSP reports of any level."""
     return [e["message"] for e in driver.get_log("browser")
             if e["level"] == "SEVERE" or "Content Security Policy" in e["message"]]
+
+
+def clear_console(driver: WebDriver) -> None:
+    """Drop the console's entries so far, so that the next :func:`console_problems` names only
+    what came after (a browser shared by a module's tests: one test stopped by a failure before
+    reading the console would otherwise pass its entries on to the next test)."""
+    driver.get_log("browser")
+
+
+#: Set on the window of the page an action starts from: a new document has a new window without it.
+_LEAVING = "window.abusehubTestLeaving = true;"
+#: Whether the current document is a new one (not the page being left) and has finished loading.
+_ARRIVED = "return window.abusehubTestLeaving === undefined && document.readyState === 'complete';"
+
+
+@contextmanager
+def navigation(driver: WebDriver, timeout: float = 60) -> Iterator[None]:
+    """Around an action that makes the current page navigate (a click on a link or on a form's
+    button, a script's ``form.submit()``, a redirect after a POST included): after the action,
+    wait until a new document has replaced the page and finished loading.
+
+    The click often returns before the browser has replaced the page (how often depends on
+    timing and the machine's load). A test that looks for an element right after it may find the element on the
+    page being left, then act on it while that page is replaced: Chromium refuses it ("stale
+    element reference", or "Node with given id does not belong to the document" when the page
+    changes under the command), or the test reads the old page. Each check here is one script
+    run in whichever document is current, so it never holds an element across the change. The
+    page must be a loaded page of a site (not the browser's first ``about:blank``, whose window a
+    first navigation may keep)."""
+    from selenium.webdriver.support.ui import WebDriverWait
+
+    driver.execute_script(_LEAVING)
+    leaving = driver.current_url
+    yield
+    WebDriverWait(driver, timeout).until(
+        lambda d: d.execute_script(_ARRIVED),
+        f"the page {leaving} was not replaced by a new, loaded page within {timeout} s")
 
 
 #: The content type of a script the test servers send.
