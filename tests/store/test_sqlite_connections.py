@@ -19,4 +19,4 @@ def test_each_connection_is_set_up_as_the_hub_needs(tmp_path: Path) -> None:
                       for name in ("journal_mode", "foreign_keys", "busy_timeout", "cache_size")}
     finally:
         engine.dispose()
-    assert pragma == {"journal_mode": "wal", "foreign_keys": 1, "busy_timeout": 30000, "cache_size": -512}
+    assert pragma == {"journal_mode": "wal", "foreign_keys": 1, "busy_timeout": 30000, "cache_size": -128}
