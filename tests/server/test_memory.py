@@ -3,7 +3,9 @@
 
 from __future__ import annotations
 
+import json
 import platform
+import subprocess
 import sys
 import threading
 import time
@@ -112,3 +114,42 @@ def test_a_real_worker_trims_when_idle_and_keeps_serving(tmp_path: Path) -> None
         assert _wait_for(lambda: h.read_log().count(TRIMMED) > trims), h.read_log()[-3000:]
     finally:
         h.stop()
+
+
+_LIBRARY_PAGES = """
+import json
+from hub.pseudonyms import oprf
+from hub.server.gunicorn import release_library_pages
+
+def library_rss_kib():
+    # rbcl loads its libsodium from a file of its own (deleted once loaded): no other process
+    # maps it, so every page of it this process holds is its alone.
+    total, inside = 0, False
+    with open("/proc/self/smaps") as f:
+        for line in f:
+            first = line.split()[0]
+            if "-" in first and ":" not in first:
+                inside = ".so" in line and "(deleted)" in line
+            elif inside and first == "Rss:":
+                total += int(line.split()[1])
+    return total
+
+oprf.generate_key_pair()
+before = library_rss_kib()
+advised = release_library_pages()
+after = library_rss_kib()
+secret, public = oprf.generate_key_pair()  # the library's code is read back where it is run
+print(json.dumps({"before": before, "after": after, "advised": advised, "works": len(public) == 32}))
+"""
+
+
+@pytest.mark.skipif(sys.platform != "linux", reason="/proc and madvise are Linux's")
+def test_the_library_pages_read_at_start_up_are_given_back_and_read_again_when_run() -> None:
+    # What a library's start-up read and no other process maps is given back before the master
+    # forks its workers; a worker reads back what it runs.
+    proc = subprocess.run([sys.executable, "-c", _LIBRARY_PAGES], capture_output=True, text=True, timeout=120)
+    assert proc.returncode == 0, proc.stderr
+    found = json.loads(proc.stdout.strip().splitlines()[-1])
+    assert found["advised"] > 0 and found["works"], found
+    assert found["before"] >= 64, found  # KiB
+    assert found["after"] < found["before"] / 4, found
