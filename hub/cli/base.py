@@ -8,9 +8,11 @@ unreachable, or not at this code's schema (every start-up error of ``serve`` too
 
 from __future__ import annotations
 
+import importlib
 import json
 import os
 import sys
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
@@ -64,7 +66,54 @@ pass_ctx = click.make_pass_decorator(Context)
 
 
 class HubGroup(click.Group):
-    """Turns every :class:`HubError` into one line on stderr and a non-zero exit."""
+    """The ``abusehub`` group: imports a command's module only when that command is looked up,
+    and turns every :class:`HubError` into one line on stderr and a non-zero exit.
+
+    Commands are named in a table (:meth:`add_lazy_commands`) rather than imported up front:
+    ``abusehub serve`` is the master its server workers are forked from, and every command
+    module it imported would be memory they all hold and never run."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        #: Command name -> (module, attribute) of every command added by name, loaded or not.
+        self.lazy_commands: dict[str, tuple[str, str]] = {}
+
+    def add_lazy_commands(self, table: Mapping[str, tuple[str, str]]) -> None:
+        """Add the commands of ``table`` (name -> (module, attribute)), imported when looked up."""
+        self.lazy_commands.update(table)
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        """Every command's name, sorted as click sorts them (the order of ``--help``)."""
+        return sorted({*self.commands, *self.lazy_commands})
+
+    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
+        """The command ``cmd_name``, its module imported on first use; None for no such command."""
+        command = self.commands.get(cmd_name)
+        if command is None and cmd_name in self.lazy_commands:
+            command = self._load(cmd_name)
+        return command
+
+    def resolve_command(self, ctx: click.Context,
+                        args: list[str]) -> tuple[str | None, click.Command | None, list[str]]:
+        """As click resolves it; for a name that is no command, with every command loaded first,
+        so that click's error suggests the names near it as it did for commands added up front."""
+        try:
+            return super().resolve_command(ctx, args)
+        except click.UsageError:
+            if self.commands.keys() >= self.lazy_commands.keys():
+                raise
+            for name in self.lazy_commands:
+                self.get_command(ctx, name)
+            return super().resolve_command(ctx, args)
+
+    def _load(self, name: str) -> click.Command:
+        """Import the command ``name`` from its module and keep it on the group."""
+        module, attribute = self.lazy_commands[name]
+        command = getattr(importlib.import_module(module), attribute, None)
+        if not isinstance(command, click.Command) or command.name != name:
+            raise TypeError(f"{module}.{attribute} is not the click command {name!r} the table names")
+        self.add_command(command)
+        return command
 
     def invoke(self, ctx: click.Context) -> Any:
         try:

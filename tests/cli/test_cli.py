@@ -115,9 +115,10 @@ def test_init_makes_and_publishes_the_hub_key_before_serving(tmp_path: Path) -> 
 
 
 def test_every_command_is_registered_in_one_place() -> None:
-    """Commands are plain click commands in their modules, registered on ``main`` by
-    ``hub/cli/__init__.py`` alone: no module attaches itself with ``@main.command``, and every
-    top-level command or group a module defines is on ``main``."""
+    """Commands are plain click commands in their modules, registered on ``main`` by the table
+    in ``hub/cli/__init__.py`` alone: no module attaches itself with ``@main.command``, every
+    top-level command or group a module defines is in the table, and each name in the table
+    is the command ``main`` runs under that name."""
     import importlib
     import pkgutil
     from pathlib import Path
@@ -125,9 +126,17 @@ def test_every_command_is_registered_in_one_place() -> None:
     import click
 
     import hub.cli
+    from hub.cli import COMMANDS
     from hub.cli import main as cli_main
 
-    registered = set(cli_main.commands.values())
+    registered: set[click.Command] = set()
+    with click.Context(cli_main) as ctx:
+        assert cli_main.list_commands(ctx) == sorted(COMMANDS)
+        for command_name, (module_name, attribute) in COMMANDS.items():
+            command = getattr(importlib.import_module(module_name), attribute)
+            assert isinstance(command, click.Command) and command.name == command_name, command_name
+            assert cli_main.get_command(ctx, command_name) is command
+            registered.add(command)
     subcommands: set[click.Command] = set()
     groups = [cmd for cmd in registered if isinstance(cmd, click.Group)]
     while groups:
