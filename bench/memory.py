@@ -9,15 +9,17 @@ Usage (from /work/main)::
 For each worker count, a fresh SQLite home is made (``abusehub init``, one provider party with
 read and write on one collection), ``abusehub serve --workers N`` is started, ``--objects``
 indicators (:mod:`bench.data`) are ingested in envelopes of 100 and ``--polled`` objects are
-polled back in pages of 1,000 (whole passes over the collection, repeated; by ``--clients``
-clients at once, each on its own keep-alive connection, which gunicorn gives to one worker), all
-through the hub's own client (:class:`hub.client.taxii.TaxiiClient`). Then, with the server idle, each
+polled back in pages of 1,000 (whole passes over the collection, repeated, each pass on a
+connection of its own; by ``--clients`` clients at once), all through the hub's own client
+(:class:`hub.client.taxii.TaxiiClient`). gunicorn gives a connection to one worker, so the passes
+spread over the workers; more passes are polled while a worker has served none of them
+(:data:`SERVED_CPU_S` of CPU), so that every worker has served, as on a hub many tools poll
+(a worker that served nothing holds some 15 MiB less, and with two workers one idle the figure
+would be a matter of which worker accepted which connection). Then, with the server idle, each
 process's PSS (proportional set size: its private pages plus its share of the pages it shares
 with the other processes, so the figures add up to what the server holds) and RSS are read from
 ``/proc/PID/smaps_rollup``, for the master (the ``serve`` process: gunicorn's arbiter) and for
-each worker, with the total, and each process's CPU seconds (which workers served: gunicorn gives
-each connection to one worker, so with one client the ingest and the polls may land on one worker
-or on two). PSS does not depend on the machine's load, so the figures are comparable across runs
+each worker, with the total, and each process's CPU seconds. PSS does not depend on the machine's load, so the figures are comparable across runs
 on a busy machine. Last, the targets, each met or not: with 2 workers the processes together at
 most 100 MiB, with 1 worker each process at most 50 MiB.
 """
@@ -106,18 +108,31 @@ def _wait_ready(client: Any, proc: subprocess.Popen[bytes], log_path: Path, time
 
 
 def _poll(port: int, token: str, collection: str, n_polled: int) -> int:
-    """Poll whole passes over ``collection`` on a client (and connection) of its own until
-    ``n_polled`` objects have come back; returns how many did."""
+    """Poll whole passes over ``collection``, each on a client (and connection) of its own, until
+    ``n_polled`` objects have come back; returns how many did. gunicorn gives a connection to one
+    worker: a connection per pass spreads the passes over the workers, as many providers' tools
+    polling at once do."""
     from hub.client.taxii import TaxiiClient
 
     polled = 0
-    with TaxiiClient(f"http://127.0.0.1:{port}/api/", token) as client:
-        while polled < n_polled:
+    while polled < n_polled:
+        with TaxiiClient(f"http://127.0.0.1:{port}/api/", token) as client:
             for page in client.pages(collection, limit=1000):
                 polled += len(page.objects)
                 if polled >= n_polled:
                     break
     return polled
+
+
+#: CPU seconds of polling from which a worker counts as having served part of the workload.
+SERVED_CPU_S = 0.2
+#: Passes added, at most, until every worker has served.
+EXTRA_PASSES = 40
+
+
+def _cpu_s(proc: psutil.Process) -> float:
+    times = proc.cpu_times()
+    return float(times.user + times.system)
 
 
 def measure(workers: int, n_objects: int, n_polled: int, objs: list[dict[str, Any]],
@@ -147,14 +162,25 @@ def measure(workers: int, n_objects: int, n_polled: int, objs: list[dict[str, An
             ingested_s = time.monotonic() - started
             started = time.monotonic()
             share = -(-n_polled // clients)
+            workers_cpu = {w.pid: _cpu_s(w) for w in _workers(psutil.Process(proc.pid), workers)}
             with ThreadPoolExecutor(clients) as pool:
                 polled = sum(pool.map(lambda _i: _poll(port, token, collection, share), range(clients)))
+            # Every worker serves part of the polls (the figure of a server whose workers all
+            # serve, as in use), however gunicorn happened to hand out the connections.
+            extra = 0
+            while extra < EXTRA_PASSES and any(_cpu_s(psutil.Process(pid)) - cpu < SERVED_CPU_S
+                                               for pid, cpu in workers_cpu.items()):
+                polled += _poll(port, token, collection, n_objects)
+                extra += 1
+            every_worker_served = all(_cpu_s(psutil.Process(pid)) - cpu >= SERVED_CPU_S
+                                      for pid, cpu in workers_cpu.items())
             polled_s = time.monotonic() - started
         time.sleep(2.5)  # the workers finish what they were doing (and trim when idle: at most once a second)
         master = psutil.Process(proc.pid)
         procs = [_process(master.pid, "master")]
         procs += [_process(w.pid, f"worker {i + 1}") for i, w in enumerate(_workers(master, workers))]
         return {"workers": workers, "clients": clients, "objects": n_objects, "polled": polled,
+                "every_worker_served": every_worker_served,
                 "ingest_s": round(ingested_s, 1), "poll_s": round(polled_s, 1),
                 "processes": procs, "total_pss_mib": round(sum(p["pss_mib"] for p in procs), 1),
                 "total_rss_mib": round(sum(p["rss_mib"] for p in procs), 1)}
@@ -172,7 +198,8 @@ def measure(workers: int, n_objects: int, n_polled: int, objs: list[dict[str, An
 def render(result: dict[str, Any]) -> str:
     """One line per process, and the total."""
     lines = [f"{result['workers']} worker(s): {result['objects']:,} objects ingested, "
-             f"{result['polled']:,} polled by {result.get('clients', 1)} client(s)"]
+             f"{result['polled']:,} polled by {result.get('clients', 1)} client(s), a connection per pass"
+             + ("" if result.get("every_worker_served", True) else "; NOT every worker served")]
     for p in result["processes"]:
         lines.append(f"  {p['role']:<9} pid {p['pid']:>7}  PSS {p['pss_mib']:6.1f} MiB  "
                      f"RSS {p['rss_mib']:6.1f} MiB  private {p['private_mib']:6.1f} MiB  CPU {p.get('cpu_s', 0):5.1f} s")
@@ -213,8 +240,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--objects", type=int, default=10_000, help="indicators ingested (10,000)")
     parser.add_argument("--polled", type=int, default=200_000, help="objects polled (200,000)")
     parser.add_argument("--clients", type=int, default=1,
-                        help="clients polling at once, each on its own connection (1: one worker serves "
-                             "the polls; as many as workers: the polls are usually spread over them)")
+                        help="clients polling at once (each pass on a connection of its own, so that "
+                             "every worker serves part of the polls)")
     parser.add_argument("--json", type=Path, default=None, help="write the figures to this file too")
     args = parser.parse_args(argv)
     counts = [int(w) for w in args.workers.split(",") if w.strip()]
