@@ -136,7 +136,7 @@ def _cpu_s(proc: psutil.Process) -> float:
 
 
 def measure(workers: int, n_objects: int, n_polled: int, objs: list[dict[str, Any]],
-            clients: int = 1) -> dict[str, Any]:
+            clients: int = 1, served_cpu_s: float = SERVED_CPU_S) -> dict[str, Any]:
     """One fresh server with ``workers`` workers: ingest, poll (``clients`` at once, each on its
     own connection), then the PSS of each process."""
     from hub.client.taxii import TaxiiClient
@@ -168,11 +168,11 @@ def measure(workers: int, n_objects: int, n_polled: int, objs: list[dict[str, An
             # Every worker serves part of the polls (the figure of a server whose workers all
             # serve, as in use), however gunicorn happened to hand out the connections.
             extra = 0
-            while extra < EXTRA_PASSES and any(_cpu_s(psutil.Process(pid)) - cpu < SERVED_CPU_S
+            while extra < EXTRA_PASSES and any(_cpu_s(psutil.Process(pid)) - cpu < served_cpu_s
                                                for pid, cpu in workers_cpu.items()):
                 polled += _poll(port, token, collection, n_objects)
                 extra += 1
-            every_worker_served = all(_cpu_s(psutil.Process(pid)) - cpu >= SERVED_CPU_S
+            every_worker_served = all(_cpu_s(psutil.Process(pid)) - cpu >= served_cpu_s
                                       for pid, cpu in workers_cpu.items())
             polled_s = time.monotonic() - started
         time.sleep(2.5)  # the workers finish what they were doing (and trim when idle: at most once a second)
