@@ -25,12 +25,20 @@ standbys and disk that carry it. The arithmetic, per minute of the programme:
   ``polls/s * 31,536,000 * bytes_per_read_record`` (every poll request appends one record to
   the audit chain, kept for good); and, held rather than growing, the statuses of the last
   ``status_retention_hours``: ``M / envelope * 60 * status_retention_hours * bytes_per_status``.
-  WAL, backups and the standbys' own copies (each holds the same again) are not counted.
+  WAL, backups and the standbys' own copies (each holds the same again) are not counted;
+* memory of a hub host, when :mod:`bench.memory` ran: the server (master and workers together,
+  PSS) measured at several worker counts is a fixed part plus a part per worker
+  (:func:`fit_memory`), and a host runs ``ceil(workers / hub_hosts)`` workers (spread evenly), so
+  ``memory_base_mib + memory_per_worker_mib * ceil(workers / hub_hosts)`` MiB. The figures are
+  from a SQLite home after a poll workload; a PostgreSQL hub's workers hold about as much. The
+  database's page cache (SQLite's file in the host's page cache, or the PostgreSQL machine's
+  shared buffers) is not counted and needs room of its own.
 """
 
 from __future__ import annotations
 
 import math
+from collections.abc import Iterable
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
@@ -42,7 +50,10 @@ GB = 1e9
 @dataclass(frozen=True)
 class Figures:
     """Measured costs (CPU in ms of one core: hub and database processes together, and the
-    database's share of it; bytes on disk, indexes included)."""
+    database's share of it; bytes on disk, indexes included) and, when :mod:`bench.memory` ran,
+    the server's memory: the PSS of master and workers together (MiB) at each worker count it
+    measured, fitted by least squares to ``memory_base_mib + memory_per_worker_mib * workers``
+    (:func:`fit_memory`; with two worker counts, the line through them)."""
 
     poll_request_ms: float  # one poll request that finds nothing new
     poll_request_db_ms: float
@@ -53,7 +64,33 @@ class Figures:
     bytes_per_object: float  # on disk per object version stored through the API
     bytes_per_read_record: float  # on disk per audit record of a poll request
     bytes_per_status: float  # on disk per status (one per envelope)
+    # PSS of one server = base + per_worker * workers; None when the memory part did not run
+    memory_base_mib: float | None = None
+    memory_per_worker_mib: float | None = None
     source: dict[str, str] = field(default_factory=dict)  # where each figure came from
+
+    def __post_init__(self) -> None:
+        if (self.memory_base_mib is None) != (self.memory_per_worker_mib is None):
+            raise ValueError("memory_base_mib and memory_per_worker_mib are given together or not at all")
+
+
+def fit_memory(points: Iterable[tuple[int, float]]) -> tuple[float, float]:
+    """``(base, per_worker)`` in MiB of the line ``PSS = base + per_worker * workers`` that fits
+    ``(workers, total PSS in MiB)`` points by least squares (through them when there are two).
+
+    The server's total PSS counts each page once however many processes share it: the pages the
+    master holds (the application and the libraries loaded before forking, which the workers
+    share) plus what each worker made its own by serving, close to a line in the workers."""
+    pts = [(int(w), float(mib)) for w, mib in points]
+    n = len(pts)
+    if len({w for w, _ in pts}) < 2:
+        raise ValueError(
+            f"a line of memory by workers needs at least two different worker counts, got {sorted(w for w, _ in pts)}"
+        )
+    mean_w = sum(w for w, _ in pts) / n
+    mean_m = sum(m for _, m in pts) / n
+    per_worker = sum((w - mean_w) * (m - mean_m) for w, m in pts) / sum((w - mean_w) ** 2 for w, _ in pts)
+    return mean_m - per_worker * mean_w, per_worker
 
 
 @dataclass(frozen=True)
@@ -85,6 +122,7 @@ class Row:
     disk_objects_gb_year: float
     disk_audit_gb_year: float
     disk_statuses_gb: float  # held, not growing
+    host_memory_mib: float | None = None  # PSS of the server on one hub host; None: not measured
 
     @property
     def disk_gb_year(self) -> float:
@@ -109,6 +147,9 @@ def plan(fig: Figures, providers: int, new_per_min: int, a: Assumptions | None =
     hub_hosts = math.ceil(workers / a.cores_per_host)
     db_cores = (poll_db + ingest_db) / a.utilisation
     standbys = 0 if db_cores <= a.cores_per_host else math.ceil(poll_db / a.utilisation / a.cores_per_host)
+    host_memory = None
+    if fig.memory_base_mib is not None and fig.memory_per_worker_mib is not None:
+        host_memory = fig.memory_base_mib + fig.memory_per_worker_mib * math.ceil(workers / hub_hosts)
     return Row(
         providers,
         new_per_min,
@@ -126,6 +167,7 @@ def plan(fig: Figures, providers: int, new_per_min: int, a: Assumptions | None =
         new_per_min * MINUTES_PER_YEAR * fig.bytes_per_object / GB,
         polls_s * SECONDS_PER_YEAR * fig.bytes_per_read_record / GB,
         new_per_min / a.envelope * 60 * a.status_retention_hours * fig.bytes_per_status / GB,
+        host_memory,
     )
 
 
@@ -146,6 +188,10 @@ def _num(v: float) -> str:
     return f"{v:.2f}"
 
 
+def _mib(v: float | None) -> str:
+    return "-" if v is None else f"{_num(v)} MiB"
+
+
 def render(fig: Figures, rows: list[Row], a: Assumptions | None = None) -> str:
     """The figures used, the assumptions and the table, as markdown."""
     a = a or Assumptions()
@@ -158,6 +204,13 @@ def render(fig: Figures, rows: list[Row], a: Assumptions | None = None) -> str:
         f"- on disk per object version: {fig.bytes_per_object:,.0f} bytes; per poll's audit record: "
         f"{fig.bytes_per_read_record:,.0f} bytes; per status (an envelope's): {fig.bytes_per_status:,.0f} bytes",
     ]
+    if fig.memory_base_mib is not None and fig.memory_per_worker_mib is not None:
+        lines.append(
+            f"- memory of a hub host (PSS, master and workers): {fig.memory_base_mib:.1f} MiB + "
+            f"{fig.memory_per_worker_mib:.1f} MiB a worker (the database's page cache not counted)"
+        )
+    else:
+        lines.append("- memory of a hub host: not measured")
     if fig.source:
         lines.append("- from: " + "; ".join(f"{k}: {v}" for k, v in fig.source.items()))
     lines += [
@@ -167,14 +220,15 @@ def render(fig: Figures, rows: list[Row], a: Assumptions | None = None) -> str:
         f"envelopes of {a.envelope}; statuses kept {a.status_retention_hours} h.",
         "",
         "| providers | new/min | polls/s | objects served/s | poll cores (db) | ingest cores (db) | "
-        "workers | hub hosts | db cores | standbys | disk/year (objects + audit) | statuses held |",
-        "| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |",
+        "workers | hub hosts | memory a hub host | db cores | standbys | disk/year (objects + audit) | "
+        "statuses held |",
+        "| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |",
     ]
     for r in rows:
         lines.append(
             f"| {r.providers:,} | {r.new_per_min:,} | {_num(r.polls_s)} | {_num(r.objects_served_s)} | "
             f"{_num(r.poll_cores)} ({_num(r.poll_db_cores)}) | {_num(r.ingest_cores)} ({_num(r.ingest_db_cores)}) | "
-            f"{r.workers} | {r.hub_hosts} | {_num(r.db_cores)} | {r.standbys} | "
+            f"{r.workers} | {r.hub_hosts} | {_mib(r.host_memory_mib)} | {_num(r.db_cores)} | {r.standbys} | "
             f"{_num(r.disk_gb_year)} GB ({_num(r.disk_objects_gb_year)} + {_num(r.disk_audit_gb_year)}) | "
             f"{_num(r.disk_statuses_gb)} GB |"
         )

@@ -574,9 +574,14 @@ def run_part(part: Part, quick: bool, out: Path, pg_problem: str | None) -> Part
 
 
 def capacity_figures(results: dict[str, PartResult]) -> tuple[capacity.Figures | None, str]:
-    """The model's figures from this run (PostgreSQL's when measured, else SQLite's), or why not."""
+    """The model's figures from this run (PostgreSQL's when measured, else SQLite's), or why not.
+
+    The memory figures are the least-squares line (:func:`capacity.fit_memory`) through the
+    memory part's total PSS at each worker count it measured (a SQLite home, whatever the store
+    of the other figures); None when that part did not run or measured one worker count."""
     req = results.get("requests")
     ing = results.get("ingest")
+    mem = results.get("memory")
     if req is None or req.state != "measured":
         return None, f"no per-request figures ({req.why() if req else 'requests not run'})"
     store = "postgres" if not req.summary.get("postgres", {}).get("error") else "sqlite"
@@ -595,6 +600,16 @@ def capacity_figures(results: dict[str, PartResult]) -> tuple[capacity.Figures |
     if ingest is None:
         ingest = {"cpu_ms_per_1000": r["ingest_ms_per_1000"], "db_cpu_ms": r["ingest_db_ms_per_1000"]}
         source["ingest"] = f"requests part, {store}, 1 worker, one client"
+    memory: tuple[float, float] | tuple[None, None] = (None, None)
+    if mem is not None and mem.state == "measured":
+        totals = {int(w): cell["total_pss_mib"] for w, cell in mem.summary.items()}
+        counts = sorted(totals)
+        if len(counts) >= 2:
+            memory = capacity.fit_memory(totals.items())
+            names = ", ".join(map(str, counts[:-1])) + f" and {counts[-1]}"
+            source["memory"] = f"memory part, SQLite home, {names} workers"
+        else:
+            source["memory"] = f"not fitted: the memory part measured one worker count ({counts[0]})"
     return capacity.Figures(
         poll_request_ms=r["empty_poll_ms"],
         poll_request_db_ms=r["empty_poll_db_ms"],
@@ -605,6 +620,8 @@ def capacity_figures(results: dict[str, PartResult]) -> tuple[capacity.Figures |
         bytes_per_object=r["bytes_per_object"],
         bytes_per_read_record=r["bytes_per_read_record"],
         bytes_per_status=r["bytes_per_status"],
+        memory_base_mib=memory[0],
+        memory_per_worker_mib=memory[1],
         source=source,
     ), store
 

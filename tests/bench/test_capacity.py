@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import dataclasses
+
 import pytest
 
 from bench import capacity
@@ -17,6 +19,11 @@ FIG = capacity.Figures(
     bytes_per_read_record=400.0,
     bytes_per_status=10_000.0,
 )
+
+
+def _fig_mem() -> capacity.Figures:
+    """FIG with a server of 60 MiB PSS and 20 MiB more a worker."""
+    return dataclasses.replace(FIG, memory_base_mib=60.0, memory_per_worker_mib=20.0)
 
 
 def test_a_thousand_providers_and_a_hundred_objects_a_minute() -> None:
@@ -102,3 +109,53 @@ def test_the_table_and_its_text() -> None:
     doc = capacity.as_dict(FIG, rows)
     assert doc["rows"][2]["disk_gb_year"] == pytest.approx(262.8)
     assert doc["assumptions"]["cores_per_host"] == 8
+
+
+def test_the_memory_line_is_fitted_by_least_squares() -> None:
+    # bench.memory's 1, 2 and 4 workers: 80.9, 98.2 and 130.5 MiB PSS together. Sums: x 7, y 309.6,
+    # xy 799.3, x^2 21; slope (3 * 799.3 - 7 * 309.6) / (3 * 21 - 7^2) = 230.7 / 14
+    base, per_worker = capacity.fit_memory([(1, 80.9), (2, 98.2), (4, 130.5)])
+    assert per_worker == pytest.approx(16.478571, rel=1e-6)
+    assert base == pytest.approx(64.75, rel=1e-6)
+    # two worker counts: the line through them
+    assert capacity.fit_memory([(2, 115.0), (1, 75.0)]) == pytest.approx((35.0, 40.0))
+
+
+def test_the_memory_line_needs_two_worker_counts() -> None:
+    with pytest.raises(ValueError, match="at least two different worker counts"):
+        capacity.fit_memory([(2, 98.2), (2, 99.0)])
+    with pytest.raises(ValueError, match="at least two different worker counts"):
+        capacity.fit_memory([])
+
+
+def test_memory_figures_come_in_pairs() -> None:
+    with pytest.raises(ValueError, match="memory_base_mib and memory_per_worker_mib"):
+        dataclasses.replace(FIG, memory_base_mib=60.0)
+
+
+def test_the_memory_a_hub_host_needs() -> None:
+    fig = _fig_mem()
+    # two workers on one host: 60 + 2 * 20 MiB
+    assert capacity.plan(fig, 1_000, 100).host_memory_mib == pytest.approx(100.0)
+    # 106 workers on 14 hosts: at most ceil(106 / 14) = 8 on one, 60 + 8 * 20 MiB
+    r = capacity.plan(fig, 100_000, 2_500)
+    assert (r.workers, r.hub_hosts) == (106, 14)
+    assert r.host_memory_mib == pytest.approx(220.0)
+    # fewer cores a host: more hosts, fewer workers on each
+    r = capacity.plan(fig, 100_000, 2_500, capacity.Assumptions(cores_per_host=4))
+    assert (r.hub_hosts, r.host_memory_mib) == (27, pytest.approx(60.0 + 4 * 20.0))
+    text = capacity.render(fig, [capacity.plan(fig, 1_000, 100)])
+    assert "| 2 | 1 | 100 MiB | 0.04 |" in text
+    assert "- memory of a hub host (PSS, master and workers): 60.0 MiB + 20.0 MiB a worker" in text
+    assert capacity.as_dict(fig, [r])["rows"][0]["host_memory_mib"] == pytest.approx(140.0)
+
+
+def test_without_the_memory_figures_the_host_memory_is_not_given() -> None:
+    r = capacity.plan(FIG, 1_000, 100)
+    assert r.host_memory_mib is None
+    text = capacity.render(FIG, [r])
+    assert "| 2 | 1 | - | 0.04 |" in text
+    assert "- memory of a hub host: not measured" in text
+    doc = capacity.as_dict(FIG, [r])
+    assert doc["rows"][0]["host_memory_mib"] is None
+    assert doc["figures"]["memory_base_mib"] is None

@@ -9,6 +9,8 @@ import json
 from pathlib import Path
 from typing import Any
 
+import pytest
+
 from bench import suite
 from bench.suite import Part, PartResult
 
@@ -151,6 +153,45 @@ def test_ingest_targets_and_the_capacity_figures_of_the_run(tmp_path: Path) -> N
     # without the requests part there is no model, and the reason is given
     fig, why = suite.capacity_figures({"ingest": ingest})
     assert fig is None and why == "no per-request figures (requests not run)"
+
+
+def test_the_capacity_figures_of_the_memory_part(tmp_path: Path) -> None:
+    req = {
+        "empty_poll_ms": 4.0,
+        "empty_poll_db_ms": 1.0,
+        "poll_ms_per_1000": 12.0,
+        "poll_db_ms_per_1000": 3.0,
+        "ingest_ms_per_1000": 300.0,
+        "ingest_db_ms_per_1000": 100.0,
+        "bytes_per_object": 1000.0,
+        "bytes_per_read_record": 400.0,
+        "bytes_per_status": 10_000.0,
+    }
+    requests = PartResult("requests", summary={"sqlite": req, "postgres": {"error": "not measured"}})
+
+    def memory(totals: dict[int, float]) -> PartResult:
+        runs = [
+            {"workers": w, "processes": [{"role": "master", "pss_mib": 30.0}], "total_pss_mib": t}
+            for w, t in totals.items()
+        ]
+        (tmp_path / "memory.json").write_text(json.dumps({"runs": runs}))
+        res = PartResult("memory")
+        suite.read_memory(tmp_path, res, None)
+        return res
+
+    # 1, 2 and 4 workers: the least-squares line, 64.75 MiB + 16.48 MiB a worker
+    fig, store = suite.capacity_figures({"requests": requests, "memory": memory({1: 80.9, 2: 98.2, 4: 130.5})})
+    assert store == "sqlite" and fig is not None
+    assert fig.memory_base_mib == pytest.approx(64.75)
+    assert fig.memory_per_worker_mib == pytest.approx(16.478571, rel=1e-6)
+    assert fig.source["memory"] == "memory part, SQLite home, 1, 2 and 4 workers"
+    # one worker count is no line: no memory figures, and the source says why
+    fig, _ = suite.capacity_figures({"requests": requests, "memory": memory({2: 98.2})})
+    assert fig is not None and fig.memory_base_mib is None and fig.memory_per_worker_mib is None
+    assert fig.source["memory"] == "not fitted: the memory part measured one worker count (2)"
+    # without the memory part: none either
+    fig, _ = suite.capacity_figures({"requests": requests, "memory": PartResult("memory", state="failed")})
+    assert fig is not None and fig.memory_base_mib is None and "memory" not in fig.source
 
 
 def test_a_run_of_parts_that_are_not_there_writes_its_summary(tmp_path: Path) -> None:
