@@ -34,6 +34,5 @@ def test_every_worker_of_the_measured_server_has_served_part_of_the_polls() -> N
     result = measure(2, 200, 2_000, objs, served_cpu_s=0.03)
     assert result["every_worker_served"] is True
     assert [p["role"] for p in result["processes"]] == ["master", "worker 1", "worker 2"]
-    assert all(p["cpu_s"] > 0 for p in result["processes"][1:])
     assert result["polled"] >= 2_000
     assert result["total_pss_mib"] == round(sum(p["pss_mib"] for p in result["processes"]), 1)
