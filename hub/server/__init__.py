@@ -3,9 +3,9 @@
 :func:`create_app` builds the Flask application from a configuration: the TAXII 2.1 API
 (:mod:`hub.taxii`) over the hub's services, the operator's endpoints (:mod:`hub.server.ops`:
 ``/healthz``, ``/readyz``, ``/metrics``), a log line and metrics for every request
-(:mod:`hub.server.logs`), and the shared limits (:mod:`hub.services.operations.runtime`). Each process
-builds its own app and its own store connections; :mod:`hub.server.gunicorn` runs it in
-production.
+(:mod:`hub.server.logs`), and the shared limits (:mod:`hub.services.operations.runtime`). In
+production :mod:`hub.server.gunicorn` builds it once in the master, opening no connection, and its
+workers serve the copy they are forked with, each opening its own store connections.
 """
 
 from __future__ import annotations
@@ -97,7 +97,7 @@ class TrustedProxies:
 def create_app(config: HubConfig, hub: Hub | None = None) -> Flask:
     """Build the WSGI application for one hub (on ``hub``'s services, or on new ones opened
     from ``config``): the TAXII API, the analysts' web pages, and the operations endpoints.
-    Each process builds its own."""
+    Building it opens no database connection and starts no thread, so a process may fork after."""
     from hub.server.logs import install_request_log
     from hub.server.ops import register_ops
     from hub.services.metrics import NULL_METRICS
