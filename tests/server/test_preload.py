@@ -72,6 +72,7 @@ def test_the_master_holds_no_database_connection_while_its_workers_serve(tmp_pat
         # they serve, has not (a connection made before the fork would be shared by every worker).
         assert any(_database_files(w.pid, h.home) for w in workers)
         assert _database_files(master.pid, h.home) == []
+        assert master.num_threads() == 1  # nor any thread, which a fork would not carry over
     finally:
         h.stop()
 
