@@ -7,6 +7,9 @@ browser is started, so a module can import this one to decide whether to skip.
 A click that makes the page navigate often returns before the new page is there (how often
 depends on timing and the machine's load): :func:`navigation` waits for it, so that what a
 test finds next is on the new page, never on the one being left.
+
+The steps in the hub's pages that several tests take (signing in, filling in the report form,
+previewing a report to file with a token) are here too, so that each is taken one way.
 """
 
 from __future__ import annotations
@@ -93,6 +96,75 @@ def navigation(driver: WebDriver, timeout: float = 60) -> Iterator[None]:
     WebDriverWait(driver, timeout).until(
         lambda d: d.execute_script(_ARRIVED),
         f"the page {leaving} was not replaced by a new, loaded page within {timeout} s")
+
+
+# Steps in the hub's pages that several browser tests take, the same way each time.
+
+
+def sign_in(driver: WebDriver, base: str, tokens: Mapping[str, str], party: str) -> None:
+    """A new session of ``party`` on the hub at ``base`` (``tokens`` maps each party to its API
+    token): the browser's cookies of any earlier session dropped, the token posted on the sign-in
+    page, and its redirect to the collections waited for, signed in as ``party``."""
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.support import expected_conditions as ec
+    from selenium.webdriver.support.ui import WebDriverWait
+
+    driver.delete_all_cookies()
+    driver.get(base + "/web/signin")
+    driver.find_element(By.ID, "token").send_keys(tokens[party])
+    with navigation(driver):  # the session starts with the redirect to the collections
+        driver.find_element(By.CSS_SELECTOR, "#token-signin button[type=submit]").click()
+    WebDriverWait(driver, 60).until(ec.text_to_be_present_in_element((By.CSS_SELECTOR, ".signout"), party))
+
+
+def open_without_draft(driver: WebDriver, url: str) -> None:
+    """The form page at ``url`` as a first visit shows it: the filing and notice forms restore the
+    draft kept in the tab's sessionStorage as they load (an earlier test's, in a browser shared by
+    a module's tests), so the storage is emptied and the page loaded again."""
+    driver.get(url)
+    driver.execute_script("sessionStorage.clear()")
+    driver.get(url)
+
+
+def fill(driver: WebDriver, form: Mapping[str, Any]) -> None:
+    """Type ``form`` (field name -> value, as :func:`tests.web.forms.report_form` gives) into the
+    page's form as an analyst would: a select's option picked, a text field cleared and typed,
+    the abuse types' check boxes ticked after every typed field. The account id and the personal
+    values are found by id, and must have no name: their values are never part of the form sent."""
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.support.ui import Select
+
+    for name, value in form.items():
+        if name == "abuse_types":
+            continue
+        if name == "provider_account_id" or name.startswith("personal."):
+            el = driver.find_element(By.ID, "f-" + name.replace(".", "-"))
+            assert el.get_attribute("name") in (None, ""), f"the field {name} has a name: its value would be sent"
+        else:
+            el = driver.find_element(By.NAME, name)
+        if el.tag_name == "select":
+            Select(el).select_by_value(value)
+        else:
+            el.clear()
+            el.send_keys(value)
+    for t in form.get("abuse_types", ()):
+        driver.find_element(By.CSS_SELECTOR, f'input[name=abuse_types][value="{t}"]').click()
+
+
+def preview_in_token_mode(driver: WebDriver, url: str, form: Mapping[str, Any]) -> None:
+    """On the filing page at ``url`` (no draft restored), ``form`` filed anonymously with a
+    submission token: typed, both choices ticked and the preview built (the page pseudonymises,
+    then posts the form), up to the loaded preview with its token panel."""
+    from selenium.webdriver.common.by import By
+
+    open_without_draft(driver, url)
+    fill(driver, form)
+    driver.find_element(By.ID, "f-file_anonymously").click()
+    driver.find_element(By.ID, "f-anonymous_mode-token").click()
+    with navigation(driver, timeout=90):
+        driver.find_element(By.ID, "preview-button").click()
+    assert driver.find_elements(By.ID, "token-panel"), \
+        "the preview has no token panel: " + driver.find_element(By.TAG_NAME, "main").text[:2000]
 
 
 #: The content type of a script the test servers send.

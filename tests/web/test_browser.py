@@ -35,7 +35,17 @@ from hub.signing import KeySet, SigningKey
 from hub.signing.documents import verify_objects
 from hub.web import CSP
 from tests.harness import HubUnderTest, free_port, run_cli
-from tests.web.chromium import MISSING, clear_console, console_problems, have_chromium, navigation, start_chromium
+from tests.web.chromium import (
+    MISSING,
+    clear_console,
+    console_problems,
+    fill,
+    have_chromium,
+    navigation,
+    open_without_draft,
+    sign_in,
+    start_chromium,
+)
 from tests.web.forms import report_form
 
 pytestmark = pytest.mark.slow
@@ -46,7 +56,7 @@ pytest.importorskip("selenium.webdriver")
 from selenium.common.exceptions import NoAlertPresentException  # noqa: E402
 from selenium.webdriver.common.by import By  # noqa: E402
 from selenium.webdriver.support import expected_conditions as ec  # noqa: E402
-from selenium.webdriver.support.ui import Select, WebDriverWait  # noqa: E402
+from selenium.webdriver.support.ui import WebDriverWait  # noqa: E402
 
 XSS = '<img src=x onerror="alert(1)"><script>alert(2)</script>'
 
@@ -131,34 +141,6 @@ def shot(driver: Any, shots: Path, name: str) -> None:
         shutil.copy(path, Path(target) / path.name)
 
 
-def sign_in(driver: Any, live: LiveHub, party: str) -> None:
-    driver.delete_all_cookies()
-    driver.get(live.base + "/web/signin")
-    driver.find_element(By.ID, "token").send_keys(live.seeded.tokens[party])
-    with navigation(driver):  # the session starts with the redirect to the collections
-        driver.find_element(By.CSS_SELECTOR, "#token-signin button[type=submit]").click()
-    WebDriverWait(driver, 60).until(ec.text_to_be_present_in_element((By.CSS_SELECTOR, ".signout"), party))
-
-
-def fill(driver: Any, form: dict[str, Any]) -> None:
-    for name, value in form.items():
-        if name == "abuse_types":
-            for t in value:
-                driver.find_element(By.CSS_SELECTOR, f'input[name=abuse_types][value="{t}"]').click()
-            continue
-        if name == "provider_account_id" or name.startswith("personal."):
-            # Personal fields have no name: their values are never part of the form sent.
-            el = driver.find_element(By.ID, "f-" + name.replace(".", "-"))
-            assert el.get_attribute("name") in (None, "")
-        else:
-            el = driver.find_element(By.NAME, name)
-        if el.tag_name == "select":
-            Select(el).select_by_value(value)
-        else:
-            el.clear()
-            el.send_keys(value)
-
-
 def no_alert(driver: Any) -> bool:
     try:
         driver.switch_to.alert  # noqa: B018 - reading it raises when there is no alert
@@ -181,7 +163,7 @@ def test_file_sign_follow_verify_correlate_in_a_browser(live: LiveHub, driver: A
 
     driver.get(live.base + "/web/signin")
     shot(driver, shots, "01-signin")
-    sign_in(driver, live, "alice")
+    sign_in(driver, live.base, live.seeded.tokens, "alice")
     shot(driver, shots, "02-collections")
 
     # File a report: the form, checked by the hub, then the preview.
@@ -190,7 +172,7 @@ def test_file_sign_follow_verify_correlate_in_a_browser(live: LiveHub, driver: A
     form = report_form(summary="Phishing kit; " + XSS, **{"personal.email": "Shared.Holder@Example.com",
                                                            "personal.name": "Jane  O'Example",
                                                            "personal.payment_instrument": "4111 1111 1111 1111"})
-    fill(driver, {k: v for k, v in form.items() if k != "abuse_types"} | {"abuse_types": form["abuse_types"]})
+    fill(driver, form)
     with navigation(driver):  # the page pseudonymises, then posts the form
         driver.find_element(By.CSS_SELECTOR, "#facts-form button[type=submit]").click()
     WebDriverWait(driver, 60).until(ec.presence_of_element_located((By.ID, "preview")))
@@ -291,18 +273,18 @@ def test_file_sign_follow_verify_correlate_in_a_browser(live: LiveHub, driver: A
     assert console_problems(driver) == []
 
     # An outsider (no grant on the collection) finds no correlation.
-    sign_in(driver, live, "outsider")
+    sign_in(driver, live.base, live.seeded.tokens, "outsider")
     driver.get(f"{live.base}/web/correlations?pseudonym={pseudonym}")
     assert report_id not in driver.page_source and "No report you may read carries it." in driver.page_source
     # Gov, a reader, sees bob's text as text too.
-    sign_in(driver, live, "gov")
+    sign_in(driver, live.base, live.seeded.tokens, "gov")
     driver.get(report_url)
     assert no_alert(driver) and driver.find_elements(By.CSS_SELECTOR, ".sig-verified")
     assert console_problems(driver) == []
 
 
 def test_a_post_without_the_csrf_token_is_refused_in_the_browser(live: LiveHub, driver: Any) -> None:
-    sign_in(driver, live, "alice")
+    sign_in(driver, live.base, live.seeded.tokens, "alice")
     driver.get(live.base + "/web/collections")
     # A forged form without the token (as another site would post it) is refused.
     driver.execute_script("document.querySelector('.signout input[name=csrf_token]').value = 'forged';")
@@ -319,7 +301,7 @@ def test_a_post_without_the_csrf_token_is_refused_in_the_browser(live: LiveHub, 
 def test_pages_fit_at_200_percent_zoom_and_start_with_a_skip_link(live: LiveHub, driver: Any) -> None:
     from selenium.webdriver.common.keys import Keys
 
-    sign_in(driver, live, "alice")
+    sign_in(driver, live.base, live.seeded.tokens, "alice")
     col = live.seeded.collections["reports"]
     # 1280 CSS pixels at 200 % zoom leave 640 CSS pixels: no page may need scrolling sideways.
     driver.set_window_size(640, 1200)
@@ -346,10 +328,10 @@ def test_bad_personal_values_and_an_ended_session_lose_nothing_in_the_browser(li
     session that ends in the middle of filing keeps the draft (never the personal values)
     through sign-in."""
     col = live.seeded.collections["reports"]
-    sign_in(driver, live, "alice")
-    driver.get(f"{live.base}/web/collections/{col}/file")
+    sign_in(driver, live.base, live.seeded.tokens, "alice")
+    open_without_draft(driver, f"{live.base}/web/collections/{col}/file")  # the draft is this test's own
     form = report_form(summary="Draft that must survive", **{"personal.payment_instrument": "4111 1111 1111 1112"})
-    fill(driver, {k: v for k, v in form.items() if k != "abuse_types"} | {"abuse_types": form["abuse_types"]})
+    fill(driver, form)
     live.capture.bodies.clear()
     driver.find_element(By.ID, "preview-button").click()
     problem = WebDriverWait(driver, 60).until(
@@ -421,12 +403,10 @@ def test_the_layout_at_1280_by_800(live: LiveHub, driver: Any, shots: Path) -> N
 
     driver.set_window_size(1280, 800)
     try:
-        sign_in(driver, live, "alice")
-        driver.get(f"{live.base}/web/collections/{col}/file")
-        driver.execute_script("sessionStorage.clear()")  # no draft of an earlier test in the form
-        driver.get(f"{live.base}/web/collections/{col}/file")
+        sign_in(driver, live.base, live.seeded.tokens, "alice")
+        open_without_draft(driver, f"{live.base}/web/collections/{col}/file")
         form = report_form(summary="Layout check")
-        fill(driver, {k: v for k, v in form.items() if k != "abuse_types"} | {"abuse_types": form["abuse_types"]})
+        fill(driver, form)
         with navigation(driver):
             driver.find_element(By.ID, "preview-button").click()
         preview = WebDriverWait(driver, 60).until(ec.presence_of_element_located((By.ID, "preview")))
@@ -453,7 +433,7 @@ def test_the_layout_at_1280_by_800(live: LiveHub, driver: Any, shots: Path) -> N
         placeholder = driver.find_element(By.ID, "pseudonym").get_attribute("placeholder")
         assert placeholder.startswith("poprf-r255:")
 
-        sign_in(driver, live, "ops")
+        sign_in(driver, live.base, live.seeded.tokens, "ops")
         driver.get(f"{live.base}/web/operators")
         driver.save_screenshot(str(shots / "layout-operators.png"))
         kinds = driver.execute_script(_LINES, "td.word")

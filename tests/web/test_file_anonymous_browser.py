@@ -27,7 +27,18 @@ from hub.client.taxii import TaxiiClient
 from hub.signing import SIGNATURE_EXTENSION_ID, SigningKey
 from tests.factories import report_facts
 from tests.harness import HubUnderTest, free_port
-from tests.web.chromium import MISSING, console_problems, have_chromium, start_chromium
+from tests.web.chromium import (
+    MISSING,
+    clear_console,
+    console_problems,
+    fill,
+    have_chromium,
+    navigation,
+    open_without_draft,
+    preview_in_token_mode,
+    sign_in,
+    start_chromium,
+)
 from tests.web.forms import report_form
 
 pytestmark = pytest.mark.slow
@@ -39,7 +50,7 @@ from selenium.webdriver.common.by import By  # noqa: E402
 from selenium.webdriver.support import expected_conditions as ec  # noqa: E402
 from selenium.webdriver.support.ui import WebDriverWait  # noqa: E402
 
-from tests.web.test_browser import BodyCapture, LiveHub, fill, sign_in  # noqa: E402
+from tests.web.test_browser import BodyCapture, LiveHub  # noqa: E402
 
 
 @pytest.fixture(scope="module")
@@ -76,6 +87,13 @@ def driver() -> Iterator[Any]:
         drv.quit()
 
 
+@pytest.fixture(autouse=True)
+def own_console(driver: Any) -> None:
+    """Each test's console check sees its own pages only, not what an earlier test of the module
+    left in the shared browser's console when it failed before reading it."""
+    clear_console(driver)
+
+
 def _shape(body: dict[str, Any]) -> tuple[str, list[tuple[str, int]]]:
     """What the hub sees of an evaluation request but the blinded elements: its members, and
     each group's kind and size in order."""
@@ -91,14 +109,13 @@ def test_file_anonymously_in_a_browser(anon_live: tuple[LiveHub, OversightPrivat
     alice_key = SigningKey.generate()
     hub.keys.add("alice", alice_key.public_key.to_jwk())
 
-    sign_in(driver, live, "alice")
-    driver.get(f"{live.base}/web/collections/{col}/file")
-    driver.execute_script("sessionStorage.clear()")
+    sign_in(driver, live.base, live.seeded.tokens, "alice")
+    open_without_draft(driver, f"{live.base}/web/collections/{col}/file")
     live.capture.bodies.clear()
-    form = report_form(tlp="green", provider_name="Example Cloud")
-    fill(driver, {k: v for k, v in form.items() if k != "abuse_types"} | {"abuse_types": form["abuse_types"]})
+    fill(driver, report_form(tlp="green", provider_name="Example Cloud"))
     driver.find_element(By.ID, "f-file_anonymously").click()
-    driver.find_element(By.ID, "preview-button").click()
+    with navigation(driver, timeout=90):  # the page pseudonymises, then posts the form
+        driver.find_element(By.ID, "preview-button").click()
     WebDriverWait(driver, 90).until(ec.presence_of_element_located((By.ID, "preview")))
     preview = json.loads(driver.find_element(By.ID, "objects-json").get_attribute("textContent"))
     assert preview[-1]["created_by_ref"] == ANONYMOUS_SCOPE and alice not in json.dumps(preview)
@@ -181,16 +198,10 @@ def test_the_token_mode_refuses_without_a_second_source(anon_live: tuple[LiveHub
     fetches nor redeems tokens, and points to the command line."""
     live, _oversight = anon_live
     seeded = live.seeded
-    sign_in(driver, live, "alice")
-    driver.get(f"{live.base}/web/collections/{seeded.collections['reports']}/file")
-    driver.execute_script("sessionStorage.clear()")
+    sign_in(driver, live.base, seeded.tokens, "alice")
     live.capture.bodies.clear()
-    form = report_form(tlp="green", provider_name="Example Cloud")
-    fill(driver, form)
-    driver.find_element(By.ID, "f-file_anonymously").click()
-    driver.find_element(By.ID, "f-anonymous_mode-token").click()
-    driver.find_element(By.ID, "preview-button").click()
-    WebDriverWait(driver, 90).until(ec.presence_of_element_located((By.ID, "token-panel")))
+    preview_in_token_mode(driver, f"{live.base}/web/collections/{seeded.collections['reports']}/file",
+                          report_form(tlp="green", provider_name="Example Cloud"))
     WebDriverWait(driver, 60).until(
         lambda d: d.find_element(By.ID, "token-state").get_attribute("data-tokens") == "refused")
     state = driver.find_element(By.ID, "token-state").text

@@ -32,7 +32,7 @@ from hub.client.anonymous import FIRST_BUCKET, PADDED_KINDS
 from hub.common.canonical import b64url_decode, b64url_encode
 from hub.signing import SIGNATURE_EXTENSION_ID, SigningKey
 from tests.harness import HubUnderTest, free_port
-from tests.web.chromium import MISSING, console_problems, have_chromium, start_chromium
+from tests.web.chromium import MISSING, console_problems, have_chromium, preview_in_token_mode, sign_in, start_chromium
 from tests.web.forms import report_form
 
 pytestmark = pytest.mark.slow
@@ -43,8 +43,6 @@ pytest.importorskip("selenium.webdriver")
 from selenium.webdriver.common.by import By  # noqa: E402
 from selenium.webdriver.support import expected_conditions as ec  # noqa: E402
 from selenium.webdriver.support.ui import WebDriverWait  # noqa: E402
-
-from tests.web.test_browser import fill  # noqa: E402
 
 ISSUER = "hub-a"
 
@@ -145,24 +143,11 @@ def driver() -> Iterator[Any]:
         drv.quit()
 
 
-def _sign_in(driver: Any, hubs: dict[str, Any]) -> None:
-    driver.delete_all_cookies()
-    driver.get(hubs["base"] + "/web/signin")
-    driver.find_element(By.ID, "token").send_keys(hubs["seeded"].tokens["alice"])
-    driver.find_element(By.CSS_SELECTOR, "#token-signin button[type=submit]").click()
-    WebDriverWait(driver, 60).until(ec.text_to_be_present_in_element((By.CSS_SELECTOR, ".signout"), "alice"))
-
-
 def _preview_in_token_mode(driver: Any, hubs: dict[str, Any], **overrides: str) -> None:
+    """alice's report (``overrides`` on the form's values) previewed to file with a token."""
     col = hubs["seeded"].collections["reports"]
-    driver.get(f"{hubs['base']}/web/collections/{col}/file")
-    driver.execute_script("sessionStorage.clear()")
-    form = report_form(tlp="green", provider_name="Example Cloud", **overrides)
-    fill(driver, form)
-    driver.find_element(By.ID, "f-file_anonymously").click()
-    driver.find_element(By.ID, "f-anonymous_mode-token").click()
-    driver.find_element(By.ID, "preview-button").click()
-    WebDriverWait(driver, 90).until(ec.presence_of_element_located((By.ID, "token-panel")))
+    preview_in_token_mode(driver, f"{hubs['base']}/web/collections/{col}/file",
+                          report_form(tlp="green", provider_name="Example Cloud", **overrides))
 
 
 def _tokens_shown(driver: Any, wanted: str) -> None:
@@ -198,7 +183,7 @@ def test_file_with_a_token_from_the_page(hubs: dict[str, Any], driver: Any, tmp_
     alice_key = SigningKey.generate()
     hub.keys.add("alice", alice_key.public_key.to_jwk())
 
-    _sign_in(driver, hubs)
+    sign_in(driver, hubs["base"], seeded.tokens, "alice")
     capture.requests.clear()
     _preview_in_token_mode(driver, hubs)
     assert driver.find_element(By.ID, "sign-submit").text == "File anonymously with a token"
@@ -265,7 +250,7 @@ def test_file_with_a_token_from_the_page(hubs: dict[str, Any], driver: Any, tmp_
     assert hub.anonymous.withdraw(col, report_id, kept["secret"]) > 0
 
     # A new session: the two tokens left are still in this browser.
-    _sign_in(driver, hubs)
+    sign_in(driver, hubs["base"], seeded.tokens, "alice")
     _preview_in_token_mode(driver, hubs, resources="198.51.100.7")
     WebDriverWait(driver, 60).until(ec.text_to_be_present_in_element((By.ID, "key-state"), "is ready"))
     _tokens_shown(driver, "2")

@@ -10,7 +10,7 @@ from typing import Any
 
 import pytest
 
-from tests.web.chromium import MISSING, have_chromium
+from tests.web.chromium import MISSING, fill, have_chromium, navigation, open_without_draft, sign_in
 from tests.web.forms import report_form
 
 pytestmark = pytest.mark.slow
@@ -23,7 +23,7 @@ from selenium.webdriver.support import expected_conditions as ec  # noqa: E402
 from selenium.webdriver.support.ui import Select, WebDriverWait  # noqa: E402
 
 from tests.web import test_browser  # noqa: E402
-from tests.web.test_browser import LiveHub, fill, sign_in  # noqa: E402
+from tests.web.test_browser import LiveHub  # noqa: E402
 
 # The hub and the browser of tests/web/test_browser.py (one of each for this module).
 live = test_browser.live
@@ -43,15 +43,15 @@ def _tick(driver: Any) -> None:
 
 def test_a_draft_keeps_the_markings_check_boxes(live: LiveHub, driver: Any) -> None:
     col = live.seeded.collections["reports"]
-    sign_in(driver, live, "alice")
+    sign_in(driver, live.base, live.seeded.tokens, "alice")
     page = f"{live.base}/web/collections/{col}/file"
-    driver.get(page)
-    driver.execute_script("sessionStorage.clear()")
+    open_without_draft(driver, page)
     form = {k: v for k, v in report_form(**_markings(live)).items()
             if k != "abuse_types" and k != "provider_account_id" and not k.startswith("personal.")}
     fill(driver, form)
     _tick(driver)
-    driver.find_element(By.ID, "preview-button").click()
+    with navigation(driver):  # no value to pseudonymise: the form is posted at once
+        driver.find_element(By.ID, "preview-button").click()
     # Without the account id the facts are refused; the page sent back keeps what was ticked.
     WebDriverWait(driver, 60).until(ec.presence_of_element_located((By.ID, "err-provider_account_id")))
     assert driver.find_element(By.ID, "f-acs_further_sharing").is_selected()
@@ -68,13 +68,12 @@ def test_a_draft_keeps_the_markings_check_boxes(live: LiveHub, driver: Any) -> N
 
 def test_the_preview_names_the_recipients_and_the_acs_marking(live: LiveHub, driver: Any) -> None:
     col = live.seeded.collections["reports"]
-    sign_in(driver, live, "alice")
-    driver.get(f"{live.base}/web/collections/{col}/file")
-    driver.execute_script("sessionStorage.clear()")
-    form = report_form(**_markings(live))
-    fill(driver, {k: v for k, v in form.items() if k != "abuse_types"} | {"abuse_types": form["abuse_types"]})
+    sign_in(driver, live.base, live.seeded.tokens, "alice")
+    open_without_draft(driver, f"{live.base}/web/collections/{col}/file")
+    fill(driver, report_form(**_markings(live)))
     _tick(driver)
-    driver.find_element(By.ID, "preview-button").click()
+    with navigation(driver, timeout=90):  # the page pseudonymises, then posts the form
+        driver.find_element(By.ID, "preview-button").click()
     preview = WebDriverWait(driver, 90).until(ec.presence_of_element_located((By.ID, "preview")))
     assert live.seeded.identities["gov"] in preview.text
     assert "ACS marking" in preview.text and "USA.EXAMPLECLOUD" in preview.text

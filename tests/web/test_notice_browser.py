@@ -38,7 +38,16 @@ from hub.signing.documents import verify_objects
 from hub.stix.notice import ack_id
 from hub.stix.notice_facts import NoticeFacts
 from tests.harness import HubUnderTest, free_port
-from tests.web.chromium import MISSING, console_problems, have_chromium, start_chromium
+from tests.web.chromium import (
+    MISSING,
+    clear_console,
+    console_problems,
+    have_chromium,
+    navigation,
+    open_without_draft,
+    sign_in,
+    start_chromium,
+)
 
 pytestmark = pytest.mark.slow
 
@@ -49,7 +58,7 @@ from selenium.webdriver.common.by import By  # noqa: E402
 from selenium.webdriver.support import expected_conditions as ec  # noqa: E402
 from selenium.webdriver.support.ui import Select, WebDriverWait  # noqa: E402
 
-from tests.web.test_browser import BodyCapture, LiveHub, shot, sign_in  # noqa: E402
+from tests.web.test_browser import BodyCapture, LiveHub, shot  # noqa: E402
 
 PARTIES = {"gov": "agency", "alice": "provider", "bob": "provider"}
 
@@ -81,6 +90,13 @@ def driver() -> Iterator[Any]:
         yield drv
     finally:
         drv.quit()
+
+
+@pytest.fixture(autouse=True)
+def own_console(driver: Any) -> None:
+    """Each test's console checks see its own pages only, not what an earlier test of the module
+    left in the shared browser's console when it failed before reading it."""
+    clear_console(driver)
 
 
 @pytest.fixture(scope="module")
@@ -118,9 +134,8 @@ def _type(driver: Any, name: str, value: str) -> None:
 
 def test_an_agency_files_a_notice_signed_in_the_browser(live: LiveHub, driver: Any, shots: Path) -> None:
     col = live.seeded.collections["notices"]
-    sign_in(driver, live, "gov")
-    driver.get(f"{live.base}/web/collections/{col}/notices/new")
-    driver.execute_script("sessionStorage.clear()")
+    sign_in(driver, live.base, live.seeded.tokens, "gov")
+    open_without_draft(driver, f"{live.base}/web/collections/{col}/notices/new")
     live.capture.bodies.clear()
     # The fields the kind does not take are hidden (and not posted): an advisory has no scope.
     kind = Select(driver.find_element(By.ID, "f-notice_kind"))
@@ -140,7 +155,8 @@ def test_an_agency_files_a_notice_signed_in_the_browser(live: LiveHub, driver: A
     assert secret.get_attribute("name") in (None, "")
     secret.send_keys("Holder@Example.com")
     shot(driver, shots, "notice-new")
-    driver.find_element(By.ID, "preview-button").click()
+    with navigation(driver, timeout=90):  # the page pseudonymises, then posts the form
+        driver.find_element(By.ID, "preview-button").click()
     WebDriverWait(driver, 90).until(ec.presence_of_element_located((By.ID, "objects-json")))
     [notice] = json.loads(driver.find_element(By.ID, "objects-json").get_attribute("textContent"))
     [pseudonym] = notice["account_pseudonyms"]["email"]
@@ -152,7 +168,8 @@ def test_an_agency_files_a_notice_signed_in_the_browser(live: LiveHub, driver: A
     for path, body in live.capture.bodies:
         text = unquote_plus(body.decode("utf-8", "replace")).lower()
         assert "holder@example.com" not in text, path
-    driver.find_element(By.ID, "report-link").click()
+    with navigation(driver):
+        driver.find_element(By.ID, "report-link").click()
     WebDriverWait(driver, 60).until(ec.presence_of_element_located((By.ID, "addressees")))
     shot(driver, shots, "notice")
     assert console_problems(driver) == []
@@ -194,7 +211,7 @@ def test_a_provider_matches_its_file_in_the_browser_and_acknowledges(live: LiveH
     path = tmp_path / "accounts.csv"
     path.write_text(ACCOUNTS)
 
-    sign_in(driver, live, "alice")
+    sign_in(driver, live.base, live.seeded.tokens, "alice")
     driver.get(f"{live.base}/web/collections/{col}/notices/match")
     driver.execute_script("indexedDB.deleteDatabase('abusehub-pseudonyms')")
     driver.get(f"{live.base}/web/collections/{col}/notices/match")
@@ -264,11 +281,13 @@ def test_a_provider_matches_its_file_in_the_browser_and_acknowledges(live: LiveH
         (By.CSS_SELECTOR, f'section.notice-match[data-notice="{notice["id"]}"]')))
 
     # Acknowledge from the page: the count carried over, signed in the browser.
-    section.find_element(By.CSS_SELECTOR, "a.ack-link").click()
+    with navigation(driver):
+        section.find_element(By.CSS_SELECTOR, "a.ack-link").click()
     WebDriverWait(driver, 60).until(ec.presence_of_element_located((By.ID, "ack-form")))
     assert driver.find_element(By.ID, "f-accounts_affected").get_attribute("value") == "8"
     driver.find_element(By.ID, "f-note").send_keys("Eight accounts restricted.")
-    driver.find_element(By.ID, "ack-preview").click()
+    with navigation(driver):
+        driver.find_element(By.ID, "ack-preview").click()
     WebDriverWait(driver, 60).until(ec.presence_of_element_located((By.ID, "objects-json")))
     _import_key_and_submit(driver, live, "alice")
     ack = _verify(live, "alice", ack_id(notice["id"], seeded.identities["alice"]), "alice")
@@ -276,7 +295,7 @@ def test_a_provider_matches_its_file_in_the_browser_and_acknowledges(live: LiveH
     assert console_problems(driver) == []
 
     # The agency sees it on the notice's page; bob has not answered yet.
-    sign_in(driver, live, "gov")
+    sign_in(driver, live.base, live.seeded.tokens, "gov")
     driver.get(f"{live.base}/web/collections/{col}/notices/{notice['id']}")
     rows = {r.get_attribute("data-identity"): r.get_attribute("data-state")
             for r in driver.find_elements(By.CSS_SELECTOR, "#addressees tr[data-identity]")}
@@ -294,7 +313,7 @@ def test_the_notice_pages_fit_at_200_percent_zoom(live: LiveHub, driver: Any) ->
             "addressee_refs": [seeded.identities["alice"], seeded.identities["bob"]],
             "account_pseudonyms": {"email": [email]}, "effective_from": datetime.now(UTC) - timedelta(hours=1)})
         notice, _ = issue_notice(client, col, facts, seeded.keys["gov"], seeded.identities["gov"])
-    sign_in(driver, live, "gov")
+    sign_in(driver, live.base, live.seeded.tokens, "gov")
     pages = [f"/web/collections/{col}/notices", f"/web/collections/{col}/notices/new",
              f"/web/collections/{col}/notices/{notice['id']}"]
     # 1280 CSS pixels at 200 % zoom leave 640: no page may need scrolling sideways.
@@ -309,7 +328,7 @@ def test_the_notice_pages_fit_at_200_percent_zoom(live: LiveHub, driver: Any) ->
                 "e.getBoundingClientRect().right > document.documentElement.clientWidth + 1)"
                 ".slice(0, 5).map((e) => e.tagName + '.' + e.className + '#' + e.id)")
             assert overflow <= 0, (path, overflow, wide)
-        sign_in(driver, live, "alice")
+        sign_in(driver, live.base, live.seeded.tokens, "alice")
         driver.get(f"{live.base}/web/collections/{col}/notices/match")
         assert driver.execute_script(
             "return document.documentElement.scrollWidth - document.documentElement.clientWidth") <= 0
@@ -340,7 +359,7 @@ def test_after_a_key_rotation_notices_of_the_old_version_keep_matching(live: Liv
         section = driver.find_element(By.CSS_SELECTOR, f'section.notice-match[data-notice="{notice["id"]}"]')
         return str(summary.get_attribute("data-evaluated")), str(section.get_attribute("data-count"))
 
-    sign_in(driver, live, "alice")
+    sign_in(driver, live.base, live.seeded.tokens, "alice")
     assert run() == ("4", "1")
     assert run() == ("0", "1")
     version, versions = live.hub.pseudonyms.rotate()
