@@ -20,7 +20,7 @@ import pytest
 
 from tests.client.report_kit import raw_in
 from tests.harness import HubUnderTest, free_port
-from tests.web.chromium import MISSING, have_chromium, start_chromium
+from tests.web.chromium import MISSING, fill, have_chromium, sign_in, start_chromium
 from tests.web.forms import report_form
 
 pytestmark = pytest.mark.slow
@@ -30,7 +30,7 @@ if not have_chromium():
 pytest.importorskip("selenium.webdriver")
 from selenium.webdriver.common.by import By  # noqa: E402
 from selenium.webdriver.support import expected_conditions as ec  # noqa: E402
-from selenium.webdriver.support.ui import Select, WebDriverWait  # noqa: E402
+from selenium.webdriver.support.ui import WebDriverWait  # noqa: E402
 
 
 class HidingKey:
@@ -76,26 +76,12 @@ def test_the_page_sends_nothing_when_the_key_cannot_be_read(live: tuple[str, Hub
     base, seeded, hiding = live
     driver = start_chromium()
     try:
-        driver.get(base + "/web/signin")
-        driver.find_element(By.ID, "token").send_keys(seeded.tokens["alice"])
-        driver.find_element(By.CSS_SELECTOR, "#token-signin button[type=submit]").click()
-        WebDriverWait(driver, 60).until(ec.text_to_be_present_in_element((By.CSS_SELECTOR, ".signout"), "alice"))
+        sign_in(driver, base, seeded.tokens, "alice")
         page = f"{base}/web/collections/{seeded.collections['reports']}/file"
         driver.get(page)
         form = report_form(**{"personal.payment_instrument": "4111 1111 1111 1111",
                               "personal.address": "1 Main St, Springfield, IL 62701"})
-        for name, value in form.items():
-            if name == "abuse_types":
-                for t in value:
-                    driver.find_element(By.CSS_SELECTOR, f'input[name=abuse_types][value="{t}"]').click()
-                continue
-            el = driver.find_element(By.ID, "f-" + name.replace(".", "-")) \
-                if name == "provider_account_id" or name.startswith("personal.") else driver.find_element(By.NAME, name)
-            if el.tag_name == "select":
-                Select(el).select_by_value(value)
-            else:
-                el.clear()
-                el.send_keys(value)
+        fill(driver, form)
         start = len(hiding.seen)
         driver.find_element(By.ID, "preview-button").click()
         WebDriverWait(driver, 60).until(ec.text_to_be_present_in_element((By.ID, "pseudonym-state"), "Not sent"))
