@@ -47,7 +47,7 @@ __all__ = ["DEFAULT_DEADLINE", "DIRECTIONS", "TRANSPORT_MODULES", "Credentials",
 #: The modules a link's turn imports when it opens its first client on a peer, and none of the
 #: service imports before: the peer's transport with the client's HTTP layer and httpx, and the
 #: copy of the peer's token keys (:meth:`hub.services.anonymity.tokens.TokenService.copy_from_peer`).
-#: A server whose hub has links imports them before it forks its workers, which then share them.
+#: Link turns run in ``abusehub federate``, not in the server: its processes never import them.
 TRANSPORT_MODULES = (
     "httpx", "hub.client.http", "hub.client.oprf", "hub.client.taxii", "hub.client.tokens",
     "hub.services.federation.transport",
