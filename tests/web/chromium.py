@@ -171,12 +171,27 @@ def preview_in_token_mode(driver: WebDriver, url: str, form: Mapping[str, Any]) 
 JS = "text/javascript; charset=utf-8"
 
 
+def send_page(handler: BaseHTTPRequestHandler, status: int, body: bytes, content_type: str) -> None:
+    """Answer a test server's request with ``body`` under the headers the hub's own pages carry:
+    its Content-Security-Policy (:data:`hub.web.CSP`, as the pages load scripts), no sniffing,
+    no caching."""
+    from hub.web import CSP
+
+    handler.send_response(status)
+    handler.send_header("Content-Type", content_type)
+    handler.send_header("Content-Length", str(len(body)))
+    handler.send_header("Content-Security-Policy", CSP)
+    handler.send_header("X-Content-Type-Options", "nosniff")
+    handler.send_header("Cache-Control", "no-store")
+    handler.end_headers()
+    handler.wfile.write(body)
+
+
 @contextmanager
 def static_pages(files: Mapping[str, tuple[bytes | Path, str]]) -> Iterator[str]:
     """A server on 127.0.0.1 answering GET for the paths of ``files`` (each its bytes or a file,
     and its content type) and 404 for anything else, every answer under the hub's own
     Content-Security-Policy (:data:`hub.web.CSP`) as the pages load scripts; yields its base URL."""
-    from hub.web import CSP
 
     class Handler(BaseHTTPRequestHandler):
         def log_message(self, format: str, *args: Any) -> None:  # noqa: A002 - the base class's name
@@ -187,15 +202,7 @@ def static_pages(files: Mapping[str, tuple[bytes | Path, str]]) -> Iterator[str]
                 self.send_error(404)
                 return
             content, content_type = files[self.path]
-            body = content if isinstance(content, bytes) else content.read_bytes()
-            self.send_response(200)
-            self.send_header("Content-Type", content_type)
-            self.send_header("Content-Length", str(len(body)))
-            self.send_header("Content-Security-Policy", CSP)
-            self.send_header("X-Content-Type-Options", "nosniff")
-            self.send_header("Cache-Control", "no-store")
-            self.end_headers()
-            self.wfile.write(body)
+            send_page(self, 200, content if isinstance(content, bytes) else content.read_bytes(), content_type)
 
     httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
     threading.Thread(target=httpd.serve_forever, daemon=True).start()

@@ -24,10 +24,9 @@ from typing import Any
 
 import pytest
 
-from hub.web import CSP
 from tests.harness import HubUnderTest
 from tests.pseudonyms.test_oprf_vectors import VECTORS, Vector
-from tests.web.chromium import MISSING, console_problems, have_chromium, start_chromium
+from tests.web.chromium import MISSING, console_problems, have_chromium, send_page, start_chromium
 from tests.web.test_oprf_js import (
     GRANTS,
     PARTIES,
@@ -86,14 +85,7 @@ class PageServer:
                 pass
 
             def _send(self, status: int, body: bytes, content_type: str) -> None:
-                self.send_response(status)
-                self.send_header("Content-Type", content_type)
-                self.send_header("Content-Length", str(len(body)))
-                self.send_header("Content-Security-Policy", CSP)
-                self.send_header("X-Content-Type-Options", "nosniff")
-                self.send_header("Cache-Control", "no-store")
-                self.end_headers()
-                self.wfile.write(body)
+                send_page(self, status, body, content_type)
 
             def _json(self, obj: Any) -> None:
                 self._send(200, json.dumps(obj).encode(), "application/json")
